@@ -1,0 +1,12 @@
+/* asyncz: a job scheduler for C programs. The umbrella header: include this one. */
+#ifndef ASYNCZ_H
+#define ASYNCZ_H
+
+#include "asyncz/common.h"
+#include "asyncz/error.h"
+#include "asyncz/log.h"
+#include "asyncz/time.h"
+#include "asyncz/trigger.h"
+#include "asyncz/version.h"
+
+#endif
