@@ -1,10 +1,169 @@
-/* asyncz-bench (being built). */
+/* asyncz-bench: measures asyncz. `asyncz-bench SUITE [--json] [--repeats N] [--seconds S] [--filter TEXT]`.
+ * Figures are medians of several measurements; these machines are shared and noisy. */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "asyncz.h"
+#include "bench.h"
 
-int main(void)
+typedef struct suite {
+    const char *name;
+    const char *what;
+    int (*run)(const bench_ctx *ctx);
+} suite;
+
+static const suite suites[] = {
+    {"triggers", "next() chained from each fire time, and parse cost, in UTC and Europe/Berlin",
+     bench_triggers},
+};
+
+#define N_SUITES (sizeof suites / sizeof suites[0])
+
+uint64_t bench_now_ns(void)
 {
-    printf("asyncz-bench %s\n", asyncz_version());
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool bench_selected(const bench_ctx *ctx, const char *case_name)
+{
+    return !ctx->filter || strstr(case_name, ctx->filter);
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Grow the iteration count until one measurement lasts about ctx->seconds. */
+static uint64_t calibrate(const bench_ctx *ctx, bench_body body, void *state)
+{
+    uint64_t n = 16;
+    for (;;) {
+        uint64_t t0 = bench_now_ns();
+        uint64_t done = body(state, n);
+        uint64_t dt = bench_now_ns() - t0;
+        if (done < n)
+            return done ? done : 1;
+        if (dt >= ctx->seconds * 1e9 / 4 || n >= (UINT64_C(1) << 40))
+            return (uint64_t)((double)n * (ctx->seconds * 1e9) / (double)(dt ? dt : 1)) + 1;
+        n *= 4;
+    }
+}
+
+static void report(const bench_ctx *ctx, const char *suite_name, const char *case_name, double median,
+                   double lo, double hi, uint64_t iterations)
+{
+    if (ctx->json)
+        printf("{\"suite\":\"%s\",\"case\":\"%s\",\"ns_per_op\":%.1f,\"ns_per_op_min\":%.1f,"
+               "\"ns_per_op_max\":%.1f,\"iterations\":%llu,\"repeats\":%d}\n",
+               suite_name, case_name, median, lo, hi, (unsigned long long)iterations, ctx->repeats);
+    else
+        printf("%-10s %-32s %10.1f ns/op  (min %.1f, max %.1f, %d x %llu)\n", suite_name, case_name, median,
+               lo, hi, ctx->repeats, (unsigned long long)iterations);
+    fflush(stdout);
+}
+
+double bench_run(const bench_ctx *ctx, const char *suite_name, const char *case_name, bench_body body,
+                 void *state)
+{
+    uint64_t n = calibrate(ctx, body, state);
+    double samples[64];
+    int repeats = ctx->repeats < 64 ? ctx->repeats : 64;
+    for (int i = 0; i < repeats; i++) {
+        uint64_t t0 = bench_now_ns();
+        uint64_t done = body(state, n);
+        uint64_t dt = bench_now_ns() - t0;
+        samples[i] = (double)dt / (double)(done ? done : 1);
+    }
+    qsort(samples, (size_t)repeats, sizeof samples[0], compare_double);
+    double median = samples[repeats / 2];
+    report(ctx, suite_name, case_name, median, samples[0], samples[repeats - 1], n);
+    return median;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: asyncz-bench SUITE [--json] [--repeats N] [--seconds S] [--filter TEXT]\n\n"
+                 "Suites:\n");
+    for (size_t i = 0; i < N_SUITES; i++)
+        fprintf(out, "  %-10s %s\n", suites[i].name, suites[i].what);
+    fprintf(out, "  all        every suite\n\n"
+                 "Each case reports the median of --repeats measurements (default 5) of about --seconds\n"
+                 "each (default 0.2). --json prints one object per line with suite, case and ns_per_op.\n");
+}
+
+static int parse_args(int argc, char **argv, bench_ctx *ctx, const char **suite_name)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},         {"repeats", required_argument, NULL, 'r'},
+        {"seconds", required_argument, NULL, 's'}, {"filter", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "jr:s:f:h", longopts, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'j':
+            ctx->json = true;
+            break;
+        case 'r':
+            ctx->repeats = (int)strtol(optarg, &end, 10);
+            if (*end || ctx->repeats < 1 || ctx->repeats > 64) {
+                fprintf(stderr, "asyncz-bench: --repeats '%s': expected a whole number 1..64\n", optarg);
+                return 2;
+            }
+            break;
+        case 's':
+            ctx->seconds = strtod(optarg, &end);
+            if (*end || !(ctx->seconds > 0 && ctx->seconds <= 60)) {
+                fprintf(stderr, "asyncz-bench: --seconds '%s': expected a number of seconds in (0, 60]\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'f':
+            ctx->filter = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
+    *suite_name = argv[optind];
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    bench_ctx ctx = {.json = false, .repeats = 5, .seconds = 0.2, .filter = NULL};
+    const char *name = NULL;
+    int rc = parse_args(argc, argv, &ctx, &name);
+    if (rc)
+        return rc;
+    bool all = strcmp(name, "all") == 0, found = all;
+    for (size_t i = 0; i < N_SUITES; i++) {
+        if (!all && strcmp(name, suites[i].name) != 0)
+            continue;
+        found = true;
+        if (suites[i].run(&ctx) != 0)
+            return 1;
+    }
+    if (!found) {
+        fprintf(stderr, "asyncz-bench: unknown suite '%s'\n", name);
+        usage(stderr);
+        return 2;
+    }
     return 0;
 }

@@ -1,0 +1,31 @@
+/* asyncz-bench: shared helpers. A suite measures cases and reports each through bench_report(). */
+#ifndef AZ_BENCH_H
+#define AZ_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct bench_ctx {
+    bool json;       /* one JSON object per line instead of a table */
+    int repeats;     /* measurements per case; the median is reported */
+    double seconds;  /* target duration of one measurement */
+    const char *filter; /* only cases whose name contains this (NULL: all) */
+} bench_ctx;
+
+/* A measured body: perform `iterations` operations and return how many were really done. */
+typedef uint64_t (*bench_body)(void *state, uint64_t iterations);
+
+/* Calibrate the iteration count to ctx->seconds, measure ctx->repeats times, and report the median
+ * nanoseconds per operation for suite/case_name. Returns the median. */
+double bench_run(const bench_ctx *ctx, const char *suite, const char *case_name, bench_body body,
+                 void *state);
+
+/* Whether a case passes the filter. */
+bool bench_selected(const bench_ctx *ctx, const char *case_name);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t bench_now_ns(void);
+
+int bench_triggers(const bench_ctx *ctx);
+
+#endif
