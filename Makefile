@@ -64,6 +64,10 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 bench: build
 	$(BUILD)/asyncz-bench triggers
 
+# Until the daemon lands, the demo shows when a handful of example schedules fire next.
+demo: build
+	bash examples/preview-demo.sh $(BUILD)/asyncz
+
 install: build
 	cmake --install $(BUILD)
 
