@@ -91,8 +91,10 @@ asyncz_time_t az_trigger_search_start(const asyncz_trigger_base *b, asyncz_time_
             return b->start_date;
         return now;
     }
-    asyncz_time_t after = previous < ASYNCZ_TIME_MAX ? previous + 1 : previous;
-    return now < after ? now : after;
+    /* min(now, previous + 1 us), bumped past previous when now equals it (APScheduler 3 does the same). */
+    asyncz_time_t after = previous < INT64_MAX ? previous + 1 : previous;
+    asyncz_time_t start = now < after ? now : after;
+    return start == previous ? after : start;
 }
 
 int asyncz_trigger_next_raw(const asyncz_trigger *t, asyncz_time_t previous, asyncz_time_t now,
