@@ -771,8 +771,9 @@ static void test_error_format(void **state)
     asyncz_trigger *t = NULL;
     assert_int_equal(asyncz_trigger_interval_new(&t, 0, NULL, &err), ASYNCZ_EINVAL);
     char buf[256];
-    assert_int_equal(asyncz_trigger_error_format(&err, buf, sizeof buf), (int)strlen(buf));
+    int n = asyncz_trigger_error_format(&err, buf, sizeof buf);
     assert_string_equal(buf, "interval \"0us\": interval must be positive");
+    assert_int_equal(n, (int)strlen(buf));
     asyncz_trigger_error cron = {
         .field = "minute", .expression = "*/0", .column = 3, .reason = "step must be at least 1"};
     int len = asyncz_trigger_error_format(&cron, buf, sizeof buf);
