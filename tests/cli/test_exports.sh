@@ -4,7 +4,7 @@ set -euo pipefail
 dir=$(dirname "$1")
 lib=$(ls "$dir"/libasyncz.so.* 2>/dev/null | head -n 1)
 [ -n "$lib" ] || { echo "no libasyncz.so.* next to $1"; exit 1; }
-exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDRB]$/ {print $3}')
+exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDRB]$/ {sub(/@.*/, "", $3); print $3}')
 stray=$(printf '%s\n' "$exported" | grep -v '^asyncz_' || true)
 if [ -n "$stray" ]; then
     echo "symbols exported that are not public API:"; echo "$stray"; exit 1
