@@ -91,8 +91,10 @@ asyncz_time_t az_trigger_search_start(const asyncz_trigger_base *b, asyncz_time_
             return b->start_date;
         return now;
     }
-    asyncz_time_t after = previous < ASYNCZ_TIME_MAX ? previous + 1 : previous;
-    return now < after ? now : after;
+    /* min(now, previous + 1 us), bumped past previous when now equals it (APScheduler 3 does the same). */
+    asyncz_time_t after = previous < INT64_MAX ? previous + 1 : previous;
+    asyncz_time_t start = now < after ? now : after;
+    return start == previous ? after : start;
 }
 
 int asyncz_trigger_next_raw(const asyncz_trigger *t, asyncz_time_t previous, asyncz_time_t now,
@@ -188,12 +190,19 @@ void az_describe_append(char *buf, size_t size, int *len, const char *fmt, ...)
         *len += n;
 }
 
-static void describe_time(char *buf, size_t size, int *len, const char *label, asyncz_time_t t,
+/* The separator before the next item: none right after the opening bracket (a kind with nothing of its
+ * own to describe, such as shutdown), ", " otherwise. */
+static const char *describe_sep(int len, int opened)
+{
+    return len > opened ? ", " : "";
+}
+
+static void describe_time(char *buf, size_t size, int *len, int opened, const char *label, asyncz_time_t t,
                           const asyncz_zone *z)
 {
     char when[ASYNCZ_TIME_FORMAT_SIZE];
     if (asyncz_time_format(when, sizeof when, t, z) > 0)
-        az_describe_append(buf, size, len, ", %s='%s'", label, when);
+        az_describe_append(buf, size, len, "%s%s='%s'", describe_sep(*len, opened), label, when);
 }
 
 int asyncz_trigger_describe(const asyncz_trigger *t, char *buf, size_t size)
@@ -205,6 +214,7 @@ int asyncz_trigger_describe(const asyncz_trigger *t, char *buf, size_t size)
     const asyncz_trigger_base *b = ASYNCZ_TRIGGER_CBASE(t);
     int len = 0;
     az_describe_append(buf, size, &len, "%s[", b->ops->name);
+    int opened = len;
     if (b->ops->describe) {
         int n = b->ops->describe(t, (size_t)len < size ? buf + len : NULL,
                                  (size_t)len < size ? size - (size_t)len : 0);
@@ -212,15 +222,16 @@ int asyncz_trigger_describe(const asyncz_trigger *t, char *buf, size_t size)
             len += n;
     }
     if (b->start_date != ASYNCZ_TIME_NONE)
-        describe_time(buf, size, &len, "start_date", b->start_date, b->zone);
+        describe_time(buf, size, &len, opened, "start_date", b->start_date, b->zone);
     if (b->end_date != ASYNCZ_TIME_NONE)
-        describe_time(buf, size, &len, "end_date", b->end_date, b->zone);
+        describe_time(buf, size, &len, opened, "end_date", b->end_date, b->zone);
     if (b->jitter > 0) {
         char d[48];
         asyncz_duration_format(d, sizeof d, b->jitter);
-        az_describe_append(buf, size, &len, ", jitter='%s'", d);
+        az_describe_append(buf, size, &len, "%sjitter='%s'", describe_sep(len, opened), d);
     }
-    az_describe_append(buf, size, &len, ", timezone='%s']", asyncz_zone_name(b->zone));
+    az_describe_append(buf, size, &len, "%stimezone='%s']", describe_sep(len, opened),
+                       asyncz_zone_name(b->zone));
     return len;
 }
 

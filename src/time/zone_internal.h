@@ -1,0 +1,18 @@
+/* Zone construction outside the cache, for the fuzzer and tests. */
+#ifndef AZ_ZONE_INTERNAL_H
+#define AZ_ZONE_INTERNAL_H
+
+#include "time/tzif.h"
+#include "time/zone.h"
+
+/* Build an uncached zone from parsed TZif data (borrowed) named name (copied). Free with az_zone_free.
+ * Errors: ASYNCZ_ENOMEM. */
+int az_zone_build(asyncz_zone **out, const char *name, const az_tzif *data);
+
+/* Free a zone made by az_zone_build (never one from asyncz_zone_get, which lives in the cache). */
+void az_zone_free(asyncz_zone *z);
+
+/* The current reference count, for tests. */
+int az_zone_refcount(const asyncz_zone *z);
+
+#endif
