@@ -77,7 +77,13 @@ static int fire_instant(const calendar_trigger *ct, int64_t k, asyncz_time_t *ou
         return ASYNCZ_ERANGE;
     c.month = (int8_t)month;
     c.day = (int8_t)day;
-    return asyncz_zone_resolve(ct->base.zone, &c, out);
+    int rc = asyncz_zone_resolve(ct->base.zone, &c, out);
+    /* Early on January 1 of year 1 in a zone east of UTC is before the first instant: skip that fire. */
+    if (rc == ASYNCZ_ERANGE && c.year == 1) {
+        *out = ASYNCZ_TIME_NONE;
+        rc = 0;
+    }
+    return rc;
 }
 
 /* The local date (as a day count) of instant t in the trigger's zone. */
@@ -99,10 +105,15 @@ static int calendar_next(const asyncz_trigger *t, asyncz_time_t previous, asyncz
     *out = ASYNCZ_TIME_NONE;
     if (search > ASYNCZ_TIME_MAX)
         return 0;
-    if (search < ASYNCZ_TIME_MIN)
-        search = ASYNCZ_TIME_MIN;
+    /* The local date only says where to start looking (each fire is checked against search below), so it
+     * is taken from an instant whose date exists in every zone, a day away from either end of the range. */
+    asyncz_time_t probe = search;
+    if (probe < ASYNCZ_TIME_MIN + ASYNCZ_USEC_PER_DAY)
+        probe = ASYNCZ_TIME_MIN + ASYNCZ_USEC_PER_DAY;
+    else if (probe > ASYNCZ_TIME_MAX - ASYNCZ_USEC_PER_DAY)
+        probe = ASYNCZ_TIME_MAX - ASYNCZ_USEC_PER_DAY;
     int64_t day;
-    int rc = local_day(ct, search, &day);
+    int rc = local_day(ct, probe, &day);
     if (rc < 0)
         return rc;
     /* Start one day early: a time of day in a gap that spans midnight resolves onto the next date. */
@@ -183,13 +194,15 @@ static int check_interval(const asyncz_calendar_interval *ci, asyncz_trigger_err
 }
 
 /* The date origin: the date of start_date in the zone, else today there. */
-static int set_origin(calendar_trigger *ct)
+static int set_origin(calendar_trigger *ct, asyncz_trigger_error *err)
 {
     asyncz_time_t from = ct->base.start_date != ASYNCZ_TIME_NONE ? ct->base.start_date : asyncz_now();
     asyncz_civil c;
     int rc = asyncz_zone_to_civil(ct->base.zone, from, &c, NULL);
-    if (rc < 0)
+    if (rc < 0) {
+        az_trigger_error_set(err, "start_date", "", 0, "its date in the zone is outside years 1..9999");
         return rc;
+    }
     ct->year = c.year;
     ct->month = c.month;
     ct->day = c.day;
@@ -216,7 +229,7 @@ int asyncz_trigger_calendar_new(asyncz_trigger **out, const asyncz_calendar_inte
     ct->ci = *ci;
     ct->step_months = (int64_t)ci->years * 12 + ci->months;
     ct->step_days = (int64_t)ci->weeks * 7 + ci->days;
-    rc = set_origin(ct);
+    rc = set_origin(ct, err);
     if (rc < 0) {
         asyncz_trigger_unref((asyncz_trigger *)ct);
         return rc;

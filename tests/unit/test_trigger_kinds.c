@@ -405,6 +405,49 @@ static void test_calendar_end_of_range(void **state)
     asyncz_trigger_unref(t);
 }
 
+/* Near both ends of the range, in a zone west of UTC, and with the largest parts. */
+static void test_calendar_range_edges(void **state)
+{
+    asyncz_zone *ny = az_test_zone("US/Eastern");
+    asyncz_calendar_interval ci = {.days = 1, .hour = 12};
+    asyncz_trigger *t = calendar_trigger(&ci, az_test_time("0001-01-03", ny), ny);
+    assert_time(next_of(t, ASYNCZ_TIME_NONE, ASYNCZ_TIME_MIN), az_test_time("0001-01-03T12:00:00", ny), ny);
+    assert_time(next_of(t, ASYNCZ_TIME_NONE, INT64_MIN + 1), az_test_time("0001-01-03T12:00:00", ny), ny);
+    assert_time(next_of(t, ASYNCZ_TIME_NONE, ASYNCZ_TIME_MAX - 1), ASYNCZ_TIME_NONE, ny);
+    assert_time(next_of(t, ASYNCZ_TIME_MAX, ASYNCZ_TIME_MAX), ASYNCZ_TIME_NONE, ny);
+    asyncz_trigger_unref(t);
+    /* The date of the first instant is 0000-12-31 in New York: not a date asyncz handles. */
+    asyncz_trigger_options opts;
+    asyncz_trigger_options_init(&opts);
+    opts.timezone = ny;
+    opts.start_date = ASYNCZ_TIME_MIN;
+    asyncz_trigger_error err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(asyncz_trigger_calendar_new(&t, &ci, &opts, &err), ASYNCZ_ERANGE);
+    assert_string_equal(err.field, "start_date");
+    asyncz_zone_unref(ny);
+    /* East of UTC (Tokyo's local mean time, +09:18:59) the first date's midnight is before the first instant:
+     * that fire is skipped. */
+    asyncz_zone *east = az_test_zone("Asia/Tokyo");
+    asyncz_calendar_interval midnight = {.days = 1};
+    opts.timezone = east;
+    assert_int_equal(asyncz_trigger_calendar_new(&t, &midnight, &opts, NULL), 0);
+    assert_time(next_of(t, ASYNCZ_TIME_NONE, ASYNCZ_TIME_MIN), az_test_time("0001-01-02T00:00:00", east),
+                east);
+    asyncz_trigger_unref(t);
+    asyncz_zone_unref(east);
+    asyncz_calendar_interval big = {
+        .years = INT32_MAX, .months = INT32_MAX, .weeks = INT32_MAX, .days = INT32_MAX};
+    t = calendar_trigger(&big, at("2024-05-05"), NULL);
+    assert_time(next_of(t, ASYNCZ_TIME_NONE, 0), at("2024-05-05T00:00:00Z"), NULL);
+    assert_time(next_of(t, at("2024-05-05T00:00:00Z"), at("2024-05-05T00:00:00Z")), ASYNCZ_TIME_NONE, NULL);
+    asyncz_trigger_unref(t);
+    asyncz_calendar_interval weeks = {.weeks = INT32_MAX};
+    t = calendar_trigger(&weeks, at("2024-05-05"), NULL);
+    assert_time(next_of(t, ASYNCZ_TIME_NONE, at("2024-05-05T00:00:01Z")), ASYNCZ_TIME_NONE, NULL);
+    asyncz_trigger_unref(t);
+}
+
 static void expect_calendar_error(asyncz_calendar_interval ci, const char *field, const char *expression,
                                   const char *reason)
 {
@@ -771,8 +814,9 @@ static void test_error_format(void **state)
     asyncz_trigger *t = NULL;
     assert_int_equal(asyncz_trigger_interval_new(&t, 0, NULL, &err), ASYNCZ_EINVAL);
     char buf[256];
-    assert_int_equal(asyncz_trigger_error_format(&err, buf, sizeof buf), (int)strlen(buf));
+    int n = asyncz_trigger_error_format(&err, buf, sizeof buf);
     assert_string_equal(buf, "interval \"0us\": interval must be positive");
+    assert_int_equal(n, (int)strlen(buf));
     asyncz_trigger_error cron = {
         .field = "minute", .expression = "*/0", .column = 3, .reason = "step must be at least 1"};
     int len = asyncz_trigger_error_format(&cron, buf, sizeof buf);
@@ -909,6 +953,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_calendar_start_in_future),
     cmocka_unit_test(test_calendar_default_start),
     cmocka_unit_test(test_calendar_end_of_range),
+    cmocka_unit_test(test_calendar_range_edges),
     cmocka_unit_test(test_calendar_errors),
     cmocka_unit_test(test_date_fires_once),
     cmocka_unit_test(test_date_options),

@@ -1,0 +1,188 @@
+/* The cron trigger kind: both the field API and crontab strings, matched in wall-clock time of the
+ * trigger's zone under the DST policy of docs/triggers.md.
+ *
+ * The search walks the zone span by span (stretches of constant UTC offset). Within a span, wall time and
+ * instants differ by a constant, so the civil matcher answers directly; only at span edges does the policy
+ * decide: a fixed-time expression fires at the end of a spring gap for a wall time inside it, and skips the
+ * second pass over an autumn overlap; a periodic expression skips the gap and fires in both passes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "asyncz/error.h"
+#include "time/civil.h"
+#include "time/zone.h"
+#include "trigger/cron.h"
+#include "trigger/trigger_internal.h"
+
+typedef struct cron_trigger {
+    asyncz_trigger_base base; /* first: the trigger is its base */
+    az_cron_spec spec;
+    char description[];       /* what describe() prints for the kind's parameters */
+} cron_trigger;
+
+/* The first matching instant (seconds) at or after second t, applying the DST policy. The matcher's answer
+ * is reused across spans while it stays valid: no wall time in [known_from, match) matches, so a later
+ * span whose first wall time falls in that stretch has the same answer without another search. */
+static bool search(const cron_trigger *c, int64_t t, int64_t *out)
+{
+    const az_cron_spec *s = &c->spec;
+    int64_t match = 0, known_from = INT64_MAX;
+    for (;;) {
+        az_zone_span sp;
+        az_zone_span_at(c->base.zone, t, &sp);
+        int64_t wall = t + sp.offset;
+        if (wall < known_from || wall > match) {
+            if (!az_cron_next_wall(s, wall, &match))
+                return false;
+            known_from = wall;
+        }
+        int64_t at = match - sp.offset;
+        if (at < sp.end) {
+            /* A repeated wall time: a fixed-time expression already had its first occurrence. */
+            if (!s->periodic && sp.prev_offset > sp.offset && match < sp.start + sp.prev_offset) {
+                t = sp.start + sp.prev_offset - sp.offset;
+                continue;
+            }
+            *out = at;
+            return true;
+        }
+        /* The match lies past this span; inside the spring gap a fixed time fires when the gap ends. */
+        if (!s->periodic && sp.next_offset > sp.offset && match < sp.end + sp.next_offset) {
+            *out = sp.end;
+            return true;
+        }
+        t = sp.end;
+    }
+}
+
+static int cron_next(const asyncz_trigger *t, asyncz_time_t previous, asyncz_time_t now, asyncz_time_t *out)
+{
+    const cron_trigger *c = (const cron_trigger *)t;
+    asyncz_time_t start = az_trigger_search_start(&c->base, previous, now);
+    /* APScheduler 3 never searches from the previous fire time itself (now == previous). */
+    if (previous != ASYNCZ_TIME_NONE && start == previous)
+        start = previous < ASYNCZ_TIME_MAX ? previous + 1 : previous;
+    *out = ASYNCZ_TIME_NONE;
+    /* Fire times are whole seconds: round the start up. */
+    int64_t sec = az_floor_div(start, ASYNCZ_USEC_PER_SEC);
+    if (sec * ASYNCZ_USEC_PER_SEC != start)
+        sec++;
+    if (sec > ASYNCZ_TIME_MAX / ASYNCZ_USEC_PER_SEC)
+        return 0;
+    /* Nothing matches before 1970-01-01 wall time; start near it rather than walk older zone history. */
+    if (sec < -2 * 86400)
+        sec = -2 * 86400;
+    int64_t found;
+    if (search(c, sec, &found) && found <= ASYNCZ_TIME_MAX / ASYNCZ_USEC_PER_SEC)
+        *out = found * ASYNCZ_USEC_PER_SEC;
+    return 0;
+}
+
+static int cron_describe(const asyncz_trigger *t, char *buf, size_t size)
+{
+    const cron_trigger *c = (const cron_trigger *)t;
+    int len = 0;
+    az_describe_append(buf, size, &len, "%s", c->description);
+    return len;
+}
+
+static void cron_destroy(asyncz_trigger *t)
+{
+    free(t);
+}
+
+static const asyncz_trigger_ops cron_ops = {
+    .version = ASYNCZ_TRIGGER_OPS_VERSION,
+    .name = "cron",
+    .next = cron_next,
+    .describe = cron_describe,
+    .destroy = cron_destroy,
+};
+
+/* APScheduler 3's description: the fields given, in field order. */
+static int describe_fields(char *buf, size_t size, const asyncz_cron_fields *f)
+{
+    const char *names[AZ_CRON_NFIELDS] = {"year", "month", "day", "week", "day_of_week", "hour", "minute",
+                                          "second"};
+    const char *exprs[AZ_CRON_NFIELDS] = {f->year,        f->month, f->day,    f->week,
+                                          f->day_of_week, f->hour,  f->minute, f->second};
+    int len = 0;
+    if (buf && size)
+        buf[0] = '\0';
+    for (int i = 0; i < AZ_CRON_NFIELDS; i++)
+        if (exprs[i])
+            az_describe_append(buf, size, &len, "%s%s='%s'", len ? ", " : "", names[i], exprs[i]);
+    return len;
+}
+
+/* Allocate a trigger with room for its description; parse into it; then take the options. */
+static int cron_alloc(cron_trigger **out, int desc_len)
+{
+    cron_trigger *c = calloc(1, sizeof *c + (size_t)desc_len + 1);
+    if (!c)
+        return ASYNCZ_ENOMEM;
+    az_cron_spec_init(&c->spec);
+    *out = c;
+    return 0;
+}
+
+static int cron_finish(asyncz_trigger **out, cron_trigger *c, const asyncz_trigger_options *opts,
+                       asyncz_trigger_error *err)
+{
+    int rc = asyncz_trigger_base_init(&c->base, &cron_ops, opts);
+    if (rc < 0) {
+        az_trigger_error_set(err, "", "", 0, "invalid trigger options: %s", asyncz_strerror(rc));
+        free(c);
+        return rc;
+    }
+    *out = (asyncz_trigger *)c;
+    return 0;
+}
+
+int asyncz_trigger_cron_new(asyncz_trigger **out, const asyncz_cron_fields *fields,
+                            const asyncz_trigger_options *opts, asyncz_trigger_error *err)
+{
+    if (!out || !fields) {
+        az_trigger_error_set(err, "", "", 0, "%s is NULL", out ? "fields" : "out");
+        return ASYNCZ_EINVAL;
+    }
+    *out = NULL;
+    cron_trigger *c;
+    int len = describe_fields(NULL, 0, fields);
+    int rc = cron_alloc(&c, len);
+    if (rc < 0)
+        return rc;
+    if ((rc = az_cron_parse_fields(&c->spec, fields, err)) < 0) {
+        free(c);
+        return rc;
+    }
+    describe_fields(c->description, (size_t)len + 1, fields);
+    return cron_finish(out, c, opts, err);
+}
+
+int asyncz_trigger_crontab_new(asyncz_trigger **out, const char *crontab, const asyncz_trigger_options *opts,
+                               asyncz_trigger_error *err)
+{
+    if (!out || !crontab) {
+        az_trigger_error_set(err, "crontab", "", 0, "%s is NULL", out ? "the crontab string" : "out");
+        return ASYNCZ_EINVAL;
+    }
+    *out = NULL;
+    const char *text = crontab;
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t n = strnlen(text, AZ_CRON_EXPR_MAX + 1);
+    while (n && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+        n--;
+    cron_trigger *c;
+    int len = (int)strlen("crontab=''") + (int)n;
+    int rc = cron_alloc(&c, len);
+    if (rc < 0)
+        return rc;
+    if ((rc = az_cron_parse_crontab(&c->spec, crontab, err)) < 0) {
+        free(c);
+        return rc;
+    }
+    az_describe_append(c->description, (size_t)len + 1, &(int){0}, "crontab='%.*s'", (int)n, text);
+    return cron_finish(out, c, opts, err);
+}

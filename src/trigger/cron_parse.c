@@ -1,0 +1,89 @@
+/* Lexing and validation helpers shared by the field API parser and the crontab parser. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "asyncz/error.h"
+#include "trigger/cron.h"
+#include "trigger/trigger_internal.h"
+
+int az_cron_fail(const az_cron_ctx *ctx, const char *at, int rc, const char *fmt, ...)
+{
+    char reason[sizeof ((asyncz_trigger_error *)0)->reason];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    int column = ctx->col_base + (int)(at - ctx->text) + 1;
+    az_trigger_error_set(ctx->err, ctx->field->name, ctx->expr, column, "%s", reason);
+    return rc;
+}
+
+bool az_cron_scan_number(const char **p, int *out)
+{
+    const char *s = *p;
+    int v = 0, n = 0;
+    while (isdigit((unsigned char)s[n])) {
+        if (n < 9)
+            v = v * 10 + (s[n] - '0');
+        else
+            v = 1000000000; /* saturate: reported as out of range by the caller */
+        n++;
+    }
+    if (n == 0)
+        return false;
+    *p = s + n;
+    *out = v;
+    return true;
+}
+
+int az_cron_scan_name(const az_cron_ctx *ctx, const char **p, int *out)
+{
+    const char *s = *p;
+    size_t n = 0;
+    while (isalpha((unsigned char)s[n]))
+        n++;
+    const az_cron_field *f = ctx->field;
+    if (n == 0 || !f->names)
+        return 0;
+    for (int i = 0; n == 3 && i < f->names_count; i++) {
+        if (strncasecmp(s, f->names[i], 3) == 0) {
+            *out = f->names_base + i;
+            *p = s + n;
+            return 1;
+        }
+    }
+    return az_cron_fail(ctx, s, ASYNCZ_EPARSE, "unknown %s name \"%.*s\"",
+                        f->names_count == 12 ? "month" : "weekday", (int)(n > 16 ? 16 : n), s);
+}
+
+int az_cron_check_range(const az_cron_ctx *ctx, const char *at_lo, const char *at_hi, int lo, int hi)
+{
+    const az_cron_field *f = ctx->field;
+    if (lo < f->min)
+        return az_cron_fail(ctx, at_lo, ASYNCZ_ERANGE, "value %d is below the minimum %d", lo, f->min);
+    if (lo > f->max)
+        return az_cron_fail(ctx, at_lo, ASYNCZ_ERANGE, "value %d is above the maximum %d", lo, f->max);
+    if (hi < f->min)
+        return az_cron_fail(ctx, at_hi, ASYNCZ_ERANGE, "value %d is below the minimum %d", hi, f->min);
+    if (hi > f->max)
+        return az_cron_fail(ctx, at_hi, ASYNCZ_ERANGE, "value %d is above the maximum %d", hi, f->max);
+    if (lo > hi)
+        return az_cron_fail(ctx, at_lo, ASYNCZ_ERANGE, "range start %d is above its end %d", lo, hi);
+    return 0;
+}
+
+int az_cron_check_step(const az_cron_ctx *ctx, const char *at, int lo, int hi, int step, bool strict)
+{
+    if (step < 1)
+        return az_cron_fail(ctx, at, ASYNCZ_ERANGE, "step must be at least 1");
+    if (strict && step > hi - lo)
+        return az_cron_fail(ctx, at, ASYNCZ_ERANGE, "step %d is larger than the range %d-%d it applies to",
+                            step, lo, hi);
+    int span = ctx->field->max - ctx->field->min + 1;
+    if (step > span)
+        return az_cron_fail(ctx, at, ASYNCZ_ERANGE, "step %d is larger than the %d values of the field",
+                            step, span);
+    return 0;
+}
