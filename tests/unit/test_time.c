@@ -874,7 +874,7 @@ static void test_zone_tzdir(void **state)
     assert_int_equal(asyncz_zone_get(&z, "Test/Garbage"), ASYNCZ_ETZDATA);
     assert_int_equal(asyncz_zone_get(&z, "Test/Empty"), ASYNCZ_ETZDATA);
     assert_int_equal(asyncz_zone_get(&z, "Test/Missing"), ASYNCZ_EZONE);
-    assert_int_equal(asyncz_zone_get(&z, "Europe/Berlin"), ASYNCZ_EZONE); /* not in this TZDIR */
+    assert_int_equal(asyncz_zone_get(&z, "Asia/Ulaanbaatar"), ASYNCZ_EZONE); /* not in this TZDIR */
     /* Failures are not cached: a fixed file is found on the next lookup. */
     snprintf(path, sizeof path, "%s/Test/Garbage", dir);
     write_file(path, buf, n);
