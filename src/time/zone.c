@@ -144,14 +144,18 @@ static int append_rule(builder *b, const az_posix_tz *tz, int64_t from, int64_t 
 {
     rule_event *ev;
     size_t count;
-    int rc = rule_events(b, tz, from, to, &ev, &count);
+    /* One year more is generated than kept, so that an end of DST at the table's end that coincides with
+     * the next year's start (DST all year) is resolved the same way as every other year's. */
+    int rc = rule_events(b, tz, from, to + 1, &ev, &count);
     if (rc < 0)
         return rc;
     int64_t last = b->n ? b->at[b->n - 1] : INT64_MIN;
+    int64_t kept_orders = (to - from + 1) * 2;
     uint16_t cur = b->n ? b->type[b->n - 1] : b->initial;
     b->rule_first = b->n;
     for (size_t i = 0; i < count && rc == 0; i++) {
-        if (ev[i].at <= last || (i + 1 < count && ev[i + 1].at == ev[i].at) || ev[i].type == cur)
+        if (ev[i].at <= last || (i + 1 < count && ev[i + 1].at == ev[i].at) || ev[i].type == cur ||
+            ev[i].order >= kept_orders)
             continue;
         rc = push(b, ev[i].at, ev[i].type);
         cur = ev[i].type;
@@ -219,10 +223,12 @@ static int finish(builder *b, const char *name, asyncz_zone **out)
     az_tzif_type *types = (az_tzif_type *)(off + b->n + 1);
     uint16_t *type = (uint16_t *)(types + b->ntypes);
     char *zname = (char *)(type + b->n + 1);
-    memcpy(at, b->at, sizeof *at * b->n);
     memcpy(types, b->types, sizeof *types * b->ntypes);
     type[0] = b->initial;
-    memcpy(type + 1, b->type, sizeof *type * b->n);
+    if (b->n) {
+        memcpy(at, b->at, sizeof *at * b->n);
+        memcpy(type + 1, b->type, sizeof *type * b->n);
+    }
     for (uint32_t i = 0; i <= b->n; i++)
         off[i] = types[type[i]].utoff;
     memcpy(zname, name, nlen);

@@ -1,0 +1,115 @@
+/* Internal declarations shared by the files of the asyncz tool. The tool uses only the public API
+ * ("asyncz.h"), like any other program would.
+ *
+ * Functions that can fail because of what the user typed print the reason to stderr themselves and return
+ * the exit status to use (AZ_CLI_EXIT_USAGE or AZ_CLI_EXIT_FAILURE); 0 means success.
+ */
+#ifndef AZ_CLI_H
+#define AZ_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "asyncz.h"
+
+/* Exit statuses, documented in `asyncz --help` and asyncz(1). */
+#define AZ_CLI_EXIT_OK 0
+#define AZ_CLI_EXIT_FAILURE 1 /* a runtime failure: the command was well-formed but could not finish */
+#define AZ_CLI_EXIT_USAGE 2   /* bad command line or bad input */
+
+/* Bounds of --count. */
+#define AZ_CLI_COUNT_DEFAULT 5
+#define AZ_CLI_COUNT_MAX 100000
+
+/* How many trigger options one command line may combine. */
+#define AZ_CLI_MAX_TRIGGERS 64
+
+/* ---- help and diagnostics (usage.c, diag.c) ------------------------------------------------------ */
+
+/* Help topics. */
+typedef enum az_cli_topic { AZ_CLI_HELP_MAIN, AZ_CLI_HELP_PREVIEW, AZ_CLI_HELP_VERSION } az_cli_topic;
+
+void az_cli_print_help(FILE *f, az_cli_topic topic);
+
+/* The command being run ("preview"), for the "asyncz preview: " prefix of messages. */
+void az_cli_set_command(const char *command);
+
+/* Print "asyncz CMD: OPTION 'VALUE': column N: REASON" (the column only when > 0) and return
+ * AZ_CLI_EXIT_USAGE. */
+int az_cli_bad_value(const char *option, const char *value, int column, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Print "asyncz CMD: MESSAGE" plus a pointer to --help, and return AZ_CLI_EXIT_USAGE. */
+int az_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "asyncz CMD: MESSAGE" and return AZ_CLI_EXIT_FAILURE. */
+int az_cli_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- option values (values.c, calendar_spec.c) --------------------------------------------------- */
+
+int az_cli_parse_zone(const char *option, const char *name, asyncz_zone **out);
+int az_cli_parse_time(const char *option, const char *text, const asyncz_zone *zone, asyncz_time_t *out);
+int az_cli_parse_duration(const char *option, const char *text, int64_t *out);
+int az_cli_parse_count(const char *option, const char *text, size_t *out);
+int az_cli_parse_seed(const char *option, const char *text, uint64_t *out);
+
+/* "1mo", "2w", "1y6mo", "3d": whole calendar units y, mo, w, d, not all zero. */
+int az_cli_parse_calendar_spec(const char *option, const char *text, asyncz_calendar_interval *out);
+
+/* "HH:MM" or "HH:MM:SS" into ci's hour, minute and second. */
+int az_cli_parse_time_of_day(const char *option, const char *text, asyncz_calendar_interval *ci);
+
+/* ---- the preview command -------------------------------------------------------------------------- */
+
+typedef enum az_cli_kind {
+    AZ_CLI_CRONTAB,
+    AZ_CLI_FIELDS,
+    AZ_CLI_INTERVAL,
+    AZ_CLI_CALENDAR,
+    AZ_CLI_DATE,
+    AZ_CLI_SHUTDOWN,
+} az_cli_kind;
+
+/* One trigger as given on the command line: its kind and its option's value (borrowed from argv). */
+typedef struct az_cli_spec {
+    az_cli_kind kind;
+    const char *value;
+} az_cli_spec;
+
+typedef enum az_cli_combine { AZ_CLI_SINGLE, AZ_CLI_AND, AZ_CLI_OR } az_cli_combine;
+
+/* The preview command line, unparsed values (borrowed from argv). */
+typedef struct az_preview_args {
+    az_cli_spec specs[AZ_CLI_MAX_TRIGGERS];
+    size_t n_specs;
+    asyncz_cron_fields fields; /* the field API options; together they make one trigger */
+    const char *time_of_day, *from, *start_date, *end_date, *timezone, *jitter, *jitter_seed, *count;
+    az_cli_combine combine;
+    bool json, help;
+} az_preview_args;
+
+/* The values every trigger of a preview shares, parsed. */
+typedef struct az_preview_plan {
+    asyncz_zone *zone; /* owned */
+    asyncz_time_t from;
+    size_t count;
+    asyncz_trigger_options opts; /* opts.timezone borrows zone */
+} az_preview_plan;
+
+/* Parse argv (argv[0] = "preview") into *args. */
+int az_cli_preview_parse_args(int argc, char **argv, az_preview_args *args);
+
+/* Make the trigger the arguments describe (a new reference in *out). */
+int az_cli_build_trigger(const az_preview_args *args, const az_preview_plan *plan, asyncz_trigger **out);
+
+/* Print fire times, one ISO-8601 line each, in zone. */
+int az_cli_print_times(const asyncz_time_t *times, size_t n, const asyncz_zone *zone);
+
+/* Print {"timezone": ..., "run_times": [...], "exhausted": ...} on one line. */
+int az_cli_print_json(const asyncz_time_t *times, size_t n, const asyncz_zone *zone, bool exhausted);
+
+/* The commands. argv[0] is the command's name. */
+int az_cli_preview(int argc, char **argv);
+
+#endif

@@ -1,0 +1,163 @@
+/* Every "kind":"cron" case of asyncz_triggers.json (transcribed from the Python asyncz test suite) through
+ * asyncz_trigger_next(previous, now), compared as instants. */
+#include <stdio.h>
+#include <string.h>
+
+#include "az_test.h"
+
+/* A JSON field value as an expression: strings as they are, integers written out. */
+static const char *expr_of(json_t *v, char *buf, size_t size)
+{
+    if (!v)
+        return NULL;
+    if (json_is_integer(v)) {
+        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+        return buf;
+    }
+    assert_true(json_is_string(v));
+    return json_string_value(v);
+}
+
+static asyncz_trigger *make_trigger(json_t *args, asyncz_zone *zone)
+{
+    asyncz_trigger_options opts;
+    asyncz_trigger_options_init(&opts);
+    opts.timezone = zone;
+    json_t *start = json_object_get(args, "start_at"), *end = json_object_get(args, "end_at");
+    if (start)
+        opts.start_date = az_test_time(json_string_value(start), zone);
+    if (end)
+        opts.end_date = az_test_time(json_string_value(end), zone);
+    asyncz_trigger *t = NULL;
+    asyncz_trigger_error err;
+    int rc;
+    json_t *crontab = json_object_get(args, "crontab");
+    if (crontab) {
+        rc = asyncz_trigger_crontab_new(&t, json_string_value(crontab), &opts, &err);
+    } else {
+        char b[8][32];
+        asyncz_cron_fields f = {
+            expr_of(json_object_get(args, "year"), b[0], 32), expr_of(json_object_get(args, "month"), b[1], 32),
+            expr_of(json_object_get(args, "day"), b[2], 32), expr_of(json_object_get(args, "week"), b[3], 32),
+            expr_of(json_object_get(args, "day_of_week"), b[4], 32),
+            expr_of(json_object_get(args, "hour"), b[5], 32), expr_of(json_object_get(args, "minute"), b[6], 32),
+            expr_of(json_object_get(args, "second"), b[7], 32)};
+        rc = asyncz_trigger_cron_new(&t, &f, &opts, &err);
+    }
+    if (rc < 0)
+        fail_msg("trigger rejected: %s: %s", err.field, err.reason);
+    return t;
+}
+
+/* Run one case; returns whether it passed (printing the difference when it did not). */
+static int run_case(json_t *c)
+{
+    const char *name = json_string_value(json_object_get(c, "test"));
+    asyncz_zone *zone = az_test_zone(json_string_value(json_object_get(c, "timezone")));
+    asyncz_trigger *t = make_trigger(json_object_get(c, "args"), zone);
+    json_t *prev = json_object_get(c, "previous"), *exp = json_object_get(c, "expected");
+    asyncz_time_t now = az_test_time(json_string_value(json_object_get(c, "now")), zone);
+    asyncz_time_t previous = json_is_string(prev) ? az_test_time(json_string_value(prev), zone) : ASYNCZ_TIME_NONE;
+    asyncz_time_t expected = json_is_string(exp) ? az_test_time(json_string_value(exp), zone) : ASYNCZ_TIME_NONE;
+    asyncz_time_t got = 0;
+    assert_int_equal(asyncz_trigger_next(t, previous, now, &got), 0);
+    int ok = got == expected;
+    if (!ok)
+        print_error("%s: expected %s, got %s\n", name, az_test_fmt(expected, zone), az_test_fmt(got, zone));
+    asyncz_trigger_unref(t);
+    asyncz_zone_unref(zone);
+    return ok;
+}
+
+static void test_cron_trigger_vectors(void **state)
+{
+    (void)state;
+    json_t *root = az_test_load_vectors("asyncz_triggers.json");
+    size_t i, ran = 0, failed = 0;
+    json_t *c;
+    json_array_foreach(json_object_get(root, "cases"), i, c)
+    {
+        if (strcmp(json_string_value(json_object_get(c, "kind")), "cron") != 0)
+            continue;
+        ran++;
+        failed += !run_case(c);
+    }
+    json_decref(root);
+    assert_int_equal(ran, 26);
+    assert_int_equal(failed, 0);
+}
+
+/* The description lists the given fields in APScheduler's order, or the crontab string. */
+static void test_cron_describe(void **state)
+{
+    (void)state;
+    asyncz_trigger_options opts;
+    asyncz_trigger_options_init(&opts);
+    opts.timezone = asyncz_zone_utc();
+    asyncz_trigger *t = NULL;
+    asyncz_cron_fields f = {.year = "2022/2", .month = "1/3", .day = "5-13"};
+    assert_int_equal(asyncz_trigger_cron_new(&t, &f, &opts, NULL), 0);
+    char buf[256];
+    asyncz_trigger_describe(t, buf, sizeof buf);
+    assert_string_equal(buf, "cron[year='2022/2', month='1/3', day='5-13', timezone='UTC']");
+    assert_string_equal(asyncz_trigger_kind(t), "cron");
+    asyncz_trigger_unref(t);
+    assert_int_equal(asyncz_trigger_crontab_new(&t, "  */15 9-17 * * 1-5 ", &opts, NULL), 0);
+    asyncz_trigger_describe(t, buf, sizeof buf);
+    assert_string_equal(buf, "cron[crontab='*/15 9-17 * * 1-5', timezone='UTC']");
+    asyncz_trigger_unref(t);
+}
+
+/* Search starts with microseconds round up to the next whole second; results are whole seconds. */
+static void test_cron_whole_seconds(void **state)
+{
+    (void)state;
+    asyncz_trigger_options opts;
+    asyncz_trigger_options_init(&opts);
+    opts.timezone = asyncz_zone_utc();
+    asyncz_trigger *t = NULL;
+    asyncz_cron_fields f = {.second = "*"};
+    assert_int_equal(asyncz_trigger_cron_new(&t, &f, &opts, NULL), 0);
+    asyncz_time_t got;
+    assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, 1000000 * INT64_C(1700000000) + 1, &got), 0);
+    assert_int_equal(got, INT64_C(1700000001) * 1000000);
+    assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, INT64_C(1700000000) * 1000000, &got), 0);
+    assert_int_equal(got, INT64_C(1700000000) * 1000000);
+    assert_int_equal(asyncz_trigger_next(t, INT64_C(1700000000) * 1000000, INT64_C(1700000000) * 1000000, &got), 0);
+    assert_int_equal(got, INT64_C(1700000001) * 1000000);
+    asyncz_trigger_unref(t);
+}
+
+/* Past the last representable second nothing fires; an expression that can never match is exhausted. */
+static void test_cron_exhausted(void **state)
+{
+    (void)state;
+    asyncz_trigger_options opts;
+    asyncz_trigger_options_init(&opts);
+    opts.timezone = asyncz_zone_utc();
+    asyncz_trigger *t = NULL;
+    asyncz_cron_fields f = {.month = "2", .day = "30"};
+    assert_int_equal(asyncz_trigger_cron_new(&t, &f, &opts, NULL), 0);
+    asyncz_time_t got = 0;
+    assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, 0, &got), 0);
+    assert_int_equal(got, ASYNCZ_TIME_NONE);
+    asyncz_trigger_unref(t);
+    asyncz_cron_fields every = {.second = "*"};
+    assert_int_equal(asyncz_trigger_cron_new(&t, &every, &opts, NULL), 0);
+    assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, ASYNCZ_TIME_MAX, &got), 0);
+    assert_int_equal(got, ASYNCZ_TIME_NONE);
+    assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, ASYNCZ_TIME_MAX - 999999, &got), 0);
+    assert_int_equal(got, ASYNCZ_TIME_MAX - 999999);
+    assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, ASYNCZ_TIME_MIN, &got), 0);
+    assert_int_equal(got, 0);
+    asyncz_trigger_unref(t);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_cron_trigger_vectors),
+    cmocka_unit_test(test_cron_describe),
+    cmocka_unit_test(test_cron_whole_seconds),
+    cmocka_unit_test(test_cron_exhausted),
+};
+
+AZ_TEST_MAIN(tests)
