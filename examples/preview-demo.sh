@@ -4,8 +4,13 @@ set -euo pipefail
 asyncz=${1:-asyncz}
 zone=${ZONE:-Europe/Berlin}
 
+# Echo the command as it would be typed: arguments with spaces or globs in single quotes.
 show() {
-    printf '\n$ asyncz preview %s --timezone %s --count 3\n' "$*" "$zone"
+    local shown="" a
+    for a in "$@"; do
+        case "$a" in *[\ \*\?]*) shown+=" '$a'" ;; *) shown+=" $a" ;; esac
+    done
+    printf '\n$ asyncz preview%s --timezone %s --count 3\n' "$shown" "$zone"
     "$asyncz" preview "$@" --timezone "$zone" --count 3
 }
 
