@@ -12,6 +12,7 @@
 
 #define CYCLE_SECONDS (INT64_C(146097) * 86400)
 #define RULE_MIN_LAST_YEAR 2500
+#define RULE_LAST_TABLE_MAX (INT64_C(3155695200) * 1000) /* about the year 100000 */
 /* Wider than any offset TZif allows, so a window of this size around a wall time holds every candidate. */
 #define OFFSET_WINDOW 93600
 
@@ -205,6 +206,10 @@ static int load_table(builder *b, const az_tzif *data)
     /* RFC 8536 §3.3: with no transitions, the footer describes all instants. */
     if (data->ntrans == 0)
         b->initial = b->std_type;
+    /* A table reaching past year 100000 (only crafted data does) has no use for the rule, and stopping
+     * there keeps every computation on years far from overflow. */
+    if (b->n && b->at[b->n - 1] > RULE_LAST_TABLE_MAX)
+        return 0;
     return data->footer.has_dst ? extend_with_rule(b, &data->footer) : 0;
 }
 
@@ -304,6 +309,9 @@ static uint16_t lookup(const asyncz_zone *z, int64_t t, az_zone_span *out)
             span_of(z, i, out);
             out->start += shift;
             out->end = add_sat(out->end, shift);
+            /* Near the end of int64 the span is cut off; an unbounded span has no next offset. */
+            if (out->end == INT64_MAX)
+                out->next_offset = out->offset;
             return z->type[i];
         }
     }
@@ -375,7 +383,7 @@ static void scan_wall(const asyncz_zone *z, int64_t local, asyncz_local_result *
             r->second = t;
             if (found++ == 0)
                 r->first = t;
-        } else if (gap == INT64_MIN && s.start != INT64_MIN && s.start + s.offset > local) {
+        } else if (gap == INT64_MIN && s.start != INT64_MIN && s.start > local - s.offset) {
             gap = s.start;
         }
         if (s.end == INT64_MAX || s.end > local + OFFSET_WINDOW)
