@@ -54,12 +54,7 @@ $(FUZZ_BUILD)/build.ninja:
 # Each fuzzer runs FUZZ_SECONDS from its kept corpus in tests/fuzz/corpus/<name>.
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
-	@set -e; for f in $(FUZZ_BUILD)/tests/fuzz/fuzz_*; do \
-	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; work=$$(mktemp -d); \
-	  echo "== $$name ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 $$work $$corpus 2>&1 | tail -n 12; \
-	  rm -rf $$work; \
-	done
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 bench: build
 	$(BUILD)/asyncz-bench triggers
