@@ -23,5 +23,5 @@ for f in "${fuzzers[@]}"; do
     fi
     rm -rf "$work" "$log"
 done
-echo "fuzz: $passed passed, $failed failed"
+echo "fuzz targets: $passed clean, $failed crashed"
 [ "$failed" = 0 ]
