@@ -94,7 +94,7 @@ static int parse_fraction(scan *sc, int32_t *usec)
 
 static int parse_time(scan *sc, asyncz_civil *c)
 {
-    int h, m, s = 0;
+    int h = 0, m = 0, s = 0;
     int rc = field(sc, 2, 2, 0, 23, &h);
     if (rc == 0)
         rc = expect(sc, ':');
@@ -134,7 +134,7 @@ static int parse_offset(scan *sc, int32_t *offset)
     if (c != '+' && c != '-')
         return fail(sc, sc->i, ASYNCZ_EPARSE);
     sc->i++;
-    int h, m = 0, s = 0;
+    int h = 0, m = 0, s = 0;
     int rc = field(sc, 2, 2, 0, 23, &h);
     bool colon = sc->s[sc->i] == ':';
     if (rc == 0)

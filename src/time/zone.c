@@ -12,6 +12,7 @@
 
 #define CYCLE_SECONDS (INT64_C(146097) * 86400)
 #define RULE_MIN_LAST_YEAR 2500
+#define RULE_LAST_TABLE_MAX (INT64_C(3155695200) * 1000) /* about the year 100000 */
 /* Wider than any offset TZif allows, so a window of this size around a wall time holds every candidate. */
 #define OFFSET_WINDOW 93600
 
@@ -144,14 +145,18 @@ static int append_rule(builder *b, const az_posix_tz *tz, int64_t from, int64_t 
 {
     rule_event *ev;
     size_t count;
-    int rc = rule_events(b, tz, from, to, &ev, &count);
+    /* One year more is generated than kept, so that an end of DST at the table's end that coincides with
+     * the next year's start (DST all year) is resolved the same way as every other year's. */
+    int rc = rule_events(b, tz, from, to + 1, &ev, &count);
     if (rc < 0)
         return rc;
     int64_t last = b->n ? b->at[b->n - 1] : INT64_MIN;
+    int64_t kept_orders = (to - from + 1) * 2;
     uint16_t cur = b->n ? b->type[b->n - 1] : b->initial;
     b->rule_first = b->n;
     for (size_t i = 0; i < count && rc == 0; i++) {
-        if (ev[i].at <= last || (i + 1 < count && ev[i + 1].at == ev[i].at) || ev[i].type == cur)
+        if (ev[i].at <= last || (i + 1 < count && ev[i + 1].at == ev[i].at) || ev[i].type == cur ||
+            ev[i].order >= kept_orders)
             continue;
         rc = push(b, ev[i].at, ev[i].type);
         cur = ev[i].type;
@@ -201,6 +206,10 @@ static int load_table(builder *b, const az_tzif *data)
     /* RFC 8536 §3.3: with no transitions, the footer describes all instants. */
     if (data->ntrans == 0)
         b->initial = b->std_type;
+    /* A table reaching past year 100000 (only crafted data does) has no use for the rule, and stopping
+     * there keeps every computation on years far from overflow. */
+    if (b->n && b->at[b->n - 1] > RULE_LAST_TABLE_MAX)
+        return 0;
     return data->footer.has_dst ? extend_with_rule(b, &data->footer) : 0;
 }
 
@@ -219,10 +228,12 @@ static int finish(builder *b, const char *name, asyncz_zone **out)
     az_tzif_type *types = (az_tzif_type *)(off + b->n + 1);
     uint16_t *type = (uint16_t *)(types + b->ntypes);
     char *zname = (char *)(type + b->n + 1);
-    memcpy(at, b->at, sizeof *at * b->n);
     memcpy(types, b->types, sizeof *types * b->ntypes);
     type[0] = b->initial;
-    memcpy(type + 1, b->type, sizeof *type * b->n);
+    if (b->n) {
+        memcpy(at, b->at, sizeof *at * b->n);
+        memcpy(type + 1, b->type, sizeof *type * b->n);
+    }
     for (uint32_t i = 0; i <= b->n; i++)
         off[i] = types[type[i]].utoff;
     memcpy(zname, name, nlen);
@@ -298,6 +309,9 @@ static uint16_t lookup(const asyncz_zone *z, int64_t t, az_zone_span *out)
             span_of(z, i, out);
             out->start += shift;
             out->end = add_sat(out->end, shift);
+            /* Near the end of int64 the span is cut off; an unbounded span has no next offset. */
+            if (out->end == INT64_MAX)
+                out->next_offset = out->offset;
             return z->type[i];
         }
     }
@@ -369,7 +383,7 @@ static void scan_wall(const asyncz_zone *z, int64_t local, asyncz_local_result *
             r->second = t;
             if (found++ == 0)
                 r->first = t;
-        } else if (gap == INT64_MIN && s.start != INT64_MIN && s.start + s.offset > local) {
+        } else if (gap == INT64_MIN && s.start != INT64_MIN && s.start > local - s.offset) {
             gap = s.start;
         }
         if (s.end == INT64_MAX || s.end > local + OFFSET_WINDOW)

@@ -24,6 +24,8 @@ typedef struct cache_entry {
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static cache_entry *cache_head;
+/* Entries dropped by az_zone_cache_drop_local stay allocated: their zones may still be in use. */
+static cache_entry *cache_retired;
 
 static asyncz_zone *cache_find(const char *key)
 {
@@ -342,4 +344,19 @@ int asyncz_zone_get(asyncz_zone **out, const char *name)
     int rc = get_locked(name, out);
     pthread_mutex_unlock(&cache_lock);
     return rc;
+}
+
+void az_zone_cache_drop_local(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    for (cache_entry **p = &cache_head; *p; p = &(*p)->next) {
+        if (strcmp((*p)->key, "local") == 0) {
+            cache_entry *e = *p;
+            *p = e->next;
+            e->next = cache_retired;
+            cache_retired = e;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&cache_lock);
 }

@@ -15,4 +15,8 @@ void az_zone_free(asyncz_zone *z);
 /* The current reference count, for tests. */
 int az_zone_refcount(const asyncz_zone *z);
 
+/* Forget the cached "local" zone so the next lookup reads $TZ again. The old zone stays valid. For tests,
+ * which may run several cases in one process; the library itself never calls it. */
+void az_zone_cache_drop_local(void);
+
 #endif
