@@ -20,13 +20,30 @@ typedef struct cron_trigger {
     char description[];       /* what describe() prints for the kind's parameters */
 } cron_trigger;
 
+/* Offsets from UTC stay within a day and two hours either way (real zones within 15 hours). */
+#define MAX_OFFSET (26 * 3600)
+
+/* Where the span walk may continue when the first match is far ahead. Every wall time from the start's
+ * up to first_match is known not to match. Three days past the start, every instant before
+ * first_match - MAX_OFFSET has a wall time in that stretch (even after an autumn overlap, which moves wall
+ * time back by less than the margin), and no gap there can hold a matching wall time either; so the walk
+ * can jump there instead of visiting every span of the years between (a rare date, such as a 29 February
+ * or a far year, would otherwise cost two zone lookups per year). */
+static int64_t skip_ahead(int64_t t, int64_t t_start, int64_t first_match)
+{
+    if (t - t_start >= 3 * 86400 && first_match - MAX_OFFSET > t)
+        return first_match - MAX_OFFSET;
+    return t;
+}
+
 /* The first matching instant (seconds) at or after second t, applying the DST policy. The matcher's answer
  * is reused across spans while it stays valid: no wall time in [known_from, match) matches, so a later
  * span whose first wall time falls in that stretch has the same answer without another search. */
 static bool search(const cron_trigger *c, int64_t t, int64_t *out)
 {
     const az_cron_spec *s = &c->spec;
-    int64_t match = 0, known_from = INT64_MAX;
+    const int64_t t_start = t;
+    int64_t match = 0, known_from = INT64_MAX, first_match = INT64_MIN;
     for (;;) {
         az_zone_span sp;
         az_zone_span_at(c->base.zone, t, &sp);
@@ -35,6 +52,8 @@ static bool search(const cron_trigger *c, int64_t t, int64_t *out)
             if (!az_cron_next_wall(s, wall, &match))
                 return false;
             known_from = wall;
+            if (first_match == INT64_MIN)
+                first_match = match;
         }
         int64_t at = match - sp.offset;
         if (at < sp.end) {
@@ -52,6 +71,7 @@ static bool search(const cron_trigger *c, int64_t t, int64_t *out)
             return true;
         }
         t = sp.end;
+        t = skip_ahead(t, t_start, first_match);
     }
 }
 

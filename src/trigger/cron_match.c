@@ -248,21 +248,21 @@ static bool find_in_year(const az_cron_spec *s, int32_t y, int *m, int *d)
 }
 
 /* Years whose days match alike. Without a week restriction that depends only on leap-ness and the weekday
- * of January 1 (14 kinds); with one the ISO weeks also depend on the year before, so use the full
- * 400-year Gregorian cycle (which is a whole number of weeks). */
+ * of January 1 (14 kinds). ISO weeks also depend on the year before: whether early January still belongs to
+ * its week 52 or 53 follows from that year's leap-ness (given this year's January 1), so a week restriction
+ * adds it (21 kinds: two leap years never follow each other). Every kind occurs within 28 years. */
 static int year_class(const az_cron_spec *s, int32_t y)
 {
-    if (!s->any_week)
-        return y % 400;
-    return az_is_leap(y) * 7 + az_weekday_from_days(az_days_from_civil(y, 1, 1));
+    int kind = az_is_leap(y) * 7 + az_weekday_from_days(az_days_from_civil(y, 1, 1));
+    return s->any_week ? kind : kind + 14 * az_is_leap(y - 1);
 }
 
 /* The first matching day at or after (*y, *m, *d). A year in which no day matches at all proves every year
  * of its class fails too, so an expression that can never match (February 30) gives up after one cycle. */
 static bool find_day(const az_cron_spec *s, int32_t *y, int *m, int *d)
 {
-    uint64_t failed[7] = {0};
-    int nfailed = 0, nclasses = s->any_week ? 14 : 400;
+    uint32_t failed = 0;
+    int nfailed = 0, nclasses = s->any_week ? 14 : 21;
     int32_t year = *y;
     int mo = *m, day = *d;
     bool partial = mo != 1 || day != 1;
@@ -276,7 +276,7 @@ static bool find_day(const az_cron_spec *s, int32_t *y, int *m, int *d)
             partial = false;
         }
         int cls = partial ? -1 : year_class(s, year);
-        if (cls < 0 || !(failed[cls / 64] >> (cls % 64) & 1)) {
+        if (cls < 0 || !(failed >> cls & 1)) {
             if (find_in_year(s, year, &mo, &day)) {
                 *y = year;
                 *m = mo;
@@ -284,7 +284,7 @@ static bool find_day(const az_cron_spec *s, int32_t *y, int *m, int *d)
                 return true;
             }
             if (cls >= 0) {
-                failed[cls / 64] |= UINT64_C(1) << (cls % 64);
+                failed |= UINT32_C(1) << cls;
                 if (++nfailed == nclasses)
                     return false;
             }
