@@ -20,13 +20,30 @@ typedef struct cron_trigger {
     char description[];       /* what describe() prints for the kind's parameters */
 } cron_trigger;
 
+/* Offsets from UTC stay within a day and two hours either way (real zones within 15 hours). */
+#define MAX_OFFSET (26 * 3600)
+
+/* Where the span walk may continue when the first match is far ahead. Every wall time from the start's
+ * up to first_match is known not to match. Three days past the start, every instant before
+ * first_match - MAX_OFFSET has a wall time in that stretch (even after an autumn overlap, which moves wall
+ * time back by less than the margin), and no gap there can hold a matching wall time either; so the walk
+ * can jump there instead of visiting every span of the years between (a rare date, such as a 29 February
+ * or a far year, would otherwise cost two zone lookups per year). */
+static int64_t skip_ahead(int64_t t, int64_t t_start, int64_t first_match)
+{
+    if (t - t_start >= 3 * 86400 && first_match - MAX_OFFSET > t)
+        return first_match - MAX_OFFSET;
+    return t;
+}
+
 /* The first matching instant (seconds) at or after second t, applying the DST policy. The matcher's answer
  * is reused across spans while it stays valid: no wall time in [known_from, match) matches, so a later
  * span whose first wall time falls in that stretch has the same answer without another search. */
 static bool search(const cron_trigger *c, int64_t t, int64_t *out)
 {
     const az_cron_spec *s = &c->spec;
-    int64_t match = 0, known_from = INT64_MAX;
+    const int64_t t_start = t;
+    int64_t match = 0, known_from = INT64_MAX, first_match = INT64_MIN;
     for (;;) {
         az_zone_span sp;
         az_zone_span_at(c->base.zone, t, &sp);
@@ -35,6 +52,8 @@ static bool search(const cron_trigger *c, int64_t t, int64_t *out)
             if (!az_cron_next_wall(s, wall, &match))
                 return false;
             known_from = wall;
+            if (first_match == INT64_MIN)
+                first_match = match;
         }
         int64_t at = match - sp.offset;
         if (at < sp.end) {
@@ -52,6 +71,7 @@ static bool search(const cron_trigger *c, int64_t t, int64_t *out)
             return true;
         }
         t = sp.end;
+        t = skip_ahead(t, t_start, first_match);
     }
 }
 
@@ -99,36 +119,44 @@ static const asyncz_trigger_ops cron_ops = {
     .destroy = cron_destroy,
 };
 
-/* APScheduler 3's description: the fields given, in field order. */
-static int describe_fields(char *buf, size_t size, const asyncz_cron_fields *f)
+/* APScheduler 3's description: the fields given, in field order, as name='expression'. Built with
+ * plain copies since it is made for every trigger. */
+static size_t describe_fields(char *buf, const asyncz_cron_fields *f)
 {
-    const char *names[AZ_CRON_NFIELDS] = {"year", "month", "day", "week", "day_of_week", "hour", "minute",
-                                          "second"};
+    static const char *const names[AZ_CRON_NFIELDS] = {"year", "month",  "day",   "week", "day_of_week",
+                                                       "hour", "minute", "second"};
     const char *exprs[AZ_CRON_NFIELDS] = {f->year,        f->month, f->day,    f->week,
                                           f->day_of_week, f->hour,  f->minute, f->second};
-    int len = 0;
-    if (buf && size)
-        buf[0] = '\0';
-    for (int i = 0; i < AZ_CRON_NFIELDS; i++)
-        if (exprs[i])
-            az_describe_append(buf, size, &len, "%s%s='%s'", len ? ", " : "", names[i], exprs[i]);
+    size_t len = 0;
+    for (int i = 0; i < AZ_CRON_NFIELDS; i++) {
+        if (!exprs[i])
+            continue;
+        const char *parts[] = {len ? ", " : "", names[i], "='", exprs[i], "'"};
+        for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
+            size_t n = strlen(parts[p]);
+            if (buf)
+                memcpy(buf + len, parts[p], n);
+            len += n;
+        }
+    }
+    if (buf)
+        buf[len] = '\0';
     return len;
 }
 
-/* Allocate a trigger with room for its description; parse into it; then take the options. */
-static int cron_alloc(cron_trigger **out, int desc_len)
+/* Make the trigger from a parsed spec: one allocation holding the spec and the description, which
+ * `describe` writes into the buffer it is given (with room for desc_len characters and a NUL). */
+static int cron_make(asyncz_trigger **out, const az_cron_spec *spec, size_t desc_len,
+                     void (*describe)(char *buf, const void *arg), const void *arg,
+                     const asyncz_trigger_options *opts, asyncz_trigger_error *err)
 {
-    cron_trigger *c = calloc(1, sizeof *c + (size_t)desc_len + 1);
-    if (!c)
+    cron_trigger *c = malloc(sizeof *c + desc_len + 1);
+    if (!c) {
+        az_trigger_error_set(err, "", "", 0, "out of memory");
         return ASYNCZ_ENOMEM;
-    az_cron_spec_init(&c->spec);
-    *out = c;
-    return 0;
-}
-
-static int cron_finish(asyncz_trigger **out, cron_trigger *c, const asyncz_trigger_options *opts,
-                       asyncz_trigger_error *err)
-{
+    }
+    c->spec = *spec;
+    describe(c->description, arg);
     int rc = asyncz_trigger_base_init(&c->base, &cron_ops, opts);
     if (rc < 0) {
         az_trigger_error_set(err, "", "", 0, "invalid trigger options: %s", asyncz_strerror(rc));
@@ -139,6 +167,11 @@ static int cron_finish(asyncz_trigger **out, cron_trigger *c, const asyncz_trigg
     return 0;
 }
 
+static void write_fields(char *buf, const void *fields)
+{
+    describe_fields(buf, fields);
+}
+
 int asyncz_trigger_cron_new(asyncz_trigger **out, const asyncz_cron_fields *fields,
                             const asyncz_trigger_options *opts, asyncz_trigger_error *err)
 {
@@ -147,17 +180,26 @@ int asyncz_trigger_cron_new(asyncz_trigger **out, const asyncz_cron_fields *fiel
         return ASYNCZ_EINVAL;
     }
     *out = NULL;
-    cron_trigger *c;
-    int len = describe_fields(NULL, 0, fields);
-    int rc = cron_alloc(&c, len);
+    az_cron_spec spec;
+    az_cron_spec_init(&spec);
+    int rc = az_cron_parse_fields(&spec, fields, err);
     if (rc < 0)
         return rc;
-    if ((rc = az_cron_parse_fields(&c->spec, fields, err)) < 0) {
-        free(c);
-        return rc;
-    }
-    describe_fields(c->description, (size_t)len + 1, fields);
-    return cron_finish(out, c, opts, err);
+    return cron_make(out, &spec, describe_fields(NULL, fields), write_fields, fields, opts, err);
+}
+
+/* The crontab string as given, without its surrounding blanks. */
+typedef struct trimmed {
+    const char *text;
+    size_t len;
+} trimmed;
+
+static void write_crontab(char *buf, const void *arg)
+{
+    const trimmed *t = arg;
+    memcpy(buf, "crontab='", 9);
+    memcpy(buf + 9, t->text, t->len);
+    memcpy(buf + 9 + t->len, "'", 2);
 }
 
 int asyncz_trigger_crontab_new(asyncz_trigger **out, const char *crontab, const asyncz_trigger_options *opts,
@@ -168,21 +210,15 @@ int asyncz_trigger_crontab_new(asyncz_trigger **out, const char *crontab, const 
         return ASYNCZ_EINVAL;
     }
     *out = NULL;
-    const char *text = crontab;
-    while (*text == ' ' || *text == '\t')
-        text++;
-    size_t n = strnlen(text, AZ_CRON_EXPR_MAX + 1);
-    while (n && (text[n - 1] == ' ' || text[n - 1] == '\t'))
-        n--;
-    cron_trigger *c;
-    int len = (int)strlen("crontab=''") + (int)n;
-    int rc = cron_alloc(&c, len);
+    az_cron_spec spec;
+    az_cron_spec_init(&spec);
+    int rc = az_cron_parse_crontab(&spec, crontab, err);
     if (rc < 0)
         return rc;
-    if ((rc = az_cron_parse_crontab(&c->spec, crontab, err)) < 0) {
-        free(c);
-        return rc;
-    }
-    az_describe_append(c->description, (size_t)len + 1, &(int){0}, "crontab='%.*s'", (int)n, text);
-    return cron_finish(out, c, opts, err);
+    trimmed t = {crontab, strlen(crontab)};
+    while (*t.text == ' ' || *t.text == '\t')
+        t.text++, t.len--;
+    while (t.len && (t.text[t.len - 1] == ' ' || t.text[t.len - 1] == '\t'))
+        t.len--;
+    return cron_make(out, &spec, strlen("crontab=''") + t.len, write_crontab, &t, opts, err);
 }

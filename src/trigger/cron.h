@@ -61,6 +61,7 @@ typedef struct az_cron_field {
     int min, max;               /* inclusive bounds of plain values */
     const char *const *names;   /* 3-letter names for values names_base, names_base+1, ... or NULL */
     int names_count, names_base;
+    const char *names_kind;     /* what the names are, for errors: "month", "weekday" */
 } az_cron_field;
 
 /* Where a parser reports errors: the field name, the expression shown in the error, and the column in that

@@ -15,14 +15,14 @@ static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "ju
 static const char *const weekday_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 static const az_cron_field fields[AZ_CRON_NFIELDS] = {
-    [AZ_CRON_YEAR] = {"year", AZ_CRON_YEAR_MIN, AZ_CRON_YEAR_MAX, NULL, 0, 0},
-    [AZ_CRON_MONTH] = {"month", 1, 12, month_names, 12, 1},
-    [AZ_CRON_DAY] = {"day", 1, 31, NULL, 0, 0},
-    [AZ_CRON_WEEK] = {"week", 1, 53, NULL, 0, 0},
-    [AZ_CRON_DOW] = {"day_of_week", 0, 6, weekday_names, 7, 0},
-    [AZ_CRON_HOUR] = {"hour", 0, 23, NULL, 0, 0},
-    [AZ_CRON_MINUTE] = {"minute", 0, 59, NULL, 0, 0},
-    [AZ_CRON_SECOND] = {"second", 0, 59, NULL, 0, 0},
+    [AZ_CRON_YEAR] = {"year", AZ_CRON_YEAR_MIN, AZ_CRON_YEAR_MAX, NULL, 0, 0, NULL},
+    [AZ_CRON_MONTH] = {"month", 1, 12, month_names, 12, 1, "month"},
+    [AZ_CRON_DAY] = {"day", 1, 31, NULL, 0, 0, NULL},
+    [AZ_CRON_WEEK] = {"week", 1, 53, NULL, 0, 0, NULL},
+    [AZ_CRON_DOW] = {"day_of_week", 0, 6, weekday_names, 7, 0, "weekday"},
+    [AZ_CRON_HOUR] = {"hour", 0, 23, NULL, 0, 0, NULL},
+    [AZ_CRON_MINUTE] = {"minute", 0, 59, NULL, 0, 0, NULL},
+    [AZ_CRON_SECOND] = {"second", 0, 59, NULL, 0, 0, NULL},
 };
 
 /* APScheduler 3's defaults for the fields less significant than the least significant one given. */

@@ -29,12 +29,27 @@ void az_cron_spec_init(az_cron_spec *s)
     memset(s, 0, sizeof *s);
 }
 
+static void set_year(az_cron_spec *s, int y)
+{
+    int i = y - AZ_CRON_YEAR_MIN;
+    s->years[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
 static void set_year_range(az_cron_spec *s, int lo, int hi, int step)
 {
-    for (int y = lo; y <= hi; y += step) {
-        int i = y - AZ_CRON_YEAR_MIN;
-        s->years[i / 64] |= UINT64_C(1) << (i % 64);
+    if (step > 1) {
+        for (int y = lo; y <= hi; y += step)
+            set_year(s, y);
+        return;
     }
+    /* A plain range is filled a word at a time: "*" covers 8,030 years. */
+    for (int y = lo; y <= hi && (y - AZ_CRON_YEAR_MIN) % 64; y++)
+        set_year(s, y);
+    int y = lo + (64 - (lo - AZ_CRON_YEAR_MIN) % 64) % 64;
+    for (; y + 63 <= hi; y += 64)
+        s->years[(y - AZ_CRON_YEAR_MIN) / 64] = ~UINT64_C(0);
+    for (; y <= hi; y++)
+        set_year(s, y);
 }
 
 void az_cron_set_range(az_cron_spec *s, int field_index, int lo, int hi, int step)
@@ -44,8 +59,11 @@ void az_cron_set_range(az_cron_spec *s, int field_index, int lo, int hi, int ste
         return;
     }
     uint64_t bits = 0;
-    for (int v = lo; v <= hi; v += step)
-        bits |= UINT64_C(1) << v;
+    if (step == 1)
+        bits = (hi == 63 ? ~UINT64_C(0) : (UINT64_C(1) << (hi + 1)) - 1) & (~UINT64_C(0) << lo);
+    else
+        for (int v = lo; v <= hi; v += step)
+            bits |= UINT64_C(1) << v;
     switch (field_index) {
     case AZ_CRON_MONTH: s->month |= (uint16_t)bits; break;
     case AZ_CRON_DAY: s->dom.days |= (uint32_t)bits; break;
@@ -58,14 +76,18 @@ void az_cron_set_range(az_cron_spec *s, int field_index, int lo, int hi, int ste
 }
 
 /* Days of a month selected by plain days, weekdays and n-th weekdays, for a month whose 1st falls on
- * weekday wd1. The same weekday recurs every 7 days, so day d is its ((d-1)/7 + 1)-th occurrence. */
+ * weekday wd1. Weekday w first falls on day 1 + (w - wd1) mod 7 and recurs every 7 days. */
 static uint32_t pattern_by_first(const az_cron_days *ds, int wd1)
 {
+    const uint32_t every_week = (1u << 0) | (1u << 7) | (1u << 14) | (1u << 21) | (1u << 28);
     uint32_t m = ds->days & ~UINT32_C(1);
-    for (int d = 1; d <= 31; d++) {
-        int wd = (wd1 + d - 1) % 7;
-        if ((ds->weekdays >> wd & 1) || (ds->nth[(d - 1) / 7] >> wd & 1))
-            m |= UINT32_C(1) << d;
+    unsigned nth = ds->nth[0] | ds->nth[1] | ds->nth[2] | ds->nth[3] | ds->nth[4];
+    for (int w = 0, first = 1 + (7 - wd1) % 7; w < 7; w++, first = first == 7 ? 1 : first + 1) {
+        if (ds->weekdays >> w & 1)
+            m |= every_week << first;
+        for (int k = 0; (nth >> w & 1) && k < 5; k++)
+            if ((ds->nth[k] >> w & 1) && first + 7 * k <= 31)
+                m |= UINT32_C(1) << (first + 7 * k);
     }
     return m;
 }
@@ -75,7 +97,7 @@ static uint32_t pattern_by_first(const az_cron_days *ds, int wd1)
 static uint32_t pattern_by_last(const az_cron_days *ds, int wl)
 {
     uint32_t m = ds->from_end;
-    for (int n = 0; n < 7; n++)
+    for (int n = 0; ds->last_of && n < 7; n++)
         if (ds->last_of >> ((wl - n + 7) % 7) & 1)
             m |= UINT32_C(1) << (31 - n);
     return m;
@@ -100,12 +122,12 @@ static bool days_all(const az_cron_days *ds)
 
 static bool years_all(const az_cron_spec *s)
 {
-    for (int y = AZ_CRON_YEAR_MIN; y <= AZ_CRON_YEAR_MAX; y++) {
-        int i = y - AZ_CRON_YEAR_MIN;
-        if (!(s->years[i / 64] >> (i % 64) & 1))
+    const int last = AZ_CRON_YEAR_WORDS - 1, tail_bits = (AZ_CRON_YEAR_MAX - AZ_CRON_YEAR_MIN + 1) % 64;
+    for (int w = 0; w < last; w++)
+        if (s->years[w] != ~UINT64_C(0))
             return false;
-    }
-    return true;
+    uint64_t tail = tail_bits ? (UINT64_C(1) << tail_bits) - 1 : ~UINT64_C(0);
+    return (s->years[last] & tail) == tail;
 }
 
 void az_cron_spec_finish(az_cron_spec *s)
@@ -226,21 +248,21 @@ static bool find_in_year(const az_cron_spec *s, int32_t y, int *m, int *d)
 }
 
 /* Years whose days match alike. Without a week restriction that depends only on leap-ness and the weekday
- * of January 1 (14 kinds); with one the ISO weeks also depend on the year before, so use the full
- * 400-year Gregorian cycle (which is a whole number of weeks). */
+ * of January 1 (14 kinds). ISO weeks also depend on the year before: whether early January still belongs to
+ * its week 52 or 53 follows from that year's leap-ness (given this year's January 1), so a week restriction
+ * adds it (21 kinds: two leap years never follow each other). Every kind occurs within 28 years. */
 static int year_class(const az_cron_spec *s, int32_t y)
 {
-    if (!s->any_week)
-        return y % 400;
-    return az_is_leap(y) * 7 + az_weekday_from_days(az_days_from_civil(y, 1, 1));
+    int kind = az_is_leap(y) * 7 + az_weekday_from_days(az_days_from_civil(y, 1, 1));
+    return s->any_week ? kind : kind + 14 * az_is_leap(y - 1);
 }
 
 /* The first matching day at or after (*y, *m, *d). A year in which no day matches at all proves every year
  * of its class fails too, so an expression that can never match (February 30) gives up after one cycle. */
 static bool find_day(const az_cron_spec *s, int32_t *y, int *m, int *d)
 {
-    uint64_t failed[7] = {0};
-    int nfailed = 0, nclasses = s->any_week ? 14 : 400;
+    uint32_t failed = 0;
+    int nfailed = 0, nclasses = s->any_week ? 14 : 21;
     int32_t year = *y;
     int mo = *m, day = *d;
     bool partial = mo != 1 || day != 1;
@@ -254,7 +276,7 @@ static bool find_day(const az_cron_spec *s, int32_t *y, int *m, int *d)
             partial = false;
         }
         int cls = partial ? -1 : year_class(s, year);
-        if (cls < 0 || !(failed[cls / 64] >> (cls % 64) & 1)) {
+        if (cls < 0 || !(failed >> cls & 1)) {
             if (find_in_year(s, year, &mo, &day)) {
                 *y = year;
                 *m = mo;
@@ -262,7 +284,7 @@ static bool find_day(const az_cron_spec *s, int32_t *y, int *m, int *d)
                 return true;
             }
             if (cls >= 0) {
-                failed[cls / 64] |= UINT64_C(1) << (cls % 64);
+                failed |= UINT32_C(1) << cls;
                 if (++nfailed == nclasses)
                     return false;
             }

@@ -54,8 +54,8 @@ int az_cron_scan_name(const az_cron_ctx *ctx, const char **p, int *out)
             return 1;
         }
     }
-    return az_cron_fail(ctx, s, ASYNCZ_EPARSE, "unknown %s name \"%.*s\"",
-                        f->names_count == 12 ? "month" : "weekday", (int)(n > 16 ? 16 : n), s);
+    return az_cron_fail(ctx, s, ASYNCZ_EPARSE, "unknown %s name \"%.*s\"", f->names_kind, (int)(n > 16 ? 16 : n),
+                        s);
 }
 
 int az_cron_check_range(const az_cron_ctx *ctx, const char *at_lo, const char *at_hi, int lo, int hi)

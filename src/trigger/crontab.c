@@ -18,14 +18,17 @@ static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "ju
 static const char *const dow_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
 static const az_cron_field ct_fields[CT_NFIELDS] = {
-    [CT_SECOND] = {"second", 0, 59, NULL, 0, 0},
-    [CT_MINUTE] = {"minute", 0, 59, NULL, 0, 0},
-    [CT_HOUR] = {"hour", 0, 23, NULL, 0, 0},
-    [CT_DOM] = {"day_of_month", 1, 31, NULL, 0, 0},
-    [CT_MONTH] = {"month", 1, 12, month_names, 12, 1},
-    [CT_DOW] = {"day_of_week", 0, 7, dow_names, 7, 0},
-    [CT_YEAR] = {"year", AZ_CRON_YEAR_MIN, AZ_CRON_YEAR_MAX, NULL, 0, 0},
+    [CT_SECOND] = {"second", 0, 59, NULL, 0, 0, NULL},
+    [CT_MINUTE] = {"minute", 0, 59, NULL, 0, 0, NULL},
+    [CT_HOUR] = {"hour", 0, 23, NULL, 0, 0, NULL},
+    [CT_DOM] = {"day_of_month", 1, 31, NULL, 0, 0, NULL},
+    [CT_MONTH] = {"month", 1, 12, month_names, 12, 1, "month"},
+    [CT_DOW] = {"day_of_week", 0, 7, dow_names, 7, 0, "weekday"},
+    [CT_YEAR] = {"year", AZ_CRON_YEAR_MIN, AZ_CRON_YEAR_MAX, NULL, 0, 0, NULL},
 };
+
+/* Errors about the string as a whole (field count, macros, length) name it "crontab". */
+static const az_cron_field whole_string = {"crontab", 0, 0, NULL, 0, 0, NULL};
 
 /* Which spec field each crontab field fills (day-of-week is converted separately). */
 static const int spec_index[CT_NFIELDS] = {AZ_CRON_SECOND, AZ_CRON_MINUTE, AZ_CRON_HOUR, AZ_CRON_DAY,
@@ -65,7 +68,7 @@ static int scan_value(const az_cron_ctx *ctx, const char **p, const char *end, i
     size_t n = 0;
     while (s + n < end && isalpha((unsigned char)s[n]))
         n++;
-    if (n == 4 && ctx->field->names_count == 7 && (s[3] == 'L' || s[3] == 'l')) {
+    if (n == 4 && ctx->field->names == dow_names && (s[3] == 'L' || s[3] == 'l')) {
         for (int i = 0; i < 7; i++)
             if (strncasecmp(s, dow_names[i], 3) == 0) {
                 *out = i;
@@ -272,7 +275,7 @@ static int parse_fields(az_cron_spec *s, const char *crontab, const char *text, 
     split_fields(text, start, end, &n);
     if (n < 5 || n > 7) {
         const char *at = n > 7 ? start[7] : text + strlen(text);
-        az_cron_ctx ctx = {&(az_cron_field){"crontab", 0, 0, NULL, 0, 0}, crontab, crontab, 0, err};
+        az_cron_ctx ctx = {&whole_string, crontab, crontab, 0, err};
         return az_cron_fail(&ctx, at, ASYNCZ_EPARSE,
                             "found %s%d fields; expected 5 (minute hour day_of_month month day_of_week), "
                             "6 (second first) or 7 (second first, year last)", n > 7 ? "more than " : "",
@@ -300,7 +303,7 @@ static int parse_fields(az_cron_spec *s, const char *crontab, const char *text, 
 /* "@daily" and friends; @reboot names no time and is refused. */
 static int expand_macro(const char *crontab, const char *text, const char **out, asyncz_trigger_error *err)
 {
-    az_cron_ctx ctx = {&(az_cron_field){"crontab", 0, 0, NULL, 0, 0}, crontab, crontab, 0, err};
+    az_cron_ctx ctx = {&whole_string, crontab, crontab, 0, err};
     const char *name = text + 1, *p = name;
     while (*p && !is_blank(*p))
         p++;
@@ -324,7 +327,7 @@ static int expand_macro(const char *crontab, const char *text, const char **out,
 
 int az_cron_parse_crontab(az_cron_spec *s, const char *crontab, asyncz_trigger_error *err)
 {
-    az_cron_ctx ctx = {&(az_cron_field){"crontab", 0, 0, NULL, 0, 0}, crontab, crontab, 0, err};
+    az_cron_ctx ctx = {&whole_string, crontab, crontab, 0, err};
     size_t len = strlen(crontab);
     if (len > AZ_CRON_EXPR_MAX)
         return az_cron_fail(&ctx, crontab + AZ_CRON_EXPR_MAX, ASYNCZ_EPARSE,
