@@ -147,7 +147,8 @@ ASYNCZ_API const char *asyncz_trigger_kind(const asyncz_trigger *t);
 /* The trigger's zone (borrowed). */
 ASYNCZ_API asyncz_zone *asyncz_trigger_zone(const asyncz_trigger *t);
 
-/* A one-line human description, e.g. `cron[minute='*\/15', hour='9-17', day_of_week='mon-fri']`,
+/* A one-line human description, e.g. `cron[day_of_week='mon-fri', hour='9-17', minute='*\/15', ...]`
+ * (the fields given, in field order, as APScheduler 3 prints them), `cron[crontab='0 9 * * 1-5', ...]`,
  * `interval[1:00:00]`, `date[2026-03-29T03:00:00+02:00]`. Returns the full length like snprintf. */
 ASYNCZ_API int asyncz_trigger_describe(const asyncz_trigger *t, char *buf, size_t size);
 

@@ -79,9 +79,6 @@ static int cron_next(const asyncz_trigger *t, asyncz_time_t previous, asyncz_tim
 {
     const cron_trigger *c = (const cron_trigger *)t;
     asyncz_time_t start = az_trigger_search_start(&c->base, previous, now);
-    /* APScheduler 3 never searches from the previous fire time itself (now == previous). */
-    if (previous != ASYNCZ_TIME_NONE && start == previous)
-        start = previous < ASYNCZ_TIME_MAX ? previous + 1 : previous;
     *out = ASYNCZ_TIME_NONE;
     /* Fire times are whole seconds: round the start up. */
     int64_t sec = az_floor_div(start, ASYNCZ_USEC_PER_SEC);
