@@ -4,6 +4,7 @@
 
 #include "asyncz/error.h"
 #include "asyncz/time.h"
+#include "time/scan.h"
 
 typedef struct unit {
     const char *name;
@@ -21,24 +22,7 @@ static const unit units[] = {
     {"w", 7 * ASYNCZ_USEC_PER_DAY},
 };
 
-typedef struct scan {
-    const char *s;
-    size_t i;
-    int col;
-} scan;
-
-static int fail(scan *sc, size_t at, int code)
-{
-    sc->col = (int)at + 1;
-    return code;
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static void skip_space(scan *sc)
+static void skip_space(az_scan *sc)
 {
     while (sc->s[sc->i] == ' ' || sc->s[sc->i] == '\t')
         sc->i++;
@@ -52,28 +36,28 @@ typedef struct decimal {
     uint64_t scale;
 } decimal;
 
-static int read_decimal(scan *sc, decimal *d)
+static int read_decimal(az_scan *sc, decimal *d)
 {
     size_t start = sc->i;
     *d = (decimal){0, 0, 1};
-    while (is_digit(sc->s[sc->i])) {
+    while (az_is_digit(sc->s[sc->i])) {
         d->whole = d->whole * 10 + (unsigned)(sc->s[sc->i++] - '0');
         if (d->whole > (unsigned __int128)INT64_MAX)
-            return fail(sc, start, ASYNCZ_ERANGE);
+            return az_scan_fail(sc, start, ASYNCZ_ERANGE);
     }
     bool any = sc->i > start;
     if (sc->s[sc->i] == '.') {
         sc->i++;
-        for (; is_digit(sc->s[sc->i]); sc->i++, any = true)
+        for (; az_is_digit(sc->s[sc->i]); sc->i++, any = true)
             if (d->scale < UINT64_C(1000000000000000000)) {
                 d->frac = d->frac * 10 + (uint64_t)(sc->s[sc->i] - '0');
                 d->scale *= 10;
             }
     }
-    return any ? 0 : fail(sc, sc->i, ASYNCZ_EPARSE);
+    return any ? 0 : az_scan_fail(sc, sc->i, ASYNCZ_EPARSE);
 }
 
-static const unit *read_unit(scan *sc)
+static const unit *read_unit(az_scan *sc)
 {
     for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
         size_t n = strlen(units[k].name);
@@ -86,16 +70,16 @@ static const unit *read_unit(scan *sc)
 }
 
 /* Add one part to the total, truncating below a microsecond. */
-static int add_part(scan *sc, size_t start, const decimal *d, int64_t usec, unsigned __int128 *total)
+static int add_part(az_scan *sc, size_t start, const decimal *d, int64_t usec, unsigned __int128 *total)
 {
     unsigned __int128 v = d->whole * (uint64_t)usec + (unsigned __int128)d->frac * (uint64_t)usec / d->scale;
     *total += v;
     if (v > (unsigned __int128)INT64_MAX || *total > (unsigned __int128)INT64_MAX)
-        return fail(sc, start, ASYNCZ_ERANGE);
+        return az_scan_fail(sc, start, ASYNCZ_ERANGE);
     return 0;
 }
 
-static int parse_parts(scan *sc, unsigned __int128 *total)
+static int parse_parts(az_scan *sc, unsigned __int128 *total)
 {
     int parts = 0;
     skip_space(sc);
@@ -108,14 +92,14 @@ static int parse_parts(scan *sc, unsigned __int128 *total)
         const unit *u = read_unit(sc);
         /* A bare number is seconds, but only when it is the whole duration. */
         if (!u && (parts > 0 || (skip_space(sc), sc->s[sc->i] != '\0')))
-            return fail(sc, sc->i, ASYNCZ_EPARSE);
+            return az_scan_fail(sc, sc->i, ASYNCZ_EPARSE);
         rc = add_part(sc, start, &d, u ? u->usec : ASYNCZ_USEC_PER_SEC, total);
         if (rc < 0)
             return rc;
         parts++;
         skip_space(sc);
     }
-    return parts ? 0 : fail(sc, sc->i, ASYNCZ_EPARSE);
+    return parts ? 0 : az_scan_fail(sc, sc->i, ASYNCZ_EPARSE);
 }
 
 int asyncz_duration_parse(int64_t *out_usec, const char *text, int *err_column)
@@ -124,7 +108,7 @@ int asyncz_duration_parse(int64_t *out_usec, const char *text, int *err_column)
         *err_column = 0;
     if (!out_usec || !text)
         return ASYNCZ_EINVAL;
-    scan sc = {text, 0, 0};
+    az_scan sc = {text, 0, 0};
     skip_space(&sc);
     bool negative = text[sc.i] == '-';
     if (text[sc.i] == '-' || text[sc.i] == '+')

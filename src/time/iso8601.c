@@ -4,57 +4,41 @@
 
 #include "asyncz/error.h"
 #include "time/civil.h"
-
-typedef struct scan {
-    const char *s;
-    size_t i;
-    int col; /* 1-based column of the first offending character, once an error is found */
-} scan;
-
-static int fail(scan *sc, size_t at, int code)
-{
-    sc->col = (int)at + 1;
-    return code;
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+#include "time/scan.h"
 
 /* Between min and max digits as a number; fewer than min is a parse error at the first non-digit. */
-static int number(scan *sc, int min, int max, int *out)
+static int number(az_scan *sc, int min, int max, int *out)
 {
     int n = 0, v = 0;
-    while (n < max && is_digit(sc->s[sc->i])) {
+    while (n < max && az_is_digit(sc->s[sc->i])) {
         v = v * 10 + (sc->s[sc->i++] - '0');
         n++;
     }
     if (n < min)
-        return fail(sc, sc->i, ASYNCZ_EPARSE);
+        return az_scan_fail(sc, sc->i, ASYNCZ_EPARSE);
     *out = v;
     return 0;
 }
 
-static int expect(scan *sc, char c)
+static int expect(az_scan *sc, char c)
 {
     if (sc->s[sc->i] != c)
-        return fail(sc, sc->i, ASYNCZ_EPARSE);
+        return az_scan_fail(sc, sc->i, ASYNCZ_EPARSE);
     sc->i++;
     return 0;
 }
 
 /* A number field checked against [lo, hi]; out of range is ERANGE at the field's first digit. */
-static int field(scan *sc, int min_digits, int max_digits, int lo, int hi, int *out)
+static int field(az_scan *sc, int min_digits, int max_digits, int lo, int hi, int *out)
 {
     size_t start = sc->i;
     int rc = number(sc, min_digits, max_digits, out);
     if (rc == 0 && (*out < lo || *out > hi))
-        rc = fail(sc, start, ASYNCZ_ERANGE);
+        rc = az_scan_fail(sc, start, ASYNCZ_ERANGE);
     return rc;
 }
 
-static int parse_date(scan *sc, asyncz_civil *c)
+static int parse_date(az_scan *sc, asyncz_civil *c)
 {
     int y, m, d;
     int rc = field(sc, 4, 4, 1, 9999, &y);
@@ -73,26 +57,26 @@ static int parse_date(scan *sc, asyncz_civil *c)
 }
 
 /* '.' or ',' then 1..9 digits, truncated to microseconds. */
-static int parse_fraction(scan *sc, int32_t *usec)
+static int parse_fraction(az_scan *sc, int32_t *usec)
 {
     sc->i++;
     int n = 0;
     int64_t v = 0;
-    while (is_digit(sc->s[sc->i])) {
+    while (az_is_digit(sc->s[sc->i])) {
         if (n == 9)
-            return fail(sc, sc->i, ASYNCZ_EPARSE);
+            return az_scan_fail(sc, sc->i, ASYNCZ_EPARSE);
         v = v * 10 + (sc->s[sc->i++] - '0');
         n++;
     }
     if (n == 0)
-        return fail(sc, sc->i, ASYNCZ_EPARSE);
+        return az_scan_fail(sc, sc->i, ASYNCZ_EPARSE);
     for (; n < 9; n++)
         v *= 10;
     *usec = (int32_t)(v / 1000);
     return 0;
 }
 
-static int parse_time(scan *sc, asyncz_civil *c)
+static int parse_time(az_scan *sc, asyncz_civil *c)
 {
     int h = 0, m = 0, s = 0;
     int rc = field(sc, 2, 2, 0, 23, &h);
@@ -113,17 +97,17 @@ static int parse_time(scan *sc, asyncz_civil *c)
 }
 
 /* An optional ':' then two digits of minutes or seconds; colons must be used throughout or not at all. */
-static int offset_part(scan *sc, bool colon, int *out)
+static int offset_part(az_scan *sc, bool colon, int *out)
 {
     *out = 0;
-    if (colon ? sc->s[sc->i] != ':' : !is_digit(sc->s[sc->i]))
+    if (colon ? sc->s[sc->i] != ':' : !az_is_digit(sc->s[sc->i]))
         return 0;
     sc->i += colon;
     return field(sc, 2, 2, 0, 59, out);
 }
 
 /* Z, or +HH, +HHMM, +HH:MM, +HHMMSS, +HH:MM:SS (seconds for LMT offsets, which asyncz also writes). */
-static int parse_offset(scan *sc, int32_t *offset)
+static int parse_offset(az_scan *sc, int32_t *offset)
 {
     char c = sc->s[sc->i];
     if (c == 'Z' || c == 'z') {
@@ -132,7 +116,7 @@ static int parse_offset(scan *sc, int32_t *offset)
         return 0;
     }
     if (c != '+' && c != '-')
-        return fail(sc, sc->i, ASYNCZ_EPARSE);
+        return az_scan_fail(sc, sc->i, ASYNCZ_EPARSE);
     sc->i++;
     int h = 0, m = 0, s = 0;
     int rc = field(sc, 2, 2, 0, 23, &h);
@@ -145,7 +129,7 @@ static int parse_offset(scan *sc, int32_t *offset)
     return rc;
 }
 
-static int parse_text(scan *sc, asyncz_civil *c, bool *has_offset, int32_t *offset)
+static int parse_text(az_scan *sc, asyncz_civil *c, bool *has_offset, int32_t *offset)
 {
     *has_offset = false;
     int rc = parse_date(sc, c);
@@ -153,7 +137,7 @@ static int parse_text(scan *sc, asyncz_civil *c, bool *has_offset, int32_t *offs
         return rc;
     char sep = sc->s[sc->i];
     if (sep != 'T' && sep != 't' && sep != ' ')
-        return fail(sc, sc->i, ASYNCZ_EPARSE);
+        return az_scan_fail(sc, sc->i, ASYNCZ_EPARSE);
     sc->i++;
     rc = parse_time(sc, c);
     if (rc < 0 || sc->s[sc->i] == '\0')
@@ -161,13 +145,13 @@ static int parse_text(scan *sc, asyncz_civil *c, bool *has_offset, int32_t *offs
     rc = parse_offset(sc, offset);
     *has_offset = true;
     if (rc == 0 && sc->s[sc->i] != '\0')
-        rc = fail(sc, sc->i, ASYNCZ_EPARSE);
+        rc = az_scan_fail(sc, sc->i, ASYNCZ_EPARSE);
     return rc;
 }
 
 int asyncz_time_parse(asyncz_time_t *out, const char *text, const asyncz_zone *naive_zone, int *err_column)
 {
-    scan sc = {text, 0, 0};
+    az_scan sc = {text, 0, 0};
     asyncz_civil c;
     bool has_offset;
     int32_t offset;
@@ -179,13 +163,13 @@ int asyncz_time_parse(asyncz_time_t *out, const char *text, const asyncz_zone *n
     if (rc == 0 && has_offset) {
         asyncz_time_t t = (az_civil_to_seconds(&c) - offset) * ASYNCZ_USEC_PER_SEC + c.usec;
         if (t < ASYNCZ_TIME_MIN || t > ASYNCZ_TIME_MAX)
-            rc = fail(&sc, 0, ASYNCZ_ERANGE);
+            rc = az_scan_fail(&sc, 0, ASYNCZ_ERANGE);
         else
             *out = t;
     } else if (rc == 0) {
         rc = asyncz_zone_resolve(naive_zone ? naive_zone : asyncz_zone_utc(), &c, out);
         if (rc < 0)
-            fail(&sc, 0, rc);
+            az_scan_fail(&sc, 0, rc);
     }
     if (rc < 0 && err_column)
         *err_column = sc.col;

@@ -96,6 +96,12 @@ int az_cron_fail(const az_cron_ctx *ctx, const char *at, int rc, const char *fmt
 /* Scan an unsigned decimal number (at most 9 digits) at *p; advance *p. Returns false if none is there. */
 bool az_cron_scan_number(const char **p, int *out);
 
+/* Whether p is at the end of a list item (the field's end or a comma). */
+bool az_cron_at_item_end(const char *p, const char *end);
+
+/* Fail with "expected <what>" at p, naming the character found there when there is one. */
+int az_cron_unexpected(const az_cron_ctx *ctx, const char *p, const char *end, const char *what);
+
 /* Match a 3-letter name (case-insensitive) of ctx->field at *p; advance *p and store the value.
  * Returns 1 on a match, 0 when *p does not start with a letter or the field has no names, and reports an
  * unknown name as an error (rc < 0). */

@@ -28,18 +28,6 @@ static const az_cron_field fields[AZ_CRON_NFIELDS] = {
 /* APScheduler 3's defaults for the fields less significant than the least significant one given. */
 static const char *const defaults[AZ_CRON_NFIELDS] = {"*", "1", "1", "*", "*", "0", "0", "0"};
 
-static bool at_item_end(const char *p, const char *end)
-{
-    return p == end || *p == ',';
-}
-
-static int unexpected(const az_cron_ctx *ctx, const char *p, const char *end, const char *what)
-{
-    if (p == end || *p == ',')
-        return az_cron_fail(ctx, p, ASYNCZ_EPARSE, "expected %s", what);
-    return az_cron_fail(ctx, p, ASYNCZ_EPARSE, "unexpected '%c', expected %s", *p, what);
-}
-
 /* A number or a name of the field. */
 static int scan_value(const az_cron_ctx *ctx, const char **p, const char *end, int *out)
 {
@@ -48,7 +36,7 @@ static int scan_value(const az_cron_ctx *ctx, const char **p, const char *end, i
     int rc = az_cron_scan_name(ctx, p, out);
     if (rc < 0)
         return rc;
-    return rc ? 0 : unexpected(ctx, *p, end, "a number");
+    return rc ? 0 : az_cron_unexpected(ctx, *p, end, "a number");
 }
 
 static int scan_step(const az_cron_ctx *ctx, const char **p, const char *end, int *step)
@@ -58,7 +46,7 @@ static int scan_step(const az_cron_ctx *ctx, const char **p, const char *end, in
         return 0;
     (*p)++;
     if (!az_cron_scan_number(p, step))
-        return unexpected(ctx, *p, end, "a step number after '/'");
+        return az_cron_unexpected(ctx, *p, end, "a step number after '/'");
     return 0;
 }
 
@@ -85,8 +73,8 @@ static int parse_range_item(const az_cron_ctx *ctx, az_cron_spec *s, int fi, con
     at_step = p + 1;
     if ((rc = scan_step(ctx, &p, end, &step)) < 0)
         return rc;
-    if (!at_item_end(p, end))
-        return unexpected(ctx, p, end, "',' or the end of the expression");
+    if (!az_cron_at_item_end(p, end))
+        return az_cron_unexpected(ctx, p, end, "',' or the end of the expression");
     if ((rc = az_cron_check_range(ctx, at_lo, at_hi, lo, hi)) < 0)
         return rc;
     if (step >= 0 && (rc = az_cron_check_step(ctx, at_step, lo, hi, step, true)) < 0)
@@ -115,7 +103,7 @@ static int scan_weekday(const az_cron_ctx *ctx, const char **p, const char *end,
             return 0;
         }
     if (n == 0)
-        return unexpected(ctx, s, end, "a weekday name (mon..sun)");
+        return az_cron_unexpected(ctx, s, end, "a weekday name (mon..sun)");
     return az_cron_fail(ctx, s, ASYNCZ_EPARSE, "unknown weekday name \"%.*s\"", (int)(n > 16 ? 16 : n), s);
 }
 
@@ -149,19 +137,19 @@ static int parse_day_position(const az_cron_ctx *ctx, az_cron_spec *s, const cha
     int pos = 0, wd = 0, rc;
     if ((rc = scan_position(ctx, &p, end, &pos)) < 0)
         return rc;
-    if (pos == 0 && at_item_end(p, end)) {
+    if (pos == 0 && az_cron_at_item_end(p, end)) {
         s->dom.from_end |= UINT32_C(1) << 31;
         *pp = p;
         return 0;
     }
     if (*p != ' ' && *p != '\t')
-        return unexpected(ctx, p, end, "a space and a weekday name");
+        return az_cron_unexpected(ctx, p, end, "a space and a weekday name");
     while (*p == ' ' || *p == '\t')
         p++;
     if ((rc = scan_weekday(ctx, &p, end, &wd)) < 0)
         return rc;
-    if (!at_item_end(p, end))
-        return unexpected(ctx, p, end, "',' or the end of the expression");
+    if (!az_cron_at_item_end(p, end))
+        return az_cron_unexpected(ctx, p, end, "',' or the end of the expression");
     if (pos == 0)
         s->dom.last_of |= (uint8_t)(1u << wd);
     else
@@ -183,7 +171,7 @@ static bool is_day_position(const char *p, const char *end)
 
 static int parse_item(const az_cron_ctx *ctx, az_cron_spec *s, int fi, const char **p, const char *end)
 {
-    if (at_item_end(*p, end))
+    if (az_cron_at_item_end(*p, end))
         return az_cron_fail(ctx, *p, ASYNCZ_EPARSE, "empty expression");
     if (fi == AZ_CRON_DAY && is_day_position(*p, end))
         return parse_day_position(ctx, s, p, end);

@@ -87,3 +87,15 @@ int az_cron_check_step(const az_cron_ctx *ctx, const char *at, int lo, int hi, i
                             step, span);
     return 0;
 }
+
+bool az_cron_at_item_end(const char *p, const char *end)
+{
+    return p == end || *p == ',';
+}
+
+int az_cron_unexpected(const az_cron_ctx *ctx, const char *p, const char *end, const char *what)
+{
+    if (az_cron_at_item_end(p, end))
+        return az_cron_fail(ctx, p, ASYNCZ_EPARSE, "expected %s", what);
+    return az_cron_fail(ctx, p, ASYNCZ_EPARSE, "unexpected '%c', expected %s", *p, what);
+}

@@ -41,18 +41,6 @@ static const struct {
     {"daily", "0 0 * * *"},  {"midnight", "0 0 * * *"}, {"hourly", "0 * * * *"},
 };
 
-static bool at_item_end(const char *p, const char *end)
-{
-    return p == end || *p == ',';
-}
-
-static int unexpected(const az_cron_ctx *ctx, const char *p, const char *end, const char *what)
-{
-    if (p == end || *p == ',')
-        return az_cron_fail(ctx, p, ASYNCZ_EPARSE, "expected %s", what);
-    return az_cron_fail(ctx, p, ASYNCZ_EPARSE, "unexpected '%c', expected %s", *p, what);
-}
-
 /* cron numbers day-of-week 0 = Sunday (7 too); the spec numbers 0 = Monday. */
 static int iso_weekday(int cron_dow)
 {
@@ -79,7 +67,7 @@ static int scan_value(const az_cron_ctx *ctx, const char **p, const char *end, i
     int rc = az_cron_scan_name(ctx, p, out);
     if (rc < 0)
         return rc;
-    return rc ? 0 : unexpected(ctx, *p, end, "a number");
+    return rc ? 0 : az_cron_unexpected(ctx, *p, end, "a number");
 }
 
 static void set_values(az_cron_spec *s, int ct, int lo, int hi, int step)
@@ -120,10 +108,10 @@ static int parse_range_item(const az_cron_ctx *ctx, az_cron_spec *s, int ct, con
     if (*p == '/' && **pp != '?') {
         p++;
         if (!az_cron_scan_number(&p, &step))
-            return unexpected(ctx, p, end, "a step number after '/'");
+            return az_cron_unexpected(ctx, p, end, "a step number after '/'");
     }
-    if (!at_item_end(p, end))
-        return unexpected(ctx, p, end, "',' or the end of the field");
+    if (!az_cron_at_item_end(p, end))
+        return az_cron_unexpected(ctx, p, end, "',' or the end of the field");
     if ((rc = az_cron_check_range(ctx, at_lo, at_hi, lo, hi)) < 0)
         return rc;
     if (step >= 0 && (rc = az_cron_check_step(ctx, at_step, lo, hi, step, false)) < 0)
@@ -144,13 +132,13 @@ static int parse_last_day(const az_cron_ctx *ctx, az_cron_spec *s, const char **
     } else if (*p == '-') {
         const char *at = ++p;
         if (!az_cron_scan_number(&p, &n))
-            return unexpected(ctx, p, end, "a number of days after 'L-'");
+            return az_cron_unexpected(ctx, p, end, "a number of days after 'L-'");
         if (n > 30)
             return az_cron_fail(ctx, at, ASYNCZ_ERANGE, "'L-%d' reaches before the start of every month "
                                 "(at most L-30)", n);
     }
-    if (!at_item_end(p, end))
-        return unexpected(ctx, p, end, "',' or the end of the field after 'L', 'L-n' or 'LW'");
+    if (!az_cron_at_item_end(p, end))
+        return az_cron_unexpected(ctx, p, end, "',' or the end of the field after 'L', 'L-n' or 'LW'");
     if (!s->dom.last_workday || n)
         s->dom.from_end |= UINT32_C(1) << (31 - n);
     *pp = p;
@@ -167,8 +155,8 @@ static int parse_nearest(const az_cron_ctx *ctx, az_cron_spec *s, const char **p
     if (rc < 0)
         return rc;
     p++; /* the 'W' */
-    if (!at_item_end(p, end))
-        return unexpected(ctx, p, end, "',' or the end of the field after 'W'");
+    if (!az_cron_at_item_end(p, end))
+        return az_cron_unexpected(ctx, p, end, "',' or the end of the field after 'W'");
     s->dom.nearest |= UINT32_C(1) << n;
     *pp = p;
     return 0;
@@ -186,11 +174,11 @@ static int parse_dow_position(const az_cron_ctx *ctx, az_cron_spec *s, const cha
     bool last = *p == 'L' || *p == 'l';
     const char *at_k = ++p;
     if (!last && !az_cron_scan_number(&p, &k))
-        return unexpected(ctx, p, end, "an occurrence number 1..5 after '#'");
+        return az_cron_unexpected(ctx, p, end, "an occurrence number 1..5 after '#'");
     if (!last && (k < 1 || k > 5))
         return az_cron_fail(ctx, at_k, ASYNCZ_ERANGE, "occurrence %d is out of range 1..5", k);
-    if (!at_item_end(p, end))
-        return unexpected(ctx, p, end, last ? "',' or the end of the field after 'L'"
+    if (!az_cron_at_item_end(p, end))
+        return az_cron_unexpected(ctx, p, end, last ? "',' or the end of the field after 'L'"
                                             : "',' or the end of the field");
     if (last)
         s->dow.last_of |= (uint8_t)(1u << iso_weekday(wd));
@@ -214,7 +202,7 @@ static char after_value(const char *p, const char *end)
 
 static int parse_item(const az_cron_ctx *ctx, az_cron_spec *s, int ct, const char **p, const char *end)
 {
-    if (at_item_end(*p, end))
+    if (az_cron_at_item_end(*p, end))
         return az_cron_fail(ctx, *p, ASYNCZ_EPARSE, "empty list item");
     char next = after_value(*p, end);
     if (ct == CT_DOM && (**p == 'L' || **p == 'l'))
