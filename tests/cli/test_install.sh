@@ -15,7 +15,8 @@ done
 awk '/^```c$/ {on=1; next} /^```$/ && on {exit} on' "$src/README.md" > "$tmp/example.c"
 [ -s "$tmp/example.c" ] || { echo "no C example in README.md"; exit 1; }
 extra=()
-if nm -D "$tmp"/prefix/lib/libasyncz.so | grep -q __asan_init; then extra=(-fsanitize=address,undefined); fi
+symbols=$(nm -D "$tmp"/prefix/lib/libasyncz.so)
+if [[ "$symbols" == *__asan_init* ]]; then extra=(-fsanitize=address,undefined); fi
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig
 cc -Wall -Wextra -Werror "${extra[@]}" "$tmp/example.c" $(pkg-config --cflags --libs asyncz) -o "$tmp/shared"
 out=$(LD_LIBRARY_PATH=$tmp/prefix/lib "$tmp/shared")
