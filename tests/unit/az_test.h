@@ -30,6 +30,13 @@ asyncz_time_t az_test_time(const char *text, const asyncz_zone *zone);
 /* Look a zone up by name and fail the test on error. New reference. */
 asyncz_zone *az_test_zone(const char *name);
 
+/* A time from a vector: ASYNCZ_TIME_NONE for null or absent, naive values in zone. */
+asyncz_time_t az_test_json_time(const json_t *v, const asyncz_zone *zone);
+
+/* A cron trigger from vector arguments: {"crontab": "..."} or field-API fields (strings or numbers), plus
+ * optional start_at/end_at (naive values in zone). Fails the test if the trigger is rejected. New ref. */
+asyncz_trigger *az_test_cron_from_json(const json_t *args, asyncz_zone *zone);
+
 /* Format an instant into a static buffer (not thread-safe; for messages). */
 const char *az_test_fmt(asyncz_time_t t, const asyncz_zone *zone);
 

@@ -5,56 +5,12 @@
 
 #include "az_test.h"
 
-/* A JSON field value as an expression: strings as they are, integers written out. */
-static const char *expr_of(json_t *v, char *buf, size_t size)
-{
-    if (!v)
-        return NULL;
-    if (json_is_integer(v)) {
-        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
-        return buf;
-    }
-    assert_true(json_is_string(v));
-    return json_string_value(v);
-}
-
-static asyncz_trigger *make_trigger(json_t *args, asyncz_zone *zone)
-{
-    asyncz_trigger_options opts;
-    asyncz_trigger_options_init(&opts);
-    opts.timezone = zone;
-    json_t *start = json_object_get(args, "start_at"), *end = json_object_get(args, "end_at");
-    if (start)
-        opts.start_date = az_test_time(json_string_value(start), zone);
-    if (end)
-        opts.end_date = az_test_time(json_string_value(end), zone);
-    asyncz_trigger *t = NULL;
-    asyncz_trigger_error err;
-    int rc;
-    json_t *crontab = json_object_get(args, "crontab");
-    if (crontab) {
-        rc = asyncz_trigger_crontab_new(&t, json_string_value(crontab), &opts, &err);
-    } else {
-        char b[8][32];
-        asyncz_cron_fields f = {
-            expr_of(json_object_get(args, "year"), b[0], 32), expr_of(json_object_get(args, "month"), b[1], 32),
-            expr_of(json_object_get(args, "day"), b[2], 32), expr_of(json_object_get(args, "week"), b[3], 32),
-            expr_of(json_object_get(args, "day_of_week"), b[4], 32),
-            expr_of(json_object_get(args, "hour"), b[5], 32), expr_of(json_object_get(args, "minute"), b[6], 32),
-            expr_of(json_object_get(args, "second"), b[7], 32)};
-        rc = asyncz_trigger_cron_new(&t, &f, &opts, &err);
-    }
-    if (rc < 0)
-        fail_msg("trigger rejected: %s: %s", err.field, err.reason);
-    return t;
-}
-
 /* Run one case; returns whether it passed (printing the difference when it did not). */
 static int run_case(json_t *c)
 {
     const char *name = json_string_value(json_object_get(c, "test"));
     asyncz_zone *zone = az_test_zone(json_string_value(json_object_get(c, "timezone")));
-    asyncz_trigger *t = make_trigger(json_object_get(c, "args"), zone);
+    asyncz_trigger *t = az_test_cron_from_json(json_object_get(c, "args"), zone);
     json_t *prev = json_object_get(c, "previous"), *exp = json_object_get(c, "expected");
     asyncz_time_t now = az_test_time(json_string_value(json_object_get(c, "now")), zone);
     asyncz_time_t previous = json_is_string(prev) ? az_test_time(json_string_value(prev), zone) : ASYNCZ_TIME_NONE;

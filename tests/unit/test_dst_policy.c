@@ -8,35 +8,12 @@
 
 #define MAX_FIRES 16
 
-static asyncz_trigger *make(json_t *args, asyncz_zone *zone)
-{
-    asyncz_trigger_options opts;
-    asyncz_trigger_options_init(&opts);
-    opts.timezone = zone;
-    asyncz_trigger *t = NULL;
-    asyncz_trigger_error err;
-    int rc;
-    json_t *crontab = json_object_get(args, "crontab");
-    if (crontab) {
-        rc = asyncz_trigger_crontab_new(&t, json_string_value(crontab), &opts, &err);
-    } else {
-#define FIELD(name) json_string_value(json_object_get(args, #name))
-        asyncz_cron_fields f = {FIELD(year), FIELD(month),  FIELD(day),    FIELD(week),
-                                FIELD(day_of_week), FIELD(hour), FIELD(minute), FIELD(second)};
-#undef FIELD
-        rc = asyncz_trigger_cron_new(&t, &f, &opts, &err);
-    }
-    if (rc < 0)
-        fail_msg("rejected: %s: %s", err.field, err.reason);
-    return t;
-}
-
 /* Preview one case; returns whether every fire time matched. */
 static int run_case(json_t *c)
 {
     const char *name = json_string_value(json_object_get(c, "name"));
     asyncz_zone *zone = az_test_zone(json_string_value(json_object_get(c, "timezone")));
-    asyncz_trigger *t = make(json_object_get(c, "args"), zone);
+    asyncz_trigger *t = az_test_cron_from_json(json_object_get(c, "args"), zone);
     json_t *expected = json_object_get(c, "expected");
     size_t count = json_array_size(expected), n = 0;
     assert_true(count <= MAX_FIRES);

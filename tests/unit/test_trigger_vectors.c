@@ -20,19 +20,13 @@ static void vec_fail(vec_run *run, const char *test, const char *fmt, const char
     snprintf(run->report + used, sizeof run->report - used, fmt, a, b);
 }
 
-/* A time from a case: ASYNCZ_TIME_NONE for null, naive values in the case's zone. */
-static asyncz_time_t vec_time(const json_t *v, const asyncz_zone *zone)
-{
-    return json_is_string(v) ? az_test_time(json_string_value(v), zone) : ASYNCZ_TIME_NONE;
-}
-
 /* The common options of a case: start_at, end_at and the zone. */
 static void vec_options(asyncz_trigger_options *opts, const json_t *args, asyncz_zone *zone)
 {
     asyncz_trigger_options_init(opts);
     opts->timezone = zone;
-    opts->start_date = vec_time(json_object_get(args, "start_at"), zone);
-    opts->end_date = vec_time(json_object_get(args, "end_at"), zone);
+    opts->start_date = az_test_json_time(json_object_get(args, "start_at"), zone);
+    opts->end_date = az_test_json_time(json_object_get(args, "end_at"), zone);
 }
 
 static int64_t vec_int(const json_t *args, const char *key)
@@ -65,40 +59,7 @@ static asyncz_trigger *make_date(const json_t *args, asyncz_zone *zone)
     asyncz_trigger_options opts;
     vec_options(&opts, args, zone);
     asyncz_trigger *t = NULL;
-    assert_int_equal(asyncz_trigger_date_new(&t, vec_time(json_object_get(args, "run_at"), zone), &opts), 0);
-    return t;
-}
-
-/* A cron field from a case: strings as given, numbers written out. buf holds the text of a number. */
-static const char *cron_field(const json_t *args, const char *key, char *buf, size_t size)
-{
-    const json_t *v = json_object_get(args, key);
-    if (!v)
-        return NULL;
-    if (json_is_string(v))
-        return json_string_value(v);
-    snprintf(buf, size, "%lld", (long long)json_integer_value(v));
-    return buf;
-}
-
-static asyncz_trigger *make_cron(const json_t *args, asyncz_zone *zone)
-{
-    char b[8][24];
-    asyncz_cron_fields f = {
-        .year = cron_field(args, "year", b[0], sizeof b[0]),
-        .month = cron_field(args, "month", b[1], sizeof b[1]),
-        .day = cron_field(args, "day", b[2], sizeof b[2]),
-        .week = cron_field(args, "week", b[3], sizeof b[3]),
-        .day_of_week = cron_field(args, "day_of_week", b[4], sizeof b[4]),
-        .hour = cron_field(args, "hour", b[5], sizeof b[5]),
-        .minute = cron_field(args, "minute", b[6], sizeof b[6]),
-        .second = cron_field(args, "second", b[7], sizeof b[7]),
-    };
-    asyncz_trigger_options opts;
-    vec_options(&opts, args, zone);
-    asyncz_trigger *t = NULL;
-    asyncz_trigger_error err;
-    assert_int_equal(asyncz_trigger_cron_new(&t, &f, &opts, &err), 0);
+    assert_int_equal(asyncz_trigger_date_new(&t, az_test_json_time(json_object_get(args, "run_at"), zone), &opts), 0);
     return t;
 }
 
@@ -109,7 +70,7 @@ static asyncz_trigger *make_combined(const json_t *args, asyncz_zone *zone, bool
     size_t n = json_array_size(args);
     assert_true(n >= 1 && n <= 8);
     for (size_t i = 0; i < n; i++)
-        children[i] = make_cron(json_array_get(args, i), zone);
+        children[i] = az_test_cron_from_json(json_array_get(args, i), zone);
     asyncz_trigger_options opts;
     asyncz_trigger_options_init(&opts);
     opts.timezone = zone;
@@ -136,9 +97,9 @@ static void run_next_case(vec_run *run, const char *kind, const json_t *c)
     const char *test = json_string_value(json_object_get(c, "test"));
     asyncz_zone *zone = az_test_zone(json_string_value(json_object_get(c, "timezone")));
     asyncz_trigger *t = make_trigger(kind, json_object_get(c, "args"), zone);
-    asyncz_time_t previous = vec_time(json_object_get(c, "previous"), zone);
-    asyncz_time_t now = vec_time(json_object_get(c, "now"), zone);
-    asyncz_time_t expected = vec_time(json_object_get(c, "expected"), zone);
+    asyncz_time_t previous = az_test_json_time(json_object_get(c, "previous"), zone);
+    asyncz_time_t now = az_test_json_time(json_object_get(c, "now"), zone);
+    asyncz_time_t expected = az_test_json_time(json_object_get(c, "expected"), zone);
     asyncz_time_t got = 0;
     int rc = asyncz_trigger_next(t, previous, now, &got);
     run->cases++;
@@ -209,14 +170,14 @@ static void check_run_times(const json_t *tc, asyncz_trigger *t, asyncz_time_t n
     json_array_foreach(cases, i, c)
     {
         asyncz_time_t got[16];
-        asyncz_time_t now = vec_time(json_object_get(c, "now"), zone);
+        asyncz_time_t now = az_test_json_time(json_object_get(c, "now"), zone);
         json_t *expected = json_object_get(c, "expected");
         size_t n = run_times(t, next_run, now, got, 16);
         if (n != json_array_size(expected))
             fail_msg("now %s: %zu run times, expected %zu", az_test_fmt(now, zone), n,
                      json_array_size(expected));
         for (size_t k = 0; k < n; k++)
-            assert_int_equal(got[k], vec_time(json_array_get(expected, k), zone));
+            assert_int_equal(got[k], az_test_json_time(json_array_get(expected, k), zone));
     }
 }
 
@@ -232,7 +193,7 @@ static void test_task_run_times(void **state)
         asyncz_zone *zone = az_test_zone(json_string_value(json_object_get(c, "timezone")));
         json_t *args = json_object_get(c, "args");
         asyncz_trigger *t = make_interval(args, zone);
-        check_run_times(c, t, vec_time(json_object_get(args, "next_run_time"), zone), zone);
+        check_run_times(c, t, az_test_json_time(json_object_get(args, "next_run_time"), zone), zone);
         asyncz_trigger_unref(t);
         asyncz_zone_unref(zone);
         found++;
