@@ -101,9 +101,9 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, bench_ctx *ctx, const char **suite_name)
 {
     static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'},         {"repeats", required_argument, NULL, 'r'},
+        {"json", no_argument, NULL, 'j'},          {"repeats", required_argument, NULL, 'r'},
         {"seconds", required_argument, NULL, 's'}, {"filter", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "jr:s:f:h", longopts, NULL)) != -1) {
         char *end = NULL;

@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 typedef struct bench_ctx {
-    bool json;       /* one JSON object per line instead of a table */
-    int repeats;     /* measurements per case; the median is reported */
-    double seconds;  /* target duration of one measurement */
+    bool json;          /* one JSON object per line instead of a table */
+    int repeats;        /* measurements per case; the median is reported */
+    double seconds;     /* target duration of one measurement */
     const char *filter; /* only cases whose name contains this (NULL: all) */
 } bench_ctx;
 

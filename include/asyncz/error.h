@@ -8,21 +8,21 @@
 ASYNCZ_BEGIN_DECLS
 
 /* X(NAME, value, description) */
-#define ASYNCZ_ERRNO_MAP(X)                                                                        \
-    X(EINVAL, -1, "invalid argument")                                                              \
-    X(ENOMEM, -2, "out of memory")                                                                 \
-    X(ENOTFOUND, -3, "not found")                                                                  \
-    X(EEXISTS, -4, "already exists")                                                               \
-    X(EPARSE, -5, "parse error")                                                                   \
-    X(EZONE, -6, "unknown time zone")                                                              \
-    X(ETZDATA, -7, "malformed time zone data")                                                     \
-    X(ERANGE, -8, "value out of range")                                                            \
-    X(ESEARCH, -9, "search limit reached without a match")                                         \
-    X(EIO, -10, "input/output error")                                                              \
-    X(ESTATE, -11, "operation not allowed in the current state")                                   \
-    X(ESTORE, -12, "store error")                                                                  \
-    X(ECRYPTO, -13, "encryption or authentication failure")                                        \
-    X(ETOOBIG, -14, "value exceeds its size limit")                                                \
+#define ASYNCZ_ERRNO_MAP(X)                                                                                  \
+    X(EINVAL, -1, "invalid argument")                                                                        \
+    X(ENOMEM, -2, "out of memory")                                                                           \
+    X(ENOTFOUND, -3, "not found")                                                                            \
+    X(EEXISTS, -4, "already exists")                                                                         \
+    X(EPARSE, -5, "parse error")                                                                             \
+    X(EZONE, -6, "unknown time zone")                                                                        \
+    X(ETZDATA, -7, "malformed time zone data")                                                               \
+    X(ERANGE, -8, "value out of range")                                                                      \
+    X(ESEARCH, -9, "search limit reached without a match")                                                   \
+    X(EIO, -10, "input/output error")                                                                        \
+    X(ESTATE, -11, "operation not allowed in the current state")                                             \
+    X(ESTORE, -12, "store error")                                                                            \
+    X(ECRYPTO, -13, "encryption or authentication failure")                                                  \
+    X(ETOOBIG, -14, "value exceeds its size limit")                                                          \
     X(EUNSUPPORTED, -15, "not supported")
 
 typedef enum asyncz_error {

@@ -87,7 +87,7 @@ ASYNCZ_API int32_t asyncz_zone_offset(const asyncz_zone *z, asyncz_time_t t);
 typedef struct asyncz_zone_info {
     int32_t utc_offset; /* seconds east of UTC */
     bool is_dst;
-    char abbr[16];      /* "CET", "CEST", "+0530" */
+    char abbr[16]; /* "CET", "CEST", "+0530" */
 } asyncz_zone_info;
 
 /* Fill *out with the offset, DST flag and abbreviation in effect at t. Errors: ASYNCZ_EINVAL. */
@@ -115,8 +115,7 @@ typedef struct asyncz_local_result {
 
 /* Convert a wall-clock time in zone z to instants, reporting gaps and overlaps.
  * Errors: ASYNCZ_EINVAL (NULL argument or invalid civil value), ASYNCZ_ERANGE. */
-ASYNCZ_API int asyncz_zone_from_civil(const asyncz_zone *z, const asyncz_civil *c,
-                                      asyncz_local_result *out);
+ASYNCZ_API int asyncz_zone_from_civil(const asyncz_zone *z, const asyncz_civil *c, asyncz_local_result *out);
 
 /* The instant for a wall-clock time under asyncz's policy: the first occurrence in an overlap, the first
  * instant after the gap for a time that does not exist. Errors as asyncz_zone_from_civil. */

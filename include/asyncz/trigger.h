@@ -98,7 +98,8 @@ typedef struct asyncz_calendar_interval {
  * start_date (default: today in the zone) plus k times the interval, at the given time of day in the
  * trigger's zone. A date that does not exist (Jan 31 + 1 month) is skipped; a time of day in a DST gap fires
  * at the first instant after the gap; in an overlap, at its first occurrence. Errors: ASYNCZ_EINVAL (err
- * filled), ASYNCZ_ERANGE (start_date's date in the zone is outside years 1..9999, err filled), ASYNCZ_ENOMEM. */
+ * filled), ASYNCZ_ERANGE (start_date's date in the zone is outside years 1..9999, err filled), ASYNCZ_ENOMEM.
+ */
 ASYNCZ_API int asyncz_trigger_calendar_new(asyncz_trigger **out, const asyncz_calendar_interval *ci,
                                            const asyncz_trigger_options *opts, asyncz_trigger_error *err);
 

@@ -61,7 +61,8 @@ static const unit *read_unit(az_scan *sc)
 {
     for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
         size_t n = strlen(units[k].name);
-        if (strncmp(sc->s + sc->i, units[k].name, n) == 0 && !(sc->s[sc->i + n] >= 'a' && sc->s[sc->i + n] <= 'z')) {
+        if (strncmp(sc->s + sc->i, units[k].name, n) == 0 &&
+            !(sc->s[sc->i + n] >= 'a' && sc->s[sc->i + n] <= 'z')) {
             sc->i += n;
             return &units[k];
         }
@@ -137,7 +138,8 @@ int asyncz_duration_format(char *buf, size_t size, int64_t usec)
         uint64_t count = left / (uint64_t)units[k].usec;
         left %= (uint64_t)units[k].usec;
         if (count)
-            n += (size_t)snprintf(tmp + n, sizeof tmp - n, "%llu%s", (unsigned long long)count, units[k].name);
+            n +=
+                (size_t)snprintf(tmp + n, sizeof tmp - n, "%llu%s", (unsigned long long)count, units[k].name);
     }
     if (usec == 0)
         n = (size_t)snprintf(tmp, sizeof tmp, "0s");

@@ -17,11 +17,11 @@ typedef enum az_rule_kind {
 
 typedef struct az_posix_rule {
     az_rule_kind kind;
-    int16_t day;     /* JULIAN and DAY */
-    int8_t month;    /* MONTH: 1..12 */
-    int8_t week;     /* MONTH: 1..5 */
-    int8_t weekday;  /* MONTH: 0..6, 0 = Sunday */
-    int32_t time;    /* seconds after local midnight, -167h..167h */
+    int16_t day;    /* JULIAN and DAY */
+    int8_t month;   /* MONTH: 1..12 */
+    int8_t week;    /* MONTH: 1..5 */
+    int8_t weekday; /* MONTH: 0..6, 0 = Sunday */
+    int32_t time;   /* seconds after local midnight, -167h..167h */
 } az_posix_rule;
 
 typedef struct az_posix_tz {

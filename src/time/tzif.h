@@ -14,18 +14,18 @@
 #define AZ_UTOFF_MAX 93599
 
 typedef struct az_tzif_type {
-    int32_t utoff;             /* seconds east of UTC */
+    int32_t utoff; /* seconds east of UTC */
     bool isdst;
-    char abbr[AZ_ABBR_MAX];    /* copied out of the string block, truncated to fit */
+    char abbr[AZ_ABBR_MAX]; /* copied out of the string block, truncated to fit */
 } az_tzif_type;
 
 typedef struct az_tzif {
     uint32_t ntrans;
-    int64_t *trans;            /* ntrans instants, strictly ascending */
-    uint8_t *trans_type;       /* ntrans type indexes, each < ntypes */
-    uint32_t ntypes;           /* 1..256 */
+    int64_t *trans;      /* ntrans instants, strictly ascending */
+    uint8_t *trans_type; /* ntrans type indexes, each < ntypes */
+    uint32_t ntypes;     /* 1..256 */
     az_tzif_type types[256];
-    bool has_footer;           /* a non-empty TZ string (v2+) that parsed */
+    bool has_footer; /* a non-empty TZ string (v2+) that parsed */
     az_posix_tz footer;
 } az_tzif;
 

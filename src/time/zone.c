@@ -24,9 +24,9 @@ struct asyncz_zone {
     const int32_t *off;   /* n + 1 offsets: off[0] before at[0], off[i + 1] from at[i] on */
     const uint16_t *type; /* n + 1 type indexes, laid out as off */
     const az_tzif_type *types;
-    bool periodic;        /* the rule repeats past cycle_end */
-    uint32_t rule_first;  /* index of the first transition generated from the rule */
-    int64_t cycle_start;  /* cycle_end - CYCLE_SECONDS */
+    bool periodic;       /* the rule repeats past cycle_end */
+    uint32_t rule_first; /* index of the first transition generated from the rule */
+    int64_t cycle_start; /* cycle_end - CYCLE_SECONDS */
     int64_t cycle_end;
 };
 
@@ -35,8 +35,13 @@ static const int32_t utc_off[1] = {0};
 static const uint16_t utc_type[1] = {0};
 static const az_tzif_type utc_types[1] = {{0, false, "UTC"}};
 static asyncz_zone utc_zone = {
-    .refs = 1, .name = "UTC", .n = 0,
-    .at = utc_at, .off = utc_off, .type = utc_type, .types = utc_types,
+    .refs = 1,
+    .name = "UTC",
+    .n = 0,
+    .at = utc_at,
+    .off = utc_off,
+    .type = utc_type,
+    .types = utc_types,
 };
 
 /* ---- building ------------------------------------------------------------------------------- */
@@ -49,7 +54,7 @@ typedef struct rule_event {
 
 typedef struct builder {
     int64_t *at;
-    uint16_t *type;   /* type[i] is in effect from at[i]; initial separately */
+    uint16_t *type; /* type[i] is in effect from at[i]; initial separately */
     uint32_t n, cap;
     uint16_t initial;
     az_tzif_type *types;
@@ -118,8 +123,8 @@ static int64_t year_of(int64_t t)
 }
 
 /* All DST starts and ends of years [from, to], sorted. New array in *out. */
-static int rule_events(const builder *b, const az_posix_tz *tz, int64_t from, int64_t to,
-                       rule_event **out, size_t *count)
+static int rule_events(const builder *b, const az_posix_tz *tz, int64_t from, int64_t to, rule_event **out,
+                       size_t *count)
 {
     size_t n = (size_t)(to - from + 1) * 2;
     rule_event *ev = malloc(sizeof *ev * n);
@@ -237,9 +242,16 @@ static int finish(builder *b, const char *name, asyncz_zone **out)
     for (uint32_t i = 0; i <= b->n; i++)
         off[i] = types[type[i]].utoff;
     memcpy(zname, name, nlen);
-    *z = (asyncz_zone){.name = zname, .n = b->n, .at = at, .off = off, .type = type,
-                       .types = types, .periodic = b->periodic, .rule_first = b->rule_first,
-                       .cycle_start = b->cycle_start, .cycle_end = b->cycle_end};
+    *z = (asyncz_zone){.name = zname,
+                       .n = b->n,
+                       .at = at,
+                       .off = off,
+                       .type = type,
+                       .types = types,
+                       .periodic = b->periodic,
+                       .rule_first = b->rule_first,
+                       .cycle_start = b->cycle_start,
+                       .cycle_end = b->cycle_end};
     atomic_init(&z->refs, 1);
     *out = z;
     return 0;

@@ -17,7 +17,7 @@
 typedef struct cron_trigger {
     asyncz_trigger_base base; /* first: the trigger is its base */
     az_cron_spec spec;
-    char description[];       /* what describe() prints for the kind's parameters */
+    char description[]; /* what describe() prints for the kind's parameters */
 } cron_trigger;
 
 /* Offsets from UTC stay within a day and two hours either way (real zones within 15 hours). */
@@ -120,8 +120,8 @@ static const asyncz_trigger_ops cron_ops = {
  * plain copies since it is made for every trigger. */
 static size_t describe_fields(char *buf, const asyncz_cron_fields *f)
 {
-    static const char *const names[AZ_CRON_NFIELDS] = {"year", "month",  "day",   "week", "day_of_week",
-                                                       "hour", "minute", "second"};
+    static const char *const names[AZ_CRON_NFIELDS] = {"year",        "month", "day",    "week",
+                                                       "day_of_week", "hour",  "minute", "second"};
     const char *exprs[AZ_CRON_NFIELDS] = {f->year,        f->month, f->day,    f->week,
                                           f->day_of_week, f->hour,  f->minute, f->second};
     size_t len = 0;

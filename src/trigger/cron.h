@@ -23,54 +23,54 @@
 /* One way of choosing days of a month. A cron expression has two: the day-of-month field and the
  * day-of-week field; each may hold plain values and the positional extras below. */
 typedef struct az_cron_days {
-    uint32_t days;       /* bits 1..31: these days of the month */
-    uint32_t from_end;   /* bit 31-n: the day n days before the month's last day ("last", "L", "L-n") */
-    uint32_t nearest;    /* bits 1..31: the Monday-Friday nearest to day n, within the month ("nW") */
-    uint8_t weekdays;    /* bits 0..6 (0 = Monday): every such weekday */
-    uint8_t nth[5];      /* nth[k] bit w: the (k+1)-th weekday w of the month ("2nd wed", "3#2") */
-    uint8_t last_of;     /* bit w: the last weekday w of the month ("last fri", "5L") */
-    bool last_workday;   /* the last Monday-Friday of the month ("LW") */
-    bool star;           /* the field was written starting with '*' (or '?') */
+    uint32_t days;     /* bits 1..31: these days of the month */
+    uint32_t from_end; /* bit 31-n: the day n days before the month's last day ("last", "L", "L-n") */
+    uint32_t nearest;  /* bits 1..31: the Monday-Friday nearest to day n, within the month ("nW") */
+    uint8_t weekdays;  /* bits 0..6 (0 = Monday): every such weekday */
+    uint8_t nth[5];    /* nth[k] bit w: the (k+1)-th weekday w of the month ("2nd wed", "3#2") */
+    uint8_t last_of;   /* bit w: the last weekday w of the month ("last fri", "5L") */
+    bool last_workday; /* the last Monday-Friday of the month ("LW") */
+    bool star;         /* the field was written starting with '*' (or '?') */
     /* Derived by az_cron_spec_finish(). */
-    bool extras;             /* nearest or last_workday are set: computed per month */
-    uint32_t by_first[7];    /* by weekday of the 1st: days from `days`, `weekdays` and `nth` */
-    uint32_t by_last[7];     /* by weekday of the last day: from_end plus the bits of `last_of` */
+    bool extras;          /* nearest or last_workday are set: computed per month */
+    uint32_t by_first[7]; /* by weekday of the 1st: days from `days`, `weekdays` and `nth` */
+    uint32_t by_last[7];  /* by weekday of the last day: from_end plus the bits of `last_of` */
 } az_cron_days;
 
 typedef struct az_cron_spec {
-    uint64_t second;     /* bits 0..59 */
-    uint64_t minute;     /* bits 0..59 */
-    uint32_t hour;       /* bits 0..23 */
-    uint16_t month;      /* bits 1..12 */
-    uint64_t week;       /* bits 1..53: ISO week numbers */
-    az_cron_days dom;    /* day-of-month field (field API: `day`) */
-    az_cron_days dow;    /* day-of-week field */
-    bool either_day;     /* a day matches when either day field does (cron(5), both restricted) */
-    bool periodic;       /* minute or hour starts with '*': skips gaps, repeats overlaps (DST policy) */
+    uint64_t second;  /* bits 0..59 */
+    uint64_t minute;  /* bits 0..59 */
+    uint32_t hour;    /* bits 0..23 */
+    uint16_t month;   /* bits 1..12 */
+    uint64_t week;    /* bits 1..53: ISO week numbers */
+    az_cron_days dom; /* day-of-month field (field API: `day`) */
+    az_cron_days dow; /* day-of-week field */
+    bool either_day;  /* a day matches when either day field does (cron(5), both restricted) */
+    bool periodic;    /* minute or hour starts with '*': skips gaps, repeats overlaps (DST policy) */
     /* Derived by az_cron_spec_finish(). */
-    bool any_year;       /* every year 1970..9999 */
-    bool any_week;       /* week unrestricted */
-    bool any_day;        /* every day of every month matches */
-    int first_tod;       /* the first matching second of a day */
+    bool any_year;                      /* every year 1970..9999 */
+    bool any_week;                      /* week unrestricted */
+    bool any_day;                       /* every day of every month matches */
+    int first_tod;                      /* the first matching second of a day */
     uint64_t years[AZ_CRON_YEAR_WORDS]; /* bit y-1970 */
 } az_cron_spec;
 
 /* Field limits and names, shared by both parsers. */
 typedef struct az_cron_field {
-    const char *name;           /* the name used in error records */
-    int min, max;               /* inclusive bounds of plain values */
-    const char *const *names;   /* 3-letter names for values names_base, names_base+1, ... or NULL */
+    const char *name;         /* the name used in error records */
+    int min, max;             /* inclusive bounds of plain values */
+    const char *const *names; /* 3-letter names for values names_base, names_base+1, ... or NULL */
     int names_count, names_base;
-    const char *names_kind;     /* what the names are, for errors: "month", "weekday" */
+    const char *names_kind; /* what the names are, for errors: "month", "weekday" */
 } az_cron_field;
 
 /* Where a parser reports errors: the field name, the expression shown in the error, and the column in that
  * expression of the first character of the text being parsed. */
 typedef struct az_cron_ctx {
     const az_cron_field *field;
-    const char *expr;        /* reported expression */
-    const char *text;        /* start of the parsed text */
-    int col_base;            /* 0-based column of text[0] within expr */
+    const char *expr; /* reported expression */
+    const char *text; /* start of the parsed text */
+    int col_base;     /* 0-based column of text[0] within expr */
     asyncz_trigger_error *err;
 } az_cron_ctx;
 
@@ -85,8 +85,15 @@ void az_cron_set_range(az_cron_spec *s, int field_index, int lo, int hi, int ste
 
 /* Field indexes for az_cron_set_range and the parsers. */
 enum {
-    AZ_CRON_YEAR, AZ_CRON_MONTH, AZ_CRON_DAY, AZ_CRON_WEEK, AZ_CRON_DOW,
-    AZ_CRON_HOUR, AZ_CRON_MINUTE, AZ_CRON_SECOND, AZ_CRON_NFIELDS
+    AZ_CRON_YEAR,
+    AZ_CRON_MONTH,
+    AZ_CRON_DAY,
+    AZ_CRON_WEEK,
+    AZ_CRON_DOW,
+    AZ_CRON_HOUR,
+    AZ_CRON_MINUTE,
+    AZ_CRON_SECOND,
+    AZ_CRON_NFIELDS
 };
 
 /* Report an error at `at` (a pointer into ctx->text) and return rc. */

@@ -65,13 +65,27 @@ void az_cron_set_range(az_cron_spec *s, int field_index, int lo, int hi, int ste
         for (int v = lo; v <= hi; v += step)
             bits |= UINT64_C(1) << v;
     switch (field_index) {
-    case AZ_CRON_MONTH: s->month |= (uint16_t)bits; break;
-    case AZ_CRON_DAY: s->dom.days |= (uint32_t)bits; break;
-    case AZ_CRON_WEEK: s->week |= bits; break;
-    case AZ_CRON_DOW: s->dow.weekdays |= (uint8_t)bits; break;
-    case AZ_CRON_HOUR: s->hour |= (uint32_t)bits; break;
-    case AZ_CRON_MINUTE: s->minute |= bits; break;
-    default: s->second |= bits; break;
+    case AZ_CRON_MONTH:
+        s->month |= (uint16_t)bits;
+        break;
+    case AZ_CRON_DAY:
+        s->dom.days |= (uint32_t)bits;
+        break;
+    case AZ_CRON_WEEK:
+        s->week |= bits;
+        break;
+    case AZ_CRON_DOW:
+        s->dow.weekdays |= (uint8_t)bits;
+        break;
+    case AZ_CRON_HOUR:
+        s->hour |= (uint32_t)bits;
+        break;
+    case AZ_CRON_MINUTE:
+        s->minute |= bits;
+        break;
+    default:
+        s->second |= bits;
+        break;
     }
 }
 

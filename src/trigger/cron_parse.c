@@ -10,7 +10,7 @@
 
 int az_cron_fail(const az_cron_ctx *ctx, const char *at, int rc, const char *fmt, ...)
 {
-    char reason[sizeof ((asyncz_trigger_error *)0)->reason];
+    char reason[sizeof((asyncz_trigger_error *)0)->reason];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
@@ -54,8 +54,8 @@ int az_cron_scan_name(const az_cron_ctx *ctx, const char **p, int *out)
             return 1;
         }
     }
-    return az_cron_fail(ctx, s, ASYNCZ_EPARSE, "unknown %s name \"%.*s\"", f->names_kind, (int)(n > 16 ? 16 : n),
-                        s);
+    return az_cron_fail(ctx, s, ASYNCZ_EPARSE, "unknown %s name \"%.*s\"", f->names_kind,
+                        (int)(n > 16 ? 16 : n), s);
 }
 
 int az_cron_check_range(const az_cron_ctx *ctx, const char *at_lo, const char *at_hi, int lo, int hi)
@@ -83,8 +83,8 @@ int az_cron_check_step(const az_cron_ctx *ctx, const char *at, int lo, int hi, i
                             step, lo, hi);
     int span = ctx->field->max - ctx->field->min + 1;
     if (step > span)
-        return az_cron_fail(ctx, at, ASYNCZ_ERANGE, "step %d is larger than the %d values of the field",
-                            step, span);
+        return az_cron_fail(ctx, at, ASYNCZ_ERANGE, "step %d is larger than the %d values of the field", step,
+                            span);
     return 0;
 }
 

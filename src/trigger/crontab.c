@@ -134,8 +134,10 @@ static int parse_last_day(const az_cron_ctx *ctx, az_cron_spec *s, const char **
         if (!az_cron_scan_number(&p, &n))
             return az_cron_unexpected(ctx, p, end, "a number of days after 'L-'");
         if (n > 30)
-            return az_cron_fail(ctx, at, ASYNCZ_ERANGE, "'L-%d' reaches before the start of every month "
-                                "(at most L-30)", n);
+            return az_cron_fail(ctx, at, ASYNCZ_ERANGE,
+                                "'L-%d' reaches before the start of every month "
+                                "(at most L-30)",
+                                n);
     }
     if (!az_cron_at_item_end(p, end))
         return az_cron_unexpected(ctx, p, end, "',' or the end of the field after 'L', 'L-n' or 'LW'");
@@ -178,8 +180,8 @@ static int parse_dow_position(const az_cron_ctx *ctx, az_cron_spec *s, const cha
     if (!last && (k < 1 || k > 5))
         return az_cron_fail(ctx, at_k, ASYNCZ_ERANGE, "occurrence %d is out of range 1..5", k);
     if (!az_cron_at_item_end(p, end))
-        return az_cron_unexpected(ctx, p, end, last ? "',' or the end of the field after 'L'"
-                                            : "',' or the end of the field");
+        return az_cron_unexpected(
+            ctx, p, end, last ? "',' or the end of the field after 'L'" : "',' or the end of the field");
     if (last)
         s->dow.last_of |= (uint8_t)(1u << iso_weekday(wd));
     else
@@ -210,7 +212,8 @@ static int parse_item(const az_cron_ctx *ctx, az_cron_spec *s, int ct, const cha
     if (ct == CT_DOM && isdigit((unsigned char)**p) && (next == 'W' || next == 'w'))
         return parse_nearest(ctx, s, p, end);
     if (ct == CT_DOW && (**p == 'L' || **p == 'l') && (next == '\0' || next == ','))
-        return az_cron_fail(ctx, *p, ASYNCZ_EPARSE, "'L' needs a weekday in day_of_week: write nL, such as "
+        return az_cron_fail(ctx, *p, ASYNCZ_EPARSE,
+                            "'L' needs a weekday in day_of_week: write nL, such as "
                             "5L for the last Friday");
     if (ct == CT_DOW && (next == 'L' || next == 'l' || next == '#'))
         return parse_dow_position(ctx, s, p, end);
@@ -266,8 +269,8 @@ static int parse_fields(az_cron_spec *s, const char *crontab, const char *text, 
         az_cron_ctx ctx = {&whole_string, crontab, crontab, 0, err};
         return az_cron_fail(&ctx, at, ASYNCZ_EPARSE,
                             "found %s%d fields; expected 5 (minute hour day_of_month month day_of_week), "
-                            "6 (second first) or 7 (second first, year last)", n > 7 ? "more than " : "",
-                            n > 7 ? 7 : n);
+                            "6 (second first) or 7 (second first, year last)",
+                            n > 7 ? "more than " : "", n > 7 ? 7 : n);
     }
     static const int order5[] = {CT_MINUTE, CT_HOUR, CT_DOM, CT_MONTH, CT_DOW};
     static const int order7[] = {CT_SECOND, CT_MINUTE, CT_HOUR, CT_DOM, CT_MONTH, CT_DOW, CT_YEAR};
@@ -307,10 +310,13 @@ static int expand_macro(const char *crontab, const char *text, const char **out,
             return 0;
         }
     if (n == 6 && strncmp(name, "reboot", 6) == 0)
-        return az_cron_fail(&ctx, text, ASYNCZ_EPARSE, "@reboot names no time of day and is not supported "
+        return az_cron_fail(&ctx, text, ASYNCZ_EPARSE,
+                            "@reboot names no time of day and is not supported "
                             "(use a shutdown trigger or run the task once at start)");
-    return az_cron_fail(&ctx, text, ASYNCZ_EPARSE, "unknown macro \"@%.*s\"; expected @yearly, @annually, "
-                        "@monthly, @weekly, @daily, @midnight or @hourly", (int)(n > 16 ? 16 : n), name);
+    return az_cron_fail(&ctx, text, ASYNCZ_EPARSE,
+                        "unknown macro \"@%.*s\"; expected @yearly, @annually, "
+                        "@monthly, @weekly, @daily, @midnight or @hourly",
+                        (int)(n > 16 ? 16 : n), name);
 }
 
 int az_cron_parse_crontab(az_cron_spec *s, const char *crontab, asyncz_trigger_error *err)

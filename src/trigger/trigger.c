@@ -83,8 +83,7 @@ void asyncz_trigger_unref(asyncz_trigger *t)
     asyncz_zone_unref(zone);
 }
 
-asyncz_time_t az_trigger_search_start(const asyncz_trigger_base *b, asyncz_time_t previous,
-                                      asyncz_time_t now)
+asyncz_time_t az_trigger_search_start(const asyncz_trigger_base *b, asyncz_time_t previous, asyncz_time_t now)
 {
     if (previous == ASYNCZ_TIME_NONE) {
         if (b->start_date != ASYNCZ_TIME_NONE && b->start_date > now)

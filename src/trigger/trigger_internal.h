@@ -10,7 +10,8 @@
 asyncz_time_t az_trigger_search_start(const asyncz_trigger_base *b, asyncz_time_t previous,
                                       asyncz_time_t now);
 
-/* Fill *err (NULL-safe) with a field, the expression, a 1-based column (0 unknown) and a printf-style reason. */
+/* Fill *err (NULL-safe) with a field, the expression, a 1-based column (0 unknown) and a printf-style reason.
+ */
 void az_trigger_error_set(asyncz_trigger_error *err, const char *field, const char *expr, int column,
                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     asyncz_trigger *t = NULL;
     asyncz_trigger_error err;
     if (asyncz_trigger_cron_new(&t, &f, &opts, &err) == 0) {
-        check_preview(t, INT64_C(1788663600) * ASYNCZ_USEC_PER_SEC);  /* 2026-09-06: midnight gap */
-        check_preview(t, INT64_C(1775356200) * ASYNCZ_USEC_PER_SEC);  /* 2026-04-05: overlap */
+        check_preview(t, INT64_C(1788663600) * ASYNCZ_USEC_PER_SEC); /* 2026-09-06: midnight gap */
+        check_preview(t, INT64_C(1775356200) * ASYNCZ_USEC_PER_SEC); /* 2026-04-05: overlap */
         check_preview(t, INT64_C(1767225600) * ASYNCZ_USEC_PER_SEC + 1);
         asyncz_trigger_unref(t);
     } else if (err.reason[0] == '\0' || err.column < 0) {

@@ -14,7 +14,8 @@ static void check_span(const asyncz_zone *z, int64_t t)
     az_zone_span_at(z, t, &s);
     if (!(s.start <= t && t < s.end) || s.offset < AZ_UTOFF_MIN || s.offset > AZ_UTOFF_MAX)
         abort();
-    if ((s.start == INT64_MIN && s.prev_offset != s.offset) || (s.end == INT64_MAX && s.next_offset != s.offset))
+    if ((s.start == INT64_MIN && s.prev_offset != s.offset) ||
+        (s.end == INT64_MAX && s.next_offset != s.offset))
         abort();
     if (s.end != INT64_MAX) {
         az_zone_span next;
@@ -48,8 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     asyncz_zone *z;
     if (az_zone_build(&z, "fuzz", &t) == 0) {
-        static const int64_t probes[] = {INT64_MIN, -62135596800, -2208988800, 0, 1774746000, 2147483647,
-                                         16725225600, 40000000000, 253402300799, INT64_MAX - 1};
+        static const int64_t probes[] = {INT64_MIN,    -62135596800, -2208988800, 0,
+                                         1774746000,   2147483647,   16725225600, 40000000000,
+                                         253402300799, INT64_MAX - 1};
         for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++)
             check_span(z, probes[i]);
         for (uint32_t i = 0; i < t.ntrans && i < 64; i++) {

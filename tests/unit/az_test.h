@@ -13,12 +13,12 @@
 #include "asyncz.h"
 
 /* Run the tests; argv[1], when given, is a filter pattern (a test name) as cmocka_set_test_filter takes. */
-#define AZ_TEST_MAIN(tests)                                                                        \
-    int main(int argc, char **argv)                                                                \
-    {                                                                                              \
-        if (argc > 1)                                                                              \
-            cmocka_set_test_filter(argv[1]);                                                       \
-        return cmocka_run_group_tests(tests, NULL, NULL);                                          \
+#define AZ_TEST_MAIN(tests)                                                                                  \
+    int main(int argc, char **argv)                                                                          \
+    {                                                                                                        \
+        if (argc > 1)                                                                                        \
+            cmocka_set_test_filter(argv[1]);                                                                 \
+        return cmocka_run_group_tests(tests, NULL, NULL);                                                    \
     }
 
 /* Load tests/vectors/<name> (or $ASYNCZ_VECTORS_DIR/<name>) as JSON; fails the test on error. New ref. */

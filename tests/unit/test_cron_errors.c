@@ -77,13 +77,16 @@ static const error_case cases[] = {
     {CRONTAB, "@", ASYNCZ_EPARSE, "crontab", 1,
      "unknown macro \"@\"; expected @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly"},
     {CRONTAB, "@DAILY", ASYNCZ_EPARSE, "crontab", 1,
-     "unknown macro \"@DAILY\"; expected @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly"},
+     "unknown macro \"@DAILY\"; expected @yearly, @annually, @monthly, @weekly, @daily, @midnight or "
+     "@hourly"},
     {CRONTAB, "@daily x", ASYNCZ_EPARSE, "crontab", 8, "unexpected text after the macro"},
     /* crontab: values, ranges, steps */
     {CRONTAB, "*/0 * * * *", ASYNCZ_ERANGE, "minute", 3, "step must be at least 1"},
-    {CRONTAB, "*/61 * * * *", ASYNCZ_ERANGE, "minute", 3, "step 61 is larger than the 60 values of the field"},
+    {CRONTAB, "*/61 * * * *", ASYNCZ_ERANGE, "minute", 3,
+     "step 61 is larger than the 60 values of the field"},
     {CRONTAB, "*/ * * * *", ASYNCZ_EPARSE, "minute", 3, "expected a step number after '/'"},
-    {CRONTAB, "*x * * * *", ASYNCZ_EPARSE, "minute", 2, "unexpected 'x', expected ',' or the end of the field"},
+    {CRONTAB, "*x * * * *", ASYNCZ_EPARSE, "minute", 2,
+     "unexpected 'x', expected ',' or the end of the field"},
     {CRONTAB, "1-x * * * *", ASYNCZ_EPARSE, "minute", 3, "unexpected 'x', expected a number"},
     {CRONTAB, "1,,2 * * * *", ASYNCZ_EPARSE, "minute", 3, "empty list item"},
     {CRONTAB, "1, * * * *", ASYNCZ_EPARSE, "minute", 3, "empty list item"},
@@ -133,7 +136,8 @@ static int make(const error_case *c, asyncz_trigger **t, asyncz_trigger_error *e
     if (c->where == CRONTAB)
         return asyncz_trigger_crontab_new(t, c->expr, NULL, err);
     asyncz_cron_fields f = {0};
-    const char **slots[] = {&f.year, &f.month, &f.day, &f.week, &f.day_of_week, &f.hour, &f.minute, &f.second};
+    const char **slots[] = {&f.year,        &f.month, &f.day,    &f.week,
+                            &f.day_of_week, &f.hour,  &f.minute, &f.second};
     *slots[c->where] = c->expr;
     return asyncz_trigger_cron_new(t, &f, NULL, err);
 }
@@ -148,10 +152,11 @@ static void test_cron_error_table(void **state)
         asyncz_trigger_error err;
         memset(&err, 0x55, sizeof err);
         int rc = make(c, &t, &err);
-        if (rc != c->rc || t != NULL || strcmp(err.field, c->field) != 0 || strcmp(err.expression, c->expr) != 0 ||
-            err.column != c->column || strcmp(err.reason, c->reason) != 0) {
-            print_error("\"%s\": got rc %d field %s column %d reason \"%s\"\n", c->expr, rc, err.field, err.column,
-                        err.reason);
+        if (rc != c->rc || t != NULL || strcmp(err.field, c->field) != 0 ||
+            strcmp(err.expression, c->expr) != 0 || err.column != c->column ||
+            strcmp(err.reason, c->reason) != 0) {
+            print_error("\"%s\": got rc %d field %s column %d reason \"%s\"\n", c->expr, rc, err.field,
+                        err.column, err.reason);
             failed++;
         }
     }

@@ -10,13 +10,13 @@
 
 #include "az_test.h"
 
-static const char *const field_names[] = {"year", "month", "day", "week", "day_of_week", "hour", "minute",
-                                          "second"};
+static const char *const field_names[] = {"year",        "month", "day",    "week",
+                                          "day_of_week", "hour",  "minute", "second"};
 
 static const char **slot(asyncz_cron_fields *f, int i)
 {
-    const char **slots[] = {&f->year, &f->month, &f->day, &f->week, &f->day_of_week, &f->hour, &f->minute,
-                            &f->second};
+    const char **slots[] = {&f->year,        &f->month, &f->day,    &f->week,
+                            &f->day_of_week, &f->hour,  &f->minute, &f->second};
     return slots[i];
 }
 
@@ -35,14 +35,23 @@ static int value_of(int fi, asyncz_time_t t)
     asyncz_civil c;
     assert_int_equal(asyncz_zone_to_civil(asyncz_zone_utc(), t, &c, NULL), 0);
     switch (fi) {
-    case 0: return c.year;
-    case 1: return c.month;
-    case 2: return c.day;
-    case 4: return asyncz_civil_weekday(c.year, c.month, c.day);
-    case 5: return c.hour;
-    case 6: return c.minute;
-    case 7: return c.second;
-    default: fail_msg("field %d not handled", fi); return -1;
+    case 0:
+        return c.year;
+    case 1:
+        return c.month;
+    case 2:
+        return c.day;
+    case 4:
+        return asyncz_civil_weekday(c.year, c.month, c.day);
+    case 5:
+        return c.hour;
+    case 6:
+        return c.minute;
+    case 7:
+        return c.second;
+    default:
+        fail_msg("field %d not handled", fi);
+        return -1;
     }
 }
 

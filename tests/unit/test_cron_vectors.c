@@ -13,8 +13,10 @@ static int run_case(json_t *c)
     asyncz_trigger *t = az_test_cron_from_json(json_object_get(c, "args"), zone);
     json_t *prev = json_object_get(c, "previous"), *exp = json_object_get(c, "expected");
     asyncz_time_t now = az_test_time(json_string_value(json_object_get(c, "now")), zone);
-    asyncz_time_t previous = json_is_string(prev) ? az_test_time(json_string_value(prev), zone) : ASYNCZ_TIME_NONE;
-    asyncz_time_t expected = json_is_string(exp) ? az_test_time(json_string_value(exp), zone) : ASYNCZ_TIME_NONE;
+    asyncz_time_t previous =
+        json_is_string(prev) ? az_test_time(json_string_value(prev), zone) : ASYNCZ_TIME_NONE;
+    asyncz_time_t expected =
+        json_is_string(exp) ? az_test_time(json_string_value(exp), zone) : ASYNCZ_TIME_NONE;
     asyncz_time_t got = 0;
     assert_int_equal(asyncz_trigger_next(t, previous, now, &got), 0);
     int ok = got == expected;
@@ -79,7 +81,8 @@ static void test_cron_whole_seconds(void **state)
     assert_int_equal(got, INT64_C(1700000001) * 1000000);
     assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, INT64_C(1700000000) * 1000000, &got), 0);
     assert_int_equal(got, INT64_C(1700000000) * 1000000);
-    assert_int_equal(asyncz_trigger_next(t, INT64_C(1700000000) * 1000000, INT64_C(1700000000) * 1000000, &got), 0);
+    assert_int_equal(
+        asyncz_trigger_next(t, INT64_C(1700000000) * 1000000, INT64_C(1700000000) * 1000000, &got), 0);
     assert_int_equal(got, INT64_C(1700000001) * 1000000);
     asyncz_trigger_unref(t);
 }
@@ -155,11 +158,12 @@ static void test_cron_far_future(void **state)
     asyncz_trigger_options_init(&opts);
     opts.timezone = zone;
     asyncz_trigger *t = NULL;
-    asyncz_cron_fields f = {.year = "9999", .month = "12", .day = "31", .hour = "23", .minute = "59",
-                            .second = "59"};
+    asyncz_cron_fields f = {
+        .year = "9999", .month = "12", .day = "31", .hour = "23", .minute = "59", .second = "59"};
     assert_int_equal(asyncz_trigger_cron_new(&t, &f, &opts, NULL), 0);
     asyncz_time_t got;
-    assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, az_test_time("2026-06-01T00:00:00Z", NULL), &got), 0);
+    assert_int_equal(
+        asyncz_trigger_next(t, ASYNCZ_TIME_NONE, az_test_time("2026-06-01T00:00:00Z", NULL), &got), 0);
     assert_int_equal(got, az_test_time("9999-12-31T23:59:59+01:00", NULL));
     asyncz_trigger_unref(t);
     /* A negative offset puts the same wall time past the last representable instant: exhausted. */
@@ -174,12 +178,9 @@ static void test_cron_far_future(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_cron_iso_weeks),
-    cmocka_unit_test(test_cron_far_future),
-    cmocka_unit_test(test_cron_trigger_vectors),
-    cmocka_unit_test(test_cron_describe),
-    cmocka_unit_test(test_cron_whole_seconds),
-    cmocka_unit_test(test_cron_exhausted),
+    cmocka_unit_test(test_cron_iso_weeks),       cmocka_unit_test(test_cron_far_future),
+    cmocka_unit_test(test_cron_trigger_vectors), cmocka_unit_test(test_cron_describe),
+    cmocka_unit_test(test_cron_whole_seconds),   cmocka_unit_test(test_cron_exhausted),
 };
 
 AZ_TEST_MAIN(tests)

@@ -77,10 +77,12 @@ static void test_crontab_equivalents(void **state)
 {
     (void)state;
     static const char *const pairs[][2] = {
-        {"@yearly", "0 0 1 1 *"},        {"@monthly", "0 0 1 * *"},     {"@weekly", "0 0 * * 0"},
-        {"@daily", "0 0 * * *"},         {"@hourly", "0 * * * *"},      {"0 0 * * 7", "0 0 * * sun"},
-        {"0 0 * * 1-5", "0 0 * * MON-FRI"}, {"0 0 1 6 *", "0 0 1 jun *"}, {"0 * * * *", "0 0 * * * * *"},
-        {"0 0 L * *", "0 0 0 L-0 * ? *"}, {"0 0 * * 5L", "0 0 * * FRIl"}, {"0 0 * * 0#2", "0 0 * * 7#2"},
+        {"@yearly", "0 0 1 1 *"},           {"@monthly", "0 0 1 * *"},
+        {"@weekly", "0 0 * * 0"},           {"@daily", "0 0 * * *"},
+        {"@hourly", "0 * * * *"},           {"0 0 * * 7", "0 0 * * sun"},
+        {"0 0 * * 1-5", "0 0 * * MON-FRI"}, {"0 0 1 6 *", "0 0 1 jun *"},
+        {"0 * * * *", "0 0 * * * * *"},     {"0 0 L * *", "0 0 0 L-0 * ? *"},
+        {"0 0 * * 5L", "0 0 * * FRIl"},     {"0 0 * * 0#2", "0 0 * * 7#2"},
     };
     const char *froms[] = {"2026-01-01T00:00:00Z", "2026-02-17T13:45:00Z", "2027-12-31T23:59:59Z"};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
@@ -108,9 +110,9 @@ static void test_crontab_periodic_rule(void **state)
         asyncz_trigger *t = NULL;
         assert_int_equal(asyncz_trigger_crontab_new(&t, cases[i].crontab, &opts, NULL), 0);
         asyncz_time_t got;
-        assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, az_test_time("2026-03-29T01:45:00+01:00", NULL),
-                                             &got),
-                         0);
+        assert_int_equal(
+            asyncz_trigger_next(t, ASYNCZ_TIME_NONE, az_test_time("2026-03-29T01:45:00+01:00", NULL), &got),
+            0);
         if (got != az_test_time(cases[i].expected, NULL))
             fail_msg("%s: got %s", cases[i].crontab, az_test_fmt(got, zone));
         asyncz_trigger_unref(t);

@@ -5,9 +5,9 @@
 
 static void test_every_code_has_text_and_name(void **state)
 {
-#define CHECK_CODE(name, value, text)                                                              \
-    assert_int_equal(ASYNCZ_##name, value);                                                        \
-    assert_string_equal(asyncz_strerror(value), text);                                             \
+#define CHECK_CODE(name, value, text)                                                                        \
+    assert_int_equal(ASYNCZ_##name, value);                                                                  \
+    assert_string_equal(asyncz_strerror(value), text);                                                       \
     assert_string_equal(asyncz_err_name(value), "ASYNCZ_" #name);
     ASYNCZ_ERRNO_MAP(CHECK_CODE)
 #undef CHECK_CODE

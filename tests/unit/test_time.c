@@ -45,9 +45,9 @@ static void assert_local(const char *zone, asyncz_civil c, asyncz_local_kind kin
     asyncz_local_result r;
     assert_int_equal(asyncz_zone_from_civil(z, &c, &r), 0);
     if ((int)r.kind != (int)kind || r.first != at(first) || r.second != at(second))
-        fail_msg("%s %04d-%02d-%02d %02d:%02d: kind %d %s %s, expected %d %s %s", zone, c.year, c.month, c.day,
-                 c.hour, c.minute, r.kind, az_test_fmt(r.first, NULL), az_test_fmt(r.second, NULL), kind,
-                 first, second);
+        fail_msg("%s %04d-%02d-%02d %02d:%02d: kind %d %s %s, expected %d %s %s", zone, c.year, c.month,
+                 c.day, c.hour, c.minute, r.kind, az_test_fmt(r.first, NULL), az_test_fmt(r.second, NULL),
+                 kind, first, second);
     asyncz_time_t t;
     assert_int_equal(asyncz_zone_resolve(z, &c, &t), 0);
     assert_int_equal(t, r.first);
@@ -106,7 +106,7 @@ static void test_civil_valid(void **state)
     c = civil(2000, 2, 29, 0, 0, 0);
     assert_true(asyncz_civil_valid(&c));
     const asyncz_civil bad[] = {
-        civil(0, 1, 1, 0, 0, 0),    civil(10000, 1, 1, 0, 0, 0), civil(2026, 0, 1, 0, 0, 0),
+        civil(0, 1, 1, 0, 0, 0),     civil(10000, 1, 1, 0, 0, 0), civil(2026, 0, 1, 0, 0, 0),
         civil(2026, 13, 1, 0, 0, 0), civil(2026, 4, 31, 0, 0, 0), civil(2026, 1, 0, 0, 0, 0),
         civil(2026, 1, 1, 24, 0, 0), civil(2026, 1, 1, -1, 0, 0), civil(2026, 1, 1, 0, 60, 0),
         civil(2026, 1, 1, 0, 0, 60),
@@ -326,12 +326,14 @@ static void test_format_errors(void **state)
 
 static void test_format_parse_round_trip(void **state)
 {
-    const char *zones[] = {"UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu",
-                           "Europe/Dublin", "+05:30", "America/Santiago"};
+    const char *zones[] = {
+        "UTC",           "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu",
+        "Europe/Dublin", "+05:30",        "America/Santiago"};
     uint64_t x = 0x9E3779B97F4A7C15u;
     for (int i = 0; i < 4000; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        asyncz_time_t t = (asyncz_time_t)(x % (uint64_t)(at("2200-01-01") - at("1800-01-01"))) + at("1800-01-01");
+        asyncz_time_t t =
+            (asyncz_time_t)(x % (uint64_t)(at("2200-01-01") - at("1800-01-01"))) + at("1800-01-01");
         if (i % 2)
             t -= t % SEC;
         asyncz_zone *z = az_test_zone(zones[i % 8]);
@@ -495,12 +497,34 @@ static void test_posix_tz_parse(void **state)
 static void test_posix_tz_errors(void **state)
 {
     const char *bad[] = {
-        "",           "CE-1",         "CET",          "CET-",         "CET-25",       "CET-1:60",
-        "CET-1:00:60", "<+05",        "<+5>-5",       "<+05>",        "CET-1CE",      "CET-1CEST,",
-        "CET-1CEST,M3.5.0", "CET-1CEST,M13.5.0,M10.5.0", "CET-1CEST,M3.6.0,M10.5.0", "CET-1CEST,M3.5.7,M10.5.0",
-        "CET-1CEST,M3.0.0,M10.5.0", "CET-1CEST,J0,J365", "CET-1CEST,J1,J366", "CET-1CEST,366,1",
-        "CET-1CEST,M3.5.0/168,M10.5.0", "CET-1CEST,M3.5.0,M10.5.0x", "CET-1x", "CET-1CEST-2x",
-        "<ABCDEFGHIJKLMNOPQ>1", "ABCDEFGHIJKLMNOPQ1", "CET-1CEST,M3.5.0/,M10.5.0", "CET-1CEST,M3.5,M10.5.0",
+        "",
+        "CE-1",
+        "CET",
+        "CET-",
+        "CET-25",
+        "CET-1:60",
+        "CET-1:00:60",
+        "<+05",
+        "<+5>-5",
+        "<+05>",
+        "CET-1CE",
+        "CET-1CEST,",
+        "CET-1CEST,M3.5.0",
+        "CET-1CEST,M13.5.0,M10.5.0",
+        "CET-1CEST,M3.6.0,M10.5.0",
+        "CET-1CEST,M3.5.7,M10.5.0",
+        "CET-1CEST,M3.0.0,M10.5.0",
+        "CET-1CEST,J0,J365",
+        "CET-1CEST,J1,J366",
+        "CET-1CEST,366,1",
+        "CET-1CEST,M3.5.0/168,M10.5.0",
+        "CET-1CEST,M3.5.0,M10.5.0x",
+        "CET-1x",
+        "CET-1CEST-2x",
+        "<ABCDEFGHIJKLMNOPQ>1",
+        "ABCDEFGHIJKLMNOPQ1",
+        "CET-1CEST,M3.5.0/,M10.5.0",
+        "CET-1CEST,M3.5,M10.5.0",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         az_posix_tz tz;
@@ -555,8 +579,8 @@ typedef struct tzif_spec {
         int32_t utoff;
         uint8_t isdst, abbr;
     } types[4];
-    const char *chars; /* charcnt bytes */
-    uint8_t indicator; /* value written for every std/ut indicator */
+    const char *chars;  /* charcnt bytes */
+    uint8_t indicator;  /* value written for every std/ut indicator */
     const char *footer; /* written between newlines; NULL writes nothing */
 } tzif_spec;
 
@@ -675,12 +699,12 @@ static void test_tzif_good(void **state)
 static void test_tzif_errors(void **state)
 {
     tzif_spec s;
-#define BAD(mutation)                                                                              \
-    do {                                                                                           \
-        s = good_spec();                                                                           \
-        mutation;                                                                                  \
-        if (parse_spec(&s) != ASYNCZ_ETZDATA)                                                      \
-            fail_msg("accepted: %s", #mutation);                                                   \
+#define BAD(mutation)                                                                                        \
+    do {                                                                                                     \
+        s = good_spec();                                                                                     \
+        mutation;                                                                                            \
+        if (parse_spec(&s) != ASYNCZ_ETZDATA)                                                                \
+            fail_msg("accepted: %s", #mutation);                                                             \
     } while (0)
     BAD(s.version = '1');
     BAD(s.version = '5');
@@ -732,7 +756,8 @@ static void test_tzif_truncated(void **state)
 
 static void test_tzif_system_files(void **state)
 {
-    const char *names[] = {"UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Africa/Casablanca"};
+    const char *names[] = {"UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
+                           "Africa/Casablanca"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char path[256];
         snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", names[i]);
@@ -811,11 +836,33 @@ static void test_zone_bad_names(void **state)
     char longname[300];
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    const char *bad[] = {"", "../etc/passwd", "Europe/../../etc/passwd", "/etc/passwd", "/usr/share/zoneinfo/UTC",
-                         "Europe//Berlin", "Europe/", "Europe/Ber lin", "Europe/Berlin\n", "Europe\\Berlin",
-                         "Europe/./Berlin", "./Europe/Berlin", ".", "Europe/.", "Europe/Berlin;rm", "+24:00",
-                         "-25", "+05:3", "+05:60", "+05:30:60", "UTC+", "GMT-x", "+05:30x", "+123", "UTC+1:2",
-                         "Ëurope/Berlin", longname};
+    const char *bad[] = {"",
+                         "../etc/passwd",
+                         "Europe/../../etc/passwd",
+                         "/etc/passwd",
+                         "/usr/share/zoneinfo/UTC",
+                         "Europe//Berlin",
+                         "Europe/",
+                         "Europe/Ber lin",
+                         "Europe/Berlin\n",
+                         "Europe\\Berlin",
+                         "Europe/./Berlin",
+                         "./Europe/Berlin",
+                         ".",
+                         "Europe/.",
+                         "Europe/Berlin;rm",
+                         "+24:00",
+                         "-25",
+                         "+05:3",
+                         "+05:60",
+                         "+05:30:60",
+                         "UTC+",
+                         "GMT-x",
+                         "+05:30x",
+                         "+123",
+                         "UTC+1:2",
+                         "Ëurope/Berlin",
+                         longname};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         asyncz_zone *z = (asyncz_zone *)1;
         int rc = asyncz_zone_get(&z, bad[i]);
@@ -943,8 +990,10 @@ static void test_zone_info(void **state)
         asyncz_zone *z = az_test_zone(cases[i].zone);
         asyncz_zone_info info;
         assert_int_equal(asyncz_zone_info_at(z, at(cases[i].when), &info), 0);
-        if (info.utc_offset != cases[i].offset || info.is_dst != cases[i].dst || strcmp(info.abbr, cases[i].abbr))
-            fail_msg("%s at %s: %d %d %s", cases[i].zone, cases[i].when, info.utc_offset, info.is_dst, info.abbr);
+        if (info.utc_offset != cases[i].offset || info.is_dst != cases[i].dst ||
+            strcmp(info.abbr, cases[i].abbr))
+            fail_msg("%s at %s: %d %d %s", cases[i].zone, cases[i].when, info.utc_offset, info.is_dst,
+                     info.abbr);
         assert_int_equal(asyncz_zone_offset(z, at(cases[i].when)), cases[i].offset);
         asyncz_zone_unref(z);
     }
@@ -1039,8 +1088,8 @@ static void test_local_berlin(void **state)
 static void test_local_lord_howe(void **state)
 {
     /* Half-hour DST: 02:00 -> 02:30 in October, 02:00 -> 01:30 in April. */
-    assert_local("Australia/Lord_Howe", civil(2026, 10, 4, 2, 15, 0), ASYNCZ_LOCAL_GAP, "2026-10-04T02:30:00+11:00",
-                 "2026-10-04T02:30:00+11:00");
+    assert_local("Australia/Lord_Howe", civil(2026, 10, 4, 2, 15, 0), ASYNCZ_LOCAL_GAP,
+                 "2026-10-04T02:30:00+11:00", "2026-10-04T02:30:00+11:00");
     assert_local("Australia/Lord_Howe", civil(2026, 10, 4, 2, 30, 0), ASYNCZ_LOCAL_UNIQUE,
                  "2026-10-04T02:30:00+11:00", "2026-10-04T02:30:00+11:00");
     assert_local("Australia/Lord_Howe", civil(2026, 4, 5, 1, 45, 0), ASYNCZ_LOCAL_OVERLAP,
@@ -1052,15 +1101,15 @@ static void test_local_lord_howe(void **state)
 static void test_local_santiago(void **state)
 {
     /* Chile changes at midnight: 00:00 on the first Sunday of September does not exist... */
-    assert_local("America/Santiago", civil(2026, 9, 6, 0, 0, 0), ASYNCZ_LOCAL_GAP, "2026-09-06T01:00:00-03:00",
-                 "2026-09-06T01:00:00-03:00");
+    assert_local("America/Santiago", civil(2026, 9, 6, 0, 0, 0), ASYNCZ_LOCAL_GAP,
+                 "2026-09-06T01:00:00-03:00", "2026-09-06T01:00:00-03:00");
     assert_local("America/Santiago", civil(2026, 9, 6, 0, 30, 0), ASYNCZ_LOCAL_GAP, "2026-09-06T04:00:00Z",
                  "2026-09-06T04:00:00Z");
     /* ...and 23:00-24:00 on the Saturday before the first Sunday of April happens twice. */
     assert_local("America/Santiago", civil(2026, 4, 4, 23, 30, 0), ASYNCZ_LOCAL_OVERLAP,
                  "2026-04-04T23:30:00-03:00", "2026-04-04T23:30:00-04:00");
-    assert_local("America/Santiago", civil(2026, 4, 5, 0, 0, 0), ASYNCZ_LOCAL_UNIQUE, "2026-04-05T00:00:00-04:00",
-                 "2026-04-05T00:00:00-04:00");
+    assert_local("America/Santiago", civil(2026, 4, 5, 0, 0, 0), ASYNCZ_LOCAL_UNIQUE,
+                 "2026-04-05T00:00:00-04:00", "2026-04-05T00:00:00-04:00");
 }
 
 static void test_local_odd_zones(void **state)
@@ -1068,11 +1117,11 @@ static void test_local_odd_zones(void **state)
     /* Samoa skipped 2011-12-30 entirely. */
     assert_local("Pacific/Apia", civil(2011, 12, 30, 12, 0, 0), ASYNCZ_LOCAL_GAP, "2011-12-31T00:00:00+14:00",
                  "2011-12-31T00:00:00+14:00");
-    assert_local("Pacific/Apia", civil(2011, 12, 29, 23, 59, 0), ASYNCZ_LOCAL_UNIQUE, "2011-12-29T23:59:00-10:00",
-                 "2011-12-29T23:59:00-10:00");
+    assert_local("Pacific/Apia", civil(2011, 12, 29, 23, 59, 0), ASYNCZ_LOCAL_UNIQUE,
+                 "2011-12-29T23:59:00-10:00", "2011-12-29T23:59:00-10:00");
     /* Dublin's negative DST overlaps in October like anyone's. */
-    assert_local("Europe/Dublin", civil(2026, 10, 25, 1, 30, 0), ASYNCZ_LOCAL_OVERLAP, "2026-10-25T01:30:00+01:00",
-                 "2026-10-25T01:30:00+00:00");
+    assert_local("Europe/Dublin", civil(2026, 10, 25, 1, 30, 0), ASYNCZ_LOCAL_OVERLAP,
+                 "2026-10-25T01:30:00+01:00", "2026-10-25T01:30:00+00:00");
     assert_local("Europe/Dublin", civil(2026, 3, 29, 1, 30, 0), ASYNCZ_LOCAL_GAP, "2026-03-29T01:00:00Z",
                  "2026-03-29T01:00:00Z");
     /* Casablanca's Ramadan change: +01 -> +00 on 2026-02-15 at 03:00. */
@@ -1108,39 +1157,39 @@ static void test_from_civil_errors(void **state)
 
 /* ---- spans ---------------------------------------------------------------------------------- */
 
-static void assert_span(const char *zone, const char *when, const char *start, const char *end, int32_t offset,
-                        int32_t prev, int32_t next)
+static void assert_span(const char *zone, const char *when, const char *start, const char *end,
+                        int32_t offset, int32_t prev, int32_t next)
 {
     asyncz_zone *z = az_test_zone(zone);
     az_zone_span s;
     az_zone_span_at(z, at(when) / SEC, &s);
     int64_t es = start ? at(start) / SEC : INT64_MIN, ee = end ? at(end) / SEC : INT64_MAX;
     if (s.start != es || s.end != ee || s.offset != offset || s.prev_offset != prev || s.next_offset != next)
-        fail_msg("%s at %s: [%lld, %lld) %d prev %d next %d", zone, when, (long long)s.start, (long long)s.end,
-                 s.offset, s.prev_offset, s.next_offset);
+        fail_msg("%s at %s: [%lld, %lld) %d prev %d next %d", zone, when, (long long)s.start,
+                 (long long)s.end, s.offset, s.prev_offset, s.next_offset);
     asyncz_zone_unref(z);
 }
 
 static void test_spans(void **state)
 {
-    assert_span("Europe/Berlin", "2026-07-01T00:00:00Z", "2026-03-29T01:00:00Z", "2026-10-25T01:00:00Z", 7200, 3600,
-                3600);
+    assert_span("Europe/Berlin", "2026-07-01T00:00:00Z", "2026-03-29T01:00:00Z", "2026-10-25T01:00:00Z", 7200,
+                3600, 3600);
     /* The start is inside the span, the end is not. */
-    assert_span("Europe/Berlin", "2026-03-29T01:00:00Z", "2026-03-29T01:00:00Z", "2026-10-25T01:00:00Z", 7200, 3600,
-                3600);
-    assert_span("Europe/Berlin", "2026-03-29T00:59:59Z", "2025-10-26T01:00:00Z", "2026-03-29T01:00:00Z", 3600, 7200,
-                7200);
+    assert_span("Europe/Berlin", "2026-03-29T01:00:00Z", "2026-03-29T01:00:00Z", "2026-10-25T01:00:00Z", 7200,
+                3600, 3600);
+    assert_span("Europe/Berlin", "2026-03-29T00:59:59Z", "2025-10-26T01:00:00Z", "2026-03-29T01:00:00Z", 3600,
+                7200, 7200);
     /* Before the first transition: unbounded into the past, local mean time. */
     assert_span("Europe/Berlin", "1800-01-01T00:00:00Z", NULL, "1893-03-31T23:06:32Z", 3208, 3208, 3600);
     /* Past the 2037 table and past 2500, from the footer rule. */
-    assert_span("Europe/Berlin", "2100-07-01T00:00:00Z", "2100-03-28T01:00:00Z", "2100-10-31T01:00:00Z", 7200, 3600,
-                3600);
-    assert_span("Europe/Berlin", "3000-07-01T00:00:00Z", "3000-03-30T01:00:00Z", "3000-10-26T01:00:00Z", 7200, 3600,
-                3600);
-    assert_span("Europe/Berlin", "9999-07-01T00:00:00Z", "9999-03-28T01:00:00Z", "9999-10-31T01:00:00Z", 7200, 3600,
-                3600);
-    assert_span("Australia/Lord_Howe", "2026-07-01T00:00:00Z", "2026-04-04T15:00:00Z", "2026-10-03T15:30:00Z", 37800,
-                39600, 39600);
+    assert_span("Europe/Berlin", "2100-07-01T00:00:00Z", "2100-03-28T01:00:00Z", "2100-10-31T01:00:00Z", 7200,
+                3600, 3600);
+    assert_span("Europe/Berlin", "3000-07-01T00:00:00Z", "3000-03-30T01:00:00Z", "3000-10-26T01:00:00Z", 7200,
+                3600, 3600);
+    assert_span("Europe/Berlin", "9999-07-01T00:00:00Z", "9999-03-28T01:00:00Z", "9999-10-31T01:00:00Z", 7200,
+                3600, 3600);
+    assert_span("Australia/Lord_Howe", "2026-07-01T00:00:00Z", "2026-04-04T15:00:00Z", "2026-10-03T15:30:00Z",
+                37800, 39600, 39600);
     /* Casablanca has no DST rule after its table (2087): the last span is unbounded. */
     assert_span("Africa/Casablanca", "2200-01-01T00:00:00Z", "2087-05-11T02:00:00Z", NULL, 3600, 0, 3600);
     assert_span("Asia/Kolkata", "2026-01-01T00:00:00Z", "1945-10-14T17:30:00Z", NULL, 19800, 23400, 19800);
@@ -1149,7 +1198,8 @@ static void test_spans(void **state)
 static void test_span_walk_matches_offsets(void **state)
 {
     /* Walking spans end to end covers time without holes, each offset matching asyncz_zone_offset. */
-    const char *zones[] = {"Europe/Berlin", "America/Santiago", "Australia/Lord_Howe", "Pacific/Apia", "Asia/Gaza"};
+    const char *zones[] = {"Europe/Berlin", "America/Santiago", "Australia/Lord_Howe", "Pacific/Apia",
+                           "Asia/Gaza"};
     for (size_t k = 0; k < 5; k++) {
         asyncz_zone *z = az_test_zone(zones[k]);
         az_zone_span s;
@@ -1175,7 +1225,8 @@ static void test_zone_all_year_dst(void **state)
     assert_int_equal(az_posix_tz_parse("EST5EDT,0/0,J365/25", &data.footer), 0);
     asyncz_zone *z;
     assert_int_equal(az_zone_build(&z, "test", &data), 0);
-    const char *when[] = {"2026-01-01T12:00:00Z", "2026-07-01T00:00:00Z", "2026-12-31T23:00:00Z", "2900-01-01T05:00:00Z"};
+    const char *when[] = {"2026-01-01T12:00:00Z", "2026-07-01T00:00:00Z", "2026-12-31T23:00:00Z",
+                          "2900-01-01T05:00:00Z"};
     for (int i = 0; i < 4; i++) {
         asyncz_zone_info info;
         assert_int_equal(asyncz_zone_info_at(z, at(when[i]), &info), 0);
@@ -1202,7 +1253,8 @@ static asyncz_zone *local_with(const char *tz)
     return z;
 }
 
-static void assert_local_zone(const char *tz, const char *name, int32_t winter, int32_t summer, const char *abbr)
+static void assert_local_zone(const char *tz, const char *name, int32_t winter, int32_t summer,
+                              const char *abbr)
 {
     asyncz_zone *z = local_with(tz);
     assert_string_equal(asyncz_zone_name(z), name);

@@ -59,7 +59,8 @@ static asyncz_trigger *make_date(const json_t *args, asyncz_zone *zone)
     asyncz_trigger_options opts;
     vec_options(&opts, args, zone);
     asyncz_trigger *t = NULL;
-    assert_int_equal(asyncz_trigger_date_new(&t, az_test_json_time(json_object_get(args, "run_at"), zone), &opts), 0);
+    assert_int_equal(
+        asyncz_trigger_date_new(&t, az_test_json_time(json_object_get(args, "run_at"), zone), &opts), 0);
     return t;
 }
 

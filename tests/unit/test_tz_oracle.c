@@ -18,16 +18,19 @@
 #include "time/zone_internal.h"
 
 static const char *const zones[] = {
-    "Australia/Lord_Howe", "America/Santiago",   "Asia/Kathmandu",     "Pacific/Chatham",     "Africa/Casablanca",
-    "Europe/Dublin",       "Pacific/Kiritimati", "Pacific/Apia",       "Asia/Tehran",         "America/Caracas",
-    "Asia/Gaza",           "America/Sao_Paulo",  "Europe/Berlin",      "Europe/London",       "America/New_York",
-    "America/Los_Angeles", "Australia/Sydney",   "Asia/Tokyo",         "Asia/Kolkata",        "UTC",
-    "Europe/Moscow",       "Europe/Lisbon",      "Europe/Istanbul",    "Asia/Shanghai",       "Asia/Singapore",
-    "Asia/Dhaka",          "Asia/Kabul",         "Asia/Pyongyang",     "Asia/Jerusalem",      "Africa/Cairo",
-    "Africa/Monrovia",     "America/St_Johns",   "America/Havana",     "America/Nuuk",        "America/Mexico_City",
-    "America/Asuncion",    "America/Scoresbysund", "Antarctica/Troll", "Atlantic/Azores",     "Pacific/Norfolk",
-    "Pacific/Tongatapu",   "Australia/Adelaide", "Australia/Eucla",    "America/Anchorage",   "Pacific/Honolulu",
-    "Asia/Colombo",        "Africa/Juba",        "Europe/Chisinau",    "America/Metlakatla",  "Etc/GMT+5",
+    "Australia/Lord_Howe",  "America/Santiago",   "Asia/Kathmandu",      "Pacific/Chatham",
+    "Africa/Casablanca",    "Europe/Dublin",      "Pacific/Kiritimati",  "Pacific/Apia",
+    "Asia/Tehran",          "America/Caracas",    "Asia/Gaza",           "America/Sao_Paulo",
+    "Europe/Berlin",        "Europe/London",      "America/New_York",    "America/Los_Angeles",
+    "Australia/Sydney",     "Asia/Tokyo",         "Asia/Kolkata",        "UTC",
+    "Europe/Moscow",        "Europe/Lisbon",      "Europe/Istanbul",     "Asia/Shanghai",
+    "Asia/Singapore",       "Asia/Dhaka",         "Asia/Kabul",          "Asia/Pyongyang",
+    "Asia/Jerusalem",       "Africa/Cairo",       "Africa/Monrovia",     "America/St_Johns",
+    "America/Havana",       "America/Nuuk",       "America/Mexico_City", "America/Asuncion",
+    "America/Scoresbysund", "Antarctica/Troll",   "Atlantic/Azores",     "Pacific/Norfolk",
+    "Pacific/Tongatapu",    "Australia/Adelaide", "Australia/Eucla",     "America/Anchorage",
+    "Pacific/Honolulu",     "Asia/Colombo",       "Africa/Juba",         "Europe/Chisinau",
+    "America/Metlakatla",   "Etc/GMT+5",
 };
 #define NZONES (sizeof zones / sizeof zones[0])
 
@@ -70,8 +73,8 @@ static bool same_as_glibc(const asyncz_zone *z, const char *name, int64_t s)
     asyncz_zone_info info;
     assert_int_equal(asyncz_zone_info_at(z, s * ASYNCZ_USEC_PER_SEC, &info), 0);
     bool same = c.year == tm.tm_year + 1900 && c.month == tm.tm_mon + 1 && c.day == tm.tm_mday &&
-                c.hour == tm.tm_hour && c.minute == tm.tm_min && c.second == tm.tm_sec && off == tm.tm_gmtoff &&
-                info.is_dst == (tm.tm_isdst > 0) && strcmp(info.abbr, tm.tm_zone) == 0;
+                c.hour == tm.tm_hour && c.minute == tm.tm_min && c.second == tm.tm_sec &&
+                off == tm.tm_gmtoff && info.is_dst == (tm.tm_isdst > 0) && strcmp(info.abbr, tm.tm_zone) == 0;
     if (!same)
         print_error("%s at %lld: asyncz %04d-%02d-%02d %02d:%02d:%02d %+d dst=%d %s, glibc %04d-%02d-%02d "
                     "%02d:%02d:%02d %+ld dst=%d %s\n",

@@ -18,8 +18,8 @@ ASYNCZ_BEGIN_DECLS
 #define ASYNCZ_TRIGGER_OPS_VERSION 1
 
 typedef struct asyncz_trigger_ops {
-    uint32_t version;   /* ASYNCZ_TRIGGER_OPS_VERSION */
-    const char *name;   /* kind name, e.g. "cron" */
+    uint32_t version; /* ASYNCZ_TRIGGER_OPS_VERSION */
+    const char *name; /* kind name, e.g. "cron" */
     /* The kind's next fire time before end_date and jitter are applied. Same contract as
      * asyncz_trigger_next. Must be thread-safe (no mutation of the trigger). */
     int (*next)(const asyncz_trigger *t, asyncz_time_t previous, asyncz_time_t now, asyncz_time_t *out);
