@@ -3,16 +3,13 @@
 #include <string.h>
 
 #include "asyncz.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_cstring(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     int64_t v;
     int col = 0;
     int rc = asyncz_duration_parse(&v, text, &col);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "asyncz.h"
+#include "fuzz_common.h"
 
 static void check_round_trip(asyncz_time_t t, const asyncz_zone *z)
 {
@@ -19,18 +20,14 @@ static void check_round_trip(asyncz_time_t t, const asyncz_zone *z)
         abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static asyncz_zone *berlin;
     if (!berlin && asyncz_zone_get(&berlin, "Europe/Berlin") != 0)
         berlin = asyncz_zone_utc();
-    char *text = malloc(size + 1);
+    char *text = fuzz_cstring(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     const asyncz_zone *naive[2] = {NULL, berlin};
     for (int i = 0; i < 2; i++) {
         asyncz_time_t t;
