@@ -3,26 +3,17 @@
 # option, which value and what is wrong. $1 is the asyncz binary.
 set -euo pipefail
 
-ASYNCZ=${1:?usage: test_cli_errors.sh ASYNCZ_BINARY}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-passed=0
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 FROM=(--timezone UTC --from 2026-01-01)
-
-fail() {
-    echo "FAIL: $*" >&2
-    echo "$passed passed, 1 failed"
-    exit 1
-}
 
 # run_bad NAME ARGS...: the tool must exit 2 with nothing on stdout; sets $err.
 run_bad() {
-    local name=$1 rc=0
+    local name=$1
     shift
-    "$ASYNCZ" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
-    err=$(cat "$TMP/err")
+    run "$@"
     [[ $rc -eq 2 ]] || fail "$name: expected exit 2, got $rc (stderr: $err)"
-    [[ ! -s $TMP/out ]] || fail "$name: stdout not empty: $(cat "$TMP/out")"
+    [[ -z $out ]] || fail "$name: stdout not empty: $out"
 }
 
 # bad NAME 'EXPECTED STDERR' ARGS...: exit 2, empty stdout, stderr exactly EXPECTED.

@@ -6,24 +6,8 @@
 # 2026-03-27 a Friday) and checked with python3's zoneinfo, never copied from the program's output.
 set -euo pipefail
 
-ASYNCZ=${1:?usage: test_preview.sh ASYNCZ_BINARY}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-passed=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    echo "$passed passed, 1 failed"
-    exit 1
-}
-
-# run ARGS...: run the tool; sets $out, $err and $rc.
-run() {
-    rc=0
-    "$ASYNCZ" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
-    out=$(cat "$TMP/out")
-    err=$(cat "$TMP/err")
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # check NAME 'EXPECTED LINES SEPARATED BY SPACES' ARGS...: exit 0, exactly these lines, nothing on stderr.
 check() {
