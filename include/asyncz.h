@@ -4,7 +4,13 @@
 
 #include "asyncz/common.h"
 #include "asyncz/error.h"
+#include "asyncz/event.h"
+#include "asyncz/executor.h"
 #include "asyncz/log.h"
+#include "asyncz/run.h"
+#include "asyncz/scheduler.h"
+#include "asyncz/store.h"
+#include "asyncz/task.h"
 #include "asyncz/time.h"
 #include "asyncz/trigger.h"
 #include "asyncz/version.h"

@@ -1,0 +1,117 @@
+/* Extension API: the store contract (DESIGN §9). Every store — memory here, file/SQL/Redis/Mongo and custom
+ * ones — implements these operations. Weaker stability promise than the rest of the API: the ops struct may
+ * grow in a later minor version, guarded by `version`.
+ *
+ * A store embeds asyncz_store_base as its first member, fills it with asyncz_store_base_init() and returns
+ * &self->base as its asyncz_store*. Tasks handed to a store are immutable from then on: a store may keep a
+ * reference (asyncz_task_ref) instead of copying, and tasks it hands out are references the caller releases
+ * with asyncz_task_free(). The scheduler calls a store's operations under its own lock, so a store used by
+ * one scheduler sees one call at a time; a store shared by several schedulers (in one process or many) must
+ * make claim/release atomic in its backend.
+ *
+ * Order: a store lists tasks by next run time, ties in the order they were scheduled (a sequence number the
+ * store assigns when a task gets its next run time), paused tasks (no next run time) last in the order they
+ * were paused.
+ *
+ * Claims: the scheduler never reads due tasks and writes them back in two steps. It claims them: the store
+ * atomically marks each due task as claimed by `owner` until `now + lease`, gives it a new fencing token
+ * (greater than any before for that task), and hands it out. A claimed task is not handed out again until
+ * its lease expires (its owner died). The owner then releases it with the next run time it computed, or
+ * removes it, and the store applies that only if the task is still claimed with the same token; otherwise
+ * (lease taken over, task changed or removed meanwhile) it refuses with ASYNCZ_ESTATE and changes nothing.
+ * Any add/update/remove of a task ends its claim.
+ */
+#ifndef ASYNCZ_SYS_STORE_H
+#define ASYNCZ_SYS_STORE_H
+
+#include "asyncz/store.h"
+#include "asyncz/task.h"
+
+ASYNCZ_BEGIN_DECLS
+
+#define ASYNCZ_STORE_OPS_VERSION 1
+
+/* Capability bits. */
+#define ASYNCZ_STORE_CAP_PERSISTENT 1u /* tasks survive the process */
+#define ASYNCZ_STORE_CAP_SHARED 2u     /* several schedulers may use it at once (claims are atomic) */
+#define ASYNCZ_STORE_CAP_NOTIFY 4u     /* it calls host->wakeup when another scheduler adds a task */
+
+/* What a scheduler gives a store when it opens it. Borrowed; valid until close. */
+typedef struct asyncz_store_host {
+    const char *alias;    /* the store's alias in this scheduler */
+    const char *identity; /* the scheduler's identity (owner of its claims) */
+    /* Ask the scheduler to look at the store again soon (thread-safe; for notifications). */
+    void (*wakeup)(void *host_data);
+    void *host_data;
+} asyncz_store_host;
+
+/* One claimed task. */
+typedef struct asyncz_claim {
+    asyncz_task *task;         /* a new reference, owned by the receiver */
+    uint64_t token;            /* fencing token of this claim */
+    asyncz_time_t lease_until; /* the claim lapses at this time */
+} asyncz_claim;
+
+/* Called for each task of a listing, in order. task is borrowed (take a reference with asyncz_task_ref to
+ * keep it). Return 0 to go on, anything else to stop the listing (which then returns that value). */
+typedef int (*asyncz_store_each_fn)(asyncz_task *task, void *userdata);
+
+typedef struct asyncz_store_ops {
+    uint32_t version; /* ASYNCZ_STORE_OPS_VERSION */
+    const char *name; /* "memory", "redis", ... */
+    unsigned caps;    /* ASYNCZ_STORE_CAP_* */
+
+    /* Connect / load. Called when the scheduler starts (or when the store is added to a running one).
+     * May be NULL. Errors: ASYNCZ_ESTORE with a logged reason. */
+    int (*open)(asyncz_store *st, const asyncz_store_host *host);
+    /* Disconnect. The store may be opened again later. May be NULL. */
+    void (*close)(asyncz_store *st);
+
+    /* Store a new task (it has an id and, unless paused, a next run time). Errors: ASYNCZ_EEXISTS. */
+    int (*add)(asyncz_store *st, asyncz_task *task);
+    /* Replace the task with the same id. Errors: ASYNCZ_ENOTFOUND. */
+    int (*update)(asyncz_store *st, asyncz_task *task);
+    /* Errors: ASYNCZ_ENOTFOUND. */
+    int (*remove)(asyncz_store *st, const char *id);
+    int (*remove_all)(asyncz_store *st);
+    /* *out: a new reference. Errors: ASYNCZ_ENOTFOUND. */
+    int (*lookup)(asyncz_store *st, const char *id, asyncz_task **out);
+    /* Every task in order (see above). */
+    int (*list)(asyncz_store *st, asyncz_store_each_fn each, void *userdata);
+    /* The unclaimed tasks due at `now` (next run time <= now), in order, at most max; read-only. */
+    int (*due)(asyncz_store *st, asyncz_time_t now, size_t max, asyncz_store_each_fn each, void *userdata);
+    /* The earliest time anything may need attention: the smallest next run time of an unclaimed task, or
+     * the earliest lease expiry of a claimed one. ASYNCZ_TIME_NONE when there is none. */
+    int (*earliest)(asyncz_store *st, asyncz_time_t *out);
+    /* Number of tasks. */
+    int (*count)(asyncz_store *st, size_t *out);
+
+    /* Claim up to max due tasks (see above), in order, writing them to out[0..*n_out). */
+    int (*claim)(asyncz_store *st, asyncz_time_t now, const char *owner, int64_t lease_usec, size_t max,
+                 asyncz_claim *out, size_t *n_out);
+    /* End a claim: next NULL removes the task; otherwise next (same id; the store may keep a reference)
+     * replaces it, unclaimed. Errors: ASYNCZ_ESTATE (the claim is no longer held with this token),
+     * ASYNCZ_ENOTFOUND. */
+    int (*release)(asyncz_store *st, const char *id, uint64_t token, asyncz_task *next);
+
+    /* Free the store (after close). */
+    void (*destroy)(asyncz_store *st);
+} asyncz_store_ops;
+
+/* Common state of every store. */
+typedef struct asyncz_store_base {
+    const asyncz_store_ops *ops;
+} asyncz_store_base;
+
+#define ASYNCZ_STORE_BASE(st) ((asyncz_store_base *)(st))
+
+/* Initialise the base. Errors: ASYNCZ_EINVAL (NULL, or ops of another version, or a required op missing:
+ * every op but open and close is required). */
+ASYNCZ_API int asyncz_store_base_init(asyncz_store_base *base, const asyncz_store_ops *ops);
+
+/* Take another reference to a task (returns task; NULL-safe). asyncz_task_free() drops one. */
+ASYNCZ_API asyncz_task *asyncz_task_ref(asyncz_task *task);
+
+ASYNCZ_END_DECLS
+
+#endif

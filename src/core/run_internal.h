@@ -1,0 +1,78 @@
+/* The run object: one submission of a task to an executor, for one or more scheduled times (more when a
+ * task does not coalesce and several times fell due at once; they execute one after another, as one
+ * instance, as asyncz does). Made by the scheduler core, finished by executors through the functions of
+ * asyncz/sys/executor.h, and handed back through its `done` callback. */
+#ifndef AZ_RUN_INTERNAL_H
+#define AZ_RUN_INTERNAL_H
+
+#include <pthread.h>
+
+#include "asyncz/scheduler.h"
+#include "asyncz/sys/executor.h"
+#include "core/task_internal.h"
+
+/* What happened to one scheduled time of a run. */
+typedef struct az_run_outcome {
+    uint32_t code; /* ASYNCZ_EVENT_TASK_EXECUTED / _ERROR / _MISSED; 0: not run yet */
+    asyncz_time_t scheduled;
+    char *result;  /* EXECUTED: JSON text or NULL */
+    int error_code;
+    char *error_message; /* ERROR */
+    int signal;
+} az_run_outcome;
+
+/* Called once when a run has finished (all its times have outcomes) or, for a pending run completed off
+ * the loop with times left, when it needs to continue (run->resume is then true). Any thread. */
+typedef void (*az_run_done_fn)(asyncz_run *run, void *userdata);
+
+struct asyncz_run {
+    asyncz_run *next; /* intrusive link for executor and completion queues */
+    asyncz_scheduler *scheduler;
+    asyncz_task *task; /* owned reference */
+    asyncz_task_fn fn; /* NULL: the function is not registered */
+    void *fn_userdata;
+    asyncz_clock_fn clock;
+    void *clock_userdata;
+    const char *store_alias; /* borrowed from the scheduler; valid while the run lives */
+    uint64_t token;
+    uint32_t coalesced;
+    bool debug_log;  /* log each call at info level (debug executor) */
+    bool resume;     /* set when the done callback is asked to continue the remaining times */
+    bool no_pending; /* the executor does not allow ASYNCZ_RUN_PENDING */
+    size_t n_times;
+    size_t current; /* index of the time being executed */
+    az_run_outcome *outcomes;
+    /* Scratch of the call under way. */
+    char *result;
+    int error_code;
+    char *error_message;
+    az_run_done_fn done;
+    void *done_userdata;
+    /* Owner's bookkeeping (the scheduler's). */
+    void *owner_data;
+};
+
+/* What a run is made from. Strings and the task are borrowed (the run takes a reference to the task). */
+typedef struct az_run_init {
+    asyncz_scheduler *scheduler;
+    asyncz_task *task;
+    asyncz_task_fn fn;
+    void *fn_userdata;
+    asyncz_clock_fn clock; /* NULL: asyncz_now */
+    void *clock_userdata;
+    const char *store_alias;
+    uint64_t token;
+    uint32_t coalesced;
+    const asyncz_time_t *times;
+    size_t n_times; /* >= 1 */
+    az_run_done_fn done;
+    void *done_userdata;
+} az_run_init;
+
+/* Make a run. Errors: ASYNCZ_EINVAL, ASYNCZ_ENOMEM. */
+int az_run_new(asyncz_run **out, const az_run_init *init);
+
+/* Free a finished run (NULL-safe). */
+void az_run_free(asyncz_run *run);
+
+#endif

@@ -1,0 +1,44 @@
+/* The task object's layout, shared by the task functions, the JSON codec, the scheduler core and stores. */
+#ifndef AZ_TASK_INTERNAL_H
+#define AZ_TASK_INTERNAL_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+#include "asyncz/sys/store.h"
+#include "asyncz/task.h"
+
+struct asyncz_task {
+    atomic_int refs;
+    char *id;   /* NULL until set or generated */
+    char *name; /* NULL: the function name */
+    char *func;
+    asyncz_trigger *trigger; /* owned reference; NULL: run once, now */
+    json_t *args;            /* owned; NULL: [] */
+    json_t *kwargs;          /* owned; NULL: {} */
+    char *args_text;         /* compact JSON of args; NULL: "[]" */
+    char *kwargs_text;       /* compact JSON of kwargs; NULL: "{}" */
+    char *executor;          /* NULL: "default" */
+    char *store;             /* NULL: "default" */
+    int64_t grace;           /* > 0 or ASYNCZ_GRACE_UNLIMITED */
+    asyncz_time_t next_run_time;
+    uint32_t max_instances;
+    bool coalesce;
+    bool has_next; /* next_run_time set (explicitly, or by the scheduler) */
+};
+
+/* Whether text is 1..max bytes of valid UTF-8 with no control characters (tab allowed when tabs). */
+bool az_text_valid(const char *text, size_t max, bool tabs);
+
+/* Whether text is a valid executor or store alias. */
+bool az_alias_valid(const char *alias);
+
+/* Set a task's args/kwargs from a parsed JSON value (stolen, also on error). Errors: ASYNCZ_EPARSE (wrong
+ * type), ASYNCZ_ETOOBIG, ASYNCZ_ENOMEM. */
+int az_task_set_args_value(asyncz_task *task, json_t *value);
+int az_task_set_kwargs_value(asyncz_task *task, json_t *value);
+
+/* The same validation as asyncz_task_validate. */
+int az_task_check(const asyncz_task *task, char *errbuf, size_t errsize);
+
+#endif
