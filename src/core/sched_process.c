@@ -486,6 +486,7 @@ int asyncz_scheduler_process(asyncz_scheduler *s, asyncz_time_t now, asyncz_time
     asyncz_scheduler_state st = asyncz_scheduler_get_state(s);
     if (st == ASYNCZ_STATE_STOPPED)
         return az_sched_fail(ASYNCZ_ESTATE, "the scheduler is not running");
+    az_drain_done(s); /* runs finished since the last round no longer count against max_instances */
     az_sub_buf subs = {0};
     az_event_buf events = {0};
     pthread_mutex_lock(&s->lock);

@@ -127,7 +127,7 @@ static int add_locked(asyncz_scheduler *s, asyncz_task *copy, bool replace, az_e
         rc = complete_task(s, copy, az_sched_now(s));
     if (rc)
         return rc;
-    if (running(s) && az_sched_find_store(s, asyncz_task_store(copy)))
+    if (running(s))
         return store_task(s, copy, replace, events);
     int at = find_pending(s, copy->id);
     if (at >= 0 && !replace)
