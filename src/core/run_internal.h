@@ -50,6 +50,11 @@ struct asyncz_run {
     void *done_userdata;
     /* Owner's bookkeeping (the scheduler's). */
     void *owner_data;
+    /* Executor's bookkeeping: an executor that must learn when its runs finish (the loop executor counts
+     * pending runs so shutdown can wait for them) puts its own callback in `done` and keeps the owner's
+     * here, restoring it before the run finishes. */
+    az_run_done_fn exec_done;
+    void *exec_done_userdata;
 };
 
 /* What a run is made from. Strings and the task are borrowed (the run takes a reference to the task). */
