@@ -341,6 +341,9 @@ static void reset_signal_handlers(void)
     }
 }
 
+/* The helper learns that the pool's process died from end-of-file on the control socket, not from
+ * PR_SET_PDEATHSIG: that signal follows the thread that forked, which may be an application thread that
+ * ends long before the process does. The workers' parent is the single-threaded helper, so they use it. */
 static _Noreturn void zygote_main(asyncz_scheduler *s, int ctl)
 {
     zygote z = {.scheduler = s, .ctl = ctl};

@@ -2,6 +2,9 @@
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +65,12 @@ static int fn_echo(asyncz_run *run, void *userdata)
     return rc;
 }
 
+/* Whether the descriptor given as userdata is open in the worker. */
+static int fn_fd_open(asyncz_run *run, void *userdata)
+{
+    return asyncz_run_set_result(run, fcntl(*(int *)userdata, F_GETFD) >= 0 ? "true" : "false");
+}
+
 static int fn_pend(asyncz_run *run, void *userdata)
 {
     return ASYNCZ_RUN_PENDING;
@@ -73,6 +82,7 @@ typedef struct fixture {
     const asyncz_executor_ops *ops;
     sink k;
     int pipe[2]; /* workers inherit it: no close-on-exec */
+    int cloexec; /* workers do not: an eventfd marked close-on-exec */
 } fixture;
 
 static void start(fixture *f)
@@ -81,11 +91,14 @@ static void start(fixture *f)
     assert_int_equal(f->ops->start(f->ex, &host), 0);
 }
 
-static void setup_opts(fixture *f, unsigned workers, int64_t timeout_usec)
+/* Everything but starting the pool. */
+static void prepare(fixture *f, unsigned workers, int64_t timeout_usec)
 {
     memset(f, 0, sizeof *f);
     sink_init(&f->k);
     assert_int_equal(pipe(f->pipe), 0);
+    f->cloexec = eventfd(0, EFD_CLOEXEC);
+    assert_true(f->cloexec >= 0);
     assert_int_equal(asyncz_scheduler_new(&f->s, NULL), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "mul", fn_mul, NULL), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "pid", fn_pid, NULL), 0);
@@ -94,9 +107,16 @@ static void setup_opts(fixture *f, unsigned workers, int64_t timeout_usec)
     assert_int_equal(asyncz_scheduler_register(f->s, "hang", fn_hang, &f->pipe[1]), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "echo", fn_echo, NULL), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "pend", fn_pend, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "pipe_open", fn_fd_open, &f->pipe[1]), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "cloexec_open", fn_fd_open, &f->cloexec), 0);
     asyncz_processpool_options o = {.max_workers = workers, .timeout_usec = timeout_usec};
     assert_int_equal(asyncz_executor_processpool_new(&f->ex, &o), 0);
     f->ops = ASYNCZ_EXECUTOR_BASE(f->ex)->ops;
+}
+
+static void setup_opts(fixture *f, unsigned workers, int64_t timeout_usec)
+{
+    prepare(f, workers, timeout_usec);
     start(f);
 }
 
@@ -107,6 +127,7 @@ static void teardown(fixture *f)
     asyncz_scheduler_free(f->s);
     close(f->pipe[0]);
     close(f->pipe[1]);
+    close(f->cloexec);
     sink_close(&f->k);
 }
 
@@ -137,9 +158,11 @@ static int count_fds(void)
     return n;
 }
 
+/* Whether this process has any child, running or not yet reaped (without reaping it). */
 static bool has_children(void)
 {
-    return !(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
+    siginfo_t info;
+    return !(waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD);
 }
 
 static void test_new_validates(void **state)
@@ -334,13 +357,13 @@ static void test_shutdown_leaves_no_children_or_fds(void **state)
     memset(&f, 0, sizeof f);
     int before = count_fds();
     setup_opts(&f, 4, 0);
-    /* The pipe of the fixture is two more. */
+    /* The pipe and the eventfd of the fixture are three more. */
     for (int i = 0; i < 8; i++)
         submit(&f, "mul", "t", "[2,3]", 1);
     assert_true(sink_wait(&f.k, 8));
     assert_true(has_children());
     f.ops->shutdown(f.ex, true);
-    assert_int_equal(count_fds(), before + 2);
+    assert_int_equal(count_fds(), before + 3);
     assert_false(has_children());
     teardown(&f);
     assert_int_equal(count_fds(), before);
@@ -391,6 +414,61 @@ static void test_submit_after_shutdown_and_restart(void **state)
     teardown(&f);
 }
 
+static void test_workers_keep_only_inheritable_fds(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "pipe_open", "t1", NULL, 1);
+    submit(&f, "cloexec_open", "t2", NULL, 1);
+    assert_true(sink_wait(&f.k, 2));
+    assert_string_equal(sink_find(&f.k, "t1")->result, "true");
+    assert_string_equal(sink_find(&f.k, "t2")->result, "false");
+    teardown(&f);
+}
+
+/* In a child: start a pool, start a hanging run, and wait to be killed. */
+static _Noreturn void doomed_owner(int report_fd)
+{
+    fixture f;
+    prepare(&f, 2, 0);
+    /* The hanging function reports to the test's pipe. */
+    dup2(report_fd, f.pipe[1]);
+    start(&f);
+    submit(&f, "hang", "t1", NULL, 1);
+    for (;;)
+        pause();
+}
+
+static void test_workers_die_with_the_owner(void **state)
+{
+    /* Orphans come to this process, so it can see every descendant end. */
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    fixture f;
+    memset(&f, 0, sizeof f);
+    assert_int_equal(pipe(f.pipe), 0);
+    pid_t owner = fork();
+    assert_true(owner >= 0);
+    if (owner == 0) {
+        close(f.pipe[0]);
+        doomed_owner(f.pipe[1]);
+    }
+    pid_t worker = hang_pid(&f);
+    assert_int_equal(kill(owner, SIGKILL), 0);
+    assert_int_equal(waitpid(owner, NULL, 0), owner);
+    /* The helper sees its control socket close, kills and reaps the worker, and exits. */
+    int reaped = 0;
+    for (int i = 0; i < WAIT_SECONDS * 20 && has_children(); i++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            reaped++;
+        sleep_ms(50);
+    }
+    assert_false(has_children());
+    assert_true(reaped >= 1);
+    assert_true(kill(worker, 0) < 0 && errno == ESRCH);
+    close(f.pipe[0]);
+    close(f.pipe[1]);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_new_validates),
     cmocka_unit_test(test_result_computed_from_args),
@@ -406,6 +484,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_shutdown_leaves_no_children_or_fds),
     cmocka_unit_test(test_shutdown_without_wait_kills_running_and_fails_queued),
     cmocka_unit_test(test_submit_after_shutdown_and_restart),
+    cmocka_unit_test(test_workers_keep_only_inheritable_fds),
+    cmocka_unit_test(test_workers_die_with_the_owner),
 };
 
 AZ_TEST_MAIN(tests)
