@@ -77,6 +77,11 @@ typedef struct az_run_init {
 /* Make a run. Errors: ASYNCZ_EINVAL, ASYNCZ_ENOMEM. */
 int az_run_new(asyncz_run **out, const az_run_init *init);
 
+/* For executors that ship runs elsewhere (where asyncz_run_execute's check cannot see the scheduler's
+ * clock): report the leading times that are already past the task's grace as TASK_MISSED, as
+ * asyncz_run_execute would. Returns true when no time is left, the run then being finished. */
+bool az_run_skip_missed(asyncz_run *run);
+
 /* Free a finished run (NULL-safe). */
 void az_run_free(asyncz_run *run);
 

@@ -276,7 +276,10 @@ static void dispatch(proc_exec *p)
         slot *w = &p->slots[i];
         if (w->state != SLOT_IDLE || w->closed)
             continue;
-        asyncz_run *run = queue_pop(p);
+        asyncz_run *run;
+        do
+            run = queue_pop(p);
+        while (run && az_run_skip_missed(run));
         if (!run)
             return;
         slot_assign(p, w, run);

@@ -469,6 +469,48 @@ static void test_workers_die_with_the_owner(void **state)
     close(f.pipe[1]);
 }
 
+/* A run of "mul" [2,3] for the given times, with the default grace time (1 s). */
+static asyncz_run *run_at(fixture *f, const asyncz_time_t *times, size_t n)
+{
+    asyncz_task *t = NULL;
+    assert_int_equal(asyncz_task_new(&t, "mul"), 0);
+    assert_int_equal(asyncz_task_set_id(t, "late"), 0);
+    assert_int_equal(asyncz_task_set_args_json(t, "[2,3]"), 0);
+    asyncz_task_fn fn = NULL;
+    void *ud = NULL;
+    az_scheduler_lookup_fn(f->s, "mul", &fn, &ud);
+    az_run_init init = {.scheduler = f->s,
+                        .task = t,
+                        .fn = fn,
+                        .fn_userdata = ud,
+                        .times = times,
+                        .n_times = n,
+                        .done = sink_done,
+                        .done_userdata = &f->k};
+    asyncz_run *run = NULL;
+    assert_int_equal(az_run_new(&run, &init), 0);
+    asyncz_task_free(t);
+    return run;
+}
+
+static void test_runs_past_grace_are_missed(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    asyncz_time_t now = asyncz_now();
+    asyncz_time_t mixed[2] = {now - 10 * ASYNCZ_USEC_PER_SEC, now + 5 * ASYNCZ_USEC_PER_SEC};
+    asyncz_time_t stale[1] = {now - 10 * ASYNCZ_USEC_PER_SEC};
+    assert_int_equal(f.ops->submit(f.ex, run_at(&f, mixed, 2)), 0);
+    assert_int_equal(f.ops->submit(f.ex, run_at(&f, stale, 1)), 0);
+    assert_true(sink_wait(&f.k, 2));
+    assert_int_equal(f.k.n, 3);
+    assert_int_equal(f.k.recs[0].code, ASYNCZ_EVENT_TASK_MISSED);
+    assert_int_equal(f.k.recs[1].code, ASYNCZ_EVENT_TASK_EXECUTED);
+    assert_string_equal(f.k.recs[1].result, "6");
+    assert_int_equal(f.k.recs[2].code, ASYNCZ_EVENT_TASK_MISSED);
+    teardown(&f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_new_validates),
     cmocka_unit_test(test_result_computed_from_args),
@@ -478,6 +520,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_timeout_kills_worker),
     cmocka_unit_test(test_worker_killed_externally),
     cmocka_unit_test(test_multiple_times_all_get_outcomes),
+    cmocka_unit_test(test_runs_past_grace_are_missed),
     cmocka_unit_test(test_large_messages),
     cmocka_unit_test(test_unregistered_and_pending_in_worker),
     cmocka_unit_test(test_many_runs_across_workers),
