@@ -8,6 +8,7 @@
  *   pop_due             claim one due task and release it with removal, until the store is empty
  *   pop_due_batch64     the same, claiming 64 at a time
  *   lookup              lookup by id in random order in the full store
+ *   id_generate         asyncz_task_id_generate alone, for scale (make_add pays it once per task)
  *
  * The 1,000,000-task cases run the whole count once per repeat (no calibration); lookup is calibrated. */
 #include <malloc.h>
@@ -231,6 +232,24 @@ static int run_lookup_case(const bench_ctx *ctx, const fixture *f)
     return 0;
 }
 
+/* ---- the id alone, for scale: make_add's largest part is this getrandom() call --------------------- */
+
+static uint64_t id_body(void *p, uint64_t iterations)
+{
+    (void)p;
+    char id[33];
+    for (uint64_t i = 0; i < iterations; i++)
+        if (asyncz_task_id_generate(id, sizeof id) < 0)
+            return i;
+    return iterations;
+}
+
+static void run_id_case(const bench_ctx *ctx)
+{
+    if (bench_selected(ctx, "id_generate"))
+        bench_run(ctx, "memstore", "id_generate", id_body, NULL);
+}
+
 /* ---- set-up -------------------------------------------------------------------------------------- */
 
 static int fixture_init(fixture *f)
@@ -275,6 +294,8 @@ int bench_memstore(const bench_ctx *ctx)
         rc = run_pop_cases(ctx, &f);
     if (rc == 0)
         rc = run_lookup_case(ctx, &f);
+    if (rc == 0)
+        run_id_case(ctx);
     if (rc < 0)
         fprintf(stderr, "asyncz-bench: memstore: a store operation failed\n");
     fixture_free(&f);

@@ -31,8 +31,8 @@ typedef struct entry {
     uint32_t pos;      /* heap position, NO_POS when paused; for a free entry the next free one */
 } entry;
 
-/* A heap node carries its key, so that sifting reads the four children from one cache line and looks at
- * entries only to break ties and to record where they moved. */
+/* A heap node carries its key, so that sifting reads the four children from 64 contiguous bytes and looks
+ * at entries only to break ties and to record where they moved. */
 typedef struct hnode {
     asyncz_time_t key; /* next run time, or lease expiry while claimed */
     uint32_t idx;      /* the entry */
