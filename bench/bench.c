@@ -20,6 +20,10 @@ static const suite suites[] = {
      bench_triggers},
     {"memstore", "the memory store with 1,000,000 tasks: add, make+add, bytes per task, pop due, lookup",
      bench_memstore},
+    {"dispatch", "1,000,000 due no-op tasks through the core: runs/s on the loop executor and a thread pool",
+     bench_dispatch},
+    {"latency", "10,000 interval tasks at 1 s with spread phases for 20 s: lateness p50, p99, max",
+     bench_latency},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

@@ -34,5 +34,7 @@ uint64_t bench_now_ns(void);
 
 int bench_triggers(const bench_ctx *ctx);
 int bench_memstore(const bench_ctx *ctx);
+int bench_dispatch(const bench_ctx *ctx);
+int bench_latency(const bench_ctx *ctx);
 
 #endif
