@@ -310,6 +310,27 @@ static bool missed(const asyncz_run *r, asyncz_time_t now)
     return grace != ASYNCZ_GRACE_UNLIMITED && now - oc->scheduled > grace;
 }
 
+/* Report the current time as missed at `now` and move on. */
+static void record_missed(asyncz_run *r, asyncz_time_t now)
+{
+    az_run_outcome *oc = &r->outcomes[r->current];
+    oc->code = ASYNCZ_EVENT_TASK_MISSED;
+    asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "run of task \"%s\" (%s) missed by %.6f s",
+               asyncz_run_task_name(r), asyncz_run_task_id(r), (double)(now - oc->scheduled) / 1e6);
+    r->current++;
+}
+
+bool az_run_skip_missed(asyncz_run *r)
+{
+    asyncz_time_t now = asyncz_run_now(r);
+    while (r->current < r->n_times && missed(r, now))
+        record_missed(r, now);
+    if (r->current < r->n_times)
+        return false;
+    finish(r);
+    return true;
+}
+
 static void log_call(const asyncz_run *r, const char *what)
 {
     if (!asyncz_log_enabled(r->debug_log ? ASYNCZ_LOG_INFO : ASYNCZ_LOG_DEBUG))
@@ -323,14 +344,9 @@ static void log_call(const asyncz_run *r, const char *what)
 int asyncz_run_execute(asyncz_run *r)
 {
     while (r->current < r->n_times) {
-        az_run_outcome *oc = &r->outcomes[r->current];
         asyncz_time_t now = asyncz_run_now(r);
         if (missed(r, now)) {
-            oc->code = ASYNCZ_EVENT_TASK_MISSED;
-            asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "run of task \"%s\" (%s) missed by %.6f s",
-                       asyncz_run_task_name(r), asyncz_run_task_id(r),
-                       (double)(now - oc->scheduled) / 1e6);
-            r->current++;
+            record_missed(r, now);
             continue;
         }
         if (!r->fn) {
@@ -397,10 +413,10 @@ int asyncz_run_encode(const asyncz_run *r, char **out, size_t *len)
     json_t *times = json_array();
     for (size_t i = r->current; times && i < r->n_times; i++)
         json_array_append_new(times, json_integer(r->outcomes[i].scheduled));
-    json_t *msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:o, s:I, s:I, s:I}", "id", asyncz_run_task_id(r), "name",
+    json_t *msg = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I}", "id", asyncz_run_task_id(r), "name",
                             asyncz_run_task_name(r), "func", asyncz_run_func(r), "args",
-                            r->task->args ? r->task->args : json_array(), "kwargs",
-                            r->task->kwargs ? r->task->kwargs : json_object(), "times", times, "token",
+                            r->task->args ? json_incref(r->task->args) : json_array(), "kwargs",
+                            r->task->kwargs ? json_incref(r->task->kwargs) : json_object(), "times", times, "token",
                             (json_int_t)r->token, "coalesced", (json_int_t)r->coalesced, "grace",
                             (json_int_t)r->task->grace);
     if (!msg)
