@@ -18,10 +18,9 @@ int az_run_new(asyncz_run **out, const az_run_init *init)
     if (!out || !init || !init->task || !init->times || init->n_times == 0)
         return ASYNCZ_EINVAL;
     asyncz_run *r = calloc(1, sizeof *r);
-    az_run_outcome *oc = calloc(init->n_times, sizeof *oc);
+    az_run_outcome *oc = !r ? NULL : init->n_times == 1 ? &r->one_outcome : calloc(init->n_times, sizeof *oc);
     if (!r || !oc) {
         free(r);
-        free(oc);
         return ASYNCZ_ENOMEM;
     }
     for (size_t i = 0; i < init->n_times; i++)
@@ -59,7 +58,8 @@ void az_run_free(asyncz_run *r)
         free(r->outcomes[i].result);
         free(r->outcomes[i].error_message);
     }
-    free(r->outcomes);
+    if (r->outcomes != &r->one_outcome)
+        free(r->outcomes);
     clear_scratch(r);
     asyncz_task_free(r->task);
     free(r);

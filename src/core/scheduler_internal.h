@@ -67,7 +67,7 @@ typedef struct az_exec_slot {
 
 /* Running instances per task id (only ids with at least one). */
 typedef struct az_count_entry {
-    char *id; /* NULL: empty; AZ_TOMBSTONE: deleted */
+    asyncz_task *task; /* a reference, keyed by its id; NULL: empty; the tombstone: deleted */
     uint32_t count;
 } az_count_entry;
 
@@ -106,6 +106,8 @@ struct asyncz_scheduler {
 
     az_store_slot **stores;
     size_t n_stores;
+    az_store_slot **retired; /* removed stores: their aliases stay valid for runs still under way */
+    size_t n_retired;
     az_exec_slot **execs;
     size_t n_execs;
     asyncz_task **pending; /* added before start; their store is attached at start */
@@ -131,6 +133,7 @@ struct asyncz_scheduler {
     pthread_t owner;        /* the thread running the loop right now */
     atomic_bool in_loop;    /* owner is inside a loop round */
     atomic_bool stop;       /* shutdown requested */
+    atomic_bool woken;      /* the eventfd has been written and not read yet: further wakes are free */
     bool stop_wait;         /* shutdown's wait argument */
     asyncz_time_t armed;    /* what the timer is set to (ASYNCZ_TIME_NONE: disarmed) */
 };
@@ -171,7 +174,7 @@ void az_run_done(asyncz_run *run, void *userdata);
 
 /* Instance counts. */
 uint32_t az_counts_get(const az_counts *c, const char *id);
-int az_counts_add(az_counts *c, const char *id, int delta);
+int az_counts_add(az_counts *c, asyncz_task *task, int delta);
 void az_counts_free(az_counts *c);
 
 /* ---- sched_loop.c ------------------------------------------------------------------------------------------- */
