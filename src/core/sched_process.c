@@ -27,12 +27,22 @@ static bool live(const az_count_entry *e)
     return e->task && e->task != TOMBSTONE;
 }
 
-static size_t count_find(const az_counts *c, const char *id)
+static bool slot_is(const az_count_entry *e, uint32_t hash, const char *id)
 {
-    size_t i = (size_t)az_hash_str(id) & (c->cap - 1);
-    while (c->slots[i].task && (c->slots[i].task == TOMBSTONE || strcmp(c->slots[i].task->id, id) != 0))
+    return live(e) && e->hash == hash && strcmp(e->task->id, id) == 0;
+}
+
+static size_t count_find_hashed(const az_counts *c, const char *id, uint32_t hash)
+{
+    size_t i = hash & (c->cap - 1);
+    while (c->slots[i].task && !slot_is(&c->slots[i], hash, id))
         i = (i + 1) & (c->cap - 1);
     return i;
+}
+
+static size_t count_find(const az_counts *c, const char *id)
+{
+    return count_find_hashed(c, id, (uint32_t)az_hash_str(id));
 }
 
 uint32_t az_counts_get(const az_counts *c, const char *id)
@@ -51,7 +61,7 @@ static int counts_rehash(az_counts *c, size_t cap)
     az_counts n = {.slots = slots, .cap = cap};
     for (size_t i = 0; i < c->cap; i++)
         if (live(&c->slots[i])) {
-            n.slots[count_find(&n, c->slots[i].task->id)] = c->slots[i];
+            n.slots[count_find_hashed(&n, c->slots[i].task->id, c->slots[i].hash)] = c->slots[i];
             n.used++;
         }
     free(c->slots);
@@ -74,24 +84,38 @@ static size_t counts_capacity(const az_counts *c)
 
 /* Insert an entry for task (the first free slot of its probe, reusing a tombstone). The entry keeps a
  * reference to the task, whose id is the key: no copy of the id is made. */
-static int counts_insert(az_counts *c, asyncz_task *task, int delta)
+static int counts_insert(az_counts *c, asyncz_task *task, uint32_t hash, int delta)
 {
     if ((c->used + 1) * 2 > c->cap && counts_rehash(c, counts_capacity(c)) != 0)
         return ASYNCZ_ENOMEM;
-    size_t i = (size_t)az_hash_str(task->id) & (c->cap - 1);
+    size_t i = hash & (c->cap - 1);
     while (live(&c->slots[i]))
         i = (i + 1) & (c->cap - 1);
     if (!c->slots[i].task)
         c->used++;
-    c->slots[i] = (az_count_entry){.task = asyncz_task_ref(task), .count = (uint32_t)delta};
+    c->slots[i] = (az_count_entry){.task = asyncz_task_ref(task), .hash = hash, .count = (uint32_t)delta};
     return 0;
+}
+
+bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max)
+{
+    uint32_t hash = (uint32_t)az_hash_str(task->id);
+    size_t i = c->cap ? count_find_hashed(c, task->id, hash) : 0;
+    if (c->cap && c->slots[i].task) {
+        if (c->slots[i].count >= max)
+            return false;
+        c->slots[i].count++;
+        return true;
+    }
+    return max > 0 && counts_insert(c, task, hash, 1) == 0;
 }
 
 int az_counts_add(az_counts *c, asyncz_task *task, int delta)
 {
-    size_t i = c->cap ? count_find(c, task->id) : 0;
+    uint32_t hash = (uint32_t)az_hash_str(task->id);
+    size_t i = c->cap ? count_find_hashed(c, task->id, hash) : 0;
     if (!c->cap || !c->slots[i].task)
-        return delta > 0 ? counts_insert(c, task, delta) : 0;
+        return delta > 0 ? counts_insert(c, task, hash, delta) : 0;
     c->slots[i].count = (uint32_t)((int64_t)c->slots[i].count + delta);
     if (c->slots[i].count == 0) {
         asyncz_task_free(c->slots[i].task);
@@ -148,7 +172,6 @@ int az_make_submission(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task,
         az_run_free(run);
         return ASYNCZ_ENOMEM;
     }
-    az_counts_add(&s->running, task, 1);
     return 0;
 }
 
@@ -355,7 +378,7 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, const char *a
                        az_sub_buf *subs, az_event_buf *events)
 {
     asyncz_task *t = c->task;
-    if (az_counts_get(&s->running, t->id) >= t->max_instances) {
+    if (!az_counts_acquire(&s->running, t, t->max_instances)) {
         asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER,
                    "task \"%s\" (%s) not run: it already runs the maximum number of instances (%u)",
                    asyncz_task_name(t), t->id, t->max_instances);
@@ -363,6 +386,7 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, const char *a
         return;
     }
     if (az_make_submission(s, subs, t, alias, c->token, rt->times, rt->n, rt->due) != 0) {
+        az_counts_add(&s->running, t, -1);
         asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" (%s) not run: out of memory", asyncz_task_name(t), t->id);
         return;
     }

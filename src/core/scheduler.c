@@ -596,7 +596,10 @@ static int queue_shutdown_task(asyncz_task *task, void *data)
     shutdown_ctx *c = data;
     if (!task->trigger || strcmp(asyncz_trigger_kind(task->trigger), "shutdown") != 0)
         return 0;
-    az_make_submission(c->s, c->subs, task, c->alias, 0, &c->now, 1, 1);
+    /* Counted like any run (the drain uncounts it), but not refused: shutdown runs happen once. */
+    az_counts_add(&c->s->running, task, 1);
+    if (az_make_submission(c->s, c->subs, task, c->alias, 0, &c->now, 1, 1) != 0)
+        az_counts_add(&c->s->running, task, -1);
     return 0;
 }
 

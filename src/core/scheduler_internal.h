@@ -68,6 +68,7 @@ typedef struct az_exec_slot {
 /* Running instances per task id (only ids with at least one). */
 typedef struct az_count_entry {
     asyncz_task *task; /* a reference, keyed by its id; NULL: empty; the tombstone: deleted */
+    uint32_t hash;     /* of the id, compared before the ids themselves */
     uint32_t count;
 } az_count_entry;
 
@@ -164,7 +165,8 @@ char *az_strdup_opt(const char *s);
 asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events);
 /* Submit decided runs (lock not held); failures become TASK_ERROR outcomes. */
 void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs);
-/* Make a run of task for the given times and queue it in subs (lock held). */
+/* Make a run of task for the given times and queue it in subs (lock held). The caller has counted the
+ * instance (az_counts_acquire/az_counts_add); the drain of the finished run uncounts it. */
 int az_make_submission(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task, const char *store_alias,
                        uint64_t token, const asyncz_time_t *times, size_t n, uint32_t coalesced);
 /* Deliver finished runs: their events, instance counts (lock not held on entry). */
@@ -175,6 +177,8 @@ void az_run_done(asyncz_run *run, void *userdata);
 /* Instance counts. */
 uint32_t az_counts_get(const az_counts *c, const char *id);
 int az_counts_add(az_counts *c, asyncz_task *task, int delta);
+/* Count one more instance of task unless it already has max: false when refused or out of memory. */
+bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max);
 void az_counts_free(az_counts *c);
 
 /* ---- sched_loop.c ------------------------------------------------------------------------------------------- */
