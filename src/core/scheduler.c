@@ -506,7 +506,7 @@ static void *thread_main(void *arg)
 
 int asyncz_scheduler_start(asyncz_scheduler *s, unsigned flags)
 {
-    if (s && s->thread_joinable) {
+    if (s && s->thread_joinable && asyncz_scheduler_get_state(s) == ASYNCZ_STATE_STOPPED) {
         pthread_join(s->thread, NULL); /* a loop thread that stopped itself */
         s->thread_joinable = false;
     }
