@@ -196,6 +196,12 @@ void az_scheduler_lookup_fn(asyncz_scheduler *s, const char *name, asyncz_task_f
     pthread_mutex_unlock(&s->lock);
 }
 
+void az_scheduler_after_fork(asyncz_scheduler *s)
+{
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->done_lock, NULL);
+}
+
 /* ---- stores ------------------------------------------------------------------------------------------------ */
 
 az_store_slot *az_sched_find_store(asyncz_scheduler *s, const char *alias)

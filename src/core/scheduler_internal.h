@@ -18,6 +18,11 @@
 /* Look up a registered function (thread-safe). *fn is NULL when the name is not registered. */
 void az_scheduler_lookup_fn(asyncz_scheduler *s, const char *name, asyncz_task_fn *fn, void **userdata);
 
+/* In a process forked from the scheduler's (the process pool's helper): make the scheduler's locks usable
+ * again. The fork may have happened while a thread, possibly the forking one, held them; the child has a
+ * single thread, so starting them afresh is safe. */
+void az_scheduler_after_fork(asyncz_scheduler *s);
+
 /* ---- events --------------------------------------------------------------------------------------- */
 
 /* An event waiting for delivery, with its own copies of everything it points to. */

@@ -18,6 +18,7 @@
 
 #include "asyncz/error.h"
 #include "asyncz/sys/executor.h"
+#include "core/scheduler_internal.h"
 #include "exec/zygote.h"
 
 /* ---- control messages ----------------------------------------------------------------------------- */
@@ -347,6 +348,8 @@ static void reset_signal_handlers(void)
 static _Noreturn void zygote_main(asyncz_scheduler *s, int ctl)
 {
     zygote z = {.scheduler = s, .ctl = ctl};
+    /* The scheduler starts its executors under its own lock, and workers look functions up under it. */
+    az_scheduler_after_fork(s);
     /* Out of the terminal's process group: Ctrl-C is for the application, which decides what to stop. */
     setpgid(0, 0);
     close_cloexec_fds(ctl);
