@@ -53,7 +53,7 @@ $(TSAN_BUILD)/build.ninja:
 	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DASYNCZ_WERROR=ON -DASYNCZ_TSAN=ON $(CMAKE_FLAGS)
 
 # ThreadSanitizer over the threaded parts: the scheduler's run modes, the executors and the stress test.
-TSAN_TESTS = test_stress|test_run_modes|test_threadpool|test_exec_inline|test_memory_store
+TSAN_TESTS = test_stress|test_run_modes|test_threadpool|test_exec_inline|test_memory_store|test_processpool|test_exec_scheduler
 test-tsan: deps $(TSAN_BUILD)/build.ninja
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
