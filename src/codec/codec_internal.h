@@ -8,7 +8,8 @@
 
 #include "asyncz/task.h"
 
-/* How deep and/or triggers may nest in a document; a bound keeps decoding from recursing without end. */
+/* Nesting levels of a trigger tree in a document (the top trigger is level 0, its children level 1...):
+ * a bound keeps decoding from recursing without end. */
 #define AZ_TRIGGER_DEPTH_MAX 16
 
 /* Fill *err (NULL-safe) with the key path and a printf-style reason; returns rc. */

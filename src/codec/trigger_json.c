@@ -64,7 +64,8 @@ static int encode_trigger(const asyncz_trigger *t, int depth, json_t **out);
 
 static int encode_combine(json_t *obj, const char *kind, asyncz_trigger *const *children, size_t n, int depth)
 {
-    if (depth >= AZ_TRIGGER_DEPTH_MAX)
+    /* The reader's bound, so that whatever is written can be read. */
+    if (depth + 1 >= AZ_TRIGGER_DEPTH_MAX)
         return ASYNCZ_ETOOBIG;
     json_t *list = json_array();
     int rc = az_doc_put_string(obj, "type", kind);
