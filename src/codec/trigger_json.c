@@ -108,13 +108,27 @@ static int encode_kind(const asyncz_trigger *t, int depth, json_t *obj)
     return ASYNCZ_EUNSUPPORTED;
 }
 
+/* The zone's name as reading it back names it, so that a second writing gives the same bytes: the local
+ * zone can carry the name of its file ("Etc/UTC"), which the lookup knows as an alias ("UTC"). A local zone
+ * made from a POSIX TZ string has no name but "local", which then means the reading host's zone. */
+static int encode_zone(const asyncz_zone *zone, json_t *obj)
+{
+    const char *name = asyncz_zone_name(zone);
+    asyncz_zone *canonical = NULL;
+    if (asyncz_zone_get(&canonical, name) == 0)
+        name = asyncz_zone_name(canonical);
+    int rc = az_doc_put_string(obj, "timezone", name);
+    asyncz_zone_unref(canonical);
+    return rc;
+}
+
 /* The options every kind but shutdown carries. The jitter seed is written with the jitter: without jitter
  * it changes nothing. A seed above INT64_MAX (only a caller can choose one) is written as the negative
  * number with the same 64 bits. */
 static int encode_common(const asyncz_trigger *t, json_t *obj)
 {
     const asyncz_trigger_base *b = ASYNCZ_TRIGGER_CBASE(t);
-    int rc = az_doc_put_string(obj, "timezone", asyncz_zone_name(b->zone));
+    int rc = encode_zone(b->zone, obj);
     if (rc == 0 && b->start_date != ASYNCZ_TIME_NONE)
         rc = az_doc_put_time(obj, "start_date", b->start_date);
     if (rc == 0 && b->end_date != ASYNCZ_TIME_NONE)
