@@ -55,6 +55,7 @@ struct asyncz_run {
      * here, restoring it before the run finishes. */
     az_run_done_fn exec_done;
     void *exec_done_userdata;
+    az_run_outcome one_outcome; /* outcomes points here for the common single-time run (one allocation) */
 };
 
 /* What a run is made from. Strings and the task are borrowed (the run takes a reference to the task). */

@@ -117,14 +117,15 @@ int asyncz_scheduler_remove_listener(asyncz_scheduler *s, uint64_t id)
     for (size_t i = 0; i < old->n; i++)
         if (old->items[i].id == id)
             at = i;
-    az_listeners *l = at < old->n ? snapshot_new(old->n - 1) : NULL;
+    bool found = at < old->n;
+    az_listeners *l = found ? snapshot_new(old->n - 1) : NULL;
     if (l) {
         memcpy(l->items, old->items, at * sizeof old->items[0]);
         memcpy(l->items + at, old->items + at + 1, (old->n - at - 1) * sizeof old->items[0]);
         install(s, l);
     }
     pthread_mutex_unlock(&s->lock);
-    if (at == old->n)
+    if (!found)
         return az_sched_fail(ASYNCZ_ENOTFOUND, "no listener with id %llu", (unsigned long long)id);
     return l ? 0 : az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
 }

@@ -41,6 +41,9 @@ void az_loop_close(asyncz_scheduler *s)
 
 void az_loop_wake(asyncz_scheduler *s)
 {
+    /* One write is enough until the loop reads the eventfd: later wakes would find the same round. */
+    if (atomic_exchange(&s->woken, true))
+        return;
     uint64_t one = 1;
     if (s->evfd >= 0 && write(s->evfd, &one, sizeof one) < 0 && errno != EAGAIN)
         asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "cannot wake the loop: %s", strerror(errno));
@@ -94,8 +97,12 @@ static void wait_ready(asyncz_scheduler *s, bool block, az_event_buf *events)
     int n = epoll_wait(s->epfd, evs, 4, block ? -1 : 0);
     for (int i = 0; i < n; i++) {
         uint64_t count;
-        if (evs[i].data.fd == s->evfd)
+        if (evs[i].data.fd == s->evfd) {
+            /* Clear after reading: a waker that still saw the flag set made its change before this
+             * point, so the round that follows sees it; a later waker writes again. */
             (void)!read(s->evfd, &count, sizeof count);
+            atomic_store(&s->woken, false);
+        }
         else if (evs[i].data.fd == s->tfd)
             read_timer(s, events);
     }

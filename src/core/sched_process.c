@@ -18,16 +18,31 @@
 /* How soon to retry a store whose claim failed (asyncz's jobstore_retry_interval). */
 #define STORE_RETRY_USEC (10 * ASYNCZ_USEC_PER_SEC)
 
-static char *const TOMBSTONE = (char *)"";
+/* A deleted slot: probing goes on past it. */
+static asyncz_task TOMBSTONE_TASK;
+#define TOMBSTONE (&TOMBSTONE_TASK)
 
-/* ---- running instances per task id --------------------------------------------------------------------- */
+static bool live(const az_count_entry *e)
+{
+    return e->task && e->task != TOMBSTONE;
+}
+
+static bool slot_is(const az_count_entry *e, uint32_t hash, const char *id)
+{
+    return live(e) && e->hash == hash && strcmp(e->task->id, id) == 0;
+}
+
+static size_t count_find_hashed(const az_counts *c, const char *id, uint32_t hash)
+{
+    size_t i = hash & (c->cap - 1);
+    while (c->slots[i].task && !slot_is(&c->slots[i], hash, id))
+        i = (i + 1) & (c->cap - 1);
+    return i;
+}
 
 static size_t count_find(const az_counts *c, const char *id)
 {
-    size_t i = (size_t)az_hash_str(id) & (c->cap - 1);
-    while (c->slots[i].id && (c->slots[i].id == TOMBSTONE || strcmp(c->slots[i].id, id) != 0))
-        i = (i + 1) & (c->cap - 1);
-    return i;
+    return count_find_hashed(c, id, (uint32_t)az_hash_str(id));
 }
 
 uint32_t az_counts_get(const az_counts *c, const char *id)
@@ -35,7 +50,7 @@ uint32_t az_counts_get(const az_counts *c, const char *id)
     if (!c->cap)
         return 0;
     size_t i = count_find(c, id);
-    return c->slots[i].id ? c->slots[i].count : 0;
+    return c->slots[i].task ? c->slots[i].count : 0;
 }
 
 static int counts_rehash(az_counts *c, size_t cap)
@@ -45,9 +60,8 @@ static int counts_rehash(az_counts *c, size_t cap)
         return ASYNCZ_ENOMEM;
     az_counts n = {.slots = slots, .cap = cap};
     for (size_t i = 0; i < c->cap; i++)
-        if (c->slots[i].id && c->slots[i].id != TOMBSTONE) {
-            size_t j = count_find(&n, c->slots[i].id);
-            n.slots[j] = c->slots[i];
+        if (live(&c->slots[i])) {
+            n.slots[count_find_hashed(&n, c->slots[i].task->id, c->slots[i].hash)] = c->slots[i];
             n.used++;
         }
     free(c->slots);
@@ -55,32 +69,57 @@ static int counts_rehash(az_counts *c, size_t cap)
     return 0;
 }
 
-/* Insert slot for id (the first empty slot of its probe, reusing a tombstone). */
-static int counts_insert(az_counts *c, const char *id, int delta)
+/* The capacity after a rehash: room for twice the live entries (tombstones are dropped by the rehash, so
+ * a table whose entries come and go keeps its size instead of doubling). */
+static size_t counts_capacity(const az_counts *c)
 {
-    if ((c->used + 1) * 2 > c->cap && counts_rehash(c, c->cap ? c->cap * 2 : 64) != 0)
+    size_t n = 0;
+    for (size_t i = 0; i < c->cap; i++)
+        n += live(&c->slots[i]);
+    size_t cap = 64;
+    while (cap < (n + 1) * 4)
+        cap *= 2;
+    return cap;
+}
+
+/* Insert an entry for task (the first free slot of its probe, reusing a tombstone). The entry keeps a
+ * reference to the task, whose id is the key: no copy of the id is made. */
+static int counts_insert(az_counts *c, asyncz_task *task, uint32_t hash, int delta)
+{
+    if ((c->used + 1) * 2 > c->cap && counts_rehash(c, counts_capacity(c)) != 0)
         return ASYNCZ_ENOMEM;
-    size_t i = (size_t)az_hash_str(id) & (c->cap - 1);
-    while (c->slots[i].id && c->slots[i].id != TOMBSTONE)
+    size_t i = hash & (c->cap - 1);
+    while (live(&c->slots[i]))
         i = (i + 1) & (c->cap - 1);
-    char *copy = strdup(id);
-    if (!copy)
-        return ASYNCZ_ENOMEM;
-    if (!c->slots[i].id)
+    if (!c->slots[i].task)
         c->used++;
-    c->slots[i] = (az_count_entry){.id = copy, .count = (uint32_t)delta};
+    c->slots[i] = (az_count_entry){.task = asyncz_task_ref(task), .hash = hash, .count = (uint32_t)delta};
     return 0;
 }
 
-int az_counts_add(az_counts *c, const char *id, int delta)
+bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max)
 {
-    size_t i = c->cap ? count_find(c, id) : 0;
-    if (!c->cap || !c->slots[i].id)
-        return delta > 0 ? counts_insert(c, id, delta) : 0;
+    uint32_t hash = (uint32_t)az_hash_str(task->id);
+    size_t i = c->cap ? count_find_hashed(c, task->id, hash) : 0;
+    if (c->cap && c->slots[i].task) {
+        if (c->slots[i].count >= max)
+            return false;
+        c->slots[i].count++;
+        return true;
+    }
+    return max > 0 && counts_insert(c, task, hash, 1) == 0;
+}
+
+int az_counts_add(az_counts *c, asyncz_task *task, int delta)
+{
+    uint32_t hash = (uint32_t)az_hash_str(task->id);
+    size_t i = c->cap ? count_find_hashed(c, task->id, hash) : 0;
+    if (!c->cap || !c->slots[i].task)
+        return delta > 0 ? counts_insert(c, task, hash, delta) : 0;
     c->slots[i].count = (uint32_t)((int64_t)c->slots[i].count + delta);
     if (c->slots[i].count == 0) {
-        free(c->slots[i].id);
-        c->slots[i].id = TOMBSTONE;
+        asyncz_task_free(c->slots[i].task);
+        c->slots[i].task = TOMBSTONE;
     }
     return 0;
 }
@@ -88,8 +127,8 @@ int az_counts_add(az_counts *c, const char *id, int delta)
 void az_counts_free(az_counts *c)
 {
     for (size_t i = 0; i < c->cap; i++)
-        if (c->slots[i].id != TOMBSTONE)
-            free(c->slots[i].id);
+        if (live(&c->slots[i]))
+            asyncz_task_free(c->slots[i].task);
     free(c->slots);
     memset(c, 0, sizeof *c);
 }
@@ -124,18 +163,15 @@ int az_make_submission(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task,
     int rc = az_run_new(&run, &init);
     if (rc)
         return rc;
-    /* The run outlives the store slot possibly; keep its own copy of the alias in owner_data. */
-    run->owner_data = strdup(store_alias ? store_alias : "default");
-    run->store_alias = run->owner_data;
+    /* Store aliases live as long as the scheduler (removed stores are retired, not freed). */
+    run->store_alias = store_alias;
     if (slot)
         atomic_fetch_add(&slot->refs, 1);
-    if (!run->owner_data || subs_push(subs, (az_submission){.run = run, .slot = slot}) != 0) {
+    if (subs_push(subs, (az_submission){.run = run, .slot = slot}) != 0) {
         az_exec_slot_unref(slot);
-        free(run->owner_data);
         az_run_free(run);
         return ASYNCZ_ENOMEM;
     }
-    az_counts_add(&s->running, asyncz_task_id(task), 1);
     return 0;
 }
 
@@ -226,7 +262,7 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
             continue;
         }
         run_events(s, r, &events);
-        az_counts_add(&s->running, asyncz_task_id(r->task), -1);
+        az_counts_add(&s->running, r->task, -1);
         r->next = finished;
         finished = r;
     }
@@ -234,7 +270,6 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
     az_events_deliver(s, &events);
     for (asyncz_run *r = finished, *next; r; r = next) {
         next = r->next;
-        free(r->owner_data);
         az_run_free(r);
     }
     for (asyncz_run *r = resume, *next; r; r = next) {
@@ -343,7 +378,7 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, const char *a
                        az_sub_buf *subs, az_event_buf *events)
 {
     asyncz_task *t = c->task;
-    if (az_counts_get(&s->running, t->id) >= t->max_instances) {
+    if (!az_counts_acquire(&s->running, t, t->max_instances)) {
         asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER,
                    "task \"%s\" (%s) not run: it already runs the maximum number of instances (%u)",
                    asyncz_task_name(t), t->id, t->max_instances);
@@ -351,6 +386,7 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, const char *a
         return;
     }
     if (az_make_submission(s, subs, t, alias, c->token, rt->times, rt->n, rt->due) != 0) {
+        az_counts_add(&s->running, t, -1);
         asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" (%s) not run: out of memory", asyncz_task_name(t), t->id);
         return;
     }
@@ -457,7 +493,9 @@ static void process_manual(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *s
         az_manual_run *m = &s->manual[i];
         asyncz_claim c = {.task = m->task};
         run_times rt = {.times = &now, .n = 1, .cap = 1, .due = 1};
-        submit_due(s, &c, m->store_alias, &rt, subs, events);
+        az_store_slot *slot = az_sched_find_store(s, m->store_alias);
+        if (slot) /* a store removed since the request takes its requests with it */
+            submit_due(s, &c, slot->alias, &rt, subs, events);
         asyncz_task_free(m->task);
         free(m->store_alias);
     }

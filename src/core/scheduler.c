@@ -148,6 +148,9 @@ void asyncz_scheduler_free(asyncz_scheduler *s)
     az_drain_done(s);
     for (size_t i = 0; i < s->n_stores; i++)
         store_slot_free(s->stores[i]);
+    for (size_t i = 0; i < s->n_retired; i++)
+        store_slot_free(s->retired[i]);
+    free(s->retired);
     for (size_t i = 0; i < s->n_execs; i++)
         az_exec_slot_unref(s->execs[i]);
     /* Runs still going when an executor was shut down without waiting (a pool task that shut the scheduler
@@ -194,6 +197,12 @@ void az_scheduler_lookup_fn(asyncz_scheduler *s, const char *name, asyncz_task_f
     *fn = e ? e->fn : NULL;
     *userdata = e ? e->userdata : NULL;
     pthread_mutex_unlock(&s->lock);
+}
+
+void az_scheduler_after_fork(asyncz_scheduler *s)
+{
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->done_lock, NULL);
 }
 
 /* ---- stores ------------------------------------------------------------------------------------------------ */
@@ -274,6 +283,19 @@ int asyncz_scheduler_add_store(asyncz_scheduler *s, const char *alias, asyncz_st
     return rc;
 }
 
+/* Close and free a removed store but keep its slot, whose alias runs under way may still point to; the
+ * slot is freed with the scheduler (lock held). */
+static void retire_store(asyncz_scheduler *s, az_store_slot *slot)
+{
+    if (slot->open && ASYNCZ_STORE_BASE(slot->store)->ops->close)
+        ASYNCZ_STORE_BASE(slot->store)->ops->close(slot->store);
+    slot->open = false;
+    asyncz_store_free(slot->store);
+    slot->store = NULL;
+    /* Out of memory here, the slot is leaked rather than freed under a run that may point to its alias. */
+    (void)push_ptr((void ***)&s->retired, &s->n_retired, slot);
+}
+
 int asyncz_scheduler_remove_store(asyncz_scheduler *s, const char *alias)
 {
     if (!s || !alias)
@@ -288,9 +310,10 @@ int asyncz_scheduler_remove_store(asyncz_scheduler *s, const char *alias)
         memmove(&s->stores[i], &s->stores[i + 1], (s->n_stores - i - 1) * sizeof s->stores[0]);
         s->n_stores--;
     }
-    if (found)
+    if (found) {
         az_events_add(s, &events, ASYNCZ_EVENT_STORE_REMOVED, alias, NULL);
-    store_slot_free(found);
+        retire_store(s, found);
+    }
     pthread_mutex_unlock(&s->lock);
     az_events_deliver(s, &events);
     return found ? 0 : az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", alias);
@@ -582,7 +605,10 @@ static int queue_shutdown_task(asyncz_task *task, void *data)
     shutdown_ctx *c = data;
     if (!task->trigger || strcmp(asyncz_trigger_kind(task->trigger), "shutdown") != 0)
         return 0;
-    az_make_submission(c->s, c->subs, task, c->alias, 0, &c->now, 1, 1);
+    /* Counted like any run (the drain uncounts it), but not refused: shutdown runs happen once. */
+    az_counts_add(&c->s->running, task, 1);
+    if (az_make_submission(c->s, c->subs, task, c->alias, 0, &c->now, 1, 1) != 0)
+        az_counts_add(&c->s->running, task, -1);
     return 0;
 }
 

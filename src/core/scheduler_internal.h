@@ -18,6 +18,11 @@
 /* Look up a registered function (thread-safe). *fn is NULL when the name is not registered. */
 void az_scheduler_lookup_fn(asyncz_scheduler *s, const char *name, asyncz_task_fn *fn, void **userdata);
 
+/* In a process forked from the scheduler's (the process pool's helper): make the scheduler's locks usable
+ * again. The fork may have happened while a thread, possibly the forking one, held them; the child has a
+ * single thread, so starting them afresh is safe. */
+void az_scheduler_after_fork(asyncz_scheduler *s);
+
 /* ---- events --------------------------------------------------------------------------------------- */
 
 /* An event waiting for delivery, with its own copies of everything it points to. */
@@ -67,7 +72,8 @@ typedef struct az_exec_slot {
 
 /* Running instances per task id (only ids with at least one). */
 typedef struct az_count_entry {
-    char *id; /* NULL: empty; AZ_TOMBSTONE: deleted */
+    asyncz_task *task; /* a reference, keyed by its id; NULL: empty; the tombstone: deleted */
+    uint32_t hash;     /* of the id, compared before the ids themselves */
     uint32_t count;
 } az_count_entry;
 
@@ -106,6 +112,8 @@ struct asyncz_scheduler {
 
     az_store_slot **stores;
     size_t n_stores;
+    az_store_slot **retired; /* removed stores: their aliases stay valid for runs still under way */
+    size_t n_retired;
     az_exec_slot **execs;
     size_t n_execs;
     asyncz_task **pending; /* added before start; their store is attached at start */
@@ -131,6 +139,7 @@ struct asyncz_scheduler {
     pthread_t owner;        /* the thread running the loop right now */
     atomic_bool in_loop;    /* owner is inside a loop round */
     atomic_bool stop;       /* shutdown requested */
+    atomic_bool woken;      /* the eventfd has been written and not read yet: further wakes are free */
     bool stop_wait;         /* shutdown's wait argument */
     asyncz_time_t armed;    /* what the timer is set to (ASYNCZ_TIME_NONE: disarmed) */
 };
@@ -161,7 +170,8 @@ char *az_strdup_opt(const char *s);
 asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events);
 /* Submit decided runs (lock not held); failures become TASK_ERROR outcomes. */
 void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs);
-/* Make a run of task for the given times and queue it in subs (lock held). */
+/* Make a run of task for the given times and queue it in subs (lock held). The caller has counted the
+ * instance (az_counts_acquire/az_counts_add); the drain of the finished run uncounts it. */
 int az_make_submission(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task, const char *store_alias,
                        uint64_t token, const asyncz_time_t *times, size_t n, uint32_t coalesced);
 /* Deliver finished runs: their events, instance counts (lock not held on entry). */
@@ -171,7 +181,9 @@ void az_run_done(asyncz_run *run, void *userdata);
 
 /* Instance counts. */
 uint32_t az_counts_get(const az_counts *c, const char *id);
-int az_counts_add(az_counts *c, const char *id, int delta);
+int az_counts_add(az_counts *c, asyncz_task *task, int delta);
+/* Count one more instance of task unless it already has max: false when refused or out of memory. */
+bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max);
 void az_counts_free(az_counts *c);
 
 /* ---- sched_loop.c ------------------------------------------------------------------------------------------- */

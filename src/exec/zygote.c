@@ -18,6 +18,8 @@
 
 #include "asyncz/error.h"
 #include "asyncz/sys/executor.h"
+#include "core/log_internal.h"
+#include "core/scheduler_internal.h"
 #include "exec/zygote.h"
 
 /* ---- control messages ----------------------------------------------------------------------------- */
@@ -347,6 +349,9 @@ static void reset_signal_handlers(void)
 static _Noreturn void zygote_main(asyncz_scheduler *s, int ctl)
 {
     zygote z = {.scheduler = s, .ctl = ctl};
+    /* The scheduler starts its executors under its own lock, and workers look functions up under it. */
+    az_scheduler_after_fork(s);
+    az_log_after_fork(); /* another thread of the parent may have been logging at the fork */
     /* Out of the terminal's process group: Ctrl-C is for the application, which decides what to stop. */
     setpgid(0, 0);
     close_cloexec_fds(ctl);

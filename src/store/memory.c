@@ -26,11 +26,18 @@
 
 typedef struct entry {
     asyncz_task *task; /* a reference; NULL: a free entry */
-    asyncz_time_t key; /* next run time, or lease expiry while claimed */
     uint64_t seq;      /* when the task got its key; breaks ties in key order */
     uint64_t token;    /* fencing token of the current claim; 0: not claimed */
     uint32_t pos;      /* heap position, NO_POS when paused; for a free entry the next free one */
 } entry;
+
+/* A heap node carries its key, so that sifting reads the four children from 64 contiguous bytes and looks
+ * at entries only to break ties and to record where they moved. */
+typedef struct hnode {
+    asyncz_time_t key; /* next run time, or lease expiry while claimed */
+    uint32_t idx;      /* the entry */
+    uint32_t unused;
+} hnode;
 
 typedef struct slot {
     uint32_t hash; /* low bits of az_hash_str(id), compared before the ids themselves */
@@ -44,7 +51,7 @@ typedef struct memory_store {
     uint32_t n_used, n_cap; /* entries[0..n_used) have been handed out at least once */
     uint32_t free_head;     /* first reusable entry, or NO_POS */
     uint32_t count;         /* live tasks */
-    uint32_t *heap;         /* entry indices */
+    hnode *heap;
     uint32_t heap_len, heap_cap;
     slot *slots;
     size_t slot_cap; /* 0 or a power of two */
@@ -59,29 +66,28 @@ static memory_store *self_of(asyncz_store *st)
 
 /* ---- the heap ------------------------------------------------------------------------------------ */
 
-static bool entry_before(const memory_store *m, uint32_t a, uint32_t b)
+static bool node_before(const memory_store *m, const hnode *x, const hnode *y)
 {
-    const entry *x = &m->entries[a], *y = &m->entries[b];
-    return x->key < y->key || (x->key == y->key && x->seq < y->seq);
+    return x->key < y->key || (x->key == y->key && m->entries[x->idx].seq < m->entries[y->idx].seq);
 }
 
-static void heap_set(memory_store *m, uint32_t pos, uint32_t idx)
+static void heap_set(memory_store *m, uint32_t pos, hnode node)
 {
-    m->heap[pos] = idx;
-    m->entries[idx].pos = pos;
+    m->heap[pos] = node;
+    m->entries[node.idx].pos = pos;
 }
 
 static void sift_up(memory_store *m, uint32_t pos)
 {
-    uint32_t idx = m->heap[pos];
+    hnode node = m->heap[pos];
     while (pos > 0) {
         uint32_t parent = (pos - 1) / HEAP_ARITY;
-        if (!entry_before(m, idx, m->heap[parent]))
+        if (!node_before(m, &node, &m->heap[parent]))
             break;
         heap_set(m, pos, m->heap[parent]);
         pos = parent;
     }
-    heap_set(m, pos, idx);
+    heap_set(m, pos, node);
 }
 
 /* The heap position of pos's earliest child, or NO_POS for a leaf. */
@@ -93,28 +99,28 @@ static uint32_t earliest_child(const memory_store *m, uint32_t pos)
     uint32_t best = (uint32_t)first;
     uint64_t end = first + HEAP_ARITY < m->heap_len ? first + HEAP_ARITY : m->heap_len;
     for (uint32_t c = best + 1; c < end; c++)
-        if (entry_before(m, m->heap[c], m->heap[best]))
+        if (node_before(m, &m->heap[c], &m->heap[best]))
             best = c;
     return best;
 }
 
 static void sift_down(memory_store *m, uint32_t pos)
 {
-    uint32_t idx = m->heap[pos];
+    hnode node = m->heap[pos];
     for (;;) {
         uint32_t child = earliest_child(m, pos);
-        if (child == NO_POS || !entry_before(m, m->heap[child], idx))
+        if (child == NO_POS || !node_before(m, &m->heap[child], &node))
             break;
         heap_set(m, pos, m->heap[child]);
         pos = child;
     }
-    heap_set(m, pos, idx);
+    heap_set(m, pos, node);
 }
 
 /* Capacity was reserved by the caller. */
-static void heap_push(memory_store *m, uint32_t idx)
+static void heap_push(memory_store *m, uint32_t idx, asyncz_time_t key)
 {
-    m->heap[m->heap_len] = idx;
+    m->heap[m->heap_len] = (hnode){.key = key, .idx = idx};
     sift_up(m, m->heap_len++);
 }
 
@@ -122,20 +128,14 @@ static void heap_remove(memory_store *m, uint32_t idx)
 {
     uint32_t pos = m->entries[idx].pos;
     m->entries[idx].pos = NO_POS;
-    uint32_t last = m->heap[--m->heap_len];
+    hnode last = m->heap[--m->heap_len];
     if (pos == m->heap_len)
         return;
     heap_set(m, pos, last);
-    if (pos > 0 && entry_before(m, last, m->heap[(pos - 1) / HEAP_ARITY]))
+    if (pos > 0 && node_before(m, &last, &m->heap[(pos - 1) / HEAP_ARITY]))
         sift_up(m, pos);
     else
         sift_down(m, pos);
-}
-
-/* After an entry's key grew (a claim), restore the order below it. */
-static void heap_key_grew(memory_store *m, uint32_t idx)
-{
-    sift_down(m, m->entries[idx].pos);
 }
 
 /* ---- the hash by id ------------------------------------------------------------------------------ */
@@ -252,10 +252,9 @@ static void entry_schedule(memory_store *m, uint32_t idx, asyncz_task *task)
     e->task = task;
     e->seq = m->next_seq++;
     e->token = 0;
-    e->key = task->next_run_time;
     e->pos = NO_POS;
     if (task->next_run_time != ASYNCZ_TIME_NONE)
-        heap_push(m, idx);
+        heap_push(m, idx, task->next_run_time);
 }
 
 /* Take the entry out of the heap and hand back its task reference. */
@@ -447,7 +446,7 @@ typedef struct frontier {
 
 static bool frontier_before(const memory_store *m, const frontier *f, size_t a, size_t b)
 {
-    return entry_before(m, m->heap[f->pos[a]], m->heap[f->pos[b]]);
+    return node_before(m, &m->heap[f->pos[a]], &m->heap[f->pos[b]]);
 }
 
 static int frontier_push(const memory_store *m, frontier *f, uint32_t pos)
@@ -493,7 +492,7 @@ static uint32_t frontier_pop(const memory_store *m, frontier *f)
 /* Offer heap position pos if its entry is due at now. */
 static int offer_due(const memory_store *m, frontier *f, uint64_t pos, asyncz_time_t now)
 {
-    if (pos >= m->heap_len || m->entries[m->heap[pos]].key > now)
+    if (pos >= m->heap_len || m->heap[pos].key > now)
         return 0;
     return frontier_push(m, f, (uint32_t)pos);
 }
@@ -517,7 +516,7 @@ static int snapshot_due(memory_store *m, asyncz_time_t now, size_t max, listed *
             }
             items = p;
         }
-        const entry *e = &m->entries[m->heap[pos]];
+        const entry *e = &m->entries[m->heap[pos].idx];
         items[n++] = (listed){asyncz_task_ref(e->task), e->seq};
         for (uint64_t c = (uint64_t)pos * HEAP_ARITY + 1; rc == 0 && c <= (uint64_t)pos * HEAP_ARITY + 4; c++)
             rc = offer_due(m, &f, c, now);
@@ -551,7 +550,7 @@ static int mem_earliest(asyncz_store *st, asyncz_time_t *out)
         return ASYNCZ_EINVAL;
     memory_store *m = self_of(st);
     pthread_mutex_lock(&m->lock);
-    *out = m->heap_len ? m->entries[m->heap[0]].key : ASYNCZ_TIME_NONE;
+    *out = m->heap_len ? m->heap[0].key : ASYNCZ_TIME_NONE;
     pthread_mutex_unlock(&m->lock);
     return 0;
 }
@@ -580,11 +579,10 @@ static asyncz_time_t lease_end(asyncz_time_t now, int64_t lease_usec)
 /* Claim the heap's top: a new token, keyed by its lease expiry from now on. */
 static asyncz_claim claim_top(memory_store *m, asyncz_time_t until)
 {
-    uint32_t idx = m->heap[0];
-    entry *e = &m->entries[idx];
+    entry *e = &m->entries[m->heap[0].idx];
     e->token = ++m->last_token;
-    e->key = until;
-    heap_key_grew(m, idx);
+    m->heap[0].key = until;
+    sift_down(m, 0);
     return (asyncz_claim){.task = asyncz_task_ref(e->task), .token = e->token, .lease_until = until};
 }
 
@@ -598,7 +596,7 @@ static int mem_claim(asyncz_store *st, asyncz_time_t now, const char *owner, int
     size_t n = 0;
     pthread_mutex_lock(&m->lock);
     /* Every entry keyed at or before now is claimable: an unclaimed due task or a lapsed claim. */
-    while (n < max && m->heap_len > 0 && m->entries[m->heap[0]].key <= now)
+    while (n < max && m->heap_len > 0 && m->heap[0].key <= now)
         out[n++] = claim_top(m, until);
     pthread_mutex_unlock(&m->lock);
     *n_out = n;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "time/civil.h"
+#include "trigger/trigger_codec.h"
 #include "trigger/trigger_internal.h"
 
 typedef struct calendar_trigger {
@@ -193,15 +194,24 @@ static int check_interval(const asyncz_calendar_interval *ci, asyncz_trigger_err
     return rc;
 }
 
-/* The date origin: the date of start_date in the zone, else today there. */
-static int set_origin(calendar_trigger *ct, asyncz_trigger_error *err)
+/* The date origin: the given one (restoring a written trigger), else the date of start_date in the zone,
+ * else today there. */
+static int set_origin(calendar_trigger *ct, const asyncz_civil *given, asyncz_trigger_error *err)
 {
-    asyncz_time_t from = ct->base.start_date != ASYNCZ_TIME_NONE ? ct->base.start_date : asyncz_now();
     asyncz_civil c;
-    int rc = asyncz_zone_to_civil(ct->base.zone, from, &c, NULL);
-    if (rc < 0) {
-        az_trigger_error_set(err, "start_date", "", 0, "its date in the zone is outside years 1..9999");
-        return rc;
+    if (given) {
+        c = (asyncz_civil){.year = given->year, .month = given->month, .day = given->day};
+        if (!asyncz_civil_valid(&c)) {
+            az_trigger_error_set(err, "origin", "", 0, "not a date of years 1..9999");
+            return ASYNCZ_EINVAL;
+        }
+    } else {
+        asyncz_time_t from = ct->base.start_date != ASYNCZ_TIME_NONE ? ct->base.start_date : asyncz_now();
+        int rc = asyncz_zone_to_civil(ct->base.zone, from, &c, NULL);
+        if (rc < 0) {
+            az_trigger_error_set(err, "start_date", "", 0, "its date in the zone is outside years 1..9999");
+            return rc;
+        }
     }
     ct->year = c.year;
     ct->month = c.month;
@@ -209,8 +219,8 @@ static int set_origin(calendar_trigger *ct, asyncz_trigger_error *err)
     return 0;
 }
 
-int asyncz_trigger_calendar_new(asyncz_trigger **out, const asyncz_calendar_interval *ci,
-                                const asyncz_trigger_options *opts, asyncz_trigger_error *err)
+static int calendar_make(asyncz_trigger **out, const asyncz_calendar_interval *ci, const asyncz_civil *origin,
+                         const asyncz_trigger_options *opts, asyncz_trigger_error *err)
 {
     if (!out || !ci)
         return ASYNCZ_EINVAL;
@@ -229,11 +239,36 @@ int asyncz_trigger_calendar_new(asyncz_trigger **out, const asyncz_calendar_inte
     ct->ci = *ci;
     ct->step_months = (int64_t)ci->years * 12 + ci->months;
     ct->step_days = (int64_t)ci->weeks * 7 + ci->days;
-    rc = set_origin(ct, err);
+    rc = set_origin(ct, origin, err);
     if (rc < 0) {
         asyncz_trigger_unref((asyncz_trigger *)ct);
         return rc;
     }
     *out = (asyncz_trigger *)ct;
     return 0;
+}
+
+int asyncz_trigger_calendar_new(asyncz_trigger **out, const asyncz_calendar_interval *ci,
+                                const asyncz_trigger_options *opts, asyncz_trigger_error *err)
+{
+    return calendar_make(out, ci, NULL, opts, err);
+}
+
+int az_trigger_calendar_restore(asyncz_trigger **out, const asyncz_calendar_interval *ci,
+                                const asyncz_civil *origin, const asyncz_trigger_options *opts,
+                                asyncz_trigger_error *err)
+{
+    if (!origin)
+        return ASYNCZ_EINVAL;
+    return calendar_make(out, ci, origin, opts, err);
+}
+
+bool az_trigger_calendar_params(const asyncz_trigger *t, asyncz_calendar_interval *ci, asyncz_civil *origin)
+{
+    if (!t || ASYNCZ_TRIGGER_CBASE(t)->ops != &calendar_ops)
+        return false;
+    const calendar_trigger *ct = (const calendar_trigger *)t;
+    *ci = ct->ci;
+    *origin = (asyncz_civil){.year = ct->year, .month = (int8_t)ct->month, .day = (int8_t)ct->day};
+    return true;
 }

@@ -6,6 +6,7 @@
  * earliest child time. */
 #include <stdlib.h>
 
+#include "trigger/trigger_codec.h"
 #include "trigger/trigger_internal.h"
 
 typedef struct combine_trigger {
@@ -152,4 +153,15 @@ int asyncz_trigger_or_new(asyncz_trigger **out, asyncz_trigger *const *children,
                           const asyncz_trigger_options *opts)
 {
     return combine_new(out, &or_ops, children, n, opts);
+}
+
+bool az_trigger_combine_children(const asyncz_trigger *t, asyncz_trigger *const **children, size_t *n)
+{
+    const asyncz_trigger_ops *ops = t ? ASYNCZ_TRIGGER_CBASE(t)->ops : NULL;
+    if (ops != &and_ops && ops != &or_ops)
+        return false;
+    const combine_trigger *ct = (const combine_trigger *)t;
+    *children = ct->children;
+    *n = ct->n;
+    return true;
 }

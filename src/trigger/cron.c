@@ -12,12 +12,17 @@
 #include "time/civil.h"
 #include "time/zone.h"
 #include "trigger/cron.h"
+#include "trigger/trigger_codec.h"
 #include "trigger/trigger_internal.h"
 
 typedef struct cron_trigger {
     asyncz_trigger_base base; /* first: the trigger is its base */
     az_cron_spec spec;
-    char description[]; /* what describe() prints for the kind's parameters */
+    /* The source, kept so the trigger can be written out and read back (src/codec): the crontab string, or
+     * NULL and the field API's expressions (NULL: not given). Both point into text. */
+    const char *crontab;
+    const char *fields[AZ_CRON_NFIELDS];
+    char text[]; /* what describe() prints for the kind's parameters, then the source strings */
 } cron_trigger;
 
 /* Offsets from UTC stay within a day and two hours either way (real zones within 15 hours). */
@@ -99,7 +104,7 @@ static int cron_describe(const asyncz_trigger *t, char *buf, size_t size)
 {
     const cron_trigger *c = (const cron_trigger *)t;
     int len = 0;
-    az_describe_append(buf, size, &len, "%s", c->description);
+    az_describe_append(buf, size, &len, "%s", c->text);
     return len;
 }
 
@@ -116,44 +121,94 @@ static const asyncz_trigger_ops cron_ops = {
     .destroy = cron_destroy,
 };
 
-/* APScheduler 3's description: the fields given, in field order, as name='expression'. Built with
- * plain copies since it is made for every trigger. */
-static size_t describe_fields(char *buf, const asyncz_cron_fields *f)
+/* Where a cron trigger comes from: a crontab string (without its surrounding blanks) or field expressions. */
+typedef struct cron_source {
+    const char *crontab; /* NULL for the field API */
+    size_t crontab_len;
+    const char *fields[AZ_CRON_NFIELDS];
+} cron_source;
+
+static const char *const field_names[AZ_CRON_NFIELDS] = {"year",        "month", "day",    "week",
+                                                         "day_of_week", "hour",  "minute", "second"};
+
+/* Append n bytes to buf (NULL: only count them). */
+static void put(char *buf, size_t *len, const char *text, size_t n)
 {
-    static const char *const names[AZ_CRON_NFIELDS] = {"year",        "month", "day",    "week",
-                                                       "day_of_week", "hour",  "minute", "second"};
-    const char *exprs[AZ_CRON_NFIELDS] = {f->year,        f->month, f->day,    f->week,
-                                          f->day_of_week, f->hour,  f->minute, f->second};
+    if (buf)
+        memcpy(buf + *len, text, n);
+    *len += n;
+}
+
+/* The description: APScheduler 3's for fields (the fields given, in field order, as name='expression'),
+ * crontab='...' for a crontab string. Built with plain copies since it is made for every trigger. Returns
+ * its length; buf (NULL: only measure) receives it with a NUL. */
+static size_t describe_source(char *buf, const cron_source *src)
+{
     size_t len = 0;
-    for (int i = 0; i < AZ_CRON_NFIELDS; i++) {
-        if (!exprs[i])
+    if (src->crontab) {
+        put(buf, &len, "crontab='", 9);
+        put(buf, &len, src->crontab, src->crontab_len);
+        put(buf, &len, "'", 1);
+    }
+    for (int i = 0; !src->crontab && i < AZ_CRON_NFIELDS; i++) {
+        if (!src->fields[i])
             continue;
-        const char *parts[] = {len ? ", " : "", names[i], "='", exprs[i], "'"};
-        for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
-            size_t n = strlen(parts[p]);
-            if (buf)
-                memcpy(buf + len, parts[p], n);
-            len += n;
-        }
+        if (len)
+            put(buf, &len, ", ", 2);
+        put(buf, &len, field_names[i], strlen(field_names[i]));
+        put(buf, &len, "='", 2);
+        put(buf, &len, src->fields[i], strlen(src->fields[i]));
+        put(buf, &len, "'", 1);
     }
     if (buf)
         buf[len] = '\0';
     return len;
 }
 
-/* Make the trigger from a parsed spec: one allocation holding the spec and the description, which
- * `describe` writes into the buffer it is given (with room for desc_len characters and a NUL). */
-static int cron_make(asyncz_trigger **out, const az_cron_spec *spec, size_t desc_len,
-                     void (*describe)(char *buf, const void *arg), const void *arg,
+/* Bytes the source strings need in the trigger's text, NULs included. */
+static size_t source_size(const cron_source *src)
+{
+    if (src->crontab)
+        return src->crontab_len + 1;
+    size_t n = 0;
+    for (int i = 0; i < AZ_CRON_NFIELDS; i++)
+        n += src->fields[i] ? strlen(src->fields[i]) + 1 : 0;
+    return n;
+}
+
+/* Copy n bytes of s to *p as a string and move *p past it. */
+static const char *keep(char **p, const char *s, size_t n)
+{
+    char *copy = *p;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    *p += n + 1;
+    return copy;
+}
+
+/* Lay the description and the source out in c->text, which has room for them. */
+static void store_source(cron_trigger *c, const cron_source *src, size_t desc_len)
+{
+    describe_source(c->text, src);
+    char *p = c->text + desc_len + 1;
+    c->crontab = src->crontab ? keep(&p, src->crontab, src->crontab_len) : NULL;
+    for (int i = 0; i < AZ_CRON_NFIELDS; i++)
+        c->fields[i] =
+            !src->crontab && src->fields[i] ? keep(&p, src->fields[i], strlen(src->fields[i])) : NULL;
+}
+
+/* Make the trigger from a parsed spec: one allocation holding the spec, the description and the source. */
+static int cron_make(asyncz_trigger **out, const az_cron_spec *spec, const cron_source *src,
                      const asyncz_trigger_options *opts, asyncz_trigger_error *err)
 {
-    cron_trigger *c = malloc(sizeof *c + desc_len + 1);
+    size_t desc_len = describe_source(NULL, src);
+    cron_trigger *c = malloc(sizeof *c + desc_len + 1 + source_size(src));
     if (!c) {
         az_trigger_error_set(err, "", "", 0, "out of memory");
         return ASYNCZ_ENOMEM;
     }
     c->spec = *spec;
-    describe(c->description, arg);
+    store_source(c, src, desc_len);
     int rc = asyncz_trigger_base_init(&c->base, &cron_ops, opts);
     if (rc < 0) {
         az_trigger_error_set(err, "", "", 0, "invalid trigger options: %s", asyncz_strerror(rc));
@@ -162,11 +217,6 @@ static int cron_make(asyncz_trigger **out, const az_cron_spec *spec, size_t desc
     }
     *out = (asyncz_trigger *)c;
     return 0;
-}
-
-static void write_fields(char *buf, const void *fields)
-{
-    describe_fields(buf, fields);
 }
 
 int asyncz_trigger_cron_new(asyncz_trigger **out, const asyncz_cron_fields *fields,
@@ -182,21 +232,11 @@ int asyncz_trigger_cron_new(asyncz_trigger **out, const asyncz_cron_fields *fiel
     int rc = az_cron_parse_fields(&spec, fields, err);
     if (rc < 0)
         return rc;
-    return cron_make(out, &spec, describe_fields(NULL, fields), write_fields, fields, opts, err);
-}
-
-/* The crontab string as given, without its surrounding blanks. */
-typedef struct trimmed {
-    const char *text;
-    size_t len;
-} trimmed;
-
-static void write_crontab(char *buf, const void *arg)
-{
-    const trimmed *t = arg;
-    memcpy(buf, "crontab='", 9);
-    memcpy(buf + 9, t->text, t->len);
-    memcpy(buf + 9 + t->len, "'", 2);
+    cron_source src = {NULL,
+                       0,
+                       {fields->year, fields->month, fields->day, fields->week, fields->day_of_week,
+                        fields->hour, fields->minute, fields->second}};
+    return cron_make(out, &spec, &src, opts, err);
 }
 
 int asyncz_trigger_crontab_new(asyncz_trigger **out, const char *crontab, const asyncz_trigger_options *opts,
@@ -212,10 +252,22 @@ int asyncz_trigger_crontab_new(asyncz_trigger **out, const char *crontab, const 
     int rc = az_cron_parse_crontab(&spec, crontab, err);
     if (rc < 0)
         return rc;
-    trimmed t = {crontab, strlen(crontab)};
-    while (*t.text == ' ' || *t.text == '\t')
-        t.text++, t.len--;
-    while (t.len && (t.text[t.len - 1] == ' ' || t.text[t.len - 1] == '\t'))
-        t.len--;
-    return cron_make(out, &spec, strlen("crontab=''") + t.len, write_crontab, &t, opts, err);
+    cron_source src = {crontab, strlen(crontab), {0}};
+    while (*src.crontab == ' ' || *src.crontab == '\t')
+        src.crontab++, src.crontab_len--;
+    while (src.crontab_len &&
+           (src.crontab[src.crontab_len - 1] == ' ' || src.crontab[src.crontab_len - 1] == '\t'))
+        src.crontab_len--;
+    return cron_make(out, &spec, &src, opts, err);
+}
+
+bool az_trigger_cron_source(const asyncz_trigger *t, const char **crontab, asyncz_cron_fields *fields)
+{
+    if (!t || ASYNCZ_TRIGGER_CBASE(t)->ops != &cron_ops)
+        return false;
+    const cron_trigger *c = (const cron_trigger *)t;
+    *crontab = c->crontab;
+    const char *const *f = c->fields;
+    *fields = (asyncz_cron_fields){f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+    return true;
 }

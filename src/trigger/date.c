@@ -1,6 +1,7 @@
 /* Date triggers: fire once, at run_date. */
 #include <stdlib.h>
 
+#include "trigger/trigger_codec.h"
 #include "trigger/trigger_internal.h"
 
 typedef struct date_trigger {
@@ -63,4 +64,12 @@ int asyncz_trigger_date_new(asyncz_trigger **out, asyncz_time_t run_date, const 
     dt->run_date = run_date == ASYNCZ_TIME_NONE ? asyncz_now() : run_date;
     *out = (asyncz_trigger *)dt;
     return 0;
+}
+
+bool az_trigger_date_run_date(const asyncz_trigger *t, asyncz_time_t *run_date)
+{
+    if (!t || ASYNCZ_TRIGGER_CBASE(t)->ops != &date_ops)
+        return false;
+    *run_date = ((const date_trigger *)t)->run_date;
+    return true;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "trigger/trigger_codec.h"
 #include "trigger/trigger_internal.h"
 
 typedef struct interval_trigger {
@@ -116,8 +117,10 @@ static asyncz_time_t default_origin(int64_t interval)
     return now > ASYNCZ_TIME_MAX - interval ? ASYNCZ_TIME_MAX : now + interval;
 }
 
-int asyncz_trigger_interval_new(asyncz_trigger **out, int64_t interval_usec,
-                                const asyncz_trigger_options *opts, asyncz_trigger_error *err)
+/* Make the trigger. The options are checked with opts' own start_date; the grid origin is `origin`, or
+ * when that is ASYNCZ_TIME_NONE the start_date, else one interval from now. */
+static int interval_make(asyncz_trigger **out, int64_t interval_usec, const asyncz_trigger_options *opts,
+                         asyncz_time_t origin, asyncz_trigger_error *err)
 {
     if (!out)
         return ASYNCZ_EINVAL;
@@ -139,9 +142,35 @@ int asyncz_trigger_interval_new(asyncz_trigger **out, int64_t interval_usec,
     it->interval = interval_usec;
     /* The default start is set after the base's validation on purpose: an end_date earlier than
      * "now + interval" makes an exhausted trigger, as in APScheduler, not an error. */
-    if (it->base.start_date == ASYNCZ_TIME_NONE)
+    if (origin != ASYNCZ_TIME_NONE)
+        it->base.start_date = origin;
+    else if (it->base.start_date == ASYNCZ_TIME_NONE)
         it->base.start_date = default_origin(interval_usec);
     it->origin = it->base.start_date;
     *out = (asyncz_trigger *)it;
     return 0;
+}
+
+int asyncz_trigger_interval_new(asyncz_trigger **out, int64_t interval_usec,
+                                const asyncz_trigger_options *opts, asyncz_trigger_error *err)
+{
+    return interval_make(out, interval_usec, opts, ASYNCZ_TIME_NONE, err);
+}
+
+int az_trigger_interval_restore(asyncz_trigger **out, int64_t interval_usec,
+                                const asyncz_trigger_options *opts, asyncz_trigger_error *err)
+{
+    if (!opts || opts->start_date < ASYNCZ_TIME_MIN || opts->start_date > ASYNCZ_TIME_MAX)
+        return ASYNCZ_EINVAL;
+    asyncz_trigger_options checked = *opts;
+    checked.start_date = ASYNCZ_TIME_NONE;
+    return interval_make(out, interval_usec, &checked, opts->start_date, err);
+}
+
+bool az_trigger_interval_params(const asyncz_trigger *t, int64_t *interval_usec)
+{
+    if (!t || ASYNCZ_TRIGGER_CBASE(t)->ops != &interval_ops)
+        return false;
+    *interval_usec = ((const interval_trigger *)t)->interval;
+    return true;
 }

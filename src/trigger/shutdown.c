@@ -1,6 +1,7 @@
 /* Shutdown triggers: never fire by time. The scheduler runs their tasks once, when it shuts down. */
 #include <stdlib.h>
 
+#include "trigger/trigger_codec.h"
 #include "trigger/trigger_internal.h"
 
 static int shutdown_next(const asyncz_trigger *t, asyncz_time_t previous, asyncz_time_t now,
@@ -42,4 +43,9 @@ int asyncz_trigger_shutdown_new(asyncz_trigger **out)
     }
     *out = (asyncz_trigger *)b;
     return 0;
+}
+
+bool az_trigger_is_shutdown(const asyncz_trigger *t)
+{
+    return t && ASYNCZ_TRIGGER_CBASE(t)->ops == &shutdown_ops;
 }

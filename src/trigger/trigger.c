@@ -23,12 +23,14 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* A seed for triggers that were not given one: different per trigger and per process. */
+/* A seed for triggers that were not given one: different per trigger and per process. It is kept in the
+ * trigger (so the task document can carry it and jitter stays the same after a reload), and made positive
+ * as a signed 64-bit number so that it is written as a plain JSON integer. */
 static uint64_t random_seed(const void *p)
 {
     static _Atomic uint64_t counter;
     uint64_t c = atomic_fetch_add(&counter, 1);
-    return splitmix64((uint64_t)asyncz_now() ^ (uint64_t)(uintptr_t)p ^ (c << 32)) | 1;
+    return (splitmix64((uint64_t)asyncz_now() ^ (uint64_t)(uintptr_t)p ^ (c << 32)) >> 1) | 1;
 }
 
 int asyncz_trigger_base_init(asyncz_trigger_base *base, const asyncz_trigger_ops *ops,

@@ -354,19 +354,26 @@ static void test_many_runs_across_workers(void **state)
 static void test_shutdown_leaves_no_children_or_fds(void **state)
 {
     fixture f;
-    memset(&f, 0, sizeof f);
+    prepare(&f, 4, 0);
     int before = count_fds();
-    setup_opts(&f, 4, 0);
-    /* The pipe and the eventfd of the fixture are three more. */
+    start(&f);
     for (int i = 0; i < 8; i++)
         submit(&f, "mul", "t", "[2,3]", 1);
     assert_true(sink_wait(&f.k, 8));
     assert_true(has_children());
+    assert_true(count_fds() > before);
     f.ops->shutdown(f.ex, true);
-    assert_int_equal(count_fds(), before + 3);
+    assert_int_equal(count_fds(), before);
+    assert_false(has_children());
+    /* Twice, and after a restart, the same. */
+    f.ops->shutdown(f.ex, true);
+    start(&f);
+    submit(&f, "mul", "t", "[2,3]", 1);
+    assert_true(sink_wait(&f.k, 9));
+    f.ops->shutdown(f.ex, false);
+    assert_int_equal(count_fds(), before);
     assert_false(has_children());
     teardown(&f);
-    assert_int_equal(count_fds(), before);
 }
 
 static void test_shutdown_without_wait_kills_running_and_fails_queued(void **state)

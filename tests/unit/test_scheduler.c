@@ -421,7 +421,9 @@ static void list_update_reschedule_remove(void **state)
     asyncz_task_free(t);
     assert_int_equal(next_run(f, "b"), T0 + 40 * SEC);
 
-    assert_int_equal(asyncz_scheduler_reschedule_task(f->s, "c", NULL, interval(5 * SEC, T0 + 50 * SEC)), 0);
+    asyncz_trigger *every5 = interval(5 * SEC, T0 + 50 * SEC);
+    assert_int_equal(asyncz_scheduler_reschedule_task(f->s, "c", NULL, every5), 0);
+    asyncz_trigger_unref(every5); /* borrowed: the scheduler took its own reference */
     assert_int_equal(next_run(f, "c"), T0 + 50 * SEC);
     assert_int_equal(asyncz_scheduler_remove_task(f->s, "c", NULL), 0);
     assert_int_equal(asyncz_scheduler_remove_task(f->s, "c", NULL), ASYNCZ_ENOTFOUND);
