@@ -478,12 +478,9 @@ static json_t *outcome_json(const az_run_outcome *oc)
 static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, json_t *times, char **out,
                         size_t *out_len)
 {
-    /* No lock: this runs in a forked snapshot, which has one thread, and the scheduler's lock may have been
-     * held at the moment of the fork (the scheduler starts executors with it held), so it would never be
-     * released here. Nothing else can change the registry in this process. */
-    const az_registry_entry *entry = az_registry_get(&s->registry, asyncz_task_func(task));
-    asyncz_task_fn fn = entry ? entry->fn : NULL;
-    void *ud = entry ? entry->userdata : NULL;
+    asyncz_task_fn fn = NULL;
+    void *ud = NULL;
+    az_scheduler_lookup_fn(s, asyncz_task_func(task), &fn, &ud);
     json_int_t token = 0, coalesced = 1;
     json_unpack(msg, "{s?I, s?I}", "token", &token, "coalesced", &coalesced);
     size_t n = json_array_size(times);

@@ -146,16 +146,17 @@ void asyncz_scheduler_free(asyncz_scheduler *s)
     if (s->thread_joinable)
         pthread_join(s->thread, NULL);
     az_drain_done(s);
+    for (size_t i = 0; i < s->n_execs; i++)
+        az_exec_slot_unref(s->execs[i]);
+    /* Runs still going when an executor was shut down without waiting (a pool task that shut the scheduler
+     * down, say) finished while the executors were freed above, which waits for them. They borrow their
+     * store's alias, so they are delivered before the stores go. */
+    az_drain_done(s);
     for (size_t i = 0; i < s->n_stores; i++)
         store_slot_free(s->stores[i]);
     for (size_t i = 0; i < s->n_retired; i++)
         store_slot_free(s->retired[i]);
     free(s->retired);
-    for (size_t i = 0; i < s->n_execs; i++)
-        az_exec_slot_unref(s->execs[i]);
-    /* Runs still going when an executor was shut down without waiting (a pool task that shut the scheduler
-     * down, say) finished while the executors were freed above, which waits for them. */
-    az_drain_done(s);
     for (size_t i = 0; i < s->n_pending; i++)
         asyncz_task_free(s->pending[i]);
     for (size_t i = 0; i < s->n_manual; i++) {
