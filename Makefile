@@ -5,6 +5,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 15
 CMAKE_FLAGS ?=
@@ -12,7 +13,7 @@ CMAKE_FLAGS ?=
 # Debian packages needed to build and test.
 DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcmocka-dev
 
-.PHONY: all deps build test test-plain test-asan fuzz bench install clean demo
+.PHONY: all deps build test test-plain test-asan test-tsan fuzz bench install clean demo
 
 all: build
 
@@ -36,7 +37,7 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: test-plain test-asan fuzz
+test: test-plain test-asan test-tsan fuzz
 
 test-plain: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -48,6 +49,15 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+$(TSAN_BUILD)/build.ninja:
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DASYNCZ_WERROR=ON -DASYNCZ_TSAN=ON $(CMAKE_FLAGS)
+
+# ThreadSanitizer over the threaded parts: the scheduler's run modes, the executors and the stress test.
+TSAN_TESTS = test_stress|test_run_modes|test_threadpool|test_exec_inline|test_memory_store|test_processpool|test_exec_scheduler
+test-tsan: deps $(TSAN_BUILD)/build.ninja
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DASYNCZ_FUZZ=ON -DASYNCZ_BUILD_TESTS=OFF $(CMAKE_FLAGS)
 
@@ -58,6 +68,9 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 
 bench: build
 	$(BUILD)/asyncz-bench triggers
+	$(BUILD)/asyncz-bench memstore
+	$(BUILD)/asyncz-bench dispatch
+	$(BUILD)/asyncz-bench latency
 
 # Until the daemon lands, the demo shows when a handful of example schedules fire next.
 demo: build

@@ -18,6 +18,12 @@ typedef struct suite {
 static const suite suites[] = {
     {"triggers", "next() chained from each fire time, and parse cost, in UTC and Europe/Berlin",
      bench_triggers},
+    {"memstore", "the memory store with 1,000,000 tasks: add, make+add, bytes per task, pop due, lookup",
+     bench_memstore},
+    {"dispatch", "1,000,000 due no-op tasks through the core: runs/s on the loop executor and a thread pool",
+     bench_dispatch},
+    {"latency", "10,000 interval tasks at 1 s with spread phases for 20 s: lateness p50, p99, max",
+     bench_latency},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])
@@ -56,17 +62,20 @@ static uint64_t calibrate(const bench_ctx *ctx, bench_body body, void *state)
     }
 }
 
-static void report(const bench_ctx *ctx, const char *suite_name, const char *case_name, double median,
-                   double lo, double hi, uint64_t iterations)
+double bench_report(const bench_ctx *ctx, const char *suite_name, const char *case_name, double *samples,
+                    int n, uint64_t iterations, const char *extra)
 {
+    qsort(samples, (size_t)n, sizeof samples[0], compare_double);
+    double median = samples[n / 2], lo = samples[0], hi = samples[n - 1];
     if (ctx->json)
         printf("{\"suite\":\"%s\",\"case\":\"%s\",\"ns_per_op\":%.1f,\"ns_per_op_min\":%.1f,"
-               "\"ns_per_op_max\":%.1f,\"iterations\":%llu,\"repeats\":%d}\n",
-               suite_name, case_name, median, lo, hi, (unsigned long long)iterations, ctx->repeats);
+               "\"ns_per_op_max\":%.1f,\"iterations\":%llu,\"repeats\":%d%s}\n",
+               suite_name, case_name, median, lo, hi, (unsigned long long)iterations, n, extra ? extra : "");
     else
-        printf("%-10s %-32s %10.1f ns/op  (min %.1f, max %.1f, %d x %llu)\n", suite_name, case_name, median,
-               lo, hi, ctx->repeats, (unsigned long long)iterations);
+        printf("%-10s %-32s %10.1f ns/op  (min %.1f, max %.1f, %d x %llu)%s%s\n", suite_name, case_name,
+               median, lo, hi, n, (unsigned long long)iterations, extra ? "  " : "", extra ? extra + 1 : "");
     fflush(stdout);
+    return median;
 }
 
 double bench_run(const bench_ctx *ctx, const char *suite_name, const char *case_name, bench_body body,
@@ -81,10 +90,7 @@ double bench_run(const bench_ctx *ctx, const char *suite_name, const char *case_
         uint64_t dt = bench_now_ns() - t0;
         samples[i] = (double)dt / (double)(done ? done : 1);
     }
-    qsort(samples, (size_t)repeats, sizeof samples[0], compare_double);
-    double median = samples[repeats / 2];
-    report(ctx, suite_name, case_name, median, samples[0], samples[repeats - 1], n);
-    return median;
+    return bench_report(ctx, suite_name, case_name, samples, repeats, n, NULL);
 }
 
 static void usage(FILE *out)

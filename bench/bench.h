@@ -20,6 +20,12 @@ typedef uint64_t (*bench_body)(void *state, uint64_t iterations);
 double bench_run(const bench_ctx *ctx, const char *suite, const char *case_name, bench_body body,
                  void *state);
 
+/* Report measured samples (ns per operation; sorted in place) as bench_run does: the median, with the
+ * minimum and maximum. extra (may be NULL) is appended to the JSON object, e.g. ",\"bytes_per_task\":301.5",
+ * and to the table line. Returns the median. */
+double bench_report(const bench_ctx *ctx, const char *suite, const char *case_name, double *samples, int n,
+                    uint64_t iterations, const char *extra);
+
 /* Whether a case passes the filter. */
 bool bench_selected(const bench_ctx *ctx, const char *case_name);
 
@@ -27,5 +33,8 @@ bool bench_selected(const bench_ctx *ctx, const char *case_name);
 uint64_t bench_now_ns(void);
 
 int bench_triggers(const bench_ctx *ctx);
+int bench_memstore(const bench_ctx *ctx);
+int bench_dispatch(const bench_ctx *ctx);
+int bench_latency(const bench_ctx *ctx);
 
 #endif

@@ -34,7 +34,10 @@ typedef struct asyncz_processpool_options {
  * moment; so functions must be registered before, and the program should not have started other threads
  * yet. Workers are never forked from a threaded parent: a worker that crashes or is killed is replaced by
  * the helper, and its run is reported as TASK_ERROR with the signal. Arguments go to the worker and results
- * come back as JSON; userdata given at registration is the snapshot's copy. opts may be NULL.
+ * come back as JSON; userdata given at registration is the snapshot's copy. The helper starts as an exec'd
+ * program would: descriptors marked close-on-exec are closed and caught signals reset to their default
+ * action (descriptors without the flag stay open for the functions). A function may not return
+ * ASYNCZ_RUN_PENDING here. opts may be NULL.
  * Errors: ASYNCZ_EINVAL, ASYNCZ_ENOMEM. */
 ASYNCZ_API int asyncz_executor_processpool_new(asyncz_executor **out, const asyncz_processpool_options *opts);
 

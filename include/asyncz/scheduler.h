@@ -110,8 +110,10 @@ ASYNCZ_API int asyncz_scheduler_resume(asyncz_scheduler *s);
 
 /* Stop: run each task whose trigger is a shutdown trigger once, stop the loop, shut down the executors
  * (waiting for running tasks when wait is true), close the stores, emit SCHEDULER_SHUTDOWN. The scheduler
- * can be started again. From a task or listener running on the loop thread, it stops the loop after the
- * current round and never waits for itself. Errors: ASYNCZ_ESTATE (not running). */
+ * can be started again. From a task or listener running on the loop thread, it returns at once and the loop
+ * stops after the current round. A task running on a thread pool must pass wait = false (waiting would wait
+ * for itself). In embedded mode, call it from the thread that dispatches. Errors: ASYNCZ_ESTATE (not
+ * running). */
 ASYNCZ_API int asyncz_scheduler_shutdown(asyncz_scheduler *s, bool wait);
 
 ASYNCZ_API asyncz_scheduler_state asyncz_scheduler_get_state(const asyncz_scheduler *s);

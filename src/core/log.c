@@ -20,6 +20,7 @@
 #include "asyncz/error.h"
 #include "asyncz/log.h"
 #include "asyncz/time.h"
+#include "core/log_internal.h"
 
 /* Messages longer than this are cut: a log line must never make the library allocate without bound. */
 #define LOG_MESSAGE_MAX 4096
@@ -322,4 +323,9 @@ void asyncz_log(asyncz_log_level level, const char *logger, const char *fmt, ...
     inside_sink = false;
     pthread_mutex_unlock(&sink_lock);
     errno = saved_errno;
+}
+
+void az_log_after_fork(void)
+{
+    pthread_mutex_init(&sink_lock, NULL);
 }

@@ -18,10 +18,9 @@ int az_run_new(asyncz_run **out, const az_run_init *init)
     if (!out || !init || !init->task || !init->times || init->n_times == 0)
         return ASYNCZ_EINVAL;
     asyncz_run *r = calloc(1, sizeof *r);
-    az_run_outcome *oc = calloc(init->n_times, sizeof *oc);
+    az_run_outcome *oc = !r ? NULL : init->n_times == 1 ? &r->one_outcome : calloc(init->n_times, sizeof *oc);
     if (!r || !oc) {
         free(r);
-        free(oc);
         return ASYNCZ_ENOMEM;
     }
     for (size_t i = 0; i < init->n_times; i++)
@@ -59,7 +58,8 @@ void az_run_free(asyncz_run *r)
         free(r->outcomes[i].result);
         free(r->outcomes[i].error_message);
     }
-    free(r->outcomes);
+    if (r->outcomes != &r->one_outcome)
+        free(r->outcomes);
     clear_scratch(r);
     asyncz_task_free(r->task);
     free(r);
@@ -310,6 +310,27 @@ static bool missed(const asyncz_run *r, asyncz_time_t now)
     return grace != ASYNCZ_GRACE_UNLIMITED && now - oc->scheduled > grace;
 }
 
+/* Report the current time as missed at `now` and move on. */
+static void record_missed(asyncz_run *r, asyncz_time_t now)
+{
+    az_run_outcome *oc = &r->outcomes[r->current];
+    oc->code = ASYNCZ_EVENT_TASK_MISSED;
+    asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "run of task \"%s\" (%s) missed by %.6f s",
+               asyncz_run_task_name(r), asyncz_run_task_id(r), (double)(now - oc->scheduled) / 1e6);
+    r->current++;
+}
+
+bool az_run_skip_missed(asyncz_run *r)
+{
+    asyncz_time_t now = asyncz_run_now(r);
+    while (r->current < r->n_times && missed(r, now))
+        record_missed(r, now);
+    if (r->current < r->n_times)
+        return false;
+    finish(r);
+    return true;
+}
+
 static void log_call(const asyncz_run *r, const char *what)
 {
     if (!asyncz_log_enabled(r->debug_log ? ASYNCZ_LOG_INFO : ASYNCZ_LOG_DEBUG))
@@ -323,14 +344,9 @@ static void log_call(const asyncz_run *r, const char *what)
 int asyncz_run_execute(asyncz_run *r)
 {
     while (r->current < r->n_times) {
-        az_run_outcome *oc = &r->outcomes[r->current];
         asyncz_time_t now = asyncz_run_now(r);
         if (missed(r, now)) {
-            oc->code = ASYNCZ_EVENT_TASK_MISSED;
-            asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "run of task \"%s\" (%s) missed by %.6f s",
-                       asyncz_run_task_name(r), asyncz_run_task_id(r),
-                       (double)(now - oc->scheduled) / 1e6);
-            r->current++;
+            record_missed(r, now);
             continue;
         }
         if (!r->fn) {
@@ -397,12 +413,18 @@ int asyncz_run_encode(const asyncz_run *r, char **out, size_t *len)
     json_t *times = json_array();
     for (size_t i = r->current; times && i < r->n_times; i++)
         json_array_append_new(times, json_integer(r->outcomes[i].scheduled));
+    /* The task's args are shared with other copies of the task on other threads: let jansson take its
+     * references itself ("O"), and give tasks without args fresh empty values that are dropped after. */
+    json_t *no_args = r->task->args ? NULL : json_array();
+    json_t *no_kwargs = r->task->kwargs ? NULL : json_object();
     json_t *msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:o, s:I, s:I, s:I}", "id", asyncz_run_task_id(r), "name",
                             asyncz_run_task_name(r), "func", asyncz_run_func(r), "args",
-                            r->task->args ? r->task->args : json_array(), "kwargs",
-                            r->task->kwargs ? r->task->kwargs : json_object(), "times", times, "token",
+                            r->task->args ? r->task->args : no_args, "kwargs",
+                            r->task->kwargs ? r->task->kwargs : no_kwargs, "times", times, "token",
                             (json_int_t)r->token, "coalesced", (json_int_t)r->coalesced, "grace",
                             (json_int_t)r->task->grace);
+    json_decref(no_args);
+    json_decref(no_kwargs);
     if (!msg)
         return ASYNCZ_ENOMEM;
     *out = json_dumps(msg, JSON_COMPACT);

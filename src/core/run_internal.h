@@ -50,6 +50,12 @@ struct asyncz_run {
     void *done_userdata;
     /* Owner's bookkeeping (the scheduler's). */
     void *owner_data;
+    /* Executor's bookkeeping: an executor that must learn when its runs finish (the loop executor counts
+     * pending runs so shutdown can wait for them) puts its own callback in `done` and keeps the owner's
+     * here, restoring it before the run finishes. */
+    az_run_done_fn exec_done;
+    void *exec_done_userdata;
+    az_run_outcome one_outcome; /* outcomes points here for the common single-time run (one allocation) */
 };
 
 /* What a run is made from. Strings and the task are borrowed (the run takes a reference to the task). */
@@ -71,6 +77,11 @@ typedef struct az_run_init {
 
 /* Make a run. Errors: ASYNCZ_EINVAL, ASYNCZ_ENOMEM. */
 int az_run_new(asyncz_run **out, const az_run_init *init);
+
+/* For executors that ship runs elsewhere (where asyncz_run_execute's check cannot see the scheduler's
+ * clock): report the leading times that are already past the task's grace as TASK_MISSED, as
+ * asyncz_run_execute would. Returns true when no time is left, the run then being finished. */
+bool az_run_skip_missed(asyncz_run *run);
 
 /* Free a finished run (NULL-safe). */
 void az_run_free(asyncz_run *run);

@@ -1,46 +1,190 @@
-/* Scheduler: temporary skeleton (registry only); the core follows. */
-#include <pthread.h>
+/* The scheduler object: options, errors, functions, stores, executors and the lifecycle. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "asyncz/error.h"
-#include "core/registry.h"
+#include "asyncz/executor.h"
+#include "asyncz/log.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
 
-struct asyncz_scheduler {
-    pthread_mutex_t lock;
-    az_registry registry;
-};
+/* The message of the last failing call on this thread (documented as thread-local). */
+static __thread char last_error[512];
+
+int az_sched_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *asyncz_scheduler_errmsg(const asyncz_scheduler *s)
+{
+    (void)s;
+    return last_error;
+}
+
+asyncz_time_t az_sched_now(asyncz_scheduler *s)
+{
+    return s->opts.clock ? s->opts.clock(s->opts.clock_userdata) : asyncz_now();
+}
+
+void asyncz_scheduler_options_init(asyncz_scheduler_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->misfire_grace_time = ASYNCZ_TASK_DEFAULT_GRACE;
+    o->coalesce = ASYNCZ_TASK_DEFAULT_COALESCE;
+    o->max_instances = ASYNCZ_TASK_DEFAULT_MAX_INSTANCES;
+    o->batch_size = 256;
+    o->lease_usec = 30 * ASYNCZ_USEC_PER_SEC;
+}
+
+static int check_options(const asyncz_scheduler_options *o)
+{
+    if (o->misfire_grace_time <= 0 && o->misfire_grace_time != ASYNCZ_GRACE_UNLIMITED)
+        return az_sched_fail(ASYNCZ_EINVAL, "misfire_grace_time must be positive or unlimited");
+    if (o->max_instances < 1)
+        return az_sched_fail(ASYNCZ_EINVAL, "max_instances must be at least 1");
+    if (o->batch_size < 1 || o->lease_usec <= 0)
+        return az_sched_fail(ASYNCZ_EINVAL, "batch_size and lease_usec must be positive");
+    if (o->identity && !az_text_valid(o->identity, 255, false))
+        return az_sched_fail(ASYNCZ_EINVAL, "identity must be 1-255 bytes of text");
+    return 0;
+}
+
+static char *default_identity(void)
+{
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    char *id = NULL;
+    if (asprintf(&id, "%s:%ld", host, (long)getpid()) < 0)
+        return NULL;
+    return id;
+}
+
+static int init_fields(asyncz_scheduler *s, const asyncz_scheduler_options *opts)
+{
+    s->opts = *opts;
+    s->opts.identity = NULL;
+    s->opts.timezone = NULL;
+    s->identity = opts->identity ? strdup(opts->identity) : default_identity();
+    if (!s->identity)
+        return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    if (opts->timezone)
+        s->zone = asyncz_zone_ref(opts->timezone);
+    else if (asyncz_zone_get(&s->zone, "local") != 0)
+        s->zone = asyncz_zone_ref(asyncz_zone_utc());
+    s->armed = ASYNCZ_TIME_NONE;
+    s->epfd = s->evfd = s->tfd = -1;
+    return az_listeners_init(s);
+}
 
 int asyncz_scheduler_new(asyncz_scheduler **out, const asyncz_scheduler_options *opts)
 {
-    (void)opts;
+    if (!out)
+        return az_sched_fail(ASYNCZ_EINVAL, "out is NULL");
+    asyncz_scheduler_options defaults;
+    asyncz_scheduler_options_init(&defaults);
+    if (!opts)
+        opts = &defaults;
+    int rc = check_options(opts);
+    if (rc)
+        return rc;
     asyncz_scheduler *s = calloc(1, sizeof *s);
     if (!s)
-        return ASYNCZ_ENOMEM;
+        return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->done_lock, NULL);
+    pthread_cond_init(&s->stopped_cond, NULL);
     az_registry_init(&s->registry);
+    atomic_init(&s->state, ASYNCZ_STATE_STOPPED);
+    if ((rc = init_fields(s, opts)) == 0 && (rc = az_loop_open(s)) != 0)
+        rc = az_sched_fail(rc, "cannot make the scheduler's eventfd, timerfd or epoll fd");
+    if (rc) {
+        asyncz_scheduler_free(s);
+        return rc;
+    }
     *out = s;
     return 0;
+}
+
+static void store_slot_free(az_store_slot *slot)
+{
+    if (!slot)
+        return;
+    if (slot->open && ASYNCZ_STORE_BASE(slot->store)->ops->close)
+        ASYNCZ_STORE_BASE(slot->store)->ops->close(slot->store);
+    asyncz_store_free(slot->store);
+    free(slot->alias);
+    free(slot);
+}
+
+void az_exec_slot_unref(az_exec_slot *slot)
+{
+    if (!slot || atomic_fetch_sub(&slot->refs, 1) != 1)
+        return;
+    if (slot->started)
+        ASYNCZ_EXECUTOR_BASE(slot->ex)->ops->shutdown(slot->ex, true);
+    asyncz_executor_free(slot->ex);
+    free(slot->alias);
+    free(slot);
 }
 
 void asyncz_scheduler_free(asyncz_scheduler *s)
 {
     if (!s)
         return;
+    if (asyncz_scheduler_get_state(s) != ASYNCZ_STATE_STOPPED)
+        asyncz_scheduler_shutdown(s, true);
+    if (s->thread_joinable)
+        pthread_join(s->thread, NULL);
+    az_drain_done(s);
+    for (size_t i = 0; i < s->n_stores; i++)
+        store_slot_free(s->stores[i]);
+    for (size_t i = 0; i < s->n_retired; i++)
+        store_slot_free(s->retired[i]);
+    free(s->retired);
+    for (size_t i = 0; i < s->n_execs; i++)
+        az_exec_slot_unref(s->execs[i]);
+    for (size_t i = 0; i < s->n_pending; i++)
+        asyncz_task_free(s->pending[i]);
+    for (size_t i = 0; i < s->n_manual; i++) {
+        asyncz_task_free(s->manual[i].task);
+        free(s->manual[i].store_alias);
+    }
+    free(s->stores);
+    free(s->execs);
+    free(s->pending);
+    free(s->manual);
+    az_counts_free(&s->running);
+    az_listeners_free_all(s);
+    az_loop_close(s);
     az_registry_free(&s->registry);
+    asyncz_zone_unref(s->zone);
+    free(s->identity);
+    pthread_cond_destroy(&s->stopped_cond);
+    pthread_mutex_destroy(&s->done_lock);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
+/* ---- functions ---------------------------------------------------------------------------------------- */
+
 int asyncz_scheduler_register(asyncz_scheduler *s, const char *name, asyncz_task_fn fn, void *userdata)
 {
     if (!s || !fn || !az_text_valid(name, ASYNCZ_TASK_FUNC_MAX, false))
-        return ASYNCZ_EINVAL;
+        return az_sched_fail(ASYNCZ_EINVAL, "a function needs a name (1-255 bytes of text) and a pointer");
     pthread_mutex_lock(&s->lock);
     int rc = az_registry_set(&s->registry, name, fn, userdata);
     pthread_mutex_unlock(&s->lock);
-    return rc;
+    return rc ? az_sched_fail(rc, "out of memory") : 0;
 }
 
 void az_scheduler_lookup_fn(asyncz_scheduler *s, const char *name, asyncz_task_fn *fn, void **userdata)
@@ -50,4 +194,481 @@ void az_scheduler_lookup_fn(asyncz_scheduler *s, const char *name, asyncz_task_f
     *fn = e ? e->fn : NULL;
     *userdata = e ? e->userdata : NULL;
     pthread_mutex_unlock(&s->lock);
+}
+
+void az_scheduler_after_fork(asyncz_scheduler *s)
+{
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->done_lock, NULL);
+}
+
+/* ---- stores ------------------------------------------------------------------------------------------------ */
+
+az_store_slot *az_sched_find_store(asyncz_scheduler *s, const char *alias)
+{
+    for (size_t i = 0; i < s->n_stores; i++)
+        if (strcmp(s->stores[i]->alias, alias) == 0)
+            return s->stores[i];
+    return NULL;
+}
+
+static void store_wakeup(void *data)
+{
+    az_loop_wake(data);
+}
+
+static int store_open(asyncz_scheduler *s, az_store_slot *slot)
+{
+    const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(slot->store)->ops;
+    slot->host = (asyncz_store_host){.alias = slot->alias, .identity = s->identity, .wakeup = store_wakeup,
+                                     .host_data = s};
+    int rc = ops->open ? ops->open(slot->store, &slot->host) : 0;
+    if (rc)
+        return az_sched_fail(rc, "store \"%s\" (%s) failed to open: %s", slot->alias, ops->name,
+                             asyncz_strerror(rc));
+    slot->open = true;
+    return 0;
+}
+
+/* Append a slot pointer to an array (lock held). */
+static int push_ptr(void ***arr, size_t *n, void *item)
+{
+    void **grown = realloc(*arr, (*n + 1) * sizeof *grown);
+    if (!grown)
+        return ASYNCZ_ENOMEM;
+    grown[(*n)++] = item;
+    *arr = grown;
+    return 0;
+}
+
+static int attach_store(asyncz_scheduler *s, const char *alias, asyncz_store *store, az_event_buf *events)
+{
+    if (az_sched_find_store(s, alias))
+        return az_sched_fail(ASYNCZ_EEXISTS, "a store named \"%s\" already exists", alias);
+    az_store_slot *slot = calloc(1, sizeof *slot);
+    if (!slot || !(slot->alias = strdup(alias))) {
+        free(slot);
+        return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    }
+    slot->store = store;
+    int rc = asyncz_scheduler_get_state(s) != ASYNCZ_STATE_STOPPED ? store_open(s, slot) : 0;
+    if (rc == 0 && push_ptr((void ***)&s->stores, &s->n_stores, slot) != 0)
+        rc = az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    if (rc) {
+        slot->store = NULL;
+        store_slot_free(slot);
+        return rc;
+    }
+    az_events_add(s, events, ASYNCZ_EVENT_STORE_ADDED, alias, NULL);
+    return 0;
+}
+
+int asyncz_scheduler_add_store(asyncz_scheduler *s, const char *alias, asyncz_store *store)
+{
+    if (!s || !store || !az_alias_valid(alias)) {
+        asyncz_store_free(store);
+        return az_sched_fail(ASYNCZ_EINVAL, "a store needs an alias of 1-64 characters A-Z a-z 0-9 . _ -");
+    }
+    az_event_buf events = {0};
+    pthread_mutex_lock(&s->lock);
+    int rc = attach_store(s, alias, store, &events);
+    pthread_mutex_unlock(&s->lock);
+    if (rc)
+        asyncz_store_free(store);
+    az_loop_wake(s);
+    az_events_deliver(s, &events);
+    return rc;
+}
+
+/* Close and free a removed store but keep its slot, whose alias runs under way may still point to; the
+ * slot is freed with the scheduler (lock held). */
+static void retire_store(asyncz_scheduler *s, az_store_slot *slot)
+{
+    if (slot->open && ASYNCZ_STORE_BASE(slot->store)->ops->close)
+        ASYNCZ_STORE_BASE(slot->store)->ops->close(slot->store);
+    slot->open = false;
+    asyncz_store_free(slot->store);
+    slot->store = NULL;
+    /* Out of memory here, the slot is leaked rather than freed under a run that may point to its alias. */
+    (void)push_ptr((void ***)&s->retired, &s->n_retired, slot);
+}
+
+int asyncz_scheduler_remove_store(asyncz_scheduler *s, const char *alias)
+{
+    if (!s || !alias)
+        return az_sched_fail(ASYNCZ_EINVAL, "no alias");
+    az_event_buf events = {0};
+    az_store_slot *found = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_stores && !found; i++) {
+        if (strcmp(s->stores[i]->alias, alias) != 0)
+            continue;
+        found = s->stores[i];
+        memmove(&s->stores[i], &s->stores[i + 1], (s->n_stores - i - 1) * sizeof s->stores[0]);
+        s->n_stores--;
+    }
+    if (found) {
+        az_events_add(s, &events, ASYNCZ_EVENT_STORE_REMOVED, alias, NULL);
+        retire_store(s, found);
+    }
+    pthread_mutex_unlock(&s->lock);
+    az_events_deliver(s, &events);
+    return found ? 0 : az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", alias);
+}
+
+/* ---- executors ------------------------------------------------------------------------------------------- */
+
+az_exec_slot *az_sched_find_exec(asyncz_scheduler *s, const char *alias)
+{
+    for (size_t i = 0; i < s->n_execs; i++)
+        if (strcmp(s->execs[i]->alias, alias) == 0)
+            return s->execs[i];
+    return NULL;
+}
+
+static int exec_start(asyncz_scheduler *s, az_exec_slot *slot)
+{
+    const asyncz_executor_ops *ops = ASYNCZ_EXECUTOR_BASE(slot->ex)->ops;
+    slot->host = (asyncz_executor_host){.scheduler = s, .alias = slot->alias};
+    int rc = ops->start ? ops->start(slot->ex, &slot->host) : 0;
+    if (rc)
+        return az_sched_fail(rc, "executor \"%s\" (%s) failed to start: %s", slot->alias, ops->name,
+                             asyncz_strerror(rc));
+    slot->started = true;
+    return 0;
+}
+
+static int attach_exec(asyncz_scheduler *s, const char *alias, asyncz_executor *ex, az_event_buf *events)
+{
+    if (az_sched_find_exec(s, alias))
+        return az_sched_fail(ASYNCZ_EEXISTS, "an executor named \"%s\" already exists", alias);
+    az_exec_slot *slot = calloc(1, sizeof *slot);
+    if (!slot || !(slot->alias = strdup(alias))) {
+        free(slot);
+        return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    }
+    atomic_init(&slot->refs, 1);
+    slot->ex = ex;
+    int rc = asyncz_scheduler_get_state(s) != ASYNCZ_STATE_STOPPED ? exec_start(s, slot) : 0;
+    if (rc == 0 && push_ptr((void ***)&s->execs, &s->n_execs, slot) != 0)
+        rc = az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    if (rc) {
+        slot->ex = NULL;
+        slot->started = false;
+        free(slot->alias);
+        free(slot);
+        return rc;
+    }
+    az_events_add(s, events, ASYNCZ_EVENT_EXECUTOR_ADDED, alias, NULL);
+    return 0;
+}
+
+int asyncz_scheduler_add_executor(asyncz_scheduler *s, const char *alias, asyncz_executor *ex)
+{
+    if (!s || !ex || !az_alias_valid(alias)) {
+        asyncz_executor_free(ex);
+        return az_sched_fail(ASYNCZ_EINVAL, "an executor needs an alias of 1-64 characters A-Z a-z 0-9 . _ -");
+    }
+    az_event_buf events = {0};
+    pthread_mutex_lock(&s->lock);
+    int rc = attach_exec(s, alias, ex, &events);
+    pthread_mutex_unlock(&s->lock);
+    if (rc)
+        asyncz_executor_free(ex);
+    az_events_deliver(s, &events);
+    return rc;
+}
+
+int asyncz_scheduler_remove_executor(asyncz_scheduler *s, const char *alias)
+{
+    if (!s || !alias)
+        return az_sched_fail(ASYNCZ_EINVAL, "no alias");
+    az_event_buf events = {0};
+    az_exec_slot *found = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_execs && !found; i++) {
+        if (strcmp(s->execs[i]->alias, alias) != 0)
+            continue;
+        found = s->execs[i];
+        memmove(&s->execs[i], &s->execs[i + 1], (s->n_execs - i - 1) * sizeof s->execs[0]);
+        s->n_execs--;
+    }
+    if (found)
+        az_events_add(s, &events, ASYNCZ_EVENT_EXECUTOR_REMOVED, alias, NULL);
+    pthread_mutex_unlock(&s->lock);
+    /* Shutting down waits for its runs, whose completion may need this thread's loop: drain first. */
+    az_exec_slot_unref(found);
+    az_drain_done(s);
+    az_events_deliver(s, &events);
+    return found ? 0 : az_sched_fail(ASYNCZ_ENOTFOUND, "no executor named \"%s\"", alias);
+}
+
+/* ---- lifecycle -------------------------------------------------------------------------------------------- */
+
+asyncz_scheduler_state asyncz_scheduler_get_state(const asyncz_scheduler *s)
+{
+    return s ? (asyncz_scheduler_state)atomic_load(&((asyncz_scheduler *)s)->state) : ASYNCZ_STATE_STOPPED;
+}
+
+/* Add the default store and executor if missing (lock held). */
+static int add_defaults(asyncz_scheduler *s, az_event_buf *events)
+{
+    int rc = 0;
+    if (!az_sched_find_store(s, "default")) {
+        asyncz_store *st;
+        if ((rc = asyncz_store_memory_new(&st)) != 0)
+            return az_sched_fail(rc, "cannot make the default memory store");
+        if ((rc = attach_store(s, "default", st, events)) != 0)
+            asyncz_store_free(st);
+    }
+    if (rc == 0 && !az_sched_find_exec(s, "default")) {
+        asyncz_executor *ex;
+        if ((rc = asyncz_executor_threadpool_new(&ex, ASYNCZ_DEFAULT_MAX_WORKERS)) != 0)
+            return az_sched_fail(rc, "cannot make the default thread pool");
+        if ((rc = attach_exec(s, "default", ex, events)) != 0)
+            asyncz_executor_free(ex);
+    }
+    return rc;
+}
+
+static int open_all(asyncz_scheduler *s)
+{
+    for (size_t i = 0; i < s->n_stores; i++)
+        if (!s->stores[i]->open) {
+            int rc = store_open(s, s->stores[i]);
+            if (rc)
+                return rc;
+        }
+    for (size_t i = 0; i < s->n_execs; i++)
+        if (!s->execs[i]->started) {
+            int rc = exec_start(s, s->execs[i]);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+static void close_all(asyncz_scheduler *s)
+{
+    for (size_t i = 0; i < s->n_stores; i++) {
+        az_store_slot *slot = s->stores[i];
+        if (slot->open && ASYNCZ_STORE_BASE(slot->store)->ops->close)
+            ASYNCZ_STORE_BASE(slot->store)->ops->close(slot->store);
+        slot->open = false;
+    }
+}
+
+/* Stop every started executor (lock not held: waiting for runs must not block the API). */
+static void shutdown_execs(asyncz_scheduler *s, bool wait)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->n_execs;
+    az_exec_slot **slots = calloc(n ? n : 1, sizeof *slots);
+    for (size_t i = 0; slots && i < n; i++) {
+        slots[i] = s->execs[i];
+        atomic_fetch_add(&slots[i]->refs, 1);
+    }
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; slots && i < n; i++) {
+        if (slots[i]->started)
+            ASYNCZ_EXECUTOR_BASE(slots[i]->ex)->ops->shutdown(slots[i]->ex, wait);
+        slots[i]->started = false;
+        az_exec_slot_unref(slots[i]);
+    }
+    free(slots);
+}
+
+void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now, az_event_buf *events);
+
+static int start_common(asyncz_scheduler *s, unsigned flags, az_mode mode)
+{
+    if (!s)
+        return az_sched_fail(ASYNCZ_EINVAL, "no scheduler");
+    az_event_buf events = {0};
+    pthread_mutex_lock(&s->lock);
+    if (asyncz_scheduler_get_state(s) != ASYNCZ_STATE_STOPPED || s->mode != AZ_MODE_NONE) {
+        pthread_mutex_unlock(&s->lock);
+        return az_sched_fail(ASYNCZ_ESTATE, "the scheduler is already running");
+    }
+    int rc = add_defaults(s, &events);
+    if (rc == 0)
+        rc = open_all(s);
+    if (rc) {
+        close_all(s);
+        pthread_mutex_unlock(&s->lock);
+        shutdown_execs(s, true);
+        az_events_deliver(s, &events);
+        return rc;
+    }
+    atomic_store(&s->stop, false);
+    s->mode = mode;
+    atomic_store(&s->state, (flags & ASYNCZ_START_PAUSED) ? ASYNCZ_STATE_PAUSED : ASYNCZ_STATE_RUNNING);
+    az_sched_add_pending_to_stores(s, az_sched_now(s), &events);
+    az_events_add(s, &events, ASYNCZ_EVENT_SCHEDULER_START, NULL, NULL);
+    pthread_mutex_unlock(&s->lock);
+    asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER, "scheduler started%s", (flags & ASYNCZ_START_PAUSED) ? " (paused)" : "");
+    az_events_deliver(s, &events);
+    az_loop_wake(s);
+    return 0;
+}
+
+static void *thread_main(void *arg)
+{
+    asyncz_scheduler *s = arg;
+    while (!az_loop_round(s, true))
+        ;
+    az_sched_stop_sequence(s);
+    return NULL;
+}
+
+int asyncz_scheduler_start(asyncz_scheduler *s, unsigned flags)
+{
+    if (s && s->thread_joinable && asyncz_scheduler_get_state(s) == ASYNCZ_STATE_STOPPED) {
+        pthread_join(s->thread, NULL); /* a loop thread that stopped itself */
+        s->thread_joinable = false;
+    }
+    int rc = start_common(s, flags, AZ_MODE_THREAD);
+    if (rc)
+        return rc;
+    if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
+        az_sched_stop_sequence(s);
+        return az_sched_fail(ASYNCZ_EIO, "cannot create the scheduler thread");
+    }
+    s->thread_joinable = true;
+    return 0;
+}
+
+int asyncz_scheduler_run(asyncz_scheduler *s, unsigned flags)
+{
+    int rc = start_common(s, flags, AZ_MODE_BLOCKING);
+    if (rc)
+        return rc;
+    while (!az_loop_round(s, true))
+        ;
+    az_sched_stop_sequence(s);
+    return 0;
+}
+
+int asyncz_scheduler_start_embedded(asyncz_scheduler *s, unsigned flags)
+{
+    return start_common(s, flags, AZ_MODE_EMBEDDED);
+}
+
+int asyncz_scheduler_fd(const asyncz_scheduler *s)
+{
+    return s && s->mode == AZ_MODE_EMBEDDED ? s->epfd : -1;
+}
+
+static int set_paused(asyncz_scheduler *s, bool paused)
+{
+    if (!s)
+        return az_sched_fail(ASYNCZ_EINVAL, "no scheduler");
+    int from = paused ? ASYNCZ_STATE_RUNNING : ASYNCZ_STATE_PAUSED;
+    int to = paused ? ASYNCZ_STATE_PAUSED : ASYNCZ_STATE_RUNNING;
+    if (!atomic_compare_exchange_strong(&s->state, &from, to)) {
+        if (from == to)
+            return 0;
+        return az_sched_fail(ASYNCZ_ESTATE, "the scheduler is not running");
+    }
+    az_event_buf events = {0};
+    az_events_add(s, &events, paused ? ASYNCZ_EVENT_SCHEDULER_PAUSED : ASYNCZ_EVENT_SCHEDULER_RESUMED, NULL, NULL);
+    az_loop_wake(s);
+    az_events_deliver(s, &events);
+    return 0;
+}
+
+int asyncz_scheduler_pause(asyncz_scheduler *s)
+{
+    return set_paused(s, true);
+}
+
+int asyncz_scheduler_resume(asyncz_scheduler *s)
+{
+    return set_paused(s, false);
+}
+
+/* Tasks whose trigger is a shutdown trigger run once now (lock held), into subs. */
+static int queue_shutdown_task(asyncz_task *task, void *data);
+
+typedef struct shutdown_ctx {
+    asyncz_scheduler *s;
+    az_sub_buf *subs;
+    const char *alias;
+    asyncz_time_t now;
+} shutdown_ctx;
+
+static int queue_shutdown_task(asyncz_task *task, void *data)
+{
+    shutdown_ctx *c = data;
+    if (!task->trigger || strcmp(asyncz_trigger_kind(task->trigger), "shutdown") != 0)
+        return 0;
+    /* Counted like any run (the drain uncounts it), but not refused: shutdown runs happen once. */
+    az_counts_add(&c->s->running, task, 1);
+    if (az_make_submission(c->s, c->subs, task, c->alias, 0, &c->now, 1, 1) != 0)
+        az_counts_add(&c->s->running, task, -1);
+    return 0;
+}
+
+static void run_shutdown_tasks(asyncz_scheduler *s)
+{
+    az_sub_buf subs = {0};
+    pthread_mutex_lock(&s->lock);
+    shutdown_ctx c = {.s = s, .subs = &subs, .now = az_sched_now(s)};
+    for (size_t i = 0; i < s->n_stores; i++) {
+        c.alias = s->stores[i]->alias;
+        asyncz_store *st = s->stores[i]->store;
+        ASYNCZ_STORE_BASE(st)->ops->list(st, queue_shutdown_task, &c);
+    }
+    pthread_mutex_unlock(&s->lock);
+    az_submit_all(s, &subs);
+}
+
+void az_sched_stop_sequence(asyncz_scheduler *s)
+{
+    run_shutdown_tasks(s);
+    az_drain_done(s);
+    shutdown_execs(s, s->stop_wait);
+    az_drain_done(s);
+    az_event_buf events = {0};
+    pthread_mutex_lock(&s->lock);
+    close_all(s);
+    s->mode = AZ_MODE_NONE;
+    s->armed = ASYNCZ_TIME_NONE;
+    atomic_store(&s->state, ASYNCZ_STATE_STOPPED);
+    az_events_add(s, &events, ASYNCZ_EVENT_SCHEDULER_SHUTDOWN, NULL, NULL);
+    pthread_cond_broadcast(&s->stopped_cond);
+    pthread_mutex_unlock(&s->lock);
+    asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER, "scheduler shut down");
+    az_events_deliver(s, &events);
+}
+
+int asyncz_scheduler_shutdown(asyncz_scheduler *s, bool wait)
+{
+    if (!s)
+        return az_sched_fail(ASYNCZ_EINVAL, "no scheduler");
+    pthread_mutex_lock(&s->lock);
+    az_mode mode = s->mode;
+    if (asyncz_scheduler_get_state(s) == ASYNCZ_STATE_STOPPED || atomic_load(&s->stop)) {
+        pthread_mutex_unlock(&s->lock);
+        return az_sched_fail(ASYNCZ_ESTATE, "the scheduler is not running");
+    }
+    s->stop_wait = wait;
+    atomic_store(&s->stop, true);
+    bool owner = az_loop_is_owner(s);
+    pthread_mutex_unlock(&s->lock);
+    if (owner)
+        return 0; /* the loop owner finishes the stop after this round */
+    az_loop_wake(s);
+    if (mode == AZ_MODE_THREAD) {
+        pthread_join(s->thread, NULL);
+        s->thread_joinable = false;
+    } else if (mode == AZ_MODE_BLOCKING) {
+        pthread_mutex_lock(&s->lock);
+        while (asyncz_scheduler_get_state(s) != ASYNCZ_STATE_STOPPED)
+            pthread_cond_wait(&s->stopped_cond, &s->lock);
+        pthread_mutex_unlock(&s->lock);
+    } else {
+        az_sched_stop_sequence(s);
+    }
+    return 0;
 }

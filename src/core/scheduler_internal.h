@@ -1,10 +1,199 @@
-/* What other parts of the library need from the scheduler. */
+/* The scheduler's state, shared by its files: scheduler.c (object, lifecycle, stores, executors),
+ * sched_tasks.c (the task API), sched_process.c (the I/O-free core), sched_loop.c (epoll loop and run
+ * modes), sched_events.c (listeners and event delivery). */
 #ifndef AZ_SCHEDULER_INTERNAL_H
 #define AZ_SCHEDULER_INTERNAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "asyncz/scheduler.h"
+#include "asyncz/store.h"
+#include "asyncz/sys/executor.h"
+#include "asyncz/sys/store.h"
+#include "core/registry.h"
+
+#define AZ_LOGGER "asyncz.scheduler"
 
 /* Look up a registered function (thread-safe). *fn is NULL when the name is not registered. */
 void az_scheduler_lookup_fn(asyncz_scheduler *s, const char *name, asyncz_task_fn *fn, void **userdata);
+
+/* In a process forked from the scheduler's (the process pool's helper): make the scheduler's locks usable
+ * again. The fork may have happened while a thread, possibly the forking one, held them; the child has a
+ * single thread, so starting them afresh is safe. */
+void az_scheduler_after_fork(asyncz_scheduler *s);
+
+/* ---- events --------------------------------------------------------------------------------------- */
+
+/* An event waiting for delivery, with its own copies of everything it points to. */
+typedef struct az_event {
+    asyncz_event ev;
+    char *alias, *task_id, *task_name, *result_json, *error_message;
+    asyncz_time_t *run_times;
+} az_event;
+
+/* Events gathered under the lock and delivered after it is released. */
+typedef struct az_event_buf {
+    az_event *items;
+    size_t n, cap;
+} az_event_buf;
+
+typedef struct az_listener {
+    uint64_t id;
+    uint32_t mask;
+    asyncz_listener_fn fn;
+    void *userdata;
+} az_listener;
+
+/* An immutable, reference-counted snapshot of the listeners, so delivery needs no lock. */
+typedef struct az_listeners {
+    atomic_int refs;
+    size_t n;
+    az_listener items[];
+} az_listeners;
+
+/* ---- stores and executors ---------------------------------------------------------------------------- */
+
+typedef struct az_store_slot {
+    char *alias;
+    asyncz_store *store;
+    bool open;
+    asyncz_store_host host;
+} az_store_slot;
+
+/* Executors are reference counted so a submission made outside the lock cannot race with removal. */
+typedef struct az_exec_slot {
+    atomic_int refs;
+    char *alias;
+    asyncz_executor *ex;
+    bool started;
+    asyncz_executor_host host;
+} az_exec_slot;
+
+/* Running instances per task id (only ids with at least one). */
+typedef struct az_count_entry {
+    asyncz_task *task; /* a reference, keyed by its id; NULL: empty; the tombstone: deleted */
+    uint32_t hash;     /* of the id, compared before the ids themselves */
+    uint32_t count;
+} az_count_entry;
+
+typedef struct az_counts {
+    az_count_entry *slots;
+    size_t cap, used; /* used counts tombstones too */
+} az_counts;
+
+/* A run decided under the lock, submitted after it is released. */
+typedef struct az_submission {
+    asyncz_run *run;
+    az_exec_slot *slot; /* a reference */
+} az_submission;
+
+typedef struct az_sub_buf {
+    az_submission *items;
+    size_t n, cap;
+} az_sub_buf;
+
+/* A run_task() request waiting for the next round. */
+typedef struct az_manual_run {
+    asyncz_task *task; /* a reference */
+    char *store_alias;
+} az_manual_run;
+
+typedef enum az_mode { AZ_MODE_NONE = 0, AZ_MODE_THREAD, AZ_MODE_BLOCKING, AZ_MODE_EMBEDDED } az_mode;
+
+struct asyncz_scheduler {
+    pthread_mutex_t lock; /* guards everything below unless noted */
+    pthread_cond_t stopped_cond;
+    az_registry registry;
+    asyncz_scheduler_options opts;
+    char *identity;
+    asyncz_zone *zone;
+    atomic_int state; /* asyncz_scheduler_state; read without the lock */
+
+    az_store_slot **stores;
+    size_t n_stores;
+    az_store_slot **retired; /* removed stores: their aliases stay valid for runs still under way */
+    size_t n_retired;
+    az_exec_slot **execs;
+    size_t n_execs;
+    asyncz_task **pending; /* added before start; their store is attached at start */
+    size_t n_pending;
+    az_manual_run *manual;
+    size_t n_manual, cap_manual;
+    az_counts running;
+
+    az_listeners *listeners;   /* current snapshot (never NULL) */
+    atomic_uint listen_mask;   /* union of the listeners' masks: skip building unwanted events */
+    uint64_t next_listener_id;
+
+    /* Finished runs waiting for the loop (own lock: executors finish runs from any thread). */
+    pthread_mutex_t done_lock;
+    asyncz_run *done_head, *done_tail;
+
+    /* The loop. */
+    az_mode mode;
+    int epfd, evfd, tfd;
+    bool tfd_realtime;      /* timer on CLOCK_REALTIME (system clock), else CLOCK_MONOTONIC */
+    pthread_t thread;       /* AZ_MODE_THREAD */
+    bool thread_joinable;
+    pthread_t owner;        /* the thread running the loop right now */
+    atomic_bool in_loop;    /* owner is inside a loop round */
+    atomic_bool stop;       /* shutdown requested */
+    atomic_bool woken;      /* the eventfd has been written and not read yet: further wakes are free */
+    bool stop_wait;         /* shutdown's wait argument */
+    asyncz_time_t armed;    /* what the timer is set to (ASYNCZ_TIME_NONE: disarmed) */
+};
+
+/* ---- scheduler.c ---------------------------------------------------------------------------------------- */
+asyncz_time_t az_sched_now(asyncz_scheduler *s);
+/* Set this thread's error message (printf format) and return code. */
+int az_sched_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+az_store_slot *az_sched_find_store(asyncz_scheduler *s, const char *alias);
+az_exec_slot *az_sched_find_exec(asyncz_scheduler *s, const char *alias);
+void az_exec_slot_unref(az_exec_slot *slot);
+/* The stop sequence, run by the loop owner (or by shutdown() when nothing else owns the loop). */
+void az_sched_stop_sequence(asyncz_scheduler *s);
+
+/* ---- sched_events.c --------------------------------------------------------------------------------------- */
+bool az_events_wanted(asyncz_scheduler *s, uint32_t code);
+/* Append an event (strings and times copied). Returns the stored event to fill further, or NULL (not
+ * wanted, or out of memory: events are best effort and never fail an operation). */
+az_event *az_events_add(asyncz_scheduler *s, az_event_buf *buf, uint32_t code, const char *alias,
+                        const asyncz_task *task);
+void az_events_deliver(asyncz_scheduler *s, az_event_buf *buf);
+void az_listeners_free_all(asyncz_scheduler *s);
+int az_listeners_init(asyncz_scheduler *s);
+char *az_strdup_opt(const char *s);
+
+/* ---- sched_process.c --------------------------------------------------------------------------------------- */
+/* The core round (lock held): fills subs and events, returns the next wake-up. */
+asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events);
+/* Submit decided runs (lock not held); failures become TASK_ERROR outcomes. */
+void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs);
+/* Make a run of task for the given times and queue it in subs (lock held). The caller has counted the
+ * instance (az_counts_acquire/az_counts_add); the drain of the finished run uncounts it. */
+int az_make_submission(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task, const char *store_alias,
+                       uint64_t token, const asyncz_time_t *times, size_t n, uint32_t coalesced);
+/* Deliver finished runs: their events, instance counts (lock not held on entry). */
+void az_drain_done(asyncz_scheduler *s);
+/* The done callback of every run the scheduler makes. */
+void az_run_done(asyncz_run *run, void *userdata);
+
+/* Instance counts. */
+uint32_t az_counts_get(const az_counts *c, const char *id);
+int az_counts_add(az_counts *c, asyncz_task *task, int delta);
+/* Count one more instance of task unless it already has max: false when refused or out of memory. */
+bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max);
+void az_counts_free(az_counts *c);
+
+/* ---- sched_loop.c ------------------------------------------------------------------------------------------- */
+int az_loop_open(asyncz_scheduler *s);
+void az_loop_close(asyncz_scheduler *s);
+/* Wake the loop (thread-safe, async-signal-safe). */
+void az_loop_wake(asyncz_scheduler *s);
+/* One round: wait (when block) for the fd, then drain, process, re-arm. Returns true when a stop was seen. */
+bool az_loop_round(asyncz_scheduler *s, bool block);
+/* Whether the calling thread is the loop owner inside a round. */
+bool az_loop_is_owner(asyncz_scheduler *s);
 
 #endif

@@ -1,4 +1,5 @@
 /* Task objects: construction, validated setters, getters, copies and references. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +137,10 @@ int asyncz_task_copy(asyncz_task **out, const asyncz_task *task)
     asyncz_task *t = calloc(1, sizeof *t);
     if (!t)
         return ASYNCZ_ENOMEM;
-    *t = *task;
+    /* Everything but the reference count, which other threads may be changing (a store's reference). */
+    _Static_assert(offsetof(asyncz_task, refs) == 0, "refs must come first");
+    memcpy((char *)t + offsetof(asyncz_task, id), (const char *)task + offsetof(asyncz_task, id),
+           sizeof *t - offsetof(asyncz_task, id));
     atomic_init(&t->refs, 1);
     t->id = t->name = t->func = t->args_text = t->kwargs_text = t->executor = t->store = NULL;
     t->trigger = asyncz_trigger_ref(task->trigger);

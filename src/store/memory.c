@@ -1,9 +1,670 @@
-/* Memory store: placeholder until the heap+hash store lands. */
+/* The memory store (DESIGN §9): tasks kept by reference in this process.
+ *
+ * Entries live in one growable array (indices stay valid when it grows; freed slots are reused through a
+ * free list). Two indexes point into it by 32-bit index:
+ *  - a 4-ary min-heap keyed by (key time, sequence), where the key time is the task's next run time, or for
+ *    a claimed task its lease expiry. So the heap's top is exactly what earliest() reports, and a lapsed
+ *    lease reaches the top like any due task, which is how claim() takes it over without a scan.
+ *  - an open-addressing hash by id (linear probing, backward-shift deletion, so no tombstones).
+ * Paused tasks (no next run time) are in neither the heap's order nor due work: they sit outside the heap
+ * and are listed last by their sequence, which is the order in which they were paused.
+ *
+ * Every operation takes the store's mutex. Callbacks (list, due) run after the lock is released, on a
+ * snapshot of references, so a callback may call back into the store. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "asyncz/error.h"
-#include "asyncz/store.h"
+#include "asyncz/sys/store.h"
+#include "core/registry.h"
+#include "core/task_internal.h"
+
+#define NO_POS UINT32_MAX /* an entry outside the heap (paused), or the end of the free list */
+#define MAX_ENTRIES (UINT32_MAX - 1)
+#define HEAP_ARITY 4
+
+typedef struct entry {
+    asyncz_task *task; /* a reference; NULL: a free entry */
+    uint64_t seq;      /* when the task got its key; breaks ties in key order */
+    uint64_t token;    /* fencing token of the current claim; 0: not claimed */
+    uint32_t pos;      /* heap position, NO_POS when paused; for a free entry the next free one */
+} entry;
+
+/* A heap node carries its key, so that sifting reads the four children from 64 contiguous bytes and looks
+ * at entries only to break ties and to record where they moved. */
+typedef struct hnode {
+    asyncz_time_t key; /* next run time, or lease expiry while claimed */
+    uint32_t idx;      /* the entry */
+    uint32_t unused;
+} hnode;
+
+typedef struct slot {
+    uint32_t hash; /* low bits of az_hash_str(id), compared before the ids themselves */
+    uint32_t ref;  /* entry index + 1; 0: empty */
+} slot;
+
+typedef struct memory_store {
+    asyncz_store_base base;
+    pthread_mutex_t lock;
+    entry *entries;
+    uint32_t n_used, n_cap; /* entries[0..n_used) have been handed out at least once */
+    uint32_t free_head;     /* first reusable entry, or NO_POS */
+    uint32_t count;         /* live tasks */
+    hnode *heap;
+    uint32_t heap_len, heap_cap;
+    slot *slots;
+    size_t slot_cap; /* 0 or a power of two */
+    uint64_t next_seq;
+    uint64_t last_token;
+} memory_store;
+
+static memory_store *self_of(asyncz_store *st)
+{
+    return (memory_store *)(void *)st;
+}
+
+/* ---- the heap ------------------------------------------------------------------------------------ */
+
+static bool node_before(const memory_store *m, const hnode *x, const hnode *y)
+{
+    return x->key < y->key || (x->key == y->key && m->entries[x->idx].seq < m->entries[y->idx].seq);
+}
+
+static void heap_set(memory_store *m, uint32_t pos, hnode node)
+{
+    m->heap[pos] = node;
+    m->entries[node.idx].pos = pos;
+}
+
+static void sift_up(memory_store *m, uint32_t pos)
+{
+    hnode node = m->heap[pos];
+    while (pos > 0) {
+        uint32_t parent = (pos - 1) / HEAP_ARITY;
+        if (!node_before(m, &node, &m->heap[parent]))
+            break;
+        heap_set(m, pos, m->heap[parent]);
+        pos = parent;
+    }
+    heap_set(m, pos, node);
+}
+
+/* The heap position of pos's earliest child, or NO_POS for a leaf. */
+static uint32_t earliest_child(const memory_store *m, uint32_t pos)
+{
+    uint64_t first = (uint64_t)pos * HEAP_ARITY + 1;
+    if (first >= m->heap_len)
+        return NO_POS;
+    uint32_t best = (uint32_t)first;
+    uint64_t end = first + HEAP_ARITY < m->heap_len ? first + HEAP_ARITY : m->heap_len;
+    for (uint32_t c = best + 1; c < end; c++)
+        if (node_before(m, &m->heap[c], &m->heap[best]))
+            best = c;
+    return best;
+}
+
+static void sift_down(memory_store *m, uint32_t pos)
+{
+    hnode node = m->heap[pos];
+    for (;;) {
+        uint32_t child = earliest_child(m, pos);
+        if (child == NO_POS || !node_before(m, &m->heap[child], &node))
+            break;
+        heap_set(m, pos, m->heap[child]);
+        pos = child;
+    }
+    heap_set(m, pos, node);
+}
+
+/* Capacity was reserved by the caller. */
+static void heap_push(memory_store *m, uint32_t idx, asyncz_time_t key)
+{
+    m->heap[m->heap_len] = (hnode){.key = key, .idx = idx};
+    sift_up(m, m->heap_len++);
+}
+
+static void heap_remove(memory_store *m, uint32_t idx)
+{
+    uint32_t pos = m->entries[idx].pos;
+    m->entries[idx].pos = NO_POS;
+    hnode last = m->heap[--m->heap_len];
+    if (pos == m->heap_len)
+        return;
+    heap_set(m, pos, last);
+    if (pos > 0 && node_before(m, &last, &m->heap[(pos - 1) / HEAP_ARITY]))
+        sift_up(m, pos);
+    else
+        sift_down(m, pos);
+}
+
+/* ---- the hash by id ------------------------------------------------------------------------------ */
+
+/* The slot holding id, or the empty slot where it would go. */
+static size_t slot_find(const memory_store *m, const char *id, uint32_t hash)
+{
+    size_t mask = m->slot_cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        const slot *s = &m->slots[i];
+        if (s->ref == 0 || (s->hash == hash && strcmp(m->entries[s->ref - 1].task->id, id) == 0))
+            return i;
+    }
+}
+
+static void slot_put(slot *slots, size_t cap, slot s)
+{
+    size_t mask = cap - 1, i = s.hash & mask;
+    while (slots[i].ref != 0)
+        i = (i + 1) & mask;
+    slots[i] = s;
+}
+
+/* Empty slot i and shift later members of its probe run back, so lookups never need tombstones. */
+static void slot_delete(memory_store *m, size_t i)
+{
+    size_t mask = m->slot_cap - 1;
+    for (size_t j = (i + 1) & mask; m->slots[j].ref != 0; j = (j + 1) & mask) {
+        size_t home = m->slots[j].hash & mask;
+        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays)
+            continue;
+        m->slots[i] = m->slots[j];
+        i = j;
+    }
+    m->slots[i].ref = 0;
+}
+
+/* Keep the load factor at most 3/4 with room for `need` tasks. */
+static int slots_reserve(memory_store *m, size_t need)
+{
+    if (need * 4 <= m->slot_cap * 3)
+        return 0;
+    size_t cap = m->slot_cap ? m->slot_cap * 2 : 16;
+    while (need * 4 > cap * 3)
+        cap *= 2;
+    slot *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return ASYNCZ_ENOMEM;
+    for (size_t i = 0; i < m->slot_cap; i++)
+        if (m->slots[i].ref != 0)
+            slot_put(slots, cap, m->slots[i]);
+    free(m->slots);
+    m->slots = slots;
+    m->slot_cap = cap;
+    return 0;
+}
+
+/* The entry index of id, or NO_POS; *slot_at (may be NULL) receives its slot. */
+static uint32_t find(const memory_store *m, const char *id, size_t *slot_at)
+{
+    if (m->slot_cap == 0)
+        return NO_POS;
+    size_t i = slot_find(m, id, (uint32_t)az_hash_str(id));
+    if (slot_at)
+        *slot_at = i;
+    return m->slots[i].ref ? m->slots[i].ref - 1 : NO_POS;
+}
+
+/* ---- entries ------------------------------------------------------------------------------------- */
+
+static int grow_array(void **array, uint32_t *cap, size_t size)
+{
+    uint64_t n = *cap ? (uint64_t)*cap * 2 : 64;
+    if (n > MAX_ENTRIES)
+        n = MAX_ENTRIES;
+    if (n <= *cap)
+        return ASYNCZ_ENOMEM;
+    void *p = realloc(*array, (size_t)n * size);
+    if (!p)
+        return ASYNCZ_ENOMEM;
+    *array = p;
+    *cap = (uint32_t)n;
+    return 0;
+}
+
+/* Make room for one more task in every structure, so that adding it cannot fail half-way. */
+static int reserve_one(memory_store *m)
+{
+    int rc = 0;
+    if (m->free_head == NO_POS && m->n_used == m->n_cap)
+        rc = grow_array((void **)&m->entries, &m->n_cap, sizeof *m->entries);
+    if (rc == 0 && m->heap_len == m->heap_cap)
+        rc = grow_array((void **)&m->heap, &m->heap_cap, sizeof *m->heap);
+    if (rc == 0)
+        rc = slots_reserve(m, (size_t)m->count + 1);
+    return rc;
+}
+
+static uint32_t entry_take(memory_store *m)
+{
+    uint32_t idx = m->free_head;
+    if (idx != NO_POS)
+        m->free_head = m->entries[idx].pos;
+    else
+        idx = m->n_used++;
+    return idx;
+}
+
+/* Give the entry its task's key and a new sequence number, unclaimed: into the heap unless paused. */
+static void entry_schedule(memory_store *m, uint32_t idx, asyncz_task *task)
+{
+    entry *e = &m->entries[idx];
+    e->task = task;
+    e->seq = m->next_seq++;
+    e->token = 0;
+    e->pos = NO_POS;
+    if (task->next_run_time != ASYNCZ_TIME_NONE)
+        heap_push(m, idx, task->next_run_time);
+}
+
+/* Take the entry out of the heap and hand back its task reference. */
+static asyncz_task *entry_unschedule(memory_store *m, uint32_t idx)
+{
+    if (m->entries[idx].pos != NO_POS)
+        heap_remove(m, idx);
+    asyncz_task *task = m->entries[idx].task;
+    m->entries[idx].task = NULL;
+    return task;
+}
+
+static void entry_drop(memory_store *m, uint32_t idx, size_t slot_at)
+{
+    asyncz_task_free(entry_unschedule(m, idx));
+    slot_delete(m, slot_at);
+    m->entries[idx].pos = m->free_head;
+    m->free_head = idx;
+    m->count--;
+}
+
+/* Replace an entry's task with next (a new reference), rescheduled and unclaimed. */
+static void entry_replace(memory_store *m, uint32_t idx, asyncz_task *next)
+{
+    asyncz_task_free(entry_unschedule(m, idx));
+    entry_schedule(m, idx, next);
+}
+
+static bool task_storable(const asyncz_task *task)
+{
+    return task && task->id;
+}
+
+/* ---- the operations ------------------------------------------------------------------------------ */
+
+static int mem_add(asyncz_store *st, asyncz_task *task)
+{
+    if (!st || !task_storable(task))
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    uint32_t hash = (uint32_t)az_hash_str(task->id);
+    pthread_mutex_lock(&m->lock);
+    /* Reserve first: it may rehash, which moves the slot the id would take. */
+    int rc = reserve_one(m);
+    size_t i = rc == 0 ? slot_find(m, task->id, hash) : 0;
+    if (rc == 0 && m->slots[i].ref != 0)
+        rc = ASYNCZ_EEXISTS;
+    if (rc == 0) {
+        uint32_t idx = entry_take(m);
+        entry_schedule(m, idx, asyncz_task_ref(task));
+        m->slots[i] = (slot){.hash = hash, .ref = idx + 1};
+        m->count++;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+static int mem_update(asyncz_store *st, asyncz_task *task)
+{
+    if (!st || !task_storable(task))
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    pthread_mutex_lock(&m->lock);
+    uint32_t idx = find(m, task->id, NULL);
+    if (idx != NO_POS)
+        entry_replace(m, idx, asyncz_task_ref(task));
+    pthread_mutex_unlock(&m->lock);
+    return idx == NO_POS ? ASYNCZ_ENOTFOUND : 0;
+}
+
+static int mem_remove(asyncz_store *st, const char *id)
+{
+    if (!st || !id)
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    pthread_mutex_lock(&m->lock);
+    size_t at = 0;
+    uint32_t idx = find(m, id, &at);
+    if (idx != NO_POS)
+        entry_drop(m, idx, at);
+    pthread_mutex_unlock(&m->lock);
+    return idx == NO_POS ? ASYNCZ_ENOTFOUND : 0;
+}
+
+/* Drop every task and the indexes' memory. The sequence and token counters go on, so tokens stay unique. */
+static void clear_all(memory_store *m)
+{
+    for (uint32_t i = 0; i < m->n_used; i++)
+        asyncz_task_free(m->entries[i].task);
+    free(m->entries);
+    free(m->heap);
+    free(m->slots);
+    m->entries = NULL;
+    m->heap = NULL;
+    m->slots = NULL;
+    m->n_used = m->n_cap = m->count = m->heap_len = m->heap_cap = 0;
+    m->slot_cap = 0;
+    m->free_head = NO_POS;
+}
+
+static int mem_remove_all(asyncz_store *st)
+{
+    if (!st)
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    pthread_mutex_lock(&m->lock);
+    clear_all(m);
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
+static int mem_lookup(asyncz_store *st, const char *id, asyncz_task **out)
+{
+    if (!st || !id || !out)
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    pthread_mutex_lock(&m->lock);
+    uint32_t idx = find(m, id, NULL);
+    *out = idx == NO_POS ? NULL : asyncz_task_ref(m->entries[idx].task);
+    pthread_mutex_unlock(&m->lock);
+    return idx == NO_POS ? ASYNCZ_ENOTFOUND : 0;
+}
+
+/* ---- listings: snapshots taken under the lock, handed to the callback without it ----------------- */
+
+typedef struct listed {
+    asyncz_task *task; /* a reference */
+    uint64_t seq;
+} listed;
+
+/* Call each (NULL: none) for the snapshot in order until it returns non-zero; then drop every reference. */
+static int deliver(listed *items, size_t n, asyncz_store_each_fn each, void *userdata)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && each)
+            rc = each(items[i].task, userdata);
+        asyncz_task_free(items[i].task);
+    }
+    free(items);
+    return rc;
+}
+
+/* List order: by next run time, paused (ASYNCZ_TIME_NONE, the smallest value) last; ties by sequence. */
+static int compare_listed(const void *a, const void *b)
+{
+    const listed *x = a, *y = b;
+    asyncz_time_t tx = x->task->next_run_time, ty = y->task->next_run_time;
+    bool px = tx == ASYNCZ_TIME_NONE, py = ty == ASYNCZ_TIME_NONE;
+    if (px != py)
+        return px ? 1 : -1;
+    if (tx != ty)
+        return tx < ty ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static listed *snapshot_all(memory_store *m, size_t *n_out)
+{
+    listed *items = malloc(((size_t)m->count + 1) * sizeof *items);
+    size_t n = 0;
+    for (uint32_t i = 0; items && i < m->n_used; i++)
+        if (m->entries[i].task)
+            items[n++] = (listed){asyncz_task_ref(m->entries[i].task), m->entries[i].seq};
+    *n_out = n;
+    return items;
+}
+
+static int mem_list(asyncz_store *st, asyncz_store_each_fn each, void *userdata)
+{
+    if (!st || !each)
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    size_t n = 0;
+    pthread_mutex_lock(&m->lock);
+    listed *items = snapshot_all(m, &n);
+    pthread_mutex_unlock(&m->lock);
+    if (!items)
+        return ASYNCZ_ENOMEM;
+    qsort(items, n, sizeof *items, compare_listed);
+    return deliver(items, n, each, userdata);
+}
+
+/* A binary min-heap of heap positions, for visiting the main heap's entries in order without changing it:
+ * take the earliest position seen, then offer its children. */
+typedef struct frontier {
+    uint32_t *pos;
+    size_t len, cap;
+} frontier;
+
+static bool frontier_before(const memory_store *m, const frontier *f, size_t a, size_t b)
+{
+    return node_before(m, &m->heap[f->pos[a]], &m->heap[f->pos[b]]);
+}
+
+static int frontier_push(const memory_store *m, frontier *f, uint32_t pos)
+{
+    if (f->len == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 32;
+        uint32_t *p = realloc(f->pos, cap * sizeof *p);
+        if (!p)
+            return ASYNCZ_ENOMEM;
+        f->pos = p;
+        f->cap = cap;
+    }
+    size_t i = f->len++;
+    f->pos[i] = pos;
+    for (; i > 0 && frontier_before(m, f, i, (i - 1) / 2); i = (i - 1) / 2) {
+        uint32_t t = f->pos[i];
+        f->pos[i] = f->pos[(i - 1) / 2];
+        f->pos[(i - 1) / 2] = t;
+    }
+    return 0;
+}
+
+static uint32_t frontier_pop(const memory_store *m, frontier *f)
+{
+    uint32_t top = f->pos[0];
+    f->pos[0] = f->pos[--f->len];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, best = i;
+        if (l < f->len && frontier_before(m, f, l, best))
+            best = l;
+        if (r < f->len && frontier_before(m, f, r, best))
+            best = r;
+        if (best == i)
+            break;
+        uint32_t t = f->pos[i];
+        f->pos[i] = f->pos[best];
+        f->pos[best] = t;
+        i = best;
+    }
+    return top;
+}
+
+/* Offer heap position pos if its entry is due at now. */
+static int offer_due(const memory_store *m, frontier *f, uint64_t pos, asyncz_time_t now)
+{
+    if (pos >= m->heap_len || m->heap[pos].key > now)
+        return 0;
+    return frontier_push(m, f, (uint32_t)pos);
+}
+
+/* The first (at most max) due entries in key order, as references. Lapsed claims are due again, by their
+ * lease expiry, since that is when they need attention. */
+static int snapshot_due(memory_store *m, asyncz_time_t now, size_t max, listed **out, size_t *n_out)
+{
+    frontier f = {0};
+    listed *items = NULL;
+    size_t n = 0, cap = 0;
+    int rc = offer_due(m, &f, 0, now);
+    while (rc == 0 && f.len > 0 && n < max) {
+        uint32_t pos = frontier_pop(m, &f);
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            listed *p = realloc(items, cap * sizeof *p);
+            if (!p) {
+                rc = ASYNCZ_ENOMEM;
+                break;
+            }
+            items = p;
+        }
+        const entry *e = &m->entries[m->heap[pos].idx];
+        items[n++] = (listed){asyncz_task_ref(e->task), e->seq};
+        for (uint64_t c = (uint64_t)pos * HEAP_ARITY + 1; rc == 0 && c <= (uint64_t)pos * HEAP_ARITY + 4; c++)
+            rc = offer_due(m, &f, c, now);
+    }
+    free(f.pos);
+    *out = items;
+    *n_out = n;
+    return rc;
+}
+
+static int mem_due(asyncz_store *st, asyncz_time_t now, size_t max, asyncz_store_each_fn each, void *userdata)
+{
+    if (!st || !each)
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    listed *items = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&m->lock);
+    int rc = snapshot_due(m, now, max, &items, &n);
+    pthread_mutex_unlock(&m->lock);
+    if (rc < 0) {
+        deliver(items, n, NULL, NULL);
+        return rc;
+    }
+    return deliver(items, n, each, userdata);
+}
+
+static int mem_earliest(asyncz_store *st, asyncz_time_t *out)
+{
+    if (!st || !out)
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    pthread_mutex_lock(&m->lock);
+    *out = m->heap_len ? m->heap[0].key : ASYNCZ_TIME_NONE;
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
+static int mem_count(asyncz_store *st, size_t *out)
+{
+    if (!st || !out)
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    pthread_mutex_lock(&m->lock);
+    *out = m->count;
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
+/* ---- claims -------------------------------------------------------------------------------------- */
+
+static asyncz_time_t lease_end(asyncz_time_t now, int64_t lease_usec)
+{
+    asyncz_time_t end;
+    if (__builtin_add_overflow(now, lease_usec, &end))
+        return INT64_MAX;
+    return end;
+}
+
+/* Claim the heap's top: a new token, keyed by its lease expiry from now on. */
+static asyncz_claim claim_top(memory_store *m, asyncz_time_t until)
+{
+    entry *e = &m->entries[m->heap[0].idx];
+    e->token = ++m->last_token;
+    m->heap[0].key = until;
+    sift_down(m, 0);
+    return (asyncz_claim){.task = asyncz_task_ref(e->task), .token = e->token, .lease_until = until};
+}
+
+static int mem_claim(asyncz_store *st, asyncz_time_t now, const char *owner, int64_t lease_usec, size_t max,
+                     asyncz_claim *out, size_t *n_out)
+{
+    if (!st || !owner || lease_usec <= 0 || (max > 0 && !out) || !n_out || now == ASYNCZ_TIME_NONE)
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    asyncz_time_t until = lease_end(now, lease_usec);
+    size_t n = 0;
+    pthread_mutex_lock(&m->lock);
+    /* Every entry keyed at or before now is claimable: an unclaimed due task or a lapsed claim. */
+    while (n < max && m->heap_len > 0 && m->heap[0].key <= now)
+        out[n++] = claim_top(m, until);
+    pthread_mutex_unlock(&m->lock);
+    *n_out = n;
+    return 0;
+}
+
+static int mem_release(asyncz_store *st, const char *id, uint64_t token, asyncz_task *next)
+{
+    if (!st || !id || (next && (!task_storable(next) || strcmp(next->id, id) != 0)))
+        return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    pthread_mutex_lock(&m->lock);
+    size_t at = 0;
+    uint32_t idx = find(m, id, &at);
+    int rc = idx == NO_POS ? ASYNCZ_ENOTFOUND : 0;
+    if (rc == 0 && (m->entries[idx].token == 0 || m->entries[idx].token != token))
+        rc = ASYNCZ_ESTATE;
+    if (rc == 0 && next)
+        entry_replace(m, idx, asyncz_task_ref(next));
+    else if (rc == 0)
+        entry_drop(m, idx, at);
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+/* ---- life cycle ---------------------------------------------------------------------------------- */
+
+static void mem_destroy(asyncz_store *st)
+{
+    memory_store *m = self_of(st);
+    clear_all(m);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+static const asyncz_store_ops memory_ops = {
+    .version = ASYNCZ_STORE_OPS_VERSION,
+    .name = "memory",
+    .caps = 0,
+    .open = NULL,
+    .close = NULL,
+    .add = mem_add,
+    .update = mem_update,
+    .remove = mem_remove,
+    .remove_all = mem_remove_all,
+    .lookup = mem_lookup,
+    .list = mem_list,
+    .due = mem_due,
+    .earliest = mem_earliest,
+    .count = mem_count,
+    .claim = mem_claim,
+    .release = mem_release,
+    .destroy = mem_destroy,
+};
 
 int asyncz_store_memory_new(asyncz_store **out)
 {
-    (void)out;
-    return ASYNCZ_EUNSUPPORTED;
+    if (!out)
+        return ASYNCZ_EINVAL;
+    memory_store *m = calloc(1, sizeof *m);
+    if (!m)
+        return ASYNCZ_ENOMEM;
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m);
+        return ASYNCZ_ENOMEM;
+    }
+    m->free_head = NO_POS;
+    asyncz_store_base_init(&m->base, &memory_ops);
+    *out = (asyncz_store *)(void *)&m->base;
+    return 0;
 }

@@ -1,0 +1,539 @@
+/* The I/O-free core (DESIGN §7): given the time, claim what is due, work out its run times, apply coalescing,
+ * the misfire grace time and max_instances, hand runs to executors, and store each task's next run time or
+ * remove it when its trigger is exhausted. Also the bookkeeping of finished runs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "asyncz/error.h"
+#include "asyncz/log.h"
+#include "core/run_internal.h"
+#include "core/scheduler_internal.h"
+#include "core/task_internal.h"
+
+/* Without coalescing, at most this many run times of one task are handled per round; the rest stay due and
+ * are handled in the next rounds, so a task missed for a long time cannot stall the loop. */
+#define MAX_RUN_TIMES 1000
+/* Tasks handled per call before yielding to the loop (which then calls again at once). */
+#define ROUND_BUDGET 65536
+/* How soon to retry a store whose claim failed (asyncz's jobstore_retry_interval). */
+#define STORE_RETRY_USEC (10 * ASYNCZ_USEC_PER_SEC)
+
+/* A deleted slot: probing goes on past it. */
+static asyncz_task TOMBSTONE_TASK;
+#define TOMBSTONE (&TOMBSTONE_TASK)
+
+static bool live(const az_count_entry *e)
+{
+    return e->task && e->task != TOMBSTONE;
+}
+
+static bool slot_is(const az_count_entry *e, uint32_t hash, const char *id)
+{
+    return live(e) && e->hash == hash && strcmp(e->task->id, id) == 0;
+}
+
+static size_t count_find_hashed(const az_counts *c, const char *id, uint32_t hash)
+{
+    size_t i = hash & (c->cap - 1);
+    while (c->slots[i].task && !slot_is(&c->slots[i], hash, id))
+        i = (i + 1) & (c->cap - 1);
+    return i;
+}
+
+static size_t count_find(const az_counts *c, const char *id)
+{
+    return count_find_hashed(c, id, (uint32_t)az_hash_str(id));
+}
+
+uint32_t az_counts_get(const az_counts *c, const char *id)
+{
+    if (!c->cap)
+        return 0;
+    size_t i = count_find(c, id);
+    return c->slots[i].task ? c->slots[i].count : 0;
+}
+
+static int counts_rehash(az_counts *c, size_t cap)
+{
+    az_count_entry *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return ASYNCZ_ENOMEM;
+    az_counts n = {.slots = slots, .cap = cap};
+    for (size_t i = 0; i < c->cap; i++)
+        if (live(&c->slots[i])) {
+            n.slots[count_find_hashed(&n, c->slots[i].task->id, c->slots[i].hash)] = c->slots[i];
+            n.used++;
+        }
+    free(c->slots);
+    *c = n;
+    return 0;
+}
+
+/* The capacity after a rehash: room for twice the live entries (tombstones are dropped by the rehash, so
+ * a table whose entries come and go keeps its size instead of doubling). */
+static size_t counts_capacity(const az_counts *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->cap; i++)
+        n += live(&c->slots[i]);
+    size_t cap = 64;
+    while (cap < (n + 1) * 4)
+        cap *= 2;
+    return cap;
+}
+
+/* Insert an entry for task (the first free slot of its probe, reusing a tombstone). The entry keeps a
+ * reference to the task, whose id is the key: no copy of the id is made. */
+static int counts_insert(az_counts *c, asyncz_task *task, uint32_t hash, int delta)
+{
+    if ((c->used + 1) * 2 > c->cap && counts_rehash(c, counts_capacity(c)) != 0)
+        return ASYNCZ_ENOMEM;
+    size_t i = hash & (c->cap - 1);
+    while (live(&c->slots[i]))
+        i = (i + 1) & (c->cap - 1);
+    if (!c->slots[i].task)
+        c->used++;
+    c->slots[i] = (az_count_entry){.task = asyncz_task_ref(task), .hash = hash, .count = (uint32_t)delta};
+    return 0;
+}
+
+bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max)
+{
+    uint32_t hash = (uint32_t)az_hash_str(task->id);
+    size_t i = c->cap ? count_find_hashed(c, task->id, hash) : 0;
+    if (c->cap && c->slots[i].task) {
+        if (c->slots[i].count >= max)
+            return false;
+        c->slots[i].count++;
+        return true;
+    }
+    return max > 0 && counts_insert(c, task, hash, 1) == 0;
+}
+
+int az_counts_add(az_counts *c, asyncz_task *task, int delta)
+{
+    uint32_t hash = (uint32_t)az_hash_str(task->id);
+    size_t i = c->cap ? count_find_hashed(c, task->id, hash) : 0;
+    if (!c->cap || !c->slots[i].task)
+        return delta > 0 ? counts_insert(c, task, hash, delta) : 0;
+    c->slots[i].count = (uint32_t)((int64_t)c->slots[i].count + delta);
+    if (c->slots[i].count == 0) {
+        asyncz_task_free(c->slots[i].task);
+        c->slots[i].task = TOMBSTONE;
+    }
+    return 0;
+}
+
+void az_counts_free(az_counts *c)
+{
+    for (size_t i = 0; i < c->cap; i++)
+        if (live(&c->slots[i]))
+            asyncz_task_free(c->slots[i].task);
+    free(c->slots);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- submissions ------------------------------------------------------------------------------------------- */
+
+static int subs_push(az_sub_buf *b, az_submission sub)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        az_submission *items = realloc(b->items, cap * sizeof *items);
+        if (!items)
+            return ASYNCZ_ENOMEM;
+        b->items = items;
+        b->cap = cap;
+    }
+    b->items[b->n++] = sub;
+    return 0;
+}
+
+int az_make_submission(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task, const char *store_alias,
+                       uint64_t token, const asyncz_time_t *times, size_t n, uint32_t coalesced)
+{
+    az_exec_slot *slot = az_sched_find_exec(s, asyncz_task_executor(task));
+    const az_registry_entry *fn = az_registry_get(&s->registry, task->func);
+    az_run_init init = {.scheduler = s, .task = task, .fn = fn ? fn->fn : NULL,
+                        .fn_userdata = fn ? fn->userdata : NULL, .clock = s->opts.clock,
+                        .clock_userdata = s->opts.clock_userdata, .store_alias = NULL, .token = token,
+                        .coalesced = coalesced, .times = times, .n_times = n, .done = az_run_done,
+                        .done_userdata = s};
+    asyncz_run *run;
+    int rc = az_run_new(&run, &init);
+    if (rc)
+        return rc;
+    /* Store aliases live as long as the scheduler (removed stores are retired, not freed). */
+    run->store_alias = store_alias;
+    if (slot)
+        atomic_fetch_add(&slot->refs, 1);
+    if (subs_push(subs, (az_submission){.run = run, .slot = slot}) != 0) {
+        az_exec_slot_unref(slot);
+        az_run_free(run);
+        return ASYNCZ_ENOMEM;
+    }
+    return 0;
+}
+
+void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs)
+{
+    for (size_t i = 0; i < subs->n; i++) {
+        asyncz_run *run = subs->items[i].run;
+        az_exec_slot *slot = subs->items[i].slot;
+        if (!slot) {
+            asyncz_run_fail(run, ASYNCZ_ENOTFOUND, 0, "no executor named \"%s\"", asyncz_task_executor(run->task));
+            continue;
+        }
+        asyncz_executor *ex = slot->ex;
+        unsigned flags = ASYNCZ_EXECUTOR_BASE(ex)->ops->flags;
+        run->no_pending = !(flags & ASYNCZ_EXECUTOR_PENDING);
+        int rc = ASYNCZ_EXECUTOR_BASE(ex)->ops->submit(ex, run);
+        if (rc)
+            asyncz_run_fail(run, rc, 0, "executor \"%s\" refused the run: %s", slot->alias, asyncz_strerror(rc));
+        az_exec_slot_unref(slot);
+    }
+    free(subs->items);
+    memset(subs, 0, sizeof *subs);
+    (void)s;
+}
+
+/* ---- finished runs ------------------------------------------------------------------------------------------ */
+
+void az_run_done(asyncz_run *run, void *userdata)
+{
+    asyncz_scheduler *s = userdata;
+    pthread_mutex_lock(&s->done_lock);
+    bool was_empty = s->done_head == NULL;
+    run->next = NULL;
+    if (s->done_tail)
+        s->done_tail->next = run;
+    else
+        s->done_head = run;
+    s->done_tail = run;
+    pthread_mutex_unlock(&s->done_lock);
+    if (was_empty && !az_loop_is_owner(s))
+        az_loop_wake(s);
+}
+
+static void run_events(asyncz_scheduler *s, asyncz_run *run, az_event_buf *events)
+{
+    for (size_t i = 0; i < run->n_times; i++) {
+        az_run_outcome *oc = &run->outcomes[i];
+        if (!oc->code)
+            continue;
+        az_event *e = az_events_add(s, events, oc->code, run->store_alias, run->task);
+        if (!e)
+            continue;
+        e->ev.scheduled_run_time = oc->scheduled;
+        e->ev.error_code = oc->error_code;
+        e->ev.signal = oc->signal;
+        e->ev.fencing_token = run->token;
+        e->result_json = az_strdup_opt(oc->result);
+        e->error_message = az_strdup_opt(oc->error_message);
+        if (oc->code == ASYNCZ_EVENT_TASK_ERROR)
+            asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" (%s) failed: %s", asyncz_task_name(run->task),
+                       asyncz_task_id(run->task), oc->error_message ? oc->error_message : "");
+    }
+}
+
+/* Take the whole queue of finished runs. */
+static asyncz_run *take_done(asyncz_scheduler *s)
+{
+    pthread_mutex_lock(&s->done_lock);
+    asyncz_run *head = s->done_head;
+    s->done_head = s->done_tail = NULL;
+    pthread_mutex_unlock(&s->done_lock);
+    return head;
+}
+
+/* Handle one batch of finished runs: events and instance counts under the lock, then delivery; runs that
+ * only paused between their times (a pending run completed with times left) continue here, on the loop. */
+static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
+{
+    az_event_buf events = {0};
+    asyncz_run *resume = NULL, *finished = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (asyncz_run *r = head, *next; r; r = next) {
+        next = r->next;
+        if (r->resume) {
+            r->resume = false;
+            r->next = resume;
+            resume = r;
+            continue;
+        }
+        run_events(s, r, &events);
+        az_counts_add(&s->running, r->task, -1);
+        r->next = finished;
+        finished = r;
+    }
+    pthread_mutex_unlock(&s->lock);
+    az_events_deliver(s, &events);
+    for (asyncz_run *r = finished, *next; r; r = next) {
+        next = r->next;
+        az_run_free(r);
+    }
+    for (asyncz_run *r = resume, *next; r; r = next) {
+        next = r->next;
+        asyncz_run_execute(r);
+    }
+}
+
+void az_drain_done(asyncz_scheduler *s)
+{
+    for (asyncz_run *head; (head = take_done(s)) != NULL;)
+        drain_batch(s, head);
+}
+
+/* ---- the core round ------------------------------------------------------------------------------------- */
+
+/* The due run times of a task at `now` (asyncz's Task.get_run_times), and the run time after them. */
+typedef struct run_times {
+    asyncz_time_t *times; /* kept run times (without coalescing; with it, only the last) */
+    size_t n, cap;
+    uint32_t due;         /* how many fell due */
+    asyncz_time_t next;   /* the first run time after the ones handled (ASYNCZ_TIME_NONE: exhausted) */
+    int error;            /* the trigger failed (ASYNCZ_ESEARCH) */
+} run_times;
+
+static void times_push(run_times *rt, asyncz_time_t t, bool coalesce)
+{
+    rt->due++;
+    if (coalesce) {
+        rt->times[0] = t;
+        rt->n = 1;
+        return;
+    }
+    if (rt->n == rt->cap) {
+        size_t cap = rt->cap * 2;
+        asyncz_time_t *grown = realloc(rt->times, cap * sizeof *grown);
+        if (!grown)
+            return; /* keep what fits; the count still says how many fell due */
+        rt->times = grown;
+        rt->cap = cap;
+    }
+    rt->times[rt->n++] = t;
+}
+
+static void collect_run_times(const asyncz_task *t, asyncz_time_t now, run_times *rt, asyncz_time_t *inline_buf)
+{
+    *rt = (run_times){.times = inline_buf, .cap = 1, .next = t->next_run_time};
+    asyncz_time_t *heap_times = NULL;
+    while (rt->next != ASYNCZ_TIME_NONE && rt->next <= now) {
+        if (rt->n == rt->cap && !heap_times && !t->coalesce) {
+            heap_times = malloc(16 * sizeof *heap_times);
+            if (!heap_times)
+                break;
+            heap_times[0] = inline_buf[0];
+            rt->times = heap_times;
+            rt->cap = 16;
+        }
+        times_push(rt, rt->next, t->coalesce);
+        rt->error = asyncz_trigger_next(t->trigger, rt->next, now, &rt->next);
+        if (rt->error) {
+            rt->next = ASYNCZ_TIME_NONE;
+            break;
+        }
+        if (!t->coalesce && rt->due >= MAX_RUN_TIMES)
+            break; /* the rest stay due for the next round */
+    }
+}
+
+/* Drop run times past the grace time (each a TASK_MISSED); keep the others in place. */
+static void drop_missed(asyncz_scheduler *s, const asyncz_task *t, const char *alias, asyncz_time_t now,
+                        run_times *rt, az_event_buf *events)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < rt->n; i++) {
+        asyncz_time_t when = rt->times[i];
+        if (t->grace != ASYNCZ_GRACE_UNLIMITED && now - when > t->grace) {
+            asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "run of task \"%s\" (%s) missed by %.6f s",
+                       asyncz_task_name(t), t->id, (double)(now - when) / 1e6);
+            az_event *e = az_events_add(s, events, ASYNCZ_EVENT_TASK_MISSED, alias, t);
+            if (e)
+                e->ev.scheduled_run_time = when;
+            continue;
+        }
+        rt->times[kept++] = when;
+    }
+    rt->n = kept;
+}
+
+static void add_times_event(asyncz_scheduler *s, az_event_buf *events, uint32_t code, const char *alias,
+                            const asyncz_task *t, const run_times *rt, uint64_t token)
+{
+    az_event *e = az_events_add(s, events, code, alias, t);
+    if (!e)
+        return;
+    e->run_times = malloc(rt->n * sizeof *e->run_times);
+    if (e->run_times) {
+        memcpy(e->run_times, rt->times, rt->n * sizeof *e->run_times);
+        e->ev.n_run_times = rt->n;
+    }
+    e->ev.coalesced = rt->due;
+    e->ev.fencing_token = token;
+}
+
+/* Submit the kept run times, unless the task already runs max_instances times. */
+static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, const char *alias, const run_times *rt,
+                       az_sub_buf *subs, az_event_buf *events)
+{
+    asyncz_task *t = c->task;
+    if (!az_counts_acquire(&s->running, t, t->max_instances)) {
+        asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER,
+                   "task \"%s\" (%s) not run: it already runs the maximum number of instances (%u)",
+                   asyncz_task_name(t), t->id, t->max_instances);
+        add_times_event(s, events, ASYNCZ_EVENT_TASK_MAX_INSTANCES, alias, t, rt, c->token);
+        return;
+    }
+    if (az_make_submission(s, subs, t, alias, c->token, rt->times, rt->n, rt->due) != 0) {
+        az_counts_add(&s->running, t, -1);
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" (%s) not run: out of memory", asyncz_task_name(t), t->id);
+        return;
+    }
+    add_times_event(s, events, ASYNCZ_EVENT_TASK_SUBMITTED, alias, t, rt, c->token);
+}
+
+/* Hand the task back to its store with its next run time, or remove it when its trigger is exhausted. */
+static void release_task(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *c, const run_times *rt,
+                         az_event_buf *events)
+{
+    asyncz_store *st = slot->store;
+    asyncz_task *next = NULL;
+    if (rt->error) {
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" (%s) paused: its trigger failed to compute the next "
+                   "run time (%s)", asyncz_task_name(c->task), c->task->id, asyncz_strerror(rt->error));
+    }
+    bool remove = rt->next == ASYNCZ_TIME_NONE && !rt->error;
+    if (!remove && asyncz_task_copy(&next, c->task) != 0) {
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\": out of memory; its claim lapses", c->task->id);
+        return;
+    }
+    if (next) {
+        next->next_run_time = rt->next;
+        next->has_next = true;
+    }
+    int rc = ASYNCZ_STORE_BASE(st)->ops->release(st, c->task->id, c->token, next);
+    asyncz_task_free(next);
+    if (rc == ASYNCZ_ESTATE || rc == ASYNCZ_ENOTFOUND) {
+        asyncz_log(ASYNCZ_LOG_DEBUG, AZ_LOGGER, "task \"%s\" changed while claimed; keeping the change", c->task->id);
+        return;
+    }
+    if (rc) {
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "store \"%s\" failed to release task \"%s\": %s", slot->alias,
+                   c->task->id, asyncz_strerror(rc));
+        return;
+    }
+    if (remove)
+        az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, slot->alias, c->task);
+}
+
+static void handle_claim(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *c, asyncz_time_t now,
+                         az_sub_buf *subs, az_event_buf *events)
+{
+    asyncz_time_t one;
+    run_times rt;
+    collect_run_times(c->task, now, &rt, &one);
+    drop_missed(s, c->task, slot->alias, now, &rt, events);
+    if (rt.n > 0)
+        submit_due(s, c, slot->alias, &rt, subs, events);
+    release_task(s, slot, c, &rt, events);
+    if (rt.times != &one)
+        free(rt.times);
+}
+
+/* Claim and handle the due tasks of one store; returns the store's next time of interest. */
+static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now, size_t *budget,
+                                   az_sub_buf *subs, az_event_buf *events)
+{
+    asyncz_store *st = slot->store;
+    const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
+    size_t batch = s->opts.batch_size;
+    asyncz_claim *claims = malloc(batch * sizeof *claims);
+    if (!claims)
+        return now + STORE_RETRY_USEC;
+    for (;;) {
+        size_t n = 0;
+        int rc = ops->claim(st, now, s->identity, s->opts.lease_usec, batch, claims, &n);
+        if (rc) {
+            asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "store \"%s\" failed to hand out due tasks: %s; retrying in %d s",
+                       slot->alias, asyncz_strerror(rc), (int)(STORE_RETRY_USEC / ASYNCZ_USEC_PER_SEC));
+            free(claims);
+            return now + STORE_RETRY_USEC;
+        }
+        for (size_t i = 0; i < n; i++) {
+            handle_claim(s, slot, &claims[i], now, subs, events);
+            asyncz_task_free(claims[i].task);
+        }
+        *budget = *budget > n ? *budget - n : 0;
+        if (n < batch || *budget == 0)
+            break;
+    }
+    free(claims);
+    if (*budget == 0)
+        return now; /* more may be due: come back at once, after the loop has had its turn */
+    asyncz_time_t next = ASYNCZ_TIME_NONE;
+    if (ops->earliest(st, &next) != 0)
+        return now + STORE_RETRY_USEC;
+    return next;
+}
+
+static asyncz_time_t earlier(asyncz_time_t a, asyncz_time_t b)
+{
+    if (a == ASYNCZ_TIME_NONE)
+        return b;
+    if (b == ASYNCZ_TIME_NONE)
+        return a;
+    return a < b ? a : b;
+}
+
+/* run_task() requests: one run now each, outside the schedule. */
+static void process_manual(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
+{
+    for (size_t i = 0; i < s->n_manual; i++) {
+        az_manual_run *m = &s->manual[i];
+        asyncz_claim c = {.task = m->task};
+        run_times rt = {.times = &now, .n = 1, .cap = 1, .due = 1};
+        az_store_slot *slot = az_sched_find_store(s, m->store_alias);
+        if (slot) /* a store removed since the request takes its requests with it */
+            submit_due(s, &c, slot->alias, &rt, subs, events);
+        asyncz_task_free(m->task);
+        free(m->store_alias);
+    }
+    s->n_manual = 0;
+}
+
+asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
+{
+    if (asyncz_scheduler_get_state(s) != ASYNCZ_STATE_RUNNING)
+        return ASYNCZ_TIME_NONE;
+    process_manual(s, now, subs, events);
+    size_t budget = ROUND_BUDGET;
+    asyncz_time_t wake = ASYNCZ_TIME_NONE;
+    for (size_t i = 0; i < s->n_stores; i++)
+        if (s->stores[i]->open)
+            wake = earlier(wake, process_store(s, s->stores[i], now, &budget, subs, events));
+    return wake;
+}
+
+int asyncz_scheduler_process(asyncz_scheduler *s, asyncz_time_t now, asyncz_time_t *next_wakeup)
+{
+    if (!s)
+        return az_sched_fail(ASYNCZ_EINVAL, "no scheduler");
+    if (next_wakeup)
+        *next_wakeup = ASYNCZ_TIME_NONE;
+    asyncz_scheduler_state st = asyncz_scheduler_get_state(s);
+    if (st == ASYNCZ_STATE_STOPPED)
+        return az_sched_fail(ASYNCZ_ESTATE, "the scheduler is not running");
+    az_drain_done(s); /* runs finished since the last round no longer count against max_instances */
+    az_sub_buf subs = {0};
+    az_event_buf events = {0};
+    pthread_mutex_lock(&s->lock);
+    asyncz_time_t wake = az_process_locked(s, now, &subs, &events);
+    pthread_mutex_unlock(&s->lock);
+    az_events_deliver(s, &events);
+    az_submit_all(s, &subs);
+    az_drain_done(s);
+    if (next_wakeup)
+        *next_wakeup = wake;
+    return 0;
+}

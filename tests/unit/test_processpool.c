@@ -1,0 +1,541 @@
+/* The process pool executor, driven directly with runs made by az_run_new. */
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "az_exec_test.h"
+
+static int fn_mul(asyncz_run *run, void *userdata)
+{
+    int64_t a = 0, b = 0;
+    if (asyncz_run_arg_int(run, 0, &a) || asyncz_run_arg_int(run, 1, &b))
+        return ASYNCZ_EINVAL;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)(a * b));
+    return asyncz_run_set_result(run, buf);
+}
+
+static int fn_pid(asyncz_run *run, void *userdata)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", (int)getpid());
+    return asyncz_run_set_result(run, buf);
+}
+
+static int fn_segv(asyncz_run *run, void *userdata)
+{
+    raise(SIGSEGV);
+    return ASYNCZ_RUN_DONE;
+}
+
+static int fn_exit3(asyncz_run *run, void *userdata)
+{
+    _exit(3);
+}
+
+/* Tells the test its pid through the pipe given as userdata, then hangs. */
+static int fn_hang(asyncz_run *run, void *userdata)
+{
+    int fd = *(int *)userdata;
+    int pid = (int)getpid();
+    if (write(fd, &pid, sizeof pid) != (ssize_t)sizeof pid)
+        return ASYNCZ_EIO;
+    for (int i = 0; i < 300; i++)
+        sleep_ms(100);
+    return ASYNCZ_RUN_DONE;
+}
+
+static int fn_echo(asyncz_run *run, void *userdata)
+{
+    const char *text = NULL;
+    if (asyncz_run_arg_string(run, 0, &text))
+        return ASYNCZ_EINVAL;
+    size_t len = strlen(text);
+    char *json = malloc(len + 3);
+    if (!json)
+        return ASYNCZ_ENOMEM;
+    snprintf(json, len + 3, "\"%s\"", text);
+    int rc = asyncz_run_set_result(run, json);
+    free(json);
+    return rc;
+}
+
+/* Whether the descriptor given as userdata is open in the worker. */
+static int fn_fd_open(asyncz_run *run, void *userdata)
+{
+    return asyncz_run_set_result(run, fcntl(*(int *)userdata, F_GETFD) >= 0 ? "true" : "false");
+}
+
+static int fn_pend(asyncz_run *run, void *userdata)
+{
+    return ASYNCZ_RUN_PENDING;
+}
+
+typedef struct fixture {
+    asyncz_scheduler *s;
+    asyncz_executor *ex;
+    const asyncz_executor_ops *ops;
+    sink k;
+    int pipe[2]; /* workers inherit it: no close-on-exec */
+    int cloexec; /* workers do not: an eventfd marked close-on-exec */
+} fixture;
+
+static void start(fixture *f)
+{
+    asyncz_executor_host host = {.scheduler = f->s, .alias = "test"};
+    assert_int_equal(f->ops->start(f->ex, &host), 0);
+}
+
+/* Everything but starting the pool. */
+static void prepare(fixture *f, unsigned workers, int64_t timeout_usec)
+{
+    memset(f, 0, sizeof *f);
+    sink_init(&f->k);
+    assert_int_equal(pipe(f->pipe), 0);
+    f->cloexec = eventfd(0, EFD_CLOEXEC);
+    assert_true(f->cloexec >= 0);
+    assert_int_equal(asyncz_scheduler_new(&f->s, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "mul", fn_mul, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "pid", fn_pid, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "segv", fn_segv, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "exit3", fn_exit3, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "hang", fn_hang, &f->pipe[1]), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "echo", fn_echo, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "pend", fn_pend, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "pipe_open", fn_fd_open, &f->pipe[1]), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "cloexec_open", fn_fd_open, &f->cloexec), 0);
+    asyncz_processpool_options o = {.max_workers = workers, .timeout_usec = timeout_usec};
+    assert_int_equal(asyncz_executor_processpool_new(&f->ex, &o), 0);
+    f->ops = ASYNCZ_EXECUTOR_BASE(f->ex)->ops;
+}
+
+static void setup_opts(fixture *f, unsigned workers, int64_t timeout_usec)
+{
+    prepare(f, workers, timeout_usec);
+    start(f);
+}
+
+static void teardown(fixture *f)
+{
+    f->ops->shutdown(f->ex, true);
+    asyncz_executor_free(f->ex);
+    asyncz_scheduler_free(f->s);
+    close(f->pipe[0]);
+    close(f->pipe[1]);
+    close(f->cloexec);
+    sink_close(&f->k);
+}
+
+static void submit(fixture *f, const char *func, const char *id, const char *args, size_t n_times)
+{
+    assert_int_equal(f->ops->submit(f->ex, make_run(f->s, &f->k, func, id, args, n_times)), 0);
+}
+
+/* The pid a hanging function reported; fails the test after WAIT_SECONDS. */
+static pid_t hang_pid(fixture *f)
+{
+    struct pollfd pf = {.fd = f->pipe[0], .events = POLLIN};
+    assert_int_equal(poll(&pf, 1, WAIT_SECONDS * 1000), 1);
+    int pid = 0;
+    assert_int_equal(read(f->pipe[0], &pid, sizeof pid), (ssize_t)sizeof pid);
+    assert_true(pid > 0);
+    return (pid_t)pid;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Whether this process has any child, running or not yet reaped (without reaping it). */
+static bool has_children(void)
+{
+    siginfo_t info;
+    return !(waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD);
+}
+
+static void test_new_validates(void **state)
+{
+    asyncz_executor *ex = NULL;
+    asyncz_processpool_options bad_timeout = {.timeout_usec = -1};
+    asyncz_processpool_options too_many = {.max_workers = 100000};
+    assert_int_equal(asyncz_executor_processpool_new(NULL, NULL), ASYNCZ_EINVAL);
+    assert_int_equal(asyncz_executor_processpool_new(&ex, &bad_timeout), ASYNCZ_EINVAL);
+    assert_int_equal(asyncz_executor_processpool_new(&ex, &too_many), ASYNCZ_EINVAL);
+    assert_int_equal(asyncz_executor_processpool_new(&ex, NULL), 0);
+    assert_string_equal(asyncz_executor_kind(ex), "processpool");
+    /* Not started: submit is refused, free needs no shutdown. */
+    assert_int_equal(ASYNCZ_EXECUTOR_BASE(ex)->ops->submit(ex, NULL), ASYNCZ_EINVAL);
+    asyncz_executor_free(ex);
+}
+
+static void test_result_computed_from_args(void **state)
+{
+    fixture f;
+    setup_opts(&f, 2, 0);
+    submit(&f, "mul", "t1", "[6,7]", 1);
+    assert_true(sink_wait(&f.k, 1));
+    assert_int_equal(f.k.recs[0].code, ASYNCZ_EVENT_TASK_EXECUTED);
+    assert_string_equal(f.k.recs[0].result, "42");
+    teardown(&f);
+}
+
+static void test_runs_in_another_process(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "pid", "t1", NULL, 1);
+    submit(&f, "pid", "t2", NULL, 1);
+    assert_true(sink_wait(&f.k, 2));
+    int a = atoi(f.k.recs[0].result), b = atoi(f.k.recs[1].result);
+    assert_true(a > 0);
+    assert_int_not_equal(a, (int)getpid());
+    /* One worker serves both runs. */
+    assert_int_equal(a, b);
+    teardown(&f);
+}
+
+static void test_segfault_is_reported_and_worker_replaced(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "segv", "t1", NULL, 1);
+    assert_true(sink_wait(&f.k, 1));
+    const sink_rec *r = &f.k.recs[0];
+    assert_int_equal(r->code, ASYNCZ_EVENT_TASK_ERROR);
+    assert_int_equal(r->error_code, ASYNCZ_EIO);
+    assert_int_equal(r->signal, SIGSEGV);
+    assert_non_null(strstr(r->message, "was killed by signal 11 (SIGSEGV)"));
+    submit(&f, "mul", "t2", "[3,5]", 1);
+    assert_true(sink_wait(&f.k, 2));
+    assert_int_equal(f.k.recs[1].code, ASYNCZ_EVENT_TASK_EXECUTED);
+    assert_string_equal(f.k.recs[1].result, "15");
+    teardown(&f);
+}
+
+static void test_worker_exit_is_reported(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "exit3", "t1", NULL, 1);
+    assert_true(sink_wait(&f.k, 1));
+    assert_int_equal(f.k.recs[0].code, ASYNCZ_EVENT_TASK_ERROR);
+    assert_int_equal(f.k.recs[0].signal, 0);
+    assert_non_null(strstr(f.k.recs[0].message, "exited with status 3"));
+    submit(&f, "mul", "t2", "[2,2]", 1);
+    assert_true(sink_wait(&f.k, 2));
+    assert_string_equal(f.k.recs[1].result, "4");
+    teardown(&f);
+}
+
+static void test_timeout_kills_worker(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 300000);
+    submit(&f, "hang", "t1", NULL, 1);
+    assert_true(sink_wait(&f.k, 1));
+    const sink_rec *r = &f.k.recs[0];
+    assert_int_equal(r->code, ASYNCZ_EVENT_TASK_ERROR);
+    assert_int_equal(r->signal, SIGKILL);
+    assert_non_null(strstr(r->message, "timed out after 0.300 s"));
+    submit(&f, "mul", "t2", "[4,4]", 1);
+    assert_true(sink_wait(&f.k, 2));
+    assert_string_equal(f.k.recs[1].result, "16");
+    teardown(&f);
+}
+
+static void test_worker_killed_externally(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "hang", "t1", NULL, 1);
+    pid_t pid = hang_pid(&f);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_true(sink_wait(&f.k, 1));
+    const sink_rec *r = &f.k.recs[0];
+    assert_int_equal(r->code, ASYNCZ_EVENT_TASK_ERROR);
+    assert_int_equal(r->signal, SIGKILL);
+    char expect[96];
+    snprintf(expect, sizeof expect, "worker process %d was killed by signal 9 (SIGKILL)", (int)pid);
+    assert_string_equal(r->message, expect);
+    submit(&f, "mul", "t2", "[1,9]", 1);
+    assert_true(sink_wait(&f.k, 2));
+    assert_string_equal(f.k.recs[1].result, "9");
+    teardown(&f);
+}
+
+static void test_multiple_times_all_get_outcomes(void **state)
+{
+    fixture f;
+    setup_opts(&f, 2, 0);
+    submit(&f, "mul", "t1", "[6,7]", 3);
+    assert_true(sink_wait(&f.k, 1));
+    assert_int_equal(f.k.n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(f.k.recs[i].code, ASYNCZ_EVENT_TASK_EXECUTED);
+        assert_string_equal(f.k.recs[i].result, "42");
+    }
+    teardown(&f);
+}
+
+static void test_large_messages(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    /* 60 000 bytes each way per time, three times: far beyond one datagram. */
+    size_t len = 60000;
+    char *args = malloc(len + 5);
+    assert_non_null(args);
+    args[0] = '[';
+    args[1] = '"';
+    memset(args + 2, 'x', len);
+    strcpy(args + 2 + len, "\"]");
+    submit(&f, "echo", "t1", args, 3);
+    free(args);
+    assert_true(sink_wait(&f.k, 1));
+    assert_int_equal(f.k.n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(f.k.recs[i].code, ASYNCZ_EVENT_TASK_EXECUTED);
+        assert_int_equal(strncmp(f.k.recs[i].result, "\"xxxxxxxx", 9), 0);
+        assert_int_equal(strlen(f.k.recs[i].result), sizeof f.k.recs[i].result - 1);
+    }
+    teardown(&f);
+}
+
+static void test_unregistered_and_pending_in_worker(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "nope", "t1", NULL, 1);
+    submit(&f, "pend", "t2", NULL, 1);
+    assert_true(sink_wait(&f.k, 2));
+    assert_int_equal(f.k.recs[0].code, ASYNCZ_EVENT_TASK_ERROR);
+    assert_int_equal(f.k.recs[0].error_code, ASYNCZ_ENOTFOUND);
+    assert_string_equal(f.k.recs[0].message, "function \"nope\" is not registered");
+    assert_int_equal(f.k.recs[1].code, ASYNCZ_EVENT_TASK_ERROR);
+    assert_int_equal(f.k.recs[1].error_code, ASYNCZ_EUNSUPPORTED);
+    teardown(&f);
+}
+
+static void test_many_runs_across_workers(void **state)
+{
+    fixture f;
+    setup_opts(&f, 3, 0);
+    for (int i = 0; i < 50; i++) {
+        char id[16], args[32];
+        snprintf(id, sizeof id, "t%d", i);
+        snprintf(args, sizeof args, "[%d,2]", i);
+        submit(&f, "mul", id, args, 1);
+    }
+    assert_true(sink_wait(&f.k, 50));
+    for (int i = 0; i < 50; i++) {
+        char id[16], want[16];
+        snprintf(id, sizeof id, "t%d", i);
+        snprintf(want, sizeof want, "%d", i * 2);
+        const sink_rec *r = sink_find(&f.k, id);
+        assert_non_null(r);
+        assert_int_equal(r->code, ASYNCZ_EVENT_TASK_EXECUTED);
+        assert_string_equal(r->result, want);
+    }
+    teardown(&f);
+}
+
+static void test_shutdown_leaves_no_children_or_fds(void **state)
+{
+    fixture f;
+    prepare(&f, 4, 0);
+    int before = count_fds();
+    start(&f);
+    for (int i = 0; i < 8; i++)
+        submit(&f, "mul", "t", "[2,3]", 1);
+    assert_true(sink_wait(&f.k, 8));
+    assert_true(has_children());
+    assert_true(count_fds() > before);
+    f.ops->shutdown(f.ex, true);
+    assert_int_equal(count_fds(), before);
+    assert_false(has_children());
+    /* Twice, and after a restart, the same. */
+    f.ops->shutdown(f.ex, true);
+    start(&f);
+    submit(&f, "mul", "t", "[2,3]", 1);
+    assert_true(sink_wait(&f.k, 9));
+    f.ops->shutdown(f.ex, false);
+    assert_int_equal(count_fds(), before);
+    assert_false(has_children());
+    teardown(&f);
+}
+
+static void test_shutdown_without_wait_kills_running_and_fails_queued(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "hang", "t1", NULL, 1);
+    hang_pid(&f);
+    submit(&f, "mul", "t2", "[1,1]", 1);
+    submit(&f, "mul", "t3", "[1,1]", 1);
+    f.ops->shutdown(f.ex, false);
+    assert_int_equal(sink_runs(&f.k), 3);
+    const sink_rec *queued = sink_find(&f.k, "t2");
+    assert_non_null(queued);
+    assert_int_equal(queued->error_code, ASYNCZ_ESTATE);
+    assert_string_equal(queued->message, "executor shut down before the run started");
+    assert_int_equal(sink_find(&f.k, "t3")->error_code, ASYNCZ_ESTATE);
+    const sink_rec *running = sink_find(&f.k, "t1");
+    assert_non_null(running);
+    assert_int_equal(running->code, ASYNCZ_EVENT_TASK_ERROR);
+    assert_int_equal(running->error_code, ASYNCZ_ESTATE);
+    assert_int_equal(running->signal, SIGKILL);
+    assert_false(has_children());
+    teardown(&f);
+}
+
+static void test_submit_after_shutdown_and_restart(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "pid", "t1", NULL, 1);
+    assert_true(sink_wait(&f.k, 1));
+    f.ops->shutdown(f.ex, true);
+    asyncz_run *run = make_run(f.s, &f.k, "mul", "t2", "[1,2]", 1);
+    assert_int_equal(f.ops->submit(f.ex, run), ASYNCZ_ESTATE);
+    az_run_free(run);
+    start(&f);
+    asyncz_executor_host host = {.scheduler = f.s, .alias = "test"};
+    assert_int_equal(f.ops->start(f.ex, &host), ASYNCZ_ESTATE);
+    submit(&f, "pid", "t3", NULL, 1);
+    assert_true(sink_wait(&f.k, 2));
+    assert_int_equal(f.k.recs[1].code, ASYNCZ_EVENT_TASK_EXECUTED);
+    /* A new helper made a new worker. */
+    assert_int_not_equal(atoi(f.k.recs[1].result), atoi(f.k.recs[0].result));
+    teardown(&f);
+}
+
+static void test_workers_keep_only_inheritable_fds(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "pipe_open", "t1", NULL, 1);
+    submit(&f, "cloexec_open", "t2", NULL, 1);
+    assert_true(sink_wait(&f.k, 2));
+    assert_string_equal(sink_find(&f.k, "t1")->result, "true");
+    assert_string_equal(sink_find(&f.k, "t2")->result, "false");
+    teardown(&f);
+}
+
+/* In a child: start a pool, start a hanging run, and wait to be killed. */
+static _Noreturn void doomed_owner(int report_fd)
+{
+    fixture f;
+    prepare(&f, 2, 0);
+    /* The hanging function reports to the test's pipe. */
+    dup2(report_fd, f.pipe[1]);
+    start(&f);
+    submit(&f, "hang", "t1", NULL, 1);
+    for (;;)
+        pause();
+}
+
+static void test_workers_die_with_the_owner(void **state)
+{
+    /* Orphans come to this process, so it can see every descendant end. */
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    fixture f;
+    memset(&f, 0, sizeof f);
+    assert_int_equal(pipe(f.pipe), 0);
+    pid_t owner = fork();
+    assert_true(owner >= 0);
+    if (owner == 0) {
+        close(f.pipe[0]);
+        doomed_owner(f.pipe[1]);
+    }
+    pid_t worker = hang_pid(&f);
+    assert_int_equal(kill(owner, SIGKILL), 0);
+    assert_int_equal(waitpid(owner, NULL, 0), owner);
+    /* The helper sees its control socket close, kills and reaps the worker, and exits. */
+    int reaped = 0;
+    for (int i = 0; i < WAIT_SECONDS * 20 && has_children(); i++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            reaped++;
+        sleep_ms(50);
+    }
+    assert_false(has_children());
+    assert_true(reaped >= 1);
+    assert_true(kill(worker, 0) < 0 && errno == ESRCH);
+    close(f.pipe[0]);
+    close(f.pipe[1]);
+}
+
+/* A run of "mul" [2,3] for the given times, with the default grace time (1 s). */
+static asyncz_run *run_at(fixture *f, const asyncz_time_t *times, size_t n)
+{
+    asyncz_task *t = NULL;
+    assert_int_equal(asyncz_task_new(&t, "mul"), 0);
+    assert_int_equal(asyncz_task_set_id(t, "late"), 0);
+    assert_int_equal(asyncz_task_set_args_json(t, "[2,3]"), 0);
+    asyncz_task_fn fn = NULL;
+    void *ud = NULL;
+    az_scheduler_lookup_fn(f->s, "mul", &fn, &ud);
+    az_run_init init = {.scheduler = f->s,
+                        .task = t,
+                        .fn = fn,
+                        .fn_userdata = ud,
+                        .times = times,
+                        .n_times = n,
+                        .done = sink_done,
+                        .done_userdata = &f->k};
+    asyncz_run *run = NULL;
+    assert_int_equal(az_run_new(&run, &init), 0);
+    asyncz_task_free(t);
+    return run;
+}
+
+static void test_runs_past_grace_are_missed(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    asyncz_time_t now = asyncz_now();
+    asyncz_time_t mixed[2] = {now - 10 * ASYNCZ_USEC_PER_SEC, now + 5 * ASYNCZ_USEC_PER_SEC};
+    asyncz_time_t stale[1] = {now - 10 * ASYNCZ_USEC_PER_SEC};
+    assert_int_equal(f.ops->submit(f.ex, run_at(&f, mixed, 2)), 0);
+    assert_int_equal(f.ops->submit(f.ex, run_at(&f, stale, 1)), 0);
+    assert_true(sink_wait(&f.k, 2));
+    assert_int_equal(f.k.n, 3);
+    assert_int_equal(f.k.recs[0].code, ASYNCZ_EVENT_TASK_MISSED);
+    assert_int_equal(f.k.recs[1].code, ASYNCZ_EVENT_TASK_EXECUTED);
+    assert_string_equal(f.k.recs[1].result, "6");
+    assert_int_equal(f.k.recs[2].code, ASYNCZ_EVENT_TASK_MISSED);
+    teardown(&f);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_new_validates),
+    cmocka_unit_test(test_result_computed_from_args),
+    cmocka_unit_test(test_runs_in_another_process),
+    cmocka_unit_test(test_segfault_is_reported_and_worker_replaced),
+    cmocka_unit_test(test_worker_exit_is_reported),
+    cmocka_unit_test(test_timeout_kills_worker),
+    cmocka_unit_test(test_worker_killed_externally),
+    cmocka_unit_test(test_multiple_times_all_get_outcomes),
+    cmocka_unit_test(test_runs_past_grace_are_missed),
+    cmocka_unit_test(test_large_messages),
+    cmocka_unit_test(test_unregistered_and_pending_in_worker),
+    cmocka_unit_test(test_many_runs_across_workers),
+    cmocka_unit_test(test_shutdown_leaves_no_children_or_fds),
+    cmocka_unit_test(test_shutdown_without_wait_kills_running_and_fails_queued),
+    cmocka_unit_test(test_submit_after_shutdown_and_restart),
+    cmocka_unit_test(test_workers_keep_only_inheritable_fds),
+    cmocka_unit_test(test_workers_die_with_the_owner),
+};
+
+AZ_TEST_MAIN(tests)
