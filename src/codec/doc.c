@@ -44,8 +44,6 @@ int asyncz_doc_error_format(const asyncz_doc_error *err, char *buf, size_t size)
 int az_doc_load(const char *text, size_t len, const char *what, json_t **out, asyncz_doc_error *err)
 {
     *out = NULL;
-    if (err)
-        memset(err, 0, sizeof *err);
     if (!text)
         return az_doc_fail(err, ASYNCZ_EINVAL, "", "no text");
     if (len > ASYNCZ_TASK_DOC_MAX)

@@ -228,6 +228,8 @@ static int decode_task(const json_t *doc, asyncz_task **out, asyncz_doc_error *e
 
 int asyncz_task_from_json(asyncz_task **out, const char *text, size_t len, asyncz_doc_error *err)
 {
+    if (err)
+        memset(err, 0, sizeof *err);
     if (!out)
         return az_doc_fail(err, ASYNCZ_EINVAL, "", "no output");
     *out = NULL;

@@ -514,6 +514,8 @@ int asyncz_trigger_to_json(const asyncz_trigger *trigger, char **out, size_t *le
 
 int asyncz_trigger_from_json(asyncz_trigger **out, const char *text, size_t len, asyncz_doc_error *err)
 {
+    if (err)
+        memset(err, 0, sizeof *err);
     if (!out)
         return az_doc_fail(err, ASYNCZ_EINVAL, "", "no output");
     *out = NULL;
