@@ -58,7 +58,7 @@ typedef struct asyncz_event {
     int error_code;          /* TASK_ERROR: the function's error code; ASYNCZ_E* for failures of asyncz */
     const char *error_message; /* TASK_ERROR: what went wrong (never NULL for TASK_ERROR) */
     int signal;                /* TASK_ERROR from a process pool: the signal that ended the worker, else 0 */
-    uint64_t fencing_token;    /* TASK_SUBMITTED / TASK_EXECUTED / TASK_ERROR: the claim's token */
+    uint64_t fencing_token;    /* task run events: the claim's token when known, else 0 */
 } asyncz_event;
 
 /* The name of a code without the prefix ("TASK_EXECUTED"), or "UNKNOWN". Static storage. */

@@ -99,8 +99,8 @@ ASYNCZ_API int asyncz_scheduler_dispatch(asyncz_scheduler *s, int *next_timeout_
 
 /* The I/O-free core, for custom loops and tests: fire everything due at `now` (by the given time, not the
  * clock) and put the next time anything is due in *next_wakeup (ASYNCZ_TIME_NONE: nothing scheduled; may
- * be NULL). Runs on inline executors (loop, debug) complete before it returns. Works in any state but
- * STOPPED and PAUSED, in which it does nothing. Errors: ASYNCZ_ESTATE. */
+ * be NULL). Runs on inline executors (loop, debug) complete before it returns. When PAUSED it does nothing.
+ * Errors: ASYNCZ_ESTATE (the scheduler is STOPPED). */
 ASYNCZ_API int asyncz_scheduler_process(asyncz_scheduler *s, asyncz_time_t now, asyncz_time_t *next_wakeup);
 
 /* Stop processing (SCHEDULER_PAUSED); tasks stay scheduled and running ones finish. */

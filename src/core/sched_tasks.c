@@ -63,7 +63,8 @@ static int store_task(asyncz_scheduler *s, asyncz_task *t, bool replace, az_even
         return az_sched_fail(rc, "a task with id \"%s\" already exists in store \"%s\"", t->id, slot->alias);
     if (rc)
         return az_sched_fail(rc, "store \"%s\" refused task \"%s\": %s", slot->alias, t->id, asyncz_strerror(rc));
-    az_events_add(s, events, ASYNCZ_EVENT_TASK_ADDED, slot->alias, t);
+    if (events)
+        az_events_add(s, events, ASYNCZ_EVENT_TASK_ADDED, slot->alias, t);
     return 0;
 }
 
@@ -79,8 +80,8 @@ void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now, az_e
             s->pending[kept++] = t; /* its store may still be added */
             continue;
         }
-        if (rc == 0)
-            rc = store_task(s, t, true, events);
+        if (rc == 0) /* TASK_ADDED was reported when the task was added */
+            rc = store_task(s, t, true, NULL);
         if (rc)
             asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" added before start could not be stored: %s",
                        t->id, asyncz_scheduler_errmsg(s));
@@ -153,8 +154,7 @@ int asyncz_scheduler_add_task(asyncz_scheduler *s, asyncz_task *task, unsigned f
     asyncz_task *copy;
     if (asyncz_task_copy(&copy, task) != 0)
         return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
-    if (task->grace == ASYNCZ_TASK_DEFAULT_GRACE || task->max_instances == ASYNCZ_TASK_DEFAULT_MAX_INSTANCES)
-        apply_defaults(s, copy);
+    apply_defaults(s, copy);
     az_event_buf events = {0};
     pthread_mutex_lock(&s->lock);
     int rc = add_locked(s, copy, (flags & ASYNCZ_REPLACE_EXISTING) != 0, &events);

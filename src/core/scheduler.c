@@ -228,8 +228,8 @@ static int store_open(asyncz_scheduler *s, az_store_slot *slot)
                                      .host_data = s};
     int rc = ops->open ? ops->open(slot->store, &slot->host) : 0;
     if (rc)
-        return az_sched_fail(rc, "store \"%s\" (%s) failed to open: %s", slot->alias, ops->name,
-                             asyncz_strerror(rc));
+        return az_sched_fail(ASYNCZ_ESTORE, "store \"%s\" (%s) failed to open: %s (%s)", slot->alias, ops->name,
+                             asyncz_strerror(rc), asyncz_err_name(rc));
     slot->open = true;
     return 0;
 }

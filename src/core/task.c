@@ -144,9 +144,11 @@ int asyncz_task_copy(asyncz_task **out, const asyncz_task *task)
     atomic_init(&t->refs, 1);
     t->id = t->name = t->func = t->args_text = t->kwargs_text = t->executor = t->store = NULL;
     t->trigger = asyncz_trigger_ref(task->trigger);
-    t->args = task->args ? json_incref(task->args) : NULL;
-    t->kwargs = task->kwargs ? json_incref(task->kwargs) : NULL;
-    if (dup_opt(&t->id, task->id) || dup_opt(&t->name, task->name) || dup_opt(&t->func, task->func) ||
+    /* Copies get their own argument values: jansson's inline incref reads the count without atomics,
+     * which races with another thread dropping a shared value (ThreadSanitizer sees it). */
+    t->args = task->args ? json_deep_copy(task->args) : NULL;
+    t->kwargs = task->kwargs ? json_deep_copy(task->kwargs) : NULL;
+    if ((task->args && !t->args) || (task->kwargs && !t->kwargs) || dup_opt(&t->id, task->id) || dup_opt(&t->name, task->name) || dup_opt(&t->func, task->func) ||
         dup_opt(&t->args_text, task->args_text) || dup_opt(&t->kwargs_text, task->kwargs_text) ||
         dup_opt(&t->executor, task->executor) || dup_opt(&t->store, task->store)) {
         asyncz_task_free(t);
