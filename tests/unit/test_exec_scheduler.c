@@ -178,6 +178,12 @@ static void test_processpool_crash_event_and_clean_shutdown(void **state)
 
 static void test_processpool_added_to_running_scheduler(void **state)
 {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* Adding a pool to a running scheduler forks a threaded process (documented as a hazard). The
+     * sanitizers' runtimes are not fork-safe then: a lock held by another thread at the fork can hang the
+     * helper. The plain build runs this test. */
+    skip();
+#endif
     fixture f;
     setup(&f);
     assert_int_equal(asyncz_scheduler_start(f.s, 0), 0);
