@@ -51,7 +51,8 @@ void az_loop_wake(asyncz_scheduler *s)
 
 bool az_loop_is_owner(asyncz_scheduler *s)
 {
-    return atomic_load(&s->in_loop) && pthread_equal(s->owner, pthread_self());
+    _Static_assert(sizeof(pthread_t) <= sizeof(unsigned long), "pthread_t fits an unsigned long");
+    return atomic_load(&s->in_loop) && pthread_equal((pthread_t)atomic_load(&s->owner), pthread_self());
 }
 
 static struct timespec to_timespec(int64_t usec)
@@ -112,7 +113,7 @@ bool az_loop_round(asyncz_scheduler *s, bool block)
 {
     az_event_buf events = {0};
     wait_ready(s, block, &events);
-    s->owner = pthread_self();
+    atomic_store(&s->owner, (unsigned long)pthread_self());
     atomic_store(&s->in_loop, true);
     az_events_deliver(s, &events);
     az_drain_done(s);

@@ -136,7 +136,7 @@ struct asyncz_scheduler {
     bool tfd_realtime;      /* timer on CLOCK_REALTIME (system clock), else CLOCK_MONOTONIC */
     pthread_t thread;       /* AZ_MODE_THREAD */
     bool thread_joinable;
-    pthread_t owner;        /* the thread running the loop right now */
+    atomic_ulong owner;     /* the pthread_t of the thread running the loop (read from any thread) */
     atomic_bool in_loop;    /* owner is inside a loop round */
     atomic_bool stop;       /* shutdown requested */
     atomic_bool woken;      /* the eventfd has been written and not read yet: further wakes are free */
