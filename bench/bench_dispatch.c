@@ -94,7 +94,8 @@ static int dispatch_case(const bench_ctx *ctx, const char *name, bool pool)
     double samples[16];
     for (int r = 0; r < repeats; r++) {
         asyncz_executor *ex;
-        if (pool ? asyncz_executor_threadpool_new(&ex, ASYNCZ_DEFAULT_MAX_WORKERS) : asyncz_executor_loop_new(&ex))
+        if (pool ? asyncz_executor_threadpool_new(&ex, ASYNCZ_DEFAULT_MAX_WORKERS)
+                 : asyncz_executor_loop_new(&ex))
             return 1;
         asyncz_time_t now = INT64_C(1790000000000000);
         asyncz_scheduler *s = dispatch_setup(ex, &now, DISPATCH_TASKS);
@@ -121,7 +122,8 @@ int bench_dispatch(const bench_ctx *ctx)
     return dispatch_case(ctx, "loop_executor_1M_due", false) || dispatch_case(ctx, "threadpool_1M_due", true);
 }
 
-/* ---- latency ---------------------------------------------------------------------------------------------- */
+/* ---- latency ----------------------------------------------------------------------------------------------
+ */
 
 typedef struct lateness {
     int64_t *samples;
@@ -188,8 +190,8 @@ static void latency_report(const bench_ctx *ctx, const char *name, lateness *l)
                "\"samples\":%zu,\"tasks\":%d,\"seconds\":%d}\n",
                name, p50, p99, max, n, LATENCY_TASKS, LATENCY_SECONDS);
     else
-        printf("%-10s %-32s p50 %.1f us  p99 %.1f us  max %.1f us  (%zu runs of %d tasks over %d s)\n", "latency",
-               name, p50, p99, max, n, LATENCY_TASKS, LATENCY_SECONDS);
+        printf("%-10s %-32s p50 %.1f us  p99 %.1f us  max %.1f us  (%zu runs of %d tasks over %d s)\n",
+               "latency", name, p50, p99, max, n, LATENCY_TASKS, LATENCY_SECONDS);
     fflush(stdout);
 }
 
@@ -203,7 +205,8 @@ static int latency_case(const bench_ctx *ctx, const char *name, bool pool)
     asyncz_executor *ex;
     if (!l.samples || asyncz_scheduler_new(&s, NULL) != 0)
         return 1;
-    if (pool ? asyncz_executor_threadpool_new(&ex, ASYNCZ_DEFAULT_MAX_WORKERS) : asyncz_executor_loop_new(&ex))
+    if (pool ? asyncz_executor_threadpool_new(&ex, ASYNCZ_DEFAULT_MAX_WORKERS)
+             : asyncz_executor_loop_new(&ex))
         return 1;
     asyncz_scheduler_add_executor(s, "default", ex);
     asyncz_scheduler_register(s, "measure", measure, &l);
@@ -222,5 +225,6 @@ static int latency_case(const bench_ctx *ctx, const char *name, bool pool)
 
 int bench_latency(const bench_ctx *ctx)
 {
-    return latency_case(ctx, "interval_10k_1s_loop", false) || latency_case(ctx, "interval_10k_1s_threadpool", true);
+    return latency_case(ctx, "interval_10k_1s_loop", false) ||
+           latency_case(ctx, "interval_10k_1s_threadpool", true);
 }

@@ -54,8 +54,8 @@ typedef struct asyncz_event {
     const asyncz_time_t *run_times;
     size_t n_run_times;
     uint32_t coalesced;
-    const char *result_json; /* TASK_EXECUTED: the result the function reported, or NULL */
-    int error_code;          /* TASK_ERROR: the function's error code; ASYNCZ_E* for failures of asyncz */
+    const char *result_json;   /* TASK_EXECUTED: the result the function reported, or NULL */
+    int error_code;            /* TASK_ERROR: the function's error code; ASYNCZ_E* for failures of asyncz */
     const char *error_message; /* TASK_ERROR: what went wrong (never NULL for TASK_ERROR) */
     int signal;                /* TASK_ERROR from a process pool: the signal that ended the worker, else 0 */
     uint64_t fencing_token;    /* task run events: the claim's token when known, else 0 */

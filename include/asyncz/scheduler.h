@@ -210,7 +210,8 @@ static inline void asyncz_scheduler_autofree_(asyncz_scheduler **s)
  *     if (asyncz_scheduler_new(&s, NULL) != 0) return 1;
  *     asyncz_scheduler_start(s, 0);
  *     ...   // leaving the block shuts it down */
-#define ASYNCZ_AUTO_SCHEDULER(name) __attribute__((cleanup(asyncz_scheduler_autofree_))) asyncz_scheduler *name
+#define ASYNCZ_AUTO_SCHEDULER(name)                                                                          \
+    __attribute__((cleanup(asyncz_scheduler_autofree_))) asyncz_scheduler *name
 
 ASYNCZ_END_DECLS
 

@@ -275,7 +275,8 @@ static void record_status(asyncz_run *r, int status)
         r->error_code = ASYNCZ_EINVAL;
         free(r->error_message);
         r->error_message = NULL;
-        r->error_message = format("function returned %d, which is neither done, pending nor an error", status);
+        r->error_message =
+            format("function returned %d, which is neither done, pending nor an error", status);
     }
     if (r->error_code) {
         oc->code = ASYNCZ_EVENT_TASK_ERROR;
@@ -283,7 +284,8 @@ static void record_status(asyncz_run *r, int status)
         oc->error_message = r->error_message;
         r->error_message = NULL;
         if (!oc->error_message)
-            oc->error_message = format("%s (%s)", asyncz_strerror(oc->error_code), asyncz_err_name(oc->error_code));
+            oc->error_message =
+                format("%s (%s)", asyncz_strerror(oc->error_code), asyncz_err_name(oc->error_code));
     } else {
         oc->code = ASYNCZ_EVENT_TASK_EXECUTED;
         oc->result = r->result;
@@ -337,8 +339,9 @@ static void log_call(const asyncz_run *r, const char *what)
         return;
     char when[ASYNCZ_TIME_FORMAT_SIZE];
     asyncz_time_format(when, sizeof when, asyncz_run_scheduled_time(r), NULL);
-    asyncz_log(r->debug_log ? ASYNCZ_LOG_INFO : ASYNCZ_LOG_DEBUG, LOGGER, "%s task \"%s\" (%s, scheduled at %s)",
-               what, asyncz_run_task_name(r), asyncz_run_task_id(r), when);
+    asyncz_log(r->debug_log ? ASYNCZ_LOG_INFO : ASYNCZ_LOG_DEBUG, LOGGER,
+               "%s task \"%s\" (%s, scheduled at %s)", what, asyncz_run_task_name(r), asyncz_run_task_id(r),
+               when);
 }
 
 int asyncz_run_execute(asyncz_run *r)
@@ -350,7 +353,8 @@ int asyncz_run_execute(asyncz_run *r)
             continue;
         }
         if (!r->fn) {
-            asyncz_run_set_error(r, ASYNCZ_ENOTFOUND, "function \"%s\" is not registered", asyncz_run_func(r));
+            asyncz_run_set_error(r, ASYNCZ_ENOTFOUND, "function \"%s\" is not registered",
+                                 asyncz_run_func(r));
             record_status(r, ASYNCZ_ENOTFOUND);
             continue;
         }
@@ -417,12 +421,11 @@ int asyncz_run_encode(const asyncz_run *r, char **out, size_t *len)
      * references itself ("O"), and give tasks without args fresh empty values that are dropped after. */
     json_t *no_args = r->task->args ? NULL : json_array();
     json_t *no_kwargs = r->task->kwargs ? NULL : json_object();
-    json_t *msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:o, s:I, s:I, s:I}", "id", asyncz_run_task_id(r), "name",
-                            asyncz_run_task_name(r), "func", asyncz_run_func(r), "args",
-                            r->task->args ? r->task->args : no_args, "kwargs",
-                            r->task->kwargs ? r->task->kwargs : no_kwargs, "times", times, "token",
-                            (json_int_t)r->token, "coalesced", (json_int_t)r->coalesced, "grace",
-                            (json_int_t)r->task->grace);
+    json_t *msg = json_pack(
+        "{s:s, s:s, s:s, s:O, s:O, s:o, s:I, s:I, s:I}", "id", asyncz_run_task_id(r), "name",
+        asyncz_run_task_name(r), "func", asyncz_run_func(r), "args", r->task->args ? r->task->args : no_args,
+        "kwargs", r->task->kwargs ? r->task->kwargs : no_kwargs, "times", times, "token",
+        (json_int_t)r->token, "coalesced", (json_int_t)r->coalesced, "grace", (json_int_t)r->task->grace);
     json_decref(no_args);
     json_decref(no_kwargs);
     if (!msg)
@@ -468,7 +471,8 @@ static json_t *outcome_json(const az_run_outcome *oc)
             json_error_t e;
             res = json_loads(oc->result, JSON_DECODE_ANY, &e);
         }
-        return json_pack("{s:I, s:s, s:o*}", "t", (json_int_t)oc->scheduled, "status", "executed", "result", res);
+        return json_pack("{s:I, s:s, s:o*}", "t", (json_int_t)oc->scheduled, "status", "executed", "result",
+                         res);
     }
     return json_pack("{s:I, s:s, s:i, s:s}", "t", (json_int_t)oc->scheduled, "status", "error", "code",
                      oc->error_code, "message", oc->error_message ? oc->error_message : "");
@@ -489,8 +493,14 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
         return ASYNCZ_ENOMEM;
     for (size_t i = 0; i < n; i++)
         tv[i] = (asyncz_time_t)json_integer_value(json_array_get(times, i));
-    az_run_init init = {.scheduler = s, .task = task, .fn = fn, .fn_userdata = ud, .token = (uint64_t)token,
-                        .coalesced = (uint32_t)coalesced, .times = tv, .n_times = n};
+    az_run_init init = {.scheduler = s,
+                        .task = task,
+                        .fn = fn,
+                        .fn_userdata = ud,
+                        .token = (uint64_t)token,
+                        .coalesced = (uint32_t)coalesced,
+                        .times = tv,
+                        .n_times = n};
     asyncz_run *r;
     int rc = az_run_new(&r, &init);
     free(tv);
@@ -501,7 +511,8 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
     while (r->current < r->n_times) {
         int st = r->fn ? r->fn(r, r->fn_userdata) : ASYNCZ_ENOTFOUND;
         if (!r->fn)
-            asyncz_run_set_error(r, ASYNCZ_ENOTFOUND, "function \"%s\" is not registered", asyncz_task_func(task));
+            asyncz_run_set_error(r, ASYNCZ_ENOTFOUND, "function \"%s\" is not registered",
+                                 asyncz_task_func(task));
         if (st == ASYNCZ_RUN_PENDING) {
             asyncz_run_set_error(r, ASYNCZ_EUNSUPPORTED, "a process pool does not allow pending runs");
             st = ASYNCZ_EUNSUPPORTED;

@@ -15,7 +15,7 @@
 typedef struct az_run_outcome {
     uint32_t code; /* ASYNCZ_EVENT_TASK_EXECUTED / _ERROR / _MISSED; 0: not run yet */
     asyncz_time_t scheduled;
-    char *result;  /* EXECUTED: JSON text or NULL */
+    char *result; /* EXECUTED: JSON text or NULL */
     int error_code;
     char *error_message; /* ERROR */
     int signal;

@@ -59,7 +59,8 @@ static struct timespec to_timespec(int64_t usec)
 {
     if (usec < 0)
         usec = 0;
-    return (struct timespec){.tv_sec = usec / ASYNCZ_USEC_PER_SEC, .tv_nsec = (usec % ASYNCZ_USEC_PER_SEC) * 1000};
+    return (struct timespec){.tv_sec = usec / ASYNCZ_USEC_PER_SEC,
+                             .tv_nsec = (usec % ASYNCZ_USEC_PER_SEC) * 1000};
 }
 
 /* Set the timer to fire at `when` (ASYNCZ_TIME_NONE: disarm). A time already past fires at once. */
@@ -103,8 +104,7 @@ static void wait_ready(asyncz_scheduler *s, bool block, az_event_buf *events)
              * point, so the round that follows sees it; a later waker writes again. */
             (void)!read(s->evfd, &count, sizeof count);
             atomic_store(&s->woken, false);
-        }
-        else if (evs[i].data.fd == s->tfd)
+        } else if (evs[i].data.fd == s->tfd)
             read_timer(s, events);
     }
 }

@@ -133,7 +133,8 @@ void az_counts_free(az_counts *c)
     memset(c, 0, sizeof *c);
 }
 
-/* ---- submissions ------------------------------------------------------------------------------------------- */
+/* ---- submissions
+ * ------------------------------------------------------------------------------------------- */
 
 static int subs_push(az_sub_buf *b, az_submission sub)
 {
@@ -154,10 +155,18 @@ int az_make_submission(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task,
 {
     az_exec_slot *slot = az_sched_find_exec(s, asyncz_task_executor(task));
     const az_registry_entry *fn = az_registry_get(&s->registry, task->func);
-    az_run_init init = {.scheduler = s, .task = task, .fn = fn ? fn->fn : NULL,
-                        .fn_userdata = fn ? fn->userdata : NULL, .clock = s->opts.clock,
-                        .clock_userdata = s->opts.clock_userdata, .store_alias = NULL, .token = token,
-                        .coalesced = coalesced, .times = times, .n_times = n, .done = az_run_done,
+    az_run_init init = {.scheduler = s,
+                        .task = task,
+                        .fn = fn ? fn->fn : NULL,
+                        .fn_userdata = fn ? fn->userdata : NULL,
+                        .clock = s->opts.clock,
+                        .clock_userdata = s->opts.clock_userdata,
+                        .store_alias = NULL,
+                        .token = token,
+                        .coalesced = coalesced,
+                        .times = times,
+                        .n_times = n,
+                        .done = az_run_done,
                         .done_userdata = s};
     asyncz_run *run;
     int rc = az_run_new(&run, &init);
@@ -181,7 +190,8 @@ void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs)
         asyncz_run *run = subs->items[i].run;
         az_exec_slot *slot = subs->items[i].slot;
         if (!slot) {
-            asyncz_run_fail(run, ASYNCZ_ENOTFOUND, 0, "no executor named \"%s\"", asyncz_task_executor(run->task));
+            asyncz_run_fail(run, ASYNCZ_ENOTFOUND, 0, "no executor named \"%s\"",
+                            asyncz_task_executor(run->task));
             continue;
         }
         asyncz_executor *ex = slot->ex;
@@ -189,7 +199,8 @@ void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs)
         run->no_pending = !(flags & ASYNCZ_EXECUTOR_PENDING);
         int rc = ASYNCZ_EXECUTOR_BASE(ex)->ops->submit(ex, run);
         if (rc)
-            asyncz_run_fail(run, rc, 0, "executor \"%s\" refused the run: %s", slot->alias, asyncz_strerror(rc));
+            asyncz_run_fail(run, rc, 0, "executor \"%s\" refused the run: %s", slot->alias,
+                            asyncz_strerror(rc));
         az_exec_slot_unref(slot);
     }
     free(subs->items);
@@ -197,7 +208,8 @@ void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs)
     (void)s;
 }
 
-/* ---- finished runs ------------------------------------------------------------------------------------------ */
+/* ---- finished runs
+ * ------------------------------------------------------------------------------------------ */
 
 void az_run_done(asyncz_run *run, void *userdata)
 {
@@ -231,8 +243,9 @@ static void run_events(asyncz_scheduler *s, asyncz_run *run, az_event_buf *event
         e->result_json = az_strdup_opt(oc->result);
         e->error_message = az_strdup_opt(oc->error_message);
         if (oc->code == ASYNCZ_EVENT_TASK_ERROR)
-            asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" (%s) failed: %s", asyncz_task_name(run->task),
-                       asyncz_task_id(run->task), oc->error_message ? oc->error_message : "");
+            asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" (%s) failed: %s",
+                       asyncz_task_name(run->task), asyncz_task_id(run->task),
+                       oc->error_message ? oc->error_message : "");
     }
 }
 
@@ -284,15 +297,16 @@ void az_drain_done(asyncz_scheduler *s)
         drain_batch(s, head);
 }
 
-/* ---- the core round ------------------------------------------------------------------------------------- */
+/* ---- the core round -------------------------------------------------------------------------------------
+ */
 
 /* The due run times of a task at `now` (asyncz's Task.get_run_times), and the run time after them. */
 typedef struct run_times {
     asyncz_time_t *times; /* kept run times (without coalescing; with it, only the last) */
     size_t n, cap;
-    uint32_t due;         /* how many fell due */
-    asyncz_time_t next;   /* the first run time after the ones handled (ASYNCZ_TIME_NONE: exhausted) */
-    int error;            /* the trigger failed (ASYNCZ_ESEARCH) */
+    uint32_t due;       /* how many fell due */
+    asyncz_time_t next; /* the first run time after the ones handled (ASYNCZ_TIME_NONE: exhausted) */
+    int error;          /* the trigger failed (ASYNCZ_ESEARCH) */
 } run_times;
 
 static void times_push(run_times *rt, asyncz_time_t t, bool coalesce)
@@ -314,7 +328,8 @@ static void times_push(run_times *rt, asyncz_time_t t, bool coalesce)
     rt->times[rt->n++] = t;
 }
 
-static void collect_run_times(const asyncz_task *t, asyncz_time_t now, run_times *rt, asyncz_time_t *inline_buf)
+static void collect_run_times(const asyncz_task *t, asyncz_time_t now, run_times *rt,
+                              asyncz_time_t *inline_buf)
 {
     *rt = (run_times){.times = inline_buf, .cap = 1, .next = t->next_run_time};
     asyncz_time_t *heap_times = NULL;
@@ -387,7 +402,8 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, const char *a
     }
     if (az_make_submission(s, subs, t, alias, c->token, rt->times, rt->n, rt->due) != 0) {
         az_counts_add(&s->running, t, -1);
-        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" (%s) not run: out of memory", asyncz_task_name(t), t->id);
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" (%s) not run: out of memory",
+                   asyncz_task_name(t), t->id);
         return;
     }
     add_times_event(s, events, ASYNCZ_EVENT_TASK_SUBMITTED, alias, t, rt, c->token);
@@ -400,8 +416,10 @@ static void release_task(asyncz_scheduler *s, az_store_slot *slot, const asyncz_
     asyncz_store *st = slot->store;
     asyncz_task *next = NULL;
     if (rt->error) {
-        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" (%s) paused: its trigger failed to compute the next "
-                   "run time (%s)", asyncz_task_name(c->task), c->task->id, asyncz_strerror(rt->error));
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
+                   "task \"%s\" (%s) paused: its trigger failed to compute the next "
+                   "run time (%s)",
+                   asyncz_task_name(c->task), c->task->id, asyncz_strerror(rt->error));
     }
     bool remove = rt->next == ASYNCZ_TIME_NONE && !rt->error;
     if (!remove && asyncz_task_copy(&next, c->task) != 0) {
@@ -415,7 +433,8 @@ static void release_task(asyncz_scheduler *s, az_store_slot *slot, const asyncz_
     int rc = ASYNCZ_STORE_BASE(st)->ops->release(st, c->task->id, c->token, next);
     asyncz_task_free(next);
     if (rc == ASYNCZ_ESTATE || rc == ASYNCZ_ENOTFOUND) {
-        asyncz_log(ASYNCZ_LOG_DEBUG, AZ_LOGGER, "task \"%s\" changed while claimed; keeping the change", c->task->id);
+        asyncz_log(ASYNCZ_LOG_DEBUG, AZ_LOGGER, "task \"%s\" changed while claimed; keeping the change",
+                   c->task->id);
         return;
     }
     if (rc) {
@@ -442,8 +461,8 @@ static void handle_claim(asyncz_scheduler *s, az_store_slot *slot, const asyncz_
 }
 
 /* Claim and handle the due tasks of one store; returns the store's next time of interest. */
-static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now, size_t *budget,
-                                   az_sub_buf *subs, az_event_buf *events)
+static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now,
+                                   size_t *budget, az_sub_buf *subs, az_event_buf *events)
 {
     asyncz_store *st = slot->store;
     const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
@@ -455,8 +474,9 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
         size_t n = 0;
         int rc = ops->claim(st, now, s->identity, s->opts.lease_usec, batch, claims, &n);
         if (rc) {
-            asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "store \"%s\" failed to hand out due tasks: %s; retrying in %d s",
-                       slot->alias, asyncz_strerror(rc), (int)(STORE_RETRY_USEC / ASYNCZ_USEC_PER_SEC));
+            asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
+                       "store \"%s\" failed to hand out due tasks: %s; retrying in %d s", slot->alias,
+                       asyncz_strerror(rc), (int)(STORE_RETRY_USEC / ASYNCZ_USEC_PER_SEC));
             free(claims);
             return now + STORE_RETRY_USEC;
         }
@@ -502,7 +522,8 @@ static void process_manual(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *s
     s->n_manual = 0;
 }
 
-asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
+asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs,
+                                az_event_buf *events)
 {
     if (asyncz_scheduler_get_state(s) != ASYNCZ_STATE_RUNNING)
         return ASYNCZ_TIME_NONE;

@@ -62,7 +62,8 @@ static int store_task(asyncz_scheduler *s, asyncz_task *t, bool replace, az_even
     if (rc == ASYNCZ_EEXISTS)
         return az_sched_fail(rc, "a task with id \"%s\" already exists in store \"%s\"", t->id, slot->alias);
     if (rc)
-        return az_sched_fail(rc, "store \"%s\" refused task \"%s\": %s", slot->alias, t->id, asyncz_strerror(rc));
+        return az_sched_fail(rc, "store \"%s\" refused task \"%s\": %s", slot->alias, t->id,
+                             asyncz_strerror(rc));
     if (events)
         az_events_add(s, events, ASYNCZ_EVENT_TASK_ADDED, slot->alias, t);
     return 0;
@@ -132,7 +133,8 @@ static int add_locked(asyncz_scheduler *s, asyncz_task *copy, bool replace, az_e
         return store_task(s, copy, replace, events);
     int at = find_pending(s, copy->id);
     if (at >= 0 && !replace)
-        return az_sched_fail(ASYNCZ_EEXISTS, "a task with id \"%s\" is already waiting to be added", copy->id);
+        return az_sched_fail(ASYNCZ_EEXISTS, "a task with id \"%s\" is already waiting to be added",
+                             copy->id);
     if (at >= 0) {
         asyncz_task_free(s->pending[at]);
         s->pending[at] = asyncz_task_ref(copy);
@@ -351,7 +353,8 @@ int asyncz_scheduler_update_task(asyncz_scheduler *s, const asyncz_task *task)
     if (rc == 0 && !copy->has_next)
         rc = first_run_time(copy, az_sched_now(s));
     if (rc == 0)
-        rc = replace_locked(s, asyncz_task_ref(copy), asyncz_task_store(copy), ASYNCZ_EVENT_TASK_MODIFIED, &events);
+        rc = replace_locked(s, asyncz_task_ref(copy), asyncz_task_store(copy), ASYNCZ_EVENT_TASK_MODIFIED,
+                            &events);
     pthread_mutex_unlock(&s->lock);
     asyncz_task_free(copy);
     az_loop_wake(s);
@@ -409,7 +412,8 @@ static int change_locked(asyncz_scheduler *s, const char *id, const char *store,
     return replace_locked(s, t, alias, ASYNCZ_EVENT_TASK_MODIFIED, events);
 }
 
-static int change(asyncz_scheduler *s, const char *id, const char *store, change_kind kind, asyncz_trigger *trigger)
+static int change(asyncz_scheduler *s, const char *id, const char *store, change_kind kind,
+                  asyncz_trigger *trigger)
 {
     if (!s || !id)
         return az_sched_fail(ASYNCZ_EINVAL, "no scheduler or no task id");

@@ -206,7 +206,8 @@ void az_scheduler_after_fork(asyncz_scheduler *s)
     pthread_mutex_init(&s->done_lock, NULL);
 }
 
-/* ---- stores ------------------------------------------------------------------------------------------------ */
+/* ---- stores
+ * ------------------------------------------------------------------------------------------------ */
 
 az_store_slot *az_sched_find_store(asyncz_scheduler *s, const char *alias)
 {
@@ -224,12 +225,12 @@ static void store_wakeup(void *data)
 static int store_open(asyncz_scheduler *s, az_store_slot *slot)
 {
     const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(slot->store)->ops;
-    slot->host = (asyncz_store_host){.alias = slot->alias, .identity = s->identity, .wakeup = store_wakeup,
-                                     .host_data = s};
+    slot->host = (asyncz_store_host){
+        .alias = slot->alias, .identity = s->identity, .wakeup = store_wakeup, .host_data = s};
     int rc = ops->open ? ops->open(slot->store, &slot->host) : 0;
     if (rc)
-        return az_sched_fail(ASYNCZ_ESTORE, "store \"%s\" (%s) failed to open: %s (%s)", slot->alias, ops->name,
-                             asyncz_strerror(rc), asyncz_err_name(rc));
+        return az_sched_fail(ASYNCZ_ESTORE, "store \"%s\" (%s) failed to open: %s (%s)", slot->alias,
+                             ops->name, asyncz_strerror(rc), asyncz_err_name(rc));
     slot->open = true;
     return 0;
 }
@@ -320,7 +321,8 @@ int asyncz_scheduler_remove_store(asyncz_scheduler *s, const char *alias)
     return found ? 0 : az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", alias);
 }
 
-/* ---- executors ------------------------------------------------------------------------------------------- */
+/* ---- executors -------------------------------------------------------------------------------------------
+ */
 
 az_exec_slot *az_sched_find_exec(asyncz_scheduler *s, const char *alias)
 {
@@ -371,7 +373,8 @@ int asyncz_scheduler_add_executor(asyncz_scheduler *s, const char *alias, asyncz
 {
     if (!s || !ex || !az_alias_valid(alias)) {
         asyncz_executor_free(ex);
-        return az_sched_fail(ASYNCZ_EINVAL, "an executor needs an alias of 1-64 characters A-Z a-z 0-9 . _ -");
+        return az_sched_fail(ASYNCZ_EINVAL,
+                             "an executor needs an alias of 1-64 characters A-Z a-z 0-9 . _ -");
     }
     az_event_buf events = {0};
     pthread_mutex_lock(&s->lock);
@@ -407,7 +410,8 @@ int asyncz_scheduler_remove_executor(asyncz_scheduler *s, const char *alias)
     return found ? 0 : az_sched_fail(ASYNCZ_ENOTFOUND, "no executor named \"%s\"", alias);
 }
 
-/* ---- lifecycle -------------------------------------------------------------------------------------------- */
+/* ---- lifecycle --------------------------------------------------------------------------------------------
+ */
 
 asyncz_scheduler_state asyncz_scheduler_get_state(const asyncz_scheduler *s)
 {
@@ -510,7 +514,8 @@ static int start_common(asyncz_scheduler *s, unsigned flags, az_mode mode)
     az_sched_add_pending_to_stores(s, az_sched_now(s), &events);
     az_events_add(s, &events, ASYNCZ_EVENT_SCHEDULER_START, NULL, NULL);
     pthread_mutex_unlock(&s->lock);
-    asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER, "scheduler started%s", (flags & ASYNCZ_START_PAUSED) ? " (paused)" : "");
+    asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER, "scheduler started%s",
+               (flags & ASYNCZ_START_PAUSED) ? " (paused)" : "");
     az_events_deliver(s, &events);
     az_loop_wake(s);
     return 0;
@@ -575,7 +580,8 @@ static int set_paused(asyncz_scheduler *s, bool paused)
         return az_sched_fail(ASYNCZ_ESTATE, "the scheduler is not running");
     }
     az_event_buf events = {0};
-    az_events_add(s, &events, paused ? ASYNCZ_EVENT_SCHEDULER_PAUSED : ASYNCZ_EVENT_SCHEDULER_RESUMED, NULL, NULL);
+    az_events_add(s, &events, paused ? ASYNCZ_EVENT_SCHEDULER_PAUSED : ASYNCZ_EVENT_SCHEDULER_RESUMED, NULL,
+                  NULL);
     az_loop_wake(s);
     az_events_deliver(s, &events);
     return 0;

@@ -122,8 +122,8 @@ struct asyncz_scheduler {
     size_t n_manual, cap_manual;
     az_counts running;
 
-    az_listeners *listeners;   /* current snapshot (never NULL) */
-    atomic_uint listen_mask;   /* union of the listeners' masks: skip building unwanted events */
+    az_listeners *listeners; /* current snapshot (never NULL) */
+    atomic_uint listen_mask; /* union of the listeners' masks: skip building unwanted events */
     uint64_t next_listener_id;
 
     /* Finished runs waiting for the loop (own lock: executors finish runs from any thread). */
@@ -133,18 +133,19 @@ struct asyncz_scheduler {
     /* The loop. */
     az_mode mode;
     int epfd, evfd, tfd;
-    bool tfd_realtime;      /* timer on CLOCK_REALTIME (system clock), else CLOCK_MONOTONIC */
-    pthread_t thread;       /* AZ_MODE_THREAD */
+    bool tfd_realtime; /* timer on CLOCK_REALTIME (system clock), else CLOCK_MONOTONIC */
+    pthread_t thread;  /* AZ_MODE_THREAD */
     bool thread_joinable;
-    atomic_ulong owner;     /* the pthread_t of the thread running the loop (read from any thread) */
-    atomic_bool in_loop;    /* owner is inside a loop round */
-    atomic_bool stop;       /* shutdown requested */
-    atomic_bool woken;      /* the eventfd has been written and not read yet: further wakes are free */
-    bool stop_wait;         /* shutdown's wait argument */
-    asyncz_time_t armed;    /* what the timer is set to (ASYNCZ_TIME_NONE: disarmed) */
+    atomic_ulong owner;  /* the pthread_t of the thread running the loop (read from any thread) */
+    atomic_bool in_loop; /* owner is inside a loop round */
+    atomic_bool stop;    /* shutdown requested */
+    atomic_bool woken;   /* the eventfd has been written and not read yet: further wakes are free */
+    bool stop_wait;      /* shutdown's wait argument */
+    asyncz_time_t armed; /* what the timer is set to (ASYNCZ_TIME_NONE: disarmed) */
 };
 
-/* ---- scheduler.c ---------------------------------------------------------------------------------------- */
+/* ---- scheduler.c ----------------------------------------------------------------------------------------
+ */
 asyncz_time_t az_sched_now(asyncz_scheduler *s);
 /* Set this thread's error message (printf format) and return code. */
 int az_sched_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -154,7 +155,8 @@ void az_exec_slot_unref(az_exec_slot *slot);
 /* The stop sequence, run by the loop owner (or by shutdown() when nothing else owns the loop). */
 void az_sched_stop_sequence(asyncz_scheduler *s);
 
-/* ---- sched_events.c --------------------------------------------------------------------------------------- */
+/* ---- sched_events.c ---------------------------------------------------------------------------------------
+ */
 bool az_events_wanted(asyncz_scheduler *s, uint32_t code);
 /* Append an event (strings and times copied). Returns the stored event to fill further, or NULL (not
  * wanted, or out of memory: events are best effort and never fail an operation). */
@@ -165,9 +167,11 @@ void az_listeners_free_all(asyncz_scheduler *s);
 int az_listeners_init(asyncz_scheduler *s);
 char *az_strdup_opt(const char *s);
 
-/* ---- sched_process.c --------------------------------------------------------------------------------------- */
+/* ---- sched_process.c
+ * --------------------------------------------------------------------------------------- */
 /* The core round (lock held): fills subs and events, returns the next wake-up. */
-asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events);
+asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs,
+                                az_event_buf *events);
 /* Submit decided runs (lock not held); failures become TASK_ERROR outcomes. */
 void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs);
 /* Make a run of task for the given times and queue it in subs (lock held). The caller has counted the
@@ -186,7 +190,8 @@ int az_counts_add(az_counts *c, asyncz_task *task, int delta);
 bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max);
 void az_counts_free(az_counts *c);
 
-/* ---- sched_loop.c ------------------------------------------------------------------------------------------- */
+/* ---- sched_loop.c
+ * ------------------------------------------------------------------------------------------- */
 int az_loop_open(asyncz_scheduler *s);
 void az_loop_close(asyncz_scheduler *s);
 /* Wake the loop (thread-safe, async-signal-safe). */

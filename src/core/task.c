@@ -38,7 +38,8 @@ bool az_text_valid(const char *text, size_t max, bool tabs)
                 return false;
             cp = (cp << 6) | (p[n + i] & 0x3f);
         }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
             return false;
         n += (size_t)len;
     }
@@ -148,7 +149,8 @@ int asyncz_task_copy(asyncz_task **out, const asyncz_task *task)
      * which races with another thread dropping a shared value (ThreadSanitizer sees it). */
     t->args = task->args ? json_deep_copy(task->args) : NULL;
     t->kwargs = task->kwargs ? json_deep_copy(task->kwargs) : NULL;
-    if ((task->args && !t->args) || (task->kwargs && !t->kwargs) || dup_opt(&t->id, task->id) || dup_opt(&t->name, task->name) || dup_opt(&t->func, task->func) ||
+    if ((task->args && !t->args) || (task->kwargs && !t->kwargs) || dup_opt(&t->id, task->id) ||
+        dup_opt(&t->name, task->name) || dup_opt(&t->func, task->func) ||
         dup_opt(&t->args_text, task->args_text) || dup_opt(&t->kwargs_text, task->kwargs_text) ||
         dup_opt(&t->executor, task->executor) || dup_opt(&t->store, task->store)) {
         asyncz_task_free(t);

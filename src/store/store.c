@@ -6,9 +6,9 @@
 
 int asyncz_store_base_init(asyncz_store_base *base, const asyncz_store_ops *ops)
 {
-    if (!base || !ops || ops->version != ASYNCZ_STORE_OPS_VERSION || !ops->name || !ops->add || !ops->update ||
-        !ops->remove || !ops->remove_all || !ops->lookup || !ops->list || !ops->due || !ops->earliest ||
-        !ops->count || !ops->claim || !ops->release || !ops->destroy)
+    if (!base || !ops || ops->version != ASYNCZ_STORE_OPS_VERSION || !ops->name || !ops->add ||
+        !ops->update || !ops->remove || !ops->remove_all || !ops->lookup || !ops->list || !ops->due ||
+        !ops->earliest || !ops->count || !ops->claim || !ops->release || !ops->destroy)
         return ASYNCZ_EINVAL;
     base->ops = ops;
     return 0;

@@ -22,7 +22,8 @@ static inline asyncz_time_t vclock_now(void *ud)
     return ((vclock *)ud)->now;
 }
 
-/* ---- an inline executor (custom, through sys/executor.h) ------------------------------------------------ */
+/* ---- an inline executor (custom, through sys/executor.h) ------------------------------------------------
+ */
 
 typedef struct inline_exec {
     asyncz_executor_base base;

@@ -66,8 +66,8 @@ static asyncz_trigger *at(asyncz_time_t when)
 }
 
 /* Add a task calling func with trigger (reference consumed) and id. Returns the add result. */
-static int add(fixture *f, const char *id, const char *func, asyncz_trigger *trig, int64_t grace, bool coalesce,
-               uint32_t max_instances)
+static int add(fixture *f, const char *id, const char *func, asyncz_trigger *trig, int64_t grace,
+               bool coalesce, uint32_t max_instances)
 {
     asyncz_task *t;
     assert_int_equal(asyncz_task_new(&t, func), 0);
@@ -100,7 +100,8 @@ static asyncz_time_t next_run(fixture *f, const char *id)
     return n;
 }
 
-/* ---- run times, coalescing, misfires ----------------------------------------------------------------------- */
+/* ---- run times, coalescing, misfires
+ * ----------------------------------------------------------------------- */
 
 static void coalesce_runs_last_missed_time_once(void **state)
 {
@@ -191,7 +192,8 @@ static void default_grace_is_one_second(void **state)
     fx_free(f);
 }
 
-/* ---- max_instances ----------------------------------------------------------------------------------------- */
+/* ---- max_instances
+ * ----------------------------------------------------------------------------------------- */
 
 static void max_instances_refuses_and_still_advances(void **state)
 {
@@ -231,7 +233,8 @@ static void max_instances_two_allows_two(void **state)
     fx_free(f);
 }
 
-/* ---- the life of tasks --------------------------------------------------------------------------------------- */
+/* ---- the life of tasks
+ * --------------------------------------------------------------------------------------- */
 
 static void exhausted_trigger_removes_task(void **state)
 {
@@ -311,7 +314,8 @@ static void run_now_keeps_the_schedule(void **state)
 {
     fixture *f = fx_new();
     fx_start(f);
-    assert_int_equal(add(f, "a", "count", interval(10 * SEC, T0 + 10 * SEC), ASYNCZ_GRACE_UNLIMITED, true, 1), 0);
+    assert_int_equal(add(f, "a", "count", interval(10 * SEC, T0 + 10 * SEC), ASYNCZ_GRACE_UNLIMITED, true, 1),
+                     0);
     f->clock.now = T0 + 3 * SEC;
     assert_int_equal(asyncz_scheduler_run_task(f->s, "a", NULL), 0);
     process(f, T0 + 3 * SEC);
@@ -379,7 +383,8 @@ static void task_without_trigger_runs_once_now(void **state)
 static void tasks_added_before_start_are_scheduled_at_start(void **state)
 {
     fixture *f = fx_new();
-    assert_int_equal(add(f, "early", "count", interval(10 * SEC, T0 + 10 * SEC), ASYNCZ_GRACE_UNLIMITED, true, 1), 0);
+    assert_int_equal(
+        add(f, "early", "count", interval(10 * SEC, T0 + 10 * SEC), ASYNCZ_GRACE_UNLIMITED, true, 1), 0);
     asyncz_task_list *l;
     assert_int_equal(asyncz_scheduler_list_tasks(f->s, &l, NULL), 0);
     assert_int_equal(asyncz_task_list_count(l), 1);
@@ -436,7 +441,8 @@ static void list_update_reschedule_remove(void **state)
     fx_free(f);
 }
 
-/* ---- events ------------------------------------------------------------------------------------------------ */
+/* ---- events
+ * ------------------------------------------------------------------------------------------------ */
 
 static void event_order_and_payloads(void **state)
 {
@@ -455,10 +461,11 @@ static void event_order_and_payloads(void **state)
     assert_int_equal(add(f, "bad", "fail", at(T0 + 1), ASYNCZ_GRACE_UNLIMITED, true, 1), 0);
     process(f, T0 + 1);
     asyncz_scheduler_shutdown(f->s, true);
-    uint32_t want[] = {ASYNCZ_EVENT_EXECUTOR_ADDED, ASYNCZ_EVENT_STORE_ADDED, ASYNCZ_EVENT_SCHEDULER_START,
-                       ASYNCZ_EVENT_TASK_ADDED, ASYNCZ_EVENT_TASK_ADDED, ASYNCZ_EVENT_TASK_SUBMITTED,
-                       ASYNCZ_EVENT_TASK_REMOVED, ASYNCZ_EVENT_TASK_SUBMITTED, ASYNCZ_EVENT_TASK_REMOVED,
-                       ASYNCZ_EVENT_TASK_EXECUTED, ASYNCZ_EVENT_TASK_ERROR, ASYNCZ_EVENT_SCHEDULER_SHUTDOWN};
+    uint32_t want[] = {
+        ASYNCZ_EVENT_EXECUTOR_ADDED, ASYNCZ_EVENT_STORE_ADDED,    ASYNCZ_EVENT_SCHEDULER_START,
+        ASYNCZ_EVENT_TASK_ADDED,     ASYNCZ_EVENT_TASK_ADDED,     ASYNCZ_EVENT_TASK_SUBMITTED,
+        ASYNCZ_EVENT_TASK_REMOVED,   ASYNCZ_EVENT_TASK_SUBMITTED, ASYNCZ_EVENT_TASK_REMOVED,
+        ASYNCZ_EVENT_TASK_EXECUTED,  ASYNCZ_EVENT_TASK_ERROR,     ASYNCZ_EVENT_SCHEDULER_SHUTDOWN};
     /* The listener was added after the executor (fx_new), so EXECUTOR_ADDED was not seen. */
     size_t n = sizeof want / sizeof want[0] - 1;
     assert_int_equal(f->rec.n_events, n);
@@ -487,7 +494,8 @@ static void failing_listener_is_isolated(void **state)
     fixture *f = fx_new();
     int calls = 0;
     uint64_t id;
-    assert_int_equal(asyncz_scheduler_add_listener(f->s, ASYNCZ_EVENT_TASK_EXECUTED, failing_listener, &calls, &id), 0);
+    assert_int_equal(
+        asyncz_scheduler_add_listener(f->s, ASYNCZ_EVENT_TASK_EXECUTED, failing_listener, &calls, &id), 0);
     fx_start(f);
     assert_int_equal(add(f, "a", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, true, 1), 0);
     process(f, T0);
@@ -508,7 +516,8 @@ static void listener_mask_filters(void **state)
     recorder only;
     recorder_init(&only);
     assert_int_equal(asyncz_scheduler_add_listener(f->s, ASYNCZ_EVENT_TASK_ADDED | ASYNCZ_EVENT_TASK_REMOVED,
-                                                   record_event, &only, NULL), 0);
+                                                   record_event, &only, NULL),
+                     0);
     assert_int_equal(asyncz_scheduler_add_listener(f->s, 0, record_event, &only, NULL), ASYNCZ_EINVAL);
     fx_start(f);
     assert_int_equal(add(f, "a", "count", at(T0), ASYNCZ_GRACE_UNLIMITED, true, 1), 0);
@@ -528,7 +537,8 @@ static void event_names(void **state)
     assert_int_equal(ASYNCZ_EVENT_TASK_SUBMITTED, 32768);
 }
 
-/* ---- shutdown, stores, executors, states ---------------------------------------------------------------------- */
+/* ---- shutdown, stores, executors, states
+ * ---------------------------------------------------------------------- */
 
 static void shutdown_runs_shutdown_tasks(void **state)
 {
