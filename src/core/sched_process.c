@@ -40,19 +40,6 @@ static size_t count_find_hashed(const az_counts *c, const char *id, uint32_t has
     return i;
 }
 
-static size_t count_find(const az_counts *c, const char *id)
-{
-    return count_find_hashed(c, id, (uint32_t)az_hash_str(id));
-}
-
-uint32_t az_counts_get(const az_counts *c, const char *id)
-{
-    if (!c->cap)
-        return 0;
-    size_t i = count_find(c, id);
-    return c->slots[i].task ? c->slots[i].count : 0;
-}
-
 static int counts_rehash(az_counts *c, size_t cap)
 {
     az_count_entry *slots = calloc(cap, sizeof *slots);
@@ -300,49 +287,56 @@ void az_drain_done(asyncz_scheduler *s)
 /* ---- the core round -------------------------------------------------------------------------------------
  */
 
-/* The due run times of a task at `now` (asyncz's Task.get_run_times), and the run time after them. */
+/* The due run times of a task at `now` (asyncz's Task.get_run_times), and the run time after them. Most
+ * tasks have one due time, kept in `one` without allocating. */
 typedef struct run_times {
-    asyncz_time_t *times; /* kept run times (without coalescing; with it, only the last) */
+    asyncz_time_t *times; /* kept run times (without coalescing; with it, only the last): `one` or heap */
+    asyncz_time_t one;
     size_t n, cap;
     uint32_t due;       /* how many fell due */
-    asyncz_time_t next; /* the first run time after the ones handled (ASYNCZ_TIME_NONE: exhausted) */
+    asyncz_time_t next; /* the first run time after the ones kept (ASYNCZ_TIME_NONE: exhausted) */
     int error;          /* the trigger failed (ASYNCZ_ESEARCH) */
 } run_times;
 
-static void times_push(run_times *rt, asyncz_time_t t, bool coalesce)
+static void times_free(run_times *rt)
 {
-    rt->due++;
-    if (coalesce) {
-        rt->times[0] = t;
-        rt->n = 1;
-        return;
-    }
-    if (rt->n == rt->cap) {
-        size_t cap = rt->cap * 2;
-        asyncz_time_t *grown = realloc(rt->times, cap * sizeof *grown);
-        if (!grown)
-            return; /* keep what fits; the count still says how many fell due */
-        rt->times = grown;
-        rt->cap = cap;
-    }
-    rt->times[rt->n++] = t;
+    if (rt->times != &rt->one)
+        free(rt->times);
 }
 
-static void collect_run_times(const asyncz_task *t, asyncz_time_t now, run_times *rt,
-                              asyncz_time_t *inline_buf)
+static bool times_grow(run_times *rt)
 {
-    *rt = (run_times){.times = inline_buf, .cap = 1, .next = t->next_run_time};
-    asyncz_time_t *heap_times = NULL;
+    size_t cap = rt->cap < 8 ? 16 : rt->cap * 2;
+    bool inline_buf = rt->times == &rt->one;
+    asyncz_time_t *grown = inline_buf ? malloc(cap * sizeof *grown) : realloc(rt->times, cap * sizeof *grown);
+    if (!grown)
+        return false;
+    if (inline_buf)
+        grown[0] = rt->one;
+    rt->times = grown;
+    rt->cap = cap;
+    return true;
+}
+
+/* Keep t (with coalescing, instead of the previous one). False when out of memory. */
+static bool times_push(run_times *rt, asyncz_time_t t, bool coalesce)
+{
+    if (coalesce && rt->n == 1)
+        rt->n = 0;
+    if (rt->n == rt->cap && !times_grow(rt))
+        return false;
+    rt->times[rt->n++] = t;
+    rt->due++;
+    return true;
+}
+
+static void collect_run_times(const asyncz_task *t, asyncz_time_t now, run_times *rt)
+{
+    *rt = (run_times){.cap = 1, .next = t->next_run_time};
+    rt->times = &rt->one;
     while (rt->next != ASYNCZ_TIME_NONE && rt->next <= now) {
-        if (rt->n == rt->cap && !heap_times && !t->coalesce) {
-            heap_times = malloc(16 * sizeof *heap_times);
-            if (!heap_times)
-                break;
-            heap_times[0] = inline_buf[0];
-            rt->times = heap_times;
-            rt->cap = 16;
-        }
-        times_push(rt, rt->next, t->coalesce);
+        if (!times_push(rt, rt->next, t->coalesce))
+            break; /* out of memory: what is not kept stays due for the next round */
         rt->error = asyncz_trigger_next(t->trigger, rt->next, now, &rt->next);
         if (rt->error) {
             rt->next = ASYNCZ_TIME_NONE;
@@ -449,15 +443,13 @@ static void release_task(asyncz_scheduler *s, az_store_slot *slot, const asyncz_
 static void handle_claim(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *c, asyncz_time_t now,
                          az_sub_buf *subs, az_event_buf *events)
 {
-    asyncz_time_t one;
     run_times rt;
-    collect_run_times(c->task, now, &rt, &one);
+    collect_run_times(c->task, now, &rt);
     drop_missed(s, c->task, slot->alias, now, &rt, events);
     if (rt.n > 0)
         submit_due(s, c, slot->alias, &rt, subs, events);
     release_task(s, slot, c, &rt, events);
-    if (rt.times != &one)
-        free(rt.times);
+    times_free(&rt);
 }
 
 /* Claim and handle the due tasks of one store; returns the store's next time of interest. */

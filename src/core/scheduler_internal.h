@@ -155,6 +155,11 @@ void az_exec_slot_unref(az_exec_slot *slot);
 /* The stop sequence, run by the loop owner (or by shutdown() when nothing else owns the loop). */
 void az_sched_stop_sequence(asyncz_scheduler *s);
 
+/* ---- sched_tasks.c ---------------------------------------------------------------------------------------
+ */
+/* Tasks added before start go to their stores (lock held, at start). */
+void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now, az_event_buf *events);
+
 /* ---- sched_events.c ---------------------------------------------------------------------------------------
  */
 bool az_events_wanted(asyncz_scheduler *s, uint32_t code);
@@ -184,7 +189,6 @@ void az_drain_done(asyncz_scheduler *s);
 void az_run_done(asyncz_run *run, void *userdata);
 
 /* Instance counts. */
-uint32_t az_counts_get(const az_counts *c, const char *id);
 int az_counts_add(az_counts *c, asyncz_task *task, int delta);
 /* Count one more instance of task unless it already has max: false when refused or out of memory. */
 bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max);
