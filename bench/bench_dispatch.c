@@ -150,7 +150,7 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int latency_setup(asyncz_scheduler *s, lateness *l, asyncz_time_t start)
+static int latency_setup(asyncz_scheduler *s, asyncz_time_t start)
 {
     asyncz_task *t;
     if (asyncz_task_new(&t, "measure") != 0)
@@ -173,7 +173,6 @@ static int latency_setup(asyncz_scheduler *s, lateness *l, asyncz_time_t start)
             return 1;
     }
     asyncz_task_free(t);
-    (void)l;
     return 0;
 }
 
@@ -212,7 +211,7 @@ static int latency_case(const bench_ctx *ctx, const char *name, bool pool)
     asyncz_scheduler_register(s, "measure", measure, &l);
     asyncz_time_t start = asyncz_now() + 2 * ASYNCZ_USEC_PER_SEC;
     l.from = start + ASYNCZ_USEC_PER_SEC; /* one second of warm-up */
-    if (latency_setup(s, &l, start) != 0 || asyncz_scheduler_start(s, 0) != 0)
+    if (latency_setup(s, start) != 0 || asyncz_scheduler_start(s, 0) != 0)
         return 1;
     struct timespec ts = {LATENCY_SECONDS + 3, 0};
     nanosleep(&ts, NULL);

@@ -70,7 +70,6 @@ static int store_task(asyncz_scheduler *s, asyncz_task *t, bool replace, az_even
 }
 
 /* Tasks added before start go to their stores now (lock held). */
-void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now, az_event_buf *events);
 void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now, az_event_buf *events)
 {
     size_t kept = 0;

@@ -486,8 +486,6 @@ static void shutdown_execs(asyncz_scheduler *s, bool wait)
     free(slots);
 }
 
-void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now, az_event_buf *events);
-
 static int start_common(asyncz_scheduler *s, unsigned flags, az_mode mode)
 {
     if (!s)
@@ -597,9 +595,7 @@ int asyncz_scheduler_resume(asyncz_scheduler *s)
     return set_paused(s, false);
 }
 
-/* Tasks whose trigger is a shutdown trigger run once now (lock held), into subs. */
-static int queue_shutdown_task(asyncz_task *task, void *data);
-
+/* Tasks whose trigger is a shutdown trigger run once at shutdown (collected under the lock). */
 typedef struct shutdown_ctx {
     asyncz_scheduler *s;
     az_sub_buf *subs;

@@ -85,8 +85,8 @@ ASYNCZ_API int asyncz_run_invoke_encoded(asyncz_scheduler *s, const char *msg, s
  * ASYNCZ_EPARSE. */
 ASYNCZ_API void asyncz_run_finish_encoded(asyncz_run *run, const char *outcome, size_t len);
 
-/* The time limit the run should get, from its executor's view: the clock of the scheduler (microseconds),
- * for executors that enforce timeouts. */
+/* The current time by the run's scheduler clock (the injected clock, or the system clock), for executors
+ * that judge lateness themselves. */
 ASYNCZ_API asyncz_time_t asyncz_run_now(const asyncz_run *run);
 
 ASYNCZ_END_DECLS
