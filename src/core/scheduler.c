@@ -11,6 +11,7 @@
 #include "asyncz/log.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
+#include "store/store_internal.h"
 
 /* The message of the last failing call on this thread (documented as thread-local). */
 static __thread char last_error[512];
@@ -119,9 +120,7 @@ static void store_slot_free(az_store_slot *slot)
 {
     if (!slot)
         return;
-    if (slot->open && ASYNCZ_STORE_BASE(slot->store)->ops->close)
-        ASYNCZ_STORE_BASE(slot->store)->ops->close(slot->store);
-    asyncz_store_free(slot->store);
+    asyncz_store_free(slot->store); /* closes it if open */
     free(slot->alias);
     free(slot);
 }
@@ -227,10 +226,11 @@ static int store_open(asyncz_scheduler *s, az_store_slot *slot)
     const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(slot->store)->ops;
     slot->host = (asyncz_store_host){
         .alias = slot->alias, .identity = s->identity, .wakeup = store_wakeup, .host_data = s};
-    int rc = ops->open ? ops->open(slot->store, &slot->host) : 0;
+    int rc = az_store_do_open(slot->store, &slot->host);
     if (rc)
-        return az_sched_fail(ASYNCZ_ESTORE, "store \"%s\" (%s) failed to open: %s (%s)", slot->alias,
-                             ops->name, asyncz_strerror(rc), asyncz_err_name(rc));
+        return az_sched_fail(ASYNCZ_ESTORE, "store \"%s\" (%s) failed to open: %s (%s)%s%s", slot->alias,
+                             ops->name, asyncz_strerror(rc), asyncz_err_name(rc),
+                             *asyncz_store_errmsg() ? ": " : "", asyncz_store_errmsg());
     slot->open = true;
     return 0;
 }
@@ -289,8 +289,7 @@ int asyncz_scheduler_add_store(asyncz_scheduler *s, const char *alias, asyncz_st
  * slot is freed with the scheduler (lock held). */
 static void retire_store(asyncz_scheduler *s, az_store_slot *slot)
 {
-    if (slot->open && ASYNCZ_STORE_BASE(slot->store)->ops->close)
-        ASYNCZ_STORE_BASE(slot->store)->ops->close(slot->store);
+    az_store_do_close(slot->store);
     slot->open = false;
     asyncz_store_free(slot->store);
     slot->store = NULL;
@@ -460,8 +459,7 @@ static void close_all(asyncz_scheduler *s)
 {
     for (size_t i = 0; i < s->n_stores; i++) {
         az_store_slot *slot = s->stores[i];
-        if (slot->open && ASYNCZ_STORE_BASE(slot->store)->ops->close)
-            ASYNCZ_STORE_BASE(slot->store)->ops->close(slot->store);
+        az_store_do_close(slot->store);
         slot->open = false;
     }
 }
