@@ -1,0 +1,166 @@
+/* The file store (file.c, file_index.c, file_io.c, file_watch.c): one file per task in a directory shared by
+ * every process that opens it. Internal.
+ *
+ * Each task file is a header line in the clear, then the record bytes:
+ *   asyncz-file/1 next=<µs|-> seq=<n> token=<n> lease=<µs|-> owner=<%-encoded|-> len=<n>\n<bytes>
+ * The header is all that ordering and claims need, so opening a store reads only header lines. */
+#ifndef AZ_STORE_FILE_INTERNAL_H
+#define AZ_STORE_FILE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "store/backend.h"
+
+/* The longest header line we write or accept (a 255-byte owner %-encoded is 765 bytes). */
+#define FS_HEADER_MAX 1024
+#define FS_OWNER_MAX 255
+#define FS_LOGGER "asyncz.store.file"
+
+/* A task file's header line. */
+typedef struct fs_header {
+    asyncz_time_t next_run_time; /* ASYNCZ_TIME_NONE: paused */
+    uint64_t seq;
+    uint64_t token;               /* 0: never claimed */
+    asyncz_time_t lease_until;    /* ASYNCZ_TIME_NONE: no claim */
+    char owner[FS_OWNER_MAX + 1]; /* "" when no claim */
+    size_t len;                   /* record bytes after the line */
+    size_t line_len;              /* bytes of the line, '\n' included */
+} fs_header;
+
+/* ---- the in-memory index (file_index.c) ----------------------------------------------------------- */
+
+typedef struct fs_entry {
+    char *id;
+    asyncz_time_t next_run_time;
+    uint64_t seq;
+    uint64_t token;
+    asyncz_time_t lease_until;
+    struct fs_entry *next; /* hash chain */
+} fs_entry;
+
+/* Entries by id (a chained hash) and in store order (a sorted array of pointers; seq values are unique, so
+ * (next_run_time, seq) finds an entry by binary search). Claimed entries are also listed apart, since a
+ * lapsed lease matters to earliest() wherever its record sits in the order. */
+typedef struct fs_index {
+    fs_entry **buckets;
+    size_t n_buckets;
+    fs_entry **order;
+    size_t n, cap;
+    fs_entry **claimed;
+    size_t n_claimed, cap_claimed;
+    uint64_t max_seen; /* the largest seq or token seen: a floor for the counter */
+} fs_index;
+
+int az_fs_index_init(fs_index *ix);
+void az_fs_index_free(fs_index *ix);
+void az_fs_index_clear(fs_index *ix);
+fs_entry *az_fs_index_find(const fs_index *ix, const char *id);
+/* Insert or update id with h's columns. Errors: ASYNCZ_ENOMEM (the index is then unchanged). */
+int az_fs_index_put(fs_index *ix, const char *id, const fs_header *h);
+void az_fs_index_del(fs_index *ix, const char *id);
+/* Bulk loading: add without keeping the order (id must be new), then sort once. */
+int az_fs_index_append(fs_index *ix, const char *id, const fs_header *h);
+void az_fs_index_sort(fs_index *ix);
+/* Up to max entries due at now and not claimed at now, in order, into out (room for max). */
+size_t az_fs_index_due(const fs_index *ix, asyncz_time_t now, size_t max, fs_entry **out);
+asyncz_time_t az_fs_index_earliest(const fs_index *ix);
+
+/* ---- the backend ---------------------------------------------------------------------------------- */
+
+typedef struct fs_backend {
+    az_backend base;
+    char *dir;           /* absolute, no trailing '/' */
+    char *suffix;        /* ".task" */
+    mode_t mode;         /* for directories we create */
+    bool cleanup;        /* cleanup_directory: remove everything on close */
+    char tmp_prefix[32]; /* ".tmp.<16 hex>.": names of this object's temp files */
+    unsigned long tmp_n;
+    int dirfd, lockfd, seqfd, qdirfd, idirfd;
+    fs_index ix;
+    const asyncz_store_host *host;
+    unsigned char *buf; /* the last record read */
+    size_t cap;
+
+    /* Shared with the watcher thread (file_watch.c), under ev_lock. */
+    int infd, stopfd;
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t ev_lock;
+    char **dirty; /* task file names changed by others since the last refresh */
+    size_t n_dirty, cap_dirty;
+    bool rescan;
+    uint32_t own_cookie; /* the rename cookie of our own last temp file moved, 0: none */
+} fs_backend;
+
+/* ---- file I/O (file_io.c) -------------------------------------------------------------------------- */
+
+/* Format h as a header line into buf (FS_HEADER_MAX bytes); returns its length. */
+size_t az_fs_header_format(const fs_header *h, char *buf);
+/* Parse a header line from the first n bytes of a file. On failure, why says what is wrong. */
+bool az_fs_header_parse(const char *buf, size_t n, fs_header *h, char *why, size_t why_size);
+/* %-encode s (n bytes) into out (size bytes; NUL-terminated): bytes outside [A-Za-z0-9._:@+-], and a
+ * leading '.' when leading_dot. Returns the length, or -1 when it does not fit. */
+int az_fs_pct_encode(const char *s, size_t n, bool leading_dot, char *out, size_t size);
+/* Decode a %-encoded string in place; false when malformed. */
+bool az_fs_pct_decode(char *s);
+
+/* Whether name is a task file name of this store, and its id length. */
+bool az_fs_task_name(const fs_backend *fb, const char *name, size_t *id_len);
+/* Write <id><suffix> into name (NAME_MAX + 1 bytes). Errors: ASYNCZ_EINVAL (not a safe file name). */
+int az_fs_name(const fs_backend *fb, const char *id, char *name);
+
+/* Write the file name in directory dfd atomically: a temp file (O_EXCL, 0600), fsync, rename over; with
+ * noreplace the rename fails with ASYNCZ_EEXISTS if name exists. The directory is not synced here. */
+int az_fs_write(fs_backend *fb, int dfd, const char *name, const void *head, size_t head_len,
+                const void *data, size_t len, bool noreplace);
+/* fsync a directory. */
+int az_fs_sync_dir(fs_backend *fb, int dfd, const char *what);
+
+/* Read task file name's header (and check the file's size against it). Returns 0, ASYNCZ_ENOTFOUND,
+ * ASYNCZ_EPARSE (malformed: why says how) or ASYNCZ_EIO. */
+int az_fs_read_header(fs_backend *fb, const char *name, fs_header *h, char *why, size_t why_size);
+/* Read a whole file into fb->buf; *size its length. Returns 0, ASYNCZ_ENOTFOUND, ASYNCZ_EPARSE (too large),
+ * ASYNCZ_ENOMEM or ASYNCZ_EIO. */
+int az_fs_read_file(fs_backend *fb, int dfd, const char *name, size_t *size);
+/* Read a task file: its header and where its record bytes start in fb->buf. */
+int az_fs_read_record(fs_backend *fb, const char *name, fs_header *h, const unsigned char **data, char *why,
+                      size_t why_size);
+
+/* Take k values from the store's counter (under the lock): the first is *first. */
+int az_fs_counter_take(fs_backend *fb, uint64_t k, uint64_t *first);
+/* flock the store (exclusive) / unlock it. */
+int az_fs_lock(fs_backend *fb, const char *op);
+void az_fs_unlock(fs_backend *fb);
+
+/* Add an entry to the quarantine directory (and sync it). */
+int az_fs_quarantine_add(fs_backend *fb, const char *id, const char *reason, asyncz_time_t at,
+                         const unsigned char *data, size_t len);
+/* Move a task file with a malformed header line to the quarantine, if it still has one. */
+void az_fs_quarantine_malformed(fs_backend *fb, const char *name, const char *why);
+int az_fs_quarantined(fs_backend *fb, az_quarantine_rec_fn each, void *userdata);
+
+int az_fs_put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len);
+int az_fs_instances(az_backend *b, az_instance_rec_fn each, void *userdata);
+int az_fs_remove_instance(az_backend *b, const char *id);
+
+/* ---- the index kept fresh (file_watch.c) ----------------------------------------------------------- */
+
+/* Start watching the directory (before the first scan). Errors: ASYNCZ_ESTORE. */
+int az_fs_watch_start(fs_backend *fb);
+/* Start the thread that wakes the host up when another process writes a task. */
+int az_fs_watch_thread(fs_backend *fb);
+void az_fs_watch_stop(fs_backend *fb);
+/* Read every task file's header into the index (and quarantine malformed ones). Under the lock. */
+int az_fs_rescan(fs_backend *fb);
+/* Bring the index up to date with what other processes wrote (under the lock). */
+int az_fs_refresh(fs_backend *fb);
+
+/* Record a failure of operation op (with errno's text when err is non-zero) for asyncz_store_errmsg. */
+int az_fs_fail(const fs_backend *fb, int code, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif
