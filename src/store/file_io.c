@@ -229,6 +229,10 @@ bool az_fs_task_name(const fs_backend *fb, const char *name, size_t *id_len)
     size_t n = strlen(name), s = strlen(fb->suffix);
     if (name[0] == '.' || n <= s || strcmp(name + n - s, fb->suffix) != 0)
         return false;
+    /* A name with control characters was not made by a store (az_fs_name refuses such ids): not a task. */
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            return false;
     *id_len = n - s;
     return true;
 }
