@@ -523,6 +523,33 @@ static void file_unsafe_ids(void **state)
     assert_false(exists(parent));
 }
 
+/* Entries that are not task files of this store are left alone: not listed, not quarantined, not removed. */
+static void file_ignores_other_entries(void **state)
+{
+    (void)state;
+    char dir[300], path[400];
+    fresh_dir(dir, sizeof dir, "others");
+    assert_int_equal(open_rc(dir, NULL), 0);
+    const char *names[] = {".hidden.task", "tab\there.task", "noext", "x.task.bak", ".task"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        spit(path, "junk", 4);
+    }
+    snprintf(path, sizeof path, "%s/sub.task", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    host_counts hc = {0};
+    asyncz_store_host host;
+    asyncz_store *st = open_dir_store(dir, NULL, &host, &hc);
+    assert_int_equal(count(st), 0);
+    assert_int_equal(ops(st)->remove_all(st), 0);
+    assert_int_equal(hc.quarantined, 0);
+    asyncz_store_free(st);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        assert_true(exists(path));
+    }
+}
+
 /* ---- the index across store objects ---------------------------------------------------------------- */
 
 static int first_id(asyncz_task *task, void *userdata)
@@ -1004,6 +1031,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(file_layout),
         cmocka_unit_test(file_no_temp_lingers),
         cmocka_unit_test(file_unsafe_ids),
+        cmocka_unit_test(file_ignores_other_entries),
         cmocka_unit_test(file_index_sees_other_object),
         cmocka_unit_test(file_two_processes_claim_once),
         cmocka_unit_test(file_malformed_header_quarantined),
