@@ -1,5 +1,5 @@
-/* The file store (file.c, file_index.c, file_io.c, file_watch.c): one file per task in a directory shared by
- * every process that opens it. Internal.
+/* The file store (file.c, file_dir.c, file_index.c, file_io.c, file_aside.c, file_watch.c): one file per task
+ * in a directory shared by every process that opens it. Internal.
  *
  * Each task file is a header line in the clear, then the record bytes:
  *   asyncz-file/1 next=<µs|-> seq=<n> token=<n> lease=<µs|-> owner=<%-encoded|-> len=<n>\n<bytes>
@@ -96,6 +96,12 @@ typedef struct fs_backend {
     uint32_t own_cookie; /* the rename cookie of our own last temp file moved, 0: none */
 } fs_backend;
 
+/* ---- the directory (file_dir.c) ---------------------------------------------------------------------- */
+
+/* The backend's open and close. */
+int az_fs_open(az_backend *b, const asyncz_store_host *host);
+void az_fs_close(az_backend *b);
+
 /* ---- file I/O (file_io.c) -------------------------------------------------------------------------- */
 
 /* Format h as a header line into buf (FS_HEADER_MAX bytes); returns its length. */
@@ -141,8 +147,12 @@ int az_fs_quarantine_add(fs_backend *fb, const char *id, const char *reason, asy
                          const unsigned char *data, size_t len);
 /* Move a task file with a malformed header line to the quarantine, if it still has one. */
 void az_fs_quarantine_malformed(fs_backend *fb, const char *name, const char *why);
-int az_fs_quarantined(fs_backend *fb, az_quarantine_rec_fn each, void *userdata);
+/* Parse a quarantine entry's header line (without its '\n'; decoded in place: q's strings point into it). */
+bool az_fs_quarantine_parse(char *line, az_quarantine_rec *q, size_t *len);
 
+/* ---- the quarantine listed, and the instances (file_aside.c) ---------------------------------------- */
+
+int az_fs_quarantined(fs_backend *fb, az_quarantine_rec_fn each, void *userdata);
 int az_fs_put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len);
 int az_fs_instances(az_backend *b, az_instance_rec_fn each, void *userdata);
 int az_fs_remove_instance(az_backend *b, const char *id);

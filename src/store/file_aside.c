@@ -1,0 +1,172 @@
+/* The file store's side directories (see file_internal.h): the quarantine listed oldest first, and the
+ * instances (heartbeats), one file each, which need no lock since rename and unlink are atomic. */
+#ifdef ASYNCZ_WITH_FILE
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "asyncz/error.h"
+#include "asyncz/log.h"
+#include "store/file_internal.h"
+
+/* ---- listing a directory ------------------------------------------------------------------------- */
+
+typedef struct name_list {
+    char **names;
+    size_t n, cap;
+} name_list;
+
+static void names_free(name_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->names[i]);
+    free(l->names);
+    *l = (name_list){0};
+}
+
+static int names_add(name_list *l, const char *name)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        char **grown = realloc(l->names, cap * sizeof *grown);
+        if (!grown)
+            return ASYNCZ_ENOMEM;
+        l->names = grown;
+        l->cap = cap;
+    }
+    if (!(l->names[l->n] = strdup(name)))
+        return ASYNCZ_ENOMEM;
+    l->n++;
+    return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in directory dfd that do not start with '.', sorted. */
+static int list_dir(fs_backend *fb, int dfd, const char *what, name_list *out)
+{
+    *out = (name_list){0};
+    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return az_fs_fail(fb, ASYNCZ_EIO, err, "list the %s directory", what);
+    }
+    int rc = 0;
+    for (struct dirent *de; !rc && (de = readdir(d)) != NULL;)
+        if (de->d_name[0] != '.')
+            rc = names_add(out, de->d_name);
+    closedir(d);
+    if (rc)
+        names_free(out);
+    else if (out->n > 1)
+        qsort(out->names, out->n, sizeof *out->names, name_cmp);
+    return rc;
+}
+
+/* ---- reading the quarantine ---------------------------------------------------------------------- */
+
+static int quarantined_one(fs_backend *fb, const char *name, az_quarantine_rec_fn each, void *userdata)
+{
+    size_t size = 0;
+    int rc = az_fs_read_file(fb, fb->qdirfd, name, &size);
+    if (rc)
+        return rc == ASYNCZ_ENOTFOUND || rc == ASYNCZ_EPARSE ? 0 : rc;
+    const unsigned char *nl = memchr(fb->buf, '\n', size);
+    char *line = nl ? strndup((const char *)fb->buf, (size_t)(nl - fb->buf)) : NULL;
+    if (nl && !line)
+        return ASYNCZ_ENOMEM;
+    az_quarantine_rec q = {0};
+    size_t len = 0;
+    if (!line || !az_fs_quarantine_parse(line, &q, &len) || (size_t)(nl + 1 - fb->buf) + len != size) {
+        asyncz_log(ASYNCZ_LOG_WARNING, FS_LOGGER, "%s/quarantine/%s is not a quarantine entry: skipped",
+                   fb->dir, name);
+        free(line);
+        return 0;
+    }
+    q.data = nl + 1;
+    q.len = len;
+    rc = each(&q, userdata);
+    free(line);
+    return rc;
+}
+
+int az_fs_quarantined(fs_backend *fb, az_quarantine_rec_fn each, void *userdata)
+{
+    name_list l;
+    int rc = list_dir(fb, fb->qdirfd, "quarantine", &l);
+    for (size_t i = 0; !rc && i < l.n; i++) {
+        size_t n = strlen(l.names[i]);
+        if (n > 2 && strcmp(l.names[i] + n - 2, ".q") == 0)
+            rc = quarantined_one(fb, l.names[i], each, userdata);
+    }
+    names_free(&l);
+    return rc;
+}
+
+/* ---- instances ------------------------------------------------------------------------------------ */
+
+static fs_backend *FB(az_backend *b)
+{
+    return (fs_backend *)b;
+}
+
+static int instance_name(fs_backend *fb, const char *id, char *name)
+{
+    if (!id || !*id || az_fs_pct_encode(id, strlen(id), true, name, NAME_MAX + 1) < 0)
+        return az_fs_fail(fb, ASYNCZ_EINVAL, 0, "instance id \"%.64s\" is too long for a file name",
+                          id ? id : "");
+    return 0;
+}
+
+int az_fs_put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len)
+{
+    fs_backend *fb = FB(b);
+    char name[NAME_MAX + 1];
+    int rc = instance_name(fb, id, name);
+    return rc ? rc : az_fs_write(fb, fb->idirfd, name, data, len, NULL, 0, false);
+}
+
+int az_fs_instances(az_backend *b, az_instance_rec_fn each, void *userdata)
+{
+    fs_backend *fb = FB(b);
+    name_list l;
+    int rc = list_dir(fb, fb->idirfd, "instances", &l);
+    for (size_t i = 0; !rc && i < l.n; i++) {
+        size_t size = 0;
+        rc = az_fs_read_file(fb, fb->idirfd, l.names[i], &size);
+        if (rc == ASYNCZ_ENOTFOUND || rc == ASYNCZ_EPARSE) {
+            rc = 0; /* removed meanwhile, or not an instance: skipped */
+            continue;
+        }
+        if (!rc && az_fs_pct_decode(l.names[i]))
+            rc = each(l.names[i], fb->buf, size, userdata);
+    }
+    names_free(&l);
+    return rc;
+}
+
+int az_fs_remove_instance(az_backend *b, const char *id)
+{
+    fs_backend *fb = FB(b);
+    char name[NAME_MAX + 1];
+    int rc = instance_name(fb, id, name);
+    if (rc)
+        return rc;
+    if (unlinkat(fb->idirfd, name, 0) != 0)
+        return errno == ENOENT ? ASYNCZ_ENOTFOUND
+                               : az_fs_fail(fb, ASYNCZ_EIO, errno, "remove instance %s", name);
+    return 0;
+}
+#endif
