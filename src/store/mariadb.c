@@ -48,13 +48,15 @@ static const char *const stmt_sql[AZ_MQ_COUNT_IDS] = {
     [AZ_MQ_SCAN_PAUSED] = "SELECT " RECORD_COLS " FROM `$` WHERE next_run_time IS NULL AND seq > ? "
                           "ORDER BY seq LIMIT ?",
     [AZ_MQ_DUE] = "SELECT " RECORD_COLS " FROM `$` WHERE " DUE_WHERE " ORDER BY next_run_time, seq LIMIT ?",
-    [AZ_MQ_EARLIEST] = "SELECT (SELECT next_run_time FROM `$` WHERE next_run_time IS NOT NULL AND "
-                       "lease_until IS NULL ORDER BY next_run_time LIMIT 1), (SELECT MIN(lease_until) FROM `$`)",
+    [AZ_MQ_EARLIEST] =
+        "SELECT (SELECT next_run_time FROM `$` WHERE next_run_time IS NOT NULL AND "
+        "lease_until IS NULL ORDER BY next_run_time LIMIT 1), (SELECT MIN(lease_until) FROM `$`)",
     [AZ_MQ_COUNT] = "SELECT COUNT(*) FROM `$`",
     [AZ_MQ_PICK] = "SELECT id FROM `$` WHERE " DUE_WHERE " ORDER BY next_run_time, seq LIMIT ? "
                    "FOR UPDATE SKIP LOCKED",
-    [AZ_MQ_RELEASE_REPLACE] = "UPDATE `$` SET next_run_time = ?, seq = NEXTVAL(`$_seq`), state = ?, "
-                              "owner = NULL, lease_until = NULL WHERE id = ? AND token = ? AND owner IS NOT NULL",
+    [AZ_MQ_RELEASE_REPLACE] =
+        "UPDATE `$` SET next_run_time = ?, seq = NEXTVAL(`$_seq`), state = ?, "
+        "owner = NULL, lease_until = NULL WHERE id = ? AND token = ? AND owner IS NOT NULL",
     [AZ_MQ_RELEASE_REMOVE] = "DELETE FROM `$` WHERE id = ? AND token = ? AND owner IS NOT NULL",
     [AZ_MQ_QUARANTINE_TAKE] = "DELETE FROM `$` WHERE id = ? AND state = ?",
     [AZ_MQ_QUARANTINE_ADD] = "INSERT INTO `$_quarantine` (id, reason, at, state) VALUES (?, ?, ?, ?)",
@@ -63,6 +65,30 @@ static const char *const stmt_sql[AZ_MQ_COUNT_IDS] = {
                            "ON DUPLICATE KEY UPDATE doc = VALUES(doc)",
     [AZ_MQ_INSTANCES] = "SELECT id, doc FROM `$_instances` ORDER BY id",
     [AZ_MQ_REMOVE_INSTANCE] = "DELETE FROM `$_instances` WHERE id = ?",
+};
+
+/* What each statement does, for messages (as the operations name their calls). */
+static const char *const stmt_what[AZ_MQ_COUNT_IDS] = {
+    [AZ_MQ_INSERT] = "INSERT task",
+    [AZ_MQ_REPLACE] = "UPDATE task",
+    [AZ_MQ_REMOVE] = "DELETE task",
+    [AZ_MQ_REMOVE_ALL] = "DELETE all tasks",
+    [AZ_MQ_GET] = "SELECT task",
+    [AZ_MQ_EXISTS] = "release: SELECT",
+    [AZ_MQ_SCAN_TIMED] = "SELECT tasks",
+    [AZ_MQ_SCAN_PAUSED] = "SELECT paused tasks",
+    [AZ_MQ_DUE] = "SELECT due tasks",
+    [AZ_MQ_EARLIEST] = "SELECT earliest",
+    [AZ_MQ_COUNT] = "SELECT COUNT",
+    [AZ_MQ_PICK] = "claim: SELECT FOR UPDATE",
+    [AZ_MQ_RELEASE_REPLACE] = "release: UPDATE",
+    [AZ_MQ_RELEASE_REMOVE] = "release: DELETE",
+    [AZ_MQ_QUARANTINE_TAKE] = "quarantine: DELETE",
+    [AZ_MQ_QUARANTINE_ADD] = "quarantine: INSERT",
+    [AZ_MQ_QUARANTINED] = "SELECT quarantine",
+    [AZ_MQ_PUT_INSTANCE] = "heartbeat: INSERT",
+    [AZ_MQ_INSTANCES] = "SELECT instances",
+    [AZ_MQ_REMOVE_INSTANCE] = "DELETE instance",
 };
 
 /* The schema, created when missing. ids are VARBINARY so they compare byte for byte (a _bin collation
@@ -99,7 +125,7 @@ static int expand(const az_maria *m, const char *tpl, char *out, size_t size)
     return 0;
 }
 
-static int prepare(az_maria *m, const char *tpl, MYSQL_STMT **out)
+static int prepare(az_maria *m, const char *tpl, const char *what, MYSQL_STMT **out)
 {
     char sql[4096];
     int rc = expand(m, tpl, sql, sizeof sql);
@@ -107,9 +133,9 @@ static int prepare(az_maria *m, const char *tpl, MYSQL_STMT **out)
         return rc;
     MYSQL_STMT *s = mysql_stmt_init(m->conn);
     if (!s)
-        return az_maria_fail(m, "prepare");
+        return az_maria_fail(m, what);
     if (mysql_stmt_prepare(s, sql, strlen(sql)) != 0) {
-        rc = az_maria_stmt_fail(m, s, "prepare");
+        rc = az_maria_stmt_fail(m, s, what);
         mysql_stmt_close(s);
         return rc;
     }
@@ -120,7 +146,7 @@ static int prepare(az_maria *m, const char *tpl, MYSQL_STMT **out)
 int az_maria_stmt(az_maria *m, az_maria_stmt_id id, MYSQL_STMT **out)
 {
     if (!m->stmt[id]) {
-        int rc = prepare(m, stmt_sql[id], &m->stmt[id]);
+        int rc = prepare(m, stmt_sql[id], stmt_what[id], &m->stmt[id]);
         if (rc)
             return rc;
     }
@@ -146,12 +172,12 @@ int az_maria_claim_stmts(az_maria *m, size_t bucket, MYSQL_STMT **update, MYSQL_
         in_list_sql(tpl, sizeof tpl,
                     "UPDATE `$` SET owner = ?, lease_until = ?, token = NEXTVAL(`$_seq`) WHERE id IN (", n,
                     ") ORDER BY next_run_time, seq");
-        rc = prepare(m, tpl, &m->claim_update[bucket]);
+        rc = prepare(m, tpl, "claim: UPDATE", &m->claim_update[bucket]);
     }
     if (!rc && !m->claim_read[bucket]) {
         in_list_sql(tpl, sizeof tpl, "SELECT " RECORD_COLS " FROM `$` WHERE id IN (", n,
                     ") ORDER BY next_run_time, seq");
-        rc = prepare(m, tpl, &m->claim_read[bucket]);
+        rc = prepare(m, tpl, "claim: SELECT", &m->claim_read[bucket]);
     }
     *update = m->claim_update[bucket];
     *read = m->claim_read[bucket];
@@ -327,8 +353,8 @@ static void check_packet(az_maria *m)
     mysql_free_result(res);
     if (max && max < AZ_RECORD_MAX + 65536ull)
         asyncz_log(ASYNCZ_LOG_WARNING, "asyncz.store.mariadb",
-                   "%s: the server's max_allowed_packet is %llu bytes: tasks up to %u bytes need more", m->where,
-                   max, (unsigned)AZ_RECORD_MAX);
+                   "%s: the server's max_allowed_packet is %llu bytes: tasks up to %u bytes need more",
+                   m->where, max, (unsigned)AZ_RECORD_MAX);
 }
 
 int az_maria_open(az_backend *b, const asyncz_store_host *host)
@@ -381,14 +407,17 @@ void az_maria_destroy(az_backend *b)
 void az_maria_bind_text(MYSQL_BIND *b, const char *s, unsigned long *len)
 {
     *len = (unsigned long)strlen(s);
-    *b = (MYSQL_BIND){.buffer_type = MYSQL_TYPE_STRING, .buffer = (void *)s, .buffer_length = *len, .length = len};
+    *b = (MYSQL_BIND){
+        .buffer_type = MYSQL_TYPE_STRING, .buffer = (void *)s, .buffer_length = *len, .length = len};
 }
 
 void az_maria_bind_blob(MYSQL_BIND *b, const unsigned char *data, unsigned long *len)
 {
     static const unsigned char empty[1];
-    *b = (MYSQL_BIND){.buffer_type = MYSQL_TYPE_BLOB, .buffer = (void *)(data ? data : empty),
-                      .buffer_length = *len, .length = len};
+    *b = (MYSQL_BIND){.buffer_type = MYSQL_TYPE_BLOB,
+                      .buffer = (void *)(data ? data : empty),
+                      .buffer_length = *len,
+                      .length = len};
 }
 
 void az_maria_bind_i64(MYSQL_BIND *b, long long *v)
@@ -541,10 +570,11 @@ static int table_opt(az_maria *m, az_url *url)
     if (rc)
         return rc;
     if (strlen(table) > TABLE_MAX)
-        return az_store_fail(ASYNCZ_EINVAL,
-                             "store URL \"%s\": tablename may have at most %zu bytes (its quarantine table adds "
-                             "\"_quarantine\")",
-                             url->text, (size_t)TABLE_MAX);
+        return az_store_fail(
+            ASYNCZ_EINVAL,
+            "store URL \"%s\": tablename may have at most %zu bytes (its quarantine table adds "
+            "\"_quarantine\")",
+            url->text, (size_t)TABLE_MAX);
     snprintf(m->table, sizeof m->table, "%s", table);
     return 0;
 }
@@ -575,7 +605,8 @@ static int read_options(az_maria *m, az_url *url)
     if (!rc)
         rc = copy_opt(az_url_get(url, "unix_socket", NULL), &m->unix_socket);
     if (!rc)
-        rc = az_url_check_options(url, "tablename, connect_timeout, read_timeout, write_timeout, unix_socket");
+        rc =
+            az_url_check_options(url, "tablename, connect_timeout, read_timeout, write_timeout, unix_socket");
     return rc;
 }
 

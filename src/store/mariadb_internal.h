@@ -91,7 +91,8 @@ void az_maria_bind_time(MYSQL_BIND *b, long long *v, my_bool *is_null);
 /* Bind params and execute. Errors: ASYNCZ_ESTORE (what names the operation). */
 int az_maria_exec(az_maria *m, MYSQL_STMT *s, MYSQL_BIND *params, const char *what);
 /* Execute a statement that writes; *rows: the rows it matched. */
-int az_maria_write(az_maria *m, MYSQL_STMT *s, MYSQL_BIND *params, const char *what, unsigned long long *rows);
+int az_maria_write(az_maria *m, MYSQL_STMT *s, MYSQL_BIND *params, const char *what,
+                   unsigned long long *rows);
 
 /* ---- results ---- */
 

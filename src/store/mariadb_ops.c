@@ -3,6 +3,7 @@
 #ifdef ASYNCZ_WITH_MARIADB
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@
 
 #define RECORD_KINDS "tiitii" /* id, next_run_time, seq, state, token, lease_until */
 #define SCAN_PAGE 1000ull
-#define OWNER_MAX 1024u /* the owner column's width */
+#define OWNER_MAX 1024u        /* the owner column's width */
 #define LIMIT_MAX (1ull << 62) /* "no limit" for LIMIT ? */
 
 enum { COL_ID, COL_NRT, COL_SEQ, COL_STATE, COL_TOKEN, COL_LEASE };
@@ -181,8 +182,8 @@ static int due(az_backend *b, asyncz_time_t now, size_t max, az_found_fn each, v
 }
 
 /* Run a statement that returns one row of integers into out[0..n). */
-static int query_ints(az_maria *m, az_maria_stmt_id id, MYSQL_BIND *params, const char *kinds, az_maria_col *out,
-                      const char *what)
+static int query_ints(az_maria *m, az_maria_stmt_id id, MYSQL_BIND *params, const char *kinds,
+                      az_maria_col *out, const char *what)
 {
     MYSQL_STMT *s = NULL;
     int rc = begin(m, id, &s);
@@ -341,9 +342,12 @@ static int push_held(held_list *l, const az_maria_result *r)
         l->cap = cap;
     }
     const az_maria_col *state = &r->col[COL_STATE];
-    held h = {.id = strdup((const char *)r->col[COL_ID].buf), .data = malloc(state->len ? state->len : 1),
-              .len = state->len, .nrt = az_maria_col_time(&r->col[COL_NRT]),
-              .lease_until = az_maria_col_time(&r->col[COL_LEASE]), .token = (uint64_t)r->col[COL_TOKEN].i64};
+    held h = {.id = strdup((const char *)r->col[COL_ID].buf),
+              .data = malloc(state->len ? state->len : 1),
+              .len = state->len,
+              .nrt = az_maria_col_time(&r->col[COL_NRT]),
+              .lease_until = az_maria_col_time(&r->col[COL_LEASE]),
+              .token = (uint64_t)r->col[COL_TOKEN].i64};
     if (!h.id || !h.data) {
         free(h.id);
         free(h.data);
@@ -460,7 +464,11 @@ static int claim(az_backend *b, asyncz_time_t now, const char *owner, int64_t le
     rc = claim_locked(m, now, owner, until, max, &got);
     for (size_t i = 0; !rc && i < got.n; i++) {
         held *h = &got.v[i];
-        az_found f = {.id = h->id, .next_run_time = h->nrt, .data = h->data, .len = h->len, .token = h->token,
+        az_found f = {.id = h->id,
+                      .next_run_time = h->nrt,
+                      .data = h->data,
+                      .len = h->len,
+                      .token = h->token,
                       .lease_until = h->lease_until};
         rc = each(&f, userdata);
     }
@@ -530,8 +538,8 @@ static int quarantine_take(az_maria *m, const char *id, const unsigned char *dat
     return az_maria_write(m, s, p, "quarantine: DELETE", rows);
 }
 
-static int quarantine_add(az_maria *m, const char *id, const unsigned char *data, size_t len, const char *reason,
-                          asyncz_time_t at)
+static int quarantine_add(az_maria *m, const char *id, const unsigned char *data, size_t len,
+                          const char *reason, asyncz_time_t at)
 {
     MYSQL_STMT *s = NULL;
     int rc = az_maria_stmt(m, AZ_MQ_QUARANTINE_ADD, &s);
@@ -547,8 +555,8 @@ static int quarantine_add(az_maria *m, const char *id, const unsigned char *data
     return az_maria_exec(m, s, p, "quarantine: INSERT");
 }
 
-static int quarantine(az_backend *b, const char *id, const unsigned char *data, size_t len, const char *reason,
-                      asyncz_time_t at)
+static int quarantine(az_backend *b, const char *id, const unsigned char *data, size_t len,
+                      const char *reason, asyncz_time_t at)
 {
     az_maria *m = M(b);
     int rc = az_maria_ready(m);
@@ -580,8 +588,11 @@ static int quarantined(az_backend *b, az_quarantine_rec_fn each, void *userdata)
     int stop = 0;
     rc = az_maria_result_init(m, &r, s, "ttit", "SELECT quarantine");
     while (!rc && !stop && (rc = az_maria_result_next(m, &r, "SELECT quarantine")) == 0) {
-        az_quarantine_rec q = {.id = (const char *)r.col[0].buf, .reason = (const char *)r.col[1].buf,
-                               .at = r.col[2].i64, .data = r.col[3].buf, .len = r.col[3].len};
+        az_quarantine_rec q = {.id = (const char *)r.col[0].buf,
+                               .reason = (const char *)r.col[1].buf,
+                               .at = r.col[2].i64,
+                               .data = r.col[3].buf,
+                               .len = r.col[3].len};
         stop = each(&q, userdata);
     }
     az_maria_result_done(&r);
