@@ -48,12 +48,16 @@ static const char *const stmt_sql[AZ_MQ_COUNT_IDS] = {
     [AZ_MQ_SCAN_PAUSED] = "SELECT " RECORD_COLS " FROM `$` WHERE next_run_time IS NULL AND seq > ? "
                           "ORDER BY seq LIMIT ?",
     [AZ_MQ_DUE] = "SELECT " RECORD_COLS " FROM `$` WHERE " DUE_WHERE " ORDER BY next_run_time, seq LIMIT ?",
-    [AZ_MQ_EARLIEST] =
-        "SELECT (SELECT next_run_time FROM `$` WHERE next_run_time IS NOT NULL AND "
-        "lease_until IS NULL ORDER BY next_run_time LIMIT 1), (SELECT MIN(lease_until) FROM `$`)",
+    [AZ_MQ_EARLIEST] = "SELECT (SELECT MIN(next_run_time) FROM `$` WHERE lease_until IS NULL), "
+                       "(SELECT MIN(lease_until) FROM `$`)",
     [AZ_MQ_COUNT] = "SELECT COUNT(*) FROM `$`",
-    [AZ_MQ_PICK] = "SELECT id FROM `$` WHERE " DUE_WHERE " ORDER BY next_run_time, seq LIMIT ? "
-                   "FOR UPDATE SKIP LOCKED",
+    /* Unclaimed records come in order straight from claim_order (lease_until NULL, then next_run_time,
+     * seq), without reading the claimed ones; lapsed claims, rare, come from the second part. */
+    [AZ_MQ_PICK] =
+        "(SELECT id, next_run_time, seq FROM `$` WHERE lease_until IS NULL AND next_run_time <= ? "
+        "ORDER BY next_run_time, seq LIMIT ? FOR UPDATE SKIP LOCKED) UNION ALL "
+        "(SELECT id, next_run_time, seq FROM `$` WHERE lease_until <= ? AND next_run_time <= ? "
+        "ORDER BY next_run_time, seq LIMIT ? FOR UPDATE SKIP LOCKED) ORDER BY next_run_time, seq LIMIT ?",
     [AZ_MQ_RELEASE_REPLACE] =
         "UPDATE `$` SET next_run_time = ?, seq = NEXTVAL(`$_seq`), state = ?, "
         "owner = NULL, lease_until = NULL WHERE id = ? AND token = ? AND owner IS NOT NULL",
@@ -92,13 +96,14 @@ static const char *const stmt_what[AZ_MQ_COUNT_IDS] = {
 };
 
 /* The schema, created when missing. ids are VARBINARY so they compare byte for byte (a _bin collation
- * would still pad with spaces). The index on (next_run_time, seq) serves the due, claim and scan queries
- * in order; the one on lease_until serves earliest. */
+ * would still pad with spaces). run_order serves the due and scan queries in order; claim_order serves the
+ * claim's pick (unclaimed records in order, without stepping over claimed ones) and both halves of
+ * earliest. */
 static const char *const schema_sql[] = {
     "CREATE TABLE IF NOT EXISTS `$` (id VARBINARY(255) NOT NULL, next_run_time BIGINT NULL, "
     "seq BIGINT NOT NULL, state LONGBLOB NOT NULL, owner VARBINARY(1024) NULL, lease_until BIGINT NULL, "
     "token BIGINT UNSIGNED NOT NULL DEFAULT 0, PRIMARY KEY (id), KEY run_order (next_run_time, seq), "
-    "KEY lease (lease_until)) ENGINE=InnoDB",
+    "KEY claim_order (lease_until, next_run_time, seq)) ENGINE=InnoDB",
     "CREATE SEQUENCE IF NOT EXISTS `$_seq` ENGINE=InnoDB",
     "CREATE TABLE IF NOT EXISTS `$_quarantine` (qid BIGINT UNSIGNED NOT NULL AUTO_INCREMENT, "
     "id VARBINARY(255) NOT NULL, reason BLOB NOT NULL, at BIGINT NOT NULL, state LONGBLOB NOT NULL, "

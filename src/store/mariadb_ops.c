@@ -374,16 +374,19 @@ static int pick(az_maria *m, asyncz_time_t now, size_t max, id_list *ids)
     int rc = az_maria_stmt(m, AZ_MQ_PICK, &s);
     if (rc)
         return rc;
-    long long t1 = now, t2 = now;
-    unsigned long long limit = limit_of(max);
-    MYSQL_BIND p[3];
-    az_maria_bind_i64(&p[0], &t1);
-    az_maria_bind_i64(&p[1], &t2);
-    az_maria_bind_u64(&p[2], &limit);
+    long long t[3] = {now, now, now};
+    unsigned long long limit[3] = {limit_of(max), limit_of(max), limit_of(max)};
+    MYSQL_BIND p[6];
+    az_maria_bind_i64(&p[0], &t[0]);
+    az_maria_bind_u64(&p[1], &limit[0]);
+    az_maria_bind_i64(&p[2], &t[1]);
+    az_maria_bind_i64(&p[3], &t[2]);
+    az_maria_bind_u64(&p[4], &limit[1]);
+    az_maria_bind_u64(&p[5], &limit[2]);
     if ((rc = az_maria_exec(m, s, p, "claim: SELECT FOR UPDATE")) != 0)
         return rc;
     az_maria_result r;
-    rc = az_maria_result_init(m, &r, s, "t", "claim: SELECT FOR UPDATE");
+    rc = az_maria_result_init(m, &r, s, "tii", "claim: SELECT FOR UPDATE");
     while (!rc && (rc = az_maria_result_next(m, &r, "claim: SELECT FOR UPDATE")) == 0)
         rc = push_id(ids, (const char *)r.col[0].buf);
     az_maria_result_done(&r);
