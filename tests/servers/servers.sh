@@ -190,8 +190,11 @@ find_pg_bin() {
 # from `git describe`). So the module is downloaded through the Go module proxy as `go install` would,
 # copied, given that file, and built with `go build`.
 
+# The output is read whole first: with pipefail, grep -q leaving early would fail the pipe by SIGPIPE.
 ferretdb_built() {
-    [ -x "$FERRETDB_BIN" ] && "$FERRETDB_BIN" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"
+    local out
+    [ -x "$FERRETDB_BIN" ] && out=$("$FERRETDB_BIN" --version 2>/dev/null) &&
+        grep -qx "version: $FERRETDB_VERSION" <<<"$out"
 }
 
 build_ferretdb() {
