@@ -320,7 +320,7 @@ launch_mariadb() {
     mariadbd --no-defaults ${MARIADB_USER:+--user="$MARIADB_USER"} --datadir="$dir/data" \
         --port="$MARIADB_PORT" --bind-address=127.0.0.1 --socket="$(mariadb_socket)" \
         --pid-file="$dir/mariadb.pid" --log-error="$dir/mariadb.log" --skip-name-resolve \
-        --innodb-buffer-pool-size=64M --max-connections=200 </dev/null >>"$dir/mariadb.out" 2>&1 &
+        --innodb-buffer-pool-size=64M --max-connections=200 --tmpdir="$dir/tmp" </dev/null >>"$dir/mariadb.out" 2>&1 &
     MARIADB_PID=$!
     write_state
     log "MariaDB: pid $MARIADB_PID, 127.0.0.1:$MARIADB_PORT"
@@ -336,8 +336,10 @@ init_mariadb() {
     pick_port MARIADB_PORT
     MARIADB_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
     write_state
+    # Its own temporary directory: the bootstrap's temporary table names can collide in a shared /tmp.
+    mkdir -p "$dir/tmp"
     mariadb-install-db --no-defaults ${MARIADB_USER:+--user="$MARIADB_USER"} --datadir="$dir/data" \
-        --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 ||
+        --auth-root-authentication-method=normal --skip-test-db --tmpdir="$dir/tmp" >"$dir/install.log" 2>&1 ||
         fail_with_log "mariadb-install-db failed" "$dir/install.log"
 }
 
