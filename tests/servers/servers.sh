@@ -418,7 +418,9 @@ start_all() {
     log "starting the servers in $TMP_DIR"
     FERRETDB_BIN=$FERRETDB_BIN
     write_state
+    # Interrupted or failed, start leaves nothing running (signals go through the EXIT trap too).
     trap 'log "start failed; stopping what was started"; stop_all' EXIT
+    trap 'exit 1' INT TERM HUP
     local name t0=$EPOCHREALTIME
     for name in "${SERVERS[@]}"; do
         "init_$name"
@@ -428,7 +430,7 @@ start_all() {
     setup_mariadb
     write_state
     write_env
-    trap - EXIT
+    trap - EXIT INT TERM HUP
     log "4 servers up in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s; URLs in $STATE/env"
 }
 
