@@ -1,26 +1,95 @@
-/* Stores: where tasks live. DESIGN §9. A store is made, then handed to a scheduler
- * (asyncz_scheduler_add_store), which owns it from then on. Custom stores: see asyncz/sys/store.h. */
+/* Stores: where tasks live. DESIGN §9. A store is made (asyncz_store_open by URL, or a backend's own
+ * constructor), then handed to a scheduler (asyncz_scheduler_add_store), which owns it from then on.
+ * Custom stores: see asyncz/sys/store.h. The pages docs/stores.md and docs/sealing.md tell what each store
+ * guarantees when several schedulers share it.
+ *
+ * Store functions return 0 or a negative ASYNCZ_E* code; asyncz_store_errmsg() then says what was wrong. */
 #ifndef ASYNCZ_STORE_H
 #define ASYNCZ_STORE_H
 
 #include "asyncz/common.h"
+#include "asyncz/time.h"
 
 ASYNCZ_BEGIN_DECLS
 
 typedef struct asyncz_store asyncz_store;
 
+/* The environment variable whose value, when set and not empty as a store opens, seals every record of a
+ * persistent store with AES-256-GCM (key: SHA-256 of the value). See docs/sealing.md. */
+#define ASYNCZ_STORE_KEY_ENV "ASYNCZ_STORE_ENCRYPTION_KEY"
+
 /* A store kept in this process's memory: a 4-ary heap by (next run time, sequence) and a hash by id.
  * Tasks are lost when the process ends. Errors: ASYNCZ_ENOMEM. */
 ASYNCZ_API int asyncz_store_memory_new(asyncz_store **out);
 
-/* Open a store by URL: "memory://" (more schemes as backends are built). url borrowed.
- * Errors: ASYNCZ_EINVAL (malformed URL), ASYNCZ_EUNSUPPORTED (scheme not built in), and the backend's. */
+/* Make a store from a URL (borrowed). Nothing is connected yet: the store connects when a scheduler starts
+ * with it (or on asyncz_store_connect). Options go in the query string, each known to its backend:
+ *   memory://
+ *   file:///var/lib/asyncz/tasks?mode=0700&suffix=.task&cleanup_directory=false
+ *   sqlite:///var/lib/asyncz/tasks.db?tablename=asyncz_store
+ *   postgresql://user:password@host:5432/db?tablename=asyncz_store   (also postgres://)
+ *   mariadb://user:password@host:3306/db?tablename=asyncz_store       (also mysql://)
+ *   sqlalchemy+postgresql://..., sqlalchemy+sqlite://..., sqlalchemy+mysql://... (aliases)
+ *   redis://[:password@]host:6379/0?tasks_key=asyncz.tasks&run_times_key=asyncz.run_times
+ *   mongodb://host:27017/?database=asyncz&collection=tasks
+ * Errors: ASYNCZ_EINVAL (malformed URL, unknown or bad option: the message names it), ASYNCZ_EUNSUPPORTED
+ * (scheme not built in), ASYNCZ_ENOMEM. */
 ASYNCZ_API int asyncz_store_open(asyncz_store **out, const char *url);
 
-/* The backend's name ("memory"). Borrowed. */
+/* What the last failing store function on this thread found wrong (thread-local; "" if none). Valid until
+ * the next store call on this thread. */
+ASYNCZ_API const char *asyncz_store_errmsg(void);
+
+/* The backend's name ("memory", "file", "sqlite", "postgresql", "mariadb", "redis", "mongodb"). Borrowed. */
 ASYNCZ_API const char *asyncz_store_kind(const asyncz_store *st);
 
-/* Free a store not handed to a scheduler (NULL-safe). */
+/* Connect a store that no scheduler owns (for tools that inspect or manage a store): loads the sealing key,
+ * connects to the server, creates missing tables. Idempotent. Errors: the backend's (ASYNCZ_ESTORE: the
+ * server cannot be reached, with the reason in asyncz_store_errmsg()). */
+ASYNCZ_API int asyncz_store_connect(asyncz_store *st);
+
+/* A record moved aside because it failed to decode, open (sealing) or validate. Borrowed for the call. */
+typedef struct asyncz_quarantined {
+    const char *task_id;       /* the id it was stored under */
+    const char *reason;        /* why it was moved aside */
+    asyncz_time_t at;          /* when */
+    const unsigned char *data; /* the record's bytes as they were found */
+    size_t len;
+} asyncz_quarantined;
+
+/* Return 0 to go on, anything else to stop (the listing then returns that value). */
+typedef int (*asyncz_quarantine_fn)(const asyncz_quarantined *q, void *userdata);
+
+/* List the quarantined records of a connected store, oldest first. Stores that never quarantine (memory)
+ * list nothing. Errors: ASYNCZ_ESTATE (not connected), the backend's. */
+ASYNCZ_API int asyncz_store_quarantined(asyncz_store *st, asyncz_quarantine_fn fn, void *userdata);
+
+/* A run handed to an executor and not known to have finished. */
+typedef struct asyncz_inflight {
+    const char *task_id;
+    asyncz_time_t run_time;
+} asyncz_inflight;
+
+/* A scheduler registered in a shared store (its heartbeat). Borrowed for the call. */
+typedef struct asyncz_instance {
+    const char *id;       /* the scheduler's identity */
+    const char *hostname; /* where it runs */
+    int64_t pid;
+    const char *version; /* asyncz version */
+    asyncz_time_t started_at;
+    asyncz_time_t heartbeat_at;     /* its last heartbeat */
+    asyncz_time_t expires_at;       /* considered gone after this time without a new heartbeat */
+    const asyncz_inflight *running; /* runs in flight at its last heartbeat */
+    size_t n_running;
+} asyncz_instance;
+
+typedef int (*asyncz_instance_fn)(const asyncz_instance *inst, void *userdata);
+
+/* List the schedulers registered in a connected shared store. Stores without heartbeats list nothing.
+ * Errors: ASYNCZ_ESTATE (not connected), the backend's. */
+ASYNCZ_API int asyncz_store_instances(asyncz_store *st, asyncz_instance_fn fn, void *userdata);
+
+/* Free a store not handed to a scheduler (NULL-safe; disconnects it first). */
 ASYNCZ_API void asyncz_store_free(asyncz_store *st);
 
 ASYNCZ_END_DECLS

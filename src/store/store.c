@@ -1,8 +1,29 @@
-/* What every store shares: the base, opening by URL, freeing. */
+/* What every store shares: the base, opening by URL, connecting outside a scheduler, errors. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "asyncz/error.h"
 #include "asyncz/sys/store.h"
+#include "store/backend.h"
+#include "store/store_internal.h"
+
+static _Thread_local char store_errmsg[512];
+
+int az_store_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(store_errmsg, sizeof store_errmsg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *asyncz_store_errmsg(void)
+{
+    return store_errmsg;
+}
 
 int asyncz_store_base_init(asyncz_store_base *base, const asyncz_store_ops *ops)
 {
@@ -11,6 +32,7 @@ int asyncz_store_base_init(asyncz_store_base *base, const asyncz_store_ops *ops)
         !ops->earliest || !ops->count || !ops->claim || !ops->release || !ops->destroy)
         return ASYNCZ_EINVAL;
     base->ops = ops;
+    base->connected = false;
     return 0;
 }
 
@@ -19,24 +41,170 @@ const char *asyncz_store_kind(const asyncz_store *st)
     return st ? ((const asyncz_store_base *)st)->ops->name : NULL;
 }
 
+int az_store_do_open(asyncz_store *st, const asyncz_store_host *host)
+{
+    asyncz_store_base *base = ASYNCZ_STORE_BASE(st);
+    if (base->connected)
+        az_store_do_close(st);
+    int rc = base->ops->open ? base->ops->open(st, host) : 0;
+    base->connected = rc == 0;
+    return rc;
+}
+
+void az_store_do_close(asyncz_store *st)
+{
+    asyncz_store_base *base = ASYNCZ_STORE_BASE(st);
+    if (base->connected && base->ops->close)
+        base->ops->close(st);
+    base->connected = false;
+}
+
 void asyncz_store_free(asyncz_store *st)
 {
-    if (st)
-        ASYNCZ_STORE_BASE(st)->ops->destroy(st);
+    if (!st)
+        return;
+    az_store_do_close(st);
+    ASYNCZ_STORE_BASE(st)->ops->destroy(st);
+}
+
+/* ---- connecting outside a scheduler -------------------------------------------------------------- */
+
+static void standalone_wakeup(void *data)
+{
+    (void)data;
+}
+
+static const asyncz_store_host *standalone_host(void)
+{
+    static _Thread_local char identity[300];
+    static _Thread_local asyncz_store_host host;
+    char name[256] = "localhost";
+    if (gethostname(name, sizeof name - 1) != 0)
+        strcpy(name, "localhost");
+    name[sizeof name - 1] = '\0';
+    snprintf(identity, sizeof identity, "%s:%ld:tool", name, (long)getpid());
+    host = (asyncz_store_host){.alias = "default", .identity = identity, .wakeup = standalone_wakeup};
+    return &host;
+}
+
+int asyncz_store_connect(asyncz_store *st)
+{
+    if (!st)
+        return az_store_fail(ASYNCZ_EINVAL, "no store");
+    if (ASYNCZ_STORE_BASE(st)->connected)
+        return 0;
+    return az_store_do_open(st, standalone_host());
+}
+
+int asyncz_store_quarantined(asyncz_store *st, asyncz_quarantine_fn fn, void *userdata)
+{
+    if (!st || !fn)
+        return az_store_fail(ASYNCZ_EINVAL, "no store or no callback");
+    const asyncz_store_base *base = ASYNCZ_STORE_BASE(st);
+    if (!base->connected)
+        return az_store_fail(ASYNCZ_ESTATE, "the %s store is not connected", base->ops->name);
+    return base->ops->quarantined ? base->ops->quarantined(st, fn, userdata) : 0;
+}
+
+int asyncz_store_instances(asyncz_store *st, asyncz_instance_fn fn, void *userdata)
+{
+    if (!st || !fn)
+        return az_store_fail(ASYNCZ_EINVAL, "no store or no callback");
+    const asyncz_store_base *base = ASYNCZ_STORE_BASE(st);
+    if (!base->connected)
+        return az_store_fail(ASYNCZ_ESTATE, "the %s store is not connected", base->ops->name);
+    return base->ops->instances ? base->ops->instances(st, fn, userdata) : 0;
+}
+
+/* ---- opening by URL ---------------------------------------------------------------------------- */
+
+typedef int (*backend_ctor)(az_url *url, az_backend **out);
+
+typedef struct scheme_entry {
+    const char *scheme;
+    backend_ctor ctor; /* NULL: not built in */
+    const char *needs; /* what to build with when ctor is NULL */
+} scheme_entry;
+
+#ifdef ASYNCZ_WITH_SQLITE
+#define SQLITE_CTOR az_backend_sqlite_new
+#else
+#define SQLITE_CTOR NULL
+#endif
+#ifdef ASYNCZ_WITH_POSTGRESQL
+#define POSTGRESQL_CTOR az_backend_postgresql_new
+#else
+#define POSTGRESQL_CTOR NULL
+#endif
+#ifdef ASYNCZ_WITH_MARIADB
+#define MARIADB_CTOR az_backend_mariadb_new
+#else
+#define MARIADB_CTOR NULL
+#endif
+#ifdef ASYNCZ_WITH_REDIS
+#define REDIS_CTOR az_backend_redis_new
+#else
+#define REDIS_CTOR NULL
+#endif
+#ifdef ASYNCZ_WITH_MONGODB
+#define MONGODB_CTOR az_backend_mongodb_new
+#else
+#define MONGODB_CTOR NULL
+#endif
+#ifdef ASYNCZ_WITH_FILE
+#define FILE_CTOR az_backend_file_new
+#else
+#define FILE_CTOR NULL
+#endif
+
+static const scheme_entry schemes[] = {
+    {"file", FILE_CTOR, "the file store"},
+    {"sqlite", SQLITE_CTOR, "ASYNCZ_STORE_SQLITE (libsqlite3)"},
+    {"postgresql", POSTGRESQL_CTOR, "ASYNCZ_STORE_POSTGRESQL (libpq)"},
+    {"postgres", POSTGRESQL_CTOR, "ASYNCZ_STORE_POSTGRESQL (libpq)"},
+    {"mariadb", MARIADB_CTOR, "ASYNCZ_STORE_MARIADB (MariaDB Connector/C)"},
+    {"mysql", MARIADB_CTOR, "ASYNCZ_STORE_MARIADB (MariaDB Connector/C)"},
+    {"redis", REDIS_CTOR, "ASYNCZ_STORE_REDIS (hiredis)"},
+    {"mongodb", MONGODB_CTOR, "ASYNCZ_STORE_MONGODB (libmongoc)"},
+};
+
+static int open_memory(az_url *url, asyncz_store **out)
+{
+    if ((url->host && *url->host) || (url->path && *url->path) || url->n_options)
+        return az_store_fail(ASYNCZ_EINVAL, "store URL \"%s\": memory:// takes no host, path or options",
+                             url->text);
+    return asyncz_store_memory_new(out);
+}
+
+static int open_backend(az_url *url, asyncz_store **out)
+{
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        if (strcmp(schemes[i].scheme, url->scheme) != 0)
+            continue;
+        if (!schemes[i].ctor)
+            return az_store_fail(ASYNCZ_EUNSUPPORTED, "store URL \"%s\": this libasyncz was built without %s",
+                                 url->text, schemes[i].needs);
+        az_backend *b = NULL;
+        int rc = schemes[i].ctor(url, &b);
+        return rc ? rc : az_persist_new(b, out);
+    }
+    return az_store_fail(ASYNCZ_EUNSUPPORTED,
+                         "store URL \"%s\": unknown scheme \"%s\" (known: memory, file, sqlite, postgresql, "
+                         "mariadb, mysql, redis, mongodb)",
+                         url->text, url->scheme);
 }
 
 int asyncz_store_open(asyncz_store **out, const char *url)
 {
     if (!out || !url)
-        return ASYNCZ_EINVAL;
-    const char *sep = strstr(url, "://");
-    if (!sep || sep == url)
-        return ASYNCZ_EINVAL;
-    size_t scheme_len = (size_t)(sep - url);
-    if (scheme_len == 6 && strncmp(url, "memory", 6) == 0) {
-        if (sep[3] != '\0')
-            return ASYNCZ_EINVAL;
-        return asyncz_store_memory_new(out);
-    }
-    return ASYNCZ_EUNSUPPORTED;
+        return az_store_fail(ASYNCZ_EINVAL, "no URL");
+    *out = NULL;
+    az_url u;
+    int rc = az_url_parse(url, &u);
+    if (rc)
+        return rc;
+    store_errmsg[0] = '\0';
+    rc = strcmp(u.scheme, "memory") == 0 ? open_memory(&u, out) : open_backend(&u, out);
+    az_url_free(&u);
+    return rc;
 }

@@ -29,7 +29,7 @@
 
 ASYNCZ_BEGIN_DECLS
 
-#define ASYNCZ_STORE_OPS_VERSION 1
+#define ASYNCZ_STORE_OPS_VERSION 2
 
 /* Capability bits. */
 #define ASYNCZ_STORE_CAP_PERSISTENT 1u /* tasks survive the process */
@@ -42,6 +42,8 @@ typedef struct asyncz_store_host {
     const char *identity; /* the scheduler's identity (owner of its claims) */
     /* Ask the scheduler to look at the store again soon (thread-safe; for notifications). */
     void (*wakeup)(void *host_data);
+    /* Tell the scheduler a record was quarantined (thread-safe; may be NULL). Strings borrowed. */
+    void (*quarantined)(void *host_data, const char *task_id, const char *reason);
     void *host_data;
 } asyncz_store_host;
 
@@ -96,11 +98,24 @@ typedef struct asyncz_store_ops {
 
     /* Free the store (after close). */
     void (*destroy)(asyncz_store *st);
+
+    /* ---- optional (NULL when the store has none) ---- */
+
+    /* List quarantined records, oldest first (see asyncz_store_quarantined). */
+    int (*quarantined)(asyncz_store *st, asyncz_quarantine_fn each, void *userdata);
+    /* Register or refresh this scheduler's heartbeat (replaces the instance with the same id). */
+    int (*heartbeat)(asyncz_store *st, const asyncz_instance *self);
+    /* List registered schedulers. */
+    int (*instances)(asyncz_store *st, asyncz_instance_fn each, void *userdata);
+    /* Deregister a scheduler. Errors: ASYNCZ_ENOTFOUND (already gone: another scheduler removed it first,
+     * which is how exactly one survivor reports a lost scheduler). */
+    int (*remove_instance)(asyncz_store *st, const char *id);
 } asyncz_store_ops;
 
 /* Common state of every store. */
 typedef struct asyncz_store_base {
     const asyncz_store_ops *ops;
+    bool connected; /* open() has succeeded and close() not yet been called (kept by asyncz) */
 } asyncz_store_base;
 
 #define ASYNCZ_STORE_BASE(st) ((asyncz_store_base *)(st))

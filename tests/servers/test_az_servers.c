@@ -1,5 +1,5 @@
-/* az_servers_url and az_servers_lookup: how the store tests find the servers tests/servers/servers.sh
- * started, and the messages that say how to run a store test when they cannot. */
+/* az_servers_url and az_servers_lookup (tests/unit/az_servers.c): how the store tests find the servers that
+ * tests/servers/servers.sh started, and the messages that say how to run a store test when they cannot. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>

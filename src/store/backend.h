@@ -1,0 +1,175 @@
+/* Record backends: the part of a persistent store that talks to its database. Internal.
+ *
+ * Every persistent store (file, sqlite, postgresql, mariadb, redis, mongodb) is the persist layer
+ * (persist.c) over one record backend. The persist layer does everything that is the same for all of them:
+ * encoding tasks to their JSON document (codec/), sealing and opening records (codec/seal.h), validating
+ * what it reads back, quarantining records that fail, heartbeats' encoding, errors and logs. A backend
+ * stores opaque records and keeps them in order; it never looks inside a record.
+ *
+ * A record: the task id (its key, 1-255 bytes, see asyncz_task_set_id), the bytes (a task document or a
+ * sealed envelope; up to AZ_RECORD_MAX bytes, binary-safe: may hold NUL bytes), and in the clear, beside
+ * the bytes, the columns the backend needs to order and claim:
+ *   next_run_time   µs since the epoch, or ASYNCZ_TIME_NONE (paused)
+ *   seq             assigned by the backend from one counter per store (see below) on every insert/replace/
+ *                   release: orders ties of next_run_time, and paused records among themselves
+ *   owner, lease_until, token   the claim, if any (owner NULL / lease_until ASYNCZ_TIME_NONE when none)
+ *
+ * Order ("in order" below): next_run_time ascending, ties by seq; paused records after all others, by seq.
+ * A record "has a claim" from claim until release/replace clears owner and lease_until; it is "claimed at
+ * now" while it has a claim with lease_until > now (a claim whose lease ran out can be claimed again).
+ *
+ * Counter: every store has one 64-bit counter, persistent, shared by every process using the store,
+ * strictly increasing (SQL SEQUENCE or a counter row, Redis INCR, Mongo $inc on a counter document, a counter
+ * file under flock). seq values and fencing tokens both come from it, so a token is never reused even when a
+ * task is removed and added again.
+ *
+ * Atomicity: with several processes on one store, insert/replace/remove/claim/release/quarantine must each
+ * be atomic in the backend (a transaction, a Lua script, a single-document update, flock). Nothing else is
+ * required: the persist layer never relies on two calls happening together.
+ *
+ * Threads: the persist layer serialises calls on one store object with its own mutex; a backend needs no
+ * lock of its own for its connection, except for what its notification thread shares with it.
+ *
+ * Errors: return 0 or a negative ASYNCZ_E* code. For a failure of the server or the system (connection
+ * lost, SQL error, disk full), return ASYNCZ_ESTORE (or ASYNCZ_EIO for local I/O) after az_store_fail()
+ * with the reason, naming the store and what it was doing ("redis 127.0.0.1:6379: EVALSHA claim: ...").
+ * A backend whose connection broke reconnects on its next call (one attempt per call; no sleeping).
+ */
+#ifndef AZ_STORE_BACKEND_H
+#define AZ_STORE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asyncz/sys/store.h"
+#include "store/url.h"
+
+/* Largest record a backend must accept: the largest task document (ASYNCZ_TASK_DOC_MAX), sealed. */
+#define AZ_RECORD_MAX (ASYNCZ_TASK_DOC_MAX + 64u)
+
+typedef struct az_backend az_backend;
+
+/* A record to write. All borrowed for the call. */
+typedef struct az_record {
+    const char *id;
+    asyncz_time_t next_run_time; /* ASYNCZ_TIME_NONE: paused */
+    const unsigned char *data;
+    size_t len;
+} az_record;
+
+/* A record read back. All borrowed for the callback only. token and lease_until are those of the claim
+ * just made (claim) and zero / ASYNCZ_TIME_NONE elsewhere. */
+typedef struct az_found {
+    const char *id;
+    asyncz_time_t next_run_time;
+    const unsigned char *data;
+    size_t len;
+    uint64_t token;
+    asyncz_time_t lease_until;
+} az_found;
+
+/* Called per record, in order. Return 0 to go on, anything else to stop (the call then returns it). The
+ * callback may not call back into the same backend. */
+typedef int (*az_found_fn)(const az_found *rec, void *userdata);
+
+/* A quarantined record as stored. Borrowed for the callback only. */
+typedef struct az_quarantine_rec {
+    const char *id;
+    const char *reason;
+    asyncz_time_t at;
+    const unsigned char *data;
+    size_t len;
+} az_quarantine_rec;
+
+typedef int (*az_quarantine_rec_fn)(const az_quarantine_rec *q, void *userdata);
+
+/* An instance (heartbeat) record: the scheduler's identity, an opaque document, and when it expires. */
+typedef int (*az_instance_rec_fn)(const char *id, const unsigned char *data, size_t len, void *userdata);
+
+typedef struct az_backend_ops {
+    const char *name; /* "sqlite", ... as asyncz_store_kind() reports it */
+    unsigned caps;    /* ASYNCZ_STORE_CAP_*: PERSISTENT always; SHARED; NOTIFY if it calls host->wakeup */
+
+    /* Connect (and create tables, indexes, directories that are missing). host is borrowed until close:
+     * a backend that can notify calls host->wakeup(host->host_data) when another process inserts or
+     * replaces a record (not for its own writes). Errors: ASYNCZ_ESTORE / ASYNCZ_EIO with the reason. */
+    int (*open)(az_backend *b, const asyncz_store_host *host);
+    /* Disconnect; may be opened again. */
+    void (*close)(az_backend *b);
+    /* Free (after close). */
+    void (*destroy)(az_backend *b);
+
+    /* Insert a new record. Errors: ASYNCZ_EEXISTS (a record with that id exists). */
+    int (*insert)(az_backend *b, const az_record *rec);
+    /* Replace the record with the same id (new bytes, next_run_time, seq; ends any claim: owner and lease
+     * cleared, token kept). Errors: ASYNCZ_ENOTFOUND. */
+    int (*replace)(az_backend *b, const az_record *rec);
+    /* Errors: ASYNCZ_ENOTFOUND. */
+    int (*remove)(az_backend *b, const char *id);
+    /* Remove every record (not quarantined ones, not instances). */
+    int (*remove_all)(az_backend *b);
+    /* One record by id (token 0, lease_until NONE in what is passed). Errors: ASYNCZ_ENOTFOUND. */
+    int (*get)(az_backend *b, const char *id, az_found_fn each, void *userdata);
+    /* Every record, in order (fetched in pages if need be; stop early when each returns non-zero). */
+    int (*scan)(az_backend *b, az_found_fn each, void *userdata);
+    /* Records with next_run_time <= now not claimed at now, in order, at most max; read-only. */
+    int (*due)(az_backend *b, asyncz_time_t now, size_t max, az_found_fn each, void *userdata);
+    /* The earliest time a record may need attention: the smallest, over all records, of lease_until for a
+     * record with a claim (even one whose lease ran out) and of next_run_time for one without (paused ones
+     * have none); ASYNCZ_TIME_NONE if no record has either. */
+    int (*earliest)(az_backend *b, asyncz_time_t *out);
+    int (*count)(az_backend *b, size_t *out);
+
+    /* Atomically claim up to max records that are due at now and not claimed at now, in order: set owner,
+     * lease_until = now + lease_usec, token = next counter value; then pass each (with token and
+     * lease_until) to each, in order. The claims stand even if each stops early. */
+    int (*claim)(az_backend *b, asyncz_time_t now, const char *owner, int64_t lease_usec, size_t max,
+                 az_found_fn each, void *userdata);
+    /* If the record id is claimed with this token (whatever the lease says now), atomically either remove
+     * it (next NULL) or replace it with next (same id), unclaimed. Errors: ASYNCZ_ENOTFOUND (no record),
+     * ASYNCZ_ESTATE (token differs or no claim): nothing changed. */
+    int (*release)(az_backend *b, const char *id, uint64_t token, const az_record *next);
+
+    /* Move a live record aside: if the record id still holds exactly these bytes, atomically remove it and
+     * add (id, reason, at, bytes) to the store's quarantine (several entries per id are allowed). If the
+     * record changed or is gone meanwhile, change nothing and return ASYNCZ_ESTATE. */
+    int (*quarantine)(az_backend *b, const char *id, const unsigned char *data, size_t len,
+                      const char *reason, asyncz_time_t at);
+    /* List the quarantine, oldest first. */
+    int (*quarantined)(az_backend *b, az_quarantine_rec_fn each, void *userdata);
+
+    /* Heartbeats (SHARED backends; NULL otherwise): store/replace instance id's document, list them all,
+     * remove one (ASYNCZ_ENOTFOUND if absent: exactly one remover succeeds). */
+    int (*put_instance)(az_backend *b, const char *id, const unsigned char *data, size_t len);
+    int (*instances)(az_backend *b, az_instance_rec_fn each, void *userdata);
+    int (*remove_instance)(az_backend *b, const char *id);
+} az_backend_ops;
+
+/* Every backend embeds this first. */
+struct az_backend {
+    const az_backend_ops *ops;
+};
+
+/* Make the asyncz_store of a backend (the persist layer). Takes ownership of b (destroyed on failure too).
+ * Errors: ASYNCZ_ENOMEM. */
+int az_persist_new(az_backend *b, asyncz_store **out);
+
+/* The backend under a persistent store, or NULL when st is not one (tests use it to reach raw records). */
+az_backend *az_persist_backend(asyncz_store *st);
+
+/* Record a store failure for asyncz_store_errmsg() (thread-local) and return code. Printf-like. */
+int az_store_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Constructors, one per backend, each from a parsed URL (borrowed; copy what you keep; options read are
+ * marked). Options come from url->query (az_url_get / az_url_check_options): unknown options are
+ * ASYNCZ_EINVAL with a message that names the option and the known ones. They do not connect (open does).
+ * Errors: ASYNCZ_EINVAL, ASYNCZ_ENOMEM, ASYNCZ_EUNSUPPORTED (built without that client library). */
+int az_backend_file_new(az_url *url, az_backend **out);
+int az_backend_sqlite_new(az_url *url, az_backend **out);
+int az_backend_postgresql_new(az_url *url, az_backend **out);
+int az_backend_mariadb_new(az_url *url, az_backend **out);
+int az_backend_redis_new(az_url *url, az_backend **out);
+int az_backend_mongodb_new(az_url *url, az_backend **out);
+
+#endif

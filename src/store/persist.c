@@ -1,0 +1,548 @@
+/* The persist layer: asyncz_store_ops over a record backend (see backend.h). Encodes and seals tasks,
+ * decodes and checks what comes back, quarantines what fails, and keeps user callbacks outside the
+ * backend (they may re-enter the store). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asyncz/error.h"
+#include "asyncz/log.h"
+#include "core/task_internal.h"
+#include "store/backend.h"
+#include "store/record.h"
+#include "store/store_internal.h"
+
+typedef struct persist_store {
+    asyncz_store_base base;
+    az_backend *b;
+    pthread_mutex_t lock;
+    az_sealer sealer;
+    asyncz_store_ops ops;   /* the name is the backend's */
+    asyncz_store_host host; /* valid while open */
+    bool open;
+    char logger[48]; /* "asyncz.store.<kind>" */
+} persist_store;
+
+/* A record that failed to decode, kept until the backend call is over. */
+typedef struct bad_record {
+    char *id;
+    unsigned char *data;
+    size_t len;
+    int rc;
+    char reason[320];
+} bad_record;
+
+/* What a backend call collects: decoded tasks (claims carry their token), and the bad records. */
+typedef struct collect {
+    persist_store *ps;
+    asyncz_claim *items;
+    size_t n, cap;
+    bad_record *bad;
+    size_t n_bad;
+    int rc; /* out of memory while collecting */
+} collect;
+
+static persist_store *PS(asyncz_store *st)
+{
+    return (persist_store *)st;
+}
+
+/* ---- collecting and quarantining ----------------------------------------------------------------- */
+
+static int keep_bad(collect *c, const az_found *rec, int rc, const char *reason)
+{
+    bad_record *grown = realloc(c->bad, (c->n_bad + 1) * sizeof *grown);
+    if (!grown)
+        return ASYNCZ_ENOMEM;
+    c->bad = grown;
+    bad_record *b = &c->bad[c->n_bad];
+    *b = (bad_record){.rc = rc, .len = rec->len};
+    snprintf(b->reason, sizeof b->reason, "%s", reason);
+    b->id = strdup(rec->id);
+    b->data = malloc(rec->len ? rec->len : 1);
+    if (!b->id || !b->data) {
+        free(b->id);
+        free(b->data);
+        return ASYNCZ_ENOMEM;
+    }
+    memcpy(b->data, rec->data, rec->len);
+    c->n_bad++;
+    return 0;
+}
+
+static int keep_task(collect *c, asyncz_task *t, const az_found *rec)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        asyncz_claim *grown = realloc(c->items, cap * sizeof *grown);
+        if (!grown)
+            return ASYNCZ_ENOMEM;
+        c->items = grown;
+        c->cap = cap;
+    }
+    c->items[c->n++] = (asyncz_claim){.task = t, .token = rec->token, .lease_until = rec->lease_until};
+    return 0;
+}
+
+/* The backend callback: decode one record into the collection. */
+static int collect_one(const az_found *rec, void *userdata)
+{
+    collect *c = userdata;
+    persist_store *ps = c->ps;
+    asyncz_task *t = NULL;
+    char reason[320] = "";
+    int rc = az_record_decode(&ps->sealer, rec->id, rec->next_run_time, rec->data, rec->len, &t, reason,
+                              sizeof reason);
+    if (!rc && ps->host.alias && strcmp(ps->host.alias, "default") != 0)
+        rc = asyncz_task_set_store(t, ps->host.alias);
+    if (!rc)
+        rc = keep_task(c, t, rec);
+    else if (rc != ASYNCZ_ENOMEM)
+        rc = keep_bad(c, rec, rc, reason);
+    if (rc) {
+        asyncz_task_free(t);
+        c->rc = rc;
+        return rc;
+    }
+    return 0;
+}
+
+static void quarantine_one(persist_store *ps, const bad_record *b)
+{
+    if (!az_record_quarantines(b->rc)) {
+        asyncz_log(ASYNCZ_LOG_ERROR, ps->logger, "task \"%s\" skipped: %s", b->id, b->reason);
+        return;
+    }
+    int rc = ps->b->ops->quarantine(ps->b, b->id, b->data, b->len, b->reason, asyncz_now());
+    if (rc == ASYNCZ_ESTATE)
+        return; /* changed meanwhile: the new version is read next time */
+    if (rc) {
+        asyncz_log(ASYNCZ_LOG_ERROR, ps->logger,
+                   "task \"%s\" is unreadable (%s) and could not be quarantined: %s", b->id, b->reason,
+                   asyncz_store_errmsg());
+        return;
+    }
+    asyncz_log(ASYNCZ_LOG_ERROR, ps->logger, "task \"%s\" quarantined: %s", b->id, b->reason);
+    if (ps->host.quarantined)
+        ps->host.quarantined(ps->host.host_data, b->id, b->reason);
+}
+
+/* Quarantine the bad records (under the lock, after the backend call) and forget them. */
+static void quarantine_bad(collect *c)
+{
+    for (size_t i = 0; i < c->n_bad; i++) {
+        quarantine_one(c->ps, &c->bad[i]);
+        free(c->bad[i].id);
+        free(c->bad[i].data);
+    }
+    free(c->bad);
+    c->bad = NULL;
+    c->n_bad = 0;
+}
+
+static void drop_items(collect *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        asyncz_task_free(c->items[i].task);
+    free(c->items);
+    c->items = NULL;
+    c->n = 0;
+}
+
+/* Run the collected tasks through a user callback, outside the lock; frees them. */
+static int deliver(collect *c, asyncz_store_each_fn each, void *userdata)
+{
+    int rc = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (!rc)
+            rc = each(c->items[i].task, userdata);
+        asyncz_task_free(c->items[i].task);
+    }
+    free(c->items);
+    c->items = NULL;
+    c->n = 0;
+    return rc;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------------------- */
+
+/* A sealed store opened without the key would skip every task; say so at once rather than at each one. */
+typedef struct probe {
+    bool sealed;
+} probe;
+
+static int probe_first(const az_found *rec, void *userdata)
+{
+    ((probe *)userdata)->sealed = az_seal_looks_sealed(rec->data, rec->len);
+    return 1;
+}
+
+static int check_key(persist_store *ps)
+{
+    if (ps->sealer.enabled)
+        return 0;
+    probe p = {0};
+    int rc = ps->b->ops->scan(ps->b, probe_first, &p);
+    if (rc < 0)
+        return rc;
+    if (p.sealed)
+        return az_store_fail(ASYNCZ_ECRYPTO,
+                             "the %s store holds sealed records but " ASYNCZ_STORE_KEY_ENV
+                             " is not set: set it to the store's key",
+                             ps->b->ops->name);
+    return 0;
+}
+
+static int p_open(asyncz_store *st, const asyncz_store_host *host)
+{
+    persist_store *ps = PS(st);
+    pthread_mutex_lock(&ps->lock);
+    int rc = az_sealer_from_env(&ps->sealer);
+    if (rc)
+        rc = az_store_fail(rc, "cannot derive the sealing key from " ASYNCZ_STORE_KEY_ENV);
+    ps->host = *host;
+    if (!rc)
+        rc = ps->b->ops->open(ps->b, &ps->host);
+    if (!rc && (rc = check_key(ps)) != 0)
+        ps->b->ops->close(ps->b);
+    ps->open = rc == 0;
+    pthread_mutex_unlock(&ps->lock);
+    if (rc)
+        asyncz_log(ASYNCZ_LOG_ERROR, ps->logger, "%s", asyncz_store_errmsg());
+    return rc;
+}
+
+static void p_close(asyncz_store *st)
+{
+    persist_store *ps = PS(st);
+    pthread_mutex_lock(&ps->lock);
+    if (ps->open)
+        ps->b->ops->close(ps->b);
+    ps->open = false;
+    az_sealer_clear(&ps->sealer);
+    pthread_mutex_unlock(&ps->lock);
+}
+
+static void p_destroy(asyncz_store *st)
+{
+    persist_store *ps = PS(st);
+    ps->b->ops->destroy(ps->b);
+    pthread_mutex_destroy(&ps->lock);
+    free(ps);
+}
+
+/* ---- writes -------------------------------------------------------------------------------------- */
+
+typedef int (*write_fn)(az_backend *b, const az_record *rec);
+
+static int write_task(persist_store *ps, asyncz_task *task, write_fn fn)
+{
+    if (!task || !task->id)
+        return az_store_fail(ASYNCZ_EINVAL, "a stored task needs an id");
+    unsigned char *data = NULL;
+    size_t len = 0;
+    pthread_mutex_lock(&ps->lock);
+    int rc = az_record_encode(&ps->sealer, task, &data, &len);
+    if (!rc) {
+        az_record rec = {
+            .id = task->id, .next_run_time = az_record_next_run_time(task), .data = data, .len = len};
+        rc = fn(ps->b, &rec);
+    }
+    pthread_mutex_unlock(&ps->lock);
+    free(data);
+    return rc;
+}
+
+static int p_add(asyncz_store *st, asyncz_task *task)
+{
+    return write_task(PS(st), task, PS(st)->b->ops->insert);
+}
+
+static int p_update(asyncz_store *st, asyncz_task *task)
+{
+    return write_task(PS(st), task, PS(st)->b->ops->replace);
+}
+
+static int p_remove(asyncz_store *st, const char *id)
+{
+    persist_store *ps = PS(st);
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->remove(ps->b, id);
+    pthread_mutex_unlock(&ps->lock);
+    return rc;
+}
+
+static int p_remove_all(asyncz_store *st)
+{
+    persist_store *ps = PS(st);
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->remove_all(ps->b);
+    pthread_mutex_unlock(&ps->lock);
+    return rc;
+}
+
+/* ---- reads ---------------------------------------------------------------------------------------- */
+
+static int p_lookup(asyncz_store *st, const char *id, asyncz_task **out)
+{
+    persist_store *ps = PS(st);
+    collect c = {.ps = ps};
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->get(ps->b, id, collect_one, &c);
+    asyncz_task *t = c.n ? c.items[0].task : NULL;
+    if (!rc && !t && c.n_bad) {
+        int bad = c.bad[0].rc == AZ_RECORD_NO_KEY ? ASYNCZ_ECRYPTO : c.bad[0].rc;
+        rc = az_store_fail(bad, "task \"%s\": %s", id, c.bad[0].reason);
+    }
+    quarantine_bad(&c);
+    free(c.items);
+    pthread_mutex_unlock(&ps->lock);
+    if (rc) {
+        asyncz_task_free(t);
+        return rc;
+    }
+    if (!t)
+        return ASYNCZ_ENOTFOUND;
+    *out = t;
+    return 0;
+}
+
+static int p_list(asyncz_store *st, asyncz_store_each_fn each, void *userdata)
+{
+    persist_store *ps = PS(st);
+    collect c = {.ps = ps};
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->scan(ps->b, collect_one, &c);
+    quarantine_bad(&c);
+    pthread_mutex_unlock(&ps->lock);
+    if (rc) {
+        drop_items(&c);
+        return rc;
+    }
+    return deliver(&c, each, userdata);
+}
+
+static int p_due(asyncz_store *st, asyncz_time_t now, size_t max, asyncz_store_each_fn each, void *userdata)
+{
+    persist_store *ps = PS(st);
+    collect c = {.ps = ps};
+    pthread_mutex_lock(&ps->lock);
+    int rc = max ? ps->b->ops->due(ps->b, now, max, collect_one, &c) : 0;
+    quarantine_bad(&c);
+    pthread_mutex_unlock(&ps->lock);
+    if (rc) {
+        drop_items(&c);
+        return rc;
+    }
+    return deliver(&c, each, userdata);
+}
+
+static int p_earliest(asyncz_store *st, asyncz_time_t *out)
+{
+    persist_store *ps = PS(st);
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->earliest(ps->b, out);
+    pthread_mutex_unlock(&ps->lock);
+    return rc;
+}
+
+static int p_count(asyncz_store *st, size_t *out)
+{
+    persist_store *ps = PS(st);
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->count(ps->b, out);
+    pthread_mutex_unlock(&ps->lock);
+    return rc;
+}
+
+/* ---- claims ------------------------------------------------------------------------------------- */
+
+static int p_claim(asyncz_store *st, asyncz_time_t now, const char *owner, int64_t lease_usec, size_t max,
+                   asyncz_claim *out, size_t *n_out)
+{
+    persist_store *ps = PS(st);
+    collect c = {.ps = ps};
+    *n_out = 0;
+    pthread_mutex_lock(&ps->lock);
+    int rc = max ? ps->b->ops->claim(ps->b, now, owner, lease_usec, max, collect_one, &c) : 0;
+    quarantine_bad(&c);
+    pthread_mutex_unlock(&ps->lock);
+    /* Records claimed before a failure are claimed: hand them out; the rest lapse with their lease. */
+    size_t n = c.n < max ? c.n : max;
+    if (n)
+        memcpy(out, c.items, n * sizeof *out);
+    for (size_t i = n; i < c.n; i++)
+        asyncz_task_free(c.items[i].task);
+    free(c.items);
+    *n_out = n;
+    return n ? 0 : rc;
+}
+
+static int p_release(asyncz_store *st, const char *id, uint64_t token, asyncz_task *next)
+{
+    persist_store *ps = PS(st);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    pthread_mutex_lock(&ps->lock);
+    int rc = next ? az_record_encode(&ps->sealer, next, &data, &len) : 0;
+    if (!rc) {
+        az_record rec = {.id = id,
+                         .next_run_time = next ? az_record_next_run_time(next) : ASYNCZ_TIME_NONE,
+                         .data = data,
+                         .len = len};
+        rc = ps->b->ops->release(ps->b, id, token, next ? &rec : NULL);
+    }
+    pthread_mutex_unlock(&ps->lock);
+    free(data);
+    return rc;
+}
+
+/* ---- quarantine and heartbeats ------------------------------------------------------------------ */
+
+typedef struct q_ctx {
+    asyncz_quarantine_fn fn;
+    void *userdata;
+} q_ctx;
+
+static int q_each(const az_quarantine_rec *q, void *userdata)
+{
+    q_ctx *ctx = userdata;
+    asyncz_quarantined out = {
+        .task_id = q->id, .reason = q->reason, .at = q->at, .data = q->data, .len = q->len};
+    return ctx->fn(&out, ctx->userdata);
+}
+
+static int p_quarantined(asyncz_store *st, asyncz_quarantine_fn each, void *userdata)
+{
+    persist_store *ps = PS(st);
+    q_ctx ctx = {each, userdata};
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->quarantined(ps->b, q_each, &ctx);
+    pthread_mutex_unlock(&ps->lock);
+    return rc;
+}
+
+static int p_heartbeat(asyncz_store *st, const asyncz_instance *self)
+{
+    persist_store *ps = PS(st);
+    if (!ps->b->ops->put_instance)
+        return 0;
+    char *doc = NULL;
+    size_t len = 0;
+    int rc = az_instance_encode(self, &doc, &len);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&ps->lock);
+    rc = ps->b->ops->put_instance(ps->b, self->id, (const unsigned char *)doc, len);
+    pthread_mutex_unlock(&ps->lock);
+    free(doc);
+    return rc;
+}
+
+/* Instances are decoded under the lock into a list, then handed out without it. */
+typedef struct inst_list {
+    az_instance_doc *docs;
+    size_t n;
+    int rc;
+} inst_list;
+
+static int inst_collect(const char *id, const unsigned char *data, size_t len, void *userdata)
+{
+    inst_list *l = userdata;
+    az_instance_doc doc;
+    if (az_instance_decode(data, len, &doc) != 0)
+        return 0; /* an unreadable heartbeat is skipped: it expires on its own */
+    az_instance_doc *grown = realloc(l->docs, (l->n + 1) * sizeof *grown);
+    if (!grown) {
+        az_instance_doc_free(&doc);
+        return l->rc = ASYNCZ_ENOMEM;
+    }
+    l->docs = grown;
+    l->docs[l->n++] = doc;
+    (void)id;
+    return 0;
+}
+
+static int p_instances(asyncz_store *st, asyncz_instance_fn each, void *userdata)
+{
+    persist_store *ps = PS(st);
+    if (!ps->b->ops->instances)
+        return 0;
+    inst_list l = {0};
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->instances(ps->b, inst_collect, &l);
+    pthread_mutex_unlock(&ps->lock);
+    for (size_t i = 0; i < l.n; i++) {
+        if (!rc)
+            rc = each(&l.docs[i].inst, userdata);
+        az_instance_doc_free(&l.docs[i]);
+    }
+    free(l.docs);
+    return rc;
+}
+
+static int p_remove_instance(asyncz_store *st, const char *id)
+{
+    persist_store *ps = PS(st);
+    if (!ps->b->ops->remove_instance)
+        return ASYNCZ_ENOTFOUND;
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->remove_instance(ps->b, id);
+    pthread_mutex_unlock(&ps->lock);
+    return rc;
+}
+
+/* ---- construction -------------------------------------------------------------------------------- */
+
+static void fill_ops(asyncz_store_ops *ops, const az_backend *b)
+{
+    *ops = (asyncz_store_ops){
+        .version = ASYNCZ_STORE_OPS_VERSION,
+        .name = b->ops->name,
+        .caps = b->ops->caps | ASYNCZ_STORE_CAP_PERSISTENT,
+        .open = p_open,
+        .close = p_close,
+        .add = p_add,
+        .update = p_update,
+        .remove = p_remove,
+        .remove_all = p_remove_all,
+        .lookup = p_lookup,
+        .list = p_list,
+        .due = p_due,
+        .earliest = p_earliest,
+        .count = p_count,
+        .claim = p_claim,
+        .release = p_release,
+        .destroy = p_destroy,
+        .quarantined = p_quarantined,
+        .heartbeat = b->ops->put_instance ? p_heartbeat : NULL,
+        .instances = b->ops->instances ? p_instances : NULL,
+        .remove_instance = b->ops->remove_instance ? p_remove_instance : NULL,
+    };
+}
+
+int az_persist_new(az_backend *b, asyncz_store **out)
+{
+    persist_store *ps = calloc(1, sizeof *ps);
+    if (!ps || pthread_mutex_init(&ps->lock, NULL) != 0) {
+        free(ps);
+        b->ops->destroy(b);
+        return ASYNCZ_ENOMEM;
+    }
+    ps->b = b;
+    fill_ops(&ps->ops, b);
+    snprintf(ps->logger, sizeof ps->logger, "asyncz.store.%s", b->ops->name);
+    int rc = asyncz_store_base_init(&ps->base, &ps->ops);
+    if (rc) {
+        p_destroy((asyncz_store *)ps);
+        return rc;
+    }
+    *out = (asyncz_store *)ps;
+    return 0;
+}
+
+az_backend *az_persist_backend(asyncz_store *st)
+{
+    return st && ASYNCZ_STORE_BASE(st)->ops->open == p_open ? PS(st)->b : NULL;
+}

@@ -1,0 +1,60 @@
+/* The persistent-store suite: what every persistent backend (file, sqlite, postgresql, mariadb, redis,
+ * mongodb) must do beyond the store conformance suite (tests/unit/store_conformance.h): survive a reopen,
+ * seal and open records, refuse and quarantine tampered or unreadable records, share claims between two
+ * store objects on the same data (as two processes would), heartbeats, and clear errors for bad options and
+ * unreachable servers.
+ *
+ * A backend's test program (tests/stores/test_store_<name>.c) sets az_store_url before cmocka runs, and
+ * az_store_factory = az_persist_factory to run the conformance suite too; then lists the conformance_* and
+ * persist_* tests it wants, one cmocka_unit_test per line. Tests reach raw records through the record
+ * backend under the store (az_persist_backend) to tamper with them. */
+#ifndef AZ_PERSIST_SUITE_H
+#define AZ_PERSIST_SUITE_H
+
+#include "store_conformance.h"
+
+/* Write into buf (size bytes) the URL of a store namespace (table / key prefix / collection / directory)
+ * that no other test process uses, numbered n: the same n gives the same namespace within one process
+ * (that is how a test reopens a store), another n another, empty one. */
+typedef void (*az_store_url_fn)(char *buf, size_t size, unsigned n);
+extern az_store_url_fn az_store_url;
+
+/* A URL of this backend that cannot be reached (a closed port, a directory that cannot exist), for the
+ * error test; NULL to skip that test's connection part. */
+extern const char *az_store_unreachable_url;
+
+/* A URL of this backend with an unknown option "bogus_option=1" (the test expects ASYNCZ_EINVAL naming it). */
+extern const char *az_store_bad_option_url;
+
+/* A conformance factory: opens a fresh namespace each call. */
+int az_persist_factory(asyncz_store **out);
+
+/* Persistence. */
+void persist_reopen(void **state);
+void persist_reopen_order(void **state);
+void persist_large_record(void **state);
+void persist_two_objects_share(void **state);
+void persist_lease_takeover(void **state);
+
+/* Sealing (ASYNCZ_STORE_ENCRYPTION_KEY). */
+void persist_seal_round_trip(void **state);
+void persist_seal_flipped_byte(void **state);
+void persist_seal_copied_to_other_id(void **state);
+void persist_seal_plaintext_with_key(void **state);
+void persist_seal_wrong_key(void **state);
+void persist_sealed_without_key(void **state);
+
+/* Quarantine. */
+void persist_quarantine_garbage(void **state);
+void persist_quarantine_other_id(void **state);
+void persist_quarantine_index_mismatch(void **state);
+void persist_quarantine_in_due_and_list(void **state);
+
+/* Heartbeats (backends with put_instance). */
+void persist_instances(void **state);
+
+/* Errors. */
+void persist_bad_option(void **state);
+void persist_unreachable(void **state);
+
+#endif
