@@ -79,11 +79,17 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-bench: build
+# The stores benchmark runs against the test servers (tests/servers), plus SQLite and file stores in their
+# temporary directory.
+BENCH_STORES = sqlite:///$$ASYNCZ_TEST_SERVERS_DIR/bench.db file://$$ASYNCZ_TEST_SERVERS_DIR/bench-files \
+	$$ASYNCZ_TEST_POSTGRESQL_URL $$ASYNCZ_TEST_MARIADB_URL $$ASYNCZ_TEST_REDIS_URL $$ASYNCZ_TEST_MONGODB_URL
+bench: build servers
 	$(BUILD)/asyncz-bench triggers
 	$(BUILD)/asyncz-bench memstore
 	$(BUILD)/asyncz-bench dispatch
 	$(BUILD)/asyncz-bench latency
+	tests/servers/servers.sh run $(BUILD)/bench-servers sh -c \
+	  'mkdir -m 700 "$$ASYNCZ_TEST_SERVERS_DIR/bench-files" && ASYNCZ_BENCH_STORES="$(BENCH_STORES)" $(BUILD)/asyncz-bench stores'
 
 # Until the daemon lands, the demo shows when a handful of example schedules fire next.
 demo: build

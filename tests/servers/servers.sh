@@ -7,6 +7,7 @@
 #   servers.sh restart STATE_DIR NAME    stop one server (redis|postgresql|mariadb|mongodb) and start it
 #                                        again on the same port with the same data
 #   servers.sh env STATE_DIR             print the env file as `export` lines, for eval
+#   servers.sh run STATE_DIR CMD...      start, run CMD with the env file's variables, stop; CMD's status
 #   servers.sh build-ferretdb            build FerretDB into the cache directory unless it is already there
 #
 # A server that does not answer within ASYNCZ_SERVERS_WAIT seconds (60) fails the command, after printing
@@ -34,7 +35,7 @@ die() {
 }
 
 usage() {
-    sed -n '4,9p' "$SCRIPT" | sed 's/^# \{0,1\}//' >&2
+    sed -n '4,10p' "$SCRIPT" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -444,6 +445,22 @@ restart_one() {
     write_env
 }
 
+run_with_servers() {
+    [ $# -gt 0 ] || usage
+    start_all
+    trap 'stop_all' EXIT
+    trap 'exit 1' INT TERM HUP
+    local rc=0
+    (
+        set -a
+        # shellcheck disable=SC1091
+        . "$STATE/env"
+        set +a
+        exec "$@"
+    ) || rc=$?
+    exit "$rc"
+}
+
 print_env() {
     [ -f "$STATE/env" ] || die "no servers recorded in $STATE (run: $0 start $STATE)"
     sed 's/^/export /' "$STATE/env"
@@ -466,6 +483,10 @@ main() {
         state_dir "$2" && restart_one "$3"
         ;;
     env) state_dir "${2-}" && print_env ;;
+    run)
+        [ $# -ge 3 ] || usage
+        state_dir "$2" && shift 2 && run_with_servers "$@"
+        ;;
     build-ferretdb) build_ferretdb ;;
     *) usage ;;
     esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # servers.sh's failure paths: a server that exits at once or never answers fails `start`, which then stops
 # what it had started and leaves no process, temporary directory or env file behind; refused commands say
-# why. It starts servers of its own (a fake FerretDB makes the start fail), so it needs no fixture.
+# why; `run` stops everything after its command. It starts servers of its own (a fake FerretDB makes the
+# start fail), so it needs no fixture.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 SERVERS_SH=$(dirname "$0")/servers.sh
@@ -81,5 +82,15 @@ expect "an unknown command" 2 "$rc"
 pass
 run start
 expect "start without a directory" 2 "$rc"
+run run "$TMP/state"
+expect "run without a command" 2 "$rc"
+
+# run: the command sees the URLs, its status is run's, and nothing is left running afterwards.
+run run "$TMP/state" sh -c 'redis-cli -u "$ASYNCZ_TEST_REDIS_URL" ping && psql -X -tAc "SELECT 1" \
+    "$ASYNCZ_TEST_POSTGRESQL_URL" && exit 3'
+expect "run's status" 3 "$rc"
+expect "run's output" "PONG
+1" "$(cat "$TMP/out")"
+nothing_left
 
 echo "$passed passed"
