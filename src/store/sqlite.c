@@ -37,7 +37,11 @@ static const char *const sql_text[AZ_SQ_COUNT_] = {
     [AZ_SQ_BEGIN] = "BEGIN IMMEDIATE",
     [AZ_SQ_COMMIT] = "COMMIT",
     [AZ_SQ_ROLLBACK] = "ROLLBACK",
+    [AZ_SQ_SAVEPOINT] = "SAVEPOINT az_write",
+    [AZ_SQ_RELEASE_SAVEPOINT] = "RELEASE az_write",
+    [AZ_SQ_ROLLBACK_SAVEPOINT] = "ROLLBACK TO az_write",
     [AZ_SQ_NEXT] = "UPDATE \"{T}_meta\" SET value = value + ?1 WHERE name = 'counter' RETURNING value",
+    [AZ_SQ_COUNTER_SET] = "UPDATE \"{T}_meta\" SET value = ?1 WHERE name = 'counter'",
     [AZ_SQ_INSERT] = "INSERT INTO \"{T}\" (id, next_run_time, seq, state) VALUES (?1, ?2, ?3, ?4)",
     [AZ_SQ_REPLACE] = "UPDATE \"{T}\" SET next_run_time = ?2, seq = ?3, state = ?4, owner = NULL, "
                       "lease_until = NULL WHERE id = ?1",
@@ -184,33 +188,45 @@ static int exec_q(az_sqlite *b, az_sqlite_q q, const char *what)
     return rc ? rc : az_sqlite_exec(b, s, what, NULL);
 }
 
-static void rollback(az_sqlite *b)
+/* Undo a failed write: the whole transaction, or inside a batch only the write's savepoint. The message of
+ * the failure is kept, not replaced by the rollback's. */
+static void undo(az_sqlite *b)
 {
-    if (b->db && !sqlite3_get_autocommit(b->db))
+    if (!b->db || sqlite3_get_autocommit(b->db))
+        return;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", asyncz_store_errmsg());
+    if (b->batch) {
+        exec_q(b, AZ_SQ_ROLLBACK_SAVEPOINT, "rollback");
+        exec_q(b, AZ_SQ_RELEASE_SAVEPOINT, "rollback");
+    } else {
         exec_q(b, AZ_SQ_ROLLBACK, "rollback");
+    }
+    az_store_fail(0, "%s", msg);
 }
 
-int az_sqlite_write(az_sqlite *b, const char *what, az_sqlite_body body, void *ctx)
+int az_sqlite_write(az_sqlite *b, const char *what, bool one_statement, az_sqlite_body body, void *ctx)
 {
     int rc = az_sqlite_ready(b);
-    if (!rc)
-        rc = exec_q(b, AZ_SQ_BEGIN, what);
+    if (rc)
+        return rc;
+    /* In a batch, a body that changes the file with one statement needs no savepoint: SQLite undoes a failed
+     * statement by itself, and the counter is taken from memory (see az_sqlite_counter). */
+    if (b->batch && one_statement)
+        return body(b, ctx);
+    rc = exec_q(b, b->batch ? AZ_SQ_SAVEPOINT : AZ_SQ_BEGIN, what);
     if (rc)
         return rc;
     rc = body(b, ctx);
     if (!rc)
-        rc = exec_q(b, AZ_SQ_COMMIT, what);
-    if (rc) {
-        /* Keep the message of the failure, not of the rollback. */
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", asyncz_store_errmsg());
-        rollback(b);
-        az_store_fail(rc, "%s", msg);
-    }
+        rc = exec_q(b, b->batch ? AZ_SQ_RELEASE_SAVEPOINT : AZ_SQ_COMMIT, what);
+    if (rc)
+        undo(b);
     return rc;
 }
 
-int az_sqlite_counter(az_sqlite *b, int64_t n, int64_t *last)
+/* Take n values from the counter row. */
+static int counter_take(az_sqlite *b, int64_t n, int64_t *last)
 {
     sqlite3_stmt *s = NULL;
     int rc = az_sqlite_stmt(b, AZ_SQ_NEXT, &s);
@@ -225,6 +241,59 @@ int az_sqlite_counter(az_sqlite *b, int64_t n, int64_t *last)
         return az_store_fail(ASYNCZ_ESTORE, "%s: counter: the row 'counter' of %s_meta is missing", b->label,
                              b->table);
     return rc < 0 ? rc : 0;
+}
+
+/* A batch holds the write lock from begin to end, so no other connection can move the counter meanwhile:
+ * the batch reads it once, counts in memory and writes it back before its commit. Values handed out by
+ * writes that failed are skipped, never reused. */
+int az_sqlite_counter(az_sqlite *b, int64_t n, int64_t *last)
+{
+    if (!b->batch)
+        return counter_take(b, n, last);
+    b->batch_counter += n;
+    *last = b->batch_counter;
+    return 0;
+}
+
+int az_sqlite_batch_begin(az_backend *base)
+{
+    az_sqlite *b = SQ(base);
+    if (b->batch)
+        return az_store_fail(ASYNCZ_ESTATE, "%s: batch: a batch is already open", b->label);
+    int rc = az_sqlite_ready(b);
+    if (!rc)
+        rc = exec_q(b, AZ_SQ_BEGIN, "batch");
+    if (!rc && (rc = counter_take(b, 0, &b->batch_counter)) != 0)
+        undo(b);
+    b->batch = rc == 0;
+    return rc;
+}
+
+static int counter_store(az_sqlite *b)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = az_sqlite_stmt(b, AZ_SQ_COUNTER_SET, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, b->batch_counter);
+    return az_sqlite_exec(b, s, "batch", NULL);
+}
+
+int az_sqlite_batch_end(az_backend *base, bool commit)
+{
+    az_sqlite *b = SQ(base);
+    if (!b->batch)
+        return az_store_fail(ASYNCZ_ESTATE, "%s: batch: no batch is open (or its connection was lost)",
+                             b->label);
+    b->batch = false;
+    if (!b->db)
+        return 0;
+    int rc = commit ? counter_store(b) : 0;
+    if (!rc)
+        rc = exec_q(b, commit ? AZ_SQ_COMMIT : AZ_SQ_ROLLBACK, "batch");
+    if (rc)
+        undo(b);
+    return rc;
 }
 
 /* ---- binding ----------------------------------------------------------------------------------- */
@@ -284,9 +353,10 @@ static void disconnect(az_sqlite *b)
         sqlite3_finalize(b->stmts[i]);
         b->stmts[i] = NULL;
     }
-    sqlite3_close_v2(b->db);
+    sqlite3_close_v2(b->db); /* rolls back an unfinished batch */
     b->db = NULL;
     b->broken = false;
+    b->batch = false;
 }
 
 /* Write-ahead logging lets readers go on while one process writes. synchronous=NORMAL is safe with it: a

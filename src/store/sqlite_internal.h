@@ -14,7 +14,11 @@ typedef enum az_sqlite_q {
     AZ_SQ_BEGIN,
     AZ_SQ_COMMIT,
     AZ_SQ_ROLLBACK,
+    AZ_SQ_SAVEPOINT,
+    AZ_SQ_RELEASE_SAVEPOINT,
+    AZ_SQ_ROLLBACK_SAVEPOINT,
     AZ_SQ_NEXT,
+    AZ_SQ_COUNTER_SET,
     AZ_SQ_INSERT,
     AZ_SQ_REPLACE,
     AZ_SQ_REMOVE,
@@ -39,11 +43,13 @@ typedef enum az_sqlite_q {
 
 typedef struct az_sqlite {
     az_backend base;
-    char *path;  /* the database file, as the URL gave it */
-    char *table; /* validated: [A-Za-z_][A-Za-z0-9_]* */
-    char *label; /* "sqlite PATH (TABLE)", for messages */
-    sqlite3 *db; /* NULL while disconnected */
-    bool broken; /* an I/O-level failure: reconnect on the next call */
+    char *path;            /* the database file, as the URL gave it */
+    char *table;           /* validated: [A-Za-z_][A-Za-z0-9_]* */
+    char *label;           /* "sqlite PATH (TABLE)", for messages */
+    sqlite3 *db;           /* NULL while disconnected */
+    bool broken;           /* an I/O-level failure: reconnect on the next call */
+    bool batch;            /* inside az_sqlite_batch_begin .. _end: writes join one transaction */
+    int64_t batch_counter; /* in a batch: the counter's value so far (written back at the end) */
     sqlite3_stmt *stmts[AZ_SQ_COUNT_];
 } az_sqlite;
 
@@ -66,9 +72,19 @@ void az_sqlite_done(sqlite3_stmt *s);
 /* Run s (bound by the caller) once and reset it; *changes (may be NULL) gets the rows it changed. */
 int az_sqlite_exec(az_sqlite *b, sqlite3_stmt *s, const char *what, int *changes);
 
-/* Run body inside BEGIN IMMEDIATE ... COMMIT, rolling back when body or the commit fails. */
+/* Run body inside BEGIN IMMEDIATE ... COMMIT, rolling back when body or the commit fails. Inside a batch,
+ * body runs in a savepoint of the batch's transaction instead (a failed write undoes only itself), or
+ * directly when one_statement says that it changes the file with at most one statement. */
 typedef int (*az_sqlite_body)(az_sqlite *b, void *ctx);
-int az_sqlite_write(az_sqlite *b, const char *what, az_sqlite_body body, void *ctx);
+int az_sqlite_write(az_sqlite *b, const char *what, bool one_statement, az_sqlite_body body, void *ctx);
+
+/* Batches, for bulk loading (benchmarks, imports) through the backend of a store opened on one thread:
+ * every write between begin and end joins one write transaction, so a thousand inserts cost one commit
+ * instead of a thousand. Other connections wait for the write lock meanwhile (up to their busy timeout) and
+ * see the writes only at the end. end commits (commit true) or rolls everything back. Errors: ASYNCZ_ESTATE
+ * (begin inside a batch, end outside one), ASYNCZ_ESTORE. */
+int az_sqlite_batch_begin(az_backend *b);
+int az_sqlite_batch_end(az_backend *b, bool commit);
 
 /* Take n values from the store's counter (inside a write transaction): *last is the highest, the values
  * are last-n+1 .. last. */

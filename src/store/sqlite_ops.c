@@ -162,13 +162,13 @@ static int write_body(az_sqlite *b, void *ctx)
 int az_sqlite_insert(az_backend *base, const az_record *rec)
 {
     write_ctx w = {.id = rec->id, .rec = rec, .q = AZ_SQ_INSERT, .what = "insert"};
-    return az_sqlite_write(SQ(base), "insert", write_body, &w);
+    return az_sqlite_write(SQ(base), "insert", true, write_body, &w);
 }
 
 int az_sqlite_replace(az_backend *base, const az_record *rec)
 {
     write_ctx w = {.id = rec->id, .rec = rec, .q = AZ_SQ_REPLACE, .what = "replace"};
-    return az_sqlite_write(SQ(base), "replace", write_body, &w);
+    return az_sqlite_write(SQ(base), "replace", true, write_body, &w);
 }
 
 /* A one-statement write on id: ASYNCZ_ENOTFOUND when it changed nothing. */
@@ -331,7 +331,7 @@ int az_sqlite_claim(az_backend *base, asyncz_time_t now, const char *owner, int6
         return 0;
     if (!owner || lease_usec < 0 || __builtin_add_overflow(now, lease_usec, &c.lease_until))
         return az_store_fail(ASYNCZ_EINVAL, "%s: claim: no owner, or the lease is out of range", b->label);
-    int rc = az_sqlite_write(b, "claim", claim_body, &c);
+    int rc = az_sqlite_write(b, "claim", false, claim_body, &c);
     /* The records are claimed only once the commit succeeded: hand them out then, and only then. */
     if (!rc)
         rc = deliver(&c, each, userdata);
@@ -376,7 +376,7 @@ int az_sqlite_release(az_backend *base, const char *id, uint64_t token, const az
                    .q = next ? AZ_SQ_RELEASE_REPLACE : AZ_SQ_RELEASE_REMOVE,
                    .what = "release",
                    .token = token};
-    return az_sqlite_write(b, "release", release_body, &w);
+    return az_sqlite_write(b, "release", true, release_body, &w);
 }
 
 /* ---- quarantine -------------------------------------------------------------------------------- */
@@ -422,7 +422,7 @@ int az_sqlite_quarantine(az_backend *base, const char *id, const unsigned char *
                          const char *reason, asyncz_time_t at)
 {
     quarantine_ctx q = {.id = id, .reason = reason ? reason : "", .data = data, .len = len, .at = at};
-    return az_sqlite_write(SQ(base), "quarantine", quarantine_body, &q);
+    return az_sqlite_write(SQ(base), "quarantine", false, quarantine_body, &q);
 }
 
 int az_sqlite_quarantined(az_backend *base, az_quarantine_rec_fn each, void *userdata)

@@ -763,6 +763,99 @@ static void sqlite_claim_stops_early(void **state)
     asyncz_store_free(st);
 }
 
+/* ---- batches ---------------------------------------------------------------------------------- */
+
+/* Writes in a batch join one transaction: others see them at the end; a failed write (a duplicate, a
+ * quarantine of changed bytes) undoes only itself; the counter goes on from where the batch left it. */
+static void sqlite_batch_commit(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_file("batch.db", "t");
+    az_backend *b = az_persist_backend(st);
+    assert_int_equal(az_sqlite_batch_begin(b), 0);
+    for (int i = 0; i < 100; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "t%03d", i);
+        add(st, id, T0 + i);
+    }
+    asyncz_task *dup = make_task("t050", T0);
+    assert_int_equal(ops(st)->add(st, dup), ASYNCZ_EEXISTS);
+    asyncz_task_free(dup);
+    static const unsigned char other[] = "not what is stored";
+    assert_int_equal(b->ops->quarantine(b, "t001", other, sizeof other, "x", T0), ASYNCZ_ESTATE);
+    uint64_t token = claim_one(st, T0); /* a claim is several statements: a savepoint of the batch */
+    sqlite3 *db = raw_db("batch.db");
+    assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM t"), 0);
+    assert_int_equal(az_sqlite_batch_end(b, true), 0);
+    assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM t"), 100);
+    assert_int_equal(raw_int(db, "SELECT value FROM t_meta WHERE name = 'counter'"), 102);
+    assert_int_equal(raw_int(db, "SELECT MAX(seq) FROM t"), 100);
+    assert_int_equal(token, 102);
+    assert_int_equal(raw_int(db, "SELECT token FROM t WHERE id = 't000'"), 102);
+    sqlite3_close(db);
+    add(st, "after", T0 + 500);
+    assert_int_equal(ops(st)->release(st, "t000", token, NULL), 0);
+    size_t n = 0;
+    assert_int_equal(ops(st)->count(st, &n), 0);
+    assert_int_equal(n, 100);
+    asyncz_store_free(st);
+}
+
+static void sqlite_batch_rollback(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_file("batchrb.db", "t");
+    az_backend *b = az_persist_backend(st);
+    add(st, "kept", T0);
+    assert_int_equal(az_sqlite_batch_begin(b), 0);
+    add(st, "dropped", T0);
+    assert_int_equal(ops(st)->remove(st, "kept"), 0);
+    assert_int_equal(az_sqlite_batch_end(b, false), 0);
+    sqlite3 *db = raw_db("batchrb.db");
+    char buf[64];
+    assert_string_equal(raw_text(db, "SELECT group_concat(id) FROM t", buf, sizeof buf), "kept");
+    assert_int_equal(raw_int(db, "SELECT value FROM t_meta WHERE name = 'counter'"), 1);
+    sqlite3_close(db);
+    asyncz_store_free(st);
+}
+
+static void sqlite_batch_misuse(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_file("batchbad.db", "t");
+    az_backend *b = az_persist_backend(st);
+    assert_int_equal(az_sqlite_batch_end(b, true), ASYNCZ_ESTATE);
+    assert_non_null(strstr(asyncz_store_errmsg(), "no batch"));
+    assert_int_equal(az_sqlite_batch_begin(b), 0);
+    assert_int_equal(az_sqlite_batch_begin(b), ASYNCZ_ESTATE);
+    add(st, "x", T0);
+    /* Closing in the middle of a batch drops it. */
+    ops(st)->close(st);
+    assert_int_equal(az_sqlite_batch_end(b, true), ASYNCZ_ESTATE);
+    size_t n = 9;
+    assert_int_equal(b->ops->count(b, &n), 0);
+    assert_int_equal(n, 0);
+    asyncz_store_free(st);
+}
+
+/* A batch waits for another connection's write lock like any write, and fails cleanly past the timeout. */
+static void sqlite_batch_locked(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_file("batchlock.db", "t");
+    az_backend *b = az_persist_backend(st);
+    sqlite3 *db = raw_db("batchlock.db");
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(az_sqlite_batch_begin(b), ASYNCZ_ESTORE);
+    assert_non_null(strstr(asyncz_store_errmsg(), "batch"));
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(az_sqlite_batch_begin(b), 0);
+    add(st, "x", T0);
+    assert_int_equal(az_sqlite_batch_end(b, true), 0);
+    asyncz_store_free(st);
+}
+
 /* ---- the program ------------------------------------------------------------------------------- */
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -853,6 +946,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(sqlite_quarantine_only_unchanged),
         cmocka_unit_test(sqlite_claim_limits),
         cmocka_unit_test(sqlite_claim_stops_early),
+        cmocka_unit_test(sqlite_batch_commit),
+        cmocka_unit_test(sqlite_batch_rollback),
+        cmocka_unit_test(sqlite_batch_misuse),
+        cmocka_unit_test(sqlite_batch_locked),
     };
     const char *tmp = getenv("TMPDIR");
     snprintf(test_dir, sizeof test_dir, "%s/asyncz-sqlite-XXXXXX", tmp && *tmp ? tmp : "/tmp");
