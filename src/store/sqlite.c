@@ -422,9 +422,21 @@ static int open_file(az_sqlite *b)
     return 0;
 }
 
+/* RETURNING (counter, 3.35) and upserts (heartbeats, 3.24) need a library at least this recent; the one
+ * loaded at run time may be older than the headers were. */
+static int check_version(az_sqlite *b)
+{
+    if (sqlite3_libversion_number() >= 3035000)
+        return 0;
+    return az_store_fail(ASYNCZ_EUNSUPPORTED, "%s: open: SQLite %s is too old (3.35 or later is needed)",
+                         b->label, sqlite3_libversion());
+}
+
 static int connect_db(az_sqlite *b)
 {
-    int rc = make_dirs(b);
+    int rc = check_version(b);
+    if (!rc)
+        rc = make_dirs(b);
     if (!rc)
         rc = open_file(b);
     if (!rc)
