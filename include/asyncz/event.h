@@ -34,6 +34,15 @@ ASYNCZ_BEGIN_DECLS
 #define ASYNCZ_EVENT_TASK_MAX_INSTANCES UINT32_C(65536)
 /* Codes of asyncz in C beyond asyncz's own (new codes are added above these). */
 #define ASYNCZ_EVENT_SCHEDULER_WAKEUP_CLOCK UINT32_C(131072) /* the wall clock jumped or the host resumed */
+/* A stored record failed to decode, open (sealing) or validate and was moved to the store's quarantine;
+ * error_message says why. The task never runs. (asyncz in C) */
+#define ASYNCZ_EVENT_TASK_QUARANTINED UINT32_C(262144)
+/* Another scheduler sharing a store stopped heartbeating and was deregistered by this one (exactly one
+ * survivor reports it); instance_id names it. Its claims lapse with their leases and are taken over. */
+#define ASYNCZ_EVENT_SCHEDULER_LOST UINT32_C(524288)
+/* One run that a lost scheduler (instance_id) had in flight at its last heartbeat: it may not have
+ * finished. task_id and scheduled_run_time name it; it is not run again. */
+#define ASYNCZ_EVENT_TASK_LOST UINT32_C(1048576)
 
 #define ASYNCZ_EVENT_TASK_RUN_ALL                                                                            \
     (ASYNCZ_EVENT_TASK_EXECUTED | ASYNCZ_EVENT_TASK_ERROR | ASYNCZ_EVENT_TASK_MISSED)
@@ -59,6 +68,7 @@ typedef struct asyncz_event {
     const char *error_message; /* TASK_ERROR: what went wrong (never NULL for TASK_ERROR) */
     int signal;                /* TASK_ERROR from a process pool: the signal that ended the worker, else 0 */
     uint64_t fencing_token;    /* task run events: the claim's token when known, else 0 */
+    const char *instance_id;   /* SCHEDULER_LOST / TASK_LOST: the identity of the lost scheduler */
 } asyncz_event;
 
 /* The name of a code without the prefix ("TASK_EXECUTED"), or "UNKNOWN". Static storage. */

@@ -37,6 +37,9 @@ typedef struct asyncz_scheduler_options {
     uint32_t max_instances;     /* task default (1) */
     uint32_t batch_size;        /* due tasks claimed per store round (default 256) */
     int64_t lease_usec;         /* lease on claimed tasks in shared stores (default 30 s) */
+    int64_t poll_interval_usec; /* how often shared stores are looked at for others' changes (default 1 s) */
+    int64_t heartbeat_usec;     /* heartbeat period in shared stores (default 10 s); a scheduler silent for
+                                   3 periods is lost: another one reports its runs in flight */
 } asyncz_scheduler_options;
 
 /* Fill every option with its default. */

@@ -75,10 +75,10 @@ typedef struct asyncz_instance {
     const char *id;       /* the scheduler's identity */
     const char *hostname; /* where it runs */
     int64_t pid;
-    const char *version;  /* asyncz version */
+    const char *version; /* asyncz version */
     asyncz_time_t started_at;
-    asyncz_time_t heartbeat_at; /* its last heartbeat */
-    asyncz_time_t expires_at;   /* considered gone after this time without a new heartbeat */
+    asyncz_time_t heartbeat_at;     /* its last heartbeat */
+    asyncz_time_t expires_at;       /* considered gone after this time without a new heartbeat */
     const asyncz_inflight *running; /* runs in flight at its last heartbeat */
     size_t n_running;
 } asyncz_instance;

@@ -41,8 +41,8 @@ bool az_seal_looks_sealed(const unsigned char *data, size_t len)
 
 /* Run one GCM pass (encrypt or decrypt) of in[0..len) into out with the given nonce and id as AAD. For
  * decryption, tag is the expected tag; for encryption, the tag is written to it. */
-static int gcm(const az_sealer *s, bool enc, const unsigned char *nonce, const char *id, const unsigned char *in,
-               size_t len, unsigned char *out, unsigned char *tag)
+static int gcm(const az_sealer *s, bool enc, const unsigned char *nonce, const char *id,
+               const unsigned char *in, size_t len, unsigned char *out, unsigned char *tag)
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (!ctx)
@@ -92,8 +92,8 @@ int az_unseal(const az_sealer *s, const char *id, const unsigned char *data, siz
 {
     if (!s->enabled)
         return ASYNCZ_EINVAL;
-    if (len < AZ_SEAL_OVERHEAD || !az_seal_looks_sealed(data, len) || data[AZ_SEAL_MAGIC_LEN] != SEAL_VERSION ||
-        len - AZ_SEAL_OVERHEAD > INT32_MAX)
+    if (len < AZ_SEAL_OVERHEAD || !az_seal_looks_sealed(data, len) ||
+        data[AZ_SEAL_MAGIC_LEN] != SEAL_VERSION || len - AZ_SEAL_OVERHEAD > INT32_MAX)
         return ASYNCZ_ECRYPTO;
     const unsigned char *nonce = data + AZ_SEAL_MAGIC_LEN + 1;
     const unsigned char *body = nonce + AZ_SEAL_NONCE_LEN;

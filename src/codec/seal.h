@@ -16,8 +16,8 @@
 #define AZ_SEAL_OVERHEAD (AZ_SEAL_MAGIC_LEN + 1 + AZ_SEAL_NONCE_LEN + AZ_SEAL_TAG_LEN)
 
 typedef struct az_sealer {
-    bool enabled;             /* a key is set */
-    unsigned char key[32];    /* SHA-256 of the secret */
+    bool enabled;          /* a key is set */
+    unsigned char key[32]; /* SHA-256 of the secret */
 } az_sealer;
 
 /* Load the key from ASYNCZ_STORE_ENCRYPTION_KEY (unset or empty: disabled). Errors: ASYNCZ_ECRYPTO (OpenSSL

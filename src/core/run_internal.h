@@ -50,6 +50,8 @@ struct asyncz_run {
     void *done_userdata;
     /* Owner's bookkeeping (the scheduler's). */
     void *owner_data;
+    asyncz_run *inflight_prev, *inflight_next; /* the scheduler's list of runs in flight (heartbeats) */
+    bool inflight;
     /* Executor's bookkeeping: an executor that must learn when its runs finish (the loop executor counts
      * pending runs so shutdown can wait for them) puts its own callback in `done` and keeps the owner's
      * here, restoring it before the run finishes. */

@@ -29,6 +29,9 @@ static const struct {
     {ASYNCZ_EVENT_TASK_SUBMITTED, "TASK_SUBMITTED"},
     {ASYNCZ_EVENT_TASK_MAX_INSTANCES, "TASK_MAX_INSTANCES"},
     {ASYNCZ_EVENT_SCHEDULER_WAKEUP_CLOCK, "SCHEDULER_WAKEUP_CLOCK"},
+    {ASYNCZ_EVENT_TASK_QUARANTINED, "TASK_QUARANTINED"},
+    {ASYNCZ_EVENT_SCHEDULER_LOST, "SCHEDULER_LOST"},
+    {ASYNCZ_EVENT_TASK_LOST, "TASK_LOST"},
 };
 
 const char *asyncz_event_name(uint32_t code)
@@ -171,6 +174,7 @@ static void event_clear(az_event *e)
     free(e->result_json);
     free(e->error_message);
     free(e->run_times);
+    free(e->instance_id);
 }
 
 /* Point the public view at the event's own copies. */
@@ -182,6 +186,7 @@ static void event_bind(az_event *e)
     e->ev.result_json = e->result_json;
     e->ev.error_message = e->error_message;
     e->ev.run_times = e->run_times;
+    e->ev.instance_id = e->instance_id;
 }
 
 static void deliver_one(az_listeners *l, az_event *e)

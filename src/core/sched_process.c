@@ -263,6 +263,7 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
         }
         run_events(s, r, &events);
         az_counts_add(&s->running, r->task, -1);
+        az_inflight_remove(s, r);
         r->next = finished;
         finished = r;
     }
@@ -383,10 +384,11 @@ static void add_times_event(asyncz_scheduler *s, az_event_buf *events, uint32_t 
 }
 
 /* Submit the kept run times, unless the task already runs max_instances times. */
-static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, const char *alias, const run_times *rt,
+static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, az_store_slot *slot, const run_times *rt,
                        az_sub_buf *subs, az_event_buf *events)
 {
     asyncz_task *t = c->task;
+    const char *alias = slot->alias;
     if (!az_counts_acquire(&s->running, t, t->max_instances)) {
         asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER,
                    "task \"%s\" (%s) not run: it already runs the maximum number of instances (%u)",
@@ -400,12 +402,15 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, const char *a
                    asyncz_task_name(t), t->id);
         return;
     }
+    if (slot->heartbeats)
+        az_inflight_add(s, subs->items[subs->n - 1].run);
     add_times_event(s, events, ASYNCZ_EVENT_TASK_SUBMITTED, alias, t, rt, c->token);
 }
 
-/* Hand the task back to its store with its next run time, or remove it when its trigger is exhausted. */
-static void release_task(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *c, const run_times *rt,
-                         az_event_buf *events)
+/* Hand the task back to its store with its next run time, or remove it when its trigger is exhausted.
+ * Returns whether the store took it: only then may its runs go ahead (a claim lost meanwhile belongs to
+ * whoever took it over, and running here too would run an occurrence twice). */
+static bool release_task(az_store_slot *slot, const asyncz_claim *c, const run_times *rt)
 {
     asyncz_store *st = slot->store;
     asyncz_task *next = NULL;
@@ -418,7 +423,7 @@ static void release_task(asyncz_scheduler *s, az_store_slot *slot, const asyncz_
     bool remove = rt->next == ASYNCZ_TIME_NONE && !rt->error;
     if (!remove && asyncz_task_copy(&next, c->task) != 0) {
         asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\": out of memory; its claim lapses", c->task->id);
-        return;
+        return false;
     }
     if (next) {
         next->next_run_time = rt->next;
@@ -429,27 +434,59 @@ static void release_task(asyncz_scheduler *s, az_store_slot *slot, const asyncz_
     if (rc == ASYNCZ_ESTATE || rc == ASYNCZ_ENOTFOUND) {
         asyncz_log(ASYNCZ_LOG_DEBUG, AZ_LOGGER, "task \"%s\" changed while claimed; keeping the change",
                    c->task->id);
-        return;
+        return false;
     }
     if (rc) {
-        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "store \"%s\" failed to release task \"%s\": %s", slot->alias,
-                   c->task->id, asyncz_strerror(rc));
-        return;
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
+                   "store \"%s\" failed to release task \"%s\": %s%s%s; its claim "
+                   "lapses",
+                   slot->alias, c->task->id, asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "",
+                   asyncz_store_errmsg());
+        return false;
     }
-    if (remove)
+    return true;
+}
+
+/* After a successful release: drop missed run times, submit the others, report a removal. */
+static void run_released(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *c, asyncz_time_t now,
+                         run_times *rt, az_sub_buf *subs, az_event_buf *events)
+{
+    drop_missed(s, c->task, slot->alias, now, rt, events);
+    if (rt->n > 0)
+        submit_due(s, c, slot, rt, subs, events);
+    if (rt->next == ASYNCZ_TIME_NONE && !rt->error)
         az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, slot->alias, c->task);
 }
 
-static void handle_claim(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *c, asyncz_time_t now,
-                         az_sub_buf *subs, az_event_buf *events)
+/* Before releasing claims of a shared store, its heartbeat lists the runs about to start, so that if this
+ * process dies between release and run, the survivors know what may not have run. */
+static void heartbeat_planned(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *claims,
+                              const run_times *rts, size_t n, asyncz_time_t now)
 {
-    run_times rt;
-    collect_run_times(c->task, now, &rt);
-    drop_missed(s, c->task, slot->alias, now, &rt, events);
-    if (rt.n > 0)
-        submit_due(s, c, slot->alias, &rt, subs, events);
-    release_task(s, slot, c, &rt, events);
-    times_free(&rt);
+    az_planned *planned = malloc(n * sizeof *planned);
+    if (!planned)
+        return;
+    for (size_t i = 0; i < n; i++)
+        planned[i] = (az_planned){.task_id = claims[i].task->id, .times = rts[i].times, .n = rts[i].n};
+    az_shared_heartbeat(s, slot, now, planned, n);
+    free(planned);
+}
+
+/* Handle one batch of claims: run times for all, the heartbeat (shared stores), then release each and
+ * submit the runs of those released. */
+static void handle_claims(asyncz_scheduler *s, az_store_slot *slot, asyncz_claim *claims, run_times *rts,
+                          size_t n, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
+{
+    for (size_t i = 0; i < n; i++)
+        collect_run_times(claims[i].task, now, &rts[i]);
+    if (slot->heartbeats && n > 0)
+        heartbeat_planned(s, slot, claims, rts, n, now);
+    for (size_t i = 0; i < n; i++) {
+        if (release_task(slot, &claims[i], &rts[i]))
+            run_released(s, slot, &claims[i], now, &rts[i], subs, events);
+        times_free(&rts[i]);
+        asyncz_task_free(claims[i].task);
+    }
 }
 
 /* Claim and handle the due tasks of one store; returns the store's next time of interest. */
@@ -460,30 +497,35 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
     const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
     size_t batch = s->opts.batch_size;
     asyncz_claim *claims = malloc(batch * sizeof *claims);
-    if (!claims)
+    run_times *rts = malloc(batch * sizeof *rts);
+    if (!claims || !rts) {
+        free(claims);
+        free(rts);
         return now + STORE_RETRY_USEC;
+    }
+    asyncz_time_t next = ASYNCZ_TIME_NONE;
     for (;;) {
         size_t n = 0;
         int rc = ops->claim(st, now, s->identity, s->opts.lease_usec, batch, claims, &n);
         if (rc) {
             asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
-                       "store \"%s\" failed to hand out due tasks: %s; retrying in %d s", slot->alias,
-                       asyncz_strerror(rc), (int)(STORE_RETRY_USEC / ASYNCZ_USEC_PER_SEC));
-            free(claims);
-            return now + STORE_RETRY_USEC;
+                       "store \"%s\" failed to hand out due tasks: %s%s%s; retrying in %d s", slot->alias,
+                       asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "", asyncz_store_errmsg(),
+                       (int)(STORE_RETRY_USEC / ASYNCZ_USEC_PER_SEC));
+            next = now + STORE_RETRY_USEC;
+            break;
         }
-        for (size_t i = 0; i < n; i++) {
-            handle_claim(s, slot, &claims[i], now, subs, events);
-            asyncz_task_free(claims[i].task);
-        }
+        handle_claims(s, slot, claims, rts, n, now, subs, events);
         *budget = *budget > n ? *budget - n : 0;
         if (n < batch || *budget == 0)
             break;
     }
     free(claims);
+    free(rts);
+    if (next != ASYNCZ_TIME_NONE)
+        return next;
     if (*budget == 0)
         return now; /* more may be due: come back at once, after the loop has had its turn */
-    asyncz_time_t next = ASYNCZ_TIME_NONE;
     if (ops->earliest(st, &next) != 0)
         return now + STORE_RETRY_USEC;
     return next;
@@ -507,7 +549,7 @@ static void process_manual(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *s
         run_times rt = {.times = &now, .n = 1, .cap = 1, .due = 1};
         az_store_slot *slot = az_sched_find_store(s, m->store_alias);
         if (slot) /* a store removed since the request takes its requests with it */
-            submit_due(s, &c, slot->alias, &rt, subs, events);
+            submit_due(s, &c, slot, &rt, subs, events);
         asyncz_task_free(m->task);
         free(m->store_alias);
     }
@@ -522,9 +564,14 @@ asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_b
     process_manual(s, now, subs, events);
     size_t budget = ROUND_BUDGET;
     asyncz_time_t wake = ASYNCZ_TIME_NONE;
-    for (size_t i = 0; i < s->n_stores; i++)
-        if (s->stores[i]->open)
-            wake = earlier(wake, process_store(s, s->stores[i], now, &budget, subs, events));
+    for (size_t i = 0; i < s->n_stores; i++) {
+        az_store_slot *slot = s->stores[i];
+        if (!slot->open)
+            continue;
+        wake = earlier(wake, process_store(s, slot, now, &budget, subs, events));
+        wake = earlier(wake, az_shared_round(s, slot, now, events));
+    }
+    az_quarantine_reports_take(s, events);
     return wake;
 }
 

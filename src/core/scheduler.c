@@ -44,6 +44,8 @@ void asyncz_scheduler_options_init(asyncz_scheduler_options *o)
     o->max_instances = ASYNCZ_TASK_DEFAULT_MAX_INSTANCES;
     o->batch_size = 256;
     o->lease_usec = 30 * ASYNCZ_USEC_PER_SEC;
+    o->poll_interval_usec = ASYNCZ_USEC_PER_SEC;
+    o->heartbeat_usec = 10 * ASYNCZ_USEC_PER_SEC;
 }
 
 static int check_options(const asyncz_scheduler_options *o)
@@ -54,6 +56,8 @@ static int check_options(const asyncz_scheduler_options *o)
         return az_sched_fail(ASYNCZ_EINVAL, "max_instances must be at least 1");
     if (o->batch_size < 1 || o->lease_usec <= 0)
         return az_sched_fail(ASYNCZ_EINVAL, "batch_size and lease_usec must be positive");
+    if (o->poll_interval_usec <= 0 || o->heartbeat_usec <= 0)
+        return az_sched_fail(ASYNCZ_EINVAL, "poll_interval_usec and heartbeat_usec must be positive");
     if (o->identity && !az_text_valid(o->identity, 255, false))
         return az_sched_fail(ASYNCZ_EINVAL, "identity must be 1-255 bytes of text");
     return 0;
@@ -103,6 +107,7 @@ int asyncz_scheduler_new(asyncz_scheduler **out, const asyncz_scheduler_options 
         return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->done_lock, NULL);
+    pthread_mutex_init(&s->quarantine_lock, NULL);
     pthread_cond_init(&s->stopped_cond, NULL);
     az_registry_init(&s->registry);
     atomic_init(&s->state, ASYNCZ_STATE_STOPPED);
@@ -173,6 +178,8 @@ void asyncz_scheduler_free(asyncz_scheduler *s)
     asyncz_zone_unref(s->zone);
     free(s->identity);
     pthread_cond_destroy(&s->stopped_cond);
+    az_quarantine_reports_free(s);
+    pthread_mutex_destroy(&s->quarantine_lock);
     pthread_mutex_destroy(&s->done_lock);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -203,6 +210,7 @@ void az_scheduler_after_fork(asyncz_scheduler *s)
 {
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->done_lock, NULL);
+    pthread_mutex_init(&s->quarantine_lock, NULL);
 }
 
 /* ---- stores
@@ -218,14 +226,21 @@ az_store_slot *az_sched_find_store(asyncz_scheduler *s, const char *alias)
 
 static void store_wakeup(void *data)
 {
-    az_loop_wake(data);
+    az_loop_wake(((az_store_slot *)data)->sched);
 }
 
 static int store_open(asyncz_scheduler *s, az_store_slot *slot)
 {
     const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(slot->store)->ops;
-    slot->host = (asyncz_store_host){
-        .alias = slot->alias, .identity = s->identity, .wakeup = store_wakeup, .host_data = s};
+    slot->host = (asyncz_store_host){.alias = slot->alias,
+                                     .identity = s->identity,
+                                     .wakeup = store_wakeup,
+                                     .quarantined = az_store_quarantined_report,
+                                     .host_data = slot};
+    slot->sched = s;
+    slot->shared = (ops->caps & ASYNCZ_STORE_CAP_SHARED) != 0;
+    slot->heartbeats = slot->shared && ops->heartbeat && ops->instances && ops->remove_instance;
+    slot->next_heartbeat = ASYNCZ_TIME_NONE; /* at the first round */
     int rc = az_store_do_open(slot->store, &slot->host);
     if (rc)
         return az_sched_fail(ASYNCZ_ESTORE, "store \"%s\" (%s) failed to open: %s (%s)%s%s", slot->alias,
@@ -459,6 +474,8 @@ static void close_all(asyncz_scheduler *s)
 {
     for (size_t i = 0; i < s->n_stores; i++) {
         az_store_slot *slot = s->stores[i];
+        if (slot->open)
+            az_shared_deregister(s, slot);
         az_store_do_close(slot->store);
         slot->open = false;
     }
@@ -506,6 +523,7 @@ static int start_common(asyncz_scheduler *s, unsigned flags, az_mode mode)
     }
     atomic_store(&s->stop, false);
     s->mode = mode;
+    s->started_at = az_sched_now(s);
     atomic_store(&s->state, (flags & ASYNCZ_START_PAUSED) ? ASYNCZ_STATE_PAUSED : ASYNCZ_STATE_RUNNING);
     az_sched_add_pending_to_stores(s, az_sched_now(s), &events);
     az_events_add(s, &events, ASYNCZ_EVENT_SCHEDULER_START, NULL, NULL);

@@ -28,7 +28,7 @@ void az_scheduler_after_fork(asyncz_scheduler *s);
 /* An event waiting for delivery, with its own copies of everything it points to. */
 typedef struct az_event {
     asyncz_event ev;
-    char *alias, *task_id, *task_name, *result_json, *error_message;
+    char *alias, *task_id, *task_name, *result_json, *error_message, *instance_id;
     asyncz_time_t *run_times;
 } az_event;
 
@@ -55,10 +55,14 @@ typedef struct az_listeners {
 /* ---- stores and executors ---------------------------------------------------------------------------- */
 
 typedef struct az_store_slot {
+    asyncz_scheduler *sched;
     char *alias;
     asyncz_store *store;
     bool open;
     asyncz_store_host host;
+    bool shared;                  /* CAP_SHARED: polled, since other schedulers change it */
+    bool heartbeats;              /* shared with heartbeat/instances ops: runs in flight are tracked */
+    asyncz_time_t next_heartbeat; /* when to heartbeat and look for lost schedulers next */
 } az_store_slot;
 
 /* Executors are reference counted so a submission made outside the lock cannot race with removal. */
@@ -121,6 +125,14 @@ struct asyncz_scheduler {
     az_manual_run *manual;
     size_t n_manual, cap_manual;
     az_counts running;
+    asyncz_run *inflight; /* runs of heartbeat stores not finished yet (list through inflight_next) */
+    size_t n_inflight;
+    asyncz_time_t started_at;
+    /* Quarantine reports from stores, waiting for the next round to become events (own lock: stores
+     * report from inside calls made under the scheduler's lock or without it). */
+    pthread_mutex_t quarantine_lock;
+    char **quarantine_reports; /* "alias\0id\0reason" each */
+    size_t n_quarantine_reports;
 
     az_listeners *listeners; /* current snapshot (never NULL) */
     atomic_uint listen_mask; /* union of the listeners' masks: skip building unwanted events */
@@ -204,5 +216,33 @@ void az_loop_wake(asyncz_scheduler *s);
 bool az_loop_round(asyncz_scheduler *s, bool block);
 /* Whether the calling thread is the loop owner inside a round. */
 bool az_loop_is_owner(asyncz_scheduler *s);
+
+/* ---- sched_shared.c: shared stores (heartbeats, runs in flight, lost schedulers, quarantine reports) -- */
+
+/* A run planned in this round, for the heartbeat written before its claim is released. */
+typedef struct az_planned {
+    const char *task_id;
+    const asyncz_time_t *times;
+    size_t n;
+} az_planned;
+
+/* The store host's quarantine callback (any thread). */
+void az_store_quarantined_report(void *host_data, const char *task_id, const char *reason);
+/* Turn the reports gathered since the last round into TASK_QUARANTINED events (lock held). */
+void az_quarantine_reports_take(asyncz_scheduler *s, az_event_buf *events);
+void az_quarantine_reports_free(asyncz_scheduler *s);
+
+/* Track a run of a heartbeat store until it finishes (lock held). */
+void az_inflight_add(asyncz_scheduler *s, asyncz_run *run);
+void az_inflight_remove(asyncz_scheduler *s, asyncz_run *run);
+
+/* Write this scheduler's heartbeat to slot's store: the runs in flight plus `planned` (lock held). */
+void az_shared_heartbeat(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now, const az_planned *planned,
+                         size_t n_planned);
+/* The periodic part of a round for a shared store: heartbeat when due and report schedulers that stopped
+ * heartbeating. Returns when this store needs the loop next (poll or heartbeat). Lock held. */
+asyncz_time_t az_shared_round(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now, az_event_buf *events);
+/* Remove this scheduler's heartbeat at shutdown (lock held). */
+void az_shared_deregister(asyncz_scheduler *s, az_store_slot *slot);
 
 #endif

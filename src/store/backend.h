@@ -134,8 +134,8 @@ typedef struct az_backend_ops {
     /* Move a live record aside: if the record id still holds exactly these bytes, atomically remove it and
      * add (id, reason, at, bytes) to the store's quarantine (several entries per id are allowed). If the
      * record changed or is gone meanwhile, change nothing and return ASYNCZ_ESTATE. */
-    int (*quarantine)(az_backend *b, const char *id, const unsigned char *data, size_t len, const char *reason,
-                      asyncz_time_t at);
+    int (*quarantine)(az_backend *b, const char *id, const unsigned char *data, size_t len,
+                      const char *reason, asyncz_time_t at);
     /* List the quarantine, oldest first. */
     int (*quarantined)(az_backend *b, az_quarantine_rec_fn each, void *userdata);
 
@@ -161,10 +161,10 @@ az_backend *az_persist_backend(asyncz_store *st);
 /* Record a store failure for asyncz_store_errmsg() (thread-local) and return code. Printf-like. */
 int az_store_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Constructors, one per backend, each from a parsed URL (borrowed; copy what you keep; options read are marked). Options come from
- * url->query (az_url_get / az_url_check_options): unknown options are ASYNCZ_EINVAL with a message that
- * names the option and the known ones. They do not connect (open does). Errors: ASYNCZ_EINVAL,
- * ASYNCZ_ENOMEM, ASYNCZ_EUNSUPPORTED (built without that client library). */
+/* Constructors, one per backend, each from a parsed URL (borrowed; copy what you keep; options read are
+ * marked). Options come from url->query (az_url_get / az_url_check_options): unknown options are
+ * ASYNCZ_EINVAL with a message that names the option and the known ones. They do not connect (open does).
+ * Errors: ASYNCZ_EINVAL, ASYNCZ_ENOMEM, ASYNCZ_EUNSUPPORTED (built without that client library). */
 int az_backend_file_new(az_url *url, az_backend **out);
 int az_backend_sqlite_new(az_url *url, az_backend **out);
 int az_backend_postgresql_new(az_url *url, az_backend **out);

@@ -118,8 +118,9 @@ static void quarantine_one(persist_store *ps, const bad_record *b)
     if (rc == ASYNCZ_ESTATE)
         return; /* changed meanwhile: the new version is read next time */
     if (rc) {
-        asyncz_log(ASYNCZ_LOG_ERROR, ps->logger, "task \"%s\" is unreadable (%s) and could not be quarantined: %s",
-                   b->id, b->reason, asyncz_store_errmsg());
+        asyncz_log(ASYNCZ_LOG_ERROR, ps->logger,
+                   "task \"%s\" is unreadable (%s) and could not be quarantined: %s", b->id, b->reason,
+                   asyncz_store_errmsg());
         return;
     }
     asyncz_log(ASYNCZ_LOG_ERROR, ps->logger, "task \"%s\" quarantined: %s", b->id, b->reason);
@@ -244,7 +245,8 @@ static int write_task(persist_store *ps, asyncz_task *task, write_fn fn)
     pthread_mutex_lock(&ps->lock);
     int rc = az_record_encode(&ps->sealer, task, &data, &len);
     if (!rc) {
-        az_record rec = {.id = task->id, .next_run_time = az_record_next_run_time(task), .data = data, .len = len};
+        az_record rec = {
+            .id = task->id, .next_run_time = az_record_next_run_time(task), .data = data, .len = len};
         rc = fn(ps->b, &rec);
     }
     pthread_mutex_unlock(&ps->lock);
@@ -385,8 +387,10 @@ static int p_release(asyncz_store *st, const char *id, uint64_t token, asyncz_ta
     pthread_mutex_lock(&ps->lock);
     int rc = next ? az_record_encode(&ps->sealer, next, &data, &len) : 0;
     if (!rc) {
-        az_record rec = {.id = id, .next_run_time = next ? az_record_next_run_time(next) : ASYNCZ_TIME_NONE,
-                         .data = data, .len = len};
+        az_record rec = {.id = id,
+                         .next_run_time = next ? az_record_next_run_time(next) : ASYNCZ_TIME_NONE,
+                         .data = data,
+                         .len = len};
         rc = ps->b->ops->release(ps->b, id, token, next ? &rec : NULL);
     }
     pthread_mutex_unlock(&ps->lock);

@@ -126,13 +126,13 @@ static json_t *running_json(const asyncz_instance *inst)
 int az_instance_encode(const asyncz_instance *inst, char **out, size_t *len)
 {
     json_t *running = running_json(inst);
-    json_t *doc = running ? json_pack("{s:i, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:o}", "v", 1, "id", inst->id,
-                                      "hostname", inst->hostname ? inst->hostname : "", "pid",
-                                      (json_int_t)inst->pid, "version", inst->version ? inst->version : "",
-                                      "started_at", (json_int_t)inst->started_at, "heartbeat_at",
-                                      (json_int_t)inst->heartbeat_at, "expires_at", (json_int_t)inst->expires_at,
-                                      "running", running)
-                          : NULL;
+    json_t *doc =
+        running ? json_pack("{s:i, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:o}", "v", 1, "id", inst->id,
+                            "hostname", inst->hostname ? inst->hostname : "", "pid", (json_int_t)inst->pid,
+                            "version", inst->version ? inst->version : "", "started_at",
+                            (json_int_t)inst->started_at, "heartbeat_at", (json_int_t)inst->heartbeat_at,
+                            "expires_at", (json_int_t)inst->expires_at, "running", running)
+                : NULL;
     if (!doc)
         return ASYNCZ_ENOMEM;
     *out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -172,9 +172,9 @@ int az_instance_decode(const unsigned char *data, size_t len, az_instance_doc *o
     json_int_t v = 0, pid = 0, started = 0, beat = 0, expires = 0;
     json_t *running = NULL;
     asyncz_instance *i = &out->inst;
-    int rc = json_unpack(root, "{s:I, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:o}", "v", &v, "id", &i->id, "hostname",
-                         &i->hostname, "pid", &pid, "version", &i->version, "started_at", &started,
-                         "heartbeat_at", &beat, "expires_at", &expires, "running", &running) == 0 &&
+    int rc = json_unpack(root, "{s:I, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:o}", "v", &v, "id", &i->id,
+                         "hostname", &i->hostname, "pid", &pid, "version", &i->version, "started_at",
+                         &started, "heartbeat_at", &beat, "expires_at", &expires, "running", &running) == 0 &&
                      v == 1 && json_is_array(running)
                  ? decode_running(running, out)
                  : ASYNCZ_EPARSE;

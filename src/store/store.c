@@ -182,9 +182,8 @@ static int open_backend(az_url *url, asyncz_store **out)
         if (strcmp(schemes[i].scheme, url->scheme) != 0)
             continue;
         if (!schemes[i].ctor)
-            return az_store_fail(ASYNCZ_EUNSUPPORTED,
-                                 "store URL \"%s\": this libasyncz was built without %s", url->text,
-                                 schemes[i].needs);
+            return az_store_fail(ASYNCZ_EUNSUPPORTED, "store URL \"%s\": this libasyncz was built without %s",
+                                 url->text, schemes[i].needs);
         az_backend *b = NULL;
         int rc = schemes[i].ctor(url, &b);
         return rc ? rc : az_persist_new(b, out);

@@ -293,7 +293,8 @@ int az_url_name(const char *key, const char *value, bool allow_punct)
     }
     if (ok)
         return 0;
-    return az_store_fail(ASYNCZ_EINVAL, "option %s: \"%s\" is not a valid name (1-63 of A-Z a-z 0-9 _%s, not "
+    return az_store_fail(ASYNCZ_EINVAL,
+                         "option %s: \"%s\" is not a valid name (1-63 of A-Z a-z 0-9 _%s, not "
                          "starting with a digit)",
                          key, value, allow_punct ? " . - :" : "");
 }

@@ -40,8 +40,8 @@ int az_url_check_options(const az_url *url, const char *known);
 int az_url_bool(const char *key, const char *value, bool *out);
 
 /* A SQL/Redis/Mongo name given as an option (table, key prefix, collection, database): 1-63 bytes of
- * [A-Za-z0-9_] (and '.' / '-' / ':' when allow_punct), not starting with a digit. Errors: ASYNCZ_EINVAL naming
- * key and saying what is allowed. */
+ * [A-Za-z0-9_] (and '.' / '-' / ':' when allow_punct), not starting with a digit. Errors: ASYNCZ_EINVAL
+ * naming key and saying what is allowed. */
 int az_url_name(const char *key, const char *value, bool allow_punct);
 
 #endif
