@@ -21,13 +21,13 @@
 #define DEFAULT_RUN_TIMES_KEY "asyncz.run_times"
 #define DEFAULT_PORT 6379
 
-#define N_SCRIPT_KEYS 6    /* the keys every script gets, in this order (see redis_lua.c) */
+#define N_SCRIPT_KEYS 7    /* the keys every script gets, in this order (see redis_lua.c) */
 #define HEAD_LEN 17        /* 'a' or 'b' and a biased time in 16 hex digits */
 #define ORDER_KEY_LEN 33   /* the head and a seq in 16 hex digits */
 #define SCAN_PAGE "1000"   /* records per scan page: small enough not to stall the server, large enough */
 #define MAX_REASON 0xffffu /* a quarantine entry stores the reason's length in 4 hex digits */
 
-enum { K_TASKS, K_RUN_TIMES, K_INDEX, K_LEASES, K_SEQ, K_QUARANTINE, K_INSTANCES, N_KEYS };
+enum { K_TASKS, K_RUN_TIMES, K_INDEX, K_LEASES, K_SEQ, K_QUARANTINE, K_CLAIMED, K_INSTANCES, N_KEYS };
 
 typedef struct redis_backend {
     az_backend base;
@@ -185,7 +185,7 @@ static int eval(redis_backend *r, int script, const args *a, redisReply **out)
     args full = {.n = 0};
     arg_str(&full, "EVALSHA");
     arg(&full, r->sha[script], 40);
-    arg_str(&full, "6");
+    arg_str(&full, "7");
     for (int i = 0; i < N_SCRIPT_KEYS; i++)
         arg_str(&full, r->keys[i]);
     for (int i = 0; i < a->n; i++)
@@ -312,8 +312,9 @@ static int r_remove_all(az_backend *b)
     redis_backend *r = RB(b);
     args a = {.n = 0};
     arg_str(&a, "DEL");
-    for (int k = K_TASKS; k <= K_LEASES; k++)
-        arg_str(&a, r->keys[k]);
+    static const int records[] = {K_TASKS, K_RUN_TIMES, K_INDEX, K_LEASES, K_CLAIMED};
+    for (size_t k = 0; k < sizeof records / sizeof records[0]; k++)
+        arg_str(&a, r->keys[records[k]]);
     redisReply *reply = NULL;
     int rc = command(r, "DEL", &a, &reply);
     freeReplyObject(reply);
@@ -346,7 +347,8 @@ static int r_get(az_backend *b, const char *id, az_found_fn each, void *userdata
 }
 
 /* One page of the scan from cursor (the last member of the previous page); the next cursor replaces it
- * ("" at the end). */
+ * ("" at the end). Pages are read one script each: a scan is not one snapshot, but each record still
+ * appears once unless it is rescheduled meanwhile. */
 static int scan_page(redis_backend *r, char *cursor, size_t *cursor_len, az_found_fn each, void *userdata)
 {
     args a = {.n = 0};
@@ -786,11 +788,9 @@ static char *join(const char *a, const char *b)
 /* The keys: the two named by options, the others derived from tasks_key. */
 static int make_keys(redis_backend *r, const char *tasks, const char *run_times)
 {
-    static const char *const suffix[N_KEYS] = {[K_INDEX] = ".index",
-                                               [K_LEASES] = ".leases",
-                                               [K_SEQ] = ".seq",
-                                               [K_QUARANTINE] = ".quarantine",
-                                               [K_INSTANCES] = ".instances"};
+    static const char *const suffix[N_KEYS] = {
+        [K_INDEX] = ".index",           [K_LEASES] = ".leases",   [K_SEQ] = ".seq",
+        [K_QUARANTINE] = ".quarantine", [K_CLAIMED] = ".claimed", [K_INSTANCES] = ".instances"};
     r->keys[K_TASKS] = strdup(tasks);
     r->keys[K_RUN_TIMES] = strdup(run_times);
     for (int k = K_INDEX; k < N_KEYS; k++)

@@ -35,7 +35,8 @@ int az_redis_fail(const az_redis_conf *conf, const char *what, const redisContex
                   const redisReply *reply);
 
 /* The Lua scripts (redis_lua.c), each run with EVALSHA (EVAL when the server does not know it yet) and the
- * same six keys: the records, the order, the index, the claims, the counter and the quarantine. */
+ * same seven keys: the records, the order, the index, the leases, the counter, the quarantine and the
+ * claimed records' order. */
 enum {
     AZ_REDIS_INSERT,
     AZ_REDIS_REPLACE,

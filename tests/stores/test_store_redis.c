@@ -510,6 +510,37 @@ static void redis_lapsed_claim_merged(void **state)
     close_n(&o);
 }
 
+/* Lapsed claims come back in the store's order, not in the order their leases ran out, merged with
+ * unclaimed records (here d ties with b and was scheduled after it). */
+static void redis_lapsed_claims_sorted(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    raw_put(b, "a", T0 + 1, "x", 1);
+    raw_put(b, "b", T0 + 2, "x", 1);
+    raw_put(b, "c", T0 + 3, "x", 1);
+    assert_int_equal(b->ops->claim(b, T0 + 1, "x", 50, 1, ignore_record, NULL), 0);
+    assert_int_equal(b->ops->claim(b, T0 + 2, "x", 10, 1, ignore_record, NULL), 0);
+    assert_int_equal(b->ops->claim(b, T0 + 3, "x", 1, 1, ignore_record, NULL), 0);
+    raw_put(b, "d", T0 + 2, "x", 1);
+    seen *s = new_seen();
+    assert_int_equal(b->ops->due(b, T0 + 11, 10, see, s), 0);
+    assert_string_equal(s->ids, "d,c");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->due(b, T0 + 100, 10, see, s), 0);
+    assert_string_equal(s->ids, "a,b,d,c");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->claim(b, T0 + 100, "y", LEASE, 3, see, s), 0);
+    assert_string_equal(s->ids, "a,b,d");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->scan(b, see, s), 0);
+    assert_string_equal(s->ids, "a,b,d,c");
+    free(s);
+    close_n(&o);
+}
+
 /* A scan pages through the unclaimed records and merges the claimed ones where they belong: each record
  * once, in order, across page boundaries. */
 static void redis_scan_pages_with_claims(void **state)
@@ -863,6 +894,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(redis_layout),
         cmocka_unit_test(redis_order_extremes),
         cmocka_unit_test(redis_lapsed_claim_merged),
+        cmocka_unit_test(redis_lapsed_claims_sorted),
         cmocka_unit_test(redis_scan_pages_with_claims),
         cmocka_unit_test(redis_binary_records),
         cmocka_unit_test(redis_quarantine_entries),
