@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 15
 CMAKE_FLAGS ?=
 
 # Debian packages needed to build and test.
-DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcmocka-dev libuv1-dev libevent-dev
+DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcmocka-dev libuv1-dev libevent-dev libssl-dev
 
 .PHONY: all deps build test test-plain test-asan test-tsan fuzz bench install clean demo
 

@@ -24,6 +24,10 @@ static const suite suites[] = {
      bench_dispatch},
     {"latency", "10,000 interval tasks at 1 s with spread phases for 20 s: lateness p50, p99, max",
      bench_latency},
+    {"stores",
+     "persistent stores (ASYNCZ_BENCH_STORES URLs): add, update, due, claim at 10,000 tasks; start-up at "
+     "100,000",
+     bench_stores},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

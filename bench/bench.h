@@ -36,5 +36,6 @@ int bench_triggers(const bench_ctx *ctx);
 int bench_memstore(const bench_ctx *ctx);
 int bench_dispatch(const bench_ctx *ctx);
 int bench_latency(const bench_ctx *ctx);
+int bench_stores(const bench_ctx *ctx);
 
 #endif
