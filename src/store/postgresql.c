@@ -102,17 +102,20 @@ static const stmt_spec specs[S_COUNT_OF] = {
     [S_COUNT] = {"az_count", "SELECT count", "SELECT count(*) FROM \"@\"", 0, {0}},
     /* The claim: lock the due rows nobody else is locking (SKIP LOCKED: concurrent claimers take disjoint
      * rows instead of waiting for each other), number them in order (output expressions are computed after
-     * ORDER BY, so the tokens rise in the order the records are handed out), and mark them; one statement. */
-    [S_CLAIM] = {"az_claim",
-                 "claim",
-                 "WITH picked AS MATERIALIZED (SELECT id, next_run_time, seq FROM \"@\" WHERE " DUE_WHERE
-                 " ORDER BY next_run_time, seq LIMIT $4 FOR UPDATE SKIP LOCKED), "
-                 "numbered AS MATERIALIZED (SELECT id, nextval('\"@_seq\"') AS tok FROM picked "
-                 "ORDER BY next_run_time, seq) "
-                 "UPDATE \"@\" AS t SET owner = $2, lease_until = $3, token = numbered.tok FROM numbered "
-                 "WHERE t.id = numbered.id RETURNING t.id, t.next_run_time, t.state, t.seq, t.token",
-                 4,
-                 {OID_INT8, OID_TEXT, OID_INT8, OID_INT8}},
+     * ORDER BY, so the tokens rise in the order the records are handed out), and mark them, finding each
+     * by the ctid it was locked at (a row locked by this statement cannot move before it ends); all in one
+     * statement. */
+    [S_CLAIM] =
+        {"az_claim",
+         "claim",
+         "WITH picked AS MATERIALIZED (SELECT ctid AS tid, next_run_time, seq FROM \"@\" WHERE " DUE_WHERE
+         " ORDER BY next_run_time, seq LIMIT $4 FOR UPDATE SKIP LOCKED), "
+         "numbered AS MATERIALIZED (SELECT tid, nextval('\"@_seq\"') AS tok FROM picked "
+         "ORDER BY next_run_time, seq) "
+         "UPDATE \"@\" AS t SET owner = $2, lease_until = $3, token = numbered.tok FROM numbered "
+         "WHERE t.ctid = numbered.tid RETURNING t.id, t.next_run_time, t.state, t.seq, t.token",
+         4,
+         {OID_INT8, OID_TEXT, OID_INT8, OID_INT8}},
     /* Releases report how many rows they changed and whether the record exists, to tell a stale claim
      * (ESTATE) from a missing record (ENOTFOUND) in the same round trip. */
     [S_RELEASE_NEXT] =
@@ -345,6 +348,7 @@ static int connect_main(pg_backend *b)
         disconnect(b);
         return rc;
     }
+    az_pg_quiet_notices(b->conn);
     memset(b->prepared, 0, sizeof b->prepared);
     atomic_store(&b->listener.own_pid, PQbackendPID(b->conn));
     return 0;

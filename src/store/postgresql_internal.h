@@ -32,6 +32,10 @@ typedef struct az_pg_listener {
     bool running;
 } az_pg_listener;
 
+/* libpq's default notice processor prints the server's notices ("relation ... already exists, skipping")
+ * on stderr; a library prints nothing, so every connection gets this one, which drops them. */
+void az_pg_quiet_notices(PGconn *conn);
+
 /* Connect the listener, LISTEN, and start its thread. channel is the validated channel name.
  * Errors: ASYNCZ_ESTORE (with az_store_fail's message), ASYNCZ_ENOMEM. */
 int az_pg_listener_start(az_pg_listener *l, const az_pg_params *params, const char *desc, const char *channel,

@@ -20,6 +20,17 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define RETRY_MS 1000
 
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+void az_pg_quiet_notices(PGconn *conn)
+{
+    PQsetNoticeProcessor(conn, drop_notice, NULL);
+}
+
 /* Wait for fd (events) or stop_fd. 1: fd is ready; 0: timed out; -1: stop was asked. */
 static int wait_fd(int fd, short events, int stop_fd, int timeout_ms)
 {
@@ -50,8 +61,10 @@ static PGconn *connect_interruptible(const az_pg_listener *l, char *why, size_t 
         }
         st = PQconnectPoll(c);
     }
-    if (c && PQstatus(c) == CONNECTION_OK)
+    if (c && PQstatus(c) == CONNECTION_OK) {
+        az_pg_quiet_notices(c);
         return c;
+    }
     snprintf(why, size, "%s", c ? PQerrorMessage(c) : "out of memory");
     why[strcspn(why, "\n")] = '\0';
     PQfinish(c);
