@@ -10,10 +10,14 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 15
 CMAKE_FLAGS ?=
 
-# Debian packages needed to build and test.
-DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcmocka-dev libuv1-dev libevent-dev libssl-dev
+# Debian packages needed to build and test: the stores' client libraries and, for the store tests, the
+# database servers themselves (tests/servers). Go builds FerretDB; it is not in this list because CI
+# machines bring a newer Go than Debian's, which must not be installed over it (`make servers` checks).
+DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcmocka-dev libuv1-dev libevent-dev \
+	libssl-dev libhiredis-dev libmongoc-dev libbson-dev libpq-dev libmariadb-dev libsqlite3-dev sqlite3 \
+	redis-server redis-tools postgresql postgresql-client mariadb-server mariadb-client
 
-.PHONY: all deps build test test-plain test-asan test-tsan fuzz bench install clean demo
+.PHONY: all deps servers build test test-plain test-asan test-tsan fuzz bench install clean demo
 
 all: build
 
@@ -31,6 +35,12 @@ deps:
 	  fi; \
 	fi
 
+# FerretDB (MongoDB's wire protocol on SQLite) for the store tests, built once with Go into
+# ~/.cache/asyncz/bin; the servers fixture would build it too, but its first build takes minutes.
+servers:
+	@command -v go >/dev/null || { echo "Go (>= 1.22) is needed to build FerretDB for the store tests"; exit 1; }
+	tests/servers/servers.sh build-ferretdb
+
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DASYNCZ_WERROR=ON $(CMAKE_FLAGS)
 
@@ -39,22 +49,25 @@ build: deps $(BUILD)/build.ninja
 
 test: test-plain test-asan test-tsan fuzz
 
-test-plain: build
+# The store tests start real database servers through CTest's `servers` fixture (tests/servers/servers.sh);
+# every suite below gets it, since each runs ctest.
+test-plain: build servers
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DASYNCZ_WERROR=ON -DASYNCZ_SANITIZE=ON $(CMAKE_FLAGS)
 
-test-asan: deps $(ASAN_BUILD)/build.ninja
+test-asan: deps servers $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 $(TSAN_BUILD)/build.ninja:
 	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DASYNCZ_WERROR=ON -DASYNCZ_TSAN=ON $(CMAKE_FLAGS)
 
-# ThreadSanitizer over the threaded parts: the scheduler's run modes, the executors and the stress test.
-TSAN_TESTS = test_stress|test_run_modes|test_threadpool|test_exec_inline|test_memory_store|test_processpool|test_exec_scheduler
-test-tsan: deps $(TSAN_BUILD)/build.ninja
+# ThreadSanitizer over the threaded parts: the scheduler's run modes, the executors, the stress test and the
+# stores (CTest adds the servers fixture to the selection by itself).
+TSAN_TESTS = test_stress|test_run_modes|test_threadpool|test_exec_inline|test_memory_store|test_processpool|test_exec_scheduler|test_store_
+test-tsan: deps servers $(TSAN_BUILD)/build.ninja
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
 
@@ -66,11 +79,17 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-bench: build
+# The stores benchmark runs against the test servers (tests/servers), plus SQLite and file stores in their
+# temporary directory.
+BENCH_STORES = sqlite:///$$ASYNCZ_TEST_SERVERS_DIR/bench.db file://$$ASYNCZ_TEST_SERVERS_DIR/bench-files \
+	$$ASYNCZ_TEST_POSTGRESQL_URL $$ASYNCZ_TEST_MARIADB_URL $$ASYNCZ_TEST_REDIS_URL $$ASYNCZ_TEST_MONGODB_URL
+bench: build servers
 	$(BUILD)/asyncz-bench triggers
 	$(BUILD)/asyncz-bench memstore
 	$(BUILD)/asyncz-bench dispatch
 	$(BUILD)/asyncz-bench latency
+	tests/servers/servers.sh run $(BUILD)/bench-servers sh -c \
+	  'mkdir -m 700 "$$ASYNCZ_TEST_SERVERS_DIR/bench-files" && ASYNCZ_BENCH_STORES="$(BENCH_STORES)" $(BUILD)/asyncz-bench stores'
 
 # Until the daemon lands, the demo shows when a handful of example schedules fire next.
 demo: build
