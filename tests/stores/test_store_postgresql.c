@@ -1,7 +1,10 @@
 /* The PostgreSQL store against a real server: the store conformance suite, the persistent-store suite, and
  * what is particular to this backend (URL forms and options, the layout in the database, binary records,
  * the scan cursor, LISTEN/NOTIFY wake-ups, reconnecting after the server drops a connection, and the
- * messages of failed connections). */
+ * messages of failed connections). Every table a run creates is named after its process and dropped at
+ * the end. */
+#if __has_include(<libpq-fe.h>)
+
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,8 +26,12 @@
 
 /* ---- URLs and namespaces --------------------------------------------------------------------------- */
 
+/* Whether this process used the server (and so may have tables to drop). */
+static bool used_server;
+
 static const char *server_url(void)
 {
+    used_server = true;
     return az_servers_url("postgresql");
 }
 
@@ -79,6 +86,36 @@ static const char *raw_value(PGconn *c, const char *sql, int n, const char *cons
     snprintf(value, sizeof value, "%s", PQgetisnull(r, 0, 0) ? "NULL" : PQgetvalue(r, 0, 0));
     PQclear(r);
     return value;
+}
+
+/* Drop this process's tables (the namespaces' and their _quarantine and _instances) and sequences. */
+static int drop_own_tables(void **state)
+{
+    (void)state;
+    if (!used_server)
+        return 0;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "azt\\_%ld\\_%%", (long)getpid());
+    PGconn *c = PQconnectdb(server_url());
+    if (PQstatus(c) == CONNECTION_OK) {
+        const char *p[] = {prefix};
+        PGresult *r = PQexecParams(c,
+                                   "SELECT format('DROP TABLE IF EXISTS %I CASCADE', relname) FROM pg_class "
+                                   "WHERE relkind = 'r' AND relname LIKE $1",
+                                   1, NULL, p, NULL, NULL, 0);
+        for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
+            PQclear(PQexec(c, PQgetvalue(r, i, 0)));
+        PQclear(r);
+        r = PQexecParams(c,
+                         "SELECT format('DROP SEQUENCE IF EXISTS %I', relname) FROM pg_class "
+                         "WHERE relkind = 'S' AND relname LIKE $1",
+                         1, NULL, p, NULL, NULL, 0);
+        for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
+            PQclear(PQexec(c, PQgetvalue(r, i, 0)));
+        PQclear(r);
+    }
+    PQfinish(c);
+    return 0;
 }
 
 /* ---- stores ----------------------------------------------------------------------------------------- */
@@ -839,5 +876,25 @@ int main(int argc, char **argv)
     az_store_factory = az_persist_factory;
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests(tests, NULL, drop_own_tables);
+}
+
+#else
+
+/* Built without libpq (ASYNCZ_STORE_POSTGRESQL=OFF): the test named on the command line is reported as
+ * skipped. */
+#include "az_test.h"
+
+static void not_built(void **state)
+{
+    (void)state;
+    skip();
+}
+
+int main(int argc, char **argv)
+{
+    struct CMUnitTest tests[] = {{.name = argc > 1 ? argv[1] : "postgresql", .test_func = not_built}};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
+
+#endif
