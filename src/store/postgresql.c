@@ -166,8 +166,8 @@ static int create_schema(az_pg_backend *b)
     if (rc)
         return rc;
     const char *values[] = {b->table};
-    PGresult *r = PQexecParams(b->conn, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, (Oid[]){OID_TEXT},
-                               values, NULL, NULL, 1);
+    PGresult *r = PQexecParams(b->conn, "SELECT pg_advisory_xact_lock(hashtext($1))", 1,
+                               (Oid[]){AZ_PG_OID_TEXT}, values, NULL, NULL, 1);
     rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : az_pg_fail(b, "lock for CREATE", r);
     PQclear(r);
     if (!rc)

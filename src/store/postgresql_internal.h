@@ -56,10 +56,9 @@ void az_pg_listener_stop(az_pg_listener *l);
 #define AZ_PG_SCAN_PAGE 256
 
 /* PostgreSQL type OIDs (catalog/pg_type.dat): fixed since the first releases, not exported by libpq. */
-#define OID_BOOL 16
-#define OID_BYTEA 17
-#define OID_INT8 20
-#define OID_TEXT 25
+#define AZ_PG_OID_BYTEA 17
+#define AZ_PG_OID_INT8 20
+#define AZ_PG_OID_TEXT 25
 
 enum az_pg_stmt {
     AZ_PG_INSERT,
@@ -81,8 +80,8 @@ enum az_pg_stmt {
     AZ_PG_N_STMTS
 };
 
-/* A statement: its prepared name, what messages call it, its text ('@' stands for the quoted table name's
- * inside, see expand_sql) and its parameter types. */
+/* A statement: its prepared name, what messages call it, its text (where '@' stands for the table name,
+ * always inside double quotes; postgresql.c's expand_sql substitutes it) and its parameter types. */
 typedef struct az_pg_stmt_spec {
     const char *name;
     const char *label;

@@ -15,7 +15,7 @@ const az_pg_stmt_spec az_pg_stmts[AZ_PG_N_STMTS] = {
                       "VALUES ($1, $2, nextval('\"@_seq\"'), $3) ON CONFLICT (id) DO NOTHING RETURNING 1) "
                       "SELECT pg_notify($4, '') FROM i",
                       4,
-                      {OID_TEXT, OID_INT8, OID_BYTEA, OID_TEXT}},
+                      {AZ_PG_OID_TEXT, AZ_PG_OID_INT8, AZ_PG_OID_BYTEA, AZ_PG_OID_TEXT}},
     [AZ_PG_REPLACE] =
         {"az_replace",
          "UPDATE",
@@ -23,16 +23,17 @@ const az_pg_stmt_spec az_pg_stmts[AZ_PG_N_STMTS] = {
          "owner = NULL, lease_until = NULL WHERE id = $1 RETURNING 1) "
          "SELECT pg_notify($4, '') FROM u",
          4,
-         {OID_TEXT, OID_INT8, OID_BYTEA, OID_TEXT}},
-    [AZ_PG_REMOVE] = {"az_remove", "DELETE", "DELETE FROM \"@\" WHERE id = $1", 1, {OID_TEXT}},
+         {AZ_PG_OID_TEXT, AZ_PG_OID_INT8, AZ_PG_OID_BYTEA, AZ_PG_OID_TEXT}},
+    [AZ_PG_REMOVE] = {"az_remove", "DELETE", "DELETE FROM \"@\" WHERE id = $1", 1, {AZ_PG_OID_TEXT}},
     [AZ_PG_REMOVE_ALL] = {"az_remove_all", "DELETE all", "DELETE FROM \"@\"", 0, {0}},
-    [AZ_PG_GET] = {"az_get", "SELECT", "SELECT " RECORD_COLS " FROM \"@\" WHERE id = $1", 1, {OID_TEXT}},
+    [AZ_PG_GET] =
+        {"az_get", "SELECT", "SELECT " RECORD_COLS " FROM \"@\" WHERE id = $1", 1, {AZ_PG_OID_TEXT}},
     [AZ_PG_DUE] = {"az_due",
                    "SELECT due",
                    "SELECT " RECORD_COLS " FROM \"@\" WHERE " DUE_WHERE
                    " ORDER BY next_run_time, seq LIMIT $2",
                    2,
-                   {OID_INT8, OID_INT8}},
+                   {AZ_PG_OID_INT8, AZ_PG_OID_INT8}},
     [AZ_PG_EARLIEST] = {"az_earliest",
                         "SELECT earliest",
                         "SELECT LEAST((SELECT min(next_run_time) FROM \"@\" WHERE lease_until IS NULL), "
@@ -55,7 +56,7 @@ const az_pg_stmt_spec az_pg_stmts[AZ_PG_N_STMTS] = {
          "UPDATE \"@\" AS t SET owner = $2, lease_until = $3, token = numbered.tok FROM numbered "
          "WHERE t.ctid = numbered.tid RETURNING t.id, t.next_run_time, t.state, t.seq, t.token",
          4,
-         {OID_INT8, OID_TEXT, OID_INT8, OID_INT8}},
+         {AZ_PG_OID_INT8, AZ_PG_OID_TEXT, AZ_PG_OID_INT8, AZ_PG_OID_INT8}},
     /* Releases report how many rows they changed and whether the record exists, to tell a stale claim
      * (ESTATE) from a missing record (ENOTFOUND) in the same round trip. */
     [AZ_PG_RELEASE_NEXT] =
@@ -65,7 +66,7 @@ const az_pg_stmt_spec az_pg_stmts[AZ_PG_N_STMTS] = {
          "owner = NULL, lease_until = NULL WHERE id = $1 AND token = $2 AND lease_until IS NOT NULL "
          "RETURNING 1) SELECT (SELECT count(*) FROM u), EXISTS (SELECT 1 FROM \"@\" WHERE id = $1)",
          4,
-         {OID_TEXT, OID_INT8, OID_BYTEA, OID_INT8}},
+         {AZ_PG_OID_TEXT, AZ_PG_OID_INT8, AZ_PG_OID_BYTEA, AZ_PG_OID_INT8}},
     [AZ_PG_RELEASE_REMOVE] =
         {"az_release_remove",
          "release",
@@ -73,14 +74,14 @@ const az_pg_stmt_spec az_pg_stmts[AZ_PG_N_STMTS] = {
          "RETURNING 1) SELECT (SELECT count(*) FROM d), "
          "EXISTS (SELECT 1 FROM \"@\" WHERE id = $1)",
          2,
-         {OID_TEXT, OID_INT8}},
+         {AZ_PG_OID_TEXT, AZ_PG_OID_INT8}},
     [AZ_PG_QUARANTINE] =
         {"az_quarantine",
          "quarantine",
          "WITH d AS (DELETE FROM \"@\" WHERE id = $1 AND state = $2 RETURNING id, state) "
          "INSERT INTO \"@_quarantine\" (id, reason, at, state) SELECT id, $3, $4, state FROM d",
          4,
-         {OID_TEXT, OID_BYTEA, OID_TEXT, OID_INT8}},
+         {AZ_PG_OID_TEXT, AZ_PG_OID_BYTEA, AZ_PG_OID_TEXT, AZ_PG_OID_INT8}},
     [AZ_PG_QUARANTINED] = {"az_quarantined",
                            "SELECT quarantine",
                            "SELECT id, reason, at, state FROM \"@_quarantine\" ORDER BY n",
@@ -91,11 +92,14 @@ const az_pg_stmt_spec az_pg_stmts[AZ_PG_N_STMTS] = {
                             "INSERT INTO \"@_instances\" (id, state) VALUES ($1, $2) "
                             "ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state",
                             2,
-                            {OID_TEXT, OID_BYTEA}},
+                            {AZ_PG_OID_TEXT, AZ_PG_OID_BYTEA}},
     [AZ_PG_INSTANCES] =
         {"az_instances", "SELECT instances", "SELECT id, state FROM \"@_instances\" ORDER BY id", 0, {0}},
-    [AZ_PG_REMOVE_INSTANCE] =
-        {"az_remove_instance", "DELETE instance", "DELETE FROM \"@_instances\" WHERE id = $1", 1, {OID_TEXT}},
+    [AZ_PG_REMOVE_INSTANCE] = {"az_remove_instance",
+                               "DELETE instance",
+                               "DELETE FROM \"@_instances\" WHERE id = $1",
+                               1,
+                               {AZ_PG_OID_TEXT}},
 };
 
 /* Created at open, in one transaction under an advisory lock so that schedulers starting together do not
