@@ -1,0 +1,226 @@
+/* The Lua scripts of the Redis store. Every operation that touches more than one key runs as one script,
+ * which Redis executes atomically: that is what makes claims, releases and quarantines safe with several
+ * schedulers. The layout they keep is described in docs/stores.md ("Redis store"); in short:
+ *
+ *   KEYS[1] T  hash   id -> record bytes
+ *   KEYS[2] R  zset   unclaimed records, all scores 0, member = order key .. id
+ *   KEYS[3] X  hash   id -> order key, then for a claimed record lease(16 hex) token(16 hex) owner
+ *   KEYS[4] L  zset   claimed records by lease, all scores 0, member = lease(16 hex) .. id
+ *   KEYS[5] S  string the store's counter (seq values and fencing tokens)
+ *   KEYS[6] Q  list   quarantined records, oldest first
+ *   KEYS[7] C  zset   claimed records in order, all scores 0, member = order key .. id
+ *
+ * An order key is 33 bytes: 'a' and the biased next run time in 16 hex digits (paused: 'b' and 16 zeros),
+ * then the seq in 16 hex digits. Members of a zset whose scores are all equal sort by their bytes, so R
+ * lists records in the store's order (next run time, then seq; paused last by seq) and ZRANGEBYLEX finds
+ * the due ones. All 64-bit arithmetic on times is done in C: Lua numbers are doubles. */
+#ifdef ASYNCZ_WITH_REDIS
+
+#include "store/redis.h"
+
+/* The scripts are laid out as Lua, one line per string. */
+// clang-format off
+
+/* Helpers every script shares. Lua's own string comparison uses strcoll, which follows the server's
+ * locale: less() compares bytes instead, and rank() turns an order key into numbers (each 32-bit piece is
+ * exact in a double) for sorting many keys cheaply. */
+#define PRELUDE                                                                                              \
+    "local T, R, X, L, S, Q, C = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]\n"            \
+    "local sub, byte = string.sub, string.byte\n"                                                            \
+    "local function less(a, b)\n"                                                                            \
+    "  for i = 1, math.min(#a, #b) do\n"                                                                     \
+    "    local x, y = byte(a, i), byte(b, i)\n"                                                              \
+    "    if x ~= y then return x < y end\n"                                                                  \
+    "  end\n"                                                                                                \
+    "  return #a < #b\n"                                                                                     \
+    "end\n"                                                                                                  \
+    "local function rank(k)\n"                                                                               \
+    "  return {byte(k, 1), tonumber(sub(k, 2, 9), 16), tonumber(sub(k, 10, 17), 16),\n"                      \
+    "          tonumber(sub(k, 18, 25), 16), tonumber(sub(k, 26, 33), 16)}\n"                                \
+    "end\n"                                                                                                  \
+    "local function before(p, q)\n"                                                                          \
+    "  for i = 1, 5 do if p[i] ~= q[i] then return p[i] < q[i] end end\n"                                    \
+    "  return false\n"                                                                                       \
+    "end\n"                                                                                                  \
+    "local function unlink(id, m)\n"                                                                         \
+    "  if #m == 33 then return redis.call('ZREM', R, m .. id) end\n"                                         \
+    "  redis.call('ZREM', L, sub(m, 34, 49) .. id)\n"                                                        \
+    "  redis.call('ZREM', C, sub(m, 1, 33) .. id)\n"                                                         \
+    "end\n"                                                                                                  \
+    "local function link(id, head)\n"                                                                        \
+    "  local k = head .. string.format('%016x', redis.call('INCR', S))\n"                                    \
+    "  redis.call('HSET', X, id, k)\n"                                                                       \
+    "  redis.call('ZADD', R, 0, k .. id)\n"                                                                  \
+    "end\n"                                                                                                  \
+    "local function drop(id, m)\n"                                                                           \
+    "  unlink(id, m)\n"                                                                                      \
+    "  redis.call('HDEL', T, id)\n"                                                                          \
+    "  redis.call('HDEL', X, id)\n"                                                                          \
+    "end\n"
+
+/* The due records: unclaimed ones from R below the bound, and claims whose lease ran out (from L), merged
+ * in order. ARGV[1]: order keys below it are due; ARGV[2]: leases below it ran out; ARGV[3]: at most. */
+#define DUE                                                                                                  \
+    "local function due()\n"                                                                                 \
+    "  local maxn = tonumber(ARGV[3])\n"                                                                     \
+    "  local out = {}\n"                                                                                     \
+    "  for _, k in ipairs(redis.call('ZRANGEBYLEX', R, '-', '(' .. ARGV[1], 'LIMIT', 0, maxn)) do\n"         \
+    "    out[#out + 1] = {sub(k, 34), sub(k, 1, 33), false}\n"                                               \
+    "  end\n"                                                                                                \
+    "  local lapsed = redis.call('ZRANGEBYLEX', L, '-', '(' .. ARGV[2])\n"                                   \
+    "  if #lapsed == 0 then return out end\n"                                                                \
+    "  for _, k in ipairs(lapsed) do\n"                                                                      \
+    "    local id = sub(k, 17)\n"                                                                            \
+    "    local m = redis.call('HGET', X, id)\n"                                                              \
+    "    if m and less(sub(m, 1, 17), ARGV[1]) then out[#out + 1] = {id, sub(m, 1, 33), k} end\n"            \
+    "  end\n"                                                                                                \
+    "  for _, p in ipairs(out) do p[4] = rank(p[2]) end\n"                                                   \
+    "  table.sort(out, function(p, q) return before(p[4], q[4]) end)\n"                                      \
+    "  for i = #out, maxn + 1, -1 do out[i] = nil end\n"                                                     \
+    "  return out\n"                                                                                         \
+    "end\n"
+
+/* ARGV: id, bytes, head (order key without its seq), channel, sender. 1: the id exists. */
+static const char insert_lua[] = PRELUDE
+    "if redis.call('HSETNX', T, ARGV[1], ARGV[2]) == 0 then return 1 end\n"
+    "link(ARGV[1], ARGV[3])\n"
+    "redis.call('PUBLISH', ARGV[4], ARGV[5])\n"
+    "return 0\n";
+
+/* ARGV: id, bytes, head, channel, sender. Ends any claim. 1: no such record. */
+static const char replace_lua[] = PRELUDE
+    "local m = redis.call('HGET', X, ARGV[1])\n"
+    "if not m then return 1 end\n"
+    "unlink(ARGV[1], m)\n"
+    "redis.call('HSET', T, ARGV[1], ARGV[2])\n"
+    "link(ARGV[1], ARGV[3])\n"
+    "redis.call('PUBLISH', ARGV[4], ARGV[5])\n"
+    "return 0\n";
+
+/* ARGV: id. 1: no such record. */
+static const char remove_lua[] = PRELUDE
+    "local m = redis.call('HGET', X, ARGV[1])\n"
+    "if not m then return 1 end\n"
+    "drop(ARGV[1], m)\n"
+    "return 0\n";
+
+/* ARGV: id. {order key, bytes}, or {} when there is no such record. */
+static const char get_lua[] = PRELUDE
+    "local m = redis.call('HGET', X, ARGV[1])\n"
+    "if not m then return {} end\n"
+    "return {sub(m, 1, 33), redis.call('HGET', T, ARGV[1])}\n";
+
+/* {first member of R or '', first member of L or ''}. */
+static const char earliest_lua[] = PRELUDE
+    "local r = redis.call('ZRANGE', R, 0, 0)\n"
+    "local l = redis.call('ZRANGE', L, 0, 0)\n"
+    "return {r[1] or '', l[1] or ''}\n";
+
+/* See DUE. {id, order key, bytes, ...}. */
+static const char due_lua[] = PRELUDE DUE
+    "local res = {}\n"
+    "for _, p in ipairs(due()) do\n"
+    "  res[#res + 1] = p[1]\n"
+    "  res[#res + 1] = p[2]\n"
+    "  res[#res + 1] = redis.call('HGET', T, p[1])\n"
+    "end\n"
+    "return res\n";
+
+/* See DUE; ARGV[4]: the lease's end (16 hex), ARGV[5]: owner. Moves each due record from R to C and L (or
+ * renews its lapsed claim in L) with a new token from the counter. {id, order key, token (16 hex), bytes,
+ * ...}. */
+static const char claim_lua[] = PRELUDE DUE
+    "local picked = due()\n"
+    "local tok = redis.call('INCRBY', S, #picked) - #picked\n"
+    "local res = {}\n"
+    "for _, p in ipairs(picked) do\n"
+    "  local id = p[1]\n"
+    "  if p[3] then\n"
+    "    redis.call('ZREM', L, p[3])\n"
+    "  else\n"
+    "    redis.call('ZREM', R, p[2] .. id)\n"
+    "    redis.call('ZADD', C, 0, p[2] .. id)\n"
+    "  end\n"
+    "  tok = tok + 1\n"
+    "  local t = string.format('%016x', tok)\n"
+    "  redis.call('HSET', X, id, p[2] .. ARGV[4] .. t .. ARGV[5])\n"
+    "  redis.call('ZADD', L, 0, ARGV[4] .. id)\n"
+    "  res[#res + 1] = id\n"
+    "  res[#res + 1] = p[2]\n"
+    "  res[#res + 1] = t\n"
+    "  res[#res + 1] = redis.call('HGET', T, id)\n"
+    "end\n"
+    "return res\n";
+
+/* ARGV: id, token (16 hex), head ('' to remove the record), bytes. 1: no such record; 2: not claimed with
+ * this token. */
+static const char release_lua[] = PRELUDE
+    "local id = ARGV[1]\n"
+    "local m = redis.call('HGET', X, id)\n"
+    "if not m then return 1 end\n"
+    "if #m <= 33 or sub(m, 50, 65) ~= ARGV[2] then return 2 end\n"
+    "if ARGV[3] == '' then\n"
+    "  drop(id, m)\n"
+    "  return 0\n"
+    "end\n"
+    "unlink(id, m)\n"
+    "redis.call('HSET', T, id, ARGV[4])\n"
+    "link(id, ARGV[3])\n"
+    "return 0\n";
+
+/* ARGV: id, bytes, entry header (time 16 hex, id length 4 hex, reason length 4 hex), reason. Moves the
+ * record to Q only if it still holds exactly these bytes. 2: changed or gone. */
+static const char quarantine_lua[] = PRELUDE
+    "local m = redis.call('HGET', X, ARGV[1])\n"
+    "if not m or redis.call('HGET', T, ARGV[1]) ~= ARGV[2] then return 2 end\n"
+    "drop(ARGV[1], m)\n"
+    "redis.call('RPUSH', Q, ARGV[3] .. ARGV[1] .. ARGV[4] .. ARGV[2])\n"
+    "return 0\n";
+
+/* One page of every record in order. ARGV[1]: the last member of the previous page ('' at first), ARGV[2]:
+ * page size. The page merges the next unclaimed records (R) with the next claimed ones (C); a claim keeps a
+ * record's order key, so a record claimed or released between pages is listed once. {next cursor ('' at
+ * the end), id, order key, bytes, ...}. */
+static const char scan_lua[] = PRELUDE
+    "local n = tonumber(ARGV[2])\n"
+    "local lo = ARGV[1] == '' and '-' or '(' .. ARGV[1]\n"
+    "local page = redis.call('ZRANGEBYLEX', R, lo, '+', 'LIMIT', 0, n)\n"
+    "local claimed = redis.call('ZRANGEBYLEX', C, lo, '+', 'LIMIT', 0, n)\n"
+    "if #claimed > 0 then\n"
+    "  local merged, i, j = {}, 1, 1\n"
+    "  while #merged < n and (page[i] or claimed[j]) do\n"
+    "    if not claimed[j] or (page[i] and before(rank(page[i]), rank(claimed[j]))) then\n"
+    "      merged[#merged + 1] = page[i]\n"
+    "      i = i + 1\n"
+    "    else\n"
+    "      merged[#merged + 1] = claimed[j]\n"
+    "      j = j + 1\n"
+    "    end\n"
+    "  end\n"
+    "  page = merged\n"
+    "end\n"
+    "local res = {#page == n and page[n] or ''}\n"
+    "for _, k in ipairs(page) do\n"
+    "  local id = sub(k, 34)\n"
+    "  res[#res + 1] = id\n"
+    "  res[#res + 1] = sub(k, 1, 33)\n"
+    "  res[#res + 1] = redis.call('HGET', T, id)\n"
+    "end\n"
+    "return res\n";
+
+// clang-format on
+
+const az_redis_script az_redis_scripts[AZ_REDIS_N_SCRIPTS] = {
+    [AZ_REDIS_INSERT] = {"insert", insert_lua},
+    [AZ_REDIS_REPLACE] = {"replace", replace_lua},
+    [AZ_REDIS_REMOVE] = {"remove", remove_lua},
+    [AZ_REDIS_GET] = {"get", get_lua},
+    [AZ_REDIS_EARLIEST] = {"earliest", earliest_lua},
+    [AZ_REDIS_DUE] = {"due", due_lua},
+    [AZ_REDIS_CLAIM] = {"claim", claim_lua},
+    [AZ_REDIS_RELEASE] = {"release", release_lua},
+    [AZ_REDIS_QUARANTINE] = {"quarantine", quarantine_lua},
+    [AZ_REDIS_SCAN] = {"scan", scan_lua},
+};
+
+#endif

@@ -1,0 +1,911 @@
+/* The Redis store against a real redis-server (tests/servers, or ASYNCZ_TEST_REDIS_URL): the store
+ * conformance suite, the persistent-store suite, and what is particular to Redis: URL forms and options,
+ * names that could smuggle commands, the key layout, order across negative times and ties, binary records,
+ * scans that page through claimed records, lapsed claims, the EVAL fallback after SCRIPT FLUSH, wake-ups
+ * between store objects, reconnecting after the server dropped a connection, and failures. Each process
+ * uses keys named after its pid, so runs in parallel do not meet. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "asyncz/sys/store.h"
+#include "az_servers.h"
+#include "persist_suite.h"
+#include "store/backend.h"
+#include "store/store_internal.h"
+#include "store/url.h"
+
+#define T0 INT64_C(1800000000000000)
+#define SEC ASYNCZ_USEC_PER_SEC
+#define LEASE (60 * SEC)
+
+/* ---- URLs ---------------------------------------------------------------------------------------- */
+
+static bool used_server; /* the keys of this process are deleted at the end */
+
+static const char *server(void)
+{
+    used_server = true;
+    return az_servers_url("redis");
+}
+
+static void with_options(char *buf, size_t size, const char *opts)
+{
+    const char *base = server();
+    snprintf(buf, size, "%s%s%s", base, strchr(base, '?') ? "&" : "?", opts);
+}
+
+static void key_prefix(char *buf, size_t size, unsigned n)
+{
+    snprintf(buf, size, "azt.%ld.%u", (long)getpid(), n);
+}
+
+static void redis_url(char *buf, size_t size, unsigned n)
+{
+    char prefix[48], opts[160];
+    key_prefix(prefix, sizeof prefix, n);
+    snprintf(opts, sizeof opts, "tasks_key=%s.tasks&run_times_key=%s.run_times", prefix, prefix);
+    with_options(buf, size, opts);
+}
+
+/* ---- an administrator's connection, to look at keys and drop connections -------------------------- */
+
+static redisReply *admin_cmd(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (!r || r->type == REDIS_REPLY_ERROR)
+        fail_msg("admin command %s: %s", fmt, r ? r->str : c->errstr);
+    return r;
+}
+
+static redisContext *admin(void)
+{
+    az_url u;
+    assert_int_equal(az_url_parse(server(), &u), 0);
+    redisContext *c = redisConnect(u.host ? u.host : "localhost", u.port ? u.port : 6379);
+    assert_non_null(c);
+    if (c->err)
+        fail_msg("cannot reach %s: %s", u.text, c->errstr);
+    if (u.password && u.user)
+        freeReplyObject(admin_cmd(c, "AUTH %s %s", u.user, u.password));
+    else if (u.password)
+        freeReplyObject(admin_cmd(c, "AUTH %s", u.password));
+    const char *db = u.path[0] == '/' ? u.path + 1 : u.path;
+    freeReplyObject(admin_cmd(c, "SELECT %s", *db ? db : "0"));
+    az_url_free(&u);
+    return c;
+}
+
+static long long admin_int(redisContext *c, const char *fmt, const char *key)
+{
+    redisReply *r = admin_cmd(c, fmt, key);
+    long long v = r->type == REDIS_REPLY_INTEGER  ? r->integer
+                  : r->type == REDIS_REPLY_STRING ? atoll(r->str)
+                                                  : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+/* A key of namespace n: "<prefix>.<suffix>". */
+static const char *key_of(unsigned n, const char *suffix)
+{
+    static char key[96];
+    char prefix[48];
+    key_prefix(prefix, sizeof prefix, n);
+    snprintf(key, sizeof key, "%s.%s", prefix, suffix);
+    return key;
+}
+
+/* Drop this process's store connections from the server side: the command connections (sub false) or the
+ * subscribers'. Returns how many. Connections are named asyncz-<pid>-<id>[-sub]. */
+static int kill_connections(bool sub)
+{
+    redisContext *c = admin();
+    redisReply *list = admin_cmd(c, "CLIENT LIST");
+    char needle[48];
+    snprintf(needle, sizeof needle, "name=asyncz-%ld-", (long)getpid());
+    int killed = 0;
+    for (char *line = list->str; line && *line;) {
+        char *end = strchr(line, '\n');
+        if (end)
+            *end = '\0';
+        char *name = strstr(line, needle);
+        size_t name_len = name ? strcspn(name, " ") : 0;
+        bool is_sub = name_len > 4 && strncmp(name + name_len - 4, "-sub", 4) == 0;
+        if (name && is_sub == sub && strncmp(line, "id=", 3) == 0) {
+            freeReplyObject(admin_cmd(c, "CLIENT KILL ID %lld", atoll(line + 3)));
+            killed++;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    freeReplyObject(list);
+    redisFree(c);
+    return killed;
+}
+
+/* ---- stores -------------------------------------------------------------------------------------- */
+
+typedef struct opened {
+    asyncz_store *st;
+    asyncz_store_host host;
+    int wakeups;
+} opened;
+
+static void count_wakeup(void *data)
+{
+    __atomic_add_fetch(&((opened *)data)->wakeups, 1, __ATOMIC_SEQ_CST);
+}
+
+static int wakeups(opened *o)
+{
+    return __atomic_load_n(&o->wakeups, __ATOMIC_SEQ_CST);
+}
+
+/* Wait (generously: the machine may be loaded) until o has been woken at least n times. */
+static bool woken(opened *o, int n)
+{
+    for (int i = 0; i < 3000 && wakeups(o) < n; i++)
+        usleep(10 * 1000);
+    return wakeups(o) >= n;
+}
+
+static void open_n(opened *o, unsigned n)
+{
+    char url[512];
+    redis_url(url, sizeof url, n);
+    *o = (opened){.host = {.alias = "default", .identity = "redis-test", .wakeup = count_wakeup}};
+    o->host.host_data = o;
+    int rc = asyncz_store_open(&o->st, url);
+    if (!rc)
+        rc = az_store_do_open(o->st, &o->host);
+    if (rc)
+        fail_msg("open %s: %s: %s", url, asyncz_strerror(rc), asyncz_store_errmsg());
+}
+
+static void close_n(opened *o)
+{
+    asyncz_store_free(o->st);
+    o->st = NULL;
+}
+
+static az_backend *raw(opened *o)
+{
+    az_backend *b = az_persist_backend(o->st);
+    assert_non_null(b);
+    return b;
+}
+
+static const asyncz_store_ops *ops(asyncz_store *st)
+{
+    return ASYNCZ_STORE_BASE(st)->ops;
+}
+
+static void raw_put(az_backend *b, const char *id, asyncz_time_t t, const void *data, size_t len)
+{
+    az_record rec = {.id = id, .next_run_time = t, .data = data, .len = len};
+    int rc = b->ops->insert(b, &rec);
+    if (rc)
+        fail_msg("insert %s: %s: %s", id, asyncz_strerror(rc), asyncz_store_errmsg());
+}
+
+/* Records seen by a backend callback. */
+typedef struct seen {
+    char ids[8192];
+    size_t n;
+    asyncz_time_t times[4096];
+    uint64_t tokens[4096];
+    size_t lens[4096];
+    unsigned char data[64];
+    int stop_after; /* 0: never */
+} seen;
+
+static seen *new_seen(void)
+{
+    seen *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    return s;
+}
+
+static int see(const az_found *f, void *userdata)
+{
+    seen *s = userdata;
+    size_t len = strlen(s->ids);
+    if (len < sizeof s->ids - 300)
+        snprintf(s->ids + len, sizeof s->ids - len, "%s%s", len ? "," : "", f->id);
+    if (s->n < 4096) {
+        s->times[s->n] = f->next_run_time;
+        s->tokens[s->n] = f->token;
+        s->lens[s->n] = f->len;
+    }
+    memcpy(s->data, f->data, f->len < sizeof s->data ? f->len : sizeof s->data);
+    s->n++;
+    return s->stop_after && (int)s->n >= s->stop_after;
+}
+
+static int ignore_record(const az_found *f, void *userdata)
+{
+    (void)f;
+    (void)userdata;
+    return 0;
+}
+
+static int ignore_instance(const char *id, const unsigned char *data, size_t len, void *userdata)
+{
+    (void)id;
+    (void)data;
+    (void)len;
+    (void)userdata;
+    return 0;
+}
+
+static asyncz_task *make_task(const char *id, asyncz_time_t when)
+{
+    asyncz_task *t = NULL;
+    assert_int_equal(asyncz_task_new(&t, "job"), 0);
+    assert_int_equal(asyncz_task_set_id(t, id), 0);
+    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
+    return t;
+}
+
+static void add(asyncz_store *st, const char *id, asyncz_time_t when)
+{
+    asyncz_task *t = make_task(id, when);
+    int rc = ops(st)->add(st, t);
+    if (rc)
+        fail_msg("add %s: %s: %s", id, asyncz_strerror(rc), asyncz_store_errmsg());
+    asyncz_task_free(t);
+}
+
+static void expect_message(const char *part)
+{
+    if (!strstr(asyncz_store_errmsg(), part))
+        fail_msg("the message does not say \"%s\": %s", part, asyncz_store_errmsg());
+}
+
+/* ---- URL forms and options ----------------------------------------------------------------------- */
+
+/* Host, port and database as the URL gives them or by default: an unreachable address shows them in the
+ * message, with the password left out. */
+static void redis_url_forms(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url, *where;
+    } cases[] = {
+        {"redis://127.0.0.1:1", "redis 127.0.0.1:1/0"},
+        {"redis://127.0.0.1:1/", "redis 127.0.0.1:1/0"},
+        {"redis://:secret-password@127.0.0.1:1/7", "redis 127.0.0.1:1/7"},
+        {"redis://someone:secret-password@127.0.0.1:1/15?tasks_key=a.b&run_times_key=a.c",
+         "redis 127.0.0.1:1/15"},
+        {"redis://[::1]:1/2", "redis [::1]:1/2"},
+        {"sqlalchemy+redis://127.0.0.1:1/3", "redis 127.0.0.1:1/3"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        asyncz_store *st = NULL;
+        assert_int_equal(asyncz_store_open(&st, cases[i].url), 0);
+        assert_string_equal(asyncz_store_kind(st), "redis");
+        assert_true(ops(st)->caps & ASYNCZ_STORE_CAP_SHARED);
+        assert_true(ops(st)->caps & ASYNCZ_STORE_CAP_NOTIFY);
+        assert_int_equal(asyncz_store_connect(st), ASYNCZ_ESTORE);
+        expect_message(cases[i].where);
+        expect_message("connect");
+        assert_null(strstr(asyncz_store_errmsg(), "secret-password"));
+        asyncz_store_free(st);
+    }
+}
+
+/* Without host and port: localhost:6379, database 0 (there may be a server there, or not). */
+static void redis_url_defaults(void **state)
+{
+    (void)state;
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_open(&st, "redis://"), 0);
+    int rc = asyncz_store_connect(st);
+    if (rc) {
+        assert_int_equal(rc, ASYNCZ_ESTORE);
+        expect_message("redis localhost:6379/0");
+    }
+    asyncz_store_free(st);
+}
+
+static void expect_invalid(const char *url, const char *part)
+{
+    asyncz_store *st = (asyncz_store *)&st;
+    int rc = asyncz_store_open(&st, url);
+    if (rc != ASYNCZ_EINVAL)
+        fail_msg("%s: expected ASYNCZ_EINVAL, got %s", url, asyncz_err_name(rc));
+    assert_null(st);
+    expect_message(part);
+}
+
+static void redis_url_bad_db(void **state)
+{
+    (void)state;
+    expect_invalid("redis://127.0.0.1:1/abc", "database number");
+    expect_invalid("redis://127.0.0.1:1/1/2", "database number");
+    expect_invalid("redis://127.0.0.1:1/-1", "database number");
+    expect_invalid("redis://127.0.0.1:1/1234567890", "database number");
+    expect_invalid("redis://127.0.0.1:1/0?db=1", "\"db\"");
+}
+
+/* Names go to the server as separate arguments anyway, but a name that is not a plain key is refused
+ * before anything is sent. */
+static void redis_url_bad_names(void **state)
+{
+    (void)state;
+    expect_invalid("redis://127.0.0.1:1/0?tasks_key=a%20b", "tasks_key");
+    expect_invalid("redis://127.0.0.1:1/0?tasks_key=x%0d%0aFLUSHALL", "tasks_key");
+    expect_invalid("redis://127.0.0.1:1/0?tasks_key=x;FLUSHALL", "tasks_key");
+    expect_invalid("redis://127.0.0.1:1/0?tasks_key=", "tasks_key");
+    expect_invalid("redis://127.0.0.1:1/0?tasks_key=9lives", "tasks_key");
+    expect_invalid("redis://127.0.0.1:1/0?run_times_key=a*", "run_times_key");
+    expect_invalid("redis://127.0.0.1:1/0?run_times_key="
+                   "a123456789012345678901234567890123456789012345678901234567890123",
+                   "run_times_key");
+}
+
+/* run_times_key may not be one of the keys the store derives from tasks_key. */
+static void redis_url_key_collision(void **state)
+{
+    (void)state;
+    expect_invalid("redis://127.0.0.1:1/0?tasks_key=k&run_times_key=k", "run_times_key");
+    expect_invalid("redis://127.0.0.1:1/0?tasks_key=k&run_times_key=k.seq", "run_times_key");
+    expect_invalid("redis://127.0.0.1:1/0?tasks_key=k&run_times_key=k.leases", "run_times_key");
+    expect_invalid("redis://127.0.0.1:1/0?run_times_key=asyncz.tasks.index", "run_times_key");
+}
+
+/* A password the server does not take (it may have none, or another) is a clear store error, and the
+ * message leaves the password out. */
+static void redis_password_wrong(void **state)
+{
+    (void)state;
+    az_url u;
+    assert_int_equal(az_url_parse(server(), &u), 0);
+    char url[512];
+    snprintf(url, sizeof url, "redis://%s:wrong-secret@%s:%d/0", "", u.host ? u.host : "localhost",
+             u.port ? u.port : 6379);
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    assert_int_equal(asyncz_store_connect(st), ASYNCZ_ESTORE);
+    expect_message("AUTH");
+    assert_null(strstr(asyncz_store_errmsg(), "wrong-secret"));
+    asyncz_store_free(st);
+    snprintf(url, sizeof url, "redis://nosuchuser:wrong-secret@%s:%d/0", u.host ? u.host : "localhost",
+             u.port ? u.port : 6379);
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    assert_int_equal(asyncz_store_connect(st), ASYNCZ_ESTORE);
+    expect_message("AUTH");
+    asyncz_store_free(st);
+    az_url_free(&u);
+}
+
+/* ---- layout -------------------------------------------------------------------------------------- */
+
+/* The documented keys: records in the tasks hash, unclaimed ones in the run-times set, claims in the
+ * leases set, the counter, the quarantine list, instances; remove_all keeps the counter. */
+static void redis_layout(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    raw_put(b, "one", T0, "1", 1);
+    raw_put(b, "two", T0 + 1, "2", 1);
+    redisContext *c = admin();
+    assert_int_equal(admin_int(c, "HLEN %s", key_of(1, "tasks")), 2);
+    assert_int_equal(admin_int(c, "ZCARD %s", key_of(1, "run_times")), 2);
+    assert_int_equal(admin_int(c, "HLEN %s", key_of(1, "tasks.index")), 2);
+    assert_int_equal(admin_int(c, "GET %s", key_of(1, "tasks.seq")), 2);
+    seen *s = new_seen();
+    assert_int_equal(b->ops->claim(b, T0, "me", LEASE, 10, see, s), 0);
+    assert_string_equal(s->ids, "one");
+    assert_int_equal(s->tokens[0], 3);
+    assert_int_equal(admin_int(c, "ZCARD %s", key_of(1, "run_times")), 1);
+    assert_int_equal(admin_int(c, "ZCARD %s", key_of(1, "tasks.leases")), 1);
+    assert_int_equal(b->ops->quarantine(b, "two", (const unsigned char *)"2", 1, "bad", T0), 0);
+    assert_int_equal(admin_int(c, "LLEN %s", key_of(1, "tasks.quarantine")), 1);
+    assert_int_equal(b->ops->put_instance(b, "sched", (const unsigned char *)"{}", 2), 0);
+    assert_int_equal(admin_int(c, "HLEN %s", key_of(1, "tasks.instances")), 1);
+    assert_int_equal(b->ops->remove_all(b), 0);
+    assert_int_equal(admin_int(c, "EXISTS %s", key_of(1, "tasks")), 0);
+    assert_int_equal(admin_int(c, "EXISTS %s", key_of(1, "tasks.leases")), 0);
+    assert_int_equal(admin_int(c, "GET %s", key_of(1, "tasks.seq")), 3);
+    assert_int_equal(admin_int(c, "LLEN %s", key_of(1, "tasks.quarantine")), 1);
+    assert_int_equal(admin_int(c, "HLEN %s", key_of(1, "tasks.instances")), 1);
+    redisFree(c);
+    free(s);
+    close_n(&o);
+}
+
+/* ---- order --------------------------------------------------------------------------------------- */
+
+/* Times before 1970, at zero and at the extremes sort as numbers; equal times by insertion; paused last
+ * by insertion. */
+static void redis_order_extremes(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    raw_put(b, "p1", ASYNCZ_TIME_NONE, "x", 1);
+    raw_put(b, "max", INT64_MAX, "x", 1);
+    raw_put(b, "zero", 0, "x", 1);
+    raw_put(b, "neg1", -1, "x", 1);
+    raw_put(b, "tie-b", 5, "x", 1);
+    raw_put(b, "min", INT64_MIN + 1, "x", 1);
+    raw_put(b, "tie-a", 5, "x", 1);
+    raw_put(b, "p0", ASYNCZ_TIME_NONE, "x", 1);
+    raw_put(b, "big", (INT64_C(1) << 53) + 1, "x", 1);
+    seen *s = new_seen();
+    assert_int_equal(b->ops->scan(b, see, s), 0);
+    assert_string_equal(s->ids, "min,neg1,zero,tie-b,tie-a,big,max,p1,p0");
+    assert_int_equal(s->times[0], INT64_MIN + 1);
+    assert_int_equal(s->times[1], -1);
+    assert_int_equal(s->times[5], (INT64_C(1) << 53) + 1);
+    assert_int_equal(s->times[6], INT64_MAX);
+    assert_int_equal(s->times[7], ASYNCZ_TIME_NONE);
+    asyncz_time_t e = 0;
+    assert_int_equal(b->ops->earliest(b, &e), 0);
+    assert_int_equal(e, INT64_MIN + 1);
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->due(b, -1, 100, see, s), 0);
+    assert_string_equal(s->ids, "min,neg1");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->due(b, INT64_MAX, 100, see, s), 0);
+    assert_string_equal(s->ids, "min,neg1,zero,tie-b,tie-a,big,max");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->claim(b, INT64_MAX, "me", LEASE, 100, see, s), 0);
+    assert_int_equal(s->n, 7);
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->scan(b, see, s), 0);
+    assert_string_equal(s->ids, "min,neg1,zero,tie-b,tie-a,big,max,p1,p0");
+    assert_int_equal(b->ops->earliest(b, &e), 0);
+    assert_int_equal(e, INT64_MAX); /* every lease ends at the end of time */
+    free(s);
+    close_n(&o);
+}
+
+/* Claims whose lease ran out are due again, merged in order with unclaimed records, and get new tokens. */
+static void redis_lapsed_claim_merged(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    raw_put(b, "a", T0 + 1, "x", 1);
+    raw_put(b, "b", T0 + 2, "x", 1);
+    raw_put(b, "c", T0 + 3, "x", 1);
+    seen *s = new_seen();
+    assert_int_equal(b->ops->claim(b, T0 + 1, "dead", 5, 10, see, s), 0);
+    assert_string_equal(s->ids, "a");
+    assert_int_equal(s->times[0], T0 + 1);
+    uint64_t first = s->tokens[0];
+    asyncz_time_t e = 0;
+    assert_int_equal(b->ops->earliest(b, &e), 0);
+    assert_int_equal(e, T0 + 2);
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->due(b, T0 + 5, 10, see, s), 0);
+    assert_string_equal(s->ids, "b,c");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->due(b, T0 + 6, 10, see, s), 0);
+    assert_string_equal(s->ids, "a,b,c");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->due(b, T0 + 6, 1, see, s), 0);
+    assert_string_equal(s->ids, "a");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->claim(b, T0 + 6, "alive", LEASE, 2, see, s), 0);
+    assert_string_equal(s->ids, "a,b");
+    assert_true(s->tokens[0] > first);
+    assert_true(s->tokens[1] > s->tokens[0]);
+    assert_int_equal(b->ops->release(b, "a", first, NULL), ASYNCZ_ESTATE);
+    assert_int_equal(b->ops->release(b, "a", s->tokens[0], NULL), 0);
+    free(s);
+    close_n(&o);
+}
+
+/* Lapsed claims come back in the store's order, not in the order their leases ran out, merged with
+ * unclaimed records (here d ties with b and was scheduled after it). */
+static void redis_lapsed_claims_sorted(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    raw_put(b, "a", T0 + 1, "x", 1);
+    raw_put(b, "b", T0 + 2, "x", 1);
+    raw_put(b, "c", T0 + 3, "x", 1);
+    assert_int_equal(b->ops->claim(b, T0 + 1, "x", 50, 1, ignore_record, NULL), 0);
+    assert_int_equal(b->ops->claim(b, T0 + 2, "x", 10, 1, ignore_record, NULL), 0);
+    assert_int_equal(b->ops->claim(b, T0 + 3, "x", 1, 1, ignore_record, NULL), 0);
+    raw_put(b, "d", T0 + 2, "x", 1);
+    seen *s = new_seen();
+    assert_int_equal(b->ops->due(b, T0 + 11, 10, see, s), 0);
+    assert_string_equal(s->ids, "d,c");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->due(b, T0 + 100, 10, see, s), 0);
+    assert_string_equal(s->ids, "a,b,d,c");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->claim(b, T0 + 100, "y", LEASE, 3, see, s), 0);
+    assert_string_equal(s->ids, "a,b,d");
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->scan(b, see, s), 0);
+    assert_string_equal(s->ids, "a,b,d,c");
+    free(s);
+    close_n(&o);
+}
+
+/* A scan pages through the unclaimed records and merges the claimed ones where they belong: each record
+ * once, in order, across page boundaries. */
+static void redis_scan_pages_with_claims(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    char id[32];
+    for (int i = 0; i < 1300; i++) {
+        snprintf(id, sizeof id, "even-%d", i);
+        raw_put(b, id, 2 * i, "x", 1);
+    }
+    assert_int_equal(b->ops->claim(b, 4000, "me", LEASE, 2000, ignore_record, NULL), 0);
+    for (int i = 0; i < 1300; i++) {
+        snprintf(id, sizeof id, "odd-%d", i);
+        raw_put(b, id, 2 * i + 1, "x", 1);
+    }
+    seen *s = new_seen();
+    assert_int_equal(b->ops->scan(b, see, s), 0);
+    assert_int_equal(s->n, 2600);
+    for (size_t i = 0; i < 2600; i++)
+        if (s->times[i] != (asyncz_time_t)i)
+            fail_msg("record %zu has time %lld", i, (long long)s->times[i]);
+    memset(s, 0, sizeof *s);
+    s->stop_after = 1500;
+    assert_int_equal(b->ops->scan(b, see, s), 1);
+    assert_int_equal(s->n, 1500);
+    free(s);
+    close_n(&o);
+}
+
+/* ---- records ------------------------------------------------------------------------------------- */
+
+/* Bytes are bytes: NUL and high bytes survive insert, get, scan, due, claim and quarantine. */
+static void redis_binary_records(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    static const unsigned char bytes[] = {0, 1, 0, 0xff, '\r', '\n', 0x80, 0};
+    raw_put(b, "bin", T0, bytes, sizeof bytes);
+    seen *s = new_seen();
+    assert_int_equal(b->ops->get(b, "bin", see, s), 0);
+    assert_int_equal(s->lens[0], sizeof bytes);
+    assert_memory_equal(s->data, bytes, sizeof bytes);
+    assert_int_equal(s->times[0], T0);
+    assert_int_equal(s->tokens[0], 0);
+    memset(s, 0, sizeof *s);
+    assert_int_equal(b->ops->claim(b, T0, "me", LEASE, 1, see, s), 0);
+    assert_int_equal(s->lens[0], sizeof bytes);
+    assert_memory_equal(s->data, bytes, sizeof bytes);
+    static const unsigned char other[] = {0, 1, 0, 0xff, '\r', '\n', 0x80, 1};
+    assert_int_equal(b->ops->quarantine(b, "bin", other, sizeof other, "r", T0), ASYNCZ_ESTATE);
+    assert_int_equal(b->ops->quarantine(b, "bin", bytes, sizeof bytes - 1, "r", T0), ASYNCZ_ESTATE);
+    assert_int_equal(b->ops->quarantine(b, "bin", bytes, sizeof bytes, "r", T0), 0);
+    free(s);
+    close_n(&o);
+}
+
+typedef struct q_seen {
+    int n;
+    char ids[256];
+    char reasons[256];
+    asyncz_time_t at[4];
+    size_t len[4];
+    unsigned char data[4][16];
+} q_seen;
+
+static int see_quarantined(const az_quarantine_rec *q, void *userdata)
+{
+    q_seen *s = userdata;
+    size_t l = strlen(s->ids), r = strlen(s->reasons);
+    snprintf(s->ids + l, sizeof s->ids - l, "%s%s", l ? "," : "", q->id);
+    snprintf(s->reasons + r, sizeof s->reasons - r, "%s%s", r ? "|" : "", q->reason);
+    if (s->n < 4) {
+        s->at[s->n] = q->at;
+        s->len[s->n] = q->len;
+        memcpy(s->data[s->n], q->data, q->len < 16 ? q->len : 16);
+    }
+    s->n++;
+    return 0;
+}
+
+/* The quarantine keeps every entry (several per id), oldest first, with its reason, time and bytes;
+ * a record that is gone or changed is not moved. */
+static void redis_quarantine_entries(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    raw_put(b, "q", T0, "a\0b", 3);
+    assert_int_equal(b->ops->quarantine(b, "q", (const unsigned char *)"a\0b", 3, "first, reason", -7), 0);
+    assert_int_equal(b->ops->quarantine(b, "q", (const unsigned char *)"a\0b", 3, "again", 0), ASYNCZ_ESTATE);
+    raw_put(b, "q", T0, "zz", 2);
+    assert_int_equal(b->ops->quarantine(b, "q", (const unsigned char *)"zz", 2, "second ünïcode", T0), 0);
+    raw_put(b, "q", T0, "yy", 2);
+    assert_int_equal(b->ops->quarantine(b, "q", (const unsigned char *)"zz", 2, "stale", T0), ASYNCZ_ESTATE);
+    q_seen s = {0};
+    assert_int_equal(b->ops->quarantined(b, see_quarantined, &s), 0);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.ids, "q,q");
+    assert_string_equal(s.reasons, "first, reason|second ünïcode");
+    assert_int_equal(s.at[0], -7);
+    assert_int_equal(s.at[1], T0);
+    assert_int_equal(s.len[0], 3);
+    assert_memory_equal(s.data[0], "a\0b", 3);
+    size_t n = 0;
+    assert_int_equal(b->ops->count(b, &n), 0);
+    assert_int_equal(n, 1);
+    close_n(&o);
+}
+
+/* ---- scripts and connections --------------------------------------------------------------------- */
+
+/* After the server forgot its scripts (SCRIPT FLUSH, a restart), each call sends the script again. */
+static void redis_script_flush(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    add(o.st, "before", T0);
+    redisContext *c = admin();
+    freeReplyObject(admin_cmd(c, "SCRIPT FLUSH"));
+    redisFree(c);
+    add(o.st, "after", T0 + 1);
+    asyncz_time_t e = 0;
+    assert_int_equal(ops(o.st)->earliest(o.st, &e), 0);
+    assert_int_equal(e, T0);
+    size_t n = 0;
+    assert_int_equal(ops(o.st)->count(o.st, &n), 0);
+    assert_int_equal(n, 2);
+    close_n(&o);
+}
+
+/* A connection the server dropped: the next call fails with a message naming the store and what it was
+ * doing; the call after it reconnects and finds everything in place. */
+static void redis_reconnect_after_kill(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    add(o.st, "kept", T0);
+    assert_int_equal(kill_connections(false), 1);
+    asyncz_time_t e = 0;
+    assert_int_equal(ops(o.st)->earliest(o.st, &e), ASYNCZ_ESTORE);
+    expect_message("redis ");
+    expect_message("EVALSHA earliest");
+    assert_int_equal(ops(o.st)->earliest(o.st, &e), 0);
+    assert_int_equal(e, T0);
+    assert_int_equal(kill_connections(false), 1);
+    size_t n = 0;
+    assert_int_equal(ops(o.st)->count(o.st, &n), ASYNCZ_ESTORE);
+    expect_message("HLEN");
+    assert_int_equal(ops(o.st)->count(o.st, &n), 0);
+    assert_int_equal(n, 1);
+    close_n(&o);
+}
+
+/* Keys of the wrong type (another program wrote there): each operation fails with a message naming the
+ * store and the operation, and nothing crashes. */
+static void redis_wrong_type(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    redisContext *c = admin();
+    freeReplyObject(admin_cmd(c, "SET %s not-a-hash", key_of(1, "tasks")));
+    freeReplyObject(admin_cmd(c, "SET %s not-a-list", key_of(1, "tasks.quarantine")));
+    freeReplyObject(admin_cmd(c, "SET %s not-a-hash", key_of(1, "tasks.instances")));
+    redisFree(c);
+    asyncz_task *t = make_task("x", T0);
+    assert_int_equal(ops(o.st)->add(o.st, t), ASYNCZ_ESTORE);
+    expect_message("EVALSHA insert");
+    expect_message("WRONGTYPE");
+    asyncz_task_free(t);
+    size_t n = 0;
+    assert_int_equal(ops(o.st)->count(o.st, &n), ASYNCZ_ESTORE);
+    expect_message("HLEN");
+    az_backend *b = raw(&o);
+    assert_int_equal(b->ops->quarantined(b, see_quarantined, &(q_seen){0}), ASYNCZ_ESTORE);
+    assert_int_equal(b->ops->instances(b, ignore_instance, NULL), ASYNCZ_ESTORE);
+    assert_int_equal(b->ops->put_instance(b, "i", (const unsigned char *)"{}", 2), ASYNCZ_ESTORE);
+    assert_int_equal(b->ops->remove_instance(b, "i"), ASYNCZ_ESTORE);
+    /* remove_all deletes the keys whatever their type; the store works again. */
+    assert_int_equal(ops(o.st)->remove_all(o.st), 0);
+    add(o.st, "x", T0);
+    close_n(&o);
+}
+
+/* A store that is not open refuses calls (no connection is made behind the scheduler's back). */
+static void redis_not_open(void **state)
+{
+    (void)state;
+    char url[512];
+    redis_url(url, sizeof url, 1);
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    az_backend *b = az_persist_backend(st);
+    size_t n = 0;
+    assert_int_equal(b->ops->count(b, &n), ASYNCZ_ESTATE);
+    assert_int_equal(b->ops->remove(b, "x"), ASYNCZ_ESTATE);
+    assert_int_equal(asyncz_store_connect(st), 0);
+    assert_int_equal(b->ops->count(b, &n), 0);
+    asyncz_store_free(st);
+}
+
+/* ---- wake-ups ------------------------------------------------------------------------------------ */
+
+/* An insert or replace through one store object wakes the other, never itself: a's own message reaches
+ * it before b's, so once b's has woken a, a's count shows whether its own was skipped. */
+static void redis_wakeup_two_objects(void **state)
+{
+    (void)state;
+    opened a, b;
+    open_n(&a, 1);
+    open_n(&b, 1);
+    add(a.st, "from-a", T0);
+    assert_true(woken(&b, 1));
+    add(b.st, "from-b", T0);
+    assert_true(woken(&a, 1));
+    asyncz_task *t = make_task("from-a", T0 + SEC);
+    assert_int_equal(ops(a.st)->update(a.st, t), 0);
+    asyncz_task_free(t);
+    assert_true(woken(&b, 2));
+    add(b.st, "again-b", T0);
+    assert_true(woken(&a, 2));
+    assert_int_equal(wakeups(&a), 2);
+    /* Claims and releases do not publish: only new work wakes others. */
+    asyncz_claim c[4];
+    size_t n = 0;
+    assert_int_equal(ops(a.st)->claim(a.st, T0, "a", LEASE, 4, c, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(ops(a.st)->release(a.st, asyncz_task_id(c[i].task), c[i].token, NULL), 0);
+        asyncz_task_free(c[i].task);
+    }
+    add(a.st, "last", T0);
+    assert_true(woken(&b, 3));
+    assert_int_equal(wakeups(&b), 3);
+    close_n(&a);
+    close_n(&b);
+}
+
+/* The subscriber survives a dropped connection: it reconnects, wakes its scheduler (it may have missed
+ * messages), and goes on receiving. */
+static void redis_wakeup_after_subscriber_killed(void **state)
+{
+    (void)state;
+    opened a, b;
+    open_n(&a, 1);
+    open_n(&b, 1);
+    assert_int_equal(kill_connections(true), 2);
+    assert_true(woken(&b, 1));
+    int before = wakeups(&b);
+    add(a.st, "after", T0);
+    assert_true(woken(&b, before + 1));
+    close_n(&a);
+    close_n(&b);
+}
+
+/* Delete this process's keys, so that a run leaves nothing behind on a server it shares. */
+static int delete_keys(void **state)
+{
+    (void)state;
+    if (!used_server)
+        return 0;
+    redisContext *c = admin();
+    char pattern[48];
+    snprintf(pattern, sizeof pattern, "azt.%ld.*", (long)getpid());
+    char cursor[32] = "0";
+    do {
+        redisReply *r = admin_cmd(c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++)
+            freeReplyObject(admin_cmd(c, "DEL %b", r->element[1]->element[i]->str,
+                                      (size_t)r->element[1]->element[i]->len));
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    redisFree(c);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    az_store_url = redis_url;
+    az_store_factory = az_persist_factory;
+    az_store_unreachable_url = "redis://:secret-password@127.0.0.1:1/0";
+    az_store_bad_option_url = "redis://127.0.0.1:1/0?bogus_option=1";
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(conformance_empty_store),
+        cmocka_unit_test(conformance_add_lookup),
+        cmocka_unit_test(conformance_add_duplicate),
+        cmocka_unit_test(conformance_update),
+        cmocka_unit_test(conformance_update_missing),
+        cmocka_unit_test(conformance_remove),
+        cmocka_unit_test(conformance_remove_missing),
+        cmocka_unit_test(conformance_remove_all),
+        cmocka_unit_test(conformance_count),
+        cmocka_unit_test(conformance_order_microseconds),
+        cmocka_unit_test(conformance_order_ties_insertion),
+        cmocka_unit_test(conformance_order_update_reschedules),
+        cmocka_unit_test(conformance_order_paused_last),
+        cmocka_unit_test(conformance_list_stops),
+        cmocka_unit_test(conformance_list_reentrant),
+        cmocka_unit_test(conformance_due),
+        cmocka_unit_test(conformance_due_max),
+        cmocka_unit_test(conformance_due_excludes_claimed),
+        cmocka_unit_test(conformance_due_stops),
+        cmocka_unit_test(conformance_earliest),
+        cmocka_unit_test(conformance_earliest_lease),
+        cmocka_unit_test(conformance_claim_max),
+        cmocka_unit_test(conformance_claim_tokens_increase),
+        cmocka_unit_test(conformance_claim_lease),
+        cmocka_unit_test(conformance_claim_nothing_due),
+        cmocka_unit_test(conformance_release_update),
+        cmocka_unit_test(conformance_release_remove),
+        cmocka_unit_test(conformance_release_stale_token),
+        cmocka_unit_test(conformance_release_twice),
+        cmocka_unit_test(conformance_release_unclaimed),
+        cmocka_unit_test(conformance_release_after_update),
+        cmocka_unit_test(conformance_release_after_remove),
+        cmocka_unit_test(conformance_many_tasks),
+        cmocka_unit_test(conformance_non_ascii),
+        cmocka_unit_test(conformance_threads),
+        cmocka_unit_test(persist_reopen),
+        cmocka_unit_test(persist_reopen_order),
+        cmocka_unit_test(persist_large_record),
+        cmocka_unit_test(persist_two_objects_share),
+        cmocka_unit_test(persist_lease_takeover),
+        cmocka_unit_test(persist_seal_round_trip),
+        cmocka_unit_test(persist_seal_flipped_byte),
+        cmocka_unit_test(persist_seal_copied_to_other_id),
+        cmocka_unit_test(persist_seal_plaintext_with_key),
+        cmocka_unit_test(persist_seal_wrong_key),
+        cmocka_unit_test(persist_sealed_without_key),
+        cmocka_unit_test(persist_quarantine_garbage),
+        cmocka_unit_test(persist_quarantine_other_id),
+        cmocka_unit_test(persist_quarantine_index_mismatch),
+        cmocka_unit_test(persist_quarantine_in_due_and_list),
+        cmocka_unit_test(persist_instances),
+        cmocka_unit_test(persist_bad_option),
+        cmocka_unit_test(persist_unreachable),
+        cmocka_unit_test(redis_url_forms),
+        cmocka_unit_test(redis_url_defaults),
+        cmocka_unit_test(redis_url_bad_db),
+        cmocka_unit_test(redis_url_bad_names),
+        cmocka_unit_test(redis_url_key_collision),
+        cmocka_unit_test(redis_password_wrong),
+        cmocka_unit_test(redis_layout),
+        cmocka_unit_test(redis_order_extremes),
+        cmocka_unit_test(redis_lapsed_claim_merged),
+        cmocka_unit_test(redis_lapsed_claims_sorted),
+        cmocka_unit_test(redis_scan_pages_with_claims),
+        cmocka_unit_test(redis_binary_records),
+        cmocka_unit_test(redis_quarantine_entries),
+        cmocka_unit_test(redis_script_flush),
+        cmocka_unit_test(redis_reconnect_after_kill),
+        cmocka_unit_test(redis_wrong_type),
+        cmocka_unit_test(redis_not_open),
+        cmocka_unit_test(redis_wakeup_two_objects),
+        cmocka_unit_test(redis_wakeup_after_subscriber_killed),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests(tests, NULL, delete_keys);
+}
