@@ -496,18 +496,17 @@ static void pg_sql_error_message(void **state)
 
 /* ---- several store objects ---------------------------------------------------------------------------- */
 
+/* The URL is made before the thread starts: the URL helpers keep static state. */
 typedef struct opener {
-    unsigned ns;
+    char url[1024];
     int rc;
 } opener;
 
 static void *open_concurrently(void *arg)
 {
     opener *op = arg;
-    char url[1024];
-    pg_store_url(url, sizeof url, op->ns);
     asyncz_store *st = NULL;
-    op->rc = asyncz_store_open(&st, url);
+    op->rc = asyncz_store_open(&st, op->url);
     if (!op->rc)
         op->rc = asyncz_store_connect(st);
     asyncz_store_free(st);
@@ -522,7 +521,8 @@ static void pg_concurrent_create(void **state)
     pthread_t th[N];
     opener op[N];
     for (int i = 0; i < N; i++) {
-        op[i] = (opener){.ns = 7};
+        op[i].rc = -1;
+        pg_store_url(op[i].url, sizeof op[i].url, 7);
         assert_int_equal(pthread_create(&th[i], NULL, open_concurrently, &op[i]), 0);
     }
     for (int i = 0; i < N; i++) {
