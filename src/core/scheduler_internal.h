@@ -237,11 +237,12 @@ void az_inflight_add(asyncz_scheduler *s, asyncz_run *run);
 void az_inflight_remove(asyncz_scheduler *s, asyncz_run *run);
 
 /* Write this scheduler's heartbeat to slot's store: the runs in flight plus `planned` (lock held). */
-void az_shared_heartbeat(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now, const az_planned *planned,
-                         size_t n_planned);
+void az_shared_heartbeat(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now,
+                         const az_planned *planned, size_t n_planned);
 /* The periodic part of a round for a shared store: heartbeat when due and report schedulers that stopped
  * heartbeating. Returns when this store needs the loop next (poll or heartbeat). Lock held. */
-asyncz_time_t az_shared_round(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now, az_event_buf *events);
+asyncz_time_t az_shared_round(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now,
+                              az_event_buf *events);
 /* Remove this scheduler's heartbeat at shutdown (lock held). */
 void az_shared_deregister(asyncz_scheduler *s, az_store_slot *slot);
 

@@ -23,7 +23,8 @@ extern az_store_url_fn az_store_url;
  * error test; NULL to skip that test's connection part. */
 extern const char *az_store_unreachable_url;
 
-/* A URL of this backend with an unknown option "bogus_option=1" (the test expects ASYNCZ_EINVAL naming it). */
+/* A URL of this backend with an unknown option "bogus_option=1" (the test expects ASYNCZ_EINVAL naming it).
+ */
 extern const char *az_store_bad_option_url;
 
 /* A conformance factory: opens a fresh namespace each call. */
