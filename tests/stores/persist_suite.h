@@ -58,4 +58,64 @@ void persist_instances(void **state);
 void persist_bad_option(void **state);
 void persist_unreachable(void **state);
 
+/* Both suites, for a test program's cmocka table: AZ_STORE_SUITES followed by the backend's own tests.
+ * One cmocka_unit_test per line: tests/CMakeLists.txt reads the test names from this header for every
+ * store test that uses the macro, so each still becomes its own CTest test. */
+// clang-format off
+#define AZ_STORE_SUITES \
+    cmocka_unit_test(conformance_empty_store), \
+    cmocka_unit_test(conformance_add_lookup), \
+    cmocka_unit_test(conformance_add_duplicate), \
+    cmocka_unit_test(conformance_update), \
+    cmocka_unit_test(conformance_update_missing), \
+    cmocka_unit_test(conformance_remove), \
+    cmocka_unit_test(conformance_remove_missing), \
+    cmocka_unit_test(conformance_remove_all), \
+    cmocka_unit_test(conformance_count), \
+    cmocka_unit_test(conformance_order_microseconds), \
+    cmocka_unit_test(conformance_order_ties_insertion), \
+    cmocka_unit_test(conformance_order_update_reschedules), \
+    cmocka_unit_test(conformance_order_paused_last), \
+    cmocka_unit_test(conformance_list_stops), \
+    cmocka_unit_test(conformance_list_reentrant), \
+    cmocka_unit_test(conformance_due), \
+    cmocka_unit_test(conformance_due_max), \
+    cmocka_unit_test(conformance_due_excludes_claimed), \
+    cmocka_unit_test(conformance_due_stops), \
+    cmocka_unit_test(conformance_earliest), \
+    cmocka_unit_test(conformance_earliest_lease), \
+    cmocka_unit_test(conformance_claim_max), \
+    cmocka_unit_test(conformance_claim_tokens_increase), \
+    cmocka_unit_test(conformance_claim_lease), \
+    cmocka_unit_test(conformance_claim_nothing_due), \
+    cmocka_unit_test(conformance_release_update), \
+    cmocka_unit_test(conformance_release_remove), \
+    cmocka_unit_test(conformance_release_stale_token), \
+    cmocka_unit_test(conformance_release_twice), \
+    cmocka_unit_test(conformance_release_unclaimed), \
+    cmocka_unit_test(conformance_release_after_update), \
+    cmocka_unit_test(conformance_release_after_remove), \
+    cmocka_unit_test(conformance_many_tasks), \
+    cmocka_unit_test(conformance_non_ascii), \
+    cmocka_unit_test(conformance_threads), \
+    cmocka_unit_test(persist_reopen), \
+    cmocka_unit_test(persist_reopen_order), \
+    cmocka_unit_test(persist_large_record), \
+    cmocka_unit_test(persist_two_objects_share), \
+    cmocka_unit_test(persist_lease_takeover), \
+    cmocka_unit_test(persist_seal_round_trip), \
+    cmocka_unit_test(persist_seal_flipped_byte), \
+    cmocka_unit_test(persist_seal_copied_to_other_id), \
+    cmocka_unit_test(persist_seal_plaintext_with_key), \
+    cmocka_unit_test(persist_seal_wrong_key), \
+    cmocka_unit_test(persist_sealed_without_key), \
+    cmocka_unit_test(persist_quarantine_garbage), \
+    cmocka_unit_test(persist_quarantine_other_id), \
+    cmocka_unit_test(persist_quarantine_index_mismatch), \
+    cmocka_unit_test(persist_quarantine_in_due_and_list), \
+    cmocka_unit_test(persist_instances), \
+    cmocka_unit_test(persist_bad_option), \
+    cmocka_unit_test(persist_unreachable)
+// clang-format on
+
 #endif
