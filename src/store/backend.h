@@ -84,7 +84,8 @@ typedef struct az_quarantine_rec {
 
 typedef int (*az_quarantine_rec_fn)(const az_quarantine_rec *q, void *userdata);
 
-/* An instance (heartbeat) record: the scheduler's identity, an opaque document, and when it expires. */
+/* An instance (heartbeat) record: the scheduler's identity and an opaque document (which holds, among the
+ * rest, when it expires: the persist layer and the scheduler read that, not the backend). */
 typedef int (*az_instance_rec_fn)(const char *id, const unsigned char *data, size_t len, void *userdata);
 
 typedef struct az_backend_ops {
@@ -111,7 +112,8 @@ typedef struct az_backend_ops {
     int (*remove_all)(az_backend *b);
     /* One record by id (token 0, lease_until NONE in what is passed). Errors: ASYNCZ_ENOTFOUND. */
     int (*get)(az_backend *b, const char *id, az_found_fn each, void *userdata);
-    /* Every record, in order (fetched in pages if need be; stop early when each returns non-zero). */
+    /* Every record, in order (fetched in pages if need be; stop early when each returns non-zero). Stopping
+     * early must be cheap: the persist layer reads the first record at every open. */
     int (*scan)(az_backend *b, az_found_fn each, void *userdata);
     /* Records with next_run_time <= now not claimed at now, in order, at most max; read-only. */
     int (*due)(az_backend *b, asyncz_time_t now, size_t max, az_found_fn each, void *userdata);
@@ -122,8 +124,9 @@ typedef struct az_backend_ops {
     int (*count)(az_backend *b, size_t *out);
 
     /* Atomically claim up to max records that are due at now and not claimed at now, in order: set owner,
-     * lease_until = now + lease_usec, token = next counter value; then pass each (with token and
-     * lease_until) to each, in order. The claims stand even if each stops early. */
+     * lease_until = now + lease_usec, token = next counter value (tokens increase in the order the records
+     * are handed out); then pass each (with token and lease_until) to each, in order. Claims made stand
+     * even if each stops early; a backend may then leave the rest unclaimed. */
     int (*claim)(az_backend *b, asyncz_time_t now, const char *owner, int64_t lease_usec, size_t max,
                  az_found_fn each, void *userdata);
     /* If the record id is claimed with this token (whatever the lease says now), atomically either remove
@@ -131,12 +134,14 @@ typedef struct az_backend_ops {
      * ASYNCZ_ESTATE (token differs or no claim): nothing changed. */
     int (*release)(az_backend *b, const char *id, uint64_t token, const az_record *next);
 
-    /* Move a live record aside: if the record id still holds exactly these bytes, atomically remove it and
-     * add (id, reason, at, bytes) to the store's quarantine (several entries per id are allowed). If the
-     * record changed or is gone meanwhile, change nothing and return ASYNCZ_ESTATE. */
+    /* Move a live record aside (claimed or not): if the record id still holds exactly these bytes,
+     * atomically remove it and add (id, reason, at, bytes) to the store's quarantine (several entries per id
+     * are allowed). If the record changed or is gone meanwhile, change nothing and return ASYNCZ_ESTATE.
+     * reason is valid UTF-8 without control characters. A backend that finds a record it cannot even hand
+     * up (a file store's malformed header) quarantines it itself and tells host->quarantined. */
     int (*quarantine)(az_backend *b, const char *id, const unsigned char *data, size_t len,
                       const char *reason, asyncz_time_t at);
-    /* List the quarantine, oldest first. */
+    /* List the quarantine, oldest first (by `at`, ties in the order they were added). */
     int (*quarantined)(az_backend *b, az_quarantine_rec_fn each, void *userdata);
 
     /* Heartbeats (SHARED backends; NULL otherwise): store/replace instance id's document, list them all,

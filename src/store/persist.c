@@ -2,6 +2,7 @@
  * decodes and checks what comes back, quarantines what fails, and keeps user callbacks outside the
  * backend (they may re-enter the store). */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,17 @@ static persist_store *PS(asyncz_store *st)
 
 /* ---- collecting and quarantining ----------------------------------------------------------------- */
 
+/* Reasons may quote the bytes that failed to decode (a JSON parser's message does). Backends keep reasons
+ * as text, and logs want one line: anything but valid UTF-8 without control characters becomes '?'. */
+static void plain_text(char *text)
+{
+    if (!*text || az_text_valid(text, SIZE_MAX, false))
+        return;
+    for (char *p = text; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '?';
+}
+
 static int keep_bad(collect *c, const az_found *rec, int rc, const char *reason)
 {
     bad_record *grown = realloc(c->bad, (c->n_bad + 1) * sizeof *grown);
@@ -59,6 +71,7 @@ static int keep_bad(collect *c, const az_found *rec, int rc, const char *reason)
     bad_record *b = &c->bad[c->n_bad];
     *b = (bad_record){.rc = rc, .len = rec->len};
     snprintf(b->reason, sizeof b->reason, "%s", reason);
+    plain_text(b->reason);
     b->id = strdup(rec->id);
     b->data = malloc(rec->len ? rec->len : 1);
     if (!b->id || !b->data) {

@@ -331,33 +331,16 @@ static int pg_release(az_backend *base, const char *id, uint64_t token, const az
 
 /* ---- quarantine ---------------------------------------------------------------------------------- */
 
-/* Reasons may quote the bytes that failed to decode; a TEXT column takes only valid UTF-8, so anything
- * else is replaced by '?' (the record's bytes themselves are kept exactly, in a BYTEA column). */
-static char *text_column(const char *s)
-{
-    char *out = strdup(s);
-    if (!out || !*out || az_text_valid(out, SIZE_MAX, true))
-        return out;
-    for (char *p = out; *p; p++)
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-            *p = '?';
-    return out;
-}
-
 static int pg_quarantine(az_backend *base, const char *id, const unsigned char *data, size_t len,
                          const char *reason, asyncz_time_t at)
 {
-    char *why = text_column(reason);
-    if (!why)
-        return az_store_fail(ASYNCZ_ENOMEM, "postgresql: quarantine: out of memory");
     az_pg_args a = {0};
     arg_text(&a, id);
     arg_bytes(&a, data, len);
-    arg_text(&a, why);
+    arg_text(&a, reason);
     arg_i64(&a, at);
     long changed = 0;
     int rc = az_pg_run_changes(PG(base), AZ_PG_QUARANTINE, &a, &changed);
-    free(why);
     if (!rc && !changed)
         rc = az_store_fail(ASYNCZ_ESTATE, "postgresql: quarantine: task \"%s\" changed or is gone", id);
     return rc;
