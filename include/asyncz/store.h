@@ -8,6 +8,7 @@
 #define ASYNCZ_STORE_H
 
 #include "asyncz/common.h"
+#include "asyncz/task.h"
 #include "asyncz/time.h"
 
 ASYNCZ_BEGIN_DECLS
@@ -88,6 +89,24 @@ typedef int (*asyncz_instance_fn)(const asyncz_instance *inst, void *userdata);
 /* List the schedulers registered in a connected shared store. Stores without heartbeats list nothing.
  * Errors: ASYNCZ_ESTATE (not connected), the backend's. */
 ASYNCZ_API int asyncz_store_instances(asyncz_store *st, asyncz_instance_fn fn, void *userdata);
+
+/* Add n tasks (borrowed; the store may keep references, so do not change them afterwards) to a connected
+ * store, all or none, for tools and imports that load many tasks at once. Each task needs an id and, unless
+ * it is to be stored paused, a next run time: nothing is computed here (a scheduler's add_task does that).
+ * n == 0 adds nothing and returns 0 (tasks may then be NULL).
+ *
+ * What "all or none" means depends on the store (docs/stores.md): memory, SQLite, PostgreSQL, MariaDB and
+ * Redis add the tasks in one transaction (one lock, one script), so other schedulers and processes see
+ * either none or all of them. The file and MongoDB stores, and custom stores without the add_many op, add
+ * them one by one and remove the added ones again when one fails: the result is all or none, but another
+ * process can see the first tasks meanwhile (and run them, if they are due).
+ *
+ * This does not wake up or tell a scheduler that uses the store (no TASK_ADDED events): add through the
+ * scheduler for that. Errors: ASYNCZ_EINVAL (st or tasks NULL, a NULL task, a task without an id, the same
+ * id twice in tasks: the message names it), ASYNCZ_ESTATE (not connected), ASYNCZ_EEXISTS (an id is taken
+ * in the store: the message names the first one; nothing was added), the store's errors (ASYNCZ_ESTORE,
+ * ASYNCZ_ENOMEM...; nothing was added). */
+ASYNCZ_API int asyncz_store_add_tasks(asyncz_store *st, asyncz_task *const *tasks, size_t n);
 
 /* Free a store not handed to a scheduler (NULL-safe; disconnects it first). */
 ASYNCZ_API void asyncz_store_free(asyncz_store *st);

@@ -24,8 +24,9 @@
  * task is removed and added again.
  *
  * Atomicity: with several processes on one store, insert/replace/remove/claim/release/quarantine must each
- * be atomic in the backend (a transaction, a Lua script, a single-document update, flock). Nothing else is
- * required: the persist layer never relies on two calls happening together.
+ * be atomic in the backend (a transaction, a Lua script, a single-document update, flock), and so must
+ * insert_many for a backend that has it. Nothing else is required: the persist layer never relies on two
+ * calls happening together.
  *
  * Threads: the persist layer serialises calls on one store object with its own mutex; a backend needs no
  * lock of its own for its connection, except for what its notification thread shares with it.
@@ -103,6 +104,12 @@ typedef struct az_backend_ops {
 
     /* Insert a new record. Errors: ASYNCZ_EEXISTS (a record with that id exists). */
     int (*insert)(az_backend *b, const az_record *rec);
+    /* Optional (NULL: the persist layer inserts one by one and removes them again when one fails). Insert n
+     * records (n > 0, ids distinct) atomically, all or none: when any id exists, insert nothing and return
+     * ASYNCZ_EEXISTS with a message naming the first existing id (in the order of recs). seq values
+     * increase in the order of recs. A backend that notifies need not send more than one notification for
+     * the batch. On any other failure nothing is inserted either. */
+    int (*insert_many)(az_backend *b, const az_record *recs, size_t n);
     /* Replace the record with the same id (new bytes, next_run_time, seq; ends any claim: owner and lease
      * cleared, token kept). Errors: ASYNCZ_ENOTFOUND. */
     int (*replace)(az_backend *b, const az_record *rec);

@@ -227,13 +227,9 @@ static int count(az_backend *b, size_t *out)
 
 /* ---- writing records ------------------------------------------------------------------------------- */
 
-static int insert(az_backend *b, const az_record *rec)
+/* Insert with the prepared statement s, on the connection as it is. */
+static int insert_with(az_maria *m, MYSQL_STMT *s, const az_record *rec)
 {
-    az_maria *m = M(b);
-    MYSQL_STMT *s = NULL;
-    int rc = begin(m, AZ_MQ_INSERT, &s);
-    if (rc)
-        return rc;
     unsigned long idlen, len = (unsigned long)rec->len;
     long long nrt = rec->next_run_time;
     my_bool nrt_null;
@@ -241,10 +237,37 @@ static int insert(az_backend *b, const az_record *rec)
     az_maria_bind_text(&p[0], rec->id, &idlen);
     az_maria_bind_time(&p[1], &nrt, &nrt_null);
     az_maria_bind_blob(&p[2], rec->data, &len);
-    rc = az_maria_exec(m, s, p, "INSERT task");
+    int rc = az_maria_exec(m, s, p, "INSERT task");
     if (rc && mysql_stmt_errno(s) == ER_DUP_ENTRY)
         return az_store_fail(ASYNCZ_EEXISTS, "%s: a task with id \"%s\" exists", m->where, rec->id);
     return rc;
+}
+
+static int insert(az_backend *b, const az_record *rec)
+{
+    az_maria *m = M(b);
+    MYSQL_STMT *s = NULL;
+    int rc = begin(m, AZ_MQ_INSERT, &s);
+    return rc ? rc : insert_with(m, s, rec);
+}
+
+/* One transaction for the batch. The connection is made (if need be) once, before it starts: a connection
+ * lost half-way loses the transaction, and reconnecting then would commit the rest on their own. The
+ * sequence hands out seq values outside transactions, so a rolled-back batch skips some, as it may. */
+static int insert_many(az_backend *b, const az_record *recs, size_t n)
+{
+    az_maria *m = M(b);
+    MYSQL_STMT *s = NULL;
+    int rc = begin(m, AZ_MQ_INSERT, &s);
+    if (!rc)
+        rc = az_maria_query(m, "START TRANSACTION", "insert: START TRANSACTION");
+    if (rc)
+        return rc;
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = insert_with(m, s, &recs[i]);
+    if (rc)
+        return az_maria_rollback(m, rc);
+    return az_maria_commit(m, "insert: COMMIT");
 }
 
 static int replace(az_backend *b, const az_record *rec)
@@ -648,6 +671,7 @@ const az_backend_ops az_maria_ops = {
     .close = az_maria_close,
     .destroy = az_maria_destroy,
     .insert = insert,
+    .insert_many = insert_many,
     .replace = replace,
     .remove = remove_one,
     .remove_all = remove_all,

@@ -19,6 +19,7 @@
 #include "asyncz/sys/store.h"
 #include "core/registry.h"
 #include "core/task_internal.h"
+#include "store/backend.h"
 
 #define NO_POS UINT32_MAX /* an entry outside the heap (paused), or the end of the free list */
 #define MAX_ENTRIES (UINT32_MAX - 1)
@@ -308,6 +309,69 @@ static int mem_add(asyncz_store *st, asyncz_task *task)
         m->slots[i] = (slot){.hash = hash, .ref = idx + 1};
         m->count++;
     }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+/* Grow an array to hold at least need elements (doubling, so repeated batches stay amortised). */
+static int grow_to(void **array, uint32_t *cap, size_t size, uint64_t need)
+{
+    while (*cap < need) {
+        int rc = grow_array(array, cap, size);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Make room for n more tasks in every structure, so that adding them cannot fail half-way. Entries are
+ * reserved as if the free list were empty: a few unused slots cost less than counting it. */
+static int reserve_many(memory_store *m, size_t n)
+{
+    if (n > MAX_ENTRIES - m->count)
+        return ASYNCZ_ENOMEM;
+    int rc = grow_to((void **)&m->entries, &m->n_cap, sizeof *m->entries, (uint64_t)m->n_used + n);
+    if (rc == 0)
+        rc = grow_to((void **)&m->heap, &m->heap_cap, sizeof *m->heap, (uint64_t)m->heap_len + n);
+    if (rc == 0)
+        rc = slots_reserve(m, (size_t)m->count + n);
+    return rc;
+}
+
+/* The first task whose id the store holds, or n. */
+static size_t first_taken(const memory_store *m, asyncz_task *const *tasks, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (find(m, tasks[i]->id, NULL) != NO_POS)
+            return i;
+    return n;
+}
+
+/* Every id was checked free and the structures have room: nothing below can fail. */
+static void add_reserved(memory_store *m, asyncz_task *task)
+{
+    uint32_t hash = (uint32_t)az_hash_str(task->id);
+    size_t i = slot_find(m, task->id, hash);
+    uint32_t idx = entry_take(m);
+    entry_schedule(m, idx, asyncz_task_ref(task));
+    m->slots[i] = (slot){.hash = hash, .ref = idx + 1};
+    m->count++;
+}
+
+static int mem_add_many(asyncz_store *st, asyncz_task *const *tasks, size_t n)
+{
+    if (!st || !tasks)
+        return ASYNCZ_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!task_storable(tasks[i]))
+            return ASYNCZ_EINVAL;
+    memory_store *m = self_of(st);
+    pthread_mutex_lock(&m->lock);
+    size_t taken = first_taken(m, tasks, n);
+    int rc = taken < n ? az_store_fail(ASYNCZ_EEXISTS, "memory: task \"%s\" already exists", tasks[taken]->id)
+                       : reserve_many(m, n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        add_reserved(m, tasks[i]);
     pthread_mutex_unlock(&m->lock);
     return rc;
 }
@@ -650,6 +714,7 @@ static const asyncz_store_ops memory_ops = {
     .claim = mem_claim,
     .release = mem_release,
     .destroy = mem_destroy,
+    .add_many = mem_add_many,
 };
 
 int asyncz_store_memory_new(asyncz_store **out)

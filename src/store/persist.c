@@ -272,6 +272,71 @@ static int p_add(asyncz_store *st, asyncz_task *task)
     return write_task(PS(st), task, PS(st)->b->ops->insert);
 }
 
+/* Records of a batch, encoded (and sealed) before the backend sees any of them. */
+typedef struct batch {
+    az_record *recs;
+    unsigned char **data;
+    size_t n;
+} batch;
+
+static void batch_free(batch *bt)
+{
+    for (size_t i = 0; i < bt->n; i++)
+        free(bt->data[i]);
+    free(bt->data);
+    free(bt->recs);
+}
+
+static int batch_encode(persist_store *ps, asyncz_task *const *tasks, size_t n, batch *bt)
+{
+    *bt = (batch){.recs = calloc(n, sizeof *bt->recs), .data = calloc(n, sizeof *bt->data)};
+    if (!bt->recs || !bt->data)
+        return ASYNCZ_ENOMEM;
+    for (; bt->n < n; bt->n++) {
+        asyncz_task *t = tasks[bt->n];
+        size_t len = 0;
+        int rc = az_record_encode(&ps->sealer, t, &bt->data[bt->n], &len);
+        if (rc)
+            return az_store_fail(rc, "%s: task \"%s\" cannot be encoded", ps->b->ops->name, t->id);
+        bt->recs[bt->n] = (az_record){
+            .id = t->id, .next_run_time = az_record_next_run_time(t), .data = bt->data[bt->n], .len = len};
+    }
+    return 0;
+}
+
+/* A backend without insert_many: one by one, undoing the inserted ones when one fails (keeping the
+ * failure's message). Others may see the first records meanwhile. */
+static int insert_undoable(az_backend *b, const az_record *recs, size_t n)
+{
+    size_t done = 0;
+    int rc = 0;
+    while (done < n && (rc = b->ops->insert(b, &recs[done])) == 0)
+        done++;
+    if (!rc)
+        return 0;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", asyncz_store_errmsg());
+    while (done > 0)
+        (void)b->ops->remove(b, recs[--done].id);
+    az_store_fail(rc, "%s", msg);
+    return rc;
+}
+
+static int p_add_many(asyncz_store *st, asyncz_task *const *tasks, size_t n)
+{
+    persist_store *ps = PS(st);
+    batch bt;
+    pthread_mutex_lock(&ps->lock);
+    int rc = batch_encode(ps, tasks, n, &bt);
+    if (!rc && ps->b->ops->insert_many)
+        rc = ps->b->ops->insert_many(ps->b, bt.recs, n);
+    else if (!rc)
+        rc = insert_undoable(ps->b, bt.recs, n);
+    pthread_mutex_unlock(&ps->lock);
+    batch_free(&bt);
+    return rc;
+}
+
 static int p_update(asyncz_store *st, asyncz_task *task)
 {
     return write_task(PS(st), task, PS(st)->b->ops->replace);
@@ -532,6 +597,7 @@ static void fill_ops(asyncz_store_ops *ops, const az_backend *b)
         .heartbeat = b->ops->put_instance ? p_heartbeat : NULL,
         .instances = b->ops->instances ? p_instances : NULL,
         .remove_instance = b->ops->remove_instance ? p_remove_instance : NULL,
+        .add_many = p_add_many,
     };
 }
 

@@ -124,8 +124,12 @@ static int prepare(az_pg_backend *b, int s)
 int az_pg_run(az_pg_backend *b, int s, const az_pg_args *a, PGresult **out)
 {
     int rc = az_pg_ensure_conn(b);
-    if (!rc)
-        rc = prepare(b, s);
+    return rc ? rc : az_pg_run_in(b, s, a, out);
+}
+
+int az_pg_run_in(az_pg_backend *b, int s, const az_pg_args *a, PGresult **out)
+{
+    int rc = prepare(b, s);
     if (rc)
         return rc;
     PGresult *r = PQexecPrepared(b->conn, az_pg_stmts[s].name, a->n, a->values, a->lengths, a->formats, 1);

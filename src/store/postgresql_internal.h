@@ -127,6 +127,9 @@ int az_pg_fail(const az_pg_backend *b, const char *what, const PGresult *r);
 int az_pg_ensure_conn(az_pg_backend *b);
 /* Run statement s (prepared on first use); on success *out holds its result (the caller clears it). */
 int az_pg_run(az_pg_backend *b, int s, const az_pg_args *a, PGresult **out);
+/* The same inside a transaction the caller opened: the connection is used as it is (a broken one is not
+ * replaced, and the transaction is not rolled back first). */
+int az_pg_run_in(az_pg_backend *b, int s, const az_pg_args *a, PGresult **out);
 /* Run a statement that changes rows; *changed: how many. */
 int az_pg_run_changes(az_pg_backend *b, int s, const az_pg_args *a, long *changed);
 /* Run a parameterless command text (several statements allowed). */

@@ -110,7 +110,8 @@ static asyncz_time_t add_saturating(asyncz_time_t t, int64_t d)
 
 /* ---- records ------------------------------------------------------------------------------------- */
 
-static int write_record(az_pg_backend *b, int s, const az_record *rec, int *written)
+/* Write one record with statement s; in_tx: inside the caller's transaction (see az_pg_run_in). */
+static int write_record_as(az_pg_backend *b, int s, const az_record *rec, bool in_tx, int *written)
 {
     az_pg_args a = {0};
     arg_text(&a, rec->id);
@@ -118,12 +119,17 @@ static int write_record(az_pg_backend *b, int s, const az_record *rec, int *writ
     arg_bytes(&a, rec->data, rec->len);
     arg_text(&a, b->channel);
     PGresult *r = NULL;
-    int rc = az_pg_run(b, s, &a, &r);
+    int rc = in_tx ? az_pg_run_in(b, s, &a, &r) : az_pg_run(b, s, &a, &r);
     if (rc)
         return rc;
     *written = PQntuples(r);
     PQclear(r);
     return 0;
+}
+
+static int write_record(az_pg_backend *b, int s, const az_record *rec, int *written)
+{
+    return write_record_as(b, s, rec, false, written);
 }
 
 static int pg_insert(az_backend *base, const az_record *rec)
@@ -133,6 +139,38 @@ static int pg_insert(az_backend *base, const az_record *rec)
     if (!rc && !written)
         rc = az_store_fail(ASYNCZ_EEXISTS, "postgresql: task \"%s\" already exists", rec->id);
     return rc;
+}
+
+/* Undo the batch's transaction after a failure, keeping the failure's message. A broken connection has
+ * lost the transaction on the server already; the next call replaces it. */
+static int abort_batch(az_pg_backend *b, int rc)
+{
+    if (!b->conn || PQstatus(b->conn) != CONNECTION_OK || PQtransactionStatus(b->conn) == PQTRANS_IDLE)
+        return rc;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", asyncz_store_errmsg());
+    PQclear(PQexec(b->conn, "ROLLBACK"));
+    return az_store_fail(rc, "%s", msg);
+}
+
+/* One transaction for the batch. Each insert sends the same (empty) notification on the same channel, and
+ * PostgreSQL delivers identical notifications of one transaction once, at its commit: one wake-up per
+ * batch. The first existing id makes its INSERT write nothing; the batch then rolls back. */
+static int pg_insert_many(az_backend *base, const az_record *recs, size_t n)
+{
+    az_pg_backend *b = PG(base);
+    int rc = az_pg_ensure_conn(b);
+    if (!rc)
+        rc = az_pg_exec_text(b, "BEGIN", "BEGIN");
+    for (size_t i = 0; !rc && i < n; i++) {
+        int written = 0;
+        rc = write_record_as(b, AZ_PG_INSERT, &recs[i], true, &written);
+        if (!rc && !written)
+            rc = az_store_fail(ASYNCZ_EEXISTS, "postgresql: task \"%s\" already exists", recs[i].id);
+    }
+    if (!rc)
+        rc = az_pg_exec_text(b, "COMMIT", "COMMIT");
+    return rc ? abort_batch(b, rc) : 0;
 }
 
 static int pg_replace(az_backend *base, const az_record *rec)
@@ -400,11 +438,11 @@ static int pg_remove_instance(az_backend *base, const char *id)
 #define PG_OPS(caps_)                                                                                        \
     {                                                                                                        \
         .name = "postgresql", .caps = (caps_), .open = az_pg_open, .close = az_pg_close,                     \
-        .destroy = az_pg_destroy, .insert = pg_insert, .replace = pg_replace, .remove = pg_remove,           \
-        .remove_all = pg_remove_all, .get = pg_get, .scan = pg_scan, .due = pg_due, .earliest = pg_earliest, \
-        .count = pg_count, .claim = pg_claim, .release = pg_release, .quarantine = pg_quarantine,            \
-        .quarantined = pg_quarantined, .put_instance = pg_put_instance, .instances = pg_instances,           \
-        .remove_instance = pg_remove_instance,                                                               \
+        .destroy = az_pg_destroy, .insert = pg_insert, .insert_many = pg_insert_many, .replace = pg_replace, \
+        .remove = pg_remove, .remove_all = pg_remove_all, .get = pg_get, .scan = pg_scan, .due = pg_due,     \
+        .earliest = pg_earliest, .count = pg_count, .claim = pg_claim, .release = pg_release,                \
+        .quarantine = pg_quarantine, .quarantined = pg_quarantined, .put_instance = pg_put_instance,         \
+        .instances = pg_instances, .remove_instance = pg_remove_instance,                                    \
     }
 
 const az_backend_ops az_pg_ops_notify =

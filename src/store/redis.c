@@ -4,6 +4,7 @@
  * Wake-ups come from a subscriber thread (redis_notify.c); connections from redis_conn.c. */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,29 +176,32 @@ static bool is_noscript(const redisReply *reply)
     return reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0;
 }
 
-/* Run a script by its SHA-1, sending its text only when the server does not have it (first use, or after
- * a restart or SCRIPT FLUSH). */
-static int eval(redis_backend *r, int script, const args *a, redisReply **out)
+/* The start of every script call: EVALSHA, the script's SHA-1 and the keys. */
+#define SCRIPT_HEAD (3 + N_SCRIPT_KEYS)
+
+static void script_head(const redis_backend *r, int script, const char **v, size_t *len)
 {
-    int rc = ensure(r);
-    if (rc)
-        return rc;
-    args full = {.n = 0};
-    arg_str(&full, "EVALSHA");
-    arg(&full, r->sha[script], 40);
-    arg_str(&full, "7");
+    v[0] = "EVALSHA";
+    v[1] = r->sha[script];
+    v[2] = "7";
     for (int i = 0; i < N_SCRIPT_KEYS; i++)
-        arg_str(&full, r->keys[i]);
-    for (int i = 0; i < a->n; i++)
-        arg(&full, a->v[i], a->len[i]);
-    redisReply *reply = az_redis_command(r->c, full.n, full.v, full.len);
+        v[3 + i] = r->keys[i];
+    for (int i = 0; i < SCRIPT_HEAD; i++)
+        len[i] = i == 1 ? 40 : strlen(v[i]);
+}
+
+/* Run a script whose command (argc words, starting with script_head's) is in v/len, by its SHA-1, sending
+ * its text only when the server does not have it (first use, or after a restart or SCRIPT FLUSH). */
+static int run_script(redis_backend *r, int script, int argc, const char **v, size_t *len, redisReply **out)
+{
+    redisReply *reply = az_redis_command(r->c, argc, v, len);
     if (is_noscript(reply)) {
         freeReplyObject(reply);
-        full.v[0] = "EVAL";
-        full.len[0] = 4;
-        full.v[1] = az_redis_scripts[script].body;
-        full.len[1] = strlen(az_redis_scripts[script].body);
-        reply = az_redis_command(r->c, full.n, full.v, full.len);
+        v[0] = "EVAL";
+        len[0] = 4;
+        v[1] = az_redis_scripts[script].body;
+        len[1] = strlen(az_redis_scripts[script].body);
+        reply = az_redis_command(r->c, argc, v, len);
     }
     if (reply && reply->type != REDIS_REPLY_ERROR) {
         *out = reply;
@@ -205,9 +209,22 @@ static int eval(redis_backend *r, int script, const args *a, redisReply **out)
     }
     char what[48];
     snprintf(what, sizeof what, "EVALSHA %s", az_redis_scripts[script].name);
-    rc = failed(r, what, reply);
+    int rc = failed(r, what, reply);
     freeReplyObject(reply);
     return rc;
+}
+
+static int eval(redis_backend *r, int script, const args *a, redisReply **out)
+{
+    int rc = ensure(r);
+    if (rc)
+        return rc;
+    const char *v[SCRIPT_HEAD + 20];
+    size_t len[SCRIPT_HEAD + 20];
+    script_head(r, script, v, len);
+    memcpy(v + SCRIPT_HEAD, a->v, (size_t)a->n * sizeof *v);
+    memcpy(len + SCRIPT_HEAD, a->len, (size_t)a->n * sizeof *len);
+    return run_script(r, script, SCRIPT_HEAD + a->n, v, len, out);
 }
 
 static int bad_reply(const redis_backend *r, const char *what)
@@ -284,6 +301,74 @@ static int r_insert(az_backend *b, const az_record *rec)
     if (!rc && status == 1)
         return az_store_fail(ASYNCZ_EEXISTS, "%s: task \"%s\" already exists", RB(b)->conf.where, rec->id);
     return rc;
+}
+
+/* A batch's command: the script head, channel, sender, then id, bytes and head per record. heads holds
+ * the records' order-key heads (HEAD_LEN bytes each), which the command borrows. */
+typedef struct many_cmd {
+    const char **v;
+    size_t *len;
+    char *heads;
+    int argc;
+} many_cmd;
+
+static int many_cmd_build(redis_backend *r, const az_record *recs, size_t n, many_cmd *m)
+{
+    if (n > (INT_MAX - SCRIPT_HEAD - 2) / 3)
+        return az_store_fail(ASYNCZ_EINVAL, "%s: too many tasks in one batch", r->conf.where);
+    size_t argc = SCRIPT_HEAD + 2 + 3 * n;
+    *m = (many_cmd){.v = malloc(argc * sizeof *m->v),
+                    .len = malloc(argc * sizeof *m->len),
+                    .heads = malloc(n * (HEAD_LEN + 1)),
+                    .argc = (int)argc};
+    if (!m->v || !m->len || !m->heads)
+        return ASYNCZ_ENOMEM;
+    script_head(r, AZ_REDIS_INSERT_MANY, m->v, m->len);
+    size_t k = SCRIPT_HEAD;
+    m->v[k] = r->channel;
+    m->len[k++] = strlen(r->channel);
+    m->v[k] = r->self;
+    m->len[k++] = strlen(r->self);
+    for (size_t i = 0; i < n; i++, k += 3) {
+        char *head = m->heads + i * (HEAD_LEN + 1);
+        make_head(head, recs[i].next_run_time);
+        const char *v3[3] = {recs[i].id, (const char *)recs[i].data, head};
+        size_t l3[3] = {strlen(recs[i].id), recs[i].len, HEAD_LEN};
+        memcpy(m->v + k, v3, sizeof v3);
+        memcpy(m->len + k, l3, sizeof l3);
+    }
+    return 0;
+}
+
+static void many_cmd_free(many_cmd *m)
+{
+    free(m->v);
+    free(m->len);
+    free(m->heads);
+}
+
+/* One script for the batch: Redis runs it atomically, and it writes nothing when an id is taken. */
+static int r_insert_many(az_backend *b, const az_record *recs, size_t n)
+{
+    redis_backend *r = RB(b);
+    many_cmd m = {0};
+    int rc = ensure(r);
+    if (!rc)
+        rc = many_cmd_build(r, recs, n, &m);
+    redisReply *reply = NULL;
+    if (!rc)
+        rc = run_script(r, AZ_REDIS_INSERT_MANY, m.argc, m.v, m.len, &reply);
+    many_cmd_free(&m);
+    if (rc)
+        return rc;
+    long long taken = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
+    freeReplyObject(reply);
+    if (taken < 0 || (unsigned long long)taken > n)
+        return bad_reply(r, "insert_many");
+    if (taken > 0)
+        return az_store_fail(ASYNCZ_EEXISTS, "%s: task \"%s\" already exists", r->conf.where,
+                             recs[taken - 1].id);
+    return 0;
 }
 
 static int not_found(const redis_backend *r, const char *id)
@@ -716,6 +801,7 @@ static const az_backend_ops redis_ops = {
     .close = r_close,
     .destroy = r_destroy,
     .insert = r_insert,
+    .insert_many = r_insert_many,
     .replace = r_replace,
     .remove = r_remove,
     .remove_all = r_remove_all,

@@ -39,6 +39,7 @@ int az_redis_fail(const az_redis_conf *conf, const char *what, const redisContex
  * claimed records' order. */
 enum {
     AZ_REDIS_INSERT,
+    AZ_REDIS_INSERT_MANY,
     AZ_REDIS_REPLACE,
     AZ_REDIS_REMOVE,
     AZ_REDIS_GET,

@@ -87,6 +87,19 @@ static const char insert_lua[] = PRELUDE
     "redis.call('PUBLISH', ARGV[4], ARGV[5])\n"
     "return 0\n";
 
+/* ARGV: channel, sender, then (id, bytes, head) per record. Checks every id before writing any, so that a
+ * taken one leaves everything as it was: 0, or the 1-based position of the first taken id. One wake-up. */
+static const char insert_many_lua[] = PRELUDE
+    "for i = 3, #ARGV, 3 do\n"
+    "  if redis.call('HEXISTS', T, ARGV[i]) == 1 then return (i - 3) / 3 + 1 end\n"
+    "end\n"
+    "for i = 3, #ARGV, 3 do\n"
+    "  redis.call('HSET', T, ARGV[i], ARGV[i + 1])\n"
+    "  link(ARGV[i], ARGV[i + 2])\n"
+    "end\n"
+    "redis.call('PUBLISH', ARGV[1], ARGV[2])\n"
+    "return 0\n";
+
 /* ARGV: id, bytes, head, channel, sender. Ends any claim. 1: no such record. */
 static const char replace_lua[] = PRELUDE
     "local m = redis.call('HGET', X, ARGV[1])\n"
@@ -212,6 +225,7 @@ static const char scan_lua[] = PRELUDE
 
 const az_redis_script az_redis_scripts[AZ_REDIS_N_SCRIPTS] = {
     [AZ_REDIS_INSERT] = {"insert", insert_lua},
+    [AZ_REDIS_INSERT_MANY] = {"insert_many", insert_many_lua},
     [AZ_REDIS_REPLACE] = {"replace", replace_lua},
     [AZ_REDIS_REMOVE] = {"remove", remove_lua},
     [AZ_REDIS_GET] = {"get", get_lua},

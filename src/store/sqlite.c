@@ -489,6 +489,7 @@ static const az_backend_ops sqlite_ops = {
     .close = sq_close,
     .destroy = sq_destroy,
     .insert = az_sqlite_insert,
+    .insert_many = az_sqlite_insert_many,
     .replace = az_sqlite_replace,
     .remove = az_sqlite_remove,
     .remove_all = az_sqlite_remove_all,

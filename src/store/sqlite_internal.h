@@ -100,6 +100,7 @@ const unsigned char *az_sqlite_column_blob(sqlite3_stmt *s, int i, size_t *len);
 
 /* The record operations (sqlite_ops.c). */
 int az_sqlite_insert(az_backend *b, const az_record *rec);
+int az_sqlite_insert_many(az_backend *b, const az_record *recs, size_t n);
 int az_sqlite_replace(az_backend *b, const az_record *rec);
 int az_sqlite_remove(az_backend *b, const char *id);
 int az_sqlite_remove_all(az_backend *b);

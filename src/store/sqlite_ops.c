@@ -2,6 +2,7 @@
  * statements, each on one consistent snapshot of the file; every write that reads first, or that writes
  * twice, runs in one BEGIN IMMEDIATE transaction; a write that is one statement is atomic on its own. */
 #ifdef ASYNCZ_WITH_SQLITE
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,6 +164,28 @@ int az_sqlite_insert(az_backend *base, const az_record *rec)
 {
     write_ctx w = {.id = rec->id, .rec = rec, .q = AZ_SQ_INSERT, .what = "insert"};
     return az_sqlite_write(SQ(base), "insert", true, write_body, &w);
+}
+
+/* One batch (see az_sqlite_batch_begin): one write transaction and one commit for all of them; the first
+ * failure rolls everything back, and the message says which record failed. */
+int az_sqlite_insert_many(az_backend *base, const az_record *recs, size_t n)
+{
+    az_sqlite *b = SQ(base);
+    int rc = az_sqlite_batch_begin(base);
+    if (rc)
+        return rc;
+    size_t i = 0;
+    while (i < n && (rc = az_sqlite_insert(base, &recs[i])) == 0)
+        i++;
+    if (rc == ASYNCZ_EEXISTS)
+        az_store_fail(rc, "%s: insert: task \"%s\" already exists", b->label, recs[i].id);
+    if (!rc)
+        return az_sqlite_batch_end(base, true);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", asyncz_store_errmsg());
+    if (b->batch)
+        (void)az_sqlite_batch_end(base, false);
+    return az_store_fail(rc, "%s", msg);
 }
 
 int az_sqlite_replace(az_backend *base, const az_record *rec)

@@ -1,10 +1,12 @@
 /* What every store shares: the base, opening by URL, connecting outside a scheduler, errors. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "asyncz/error.h"
+#include "asyncz/task.h"
 #include "asyncz/sys/store.h"
 #include "store/backend.h"
 #include "store/store_internal.h"
@@ -27,9 +29,9 @@ const char *asyncz_store_errmsg(void)
 
 int asyncz_store_base_init(asyncz_store_base *base, const asyncz_store_ops *ops)
 {
-    if (!base || !ops || ops->version != ASYNCZ_STORE_OPS_VERSION || !ops->name || !ops->add ||
-        !ops->update || !ops->remove || !ops->remove_all || !ops->lookup || !ops->list || !ops->due ||
-        !ops->earliest || !ops->count || !ops->claim || !ops->release || !ops->destroy)
+    if (!base || !ops || ops->version < 2 || ops->version > ASYNCZ_STORE_OPS_VERSION || !ops->name ||
+        !ops->add || !ops->update || !ops->remove || !ops->remove_all || !ops->lookup || !ops->list ||
+        !ops->due || !ops->earliest || !ops->count || !ops->claim || !ops->release || !ops->destroy)
         return ASYNCZ_EINVAL;
     base->ops = ops;
     base->connected = false;
@@ -114,6 +116,88 @@ int asyncz_store_instances(asyncz_store *st, asyncz_instance_fn fn, void *userda
     if (!base->connected)
         return az_store_fail(ASYNCZ_ESTATE, "the %s store is not connected", base->ops->name);
     return base->ops->instances ? base->ops->instances(st, fn, userdata) : 0;
+}
+
+/* ---- adding many tasks ------------------------------------------------------------------------- */
+
+static int compare_ids(const void *a, const void *b)
+{
+    return strcmp(asyncz_task_id(*(asyncz_task *const *)a), asyncz_task_id(*(asyncz_task *const *)b));
+}
+
+/* The same id twice would make the batch conflict with itself; sorted copies find it in n log n. */
+static int check_distinct(asyncz_task *const *tasks, size_t n)
+{
+    asyncz_task **sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return az_store_fail(ASYNCZ_ENOMEM, "out of memory");
+    memcpy(sorted, tasks, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, compare_ids);
+    int rc = 0;
+    for (size_t i = 1; i < n && !rc; i++)
+        if (compare_ids(&sorted[i - 1], &sorted[i]) == 0)
+            rc = az_store_fail(ASYNCZ_EINVAL, "task id \"%s\" appears twice in the tasks to add",
+                               asyncz_task_id(sorted[i]));
+    free(sorted);
+    return rc;
+}
+
+static int check_batch(asyncz_task *const *tasks, size_t n)
+{
+    if (!tasks)
+        return az_store_fail(ASYNCZ_EINVAL, "no tasks");
+    for (size_t i = 0; i < n; i++)
+        if (!tasks[i] || !asyncz_task_id(tasks[i]))
+            return az_store_fail(ASYNCZ_EINVAL, "task %zu of %zu is %s", i + 1, n,
+                                 tasks[i] ? "without an id" : "NULL");
+    return check_distinct(tasks, n);
+}
+
+/* A store without add_many: one by one, and what was added is removed again when one fails. The removals
+ * keep the message of the failure, which is what the caller needs to read. */
+static int add_one_by_one(asyncz_store *st, asyncz_task *const *tasks, size_t n)
+{
+    const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
+    size_t added = 0;
+    int rc = 0;
+    while (added < n && (rc = ops->add(st, tasks[added])) == 0)
+        added++;
+    if (!rc)
+        return 0;
+    if (rc == ASYNCZ_EEXISTS)
+        az_store_fail(rc, "the %s store already holds a task with id \"%s\"", ops->name,
+                      asyncz_task_id(tasks[added]));
+    char msg[sizeof store_errmsg];
+    memcpy(msg, store_errmsg, sizeof msg);
+    while (added > 0)
+        (void)ops->remove(st, asyncz_task_id(tasks[--added]));
+    memcpy(store_errmsg, msg, sizeof msg);
+    return rc;
+}
+
+typedef int (*add_many_fn)(asyncz_store *st, asyncz_task *const *tasks, size_t n);
+
+/* Tables of version 2 end before add_many: never read it from them. */
+static add_many_fn add_many_of(const asyncz_store_ops *ops)
+{
+    return ops->version >= 3 ? ops->add_many : NULL;
+}
+
+int asyncz_store_add_tasks(asyncz_store *st, asyncz_task *const *tasks, size_t n)
+{
+    if (!st)
+        return az_store_fail(ASYNCZ_EINVAL, "no store");
+    const asyncz_store_base *base = ASYNCZ_STORE_BASE(st);
+    if (!base->connected)
+        return az_store_fail(ASYNCZ_ESTATE, "the %s store is not connected", base->ops->name);
+    if (n == 0)
+        return 0;
+    store_errmsg[0] = '\0';
+    int rc = check_batch(tasks, n);
+    if (rc)
+        return rc;
+    add_many_fn add_many = add_many_of(base->ops);
+    return add_many ? add_many(st, tasks, n) : add_one_by_one(st, tasks, n);
 }
 
 /* ---- opening by URL ---------------------------------------------------------------------------- */

@@ -29,7 +29,9 @@
 
 ASYNCZ_BEGIN_DECLS
 
-#define ASYNCZ_STORE_OPS_VERSION 2
+/* Version 3 appended add_many. Stores built against version 2 (whose ops end at remove_instance) are still
+ * accepted: asyncz never reads past the end of their table and treats them as having no add_many. */
+#define ASYNCZ_STORE_OPS_VERSION 3
 
 /* Capability bits. */
 #define ASYNCZ_STORE_CAP_PERSISTENT 1u /* tasks survive the process */
@@ -110,6 +112,15 @@ typedef struct asyncz_store_ops {
     /* Deregister a scheduler. Errors: ASYNCZ_ENOTFOUND (already gone: another scheduler removed it first,
      * which is how exactly one survivor reports a lost scheduler). */
     int (*remove_instance)(asyncz_store *st, const char *id);
+
+    /* ---- optional, since version 3 ---- */
+
+    /* Add n tasks (as add), all or none: when any id is taken, add nothing and return ASYNCZ_EEXISTS with
+     * asyncz_store_errmsg() naming the first taken id (in the order of tasks). asyncz_store_add_tasks, the
+     * only caller, has checked that n > 0, that every task has an id and that the ids are distinct. A store
+     * without it (NULL, or a version 2 table) gets tasks added one by one, and the added ones removed again
+     * when one fails, which other writers of a shared store can observe half-way. */
+    int (*add_many)(asyncz_store *st, asyncz_task *const *tasks, size_t n);
 } asyncz_store_ops;
 
 /* Common state of every store. */
@@ -120,8 +131,8 @@ typedef struct asyncz_store_base {
 
 #define ASYNCZ_STORE_BASE(st) ((asyncz_store_base *)(st))
 
-/* Initialise the base. Errors: ASYNCZ_EINVAL (NULL, or ops of another version, or a required op missing:
- * every op but open and close is required). */
+/* Initialise the base. Errors: ASYNCZ_EINVAL (NULL, or ops of a version other than 2 or 3, or a required op
+ * missing: every op above the optional ones, but open and close, is required). */
 ASYNCZ_API int asyncz_store_base_init(asyncz_store_base *base, const asyncz_store_ops *ops);
 
 /* Take another reference to a task (returns task; NULL-safe). asyncz_task_free() drops one. */
