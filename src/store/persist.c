@@ -315,7 +315,10 @@ static int insert_undoable(az_backend *b, const az_record *recs, size_t n)
     if (!rc)
         return 0;
     char msg[512];
-    snprintf(msg, sizeof msg, "%s", asyncz_store_errmsg());
+    if (rc == ASYNCZ_EEXISTS) /* not every backend's insert says which id */
+        snprintf(msg, sizeof msg, "%s: task \"%s\" already exists", b->ops->name, recs[done].id);
+    else
+        snprintf(msg, sizeof msg, "%s", asyncz_store_errmsg());
     while (done > 0)
         (void)b->ops->remove(b, recs[--done].id);
     az_store_fail(rc, "%s", msg);

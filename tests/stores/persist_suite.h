@@ -45,6 +45,10 @@ void persist_seal_plaintext_with_key(void **state);
 void persist_seal_wrong_key(void **state);
 void persist_sealed_without_key(void **state);
 
+/* Adding many at once. */
+void persist_add_many_sealed(void **state);
+void persist_add_many_shared(void **state);
+
 /* Quarantine. */
 void persist_quarantine_garbage(void **state);
 void persist_quarantine_other_id(void **state);
@@ -95,6 +99,11 @@ void persist_unreachable(void **state);
     cmocka_unit_test(conformance_release_unclaimed), \
     cmocka_unit_test(conformance_release_after_update), \
     cmocka_unit_test(conformance_release_after_remove), \
+    cmocka_unit_test(conformance_add_many), \
+    cmocka_unit_test(conformance_add_many_order), \
+    cmocka_unit_test(conformance_add_many_conflict), \
+    cmocka_unit_test(conformance_add_many_duplicate), \
+    cmocka_unit_test(conformance_add_many_invalid), \
     cmocka_unit_test(conformance_many_tasks), \
     cmocka_unit_test(conformance_non_ascii), \
     cmocka_unit_test(conformance_threads), \
@@ -109,6 +118,8 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_seal_plaintext_with_key), \
     cmocka_unit_test(persist_seal_wrong_key), \
     cmocka_unit_test(persist_sealed_without_key), \
+    cmocka_unit_test(persist_add_many_sealed), \
+    cmocka_unit_test(persist_add_many_shared), \
     cmocka_unit_test(persist_quarantine_garbage), \
     cmocka_unit_test(persist_quarantine_other_id), \
     cmocka_unit_test(persist_quarantine_index_mismatch), \

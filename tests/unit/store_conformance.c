@@ -847,6 +847,159 @@ void conformance_many_tasks(void **state)
     close_store(st);
 }
 
+/* ---- adding many at once (asyncz_store_add_tasks) ------------------------------------------------- */
+
+#define BATCH 1000
+
+/* A store from the factory, connected as a tool connects one (asyncz_store_add_tasks needs that). */
+static asyncz_store *open_connected(void)
+{
+    assert_non_null(az_store_factory);
+    asyncz_store *st = NULL;
+    assert_int_equal(az_store_factory(&st), 0);
+    int rc = asyncz_store_connect(st);
+    if (rc)
+        fail_msg("asyncz_store_connect: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    return st;
+}
+
+/* n tasks "k0".."k<n-1>" at the given times; free with free_tasks. */
+static asyncz_task **make_tasks(size_t n, const asyncz_time_t *times)
+{
+    asyncz_task **tasks = calloc(n, sizeof *tasks);
+    assert_non_null(tasks);
+    char id[16];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "k%zu", i);
+        tasks[i] = make_task(id, times[i]);
+    }
+    return tasks;
+}
+
+static void free_tasks(asyncz_task **tasks, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        asyncz_task_free(tasks[i]);
+    free(tasks);
+}
+
+static void assert_errmsg_names(const char *part)
+{
+    if (!strstr(asyncz_store_errmsg(), part))
+        fail_msg("the message \"%s\" does not name %s", asyncz_store_errmsg(), part);
+}
+
+void conformance_add_many(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_connected();
+    uint64_t rng = 777;
+    asyncz_time_t times[BATCH];
+    for (size_t i = 0; i < BATCH; i++)
+        times[i] = scattered_time(&rng);
+    asyncz_task **tasks = make_tasks(BATCH, times);
+    int rc = asyncz_store_add_tasks(st, tasks, BATCH);
+    if (rc)
+        fail_msg("add_tasks: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    assert_int_equal(count(st), BATCH);
+    for (size_t i = 0; i < BATCH; i += 37)
+        assert_int_equal(stored_time(st, asyncz_task_id(tasks[i])), times[i]);
+    assert_int_equal(stored_time(st, "k999"), times[999]);
+    /* Ties keep the order of the batch, as separate adds would. */
+    order_check o = {0};
+    assert_int_equal(ops(st)->list(st, check_order, &o), 0);
+    assert_int_equal(o.errors, 0);
+    assert_int_equal(o.seen, BATCH);
+    free_tasks(tasks, BATCH);
+    claim_all_in_order(st, BATCH);
+    asyncz_store_free(st);
+}
+
+/* Tasks added in a batch follow those added before it and precede those added after it. */
+void conformance_add_many_order(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_connected();
+    add(st, "before", T0);
+    asyncz_time_t times[3] = {T0, T0 - SEC, ASYNCZ_TIME_NONE};
+    asyncz_task **tasks = make_tasks(3, times);
+    assert_int_equal(asyncz_store_add_tasks(st, tasks, 3), 0);
+    add(st, "after", T0);
+    joined j;
+    assert_string_equal(list_ids(st, &j), "k1,before,k0,after,k2");
+    free_tasks(tasks, 3);
+    asyncz_store_free(st);
+}
+
+/* One taken id: nothing of the batch is added, and the message names the first taken id. */
+void conformance_add_many_conflict(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_connected();
+    add(st, "k5", T0 + 5 * SEC);
+    add(st, "k7", T0 + 7 * SEC);
+    asyncz_time_t times[10];
+    for (size_t i = 0; i < 10; i++)
+        times[i] = T0 + (asyncz_time_t)i * SEC;
+    asyncz_task **tasks = make_tasks(10, times);
+    assert_int_equal(asyncz_store_add_tasks(st, tasks, 10), ASYNCZ_EEXISTS);
+    assert_errmsg_names("\"k5\"");
+    assert_int_equal(count(st), 2);
+    assert_missing(st, "k0");
+    assert_missing(st, "k9");
+    joined j;
+    assert_string_equal(list_ids(st, &j), "k5,k7");
+    /* Without the conflicts, the same batch goes in whole. */
+    assert_int_equal(ops(st)->remove(st, "k5"), 0);
+    assert_int_equal(ops(st)->remove(st, "k7"), 0);
+    assert_int_equal(asyncz_store_add_tasks(st, tasks, 10), 0);
+    assert_string_equal(list_ids(st, &j), "k0,k1,k2,k3,k4,k5,k6,k7,k8,k9");
+    free_tasks(tasks, 10);
+    asyncz_store_free(st);
+}
+
+/* The same id twice in one batch is the caller's mistake: ASYNCZ_EINVAL naming it, nothing added. */
+void conformance_add_many_duplicate(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_connected();
+    asyncz_task *tasks[3] = {make_task("a", T0), make_task("b", T0), make_task("a", T0 + SEC)};
+    assert_int_equal(asyncz_store_add_tasks(st, tasks, 3), ASYNCZ_EINVAL);
+    assert_errmsg_names("\"a\"");
+    assert_int_equal(count(st), 0);
+    for (size_t i = 0; i < 3; i++)
+        asyncz_task_free(tasks[i]);
+    asyncz_store_free(st);
+}
+
+/* Bad arguments, an empty batch, a store that is not connected. */
+void conformance_add_many_invalid(void **state)
+{
+    (void)state;
+    asyncz_task *t = make_task("x", T0);
+    asyncz_task *anonymous = NULL;
+    assert_int_equal(asyncz_task_new(&anonymous, "job"), 0);
+    assert_int_equal(asyncz_store_add_tasks(NULL, &t, 1), ASYNCZ_EINVAL);
+    asyncz_store *st = NULL;
+    assert_int_equal(az_store_factory(&st), 0);
+    assert_int_equal(asyncz_store_add_tasks(st, &t, 1), ASYNCZ_ESTATE);
+    assert_int_equal(asyncz_store_connect(st), 0);
+    assert_int_equal(asyncz_store_add_tasks(st, NULL, 0), 0);
+    assert_int_equal(asyncz_store_add_tasks(st, NULL, 1), ASYNCZ_EINVAL);
+    asyncz_task *with_null[2] = {t, NULL};
+    assert_int_equal(asyncz_store_add_tasks(st, with_null, 2), ASYNCZ_EINVAL);
+    assert_errmsg_names("task 2 of 2 is NULL");
+    asyncz_task *without_id[2] = {t, anonymous};
+    assert_int_equal(asyncz_store_add_tasks(st, without_id, 2), ASYNCZ_EINVAL);
+    assert_errmsg_names("without an id");
+    assert_int_equal(count(st), 0);
+    assert_int_equal(asyncz_store_add_tasks(st, &t, 1), 0);
+    assert_int_equal(stored_time(st, "x"), T0);
+    asyncz_task_free(t);
+    asyncz_task_free(anonymous);
+    asyncz_store_free(st);
+}
+
 void conformance_non_ascii(void **state)
 {
     (void)state;

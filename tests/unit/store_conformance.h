@@ -59,6 +59,13 @@ void conformance_release_unclaimed(void **state);
 void conformance_release_after_update(void **state);
 void conformance_release_after_remove(void **state);
 
+/* Adding many at once (asyncz_store_add_tasks). */
+void conformance_add_many(void **state);
+void conformance_add_many_order(void **state);
+void conformance_add_many_conflict(void **state);
+void conformance_add_many_duplicate(void **state);
+void conformance_add_many_invalid(void **state);
+
 /* Volume, text, threads. */
 void conformance_many_tasks(void **state);
 void conformance_non_ascii(void **state);
