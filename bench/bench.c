@@ -25,7 +25,8 @@ static const suite suites[] = {
     {"latency", "10,000 interval tasks at 1 s with spread phases for 20 s: lateness p50, p99, max",
      bench_latency},
     {"stores",
-     "persistent stores (ASYNCZ_BENCH_STORES URLs): add, update, due, claim at 10,000 tasks; start-up at "
+     "persistent stores (ASYNCZ_BENCH_STORES URLs): add (single and batched), update, due, claim+release, "
+     "claim at 10,000 tasks; start-up at "
      "100,000",
      bench_stores},
 };
