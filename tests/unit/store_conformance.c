@@ -868,7 +868,7 @@ static asyncz_task **make_tasks(size_t n, const asyncz_time_t *times)
 {
     asyncz_task **tasks = calloc(n, sizeof *tasks);
     assert_non_null(tasks);
-    char id[16];
+    char id[24];
     for (size_t i = 0; i < n; i++) {
         snprintf(id, sizeof id, "k%zu", i);
         tasks[i] = make_task(id, times[i]);
