@@ -17,6 +17,7 @@
 #define ROUND_BUDGET 65536
 /* How soon to retry a store whose claim failed (asyncz's jobstore_retry_interval). */
 #define STORE_RETRY_USEC (10 * ASYNCZ_USEC_PER_SEC)
+#define CLAIM_BACKOFF_MIN_USEC (ASYNCZ_USEC_PER_SEC / 4) /* first wait after a failed claim */
 
 /* A deleted slot: probing goes on past it. */
 static asyncz_task TOMBSTONE_TASK;
@@ -407,10 +408,16 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, az_store_slot
     add_times_event(s, events, ASYNCZ_EVENT_TASK_SUBMITTED, alias, t, rt, c->token);
 }
 
+typedef enum release_outcome {
+    RELEASED, /* the store took the task back: its runs go ahead */
+    LAPSED,   /* the claim was not handed back, or was no longer held: whoever holds the task runs them */
+    UNKNOWN,  /* the store failed during the release: it may or may not have taken effect */
+} release_outcome;
+
 /* Hand the task back to its store with its next run time, or remove it when its trigger is exhausted.
- * Returns whether the store took it: only then may its runs go ahead (a claim lost meanwhile belongs to
- * whoever took it over, and running here too would run an occurrence twice). */
-static bool release_task(az_store_slot *slot, const asyncz_claim *c, const run_times *rt)
+ * Only a release the store confirmed lets the runs go ahead (a claim lost meanwhile belongs to whoever took
+ * it over, and running here too would run an occurrence twice). */
+static release_outcome release_task(az_store_slot *slot, const asyncz_claim *c, const run_times *rt)
 {
     asyncz_store *st = slot->store;
     asyncz_task *next = NULL;
@@ -423,7 +430,7 @@ static bool release_task(az_store_slot *slot, const asyncz_claim *c, const run_t
     bool remove = rt->next == ASYNCZ_TIME_NONE && !rt->error;
     if (!remove && asyncz_task_copy(&next, c->task) != 0) {
         asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\": out of memory; its claim lapses", c->task->id);
-        return false;
+        return LAPSED;
     }
     if (next) {
         next->next_run_time = rt->next;
@@ -434,17 +441,35 @@ static bool release_task(az_store_slot *slot, const asyncz_claim *c, const run_t
     if (rc == ASYNCZ_ESTATE || rc == ASYNCZ_ENOTFOUND) {
         asyncz_log(ASYNCZ_LOG_DEBUG, AZ_LOGGER, "task \"%s\" changed while claimed; keeping the change",
                    c->task->id);
-        return false;
+        return LAPSED;
     }
     if (rc) {
         asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
-                   "store \"%s\" failed to release task \"%s\": %s%s%s; its claim "
-                   "lapses",
+                   "store \"%s\" failed to release task \"%s\": %s%s%s; its runs are not started here "
+                   "and are reported lost",
                    slot->alias, c->task->id, asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "",
                    asyncz_store_errmsg());
-        return false;
+        return UNKNOWN;
     }
-    return true;
+    return RELEASED;
+}
+
+/* After a release whose outcome is unknown (the connection broke while the store may have committed it):
+ * if it took effect, nobody will run these occurrences, so they are reported as lost, the same as the runs
+ * of a scheduler that died. If it did not, the claim lapses and a scheduler runs them late after all. */
+static void report_unconfirmed(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *c,
+                               const run_times *rt, az_event_buf *events)
+{
+    for (size_t i = 0; i < rt->n; i++) {
+        az_event *e = az_events_add(s, events, ASYNCZ_EVENT_TASK_LOST, slot->alias, c->task);
+        if (!e)
+            continue;
+        e->instance_id = strdup(s->identity);
+        e->ev.scheduled_run_time = rt->times[i];
+        e->error_message = strdup("the store failed while this scheduler released the task; if the release "
+                                  "took effect, this run does not happen, otherwise it runs once the lease "
+                                  "lapses");
+    }
 }
 
 /* After a successful release: drop missed run times, submit the others, report a removal. */
@@ -472,6 +497,18 @@ static void heartbeat_planned(asyncz_scheduler *s, az_store_slot *slot, const as
     free(planned);
 }
 
+/* While a slow store works through a batch, the heartbeat is written again every period (listing the runs
+ * still to be released), so that a busy scheduler is never taken for a lost one. */
+static void keep_alive(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *claims,
+                       const run_times *rts, size_t n, asyncz_time_t *beat_at)
+{
+    asyncz_time_t t = az_sched_now(s);
+    if (t - *beat_at < s->opts.heartbeat_usec)
+        return;
+    heartbeat_planned(s, slot, claims, rts, n, t);
+    *beat_at = t;
+}
+
 /* Handle one batch of claims: run times for all, the heartbeat (shared stores), then release each and
  * submit the runs of those released. */
 static void handle_claims(asyncz_scheduler *s, az_store_slot *slot, asyncz_claim *claims, run_times *rts,
@@ -479,20 +516,42 @@ static void handle_claims(asyncz_scheduler *s, az_store_slot *slot, asyncz_claim
 {
     for (size_t i = 0; i < n; i++)
         collect_run_times(claims[i].task, now, &rts[i]);
+    asyncz_time_t beat_at = now;
     if (slot->heartbeats && n > 0)
         heartbeat_planned(s, slot, claims, rts, n, now);
     for (size_t i = 0; i < n; i++) {
-        if (release_task(slot, &claims[i], &rts[i]))
+        if (slot->heartbeats)
+            keep_alive(s, slot, claims + i, rts + i, n - i, &beat_at);
+        release_outcome out = release_task(slot, &claims[i], &rts[i]);
+        if (out == RELEASED)
             run_released(s, slot, &claims[i], now, &rts[i], subs, events);
+        else if (out == UNKNOWN)
+            report_unconfirmed(s, slot, &claims[i], &rts[i], events);
         times_free(&rts[i]);
         asyncz_task_free(claims[i].task);
     }
+}
+
+/* A claim failed (the server is down, say): wait before the next, 0.25 s at first, doubling up to 10 s, so
+ * that wake-ups meanwhile do not hammer the store. Returns when to try again. */
+static asyncz_time_t claim_failed(az_store_slot *slot, int rc, asyncz_time_t now)
+{
+    int64_t wait = slot->backoff_usec ? slot->backoff_usec * 2 : CLAIM_BACKOFF_MIN_USEC;
+    slot->backoff_usec = wait < STORE_RETRY_USEC ? wait : STORE_RETRY_USEC;
+    slot->retry_at = now + slot->backoff_usec;
+    asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
+               "store \"%s\" failed to hand out due tasks: %s%s%s; retrying in %.2f s", slot->alias,
+               asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "", asyncz_store_errmsg(),
+               (double)slot->backoff_usec / ASYNCZ_USEC_PER_SEC);
+    return slot->retry_at;
 }
 
 /* Claim and handle the due tasks of one store; returns the store's next time of interest. */
 static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now,
                                    size_t *budget, az_sub_buf *subs, az_event_buf *events)
 {
+    if (slot->backoff_usec && now < slot->retry_at)
+        return slot->retry_at;
     asyncz_store *st = slot->store;
     const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
     size_t batch = s->opts.batch_size;
@@ -508,13 +567,10 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
         size_t n = 0;
         int rc = ops->claim(st, now, s->identity, s->opts.lease_usec, batch, claims, &n);
         if (rc) {
-            asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
-                       "store \"%s\" failed to hand out due tasks: %s%s%s; retrying in %d s", slot->alias,
-                       asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "", asyncz_store_errmsg(),
-                       (int)(STORE_RETRY_USEC / ASYNCZ_USEC_PER_SEC));
-            next = now + STORE_RETRY_USEC;
+            next = claim_failed(slot, rc, now);
             break;
         }
+        slot->backoff_usec = 0;
         handle_claims(s, slot, claims, rts, n, now, subs, events);
         *budget = *budget > n ? *budget - n : 0;
         if (n < batch || *budget == 0)

@@ -63,6 +63,8 @@ typedef struct az_store_slot {
     bool shared;                  /* CAP_SHARED: polled, since other schedulers change it */
     bool heartbeats;              /* shared with heartbeat/instances ops: runs in flight are tracked */
     asyncz_time_t next_heartbeat; /* when to heartbeat and look for lost schedulers next */
+    asyncz_time_t retry_at;       /* after a failed claim: no claims before this (0: none failed) */
+    int64_t backoff_usec;         /* the wait after the last failed claim; doubles up to 10 s */
 } az_store_slot;
 
 /* Executors are reference counted so a submission made outside the lock cannot race with removal. */
