@@ -81,6 +81,8 @@ int az_mongo_ready(mongo_backend *m)
 
 int az_mongo_next(mongo_backend *m, int64_t n, int64_t *last)
 {
+    if (m->gated)
+        return az_mongo_next_gated(m, n, last);
     bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, reply;
     bson_error_t err;
     BSON_APPEND_UTF8(&query, "_id", "counter");
@@ -182,6 +184,8 @@ static int m_open(az_backend *b, const asyncz_store_host *host)
     int rc = connect_client(m);
     if (!rc)
         rc = ensure_indexes(m);
+    if (!rc)
+        rc = az_mongo_detect(m);
     if (rc)
         disconnect(m);
     m->stale = false;

@@ -31,7 +31,7 @@ static void append_time(bson_t *doc, const char *key, asyncz_time_t t)
         BSON_APPEND_INT64(doc, key, t);
 }
 
-static asyncz_time_t time_of(const bson_t *doc, const char *key)
+asyncz_time_t az_mongo_time(const bson_t *doc, const char *key)
 {
     bson_iter_t it;
     if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_NUMBER(&it))
@@ -58,11 +58,11 @@ static void set_record(bson_t *update, const az_record *rec, int64_t seq)
     bson_append_document_end(update, &set);
 }
 
-/* Pass one task document to each; claimed: report its token and lease. */
-static int pass_doc(const bson_t *doc, bool claimed, az_found_fn each, void *userdata)
+int az_mongo_pass(const bson_t *doc, uint64_t token, asyncz_time_t lease_until, az_found_fn each,
+                  void *userdata)
 {
     bson_iter_t it;
-    az_found f = {.id = "", .lease_until = ASYNCZ_TIME_NONE, .data = (const unsigned char *)""};
+    az_found f = {.id = "", .data = (const unsigned char *)"", .token = token, .lease_until = lease_until};
     if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_UTF8(&it))
         f.id = bson_iter_utf8(&it, NULL);
     if (bson_iter_init_find(&it, doc, "state") && BSON_ITER_HOLDS_BINARY(&it)) {
@@ -71,11 +71,7 @@ static int pass_doc(const bson_t *doc, bool claimed, az_found_fn each, void *use
         bson_iter_binary(&it, &sub, &len, &f.data);
         f.len = len;
     }
-    f.next_run_time = time_of(doc, "next_run_time");
-    if (claimed) {
-        f.lease_until = time_of(doc, "lease_until");
-        f.token = (uint64_t)time_of(doc, "token");
-    }
+    f.next_run_time = az_mongo_time(doc, "next_run_time");
     return each(&f, userdata);
 }
 
@@ -87,7 +83,7 @@ static int pass_cursor(mongo_backend *m, mongoc_cursor_t *cur, const char *what,
     bson_error_t err;
     int rc = 0;
     while (!rc && mongoc_cursor_next(cur, &doc)) {
-        rc = pass_doc(doc, false, each, userdata);
+        rc = az_mongo_pass(doc, 0, ASYNCZ_TIME_NONE, each, userdata);
         if (n)
             (*n)++;
     }
@@ -98,7 +94,7 @@ static int pass_cursor(mongo_backend *m, mongoc_cursor_t *cur, const char *what,
 }
 
 /* find(filter) sorted by sort (field, direction pairs up to NULL), at most limit (0: no limit). */
-static mongoc_cursor_t *find(mongo_backend *m, const bson_t *filter, const char *const *sort, int64_t limit)
+mongoc_cursor_t *az_mongo_find(mongo_backend *m, const bson_t *filter, const char *const *sort, int64_t limit)
 {
     bson_t opts = BSON_INITIALIZER, order;
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &order);
@@ -112,7 +108,7 @@ static mongoc_cursor_t *find(mongo_backend *m, const bson_t *filter, const char 
     return cur;
 }
 
-static const char *const BY_TIME[] = {"next_run_time", "seq", NULL};
+const char *const AZ_MONGO_BY_TIME[] = {"next_run_time", "seq", NULL};
 static const char *const BY_SEQ[] = {"seq", NULL};
 
 /* {_id: id} */
@@ -124,7 +120,7 @@ static void id_filter(bson_t *filter, const char *id)
 
 /* {next_run_time: {$lte: now}, $or: [{lease_until: null}, {lease_until: {$lte: now}}]}: due and not
  * claimed at now (a number never compares equal to null, so paused records never match). */
-static void due_filter(bson_t *filter, asyncz_time_t now)
+void az_mongo_due_filter(bson_t *filter, asyncz_time_t now)
 {
     bson_t cond, or, alt;
     bson_init(filter);
@@ -144,7 +140,7 @@ static void due_filter(bson_t *filter, asyncz_time_t now)
 }
 
 /* {key: {$ne: null}} added to filter */
-static void append_not_null(bson_t *filter, const char *key)
+void az_mongo_not_null(bson_t *filter, const char *key)
 {
     bson_t cond;
     BSON_APPEND_DOCUMENT_BEGIN(filter, key, &cond);
@@ -153,7 +149,7 @@ static void append_not_null(bson_t *filter, const char *key)
 }
 
 /* The count a write reply reports under key ("matchedCount", "deletedCount"). */
-static int64_t reply_count(const bson_t *reply, const char *key)
+int64_t az_mongo_reply_count(const bson_t *reply, const char *key)
 {
     bson_iter_t it;
     return bson_iter_init_find(&it, reply, key) && BSON_ITER_HOLDS_NUMBER(&it) ? bson_iter_as_int64(&it) : 0;
@@ -191,7 +187,7 @@ static int update_one(mongo_backend *m, const bson_t *filter, const bson_t *upda
     bson_t reply;
     bson_error_t err;
     bool ok = mongoc_collection_update_one(m->tasks, filter, update, NULL, &reply, &err);
-    *matched = ok ? reply_count(&reply, "matchedCount") : 0;
+    *matched = ok ? az_mongo_reply_count(&reply, "matchedCount") : 0;
     bson_destroy(&reply);
     return ok ? 0 : az_mongo_fail(m, what, &err);
 }
@@ -203,9 +199,62 @@ static int delete_one(mongo_backend *m, mongoc_collection_t *coll, const bson_t 
     bson_t reply;
     bson_error_t err;
     bool ok = mongoc_collection_delete_one(coll, filter, NULL, &reply, &err);
-    *deleted = ok ? reply_count(&reply, "deletedCount") : 0;
+    *deleted = ok ? az_mongo_reply_count(&reply, "deletedCount") : 0;
     bson_destroy(&reply);
     return ok ? 0 : az_mongo_fail(m, what, &err);
+}
+
+/* ---- writes in gated mode (FerretDB): the checks made on the record as read, the writes by _id -----------
+ */
+
+typedef struct gated_ctx {
+    const az_record *rec; /* replace / release with a next record */
+    int64_t seq;
+    uint64_t token; /* release */
+} gated_ctx;
+
+static int check_exists(const bson_t *doc, void *ctx)
+{
+    (void)doc;
+    (void)ctx;
+    return 0;
+}
+
+static int check_claim(const bson_t *doc, void *ctx)
+{
+    const gated_ctx *g = ctx;
+    bool claimed = az_mongo_time(doc, "lease_until") != ASYNCZ_TIME_NONE;
+    return claimed && (uint64_t)az_mongo_time(doc, "token") == g->token ? 0 : ASYNCZ_ESTATE;
+}
+
+static int write_record(mongo_backend *m, const char *id, void *ctx)
+{
+    const gated_ctx *g = ctx;
+    bson_t filter, update = BSON_INITIALIZER;
+    int64_t matched = 0;
+    id_filter(&filter, id);
+    set_record(&update, g->rec, g->seq);
+    int rc = update_one(m, &filter, &update, "update", &matched);
+    bson_destroy(&filter);
+    bson_destroy(&update);
+    return rc ? rc : matched ? 0 : ASYNCZ_ENOTFOUND;
+}
+
+static int write_removal(mongo_backend *m, const char *id, void *ctx)
+{
+    (void)ctx;
+    bson_t filter;
+    int64_t deleted = 0;
+    id_filter(&filter, id);
+    int rc = delete_one(m, m->tasks, &filter, "delete", &deleted);
+    bson_destroy(&filter);
+    return rc ? rc : deleted ? 0 : ASYNCZ_ENOTFOUND;
+}
+
+static int write_release(mongo_backend *m, const char *id, void *ctx)
+{
+    const gated_ctx *g = ctx;
+    return g->rec ? write_record(m, id, ctx) : write_removal(m, id, ctx);
 }
 
 int az_mongo_replace(az_backend *b, const az_record *rec)
@@ -217,6 +266,10 @@ int az_mongo_replace(az_backend *b, const az_record *rec)
         rc = az_mongo_next(m, 1, &seq);
     if (rc)
         return rc;
+    if (m->gated) {
+        gated_ctx g = {.rec = rec, .seq = seq};
+        return az_mongo_gated_write(m, rec->id, check_exists, write_record, &g);
+    }
     bson_t filter, update = BSON_INITIALIZER;
     id_filter(&filter, rec->id);
     set_record(&update, rec, seq);
@@ -232,6 +285,8 @@ int az_mongo_remove(az_backend *b, const char *id)
     int rc = az_mongo_ready(m);
     if (rc)
         return rc;
+    if (m->gated)
+        return az_mongo_gated_write(m, id, check_exists, write_removal, NULL);
     bson_t filter;
     int64_t deleted = 0;
     id_filter(&filter, id);
@@ -263,7 +318,7 @@ int az_mongo_get(az_backend *b, const char *id, az_found_fn each, void *userdata
     bson_t filter;
     size_t n = 0;
     id_filter(&filter, id);
-    rc = pass_cursor(m, find(m, &filter, NULL, 1), "find", each, userdata, &n);
+    rc = pass_cursor(m, az_mongo_find(m, &filter, NULL, 1), "find", each, userdata, &n);
     bson_destroy(&filter);
     return rc ? rc : n ? 0 : ASYNCZ_ENOTFOUND;
 }
@@ -275,11 +330,12 @@ int az_mongo_scan(az_backend *b, az_found_fn each, void *userdata)
     if (rc)
         return rc;
     bson_t scheduled = BSON_INITIALIZER, paused = BSON_INITIALIZER;
-    append_not_null(&scheduled, "next_run_time");
+    az_mongo_not_null(&scheduled, "next_run_time");
     BSON_APPEND_NULL(&paused, "next_run_time");
-    rc = pass_cursor(m, find(m, &scheduled, BY_TIME, 0), "find scheduled", each, userdata, NULL);
+    rc = pass_cursor(m, az_mongo_find(m, &scheduled, AZ_MONGO_BY_TIME, 0), "find scheduled", each, userdata,
+                     NULL);
     if (!rc)
-        rc = pass_cursor(m, find(m, &paused, BY_SEQ, 0), "find paused", each, userdata, NULL);
+        rc = pass_cursor(m, az_mongo_find(m, &paused, BY_SEQ, 0), "find paused", each, userdata, NULL);
     bson_destroy(&scheduled);
     bson_destroy(&paused);
     return rc;
@@ -297,8 +353,9 @@ int az_mongo_due(az_backend *b, asyncz_time_t now, size_t max, az_found_fn each,
     if (rc || max == 0)
         return rc;
     bson_t filter;
-    due_filter(&filter, now);
-    rc = pass_cursor(m, find(m, &filter, BY_TIME, limit_of(max)), "find due", each, userdata, NULL);
+    az_mongo_due_filter(&filter, now);
+    rc = pass_cursor(m, az_mongo_find(m, &filter, AZ_MONGO_BY_TIME, limit_of(max)), "find due", each,
+                     userdata, NULL);
     bson_destroy(&filter);
     return rc;
 }
@@ -307,10 +364,10 @@ int az_mongo_due(az_backend *b, asyncz_time_t now, size_t max, az_found_fn each,
 static int first_time(mongo_backend *m, const bson_t *filter, const char *key, asyncz_time_t *out)
 {
     const char *sort[] = {key, NULL};
-    mongoc_cursor_t *cur = find(m, filter, sort, 1);
+    mongoc_cursor_t *cur = az_mongo_find(m, filter, sort, 1);
     const bson_t *doc;
     bson_error_t err;
-    *out = mongoc_cursor_next(cur, &doc) ? time_of(doc, key) : ASYNCZ_TIME_NONE;
+    *out = mongoc_cursor_next(cur, &doc) ? az_mongo_time(doc, key) : ASYNCZ_TIME_NONE;
     int rc = mongoc_cursor_error(cur, &err) ? az_mongo_fail(m, "find earliest", &err) : 0;
     mongoc_cursor_destroy(cur);
     return rc;
@@ -323,9 +380,9 @@ int az_mongo_earliest(az_backend *b, asyncz_time_t *out)
     if (rc)
         return rc;
     bson_t claimed = BSON_INITIALIZER, free_ = BSON_INITIALIZER;
-    append_not_null(&claimed, "lease_until");
+    az_mongo_not_null(&claimed, "lease_until");
     BSON_APPEND_NULL(&free_, "lease_until");
-    append_not_null(&free_, "next_run_time");
+    az_mongo_not_null(&free_, "next_run_time");
     asyncz_time_t lease = ASYNCZ_TIME_NONE, next = ASYNCZ_TIME_NONE;
     rc = first_time(m, &claimed, "lease_until", &lease);
     if (!rc)
@@ -370,7 +427,7 @@ static int claim_one(mongo_backend *m, const claim_req *req, bson_t *reply, bson
 {
     bson_t filter, update = BSON_INITIALIZER, set, sort = BSON_INITIALIZER;
     bson_error_t err;
-    due_filter(&filter, req->now);
+    az_mongo_due_filter(&filter, req->now);
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
     BSON_APPEND_UTF8(&set, "owner", req->owner);
     BSON_APPEND_INT64(&set, "lease_until", req->lease_until);
@@ -400,7 +457,7 @@ static int claim_one(mongo_backend *m, const claim_req *req, bson_t *reply, bson
     return 0;
 }
 
-static asyncz_time_t lease_end(asyncz_time_t now, int64_t lease_usec)
+asyncz_time_t az_mongo_lease_end(asyncz_time_t now, int64_t lease_usec)
 {
     if (lease_usec > 0 && now > INT64_MAX - lease_usec)
         return INT64_MAX;
@@ -412,7 +469,9 @@ int az_mongo_claim(az_backend *b, asyncz_time_t now, const char *owner, int64_t 
 {
     mongo_backend *m = M(b);
     int rc = az_mongo_ready(m);
-    claim_req req = {.now = now, .owner = owner, .lease_until = lease_end(now, lease_usec)};
+    if (!rc && m->gated)
+        return az_mongo_claim_gated(m, now, owner, az_mongo_lease_end(now, lease_usec), max, each, userdata);
+    claim_req req = {.now = now, .owner = owner, .lease_until = az_mongo_lease_end(now, lease_usec)};
     int64_t last = 0;
     for (size_t n = 0; !rc && n < max; n++) {
         if (req.token == last) {
@@ -427,7 +486,7 @@ int az_mongo_claim(az_backend *b, asyncz_time_t now, const char *owner, int64_t 
         bool found = false;
         rc = claim_one(m, &req, &reply, &doc, &found);
         if (!rc && found)
-            rc = pass_doc(&doc, true, each, userdata);
+            rc = az_mongo_pass(&doc, (uint64_t)req.token, req.lease_until, each, userdata);
         bson_destroy(&reply);
         if (!found)
             break;
@@ -441,7 +500,7 @@ static int release_refused(mongo_backend *m, const char *id)
 {
     bson_t filter;
     id_filter(&filter, id);
-    mongoc_cursor_t *cur = find(m, &filter, NULL, 1);
+    mongoc_cursor_t *cur = az_mongo_find(m, &filter, NULL, 1);
     const bson_t *doc;
     bson_error_t err;
     bool exists = mongoc_cursor_next(cur, &doc);
@@ -456,7 +515,7 @@ static void claim_filter(bson_t *filter, const char *id, uint64_t token)
 {
     id_filter(filter, id);
     BSON_APPEND_INT64(filter, "token", (int64_t)token);
-    append_not_null(filter, "lease_until");
+    az_mongo_not_null(filter, "lease_until");
 }
 
 int az_mongo_release(az_backend *b, const char *id, uint64_t token, const az_record *next)
@@ -468,6 +527,10 @@ int az_mongo_release(az_backend *b, const char *id, uint64_t token, const az_rec
         rc = az_mongo_next(m, 1, &seq);
     if (rc)
         return rc;
+    if (m->gated) {
+        gated_ctx g = {.rec = next, .seq = seq, .token = token};
+        return az_mongo_gated_write(m, id, check_claim, write_release, &g);
+    }
     bson_t filter, update = BSON_INITIALIZER;
     claim_filter(&filter, id, token);
     if (next) {

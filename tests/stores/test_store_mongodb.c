@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "asyncz/sys/store.h"
@@ -92,6 +93,15 @@ static void add(asyncz_store *st, const char *id, asyncz_time_t when)
     if (rc)
         fail_msg("add %s: %s: %s", id, asyncz_strerror(rc), asyncz_store_errmsg());
     asyncz_task_free(t);
+}
+
+static size_t count_of(asyncz_store *st)
+{
+    size_t n = 0;
+    int rc = ops(st)->count(st, &n);
+    if (rc)
+        fail_msg("count: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    return n;
 }
 
 /* ---- URL forms and options ------------------------------------------------------------------------- */
@@ -316,21 +326,151 @@ static void mongodb_document_layout(void **state)
     asyncz_store_free(st);
 }
 
-/* The counter document in <collection>_meta is where seq and tokens come from. */
+/* The highest counter value taken: the counter document ({_id: "counter", value}) on MongoDB, the end of
+ * the chain of ranges ({_id: "range/<first>", last}) on FerretDB. */
+static int64_t counter_value(raw *r, bool gated)
+{
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
+    BSON_APPEND_UTF8(&filter, gated ? "kind" : "_id", gated ? "range" : "counter");
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, gated ? "last" : "value", -1);
+    bson_append_document_end(&opts, &sort);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(r->coll, &filter, &opts, NULL);
+    const bson_t *doc;
+    assert_true(mongoc_cursor_next(cur, &doc));
+    int64_t v = int_of(doc, gated ? "last" : "value");
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    return v;
+}
+
+/* The counter in <collection>_meta is where seq and tokens come from, one value per write. */
 static void mongodb_counter_document(void **state)
 {
     (void)state;
     asyncz_store *st = open_ns(1);
+    bool gated = backend_of(st)->gated;
     add(st, "a", T0);
     raw r;
     raw_open(&r, 1, "_meta");
-    bson_t *d = raw_doc(&r, "counter");
-    int64_t before = int_of(d, "value");
-    bson_destroy(d);
+    int64_t before = counter_value(&r, gated);
     add(st, "b", T0);
-    d = raw_doc(&r, "counter");
-    assert_int_equal(int_of(d, "value"), before + 1);
+    assert_int_equal(counter_value(&r, gated), before + 1);
+    /* A claim of three takes three tokens at once, above every value taken before. */
+    add(st, "c", T0);
+    asyncz_claim c[3];
+    size_t n = 0;
+    assert_int_equal(ops(st)->claim(st, T0, "me", 30 * SEC, 3, c, &n), 0);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(c[i].token > (uint64_t)before + 2);
+        assert_true(c[i].token <= (uint64_t)counter_value(&r, gated));
+        asyncz_task_free(c[i].task);
+    }
+    raw_close(&r);
+    asyncz_store_free(st);
+}
+
+/* The store knows FerretDB by its buildInfo and uses gated mode there (see mongodb_gated.c). */
+static void mongodb_detects_server(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_ns(1);
+    mongo_backend *m = backend_of(st);
+    bson_t cmd = BSON_INITIALIZER, reply;
+    bson_error_t err;
+    BSON_APPEND_INT32(&cmd, "buildInfo", 1);
+    assert_true(mongoc_client_command_simple(m->client, "admin", &cmd, NULL, &reply, &err));
+    bson_iter_t it;
+    assert_int_equal(m->gated, bson_iter_init_find(&it, &reply, "ferretdbVersion"));
+    bson_destroy(&cmd);
+    bson_destroy(&reply);
+    asyncz_store_free(st);
+}
+
+/* The MongoDB path (findAndModify claims, $inc counter, filtered updates) on this server from one
+ * connection, where FerretDB's lack of atomicity does not show. */
+static void mongodb_plain_mode(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_ns(1);
+    backend_of(st)->gated = false;
+    add(st, "a", T0);
+    add(st, "b", T0 + SEC);
+    add(st, "p", ASYNCZ_TIME_NONE);
+    asyncz_claim c[4];
+    size_t n = 0;
+    assert_int_equal(ops(st)->claim(st, T0 + SEC, "me", 30 * SEC, 4, c, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(asyncz_task_id(c[0].task), "a");
+    assert_string_equal(asyncz_task_id(c[1].task), "b");
+    assert_true(c[1].token > c[0].token);
+    assert_int_equal(c[0].lease_until, T0 + 31 * SEC);
+    assert_int_equal(ops(st)->release(st, "a", c[0].token + 100, NULL), ASYNCZ_ESTATE);
+    assert_int_equal(ops(st)->release(st, "a", c[0].token, NULL), 0);
+    assert_int_equal(ops(st)->release(st, "a", c[0].token, NULL), ASYNCZ_ENOTFOUND);
+    assert_int_equal(ops(st)->release(st, "b", c[1].token, c[1].task), 0);
+    assert_int_equal(ops(st)->release(st, "b", c[1].token, c[1].task), ASYNCZ_ESTATE);
+    asyncz_task_free(c[0].task);
+    asyncz_task_free(c[1].task);
+    assert_int_equal(ops(st)->remove(st, "p"), 0);
+    assert_int_equal(ops(st)->remove(st, "p"), ASYNCZ_ENOTFOUND);
+    assert_int_equal(count_of(st), 1);
+    asyncz_store_free(st);
+}
+
+/* A gate left by a claimer that died between its gate and its update holds that record (others claim the
+ * rest, writes to it report it busy) until the gate is old enough to be pruned. */
+static void mongodb_dead_claimer_gate(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_ns(1);
+    mongo_backend *m = backend_of(st);
+    if (!m->gated) {
+        asyncz_store_free(st);
+        skip();
+    }
+    add(st, "stuck", T0);
+    add(st, "free", T0 + 1);
+    raw r;
+    raw_open(&r, 1, "");
+    bson_t *d = raw_doc(&r, "stuck");
+    char key[128];
+    snprintf(key, sizeof key, "gate/stuck/%lld/%lld", (long long)int_of(d, "seq"),
+             (long long)int_of(d, "token"));
     bson_destroy(d);
+    raw_close(&r);
+    raw_open(&r, 1, "_meta");
+    bson_t gate = BSON_INITIALIZER;
+    bson_error_t err;
+    BSON_APPEND_UTF8(&gate, "_id", key);
+    BSON_APPEND_UTF8(&gate, "kind", "gate");
+    BSON_APPEND_INT64(&gate, "at", (int64_t)time(NULL) * 1000000);
+    assert_true(mongoc_collection_insert_one(r.coll, &gate, NULL, NULL, &err));
+    bson_destroy(&gate);
+    asyncz_claim c[2];
+    size_t n = 0;
+    assert_int_equal(ops(st)->claim(st, T0 + 1, "me", 30 * SEC, 2, c, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(asyncz_task_id(c[0].task), "free");
+    asyncz_task_free(c[0].task);
+    assert_int_equal(ops(st)->remove(st, "stuck"), ASYNCZ_ESTORE);
+    assert_non_null(strstr(asyncz_store_errmsg(), "busy"));
+    /* Once the gate is old, the next prune takes it away and the record can be claimed. */
+    bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, set;
+    BSON_APPEND_UTF8(&filter, "_id", key);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    BSON_APPEND_INT64(&set, "at", (int64_t)(time(NULL) - 3600) * 1000000);
+    bson_append_document_end(&update, &set);
+    assert_true(mongoc_collection_update_one(r.coll, &filter, &update, NULL, NULL, &err));
+    bson_destroy(&filter);
+    bson_destroy(&update);
+    m->last_prune = 0;
+    assert_int_equal(ops(st)->claim(st, T0 + 1, "me", 30 * SEC, 2, c, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(asyncz_task_id(c[0].task), "stuck");
+    asyncz_task_free(c[0].task);
     raw_close(&r);
     asyncz_store_free(st);
 }
@@ -645,15 +785,6 @@ static void relay_url(const relay *r, char *buf, size_t size, unsigned n)
     collection_url(buf, size, base, n);
 }
 
-static size_t count_of(asyncz_store *st)
-{
-    size_t n = 0;
-    int rc = ops(st)->count(st, &n);
-    if (rc)
-        fail_msg("count: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
-    return n;
-}
-
 /* Connections dropped under the store (as when the server restarts): at most the next call fails, with
  * ESTORE, and the one after works. */
 static void mongodb_reconnect_after_drop(void **state)
@@ -791,6 +922,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(mongodb_defaults),
         cmocka_unit_test(mongodb_document_layout),
         cmocka_unit_test(mongodb_counter_document),
+        cmocka_unit_test(mongodb_detects_server),
+        cmocka_unit_test(mongodb_plain_mode),
+        cmocka_unit_test(mongodb_dead_claimer_gate),
         cmocka_unit_test(mongodb_indexes),
         cmocka_unit_test(mongodb_binary_records),
         cmocka_unit_test(mongodb_claims_race),
