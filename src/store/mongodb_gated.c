@@ -8,12 +8,15 @@
  *  - The counter is a chain of ranges {_id: first, last, at}: to take n values, read the highest `last`
  *    (e) and insert {_id: e + 1, last: e + n}. Every range starts right after the end of another, and only
  *    one insert can start at e + 1, so no two ranges overlap and later ranges are higher.
+ *  - Removing a record leaves a tombstone ({gone: <µs>}, no data) written by _id: FerretDB 1.x deletes by
+ *    scanning the whole collection, but finds a document by _id through its index. Readers skip
+ *    tombstones; an insert over one goes through its gate like any other write.
  *  - A claim first inserts a gate {_id: "gate/<id>/<seq>/<token>"} named after the record's state as read
  *    (seq changes on every write, token on every claim): one claimer per state gets through, the others
  *    move on to the next record. The winner then updates the record, filtered on that same state.
  *
- * Old ranges and gates are pruned after a while. A gate left by a claimer that died between its insert and
- * its update holds that record until it is pruned (GATE_STALE_USEC). */
+ * Old ranges, gates and tombstones are pruned after a while. A gate left by a claimer that died between its
+ * insert and its update holds that record until it is pruned (GATE_STALE_USEC). */
 #ifdef ASYNCZ_WITH_MONGODB
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -25,14 +28,15 @@
 #include "store/mongodb_internal.h"
 
 #define DUPLICATE_KEY 11000
-#define GATE_STALE_USEC INT64_C(30000000)  /* a gate older than this is pruned */
-#define RANGE_STALE_USEC INT64_C(60000000) /* a range older than this (not the last one) is pruned */
+#define GATE_STALE_USEC INT64_C(30000000)      /* a gate older than this is pruned */
+#define RANGE_STALE_USEC INT64_C(60000000)     /* a range older than this (not the last one) is pruned */
+#define TOMBSTONE_STALE_USEC INT64_C(60000000) /* a removed record's tombstone older than this is pruned */
 #define PRUNE_EVERY_USEC INT64_C(10000000)
 #define RANGE_TRUST_USEC INT64_C(20000000) /* an end seen this recently is used without looking it up */
 #define COUNTER_TRIES 1000 /* a lost race on the counter means another process just took values */
 #define WRITE_TRIES 200    /* a lost gate on a write means another process is writing that record now */
 
-static int64_t wall_usec(void)
+int64_t az_mongo_wall_usec(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -71,11 +75,25 @@ static int insert_once(mongo_backend *m, const bson_t *doc, const char *what, bo
     return az_mongo_fail(m, what, &err);
 }
 
+/* Delete the tombstones older than TOMBSTONE_STALE_USEC, all in one scan. A writer that read a tombstone
+ * and passed its gate writes by _id; pruning only old ones keeps such a writer from writing over an insert
+ * made after the prune (the same assumption as for gates: no writer takes that long). */
+static bool prune_tombstones(mongo_backend *m, int64_t now, bson_error_t *err)
+{
+    bson_t filter = BSON_INITIALIZER, cond;
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "gone", &cond);
+    BSON_APPEND_INT64(&cond, "$lt", now - TOMBSTONE_STALE_USEC);
+    bson_append_document_end(&filter, &cond);
+    bool ok = mongoc_collection_delete_many(m->tasks, &filter, NULL, NULL, err);
+    bson_destroy(&filter);
+    return ok;
+}
+
 /* Remove gates and ranges nobody needs any more, at most every PRUNE_EVERY_USEC per store object. A range
  * is kept while it is the last one (end); a gate while its claimer may still be at work. */
 static int prune(mongo_backend *m, int64_t end)
 {
-    int64_t now = wall_usec();
+    int64_t now = az_mongo_wall_usec();
     if (now - m->last_prune < PRUNE_EVERY_USEC)
         return 0;
     m->last_prune = now;
@@ -98,7 +116,8 @@ static int prune(mongo_backend *m, int64_t end)
     bson_append_document_end(&ranges, &cond);
     ok = ok && mongoc_collection_delete_many(m->counter, &ranges, NULL, NULL, &err);
     bson_destroy(&ranges);
-    return ok ? 0 : az_mongo_fail(m, "delete old gates and ranges", &err);
+    ok = ok && prune_tombstones(m, now, &err);
+    return ok ? 0 : az_mongo_fail(m, "delete old gates, ranges and tombstones", &err);
 }
 
 /* ---- the counter ------------------------------------------------------------------------------------ */
@@ -134,7 +153,7 @@ static int take_range(mongo_backend *m, int64_t end, int64_t n, bool *won)
     BSON_APPEND_UTF8(&range, "_id", key);
     BSON_APPEND_UTF8(&range, "kind", "range");
     BSON_APPEND_INT64(&range, "last", end + n);
-    BSON_APPEND_INT64(&range, "at", wall_usec());
+    BSON_APPEND_INT64(&range, "at", az_mongo_wall_usec());
     int rc = insert_once(m, &range, "insert counter range", won);
     bson_destroy(&range);
     return rc;
@@ -161,7 +180,7 @@ static int range_after(mongo_backend *m, int64_t end, int64_t *next)
  * after), else the highest end in the collection. */
 static int chain_end(mongo_backend *m, int64_t *end)
 {
-    if (m->counter_end > 0 && wall_usec() - m->counter_seen < RANGE_TRUST_USEC) {
+    if (m->counter_end > 0 && az_mongo_wall_usec() - m->counter_seen < RANGE_TRUST_USEC) {
         *end = m->counter_end;
         return 0;
     }
@@ -186,7 +205,7 @@ int az_mongo_next_gated(mongo_backend *m, int64_t n, int64_t *last)
     if (rc)
         return rc;
     m->counter_end = *last = end + n;
-    m->counter_seen = wall_usec();
+    m->counter_seen = az_mongo_wall_usec();
     return prune(m, end + n);
 }
 
@@ -259,7 +278,7 @@ static int pass_gate(mongo_backend *m, const state *s, bool *won)
     bson_t gate = BSON_INITIALIZER;
     BSON_APPEND_UTF8(&gate, "_id", key);
     BSON_APPEND_UTF8(&gate, "kind", "gate");
-    BSON_APPEND_INT64(&gate, "at", wall_usec());
+    BSON_APPEND_INT64(&gate, "at", az_mongo_wall_usec());
     int rc = insert_once(m, &gate, "insert claim gate", won);
     bson_destroy(&gate);
     free(key);

@@ -56,7 +56,12 @@ int64_t az_mongo_reply_count(const bson_t *reply, const char *key);
 /* now + lease_usec, saturated. */
 asyncz_time_t az_mongo_lease_end(asyncz_time_t now, int64_t lease_usec);
 
+/* Tombstones (gated mode): whether doc is one; add {gone: null} (not a tombstone) to filter. */
+bool az_mongo_gone(const bson_t *doc);
+void az_mongo_not_gone(bson_t *filter);
+
 /* Gated mode for FerretDB (mongodb_gated.c). */
+int64_t az_mongo_wall_usec(void); /* wall-clock µs */
 int az_mongo_detect(mongo_backend *m);
 int az_mongo_next_gated(mongo_backend *m, int64_t n, int64_t *last);
 int az_mongo_claim_gated(mongo_backend *m, asyncz_time_t now, const char *owner, asyncz_time_t lease_until,

@@ -58,6 +58,17 @@ static void set_record(bson_t *update, const az_record *rec, int64_t seq)
     bson_append_document_end(update, &set);
 }
 
+bool az_mongo_gone(const bson_t *doc)
+{
+    bson_iter_t it;
+    return bson_iter_init_find(&it, doc, "gone") && !BSON_ITER_HOLDS_NULL(&it);
+}
+
+void az_mongo_not_gone(bson_t *filter)
+{
+    BSON_APPEND_NULL(filter, "gone");
+}
+
 int az_mongo_pass(const bson_t *doc, uint64_t token, asyncz_time_t lease_until, az_found_fn each,
                   void *userdata)
 {
@@ -83,6 +94,8 @@ static int pass_cursor(mongo_backend *m, mongoc_cursor_t *cur, const char *what,
     bson_error_t err;
     int rc = 0;
     while (!rc && mongoc_cursor_next(cur, &doc)) {
+        if (az_mongo_gone(doc))
+            continue;
         rc = az_mongo_pass(doc, 0, ASYNCZ_TIME_NONE, each, userdata);
         if (n)
             (*n)++;
@@ -157,6 +170,13 @@ int64_t az_mongo_reply_count(const bson_t *reply, const char *key)
 
 /* ---- writes ----------------------------------------------------------------------------------------- */
 
+static int task_exists(mongo_backend *m, const char *id)
+{
+    return az_store_fail(ASYNCZ_EEXISTS, "%s: a task with id \"%s\" exists", m->where, id);
+}
+
+static int insert_over_tombstone(mongo_backend *m, const az_record *rec, int64_t seq);
+
 int az_mongo_insert(az_backend *b, const az_record *rec)
 {
     mongo_backend *m = M(b);
@@ -175,8 +195,10 @@ int az_mongo_insert(az_backend *b, const az_record *rec)
     bson_destroy(&doc);
     if (ok)
         return 0;
+    if (err.code == DUPLICATE_KEY && m->gated)
+        return insert_over_tombstone(m, rec, seq);
     if (err.code == DUPLICATE_KEY)
-        return az_store_fail(ASYNCZ_EEXISTS, "%s: a task with id \"%s\" exists", m->where, rec->id);
+        return task_exists(m, rec->id);
     return az_mongo_fail(m, "insert", &err);
 }
 
@@ -208,21 +230,31 @@ static int delete_one(mongo_backend *m, mongoc_collection_t *coll, const bson_t 
  */
 
 typedef struct gated_ctx {
-    const az_record *rec; /* replace / release with a next record */
-    int64_t seq;
-    uint64_t token; /* release */
+    mongo_backend *m;
+    const az_record *rec; /* insert / replace / release with a next record */
+    int64_t seq;          /* the seq the write gives the record (a tombstone too) */
+    uint64_t token;       /* release */
 } gated_ctx;
 
+/* A removed record is a tombstone until it is pruned (mongodb_gated.c): to every write but an insert it is
+ * not there. */
 static int check_exists(const bson_t *doc, void *ctx)
 {
-    (void)doc;
     (void)ctx;
-    return 0;
+    return az_mongo_gone(doc) ? ASYNCZ_ENOTFOUND : 0;
+}
+
+static int check_gone(const bson_t *doc, void *ctx)
+{
+    const gated_ctx *g = ctx;
+    return az_mongo_gone(doc) ? 0 : task_exists(g->m, g->rec->id);
 }
 
 static int check_claim(const bson_t *doc, void *ctx)
 {
     const gated_ctx *g = ctx;
+    if (az_mongo_gone(doc))
+        return ASYNCZ_ENOTFOUND;
     bool claimed = az_mongo_time(doc, "lease_until") != ASYNCZ_TIME_NONE;
     return claimed && (uint64_t)az_mongo_time(doc, "token") == g->token ? 0 : ASYNCZ_ESTATE;
 }
@@ -230,25 +262,49 @@ static int check_claim(const bson_t *doc, void *ctx)
 static int write_record(mongo_backend *m, const char *id, void *ctx)
 {
     const gated_ctx *g = ctx;
-    bson_t filter, update = BSON_INITIALIZER;
+    bson_t filter, update = BSON_INITIALIZER, unset;
     int64_t matched = 0;
     id_filter(&filter, id);
     set_record(&update, g->rec, g->seq);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$unset", &unset);
+    BSON_APPEND_UTF8(&unset, "gone", "");
+    bson_append_document_end(&update, &unset);
     int rc = update_one(m, &filter, &update, "update", &matched);
     bson_destroy(&filter);
     bson_destroy(&update);
     return rc ? rc : matched ? 0 : ASYNCZ_ENOTFOUND;
 }
 
+/* Removal in gated mode leaves a tombstone (no data, no run time, a fresh seq, `gone` the wall-clock µs)
+ * written by _id, which FerretDB 1.x finds through its index, where a delete scans the whole collection.
+ * Tombstones are pruned in bulk later (mongodb_gated.c). */
 static int write_removal(mongo_backend *m, const char *id, void *ctx)
 {
-    (void)ctx;
-    bson_t filter;
-    int64_t deleted = 0;
+    const gated_ctx *g = ctx;
+    bson_t filter, update = BSON_INITIALIZER, set;
+    int64_t matched = 0;
     id_filter(&filter, id);
-    int rc = delete_one(m, m->tasks, &filter, "delete", &deleted);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    BSON_APPEND_INT64(&set, "gone", az_mongo_wall_usec());
+    BSON_APPEND_NULL(&set, "next_run_time");
+    BSON_APPEND_INT64(&set, "seq", g->seq);
+    BSON_APPEND_NULL(&set, "state");
+    BSON_APPEND_NULL(&set, "owner");
+    BSON_APPEND_NULL(&set, "lease_until");
+    BSON_APPEND_INT64(&set, "token", 0);
+    bson_append_document_end(&update, &set);
+    int rc = update_one(m, &filter, &update, "update removal", &matched);
     bson_destroy(&filter);
-    return rc ? rc : deleted ? 0 : ASYNCZ_ENOTFOUND;
+    bson_destroy(&update);
+    return rc ? rc : matched ? 0 : ASYNCZ_ENOTFOUND;
+}
+
+static int insert_over_tombstone(mongo_backend *m, const az_record *rec, int64_t seq)
+{
+    gated_ctx g = {.m = m, .rec = rec, .seq = seq};
+    int rc = az_mongo_gated_write(m, rec->id, check_gone, write_record, &g);
+    /* Pruned between the insert and the read: the id is free again. */
+    return rc == ASYNCZ_ENOTFOUND ? az_mongo_insert(&m->base, rec) : rc;
 }
 
 static int write_release(mongo_backend *m, const char *id, void *ctx)
@@ -267,7 +323,7 @@ int az_mongo_replace(az_backend *b, const az_record *rec)
     if (rc)
         return rc;
     if (m->gated) {
-        gated_ctx g = {.rec = rec, .seq = seq};
+        gated_ctx g = {.m = m, .rec = rec, .seq = seq};
         return az_mongo_gated_write(m, rec->id, check_exists, write_record, &g);
     }
     bson_t filter, update = BSON_INITIALIZER;
@@ -285,8 +341,13 @@ int az_mongo_remove(az_backend *b, const char *id)
     int rc = az_mongo_ready(m);
     if (rc)
         return rc;
-    if (m->gated)
-        return az_mongo_gated_write(m, id, check_exists, write_removal, NULL);
+    int64_t seq = 0;
+    if (m->gated && (rc = az_mongo_next(m, 1, &seq)) == 0) {
+        gated_ctx g = {.m = m, .seq = seq};
+        return az_mongo_gated_write(m, id, check_exists, write_removal, &g);
+    }
+    if (rc)
+        return rc;
     bson_t filter;
     int64_t deleted = 0;
     id_filter(&filter, id);
@@ -332,6 +393,7 @@ int az_mongo_scan(az_backend *b, az_found_fn each, void *userdata)
     bson_t scheduled = BSON_INITIALIZER, paused = BSON_INITIALIZER;
     az_mongo_not_null(&scheduled, "next_run_time");
     BSON_APPEND_NULL(&paused, "next_run_time");
+    az_mongo_not_gone(&paused);
     rc = pass_cursor(m, az_mongo_find(m, &scheduled, AZ_MONGO_BY_TIME, 0), "find scheduled", each, userdata,
                      NULL);
     if (!rc)
@@ -405,6 +467,7 @@ int az_mongo_count(az_backend *b, size_t *out)
         return rc;
     bson_t filter = BSON_INITIALIZER;
     bson_error_t err;
+    az_mongo_not_gone(&filter);
     int64_t n = mongoc_collection_count_documents(m->tasks, &filter, NULL, NULL, NULL, &err);
     if (n < 0)
         return az_mongo_fail(m, "count", &err);
@@ -523,12 +586,12 @@ int az_mongo_release(az_backend *b, const char *id, uint64_t token, const az_rec
     mongo_backend *m = M(b);
     int64_t seq = 0, hit = 0;
     int rc = az_mongo_ready(m);
-    if (!rc && next)
+    if (!rc && (next || m->gated))
         rc = az_mongo_next(m, 1, &seq);
     if (rc)
         return rc;
     if (m->gated) {
-        gated_ctx g = {.rec = next, .seq = seq, .token = token};
+        gated_ctx g = {.m = m, .rec = next, .seq = seq, .token = token};
         return az_mongo_gated_write(m, id, check_claim, write_release, &g);
     }
     bson_t filter, update = BSON_INITIALIZER;
