@@ -9,7 +9,7 @@
  *
  *   asyncz-cluster-node run URL NAME OUTFILE END_US
  *       Run a scheduler named NAME on the store at URL until SIGTERM (or SIGINT) or the wall-clock time END_US,
- *       then shut down cleanly. "record" appends "R <task> <run_time_us> <NAME> <at_us>\n" to OUTFILE, and a
+ *       then shut down cleanly. "record" takes 20 ms, then appends "R <task> <run_time_us> <NAME> <at_us>\n" to OUTFILE, and a
  *       listener appends "L <task> <run_time_us> <NAME> <lost>\n" for every TASK_LOST this scheduler reports
  *       and "S <lost> <NAME>\n" for every SCHEDULER_LOST (lost: the identity of the lost scheduler). Each line
  *       is one write() to a file opened with O_APPEND, so lines of a killed process are whole or absent.
@@ -41,6 +41,7 @@
 #define NODE_HEARTBEAT_USEC ASYNCZ_USEC_PER_SEC
 #define NODE_POLL_USEC (ASYNCZ_USEC_PER_SEC / 2)
 #define NODE_WORKERS 8
+#define RECORD_USEC 20000
 #define TASK_GRACE_USEC (300 * ASYNCZ_USEC_PER_SEC)
 #define TASK_ID_SIZE 16
 #define LINE_SIZE 512
@@ -80,9 +81,12 @@ static void write_line(int fd, const char *line, size_t len)
                 n < 0 ? strerror(errno) : "partial");
 }
 
+/* A run takes RECORD_USEC before its line is written, so that a node killed in the middle of its batch has
+ * runs in flight that never wrote theirs. */
 static int record(asyncz_run *run, void *userdata)
 {
     const node *nd = userdata;
+    usleep(RECORD_USEC);
     char line[LINE_SIZE];
     int len = snprintf(line, sizeof line, "R %s %" PRId64 " %s %" PRId64 "\n", asyncz_run_task_id(run),
                        (int64_t)asyncz_run_scheduled_time(run), nd->name, (int64_t)asyncz_now());

@@ -22,6 +22,8 @@ NODES=(n1 n2 n3)
 LEAD=4
 # Seconds into the schedule at which the kill or the restart happens.
 EVENT_AT=8
+# Milliseconds into that second at which the busiest node is killed (kill scenario).
+KILL_AFTER_MS=150
 # Seconds after the last occurrence by which everything must have run (or been reported lost); a node
 # killed with leases held needs one lease (3 s) plus three heartbeats (3 s) before the others act.
 DEADLINE_AFTER=40
@@ -40,6 +42,10 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
+    # ASYNCZ_CLUSTER_KEEP=DIR keeps the nodes' files there, for a closer look.
+    if [ -n "${ASYNCZ_CLUSTER_KEEP-}" ]; then
+        rm -rf "$ASYNCZ_CLUSTER_KEEP" && cp -r "$TMP" "$ASYNCZ_CLUSTER_KEEP"
+    fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -54,8 +60,14 @@ show_stderr() {
     local name
     for name in "${NODES[@]}"; do
         if [ -s "$TMP/$name.err" ]; then
-            echo "--- stderr of $name (last 40 lines of $(wc -l <"$TMP/$name.err")) ---" >&2
-            tail -n 40 "$TMP/$name.err" >&2
+            echo "--- stderr of $name ($(wc -l <"$TMP/$name.err") lines; the first and last 20) ---" >&2
+            sed -n '1,20p' "$TMP/$name.err" >&2
+            if [ "$(wc -l <"$TMP/$name.err")" -gt 40 ]; then
+                echo "..." >&2
+                tail -n 20 "$TMP/$name.err" >&2
+            elif [ "$(wc -l <"$TMP/$name.err")" -gt 20 ]; then
+                sed -n '21,$p' "$TMP/$name.err" >&2
+            fi
         fi
     done
 }
@@ -117,16 +129,31 @@ sleep_until() {
     fi
 }
 
+# Kill with SIGKILL the node that took the occurrences of T0 + EVENT_AT s, KILL_AFTER_MS into their
+# second: it then has runs in flight (each run takes the node's 20 ms, on 8 workers), which the others
+# must report as lost and never run again. No node took them yet: kill n1.
+kill_busy_node() {
+    sleep_until $((T0 + EVENT_AT * 1000000 + KILL_AFTER_MS * 1000))
+    local when=$((T0 + EVENT_AT * 1000000)) i victim=0
+    for i in "${!NODES[@]}"; do
+        if awk -v w="$when" '$1 == "R" && $3 == w { found = 1; exit } END { exit !found }' \
+            "$TMP/${NODES[$i]}.out"; then
+            victim=$i
+            break
+        fi
+    done
+    kill -KILL "${PIDS[$victim]}"
+    KILLED=${NODES[$victim]}
+    echo "killed $KILLED (pid ${PIDS[$victim]}) with SIGKILL at T0+${EVENT_AT}s+${KILL_AFTER_MS}ms," \
+        "after $(grep -c "^R [^ ]* $when " "$TMP/$KILLED.out" || true) of the runs of T0+${EVENT_AT}s"
+}
+
 # The disruption of the scenario, EVENT_AT seconds into the schedule.
 disrupt() {
     sleep_until $((T0 + EVENT_AT * 1000000))
     case "$SCENARIO" in
     steady) ;;
-    kill)
-        kill -KILL "${PIDS[0]}"
-        KILLED=${NODES[0]}
-        echo "killed ${NODES[0]} (pid ${PIDS[0]}) with SIGKILL at T0+${EVENT_AT}s"
-        ;;
+    kill) kill_busy_node ;;
     restart)
         local started=$SECONDS
         bash "$SERVERS_SH" restart "$ASYNCZ_TEST_SERVERS_STATE" "$BACKEND" 2>"$TMP/restart.err" ||
