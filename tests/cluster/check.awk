@@ -4,7 +4,8 @@
 #   awk -f check.awk -v n=TASKS -v t0=T0_US -v seconds=SECONDS -v killed=NAME -v restarted=0|1 FILES...
 #
 # Lines: "R task run_time node at" (a run), "L task run_time reporter lost" (TASK_LOST),
-# "S lost reporter" (SCHEDULER_LOST). Expected: tasks c0000..c<n-1> at t0 + k s for k in 0..seconds-1.
+# "S lost reporter" (SCHEDULER_LOST), "M task run_time node" (refused by max_instances: counted, and named
+# when the occurrence is missing). Expected: tasks c0000..c<n-1> at t0 + k s for k in 0..seconds-1.
 # Rules: never two R lines for one occurrence, never an R line for an occurrence that was not expected;
 # an occurrence without an R line is allowed only when a node was killed (killed not empty) and an L line
 # reports it as in flight on that node. With killed set, exactly one S line names it and no other node is
@@ -40,6 +41,12 @@ $1 == "L" && NF == 5 {
     next
 }
 
+$1 == "M" && NF == 4 {
+    refused[key_of($2, $3)] = $4
+    refused_lines++
+    next
+}
+
 $1 == "S" && NF == 3 {
     sched_lost[$2]++
     sched_lost_lines++
@@ -67,7 +74,11 @@ END {
                 missing_reported++
             } else {
                 missing++
-                offender("missing", k)
+                if (k in refused)
+                    offender("missing", k " (refused by max_instances on " refused[k] \
+                        ": its previous run there had not finished)")
+                else
+                    offender("missing", k)
             }
         }
     }
@@ -95,9 +106,9 @@ END {
             offender("scheduler lost", name " reported lost " sched_lost[name] " time(s) though it was alive")
 
     printf "expected %d, executed %d, duplicates %d, missing %d, missing but reported lost %d, " \
-        "reported lost %d (%d lines), schedulers lost %d, max lateness %.0f ms; runs per node:", \
-        expected, executed, duplicates + 0, missing + 0, missing_reported + 0, reported + 0, lost_lines + 0, \
-        sched_lost_lines + 0, max_late / 1000
+        "reported lost %d (%d lines), schedulers lost %d, refused by max_instances %d, max lateness %.0f ms; " \
+        "runs per node:", expected, executed, duplicates + 0, missing + 0, missing_reported + 0, reported + 0, \
+        lost_lines + 0, sched_lost_lines + 0, refused_lines + 0, max_late / 1000
     for (name in node_runs)
         printf " %s %d", name, node_runs[name]
     printf "\n"

@@ -22,8 +22,11 @@ NODES=(n1 n2 n3)
 LEAD=4
 # Seconds into the schedule at which the kill or the restart happens.
 EVENT_AT=8
-# Milliseconds into that second at which the busiest node is killed (kill scenario).
-KILL_AFTER_MS=150
+# Milliseconds into that second from which the busy node is looked for (kill scenario) or the server is
+# restarted (restart scenario: servers.sh takes some 10-50 ms before it stops the server, so 0 stops it
+# while the nodes claim and release the second's tasks). ASYNCZ_CLUSTER_EVENT_MS overrides both.
+KILL_AFTER_MS=${ASYNCZ_CLUSTER_EVENT_MS:-0}
+RESTART_AFTER_MS=${ASYNCZ_CLUSTER_EVENT_MS:-0}
 # Seconds after the last occurrence by which everything must have run (or been reported lost); a node
 # killed with leases held needs one lease (3 s) plus three heartbeats (3 s) before the others act.
 DEADLINE_AFTER=40
@@ -129,37 +132,43 @@ sleep_until() {
     fi
 }
 
-# Kill with SIGKILL the node that took the occurrences of T0 + EVENT_AT s, KILL_AFTER_MS into their
-# second: it then has runs in flight (each run takes the node's 20 ms, on 8 workers), which the others
-# must report as lost and never run again. No node took them yet: kill n1.
+# Kill with SIGKILL the first node seen running the occurrences of T0 + EVENT_AT s (polling its file from
+# KILL_AFTER_MS into that second): it then has runs in flight (a run takes 20 ms, 32 at a time), which the
+# others must report as lost and never run again. If no node runs them within 2 s, n1 is killed.
 kill_busy_node() {
-    sleep_until $((T0 + EVENT_AT * 1000000 + KILL_AFTER_MS * 1000))
-    local when=$((T0 + EVENT_AT * 1000000)) i victim=0
+    local when=$((T0 + EVENT_AT * 1000000)) i victim=-1 files=()
+    sleep_until $((when + KILL_AFTER_MS * 1000))
     for i in "${!NODES[@]}"; do
-        if awk -v w="$when" '$1 == "R" && $3 == w { found = 1; exit } END { exit !found }' \
-            "$TMP/${NODES[$i]}.out"; then
-            victim=$i
-            break
-        fi
+        files+=("$TMP/${NODES[$i]}.out")
     done
+    while [ "$victim" -lt 0 ] && [ "$(now_us)" -lt $((when + 2000000)) ]; do
+        for i in "${!NODES[@]}"; do
+            if grep -q "^R [^ ]* $when " "${files[$i]}"; then
+                victim=$i
+                break
+            fi
+        done
+        [ "$victim" -ge 0 ] || sleep 0.01
+    done
+    [ "$victim" -ge 0 ] || victim=0
     kill -KILL "${PIDS[$victim]}"
     KILLED=${NODES[$victim]}
-    echo "killed $KILLED (pid ${PIDS[$victim]}) with SIGKILL at T0+${EVENT_AT}s+${KILL_AFTER_MS}ms," \
+    echo "killed $KILLED (pid ${PIDS[$victim]}) with SIGKILL at T0+${EVENT_AT}s+$((($(now_us) - when) / 1000))ms," \
         "after $(grep -c "^R [^ ]* $when " "$TMP/$KILLED.out" || true) of the runs of T0+${EVENT_AT}s"
 }
 
 # The disruption of the scenario, EVENT_AT seconds into the schedule.
 disrupt() {
-    sleep_until $((T0 + EVENT_AT * 1000000))
     case "$SCENARIO" in
     steady) ;;
     kill) kill_busy_node ;;
     restart)
+        sleep_until $((T0 + EVENT_AT * 1000000 + RESTART_AFTER_MS * 1000))
         local started=$SECONDS
         bash "$SERVERS_SH" restart "$ASYNCZ_TEST_SERVERS_STATE" "$BACKEND" 2>"$TMP/restart.err" ||
             { cat "$TMP/restart.err" >&2; fail "servers.sh restart $BACKEND failed"; }
         RESTARTED=1
-        echo "restarted the $BACKEND server at T0+${EVENT_AT}s (took $((SECONDS - started)) s)"
+        echo "restarted the $BACKEND server at T0+${EVENT_AT}s+${RESTART_AFTER_MS}ms (took $((SECONDS - started)) s)"
         ;;
     *) fail "unknown scenario $SCENARIO" ;;
     esac
