@@ -84,7 +84,8 @@ fail() {
 # The store URL of BACKEND. Server stores use names of their own, away from the other tests' tables.
 store_url() {
     case "$BACKEND" in
-    sqlite) echo "sqlite://$TMP/store.db" ;;
+    # As in SQLAlchemy, an absolute SQLite path takes four slashes.
+    sqlite) echo "sqlite:///$TMP/store.db" ;;
     file)
         mkdir -m 0700 "$TMP/store"
         echo "file://$TMP/store"
