@@ -270,6 +270,10 @@ asyncz_time_t az_shared_round(asyncz_scheduler *s, az_store_slot *slot, asyncz_t
 {
     if (!slot->shared)
         return ASYNCZ_TIME_NONE;
+    /* The round's claims may have taken long on a slow store: a heartbeat stamped with the time the round
+     * began could be written already expired. */
+    asyncz_time_t t = az_sched_now(s);
+    now = t > now ? t : now;
     asyncz_time_t poll = now + s->opts.poll_interval_usec;
     if (!slot->heartbeats)
         return poll;

@@ -594,6 +594,12 @@ static void very_slow_batch_beats_every_period(void **state)
     assert_true(beat_lists(&ts->beats[2], "e"));
     for (size_t i = 3; i < ts->n_beats; i++)
         assert_int_equal(ts->beats[i].releases_before, 5);
+    /* No heartbeat is written already expired or older than the one before it (the round's own heartbeat
+     * once carried the time the round began). */
+    for (size_t i = 0; i < ts->n_beats; i++) {
+        assert_true(ts->beats[i].expires_at > ts->beats[i].clock_at);
+        assert_true(i == 0 || ts->beats[i].heartbeat_at >= ts->beats[i - 1].heartbeat_at);
+    }
     fx_free(f);
 }
 
