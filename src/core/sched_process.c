@@ -546,6 +546,26 @@ static asyncz_time_t claim_failed(az_store_slot *slot, int rc, asyncz_time_t now
     return slot->retry_at;
 }
 
+/* Claim up to batch tasks. On a store with heartbeats, no heartbeat can be written while one claim call
+ * runs, so a claim that takes over a quarter of a heartbeat period halves the store's batch (down to 1),
+ * and a full claim under a sixteenth doubles it again (up to batch_size): a slow store gets short claims
+ * rather than a scheduler that looks lost. */
+static int claim_timed(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now, size_t batch,
+                       asyncz_claim *claims, size_t *n)
+{
+    asyncz_store *st = slot->store;
+    asyncz_time_t t0 = slot->heartbeats ? az_sched_now(s) : 0;
+    int rc = ASYNCZ_STORE_BASE(st)->ops->claim(st, now, s->identity, s->opts.lease_usec, batch, claims, n);
+    if (!slot->heartbeats)
+        return rc;
+    int64_t took = az_sched_now(s) - t0;
+    if (took > s->opts.heartbeat_usec / 4 && batch > 1)
+        slot->batch = batch / 2;
+    else if (!rc && *n == batch && took < s->opts.heartbeat_usec / 16 && batch < s->opts.batch_size)
+        slot->batch = batch * 2 < s->opts.batch_size ? batch * 2 : s->opts.batch_size;
+    return rc;
+}
+
 /* Claim and handle the due tasks of one store; returns the store's next time of interest. */
 static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now,
                                    size_t *budget, az_sub_buf *subs, az_event_buf *events)
@@ -554,7 +574,7 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
         return slot->retry_at;
     asyncz_store *st = slot->store;
     const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
-    size_t batch = s->opts.batch_size;
+    size_t batch = slot->batch ? slot->batch : s->opts.batch_size;
     asyncz_claim *claims = malloc(batch * sizeof *claims);
     run_times *rts = malloc(batch * sizeof *rts);
     if (!claims || !rts) {
@@ -565,7 +585,7 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
     asyncz_time_t next = ASYNCZ_TIME_NONE;
     for (;;) {
         size_t n = 0;
-        int rc = ops->claim(st, now, s->identity, s->opts.lease_usec, batch, claims, &n);
+        int rc = claim_timed(s, slot, now, batch, claims, &n);
         if (rc) {
             next = claim_failed(slot, rc, now);
             break;

@@ -65,6 +65,7 @@ typedef struct az_store_slot {
     asyncz_time_t next_heartbeat; /* when to heartbeat and look for lost schedulers next */
     asyncz_time_t retry_at;       /* after a failed claim: no claims before this (0: none failed) */
     int64_t backoff_usec;         /* the wait after the last failed claim; doubles up to 10 s */
+    size_t batch;                 /* tasks per claim on this store (0: batch_size); see claim_timed */
 } az_store_slot;
 
 /* Executors are reference counted so a submission made outside the lock cannot race with removal. */

@@ -24,16 +24,20 @@ typedef struct beat {
     char ids[BEAT_IDS_MAX][16]; /* task ids of the first runs listed */
 } beat;
 
+#define CLAIMS_MAX 32
+
 typedef struct test_store {
     asyncz_store_base base;
     asyncz_store *inner; /* a memory store doing the real work */
     vclock *clock;
-    int claim_rc;               /* nonzero: claim fails with it and claims nothing */
-    int release_rc;             /* nonzero: release fails with it */
-    char release_fails_for[16]; /* with release_rc: only releases of this task fail ("": all) */
-    bool release_applies;       /* with release_rc: the inner store applies the release anyway */
-    int64_t release_advance;    /* every release moves the virtual clock on by this much */
-    size_t claims, releases;    /* calls seen */
+    int claim_rc;                 /* nonzero: claim fails with it and claims nothing */
+    int release_rc;               /* nonzero: release fails with it */
+    char release_fails_for[16];   /* with release_rc: only releases of this task fail ("": all) */
+    bool release_applies;         /* with release_rc: the inner store applies the release anyway */
+    int64_t release_advance;      /* every release moves the virtual clock on by this much */
+    int64_t claim_advance;        /* every claim moves the virtual clock on by this much */
+    size_t claims, releases;      /* calls seen */
+    size_t claim_max[CLAIMS_MAX]; /* the max of the first claims */
     beat beats[BEATS_MAX];
     size_t n_beats;
     char instance[64]; /* the registered scheduler ("": none) */
@@ -99,7 +103,10 @@ static int ts_claim(asyncz_store *st, asyncz_time_t now, const char *owner, int6
                     asyncz_claim *out, size_t *n_out)
 {
     test_store *ts = self_of(st);
+    if (ts->claims < CLAIMS_MAX)
+        ts->claim_max[ts->claims] = max;
     ts->claims++;
+    ts->clock->now += ts->claim_advance;
     if (ts->claim_rc) {
         *n_out = 0;
         return ts->claim_rc;
@@ -603,6 +610,41 @@ static void very_slow_batch_beats_every_period(void **state)
     fx_free(f);
 }
 
+/* Heartbeat period 10 s (the default): a claim taking 4 s (over a quarter period) halves the next claim's
+ * batch, down to 1; fast claims that fill the batch double it again. */
+static void slow_claims_shrink_the_batch(void **state)
+{
+    (void)state;
+    fixture *f = fx_new(0);
+    test_store *ts = f->store;
+    ts->claim_advance = 4 * SEC;
+    for (int i = 0; i < 10; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "t%d", i);
+        add(f, id, at(f->clock.now));
+        dispatch_at(f, f->clock.now);
+    }
+    /* Halved after every slow claim; at 1, a full claim of one task is followed by an empty one. */
+    static const size_t shrinking[] = {256, 128, 64, 32, 16, 8, 4, 2, 1, 1, 1, 1};
+    assert_int_equal(ts->claims, 12);
+    for (size_t i = 0; i < 12; i++)
+        assert_int_equal(ts->claim_max[i], shrinking[i]);
+    /* Fast again: three tasks due, claimed one at a time, each claim full, so the next call claims 2. */
+    ts->claim_advance = 0;
+    for (int i = 0; i < 3; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "u%d", i);
+        add(f, id, at(f->clock.now));
+    }
+    size_t before = ts->claims;
+    dispatch_at(f, f->clock.now);
+    assert_int_equal(ts->claim_max[before], 1);
+    add(f, "v", at(f->clock.now));
+    dispatch_at(f, f->clock.now);
+    assert_int_equal(ts->claim_max[ts->claims - 1], 2);
+    fx_free(f);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -618,6 +660,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(slow_batch_rewrites_the_heartbeat),
         cmocka_unit_test(fast_batch_writes_one_heartbeat),
         cmocka_unit_test(very_slow_batch_beats_every_period),
+        cmocka_unit_test(slow_claims_shrink_the_batch),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
