@@ -104,11 +104,11 @@ typedef struct az_backend_ops {
 
     /* Insert a new record. Errors: ASYNCZ_EEXISTS (a record with that id exists). */
     int (*insert)(az_backend *b, const az_record *rec);
-    /* Optional (NULL: the persist layer inserts one by one and removes them again when one fails). Insert n
-     * records (n > 0, ids distinct) atomically, all or none: when any id exists, insert nothing and return
-     * ASYNCZ_EEXISTS with a message naming the first existing id (in the order of recs). seq values
-     * increase in the order of recs. A backend that notifies need not send more than one notification for
-     * the batch. On any other failure nothing is inserted either. */
+    /* Optional (NULL: the store has no add_many op, and asyncz_store_add_tasks adds one by one and removes
+     * them again when one fails). Insert n records (n > 0, ids distinct) atomically, all or none: when any id
+     * exists, insert nothing and return ASYNCZ_EEXISTS with a message naming the first existing id (in the
+     * order of recs). seq values increase in the order of recs. A backend that notifies need not send more
+     * than one notification for the batch. On any other failure nothing is inserted either. */
     int (*insert_many)(az_backend *b, const az_record *recs, size_t n);
     /* Replace the record with the same id (new bytes, next_run_time, seq; ends any claim: owner and lease
      * cleared, token kept). Errors: ASYNCZ_ENOTFOUND. */

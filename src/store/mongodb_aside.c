@@ -15,26 +15,6 @@ static mongo_backend *M(az_backend *b)
     return (mongo_backend *)b;
 }
 
-static int64_t deleted_count(const bson_t *reply)
-{
-    bson_iter_t it;
-    return bson_iter_init_find(&it, reply, "deletedCount") && BSON_ITER_HOLDS_NUMBER(&it)
-               ? bson_iter_as_int64(&it)
-               : 0;
-}
-
-/* deleteOne(filter) on coll; *deleted is 0 or 1. */
-static int delete_one(mongo_backend *m, mongoc_collection_t *coll, const bson_t *filter, const char *what,
-                      int64_t *deleted)
-{
-    bson_t reply;
-    bson_error_t err;
-    bool ok = mongoc_collection_delete_one(coll, filter, NULL, &reply, &err);
-    *deleted = ok ? deleted_count(&reply) : 0;
-    bson_destroy(&reply);
-    return ok ? 0 : az_mongo_fail(m, what, &err);
-}
-
 /* ---- quarantine ----------------------------------------------------------------------------------- */
 
 static int add_entry(mongo_backend *m, const bson_oid_t *oid, const char *id, const unsigned char *data,
@@ -64,7 +44,7 @@ static int take_record(mongo_backend *m, const char *id, const unsigned char *da
     bson_t filter = BSON_INITIALIZER;
     BSON_APPEND_UTF8(&filter, "_id", id);
     bson_append_binary(&filter, "state", -1, BSON_SUBTYPE_BINARY, data, (uint32_t)len);
-    int rc = delete_one(m, m->tasks, &filter, "delete quarantined", taken);
+    int rc = az_mongo_delete_one(m, m->tasks, &filter, "delete quarantined", taken);
     bson_destroy(&filter);
     return rc;
 }
@@ -74,7 +54,7 @@ static int drop_entry(mongo_backend *m, const bson_oid_t *oid)
     bson_t filter = BSON_INITIALIZER;
     int64_t deleted = 0;
     BSON_APPEND_OID(&filter, "_id", oid);
-    int rc = delete_one(m, m->aside, &filter, "delete quarantine entry", &deleted);
+    int rc = az_mongo_delete_one(m, m->aside, &filter, "delete quarantine entry", &deleted);
     bson_destroy(&filter);
     return rc;
 }
@@ -204,7 +184,7 @@ int az_mongo_remove_instance(az_backend *b, const char *id)
     bson_t filter = BSON_INITIALIZER;
     int64_t deleted = 0;
     BSON_APPEND_UTF8(&filter, "_id", id);
-    rc = delete_one(m, m->beats, &filter, "delete instance", &deleted);
+    rc = az_mongo_delete_one(m, m->beats, &filter, "delete instance", &deleted);
     bson_destroy(&filter);
     return rc ? rc : deleted ? 0 : ASYNCZ_ENOTFOUND;
 }

@@ -53,6 +53,9 @@ void az_mongo_due_filter(bson_t *filter, asyncz_time_t now);
 void az_mongo_not_null(bson_t *filter, const char *key);
 /* A count from a write's reply ("matchedCount", "deletedCount"), 0 when absent. */
 int64_t az_mongo_reply_count(const bson_t *reply, const char *key);
+/* deleteOne(filter) on coll; *deleted is 0 or 1. */
+int az_mongo_delete_one(mongo_backend *m, mongoc_collection_t *coll, const bson_t *filter, const char *what,
+                        int64_t *deleted);
 /* now + lease_usec, saturated. */
 asyncz_time_t az_mongo_lease_end(asyncz_time_t now, int64_t lease_usec);
 

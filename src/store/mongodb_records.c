@@ -214,9 +214,8 @@ static int update_one(mongo_backend *m, const bson_t *filter, const bson_t *upda
     return ok ? 0 : az_mongo_fail(m, what, &err);
 }
 
-/* deleteOne(filter) on coll; *deleted is 0 or 1. */
-static int delete_one(mongo_backend *m, mongoc_collection_t *coll, const bson_t *filter, const char *what,
-                      int64_t *deleted)
+int az_mongo_delete_one(mongo_backend *m, mongoc_collection_t *coll, const bson_t *filter, const char *what,
+                        int64_t *deleted)
 {
     bson_t reply;
     bson_error_t err;
@@ -351,7 +350,7 @@ int az_mongo_remove(az_backend *b, const char *id)
     bson_t filter;
     int64_t deleted = 0;
     id_filter(&filter, id);
-    rc = delete_one(m, m->tasks, &filter, "delete", &deleted);
+    rc = az_mongo_delete_one(m, m->tasks, &filter, "delete", &deleted);
     bson_destroy(&filter);
     return rc ? rc : deleted ? 0 : ASYNCZ_ENOTFOUND;
 }
@@ -600,7 +599,7 @@ int az_mongo_release(az_backend *b, const char *id, uint64_t token, const az_rec
         set_record(&update, next, seq);
         rc = update_one(m, &filter, &update, "update release", &hit);
     } else {
-        rc = delete_one(m, m->tasks, &filter, "delete release", &hit);
+        rc = az_mongo_delete_one(m, m->tasks, &filter, "delete release", &hit);
     }
     bson_destroy(&filter);
     bson_destroy(&update);

@@ -304,37 +304,14 @@ static int batch_encode(persist_store *ps, asyncz_task *const *tasks, size_t n, 
     return 0;
 }
 
-/* A backend without insert_many: one by one, undoing the inserted ones when one fails (keeping the
- * failure's message). Others may see the first records meanwhile. */
-static int insert_undoable(az_backend *b, const az_record *recs, size_t n)
-{
-    size_t done = 0;
-    int rc = 0;
-    while (done < n && (rc = b->ops->insert(b, &recs[done])) == 0)
-        done++;
-    if (!rc)
-        return 0;
-    char msg[512];
-    if (rc == ASYNCZ_EEXISTS) /* not every backend's insert says which id */
-        snprintf(msg, sizeof msg, "%s: task \"%s\" already exists", b->ops->name, recs[done].id);
-    else
-        snprintf(msg, sizeof msg, "%s", asyncz_store_errmsg());
-    while (done > 0)
-        (void)b->ops->remove(b, recs[--done].id);
-    az_store_fail(rc, "%s", msg);
-    return rc;
-}
-
 static int p_add_many(asyncz_store *st, asyncz_task *const *tasks, size_t n)
 {
     persist_store *ps = PS(st);
     batch bt;
     pthread_mutex_lock(&ps->lock);
     int rc = batch_encode(ps, tasks, n, &bt);
-    if (!rc && ps->b->ops->insert_many)
+    if (!rc)
         rc = ps->b->ops->insert_many(ps->b, bt.recs, n);
-    else if (!rc)
-        rc = insert_undoable(ps->b, bt.recs, n);
     pthread_mutex_unlock(&ps->lock);
     batch_free(&bt);
     return rc;
@@ -600,7 +577,8 @@ static void fill_ops(asyncz_store_ops *ops, const az_backend *b)
         .heartbeat = b->ops->put_instance ? p_heartbeat : NULL,
         .instances = b->ops->instances ? p_instances : NULL,
         .remove_instance = b->ops->remove_instance ? p_remove_instance : NULL,
-        .add_many = p_add_many,
+        /* Without insert_many, asyncz_store_add_tasks adds one by one through p_add and undoes. */
+        .add_many = b->ops->insert_many ? p_add_many : NULL,
     };
 }
 
