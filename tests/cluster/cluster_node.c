@@ -136,14 +136,23 @@ static int on_event(const asyncz_event *ev, void *userdata)
 
 /* ---- the scheduler ---------------------------------------------------------------------------------- */
 
+/* A period in ms from the environment (set by lib.sh for slow stores), else dflt µs. */
+static int64_t ms_from_env(const char *name, int64_t dflt)
+{
+    const char *v = getenv(name);
+    char *end = NULL;
+    long long ms = v && *v ? strtoll(v, &end, 10) : 0;
+    return ms > 0 && end && *end == '\0' ? (int64_t)ms * 1000 : dflt;
+}
+
 /* A scheduler on the store at url, with a thread pool; its function "record" writes for nd. */
 static int make_scheduler(asyncz_scheduler **out, const char *url, const char *identity, node *nd)
 {
     asyncz_scheduler_options opts;
     asyncz_scheduler_options_init(&opts);
     opts.identity = identity;
-    opts.lease_usec = NODE_LEASE_USEC;
-    opts.heartbeat_usec = NODE_HEARTBEAT_USEC;
+    opts.lease_usec = ms_from_env("ASYNCZ_CLUSTER_LEASE_MS", NODE_LEASE_USEC);
+    opts.heartbeat_usec = ms_from_env("ASYNCZ_CLUSTER_HEARTBEAT_MS", NODE_HEARTBEAT_USEC);
     opts.poll_interval_usec = NODE_POLL_USEC;
     int rc = asyncz_scheduler_new(out, &opts);
     if (rc)
