@@ -18,6 +18,10 @@
 /* How soon to retry a store whose claim failed (asyncz's jobstore_retry_interval). */
 #define STORE_RETRY_USEC (10 * ASYNCZ_USEC_PER_SEC)
 #define CLAIM_BACKOFF_MIN_USEC (ASYNCZ_USEC_PER_SEC / 4) /* first wait after a failed claim */
+/* A repeated release that finds the task changed still proves it was released by this scheduler while
+ * this much of the lease is left: nobody else can have claimed it before the lease lapses, allowing for
+ * the hosts' clocks to differ by up to a quarter of the lease. */
+#define LEASE_SKEW_DIVISOR 4
 
 /* A deleted slot: probing goes on past it. */
 static asyncz_task TOMBSTONE_TASK;
@@ -289,16 +293,7 @@ void az_drain_done(asyncz_scheduler *s)
 /* ---- the core round -------------------------------------------------------------------------------------
  */
 
-/* The due run times of a task at `now` (asyncz's Task.get_run_times), and the run time after them. Most
- * tasks have one due time, kept in `one` without allocating. */
-typedef struct run_times {
-    asyncz_time_t *times; /* kept run times (without coalescing; with it, only the last): `one` or heap */
-    asyncz_time_t one;
-    size_t n, cap;
-    uint32_t due;       /* how many fell due */
-    asyncz_time_t next; /* the first run time after the ones kept (ASYNCZ_TIME_NONE: exhausted) */
-    int error;          /* the trigger failed (ASYNCZ_ESEARCH) */
-} run_times;
+typedef az_run_times run_times; /* see scheduler_internal.h */
 
 static void times_free(run_times *rt)
 {
@@ -414,30 +409,41 @@ typedef enum release_outcome {
     UNKNOWN,  /* the store failed during the release: it may or may not have taken effect */
 } release_outcome;
 
-/* Hand the task back to its store with its next run time, or remove it when its trigger is exhausted.
- * Only a release the store confirmed lets the runs go ahead (a claim lost meanwhile belongs to whoever took
- * it over, and running here too would run an occurrence twice). */
-static release_outcome release_task(az_store_slot *slot, const asyncz_claim *c, const run_times *rt)
+/* Send the release of claim c: the task with its next run time, or its removal when its trigger is
+ * exhausted. Returns the store's answer, or ASYNCZ_ENOMEM (and *sent false) when nothing was sent. */
+static int send_release(az_store_slot *slot, const asyncz_claim *c, const run_times *rt, bool *sent)
 {
     asyncz_store *st = slot->store;
     asyncz_task *next = NULL;
-    if (rt->error) {
-        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
-                   "task \"%s\" (%s) paused: its trigger failed to compute the next "
-                   "run time (%s)",
-                   asyncz_task_name(c->task), c->task->id, asyncz_strerror(rt->error));
-    }
     bool remove = rt->next == ASYNCZ_TIME_NONE && !rt->error;
-    if (!remove && asyncz_task_copy(&next, c->task) != 0) {
-        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\": out of memory; its claim lapses", c->task->id);
-        return LAPSED;
-    }
+    *sent = remove || asyncz_task_copy(&next, c->task) == 0;
+    if (!*sent)
+        return ASYNCZ_ENOMEM;
     if (next) {
         next->next_run_time = rt->next;
         next->has_next = true;
     }
     int rc = ASYNCZ_STORE_BASE(st)->ops->release(st, c->task->id, c->token, next);
     asyncz_task_free(next);
+    return rc;
+}
+
+/* Hand the task back to its store. Only a release the store confirmed lets the runs go ahead (a claim lost
+ * meanwhile belongs to whoever took it over, and running here too would run an occurrence twice). */
+static release_outcome release_task(az_store_slot *slot, const asyncz_claim *c, const run_times *rt)
+{
+    if (rt->error) {
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
+                   "task \"%s\" (%s) paused: its trigger failed to compute the next "
+                   "run time (%s)",
+                   asyncz_task_name(c->task), c->task->id, asyncz_strerror(rt->error));
+    }
+    bool sent = false;
+    int rc = send_release(slot, c, rt, &sent);
+    if (!sent) {
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\": out of memory; its claim lapses", c->task->id);
+        return LAPSED;
+    }
     if (rc == ASYNCZ_ESTATE || rc == ASYNCZ_ENOTFOUND) {
         asyncz_log(ASYNCZ_LOG_DEBUG, AZ_LOGGER, "task \"%s\" changed while claimed; keeping the change",
                    c->task->id);
@@ -445,8 +451,8 @@ static release_outcome release_task(az_store_slot *slot, const asyncz_claim *c, 
     }
     if (rc) {
         asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
-                   "store \"%s\" failed to release task \"%s\": %s%s%s; its runs are not started here "
-                   "and are reported lost",
+                   "store \"%s\" failed to release task \"%s\": %s%s%s; its runs wait until the store "
+                   "confirms the release",
                    slot->alias, c->task->id, asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "",
                    asyncz_store_errmsg());
         return UNKNOWN;
@@ -454,21 +460,61 @@ static release_outcome release_task(az_store_slot *slot, const asyncz_claim *c, 
     return RELEASED;
 }
 
-/* After a release whose outcome is unknown (the connection broke while the store may have committed it):
- * if it took effect, nobody will run these occurrences, so they are reported as lost, the same as the runs
- * of a scheduler that died. If it did not, the claim lapses and a scheduler runs them late after all. */
+/* Report the runs of a release whose outcome stays unknown: if it took effect, nobody runs these
+ * occurrences, so they are reported as lost, the same as the runs of a scheduler that died. */
 static void report_unconfirmed(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *c,
-                               const run_times *rt, az_event_buf *events)
+                               const run_times *rt, const char *why, az_event_buf *events)
 {
+    asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\": %zu run(s) reported lost: %s", c->task->id, rt->n,
+               why);
     for (size_t i = 0; i < rt->n; i++) {
         az_event *e = az_events_add(s, events, ASYNCZ_EVENT_TASK_LOST, slot->alias, c->task);
         if (!e)
             continue;
         e->instance_id = strdup(s->identity);
         e->ev.scheduled_run_time = rt->times[i];
-        e->error_message = strdup("the store failed while this scheduler released the task; if the release "
-                                  "took effect, this run does not happen, otherwise it runs once the lease "
-                                  "lapses");
+        e->error_message = strdup(why);
+    }
+}
+
+/* Keep a release the store did not confirm, to repeat it in the next rounds; takes the claim's task
+ * reference and run times (c->task becomes NULL, rt empty). */
+static void defer_release(asyncz_scheduler *s, az_store_slot *slot, asyncz_claim *c, run_times *rt,
+                          az_event_buf *events)
+{
+    az_unconfirmed *u = malloc(sizeof *u);
+    if (!u) {
+        report_unconfirmed(s, slot, c, rt, "out of memory to keep an unconfirmed release", events);
+        return;
+    }
+    *u = (az_unconfirmed){.claim = *c, .rt = *rt};
+    if (rt->times == &rt->one)
+        u->rt.times = &u->rt.one;
+    c->task = NULL;
+    *rt = (run_times){.times = &rt->one};
+    az_unconfirmed **tail = &slot->unconfirmed;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = u;
+}
+
+static void unconfirmed_free(az_unconfirmed *u)
+{
+    times_free(&u->rt);
+    asyncz_task_free(u->claim.task);
+    free(u);
+}
+
+void az_unconfirmed_abandon(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *events)
+{
+    while (slot->unconfirmed) {
+        az_unconfirmed *u = slot->unconfirmed;
+        slot->unconfirmed = u->next;
+        report_unconfirmed(s, slot, &u->claim, &u->rt,
+                           "the store failed while this scheduler released the task and was closed before "
+                           "it confirmed the release",
+                           events);
+        unconfirmed_free(u);
     }
 }
 
@@ -510,8 +556,9 @@ static void keep_alive(asyncz_scheduler *s, az_store_slot *slot, const asyncz_cl
 }
 
 /* Handle one batch of claims: run times for all, the heartbeat (shared stores), then release each and
- * submit the runs of those released. */
-static void handle_claims(asyncz_scheduler *s, az_store_slot *slot, asyncz_claim *claims, run_times *rts,
+ * submit the runs of those released. Once a release fails, the rest of the batch is kept unconfirmed
+ * without trying (the store is failing); returns whether that happened. */
+static bool handle_claims(asyncz_scheduler *s, az_store_slot *slot, asyncz_claim *claims, run_times *rts,
                           size_t n, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
 {
     for (size_t i = 0; i < n; i++)
@@ -519,31 +566,79 @@ static void handle_claims(asyncz_scheduler *s, az_store_slot *slot, asyncz_claim
     asyncz_time_t beat_at = now;
     if (slot->heartbeats && n > 0)
         heartbeat_planned(s, slot, claims, rts, n, now);
+    bool failing = false;
     for (size_t i = 0; i < n; i++) {
-        if (slot->heartbeats)
+        if (slot->heartbeats && !failing)
             keep_alive(s, slot, claims + i, rts + i, n - i, &beat_at);
-        release_outcome out = release_task(slot, &claims[i], &rts[i]);
+        release_outcome out = failing ? UNKNOWN : release_task(slot, &claims[i], &rts[i]);
         if (out == RELEASED)
             run_released(s, slot, &claims[i], now, &rts[i], subs, events);
         else if (out == UNKNOWN)
-            report_unconfirmed(s, slot, &claims[i], &rts[i], events);
+            defer_release(s, slot, &claims[i], &rts[i], events);
+        failing = failing || out == UNKNOWN;
         times_free(&rts[i]);
         asyncz_task_free(claims[i].task);
     }
+    return failing;
 }
 
-/* A claim failed (the server is down, say): wait before the next, 0.25 s at first, doubling up to 10 s, so
- * that wake-ups meanwhile do not hammer the store. Returns when to try again. */
-static asyncz_time_t claim_failed(az_store_slot *slot, int rc, asyncz_time_t now)
+/* A call to the store failed (the server is down, say): wait before the next, 0.25 s at first, doubling up
+ * to 10 s, so that wake-ups meanwhile do not hammer the store. Returns when to try again. */
+static asyncz_time_t store_failed(az_store_slot *slot, int rc, const char *doing, asyncz_time_t now)
 {
     int64_t wait = slot->backoff_usec ? slot->backoff_usec * 2 : CLAIM_BACKOFF_MIN_USEC;
     slot->backoff_usec = wait < STORE_RETRY_USEC ? wait : STORE_RETRY_USEC;
     slot->retry_at = now + slot->backoff_usec;
-    asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER,
-               "store \"%s\" failed to hand out due tasks: %s%s%s; retrying in %.2f s", slot->alias,
-               asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "", asyncz_store_errmsg(),
-               (double)slot->backoff_usec / ASYNCZ_USEC_PER_SEC);
+    asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "store \"%s\" failed to %s: %s%s%s; retrying in %.2f s",
+               slot->alias, doing, asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "",
+               asyncz_store_errmsg(), (double)slot->backoff_usec / ASYNCZ_USEC_PER_SEC);
     return slot->retry_at;
+}
+
+/* Repeat one unconfirmed release. The store accepts it (it had not taken effect), or says it already took
+ * effect (a release is idempotent): the runs go ahead. It refuses it (the task changed or is gone): while
+ * the claim's lease still runs nobody else can have claimed the task, so this release is what changed it,
+ * and the runs go ahead; after that, whoever claimed it since may have run them, or not: they are reported
+ * lost. Returns the store's error while it still fails (the release stays unconfirmed). */
+static int confirm_one(asyncz_scheduler *s, az_store_slot *slot, az_unconfirmed *u, az_sub_buf *subs,
+                       az_event_buf *events)
+{
+    bool sent = false;
+    int rc = send_release(slot, &u->claim, &u->rt, &sent);
+    if (sent && rc && rc != ASYNCZ_ESTATE && rc != ASYNCZ_ENOTFOUND)
+        return rc;
+    asyncz_time_t now = az_sched_now(s);
+    int64_t skew = s->opts.lease_usec / LEASE_SKEW_DIVISOR;
+    bool in_lease = now < u->claim.lease_until - skew;
+    if (sent && (rc == 0 || in_lease)) {
+        asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER,
+                   "store \"%s\" confirmed the release of task \"%s\"; its runs go ahead", slot->alias,
+                   u->claim.task->id);
+        run_released(s, slot, &u->claim, now, &u->rt, subs, events);
+    } else {
+        report_unconfirmed(
+            s, slot, &u->claim, &u->rt,
+            sent ? "the store failed while this scheduler released the task, and by the time it "
+                   "answered again the task had changed after the claim's lease ran out: if "
+                   "the release took effect, this run does not happen"
+                 : "out of memory to repeat an unconfirmed release",
+            events);
+    }
+    return 0;
+}
+
+/* Repeat the store's unconfirmed releases, oldest first; stop at the first that still fails. */
+static int confirm_releases(asyncz_scheduler *s, az_store_slot *slot, az_sub_buf *subs, az_event_buf *events)
+{
+    while (slot->unconfirmed) {
+        az_unconfirmed *u = slot->unconfirmed;
+        int rc = confirm_one(s, slot, u, subs, events);
+        if (rc)
+            return rc;
+        slot->unconfirmed = u->next;
+        unconfirmed_free(u);
+    }
+    return 0;
 }
 
 /* Claim up to batch tasks. On a store with heartbeats, no heartbeat can be written while one claim call
@@ -572,6 +667,9 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
 {
     if (slot->backoff_usec && now < slot->retry_at)
         return slot->retry_at;
+    int failed = confirm_releases(s, slot, subs, events);
+    if (failed)
+        return store_failed(slot, failed, "confirm a release", now);
     asyncz_store *st = slot->store;
     const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
     size_t batch = slot->batch ? slot->batch : s->opts.batch_size;
@@ -587,11 +685,14 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
         size_t n = 0;
         int rc = claim_timed(s, slot, now, batch, claims, &n);
         if (rc) {
-            next = claim_failed(slot, rc, now);
+            next = store_failed(slot, rc, "hand out due tasks", now);
             break;
         }
         slot->backoff_usec = 0;
-        handle_claims(s, slot, claims, rts, n, now, subs, events);
+        if (handle_claims(s, slot, claims, rts, n, now, subs, events)) {
+            next = store_failed(slot, ASYNCZ_ESTORE, "release a task", now);
+            break;
+        }
         *budget = *budget > n ? *budget - n : 0;
         if (n < batch || *budget == 0)
             break;

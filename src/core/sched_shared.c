@@ -116,6 +116,7 @@ static void list_push(run_list *l, const char *task_id, asyncz_time_t when)
         l->items[l->n++] = (asyncz_inflight){.task_id = task_id, .run_time = when};
 }
 
+/* The runs of this store started and not finished, and those waiting for an unconfirmed release. */
 static void list_inflight(asyncz_scheduler *s, const az_store_slot *slot, run_list *l)
 {
     for (asyncz_run *r = s->inflight; r; r = r->inflight_next) {
@@ -124,6 +125,9 @@ static void list_inflight(asyncz_scheduler *s, const az_store_slot *slot, run_li
         for (size_t i = r->current; i < r->n_times; i++)
             list_push(l, r->task->id, r->outcomes[i].scheduled);
     }
+    for (const az_unconfirmed *u = slot->unconfirmed; u; u = u->next)
+        for (size_t i = 0; i < u->rt.n; i++)
+            list_push(l, u->claim.task->id, u->rt.times[i]);
 }
 
 static void hostname_of(char *buf, size_t size)

@@ -302,8 +302,9 @@ int asyncz_scheduler_add_store(asyncz_scheduler *s, const char *alias, asyncz_st
 
 /* Close and free a removed store but keep its slot, whose alias runs under way may still point to; the
  * slot is freed with the scheduler (lock held). */
-static void retire_store(asyncz_scheduler *s, az_store_slot *slot)
+static void retire_store(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *events)
 {
+    az_unconfirmed_abandon(s, slot, events);
     az_store_do_close(slot->store);
     slot->open = false;
     asyncz_store_free(slot->store);
@@ -328,7 +329,7 @@ int asyncz_scheduler_remove_store(asyncz_scheduler *s, const char *alias)
     }
     if (found) {
         az_events_add(s, &events, ASYNCZ_EVENT_STORE_REMOVED, alias, NULL);
-        retire_store(s, found);
+        retire_store(s, found, &events);
     }
     pthread_mutex_unlock(&s->lock);
     az_events_deliver(s, &events);
@@ -470,10 +471,11 @@ static int open_all(asyncz_scheduler *s)
     return 0;
 }
 
-static void close_all(asyncz_scheduler *s)
+static void close_all(asyncz_scheduler *s, az_event_buf *events)
 {
     for (size_t i = 0; i < s->n_stores; i++) {
         az_store_slot *slot = s->stores[i];
+        az_unconfirmed_abandon(s, slot, events);
         if (slot->open)
             az_shared_deregister(s, slot);
         az_store_do_close(slot->store);
@@ -515,7 +517,7 @@ static int start_common(asyncz_scheduler *s, unsigned flags, az_mode mode)
     if (rc == 0)
         rc = open_all(s);
     if (rc) {
-        close_all(s);
+        close_all(s, &events);
         pthread_mutex_unlock(&s->lock);
         shutdown_execs(s, true);
         az_events_deliver(s, &events);
@@ -653,7 +655,7 @@ void az_sched_stop_sequence(asyncz_scheduler *s)
     az_drain_done(s);
     az_event_buf events = {0};
     pthread_mutex_lock(&s->lock);
-    close_all(s);
+    close_all(s, &events);
     s->mode = AZ_MODE_NONE;
     s->armed = ASYNCZ_TIME_NONE;
     atomic_store(&s->state, ASYNCZ_STATE_STOPPED);

@@ -54,6 +54,25 @@ typedef struct az_listeners {
 
 /* ---- stores and executors ---------------------------------------------------------------------------- */
 
+/* The due run times of a task at `now` (asyncz's Task.get_run_times), and the run time after them. Most
+ * tasks have one due time, kept in `one` without allocating. */
+typedef struct az_run_times {
+    asyncz_time_t *times; /* kept run times (without coalescing; with it, only the last): `one` or heap */
+    asyncz_time_t one;
+    size_t n, cap;
+    uint32_t due;       /* how many fell due */
+    asyncz_time_t next; /* the first run time after the ones kept (ASYNCZ_TIME_NONE: exhausted) */
+    int error;          /* the trigger failed (ASYNCZ_ESEARCH) */
+} az_run_times;
+
+/* A release the store did not confirm (it failed during the call, which may or may not have taken effect).
+ * Repeated every round until the store answers (sched_process.c); its runs are listed in heartbeats. */
+typedef struct az_unconfirmed {
+    struct az_unconfirmed *next;
+    asyncz_claim claim; /* claim.task: a reference */
+    az_run_times rt;    /* rt.times points at rt.one or the heap */
+} az_unconfirmed;
+
 typedef struct az_store_slot {
     asyncz_scheduler *sched;
     char *alias;
@@ -66,6 +85,7 @@ typedef struct az_store_slot {
     asyncz_time_t retry_at;       /* after a failed claim: no claims before this (0: none failed) */
     int64_t backoff_usec;         /* the wait after the last failed claim; doubles up to 10 s */
     size_t batch;                 /* tasks per claim on this store (0: batch_size); see claim_timed */
+    az_unconfirmed *unconfirmed;  /* releases to confirm, oldest first */
 } az_store_slot;
 
 /* Executors are reference counted so a submission made outside the lock cannot race with removal. */
@@ -238,6 +258,10 @@ void az_quarantine_reports_free(asyncz_scheduler *s);
 /* Track a run of a heartbeat store until it finishes (lock held). */
 void az_inflight_add(asyncz_scheduler *s, asyncz_run *run);
 void az_inflight_remove(asyncz_scheduler *s, asyncz_run *run);
+
+/* Give up the releases of slot still unconfirmed (the store is being closed): their runs are reported as
+ * TASK_LOST (lock held). */
+void az_unconfirmed_abandon(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *events);
 
 /* Write this scheduler's heartbeat to slot's store: the runs in flight plus `planned` (lock held). */
 void az_shared_heartbeat(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now,

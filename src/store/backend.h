@@ -12,7 +12,9 @@
  *   next_run_time   µs since the epoch, or ASYNCZ_TIME_NONE (paused)
  *   seq             assigned by the backend from one counter per store (see below) on every insert/replace/
  *                   release: orders ties of next_run_time, and paused records among themselves
- *   owner, lease_until, token   the claim, if any (owner NULL / lease_until ASYNCZ_TIME_NONE when none)
+ *   owner, lease_until, token   the claim, if any (owner NULL / lease_until ASYNCZ_TIME_NONE when none);
+ *                   release clears owner and lease_until but keeps the token, insert/replace set token 0, so
+ *                   an unclaimed record with a token was last written by the release with that token
  *
  * Order ("in order" below): next_run_time ascending, ties by seq; paused records after all others, by seq.
  * A record "has a claim" from claim until release/replace clears owner and lease_until; it is "claimed at
@@ -137,8 +139,10 @@ typedef struct az_backend_ops {
     int (*claim)(az_backend *b, asyncz_time_t now, const char *owner, int64_t lease_usec, size_t max,
                  az_found_fn each, void *userdata);
     /* If the record id is claimed with this token (whatever the lease says now), atomically either remove
-     * it (next NULL) or replace it with next (same id), unclaimed. Errors: ASYNCZ_ENOTFOUND (no record),
-     * ASYNCZ_ESTATE (token differs or no claim): nothing changed. */
+     * it (next NULL) or replace it with next (same id), unclaimed, keeping the token. If it has no claim and
+     * holds this token (this release already took effect: a repeat after a lost reply), change nothing and
+     * return 0. Errors: ASYNCZ_ENOTFOUND (no record), ASYNCZ_ESTATE (another token, or no claim and another
+     * token, or token 0): nothing changed. */
     int (*release)(az_backend *b, const char *id, uint64_t token, const az_record *next);
 
     /* Move a live record aside (claimed or not): if the record id still holds exactly these bytes,

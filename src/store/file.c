@@ -119,9 +119,10 @@ static int f_replace(az_backend *b, const az_record *rec)
     const fs_entry *e = az_fs_index_find(&fb->ix, rec->id);
     if (!e)
         return end(fb, ASYNCZ_ENOTFOUND);
-    uint64_t seq = 0, token = e->token;
+    uint64_t seq = 0;
     rc = az_fs_counter_take(fb, 1, &seq);
-    fs_header h = unclaimed(rec, seq, token);
+    /* Token 0: a release repeated from before this write is refused, not taken for a repeat. */
+    fs_header h = unclaimed(rec, seq, 0);
     if (!rc)
         rc = write_task(fb, rec->id, name, &h, rec->data, false);
     if (!rc)
@@ -366,8 +367,10 @@ static int f_release(az_backend *b, const char *id, uint64_t token, const az_rec
     const fs_entry *e = az_fs_index_find(&fb->ix, id);
     if (!e)
         return end(fb, ASYNCZ_ENOTFOUND);
-    if (e->lease_until == ASYNCZ_TIME_NONE || e->token != token)
+    if (token == 0 || e->token != token)
         return end(fb, ASYNCZ_ESTATE);
+    if (e->lease_until == ASYNCZ_TIME_NONE) /* this release already took effect: a repeat */
+        return end(fb, 0);
     uint64_t seq = 0;
     if (!next) {
         rc = unlink_task(fb, id, name);

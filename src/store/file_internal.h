@@ -24,7 +24,7 @@
 typedef struct fs_header {
     asyncz_time_t next_run_time; /* ASYNCZ_TIME_NONE: paused */
     uint64_t seq;
-    uint64_t token;               /* 0: never claimed */
+    uint64_t token;               /* the claim's, kept by its release; 0 after insert/replace */
     asyncz_time_t lease_until;    /* ASYNCZ_TIME_NONE: no claim */
     char owner[FS_OWNER_MAX + 1]; /* "" when no claim */
     size_t len;                   /* record bytes after the line */

@@ -37,11 +37,13 @@ static az_maria *M(az_backend *b)
 static const char *const stmt_sql[AZ_MQ_COUNT_IDS] = {
     [AZ_MQ_INSERT] = "INSERT INTO `$` (id, next_run_time, seq, state) VALUES (?, ?, NEXTVAL(`$_seq`), ?)",
     [AZ_MQ_REPLACE] = "UPDATE `$` SET next_run_time = ?, seq = NEXTVAL(`$_seq`), state = ?, owner = NULL, "
-                      "lease_until = NULL WHERE id = ?",
+                      "lease_until = NULL, token = 0 WHERE id = ?",
     [AZ_MQ_REMOVE] = "DELETE FROM `$` WHERE id = ?",
     [AZ_MQ_REMOVE_ALL] = "DELETE FROM `$`",
     [AZ_MQ_GET] = "SELECT " RECORD_COLS " FROM `$` WHERE id = ?",
-    [AZ_MQ_EXISTS] = "SELECT COUNT(*) FROM `$` WHERE id = ?",
+    /* After a refused release: does the record exist, and does it hold this release's token unclaimed. */
+    [AZ_MQ_EXISTS] = "SELECT COUNT(*), COUNT(CASE WHEN owner IS NULL AND token = ? THEN 1 END) FROM `$` "
+                     "WHERE id = ?",
     [AZ_MQ_SCAN_TIMED] = "SELECT " RECORD_COLS " FROM `$` WHERE next_run_time IS NOT NULL AND "
                          "(next_run_time > ? OR (next_run_time = ? AND seq > ?)) ORDER BY next_run_time, seq "
                          "LIMIT ?",

@@ -502,17 +502,20 @@ static int claim(az_backend *b, asyncz_time_t now, const char *owner, int64_t le
     return rc;
 }
 
-/* Whether id exists (to tell ASYNCZ_ENOTFOUND from ASYNCZ_ESTATE after a refused release). */
-static int exists(az_maria *m, const char *id, bool *out)
+/* After a refused release: 0 when it is a repeat of a release that took effect (the record is unclaimed and
+ * holds this token), else ASYNCZ_ESTATE, or ASYNCZ_ENOTFOUND when there is no record. */
+static int refused(az_maria *m, const char *id, uint64_t token)
 {
     unsigned long idlen;
-    MYSQL_BIND p[1];
-    az_maria_bind_text(&p[0], id, &idlen);
-    az_maria_col c[1];
-    int rc = query_ints(m, AZ_MQ_EXISTS, p, "i", c, "release: SELECT");
-    if (!rc)
-        *out = c[0].i64 > 0;
-    return rc;
+    unsigned long long tok = token;
+    MYSQL_BIND p[2];
+    az_maria_bind_u64(&p[0], &tok);
+    az_maria_bind_text(&p[1], id, &idlen);
+    az_maria_col c[2];
+    int rc = query_ints(m, AZ_MQ_EXISTS, p, "ii", c, "release: SELECT");
+    if (rc)
+        return rc;
+    return c[0].i64 == 0 ? ASYNCZ_ENOTFOUND : c[1].i64 > 0 ? 0 : ASYNCZ_ESTATE;
 }
 
 static int release_write(az_maria *m, const char *id, uint64_t token, const az_record *next,
@@ -539,13 +542,11 @@ static int release_write(az_maria *m, const char *id, uint64_t token, const az_r
 static int release(az_backend *b, const char *id, uint64_t token, const az_record *next)
 {
     az_maria *m = M(b);
+    if (token == 0) /* never handed out */
+        return ASYNCZ_ESTATE;
     unsigned long long rows = 0;
     int rc = release_write(m, id, token, next, &rows);
-    if (rc || rows)
-        return rc;
-    bool there = false;
-    rc = exists(m, id, &there);
-    return rc ? rc : there ? ASYNCZ_ESTATE : ASYNCZ_ENOTFOUND;
+    return rc || rows ? rc : refused(m, id, token);
 }
 
 /* ---- quarantine ------------------------------------------------------------------------------------ */

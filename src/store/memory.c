@@ -29,6 +29,7 @@ typedef struct entry {
     asyncz_task *task; /* a reference; NULL: a free entry */
     uint64_t seq;      /* when the task got its key; breaks ties in key order */
     uint64_t token;    /* fencing token of the current claim; 0: not claimed */
+    uint64_t released; /* token of the release that gave the task back; 0: none since it was written */
     uint32_t pos;      /* heap position, NO_POS when paused; for a free entry the next free one */
 } entry;
 
@@ -253,6 +254,7 @@ static void entry_schedule(memory_store *m, uint32_t idx, asyncz_task *task)
     e->task = task;
     e->seq = m->next_seq++;
     e->token = 0;
+    e->released = 0;
     e->pos = NO_POS;
     if (task->next_run_time != ASYNCZ_TIME_NONE)
         heap_push(m, idx, task->next_run_time);
@@ -676,12 +678,17 @@ static int mem_release(asyncz_store *st, const char *id, uint64_t token, asyncz_
     size_t at = 0;
     uint32_t idx = find(m, id, &at);
     int rc = idx == NO_POS ? ASYNCZ_ENOTFOUND : 0;
-    if (rc == 0 && (m->entries[idx].token == 0 || m->entries[idx].token != token))
+    bool held = rc == 0 && token != 0 && m->entries[idx].token == token;
+    /* A repeated release (its owner lost the reply) changes nothing and succeeds. */
+    bool repeated = rc == 0 && token != 0 && m->entries[idx].token == 0 && m->entries[idx].released == token;
+    if (rc == 0 && !held && !repeated)
         rc = ASYNCZ_ESTATE;
-    if (rc == 0 && next)
+    if (held && next) {
         entry_replace(m, idx, asyncz_task_ref(next));
-    else if (rc == 0)
+        m->entries[idx].released = token;
+    } else if (held) {
         entry_drop(m, idx, at);
+    }
     pthread_mutex_unlock(&m->lock);
     return rc;
 }

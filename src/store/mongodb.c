@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "asyncz/error.h"
 #include "store/mongodb_internal.h"
@@ -176,6 +179,15 @@ static int ensure_indexes(mongo_backend *m)
     return rc;
 }
 
+/* A random id for this store object, which it signs its gates with (mongodb_gated.c). */
+static void make_writer_id(mongo_backend *m)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
+        v = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)m;
+    snprintf(m->writer, sizeof m->writer, "%016llx", (unsigned long long)v);
+}
+
 static int m_open(az_backend *b, const asyncz_store_host *host)
 {
     (void)host; /* no notifications: other processes' writes are found by polling */
@@ -209,6 +221,7 @@ static void m_destroy(az_backend *b)
     free(m->meta);
     free(m->quarantine);
     free(m->instances);
+    free(m->last_gate);
     free(m);
 }
 
@@ -390,6 +403,7 @@ int az_backend_mongodb_new(az_url *url, az_backend **out)
     }
     m->base.ops = &mongodb_ops;
     m->uri = uri;
+    make_writer_id(m);
     rc = fill_names(m, url, db, coll);
     if (rc) {
         m_destroy(&m->base);

@@ -15,8 +15,11 @@
  *    (seq changes on every write, token on every claim): one claimer per state gets through, the others
  *    move on to the next record. The winner then updates the record, filtered on that same state.
  *
- * Old ranges, gates and tombstones are pruned after a while. A gate left by a claimer that died between its
- * insert and its update holds that record until it is pruned (GATE_STALE_USEC). */
+ * Each gate names the store object that inserted it (`by`, random per object): one whose insert (or whose
+ * write after it) failed with the connection finds its own gate when it tries the same state again, and
+ * goes on. Old ranges, gates
+ * and tombstones are pruned after a while. A gate left by a claimer that died between its insert and its
+ * update holds that record until it is pruned (GATE_STALE_USEC). */
 #ifdef ASYNCZ_WITH_MONGODB
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -270,6 +273,24 @@ static state state_of(const bson_t *doc)
     return s;
 }
 
+/* Whether the gate `key` was inserted by this store object: an earlier call of its own whose reply was lost
+ * (the connection broke) got through, and nobody wrote the record since, or its state would differ. */
+static int gate_is_mine(mongo_backend *m, const char *key, bool *mine)
+{
+    bson_t filter = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&filter, "_id", key);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(m->counter, &filter, NULL, NULL);
+    const bson_t *doc;
+    bson_error_t err;
+    bson_iter_t it;
+    *mine = mongoc_cursor_next(cur, &doc) && bson_iter_init_find(&it, doc, "by") &&
+            BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), m->writer) == 0;
+    int rc = mongoc_cursor_error(cur, &err) ? az_mongo_fail(m, "find claim gate", &err) : 0;
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&filter);
+    return rc;
+}
+
 static int pass_gate(mongo_backend *m, const state *s, bool *won)
 {
     char *key = NULL;
@@ -279,9 +300,14 @@ static int pass_gate(mongo_backend *m, const state *s, bool *won)
     BSON_APPEND_UTF8(&gate, "_id", key);
     BSON_APPEND_UTF8(&gate, "kind", "gate");
     BSON_APPEND_INT64(&gate, "at", az_mongo_wall_usec());
+    BSON_APPEND_UTF8(&gate, "by", m->writer);
     int rc = insert_once(m, &gate, "insert claim gate", won);
+    /* Only a gate this object tried last can be its own: ask the server who inserted it only then. */
+    if (!rc && !*won && m->last_gate && strcmp(m->last_gate, key) == 0)
+        rc = gate_is_mine(m, key, won);
     bson_destroy(&gate);
-    free(key);
+    free(m->last_gate);
+    m->last_gate = key;
     return rc;
 }
 

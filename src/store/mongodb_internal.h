@@ -25,6 +25,8 @@ typedef struct mongo_backend {
     int64_t last_prune;   /* wall-clock µs when gated mode last removed old gates and counter ranges */
     int64_t counter_end;  /* gated mode: the end of the counter's chain as this object saw it last, */
     int64_t counter_seen; /* and when (wall-clock µs) */
+    char writer[17];      /* gated mode: a random id this object signs its gates with (16 hex digits) */
+    char *last_gate;      /* gated mode: the _id of the last gate it tried to insert (or NULL) */
 } mongo_backend;
 
 /* Before every call: a connection to use, made again when the last call failed. ASYNCZ_ESTORE when the
@@ -70,8 +72,8 @@ int az_mongo_next_gated(mongo_backend *m, int64_t n, int64_t *last);
 int az_mongo_claim_gated(mongo_backend *m, asyncz_time_t now, const char *owner, asyncz_time_t lease_until,
                          size_t max, az_found_fn each, void *userdata);
 
-/* A write in gated mode: read the record by _id, check(doc) (0, or the error to return), pass the gate of
- * its state, then write(id) by _id alone; read again when another writer got through first. */
+/* A write in gated mode: read the record by _id, check(doc) (0, or what to return without writing), pass
+ * the gate of its state, then write(id) by _id alone; read again when another writer got through first. */
 typedef int (*az_mongo_check_fn)(const bson_t *doc, void *ctx);
 typedef int (*az_mongo_write_fn)(mongo_backend *m, const char *id, void *ctx);
 int az_mongo_gated_write(mongo_backend *m, const char *id, az_mongo_check_fn check, az_mongo_write_fn write,

@@ -39,22 +39,24 @@ asyncz_time_t az_mongo_time(const bson_t *doc, const char *key)
     return bson_iter_as_int64(&it);
 }
 
-/* The fields a write sets: the bytes, their order and no claim. */
-static void append_record_fields(bson_t *doc, const az_record *rec, int64_t seq)
+/* The fields a write sets: the bytes, their order and no claim; token: the released claim's for a release
+ * (so that a repeat of it can tell), 0 for any other write. */
+static void append_record_fields(bson_t *doc, const az_record *rec, int64_t seq, uint64_t token)
 {
     append_time(doc, "next_run_time", rec->next_run_time);
     BSON_APPEND_INT64(doc, "seq", seq);
     bson_append_binary(doc, "state", -1, BSON_SUBTYPE_BINARY, rec->data, (uint32_t)rec->len);
     BSON_APPEND_NULL(doc, "owner");
     BSON_APPEND_NULL(doc, "lease_until");
+    BSON_APPEND_INT64(doc, "token", (int64_t)token);
 }
 
 /* {$set: fields of rec} */
-static void set_record(bson_t *update, const az_record *rec, int64_t seq)
+static void set_record(bson_t *update, const az_record *rec, int64_t seq, uint64_t token)
 {
     bson_t set;
     BSON_APPEND_DOCUMENT_BEGIN(update, "$set", &set);
-    append_record_fields(&set, rec, seq);
+    append_record_fields(&set, rec, seq, token);
     bson_append_document_end(update, &set);
 }
 
@@ -189,8 +191,7 @@ int az_mongo_insert(az_backend *b, const az_record *rec)
     bson_t doc;
     bson_error_t err;
     id_filter(&doc, rec->id);
-    append_record_fields(&doc, rec, seq);
-    BSON_APPEND_INT64(&doc, "token", 0);
+    append_record_fields(&doc, rec, seq, 0);
     bool ok = mongoc_collection_insert_one(m->tasks, &doc, NULL, NULL, &err);
     bson_destroy(&doc);
     if (ok)
@@ -232,8 +233,11 @@ typedef struct gated_ctx {
     mongo_backend *m;
     const az_record *rec; /* insert / replace / release with a next record */
     int64_t seq;          /* the seq the write gives the record (a tombstone too) */
-    uint64_t token;       /* release */
+    uint64_t token;       /* release (0 for other writes) */
 } gated_ctx;
+
+/* What check_claim returns for a repeated release: nothing to write, and success. */
+#define RELEASE_REPEATED 1
 
 /* A removed record is a tombstone until it is pruned (mongodb_gated.c): to every write but an insert it is
  * not there. */
@@ -255,7 +259,9 @@ static int check_claim(const bson_t *doc, void *ctx)
     if (az_mongo_gone(doc))
         return ASYNCZ_ENOTFOUND;
     bool claimed = az_mongo_time(doc, "lease_until") != ASYNCZ_TIME_NONE;
-    return claimed && (uint64_t)az_mongo_time(doc, "token") == g->token ? 0 : ASYNCZ_ESTATE;
+    if ((uint64_t)az_mongo_time(doc, "token") != g->token)
+        return ASYNCZ_ESTATE;
+    return claimed ? 0 : RELEASE_REPEATED;
 }
 
 static int write_record(mongo_backend *m, const char *id, void *ctx)
@@ -264,7 +270,7 @@ static int write_record(mongo_backend *m, const char *id, void *ctx)
     bson_t filter, update = BSON_INITIALIZER, unset;
     int64_t matched = 0;
     id_filter(&filter, id);
-    set_record(&update, g->rec, g->seq);
+    set_record(&update, g->rec, g->seq, g->token);
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$unset", &unset);
     BSON_APPEND_UTF8(&unset, "gone", "");
     bson_append_document_end(&update, &unset);
@@ -327,7 +333,7 @@ int az_mongo_replace(az_backend *b, const az_record *rec)
     }
     bson_t filter, update = BSON_INITIALIZER;
     id_filter(&filter, rec->id);
-    set_record(&update, rec, seq);
+    set_record(&update, rec, seq, 0);
     rc = update_one(m, &filter, &update, "update", &matched);
     bson_destroy(&filter);
     bson_destroy(&update);
@@ -556,9 +562,9 @@ int az_mongo_claim(az_backend *b, asyncz_time_t now, const char *owner, int64_t 
     return rc;
 }
 
-/* After a release matched nothing: ENOTFOUND when the record is gone, ESTATE when it holds another claim
- * or none. */
-static int release_refused(mongo_backend *m, const char *id)
+/* After a release matched nothing: ENOTFOUND when the record is gone, 0 when it is unclaimed and holds
+ * this token (the release already took effect: a repeat), else ESTATE. */
+static int release_refused(mongo_backend *m, const char *id, uint64_t token)
 {
     bson_t filter;
     id_filter(&filter, id);
@@ -566,10 +572,12 @@ static int release_refused(mongo_backend *m, const char *id)
     const bson_t *doc;
     bson_error_t err;
     bool exists = mongoc_cursor_next(cur, &doc);
+    bool repeated = exists && az_mongo_time(doc, "lease_until") == ASYNCZ_TIME_NONE &&
+                    (uint64_t)az_mongo_time(doc, "token") == token;
     int rc = mongoc_cursor_error(cur, &err) ? az_mongo_fail(m, "find released", &err) : 0;
     mongoc_cursor_destroy(cur);
     bson_destroy(&filter);
-    return rc ? rc : exists ? ASYNCZ_ESTATE : ASYNCZ_ENOTFOUND;
+    return rc ? rc : repeated ? 0 : exists ? ASYNCZ_ESTATE : ASYNCZ_ENOTFOUND;
 }
 
 /* {_id: id, token: token, lease_until: {$ne: null}}: the record while it holds this claim. */
@@ -584,6 +592,8 @@ int az_mongo_release(az_backend *b, const char *id, uint64_t token, const az_rec
 {
     mongo_backend *m = M(b);
     int64_t seq = 0, hit = 0;
+    if (token == 0 || token > INT64_MAX) /* never handed out */
+        return ASYNCZ_ESTATE;
     int rc = az_mongo_ready(m);
     if (!rc && (next || m->gated))
         rc = az_mongo_next(m, 1, &seq);
@@ -591,18 +601,19 @@ int az_mongo_release(az_backend *b, const char *id, uint64_t token, const az_rec
         return rc;
     if (m->gated) {
         gated_ctx g = {.m = m, .rec = next, .seq = seq, .token = token};
-        return az_mongo_gated_write(m, id, check_claim, write_release, &g);
+        rc = az_mongo_gated_write(m, id, check_claim, write_release, &g);
+        return rc == RELEASE_REPEATED ? 0 : rc;
     }
     bson_t filter, update = BSON_INITIALIZER;
     claim_filter(&filter, id, token);
     if (next) {
-        set_record(&update, next, seq);
+        set_record(&update, next, seq, token);
         rc = update_one(m, &filter, &update, "update release", &hit);
     } else {
         rc = az_mongo_delete_one(m, m->tasks, &filter, "delete release", &hit);
     }
     bson_destroy(&filter);
     bson_destroy(&update);
-    return rc ? rc : hit ? 0 : release_refused(m, id);
+    return rc ? rc : hit ? 0 : release_refused(m, id, token);
 }
 #endif

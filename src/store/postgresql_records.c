@@ -345,6 +345,9 @@ static int pg_claim(az_backend *base, asyncz_time_t now, const char *owner, int6
 
 static int pg_release(az_backend *base, const char *id, uint64_t token, const az_record *next)
 {
+    if (token == 0 || token > INT64_MAX) /* never handed out */
+        return az_store_fail(ASYNCZ_ESTATE, "postgresql: release: task \"%s\": no claim has token %llu", id,
+                             (unsigned long long)token);
     az_pg_args a = {0};
     arg_text(&a, id);
     arg_i64(&a, (int64_t)token);
@@ -358,8 +361,9 @@ static int pg_release(az_backend *base, const char *id, uint64_t token, const az
         return rc;
     bool changed = PQntuples(r) == 1 && col_i64(r, 0, 0) == 1;
     bool exists = PQntuples(r) == 1 && col_bool(r, 0, 1);
+    bool repeated = PQntuples(r) == 1 && col_bool(r, 0, 2);
     PQclear(r);
-    if (changed)
+    if (changed || repeated)
         return 0;
     if (!exists)
         return az_store_fail(ASYNCZ_ENOTFOUND, "postgresql: release: no task \"%s\"", id);

@@ -20,7 +20,7 @@ const az_pg_stmt_spec az_pg_stmts[AZ_PG_N_STMTS] = {
         {"az_replace",
          "UPDATE",
          "WITH u AS (UPDATE \"@\" SET next_run_time = $2, seq = nextval('\"@_seq\"'), state = $3, "
-         "owner = NULL, lease_until = NULL WHERE id = $1 RETURNING 1) "
+         "owner = NULL, lease_until = NULL, token = 0 WHERE id = $1 RETURNING 1) "
          "SELECT pg_notify($4, '') FROM u",
          4,
          {AZ_PG_OID_TEXT, AZ_PG_OID_INT8, AZ_PG_OID_BYTEA, AZ_PG_OID_TEXT}},
@@ -57,14 +57,17 @@ const az_pg_stmt_spec az_pg_stmts[AZ_PG_N_STMTS] = {
          "WHERE t.ctid = numbered.tid RETURNING t.id, t.next_run_time, t.state, t.seq, t.token",
          4,
          {AZ_PG_OID_INT8, AZ_PG_OID_TEXT, AZ_PG_OID_INT8, AZ_PG_OID_INT8}},
-    /* Releases report how many rows they changed and whether the record exists, to tell a stale claim
-     * (ESTATE) from a missing record (ENOTFOUND) in the same round trip. */
+    /* Releases report how many rows they changed, whether the record exists and whether this release
+     * already took effect (unclaimed, holding this token), to tell a stale claim (ESTATE) from a missing
+     * record (ENOTFOUND) and from a repeated release (0) in the same round trip. The outer SELECT sees the
+     * table as it was before the statement. */
     [AZ_PG_RELEASE_NEXT] =
         {"az_release_next",
          "release",
          "WITH u AS (UPDATE \"@\" SET state = $3, next_run_time = $4, seq = nextval('\"@_seq\"'), "
          "owner = NULL, lease_until = NULL WHERE id = $1 AND token = $2 AND lease_until IS NOT NULL "
-         "RETURNING 1) SELECT (SELECT count(*) FROM u), EXISTS (SELECT 1 FROM \"@\" WHERE id = $1)",
+         "RETURNING 1) SELECT (SELECT count(*) FROM u), EXISTS (SELECT 1 FROM \"@\" WHERE id = $1), "
+         "EXISTS (SELECT 1 FROM \"@\" WHERE id = $1 AND token = $2 AND lease_until IS NULL)",
          4,
          {AZ_PG_OID_TEXT, AZ_PG_OID_INT8, AZ_PG_OID_BYTEA, AZ_PG_OID_INT8}},
     [AZ_PG_RELEASE_REMOVE] =
@@ -72,7 +75,8 @@ const az_pg_stmt_spec az_pg_stmts[AZ_PG_N_STMTS] = {
          "release",
          "WITH d AS (DELETE FROM \"@\" WHERE id = $1 AND token = $2 AND lease_until IS NOT NULL "
          "RETURNING 1) SELECT (SELECT count(*) FROM d), "
-         "EXISTS (SELECT 1 FROM \"@\" WHERE id = $1)",
+         "EXISTS (SELECT 1 FROM \"@\" WHERE id = $1), "
+         "EXISTS (SELECT 1 FROM \"@\" WHERE id = $1 AND token = $2 AND lease_until IS NULL)",
          2,
          {AZ_PG_OID_TEXT, AZ_PG_OID_INT8}},
     [AZ_PG_QUARANTINE] =

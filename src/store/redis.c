@@ -585,6 +585,8 @@ static int r_claim(az_backend *b, asyncz_time_t now, const char *owner, int64_t 
 static int r_release(az_backend *b, const char *id, uint64_t token, const az_record *next)
 {
     redis_backend *r = RB(b);
+    if (token == 0) /* never handed out */
+        return az_store_fail(ASYNCZ_ESTATE, "%s: task \"%s\" is not claimed with token 0", r->conf.where, id);
     char tok[17], head[HEAD_LEN + 1] = "";
     hex_n(tok, token, 16);
     if (next)

@@ -4,7 +4,8 @@
  *
  *   KEYS[1] T  hash   id -> record bytes
  *   KEYS[2] R  zset   unclaimed records, all scores 0, member = order key .. id
- *   KEYS[3] X  hash   id -> order key, then for a claimed record lease(16 hex) token(16 hex) owner
+ *   KEYS[3] X  hash   id -> order key, then for a claimed record lease(16 hex) token(16 hex) owner, for
+ *                     a record its owner released token(16 hex) (so that a repeated release can tell)
  *   KEYS[4] L  zset   claimed records by lease, all scores 0, member = lease(16 hex) .. id
  *   KEYS[5] S  string the store's counter (seq values and fencing tokens)
  *   KEYS[6] Q  list   quarantined records, oldest first
@@ -43,13 +44,13 @@
     "  return false\n"                                                                                       \
     "end\n"                                                                                                  \
     "local function unlink(id, m)\n"                                                                         \
-    "  if #m == 33 then return redis.call('ZREM', R, m .. id) end\n"                                         \
+    "  if #m < 50 then return redis.call('ZREM', R, sub(m, 1, 33) .. id) end\n"                              \
     "  redis.call('ZREM', L, sub(m, 34, 49) .. id)\n"                                                        \
     "  redis.call('ZREM', C, sub(m, 1, 33) .. id)\n"                                                         \
     "end\n"                                                                                                  \
-    "local function link(id, head)\n"                                                                        \
+    "local function link(id, head, released)\n"                                                              \
     "  local k = head .. string.format('%016x', redis.call('INCR', S))\n"                                    \
-    "  redis.call('HSET', X, id, k)\n"                                                                       \
+    "  redis.call('HSET', X, id, k .. (released or ''))\n"                                                   \
     "  redis.call('ZADD', R, 0, k .. id)\n"                                                                  \
     "end\n"                                                                                                  \
     "local function drop(id, m)\n"                                                                           \
@@ -166,19 +167,20 @@ static const char claim_lua[] = PRELUDE DUE
     "return res\n";
 
 /* ARGV: id, token (16 hex), head ('' to remove the record), bytes. 1: no such record; 2: not claimed with
- * this token. */
+ * this token; 0 also when this token's release already took effect (unclaimed, X ends with the token). */
 static const char release_lua[] = PRELUDE
     "local id = ARGV[1]\n"
     "local m = redis.call('HGET', X, id)\n"
     "if not m then return 1 end\n"
-    "if #m <= 33 or sub(m, 50, 65) ~= ARGV[2] then return 2 end\n"
+    "if #m < 50 then return sub(m, 34) == ARGV[2] and 0 or 2 end\n"
+    "if sub(m, 50, 65) ~= ARGV[2] then return 2 end\n"
     "if ARGV[3] == '' then\n"
     "  drop(id, m)\n"
     "  return 0\n"
     "end\n"
     "unlink(id, m)\n"
     "redis.call('HSET', T, id, ARGV[4])\n"
-    "link(id, ARGV[3])\n"
+    "link(id, ARGV[3], ARGV[2])\n"
     "return 0\n";
 
 /* ARGV: id, bytes, entry header (time 16 hex, id length 4 hex, reason length 4 hex), reason. Moves the

@@ -44,11 +44,11 @@ static const char *const sql_text[AZ_SQ_COUNT_] = {
     [AZ_SQ_COUNTER_SET] = "UPDATE \"{T}_meta\" SET value = ?1 WHERE name = 'counter'",
     [AZ_SQ_INSERT] = "INSERT INTO \"{T}\" (id, next_run_time, seq, state) VALUES (?1, ?2, ?3, ?4)",
     [AZ_SQ_REPLACE] = "UPDATE \"{T}\" SET next_run_time = ?2, seq = ?3, state = ?4, owner = NULL, "
-                      "lease_until = NULL WHERE id = ?1",
+                      "lease_until = NULL, token = 0 WHERE id = ?1",
     [AZ_SQ_REMOVE] = "DELETE FROM \"{T}\" WHERE id = ?1",
     [AZ_SQ_REMOVE_ALL] = "DELETE FROM \"{T}\"",
     [AZ_SQ_GET] = "SELECT id, next_run_time, state FROM \"{T}\" WHERE id = ?1",
-    [AZ_SQ_EXISTS] = "SELECT 1 FROM \"{T}\" WHERE id = ?1",
+    [AZ_SQ_RELEASED] = "SELECT owner IS NULL AND token = ?2 FROM \"{T}\" WHERE id = ?1",
     [AZ_SQ_SCAN] = "SELECT id, next_run_time, state FROM \"{T}\" "
                    "ORDER BY (next_run_time IS NULL), next_run_time, seq",
     [AZ_SQ_DUE] = "SELECT id, next_run_time, state, rowid FROM \"{T}\" WHERE (next_run_time IS NULL) = 0 "

@@ -24,7 +24,7 @@ typedef enum az_sqlite_q {
     AZ_SQ_REMOVE,
     AZ_SQ_REMOVE_ALL,
     AZ_SQ_GET,
-    AZ_SQ_EXISTS,
+    AZ_SQ_RELEASED,
     AZ_SQ_SCAN,
     AZ_SQ_DUE,
     AZ_SQ_EARLIEST,

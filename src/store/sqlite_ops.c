@@ -378,21 +378,24 @@ static int release_body(az_sqlite *b, void *ctx)
     rc = az_sqlite_exec(b, s, w->what, &w->changes);
     if (rc || w->changes)
         return rc;
-    /* Nothing matched: tell a missing record from one not claimed with this token. */
-    rc = az_sqlite_stmt(b, AZ_SQ_EXISTS, &s);
+    /* Nothing matched: a missing record, this release repeated (unclaimed, still holding this token), or
+     * another claim. */
+    rc = az_sqlite_stmt(b, AZ_SQ_RELEASED, &s);
     if (rc)
         return rc;
     az_sqlite_bind_text(s, 1, w->id);
+    sqlite3_bind_int64(s, 2, (int64_t)w->token);
     rc = az_sqlite_step(b, s, "release");
+    bool repeated = rc == 1 && sqlite3_column_int(s, 0) == 1;
     az_sqlite_done(s);
-    return rc < 0 ? rc : rc ? ASYNCZ_ESTATE : ASYNCZ_ENOTFOUND;
+    return rc < 0 ? rc : repeated ? 0 : rc ? ASYNCZ_ESTATE : ASYNCZ_ENOTFOUND;
 }
 
 int az_sqlite_release(az_backend *base, const char *id, uint64_t token, const az_record *next)
 {
     az_sqlite *b = SQ(base);
     /* Tokens come from a signed 64-bit counter: a larger one was never handed out. */
-    if (token > INT64_MAX)
+    if (token == 0 || token > INT64_MAX)
         return ASYNCZ_ESTATE;
     write_ctx w = {.id = id,
                    .rec = next,

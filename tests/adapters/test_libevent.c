@@ -11,6 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "az_test.h"
+
 typedef struct fixture {
     struct event_base *base;
     asyncz_scheduler *s;
@@ -153,7 +155,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(detach_from_a_listener_inside_dispatch),
         cmocka_unit_test(detach_from_another_callback),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "az_test.h"
+
 typedef struct fixture {
     uv_loop_t loop;
     uv_timer_t guard;
@@ -154,7 +156,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(detach_from_a_listener_inside_dispatch),
         cmocka_unit_test(detach_from_a_loop_callback),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,10 +8,11 @@
 # when the occurrence is missing). Expected: tasks c0000..c<n-1> at t0 + k s for k in 0..seconds-1.
 # Rules: never two R lines for one occurrence, never an R line for an occurrence that was not expected;
 # an occurrence without an R line is allowed only when a node was killed (killed not empty) and an L line
-# reports it as in flight on that node, or after a server restart when the node that claimed it reported it
-# itself (reporter = lost: its release failed with the connection, so it may have taken effect). With killed set, exactly one S line names it and no other node is
-# reported lost; without, no L or S lines at all, except after a server restart (restarted=1), when live
-# nodes that could not heartbeat for a while may be reported lost (and then their runs are not missing).
+# reports it as in flight on that node; after a server restart (restarted=1) none is allowed: a node whose
+# release failed with the connection repeats it once the server is back and runs the occurrence then. With
+# killed set, exactly one S line names it and no other node is reported lost; without, no L or S lines at
+# all, except after a server restart, when live nodes that could not heartbeat for a while may be reported
+# lost (and then their runs are not missing).
 # Prints the counts on one line, and on failure up to 5 offenders of each kind; exits 1 on failure.
 # Times are µs since the epoch: below 2^53, so awk's doubles hold them exactly.
 
@@ -38,8 +39,6 @@ $1 == "R" && NF == 5 {
 
 $1 == "L" && NF == 5 {
     lost[key_of($2, $3)] = $5
-    if ($4 == $5)
-        self_reported[key_of($2, $3)] = 1
     lost_lines++
     next
 }
@@ -74,8 +73,6 @@ END {
                 if (runs[k] > 1)
                     duplicates += runs[k] - 1
             } else if (killed != "" && (k in lost) && lost[k] == killed) {
-                missing_reported++
-            } else if (restarted && (k in self_reported)) {
                 missing_reported++
             } else {
                 missing++

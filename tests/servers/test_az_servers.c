@@ -182,7 +182,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(lookup_refuses_empty_and_overlong_urls),
         cmocka_unit_test(url_names_the_fixture_servers),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,6 +96,7 @@ void persist_unreachable(void **state);
     cmocka_unit_test(conformance_release_remove), \
     cmocka_unit_test(conformance_release_stale_token), \
     cmocka_unit_test(conformance_release_twice), \
+    cmocka_unit_test(conformance_release_repeat_after_change), \
     cmocka_unit_test(conformance_release_unclaimed), \
     cmocka_unit_test(conformance_release_after_update), \
     cmocka_unit_test(conformance_release_after_remove), \

@@ -990,7 +990,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(file_instance_names),
         cmocka_unit_test(file_header_round_trip),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -725,8 +725,7 @@ int main(int argc, char **argv)
     az_store_unreachable_url = "mariadb://asyncz:secret-password@127.0.0.1:1/asyncz?connect_timeout=5";
     az_store_bad_option_url = "mariadb://asyncz:secret@127.0.0.1:1/asyncz?bogus_option=1";
     az_store_factory = az_persist_factory;
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, drop_tables_after);
 }
 

@@ -822,8 +822,7 @@ int main(int argc, char **argv)
     az_store_unreachable_url = "postgresql://asyncz:secret-password@127.0.0.1:1/asyncz?connect_timeout=5";
     az_store_bad_option_url = "postgresql://127.0.0.1:1/asyncz?bogus_option=1";
     az_store_factory = az_persist_factory;
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, drop_own_tables);
 }
 

@@ -853,7 +853,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(redis_wakeup_two_objects),
         cmocka_unit_test(redis_wakeup_after_subscriber_killed),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, delete_keys);
 }

@@ -912,8 +912,7 @@ int main(int argc, char **argv)
     az_store_unreachable_url = unreachable_url;
     snprintf(bad_option_url, sizeof bad_option_url, "sqlite:///%s/bad.db?bogus_option=1", test_dir);
     az_store_bad_option_url = bad_option_url;
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return rc;

@@ -5,19 +5,43 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "asyncz.h"
 
-/* Run the tests; argv[1], when given, is a filter pattern (a test name) as cmocka_set_test_filter takes. */
+/* Whether one of tests[0..n) is called name. */
+static inline bool az_test_named(const struct CMUnitTest *tests, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tests[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* In main: argv[1], when given, is the name of the one test to run (CTest runs each test on its own). A
+ * name that is not in the list fails (return 1 from main) rather than running nothing and passing. */
+#define AZ_TEST_FILTER(tests, argc, argv)                                                                    \
+    do {                                                                                                     \
+        if ((argc) > 1) {                                                                                    \
+            if (!az_test_named((tests), sizeof(tests) / sizeof((tests)[0]), (argv)[1])) {                    \
+                fprintf(stderr, "%s: no test named \"%s\"\n", (argv)[0], (argv)[1]);                         \
+                return 1;                                                                                    \
+            }                                                                                                \
+            cmocka_set_test_filter((argv)[1]);                                                               \
+        }                                                                                                    \
+    } while (0)
+
+/* Run the tests; argv[1], when given, names the one to run (see AZ_TEST_FILTER). */
 #define AZ_TEST_MAIN(tests)                                                                                  \
     int main(int argc, char **argv)                                                                          \
     {                                                                                                        \
-        if (argc > 1)                                                                                        \
-            cmocka_set_test_filter(argv[1]);                                                                 \
+        AZ_TEST_FILTER(tests, argc, argv);                                                                   \
         return cmocka_run_group_tests(tests, NULL, NULL);                                                    \
     }
 

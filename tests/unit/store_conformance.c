@@ -696,6 +696,7 @@ void conformance_release_stale_token(void **state)
     close_store(st);
 }
 
+/* A release repeated with its token (its owner lost the reply) succeeds and changes nothing. */
 void conformance_release_twice(void **state)
 {
     (void)state;
@@ -703,9 +704,38 @@ void conformance_release_twice(void **state)
     add(st, "r", T0);
     uint64_t token = claim_one(st, T0, "r");
     assert_int_equal(release_at(st, "r", token, T0 + SEC), 0);
-    assert_int_equal(release_at(st, "r", token, T0 + 2 * SEC), ASYNCZ_ESTATE);
-    assert_int_equal(ops(st)->release(st, "r", token, NULL), ASYNCZ_ESTATE);
+    assert_int_equal(release_at(st, "r", token, T0 + 2 * SEC), 0);
+    assert_int_equal(ops(st)->release(st, "r", token, NULL), 0);
+    assert_int_equal(count(st), 1);
     assert_int_equal(stored_time(st, "r"), T0 + SEC);
+    assert_int_equal(earliest(st), T0 + SEC);
+    /* Another token, or token 0, is still refused. */
+    assert_int_equal(release_at(st, "r", token + 1, T0 + 3 * SEC), ASYNCZ_ESTATE);
+    assert_int_equal(release_at(st, "r", 0, T0 + 3 * SEC), ASYNCZ_ESTATE);
+    assert_int_equal(stored_time(st, "r"), T0 + SEC);
+    close_store(st);
+}
+
+/* Once the task was claimed again, updated or removed, an old release is refused (not repeated). */
+void conformance_release_repeat_after_change(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_store();
+    add(st, "r", T0);
+    uint64_t first = claim_one(st, T0, "r");
+    assert_int_equal(release_at(st, "r", first, T0 + SEC), 0);
+    uint64_t second = claim_one(st, T0 + SEC, "r");
+    assert_int_equal(release_at(st, "r", first, T0 + 2 * SEC), ASYNCZ_ESTATE);
+    assert_int_equal(release_at(st, "r", second, T0 + 2 * SEC), 0);
+    asyncz_task *t = make_task("r", T0 + 7 * SEC);
+    assert_int_equal(ops(st)->update(st, t), 0);
+    asyncz_task_free(t);
+    assert_int_equal(release_at(st, "r", second, T0 + 3 * SEC), ASYNCZ_ESTATE);
+    assert_int_equal(stored_time(st, "r"), T0 + 7 * SEC);
+    uint64_t third = claim_one(st, T0 + 7 * SEC, "r");
+    assert_int_equal(ops(st)->release(st, "r", third, NULL), 0);
+    assert_int_equal(ops(st)->release(st, "r", third, NULL), ASYNCZ_ENOTFOUND);
+    assert_int_equal(count(st), 0);
     close_store(st);
 }
 

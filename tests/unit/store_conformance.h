@@ -55,6 +55,7 @@ void conformance_release_update(void **state);
 void conformance_release_remove(void **state);
 void conformance_release_stale_token(void **state);
 void conformance_release_twice(void **state);
+void conformance_release_repeat_after_change(void **state);
 void conformance_release_unclaimed(void **state);
 void conformance_release_after_update(void **state);
 void conformance_release_after_remove(void **state);

@@ -46,7 +46,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_success_and_unknown_codes),
         cmocka_unit_test(test_version_matches_header),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -521,6 +521,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(conformance_release_remove),
         cmocka_unit_test(conformance_release_stale_token),
         cmocka_unit_test(conformance_release_twice),
+        cmocka_unit_test(conformance_release_repeat_after_change),
         cmocka_unit_test(conformance_release_unclaimed),
         cmocka_unit_test(conformance_release_after_update),
         cmocka_unit_test(conformance_release_after_remove),
@@ -544,7 +545,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(memory_matches_model),
     };
     az_store_factory = make_memory_store;
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

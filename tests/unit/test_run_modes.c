@@ -174,7 +174,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(paused_start_then_resume),
         cmocka_unit_test(scoped_scheduler_shuts_down_at_scope_end),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,9 @@
-/* The scheduler on a shared store that misbehaves (commit 1d7e66f): a release the store fails to confirm
- * reports its runs as TASK_LOST instead of running them, failed claims back off from 0.25 s to 10 s, and a
- * slow batch of releases rewrites the heartbeat every period. The shared store is a wrapper around a memory
- * store that injects failures and counts calls; time is a virtual clock and the scheduler runs embedded, so
- * every round is an explicit asyncz_scheduler_dispatch() at a chosen time and nothing depends on timing. */
+/* The scheduler on a shared store that misbehaves: a release the store fails to confirm is repeated until
+ * the store answers, and its runs go ahead then, or are reported as TASK_LOST when the store cannot tell
+ * what happened; failed claims back off from 0.25 s to 10 s, and a slow batch of releases rewrites the
+ * heartbeat every period. The shared store is a wrapper around a memory store that injects failures and
+ * counts calls; time is a virtual clock and the scheduler runs embedded, so every round is an explicit
+ * asyncz_scheduler_dispatch() at a chosen time and nothing depends on timing. */
 #include "asyncz/sys/store.h"
 #include "sched_harness.h"
 
@@ -339,7 +340,9 @@ static void assert_lost(const lost_event *l, const char *task_id, asyncz_time_t 
 /* ---- releases the store failed to confirm ---------------------------------------------------------------
  */
 
-static void unconfirmed_release_reports_each_run_lost(void **state)
+/* The release failed without taking effect: nothing runs and nothing is lost while the store fails; once it
+ * answers (after the 0.25 s back-off), the repeated release takes effect and the runs go ahead. */
+static void unconfirmed_release_runs_once_the_store_answers(void **state)
 {
     (void)state;
     fixture *f = fx_new(0);
@@ -348,34 +351,113 @@ static void unconfirmed_release_reports_each_run_lost(void **state)
     dispatch_at(f, T0 + 25 * SEC); /* T0, T0+10 and T0+20 are due */
     assert_int_equal(f->store->releases, 1);
     assert_int_equal(call_count(&f->rec), 0);
-    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_SUBMITTED), 0);
-    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_MISSED), 0);
-    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_LOST), 3);
+    assert_int_equal(f->n_lost, 0);
+    dispatch_at(f, T0 + 25 * SEC + SEC / 8); /* backing off: not repeated yet */
+    assert_int_equal(f->store->releases, 1);
+    dispatch_at(f, T0 + 25 * SEC + SEC / 4); /* still failing: repeated once, kept */
+    assert_int_equal(f->store->releases, 2);
+    assert_int_equal(call_count(&f->rec), 0);
+    f->store->release_rc = 0;
+    dispatch_at(f, T0 + 26 * SEC);
+    assert_int_equal(f->store->releases, 3);
+    assert_int_equal(call_count(&f->rec), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(f->rec.calls[i], T0 + (asyncz_time_t)i * 10 * SEC);
+    assert_int_equal(next_run(f, "a"), T0 + 30 * SEC);
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_LOST), 0);
+    fx_free(f);
+}
+
+/* The release took effect and only its answer was lost: the repeat finds it done and the runs go ahead,
+ * once; the task goes on from the released next run time. */
+static void unconfirmed_release_that_took_effect_runs_once(void **state)
+{
+    (void)state;
+    fixture *f = fx_new(0);
+    add(f, "a", interval(10 * SEC, T0));
+    f->store->release_rc = ASYNCZ_ESTORE;
+    f->store->release_applies = true;
+    dispatch_at(f, T0 + 25 * SEC);
+    assert_int_equal(call_count(&f->rec), 0);
+    f->store->release_rc = 0;
+    dispatch_at(f, T0 + 26 * SEC);
+    assert_int_equal(call_count(&f->rec), 3);
+    assert_int_equal(next_run(f, "a"), T0 + 30 * SEC);
+    dispatch_at(f, T0 + 30 * SEC);
+    assert_int_equal(call_count(&f->rec), 4);
+    assert_int_equal(f->rec.calls[3], T0 + 30 * SEC);
+    assert_int_equal(f->n_lost, 0);
+    fx_free(f);
+}
+
+/* The removal of an exhausted task took effect but was not confirmed: the repeat finds no task, which within
+ * the lease can only be this removal, so its last run goes ahead. */
+static void unconfirmed_removal_runs_within_the_lease(void **state)
+{
+    (void)state;
+    fixture *f = fx_new(0);
+    add(f, "once", at(T0 + SEC));
+    f->store->release_rc = ASYNCZ_ESTORE;
+    f->store->release_applies = true;
+    dispatch_at(f, T0 + 2 * SEC);
+    assert_int_equal(call_count(&f->rec), 0);
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_REMOVED), 0);
+    f->store->release_rc = 0;
+    dispatch_at(f, T0 + 3 * SEC);
+    assert_int_equal(call_count(&f->rec), 1);
+    assert_int_equal(f->rec.calls[0], T0 + SEC);
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_REMOVED), 1);
+    assert_int_equal(f->n_lost, 0);
+    fx_free(f);
+}
+
+/* The release took effect, the store stayed down past the lease, and meanwhile another scheduler claimed the
+ * task: the repeat is refused and cannot tell whether this release or a lapsed claim led there, so the runs
+ * are reported lost (never run twice). */
+static void unconfirmed_release_taken_over_after_the_lease_reports_lost(void **state)
+{
+    (void)state;
+    fixture *f = fx_new(5 * SEC);
+    add(f, "a", interval(10 * SEC, T0));
+    f->store->release_rc = ASYNCZ_ESTORE;
+    f->store->release_applies = true;
+    dispatch_at(f, T0 + 25 * SEC); /* claimed until T0+30, released to T0+30 */
+    asyncz_claim c[2];
+    size_t n = 0;
+    asyncz_store *inner = f->store->inner;
+    assert_int_equal(ASYNCZ_STORE_BASE(inner)->ops->claim(inner, T0 + 35 * SEC, "node-b", 5 * SEC, 2, c, &n),
+                     0);
+    assert_int_equal(n, 1);
+    asyncz_task_free(c[0].task);
+    f->store->release_rc = 0;
+    dispatch_at(f, T0 + 36 * SEC);
+    assert_int_equal(call_count(&f->rec), 0);
     assert_int_equal(f->n_lost, 3);
     for (size_t i = 0; i < 3; i++)
         assert_lost(&f->lost[i], "a", T0 + (asyncz_time_t)i * 10 * SEC);
     fx_free(f);
 }
 
-static void unconfirmed_release_of_exhausted_task_reports_lost(void **state)
+/* The release did not take effect and the store stayed down past the lease, but nobody claimed the task:
+ * the repeat still holds the claim, takes effect, and the runs go ahead late. */
+static void unconfirmed_release_after_the_lease_still_held_runs(void **state)
 {
     (void)state;
-    fixture *f = fx_new(0);
-    add(f, "once", at(T0 + SEC));
+    fixture *f = fx_new(2 * SEC);
+    add(f, "a", interval(10 * SEC, T0));
     f->store->release_rc = ASYNCZ_ESTORE;
-    f->store->release_applies = true; /* the removal took effect; only the answer was lost */
-    dispatch_at(f, T0 + 2 * SEC);
-    assert_int_equal(call_count(&f->rec), 0);
-    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_REMOVED), 0);
-    assert_int_equal(f->n_lost, 1);
-    assert_lost(&f->lost[0], "once", T0 + SEC);
-    asyncz_task *t = NULL;
-    assert_int_equal(asyncz_scheduler_get_task(f->s, &t, "once", NULL), ASYNCZ_ENOTFOUND);
+    dispatch_at(f, T0 + 25 * SEC); /* claimed until T0+27 */
+    f->store->release_rc = 0;
+    dispatch_at(f, T0 + 28 * SEC);
+    assert_int_equal(call_count(&f->rec), 3);
+    assert_int_equal(f->n_lost, 0);
+    assert_int_equal(next_run(f, "a"), T0 + 30 * SEC);
     fx_free(f);
 }
 
-/* Only the run times of the claim whose release failed are lost: the other tasks of the batch run. */
-static void unconfirmed_release_loses_only_that_claim(void **state)
+/* Once a release of a batch fails, the rest of the batch is kept unconfirmed without calling the store;
+ * all are repeated, in order, once it answers. */
+static void failed_release_defers_the_rest_of_the_batch(void **state)
 {
     (void)state;
     fixture *f = fx_new(0);
@@ -385,35 +467,33 @@ static void unconfirmed_release_loses_only_that_claim(void **state)
     f->store->release_rc = ASYNCZ_ESTORE;
     copy_str(f->store->release_fails_for, sizeof f->store->release_fails_for, "b");
     dispatch_at(f, T0 + 2 * SEC);
-    assert_int_equal(f->store->releases, 3);
-    assert_int_equal(call_count(&f->rec), 2);
-    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_SUBMITTED), 2);
+    assert_int_equal(f->store->releases, 2);
+    assert_int_equal(call_count(&f->rec), 1);
     assert_string_equal(nth_event(&f->rec, ASYNCZ_EVENT_TASK_SUBMITTED, 0)->task_id, "a");
-    assert_string_equal(nth_event(&f->rec, ASYNCZ_EVENT_TASK_SUBMITTED, 1)->task_id, "c");
-    assert_int_equal(f->n_lost, 1);
-    assert_lost(&f->lost[0], "b", T0 + SEC);
+    f->store->release_rc = 0;
+    dispatch_at(f, T0 + 3 * SEC);
+    assert_int_equal(f->store->releases, 4);
+    assert_int_equal(call_count(&f->rec), 3);
+    assert_string_equal(nth_event(&f->rec, ASYNCZ_EVENT_TASK_SUBMITTED, 1)->task_id, "b");
+    assert_string_equal(nth_event(&f->rec, ASYNCZ_EVENT_TASK_SUBMITTED, 2)->task_id, "c");
+    assert_int_equal(f->n_lost, 0);
     fx_free(f);
 }
 
-/* A release that did not take effect leaves the claim to lapse: once the lease is over, the task is claimed
- * again and its runs happen late after all, as the TASK_LOST message says. */
-static void unapplied_release_runs_after_the_lease(void **state)
+/* A scheduler shut down before its store confirmed a release reports those runs lost. */
+static void shutdown_reports_unconfirmed_runs_lost(void **state)
 {
     (void)state;
-    fixture *f = fx_new(5 * SEC);
+    fixture *f = fx_new(0);
     add(f, "a", interval(10 * SEC, T0));
     f->store->release_rc = ASYNCZ_ESTORE;
-    dispatch_at(f, T0 + 25 * SEC); /* claimed until T0+30 */
-    assert_int_equal(f->n_lost, 3);
-    f->store->release_rc = 0;
-    dispatch_at(f, T0 + 29 * SEC);
-    assert_int_equal(call_count(&f->rec), 0); /* still claimed */
-    dispatch_at(f, T0 + 30 * SEC);
-    assert_int_equal(call_count(&f->rec), 4);
-    for (size_t i = 0; i < 4; i++)
-        assert_int_equal(f->rec.calls[i], T0 + (asyncz_time_t)i * 10 * SEC);
-    assert_int_equal(next_run(f, "a"), T0 + 40 * SEC);
-    assert_int_equal(f->n_lost, 3);
+    dispatch_at(f, T0 + 15 * SEC);
+    assert_int_equal(f->n_lost, 0);
+    assert_int_equal(asyncz_scheduler_shutdown(f->s, true), 0);
+    assert_int_equal(f->n_lost, 2);
+    assert_lost(&f->lost[0], "a", T0);
+    assert_lost(&f->lost[1], "a", T0 + 10 * SEC);
+    assert_int_equal(call_count(&f->rec), 0);
     fx_free(f);
 }
 
@@ -525,6 +605,24 @@ static bool beat_lists(const beat *b, const char *id)
         if (strcmp(b->ids[i], id) == 0)
             return true;
     return false;
+}
+
+/* While a release waits to be confirmed, heartbeats list its runs (so that if this scheduler dies, the
+ * survivors report them). */
+static void heartbeat_lists_unconfirmed_runs(void **state)
+{
+    (void)state;
+    fixture *f = fx_new(0);
+    add(f, "a", interval(10 * SEC, T0));
+    f->store->release_rc = ASYNCZ_ESTORE;
+    dispatch_at(f, T0 + 5 * SEC);
+    size_t before = f->store->n_beats;
+    dispatch_at(f, T0 + 16 * SEC); /* a heartbeat period later, the store still failing releases */
+    assert_true(f->store->n_beats > before);
+    const beat *b = &f->store->beats[f->store->n_beats - 1];
+    assert_int_equal(b->n_running, 1);
+    assert_true(beat_lists(b, "a"));
+    fx_free(f);
 }
 
 static void add_five_due_at_t0(fixture *f)
@@ -648,10 +746,14 @@ static void slow_claims_shrink_the_batch(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(unconfirmed_release_reports_each_run_lost),
-        cmocka_unit_test(unconfirmed_release_of_exhausted_task_reports_lost),
-        cmocka_unit_test(unconfirmed_release_loses_only_that_claim),
-        cmocka_unit_test(unapplied_release_runs_after_the_lease),
+        cmocka_unit_test(unconfirmed_release_runs_once_the_store_answers),
+        cmocka_unit_test(unconfirmed_release_that_took_effect_runs_once),
+        cmocka_unit_test(unconfirmed_removal_runs_within_the_lease),
+        cmocka_unit_test(unconfirmed_release_taken_over_after_the_lease_reports_lost),
+        cmocka_unit_test(unconfirmed_release_after_the_lease_still_held_runs),
+        cmocka_unit_test(failed_release_defers_the_rest_of_the_batch),
+        cmocka_unit_test(shutdown_reports_unconfirmed_runs_lost),
+        cmocka_unit_test(heartbeat_lists_unconfirmed_runs),
         cmocka_unit_test(release_refused_with_estate_is_neither_run_nor_lost),
         cmocka_unit_test(release_refused_with_enotfound_is_neither_run_nor_lost),
         cmocka_unit_test(failed_claims_back_off_doubling_to_ten_seconds),
@@ -662,7 +764,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(very_slow_batch_beats_every_period),
         cmocka_unit_test(slow_claims_shrink_the_batch),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

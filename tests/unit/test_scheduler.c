@@ -688,7 +688,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(missing_executor_at_run_time_is_an_error),
         cmocka_unit_test(many_due_tasks_fire_in_order),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -192,7 +192,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(seal_refusals),
         cmocka_unit_test(seal_key_from_env),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,7 +201,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(four_threads_change_tasks_while_they_fire_inline),
         cmocka_unit_test(four_threads_change_tasks_while_they_fire_threadpool),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

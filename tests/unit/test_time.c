@@ -1395,7 +1395,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_local_etc_localtime),
         cmocka_unit_test(test_local_is_cached),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

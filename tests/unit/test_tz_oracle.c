@@ -282,7 +282,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_posix_rules_before_1970),
         cmocka_unit_test(test_all_year_dst_per_rfc),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
+    AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

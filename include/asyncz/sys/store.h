@@ -19,7 +19,10 @@
  * its lease expires (its owner died). The owner then releases it with the next run time it computed, or
  * removes it, and the store applies that only if the task is still claimed with the same token; otherwise
  * (lease taken over, task changed or removed meanwhile) it refuses with ASYNCZ_ESTATE and changes nothing.
- * Any add/update/remove of a task ends its claim.
+ * Any add/update/remove of a task ends its claim. A release is idempotent: repeated with the same token
+ * after it took effect (an owner whose connection broke before the reply cannot tell), it changes nothing
+ * and succeeds, as long as the task was not claimed, updated or removed since (then ASYNCZ_ESTATE, or
+ * ASYNCZ_ENOTFOUND; a release that removed the task cannot be told from a removal and gets ENOTFOUND).
  */
 #ifndef ASYNCZ_SYS_STORE_H
 #define ASYNCZ_SYS_STORE_H
@@ -94,8 +97,9 @@ typedef struct asyncz_store_ops {
     int (*claim)(asyncz_store *st, asyncz_time_t now, const char *owner, int64_t lease_usec, size_t max,
                  asyncz_claim *out, size_t *n_out);
     /* End a claim: next NULL removes the task; otherwise next (same id; the store may keep a reference)
-     * replaces it, unclaimed. Errors: ASYNCZ_ESTATE (the claim is no longer held with this token),
-     * ASYNCZ_ENOTFOUND. */
+     * replaces it, unclaimed. Returns 0, changing nothing, when this token's release already replaced the
+     * task and nothing was written to it since (see "Claims" above). Errors: ASYNCZ_ESTATE (the claim is no
+     * longer held with this token), ASYNCZ_ENOTFOUND. */
     int (*release)(asyncz_store *st, const char *id, uint64_t token, asyncz_task *next);
 
     /* Free the store (after close). */
