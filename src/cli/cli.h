@@ -15,8 +15,9 @@
 
 /* Exit statuses, documented in `asyncz --help` and asyncz(1). */
 #define AZ_CLI_EXIT_OK 0
-#define AZ_CLI_EXIT_FAILURE 1 /* a runtime failure: the command was well-formed but could not finish */
-#define AZ_CLI_EXIT_USAGE 2   /* bad command line or bad input */
+#define AZ_CLI_EXIT_FAILURE 1  /* a runtime failure: the command was well-formed but could not finish */
+#define AZ_CLI_EXIT_USAGE 2    /* bad command line or bad input */
+#define AZ_CLI_EXIT_NOTFOUND 3 /* the task (or other object) the command names does not exist */
 
 /* Bounds of --count. */
 #define AZ_CLI_COUNT_DEFAULT 5
@@ -27,10 +28,39 @@
 
 /* ---- help and diagnostics (usage.c, diag.c) ------------------------------------------------------ */
 
-/* Help topics. */
-typedef enum az_cli_topic { AZ_CLI_HELP_MAIN, AZ_CLI_HELP_PREVIEW, AZ_CLI_HELP_VERSION } az_cli_topic;
+/* One command of the tool (commands.c holds the table). */
+typedef struct az_cli_command {
+    const char *name;
+    const char *summary;               /* one line for `asyncz --help` */
+    int (*run)(int argc, char **argv); /* argv[0] is the command's name; returns the exit status */
+    const char *help;                  /* the full help text: `asyncz help NAME`, `asyncz NAME --help` */
+} az_cli_command;
 
-void az_cli_print_help(FILE *f, az_cli_topic topic);
+/* Every command, in the order `asyncz --help` lists them; ends with a NULL name. */
+extern const az_cli_command az_cli_commands[];
+
+/* The command called name, or NULL. */
+const az_cli_command *az_cli_find_command(const char *name);
+
+/* Print the main help (the command list comes from az_cli_commands). */
+void az_cli_print_main_help(FILE *f);
+
+/* Print command name's help text (name must be in the table). */
+void az_cli_print_command_help(FILE *f, const char *name);
+
+/* Help texts of the commands defined in usage.c. */
+extern const char az_cli_preview_help[];
+extern const char az_cli_version_help[];
+
+/* `asyncz version`. */
+int az_cli_version(int argc, char **argv);
+
+/* Flush stdout: a command's last step. A failed flush (a full disk, a closed pipe) turns success into
+ * AZ_CLI_EXIT_FAILURE with a message. */
+int az_cli_finish(int rc);
+
+/* Whether arg is -h or --help. */
+bool az_cli_is_help_flag(const char *arg);
 
 /* The command being run ("preview"), for the "asyncz preview: " prefix of messages. */
 void az_cli_set_command(const char *command);

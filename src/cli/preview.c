@@ -126,7 +126,7 @@ int az_cli_preview(int argc, char **argv)
     if (rc)
         return rc;
     if (args.help) {
-        az_cli_print_help(stdout, AZ_CLI_HELP_PREVIEW);
+        az_cli_print_command_help(stdout, "preview");
         return finish_output(0);
     }
     az_preview_plan plan;

@@ -1,14 +1,13 @@
 /* Help texts. asyncz(1) says the same at more length; keep the two in step. */
 #include "cli.h"
 
-static const char main_help[] =
-    "Usage: asyncz COMMAND [OPTIONS]\n"
-    "\n"
-    "The asyncz job scheduler's command-line tool.\n"
-    "\n"
-    "Commands:\n"
-    "  preview        list a trigger's next fire times without running anything\n"
-    "  version        print the version of the asyncz library\n"
+static const char main_head[] = "Usage: asyncz COMMAND [OPTIONS]\n"
+                                "\n"
+                                "The asyncz job scheduler's command-line tool.\n"
+                                "\n"
+                                "Commands:\n";
+
+static const char main_tail[] =
     "  help [COMMAND] show this help, or a command's help\n"
     "\n"
     "Options:\n"
@@ -19,10 +18,11 @@ static const char main_help[] =
     "  0  success\n"
     "  1  a runtime failure (such as an --and search that finds no common time)\n"
     "  2  bad command line or bad input (unknown option, missing value, bad expression)\n"
+    "  3  the task the command names does not exist\n"
     "\n"
-    "Run 'asyncz help preview' for the preview command's options; see asyncz(1) for more.\n";
+    "Run 'asyncz help COMMAND' for a command's options; see asyncz(1) for more.\n";
 
-static const char preview_help[] =
+const char az_cli_preview_help[] =
     "Usage: asyncz preview TRIGGER... [--and|--or] [--from TIME] [--count N] [--json] [OPTIONS]\n"
     "\n"
     "List the next fire times of a trigger, one ISO-8601 time per line with the zone's UTC offset at that\n"
@@ -68,23 +68,23 @@ static const char preview_help[] =
     "Example:\n"
     "  asyncz preview --cron '0 9 * * 1-5' --timezone Europe/Berlin --count 3\n";
 
-static const char version_help[] =
+const char az_cli_version_help[] =
     "Usage: asyncz version\n"
     "       asyncz --version\n"
     "\n"
     "Print the version of the asyncz library the tool runs with, as 'asyncz MAJOR.MINOR.PATCH'.\n";
 
-void az_cli_print_help(FILE *f, az_cli_topic topic)
+void az_cli_print_main_help(FILE *f)
 {
-    switch (topic) {
-    case AZ_CLI_HELP_MAIN:
-        fputs(main_help, f);
-        break;
-    case AZ_CLI_HELP_PREVIEW:
-        fputs(preview_help, f);
-        break;
-    case AZ_CLI_HELP_VERSION:
-        fputs(version_help, f);
-        break;
-    }
+    fputs(main_head, f);
+    for (const az_cli_command *c = az_cli_commands; c->name; c++)
+        fprintf(f, "  %-14s %s\n", c->name, c->summary);
+    fputs(main_tail, f);
+}
+
+void az_cli_print_command_help(FILE *f, const char *name)
+{
+    const az_cli_command *c = az_cli_find_command(name);
+    if (c)
+        fputs(c->help, f);
 }
