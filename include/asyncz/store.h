@@ -49,6 +49,16 @@ ASYNCZ_API const char *asyncz_store_kind(const asyncz_store *st);
  * server cannot be reached, with the reason in asyncz_store_errmsg()). */
 ASYNCZ_API int asyncz_store_connect(asyncz_store *st);
 
+/* Told about a record that cannot be read (task_id and reason borrowed for the call). */
+typedef void (*asyncz_unreadable_fn)(void *userdata, const char *task_id, const char *reason);
+
+/* Connect like asyncz_store_connect, for a tool that looks at or edits a store that schedulers run (the
+ * asyncz command): a record that fails to decode, open (sealing: a wrong or missing key) or validate is not
+ * quarantined but skipped, left where it is, logged at warning level and reported to fn (may be NULL), so
+ * that a tool run with the wrong key moves nothing aside. Idempotent only in the same mode: a store
+ * connected the other way is reconnected. Errors: as asyncz_store_connect. */
+ASYNCZ_API int asyncz_store_connect_inspect(asyncz_store *st, asyncz_unreadable_fn fn, void *userdata);
+
 /* A record moved aside because it failed to decode, open (sealing) or validate. Borrowed for the call. */
 typedef struct asyncz_quarantined {
     const char *task_id;       /* the id it was stored under */

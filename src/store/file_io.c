@@ -486,6 +486,13 @@ void az_fs_quarantine_malformed(fs_backend *fb, const char *name, const char *wh
     }
     char reason[320];
     snprintf(reason, sizeof reason, "task file %s: %s", name, why);
+    if (fb->host && fb->host->inspect) { /* a tool looks at the store: tell, and leave the file alone */
+        asyncz_log(ASYNCZ_LOG_WARNING, FS_LOGGER, "task \"%s\" cannot be read, left in place: %s", id,
+                   reason);
+        if (fb->host->quarantined)
+            fb->host->quarantined(fb->host->host_data, id, reason);
+        return;
+    }
     int rc = az_fs_quarantine_add(fb, id, reason, asyncz_now(), fb->buf, size);
     if (!rc && unlinkat(fb->dirfd, name, 0) != 0)
         rc = az_fs_fail(fb, ASYNCZ_EIO, errno, "remove %s", name);

@@ -123,6 +123,13 @@ static int collect_one(const az_found *rec, void *userdata)
 
 static void quarantine_one(persist_store *ps, const bad_record *b)
 {
+    if (ps->host.inspect) { /* a tool looks at the store: tell, and leave the record to its schedulers */
+        asyncz_log(ASYNCZ_LOG_WARNING, ps->logger, "task \"%s\" cannot be read, left in place: %s", b->id,
+                   b->reason);
+        if (ps->host.quarantined)
+            ps->host.quarantined(ps->host.host_data, b->id, b->reason);
+        return;
+    }
     if (!az_record_quarantines(b->rc)) {
         asyncz_log(ASYNCZ_LOG_ERROR, ps->logger, "task \"%s\" skipped: %s", b->id, b->reason);
         return;

@@ -76,17 +76,29 @@ static void standalone_wakeup(void *data)
     (void)data;
 }
 
-static const asyncz_store_host *standalone_host(void)
+/* The host of a store connected outside a scheduler. The built-in stores copy their host; a custom store
+ * may keep the pointer until it is closed, so connections take their hosts in turn from a thread-local
+ * pool: a tool's connections on one thread keep theirs as long as it has fewer than this many open. */
+#define STANDALONE_HOSTS 64
+
+static const asyncz_store_host *standalone_host(asyncz_unreadable_fn fn, void *userdata, bool inspect)
 {
     static _Thread_local char identity[300];
-    static _Thread_local asyncz_store_host host;
+    static _Thread_local asyncz_store_host hosts[STANDALONE_HOSTS];
+    static _Thread_local unsigned next;
     char name[256] = "localhost";
     if (gethostname(name, sizeof name - 1) != 0)
         strcpy(name, "localhost");
     name[sizeof name - 1] = '\0';
     snprintf(identity, sizeof identity, "%s:%ld:tool", name, (long)getpid());
-    host = (asyncz_store_host){.alias = "default", .identity = identity, .wakeup = standalone_wakeup};
-    return &host;
+    asyncz_store_host *host = &hosts[next++ % STANDALONE_HOSTS];
+    *host = (asyncz_store_host){.alias = "default",
+                                .identity = identity,
+                                .wakeup = standalone_wakeup,
+                                .quarantined = fn,
+                                .host_data = userdata,
+                                .inspect = inspect};
+    return host;
 }
 
 int asyncz_store_connect(asyncz_store *st)
@@ -95,7 +107,14 @@ int asyncz_store_connect(asyncz_store *st)
         return az_store_fail(ASYNCZ_EINVAL, "no store");
     if (ASYNCZ_STORE_BASE(st)->connected)
         return 0;
-    return az_store_do_open(st, standalone_host());
+    return az_store_do_open(st, standalone_host(NULL, NULL, false));
+}
+
+int asyncz_store_connect_inspect(asyncz_store *st, asyncz_unreadable_fn fn, void *userdata)
+{
+    if (!st)
+        return az_store_fail(ASYNCZ_EINVAL, "no store");
+    return az_store_do_open(st, standalone_host(fn, userdata, true));
 }
 
 int asyncz_store_quarantined(asyncz_store *st, asyncz_quarantine_fn fn, void *userdata)

@@ -746,6 +746,90 @@ static int inst_each(const asyncz_instance *i, void *userdata)
     return 0;
 }
 
+/* ---- inspecting (the asyncz tool) ------------------------------------------------------------------- */
+
+/* What an inspecting connection reported. */
+typedef struct unreadable_log {
+    int n;
+    char last_id[256];
+    char last_reason[512];
+} unreadable_log;
+
+static void on_unreadable(void *userdata, const char *id, const char *reason)
+{
+    unreadable_log *u = userdata;
+    u->n++;
+    snprintf(u->last_id, sizeof u->last_id, "%s", id);
+    snprintf(u->last_reason, sizeof u->last_reason, "%s", reason);
+}
+
+static asyncz_store *open_inspect(unsigned n, unreadable_log *u)
+{
+    char url[1024];
+    az_store_url(url, sizeof url, n);
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    int rc = asyncz_store_connect_inspect(st, on_unreadable, u);
+    if (rc)
+        fail_msg("inspect %s: %s: %s", url, asyncz_strerror(rc), asyncz_store_errmsg());
+    return st;
+}
+
+/* A tool's connection skips and reports an unreadable record but leaves it in place; a scheduler's
+ * connection then quarantines it as usual. */
+void persist_inspect_leaves_unreadable(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "good", T0 + 2 * SEC);
+    static const unsigned char junk[] = {'{', 'n', 'o', 't'};
+    raw_put(a.st, "junk", junk, sizeof junk, T0, false);
+    unreadable_log u = {0};
+    asyncz_store *tool = open_inspect(1, &u);
+    joined j;
+    assert_string_equal(list_ids(tool, &j), "good");
+    assert_int_equal(u.n, 1);
+    assert_string_equal(u.last_id, "junk");
+    assert_true(strlen(u.last_reason) > 0);
+    assert_int_equal(quarantine_of(tool).n, 0);
+    raw r = raw_get(tool, "junk");
+    assert_int_equal(r.len, sizeof junk);
+    free(r.data);
+    asyncz_store_free(tool);
+    assert_string_equal(list_ids(a.st, &j), "good");
+    assert_int_equal(a.log.quarantined, 1);
+    assert_int_equal(quarantine_of(a.st).n, 1);
+    close_into(&a);
+}
+
+/* Run with the wrong key, a tool moves nothing aside: every sealed record is reported and stays. */
+void persist_inspect_wrong_key_moves_nothing(void **state)
+{
+    (void)state;
+    set_key(KEY1);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "s1", T0);
+    add(a.st, "s2", T0 + SEC);
+    close_into(&a);
+    set_key(KEY2);
+    unreadable_log u = {0};
+    asyncz_store *tool = open_inspect(1, &u);
+    joined j;
+    assert_string_equal(list_ids(tool, &j), "");
+    assert_int_equal(u.n, 2);
+    assert_int_equal(quarantine_of(tool).n, 0);
+    asyncz_store_free(tool);
+    set_key(KEY1);
+    open_into(&a, 1, "one");
+    assert_string_equal(list_ids(a.st, &j), "s1,s2");
+    assert_int_equal(quarantine_of(a.st).n, 0);
+    close_into(&a);
+    set_key(NULL);
+}
+
 void persist_instances(void **state)
 {
     (void)state;

@@ -54,6 +54,8 @@ void persist_quarantine_garbage(void **state);
 void persist_quarantine_other_id(void **state);
 void persist_quarantine_index_mismatch(void **state);
 void persist_quarantine_in_due_and_list(void **state);
+void persist_inspect_leaves_unreadable(void **state);
+void persist_inspect_wrong_key_moves_nothing(void **state);
 
 /* Heartbeats (backends with put_instance). */
 void persist_instances(void **state);
@@ -125,6 +127,8 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_quarantine_other_id), \
     cmocka_unit_test(persist_quarantine_index_mismatch), \
     cmocka_unit_test(persist_quarantine_in_due_and_list), \
+    cmocka_unit_test(persist_inspect_leaves_unreadable), \
+    cmocka_unit_test(persist_inspect_wrong_key_moves_nothing), \
     cmocka_unit_test(persist_instances), \
     cmocka_unit_test(persist_bad_option), \
     cmocka_unit_test(persist_unreachable)

@@ -50,6 +50,9 @@ typedef struct asyncz_store_host {
     /* Tell the scheduler a record was quarantined (thread-safe; may be NULL). Strings borrowed. */
     void (*quarantined)(void *host_data, const char *task_id, const char *reason);
     void *host_data;
+    /* A tool inspects the store (asyncz_store_connect_inspect): a record that cannot be read is skipped and
+     * reported through quarantined(), but left where it is. */
+    bool inspect;
 } asyncz_store_host;
 
 /* One claimed task. */
