@@ -80,8 +80,17 @@ ASYNCZ_API int asyncz_task_set_coalesce(asyncz_task *task, bool coalesce);
 /* >= 1. */
 ASYNCZ_API int asyncz_task_set_max_instances(asyncz_task *task, uint32_t max_instances);
 /* Set the next run time explicitly; ASYNCZ_TIME_NONE makes the task paused. Without this call the scheduler
- * computes it from the trigger when the task is added. */
+ * computes it from the trigger when the task is added. Drops a pending run request (a new schedule
+ * supersedes it). */
 ASYNCZ_API int asyncz_task_set_next_run_time(asyncz_task *task, asyncz_time_t when);
+/* Ask for one run outside the schedule, for whichever scheduler owns the store the task is written back to
+ * (`asyncz run ID`): the task becomes due at `at` (its next run time becomes the earlier of the two), and
+ * the scheduler that claims it runs it once with `at` as the scheduled run time (not dropped as missed
+ * however late it is picked up), then goes on from the next run time the task had, or stays paused. A
+ * request while one is pending changes nothing (the first stands). Write the task back with the store's
+ * update (or asyncz_scheduler_update_task) for the request to take effect. Errors: ASYNCZ_EINVAL (task
+ * NULL, `at` ASYNCZ_TIME_NONE or out of range). */
+ASYNCZ_API int asyncz_task_request_run(asyncz_task *task, asyncz_time_t at);
 
 /* ---- getters (borrowed results, valid until the task is changed or freed) ----------------------- */
 
@@ -102,6 +111,8 @@ ASYNCZ_API asyncz_time_t asyncz_task_next_run_time(const asyncz_task *task);
 ASYNCZ_API bool asyncz_task_has_next_run_time(const asyncz_task *task);
 /* Paused: added, with no next run time. */
 ASYNCZ_API bool asyncz_task_paused(const asyncz_task *task);
+/* The time of the pending run request (asyncz_task_request_run), or ASYNCZ_TIME_NONE. */
+ASYNCZ_API asyncz_time_t asyncz_task_run_requested(const asyncz_task *task);
 
 /* Check the whole task as the scheduler will (every field's own rule; a trigger is not required).
  * Errors: ASYNCZ_EINVAL with a message in errbuf (may be NULL) such as "max_instances must be at least 1". */

@@ -22,6 +22,8 @@ static const char *const task_keys[] = {"v",
                                         "coalesce",
                                         "max_instances",
                                         "next_run_time",
+                                        "run_requested",
+                                        "resume_next_run_time",
                                         NULL};
 
 /* ---- writing ------------------------------------------------------------------------------------ */
@@ -67,6 +69,12 @@ static int encode_task(const asyncz_task *t, json_t *doc)
     /* A next run time that was never set is written like a paused task's: the document has no third state. */
     if (rc == 0)
         rc = az_doc_put_time(doc, "next_run_time", t->has_next ? t->next_run_time : ASYNCZ_TIME_NONE);
+    /* Only a task with a pending run request has these, so the bytes of every other task stay as they were.
+     */
+    if (rc == 0 && t->run_requested != ASYNCZ_TIME_NONE)
+        rc = az_doc_put_time(doc, "run_requested", t->run_requested);
+    if (rc == 0 && t->run_requested != ASYNCZ_TIME_NONE)
+        rc = az_doc_put_time(doc, "resume_next_run_time", t->resume_next);
     return rc;
 }
 
@@ -174,6 +182,29 @@ static int decode_executor(asyncz_task *t, const json_t *doc, asyncz_doc_error *
     return rc ? rc : asyncz_task_set_executor(t, alias);
 }
 
+/* A pending run request: both keys or neither, and the next run time is the earlier of the two times. */
+static int decode_request(asyncz_task *t, const json_t *doc, asyncz_doc_error *err)
+{
+    bool requested = json_object_get(doc, "run_requested") != NULL;
+    if (requested != (json_object_get(doc, "resume_next_run_time") != NULL))
+        return az_doc_fail(err, ASYNCZ_EPARSE, requested ? "resume_next_run_time" : "run_requested",
+                           "run_requested and resume_next_run_time go together");
+    if (!requested)
+        return 0;
+    asyncz_time_t at, resume;
+    int rc = az_doc_time(doc, "run_requested", "", true, false, &at, err);
+    if (rc == 0)
+        rc = az_doc_time(doc, "resume_next_run_time", "", true, true, &resume, err);
+    if (rc == 0 && t->next_run_time != (resume != ASYNCZ_TIME_NONE && resume < at ? resume : at))
+        rc = az_doc_fail(err, ASYNCZ_EINVAL, "next_run_time",
+                         "must be the earlier of run_requested and resume_next_run_time");
+    if (rc == 0) {
+        t->run_requested = at;
+        t->resume_next = resume;
+    }
+    return rc;
+}
+
 static int decode_options(asyncz_task *t, const json_t *doc, asyncz_doc_error *err)
 {
     int rc = az_doc_seconds(doc, "misfire_grace_time", "", true, 1, ASYNCZ_GRACE_UNLIMITED, &t->grace, err);
@@ -192,6 +223,8 @@ static int decode_options(asyncz_task *t, const json_t *doc, asyncz_doc_error *e
         rc = az_doc_time(doc, "next_run_time", "", true, true, &next, err);
     if (rc == 0)
         rc = asyncz_task_set_next_run_time(t, next);
+    if (rc == 0)
+        rc = decode_request(t, doc, err);
     return rc;
 }
 

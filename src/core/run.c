@@ -304,11 +304,14 @@ static void finish(asyncz_run *r)
         az_run_free(r);
 }
 
-/* Whether the current time is past the task's grace at `now` (strictly later than the grace allows). */
+/* Whether the current time is past the task's grace at `now` (strictly later than the grace allows). A run
+ * requested outside the schedule is never missed: someone asked for it, however late it starts. */
 static bool missed(const asyncz_run *r, asyncz_time_t now)
 {
     int64_t grace = r->task->grace;
     const az_run_outcome *oc = &r->outcomes[r->current];
+    if (oc->scheduled == r->task->run_requested)
+        return false;
     return grace != ASYNCZ_GRACE_UNLIMITED && now - oc->scheduled > grace;
 }
 

@@ -327,10 +327,25 @@ static bool times_push(run_times *rt, asyncz_time_t t, bool coalesce)
     return true;
 }
 
-static void collect_run_times(const asyncz_task *t, asyncz_time_t now, run_times *rt)
+/* A run requested outside the schedule (asyncz_task_request_run) joins the due times in order. It is a run
+ * of its own, never coalesced with the trigger's: someone asked for one more run. */
+static void add_requested(const asyncz_task *t, run_times *rt)
 {
-    *rt = (run_times){.cap = 1, .next = t->next_run_time};
-    rt->times = &rt->one;
+    rt->due++;
+    if (rt->n == rt->cap && !times_grow(rt)) {
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\": out of memory; its requested run is dropped",
+                   t->id);
+        rt->requested = ASYNCZ_TIME_NONE;
+        return;
+    }
+    size_t i = rt->n++;
+    for (; i > 0 && rt->times[i - 1] > rt->requested; i--)
+        rt->times[i] = rt->times[i - 1];
+    rt->times[i] = rt->requested;
+}
+
+static void collect_trigger_times(const asyncz_task *t, asyncz_time_t now, run_times *rt)
+{
     while (rt->next != ASYNCZ_TIME_NONE && rt->next <= now) {
         if (!times_push(rt, rt->next, t->coalesce))
             break; /* out of memory: what is not kept stays due for the next round */
@@ -344,6 +359,22 @@ static void collect_run_times(const asyncz_task *t, asyncz_time_t now, run_times
     }
 }
 
+/* The run times due at now: the trigger's from the task's next run time (or, with a run request, from the
+ * next run time it had before), then the requested run. */
+static void collect_run_times(const asyncz_task *t, asyncz_time_t now, run_times *rt)
+{
+    bool requested = t->run_requested != ASYNCZ_TIME_NONE;
+    asyncz_time_t from = requested ? t->resume_next : t->next_run_time;
+    *rt = (run_times){.cap = 1,
+                      .next = from,
+                      .requested = t->run_requested,
+                      .keep_paused = requested && from == ASYNCZ_TIME_NONE};
+    rt->times = &rt->one;
+    collect_trigger_times(t, now, rt);
+    if (requested)
+        add_requested(t, rt);
+}
+
 /* Drop run times past the grace time (each a TASK_MISSED); keep the others in place. */
 static void drop_missed(asyncz_scheduler *s, const asyncz_task *t, const char *alias, asyncz_time_t now,
                         run_times *rt, az_event_buf *events)
@@ -351,7 +382,8 @@ static void drop_missed(asyncz_scheduler *s, const asyncz_task *t, const char *a
     size_t kept = 0;
     for (size_t i = 0; i < rt->n; i++) {
         asyncz_time_t when = rt->times[i];
-        if (t->grace != ASYNCZ_GRACE_UNLIMITED && now - when > t->grace) {
+        /* A requested run is never missed: someone asked for it, however late it is picked up. */
+        if (when != rt->requested && t->grace != ASYNCZ_GRACE_UNLIMITED && now - when > t->grace) {
             asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "run of task \"%s\" (%s) missed by %.6f s",
                        asyncz_task_name(t), t->id, (double)(now - when) / 1e6);
             az_event *e = az_events_add(s, events, ASYNCZ_EVENT_TASK_MISSED, alias, t);
@@ -415,14 +447,12 @@ static int send_release(az_store_slot *slot, const asyncz_claim *c, const run_ti
 {
     asyncz_store *st = slot->store;
     asyncz_task *next = NULL;
-    bool remove = rt->next == ASYNCZ_TIME_NONE && !rt->error;
+    bool remove = rt->next == ASYNCZ_TIME_NONE && !rt->error && !rt->keep_paused;
     *sent = remove || asyncz_task_copy(&next, c->task) == 0;
     if (!*sent)
         return ASYNCZ_ENOMEM;
-    if (next) {
-        next->next_run_time = rt->next;
-        next->has_next = true;
-    }
+    if (next)
+        asyncz_task_set_next_run_time(next, rt->next); /* also ends a run request: it is handled now */
     int rc = ASYNCZ_STORE_BASE(st)->ops->release(st, c->task->id, c->token, next);
     asyncz_task_free(next);
     return rc;
@@ -525,7 +555,7 @@ static void run_released(asyncz_scheduler *s, az_store_slot *slot, const asyncz_
     drop_missed(s, c->task, slot->alias, now, rt, events);
     if (rt->n > 0)
         submit_due(s, c, slot, rt, subs, events);
-    if (rt->next == ASYNCZ_TIME_NONE && !rt->error)
+    if (rt->next == ASYNCZ_TIME_NONE && !rt->error && !rt->keep_paused)
         az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, slot->alias, c->task);
 }
 

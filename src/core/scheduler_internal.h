@@ -60,9 +60,11 @@ typedef struct az_run_times {
     asyncz_time_t *times; /* kept run times (without coalescing; with it, only the last): `one` or heap */
     asyncz_time_t one;
     size_t n, cap;
-    uint32_t due;       /* how many fell due */
-    asyncz_time_t next; /* the first run time after the ones kept (ASYNCZ_TIME_NONE: exhausted) */
-    int error;          /* the trigger failed (ASYNCZ_ESEARCH) */
+    uint32_t due;            /* how many fell due */
+    asyncz_time_t next;      /* the first run time after the ones kept (ASYNCZ_TIME_NONE: exhausted) */
+    int error;               /* the trigger failed (ASYNCZ_ESEARCH) */
+    asyncz_time_t requested; /* a run requested outside the schedule, among times; NONE: none */
+    bool keep_paused;        /* the task was paused when that run was requested: it stays paused */
 } az_run_times;
 
 /* A release the store did not confirm (it failed during the call, which may or may not have taken effect).

@@ -119,6 +119,8 @@ int asyncz_task_new(asyncz_task **out, const char *func)
     t->coalesce = ASYNCZ_TASK_DEFAULT_COALESCE;
     t->max_instances = ASYNCZ_TASK_DEFAULT_MAX_INSTANCES;
     t->next_run_time = ASYNCZ_TIME_NONE;
+    t->run_requested = ASYNCZ_TIME_NONE;
+    t->resume_next = ASYNCZ_TIME_NONE;
     *out = t;
     return 0;
 }
@@ -344,7 +346,28 @@ int asyncz_task_set_next_run_time(asyncz_task *task, asyncz_time_t when)
         return ASYNCZ_EINVAL;
     task->next_run_time = when;
     task->has_next = true;
+    task->run_requested = ASYNCZ_TIME_NONE; /* a new schedule supersedes a pending request */
+    task->resume_next = ASYNCZ_TIME_NONE;
     return 0;
+}
+
+int asyncz_task_request_run(asyncz_task *task, asyncz_time_t at)
+{
+    if (!task || at == ASYNCZ_TIME_NONE || at < ASYNCZ_TIME_MIN || at > ASYNCZ_TIME_MAX)
+        return ASYNCZ_EINVAL;
+    if (task->run_requested != ASYNCZ_TIME_NONE)
+        return 0; /* the first request stands */
+    task->resume_next = task->has_next ? task->next_run_time : ASYNCZ_TIME_NONE;
+    task->run_requested = at;
+    if (!task->has_next || task->next_run_time == ASYNCZ_TIME_NONE || at < task->next_run_time)
+        task->next_run_time = at;
+    task->has_next = true;
+    return 0;
+}
+
+asyncz_time_t asyncz_task_run_requested(const asyncz_task *task)
+{
+    return task ? task->run_requested : ASYNCZ_TIME_NONE;
 }
 
 /* ---- getters --------------------------------------------------------------------------------- */

@@ -22,6 +22,9 @@ struct asyncz_task {
     char *store;             /* NULL: "default" */
     int64_t grace;           /* > 0 or ASYNCZ_GRACE_UNLIMITED */
     asyncz_time_t next_run_time;
+    asyncz_time_t
+        run_requested; /* a run asked for outside the schedule (asyncz_task_request_run); NONE: none */
+    asyncz_time_t resume_next; /* with run_requested: the next run time it goes on from (NONE: paused) */
     uint32_t max_instances;
     bool coalesce;
     bool has_next; /* next_run_time set (explicitly, or by the scheduler) */
