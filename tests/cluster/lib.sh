@@ -36,10 +36,12 @@ SETTLE=2
 # The nodes' lease and heartbeat (asyncz-cluster-node's defaults: 3 s and 1 s). FerretDB 1.x answers a
 # request in ~1-5 ms and scans its collection for every one, so with three nodes at 200 tasks/s its queue
 # runs seconds behind on a 2-core machine, heartbeats included: 1 s periods there declared live nodes lost
-# (a heartbeat late by 3 s). Its nodes heartbeat every 3 s (lost after 9 s) and hold 10 s leases, which a
-# deployment on a slow store would choose too; what is checked stays the same.
+# (a heartbeat late by 3 s), and on a loaded machine even 3 s periods once took a live node for lost (a
+# stall over 9 s just after the kill, when the killed node's leases lapse and the others claim its tasks).
+# Its nodes heartbeat every 5 s (lost after 15 s) and hold 10 s leases, which a deployment on a slow store
+# would choose too; what is checked stays the same.
 if [ "$BACKEND" = mongodb ]; then
-    export ASYNCZ_CLUSTER_HEARTBEAT_MS=${ASYNCZ_CLUSTER_HEARTBEAT_MS:-3000}
+    export ASYNCZ_CLUSTER_HEARTBEAT_MS=${ASYNCZ_CLUSTER_HEARTBEAT_MS:-5000}
     export ASYNCZ_CLUSTER_LEASE_MS=${ASYNCZ_CLUSTER_LEASE_MS:-10000}
 fi
 
