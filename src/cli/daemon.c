@@ -275,7 +275,7 @@ static bool wait_for_runs(daemon_state *d, int64_t deadline)
         struct timespec ts = {.tv_sec = step / 1000, .tv_nsec = (step % 1000) * 1000000};
         int sig = sigtimedwait(&d->signals, NULL, &ts);
         if (sig == SIGTERM || sig == SIGINT) {
-            asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "%s again: not waiting any longer", sigabbrev_np(sig));
+            asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "SIG%s again: not waiting any longer", sigabbrev_np(sig));
             return false;
         }
         if (sig == SIGHUP)
@@ -401,12 +401,14 @@ static void block_signals(sigset_t *set)
 static int run_daemon(daemon_state *d)
 {
     int rc = build_scheduler(d);
-    if (rc == 0 && (rc = asyncz_scheduler_start(d->s, 0)) != 0)
+    /* Started paused: the config's tasks replace the stored ones before anything stored runs. */
+    if (rc == 0 && (rc = asyncz_scheduler_start(d->s, ASYNCZ_START_PAUSED)) != 0)
         rc = az_cli_failure("cannot start: %s", asyncz_scheduler_errmsg(d->s));
     if (rc == 0) {
         asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "asyncz %s started with %s: %zu task(s), %zu store(s), pid %d",
                    asyncz_version(), d->cfg->path, d->cfg->n_tasks, d->cfg->n_stores, (int)getpid());
         az_daemon_write_tasks(d->s, d->cfg, NULL, &d->written);
+        asyncz_scheduler_resume(d->s);
         serve(d);
     }
     asyncz_scheduler_free(d->s);

@@ -40,6 +40,13 @@ static int priority(asyncz_log_level level)
     return level >= ASYNCZ_LOG_TRACE && level <= ASYNCZ_LOG_CRITICAL ? p[level] : 6;
 }
 
+/* Upper-case level names, as the library's stderr sink writes them. */
+static const char *label(asyncz_log_level level)
+{
+    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
+    return level >= ASYNCZ_LOG_TRACE && level <= ASYNCZ_LOG_CRITICAL ? names[level] : "INFO";
+}
+
 /* One write(2) per line, so that lines of the daemon and of its workers never interleave. */
 static void write_line(int fd, const char *line, int len)
 {
@@ -72,8 +79,7 @@ static void log_to_sink(asyncz_log_level level, const char *logger, const char *
         break;
     case SINK_FILE:
         timestamp(when, sizeof when);
-        len = snprintf(line, sizeof line, "%s %s %s: %s\n", when, asyncz_log_level_name(level), logger,
-                       message);
+        len = snprintf(line, sizeof line, "%s %s %s: %s\n", when, label(level), logger, message);
         break;
     default: /* 3 << 3: LOG_DAEMON */
         len = snprintf(line, sizeof line, "<%d>asyncz[%d]: %s: %s", (3 << 3) | priority(level), (int)getpid(),

@@ -232,8 +232,10 @@ static int poll_timeout(const job *j, const clock_plan *c, int64_t now)
     if (c->drain_end && c->drain_end < next)
         next = c->drain_end;
     int64_t wait = next == INT64_MAX ? 200 : next - now;
-    /* The shell's exit is looked for between polls, so they stay short. */
-    return (int)(wait < 0 ? 0 : wait > 200 ? 200 : wait);
+    /* The shell's exit is looked for between polls, so they stay short; shortest once its output is closed,
+     * when the exit is all there is left to wait for. */
+    int64_t tick = j->fd[0] < 0 && j->fd[1] < 0 ? 10 : 200;
+    return (int)(wait < 0 ? 0 : wait > tick ? tick : wait);
 }
 
 static void reap(job *j)
