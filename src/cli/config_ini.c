@@ -281,7 +281,13 @@ static bool next_line(reader *r)
     if (!*r->text)
         return false;
     size_t n = strcspn(r->text, "\n");
-    r->raw = grow(r->raw, &r->raw_cap, n + 1, 1);
+    if (n + 1 > r->raw_cap) {
+        char *raw = realloc(r->raw, n + 1);
+        if (!raw)
+            abort();
+        r->raw = raw;
+        r->raw_cap = n + 1;
+    }
     memcpy(r->raw, r->text, n);
     r->raw[n] = '\0';
     r->text += n + (r->text[n] == '\n');
@@ -305,6 +311,26 @@ static void look_at(reader *r, const char *line)
         r->want_entry = true;
 }
 
+/* The key of an over-long line is kept (with its value as written) although the line was refused, so that
+ * the section does not also look as if it lacked the key. */
+static void keep_long_entry(reader *r, const char *line)
+{
+    size_t klen = strcspn(line, "=:");
+    if (!line[klen] || !r->current || r->skip_section || *line == '[')
+        return;
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)(klen < 127 ? klen : 127), line);
+    for (char *p = key + strlen(key); p > key && (p[-1] == ' ' || p[-1] == '\t');)
+        *--p = '\0';
+    for (char *p = key; *p; p++)
+        if (*p == '-')
+            *p = '_';
+    const char *value = line + klen + 1;
+    value += strspn(value, " \t");
+    if (*key && !find_entry(r->current, key))
+        add_entry(r, key, value);
+}
+
 /* libinih's reader: hand out one line at a time, as fgets would. */
 static char *read_line(char *str, int num, void *stream)
 {
@@ -322,6 +348,7 @@ static char *read_line(char *str, int num, void *stream)
                          "line longer than %d characters (the INI reader's limit): put a long command in a "
                          "script",
                          num - 2);
+        keep_long_entry(r, line);
         snprintf(str, (size_t)num, "\n");
         return str;
     }
