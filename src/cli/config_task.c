@@ -181,7 +181,10 @@ static int make_plan(const az_preview_args *args, asyncz_zone *fallback, az_prev
     if (rc)
         return rc;
     p->opts.timezone = p->zone;
+    /* Relative triggers (interval, calendar interval) count from the whole second the config was read, so
+     * that their fire times are whole seconds too. */
     p->from = asyncz_now();
+    p->from -= p->from % ASYNCZ_USEC_PER_SEC;
     if (args->start_date)
         rc = az_cli_parse_time("--start-date", args->start_date, p->zone, &p->opts.start_date);
     if (rc == 0 && args->end_date)
