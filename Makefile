@@ -1,4 +1,5 @@
-# Convenience wrapper around CMake. `make` installs missing Debian build dependencies (as root; otherwise
+# Convenience wrapper around CMake. `make demo` builds and runs the asyncz daemon with example tasks on a
+# local SQLite store (examples/run-demo.sh). `make` installs missing Debian build dependencies (as root; otherwise
 # it prints the apt-get command) and builds; `make test` runs the whole suite plainly, then again under
 # AddressSanitizer+UndefinedBehaviorSanitizer, then the fuzzers briefly; `make bench` runs the benchmarks.
 
@@ -14,7 +15,7 @@ CMAKE_FLAGS ?=
 # database servers themselves (tests/servers). Go builds FerretDB; it is not in this list because CI
 # machines bring a newer Go than Debian's, which must not be installed over it (`make servers` checks).
 DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcmocka-dev libuv1-dev libevent-dev \
-	libssl-dev libhiredis-dev libmongoc-dev libbson-dev libpq-dev libmariadb-dev libsqlite3-dev sqlite3 \
+	libinih-dev libssl-dev libhiredis-dev libmongoc-dev libbson-dev libpq-dev libmariadb-dev libsqlite3-dev sqlite3 \
 	redis-server redis-tools postgresql postgresql-client mariadb-server mariadb-client
 
 .PHONY: all deps servers build test test-plain test-asan test-tsan fuzz bench install clean demo
@@ -91,9 +92,9 @@ bench: build servers
 	tests/servers/servers.sh run $(BUILD)/bench-servers sh -c \
 	  'mkdir -m 700 "$$ASYNCZ_TEST_SERVERS_DIR/bench-files" && ASYNCZ_BENCH_STORES="$(BENCH_STORES)" $(BUILD)/asyncz-bench stores'
 
-# Until the daemon lands, the demo shows when a handful of example schedules fire next.
+# The daemon in the foreground with example tasks on ./demo-data/tasks.db; Ctrl-C stops it.
 demo: build
-	bash examples/preview-demo.sh $(BUILD)/asyncz
+	bash examples/run-demo.sh $(BUILD)/asyncz
 
 install: build
 	cmake --install $(BUILD)

@@ -76,6 +76,23 @@ int az_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 /* Print "asyncz CMD: MESSAGE" and return AZ_CLI_EXIT_FAILURE. */
 int az_cli_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A message of the printers above, kept instead of printed while diverted. */
+typedef struct az_cli_message {
+    int status;      /* 0 (none yet), AZ_CLI_EXIT_USAGE or AZ_CLI_EXIT_FAILURE */
+    char option[64]; /* the option az_cli_bad_value blamed ("--cron"), else "" */
+    char text[1024]; /* the message without the "asyncz CMD: " prefix and the --help hint; for a bad
+                        value: "'VALUE': [column N: ]REASON" */
+} az_cli_message;
+
+/* Divert az_cli_bad_value, az_cli_usage_error and az_cli_failure into *into (cleared; the first message
+ * is kept) instead of stderr; NULL prints to stderr again. For callers that report in their own words:
+ * the daemon's config file names file:line:key and reuses the preview's parsers. Main thread only. */
+void az_cli_divert_messages(az_cli_message *into);
+
+/* Record a message while diverted (ignored otherwise). */
+void az_cli_message_set(int status, const char *option, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- option values (values.c, calendar_spec.c) --------------------------------------------------- */
 
 int az_cli_parse_zone(const char *option, const char *name, asyncz_zone **out);

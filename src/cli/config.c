@@ -1,0 +1,562 @@
+/* The config file's sections understood: [scheduler] values, stores, executors, and the tasks (built by
+ * config_task.c). Everything is checked without touching anything outside the file: store URLs are parsed
+ * (asyncz_store_open connects nothing) and freed again. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "shell_task.h"
+
+/* Why: a user-supplied [store NAME] or [executor NAME] must be usable as the library's alias. */
+#define ALIAS_RULE "1 to 64 characters of A-Z a-z 0-9 . _ -"
+
+/* ---- value parsers ----------------------------------------------------------------------------------- */
+
+int az_cfg_parse_bool(const az_cfg_section *sec, const az_cfg_entry *e, bool *out, az_cfg_errors *errs)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(e->value, yes[i]) == 0 || strcasecmp(e->value, no[i]) == 0) {
+            *out = strcasecmp(e->value, yes[i]) == 0;
+            return 0;
+        }
+    }
+    az_cfg_error_add(errs, e->line, "[%s] %s: '%s' is not a boolean (true/false, yes/no, on/off, 1/0)",
+                     sec->label, e->key, e->value);
+    return -1;
+}
+
+int az_cfg_parse_uint(const az_cfg_section *sec, const az_cfg_entry *e, uint32_t min, uint32_t max,
+                      uint32_t *out, az_cfg_errors *errs)
+{
+    const char *v = e->value;
+    bool digits = *v && strspn(v, "0123456789") == strlen(v);
+    errno = 0;
+    unsigned long long n = digits ? strtoull(v, NULL, 10) : 0;
+    if (!digits || errno == ERANGE || n < min || n > max) {
+        az_cfg_error_add(errs, e->line, "[%s] %s: '%s' is not a whole number from %" PRIu32 " to %" PRIu32,
+                         sec->label, e->key, v, min, max);
+        return -1;
+    }
+    *out = (uint32_t)n;
+    return 0;
+}
+
+int az_cfg_parse_duration(const az_cfg_section *sec, const az_cfg_entry *e, bool allow_none, int64_t *out,
+                          az_cfg_errors *errs)
+{
+    if (allow_none && strcasecmp(e->value, "none") == 0) {
+        *out = ASYNCZ_GRACE_UNLIMITED;
+        return 0;
+    }
+    int column = 0;
+    int rc = asyncz_duration_parse(out, e->value, &column);
+    if (rc == 0 && *out > 0)
+        return 0;
+    const char *why = rc == 0 ? "must be greater than zero"
+                      : rc == ASYNCZ_ERANGE
+                          ? "duration too large"
+                          : "not a duration (parts like 30s, 1h30m, 2d, 250ms; units us ms s "
+                            "m h d w)";
+    if (rc != 0 && column > 0)
+        az_cfg_error_add(errs, e->line, "[%s] %s: '%s': column %d: %s%s", sec->label, e->key, e->value,
+                         column, why, allow_none ? " or none" : "");
+    else
+        az_cfg_error_add(errs, e->line, "[%s] %s: '%s': %s", sec->label, e->key, e->value, why);
+    return -1;
+}
+
+static bool alias_valid(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= ASYNCZ_TASK_ALIAS_MAX &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* ---- fingerprints: the entries of a section as one text ------------------------------------------- */
+
+static void append(char **buf, const char *a, const char *b, const char *c)
+{
+    char *next = NULL;
+    if (asprintf(&next, "%s%s%s%s", *buf ? *buf : "", a, b, c) < 0)
+        abort();
+    free(*buf);
+    *buf = next;
+}
+
+static void fingerprint_section(char **buf, const az_cfg_section *sec)
+{
+    append(buf, "[", sec->label, "]\n");
+    for (size_t i = 0; i < sec->n; i++) {
+        append(buf, sec->entries[i].key, "=", sec->entries[i].value);
+        append(buf, "\n", "", "");
+    }
+}
+
+/* ---- [scheduler] ------------------------------------------------------------------------------------- */
+
+typedef struct sched_values {
+    az_cfg_defaults d;
+    char *fingerprint;
+} sched_values;
+
+static int read_zone(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
+{
+    az_cfg_entry *e = sec ? az_cfg_get(sec, "timezone") : NULL;
+    int rc = asyncz_zone_get(&cfg->zone, e ? e->value : "local");
+    if (rc == 0)
+        return 0;
+    if (e)
+        az_cfg_error_add(errs, e->line, "[%s] timezone: '%s': %s", sec->label, e->value,
+                         rc == ASYNCZ_EINVAL ? "not a valid time zone name" : asyncz_strerror(rc));
+    else
+        az_cfg_error_add(errs, 0, "cannot load the local time zone: %s", asyncz_strerror(rc));
+    return -1;
+}
+
+static int read_log(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
+{
+    int rc = 0;
+    az_cfg_entry *e = az_cfg_get(sec, "log_level");
+    if (e && asyncz_log_level_parse(e->value, &cfg->log_level) != 0) {
+        az_cfg_error_add(
+            errs, e->line,
+            "[%s] log_level: '%s': not a level (trace, debug, info, warning, error, critical, off)",
+            sec->label, e->value);
+        rc = -1;
+    }
+    e = az_cfg_get(sec, "log");
+    if (!e)
+        return rc;
+    const char *v = e->value;
+    bool ok = strcmp(v, "stderr") == 0 || strcmp(v, "journald") == 0 || strcmp(v, "syslog") == 0 ||
+              strcmp(v, "json") == 0 || (strncmp(v, "file:", 5) == 0 && v[5] == '/');
+    if (!ok) {
+        az_cfg_error_add(errs, e->line,
+                         "[%s] log: '%s': not a log destination (stderr, journald, syslog, json, "
+                         "file:/ABSOLUTE/PATH)",
+                         sec->label, v);
+        return -1;
+    }
+    cfg->log = strdup(v);
+    return rc;
+}
+
+/* "a.so, /opt/b.so" into cfg->plugins. */
+static int read_plugins(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
+{
+    az_cfg_entry *e = az_cfg_get(sec, "plugins");
+    if (!e)
+        return 0;
+    cfg->plugins_line = e->line;
+    char *copy = strdup(e->value), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        char *end = tok + strlen(tok);
+        while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        if (!*tok)
+            continue;
+        char **grown = realloc(cfg->plugins, (cfg->n_plugins + 1) * sizeof *grown);
+        if (!grown)
+            abort();
+        cfg->plugins = grown;
+        cfg->plugins[cfg->n_plugins++] = strdup(tok);
+    }
+    free(copy);
+    if (cfg->n_plugins == 0) {
+        az_cfg_error_add(errs, e->line, "[%s] plugins: no library path given", sec->label);
+        return -1;
+    }
+    return 0;
+}
+
+static int read_alias_default(az_cfg_section *sec, const char *key, const char **out, az_cfg_errors *errs)
+{
+    az_cfg_entry *e = az_cfg_get(sec, key);
+    if (!e)
+        return 0;
+    if (!alias_valid(e->value)) {
+        az_cfg_error_add(errs, e->line, "[%s] %s: '%s': a name is %s", sec->label, key, e->value, ALIAS_RULE);
+        return -1;
+    }
+    *out = e->value;
+    return 0;
+}
+
+static int read_task_defaults(az_cfg_section *sec, az_cfg_defaults *d, az_cfg_errors *errs)
+{
+    int rc = 0;
+    az_cfg_entry *e;
+    if ((e = az_cfg_get(sec, "misfire_grace_time")) &&
+        az_cfg_parse_duration(sec, e, true, &d->misfire_grace_time, errs))
+        rc = -1;
+    if ((e = az_cfg_get(sec, "coalesce")) && az_cfg_parse_bool(sec, e, &d->coalesce, errs))
+        rc = -1;
+    if ((e = az_cfg_get(sec, "max_instances")) &&
+        az_cfg_parse_uint(sec, e, 1, 1000000, &d->max_instances, errs))
+        rc = -1;
+    if (read_alias_default(sec, "executor", &d->executor, errs) ||
+        read_alias_default(sec, "store", &d->store, errs))
+        rc = -1;
+    return rc;
+}
+
+static int read_scheduler(az_config *cfg, az_cfg_section *sec, sched_values *v, az_cfg_errors *errs)
+{
+    int rc = read_zone(cfg, sec, errs);
+    v->d.zone = cfg->zone;
+    if (!sec)
+        return rc;
+    fingerprint_section(&v->fingerprint, sec);
+    az_cfg_entry *e = az_cfg_get(sec, "identity");
+    if (e)
+        cfg->identity = strdup(e->value);
+    if ((e = az_cfg_get(sec, "shutdown_timeout")) &&
+        az_cfg_parse_duration(sec, e, false, &cfg->shutdown_timeout, errs))
+        rc = -1;
+    if (read_log(cfg, sec, errs) || read_plugins(cfg, sec, errs) || read_task_defaults(sec, &v->d, errs))
+        rc = -1;
+    az_cfg_report_unused(sec, errs);
+    return rc;
+}
+
+/* ---- [store NAME] and [executor NAME] ---------------------------------------------------------------- */
+
+static int check_name(az_cfg_section *sec, az_cfg_errors *errs)
+{
+    if (alias_valid(sec->name))
+        return 0;
+    az_cfg_error_add(errs, sec->line, "[%s]: the name '%s' is not valid: a name is %s", sec->label, sec->name,
+                     ALIAS_RULE);
+    return -1;
+}
+
+/* Parse the URL as the scheduler would, without connecting. */
+static int check_store_url(az_cfg_section *sec, const az_cfg_entry *e, az_cfg_errors *errs)
+{
+    asyncz_store *st = NULL;
+    int rc = asyncz_store_open(&st, e->value);
+    asyncz_store_free(st);
+    if (rc == 0)
+        return 0;
+    const char *why = asyncz_store_errmsg();
+    az_cfg_error_add(errs, e->line, "[%s] url: '%s': %s", sec->label, e->value,
+                     why && *why ? why : asyncz_strerror(rc));
+    return -1;
+}
+
+static int read_store(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
+{
+    int rc = check_name(sec, errs);
+    az_cfg_entry *url = az_cfg_get(sec, "url");
+    if (!url) {
+        az_cfg_error_add(errs, sec->line,
+                         "[%s]: no url given (url = sqlite:////var/lib/asyncz/tasks.db, ...)", sec->label);
+        rc = -1;
+    } else if (check_store_url(sec, url, errs)) {
+        rc = -1;
+    }
+    az_cfg_report_unused(sec, errs);
+    if (rc)
+        return rc;
+    cfg->stores = realloc(cfg->stores, (cfg->n_stores + 1) * sizeof *cfg->stores);
+    if (!cfg->stores)
+        abort();
+    cfg->stores[cfg->n_stores++] = (az_cfg_store){.name = strdup(sec->name), .url = strdup(url->value)};
+    return 0;
+}
+
+static int read_exec_type(az_cfg_section *sec, az_cfg_exec_type *type, az_cfg_errors *errs)
+{
+    az_cfg_entry *e = az_cfg_get(sec, "type");
+    if (!e) {
+        az_cfg_error_add(errs, sec->line, "[%s]: no type given (processpool, threadpool or loop)",
+                         sec->label);
+        return -1;
+    }
+    static const char *const names[] = {"processpool", "threadpool", "loop"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(e->value, names[i]) == 0) {
+            *type = (az_cfg_exec_type)i;
+            return 0;
+        }
+    az_cfg_error_add(errs, e->line, "[%s] type: '%s': not an executor type (processpool, threadpool, loop)",
+                     sec->label, e->value);
+    return -1;
+}
+
+static int read_executor(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
+{
+    az_cfg_executor ex = {0};
+    int rc = check_name(sec, errs);
+    if (read_exec_type(sec, &ex.type, errs))
+        rc = -1;
+    az_cfg_entry *e = az_cfg_get(sec, "workers");
+    if (e && az_cfg_parse_uint(sec, e, 1, 1024, &ex.workers, errs))
+        rc = -1;
+    if (e && ex.type == AZ_CFG_LOOP && rc == 0) {
+        az_cfg_error_add(errs, e->line, "[%s] workers: a loop executor has no workers", sec->label);
+        rc = -1;
+    }
+    az_cfg_report_unused(sec, errs);
+    if (rc)
+        return rc;
+    ex.name = strdup(sec->name);
+    cfg->executors = realloc(cfg->executors, (cfg->n_executors + 1) * sizeof *cfg->executors);
+    if (!cfg->executors)
+        abort();
+    cfg->executors[cfg->n_executors++] = ex;
+    return 0;
+}
+
+/* ---- defaults: the store and executor a config gets without sections for them ------------------------ */
+
+int az_cfg_default_store(char *url, size_t url_size, char *dir, size_t dir_size)
+{
+    const char *state = getenv("STATE_DIRECTORY"); /* systemd's StateDirectory=; may list several */
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    int n;
+    if (state && *state == '/')
+        n = snprintf(dir, dir_size, "%.*s", (int)strcspn(state, ":"), state);
+    else if (geteuid() == 0)
+        n = snprintf(dir, dir_size, "/var/lib/asyncz");
+    else if (xdg && *xdg == '/')
+        n = snprintf(dir, dir_size, "%s/asyncz", xdg);
+    else if (home && *home == '/')
+        n = snprintf(dir, dir_size, "%s/.local/state/asyncz", home);
+    else
+        return -1;
+    if (n < 0 || (size_t)n >= dir_size)
+        return -1;
+    n = snprintf(url, url_size, "sqlite:///%s/tasks.db", dir);
+    return n < 0 || (size_t)n >= url_size ? -1 : 0;
+}
+
+static int add_default_store(az_config *cfg, az_cfg_errors *errs)
+{
+    char url[PATH_MAX + 32], dir[PATH_MAX];
+    if (az_cfg_default_store(url, sizeof url, dir, sizeof dir) != 0) {
+        az_cfg_error_add(errs, 0,
+                         "no [store NAME] section, and no directory for the default store ($HOME is "
+                         "not set): add a [store default] section");
+        return -1;
+    }
+    cfg->stores = malloc(sizeof *cfg->stores);
+    if (!cfg->stores)
+        abort();
+    cfg->stores[0] = (az_cfg_store){.name = strdup("default"), .url = strdup(url)};
+    cfg->n_stores = 1;
+    cfg->default_store_dir = strdup(dir);
+    return 0;
+}
+
+static const az_cfg_executor *find_executor(const az_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_executors; i++)
+        if (strcmp(cfg->executors[i].name, name) == 0)
+            return &cfg->executors[i];
+    return NULL;
+}
+
+static bool has_store(const az_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_stores; i++)
+        if (strcmp(cfg->stores[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Shell commands run on a process pool: a command forks, and a fork from the threaded daemon could copy a
+ * lock another thread holds; process-pool workers are single-threaded. */
+static void add_default_executor(az_config *cfg)
+{
+    if (find_executor(cfg, "default"))
+        return;
+    cfg->executors = realloc(cfg->executors, (cfg->n_executors + 1) * sizeof *cfg->executors);
+    if (!cfg->executors)
+        abort();
+    cfg->executors[cfg->n_executors++] =
+        (az_cfg_executor){.name = strdup("default"), .type = AZ_CFG_PROCESSPOOL, .workers = 0};
+}
+
+/* ---- tasks ----------------------------------------------------------------------------------------------
+ */
+
+/* A task's store and executor must be configured, and a command needs a process pool. */
+static int check_task_refs(const az_config *cfg, const az_cfg_section *sec, const az_cfg_task *t,
+                           az_cfg_errors *errs)
+{
+    const char *store = asyncz_task_store(t->task), *executor = asyncz_task_executor(t->task);
+    int rc = 0;
+    if (!has_store(cfg, store)) {
+        az_cfg_error_add(errs, sec->line, "[%s]: no [store %s] section for its store", sec->label, store);
+        rc = -1;
+    }
+    const az_cfg_executor *ex = find_executor(cfg, executor);
+    if (!ex) {
+        az_cfg_error_add(errs, sec->line, "[%s]: no [executor %s] section for its executor", sec->label,
+                         executor);
+        rc = -1;
+    } else if (t->shell && ex->type != AZ_CFG_PROCESSPOOL) {
+        az_cfg_error_add(errs, sec->line,
+                         "[%s]: a command runs on a process pool, and executor '%s' is a %s: name a "
+                         "processpool executor",
+                         sec->label, executor, ex->type == AZ_CFG_THREADPOOL ? "threadpool" : "loop");
+        rc = -1;
+    }
+    return rc;
+}
+
+static int read_task(az_config *cfg, az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_errors *errs)
+{
+    az_cfg_task t = {0};
+    if (az_cfg_task_build(sec, d, &t, errs) != 0)
+        return -1;
+    if (check_task_refs(cfg, sec, &t, errs) != 0) {
+        az_cfg_task_clear(&t);
+        return -1;
+    }
+    cfg->tasks = realloc(cfg->tasks, (cfg->n_tasks + 1) * sizeof *cfg->tasks);
+    if (!cfg->tasks)
+        abort();
+    cfg->tasks[cfg->n_tasks++] = t;
+    return 0;
+}
+
+/* ---- the whole file ---------------------------------------------------------------------------------------
+ */
+
+static az_cfg_section *section_of(az_cfg_ini *ini, const char *kind)
+{
+    for (size_t i = 0; i < ini->n; i++)
+        if (strcmp(ini->sections[i].kind, kind) == 0)
+            return &ini->sections[i];
+    return NULL;
+}
+
+static void read_kind(az_config *cfg, az_cfg_ini *ini, const char *kind, char **fingerprint,
+                      az_cfg_errors *errs)
+{
+    for (size_t i = 0; i < ini->n; i++) {
+        az_cfg_section *sec = &ini->sections[i];
+        if (strcmp(sec->kind, kind) != 0)
+            continue;
+        fingerprint_section(fingerprint, sec);
+        if (strcmp(kind, "store") == 0)
+            read_store(cfg, sec, errs);
+        else
+            read_executor(cfg, sec, errs);
+    }
+}
+
+static void read_tasks(az_config *cfg, az_cfg_ini *ini, const az_cfg_defaults *d, az_cfg_errors *errs)
+{
+    for (size_t i = 0; i < ini->n; i++)
+        if (strcmp(ini->sections[i].kind, "task") == 0)
+            read_task(cfg, &ini->sections[i], d, errs);
+}
+
+static void interpret(az_config *cfg, az_cfg_ini *ini, az_cfg_errors *errs)
+{
+    sched_values v = {.d = {.misfire_grace_time = ASYNCZ_TASK_DEFAULT_GRACE,
+                            .coalesce = ASYNCZ_TASK_DEFAULT_COALESCE,
+                            .max_instances = ASYNCZ_TASK_DEFAULT_MAX_INSTANCES,
+                            .executor = "default",
+                            .store = "default"}};
+    char *fingerprint = NULL;
+    read_scheduler(cfg, section_of(ini, "scheduler"), &v, errs);
+    append(&fingerprint, v.fingerprint ? v.fingerprint : "", "", "");
+    read_kind(cfg, ini, "store", &fingerprint, errs);
+    read_kind(cfg, ini, "executor", &fingerprint, errs);
+    if (cfg->n_stores == 0 && !section_of(ini, "store"))
+        add_default_store(cfg, errs);
+    add_default_executor(cfg);
+    cfg->settings_fingerprint = fingerprint;
+    v.d.fingerprint = v.fingerprint ? v.fingerprint : "";
+    /* With a bad timezone the tasks are still checked (in UTC), so that every error shows at once. */
+    asyncz_zone *fallback = NULL;
+    if (!cfg->zone && asyncz_zone_get(&fallback, "UTC") == 0)
+        v.d.zone = fallback;
+    if (v.d.zone)
+        read_tasks(cfg, ini, &v.d, errs);
+    asyncz_zone_unref(fallback);
+    free(v.fingerprint);
+}
+
+static az_config *config_new(const char *path)
+{
+    az_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg || !(cfg->path = strdup(path)))
+        abort();
+    cfg->log_level = AZ_CFG_DEFAULT_LOG_LEVEL;
+    cfg->shutdown_timeout = AZ_CFG_DEFAULT_SHUTDOWN_TIMEOUT;
+    return cfg;
+}
+
+static int finish_load(az_config *cfg, az_cfg_ini *ini, az_config **out, az_cfg_errors *errs)
+{
+    size_t before = errs->n;
+    interpret(cfg, ini, errs);
+    az_cfg_ini_free(ini);
+    az_cfg_errors_sort(errs);
+    if (errs->n > 0 || before > 0) {
+        az_config_free(cfg);
+        *out = NULL;
+        return -1;
+    }
+    *out = cfg;
+    return 0;
+}
+
+int az_config_load(const char *path, az_config **out, az_cfg_errors *errs)
+{
+    az_cfg_ini ini;
+    *out = NULL;
+    if (az_cfg_ini_read(path, &ini, errs) != 0)
+        return -1;
+    return finish_load(config_new(path), &ini, out, errs);
+}
+
+int az_config_load_string(const char *text, const char *path, az_config **out, az_cfg_errors *errs)
+{
+    az_cfg_ini ini;
+    *out = NULL;
+    az_cfg_ini_read_string(text, &ini, errs);
+    return finish_load(config_new(path), &ini, out, errs);
+}
+
+void az_config_free(az_config *cfg)
+{
+    if (!cfg)
+        return;
+    asyncz_zone_unref(cfg->zone);
+    free(cfg->path);
+    free(cfg->identity);
+    free(cfg->log);
+    free(cfg->default_store_dir);
+    for (size_t i = 0; i < cfg->n_plugins; i++)
+        free(cfg->plugins[i]);
+    free(cfg->plugins);
+    for (size_t i = 0; i < cfg->n_stores; i++) {
+        free(cfg->stores[i].name);
+        free(cfg->stores[i].url);
+    }
+    free(cfg->stores);
+    for (size_t i = 0; i < cfg->n_executors; i++)
+        free(cfg->executors[i].name);
+    free(cfg->executors);
+    for (size_t i = 0; i < cfg->n_tasks; i++)
+        az_cfg_task_clear(&cfg->tasks[i]);
+    free(cfg->tasks);
+    free(cfg->settings_fingerprint);
+    free(cfg);
+}

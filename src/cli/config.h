@@ -1,0 +1,168 @@
+/* The daemon's config file (`asyncz start --config FILE`): an INI file read with libinih, checked whole
+ * before anything starts. docs/daemon.md is the reference of its sections and keys.
+ *
+ * Reading happens in two steps, each in its own file:
+ *   config_ini.c   the file into sections of key = value entries with their line numbers (syntax, unknown
+ *                  section kinds, duplicate sections and keys);
+ *   config.c       the sections into an az_config: [scheduler], [store NAME], [executor NAME] values, and
+ *                  config_task.c: each [task ID] into an asyncz_task with its trigger.
+ * Every error names the file, the line and the key; all errors of a file are collected, not just the first.
+ */
+#ifndef AZ_CLI_CONFIG_H
+#define AZ_CLI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asyncz.h"
+
+/* ---- errors ------------------------------------------------------------------------------------- */
+
+typedef struct az_cfg_error {
+    int line;      /* 0: about the file as a whole */
+    char *message; /* "[task backup] cron: '0 61 * * *': column 3: minute: ..." */
+} az_cfg_error;
+
+typedef struct az_cfg_errors {
+    az_cfg_error *items;
+    size_t n, cap;
+} az_cfg_errors;
+
+/* Record an error at line (0: none) of the file. */
+void az_cfg_error_add(az_cfg_errors *e, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void az_cfg_errors_free(az_cfg_errors *e);
+
+/* Order the errors by line (stable), as a reader goes through the file. */
+void az_cfg_errors_sort(az_cfg_errors *e);
+
+/* Write "PATH:LINE: MESSAGE" (no line when 0) for error i into buf. */
+void az_cfg_error_format(const az_cfg_errors *e, size_t i, const char *path, char *buf, size_t size);
+
+/* ---- the INI file as read --------------------------------------------------------------------------- */
+
+typedef struct az_cfg_entry {
+    char *key;   /* normalized: '-' written as '_' ("day-of-week" and "day_of_week" are one key) */
+    char *value; /* as libinih gives it: surrounding blanks removed, inline " ;" comments cut */
+    int line;
+    bool used; /* set by the interpreter; an entry nobody used is an unknown key */
+} az_cfg_entry;
+
+typedef struct az_cfg_section {
+    char *kind;  /* "scheduler", "store", "executor", "task" */
+    char *name;  /* "" for [scheduler] */
+    char *label; /* as written between the brackets, for messages: "task backup" */
+    int line;
+    az_cfg_entry *entries;
+    size_t n, cap;
+} az_cfg_section;
+
+typedef struct az_cfg_ini {
+    az_cfg_section *sections;
+    size_t n, cap;
+} az_cfg_ini;
+
+/* Read path into *ini. Returns 0, or -1 when the file cannot be read at all (an error is recorded);
+ * syntax errors are recorded in errs and reading goes on. */
+int az_cfg_ini_read(const char *path, az_cfg_ini *ini, az_cfg_errors *errs);
+/* The same from text in memory (for tests). */
+int az_cfg_ini_read_string(const char *text, az_cfg_ini *ini, az_cfg_errors *errs);
+void az_cfg_ini_free(az_cfg_ini *ini);
+
+/* The entry key in section (NULL if absent); marks it used. */
+az_cfg_entry *az_cfg_get(az_cfg_section *sec, const char *key);
+
+/* ---- the config as understood --------------------------------------------------------------------- */
+
+typedef enum az_cfg_exec_type { AZ_CFG_PROCESSPOOL, AZ_CFG_THREADPOOL, AZ_CFG_LOOP } az_cfg_exec_type;
+
+typedef struct az_cfg_executor {
+    char *name;
+    az_cfg_exec_type type;
+    unsigned workers; /* 0: the library's default */
+} az_cfg_executor;
+
+typedef struct az_cfg_store {
+    char *name;
+    char *url;
+} az_cfg_store;
+
+typedef struct az_cfg_task {
+    char *id;
+    asyncz_task *task; /* complete but for its next run time (computed when it is added) */
+    bool shell;        /* a `command` task (function AZ_CLI_SHELL_FUNC) */
+    char *fingerprint; /* the section's entries and the defaults it used: equal means unchanged */
+    int line;          /* of its section header */
+    int func_line;     /* of its `function` or `command` key */
+} az_cfg_task;
+
+typedef struct az_config {
+    char *path;
+    /* [scheduler] */
+    asyncz_zone *zone; /* owned; "local" unless `timezone` says otherwise */
+    char *identity;    /* NULL: the library's default */
+    asyncz_log_level log_level;
+    char *log; /* "stderr", "journald", "syslog", "json", "file:PATH"; NULL: journald when stderr is the
+                  journal, else stderr */
+    int64_t shutdown_timeout;
+    char **plugins; /* as written */
+    size_t n_plugins;
+    int plugins_line;
+    char *default_store_dir; /* the directory of the default store, when the config has no [store] */
+    /* sections */
+    az_cfg_store *stores;
+    size_t n_stores;
+    az_cfg_executor *executors;
+    size_t n_executors;
+    az_cfg_task *tasks;
+    size_t n_tasks;
+    /* Everything but the tasks, to tell on reload whether a restart is needed for it. */
+    char *settings_fingerprint;
+} az_config;
+
+/* Defaults of [scheduler]. */
+#define AZ_CFG_DEFAULT_SHUTDOWN_TIMEOUT (30 * ASYNCZ_USEC_PER_SEC)
+#define AZ_CFG_DEFAULT_LOG_LEVEL ASYNCZ_LOG_INFO
+
+/* Read and check the config file at path. On success *out is new (free with az_config_free). On failure
+ * (-1) errs holds at least one error and *out is NULL. Nothing outside the file is touched: stores are
+ * neither opened nor connected (a store URL is only parsed), plugins are not loaded, so a function name is
+ * checked later by az_daemon_check_functions. */
+int az_config_load(const char *path, az_config **out, az_cfg_errors *errs);
+/* The same from text in memory; path is used in messages only (for tests). */
+int az_config_load_string(const char *text, const char *path, az_config **out, az_cfg_errors *errs);
+void az_config_free(az_config *cfg);
+
+/* The default store's URL of a config without [store] sections (see docs/daemon.md): SQLite in
+ * $STATE_DIRECTORY (systemd), else /var/lib/asyncz for root, else $XDG_STATE_HOME/asyncz (or
+ * ~/.local/state/asyncz). Writes the directory to dir (without creating it). */
+int az_cfg_default_store(char *url, size_t url_size, char *dir, size_t dir_size);
+
+/* ---- internal steps (config_task.c, used by config.c) ------------------------------------------------ */
+
+/* The [scheduler] values a task inherits. */
+typedef struct az_cfg_defaults {
+    asyncz_zone *zone; /* borrowed */
+    int64_t misfire_grace_time;
+    bool coalesce;
+    uint32_t max_instances;
+    const char *executor;
+    const char *store;
+    const char *fingerprint; /* of the [scheduler] entries these came from */
+} az_cfg_defaults;
+
+/* Build the task of a [task ID] section into *out. Returns 0, or -1 with errors recorded. */
+int az_cfg_task_build(az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_task *out, az_cfg_errors *errs);
+void az_cfg_task_clear(az_cfg_task *t);
+
+/* Value parsers shared by the interpreter: each records "[label] key: ..." and returns -1 on a bad value. */
+int az_cfg_parse_bool(const az_cfg_section *sec, const az_cfg_entry *e, bool *out, az_cfg_errors *errs);
+int az_cfg_parse_uint(const az_cfg_section *sec, const az_cfg_entry *e, uint32_t min, uint32_t max,
+                      uint32_t *out, az_cfg_errors *errs);
+int az_cfg_parse_duration(const az_cfg_section *sec, const az_cfg_entry *e, bool allow_none, int64_t *out,
+                          az_cfg_errors *errs);
+
+/* Report an entry's unknown key: every entry of sec not marked used. */
+void az_cfg_report_unused(const az_cfg_section *sec, az_cfg_errors *errs);
+
+#endif

@@ -1,0 +1,189 @@
+/* The config's tasks and the scheduler: checking that the scheduler accepts them (functions registered)
+ * without touching a store, and writing them to the stores on start and on reload. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "shell_run.h"
+#include "shell_task.h"
+
+#define LOGGER "asyncz.daemon"
+
+int az_daemon_register(asyncz_scheduler *s, const az_config *cfg, const az_plugins *p, az_cfg_errors *errs)
+{
+    int rc = asyncz_scheduler_register(s, AZ_CLI_SHELL_FUNC, az_cli_shell_run, NULL);
+    if (rc) {
+        az_cfg_error_add(errs, 0, "cannot register the shell function: %s", asyncz_strerror(rc));
+        return -1;
+    }
+    return az_plugins_init(cfg, p, s, errs);
+}
+
+static void report_refusal(const az_cfg_task *t, int rc, const char *why, az_cfg_errors *errs)
+{
+    const char *func = asyncz_task_func(t->task);
+    if (rc == ASYNCZ_ENOTFOUND && strstr(why, "not registered"))
+        az_cfg_error_add(errs, t->func_line,
+                         "[task %s] function: '%s': no plugin registers this function (plugins are named by "
+                         "[scheduler] plugins)",
+                         t->id, func);
+    else
+        az_cfg_error_add(errs, t->line, "[task %s]: %s", t->id, why);
+}
+
+/* A scheduler that never starts takes the tasks as "waiting for their store": add_task checks each one as
+ * it would when running (function registered, every option valid, a first fire time found), and nothing
+ * reaches a store. */
+int az_daemon_check_tasks(const az_config *cfg, const az_plugins *p, az_cfg_errors *errs)
+{
+    asyncz_scheduler_options opts;
+    asyncz_scheduler_options_init(&opts);
+    opts.timezone = cfg->zone;
+    asyncz_scheduler *s;
+    if (asyncz_scheduler_new(&s, &opts) != 0) {
+        az_cfg_error_add(errs, 0, "cannot make a scheduler to check the tasks");
+        return -1;
+    }
+    size_t before = errs->n;
+    if (az_daemon_register(s, cfg, p, errs) == 0)
+        for (size_t i = 0; i < cfg->n_tasks; i++) {
+            int rc = asyncz_scheduler_add_task(s, cfg->tasks[i].task, 0);
+            if (rc)
+                report_refusal(&cfg->tasks[i], rc, asyncz_scheduler_errmsg(s), errs);
+        }
+    asyncz_scheduler_free(s);
+    return errs->n > before ? -1 : 0;
+}
+
+/* ---- what a load wrote ------------------------------------------------------------------------------ */
+
+static char *dup_or_die(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        abort();
+    return d;
+}
+
+static void written_add(az_written *w, const az_cfg_task *t)
+{
+    size_t n = w->n + 1;
+    char **ids = realloc(w->ids, n * sizeof *ids);
+    if (ids)
+        w->ids = ids;
+    char **stores = realloc(w->stores, n * sizeof *stores);
+    if (stores)
+        w->stores = stores;
+    char **fps = realloc(w->fingerprints, n * sizeof *fps);
+    if (fps)
+        w->fingerprints = fps;
+    if (!ids || !stores || !fps)
+        abort();
+    w->ids[w->n] = dup_or_die(t->id);
+    w->stores[w->n] = dup_or_die(asyncz_task_store(t->task));
+    w->fingerprints[w->n] = dup_or_die(t->fingerprint);
+    w->n = n;
+}
+
+void az_written_free(az_written *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        free(w->ids[i]);
+        free(w->stores[i]);
+        free(w->fingerprints[i]);
+    }
+    free(w->ids);
+    free(w->stores);
+    free(w->fingerprints);
+    *w = (az_written){0};
+}
+
+/* The index of (id, store) in w, or -1. */
+static long written_find(const az_written *w, const char *id, const char *store)
+{
+    for (size_t i = 0; w && i < w->n; i++)
+        if (strcmp(w->ids[i], id) == 0 && strcmp(w->stores[i], store) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* ---- writing ------------------------------------------------------------------------------------------ */
+
+/* Whether the stored task is the one an earlier load wrote from the same section: left alone, it keeps its
+ * schedule (an interval's rhythm) and a pause made with `asyncz pause`. */
+static bool unchanged(asyncz_scheduler *s, const az_cfg_task *t, const az_written *prev)
+{
+    long i = written_find(prev, t->id, asyncz_task_store(t->task));
+    if (i < 0 || strcmp(prev->fingerprints[i], t->fingerprint) != 0)
+        return false;
+    asyncz_task *stored = NULL;
+    bool there = asyncz_scheduler_get_task(s, &stored, t->id, asyncz_task_store(t->task)) == 0;
+    asyncz_task_free(stored);
+    return there;
+}
+
+static void log_next_run(asyncz_scheduler *s, const az_cfg_task *t, const az_config *cfg, const char *verb)
+{
+    asyncz_task *stored = NULL;
+    char when[ASYNCZ_TIME_FORMAT_SIZE] = "none (paused)";
+    if (asyncz_scheduler_get_task(s, &stored, t->id, asyncz_task_store(t->task)) == 0 &&
+        asyncz_task_next_run_time(stored) != ASYNCZ_TIME_NONE)
+        asyncz_time_format(when, sizeof when, asyncz_task_next_run_time(stored), cfg->zone);
+    asyncz_task_free(stored);
+    asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "task %s %s in store %s; next run: %s", t->id, verb,
+               asyncz_task_store(t->task), when);
+}
+
+static bool write_one(asyncz_scheduler *s, const az_config *cfg, const az_cfg_task *t, const az_written *prev)
+{
+    if (prev && unchanged(s, t, prev))
+        return true;
+    bool existed = written_find(prev, t->id, asyncz_task_store(t->task)) >= 0;
+    int rc = asyncz_scheduler_add_task(s, t->task, ASYNCZ_REPLACE_EXISTING);
+    if (rc) {
+        asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "task %s: cannot write it to store %s: %s", t->id,
+                   asyncz_task_store(t->task), asyncz_scheduler_errmsg(s));
+        return false;
+    }
+    log_next_run(s, t, cfg, existed ? "updated" : "written");
+    return true;
+}
+
+static bool in_config(const az_config *cfg, const char *id, const char *store)
+{
+    for (size_t i = 0; i < cfg->n_tasks; i++)
+        if (strcmp(cfg->tasks[i].id, id) == 0 && strcmp(asyncz_task_store(cfg->tasks[i].task), store) == 0)
+            return true;
+    return false;
+}
+
+/* Remove what prev wrote that cfg no longer has. Tasks added by other means were never in prev. */
+static void remove_dropped(asyncz_scheduler *s, const az_config *cfg, const az_written *prev)
+{
+    for (size_t i = 0; prev && i < prev->n; i++) {
+        if (in_config(cfg, prev->ids[i], prev->stores[i]))
+            continue;
+        int rc = asyncz_scheduler_remove_task(s, prev->ids[i], prev->stores[i]);
+        if (rc == 0)
+            asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "task %s removed from store %s: no longer in the config",
+                       prev->ids[i], prev->stores[i]);
+        else if (rc != ASYNCZ_ENOTFOUND)
+            asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "task %s: cannot remove it from store %s: %s", prev->ids[i],
+                       prev->stores[i], asyncz_scheduler_errmsg(s));
+    }
+}
+
+size_t az_daemon_write_tasks(asyncz_scheduler *s, const az_config *cfg, const az_written *prev,
+                             az_written *now)
+{
+    size_t failed = 0;
+    *now = (az_written){0};
+    for (size_t i = 0; i < cfg->n_tasks; i++) {
+        if (!write_one(s, cfg, &cfg->tasks[i], prev))
+            failed++;
+        written_add(now, &cfg->tasks[i]);
+    }
+    remove_dropped(s, cfg, prev);
+    return failed;
+}

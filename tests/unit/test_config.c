@@ -1,0 +1,392 @@
+/* The daemon's config reader (src/cli/config*.c): values, defaults and every error with its line. */
+#include <stdlib.h>
+
+#include "az_test.h"
+#include "config.h"
+#include "shell_task.h"
+
+#define STORE "[store default]\nurl = sqlite:////tmp/asyncz-test-config.db\n"
+
+/* Load text; return the config (NULL on errors, which go to *errs). */
+static az_config *load(const char *text, az_cfg_errors *errs)
+{
+    az_config *cfg = NULL;
+    *errs = (az_cfg_errors){0};
+    az_config_load_string(text, "test.ini", &cfg, errs);
+    return cfg;
+}
+
+/* The text must fail with exactly one error: this line and message. */
+static void expect_error(const char *text, int line, const char *message)
+{
+    az_cfg_errors errs;
+    az_config *cfg = load(text, &errs);
+    assert_null(cfg);
+    if (errs.n != 1) {
+        for (size_t i = 0; i < errs.n; i++)
+            print_error("error %zu: line %d: %s\n", i, errs.items[i].line, errs.items[i].message);
+    }
+    assert_int_equal(errs.n, 1);
+    assert_int_equal(errs.items[0].line, line);
+    assert_string_equal(errs.items[0].message, message);
+    az_cfg_errors_free(&errs);
+}
+
+static const az_cfg_task *task_named(const az_config *cfg, const char *id)
+{
+    for (size_t i = 0; i < cfg->n_tasks; i++)
+        if (strcmp(cfg->tasks[i].id, id) == 0)
+            return &cfg->tasks[i];
+    fail_msg("no task %s", id);
+    return NULL;
+}
+
+static void full_config(void **state)
+{
+    (void)state;
+    az_cfg_errors errs;
+    az_config *cfg = load("; a comment\n"
+                          "[scheduler]\n"
+                          "timezone = Europe/Berlin\n"
+                          "identity = host-a\n"
+                          "log_level = debug\n"
+                          "log = file:/var/log/asyncz.log\n"
+                          "shutdown_timeout = 2m\n"
+                          "plugins = /opt/a.so , b.so,\n"
+                          "misfire_grace_time = 30s\n"
+                          "coalesce = no\n"
+                          "max_instances = 3\n"
+                          "\n"
+                          "[store default]\n"
+                          "url = sqlite:////var/lib/asyncz/tasks.db\n"
+                          "[executor threads]\n"
+                          "type = threadpool\n"
+                          "workers = 4\n"
+                          "  [task backup]   \n"
+                          "    cron = 30 2 * * *\n"
+                          "    command = /usr/local/bin/backup --quiet # not a comment\n"
+                          "    timeout = 1h\n"
+                          "[task report]\n"
+                          "day-of-week = mon\n"
+                          "hour = 9\n"
+                          "function = reports.weekly\n"
+                          "args = [1, \"two\"]\n"
+                          "kwargs = {\"to\": \"ops\"}\n"
+                          "executor = threads\n"
+                          "misfire_grace_time = none\n"
+                          "coalesce = yes\n"
+                          "max_instances = 1\n"
+                          "paused = true\n"
+                          "name = Weekly report\n",
+                          &errs);
+    assert_int_equal(errs.n, 0);
+    assert_non_null(cfg);
+    assert_string_equal(asyncz_zone_name(cfg->zone), "Europe/Berlin");
+    assert_string_equal(cfg->identity, "host-a");
+    assert_int_equal(cfg->log_level, ASYNCZ_LOG_DEBUG);
+    assert_string_equal(cfg->log, "file:/var/log/asyncz.log");
+    assert_int_equal(cfg->shutdown_timeout, 120 * ASYNCZ_USEC_PER_SEC);
+    assert_int_equal(cfg->n_plugins, 2);
+    assert_string_equal(cfg->plugins[0], "/opt/a.so");
+    assert_string_equal(cfg->plugins[1], "b.so");
+    assert_int_equal(cfg->plugins_line, 8);
+    assert_int_equal(cfg->n_stores, 1);
+    assert_null(cfg->default_store_dir);
+    /* The default process pool is added next to the configured thread pool. */
+    assert_int_equal(cfg->n_executors, 2);
+    assert_string_equal(cfg->executors[0].name, "threads");
+    assert_int_equal(cfg->executors[0].type, AZ_CFG_THREADPOOL);
+    assert_int_equal(cfg->executors[0].workers, 4);
+    assert_string_equal(cfg->executors[1].name, "default");
+    assert_int_equal(cfg->executors[1].type, AZ_CFG_PROCESSPOOL);
+
+    const az_cfg_task *b = task_named(cfg, "backup");
+    assert_true(b->shell);
+    assert_int_equal(b->line, 18);
+    assert_int_equal(b->func_line, 20);
+    assert_string_equal(asyncz_task_func(b->task), AZ_CLI_SHELL_FUNC);
+    assert_string_equal(asyncz_task_args_json(b->task),
+                        "[\"/usr/local/bin/backup --quiet # not a comment\"]");
+    assert_string_equal(asyncz_task_kwargs_json(b->task), "{\"timeout\":\"1h\"}");
+    assert_int_equal(asyncz_task_misfire_grace_time(b->task), 30 * ASYNCZ_USEC_PER_SEC);
+    assert_false(asyncz_task_coalesce(b->task));
+    assert_int_equal(asyncz_task_max_instances(b->task), 3);
+    assert_string_equal(asyncz_task_executor(b->task), "default");
+    assert_string_equal(asyncz_task_name(b->task), "backup");
+
+    const az_cfg_task *r = task_named(cfg, "report");
+    assert_false(r->shell);
+    assert_string_equal(asyncz_task_func(r->task), "reports.weekly");
+    assert_string_equal(asyncz_task_args_json(r->task), "[1,\"two\"]");
+    assert_string_equal(asyncz_task_kwargs_json(r->task), "{\"to\":\"ops\"}");
+    assert_string_equal(asyncz_task_executor(r->task), "threads");
+    assert_int_equal(asyncz_task_misfire_grace_time(r->task), ASYNCZ_GRACE_UNLIMITED);
+    assert_true(asyncz_task_coalesce(r->task));
+    assert_int_equal(asyncz_task_max_instances(r->task), 1);
+    assert_true(asyncz_task_has_next_run_time(r->task));
+    assert_int_equal(asyncz_task_next_run_time(r->task), ASYNCZ_TIME_NONE);
+    assert_string_equal(asyncz_task_name(r->task), "Weekly report");
+    az_config_free(cfg);
+}
+
+/* The trigger is the preview's: next fire times as `asyncz preview` computes them. */
+static void trigger_words(void **state)
+{
+    (void)state;
+    az_cfg_errors errs;
+    az_config *cfg = load(STORE "[task t]\n"
+                                "cron = 30 2 * * *\n"
+                                "timezone = Europe/Berlin\n"
+                                "command = true\n",
+                          &errs);
+    assert_non_null(cfg);
+    asyncz_time_t from, next;
+    assert_int_equal(asyncz_time_parse(&from, "2026-03-28T12:00:00+01:00", NULL, NULL), 0);
+    assert_int_equal(
+        asyncz_trigger_next(asyncz_task_trigger(cfg->tasks[0].task), ASYNCZ_TIME_NONE, from, &next), 0);
+    char text[ASYNCZ_TIME_FORMAT_SIZE];
+    asyncz_zone *berlin;
+    assert_int_equal(asyncz_zone_get(&berlin, "Europe/Berlin"), 0);
+    asyncz_time_format(text, sizeof text, next, berlin);
+    assert_string_equal(text, "2026-03-29T03:00:00+02:00"); /* the DST policy: right after the gap */
+    asyncz_zone_unref(berlin);
+    az_config_free(cfg);
+}
+
+static void combined_triggers(void **state)
+{
+    (void)state;
+    az_cfg_errors errs;
+    az_config *cfg = load(STORE "[task t]\n"
+                                "cron = 0 9 * * *\n"
+                                "calendar_interval = 1d\n"
+                                "time-of-day = 18:00\n"
+                                "combine = or\n"
+                                "command = true\n",
+                          &errs);
+    assert_int_equal(errs.n, 0);
+    assert_non_null(cfg);
+    assert_non_null(asyncz_task_trigger(cfg->tasks[0].task));
+    az_config_free(cfg);
+}
+
+static void default_store(void **state)
+{
+    (void)state;
+    setenv("STATE_DIRECTORY", "/srv/state:/srv/other", 1);
+    az_cfg_errors errs;
+    az_config *cfg = load("[task t]\ninterval = 1m\ncommand = true\n", &errs);
+    unsetenv("STATE_DIRECTORY");
+    assert_non_null(cfg);
+    assert_int_equal(cfg->n_stores, 1);
+    assert_string_equal(cfg->stores[0].name, "default");
+    assert_string_equal(cfg->stores[0].url, "sqlite:////srv/state/tasks.db");
+    assert_string_equal(cfg->default_store_dir, "/srv/state");
+    az_config_free(cfg);
+}
+
+static void fingerprints(void **state)
+{
+    (void)state;
+    const char *a = STORE "[task t]\ninterval = 1m\ncommand = true\n";
+    const char *b = STORE "[task t]\ninterval = 2m\ncommand = true\n";
+    const char *c = "[scheduler]\ncoalesce = false\n" STORE "[task t]\ninterval = 1m\ncommand = true\n";
+    az_cfg_errors errs;
+    az_config *ca = load(a, &errs), *ca2 = load(a, &errs), *cb = load(b, &errs), *cc = load(c, &errs);
+    assert_string_equal(ca->tasks[0].fingerprint, ca2->tasks[0].fingerprint);
+    assert_string_not_equal(ca->tasks[0].fingerprint, cb->tasks[0].fingerprint);
+    /* A task's fingerprint covers the defaults it inherits. */
+    assert_string_not_equal(ca->tasks[0].fingerprint, cc->tasks[0].fingerprint);
+    assert_string_equal(ca->settings_fingerprint, cb->settings_fingerprint);
+    assert_string_not_equal(ca->settings_fingerprint, cc->settings_fingerprint);
+    az_config_free(ca);
+    az_config_free(ca2);
+    az_config_free(cb);
+    az_config_free(cc);
+}
+
+static void error_key_before_section(void **state)
+{
+    (void)state;
+    expect_error("timezone = UTC\n" STORE, 1, "timezone: a key before the first section header");
+}
+
+static void error_long_line(void **state)
+{
+    (void)state;
+    char text[1024];
+    snprintf(text, sizeof text, STORE "[task t]\ninterval = 1m\ncommand = echo %0300d\n", 0);
+    expect_error(text, 5,
+                 "line longer than 198 characters (the INI reader's limit): put a long command in a script");
+}
+
+static void error_bad_bool(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task t]\ninterval = 1m\ncommand = true\ncoalesce = maybe\n", 6,
+                 "[task t] coalesce: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)");
+}
+
+static void error_workers_of_loop(void **state)
+{
+    (void)state;
+    expect_error(STORE "[executor l]\ntype = loop\nworkers = 2\n", 5,
+                 "[executor l] workers: a loop executor has no workers");
+}
+
+static void error_bad_executor_type(void **state)
+{
+    (void)state;
+    expect_error(STORE "[executor x]\ntype = fork\n", 4,
+                 "[executor x] type: 'fork': not an executor type (processpool, threadpool, loop)");
+}
+
+static void error_args_not_array(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task t]\ninterval = 1m\nfunction = f\nargs = {\"a\": 1}\n", 6,
+                 "[task t] args: '{\"a\": 1}': not a JSON array");
+}
+
+static void error_command_and_function(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task t]\ninterval = 1m\ncommand = true\nfunction = f\n", 6,
+                 "[task t] function: a task has a command or a function, not both");
+}
+
+static void error_function_timeout(void **state)
+{
+    (void)state;
+    expect_error(
+        STORE "[task t]\ninterval = 1m\nfunction = f\ntimeout = 5s\n", 6,
+        "[task t] timeout: only a command task takes a timeout (a function can use executor timeouts)");
+}
+
+static void error_command_args(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task t]\ninterval = 1m\ncommand = true\nargs = [1]\n", 6,
+                 "[task t] args: only a function task takes args; a command is one line");
+}
+
+static void error_shell_as_function(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task t]\ninterval = 1m\nfunction = asyncz.shell\n", 5,
+                 "[task t] function: 'asyncz.shell' is the shell: write command = ... instead");
+}
+
+static void error_bad_task_id(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task -x]\ninterval = 1m\ncommand = true\n", 3,
+                 "[task -x]: '-x' is not a valid task id (1 to 255 characters of A-Z a-z 0-9 . _ @ + -, not "
+                 "starting with . or -)");
+}
+
+static void error_unknown_store(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task t]\ninterval = 1m\ncommand = true\nstore = shared\n", 3,
+                 "[task t]: no [store shared] section for its store");
+}
+
+static void error_time_of_day_alone(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task t]\ninterval = 1d\ntime_of_day = 09:00\ncommand = true\n", 5,
+                 "[task t] time_of_day: needs calendar-interval");
+}
+
+static void error_bad_combine(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task t]\ncron = 0 9 * * *\ninterval = 1h\ncombine = xor\ncommand = true\n", 6,
+                 "[task t] combine: 'xor': must be and or or");
+}
+
+static void error_bad_at(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task t]\nat = 2026-13-01T00:00\ncommand = true\n", 4,
+                 "[task t] at: '2026-13-01T00:00': column 6: a date or time field is out of range");
+}
+
+static void error_end_before_start(void **state)
+{
+    (void)state;
+    expect_error(STORE
+                 "[task t]\ninterval = 1h\nstart-date = 2027-01-01\nend-date = 2026-01-01\ncommand = true\n",
+                 6, "[task t] end_date: '2026-01-01': is before start-date '2027-01-01'");
+}
+
+static void error_bad_log(void **state)
+{
+    (void)state;
+    expect_error(
+        "[scheduler]\nlog = file:relative.log\n" STORE, 2,
+        "[scheduler] log: 'file:relative.log': not a log destination (stderr, journald, syslog, json, "
+        "file:/ABSOLUTE/PATH)");
+}
+
+static void error_store_without_url(void **state)
+{
+    (void)state;
+    expect_error("[store s]\n", 1, "[store s]: no url given (url = sqlite:////var/lib/asyncz/tasks.db, ...)");
+}
+
+static void error_scheduler_name(void **state)
+{
+    (void)state;
+    expect_error("[scheduler main]\n" STORE, 1, "[scheduler main]: [scheduler] takes no name");
+}
+
+static void errors_in_line_order(void **state)
+{
+    (void)state;
+    az_cfg_errors errs;
+    az_config *cfg =
+        load("[scheduler]\ntimezone = Nowhere/City\n" STORE "[task t]\ninterval = x\ncommand = true\n"
+             "[task t]\n",
+             &errs);
+    assert_null(cfg);
+    assert_int_equal(errs.n, 3);
+    assert_int_equal(errs.items[0].line, 2);
+    assert_int_equal(errs.items[1].line, 6);
+    assert_int_equal(errs.items[2].line, 8);
+    char line[512];
+    az_cfg_error_format(&errs, 2, "/etc/asyncz.ini", line, sizeof line);
+    assert_string_equal(line, "/etc/asyncz.ini:8: [task t]: duplicate section (first at line 5)");
+    az_cfg_errors_free(&errs);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(full_config),
+    cmocka_unit_test(trigger_words),
+    cmocka_unit_test(combined_triggers),
+    cmocka_unit_test(default_store),
+    cmocka_unit_test(fingerprints),
+    cmocka_unit_test(error_key_before_section),
+    cmocka_unit_test(error_long_line),
+    cmocka_unit_test(error_bad_bool),
+    cmocka_unit_test(error_workers_of_loop),
+    cmocka_unit_test(error_bad_executor_type),
+    cmocka_unit_test(error_args_not_array),
+    cmocka_unit_test(error_command_and_function),
+    cmocka_unit_test(error_function_timeout),
+    cmocka_unit_test(error_command_args),
+    cmocka_unit_test(error_shell_as_function),
+    cmocka_unit_test(error_bad_task_id),
+    cmocka_unit_test(error_unknown_store),
+    cmocka_unit_test(error_time_of_day_alone),
+    cmocka_unit_test(error_bad_combine),
+    cmocka_unit_test(error_bad_at),
+    cmocka_unit_test(error_end_before_start),
+    cmocka_unit_test(error_bad_log),
+    cmocka_unit_test(error_store_without_url),
+    cmocka_unit_test(error_scheduler_name),
+    cmocka_unit_test(errors_in_line_order),
+};
+
+AZ_TEST_MAIN(tests)
