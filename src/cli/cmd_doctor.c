@@ -260,8 +260,8 @@ static void check_schedulers(doctor *d)
         c = add_check(d, "schedulers", ERROR, "cannot list the schedulers: %s", asyncz_store_errmsg());
     else if (n)
         c = add_check(d, "schedulers", WARNING,
-                      "%zu scheduler heartbeats expired (stopped without deregistering, or stuck); %zu live",
-                      n, b.live);
+                      "%zu live; %zu expired heartbeats (stopped without deregistering, or stuck)", b.live,
+                      n);
     else
         c = add_check(d, "schedulers", OK, "%zu live schedulers, no expired heartbeat", b.live);
     json_decref(c->ids);

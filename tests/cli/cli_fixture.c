@@ -2,6 +2,8 @@
  *   asyncz-cli-fixture load URL N           add N shell-command tasks (ids t0000000...) in batches
  *   asyncz-cli-fixture heartbeat URL ID S   register scheduler ID whose heartbeat expires in S seconds
  *                                           (negative: already expired), with one run in flight
+ *   asyncz-cli-fixture scan URL             connect and read every task as a scheduler does, which
+ *                                           quarantines the records that cannot be read
  * Exit status 0, or 1 with the store's message on stderr. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,11 +91,35 @@ static int heartbeat(asyncz_store *st, const char *id, long seconds)
     return rc ? fail("cannot write the heartbeat", rc) : 0;
 }
 
+static int count_one(asyncz_task *task, void *userdata)
+{
+    (void)task;
+    ++*(size_t *)userdata;
+    return 0;
+}
+
+static int scan(asyncz_store *st)
+{
+    size_t n = 0;
+    int rc = ASYNCZ_STORE_BASE(st)->ops->list(st, count_one, &n);
+    return rc ? fail("cannot list the tasks", rc) : 0;
+}
+
+static bool usage_ok(int argc, char **argv)
+{
+    if (argc < 3)
+        return false;
+    if (strcmp(argv[1], "scan") == 0)
+        return true;
+    if (strcmp(argv[1], "load") == 0)
+        return argc >= 4;
+    return strcmp(argv[1], "heartbeat") == 0 && argc >= 5;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 4 || (strcmp(argv[1], "load") != 0 && strcmp(argv[1], "heartbeat") != 0) ||
-        (strcmp(argv[1], "heartbeat") == 0 && argc < 5)) {
-        fprintf(stderr, "usage: asyncz-cli-fixture load URL N | heartbeat URL ID SECONDS\n");
+    if (!usage_ok(argc, argv)) {
+        fprintf(stderr, "usage: asyncz-cli-fixture load URL N | heartbeat URL ID SECONDS | scan URL\n");
         return 2;
     }
     asyncz_store *st;
@@ -101,7 +127,9 @@ int main(int argc, char **argv)
     if (rc)
         return fail("cannot open the store", rc);
     rc = asyncz_store_connect(st);
-    if (rc == 0 && strcmp(argv[1], "load") == 0)
+    if (rc == 0 && strcmp(argv[1], "scan") == 0)
+        rc = scan(st);
+    else if (rc == 0 && strcmp(argv[1], "load") == 0)
         rc = load(st, (size_t)strtoul(argv[3], NULL, 10));
     else if (rc == 0)
         rc = heartbeat(st, argv[3], strtol(argv[4], NULL, 10));
