@@ -3,7 +3,7 @@
 #include "manage.h"
 
 #define STORE_HELP                                                                                           \
-    "  --store URL                the store (default: $ASYNCZ_STORE): sqlite:////path/tasks.db,\n"            \
+    "  --store URL                the store (default: $ASYNCZ_STORE): sqlite:////path/tasks.db,\n"           \
     "                             file:///dir, postgresql://..., mariadb://..., redis://..., "               \
     "mongodb://...\n"
 #define COMMON_HELP                                                                                          \
