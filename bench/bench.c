@@ -29,6 +29,10 @@ static const suite suites[] = {
      "claim at 10,000 tasks; start-up at "
      "100,000",
      bench_stores},
+    {"cli",
+     "the asyncz tool on a SQLite store of 100,000 tasks: list --json, list (table), status; wall time "
+     "per command",
+     bench_cli},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

@@ -37,5 +37,6 @@ int bench_memstore(const bench_ctx *ctx);
 int bench_dispatch(const bench_ctx *ctx);
 int bench_latency(const bench_ctx *ctx);
 int bench_stores(const bench_ctx *ctx);
+int bench_cli(const bench_ctx *ctx);
 
 #endif

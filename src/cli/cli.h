@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <getopt.h>
 #include <stdio.h>
 
 #include "asyncz.h"
@@ -73,6 +74,9 @@ int az_cli_bad_value(const char *option, const char *value, int column, const ch
 /* Print "asyncz CMD: MESSAGE" plus a pointer to --help, and return AZ_CLI_EXIT_USAGE. */
 int az_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Print "asyncz CMD: warning: MESSAGE" (the command goes on). */
+void az_cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Print "asyncz CMD: MESSAGE" and return AZ_CLI_EXIT_FAILURE. */
 int az_cli_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -126,6 +130,55 @@ typedef struct az_cli_spec {
 
 typedef enum az_cli_combine { AZ_CLI_SINGLE, AZ_CLI_AND, AZ_CLI_OR } az_cli_combine;
 
+/* The trigger words every command that makes a trigger shares (preview, add, update): their getopt_long
+ * codes and table entries. A command's own options use codes from AZ_OPT_TRIGGER_END on. */
+enum az_cli_trigger_code {
+    AZ_OPT_CRON = 256,
+    AZ_OPT_YEAR,
+    AZ_OPT_MONTH,
+    AZ_OPT_DAY,
+    AZ_OPT_WEEK,
+    AZ_OPT_DAY_OF_WEEK,
+    AZ_OPT_HOUR,
+    AZ_OPT_MINUTE,
+    AZ_OPT_SECOND,
+    AZ_OPT_INTERVAL,
+    AZ_OPT_CALENDAR,
+    AZ_OPT_TIME_OF_DAY,
+    AZ_OPT_AT,
+    AZ_OPT_SHUTDOWN,
+    AZ_OPT_START_DATE,
+    AZ_OPT_END_DATE,
+    AZ_OPT_TIMEZONE,
+    AZ_OPT_JITTER,
+    AZ_OPT_JITTER_SEED,
+    AZ_OPT_AND,
+    AZ_OPT_OR,
+    AZ_OPT_TRIGGER_END,
+};
+
+/* The struct option entries of the trigger words (for a command's getopt_long table). */
+#define AZ_CLI_TRIGGER_LONG_OPTIONS                                                                          \
+    {"cron", required_argument, NULL, AZ_OPT_CRON}, {"year", required_argument, NULL, AZ_OPT_YEAR},          \
+        {"month", required_argument, NULL, AZ_OPT_MONTH}, {"day", required_argument, NULL, AZ_OPT_DAY},      \
+        {"week", required_argument, NULL, AZ_OPT_WEEK},                                                      \
+        {"day-of-week", required_argument, NULL, AZ_OPT_DAY_OF_WEEK},                                        \
+        {"hour", required_argument, NULL, AZ_OPT_HOUR}, {"minute", required_argument, NULL, AZ_OPT_MINUTE},  \
+        {"second", required_argument, NULL, AZ_OPT_SECOND},                                                  \
+        {"interval", required_argument, NULL, AZ_OPT_INTERVAL},                                              \
+        {"calendar-interval", required_argument, NULL, AZ_OPT_CALENDAR},                                     \
+        {"time-of-day", required_argument, NULL, AZ_OPT_TIME_OF_DAY},                                        \
+        {"at", required_argument, NULL, AZ_OPT_AT}, {"shutdown", no_argument, NULL, AZ_OPT_SHUTDOWN},        \
+        {"start-date", required_argument, NULL, AZ_OPT_START_DATE},                                          \
+        {"end-date", required_argument, NULL, AZ_OPT_END_DATE},                                              \
+        {"timezone", required_argument, NULL, AZ_OPT_TIMEZONE},                                              \
+        {"jitter", required_argument, NULL, AZ_OPT_JITTER},                                                  \
+        {"jitter-seed", required_argument, NULL, AZ_OPT_JITTER_SEED},                                        \
+        {"and", no_argument, NULL, AZ_OPT_AND},                                                              \
+    {                                                                                                        \
+        "or", no_argument, NULL, AZ_OPT_OR                                                                   \
+    }
+
 /* The preview command line, unparsed values (borrowed from argv). */
 typedef struct az_preview_args {
     az_cli_spec specs[AZ_CLI_MAX_TRIGGERS];
@@ -134,6 +187,7 @@ typedef struct az_preview_args {
     const char *time_of_day, *from, *start_date, *end_date, *timezone, *jitter, *jitter_seed, *count;
     az_cli_combine combine;
     bool json, help;
+    const char *task, *store; /* --task ID (preview a stored task's trigger) and --store URL */
 } az_preview_args;
 
 /* The values every trigger of a preview shares, parsed. */
@@ -147,14 +201,31 @@ typedef struct az_preview_plan {
 /* Parse argv (argv[0] = "preview") into *args. */
 int az_cli_preview_parse_args(int argc, char **argv, az_preview_args *args);
 
+/* Record one trigger word (code in AZ_OPT_CRON..AZ_OPT_OR) with its value into *args; options is the
+ * command's whole table (for messages). Returns 0 or AZ_CLI_EXIT_USAGE (message printed). */
+int az_cli_trigger_option(az_preview_args *args, const struct option *options, int code, const char *value);
+
+/* Whether any trigger word or trigger option was recorded in args. */
+bool az_cli_trigger_given(const az_preview_args *args);
+
+/* Parse the values the triggers share (zone, --from or now, --count, dates, jitter) into *plan. On success
+ * plan->zone holds a reference the caller releases (also on failure, when not NULL). */
+int az_cli_resolve_plan(const az_preview_args *args, az_preview_plan *plan);
+
 /* Make the trigger the arguments describe (a new reference in *out). */
 int az_cli_build_trigger(const az_preview_args *args, const az_preview_plan *plan, asyncz_trigger **out);
+
+/* List t's fire times as the plan says (count from plan->from, in plan->zone), as lines or JSON. */
+int az_cli_preview_run(const asyncz_trigger *t, const az_preview_plan *plan, bool json);
 
 /* Print fire times, one ISO-8601 line each, in zone. */
 int az_cli_print_times(const asyncz_time_t *times, size_t n, const asyncz_zone *zone);
 
 /* Print {"timezone": ..., "run_times": [...], "exhausted": ...} on one line. */
 int az_cli_print_json(const asyncz_time_t *times, size_t n, const asyncz_zone *zone, bool exhausted);
+
+/* Preview the trigger of a stored task (preview --task ID [--store URL]): preview_task.c. */
+int az_cli_preview_task(const az_preview_args *args);
 
 /* The commands. argv[0] is the command's name. */
 int az_cli_preview(int argc, char **argv);

@@ -111,3 +111,14 @@ int az_cli_failure(const char *fmt, ...)
     fputc('\n', stderr);
     return AZ_CLI_EXIT_FAILURE;
 }
+
+void az_cli_warning(const char *fmt, ...)
+{
+    print_prefix();
+    fputs("warning: ", stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}

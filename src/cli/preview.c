@@ -37,8 +37,7 @@ static int resolve_jitter(const az_preview_args *a, az_preview_plan *p)
     return rc;
 }
 
-/* Parse the options every trigger shares. On success p->zone holds a reference the caller releases. */
-static int resolve_plan(const az_preview_args *a, az_preview_plan *p)
+int az_cli_resolve_plan(const az_preview_args *a, az_preview_plan *p)
 {
     memset(p, 0, sizeof *p);
     asyncz_trigger_options_init(&p->opts);
@@ -93,7 +92,7 @@ static int show(const asyncz_trigger *t, const az_preview_plan *p, const asyncz_
     return rc ? rc : az_cli_print_json(times, n, p->zone, exhausted);
 }
 
-static int run(const asyncz_trigger *t, const az_preview_plan *p, bool json)
+int az_cli_preview_run(const asyncz_trigger *t, const az_preview_plan *p, bool json)
 {
     asyncz_time_t *times = calloc(p->count ? p->count : 1, sizeof *times);
     if (!times)
@@ -129,13 +128,15 @@ int az_cli_preview(int argc, char **argv)
         az_cli_print_command_help(stdout, "preview");
         return finish_output(0);
     }
+    if (args.task || args.store)
+        return finish_output(az_cli_preview_task(&args));
     az_preview_plan plan;
     asyncz_trigger *trigger = NULL;
-    rc = resolve_plan(&args, &plan);
+    rc = az_cli_resolve_plan(&args, &plan);
     if (rc == 0)
         rc = az_cli_build_trigger(&args, &plan, &trigger);
     if (rc == 0)
-        rc = run(trigger, &plan, args.json);
+        rc = az_cli_preview_run(trigger, &plan, args.json);
     asyncz_trigger_unref(trigger);
     asyncz_zone_unref(plan.zone);
     return finish_output(rc);

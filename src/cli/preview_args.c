@@ -5,67 +5,31 @@
 
 #include "cli.h"
 
+/* The preview command's own options, after the trigger words. */
 enum option_code {
-    OPT_CRON = 256,
-    OPT_YEAR,
-    OPT_MONTH,
-    OPT_DAY,
-    OPT_WEEK,
-    OPT_DAY_OF_WEEK,
-    OPT_HOUR,
-    OPT_MINUTE,
-    OPT_SECOND,
-    OPT_INTERVAL,
-    OPT_CALENDAR,
-    OPT_TIME_OF_DAY,
-    OPT_AT,
-    OPT_SHUTDOWN,
-    OPT_START_DATE,
-    OPT_END_DATE,
-    OPT_TIMEZONE,
-    OPT_JITTER,
-    OPT_JITTER_SEED,
-    OPT_FROM,
+    OPT_FROM = AZ_OPT_TRIGGER_END,
     OPT_COUNT,
     OPT_JSON,
-    OPT_AND,
-    OPT_OR,
+    OPT_TASK,
+    OPT_STORE,
     OPT_HELP = 'h',
 };
 
 static const struct option long_options[] = {
-    {"cron", required_argument, NULL, OPT_CRON},
-    {"year", required_argument, NULL, OPT_YEAR},
-    {"month", required_argument, NULL, OPT_MONTH},
-    {"day", required_argument, NULL, OPT_DAY},
-    {"week", required_argument, NULL, OPT_WEEK},
-    {"day-of-week", required_argument, NULL, OPT_DAY_OF_WEEK},
-    {"hour", required_argument, NULL, OPT_HOUR},
-    {"minute", required_argument, NULL, OPT_MINUTE},
-    {"second", required_argument, NULL, OPT_SECOND},
-    {"interval", required_argument, NULL, OPT_INTERVAL},
-    {"calendar-interval", required_argument, NULL, OPT_CALENDAR},
-    {"time-of-day", required_argument, NULL, OPT_TIME_OF_DAY},
-    {"at", required_argument, NULL, OPT_AT},
-    {"shutdown", no_argument, NULL, OPT_SHUTDOWN},
-    {"start-date", required_argument, NULL, OPT_START_DATE},
-    {"end-date", required_argument, NULL, OPT_END_DATE},
-    {"timezone", required_argument, NULL, OPT_TIMEZONE},
-    {"jitter", required_argument, NULL, OPT_JITTER},
-    {"jitter-seed", required_argument, NULL, OPT_JITTER_SEED},
+    AZ_CLI_TRIGGER_LONG_OPTIONS,
     {"from", required_argument, NULL, OPT_FROM},
     {"count", required_argument, NULL, OPT_COUNT},
     {"json", no_argument, NULL, OPT_JSON},
-    {"and", no_argument, NULL, OPT_AND},
-    {"or", no_argument, NULL, OPT_OR},
+    {"task", required_argument, NULL, OPT_TASK},
+    {"store", required_argument, NULL, OPT_STORE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
-/* The long name of an option code, for messages. */
-static const char *option_name(int code)
+/* The long name of an option code in a table, for messages. */
+static const char *name_in(const struct option *options, int code)
 {
-    for (const struct option *o = long_options; o->name; o++)
+    for (const struct option *o = options; o->name; o++)
         if (o->val == code)
             return o->name;
     return NULL;
@@ -80,23 +44,23 @@ static int add_spec(az_preview_args *args, az_cli_kind kind, const char *value)
 }
 
 /* Options that may be given once: a second value would silently win otherwise. */
-static int set_once(const char **slot, int code, const char *value)
+static int set_once(const struct option *options, const char **slot, int code, const char *value)
 {
     if (*slot)
-        return az_cli_usage_error("--%s given twice", option_name(code));
+        return az_cli_usage_error("--%s given twice", name_in(options, code));
     *slot = value;
     return 0;
 }
 
 /* The field API options are one trigger, placed where the first of them appears. */
-static int set_field(az_preview_args *args, int code, const char *value)
+static int set_field(az_preview_args *args, const struct option *options, int code, const char *value)
 {
     asyncz_cron_fields *f = &args->fields;
     const char **slots[] = {&f->year,        &f->month, &f->day,    &f->week,
                             &f->day_of_week, &f->hour,  &f->minute, &f->second};
     bool first =
         !(f->year || f->month || f->day || f->week || f->day_of_week || f->hour || f->minute || f->second);
-    int rc = set_once(slots[code - OPT_YEAR], code, value);
+    int rc = set_once(options, slots[code - AZ_OPT_YEAR], code, value);
     if (rc == 0 && first)
         rc = add_spec(args, AZ_CLI_FIELDS, NULL);
     return rc;
@@ -110,51 +74,70 @@ static int set_combine(az_preview_args *args, az_cli_combine combine)
     return 0;
 }
 
-/* A trigger option: one more trigger of its kind. */
-static int trigger_option(az_preview_args *args, int code, const char *value)
+/* The options every trigger shares. */
+static int common_trigger_option(az_preview_args *args, const struct option *options, int code,
+                                 const char *value)
 {
     switch (code) {
-    case OPT_CRON:
-        return add_spec(args, AZ_CLI_CRONTAB, value);
-    case OPT_INTERVAL:
-        return add_spec(args, AZ_CLI_INTERVAL, value);
-    case OPT_CALENDAR:
-        return add_spec(args, AZ_CLI_CALENDAR, value);
-    case OPT_AT:
-        return add_spec(args, AZ_CLI_DATE, value);
-    case OPT_SHUTDOWN:
-        return add_spec(args, AZ_CLI_SHUTDOWN, NULL);
+    case AZ_OPT_TIME_OF_DAY:
+        return set_once(options, &args->time_of_day, code, value);
+    case AZ_OPT_START_DATE:
+        return set_once(options, &args->start_date, code, value);
+    case AZ_OPT_END_DATE:
+        return set_once(options, &args->end_date, code, value);
+    case AZ_OPT_TIMEZONE:
+        return set_once(options, &args->timezone, code, value);
+    case AZ_OPT_JITTER:
+        return set_once(options, &args->jitter, code, value);
+    case AZ_OPT_JITTER_SEED:
+        return set_once(options, &args->jitter_seed, code, value);
+    case AZ_OPT_AND:
+        return set_combine(args, AZ_CLI_AND);
+    case AZ_OPT_OR:
+        return set_combine(args, AZ_CLI_OR);
     default:
-        return set_field(args, code, value);
+        return set_field(args, options, code, value);
     }
 }
 
-static int other_option(az_preview_args *args, int code, const char *value)
+int az_cli_trigger_option(az_preview_args *args, const struct option *options, int code, const char *value)
 {
     switch (code) {
-    case OPT_TIME_OF_DAY:
-        return set_once(&args->time_of_day, code, value);
-    case OPT_START_DATE:
-        return set_once(&args->start_date, code, value);
-    case OPT_END_DATE:
-        return set_once(&args->end_date, code, value);
-    case OPT_TIMEZONE:
-        return set_once(&args->timezone, code, value);
-    case OPT_JITTER:
-        return set_once(&args->jitter, code, value);
-    case OPT_JITTER_SEED:
-        return set_once(&args->jitter_seed, code, value);
+    case AZ_OPT_CRON:
+        return add_spec(args, AZ_CLI_CRONTAB, value);
+    case AZ_OPT_INTERVAL:
+        return add_spec(args, AZ_CLI_INTERVAL, value);
+    case AZ_OPT_CALENDAR:
+        return add_spec(args, AZ_CLI_CALENDAR, value);
+    case AZ_OPT_AT:
+        return add_spec(args, AZ_CLI_DATE, value);
+    case AZ_OPT_SHUTDOWN:
+        return add_spec(args, AZ_CLI_SHUTDOWN, NULL);
+    default:
+        return common_trigger_option(args, options, code, value);
+    }
+}
+
+bool az_cli_trigger_given(const az_preview_args *a)
+{
+    return a->n_specs || a->time_of_day || a->start_date || a->end_date || a->timezone || a->jitter ||
+           a->jitter_seed || a->combine != AZ_CLI_SINGLE;
+}
+
+static int preview_option(az_preview_args *args, int code, const char *value)
+{
+    switch (code) {
     case OPT_FROM:
-        return set_once(&args->from, code, value);
+        return set_once(long_options, &args->from, code, value);
     case OPT_COUNT:
-        return set_once(&args->count, code, value);
+        return set_once(long_options, &args->count, code, value);
+    case OPT_TASK:
+        return set_once(long_options, &args->task, code, value);
+    case OPT_STORE:
+        return set_once(long_options, &args->store, code, value);
     case OPT_JSON:
         args->json = true;
         return 0;
-    case OPT_AND:
-        return set_combine(args, AZ_CLI_AND);
-    case OPT_OR:
-        return set_combine(args, AZ_CLI_OR);
     case OPT_HELP:
         args->help = true;
         return 0;
@@ -165,15 +148,15 @@ static int other_option(az_preview_args *args, int code, const char *value)
 
 static int handle_option(az_preview_args *args, int code, const char *value)
 {
-    if ((code >= OPT_CRON && code <= OPT_CALENDAR) || code == OPT_AT || code == OPT_SHUTDOWN)
-        return trigger_option(args, code, value);
-    return other_option(args, code, value);
+    if (code >= AZ_OPT_CRON && code < AZ_OPT_TRIGGER_END)
+        return az_cli_trigger_option(args, long_options, code, value);
+    return preview_option(args, code, value);
 }
 
 /* getopt_long's '?': an unknown option, or a value given to an option that takes none. */
 static int unknown_option(char **argv)
 {
-    const char *name = option_name(optopt);
+    const char *name = name_in(long_options, optopt);
     if (optopt && name)
         return az_cli_usage_error("option --%s takes no value", name);
     if (optopt)
@@ -190,7 +173,7 @@ int az_cli_preview_parse_args(int argc, char **argv, az_preview_args *args)
     while ((code = getopt_long(argc, argv, "+:h", long_options, NULL)) != -1) {
         int rc;
         if (code == ':')
-            rc = az_cli_usage_error("option --%s needs a value", option_name(optopt));
+            rc = az_cli_usage_error("option --%s needs a value", name_in(long_options, optopt));
         else if (code == '?')
             rc = unknown_option(argv);
         else

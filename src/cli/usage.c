@@ -24,6 +24,7 @@ static const char main_tail[] =
 
 const char az_cli_preview_help[] =
     "Usage: asyncz preview TRIGGER... [--and|--or] [--from TIME] [--count N] [--json] [OPTIONS]\n"
+    "       asyncz preview --task ID [--store URL] [--from TIME] [--count N] [--json]\n"
     "\n"
     "List the next fire times of a trigger, one ISO-8601 time per line with the zone's UTC offset at that\n"
     "instant. Fewer lines than --count mean the trigger is exhausted.\n"
@@ -59,11 +60,15 @@ const char az_cli_preview_help[] =
     "                             {\"timezone\": ..., \"run_times\": [...], \"exhausted\": true|false}\n"
     "  -h, --help                 show this help\n"
     "\n"
+    "A stored task's trigger instead (no trigger options then; times in its zone unless --timezone):\n"
+    "  --task ID                  the task\n"
+    "  --store URL                its store (default: $ASYNCZ_STORE)\n"
+    "\n"
     "TIME is ISO-8601: 2026-03-29, 2026-03-29T03:00, 2026-03-29 03:00:00.25, with an optional Z or\n"
     "+02:00; without an offset it is wall-clock time in --timezone. ZONE is an IANA name\n"
     "(Europe/Berlin), UTC, local, or an offset (+05:30). Both '--opt VALUE' and '--opt=VALUE' work.\n"
     "\n"
-    "Exit status: 0 success, 1 runtime failure, 2 bad command line or input.\n"
+    "Exit status: 0 success, 1 runtime failure, 2 bad command line or input, 3 no such task (--task).\n"
     "\n"
     "Example:\n"
     "  asyncz preview --cron '0 9 * * 1-5' --timezone Europe/Berlin --count 3\n";

@@ -1,0 +1,366 @@
+/* `asyncz doctor`: check a store and this machine for what stops tasks from running: the store answers,
+ * the sealing key fits the records, zone data is present and every task's zone loads, nothing is
+ * quarantined, no scheduler's heartbeat has expired. One line per check: ok, warning or error. Exit status
+ * 1 when a check fails, with --strict also on a warning. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "manage.h"
+
+enum { OPT_STRICT = AZ_OPT_OWN };
+
+static const struct option options[] = {
+    AZ_CLI_COMMON_LONG_OPTIONS,
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {NULL, 0, NULL, 0},
+};
+
+typedef enum level { OK, WARNING, ERROR } level;
+
+#define MAX_CHECKS 8
+#define MAX_SHOWN_IDS 10
+
+typedef struct check {
+    const char *name;
+    level level;
+    char message[1024];
+    json_t *ids; /* the ids it is about (array; may be empty) */
+} check;
+
+typedef struct doctor {
+    check checks[MAX_CHECKS];
+    size_t n;
+    az_cli_store store;
+    az_task_vec tasks;
+} doctor;
+
+static int on_option(void *ctx, int code, const char *value)
+{
+    if (code == OPT_STRICT) {
+        *(bool *)ctx = true;
+        return 0;
+    }
+    return az_cli_usage_error("unexpected argument '%s'", value);
+}
+
+static check *add_check(doctor *d, const char *name, level lv, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static check *add_check(doctor *d, const char *name, level lv, const char *fmt, ...)
+{
+    check *c = &d->checks[d->n++];
+    c->name = name;
+    c->level = lv;
+    c->ids = json_array();
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->message, sizeof c->message, fmt, ap);
+    va_end(ap);
+    return c;
+}
+
+/* Append ": a, b, c and N more" for the ids of c to its message. */
+static void name_ids(check *c)
+{
+    size_t n = json_array_size(c->ids), used = strlen(c->message);
+    for (size_t i = 0; i < n && i < MAX_SHOWN_IDS && used < sizeof c->message; i++)
+        used += (size_t)snprintf(c->message + used, sizeof c->message - used, "%s%s", i ? ", " : ": ",
+                                 json_string_value(json_array_get(c->ids, i)));
+    if (n > MAX_SHOWN_IDS && used < sizeof c->message)
+        snprintf(c->message + used, sizeof c->message - used, " and %zu more", n - MAX_SHOWN_IDS);
+}
+
+/* ---- the checks ---------------------------------------------------------------------------------------- */
+
+typedef enum bad_kind { BAD_NO_KEY, BAD_NOT_SEALED, BAD_NO_OPEN, BAD_ZONE, BAD_OTHER, BAD_KINDS } bad_kind;
+
+/* Which trouble an unreadable record has, from the reason the store gave. */
+static bad_kind classify(const char *reason)
+{
+    if (strstr(reason, "is sealed but"))
+        return BAD_NO_KEY;
+    if (strstr(reason, "not sealed although"))
+        return BAD_NOT_SEALED;
+    if (strstr(reason, "does not open"))
+        return BAD_NO_OPEN;
+    if (strstr(reason, "zone"))
+        return BAD_ZONE;
+    return BAD_OTHER;
+}
+
+static void add_bad_ids(doctor *d, check *c, bad_kind kind)
+{
+    for (size_t i = 0; i < d->store.n_bad; i++)
+        if (classify(d->store.bad[i].reason) == kind)
+            json_array_append_new(c->ids, json_string(d->store.bad[i].id));
+    name_ids(c);
+}
+
+static size_t count_bad(const doctor *d, bad_kind kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->store.n_bad; i++)
+        n += classify(d->store.bad[i].reason) == kind;
+    return n;
+}
+
+static void check_sealing(doctor *d)
+{
+    const char *key = getenv(ASYNCZ_STORE_KEY_ENV);
+    bool key_set = key && key[0];
+    size_t no_key = count_bad(d, BAD_NO_KEY), not_sealed = count_bad(d, BAD_NOT_SEALED),
+           no_open = count_bad(d, BAD_NO_OPEN);
+    if (no_key)
+        add_bad_ids(d,
+                    add_check(d, "sealing", ERROR,
+                              "%zu records are sealed but " ASYNCZ_STORE_KEY_ENV " is not set", no_key),
+                    BAD_NO_KEY);
+    if (no_open)
+        add_bad_ids(d,
+                    add_check(d, "sealing", ERROR,
+                              "%zu sealed records do not open with this key (another key, or altered bytes)",
+                              no_open),
+                    BAD_NO_OPEN);
+    if (not_sealed)
+        add_bad_ids(d,
+                    add_check(d, "sealing", ERROR,
+                              "%zu records are not sealed although " ASYNCZ_STORE_KEY_ENV
+                              " is set; a scheduler with this key refuses them",
+                              not_sealed),
+                    BAD_NOT_SEALED);
+    if (no_key || no_open || not_sealed)
+        return;
+    if (strcmp(asyncz_store_kind(d->store.st), "memory") == 0)
+        add_check(d, "sealing", OK, "a memory store seals nothing");
+    else if (key_set)
+        add_check(d, "sealing", OK, ASYNCZ_STORE_KEY_ENV " is set and all %zu records open with it",
+                  d->tasks.n);
+    else
+        add_check(d, "sealing", OK, ASYNCZ_STORE_KEY_ENV " is not set and no record is sealed");
+}
+
+static void check_records(doctor *d)
+{
+    size_t n = count_bad(d, BAD_OTHER);
+    if (n)
+        add_bad_ids(d,
+                    add_check(d, "records", ERROR,
+                              "%zu records cannot be read; a scheduler would quarantine them", n),
+                    BAD_OTHER);
+    else
+        add_check(d, "records", OK, "%zu tasks read", d->tasks.n);
+}
+
+static const char *zone_dir(void)
+{
+    const char *dir = getenv("TZDIR");
+    return dir && dir[0] ? dir : "/usr/share/zoneinfo";
+}
+
+/* Whether name is one of the ", "-separated names in list. */
+static bool listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += len)
+        if ((p == list || p[-1] == ' ') && (p[len] == ',' || p[len] == '\0'))
+            return true;
+    return false;
+}
+
+/* The names of the zones the tasks use, each once, joined with ", " (bounded). */
+static size_t task_zones(const doctor *d, char *buf, size_t size)
+{
+    size_t n = 0, used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < d->tasks.n; i++) {
+        asyncz_trigger *t = asyncz_task_trigger(d->tasks.items[i]);
+        const char *name = t && asyncz_trigger_zone(t) ? asyncz_zone_name(asyncz_trigger_zone(t)) : NULL;
+        if (!name || listed(buf, name))
+            continue;
+        if (used < size)
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", n ? ", " : "", name);
+        n++;
+    }
+    return n;
+}
+
+static void check_zones(doctor *d)
+{
+    struct stat st;
+    const char *dir = zone_dir();
+    bool missing = stat(dir, &st) != 0 || !S_ISDIR(st.st_mode);
+    if (missing)
+        add_check(d, "zones", ERROR, "no zone data at %s: install tzdata, or set TZDIR to where it is", dir);
+    size_t bad = count_bad(d, BAD_ZONE);
+    if (bad)
+        add_bad_ids(
+            d, add_check(d, "zones", ERROR, "%zu records name a zone that does not load from %s", bad, dir),
+            BAD_ZONE);
+    if (bad || missing)
+        return;
+    char zones[512];
+    size_t n = task_zones(d, zones, sizeof zones);
+    if (n)
+        add_check(d, "zones", OK, "zone data at %s; the %zu zones the tasks use load (%s)", dir, n, zones);
+    else
+        add_check(d, "zones", OK, "zone data at %s", dir);
+}
+
+static int collect_quarantined(const asyncz_quarantined *q, void *userdata)
+{
+    json_array_append_new(userdata, json_string(q->task_id));
+    return 0;
+}
+
+static void check_quarantine(doctor *d)
+{
+    json_t *ids = json_array();
+    int rc = asyncz_store_quarantined(d->store.st, collect_quarantined, ids);
+    size_t n = json_array_size(ids);
+    check *c;
+    if (rc)
+        c = add_check(d, "quarantine", ERROR, "cannot list the quarantined records: %s",
+                      asyncz_store_errmsg());
+    else if (n)
+        c = add_check(d, "quarantine", WARNING,
+                      "%zu records are quarantined (see docs/stores.md to restore them)", n);
+    else
+        c = add_check(d, "quarantine", OK, "no record is quarantined");
+    json_decref(c->ids);
+    c->ids = ids;
+    if (!rc)
+        name_ids(c);
+}
+
+typedef struct beats {
+    asyncz_time_t now;
+    size_t live;
+    json_t *expired;
+} beats;
+
+static int collect_instance(const asyncz_instance *inst, void *userdata)
+{
+    beats *b = userdata;
+    if (inst->expires_at < b->now)
+        json_array_append_new(b->expired, json_string(inst->id));
+    else
+        b->live++;
+    return 0;
+}
+
+static void check_schedulers(doctor *d)
+{
+    beats b = {asyncz_now(), 0, json_array()};
+    int rc = asyncz_store_instances(d->store.st, collect_instance, &b);
+    size_t n = json_array_size(b.expired);
+    check *c;
+    if (rc)
+        c = add_check(d, "schedulers", ERROR, "cannot list the schedulers: %s", asyncz_store_errmsg());
+    else if (n)
+        c = add_check(d, "schedulers", WARNING,
+                      "%zu live; %zu expired heartbeats (stopped without deregistering, or stuck)", b.live,
+                      n);
+    else
+        c = add_check(d, "schedulers", OK, "%zu live schedulers, no expired heartbeat", b.live);
+    json_decref(c->ids);
+    c->ids = b.expired;
+    if (!rc)
+        name_ids(c);
+}
+
+/* Returns 0 when the checks ran (whatever they found), or the exit status of a bad command line. */
+static int run_checks(doctor *d, const az_cli_common *common)
+{
+    char url[1024];
+    int rc = az_cli_store_open(&d->store, common->store, true);
+    if (rc == AZ_CLI_EXIT_USAGE)
+        return rc;
+    az_cli_redact_url(d->store.url, url, sizeof url);
+    if (rc) {
+        /* A store that holds sealed records refuses a connection without the key: a sealing problem. */
+        bool key = strstr(d->store.error, ASYNCZ_STORE_KEY_ENV) != NULL;
+        add_check(d, key ? "sealing" : "store", ERROR, "cannot connect to %s: %s", url, d->store.error);
+        return 0;
+    }
+    if (az_cli_store_list(&d->store, &d->tasks) != 0) {
+        add_check(d, "store", ERROR, "%s answers but cannot list its tasks (see above)", url);
+        return 0;
+    }
+    add_check(d, "store", OK, "%s store %s answers", asyncz_store_kind(d->store.st), url);
+    check_sealing(d);
+    check_records(d);
+    check_zones(d);
+    check_quarantine(d);
+    check_schedulers(d);
+    return 0;
+}
+
+/* ---- output -------------------------------------------------------------------------------------------- */
+
+static const char *level_name(level lv)
+{
+    return lv == OK ? "ok" : lv == WARNING ? "warning" : "error";
+}
+
+static int print_json(const doctor *d)
+{
+    az_json_stream js;
+    az_cli_json_begin(&js);
+    for (size_t i = 0; i < d->n; i++) {
+        const check *c = &d->checks[i];
+        az_cli_json_item(&js, json_pack("{s:s, s:s, s:s, s:O}", "check", c->name, "status",
+                                        level_name(c->level), "message", c->message, "ids", c->ids));
+    }
+    return az_cli_json_end(&js);
+}
+
+static int print_text(const doctor *d, const az_cli_common *common)
+{
+    static const az_table_style styles[] = {AZ_TABLE_OK, AZ_TABLE_WARN, AZ_TABLE_ERROR};
+    az_table *t = az_table_new(3);
+    int rc = t ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < d->n; i++) {
+        const check *c = &d->checks[i];
+        rc = az_table_row(t, styles[c->level],
+                          (const char *const[]){level_name(c->level), c->name, c->message});
+    }
+    rc = rc ? az_cli_failure("out of memory") : az_cli_table_print(t, common);
+    az_table_free(t);
+    return rc;
+}
+
+static int verdict(const doctor *d, bool strict)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->checks[i].level == ERROR || (strict && d->checks[i].level == WARNING))
+            return AZ_CLI_EXIT_FAILURE;
+    return 0;
+}
+
+static void release(doctor *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        json_decref(d->checks[i].ids);
+    az_task_vec_free(&d->tasks);
+    az_cli_store_close(&d->store);
+}
+
+int az_cli_doctor(int argc, char **argv)
+{
+    bool strict = false;
+    az_cli_common common;
+    int rc = az_cli_parse_options(argc, argv, options, &common, on_option, &strict);
+    if (rc == 0 && az_cli_help_requested(&common, "doctor"))
+        return az_cli_finish(0);
+    doctor d = {0};
+    if (rc == 0)
+        rc = run_checks(&d, &common);
+    if (rc == 0)
+        rc = common.json ? print_json(&d) : print_text(&d, &common);
+    if (rc == 0)
+        rc = verdict(&d, strict);
+    release(&d);
+    return az_cli_finish(rc);
+}

@@ -1,0 +1,259 @@
+/* `asyncz status` and `asyncz instances`: what a store holds and which schedulers use it, from its tasks,
+ * its quarantine and the heartbeats that shared stores keep (asyncz_store_instances). */
+#include <string.h>
+
+#include "manage.h"
+
+static const struct option options[] = {
+    AZ_CLI_COMMON_LONG_OPTIONS,
+    AZ_CLI_SHOW_ZONE_OPTION,
+    {NULL, 0, NULL, 0},
+};
+
+static int no_arguments(void *ctx, int code, const char *value)
+{
+    (void)ctx;
+    (void)code;
+    return az_cli_usage_error("unexpected argument '%s'", value);
+}
+
+/* ---- counting ------------------------------------------------------------------------------------------ */
+
+typedef struct counts {
+    size_t scheduled, paused, shutdown, quarantined, live, expired;
+    asyncz_time_t next_run, now;
+} counts;
+
+static void count_tasks(const az_task_vec *v, counts *c)
+{
+    c->next_run = ASYNCZ_TIME_NONE;
+    for (size_t i = 0; i < v->n; i++) {
+        const char *state = az_cli_task_state(v->items[i]);
+        asyncz_time_t next = asyncz_task_next_run_time(v->items[i]);
+        if (strcmp(state, "scheduled") == 0)
+            c->scheduled++;
+        else if (strcmp(state, "paused") == 0)
+            c->paused++;
+        else
+            c->shutdown++;
+        if (next != ASYNCZ_TIME_NONE && (c->next_run == ASYNCZ_TIME_NONE || next < c->next_run))
+            c->next_run = next;
+    }
+}
+
+static int count_quarantined(const asyncz_quarantined *q, void *userdata)
+{
+    (void)q;
+    ((counts *)userdata)->quarantined++;
+    return 0;
+}
+
+static int count_instance(const asyncz_instance *inst, void *userdata)
+{
+    counts *c = userdata;
+    if (inst->expires_at < c->now)
+        c->expired++;
+    else
+        c->live++;
+    return 0;
+}
+
+static int gather(az_cli_store *s, counts *c, size_t *total)
+{
+    az_task_vec v = {0};
+    memset(c, 0, sizeof *c);
+    c->now = asyncz_now();
+    int rc = az_cli_store_list(s, &v);
+    if (rc == 0)
+        count_tasks(&v, c);
+    *total = v.n;
+    az_task_vec_free(&v);
+    int lrc = rc ? 0 : asyncz_store_quarantined(s->st, count_quarantined, c);
+    if (lrc == 0 && rc == 0)
+        lrc = asyncz_store_instances(s->st, count_instance, c);
+    return rc ? rc : lrc ? az_cli_store_failed(lrc, "cannot read the store", NULL) : 0;
+}
+
+/* ---- status -------------------------------------------------------------------------------------------- */
+
+static int status_json(const az_cli_store *s, const counts *c, size_t total, const asyncz_zone *zone)
+{
+    char url[1024];
+    az_cli_redact_url(s->url, url, sizeof url);
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "store", asyncz_store_kind(s->st),
+                          "url", url, "tasks", (json_int_t)total, "scheduled", (json_int_t)c->scheduled,
+                          "paused", (json_int_t)c->paused, "shutdown", (json_int_t)c->shutdown, "unreadable",
+                          (json_int_t)s->n_bad, "quarantined", (json_int_t)c->quarantined);
+    if (o && (az_cli_json_set_time(o, "next_run_time", c->next_run, zone) ||
+              json_object_set_new(o, "schedulers_live", json_integer((json_int_t)c->live)) ||
+              json_object_set_new(o, "schedulers_expired", json_integer((json_int_t)c->expired)))) {
+        json_decref(o);
+        o = NULL;
+    }
+    return az_cli_json_print(o);
+}
+
+static int status_text(const az_cli_store *s, const counts *c, size_t total, const asyncz_zone *zone,
+                       const az_cli_common *common)
+{
+    char url[1024], tasks[160], next[ASYNCZ_TIME_FORMAT_SIZE], problems[96], schedulers[96];
+    az_cli_redact_url(s->url, url, sizeof url);
+    snprintf(tasks, sizeof tasks, "%zu (%zu scheduled, %zu paused%s)", total, c->scheduled, c->paused,
+             c->shutdown ? ", some at shutdown" : "");
+    az_cli_time_text(next, sizeof next, c->next_run, zone);
+    snprintf(problems, sizeof problems, "%zu quarantined, %zu unreadable", c->quarantined, s->n_bad);
+    snprintf(schedulers, sizeof schedulers, "%zu live, %zu expired", c->live, c->expired);
+    const char *rows[][2] = {{"store", asyncz_store_kind(s->st)},
+                             {"url", url},
+                             {"tasks", tasks},
+                             {"next run", next},
+                             {"records", problems},
+                             {"schedulers", schedulers}};
+    az_table *t = az_table_new(2);
+    int rc = t ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < sizeof rows / sizeof rows[0]; i++) {
+        bool bad = (i == 4 && (c->quarantined || s->n_bad)) || (i == 5 && c->expired);
+        rc = az_table_row(t, bad ? AZ_TABLE_WARN : AZ_TABLE_PLAIN, rows[i]);
+    }
+    rc = rc ? az_cli_failure("out of memory") : az_cli_table_print(t, common);
+    az_table_free(t);
+    return rc;
+}
+
+typedef int (*ops_fn)(az_cli_store *s, const az_cli_common *common, const asyncz_zone *zone);
+
+static int status(az_cli_store *s, const az_cli_common *common, const asyncz_zone *zone)
+{
+    counts c;
+    size_t total = 0;
+    int rc = gather(s, &c, &total);
+    if (rc)
+        return rc;
+    return common->json ? status_json(s, &c, total, zone) : status_text(s, &c, total, zone, common);
+}
+
+/* ---- instances ----------------------------------------------------------------------------------------- */
+
+typedef struct instances_ctx {
+    const asyncz_zone *zone;
+    asyncz_time_t now;
+    az_json_stream js;
+    az_table *table;
+    bool json;
+} instances_ctx;
+
+static json_t *running_json(const asyncz_instance *inst, const asyncz_zone *zone)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < inst->n_running; i++) {
+        json_t *r = json_pack("{s:s}", "task_id", inst->running[i].task_id);
+        if (!r || az_cli_json_set_time(r, "run_time", inst->running[i].run_time, zone) ||
+            json_array_append_new(a, r)) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static json_t *instance_json(const asyncz_instance *inst, const instances_ctx *c)
+{
+    json_t *running = running_json(inst, c->zone);
+    json_t *o = running ? json_pack("{s:s, s:s, s:I, s:s, s:b}", "id", inst->id, "host", inst->hostname,
+                                    "pid", (json_int_t)inst->pid, "version", inst->version, "expired",
+                                    inst->expires_at < c->now)
+                        : NULL;
+    int rc = o ? 0 : -1;
+    rc |= az_cli_json_set_time(o, "started_at", inst->started_at, c->zone);
+    rc |= az_cli_json_set_time(o, "heartbeat_at", inst->heartbeat_at, c->zone);
+    rc |= az_cli_json_set_time(o, "expires_at", inst->expires_at, c->zone);
+    rc |= json_object_set_new(o, "running", running);
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int instance_row(const asyncz_instance *inst, instances_ctx *c)
+{
+    char pid[24], started[ASYNCZ_TIME_FORMAT_SIZE], beat[ASYNCZ_TIME_FORMAT_SIZE],
+        expires[ASYNCZ_TIME_FORMAT_SIZE], running[24];
+    snprintf(pid, sizeof pid, "%lld", (long long)inst->pid);
+    az_cli_time_text(started, sizeof started, inst->started_at, c->zone);
+    az_cli_time_text(beat, sizeof beat, inst->heartbeat_at, c->zone);
+    az_cli_time_text(expires, sizeof expires, inst->expires_at, c->zone);
+    snprintf(running, sizeof running, "%zu", inst->n_running);
+    const char *cells[] = {inst->id, inst->hostname, pid, inst->version, started, beat, expires, running};
+    return az_table_row(c->table, inst->expires_at < c->now ? AZ_TABLE_WARN : AZ_TABLE_PLAIN, cells);
+}
+
+static int on_instance(const asyncz_instance *inst, void *userdata)
+{
+    instances_ctx *c = userdata;
+    if (c->json) {
+        az_cli_json_item(&c->js, instance_json(inst, c));
+        return 0;
+    }
+    return instance_row(inst, c) ? ASYNCZ_ENOMEM : 0;
+}
+
+static int instances_table(az_cli_store *s, instances_ctx *c, const az_cli_common *common)
+{
+    static const char *const header[] = {"ID",      "HOST",           "PID",     "VERSION",
+                                         "STARTED", "LAST HEARTBEAT", "EXPIRES", "RUNNING"};
+    c->table = az_table_new(8);
+    int rc = c->table && az_table_header(c->table, header) == 0
+                 ? asyncz_store_instances(s->st, on_instance, c)
+                 : ASYNCZ_ENOMEM;
+    if (rc)
+        rc = az_cli_store_failed(rc, "cannot list the schedulers", NULL);
+    else if (az_table_rows(c->table) == 0)
+        puts("no schedulers registered");
+    else
+        rc = az_cli_table_print(c->table, common);
+    az_table_free(c->table);
+    return rc;
+}
+
+static int instances(az_cli_store *s, const az_cli_common *common, const asyncz_zone *zone)
+{
+    instances_ctx c = {.zone = zone, .now = asyncz_now(), .json = common->json};
+    if (!common->json)
+        return instances_table(s, &c, common);
+    az_cli_json_begin(&c.js);
+    int rc = asyncz_store_instances(s->st, on_instance, &c);
+    int out = az_cli_json_end(&c.js);
+    return rc ? az_cli_store_failed(rc, "cannot list the schedulers", NULL) : out;
+}
+
+/* ---- the commands -------------------------------------------------------------------------------------- */
+
+static int run(int argc, char **argv, const char *command, ops_fn fn)
+{
+    az_cli_common common;
+    int rc = az_cli_parse_options(argc, argv, options, &common, no_arguments, NULL);
+    if (rc == 0 && az_cli_help_requested(&common, command))
+        return az_cli_finish(0);
+    asyncz_zone *zone = NULL;
+    az_cli_store s = {0};
+    if (rc == 0)
+        rc = az_cli_show_zone(&common, &zone);
+    if (rc == 0)
+        rc = az_cli_store_open(&s, common.store, false);
+    if (rc == 0)
+        rc = fn(&s, &common, zone);
+    az_cli_store_close(&s);
+    asyncz_zone_unref(zone);
+    return az_cli_finish(rc);
+}
+
+int az_cli_status(int argc, char **argv)
+{
+    return run(argc, argv, "status", status);
+}
+
+int az_cli_instances(int argc, char **argv)
+{
+    return run(argc, argv, "instances", instances);
+}

@@ -1,0 +1,209 @@
+/* Internal declarations of the task-management commands (add, list, inspect, timeline, pause, resume,
+ * remove, update, status, instances, doctor): their shared options, the store they work on, and how they
+ * show tasks. They reach the store through its public contract (asyncz/sys/store.h), connected with
+ * asyncz_store_connect_inspect so that nothing they read is ever quarantined or run. */
+#ifndef AZ_CLI_MANAGE_H
+#define AZ_CLI_MANAGE_H
+
+#include <jansson.h>
+
+#include "asyncz/sys/store.h"
+#include "cli.h"
+#include "table.h"
+
+/* ---- command lines (cmd_opts.c) -------------------------------------------------------------------- */
+
+/* Codes of the options the management commands share; each command's own start at AZ_OPT_OWN. */
+enum az_cli_common_code {
+    AZ_OPT_STORE = AZ_OPT_TRIGGER_END + 64,
+    AZ_OPT_JSON,
+    AZ_OPT_NO_COLOR,
+    AZ_OPT_SHOW_ZONE, /* --timezone of the commands that only show times */
+    AZ_OPT_OWN,
+};
+
+/* Entries for --store, --json, --no-color and -h/--help; add AZ_CLI_SHOW_ZONE_OPTION where --timezone is
+ * the zone times are shown in. */
+#define AZ_CLI_COMMON_LONG_OPTIONS                                                                           \
+    {"store", required_argument, NULL, AZ_OPT_STORE}, {"json", no_argument, NULL, AZ_OPT_JSON},              \
+        {"no-color", no_argument, NULL, AZ_OPT_NO_COLOR},                                                    \
+    {                                                                                                        \
+        "help", no_argument, NULL, 'h'                                                                       \
+    }
+#define AZ_CLI_SHOW_ZONE_OPTION                                                                              \
+    {                                                                                                        \
+        "timezone", required_argument, NULL, AZ_OPT_SHOW_ZONE                                                \
+    }
+
+/* What the shared options say. */
+typedef struct az_cli_common {
+    const char *store;    /* --store, else $ASYNCZ_STORE (resolved by az_cli_store_open) */
+    const char *timezone; /* --timezone of showing commands (NULL: local) */
+    bool json, no_color, help;
+} az_cli_common;
+
+/* Handle one option (code from the table) or, with code 1, one positional argument. Returns 0 or an exit
+ * status (message printed). */
+typedef int (*az_cli_option_fn)(void *ctx, int code, const char *value);
+
+/* Read argv with getopt_long over options, handing every option and positional argument to fn in order;
+ * shared options (AZ_OPT_STORE..AZ_OPT_SHOW_ZONE, -h) go to *common instead. Errors name the option. */
+int az_cli_parse_options(int argc, char **argv, const struct option *options, az_cli_common *common,
+                         az_cli_option_fn fn, void *ctx);
+
+/* The long name of code in options ("?" if none), for messages. */
+const char *az_cli_option_name(const struct option *options, int code);
+
+/* Store a value of an option that may be given once; a second one is a usage error. */
+int az_cli_set_once(const struct option *options, const char **slot, int code, const char *value);
+
+/* Store the one positional argument a command takes (its task id); a second one is a usage error. */
+int az_cli_set_positional(const char **slot, const char *value);
+
+/* Whether tables get colors: stdout is a terminal, NO_COLOR is unset or empty, and no --no-color. */
+bool az_cli_use_color(const az_cli_common *common);
+
+/* Print help if asked; returns true when it did (the command then ends with 0). */
+bool az_cli_help_requested(const az_cli_common *common, const char *command);
+
+/* Parse a whole number from min to max for option. */
+int az_cli_parse_long(const char *option, const char *text, long min, long max, long *out);
+
+/* ---- the store (store_conn.c) ----------------------------------------------------------------------- */
+
+/* A record the store could not read: skipped, left in place, reported. */
+typedef struct az_cli_unreadable {
+    char *id, *reason;
+} az_cli_unreadable;
+
+/* A connected store and what it reported so far. */
+typedef struct az_cli_store {
+    asyncz_store *st;
+    const char *url;
+    az_cli_unreadable *bad; /* unreadable records, one entry per id */
+    size_t n_bad, cap_bad;
+    bool quiet;      /* collect unreadable records without printing warnings (doctor reports them itself) */
+    char error[512]; /* quiet: why the connection failed */
+} az_cli_store;
+
+/* Open and connect the store of --store (else $ASYNCZ_STORE). Exit status 2 when neither names one or the
+ * URL is malformed, 1 when the store cannot be reached (with the store's reason; quiet: in s->error, not
+ * printed). */
+int az_cli_store_open(az_cli_store *s, const char *store_option, bool quiet);
+void az_cli_store_close(az_cli_store *s);
+
+/* url with its password (scheme://user:PASSWORD@...) replaced by "***", fit to print. */
+void az_cli_redact_url(const char *url, char *buf, size_t size);
+
+static inline const asyncz_store_ops *az_cli_store_ops(const az_cli_store *s)
+{
+    return ASYNCZ_STORE_BASE(s->st)->ops;
+}
+
+/* Report a failed store operation: exit status 3 for ASYNCZ_ENOTFOUND ("no task with id ..."), 1 for the
+ * rest, with asyncz_store_errmsg(). what: "cannot list the tasks". */
+int az_cli_store_failed(int rc, const char *what, const char *id);
+
+/* The task with this id (a new reference), or exit status 3 with "no task with id ... in the store". */
+int az_cli_store_lookup(az_cli_store *s, const char *id, asyncz_task **out);
+
+/* Tasks in the store's order (next run time, paused last): references the vector owns. */
+typedef struct az_task_vec {
+    asyncz_task **items;
+    size_t n, cap;
+} az_task_vec;
+
+int az_cli_store_list(az_cli_store *s, az_task_vec *out);
+void az_task_vec_free(az_task_vec *v);
+
+/* Write a changed task (same id) back; exit status 3 when it was removed meanwhile. */
+int az_cli_store_update(az_cli_store *s, asyncz_task *task);
+
+/* ---- showing tasks (task_view.c) ------------------------------------------------------------------- */
+
+/* Size of the buffers the view functions write into. */
+#define AZ_CLI_TEXT_SIZE 512
+
+/* "scheduled", "paused" (no next run time), or "shutdown" (a shutdown trigger: runs when a scheduler stops).
+ */
+const char *az_cli_task_state(const asyncz_task *t);
+
+/* The shell command of a shell task (AZ_CLI_SHELL_FUNC), else NULL. Written into buf. */
+const char *az_cli_task_command(const asyncz_task *t, char *buf, size_t size);
+
+/* The shell task's timeout duration text, else NULL. Written into buf. */
+const char *az_cli_task_timeout(const asyncz_task *t, char *buf, size_t size);
+
+/* What the task runs, for a table: the command of a shell task, else "func" or "func ARGS". */
+void az_cli_task_what(const asyncz_task *t, char *buf, size_t size);
+
+/* The trigger as one line (asyncz_trigger_describe), "date[now]" when none. */
+void az_cli_task_trigger_text(const asyncz_task *t, char *buf, size_t size);
+
+/* The trigger kind for --trigger filters: "cron", "interval", "calendar", "date", "and", "or", "shutdown". */
+const char *az_cli_task_trigger_kind(const asyncz_task *t);
+
+/* A time in zone as ISO-8601, or "-" for ASYNCZ_TIME_NONE. */
+void az_cli_time_text(char *buf, size_t size, asyncz_time_t t, const asyncz_zone *zone);
+
+/* A grace time: "unlimited" or a duration. */
+void az_cli_grace_text(char *buf, size_t size, int64_t grace);
+
+/* Set key (ISO-8601 or null) and key_us (µs or null) on obj. Returns 0 or -1 (out of memory). */
+int az_cli_json_set_time(json_t *obj, const char *key, asyncz_time_t t, const asyncz_zone *zone);
+
+/* A task as a JSON object with stable keys; full adds args, kwargs, the trigger document and the options.
+ * NULL when out of memory. */
+json_t *az_cli_task_json(const asyncz_task *t, const asyncz_zone *zone, bool full);
+
+/* One named field of a task as text: the rows of `inspect` and the lines of `update --dry-run`. */
+typedef struct az_cli_field {
+    const char *name;
+    char value[AZ_CLI_TEXT_SIZE];
+} az_cli_field;
+
+#define AZ_CLI_N_FIELDS 15
+
+/* Fill fields[AZ_CLI_N_FIELDS] with every field of t, in a fixed order. */
+void az_cli_task_fields(const asyncz_task *t, const asyncz_zone *zone, az_cli_field *fields);
+
+/* The zone of --timezone (default local) as a new reference, or an exit status. */
+int az_cli_show_zone(const az_cli_common *common, asyncz_zone **out);
+
+/* ---- output (json_out.c) ------------------------------------------------------------------------------ */
+
+/* Print doc (stolen) as one line of JSON on stdout. Returns 0 or exit status 1. */
+int az_cli_json_print(json_t *doc);
+
+/* Stream a JSON array without holding it: begin, then item (stolen) per element, then end. */
+typedef struct az_json_stream {
+    size_t n;
+    bool failed;
+} az_json_stream;
+
+void az_cli_json_begin(az_json_stream *js);
+void az_cli_json_item(az_json_stream *js, json_t *item);
+int az_cli_json_end(az_json_stream *js);
+
+/* Print a table to stdout with colors as common says. Returns 0 or exit status 1. */
+int az_cli_table_print(const az_table *t, const az_cli_common *common);
+
+/* ---- the commands ---------------------------------------------------------------------------------- */
+
+int az_cli_add(int argc, char **argv);
+int az_cli_update(int argc, char **argv);
+int az_cli_list(int argc, char **argv);
+int az_cli_inspect(int argc, char **argv);
+int az_cli_timeline(int argc, char **argv);
+int az_cli_pause(int argc, char **argv);
+int az_cli_resume(int argc, char **argv);
+int az_cli_remove(int argc, char **argv);
+int az_cli_status(int argc, char **argv);
+int az_cli_instances(int argc, char **argv);
+int az_cli_doctor(int argc, char **argv);
+
+extern const char az_cli_add_help[], az_cli_update_help[], az_cli_list_help[], az_cli_inspect_help[],
+    az_cli_timeline_help[], az_cli_pause_help[], az_cli_resume_help[], az_cli_remove_help[],
+    az_cli_status_help[], az_cli_instances_help[], az_cli_doctor_help[];
+
+#endif

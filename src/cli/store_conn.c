@@ -1,0 +1,171 @@
+/* The store a management command works on: --store URL, else $ASYNCZ_STORE; connected for inspection, so
+ * records that cannot be read are skipped, reported as warnings and left where they are. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "manage.h"
+
+#define STORE_ENV "ASYNCZ_STORE"
+
+static bool seen(const az_cli_store *s, const char *id)
+{
+    for (size_t i = 0; i < s->n_bad; i++)
+        if (strcmp(s->bad[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+static void remember(az_cli_store *s, const char *id, const char *reason)
+{
+    if (s->n_bad == s->cap_bad) {
+        size_t cap = s->cap_bad ? s->cap_bad * 2 : 8;
+        az_cli_unreadable *grown = realloc(s->bad, cap * sizeof *grown);
+        if (!grown)
+            return;
+        s->bad = grown;
+        s->cap_bad = cap;
+    }
+    az_cli_unreadable u = {strdup(id), strdup(reason)};
+    if (!u.id || !u.reason) {
+        free(u.id);
+        free(u.reason);
+        return;
+    }
+    s->bad[s->n_bad++] = u;
+}
+
+/* The store reports an unreadable record on every read that meets it: warn once per id. */
+static void on_unreadable(void *userdata, const char *task_id, const char *reason)
+{
+    az_cli_store *s = userdata;
+    const char *id = task_id ? task_id : "?";
+    if (seen(s, id))
+        return;
+    remember(s, id, reason ? reason : "");
+    if (!s->quiet)
+        az_cli_warning("task \"%s\" cannot be read (left in place): %s", id, reason ? reason : "");
+}
+
+static int open_url(az_cli_store *s, const char *url)
+{
+    int rc = asyncz_store_open(&s->st, url);
+    if (rc == ASYNCZ_EINVAL || rc == ASYNCZ_EUNSUPPORTED)
+        return az_cli_bad_value("--store", url, 0, "%s", asyncz_store_errmsg());
+    if (rc)
+        return az_cli_failure("cannot open the store %s: %s", url, asyncz_store_errmsg());
+    return 0;
+}
+
+int az_cli_store_open(az_cli_store *s, const char *store_option, bool quiet)
+{
+    memset(s, 0, sizeof *s);
+    s->quiet = quiet;
+    s->url = store_option;
+    if (!s->url || !s->url[0])
+        s->url = getenv(STORE_ENV);
+    if (!s->url || !s->url[0])
+        return az_cli_usage_error("no store given: use --store URL or set " STORE_ENV
+                                  " (for example sqlite:////var/lib/asyncz/tasks.db)");
+    /* The library logs each unreadable record and each failure it returns; the tool reports both itself,
+     * once and in its own words (on_unreadable, asyncz_store_errmsg), so the library's log stays off. */
+    asyncz_log_set_level(ASYNCZ_LOG_OFF);
+    int rc = open_url(s, s->url);
+    if (rc)
+        return rc;
+    rc = asyncz_store_connect_inspect(s->st, on_unreadable, s);
+    if (rc && quiet) {
+        snprintf(s->error, sizeof s->error, "%s", asyncz_store_errmsg());
+        return AZ_CLI_EXIT_FAILURE;
+    }
+    if (rc) {
+        char shown[1024];
+        az_cli_redact_url(s->url, shown, sizeof shown);
+        return az_cli_failure("cannot connect to the store %s: %s", shown, asyncz_store_errmsg());
+    }
+    return 0;
+}
+
+void az_cli_store_close(az_cli_store *s)
+{
+    asyncz_store_free(s->st);
+    s->st = NULL;
+    for (size_t i = 0; i < s->n_bad; i++) {
+        free(s->bad[i].id);
+        free(s->bad[i].reason);
+    }
+    free(s->bad);
+    s->bad = NULL;
+    s->n_bad = s->cap_bad = 0;
+}
+
+int az_cli_store_failed(int rc, const char *what, const char *id)
+{
+    if (rc == ASYNCZ_ENOTFOUND && id) {
+        fflush(stdout);
+        az_cli_failure("no task with id \"%s\" in the store", id);
+        return AZ_CLI_EXIT_NOTFOUND;
+    }
+    const char *msg = asyncz_store_errmsg();
+    return az_cli_failure("%s: %s", what, msg[0] ? msg : asyncz_strerror(rc));
+}
+
+int az_cli_store_lookup(az_cli_store *s, const char *id, asyncz_task **out)
+{
+    *out = NULL;
+    if (!asyncz_task_id_valid(id))
+        return az_cli_bad_value(
+            "task id", id, 0, "not a valid id (1 to 255 of A-Z a-z 0-9 . _ @ + -, not starting with . or -)");
+    int rc = az_cli_store_ops(s)->lookup(s->st, id, out);
+    if (rc == ASYNCZ_ENOTFOUND && seen(s, id))
+        return az_cli_failure("task \"%s\" cannot be read (see the warning above)", id);
+    return rc ? az_cli_store_failed(rc, "cannot read the task", id) : 0;
+}
+
+static int collect(asyncz_task *task, void *userdata)
+{
+    az_task_vec *v = userdata;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        asyncz_task **grown = realloc(v->items, cap * sizeof *grown);
+        if (!grown)
+            return ASYNCZ_ENOMEM;
+        v->items = grown;
+        v->cap = cap;
+    }
+    v->items[v->n++] = asyncz_task_ref(task);
+    return 0;
+}
+
+int az_cli_store_list(az_cli_store *s, az_task_vec *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = az_cli_store_ops(s)->list(s->st, collect, out);
+    if (rc == ASYNCZ_ENOMEM)
+        return az_cli_failure("out of memory while listing the tasks");
+    return rc ? az_cli_store_failed(rc, "cannot list the tasks", NULL) : 0;
+}
+
+void az_task_vec_free(az_task_vec *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        asyncz_task_free(v->items[i]);
+    free(v->items);
+    memset(v, 0, sizeof *v);
+}
+
+int az_cli_store_update(az_cli_store *s, asyncz_task *task)
+{
+    int rc = az_cli_store_ops(s)->update(s->st, task);
+    return rc ? az_cli_store_failed(rc, "cannot write the task", asyncz_task_id(task)) : 0;
+}
+
+void az_cli_redact_url(const char *url, char *buf, size_t size)
+{
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (!colon)
+        snprintf(buf, size, "%s", url);
+    else
+        snprintf(buf, size, "%.*s***%s", (int)(colon + 1 - url), url, at);
+}

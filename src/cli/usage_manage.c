@@ -1,0 +1,133 @@
+/* Help texts of the task-management commands. asyncz(1) and docs/cli-*.md say the same at more length;
+ * keep them in step. */
+#include "manage.h"
+
+#define STORE_HELP                                                                                           \
+    "  --store URL                the store (default: $ASYNCZ_STORE): sqlite:////path/tasks.db,\n"           \
+    "                             file:///dir, postgresql://..., mariadb://..., redis://..., "               \
+    "mongodb://...\n"
+#define COMMON_HELP                                                                                          \
+    STORE_HELP                                                                                               \
+    "  --json                     print one JSON document instead of text\n"                                 \
+    "  --no-color                 no colors, even on a terminal (NO_COLOR=1 does the same)\n"                \
+    "  -h, --help                 show this help\n"
+#define SHOW_ZONE_HELP "  --timezone ZONE            show times in ZONE (default: local)\n"
+#define EXIT_HELP                                                                                            \
+    "\nExit status: 0 success, 1 runtime failure (store unreachable...), 2 bad command line or input,\n"     \
+    "3 no such task.\n"
+
+#define TASK_HELP                                                                                            \
+    "What it runs (one of):\n"                                                                               \
+    "  --command 'LINE'           a shell command line, run by the daemon as /bin/sh -c 'LINE'\n"            \
+    "  --timeout DURATION         stop the command after DURATION (the run fails)\n"                         \
+    "  --function NAME            a function a plugin library registers\n"                                   \
+    "  --args JSON                its positional arguments, a JSON array (default [])\n"                     \
+    "  --kwargs JSON              its keyword arguments, a JSON object (default {})\n"                       \
+    "\n"                                                                                                     \
+    "Trigger (the words of 'asyncz preview'; see 'asyncz preview --help'):\n"                                \
+    "  --cron 'EXPR', --year .. --second EXPR, --interval DURATION, --calendar-interval SPEC\n"              \
+    "  [--time-of-day HH:MM], --at TIME, --shutdown, --and, --or, --start-date TIME, --end-date TIME,\n"     \
+    "  --timezone ZONE (of the trigger, and of times shown), --jitter DURATION, --jitter-seed N\n"           \
+    "\n"                                                                                                     \
+    "Task options:\n"                                                                                        \
+    "  --name TEXT                a name to show (default: the function, asyncz.shell for commands)\n"       \
+    "  --executor NAME            the executor alias of the daemon (default: default)\n"                     \
+    "  --misfire-grace-time D     how late a run may still start (default 1s; 'none': any lateness)\n"       \
+    "  --coalesce, --no-coalesce  run missed runs once (default) or each of them\n"                          \
+    "  --max-instances N          how many runs of the task at once (default 1)\n"
+
+const char az_cli_add_help[] =
+    "Usage: asyncz add TRIGGER... (--command 'LINE' | --function NAME) [OPTIONS]\n"
+    "\n"
+    "Write a new task to the store. Its next run time is the trigger's first fire time from now. Prints\n"
+    "the task's id and its next run time, separated by a tab.\n"
+    "\n" TASK_HELP "  --id ID                    the task's id (default: a generated one)\n"
+    "  --paused                   add it paused (no next run time; 'asyncz resume ID' starts it)\n"
+    "  --replace                  replace a task with the same id instead of failing\n"
+    "\n"
+    "Common options:\n" COMMON_HELP EXIT_HELP "\n"
+    "Example:\n"
+    "  asyncz add --store sqlite:////var/lib/asyncz/tasks.db --id backup --cron '30 2 * * *' \\\n"
+    "      --timezone Europe/Berlin --command 'tar czf /backup/home.tgz /home' --timeout 1h\n";
+
+const char az_cli_update_help[] =
+    "Usage: asyncz update ID [OPTIONS] [--dry-run]\n"
+    "\n"
+    "Change the options given and keep the rest. Trigger options replace the whole trigger, and a\n"
+    "scheduled task gets its next run time from now (a paused one stays paused). Prints each changed\n"
+    "field as 'FIELD: OLD -> NEW'.\n"
+    "\n"
+    "  --dry-run                  print the changes, write nothing\n"
+    "\n" TASK_HELP "\nCommon options:\n" COMMON_HELP EXIT_HELP;
+
+const char az_cli_list_help[] =
+    "Usage: asyncz list [--state S] [--trigger KIND] [--executor NAME] [--query TEXT]\n"
+    "                   [--sort-by next|id|name] [--desc] [--limit N] [OPTIONS]\n"
+    "\n"
+    "List the tasks of a store: id, name, trigger, next run, executor, and what it runs. Paused tasks\n"
+    "are dim on a terminal. Records that cannot be read are reported on stderr and left in place.\n"
+    "\n"
+    "  --state S                  scheduled, paused, shutdown (runs when a scheduler stops) or all\n"
+    "  --trigger KIND             cron, interval, calendar, date, and, or or shutdown\n"
+    "  --executor NAME            only tasks of this executor\n"
+    "  --query TEXT               only tasks whose id, name or command/function contains TEXT\n"
+    "  --sort-by KEY              next (next run time, paused last; the default), id or name\n"
+    "  --desc                     reverse the order\n"
+    "  --limit N                  at most N tasks\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
+
+const char az_cli_inspect_help[] =
+    "Usage: asyncz inspect ID [--count N] [OPTIONS]\n"
+    "\n"
+    "Show every field of a task and its next run times (a paused task's as a resume now would give them).\n"
+    "\n"
+    "  --count N                  how many next run times (default 5)\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
+
+const char az_cli_timeline_help[] =
+    "Usage: asyncz timeline [--from TIME] [--until TIME] [--count N] [OPTIONS]\n"
+    "\n"
+    "The upcoming runs of all scheduled tasks, merged in time order.\n"
+    "\n"
+    "  --from TIME                start here (default: now)\n"
+    "  --until TIME               stop after TIME (default: no end)\n"
+    "  --count N                  at most N runs (default 20)\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
+
+const char az_cli_pause_help[] =
+    "Usage: asyncz pause ID [OPTIONS]\n"
+    "\n"
+    "Pause a task: it keeps its trigger but has no next run time until resumed.\n"
+    "\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
+
+const char az_cli_resume_help[] =
+    "Usage: asyncz resume ID [OPTIONS]\n"
+    "\n"
+    "Resume a paused task: its next run time is its trigger's first fire time from now.\n"
+    "\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
+
+const char az_cli_remove_help[] = "Usage: asyncz remove ID [OPTIONS]\n"
+                                  "\n"
+                                  "Remove a task from the store (also one whose record cannot be read).\n"
+                                  "\n" COMMON_HELP EXIT_HELP;
+
+const char az_cli_status_help[] =
+    "Usage: asyncz status [OPTIONS]\n"
+    "\n"
+    "Summarize a store: its kind, how many tasks are scheduled and paused, the next run, quarantined and\n"
+    "unreadable records, and the schedulers registered in it (live or with an expired heartbeat).\n"
+    "\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
+
+const char az_cli_instances_help[] =
+    "Usage: asyncz instances [OPTIONS]\n"
+    "\n"
+    "List the schedulers registered in a shared store: id, host, pid, version, start, last heartbeat,\n"
+    "when the heartbeat expires, and the runs in flight. Expired ones are yellow on a terminal.\n"
+    "\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
+
+const char az_cli_doctor_help[] =
+    "Usage: asyncz doctor [--strict] [OPTIONS]\n"
+    "\n"
+    "Check what keeps tasks from running, one line per check (ok, warning or error): the store answers;\n"
+    "the sealing key (" ASYNCZ_STORE_KEY_ENV ") fits the records; zone data is present and every\n"
+    "task's zone loads; no record is quarantined or unreadable; no scheduler heartbeat has expired.\n"
+    "\n"
+    "  --strict                   exit 1 on warnings too\n" COMMON_HELP
+    "\nExit status: 0 no error (with --strict: no warning either), 1 an error, 2 bad command line.\n";

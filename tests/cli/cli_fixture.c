@@ -1,0 +1,140 @@
+/* asyncz-cli-fixture: prepares stores for the command-line tests, through the public API:
+ *   asyncz-cli-fixture load URL N           add N shell-command tasks (ids t0000000...) in batches
+ *   asyncz-cli-fixture heartbeat URL ID S   register scheduler ID whose heartbeat expires in S seconds
+ *                                           (negative: already expired), with one run in flight
+ *   asyncz-cli-fixture scan URL             connect and read every task as a scheduler does, which
+ *                                           quarantines the records that cannot be read
+ * Exit status 0, or 1 with the store's message on stderr. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asyncz.h"
+#include "asyncz/sys/store.h"
+
+#define BATCH 10000
+
+static int fail(const char *what, int rc)
+{
+    fprintf(stderr, "asyncz-cli-fixture: %s: %s (%s)\n", what, asyncz_store_errmsg(), asyncz_strerror(rc));
+    return 1;
+}
+
+static int make_task(asyncz_task **out, size_t i, asyncz_trigger *trig, asyncz_time_t next)
+{
+    char id[32], args[64];
+    snprintf(id, sizeof id, "t%07zu", i);
+    snprintf(args, sizeof args, "[\"echo task %zu\"]", i);
+    int rc = asyncz_task_new(out, "asyncz.shell");
+    if (rc == 0)
+        rc = asyncz_task_set_id(*out, id);
+    if (rc == 0)
+        rc = asyncz_task_set_args_json(*out, args);
+    if (rc == 0)
+        rc = asyncz_task_set_trigger(*out, trig);
+    if (rc == 0)
+        rc = asyncz_task_set_next_run_time(
+            *out, i % 10 == 9 ? ASYNCZ_TIME_NONE : next + (asyncz_time_t)(i % 60) * ASYNCZ_USEC_PER_MIN);
+    return rc;
+}
+
+static int add_batch(asyncz_store *st, size_t from, size_t n, asyncz_trigger *trig, asyncz_time_t next)
+{
+    asyncz_task **tasks = calloc(n, sizeof *tasks);
+    int rc = tasks ? 0 : ASYNCZ_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = make_task(&tasks[i], from + i, trig, next);
+    if (rc == 0)
+        rc = asyncz_store_add_tasks(st, tasks, n);
+    for (size_t i = 0; tasks && i < n; i++)
+        asyncz_task_free(tasks[i]);
+    free(tasks);
+    return rc;
+}
+
+static int load(asyncz_store *st, size_t n)
+{
+    asyncz_trigger *trig;
+    asyncz_trigger_options o;
+    asyncz_trigger_options_init(&o);
+    o.timezone = asyncz_zone_utc();
+    int rc = asyncz_trigger_crontab_new(&trig, "0 * * * *", &o, NULL);
+    if (rc)
+        return fail("cannot make the trigger", rc);
+    asyncz_time_t next;
+    asyncz_trigger_next(trig, ASYNCZ_TIME_NONE, asyncz_now(), &next);
+    for (size_t from = 0; rc == 0 && from < n; from += BATCH)
+        rc = add_batch(st, from, n - from < BATCH ? n - from : BATCH, trig, next);
+    asyncz_trigger_unref(trig);
+    return rc ? fail("cannot add the tasks", rc) : 0;
+}
+
+static int heartbeat(asyncz_store *st, const char *id, long seconds)
+{
+    const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
+    if (!ops->heartbeat) {
+        fprintf(stderr, "asyncz-cli-fixture: the %s store keeps no heartbeats\n", ops->name);
+        return 1;
+    }
+    asyncz_time_t now = asyncz_now();
+    asyncz_inflight run = {"t0000001", now - ASYNCZ_USEC_PER_SEC};
+    asyncz_instance self = {.id = id,
+                            .hostname = "fixture-host",
+                            .pid = 4242,
+                            .version = asyncz_version(),
+                            .started_at = now - 60 * ASYNCZ_USEC_PER_SEC,
+                            .heartbeat_at = now - (seconds < 0 ? 30 : 0) * ASYNCZ_USEC_PER_SEC,
+                            .expires_at = now + seconds * ASYNCZ_USEC_PER_SEC,
+                            .running = &run,
+                            .n_running = 1};
+    int rc = ops->heartbeat(st, &self);
+    return rc ? fail("cannot write the heartbeat", rc) : 0;
+}
+
+static int count_one(asyncz_task *task, void *userdata)
+{
+    (void)task;
+    ++*(size_t *)userdata;
+    return 0;
+}
+
+static int scan(asyncz_store *st)
+{
+    size_t n = 0;
+    int rc = ASYNCZ_STORE_BASE(st)->ops->list(st, count_one, &n);
+    return rc ? fail("cannot list the tasks", rc) : 0;
+}
+
+static bool usage_ok(int argc, char **argv)
+{
+    if (argc < 3)
+        return false;
+    if (strcmp(argv[1], "scan") == 0)
+        return true;
+    if (strcmp(argv[1], "load") == 0)
+        return argc >= 4;
+    return strcmp(argv[1], "heartbeat") == 0 && argc >= 5;
+}
+
+int main(int argc, char **argv)
+{
+    if (!usage_ok(argc, argv)) {
+        fprintf(stderr, "usage: asyncz-cli-fixture load URL N | heartbeat URL ID SECONDS | scan URL\n");
+        return 2;
+    }
+    asyncz_store *st;
+    int rc = asyncz_store_open(&st, argv[2]);
+    if (rc)
+        return fail("cannot open the store", rc);
+    rc = asyncz_store_connect(st);
+    if (rc == 0 && strcmp(argv[1], "scan") == 0)
+        rc = scan(st);
+    else if (rc == 0 && strcmp(argv[1], "load") == 0)
+        rc = load(st, (size_t)strtoul(argv[3], NULL, 10));
+    else if (rc == 0)
+        rc = heartbeat(st, argv[3], strtol(argv[4], NULL, 10));
+    else
+        rc = fail("cannot connect to the store", rc);
+    asyncz_store_free(st);
+    return rc ? 1 : 0;
+}
