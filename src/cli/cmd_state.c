@@ -1,5 +1,6 @@
-/* `asyncz pause ID`, `asyncz resume ID`, `asyncz remove ID`: change one task in the store. Resuming
- * computes the next run time from now, as a scheduler's resume does. */
+/* `asyncz pause ID`, `asyncz resume ID`, `asyncz remove ID`, `asyncz run ID`: change one task in the store.
+ * Resuming computes the next run time from now, as a scheduler's resume does. Running writes a run request
+ * (asyncz_task_request_run) that the scheduler owning the store carries out; this command runs nothing. */
 #include <string.h>
 
 #include "manage.h"
@@ -109,6 +110,46 @@ static int remove_task(az_cli_store *s, const char *id, const az_cli_common *com
     return 0;
 }
 
+/* Print what a run request did: queued now, or one was pending already. */
+static int report_request(const asyncz_task *t, bool queued, const az_cli_common *common,
+                          const asyncz_zone *zone)
+{
+    if (common->json) {
+        json_t *o = az_cli_task_json(t, zone, false);
+        if (o && json_object_set_new(o, "queued", json_boolean(queued)) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+        return az_cli_json_print(o);
+    }
+    char at[ASYNCZ_TIME_FORMAT_SIZE];
+    az_cli_time_text(at, sizeof at, asyncz_task_run_requested(t), zone);
+    if (queued)
+        printf("queued a run of %s at %s; the scheduler that owns the store runs it\n", asyncz_task_id(t),
+               at);
+    else
+        printf("a run of %s is already queued (at %s)\n", asyncz_task_id(t), at);
+    return 0;
+}
+
+static int run_task(az_cli_store *s, const char *id, const az_cli_common *common, const asyncz_zone *zone)
+{
+    asyncz_task *t = NULL, *changed = NULL;
+    int rc = az_cli_store_lookup(s, id, &t);
+    bool pending = rc == 0 && asyncz_task_run_requested(t) != ASYNCZ_TIME_NONE;
+    if (rc == 0 && pending)
+        rc = report_request(t, false, common, zone);
+    if (rc == 0 && !pending && (rc = asyncz_task_copy(&changed, t)) == 0)
+        rc = asyncz_task_request_run(changed, asyncz_now());
+    if (rc < 0)
+        rc = az_cli_failure("cannot request a run: %s", asyncz_strerror(rc));
+    if (rc == 0 && !pending && (rc = az_cli_store_update(s, changed)) == 0)
+        rc = report_request(changed, true, common, zone);
+    asyncz_task_free(changed);
+    asyncz_task_free(t);
+    return rc;
+}
+
 static int run(int argc, char **argv, const char *command, change_fn change)
 {
     const char *id = NULL;
@@ -144,4 +185,9 @@ int az_cli_resume(int argc, char **argv)
 int az_cli_remove(int argc, char **argv)
 {
     return run(argc, argv, "remove", remove_task);
+}
+
+int az_cli_run(int argc, char **argv)
+{
+    return run(argc, argv, "run", run_task);
 }

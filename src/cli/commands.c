@@ -17,6 +17,7 @@ const az_cli_command az_cli_commands[] = {
     {"resume", "resume a paused task", az_cli_resume, az_cli_resume_help},
     {"update", "change a task's options (--dry-run shows the changes)", az_cli_update, az_cli_update_help},
     {"remove", "remove a task from a store", az_cli_remove, az_cli_remove_help},
+    {"run", "queue a run of a task now for the scheduler that owns the store", az_cli_run, az_cli_run_help},
     {"status", "summarize a store: tasks, next run, quarantine, schedulers", az_cli_status,
      az_cli_status_help},
     {"instances", "list the schedulers registered in a store", az_cli_instances, az_cli_instances_help},

@@ -135,12 +135,46 @@ static void log_next_run(asyncz_scheduler *s, const az_cfg_task *t, const az_con
                asyncz_task_store(t->task), when);
 }
 
+/* The next run time add_task would give t: the trigger's first fire time from now (paused stays paused). */
+static asyncz_time_t first_run(const asyncz_task *t)
+{
+    if (asyncz_task_has_next_run_time(t))
+        return asyncz_task_next_run_time(t);
+    asyncz_trigger *trig = asyncz_task_trigger(t);
+    asyncz_time_t now = asyncz_now(), next = now;
+    if (trig && asyncz_trigger_next(trig, ASYNCZ_TIME_NONE, now, &next) != 0)
+        next = ASYNCZ_TIME_NONE;
+    return next;
+}
+
+/* A run queued with `asyncz run` that the stored task still waits for (queued while the daemon was stopped,
+ * say) survives the config writing the task again: the version written carries the request. NULL when the
+ * stored task has none (then the config's task is written as it is). */
+static asyncz_task *carry_request(asyncz_scheduler *s, const az_cfg_task *t)
+{
+    asyncz_task *stored = NULL, *copy = NULL;
+    if (asyncz_scheduler_get_task(s, &stored, t->id, asyncz_task_store(t->task)) != 0)
+        return NULL;
+    asyncz_time_t at = asyncz_task_run_requested(stored);
+    asyncz_task_free(stored);
+    if (at == ASYNCZ_TIME_NONE || asyncz_task_copy(&copy, t->task) != 0)
+        return NULL;
+    if (asyncz_task_set_next_run_time(copy, first_run(t->task)) != 0 ||
+        asyncz_task_request_run(copy, at) != 0) {
+        asyncz_task_free(copy);
+        return NULL;
+    }
+    return copy;
+}
+
 static bool write_one(asyncz_scheduler *s, const az_config *cfg, const az_cfg_task *t, const az_written *prev)
 {
     if (prev && unchanged(s, t, prev))
         return true;
     bool existed = written_find(prev, t->id, asyncz_task_store(t->task)) >= 0;
-    int rc = asyncz_scheduler_add_task(s, t->task, ASYNCZ_REPLACE_EXISTING);
+    asyncz_task *carried = carry_request(s, t);
+    int rc = asyncz_scheduler_add_task(s, carried ? carried : t->task, ASYNCZ_REPLACE_EXISTING);
+    asyncz_task_free(carried);
     if (rc) {
         asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "task %s: cannot write it to store %s: %s", t->id,
                    asyncz_task_store(t->task), asyncz_scheduler_errmsg(s));

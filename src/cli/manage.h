@@ -162,7 +162,7 @@ typedef struct az_cli_field {
     char value[AZ_CLI_TEXT_SIZE];
 } az_cli_field;
 
-#define AZ_CLI_N_FIELDS 15
+#define AZ_CLI_N_FIELDS 16
 
 /* Fill fields[AZ_CLI_N_FIELDS] with every field of t, in a fixed order. */
 void az_cli_task_fields(const asyncz_task *t, const asyncz_zone *zone, az_cli_field *fields);
@@ -198,12 +198,13 @@ int az_cli_timeline(int argc, char **argv);
 int az_cli_pause(int argc, char **argv);
 int az_cli_resume(int argc, char **argv);
 int az_cli_remove(int argc, char **argv);
+int az_cli_run(int argc, char **argv);
 int az_cli_status(int argc, char **argv);
 int az_cli_instances(int argc, char **argv);
 int az_cli_doctor(int argc, char **argv);
 
 extern const char az_cli_add_help[], az_cli_update_help[], az_cli_list_help[], az_cli_inspect_help[],
     az_cli_timeline_help[], az_cli_pause_help[], az_cli_resume_help[], az_cli_remove_help[],
-    az_cli_status_help[], az_cli_instances_help[], az_cli_doctor_help[];
+    az_cli_run_help[], az_cli_status_help[], az_cli_instances_help[], az_cli_doctor_help[];
 
 #endif

@@ -126,6 +126,8 @@ void az_cli_task_fields(const asyncz_task *t, const asyncz_zone *zone, az_cli_fi
     set_field(&f[13], "coalesce", asyncz_task_coalesce(t) ? "true" : "false");
     snprintf(text, sizeof text, "%u", asyncz_task_max_instances(t));
     set_field(&f[14], "max_instances", text);
+    az_cli_time_text(text, sizeof text, asyncz_task_run_requested(t), zone);
+    set_field(&f[15], "run_requested", text);
 }
 
 /* ---- JSON ------------------------------------------------------------------------------------------- */
@@ -193,6 +195,7 @@ json_t *az_cli_task_json(const asyncz_task *t, const asyncz_zone *zone, bool ful
     rc |= json_object_set_new(o, "trigger_kind", json_string(az_cli_task_trigger_kind(t)));
     rc |= json_object_set_new(o, "timezone", json_string(trigger_zone_name(t)));
     rc |= az_cli_json_set_time(o, "next_run_time", asyncz_task_next_run_time(t), zone);
+    rc |= az_cli_json_set_time(o, "run_requested", asyncz_task_run_requested(t), zone);
     rc |= json_object_set_new(o, "executor", json_string(asyncz_task_executor(t)));
     rc |= json_object_set_new(o, "function", json_string(asyncz_task_func(t)));
     rc |= json_object_set_new(o, "command", string_or_null(az_cli_task_command(t, command, sizeof command)));

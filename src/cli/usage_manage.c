@@ -108,6 +108,16 @@ const char az_cli_remove_help[] = "Usage: asyncz remove ID [OPTIONS]\n"
                                   "Remove a task from the store (also one whose record cannot be read).\n"
                                   "\n" COMMON_HELP EXIT_HELP;
 
+const char az_cli_run_help[] =
+    "Usage: asyncz run ID [OPTIONS]\n"
+    "\n"
+    "Queue one run of a task now, for the scheduler (asyncz start) that owns the store: the task becomes\n"
+    "due, that scheduler runs it once (never dropped as missed, however late it picks it up), and the task\n"
+    "then goes on from its next run time as before, or stays paused. This command runs nothing itself; with\n"
+    "no scheduler on the store the run waits until one starts. A second request while one is queued changes\n"
+    "nothing.\n"
+    "\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
+
 const char az_cli_status_help[] =
     "Usage: asyncz status [OPTIONS]\n"
     "\n"
