@@ -2,9 +2,8 @@
 # sourced after lib.sh. Times are shown in UTC and triggers start in 2030, so every expected value is exact.
 
 export TZ=UTC
-# libmongoc (linked into libasyncz) keeps counters in /dev/shm/mongoc-<pid> from a constructor; a file left
-# there by a killed process of the same pid makes it warn on stderr, which would break the exact-stderr
-# checks. Its counters are of no use here.
+# MONGOC_DISABLE_SHM=1 comes from the tests' environment (tests/CMakeLists.txt says why); also when these
+# scripts are run by hand.
 export MONGOC_DISABLE_SHM=1
 unset ASYNCZ_STORE ASYNCZ_STORE_ENCRYPTION_KEY NO_COLOR
 FIXTURE=${ASYNCZ_CLI_FIXTURE:-$(dirname "$ASYNCZ")/tests/asyncz-cli-fixture}

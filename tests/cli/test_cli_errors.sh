@@ -136,8 +136,8 @@ bad "value for a flag" "asyncz preview: option --json takes no value
 $HELP_HINT" preview --interval 1h --json=yes
 bad "stray argument" "asyncz preview: unexpected argument 'hourly'
 $HELP_HINT" preview hourly
-bad "unknown command" "asyncz: unknown command 'run'
-Try 'asyncz --help' for more information." run
+bad "unknown command" "asyncz: unknown command 'frobnicate'
+Try 'asyncz --help' for more information." frobnicate
 bad "no command" "asyncz: no command given
 Try 'asyncz --help' for more information."
 bad "unknown top-level option" "asyncz: unknown option '--verbose'

@@ -27,7 +27,7 @@ ids() {
 check_list() {
     ok "$kind list" list "${S[@]}" --json
     same "$kind list order: next run, paused last" "e-both b-every c-once a-cron d-paused" "$(ids)"
-    same "$kind list keys" "id name state trigger trigger_kind timezone next_run_time next_run_time_us executor function command" \
+    same "$kind list keys" "id name state trigger trigger_kind timezone next_run_time next_run_time_us run_requested run_requested_us executor function command" \
         "$(json '" ".join(d[0].keys())')"
     ok "$kind --state scheduled" list "${S[@]}" --json --state scheduled
     same "$kind scheduled" "e-both b-every c-once a-cron" "$(ids)"
@@ -85,6 +85,7 @@ executor            pool
 misfire_grace_time  1s
 coalesce            true
 max_instances       1
+run_requested       -
 next runs           2030-01-01T03:00:00+00:00
                     2030-01-01T09:00:00+00:00
                     2030-01-01T15:00:00+00:00" "$out"
