@@ -85,8 +85,9 @@ static int print_text(const asyncz_task *t, const asyncz_zone *zone, const async
     return rc;
 }
 
-static int show(az_cli_store *s, const inspect_args *a, const az_cli_common *common, const asyncz_zone *zone)
+static int show(az_cli_store *s, const az_cli_common *common, const asyncz_zone *zone, void *ctx)
 {
+    const inspect_args *a = ctx;
     asyncz_task *t = NULL;
     asyncz_time_t *runs = calloc(a->n ? a->n : 1, sizeof *runs);
     size_t n = 0;
@@ -111,15 +112,5 @@ int az_cli_inspect(int argc, char **argv)
         rc = az_cli_usage_error("no task id given");
     if (rc == 0 && a.count)
         rc = az_cli_parse_count("--count", a.count, &a.n);
-    asyncz_zone *zone = NULL;
-    az_cli_store s = {0};
-    if (rc == 0)
-        rc = az_cli_show_zone(&common, &zone);
-    if (rc == 0)
-        rc = az_cli_store_open(&s, common.store, false);
-    if (rc == 0)
-        rc = show(&s, &a, &common, zone);
-    az_cli_store_close(&s);
-    asyncz_zone_unref(zone);
-    return az_cli_finish(rc);
+    return az_cli_with_store(rc, &common, show, &a);
 }

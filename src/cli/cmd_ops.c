@@ -229,23 +229,18 @@ static int instances(az_cli_store *s, const az_cli_common *common, const asyncz_
 
 /* ---- the commands -------------------------------------------------------------------------------------- */
 
+static int call_ops(az_cli_store *s, const az_cli_common *common, const asyncz_zone *zone, void *ctx)
+{
+    return (*(const ops_fn *)ctx)(s, common, zone);
+}
+
 static int run(int argc, char **argv, const char *command, ops_fn fn)
 {
     az_cli_common common;
     int rc = az_cli_parse_options(argc, argv, options, &common, no_arguments, NULL);
     if (rc == 0 && az_cli_help_requested(&common, command))
         return az_cli_finish(0);
-    asyncz_zone *zone = NULL;
-    az_cli_store s = {0};
-    if (rc == 0)
-        rc = az_cli_show_zone(&common, &zone);
-    if (rc == 0)
-        rc = az_cli_store_open(&s, common.store, false);
-    if (rc == 0)
-        rc = fn(&s, &common, zone);
-    az_cli_store_close(&s);
-    asyncz_zone_unref(zone);
-    return az_cli_finish(rc);
+    return az_cli_with_store(rc, &common, call_ops, (void *)&fn);
 }
 
 int az_cli_status(int argc, char **argv)

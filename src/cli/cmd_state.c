@@ -150,6 +150,17 @@ static int run_task(az_cli_store *s, const char *id, const az_cli_common *common
     return rc;
 }
 
+struct change_call {
+    change_fn change;
+    const char *id;
+};
+
+static int call_change(az_cli_store *s, const az_cli_common *common, const asyncz_zone *zone, void *ctx)
+{
+    const struct change_call *call = ctx;
+    return call->change(s, call->id, common, zone);
+}
+
 static int run(int argc, char **argv, const char *command, change_fn change)
 {
     const char *id = NULL;
@@ -159,17 +170,8 @@ static int run(int argc, char **argv, const char *command, change_fn change)
         return az_cli_finish(0);
     if (rc == 0 && !id)
         rc = az_cli_usage_error("no task id given");
-    asyncz_zone *zone = NULL;
-    az_cli_store s = {0};
-    if (rc == 0)
-        rc = az_cli_show_zone(&common, &zone);
-    if (rc == 0)
-        rc = az_cli_store_open(&s, common.store, false);
-    if (rc == 0)
-        rc = change(&s, id, &common, zone);
-    az_cli_store_close(&s);
-    asyncz_zone_unref(zone);
-    return az_cli_finish(rc);
+    struct change_call call = {.change = change, .id = id};
+    return az_cli_with_store(rc, &common, call_change, &call);
 }
 
 int az_cli_pause(int argc, char **argv)

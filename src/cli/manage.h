@@ -92,6 +92,15 @@ typedef struct az_cli_store {
 int az_cli_store_open(az_cli_store *s, const char *store_option, bool quiet);
 void az_cli_store_close(az_cli_store *s);
 
+/* What a command does with its open store, in the zone of --timezone; ctx is the command's own. */
+typedef int (*az_cli_store_fn)(az_cli_store *s, const az_cli_common *common, const asyncz_zone *zone,
+                               void *ctx);
+
+/* The end of most commands: unless rc (the exit status so far) is already a failure, resolve the zone of
+ * --timezone, open the store of --store, call fn, close everything; returns the exit status, with stdout
+ * flushed (az_cli_finish). */
+int az_cli_with_store(int rc, const az_cli_common *common, az_cli_store_fn fn, void *ctx);
+
 /* url with its password (scheme://user:PASSWORD@...) replaced by "***", fit to print. */
 void az_cli_redact_url(const char *url, char *buf, size_t size);
 

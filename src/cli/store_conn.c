@@ -169,3 +169,18 @@ void az_cli_redact_url(const char *url, char *buf, size_t size)
     else
         snprintf(buf, size, "%.*s***%s", (int)(colon + 1 - url), url, at);
 }
+
+int az_cli_with_store(int rc, const az_cli_common *common, az_cli_store_fn fn, void *ctx)
+{
+    asyncz_zone *zone = NULL;
+    az_cli_store s = {0};
+    if (rc == 0)
+        rc = az_cli_show_zone(common, &zone);
+    if (rc == 0)
+        rc = az_cli_store_open(&s, common->store, false);
+    if (rc == 0)
+        rc = fn(&s, common, zone, ctx);
+    az_cli_store_close(&s);
+    asyncz_zone_unref(zone);
+    return az_cli_finish(rc);
+}
