@@ -362,11 +362,15 @@ static void disconnect(az_sqlite *b)
 /* Write-ahead logging lets readers go on while one process writes. synchronous=NORMAL is safe with it: a
  * commit then writes the log without waiting for the disk, and the log is synced at each checkpoint, so a
  * crash of the process loses nothing and a power cut can lose only the last commits, never the database's
- * consistency; waiting for the disk at every commit would cap adds and claims at the disk's sync rate. */
+ * consistency; waiting for the disk at every commit would cap adds and claims at the disk's sync rate.
+ * Reads map the file (up to 256 MiB) instead of copying each page with a read call: a full listing of
+ * 100,000 tasks spent a fifth of its time copying pages. */
 static int set_journal(az_sqlite *b)
 {
     char *err = NULL;
-    int rc = sqlite3_exec(b->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL, &err);
+    int rc =
+        sqlite3_exec(b->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456",
+                     NULL, NULL, &err);
     if (rc != SQLITE_OK) {
         rc = sqlite3_extended_errcode(b->db);
         sqlite3_free(err);
