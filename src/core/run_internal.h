@@ -36,9 +36,10 @@ struct asyncz_run {
     const char *store_alias; /* borrowed from the scheduler; valid while the run lives */
     uint64_t token;
     uint32_t coalesced;
-    bool debug_log;  /* log each call at info level (debug executor) */
-    bool resume;     /* set when the done callback is asked to continue the remaining times */
-    bool no_pending; /* the executor does not allow ASYNCZ_RUN_PENDING */
+    bool debug_log;   /* log each call at info level (debug executor) */
+    bool resume;      /* set when the done callback is asked to continue the remaining times */
+    bool no_pending;  /* the executor does not allow ASYNCZ_RUN_PENDING */
+    bool at_shutdown; /* the run of a shutdown-trigger task, which a waiting shutdown waits for */
     size_t n_times;
     size_t current; /* index of the time being executed */
     az_run_outcome *outcomes;

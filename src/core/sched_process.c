@@ -269,6 +269,8 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
         run_events(s, r, &events);
         az_counts_add(&s->running, r->task, -1);
         az_inflight_remove(s, r);
+        if (r->at_shutdown)
+            s->shutdown_runs--;
         r->next = finished;
         finished = r;
     }

@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "asyncz/error.h"
 #include "asyncz/executor.h"
 #include "asyncz/log.h"
+#include "core/run_internal.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
 #include "store/store_internal.h"
@@ -628,8 +630,12 @@ static int queue_shutdown_task(asyncz_task *task, void *data)
         return 0;
     /* Counted like any run (the drain uncounts it), but not refused: shutdown runs happen once. */
     az_counts_add(&c->s->running, task, 1);
-    if (az_make_submission(c->s, c->subs, task, c->alias, 0, &c->now, 1, 1) != 0)
+    if (az_make_submission(c->s, c->subs, task, c->alias, 0, &c->now, 1, 1) != 0) {
         az_counts_add(&c->s->running, task, -1);
+        return 0;
+    }
+    c->subs->items[c->subs->n - 1].run->at_shutdown = true;
+    c->s->shutdown_runs++;
     return 0;
 }
 
@@ -647,9 +653,27 @@ static void run_shutdown_tasks(asyncz_scheduler *s)
     az_submit_all(s, &subs);
 }
 
+/* A waiting shutdown lets the shutdown tasks' runs finish before it stops the executors: a pool fails the
+ * runs still queued when it stops, and these were queued just now. */
+static void wait_shutdown_runs(asyncz_scheduler *s)
+{
+    for (;;) {
+        az_drain_done(s);
+        pthread_mutex_lock(&s->lock);
+        size_t left = s->shutdown_runs;
+        pthread_mutex_unlock(&s->lock);
+        if (left == 0)
+            return;
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 void az_sched_stop_sequence(asyncz_scheduler *s)
 {
     run_shutdown_tasks(s);
+    if (s->stop_wait)
+        wait_shutdown_runs(s);
     az_drain_done(s);
     shutdown_execs(s, s->stop_wait);
     az_drain_done(s);

@@ -173,12 +173,13 @@ struct asyncz_scheduler {
     bool tfd_realtime; /* timer on CLOCK_REALTIME (system clock), else CLOCK_MONOTONIC */
     pthread_t thread;  /* AZ_MODE_THREAD */
     bool thread_joinable;
-    atomic_ulong owner;  /* the pthread_t of the thread running the loop (read from any thread) */
-    atomic_bool in_loop; /* owner is inside a loop round */
-    atomic_bool stop;    /* shutdown requested */
-    atomic_bool woken;   /* the eventfd has been written and not read yet: further wakes are free */
-    bool stop_wait;      /* shutdown's wait argument */
-    asyncz_time_t armed; /* what the timer is set to (ASYNCZ_TIME_NONE: disarmed) */
+    atomic_ulong owner;   /* the pthread_t of the thread running the loop (read from any thread) */
+    atomic_bool in_loop;  /* owner is inside a loop round */
+    atomic_bool stop;     /* shutdown requested */
+    atomic_bool woken;    /* the eventfd has been written and not read yet: further wakes are free */
+    bool stop_wait;       /* shutdown's wait argument */
+    size_t shutdown_runs; /* runs of shutdown-trigger tasks submitted and not yet drained (lock held) */
+    asyncz_time_t armed;  /* what the timer is set to (ASYNCZ_TIME_NONE: disarmed) */
 };
 
 /* ---- scheduler.c ----------------------------------------------------------------------------------------

@@ -14,6 +14,10 @@ url = sqlite:///$TMP/wait.db
 [task slow]
 interval = 1s
 command = echo started; sleep 2; echo done
+
+[task bye]
+shutdown = true
+command = echo goodbye
 INI
 start_daemon "$TMP/wait.ini"
 wait_log '\[slow\] started$'
@@ -25,6 +29,12 @@ done_at=$(line_number '\[slow\] done$' "$DAEMON_LOG")
 stopped_at=$(line_number 'asyncz\.daemon: stopped$' "$DAEMON_LOG")
 [[ -n $done_at && -n $stopped_at && $done_at -lt $stopped_at ]] ||
     fail "'done' not logged before the daemon stopped: $(cat "$DAEMON_LOG")"
+passed=$((passed + 1))
+# The shutdown task ran once, after the running task, before the daemon stopped.
+bye_at=$(line_number '\[bye\] goodbye$' "$DAEMON_LOG")
+[[ -n $bye_at && $bye_at -gt $done_at && $bye_at -lt $stopped_at ]] ||
+    fail "the shutdown task did not run between 'done' and 'stopped': $(cat "$DAEMON_LOG")"
+[[ $(grep -c '\[bye\] goodbye$' "$DAEMON_LOG") -eq 1 ]] || fail "the shutdown task ran more than once"
 passed=$((passed + 1))
 
 # ---- shutdown_timeout bounds the wait ----------------------------------------------------------------------

@@ -562,6 +562,44 @@ static void shutdown_runs_shutdown_tasks(void **state)
     fx_free(f);
 }
 
+static int fn_slow_count(asyncz_run *run, void *ud)
+{
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    return fn_count(run, ud);
+}
+
+/* Shutdown tasks on a thread pool with one worker: they queue behind each other, and a waiting shutdown
+ * lets every one of them run before the pool stops (a stopping pool fails what is still queued). */
+static void waiting_shutdown_runs_queued_shutdown_tasks(void **state)
+{
+    (void)state;
+    fixture *f = fx_new();
+    asyncz_executor *pool;
+    assert_int_equal(asyncz_executor_threadpool_new(&pool, 1), 0);
+    assert_int_equal(asyncz_scheduler_add_executor(f->s, "pool", pool), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "slow", fn_slow_count, &f->rec), 0);
+    fx_start(f);
+    static const char *const ids[] = {"bye1", "bye2", "bye3"};
+    for (size_t i = 0; i < 3; i++) {
+        asyncz_task *t;
+        asyncz_trigger *trig;
+        assert_int_equal(asyncz_trigger_shutdown_new(&trig), 0);
+        assert_int_equal(asyncz_task_new(&t, "slow"), 0);
+        assert_int_equal(asyncz_task_set_id(t, ids[i]), 0);
+        assert_int_equal(asyncz_task_set_executor(t, "pool"), 0);
+        asyncz_task_set_trigger(t, trig);
+        asyncz_trigger_unref(trig);
+        assert_int_equal(asyncz_scheduler_add_task(f->s, t, 0), 0);
+        asyncz_task_free(t);
+    }
+    assert_int_equal(asyncz_scheduler_shutdown(f->s, true), 0);
+    assert_int_equal(call_count(&f->rec), 3);
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_EXECUTED), 3);
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_ERROR), 0);
+    fx_free(f);
+}
+
 static void states_and_restart(void **state)
 {
     fixture *f = fx_new();
@@ -683,6 +721,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(listener_mask_filters),
         cmocka_unit_test(event_names),
         cmocka_unit_test(shutdown_runs_shutdown_tasks),
+        cmocka_unit_test(waiting_shutdown_runs_queued_shutdown_tasks),
         cmocka_unit_test(states_and_restart),
         cmocka_unit_test(stores_and_executors_by_alias),
         cmocka_unit_test(missing_executor_at_run_time_is_an_error),
