@@ -6,18 +6,22 @@
 #include "manage.h"
 
 const az_cli_command az_cli_commands[] = {
+    /* the daemon */
+    {"start", "run the scheduler daemon with the tasks of a config file", az_cli_start, az_cli_start_help},
+    /* changing the tasks of a store */
     {"add", "add a task to a store", az_cli_add, az_cli_add_help},
+    {"update", "change a task's options (--dry-run shows the changes)", az_cli_update, az_cli_update_help},
+    {"pause", "pause a task", az_cli_pause, az_cli_pause_help},
+    {"resume", "resume a paused task", az_cli_resume, az_cli_resume_help},
+    {"remove", "remove a task from a store", az_cli_remove, az_cli_remove_help},
+    {"run", "queue a run of a task now for the scheduler that owns the store", az_cli_run, az_cli_run_help},
+    /* looking at them */
     {"list", "list the tasks of a store", az_cli_list, az_cli_list_help},
     {"inspect", "show every field of a task and its next runs", az_cli_inspect, az_cli_inspect_help},
     {"preview", "list a trigger's next fire times without running anything", az_cli_preview,
      az_cli_preview_help},
-    {"start", "run the scheduler daemon with the tasks of a config file", az_cli_start, az_cli_start_help},
     {"timeline", "list the upcoming runs of all tasks in time order", az_cli_timeline, az_cli_timeline_help},
-    {"pause", "pause a task", az_cli_pause, az_cli_pause_help},
-    {"resume", "resume a paused task", az_cli_resume, az_cli_resume_help},
-    {"update", "change a task's options (--dry-run shows the changes)", az_cli_update, az_cli_update_help},
-    {"remove", "remove a task from a store", az_cli_remove, az_cli_remove_help},
-    {"run", "queue a run of a task now for the scheduler that owns the store", az_cli_run, az_cli_run_help},
+    /* operating a store */
     {"status", "summarize a store: tasks, next run, quarantine, schedulers", az_cli_status,
      az_cli_status_help},
     {"instances", "list the schedulers registered in a store", az_cli_instances, az_cli_instances_help},
