@@ -201,4 +201,26 @@ static inline int fn_pending(asyncz_run *run, void *ud)
     return ASYNCZ_RUN_PENDING;
 }
 
+/* An interval trigger in UTC starting at start, and a date trigger at when (new references). */
+static inline asyncz_trigger *interval(int64_t every, asyncz_time_t start)
+{
+    asyncz_trigger_options o;
+    asyncz_trigger_options_init(&o);
+    o.timezone = asyncz_zone_utc();
+    o.start_date = start;
+    asyncz_trigger *t;
+    assert_int_equal(asyncz_trigger_interval_new(&t, every, &o, NULL), 0);
+    return t;
+}
+
+static inline asyncz_trigger *at(asyncz_time_t when)
+{
+    asyncz_trigger_options o;
+    asyncz_trigger_options_init(&o);
+    o.timezone = asyncz_zone_utc();
+    asyncz_trigger *t;
+    assert_int_equal(asyncz_trigger_date_new(&t, when, &o), 0);
+    return t;
+}
+
 #endif

@@ -200,27 +200,6 @@ static void dispatch_at(fixture *f, asyncz_time_t t)
     assert_int_equal(asyncz_scheduler_dispatch(f->s, &timeout), 0);
 }
 
-static asyncz_trigger *interval(int64_t every, asyncz_time_t start)
-{
-    asyncz_trigger_options o;
-    asyncz_trigger_options_init(&o);
-    o.timezone = asyncz_zone_utc();
-    o.start_date = start;
-    asyncz_trigger *t;
-    assert_int_equal(asyncz_trigger_interval_new(&t, every, &o, NULL), 0);
-    return t;
-}
-
-static asyncz_trigger *at(asyncz_time_t when)
-{
-    asyncz_trigger_options o;
-    asyncz_trigger_options_init(&o);
-    o.timezone = asyncz_zone_utc();
-    asyncz_trigger *t;
-    assert_int_equal(asyncz_trigger_date_new(&t, when, &o), 0);
-    return t;
-}
-
 /* Add a task calling "count" (trigger reference consumed); grace 1 s unless unlimited. */
 static void add(fixture *f, const char *id, asyncz_trigger *trig, bool coalesce, bool paused)
 {

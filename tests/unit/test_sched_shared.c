@@ -283,27 +283,6 @@ static int dispatch_at(fixture *f, asyncz_time_t t)
     return timeout;
 }
 
-static asyncz_trigger *interval(int64_t every, asyncz_time_t start)
-{
-    asyncz_trigger_options o;
-    asyncz_trigger_options_init(&o);
-    o.timezone = asyncz_zone_utc();
-    o.start_date = start;
-    asyncz_trigger *t;
-    assert_int_equal(asyncz_trigger_interval_new(&t, every, &o, NULL), 0);
-    return t;
-}
-
-static asyncz_trigger *at(asyncz_time_t when)
-{
-    asyncz_trigger_options o;
-    asyncz_trigger_options_init(&o);
-    o.timezone = asyncz_zone_utc();
-    asyncz_trigger *t;
-    assert_int_equal(asyncz_trigger_date_new(&t, when, &o), 0);
-    return t;
-}
-
 /* Add a task calling "count" with trigger (reference consumed), every missed time run (no coalescing, no
  * grace limit), so each due run time is one run. */
 static void add(fixture *f, const char *id, asyncz_trigger *trig)

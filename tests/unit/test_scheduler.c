@@ -44,27 +44,6 @@ static void fx_free(fixture *f)
     free(f);
 }
 
-static asyncz_trigger *interval(int64_t every, asyncz_time_t start)
-{
-    asyncz_trigger_options o;
-    asyncz_trigger_options_init(&o);
-    o.timezone = asyncz_zone_utc();
-    o.start_date = start;
-    asyncz_trigger *t;
-    assert_int_equal(asyncz_trigger_interval_new(&t, every, &o, NULL), 0);
-    return t;
-}
-
-static asyncz_trigger *at(asyncz_time_t when)
-{
-    asyncz_trigger_options o;
-    asyncz_trigger_options_init(&o);
-    o.timezone = asyncz_zone_utc();
-    asyncz_trigger *t;
-    assert_int_equal(asyncz_trigger_date_new(&t, when, &o), 0);
-    return t;
-}
-
 /* Add a task calling func with trigger (reference consumed) and id. Returns the add result. */
 static int add(fixture *f, const char *id, const char *func, asyncz_trigger *trig, int64_t grace,
                bool coalesce, uint32_t max_instances)
