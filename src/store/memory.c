@@ -54,7 +54,7 @@ typedef struct memory_store {
     uint32_t free_head;     /* first reusable entry, or NO_POS */
     uint32_t count;         /* live tasks */
     hnode *heap;
-    uint32_t heap_len, heap_cap;
+    uint32_t heap_len, heap_cap; /* heap_cap >= count: every live task fits, paused or not */
     slot *slots;
     size_t slot_cap; /* 0 or a power of two */
     uint64_t next_seq;
@@ -224,13 +224,15 @@ static int grow_array(void **array, uint32_t *cap, size_t size)
     return 0;
 }
 
-/* Make room for one more task in every structure, so that adding it cannot fail half-way. */
+/* Make room for one more task in every structure, so that adding it cannot fail half-way. The heap always
+ * has room for every live task, paused ones included, so that an update that resumes a paused task (a push
+ * without a reservation) never writes past it. */
 static int reserve_one(memory_store *m)
 {
     int rc = 0;
     if (m->free_head == NO_POS && m->n_used == m->n_cap)
         rc = grow_array((void **)&m->entries, &m->n_cap, sizeof *m->entries);
-    if (rc == 0 && m->heap_len == m->heap_cap)
+    if (rc == 0 && m->count >= m->heap_cap)
         rc = grow_array((void **)&m->heap, &m->heap_cap, sizeof *m->heap);
     if (rc == 0)
         rc = slots_reserve(m, (size_t)m->count + 1);
@@ -334,7 +336,7 @@ static int reserve_many(memory_store *m, size_t n)
         return ASYNCZ_ENOMEM;
     int rc = grow_to((void **)&m->entries, &m->n_cap, sizeof *m->entries, (uint64_t)m->n_used + n);
     if (rc == 0)
-        rc = grow_to((void **)&m->heap, &m->heap_cap, sizeof *m->heap, (uint64_t)m->heap_len + n);
+        rc = grow_to((void **)&m->heap, &m->heap_cap, sizeof *m->heap, (uint64_t)m->count + n);
     if (rc == 0)
         rc = slots_reserve(m, (size_t)m->count + n);
     return rc;

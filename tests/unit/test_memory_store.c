@@ -259,9 +259,32 @@ static void memory_remove_all_reuse(void **state)
     asyncz_store_free(st);
 }
 
+/* Paused tasks sit outside the heap; resuming them all by update must find room in it (the heap once grew
+ * only with the tasks in it, and resuming the 65th paused task wrote past its end). */
+static void memory_resume_many_paused(void **state)
+{
+    (void)state;
+    asyncz_store *st = new_store();
+    char id[16];
+    for (int i = 0; i < 300; i++) {
+        snprintf(id, sizeof id, "p%d", i);
+        add(st, id, i == 0 ? T0 : ASYNCZ_TIME_NONE);
+    }
+    for (int i = 0; i < 300; i++) {
+        snprintf(id, sizeof id, "p%d", i);
+        asyncz_task *t = make_task(id, T0 + i);
+        assert_int_equal(ops(st)->update(st, t), 0);
+        asyncz_task_free(t);
+    }
+    asyncz_time_t e = 0;
+    assert_int_equal(ops(st)->earliest(st, &e), 0);
+    assert_int_equal(e, T0);
+    asyncz_store_free(st);
+}
+
 /* ---- a randomized comparison against a plain model ----------------------------------------------- */
 
-#define MODEL_IDS 48
+#define MODEL_IDS 160 /* more than the structures' first capacity (64), so they grow */
 #define MODEL_STEPS 20000
 
 typedef struct model_task {
@@ -542,6 +565,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(memory_lapsed_claim_due),
         cmocka_unit_test(memory_lease_saturates),
         cmocka_unit_test(memory_remove_all_reuse),
+        cmocka_unit_test(memory_resume_many_paused),
         cmocka_unit_test(memory_matches_model),
     };
     az_store_factory = make_memory_store;
