@@ -8,6 +8,7 @@
 
 #include "asyncz/error.h"
 #include "codec/codec_internal.h"
+#include "codec/task_decode.h"
 #include "core/task_internal.h"
 
 static const char *const task_keys[] = {"v",
@@ -158,15 +159,74 @@ static int decode_args(asyncz_task *t, const json_t *doc, asyncz_doc_error *err)
     return rc;
 }
 
-static int decode_trigger(asyncz_task *t, const json_t *doc, asyncz_doc_error *err)
+/* ---- the trigger memo (task_decode.h) ----------------------------------------------------------- */
+
+void az_trigger_memo_clear(az_trigger_memo *memo)
+{
+    for (int i = 0; memo && i < AZ_TRIGGER_MEMO_SIZE; i++) {
+        json_decref(memo->doc[i]);
+        asyncz_trigger_unref(memo->trigger[i]);
+        memo->doc[i] = NULL;
+        memo->trigger[i] = NULL;
+    }
+}
+
+/* Whether decoding v depends on v alone: a cron trigger, with its jitter seed written if it jitters. */
+static bool memoizable(const json_t *v)
+{
+    const char *type = json_string_value(json_object_get(v, "type"));
+    return type && strcmp(type, "cron") == 0 &&
+           (!json_object_get(v, "jitter") || json_object_get(v, "jitter_seed"));
+}
+
+/* Move entry i of the memo to the front. */
+static void memo_touch(az_trigger_memo *memo, int i)
+{
+    json_t *doc = memo->doc[i];
+    asyncz_trigger *trigger = memo->trigger[i];
+    for (; i > 0; i--) {
+        memo->doc[i] = memo->doc[i - 1];
+        memo->trigger[i] = memo->trigger[i - 1];
+    }
+    memo->doc[0] = doc;
+    memo->trigger[0] = trigger;
+}
+
+/* A new reference to the trigger the memo holds for v, or NULL. */
+static asyncz_trigger *memo_find(az_trigger_memo *memo, const json_t *v)
+{
+    for (int i = 0; i < AZ_TRIGGER_MEMO_SIZE && memo->doc[i]; i++)
+        if (json_equal(memo->doc[i], v)) {
+            memo_touch(memo, i);
+            return asyncz_trigger_ref(memo->trigger[0]);
+        }
+    return NULL;
+}
+
+/* Keep trigger (decoded from v) at the front, dropping the least recently used entry. */
+static void memo_keep(az_trigger_memo *memo, const json_t *v, asyncz_trigger *trigger)
+{
+    const int last = AZ_TRIGGER_MEMO_SIZE - 1;
+    json_decref(memo->doc[last]);
+    asyncz_trigger_unref(memo->trigger[last]);
+    memo->doc[last] = json_incref((json_t *)v);
+    memo->trigger[last] = asyncz_trigger_ref(trigger);
+    memo_touch(memo, last);
+}
+
+static int decode_trigger(asyncz_task *t, const json_t *doc, az_trigger_memo *memo, asyncz_doc_error *err)
 {
     const json_t *v = json_object_get(doc, "trigger");
     if (!v)
         return az_doc_fail(err, ASYNCZ_EPARSE, "trigger", "required key is missing");
     if (json_is_null(v))
         return 0;
-    asyncz_trigger *trigger;
-    int rc = az_trigger_decode(v, "trigger", 0, &trigger, err);
+    bool memo_ok = memo && memoizable(v);
+    asyncz_trigger *trigger = memo_ok ? memo_find(memo, v) : NULL;
+    bool found = trigger != NULL;
+    int rc = found ? 0 : az_trigger_decode(v, "trigger", 0, &trigger, err);
+    if (rc == 0 && memo_ok && !found)
+        memo_keep(memo, v, trigger);
     if (rc == 0)
         rc = asyncz_task_set_trigger(t, trigger);
     asyncz_trigger_unref(trigger);
@@ -228,7 +288,7 @@ static int decode_options(asyncz_task *t, const json_t *doc, asyncz_doc_error *e
     return rc;
 }
 
-static int decode_task(const json_t *doc, asyncz_task **out, asyncz_doc_error *err)
+static int decode_task(const json_t *doc, asyncz_task **out, az_trigger_memo *memo, asyncz_doc_error *err)
 {
     identity ident;
     int rc = decode_identity(doc, &ident, err);
@@ -246,7 +306,7 @@ static int decode_task(const json_t *doc, asyncz_task **out, asyncz_doc_error *e
     if (rc == 0)
         rc = decode_args(t, doc, err);
     if (rc == 0)
-        rc = decode_trigger(t, doc, err);
+        rc = decode_trigger(t, doc, memo, err);
     if (rc == 0)
         rc = decode_executor(t, doc, err);
     if (rc == 0)
@@ -260,6 +320,12 @@ static int decode_task(const json_t *doc, asyncz_task **out, asyncz_doc_error *e
 }
 
 int asyncz_task_from_json(asyncz_task **out, const char *text, size_t len, asyncz_doc_error *err)
+{
+    return az_task_from_json_memo(out, text, len, NULL, err);
+}
+
+int az_task_from_json_memo(asyncz_task **out, const char *text, size_t len, az_trigger_memo *memo,
+                           asyncz_doc_error *err)
 {
     if (err)
         memset(err, 0, sizeof *err);
@@ -275,7 +341,7 @@ int asyncz_task_from_json(asyncz_task **out, const char *text, size_t len, async
     if (rc == 0)
         rc = az_doc_check_keys(doc, task_keys, "", err);
     if (rc == 0)
-        rc = decode_task(doc, out, err);
+        rc = decode_task(doc, out, memo, err);
     json_decref(doc);
     return rc;
 }

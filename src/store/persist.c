@@ -12,6 +12,7 @@
 #include "core/task_internal.h"
 #include "store/backend.h"
 #include "store/record.h"
+#include "store/record_batch.h"
 #include "store/store_internal.h"
 
 typedef struct persist_store {
@@ -34,9 +35,11 @@ typedef struct bad_record {
     char reason[320];
 } bad_record;
 
-/* What a backend call collects: decoded tasks (claims carry their token), and the bad records. */
+/* What a backend call collects: decoded tasks (claims carry their token), and the bad records. A listing
+ * of the whole store copies the records first (batch) and decodes them after the call, on several threads. */
 typedef struct collect {
     persist_store *ps;
+    az_record_batch *batch; /* NULL: decode each record as it comes */
     asyncz_claim *items;
     size_t n, cap;
     bad_record *bad;
@@ -98,27 +101,57 @@ static int keep_task(collect *c, asyncz_task *t, const az_found *rec)
     return 0;
 }
 
-/* The backend callback: decode one record into the collection. */
+/* Keep a decoded record: its task (taken, t set to NULL) or, when it failed, its bytes and reason. Errors:
+ * ASYNCZ_ENOMEM (the record's own or while keeping it). */
+static int keep_decoded(collect *c, const az_found *rec, asyncz_task **t, int rc, const char *reason)
+{
+    if (!rc && (rc = keep_task(c, *t, rec)) == 0)
+        *t = NULL;
+    else if (rc && rc != ASYNCZ_ENOMEM)
+        rc = keep_bad(c, rec, rc, reason);
+    return rc;
+}
+
+/* The backend callback: decode one record into the collection, or copy it into the batch. */
 static int collect_one(const az_found *rec, void *userdata)
 {
     collect *c = userdata;
     persist_store *ps = c->ps;
     asyncz_task *t = NULL;
     char reason[320] = "";
-    int rc = az_record_decode(&ps->sealer, rec->id, rec->next_run_time, rec->data, rec->len, &t, reason,
+    int rc;
+    if (c->batch) {
+        rc = az_record_batch_add(c->batch, rec);
+    } else {
+        rc = az_record_decode(&ps->sealer, rec->id, rec->next_run_time, rec->data, rec->len, NULL, &t, reason,
                               sizeof reason);
-    if (!rc && ps->host.alias && strcmp(ps->host.alias, "default") != 0)
-        rc = asyncz_task_set_store(t, ps->host.alias);
-    if (!rc)
-        rc = keep_task(c, t, rec);
-    else if (rc != ASYNCZ_ENOMEM)
-        rc = keep_bad(c, rec, rc, reason);
+        if (!rc && ps->host.alias && strcmp(ps->host.alias, "default") != 0)
+            rc = asyncz_task_set_store(t, ps->host.alias);
+        rc = keep_decoded(c, rec, &t, rc, reason);
+    }
     if (rc) {
         asyncz_task_free(t);
         c->rc = rc;
-        return rc;
     }
-    return 0;
+    return rc;
+}
+
+/* Decode the batch's records into the collection, in order. A record out of memory ends the collection
+ * there (the records before it are kept), like an out-of-memory stop of the backend call. */
+static int collect_batch(collect *c)
+{
+    az_decoded *d = NULL;
+    int rc = az_record_batch_decode(c->batch, &c->ps->sealer, c->ps->host.alias, &d);
+    for (size_t i = 0; rc == 0 && i < c->batch->n; i++) {
+        az_found rec;
+        az_record_batch_found(c->batch, i, &rec);
+        rc = keep_decoded(c, &rec, &d[i].task, d[i].rc, d[i].reason ? d[i].reason : "");
+    }
+    az_decoded_free(d, c->batch->n);
+    az_record_batch_free(c->batch);
+    if (rc)
+        c->rc = rc;
+    return rc;
 }
 
 static void quarantine_one(persist_store *ps, const bad_record *b)
@@ -376,9 +409,13 @@ static int p_lookup(asyncz_store *st, const char *id, asyncz_task **out)
 static int p_list(asyncz_store *st, asyncz_store_each_fn each, void *userdata)
 {
     persist_store *ps = PS(st);
-    collect c = {.ps = ps};
+    az_record_batch records = {0};
+    collect c = {.ps = ps, .batch = &records};
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->scan(ps->b, collect_one, &c);
+    if (!rc)
+        rc = collect_batch(&c);
+    az_record_batch_free(&records);
     quarantine_bad(&c);
     pthread_mutex_unlock(&ps->lock);
     if (rc) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "asyncz/error.h"
+#include "codec/task_decode.h"
 #include "core/task_internal.h"
 #include "store/record.h"
 
@@ -75,7 +76,8 @@ static int check_place(const asyncz_task *t, const char *id, asyncz_time_t next_
 }
 
 int az_record_decode(const az_sealer *sealer, const char *id, asyncz_time_t next_run_time,
-                     const unsigned char *data, size_t len, asyncz_task **out, char *reason, size_t size)
+                     const unsigned char *data, size_t len, az_trigger_memo *memo, asyncz_task **out,
+                     char *reason, size_t size)
 {
     const unsigned char *doc = NULL;
     size_t doc_len = 0;
@@ -84,7 +86,7 @@ int az_record_decode(const az_sealer *sealer, const char *id, asyncz_time_t next
     int rc = open_record(sealer, id, data, len, &doc, &doc_len, &owned, reason, size);
     asyncz_doc_error err = {0};
     if (!rc) {
-        rc = asyncz_task_from_json(out, (const char *)doc, doc_len, &err);
+        rc = az_task_from_json_memo(out, (const char *)doc, doc_len, memo, &err);
         if (rc && rc != ASYNCZ_ENOMEM) {
             char where[300];
             asyncz_doc_error_format(&err, where, sizeof where);

@@ -719,6 +719,105 @@ void persist_quarantine_in_due_and_list(void **state)
     close_into(&a);
 }
 
+/* A listing of many records is decoded on several threads: every record comes back whole and in order
+ * (cron triggers shared between equal documents, others not), and unreadable records among them are still
+ * quarantined, each once. Sealed, so every thread opens envelopes too. */
+#define MANY_LISTED 3000
+
+static asyncz_trigger *listed_trigger(int i)
+{
+    asyncz_trigger_options o;
+    asyncz_trigger_options_init(&o);
+    o.timezone = asyncz_zone_utc();
+    asyncz_trigger *t = NULL;
+    if (i % 4 == 3) {
+        o.start_date = T0;
+        assert_int_equal(asyncz_trigger_interval_new(&t, (i % 7 + 1) * SEC, &o, NULL), 0);
+    } else if (i % 4 == 2) {
+        o.jitter = 5 * SEC;
+        o.jitter_seed = (uint64_t)i + 1;
+        assert_int_equal(asyncz_trigger_crontab_new(&t, "*/5 * * * *", &o, NULL), 0);
+    } else
+        assert_int_equal(asyncz_trigger_crontab_new(&t, i % 4 ? "0 3 * * mon" : "0 * * * *", &o, NULL), 0);
+    return t;
+}
+
+static bool garbage_at(int i)
+{
+    return i % 997 == 500;
+}
+
+typedef struct listed_check {
+    asyncz_task **expected; /* by position; NULL where a garbage record sits */
+    int n;
+    size_t hourly, fresh; /* hourly cron tasks, and those whose trigger object was new */
+    const asyncz_trigger *last_hourly;
+} listed_check;
+
+static int check_listed(asyncz_task *task, void *userdata)
+{
+    listed_check *c = userdata;
+    while (c->n < MANY_LISTED && !c->expected[c->n])
+        c->n++;
+    assert_true(c->n < MANY_LISTED);
+    assert_same_task(c->expected[c->n], task);
+    if (c->n % 4 == 0) {
+        c->hourly++;
+        c->fresh += asyncz_task_trigger(task) != c->last_hourly;
+        c->last_hourly = asyncz_task_trigger(task); /* the expected tasks keep it alive */
+    }
+    c->n++;
+    return 0;
+}
+
+void persist_list_many_in_parallel(void **state)
+{
+    (void)state;
+    set_key(KEY1);
+    opened a;
+    open_into(&a, 1, "one");
+    asyncz_task **expected = calloc(MANY_LISTED, sizeof *expected),
+                **batch = calloc(MANY_LISTED, sizeof *batch);
+    assert_true(expected && batch);
+    char id[32];
+    size_t n_batch = 0, garbage = 0;
+    for (int i = 0; i < MANY_LISTED; i++) {
+        if (garbage_at(i))
+            continue;
+        snprintf(id, sizeof id, "many%05d", i);
+        expected[i] = batch[n_batch++] = make_task(id, T0 + i * SEC);
+        asyncz_trigger *t = listed_trigger(i);
+        assert_int_equal(asyncz_task_set_trigger(expected[i], t), 0);
+        asyncz_trigger_unref(t);
+    }
+    int rc = asyncz_store_add_tasks(a.st, batch, n_batch);
+    if (rc)
+        fail_msg("add_tasks: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    for (int i = 0; i < MANY_LISTED; i++)
+        if (garbage_at(i)) {
+            snprintf(id, sizeof id, "many%05d", i);
+            raw_put(a.st, id, "{\"v\":", 5, T0 + i * SEC, false);
+            garbage++;
+        }
+    listed_check c = {.expected = expected};
+    assert_int_equal(ops(a.st)->list(a.st, check_listed, &c), 0);
+    assert_int_equal(c.n, MANY_LISTED);
+    /* Each thread decodes chunks of 256 records with its own memo: at most one new hourly trigger per
+     * chunk, the rest shared. */
+    assert_true(c.hourly > 700);
+    if (c.fresh > (MANY_LISTED + 255) / 256)
+        fail_msg("%zu of %zu hourly triggers new", c.fresh, c.hourly);
+    assert_int_equal(a.log.quarantined, garbage);
+    assert_int_equal(quarantine_of(a.st).n, garbage);
+    assert_int_equal(count(a.st), n_batch);
+    for (int i = 0; i < MANY_LISTED; i++)
+        asyncz_task_free(expected[i]);
+    free(expected);
+    free(batch);
+    close_into(&a);
+    set_key(NULL);
+}
+
 /* ---- heartbeats ------------------------------------------------------------------------------------- */
 
 typedef struct inst_seen {

@@ -7,6 +7,7 @@
 
 #include "az_test.h"
 #include "asyncz/sys/trigger.h"
+#include "codec/task_decode.h"
 
 #define PREVIEW 20
 
@@ -789,6 +790,115 @@ static void trigger_doc_default_zone(void **state)
     asyncz_trigger_unref(t);
 }
 
+/* ---- the trigger memo used when listing a store (codec/task_decode.h) ---------------------------- */
+
+static const char *memo_doc(char *buf, size_t size, const char *id, const char *trigger)
+{
+    snprintf(buf, size,
+             "{\"v\":1,\"id\":\"%s\",\"name\":\"f\",\"func\":\"f\",\"args\":[],\"kwargs\":{},\"trigger\":%s,"
+             "\"executor\":\"default\",\"misfire_grace_time\":1,\"coalesce\":true,\"max_instances\":1,"
+             "\"next_run_time\":null}",
+             id, trigger);
+    return buf;
+}
+
+static asyncz_task *memo_decode(const char *id, const char *trigger, az_trigger_memo *memo)
+{
+    char doc[1024];
+    asyncz_doc_error err;
+    asyncz_task *t = NULL;
+    memo_doc(doc, sizeof doc, id, trigger);
+    int rc = az_task_from_json_memo(&t, doc, strlen(doc), memo, &err);
+    if (rc)
+        fail_msg("%s: %s at %s", id, err.reason, err.path);
+    return t;
+}
+
+#define CRON(tab) "{\"type\":\"cron\",\"crontab\":\"" tab "\",\"timezone\":\"UTC\"}"
+
+static void memo_shares_equal_cron_triggers(void **state)
+{
+    (void)state;
+    az_trigger_memo memo = {0};
+    asyncz_task *a = memo_decode("a", CRON("0 * * * *"), &memo),
+                *b = memo_decode("b", CRON("0 * * * *"), &memo);
+    assert_ptr_equal(asyncz_task_trigger(a), asyncz_task_trigger(b));
+    asyncz_task *c = memo_decode("c", CRON("0 * * * *"), NULL); /* without a memo: its own */
+    assert_ptr_not_equal(asyncz_task_trigger(a), asyncz_task_trigger(c));
+    asyncz_task *d =
+        memo_decode("d", "{\"type\":\"cron\",\"crontab\":\"0 * * * *\",\"timezone\":\"Europe/Paris\"}",
+                    &memo); /* another zone: another trigger */
+    assert_ptr_not_equal(asyncz_task_trigger(a), asyncz_task_trigger(d));
+    az_trigger_memo_clear(&memo);
+    asyncz_task_free(a); /* the tasks hold their own references */
+    char *text = trigger_json(asyncz_task_trigger(b));
+    assert_string_equal(text, CRON("0 * * * *"));
+    free(text);
+    asyncz_task_free(b);
+    asyncz_task_free(c);
+    asyncz_task_free(d);
+}
+
+/* A jitter without a written seed draws a seed per trigger: such triggers are decoded each time. So are
+ * kinds other than cron. */
+static void memo_skips_unwritten_seeds_and_other_kinds(void **state)
+{
+    (void)state;
+    az_trigger_memo memo = {0};
+    const char *jittered = "{\"type\":\"cron\",\"crontab\":\"0 * * * *\",\"timezone\":\"UTC\",\"jitter\":5}";
+    asyncz_task *a = memo_decode("a", jittered, &memo), *b = memo_decode("b", jittered, &memo);
+    assert_ptr_not_equal(asyncz_task_trigger(a), asyncz_task_trigger(b));
+    const char *seeded =
+        "{\"type\":\"cron\",\"crontab\":\"0 * * * *\",\"timezone\":\"UTC\",\"jitter\":5,\"jitter_seed\":7}";
+    asyncz_task *c = memo_decode("c", seeded, &memo), *d = memo_decode("d", seeded, &memo);
+    assert_ptr_equal(asyncz_task_trigger(c), asyncz_task_trigger(d));
+    const char *every = "{\"type\":\"interval\",\"interval\":\"5s\",\"timezone\":\"UTC\",\"start_date\":"
+                        "\"2027-01-15T08:00:00+00:00\"}";
+    asyncz_task *e = memo_decode("e", every, &memo), *f = memo_decode("f", every, &memo);
+    assert_ptr_not_equal(asyncz_task_trigger(e), asyncz_task_trigger(f));
+    az_trigger_memo_clear(&memo);
+    asyncz_task *all[] = {a, b, c, d, e, f};
+    for (size_t i = 0; i < 6; i++)
+        asyncz_task_free(all[i]);
+}
+
+/* More distinct triggers than the memo holds, in turns: each task still gets its own document's trigger. */
+static void memo_evicts_least_recently_used(void **state)
+{
+    (void)state;
+    static const char *const tabs[] = {CRON("0 1 * * *"), CRON("0 2 * * *"), CRON("0 3 * * *"),
+                                       CRON("0 4 * * *"), CRON("0 5 * * *"), CRON("0 6 * * *")};
+    az_trigger_memo memo = {0};
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < 6; i++) {
+            size_t k = round == 1 ? 5 - i : i;
+            asyncz_task *t = memo_decode("x", tabs[k], &memo);
+            char *text = trigger_json(asyncz_task_trigger(t));
+            assert_string_equal(text, tabs[k]);
+            free(text);
+            asyncz_task_free(t);
+        }
+    /* A trigger found again takes no second place: repeats of one keep the others. */
+    asyncz_task *a = memo_decode("a", tabs[0], &memo), *b = memo_decode("b", tabs[1], &memo);
+    for (int i = 0; i < 2 * AZ_TRIGGER_MEMO_SIZE; i++) {
+        asyncz_task *again = memo_decode("a2", tabs[0], &memo);
+        assert_ptr_equal(asyncz_task_trigger(again), asyncz_task_trigger(a));
+        asyncz_task_free(again);
+    }
+    asyncz_task *b2 = memo_decode("b2", tabs[1], &memo);
+    assert_ptr_equal(asyncz_task_trigger(b2), asyncz_task_trigger(b));
+    asyncz_task_free(a);
+    asyncz_task_free(b);
+    asyncz_task_free(b2);
+    /* The four most recent stay, most recent first. */
+    asyncz_task *t = memo_decode("y", tabs[5], &memo);
+    assert_ptr_equal(asyncz_task_trigger(t), memo.trigger[0]);
+    asyncz_task_free(t);
+    az_trigger_memo_clear(&memo);
+    for (int i = 0; i < AZ_TRIGGER_MEMO_SIZE; i++)
+        assert_null(memo.doc[i]);
+}
+
 static void doc_error_format(void **state)
 {
     asyncz_doc_error err = {0, 0, "trigger.timezone", "unknown time zone \"Mars/Base\""};
@@ -809,23 +919,42 @@ static void doc_error_format(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(rt_crontab_berlin),          cmocka_unit_test(rt_crontab_extensions),
-    cmocka_unit_test(rt_cron_fields_lord_howe),   cmocka_unit_test(rt_cron_every_field),
-    cmocka_unit_test(rt_cron_no_fields),          cmocka_unit_test(rt_interval_made_yesterday),
-    cmocka_unit_test(rt_interval_default_origin), cmocka_unit_test(rt_interval_exhausted),
-    cmocka_unit_test(rt_jitter_with_seed),        cmocka_unit_test(rt_jitter_random_seed),
-    cmocka_unit_test(rt_calendar_interval),       cmocka_unit_test(rt_calendar_default_origin),
-    cmocka_unit_test(rt_calendar_origin_read),    cmocka_unit_test(rt_date),
-    cmocka_unit_test(rt_and_or_nested),           cmocka_unit_test(rt_shutdown),
-    cmocka_unit_test(rt_fixed_offset_zone),       cmocka_unit_test(task_golden_document),
-    cmocka_unit_test(task_golden_read),           cmocka_unit_test(task_keys_any_order),
-    cmocka_unit_test(task_round_trip_defaults),   cmocka_unit_test(task_grace_precision),
-    cmocka_unit_test(task_name_written_always),   cmocka_unit_test(task_to_json_refusals),
-    cmocka_unit_test(custom_trigger_unsupported), cmocka_unit_test(task_docs_bad_vectors),
-    cmocka_unit_test(task_doc_syntax_position),   cmocka_unit_test(task_doc_too_big),
-    cmocka_unit_test(task_doc_args_too_big),      cmocka_unit_test(trigger_doc_nesting_limit),
-    cmocka_unit_test(trigger_doc_refusals),       cmocka_unit_test(trigger_doc_default_zone),
+    cmocka_unit_test(rt_crontab_berlin),
+    cmocka_unit_test(rt_crontab_extensions),
+    cmocka_unit_test(rt_cron_fields_lord_howe),
+    cmocka_unit_test(rt_cron_every_field),
+    cmocka_unit_test(rt_cron_no_fields),
+    cmocka_unit_test(rt_interval_made_yesterday),
+    cmocka_unit_test(rt_interval_default_origin),
+    cmocka_unit_test(rt_interval_exhausted),
+    cmocka_unit_test(rt_jitter_with_seed),
+    cmocka_unit_test(rt_jitter_random_seed),
+    cmocka_unit_test(rt_calendar_interval),
+    cmocka_unit_test(rt_calendar_default_origin),
+    cmocka_unit_test(rt_calendar_origin_read),
+    cmocka_unit_test(rt_date),
+    cmocka_unit_test(rt_and_or_nested),
+    cmocka_unit_test(rt_shutdown),
+    cmocka_unit_test(rt_fixed_offset_zone),
+    cmocka_unit_test(task_golden_document),
+    cmocka_unit_test(task_golden_read),
+    cmocka_unit_test(task_keys_any_order),
+    cmocka_unit_test(task_round_trip_defaults),
+    cmocka_unit_test(task_grace_precision),
+    cmocka_unit_test(task_name_written_always),
+    cmocka_unit_test(task_to_json_refusals),
+    cmocka_unit_test(custom_trigger_unsupported),
+    cmocka_unit_test(task_docs_bad_vectors),
+    cmocka_unit_test(task_doc_syntax_position),
+    cmocka_unit_test(task_doc_too_big),
+    cmocka_unit_test(task_doc_args_too_big),
+    cmocka_unit_test(trigger_doc_nesting_limit),
+    cmocka_unit_test(trigger_doc_refusals),
+    cmocka_unit_test(trigger_doc_default_zone),
     cmocka_unit_test(doc_error_format),
+    cmocka_unit_test(memo_shares_equal_cron_triggers),
+    cmocka_unit_test(memo_skips_unwritten_seeds_and_other_kinds),
+    cmocka_unit_test(memo_evicts_least_recently_used),
 };
 
 AZ_TEST_MAIN(tests)
