@@ -148,13 +148,21 @@ static void sort(const list_args *a, az_task_vec *v)
 
 /* ---- output -------------------------------------------------------------------------------------------- */
 
+typedef struct json_rows {
+    const az_task_vec *v;
+    const asyncz_zone *zone;
+} json_rows;
+
+static json_t *json_row(size_t i, void *ctx)
+{
+    const json_rows *r = ctx;
+    return az_cli_task_json(r->v->items[i], r->zone, false);
+}
+
 static int print_json(const az_task_vec *v, const asyncz_zone *zone)
 {
-    az_json_stream js;
-    az_cli_json_begin(&js);
-    for (size_t i = 0; i < v->n; i++)
-        az_cli_json_item(&js, az_cli_task_json(v->items[i], zone, false));
-    return az_cli_json_end(&js);
+    json_rows rows = {v, zone};
+    return az_cli_json_array(v->n, json_row, &rows);
 }
 
 static int add_row(az_table *t, const asyncz_task *task, const asyncz_zone *zone)

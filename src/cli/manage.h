@@ -194,6 +194,12 @@ void az_cli_json_begin(az_json_stream *js);
 void az_cli_json_item(az_json_stream *js, json_t *item);
 int az_cli_json_end(az_json_stream *js);
 
+/* Print n items as one JSON array: item(i, ctx) makes item i (a new reference; NULL: out of memory). For a
+ * long array the items are made on several threads at once, so item must be safe to call from any thread
+ * and ctx only read. Returns 0 or exit status 1 (out of memory, stdout not writable). */
+typedef json_t *(*az_cli_item_fn)(size_t i, void *ctx);
+int az_cli_json_array(size_t n, az_cli_item_fn item, void *ctx);
+
 /* Print a table to stdout with colors as common says. Returns 0 or exit status 1. */
 int az_cli_table_print(const az_table *t, const az_cli_common *common);
 

@@ -32,6 +32,13 @@ passed=$((passed + 1))
 
 "$ASYNCZ" list --store "$URL" >"$TMP/list.txt" 2>"$TMP/err" || fail "list exit $?"
 [[ $(wc -l <"$TMP/list.txt") -eq $((N + 1)) ]] || fail "table: $(wc -l <"$TMP/list.txt") lines, expected $((N + 1))"
+# The JSON array is made in chunks on several threads: its rows come in the table's order all the same.
+python3 - "$TMP/list.json" "$TMP/list.txt" <<'PY' || fail "list --json and the table disagree on the order"
+import json, sys
+json_ids = [r["id"] for r in json.load(open(sys.argv[1]))]
+table_ids = [line.split()[0] for line in open(sys.argv[2]).readlines()[1:]]
+assert json_ids == table_ids, next(i for i, (a, b) in enumerate(zip(json_ids, table_ids)) if a != b)
+PY
 passed=$((passed + 1))
 
 run list --store "$URL" --json --state paused --sort-by id --desc --limit 3
