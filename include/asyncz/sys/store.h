@@ -86,7 +86,9 @@ typedef struct asyncz_store_ops {
     int (*remove_all)(asyncz_store *st);
     /* *out: a new reference. Errors: ASYNCZ_ENOTFOUND. */
     int (*lookup)(asyncz_store *st, const char *id, asyncz_task **out);
-    /* Every task in order (see above). */
+    /* Every task in order (see above). The persistent stores decode a listing of 2048 records or more on
+     * short-lived threads of their own (up to one per CPU, at most 8, every signal blocked); each is called
+     * on the caller's thread. */
     int (*list)(asyncz_store *st, asyncz_store_each_fn each, void *userdata);
     /* The unclaimed tasks due at `now` (next run time <= now), in order, at most max; read-only. */
     int (*due)(asyncz_store *st, asyncz_time_t now, size_t max, asyncz_store_each_fn each, void *userdata);
