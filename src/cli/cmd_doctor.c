@@ -115,28 +115,29 @@ static void check_sealing(doctor *d)
     if (no_key)
         add_bad_ids(d,
                     add_check(d, "sealing", ERROR,
-                              "%zu records are sealed but " ASYNCZ_STORE_KEY_ENV " is not set", no_key),
+                              "%zu record%s sealed but " ASYNCZ_STORE_KEY_ENV " is not set", no_key,
+                              no_key == 1 ? " is" : "s are"),
                     BAD_NO_KEY);
     if (no_open)
         add_bad_ids(d,
                     add_check(d, "sealing", ERROR,
-                              "%zu sealed records do not open with this key (another key, or altered bytes)",
-                              no_open),
+                              "%zu sealed record%s not open with this key (another key, or altered bytes)",
+                              no_open, no_open == 1 ? " does" : "s do"),
                     BAD_NO_OPEN);
     if (not_sealed)
         add_bad_ids(d,
                     add_check(d, "sealing", ERROR,
-                              "%zu records are not sealed although " ASYNCZ_STORE_KEY_ENV
+                              "%zu record%s not sealed although " ASYNCZ_STORE_KEY_ENV
                               " is set; a scheduler with this key refuses them",
-                              not_sealed),
+                              not_sealed, not_sealed == 1 ? " is" : "s are"),
                     BAD_NOT_SEALED);
     if (no_key || no_open || not_sealed)
         return;
     if (strcmp(asyncz_store_kind(d->store.st), "memory") == 0)
         add_check(d, "sealing", OK, "a memory store seals nothing");
     else if (key_set)
-        add_check(d, "sealing", OK, ASYNCZ_STORE_KEY_ENV " is set and all %zu records open with it",
-                  d->tasks.n);
+        add_check(d, "sealing", OK, ASYNCZ_STORE_KEY_ENV " is set and %s %zu record%s with it",
+                  d->tasks.n == 1 ? "its" : "all", d->tasks.n, d->tasks.n == 1 ? " opens" : "s open");
     else
         add_check(d, "sealing", OK, ASYNCZ_STORE_KEY_ENV " is not set and no record is sealed");
 }
@@ -146,11 +147,11 @@ static void check_records(doctor *d)
     size_t n = count_bad(d, BAD_OTHER);
     if (n)
         add_bad_ids(d,
-                    add_check(d, "records", ERROR,
-                              "%zu records cannot be read; a scheduler would quarantine them", n),
+                    add_check(d, "records", ERROR, "%zu record%s be read; a scheduler would quarantine %s", n,
+                              n == 1 ? " cannot" : "s cannot", n == 1 ? "it" : "them"),
                     BAD_OTHER);
     else
-        add_check(d, "records", OK, "%zu tasks read", d->tasks.n);
+        add_check(d, "records", OK, "%zu task%s read", d->tasks.n, d->tasks.n == 1 ? "" : "s");
 }
 
 static const char *zone_dir(void)
@@ -195,15 +196,17 @@ static void check_zones(doctor *d)
         add_check(d, "zones", ERROR, "no zone data at %s: install tzdata, or set TZDIR to where it is", dir);
     size_t bad = count_bad(d, BAD_ZONE);
     if (bad)
-        add_bad_ids(
-            d, add_check(d, "zones", ERROR, "%zu records name a zone that does not load from %s", bad, dir),
-            BAD_ZONE);
+        add_bad_ids(d,
+                    add_check(d, "zones", ERROR, "%zu record%s a zone that does not load from %s", bad,
+                              bad == 1 ? " names" : "s name", dir),
+                    BAD_ZONE);
     if (bad || missing)
         return;
     char zones[512];
     size_t n = task_zones(d, zones, sizeof zones);
     if (n)
-        add_check(d, "zones", OK, "zone data at %s; the %zu zones the tasks use load (%s)", dir, n, zones);
+        add_check(d, "zones", OK, "zone data at %s; the %s the tasks use load%s (%s)", dir,
+                  n == 1 ? "zone" : "zones", n == 1 ? "s" : "", zones);
     else
         add_check(d, "zones", OK, "zone data at %s", dir);
 }
@@ -224,8 +227,8 @@ static void check_quarantine(doctor *d)
         c = add_check(d, "quarantine", ERROR, "cannot list the quarantined records: %s",
                       asyncz_store_errmsg());
     else if (n)
-        c = add_check(d, "quarantine", WARNING,
-                      "%zu records are quarantined (see docs/stores.md to restore them)", n);
+        c = add_check(d, "quarantine", WARNING, "%zu record%s quarantined (see docs/stores.md to restore %s)",
+                      n, n == 1 ? " is" : "s are", n == 1 ? "it" : "them");
     else
         c = add_check(d, "quarantine", OK, "no record is quarantined");
     json_decref(c->ids);
@@ -260,10 +263,11 @@ static void check_schedulers(doctor *d)
         c = add_check(d, "schedulers", ERROR, "cannot list the schedulers: %s", asyncz_store_errmsg());
     else if (n)
         c = add_check(d, "schedulers", WARNING,
-                      "%zu live; %zu expired heartbeats (stopped without deregistering, or stuck)", b.live,
-                      n);
+                      "%zu live; %zu expired heartbeat%s (stopped without deregistering, or stuck)", b.live,
+                      n, n == 1 ? "" : "s");
     else
-        c = add_check(d, "schedulers", OK, "%zu live schedulers, no expired heartbeat", b.live);
+        c = add_check(d, "schedulers", OK, "%zu live scheduler%s, no expired heartbeat", b.live,
+                      b.live == 1 ? "" : "s");
     json_decref(c->ids);
     c->ids = b.expired;
     if (!rc)

@@ -80,7 +80,7 @@ check_instances() {
     ok "$kind status with schedulers" status "${S[@]}" --json
     same "$kind live and expired" "1 1" "$(json '" ".join(str(d[k]) for k in ["schedulers_live", "schedulers_expired"])')"
     ok "$kind doctor warns about an expired heartbeat" doctor "${S[@]}"
-    same "$kind doctor warning line" "warning  schedulers  1 live; 1 expired heartbeats (stopped without deregistering, or stuck): gone-1" \
+    same "$kind doctor warning line" "warning  schedulers  1 live; 1 expired heartbeat (stopped without deregistering, or stuck): gone-1" \
         "$(grep schedulers <<<"$out")"
     run doctor "${S[@]}" --strict
     [[ $rc -eq 1 ]] || fail "$kind doctor --strict with a warning: expected exit 1, got $rc"
@@ -100,7 +100,7 @@ check_unreadable() {
     same "$kind doctor reports it" "records error ['two']" \
         "$(json '" ".join(str(x) for c in d if c["check"] == "records" for x in [c["check"], c["status"], c["ids"]])')"
     run doctor "${S[@]}"
-    same "$kind doctor error line" "error    records     1 records cannot be read; a scheduler would quarantine them: two" \
+    same "$kind doctor error line" "error    records     1 record cannot be read; a scheduler would quarantine it: two" \
         "$(grep records <<<"$out")"
     stored "$kind" "$NAME" two || fail "$kind: the tool moved the tampered record"
     run status "${S[@]}" --json
