@@ -481,7 +481,6 @@ static void interpret(az_config *cfg, az_cfg_ini *ini, az_cfg_errors *errs)
         add_default_store(cfg, errs);
     add_default_executor(cfg);
     cfg->settings_fingerprint = fingerprint;
-    v.d.fingerprint = v.fingerprint ? v.fingerprint : "";
     /* With a bad timezone the tasks are still checked (in UTC), so that every error shows at once. */
     asyncz_zone *fallback = NULL;
     if (!cfg->zone && asyncz_zone_get(&fallback, "UTC") == 0)

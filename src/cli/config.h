@@ -148,7 +148,6 @@ typedef struct az_cfg_defaults {
     uint32_t max_instances;
     const char *executor;
     const char *store;
-    const char *fingerprint; /* of the [scheduler] entries these came from */
 } az_cfg_defaults;
 
 /* Build the task of a [task ID] section into *out. Returns 0, or -1 with errors recorded. */

@@ -417,18 +417,27 @@ static void report_preview_only(const az_cfg_section *sec, az_cfg_errors *errs)
         }
 }
 
+/* The section's entries and the values of the [scheduler] defaults it inherits: equal texts mean an equal
+ * task. Other [scheduler] entries (log_level, identity...) are left out, so changing them rewrites nothing.
+ */
 static char *fingerprint(const az_cfg_section *sec, const az_cfg_defaults *d)
 {
-    size_t size = strlen(d->fingerprint) + strlen(sec->label) + 8;
+    char *defaults = NULL;
+    if (asprintf(&defaults, "zone=%s grace=%lld coalesce=%d max_instances=%u executor=%s store=%s\n",
+                 asyncz_zone_name(d->zone), (long long)d->misfire_grace_time, d->coalesce, d->max_instances,
+                 d->executor, d->store) < 0)
+        abort();
+    size_t size = strlen(defaults) + strlen(sec->label) + 8;
     for (size_t i = 0; i < sec->n; i++)
         size += strlen(sec->entries[i].key) + strlen(sec->entries[i].value) + 2;
     char *buf = malloc(size);
     if (!buf)
         abort();
-    size_t used = (size_t)snprintf(buf, size, "%s[%s]\n", d->fingerprint, sec->label);
+    size_t used = (size_t)snprintf(buf, size, "%s[%s]\n", defaults, sec->label);
     for (size_t i = 0; i < sec->n; i++)
         used +=
             (size_t)snprintf(buf + used, size - used, "%s=%s\n", sec->entries[i].key, sec->entries[i].value);
+    free(defaults);
     return buf;
 }
 

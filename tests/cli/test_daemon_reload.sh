@@ -49,6 +49,25 @@ wait_log '\[fresh\] new here$' $((kept + 1))
 [[ $(stored_ids "$DB" | tr '\n' ' ') == "fresh keep other " ]] || fail "after a bad reload: $(stored_ids "$DB")"
 passed=$((passed + 1))
 
+# A [scheduler] change that no task inherits rewrites no task: a task paused with `asyncz pause` stays
+# paused. A task default (misfire_grace_time) rewrites the tasks that inherit it.
+"$ASYNCZ" pause fresh --store "sqlite:///$DB" >/dev/null || fail "pause fresh"
+printf '%s\n' '[scheduler]' 'log_level = debug' "$STORE" '[task keep]' 'interval = 1s' 'command = echo kept' \
+    '[task fresh]' 'interval = 1s' 'command = echo new here' >"$TMP/a.ini"
+kill -HUP "$DAEMON_PID"
+wait_log 'INFO asyncz\.daemon: reloaded .*/a\.ini: 2 task\(s\)$' 2
+! grep -qE 'task (keep|fresh) updated' "$DAEMON_LOG" || fail "log_level rewrote tasks: $(cat "$DAEMON_LOG")"
+paused_ids=$("$ASYNCZ" list --store "sqlite:///$DB" --state paused --sort-by id --json |
+    python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin)))')
+[[ $paused_ids == "fresh other" ]] || fail "after a log_level reload the paused tasks are: $paused_ids"
+passed=$((passed + 1))
+printf '%s\n' '[scheduler]' 'log_level = debug' 'misfire_grace_time = 5s' "$STORE" '[task keep]' 'interval = 1s' \
+    'command = echo kept' '[task fresh]' 'interval = 1s' 'command = echo new here' >"$TMP/a.ini"
+kill -HUP "$DAEMON_PID"
+wait_log 'task keep updated in store default'
+wait_log 'task fresh updated in store default'
+passed=$((passed + 1))
+
 # Settings changes are reported as taking effect at the next start.
 printf '%s\n' '[scheduler]' 'shutdown_timeout = 5s' "$STORE" '[task keep]' 'interval = 1s' 'command = echo kept' >"$TMP/a.ini"
 kill -HUP "$DAEMON_PID"
