@@ -109,7 +109,8 @@ ASYNCZ_API uint32_t asyncz_task_max_instances(const asyncz_task *task);
 ASYNCZ_API asyncz_time_t asyncz_task_next_run_time(const asyncz_task *task);
 /* Whether the next run time was set explicitly (or by the scheduler) rather than left to be computed. */
 ASYNCZ_API bool asyncz_task_has_next_run_time(const asyncz_task *task);
-/* Paused: added, with no next run time. */
+/* Paused: added, with no next run time of its own schedule. A paused task may still have a pending run
+ * request (asyncz_task_run_requested): that run happens once, and the task stays paused after it. */
 ASYNCZ_API bool asyncz_task_paused(const asyncz_task *task);
 /* The time of the pending run request (asyncz_task_request_run), or ASYNCZ_TIME_NONE. */
 ASYNCZ_API asyncz_time_t asyncz_task_run_requested(const asyncz_task *task);

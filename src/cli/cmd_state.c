@@ -27,21 +27,29 @@ static int report(const char *verb, const asyncz_task *t, const az_cli_common *c
 {
     if (common->json)
         return az_cli_json_print(az_cli_task_json(t, zone, false));
-    char next[ASYNCZ_TIME_FORMAT_SIZE];
+    char next[ASYNCZ_TIME_FORMAT_SIZE], queued[ASYNCZ_TIME_FORMAT_SIZE];
+    asyncz_time_t requested = asyncz_task_run_requested(t);
     az_cli_time_text(next, sizeof next, asyncz_task_next_run_time(t), zone);
-    if (asyncz_task_next_run_time(t) == ASYNCZ_TIME_NONE)
+    az_cli_time_text(queued, sizeof queued, requested, zone);
+    if (requested != ASYNCZ_TIME_NONE)
+        printf("%s %s (a queued run at %s still runs once)\n", verb, asyncz_task_id(t), queued);
+    else if (asyncz_task_next_run_time(t) == ASYNCZ_TIME_NONE)
         printf("%s %s\n", verb, asyncz_task_id(t));
     else
         printf("%s %s (next run %s)\n", verb, asyncz_task_id(t), next);
     return 0;
 }
 
-/* A copy of t with next run time next, written to the store. */
+/* A copy of t with next run time next (ASYNCZ_TIME_NONE: paused), written to the store. A queued run
+ * (asyncz run) stays queued: setting the next run time drops it, so it is asked for again. */
 static int write_next(az_cli_store *s, const asyncz_task *t, asyncz_time_t next, asyncz_task **out)
 {
+    asyncz_time_t requested = asyncz_task_run_requested(t);
     int rc = asyncz_task_copy(out, t);
     if (rc == 0)
         rc = asyncz_task_set_next_run_time(*out, next);
+    if (rc == 0 && requested != ASYNCZ_TIME_NONE)
+        rc = asyncz_task_request_run(*out, requested);
     if (rc)
         return az_cli_failure("cannot change the task: %s", asyncz_strerror(rc));
     return az_cli_store_update(s, *out);

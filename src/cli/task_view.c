@@ -8,12 +8,12 @@
 
 const char *az_cli_task_state(const asyncz_task *t)
 {
-    if (asyncz_task_next_run_time(t) != ASYNCZ_TIME_NONE)
-        return "scheduled";
     asyncz_trigger *trig = asyncz_task_trigger(t);
-    if (trig && strcmp(asyncz_trigger_kind(trig), "shutdown") == 0)
+    if (trig && strcmp(asyncz_trigger_kind(trig), "shutdown") == 0 &&
+        asyncz_task_next_run_time(t) == ASYNCZ_TIME_NONE)
         return "shutdown";
-    return "paused";
+    /* A paused task with a queued run (asyncz run) is paused: it stays so after that run. */
+    return asyncz_task_paused(t) || asyncz_task_next_run_time(t) == ASYNCZ_TIME_NONE ? "paused" : "scheduled";
 }
 
 static bool is_shell(const asyncz_task *t)

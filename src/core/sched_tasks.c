@@ -25,8 +25,7 @@ static int first_run_time(asyncz_task *t, asyncz_time_t now)
     if (rc)
         return az_sched_fail(rc, "the trigger of task \"%s\" cannot compute its next run time: %s", t->id,
                              asyncz_strerror(rc));
-    t->next_run_time = next;
-    t->has_next = true;
+    az_task_set_schedule(t, next); /* a pending run request stays */
     return 0;
 }
 
@@ -398,8 +397,7 @@ static int change_locked(asyncz_scheduler *s, const char *id, const char *store,
     if (kind == CHANGE_RESCHEDULE)
         asyncz_task_set_trigger(t, trigger);
     if (kind == CHANGE_PAUSE) {
-        t->next_run_time = ASYNCZ_TIME_NONE;
-        t->has_next = true;
+        az_task_set_schedule(t, ASYNCZ_TIME_NONE);
     } else if ((rc = first_run_time(t, now)) != 0) {
         asyncz_task_free(t);
         return rc;

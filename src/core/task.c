@@ -365,6 +365,17 @@ int asyncz_task_request_run(asyncz_task *task, asyncz_time_t at)
     return 0;
 }
 
+void az_task_set_schedule(asyncz_task *task, asyncz_time_t next)
+{
+    task->has_next = true;
+    if (task->run_requested == ASYNCZ_TIME_NONE) {
+        task->next_run_time = next;
+        return;
+    }
+    task->resume_next = next;
+    task->next_run_time = next != ASYNCZ_TIME_NONE && next < task->run_requested ? next : task->run_requested;
+}
+
 asyncz_time_t asyncz_task_run_requested(const asyncz_task *task)
 {
     return task ? task->run_requested : ASYNCZ_TIME_NONE;
@@ -439,7 +450,11 @@ bool asyncz_task_has_next_run_time(const asyncz_task *task)
 
 bool asyncz_task_paused(const asyncz_task *task)
 {
-    return task && task->has_next && task->next_run_time == ASYNCZ_TIME_NONE;
+    if (!task || !task->has_next)
+        return false;
+    if (task->run_requested != ASYNCZ_TIME_NONE)
+        return task->resume_next == ASYNCZ_TIME_NONE;
+    return task->next_run_time == ASYNCZ_TIME_NONE;
 }
 
 /* ---- validation ------------------------------------------------------------------------------- */

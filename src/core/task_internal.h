@@ -44,4 +44,9 @@ int az_task_set_kwargs_value(asyncz_task *task, json_t *value);
 /* The same validation as asyncz_task_validate. */
 int az_task_check(const asyncz_task *task, char *errbuf, size_t errsize);
 
+/* Give the task `next` as the next run time of its own schedule (ASYNCZ_TIME_NONE: paused), keeping a
+ * pending run request: the request still runs once, first when it is earlier, and the task goes on from
+ * `next` afterwards. What pause, resume and reschedule do. */
+void az_task_set_schedule(asyncz_task *task, asyncz_time_t next);
+
 #endif

@@ -58,6 +58,22 @@ python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["run_requested"] i
     fail "inspect held: $out"
 passed=$((passed + 1))
 
+# A paused task with a queued run is listed as paused; pause and resume change its schedule and keep the
+# queued run.
+run list --state paused --json
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert [t["id"] for t in d] == ["held"] and d[0]["run_requested"], d' \
+    <<<"$out" || fail "list --state paused with a queued run: $out"
+run pause held
+[[ $rc -eq 0 && $out == "already paused: held (a queued run at "*" still runs once)" ]] || fail "pause held: $rc $out"
+run resume held
+[[ $rc -eq 0 && $out == "resumed held (a queued run at "*" still runs once)" ]] || fail "resume held: $rc $out"
+run pause held
+[[ $rc -eq 0 && $out == "paused held (a queued run at "*" still runs once)" ]] || fail "pause held again: $rc $out"
+run inspect held --json
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["state"] == "paused" and d["run_requested"], d' \
+    <<<"$out" || fail "inspect held after pause and resume: $out"
+passed=$((passed + 1))
+
 # The daemon starts, runs the queued run once, and the task is paused again.
 start_daemon "$TMP/run.ini"
 wait_log 'INFO asyncz\.shell: \[held\] held ran$'

@@ -52,7 +52,7 @@ static void request_on_a_paused_task(void **state)
     assert_true(asyncz_task_paused(t));
     assert_int_equal(asyncz_task_request_run(t, T0), 0);
     assert_int_equal(asyncz_task_next_run_time(t), T0);
-    assert_false(asyncz_task_paused(t));
+    assert_true(asyncz_task_paused(t)); /* the request runs once; the task stays paused */
     asyncz_task_free(t);
 }
 
@@ -288,6 +288,52 @@ static void requested_run_of_a_paused_task_leaves_it_paused(void **state)
     fx_free(f);
 }
 
+/* Pausing or resuming a task with a queued run changes its schedule and keeps the request: the run still
+ * happens once, and the stored document stays valid (it is read back here from the store's copy). */
+static void pause_keeps_a_queued_run(void **state)
+{
+    (void)state;
+    fixture *f = fx_new();
+    add(f, "a", interval(HOUR, T0 + HOUR), false, false);
+    request_run(f, "a", T0 + 10 * SEC);
+    assert_int_equal(asyncz_scheduler_pause_task(f->s, "a", NULL), 0);
+    asyncz_task *t = stored(f, "a");
+    assert_true(asyncz_task_paused(t));
+    assert_int_equal(asyncz_task_run_requested(t), T0 + 10 * SEC);
+    assert_int_equal(asyncz_task_next_run_time(t), T0 + 10 * SEC);
+    char *doc = NULL;
+    assert_int_equal(asyncz_task_to_json(t, &doc, NULL), 0);
+    asyncz_task *back = NULL;
+    asyncz_doc_error err;
+    assert_int_equal(asyncz_task_from_json(&back, doc, strlen(doc), &err), 0);
+    assert_true(asyncz_task_paused(back));
+    free(doc);
+    asyncz_task_free(back);
+    asyncz_task_free(t);
+    dispatch_at(f, T0 + 10 * SEC);
+    assert_int_equal(call_count(&f->rec), 1);
+    assert_stored(f, "a", ASYNCZ_TIME_NONE, true);
+    fx_free(f);
+}
+
+static void resume_keeps_a_queued_run(void **state)
+{
+    (void)state;
+    fixture *f = fx_new();
+    add(f, "p", interval(HOUR, T0 + HOUR), false, true);
+    request_run(f, "p", T0 + 10 * SEC);
+    assert_int_equal(asyncz_scheduler_resume_task(f->s, "p", NULL), 0);
+    asyncz_task *t = stored(f, "p");
+    assert_false(asyncz_task_paused(t));
+    assert_int_equal(asyncz_task_run_requested(t), T0 + 10 * SEC);
+    assert_int_equal(asyncz_task_next_run_time(t), T0 + 10 * SEC);
+    asyncz_task_free(t);
+    dispatch_at(f, T0 + 10 * SEC);
+    assert_int_equal(call_count(&f->rec), 1);
+    assert_stored(f, "p", T0 + HOUR, false);
+    fx_free(f);
+}
+
 static void requested_run_of_a_one_shot_keeps_its_date(void **state)
 {
     (void)state;
@@ -350,6 +396,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(requested_run_runs_once_and_keeps_the_schedule),
         cmocka_unit_test(requested_run_is_never_missed),
         cmocka_unit_test(requested_run_of_a_paused_task_leaves_it_paused),
+        cmocka_unit_test(pause_keeps_a_queued_run),
+        cmocka_unit_test(resume_keeps_a_queued_run),
         cmocka_unit_test(requested_run_of_a_one_shot_keeps_its_date),
         cmocka_unit_test(requested_run_beside_due_runs),
         cmocka_unit_test(requested_run_beside_coalesced_runs),
