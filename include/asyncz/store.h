@@ -59,6 +59,13 @@ typedef void (*asyncz_unreadable_fn)(void *userdata, const char *task_id, const 
  * connected the other way is reconnected. Errors: as asyncz_store_connect. */
 ASYNCZ_API int asyncz_store_connect_inspect(asyncz_store *st, asyncz_unreadable_fn fn, void *userdata);
 
+/* asyncz_store_connect_inspect for a store that must exist already, so that a mistyped path is an error
+ * rather than a new, empty store: a sqlite:// database file or a file:// directory that is not there fails
+ * with ASYNCZ_ENOTFOUND (the path in asyncz_store_errmsg()) and nothing is created. Server stores connect
+ * as with asyncz_store_connect_inspect (they create missing tables in an existing database). Errors: as
+ * asyncz_store_connect, and ASYNCZ_ENOTFOUND. */
+ASYNCZ_API int asyncz_store_connect_existing(asyncz_store *st, asyncz_unreadable_fn fn, void *userdata);
+
 /* A record moved aside because it failed to decode, open (sealing) or validate. Borrowed for the call. */
 typedef struct asyncz_quarantined {
     const char *task_id;       /* the id it was stored under */

@@ -81,7 +81,7 @@ int az_cli_add(int argc, char **argv)
     if (rc == 0)
         rc = new_task(&o, &t);
     if (rc == 0)
-        rc = az_cli_store_open(&s, common.store, false);
+        rc = az_cli_store_open(&s, common.store, AZ_CLI_STORE_CREATE);
     if (rc == 0)
         rc = store_task(&s, t, o.replace);
     if (rc == 0)

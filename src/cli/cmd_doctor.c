@@ -278,7 +278,7 @@ static void check_schedulers(doctor *d)
 static int run_checks(doctor *d, const az_cli_common *common)
 {
     char url[1024];
-    int rc = az_cli_store_open(&d->store, common->store, true);
+    int rc = az_cli_store_open(&d->store, common->store, AZ_CLI_STORE_QUIET);
     if (rc == AZ_CLI_EXIT_USAGE)
         return rc;
     az_cli_redact_url(d->store.url, url, sizeof url);

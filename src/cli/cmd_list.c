@@ -207,7 +207,7 @@ static int run(const list_args *a, const az_cli_common *common)
     az_task_vec v = {0};
     int rc = az_cli_show_zone(common, &zone);
     if (rc == 0)
-        rc = az_cli_store_open(&s, common->store, false);
+        rc = az_cli_store_open(&s, common->store, 0);
     if (rc == 0)
         rc = az_cli_store_list(&s, &v);
     if (rc == 0) {

@@ -232,7 +232,7 @@ int az_cli_timeline(int argc, char **argv)
     if (rc == 0)
         rc = resolve(&a, zone);
     if (rc == 0)
-        rc = az_cli_store_open(&s, common.store, false);
+        rc = az_cli_store_open(&s, common.store, 0);
     if (rc == 0)
         rc = az_cli_store_list(&s, &v);
     if (rc == 0)

@@ -141,7 +141,7 @@ int az_cli_update(int argc, char **argv)
         rc = check_args(&o);
     az_cli_store s = {0};
     if (rc == 0)
-        rc = az_cli_store_open(&s, common.store, false);
+        rc = az_cli_store_open(&s, common.store, 0);
     if (rc == 0)
         rc = update(&s, &o, &common);
     az_cli_store_close(&s);

@@ -86,10 +86,17 @@ typedef struct az_cli_store {
     char error[512]; /* quiet: why the connection failed */
 } az_cli_store;
 
-/* Open and connect the store of --store (else $ASYNCZ_STORE). Exit status 2 when neither names one or the
- * URL is malformed, 1 when the store cannot be reached (with the store's reason; quiet: in s->error, not
- * printed). */
-int az_cli_store_open(az_cli_store *s, const char *store_option, bool quiet);
+/* How az_cli_store_open connects. */
+enum {
+    AZ_CLI_STORE_QUIET = 1,  /* collect unreadable records and the failure without printing (doctor) */
+    AZ_CLI_STORE_CREATE = 2, /* create a sqlite:// or file:// store that is not there (add); otherwise a
+                                missing one is an error, so a mistyped path creates nothing */
+};
+
+/* Open and connect the store of --store (else $ASYNCZ_STORE), with AZ_CLI_STORE_* flags. Exit status 2
+ * when neither names one or the URL is malformed, 1 when the store cannot be reached or (without
+ * AZ_CLI_STORE_CREATE) does not exist, with the store's reason (quiet: in s->error, not printed). */
+int az_cli_store_open(az_cli_store *s, const char *store_option, unsigned flags);
 void az_cli_store_close(az_cli_store *s);
 
 /* What a command does with its open store, in the zone of --timezone; ctx is the command's own. */

@@ -33,7 +33,7 @@ int az_cli_preview_task(const az_preview_args *a)
     az_cli_store s = {0};
     asyncz_task *t = NULL;
     if (rc == 0)
-        rc = az_cli_store_open(&s, a->store, false);
+        rc = az_cli_store_open(&s, a->store, 0);
     if (rc == 0)
         rc = az_cli_store_lookup(&s, a->task, &t);
     if (rc == 0 && !asyncz_task_trigger(t))

@@ -56,9 +56,10 @@ static int open_url(az_cli_store *s, const char *url)
     return 0;
 }
 
-int az_cli_store_open(az_cli_store *s, const char *store_option, bool quiet)
+int az_cli_store_open(az_cli_store *s, const char *store_option, unsigned flags)
 {
     memset(s, 0, sizeof *s);
+    bool quiet = flags & AZ_CLI_STORE_QUIET;
     s->quiet = quiet;
     s->url = store_option;
     if (!s->url || !s->url[0])
@@ -72,15 +73,17 @@ int az_cli_store_open(az_cli_store *s, const char *store_option, bool quiet)
     int rc = open_url(s, s->url);
     if (rc)
         return rc;
-    rc = asyncz_store_connect_inspect(s->st, on_unreadable, s);
+    rc = flags & AZ_CLI_STORE_CREATE ? asyncz_store_connect_inspect(s->st, on_unreadable, s)
+                                     : asyncz_store_connect_existing(s->st, on_unreadable, s);
+    const char *hint = rc == ASYNCZ_ENOTFOUND ? " ('asyncz add' or a daemon creates a store)" : "";
     if (rc && quiet) {
-        snprintf(s->error, sizeof s->error, "%s", asyncz_store_errmsg());
+        snprintf(s->error, sizeof s->error, "%s%s", asyncz_store_errmsg(), hint);
         return AZ_CLI_EXIT_FAILURE;
     }
     if (rc) {
         char shown[1024];
         az_cli_redact_url(s->url, shown, sizeof shown);
-        return az_cli_failure("cannot connect to the store %s: %s", shown, asyncz_store_errmsg());
+        return az_cli_failure("cannot connect to the store %s: %s%s", shown, asyncz_store_errmsg(), hint);
     }
     return 0;
 }
@@ -177,7 +180,7 @@ int az_cli_with_store(int rc, const az_cli_common *common, az_cli_store_fn fn, v
     if (rc == 0)
         rc = az_cli_show_zone(common, &zone);
     if (rc == 0)
-        rc = az_cli_store_open(&s, common->store, false);
+        rc = az_cli_store_open(&s, common->store, 0);
     if (rc == 0)
         rc = fn(&s, common, zone, ctx);
     az_cli_store_close(&s);

@@ -62,6 +62,8 @@ static int check_dir(fs_backend *fb, int fd)
 static int open_dir(fs_backend *fb)
 {
     fb->dirfd = open(fb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fb->dirfd < 0 && errno == ENOENT && fb->host && fb->host->existing)
+        return az_fs_fail(fb, ASYNCZ_ENOTFOUND, 0, "there is no such directory");
     if (fb->dirfd < 0 && errno == ENOENT) {
         int rc = make_dirs(fb, fb->dir);
         if (rc)
@@ -144,7 +146,7 @@ int az_fs_open(az_backend *b, const asyncz_store_host *host)
     if (!rc && host && host->wakeup)
         rc = az_fs_watch_thread(fb);
     if (rc) {
-        if (rc != ASYNCZ_ENOMEM)
+        if (rc != ASYNCZ_ENOMEM && rc != ASYNCZ_ENOTFOUND)
             rc = ASYNCZ_ESTORE; /* an open that fails is a store failure, whatever the step */
         close_all(fb);
     }

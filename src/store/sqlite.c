@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "asyncz/error.h"
 #include "asyncz/log.h"
@@ -466,8 +467,9 @@ int az_sqlite_ready(az_sqlite *b)
 static int sq_open(az_backend *base, const asyncz_store_host *host)
 {
     az_sqlite *b = SQ(base);
-    (void)host; /* no notifications: nothing to wake */
-    disconnect(b);
+    disconnect(b); /* no notifications: the host has nothing to wake */
+    if (host && host->existing && access(b->path, F_OK) != 0 && errno == ENOENT)
+        return az_store_fail(ASYNCZ_ENOTFOUND, "%s: open: the database file does not exist", b->label);
     return connect_db(b);
 }
 

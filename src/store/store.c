@@ -81,7 +81,8 @@ static void standalone_wakeup(void *data)
  * pool: a tool's connections on one thread keep theirs as long as it has fewer than this many open. */
 #define STANDALONE_HOSTS 64
 
-static const asyncz_store_host *standalone_host(asyncz_unreadable_fn fn, void *userdata, bool inspect)
+static const asyncz_store_host *standalone_host(asyncz_unreadable_fn fn, void *userdata, bool inspect,
+                                                bool existing)
 {
     static _Thread_local char identity[300];
     static _Thread_local asyncz_store_host hosts[STANDALONE_HOSTS];
@@ -97,7 +98,8 @@ static const asyncz_store_host *standalone_host(asyncz_unreadable_fn fn, void *u
                                 .wakeup = standalone_wakeup,
                                 .quarantined = fn,
                                 .host_data = userdata,
-                                .inspect = inspect};
+                                .inspect = inspect,
+                                .existing = existing};
     return host;
 }
 
@@ -107,14 +109,21 @@ int asyncz_store_connect(asyncz_store *st)
         return az_store_fail(ASYNCZ_EINVAL, "no store");
     if (ASYNCZ_STORE_BASE(st)->connected)
         return 0;
-    return az_store_do_open(st, standalone_host(NULL, NULL, false));
+    return az_store_do_open(st, standalone_host(NULL, NULL, false, false));
 }
 
 int asyncz_store_connect_inspect(asyncz_store *st, asyncz_unreadable_fn fn, void *userdata)
 {
     if (!st)
         return az_store_fail(ASYNCZ_EINVAL, "no store");
-    return az_store_do_open(st, standalone_host(fn, userdata, true));
+    return az_store_do_open(st, standalone_host(fn, userdata, true, false));
+}
+
+int asyncz_store_connect_existing(asyncz_store *st, asyncz_unreadable_fn fn, void *userdata)
+{
+    if (!st)
+        return az_store_fail(ASYNCZ_EINVAL, "no store");
+    return az_store_do_open(st, standalone_host(fn, userdata, true, true));
 }
 
 int asyncz_store_quarantined(asyncz_store *st, asyncz_quarantine_fn fn, void *userdata)

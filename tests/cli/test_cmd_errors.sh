@@ -34,8 +34,23 @@ for cmd in list status instances timeline "inspect job" "pause job" "resume job"
     expect "$cmd on an unreachable redis" 1 "asyncz ${cmd%% *}: cannot connect to the store redis://127.0.0.1:1/0: *" \
         $cmd --store redis://127.0.0.1:1/0
 done
-expect "sqlite file that cannot be made" 1 "asyncz list: cannot connect to the store sqlite:////proc/nope/x.db: *" \
-    list --store sqlite:////proc/nope/x.db
+expect "sqlite file that cannot be made" 1 "asyncz add: cannot connect to the store sqlite:////proc/nope/x.db: *" \
+    add --store sqlite:////proc/nope/x.db --at 2030-01-01T00:00Z --command true
+# A mistyped path is an error for every command but add: nothing is created on the way.
+for cmd in list status instances timeline "inspect job" "pause job" "resume job" "remove job" "run job" \
+    "update job --name x" "preview --task job"; do
+    # shellcheck disable=SC2086 # the command words split on purpose
+    expect "$cmd on a missing sqlite store" 1 "asyncz ${cmd%% *}: cannot connect to the store sqlite:///$TMP/typo/t.db: *the database file does not exist ('asyncz add' or a daemon creates a store)" \
+        $cmd --store "sqlite:///$TMP/typo/t.db"
+    # shellcheck disable=SC2086
+    expect "$cmd on a missing file store" 1 "asyncz ${cmd%% *}: cannot connect to the store file://$TMP/typo-dir: *there is no such directory ('asyncz add' or a daemon creates a store)" \
+        $cmd --store "file://$TMP/typo-dir"
+done
+run doctor --store "sqlite:///$TMP/typo/t.db"
+[[ $rc -eq 1 && $out == "error  store  cannot connect to sqlite:///$TMP/typo/t.db: "*"does not exist"* ]] ||
+    fail "doctor on a missing store: $rc $out"
+[[ ! -e $TMP/typo && ! -e $TMP/typo-dir ]] || fail "a command made the mistyped store: $(ls "$TMP")"
+passed=$((passed + 1))
 run doctor --store redis://127.0.0.1:1/0
 [[ $rc -eq 1 && $out == "error  store  cannot connect to redis://127.0.0.1:1/0: "* ]] || fail "doctor unreachable: $rc $out"
 passed=$((passed + 1))

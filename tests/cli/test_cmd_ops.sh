@@ -42,6 +42,9 @@ stored() {
 }
 
 check_status() {
+    # Only add makes a store; then it is emptied, for the counts of an empty store.
+    ok "$kind make the store" add "${S[@]}" --id scratch --at 2030-01-01T05:00Z --command true
+    ok "$kind empty it" remove "${S[@]}" scratch
     ok "$kind status empty" status "${S[@]}" --json
     same "$kind empty status" "$kind 0 0 0 None 0 0" \
         "$(json '" ".join(str(d[k]) for k in ["store", "tasks", "scheduled", "paused", "next_run_time", "quarantined", "schedulers_live"])')"

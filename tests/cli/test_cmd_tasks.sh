@@ -123,8 +123,9 @@ ASYNCZ_STORE=$(store_url sqlite env)
 ok "store from ASYNCZ_STORE" add --id e1 --at 2030-01-01T00:00Z --command true
 ok "list from ASYNCZ_STORE" list --json
 same "env store holds e1" "e1" "$(json 'd[0]["id"]')"
+ok "--store wins over ASYNCZ_STORE (add)" add --id o1 --at 2030-01-01T00:00Z --command true --store "$(store_url sqlite other)"
 ok "--store wins over ASYNCZ_STORE" list --json --store "$(store_url sqlite other)"
-same "other store empty" "[]" "$out"
+same "other store holds o1 only" "o1" "$(json '" ".join(t["id"] for t in d)')"
 unset ASYNCZ_STORE
 
 echo "$passed passed"

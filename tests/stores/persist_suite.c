@@ -874,6 +874,28 @@ static asyncz_store *open_inspect(unsigned n, unreadable_log *u)
     return st;
 }
 
+/* A tool that wants an existing store (asyncz_store_connect_existing) connects to one that exists and
+ * reads it like asyncz_store_connect_inspect. */
+void persist_connect_existing(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "there", T0);
+    char url[1024];
+    az_store_url(url, sizeof url, 1);
+    asyncz_store *tool = NULL;
+    assert_int_equal(asyncz_store_open(&tool, url), 0);
+    int rc = asyncz_store_connect_existing(tool, NULL, NULL);
+    if (rc)
+        fail_msg("connect_existing %s: %s: %s", url, asyncz_strerror(rc), asyncz_store_errmsg());
+    joined j;
+    assert_string_equal(list_ids(tool, &j), "there");
+    asyncz_store_free(tool);
+    close_into(&a);
+}
+
 /* A tool's connection skips and reports an unreadable record but leaves it in place; a scheduler's
  * connection then quarantines it as usual. */
 void persist_inspect_leaves_unreadable(void **state)

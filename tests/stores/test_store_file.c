@@ -285,6 +285,28 @@ static int open_rc(const char *dir, const char *query)
     return rc;
 }
 
+/* A tool's connection to a store that must exist: a missing directory is ASYNCZ_ENOTFOUND and nothing is
+ * made; an existing one connects. */
+static void file_connect_existing(void **state)
+{
+    (void)state;
+    char dir[300], url[400];
+    fresh_dir(dir, sizeof dir, "typo");
+    snprintf(url, sizeof url, "file://%s", dir);
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    assert_int_equal(asyncz_store_connect_existing(st, NULL, NULL), ASYNCZ_ENOTFOUND);
+    if (!strstr(asyncz_store_errmsg(), dir) || !strstr(asyncz_store_errmsg(), "no such directory"))
+        fail_msg("unexpected message: %s", asyncz_store_errmsg());
+    assert_false(exists(dir));
+    assert_int_equal(asyncz_store_connect(st), 0); /* a scheduler's connection creates it */
+    asyncz_store_free(st);
+    assert_true(exists(dir));
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    assert_int_equal(asyncz_store_connect_existing(st, NULL, NULL), 0);
+    asyncz_store_free(st);
+}
+
 static void file_creates_directory(void **state)
 {
     (void)state;
@@ -968,6 +990,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(file_url_forms),
         cmocka_unit_test(file_options),
         cmocka_unit_test(file_custom_suffix),
+        cmocka_unit_test(file_connect_existing),
         cmocka_unit_test(file_creates_directory),
         cmocka_unit_test(file_refuses_world_writable),
         cmocka_unit_test(file_refuses_group_writable),

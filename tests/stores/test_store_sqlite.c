@@ -565,6 +565,32 @@ static void sqlite_creates_directories(void **state)
     assert_int_equal(stat(in_dir(path, sizeof path, "a/b/c/tasks.db"), &sb), 0);
 }
 
+/* A tool's connection to a store that must exist: a missing file is ASYNCZ_ENOTFOUND and nothing is made;
+ * an existing one connects. */
+static void sqlite_connect_existing(void **state)
+{
+    (void)state;
+    char path[PATH_MAX], url[PATH_MAX + 64];
+    in_dir(path, sizeof path, "typo/tasks.db");
+    snprintf(url, sizeof url, "sqlite:///%s", path);
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    assert_int_equal(asyncz_store_connect_existing(st, NULL, NULL), ASYNCZ_ENOTFOUND);
+    if (!strstr(asyncz_store_errmsg(), "typo/tasks.db") || !strstr(asyncz_store_errmsg(), "does not exist"))
+        fail_msg("unexpected message: %s", asyncz_store_errmsg());
+    struct stat sb;
+    assert_int_equal(stat(in_dir(path, sizeof path, "typo"), &sb), -1);
+    assert_int_equal(asyncz_store_connect(st), 0); /* a scheduler's connection creates it */
+    add(st, "x", T0);
+    asyncz_store_free(st);
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    assert_int_equal(asyncz_store_connect_existing(st, NULL, NULL), 0);
+    size_t n = 0;
+    assert_int_equal(ops(st)->count(st, &n), 0);
+    assert_int_equal(n, 1);
+    asyncz_store_free(st);
+}
+
 static void sqlite_directory_cannot_be_made(void **state)
 {
     (void)state;
@@ -887,6 +913,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(sqlite_lock_timeout),
         cmocka_unit_test(sqlite_corrupt_file),
         cmocka_unit_test(sqlite_creates_directories),
+        cmocka_unit_test(sqlite_connect_existing),
         cmocka_unit_test(sqlite_directory_cannot_be_made),
         cmocka_unit_test(sqlite_fds_cloexec),
         cmocka_unit_test(sqlite_binary_records),

@@ -53,6 +53,9 @@ typedef struct asyncz_store_host {
     /* A tool inspects the store (asyncz_store_connect_inspect): a record that cannot be read is skipped and
      * reported through quarantined(), but left where it is. */
     bool inspect;
+    /* Only a store that exists (asyncz_store_connect_existing): a store kept in local files (sqlite, file)
+     * whose file or directory is missing fails with ASYNCZ_ENOTFOUND and nothing is created. */
+    bool existing;
 } asyncz_store_host;
 
 /* One claimed task. */
