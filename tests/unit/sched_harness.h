@@ -223,4 +223,38 @@ static inline asyncz_trigger *at(asyncz_time_t when)
     return t;
 }
 
+/* ---- a scheduler on the virtual clock ------------------------------------------------------------------ */
+
+/* A new scheduler on clock (virtual time; zone UTC) with an inline executor "default", the function "count"
+ * counting into rec, and every event recorded in rec. o (may be NULL) carries other options; its clock and
+ * timezone are set here. Not started: the caller adds stores, functions and listeners, then starts it. */
+static inline asyncz_scheduler *harness_scheduler_new(vclock *clock, recorder *rec,
+                                                      asyncz_scheduler_options *o)
+{
+    asyncz_scheduler_options defaults;
+    if (!o) {
+        asyncz_scheduler_options_init(&defaults);
+        o = &defaults;
+    }
+    o->clock = vclock_now;
+    o->clock_userdata = clock;
+    o->timezone = asyncz_zone_utc();
+    asyncz_scheduler *s = NULL;
+    assert_int_equal(asyncz_scheduler_new(&s, o), 0);
+    assert_int_equal(asyncz_scheduler_add_executor(s, "default", inline_exec_new()), 0);
+    assert_int_equal(asyncz_scheduler_register(s, "count", fn_count, rec), 0);
+    assert_int_equal(asyncz_scheduler_add_listener(s, ASYNCZ_EVENT_ALL, record_event, rec, NULL), 0);
+    return s;
+}
+
+/* One loop round of an embedded scheduler at virtual time t; returns the milliseconds until the next one is
+ * needed (-1: none). */
+static inline int harness_dispatch_at(asyncz_scheduler *s, vclock *clock, asyncz_time_t t)
+{
+    clock->now = t;
+    int timeout = -2;
+    assert_int_equal(asyncz_scheduler_dispatch(s, &timeout), 0);
+    return timeout;
+}
+
 #endif

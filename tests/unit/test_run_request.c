@@ -172,17 +172,9 @@ static fixture *fx_new(void)
     assert_non_null(f);
     f->clock.now = T0;
     recorder_init(&f->rec);
-    asyncz_scheduler_options o;
-    asyncz_scheduler_options_init(&o);
-    o.clock = vclock_now;
-    o.clock_userdata = &f->clock;
-    o.timezone = asyncz_zone_utc();
-    assert_int_equal(asyncz_scheduler_new(&f->s, &o), 0);
+    f->s = harness_scheduler_new(&f->clock, &f->rec, NULL);
     assert_int_equal(asyncz_store_memory_new(&f->store), 0);
     assert_int_equal(asyncz_scheduler_add_store(f->s, "default", f->store), 0);
-    assert_int_equal(asyncz_scheduler_add_executor(f->s, "default", inline_exec_new()), 0);
-    assert_int_equal(asyncz_scheduler_register(f->s, "count", fn_count, &f->rec), 0);
-    assert_int_equal(asyncz_scheduler_add_listener(f->s, ASYNCZ_EVENT_ALL, record_event, &f->rec, NULL), 0);
     assert_int_equal(asyncz_scheduler_start_embedded(f->s, 0), 0);
     return f;
 }
@@ -195,9 +187,7 @@ static void fx_free(fixture *f)
 
 static void dispatch_at(fixture *f, asyncz_time_t t)
 {
-    f->clock.now = t;
-    int timeout = -2;
-    assert_int_equal(asyncz_scheduler_dispatch(f->s, &timeout), 0);
+    harness_dispatch_at(f->s, &f->clock, t);
 }
 
 /* Add a task calling "count" (trigger reference consumed); grace 1 s unless unlimited. */

@@ -251,18 +251,12 @@ static fixture *fx_new(int64_t lease_usec)
     recorder_init(&f->rec);
     asyncz_scheduler_options o;
     asyncz_scheduler_options_init(&o);
-    o.clock = vclock_now;
-    o.clock_userdata = &f->clock;
-    o.timezone = asyncz_zone_utc();
     o.identity = IDENTITY;
     if (lease_usec)
         o.lease_usec = lease_usec;
-    assert_int_equal(asyncz_scheduler_new(&f->s, &o), 0);
+    f->s = harness_scheduler_new(&f->clock, &f->rec, &o);
     f->store = test_store_new(&f->clock);
     assert_int_equal(asyncz_scheduler_add_store(f->s, "default", (asyncz_store *)f->store), 0);
-    assert_int_equal(asyncz_scheduler_add_executor(f->s, "default", inline_exec_new()), 0);
-    assert_int_equal(asyncz_scheduler_register(f->s, "count", fn_count, &f->rec), 0);
-    assert_int_equal(asyncz_scheduler_add_listener(f->s, ASYNCZ_EVENT_ALL, record_event, &f->rec, NULL), 0);
     assert_int_equal(asyncz_scheduler_add_listener(f->s, ASYNCZ_EVENT_TASK_LOST, record_lost, f, NULL), 0);
     assert_int_equal(asyncz_scheduler_start_embedded(f->s, 0), 0);
     return f;
@@ -277,10 +271,7 @@ static void fx_free(fixture *f)
 /* One loop round at virtual time t; returns the milliseconds until the next one is needed. */
 static int dispatch_at(fixture *f, asyncz_time_t t)
 {
-    f->clock.now = t;
-    int timeout = -2;
-    assert_int_equal(asyncz_scheduler_dispatch(f->s, &timeout), 0);
-    return timeout;
+    return harness_dispatch_at(f->s, &f->clock, t);
 }
 
 /* Add a task calling "count" with trigger (reference consumed), every missed time run (no coalescing, no

@@ -18,18 +18,10 @@ static fixture *fx_new(void)
     assert_non_null(f);
     f->clock.now = T0;
     recorder_init(&f->rec);
-    asyncz_scheduler_options o;
-    asyncz_scheduler_options_init(&o);
-    o.clock = vclock_now;
-    o.clock_userdata = &f->clock;
-    o.timezone = asyncz_zone_utc();
-    assert_int_equal(asyncz_scheduler_new(&f->s, &o), 0);
-    assert_int_equal(asyncz_scheduler_add_executor(f->s, "default", inline_exec_new()), 0);
-    assert_int_equal(asyncz_scheduler_register(f->s, "count", fn_count, &f->rec), 0);
+    f->s = harness_scheduler_new(&f->clock, &f->rec, NULL);
     assert_int_equal(asyncz_scheduler_register(f->s, "fail", fn_fail, &f->rec), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "result", fn_result, &f->rec), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "pending", fn_pending, &f->rec), 0);
-    assert_int_equal(asyncz_scheduler_add_listener(f->s, ASYNCZ_EVENT_ALL, record_event, &f->rec, NULL), 0);
     return f;
 }
 
