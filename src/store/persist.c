@@ -123,10 +123,8 @@ static int collect_one(const az_found *rec, void *userdata)
     if (c->batch) {
         rc = az_record_batch_add(c->batch, rec);
     } else {
-        rc = az_record_decode(&ps->sealer, rec->id, rec->next_run_time, rec->data, rec->len, NULL, &t, reason,
-                              sizeof reason);
-        if (!rc && ps->host.alias && strcmp(ps->host.alias, "default") != 0)
-            rc = asyncz_task_set_store(t, ps->host.alias);
+        rc = az_record_decode(&ps->sealer, rec->id, rec->next_run_time, rec->data, rec->len, ps->host.alias,
+                              NULL, &t, reason, sizeof reason);
         rc = keep_decoded(c, rec, &t, rc, reason);
     }
     if (rc) {

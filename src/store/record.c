@@ -76,8 +76,8 @@ static int check_place(const asyncz_task *t, const char *id, asyncz_time_t next_
 }
 
 int az_record_decode(const az_sealer *sealer, const char *id, asyncz_time_t next_run_time,
-                     const unsigned char *data, size_t len, az_trigger_memo *memo, asyncz_task **out,
-                     char *reason, size_t size)
+                     const unsigned char *data, size_t len, const char *alias, az_trigger_memo *memo,
+                     asyncz_task **out, char *reason, size_t size)
 {
     const unsigned char *doc = NULL;
     size_t doc_len = 0;
@@ -97,7 +97,10 @@ int az_record_decode(const az_sealer *sealer, const char *id, asyncz_time_t next
         memset(owned, 0, doc_len);
         free(owned);
     }
-    if (!rc && (rc = check_place(*out, id, next_run_time, reason, size)) != 0) {
+    if (!rc && (rc = check_place(*out, id, next_run_time, reason, size)) == 0 && alias &&
+        strcmp(alias, "default") != 0)
+        rc = asyncz_task_set_store(*out, alias);
+    if (rc && *out) {
         asyncz_task_free(*out);
         *out = NULL;
     }

@@ -15,15 +15,16 @@ asyncz_time_t az_record_next_run_time(const asyncz_task *task);
  * ASYNCZ_ECRYPTO, ASYNCZ_ENOMEM. */
 int az_record_encode(const az_sealer *sealer, const asyncz_task *task, unsigned char **out, size_t *len);
 
-/* Decode the record stored under id with index column next_run_time; memo (NULL: none; one thread's) keeps
+/* Decode the record stored under id with index column next_run_time into a task of the store alias (NULL
+ * or "default": the task keeps the default store); memo (NULL: none; one thread's) keeps
  * cron triggers for the records that follow (see codec/task_decode.h). On failure, reason (size bytes)
  * says why in words fit for a log and the quarantine. Errors: ASYNCZ_ECRYPTO (a sealed record that does not
  * open with this key or for this id; a plaintext record while a key is set), ASYNCZ_EPARSE / ASYNCZ_EINVAL /
  * ASYNCZ_EUNSUPPORTED / ASYNCZ_EZONE (the document), ASYNCZ_ESTATE (a valid document that disagrees with
  * its key or its index column), ASYNCZ_ENOMEM; and AZ_RECORD_NO_KEY below. */
 int az_record_decode(const az_sealer *sealer, const char *id, asyncz_time_t next_run_time,
-                     const unsigned char *data, size_t len, az_trigger_memo *memo, asyncz_task **out,
-                     char *reason, size_t size);
+                     const unsigned char *data, size_t len, const char *alias, az_trigger_memo *memo,
+                     asyncz_task **out, char *reason, size_t size);
 
 /* az_record_decode's result for a sealed record read while no key is set: not the record's fault, so the
  * record is left in place (not quarantined). It never leaves the persist layer (which reports

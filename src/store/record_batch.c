@@ -90,12 +90,8 @@ static void decode_one(job *j, size_t i, az_trigger_memo *memo)
     az_record_batch_found(j->b, i, &rec);
     az_decoded *d = &j->out[i];
     char reason[320] = "";
-    d->rc = az_record_decode(j->sealer, rec.id, rec.next_run_time, rec.data, rec.len, memo, &d->task, reason,
-                             sizeof reason);
-    if (d->rc == 0 && j->alias && (d->rc = asyncz_task_set_store(d->task, j->alias)) != 0) {
-        asyncz_task_free(d->task);
-        d->task = NULL;
-    }
+    d->rc = az_record_decode(j->sealer, rec.id, rec.next_run_time, rec.data, rec.len, j->alias, memo,
+                             &d->task, reason, sizeof reason);
     if (d->rc && d->rc != ASYNCZ_ENOMEM && !(d->reason = strdup(reason)))
         d->rc = ASYNCZ_ENOMEM;
 }
@@ -134,8 +130,7 @@ int az_record_batch_decode(const az_record_batch *b, const az_sealer *sealer, co
     az_decoded *d = calloc(b->n ? b->n : 1, sizeof *d);
     if (!d)
         return ASYNCZ_ENOMEM;
-    job j = {
-        .b = b, .sealer = sealer, .alias = alias && strcmp(alias, "default") != 0 ? alias : NULL, .out = d};
+    job j = {.b = b, .sealer = sealer, .alias = alias, .out = d};
     atomic_init(&j.next, 0);
     pthread_t helpers[AZ_BATCH_THREADS];
     size_t started = 0, wanted = helpers_wanted(b->n);

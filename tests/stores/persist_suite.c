@@ -8,6 +8,7 @@
 #include "codec/seal.h"
 #include "persist_suite.h"
 #include "store/backend.h"
+#include "store/record_batch.h"
 #include "store/store_internal.h"
 
 az_store_url_fn az_store_url;
@@ -816,6 +817,53 @@ void persist_list_many_in_parallel(void **state)
     free(batch);
     close_into(&a);
     set_key(NULL);
+}
+
+/* A store opened under an alias other than "default" hands out tasks of that alias: read one by one and
+ * in a listing long enough to be decoded on several threads. */
+static int all_of_alias(asyncz_task *task, void *userdata)
+{
+    size_t *n = userdata;
+    assert_string_equal(asyncz_task_store(task), "nightly");
+    ++*n;
+    return 0;
+}
+
+void persist_tasks_get_the_store_alias(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    char url[1024];
+    az_store_url(url, sizeof url, 1);
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    host_log h = {0};
+    asyncz_store_host host = {.alias = "nightly", .identity = "one", .wakeup = on_wakeup, .host_data = &h};
+    int rc = az_store_do_open(st, &host);
+    if (rc)
+        fail_msg("open %s: %s: %s", url, asyncz_strerror(rc), asyncz_store_errmsg());
+    enum { N = AZ_BATCH_PARALLEL_MIN + 52 };
+    asyncz_task **tasks = calloc(N, sizeof *tasks);
+    assert_non_null(tasks);
+    char id[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "n%05d", i);
+        tasks[i] = make_task(id, T0 + i);
+    }
+    rc = asyncz_store_add_tasks(st, tasks, N);
+    if (rc)
+        fail_msg("add_tasks: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    asyncz_task *one = NULL;
+    assert_int_equal(ops(st)->lookup(st, "n00007", &one), 0);
+    assert_string_equal(asyncz_task_store(one), "nightly");
+    asyncz_task_free(one);
+    size_t n = 0;
+    assert_int_equal(ops(st)->list(st, all_of_alias, &n), 0);
+    assert_int_equal(n, N);
+    for (int i = 0; i < N; i++)
+        asyncz_task_free(tasks[i]);
+    free(tasks);
+    asyncz_store_free(st);
 }
 
 /* ---- heartbeats ------------------------------------------------------------------------------------- */

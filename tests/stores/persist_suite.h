@@ -55,6 +55,7 @@ void persist_quarantine_other_id(void **state);
 void persist_quarantine_index_mismatch(void **state);
 void persist_quarantine_in_due_and_list(void **state);
 void persist_list_many_in_parallel(void **state);
+void persist_tasks_get_the_store_alias(void **state);
 void persist_connect_existing(void **state);
 void persist_inspect_leaves_unreadable(void **state);
 void persist_inspect_wrong_key_moves_nothing(void **state);
@@ -130,6 +131,7 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_quarantine_index_mismatch), \
     cmocka_unit_test(persist_quarantine_in_due_and_list), \
     cmocka_unit_test(persist_list_many_in_parallel), \
+    cmocka_unit_test(persist_tasks_get_the_store_alias), \
     cmocka_unit_test(persist_connect_existing), \
     cmocka_unit_test(persist_inspect_leaves_unreadable), \
     cmocka_unit_test(persist_inspect_wrong_key_moves_nothing), \
