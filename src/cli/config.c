@@ -202,7 +202,8 @@ static int read_task_defaults(az_cfg_section *sec, az_cfg_defaults *d, az_cfg_er
     if ((e = az_cfg_get(sec, "coalesce")) && az_cfg_parse_bool(sec, e, &d->coalesce, errs))
         rc = -1;
     if ((e = az_cfg_get(sec, "max_instances")) &&
-        az_cfg_parse_uint(sec, e, 1, 1000000, &d->max_instances, errs))
+        az_cfg_parse_uint(sec, e, ASYNCZ_TASK_MAX_INSTANCES_MIN, ASYNCZ_TASK_MAX_INSTANCES_MAX,
+                          &d->max_instances, errs))
         rc = -1;
     if (read_alias_default(sec, "executor", &d->executor, errs) ||
         read_alias_default(sec, "store", &d->store, errs))

@@ -378,7 +378,9 @@ static int set_options(az_cfg_section *sec, const az_cfg_defaults *d, asyncz_tas
         rc = -1;
     if ((e = az_cfg_get(sec, "coalesce")) && az_cfg_parse_bool(sec, e, &coalesce, errs))
         rc = -1;
-    if ((e = az_cfg_get(sec, "max_instances")) && az_cfg_parse_uint(sec, e, 1, 1000000, &max_instances, errs))
+    if ((e = az_cfg_get(sec, "max_instances")) &&
+        az_cfg_parse_uint(sec, e, ASYNCZ_TASK_MAX_INSTANCES_MIN, ASYNCZ_TASK_MAX_INSTANCES_MAX,
+                          &max_instances, errs))
         rc = -1;
     if ((e = az_cfg_get(sec, "paused")) && az_cfg_parse_bool(sec, e, &paused, errs))
         rc = -1;

@@ -202,8 +202,9 @@ static int apply_grace(const char *text, asyncz_task *t)
 static int apply_max_instances(const char *text, asyncz_task *t)
 {
     long n;
-    int rc = az_cli_parse_long("--max-instances", text, 1,
-                               (long)UINT32_MAX > LONG_MAX ? LONG_MAX : (long)UINT32_MAX, &n);
+    int rc = az_cli_parse_long(
+        "--max-instances", text, ASYNCZ_TASK_MAX_INSTANCES_MIN,
+        (long)ASYNCZ_TASK_MAX_INSTANCES_MAX > LONG_MAX ? LONG_MAX : (long)ASYNCZ_TASK_MAX_INSTANCES_MAX, &n);
     return rc                                              ? rc
            : asyncz_task_set_max_instances(t, (uint32_t)n) ? az_cli_failure("cannot set --max-instances")
                                                            : 0;
