@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `asyncz start --check` on config files that are not what a config should be: a value that is not UTF-8 (one
 # error naming the key, exit 2, never an abort), a file too large (/dev/zero included), a NUL byte, a
-# directory, a read error (exit 1); a bad [store] reported once;
+# directory, a read error (exit 1); plugin paths as written in messages; a bad [store] reported once;
 # max_instances at both ends of its range. $1 is the asyncz binary.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -77,9 +77,22 @@ check directory 2 "asyncz start: $TMP/dir.ini: a directory, not a config file (a
 # start fails with EIO.
 check read_error 1 "asyncz start: /proc/self/mem: cannot read the config file: Input/output error" /proc/self/mem
 
-# ---- messages that are not consequences of another --------------------------------------
+# ---- messages that are not consequences of another, paths as written --------------------------------------
 printf '[store default]\nurl = bogus://x\n[task a]\ncron = 0 3 * * *\ncommand = true\n' >"$TMP/bad_url.ini"
 check bad_url 2 "asyncz start: $TMP/bad_url.ini:2: [store default] url: 'bogus://x': store URL \"bogus://x\": unknown scheme \"bogus\" (known: memory, file, sqlite, postgresql, mariadb, mysql, redis, mongodb)" "$TMP/bad_url.ini"
+
+printf '[scheduler]\nplugins = ./nope.so\n%s\n' "$STORE" >"$TMP/plugin.ini"
+asyncz=$(realpath "$ASYNCZ")
+for config in plugin.ini ./plugin.ini "$TMP/plugin.ini"; do
+    case $config in
+    /*) shown=$TMP/nope.so ;;
+    *) shown=./nope.so ;;
+    esac
+    (cd "$TMP" && "$asyncz" start --config "$config" --check) >"$TMP/out" 2>"$TMP/err" && fail "plugin $config: exit 0"
+    [[ $(cat "$TMP/err") == "asyncz start: $config:2: [scheduler] plugins: './nope.so': cannot load it: $shown: cannot open shared object file: No such file or directory" ]] ||
+        fail "plugin $config: $(cat "$TMP/err")"
+    passed=$((passed + 1))
+done
 
 # ---- max_instances: 1 to 4294967295, as the tool's --max-instances -------------------------------------------
 printf '[scheduler]\nmax_instances = 4294967295\n%s\n[task a]\ncron = 0 3 * * *\ncommand = true\nmax_instances = 1\n' "$STORE" >"$TMP/max.ini"
