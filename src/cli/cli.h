@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 
 #include "asyncz.h"
@@ -114,6 +115,10 @@ char *az_cli_utf8_escape(const char *text);
 /* 0 when value is valid UTF-8; else print "OPTION 'VALUE': not valid UTF-8: byte 0xE9 at byte N ..." (the
  * bad bytes escaped) and return AZ_CLI_EXIT_USAGE. */
 int az_cli_check_utf8(const char *option, const char *value);
+/* A JSON string of text that did not come from the user and is shown as it is (an id read from a store, a
+ * path): text that is not UTF-8 is given with its bad bytes as \xHH rather than dropped. NULL only when out
+ * of memory. */
+json_t *az_cli_json_text(const char *text);
 
 /* "1mo", "2w", "1y6mo", "3d": whole calendar units y, mo, w, d, not all zero. */
 int az_cli_parse_calendar_spec(const char *option, const char *text, asyncz_calendar_interval *out);

@@ -123,8 +123,8 @@ static void log_errors(const az_cfg_errors *errs, const char *path)
 
 static int print_check_json(const az_config *cfg, const az_cfg_errors *errs, const char *path)
 {
-    json_t *doc =
-        json_pack("{s:s, s:b, s:[], s:[]}", "config", path, "valid", errs->n == 0, "errors", "tasks");
+    json_t *doc = json_pack("{s:o, s:b, s:[], s:[]}", "config", az_cli_json_text(path), "valid", errs->n == 0,
+                            "errors", "tasks");
     json_t *list = json_object_get(doc, "errors");
     for (size_t i = 0; i < errs->n; i++)
         json_array_append_new(

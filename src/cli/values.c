@@ -162,3 +162,13 @@ int az_cli_check_utf8(const char *option, const char *value)
     free(shown);
     return rc;
 }
+
+json_t *az_cli_json_text(const char *text)
+{
+    if (az_cli_utf8_invalid(text) < 0)
+        return json_string(text);
+    char *shown = az_cli_utf8_escape(text);
+    json_t *s = shown ? json_string(shown) : NULL;
+    free(shown);
+    return s;
+}

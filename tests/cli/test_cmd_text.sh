@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `asyncz add` and `asyncz update` with option values that are not UTF-8 (a Latin-1 byte): each is refused
 # with exit 2, naming the option and the byte, never "out of memory"; nothing is stored. --max-instances takes
-# 1 to 4294967295, as the config file's max_instances. $1 is the asyncz binary.
+# 1 to 4294967295, as the config file's max_instances. doctor shows ids read from a store that are not UTF-8
+# escaped rather than leaving them out. $1 is the asyncz binary.
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -49,6 +50,23 @@ passed=$((passed + 1))
 ok "add with UTF-8" add "${S[@]}" --id utf --at 2030-01-01T00:00Z --command $'echo caf\xc3\xa9' --name $'K\xc3\xa4se'
 ok "inspect it" inspect "${S[@]}" utf --json
 [[ $(jq -r '.command + "|" + .name' <<<"$out") == $'echo caf\xc3\xa9|K\xc3\xa4se' ]] || fail "UTF-8 task: $out"
+passed=$((passed + 1))
+
+# ---- ids read from a store that are not UTF-8 are shown escaped, never dropped -----------------------------------
+# A record whose id column was edited to Latin-1 bytes: doctor names it (it was left out of ids and the
+# message), and once a scheduler quarantined it, doctor counts it (it said "no record is quarantined").
+DURL=$(store_url sqlite doctor)
+ok "add for doctor" add --store "$DURL" --id two --at 2030-01-01T00:00Z --command true
+sqlite3 "$TMP/doctor.db" "UPDATE asyncz_store SET id = CAST(X'7477E9' AS TEXT) WHERE id = 'two'"
+run doctor --store "$DURL" --json
+[[ $rc -eq 1 ]] || fail "doctor with a Latin-1 id: exit $rc ($err)"
+[[ $(jq -c '.[] | select(.check == "records") | [.status, .ids, .message]' <<<"$out") == '["error",["tw\\xE9"],"1 record cannot be read; a scheduler would quarantine it: tw\\xE9"]' ]] ||
+    fail "doctor records check: $out"
+passed=$((passed + 1))
+"$FIXTURE" scan "$DURL" 2>/dev/null || fail "fixture scan"
+run doctor --store "$DURL" --json
+[[ $(jq -c '.[] | select(.check == "quarantine") | [.status, .ids]' <<<"$out") == '["warning",["tw\\xE9"]]' ]] ||
+    fail "doctor quarantine check: $out"
 passed=$((passed + 1))
 
 # ---- --max-instances: 1 to 4294967295 --------------------------------------------------------------------------

@@ -37,6 +37,13 @@ run start --config "$TMP/latin1.ini" --check --json
     fail "--check --json of a Latin-1 value: $out"
 passed=$((passed + 1))
 
+# A config path that is not UTF-8 is shown escaped in --check --json (it was "out of memory").
+cp "$TMP/latin1.ini" "$TMP/caf"$'\xe9'".ini"
+run start --config "$TMP/caf"$'\xe9'".ini" --check --json
+[[ $rc -eq 2 && -z $err && $(jq -r .config <<<"$out") == "$TMP/caf\\xE9.ini" && $(jq -r '.errors[0].line' <<<"$out") == 5 ]] ||
+    fail "--check --json of a path that is not UTF-8: exit $rc, out: $out, err: $err"
+passed=$((passed + 1))
+
 # In the trigger too: one error for the line, not also the cron parser's.
 printf '%s\n[task a]\ncron = 0 3 * * mon\xe9\ncommand = true\n' "$STORE" >"$TMP/latin1_cron.ini"
 check latin1_cron 2 "asyncz start: $TMP/latin1_cron.ini:4: [task a] cron: not valid UTF-8: byte 0xE9 at byte 12 of the value ('0 3 * * mon\\xE9'): $HINT" "$TMP/latin1_cron.ini"
