@@ -1,6 +1,9 @@
 /* The daemon's config reader (src/cli/config*.c): values, defaults and every error with its line. */
+#include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "az_test.h"
 #include "cli.h"
@@ -547,6 +550,148 @@ static void utf8_checker(void **state)
     free(shown);
 }
 
+/* ---- out of memory anywhere: an error, never a crash or abort() ------------------------------------------
+ * The allocation functions of the reader and of the library it calls are wrapped (tests/CMakeLists.txt links
+ * this test with --wrap): from the N-th call on, every allocation fails, for every N up to the number a
+ * whole load makes. */
+
+static long fail_from = -1; /* the allocation from which every one fails; -1: none fails */
+static long allocations;    /* counted while fail_from >= 0 */
+
+static bool failing(void)
+{
+    if (fail_from < 0)
+        return false;
+    return allocations++ >= fail_from;
+}
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+char *__real_strdup(const char *s);
+int __real_vasprintf(char **out, const char *fmt, va_list ap);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+char *__wrap_strdup(const char *s);
+int __wrap_vasprintf(char **out, const char *fmt, va_list ap);
+int __wrap_asprintf(char **out, const char *fmt, ...);
+
+void *__wrap_malloc(size_t size)
+{
+    return failing() ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return failing() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    return failing() ? NULL : __real_realloc(p, size);
+}
+
+char *__wrap_strdup(const char *s)
+{
+    return failing() ? NULL : __real_strdup(s);
+}
+
+int __wrap_vasprintf(char **out, const char *fmt, va_list ap)
+{
+    return failing() ? -1 : __real_vasprintf(out, fmt, ap);
+}
+
+int __wrap_asprintf(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = __wrap_vasprintf(out, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static const char oom_text[] = "[scheduler]\n"
+                               "timezone = Europe/Berlin\n"
+                               "identity = host-a\n"
+                               "log = stderr\n"
+                               "plugins = /opt/a.so, b.so\n"
+                               "max_instances = 3\n"
+                               "[store default]\n"
+                               "url = sqlite:////tmp/asyncz-test-config.db\n"
+                               "[executor threads]\n"
+                               "type = threadpool\n"
+                               "workers = 4\n"
+                               "[task backup]\n"
+                               "cron = 30 2 * * *\n"
+                               "command = /usr/local/sbin/backup --quiet\n"
+                               "timeout = 2h\n"
+                               "[task greet]\n"
+                               "interval = 5m\n"
+                               "jitter = 10s\n"
+                               "function = greet\n"
+                               "args = [\"world\", 1]\n"
+                               "kwargs = {\"loud\": true}\n"
+                               "executor = threads\n"
+                               "name = Gr\xc3\xbc\xc3\x9f"
+                               "e\n"
+                               "[task both]\n"
+                               "calendar_interval = 1mo\n"
+                               "time_of_day = 09:00\n"
+                               "hour = 9\n"
+                               "combine = and\n"
+                               "command = echo both\n";
+
+/* Load with allocations failing from the n-th on: a load that met a failed allocation fails and says why.
+ * Returns whether an allocation failed. */
+static bool load_failing_from(long n, const char *path)
+{
+    az_cfg_errors errs = {0};
+    az_config *cfg = NULL;
+    allocations = 0;
+    fail_from = n;
+    int rc =
+        path ? az_config_load(path, &cfg, &errs) : az_config_load_string(oom_text, "oom.ini", &cfg, &errs);
+    fail_from = -1;
+    bool failed = allocations > n;
+    if (failed && rc == 0)
+        fail_msg("allocation %ld failed and the load still succeeded", n);
+    if (rc == 0) {
+        assert_non_null(cfg);
+        assert_int_equal(errs.n, 0);
+        az_config_free(cfg);
+    } else {
+        assert_null(cfg);
+        assert_true(errs.n > 0);
+        assert_int_not_equal(az_cfg_errors_status(&errs), 0);
+        char line[2048];
+        for (size_t i = 0; i < errs.n; i++)
+            az_cfg_error_format(&errs, i, "oom.ini", line, sizeof line);
+    }
+    az_cfg_errors_free(&errs);
+    return failed;
+}
+
+static void out_of_memory_anywhere(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/asyncz-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, oom_text, sizeof oom_text - 1), (ssize_t)(sizeof oom_text - 1));
+    close(fd);
+    for (int from_file = 0; from_file < 2; from_file++) {
+        const char *p = from_file ? path : NULL;
+        /* How many allocations a whole load makes (zones are cached after the first). */
+        assert_false(load_failing_from(LONG_MAX, p));
+        long total = allocations;
+        assert_true(total > 50);
+        for (long n = 0; n < total; n++)
+            load_failing_from(n, p);
+    }
+    unlink(path);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(full_config),
     cmocka_unit_test(trigger_words),
@@ -584,6 +729,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(max_instances_range),
     cmocka_unit_test(errors_alone_per_line),
     cmocka_unit_test(utf8_checker),
+    cmocka_unit_test(out_of_memory_anywhere),
 };
 
 AZ_TEST_MAIN(tests)
