@@ -39,6 +39,9 @@ typedef struct asyncz_task asyncz_task;
 #define ASYNCZ_TASK_DEFAULT_GRACE ASYNCZ_USEC_PER_SEC
 #define ASYNCZ_TASK_DEFAULT_COALESCE true
 #define ASYNCZ_TASK_DEFAULT_MAX_INSTANCES 1
+/* The range of max_instances: any uint32_t but 0. The config file and the tool take the same range. */
+#define ASYNCZ_TASK_MAX_INSTANCES_MIN 1
+#define ASYNCZ_TASK_MAX_INSTANCES_MAX UINT32_MAX
 
 /* The version of the JSON document this library writes. */
 #define ASYNCZ_TASK_DOC_VERSION 1

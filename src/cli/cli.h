@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 
 #include "asyncz.h"
@@ -104,6 +105,20 @@ int az_cli_parse_time(const char *option, const char *text, const asyncz_zone *z
 int az_cli_parse_duration(const char *option, const char *text, int64_t *out);
 int az_cli_parse_count(const char *option, const char *text, size_t *out);
 int az_cli_parse_seed(const char *option, const char *text, uint64_t *out);
+
+/* The offset of the first byte of text that is not part of valid UTF-8 (overlong forms, surrogates and code
+ * points above U+10FFFF are not valid), or -1 when all of it is. JSON documents take only UTF-8 (jansson's
+ * json_string() returns NULL otherwise), so every text the tool puts into one is checked first. */
+ptrdiff_t az_cli_utf8_invalid(const char *text);
+/* text with each byte that is not valid UTF-8 written as \xHH, for messages; NULL when out of memory. */
+char *az_cli_utf8_escape(const char *text);
+/* 0 when value is valid UTF-8; else print "OPTION 'VALUE': not valid UTF-8: byte 0xE9 at byte N ..." (the
+ * bad bytes escaped) and return AZ_CLI_EXIT_USAGE. */
+int az_cli_check_utf8(const char *option, const char *value);
+/* A JSON string of text that did not come from the user and is shown as it is (an id read from a store, a
+ * path): text that is not UTF-8 is given with its bad bytes as \xHH rather than dropped. NULL only when out
+ * of memory. */
+json_t *az_cli_json_text(const char *text);
 
 /* "1mo", "2w", "1y6mo", "3d": whole calendar units y, mo, w, d, not all zero. */
 int az_cli_parse_calendar_spec(const char *option, const char *text, asyncz_calendar_interval *out);

@@ -94,7 +94,7 @@ static void add_bad_ids(doctor *d, check *c, bad_kind kind)
 {
     for (size_t i = 0; i < d->store.n_bad; i++)
         if (classify(d->store.bad[i].reason) == kind)
-            json_array_append_new(c->ids, json_string(d->store.bad[i].id));
+            json_array_append_new(c->ids, az_cli_json_text(d->store.bad[i].id));
     name_ids(c);
 }
 
@@ -213,7 +213,7 @@ static void check_zones(doctor *d)
 
 static int collect_quarantined(const asyncz_quarantined *q, void *userdata)
 {
-    json_array_append_new(userdata, json_string(q->task_id));
+    json_array_append_new(userdata, az_cli_json_text(q->task_id));
     return 0;
 }
 
@@ -247,7 +247,7 @@ static int collect_instance(const asyncz_instance *inst, void *userdata)
 {
     beats *b = userdata;
     if (inst->expires_at < b->now)
-        json_array_append_new(b->expired, json_string(inst->id));
+        json_array_append_new(b->expired, az_cli_json_text(inst->id));
     else
         b->live++;
     return 0;

@@ -82,22 +82,34 @@ static bool alias_valid(const char *s)
 
 /* ---- fingerprints: the entries of a section as one text ------------------------------------------- */
 
-static void append(char **buf, const char *a, const char *b, const char *c)
+/* Append a, b and c to *buf; out of memory is recorded in errs (the load then fails). */
+static void append(char **buf, const char *a, const char *b, const char *c, az_cfg_errors *errs)
 {
     char *next = NULL;
-    if (asprintf(&next, "%s%s%s%s", *buf ? *buf : "", a, b, c) < 0)
-        abort();
+    if (asprintf(&next, "%s%s%s%s", *buf ? *buf : "", a, b, c) < 0) {
+        az_cfg_error_oom(errs);
+        return;
+    }
     free(*buf);
     *buf = next;
 }
 
-static void fingerprint_section(char **buf, const az_cfg_section *sec)
+static void fingerprint_section(char **buf, const az_cfg_section *sec, az_cfg_errors *errs)
 {
-    append(buf, "[", sec->label, "]\n");
+    append(buf, "[", sec->label, "]\n", errs);
     for (size_t i = 0; i < sec->n; i++) {
-        append(buf, sec->entries[i].key, "=", sec->entries[i].value);
-        append(buf, "\n", "", "");
+        append(buf, sec->entries[i].key, "=", sec->entries[i].value, errs);
+        append(buf, "\n", "", "", errs);
     }
+}
+
+/* strdup that records out of memory in errs. */
+static char *copy_text(const char *s, az_cfg_errors *errs)
+{
+    char *d = strdup(s);
+    if (!d)
+        az_cfg_error_oom(errs);
+    return d;
 }
 
 /* ---- [scheduler] ------------------------------------------------------------------------------------- */
@@ -145,8 +157,8 @@ static int read_log(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
                          sec->label, v);
         return -1;
     }
-    cfg->log = strdup(v);
-    return rc;
+    cfg->log = copy_text(v, errs);
+    return cfg->log ? rc : -1;
 }
 
 /* "a.so, /opt/b.so" into cfg->plugins. */
@@ -156,7 +168,9 @@ static int read_plugins(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs
     if (!e)
         return 0;
     cfg->plugins_line = e->line;
-    char *copy = strdup(e->value), *save = NULL;
+    char *copy = copy_text(e->value, errs), *save = NULL;
+    if (!copy)
+        return -1;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ' || *tok == '\t')
             tok++;
@@ -166,10 +180,15 @@ static int read_plugins(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs
         if (!*tok)
             continue;
         char **grown = realloc(cfg->plugins, (cfg->n_plugins + 1) * sizeof *grown);
-        if (!grown)
-            abort();
-        cfg->plugins = grown;
-        cfg->plugins[cfg->n_plugins++] = strdup(tok);
+        char *plugin = grown ? copy_text(tok, errs) : NULL;
+        if (grown)
+            cfg->plugins = grown;
+        if (!plugin) {
+            az_cfg_error_oom(errs);
+            free(copy);
+            return -1;
+        }
+        cfg->plugins[cfg->n_plugins++] = plugin;
     }
     free(copy);
     if (cfg->n_plugins == 0) {
@@ -202,7 +221,8 @@ static int read_task_defaults(az_cfg_section *sec, az_cfg_defaults *d, az_cfg_er
     if ((e = az_cfg_get(sec, "coalesce")) && az_cfg_parse_bool(sec, e, &d->coalesce, errs))
         rc = -1;
     if ((e = az_cfg_get(sec, "max_instances")) &&
-        az_cfg_parse_uint(sec, e, 1, 1000000, &d->max_instances, errs))
+        az_cfg_parse_uint(sec, e, ASYNCZ_TASK_MAX_INSTANCES_MIN, ASYNCZ_TASK_MAX_INSTANCES_MAX,
+                          &d->max_instances, errs))
         rc = -1;
     if (read_alias_default(sec, "executor", &d->executor, errs) ||
         read_alias_default(sec, "store", &d->store, errs))
@@ -216,10 +236,10 @@ static int read_scheduler(az_config *cfg, az_cfg_section *sec, sched_values *v, 
     v->d.zone = cfg->zone;
     if (!sec)
         return rc;
-    fingerprint_section(&v->fingerprint, sec);
+    fingerprint_section(&v->fingerprint, sec, errs);
     az_cfg_entry *e = az_cfg_get(sec, "identity");
-    if (e)
-        cfg->identity = strdup(e->value);
+    if (e && !(cfg->identity = copy_text(e->value, errs)))
+        rc = -1;
     if ((e = az_cfg_get(sec, "shutdown_timeout")) &&
         az_cfg_parse_duration(sec, e, false, &cfg->shutdown_timeout, errs))
         rc = -1;
@@ -254,6 +274,23 @@ static int check_store_url(az_cfg_section *sec, const az_cfg_entry *e, az_cfg_er
     return -1;
 }
 
+static int add_store(az_config *cfg, const char *name, const char *url, az_cfg_errors *errs)
+{
+    az_cfg_store *stores = realloc(cfg->stores, (cfg->n_stores + 1) * sizeof *stores);
+    if (stores)
+        cfg->stores = stores;
+    az_cfg_store st = {.name = stores ? copy_text(name, errs) : NULL,
+                       .url = stores ? copy_text(url, errs) : NULL};
+    if (!st.name || !st.url) {
+        free(st.name);
+        free(st.url);
+        az_cfg_error_oom(errs);
+        return -1;
+    }
+    cfg->stores[cfg->n_stores++] = st;
+    return 0;
+}
+
 static int read_store(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
 {
     int rc = check_name(sec, errs);
@@ -268,11 +305,7 @@ static int read_store(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
     az_cfg_report_unused(sec, errs);
     if (rc)
         return rc;
-    cfg->stores = realloc(cfg->stores, (cfg->n_stores + 1) * sizeof *cfg->stores);
-    if (!cfg->stores)
-        abort();
-    cfg->stores[cfg->n_stores++] = (az_cfg_store){.name = strdup(sec->name), .url = strdup(url->value)};
-    return 0;
+    return add_store(cfg, sec->name, url->value, errs);
 }
 
 static int read_exec_type(az_cfg_section *sec, az_cfg_exec_type *type, az_cfg_errors *errs)
@@ -294,6 +327,22 @@ static int read_exec_type(az_cfg_section *sec, az_cfg_exec_type *type, az_cfg_er
     return -1;
 }
 
+/* Add a copy of ex (its name copied). */
+static int add_executor(az_config *cfg, const az_cfg_executor *ex, az_cfg_errors *errs)
+{
+    az_cfg_executor *executors = realloc(cfg->executors, (cfg->n_executors + 1) * sizeof *executors);
+    if (executors)
+        cfg->executors = executors;
+    char *name = executors ? copy_text(ex->name, errs) : NULL;
+    if (!name) {
+        az_cfg_error_oom(errs);
+        return -1;
+    }
+    cfg->executors[cfg->n_executors] = *ex;
+    cfg->executors[cfg->n_executors++].name = name;
+    return 0;
+}
+
 static int read_executor(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
 {
     az_cfg_executor ex = {0};
@@ -310,12 +359,8 @@ static int read_executor(az_config *cfg, az_cfg_section *sec, az_cfg_errors *err
     az_cfg_report_unused(sec, errs);
     if (rc)
         return rc;
-    ex.name = strdup(sec->name);
-    cfg->executors = realloc(cfg->executors, (cfg->n_executors + 1) * sizeof *cfg->executors);
-    if (!cfg->executors)
-        abort();
-    cfg->executors[cfg->n_executors++] = ex;
-    return 0;
+    ex.name = sec->name;
+    return add_executor(cfg, &ex, errs);
 }
 
 /* ---- defaults: the store and executor a config gets without sections for them ------------------------ */
@@ -350,13 +395,19 @@ static int add_default_store(az_config *cfg, az_cfg_errors *errs)
                          "not set): add a [store default] section");
         return -1;
     }
-    cfg->stores = malloc(sizeof *cfg->stores);
-    if (!cfg->stores)
-        abort();
-    cfg->stores[0] = (az_cfg_store){.name = strdup("default"), .url = strdup(url)};
-    cfg->n_stores = 1;
-    cfg->default_store_dir = strdup(dir);
+    if (add_store(cfg, "default", url, errs) != 0 || !(cfg->default_store_dir = copy_text(dir, errs)))
+        return -1;
     return 0;
+}
+
+/* Whether the file has a [kind name] section, read or not: a section with an error in it was reported
+ * already, and a task naming it must not add "no such section" to that. */
+static bool section_named(const az_cfg_ini *ini, const char *kind, const char *name)
+{
+    for (size_t i = 0; i < ini->n; i++)
+        if (strcmp(ini->sections[i].kind, kind) == 0 && strcmp(ini->sections[i].name, name) == 0)
+            return true;
+    return false;
 }
 
 static const az_cfg_executor *find_executor(const az_config *cfg, const char *name)
@@ -377,34 +428,32 @@ static bool has_store(const az_config *cfg, const char *name)
 
 /* Shell commands run on a process pool: a command forks, and a fork from the threaded daemon could copy a
  * lock another thread holds; process-pool workers are single-threaded. */
-static void add_default_executor(az_config *cfg)
+static void add_default_executor(az_config *cfg, const az_cfg_ini *ini, az_cfg_errors *errs)
 {
-    if (find_executor(cfg, "default"))
+    if (find_executor(cfg, "default") || section_named(ini, "executor", "default"))
         return;
-    cfg->executors = realloc(cfg->executors, (cfg->n_executors + 1) * sizeof *cfg->executors);
-    if (!cfg->executors)
-        abort();
-    cfg->executors[cfg->n_executors++] =
-        (az_cfg_executor){.name = strdup("default"), .type = AZ_CFG_PROCESSPOOL, .workers = 0};
+    add_executor(cfg, &(az_cfg_executor){.name = "default", .type = AZ_CFG_PROCESSPOOL, .workers = 0}, errs);
 }
 
 /* ---- tasks ----------------------------------------------------------------------------------------------
  */
 
 /* A task's store and executor must be configured, and a command needs a process pool. */
-static int check_task_refs(const az_config *cfg, const az_cfg_section *sec, const az_cfg_task *t,
-                           az_cfg_errors *errs)
+static int check_task_refs(const az_config *cfg, const az_cfg_ini *ini, const az_cfg_section *sec,
+                           const az_cfg_task *t, az_cfg_errors *errs)
 {
     const char *store = asyncz_task_store(t->task), *executor = asyncz_task_executor(t->task);
     int rc = 0;
     if (!has_store(cfg, store)) {
-        az_cfg_error_add(errs, sec->line, "[%s]: no [store %s] section for its store", sec->label, store);
+        if (!section_named(ini, "store", store))
+            az_cfg_error_add(errs, sec->line, "[%s]: no [store %s] section for its store", sec->label, store);
         rc = -1;
     }
     const az_cfg_executor *ex = find_executor(cfg, executor);
     if (!ex) {
-        az_cfg_error_add(errs, sec->line, "[%s]: no [executor %s] section for its executor", sec->label,
-                         executor);
+        if (!section_named(ini, "executor", executor))
+            az_cfg_error_add(errs, sec->line, "[%s]: no [executor %s] section for its executor", sec->label,
+                             executor);
         rc = -1;
     } else if (t->shell && ex->type != AZ_CFG_PROCESSPOOL) {
         az_cfg_error_add(errs, sec->line,
@@ -416,18 +465,21 @@ static int check_task_refs(const az_config *cfg, const az_cfg_section *sec, cons
     return rc;
 }
 
-static int read_task(az_config *cfg, az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_errors *errs)
+static int read_task(az_config *cfg, const az_cfg_ini *ini, az_cfg_section *sec, const az_cfg_defaults *d,
+                     az_cfg_errors *errs)
 {
     az_cfg_task t = {0};
     if (az_cfg_task_build(sec, d, &t, errs) != 0)
         return -1;
-    if (check_task_refs(cfg, sec, &t, errs) != 0) {
+    az_cfg_task *tasks = NULL;
+    if (check_task_refs(cfg, ini, sec, &t, errs) == 0 &&
+        !(tasks = realloc(cfg->tasks, (cfg->n_tasks + 1) * sizeof *cfg->tasks)))
+        az_cfg_error_oom(errs);
+    if (!tasks) {
         az_cfg_task_clear(&t);
         return -1;
     }
-    cfg->tasks = realloc(cfg->tasks, (cfg->n_tasks + 1) * sizeof *cfg->tasks);
-    if (!cfg->tasks)
-        abort();
+    cfg->tasks = tasks;
     cfg->tasks[cfg->n_tasks++] = t;
     return 0;
 }
@@ -450,7 +502,7 @@ static void read_kind(az_config *cfg, az_cfg_ini *ini, const char *kind, char **
         az_cfg_section *sec = &ini->sections[i];
         if (strcmp(sec->kind, kind) != 0)
             continue;
-        fingerprint_section(fingerprint, sec);
+        fingerprint_section(fingerprint, sec, errs);
         if (strcmp(kind, "store") == 0)
             read_store(cfg, sec, errs);
         else
@@ -462,7 +514,7 @@ static void read_tasks(az_config *cfg, az_cfg_ini *ini, const az_cfg_defaults *d
 {
     for (size_t i = 0; i < ini->n; i++)
         if (strcmp(ini->sections[i].kind, "task") == 0)
-            read_task(cfg, &ini->sections[i], d, errs);
+            read_task(cfg, ini, &ini->sections[i], d, errs);
 }
 
 static void interpret(az_config *cfg, az_cfg_ini *ini, az_cfg_errors *errs)
@@ -474,12 +526,12 @@ static void interpret(az_config *cfg, az_cfg_ini *ini, az_cfg_errors *errs)
                             .store = "default"}};
     char *fingerprint = NULL;
     read_scheduler(cfg, section_of(ini, "scheduler"), &v, errs);
-    append(&fingerprint, v.fingerprint ? v.fingerprint : "", "", "");
+    append(&fingerprint, v.fingerprint ? v.fingerprint : "", "", "", errs);
     read_kind(cfg, ini, "store", &fingerprint, errs);
     read_kind(cfg, ini, "executor", &fingerprint, errs);
     if (cfg->n_stores == 0 && !section_of(ini, "store"))
         add_default_store(cfg, errs);
-    add_default_executor(cfg);
+    add_default_executor(cfg, ini, errs);
     cfg->settings_fingerprint = fingerprint;
     /* With a bad timezone the tasks are still checked (in UTC), so that every error shows at once. */
     asyncz_zone *fallback = NULL;
@@ -491,11 +543,15 @@ static void interpret(az_config *cfg, az_cfg_ini *ini, az_cfg_errors *errs)
     free(v.fingerprint);
 }
 
-static az_config *config_new(const char *path)
+/* A new config, or NULL with out of memory recorded. */
+static az_config *config_new(const char *path, az_cfg_errors *errs)
 {
     az_config *cfg = calloc(1, sizeof *cfg);
-    if (!cfg || !(cfg->path = strdup(path)))
-        abort();
+    if (!cfg || !(cfg->path = strdup(path))) {
+        free(cfg);
+        az_cfg_error_oom(errs);
+        return NULL;
+    }
     cfg->log_level = AZ_CFG_DEFAULT_LOG_LEVEL;
     cfg->shutdown_timeout = AZ_CFG_DEFAULT_SHUTDOWN_TIMEOUT;
     return cfg;
@@ -504,7 +560,8 @@ static az_config *config_new(const char *path)
 static int finish_load(az_config *cfg, az_cfg_ini *ini, az_config **out, az_cfg_errors *errs)
 {
     size_t before = errs->n;
-    interpret(cfg, ini, errs);
+    if (cfg)
+        interpret(cfg, ini, errs);
     az_cfg_ini_free(ini);
     az_cfg_errors_sort(errs);
     if (errs->n > 0 || before > 0) {
@@ -520,9 +577,12 @@ int az_config_load(const char *path, az_config **out, az_cfg_errors *errs)
 {
     az_cfg_ini ini;
     *out = NULL;
-    if (az_cfg_ini_read(path, &ini, errs) != 0)
+    if (az_cfg_ini_read(path, &ini, errs) != 0) {
+        az_cfg_ini_free(&ini);
+        az_cfg_errors_sort(errs);
         return -1;
-    return finish_load(config_new(path), &ini, out, errs);
+    }
+    return finish_load(config_new(path, errs), &ini, out, errs);
 }
 
 int az_config_load_string(const char *text, const char *path, az_config **out, az_cfg_errors *errs)
@@ -530,7 +590,7 @@ int az_config_load_string(const char *text, const char *path, az_config **out, a
     az_cfg_ini ini;
     *out = NULL;
     az_cfg_ini_read_string(text, &ini, errs);
-    return finish_load(config_new(path), &ini, out, errs);
+    return finish_load(config_new(path, errs), &ini, out, errs);
 }
 
 void az_config_free(az_config *cfg)

@@ -22,19 +22,37 @@
 typedef struct az_cfg_error {
     int line;      /* 0: about the file as a whole */
     char *message; /* "[task backup] cron: '0 61 * * *': column 3: minute: ..." */
+    bool alone;    /* the only error reported for its line: the others there follow from it */
 } az_cfg_error;
 
 typedef struct az_cfg_errors {
     az_cfg_error *items;
     size_t n, cap;
+    bool failure; /* one of them is a runtime failure (a read error, out of memory), not bad content */
 } az_cfg_errors;
 
-/* Record an error at line (0: none) of the file. */
+/* Bounds of the config file (docs/daemon.md): a file that large is not a config. Lines are bounded by the
+ * INI reader (libinih's buffer), and the reader says so. */
+#define AZ_CFG_FILE_MAX (4 * 1024 * 1024)
+
+/* Record an error at line (0: none) of the file. Never fails: without memory for the message, the error
+ * list ends with "out of memory" (a failure) instead. */
 void az_cfg_error_add(az_cfg_errors *e, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same, for an error that makes every other one on its line a consequence (a value that is not
+ * UTF-8): the others are dropped when the errors are sorted. */
+void az_cfg_error_add_alone(az_cfg_errors *e, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Record a runtime failure: out of memory (message from the caller's point of view) or a read error. */
+void az_cfg_error_oom(az_cfg_errors *e);
 void az_cfg_errors_free(az_cfg_errors *e);
 
-/* Order the errors by line (stable), as a reader goes through the file. */
+/* Order the errors by line (stable), as a reader goes through the file, and drop those that follow from an
+ * error recorded with az_cfg_error_add_alone. */
 void az_cfg_errors_sort(az_cfg_errors *e);
+
+/* The exit status the errors call for: 0 (none), AZ_CLI_EXIT_FAILURE when one is a runtime failure (a
+ * read error, out of memory), else AZ_CLI_EXIT_USAGE (bad content). */
+int az_cfg_errors_status(const az_cfg_errors *e);
 
 /* Write "PATH:LINE: MESSAGE" (no line when 0) for error i into buf. */
 void az_cfg_error_format(const az_cfg_errors *e, size_t i, const char *path, char *buf, size_t size);

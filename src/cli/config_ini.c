@@ -10,17 +10,18 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "config.h"
 
 typedef struct reader {
-    FILE *file;       /* reading a file, or */
-    const char *text; /* the rest of a string */
+    const char *text; /* the rest of the file's text (read whole, NUL-free) */
     int line;         /* lines given out so far */
     char *raw;        /* the current line as read (no newline) */
     size_t raw_cap;
@@ -37,36 +38,89 @@ static const char *const literal_keys[] = {"command", "args", "kwargs", NULL};
 
 /* ---- errors -------------------------------------------------------------------------------------- */
 
-static void errors_grow(az_cfg_errors *e)
+/* The message of an error recorded without memory to format it: never freed. */
+static char oom_message[] = "out of memory while reading the config";
+/* The list of a first error recorded without memory for a list: never freed either. */
+static az_cfg_error oom_items[1] = {{.line = 0, .message = oom_message}};
+
+static bool errors_grow(az_cfg_errors *e)
 {
     if (e->n < e->cap)
-        return;
+        return true;
     size_t cap = e->cap ? e->cap * 2 : 8;
-    az_cfg_error *items = realloc(e->items, cap * sizeof *items);
+    az_cfg_error *items =
+        e->items == oom_items ? malloc(cap * sizeof *items) : realloc(e->items, cap * sizeof *items);
     if (!items)
-        abort(); /* the tool cannot report anything without memory */
+        return false;
+    if (e->items == oom_items)
+        memcpy(items, oom_items, sizeof oom_items);
     e->items = items;
     e->cap = cap;
+    return true;
+}
+
+void az_cfg_error_oom(az_cfg_errors *e)
+{
+    e->failure = true;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->items[i].message == oom_message)
+            return; /* said once is enough */
+    if (errors_grow(e)) {
+        e->items[e->n++] = (az_cfg_error){.line = 0, .message = oom_message};
+    } else if (e->n > 0) {
+        /* No room for one more: the last error gives way, the load fails all the same. */
+        free(e->items[e->n - 1].message);
+        e->items[e->n - 1] = (az_cfg_error){.line = 0, .message = oom_message};
+    } else {
+        e->items = oom_items;
+        e->n = e->cap = 1;
+    }
+}
+
+static void error_add(az_cfg_errors *e, int line, bool alone, const char *fmt, va_list ap)
+{
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0) {
+        az_cfg_error_oom(e);
+        return;
+    }
+    if (!errors_grow(e)) {
+        free(msg);
+        az_cfg_error_oom(e);
+        return;
+    }
+    e->items[e->n++] = (az_cfg_error){.line = line, .message = msg, .alone = alone};
 }
 
 void az_cfg_error_add(az_cfg_errors *e, int line, const char *fmt, ...)
 {
-    errors_grow(e);
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    error_add(e, line, false, fmt, ap);
     va_end(ap);
-    e->items[e->n++] = (az_cfg_error){.line = line, .message = msg};
+}
+
+void az_cfg_error_add_alone(az_cfg_errors *e, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_add(e, line, true, fmt, ap);
+    va_end(ap);
 }
 
 void az_cfg_errors_free(az_cfg_errors *e)
 {
     for (size_t i = 0; i < e->n; i++)
-        free(e->items[i].message);
-    free(e->items);
+        if (e->items[i].message != oom_message)
+            free(e->items[i].message);
+    if (e->items != oom_items)
+        free(e->items);
     *e = (az_cfg_errors){0};
+}
+
+int az_cfg_errors_status(const az_cfg_errors *e)
+{
+    return e->n == 0 ? 0 : e->failure ? AZ_CLI_EXIT_FAILURE : AZ_CLI_EXIT_USAGE;
 }
 
 void az_cfg_error_format(const az_cfg_errors *e, size_t i, const char *path, char *buf, size_t size)
@@ -80,24 +134,17 @@ void az_cfg_error_format(const az_cfg_errors *e, size_t i, const char *path, cha
 
 /* ---- sections and entries ------------------------------------------------------------------------- */
 
+/* items (n used of *cap) with room for one more, perhaps moved; NULL when out of memory (items is then
+ * unchanged and still the caller's). */
 static void *grow(void *items, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)
         return items;
     size_t c = *cap ? *cap * 2 : 8;
     void *p = realloc(items, c * size);
-    if (!p)
-        abort();
-    *cap = c;
+    if (p)
+        *cap = c;
     return p;
-}
-
-static char *dup_or_die(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
 }
 
 static az_cfg_section *find_section(az_cfg_ini *ini, const char *kind, const char *name)
@@ -147,10 +194,42 @@ static void open_section(reader *r, const char *label, const char *kind, const c
     if (r->skip_section)
         return;
     az_cfg_ini *ini = r->ini;
-    ini->sections = grow(ini->sections, &ini->cap, ini->n, sizeof *ini->sections);
+    az_cfg_section sec = {
+        .kind = strdup(kind), .name = strdup(name), .label = strdup(label), .line = r->line};
+    az_cfg_section *sections =
+        sec.kind && sec.name && sec.label ? grow(ini->sections, &ini->cap, ini->n, sizeof *sections) : NULL;
+    if (!sections) {
+        free(sec.kind);
+        free(sec.name);
+        free(sec.label);
+        az_cfg_error_oom(r->errs);
+        r->skip_section = true;
+        return;
+    }
+    ini->sections = sections;
     r->current = &ini->sections[ini->n++];
-    *r->current = (az_cfg_section){
-        .kind = dup_or_die(kind), .name = dup_or_die(name), .label = dup_or_die(label), .line = r->line};
+    *r->current = sec;
+}
+
+/* Report text, a part of the current line, when it is not valid UTF-8 (where: "[task a] command"; what:
+ * "value"); true then. Every text of the file ends up in messages, task documents and JSON output, which take
+ * only UTF-8; the error is the only one of its line, the others would follow from it. */
+static bool bad_utf8(reader *r, const char *where, const char *what, const char *text)
+{
+    ptrdiff_t at = az_cli_utf8_invalid(text);
+    if (at < 0)
+        return false;
+    char *shown = az_cli_utf8_escape(text);
+    if (!shown) {
+        az_cfg_error_oom(r->errs);
+        return true;
+    }
+    az_cfg_error_add_alone(r->errs, r->line,
+                           "%s: not valid UTF-8: byte 0x%02X at byte %td of the %s ('%s'): write the file in "
+                           "UTF-8 (iconv -f latin1 -t utf-8 converts Latin-1)",
+                           where, (unsigned char)text[at], at + 1, what, shown);
+    free(shown);
+    return true;
 }
 
 /* "[ task  backup ]" -> label "task backup", kind "task", name "backup". */
@@ -168,6 +247,11 @@ static void read_header(reader *r, const char *line)
     }
     char label[512];
     snprintf(label, sizeof label, "%.*s", (int)(close - line - 1), line + 1);
+    if (bad_utf8(r, "a section header", "header", label)) {
+        r->current = NULL;
+        r->skip_section = true;
+        return;
+    }
     char *start = label, *end = label + strlen(label);
     while (isspace((unsigned char)*start))
         start++;
@@ -233,9 +317,33 @@ static void add_entry(reader *r, const char *key, const char *value)
                          "[%s] %s: ' ;' starts a comment in this file, which would cut the value short: "
                          "write ';' without a blank before it (a; b), or put the command in a script",
                          sec->label, key);
-    sec->entries = grow(sec->entries, &sec->cap, sec->n, sizeof *sec->entries);
-    sec->entries[sec->n++] =
-        (az_cfg_entry){.key = dup_or_die(key), .value = dup_or_die(value), .line = r->line};
+    az_cfg_entry e = {.key = strdup(key), .value = strdup(value), .line = r->line};
+    az_cfg_entry *entries = e.key && e.value ? grow(sec->entries, &sec->cap, sec->n, sizeof *entries) : NULL;
+    if (!entries) {
+        free(e.key);
+        free(e.value);
+        az_cfg_error_oom(r->errs);
+        return;
+    }
+    sec->entries = entries;
+    sec->entries[sec->n++] = e;
+}
+
+/* Add an entry; a value that is not valid UTF-8 (bad, already reported) is kept with its bad bytes written
+ * as \xHH, so that the section is still checked as written without the bytes reaching a JSON document. */
+static void add_value(reader *r, const char *key, const char *value, bool bad)
+{
+    if (!bad) {
+        add_entry(r, key, value);
+        return;
+    }
+    char *escaped = az_cli_utf8_escape(value);
+    if (!escaped) {
+        az_cfg_error_oom(r->errs);
+        return;
+    }
+    add_entry(r, key, escaped);
+    free(escaped);
 }
 
 /* libinih's handler: one "key = value" of the current line. */
@@ -248,49 +356,51 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         az_cfg_error_add(r->errs, r->line, "a line '= value' without a key");
         return 1;
     }
+    if (bad_utf8(r, "a key", "key", name))
+        return 1;
     char key[128];
     snprintf(key, sizeof key, "%s", name);
     for (char *p = key; *p; p++)
         if (*p == '-')
             *p = '_';
+    value = value ? value : "";
+    char where[sizeof key + 520];
+    snprintf(where, sizeof where, "%s%s%s%s", r->current ? "[" : "", r->current ? r->current->label : "",
+             r->current ? "] " : "", key);
+    bool bad = bad_utf8(r, where, "value", value);
     if (r->skip_section)
         return 1;
     if (!r->current) {
         az_cfg_error_add(r->errs, r->line, "%s: a key before the first section header", name);
         return 1;
     }
-    add_entry(r, key, value ? value : "");
+    add_value(r, key, value, bad);
     return 1;
 }
 
 /* ---- the line reader ------------------------------------------------------------------------------ */
 
-/* The next physical line into r->raw (no newline). False at the end. */
+/* The next physical line into r->raw (no newline, no CR before it). False at the end, and when out of
+ * memory (recorded: the rest of the file is not read, and the load fails). */
 static bool next_line(reader *r)
 {
-    if (r->file) {
-        ssize_t n = getline(&r->raw, &r->raw_cap, r->file);
-        if (n < 0)
-            return false;
-        if (n > 0 && r->raw[n - 1] == '\n')
-            r->raw[--n] = '\0';
-        if (n > 0 && r->raw[n - 1] == '\r')
-            r->raw[--n] = '\0';
-        return true;
-    }
     if (!*r->text)
         return false;
     size_t n = strcspn(r->text, "\n");
     if (n + 1 > r->raw_cap) {
         char *raw = realloc(r->raw, n + 1);
-        if (!raw)
-            abort();
+        if (!raw) {
+            az_cfg_error_oom(r->errs);
+            return false;
+        }
         r->raw = raw;
         r->raw_cap = n + 1;
     }
     memcpy(r->raw, r->text, n);
-    r->raw[n] = '\0';
     r->text += n + (r->text[n] == '\n');
+    if (n > 0 && r->raw[n - 1] == '\r')
+        n--;
+    r->raw[n] = '\0';
     return true;
 }
 
@@ -328,7 +438,7 @@ static void keep_long_entry(reader *r, const char *line)
     const char *value = line + klen + 1;
     value += strspn(value, " \t");
     if (*key && !find_entry(r->current, key))
-        add_entry(r, key, value);
+        add_value(r, key, value, az_cli_utf8_invalid(value) >= 0);
 }
 
 /* libinih's reader: hand out one line at a time, as fgets would. */
@@ -344,10 +454,10 @@ static char *read_line(char *str, int num, void *stream)
         line += 3;
     size_t len = strlen(line);
     if (num < 3 || len > (size_t)num - 2) {
-        az_cfg_error_add(r->errs, r->line,
-                         "line longer than %d characters (the INI reader's limit): put a long command in a "
-                         "script",
-                         num - 2);
+        az_cfg_error_add_alone(r->errs, r->line,
+                               "line longer than %d characters (the INI reader's limit): put a long command "
+                               "in a script",
+                               num - 2);
         keep_long_entry(r, line);
         snprintf(str, (size_t)num, "\n");
         return str;
@@ -365,32 +475,114 @@ static void finish(reader *r)
     free(r->raw);
 }
 
+/* The whole file into *text (NUL-terminated, *size bytes before the NUL), at most AZ_CFG_FILE_MAX bytes.
+ * Returns 0, or -1 with the error recorded: a read error or no memory is a failure (exit 1), a file too
+ * large is bad input (exit 2). Reading stops one byte past the limit, so /dev/zero is refused at once. */
+static int slurp(FILE *f, char **text, size_t *size, az_cfg_errors *errs)
+{
+    const size_t limit = AZ_CFG_FILE_MAX;
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
+    for (;;) {
+        if (cap - n < 2) {
+            size_t next = cap ? cap * 2 : 64 * 1024;
+            next = next > limit + 2 ? limit + 2 : next;
+            char *grown = realloc(buf, next);
+            if (!grown) {
+                free(buf);
+                az_cfg_error_oom(errs);
+                return -1;
+            }
+            buf = grown;
+            cap = next;
+        }
+        errno = 0;
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (n > limit) {
+            free(buf);
+            az_cfg_error_add(errs, 0,
+                             "larger than %zu MiB, the limit of a config file: is it the right file? (asyncz "
+                             "start --config FILE)",
+                             limit / (1024 * 1024));
+            return -1;
+        }
+        if (got == 0)
+            break;
+    }
+    int err = errno;
+    if (ferror(f)) {
+        free(buf);
+        errs->failure = true;
+        az_cfg_error_add(errs, 0, "cannot read the config file: %s", strerror(err ? err : EIO));
+        return -1;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *size = n;
+    return 0;
+}
+
+/* A NUL byte would cut its line short without a word: a config is text. Records the first one. */
+static int check_nul(const char *text, size_t size, az_cfg_errors *errs)
+{
+    const char *nul = memchr(text, '\0', size);
+    if (!nul)
+        return 0;
+    int line = 1;
+    const char *line_start = text;
+    for (const char *p = text; p < nul; p++)
+        if (*p == '\n') {
+            line++;
+            line_start = p + 1;
+        }
+    az_cfg_error_add(errs, line,
+                     "a NUL byte (at byte %td of the line): a config file is text; is it the right file?",
+                     nul - line_start + 1);
+    return -1;
+}
+
+static void parse_text(const char *text, az_cfg_ini *ini, az_cfg_errors *errs)
+{
+    reader r = {.text = text, .ini = ini, .errs = errs};
+    ini_parse_stream(read_line, &r, on_entry, &r);
+    finish(&r);
+}
+
 int az_cfg_ini_read(const char *path, az_cfg_ini *ini, az_cfg_errors *errs)
 {
     *ini = (az_cfg_ini){0};
     FILE *f = fopen(path, "re");
     if (!f) {
-        az_cfg_error_add(errs, 0, "cannot read the config file: %s", strerror(errno));
+        int err = errno;
+        /* A file that is not there or not readable is a mistake on the command line, not a failure. */
+        errs->failure =
+            err != ENOENT && err != EACCES && err != ENOTDIR && err != ELOOP && err != ENAMETOOLONG;
+        az_cfg_error_add(errs, 0, "cannot read the config file: %s", strerror(err));
         return -1;
     }
-    reader r = {.file = f, .ini = ini, .errs = errs};
-    ini_parse_stream(read_line, &r, on_entry, &r);
-    bool failed = ferror(f);
-    finish(&r);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        az_cfg_error_add(errs, 0, "a directory, not a config file (asyncz start --config FILE)");
+        return -1;
+    }
+    char *text = NULL;
+    size_t size = 0;
+    int rc = slurp(f, &text, &size, errs);
     fclose(f);
-    if (failed) {
-        az_cfg_error_add(errs, 0, "cannot read the config file: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
+    if (rc == 0)
+        rc = check_nul(text, size, errs);
+    if (rc == 0)
+        parse_text(text, ini, errs);
+    free(text);
+    return rc;
 }
 
 int az_cfg_ini_read_string(const char *text, az_cfg_ini *ini, az_cfg_errors *errs)
 {
     *ini = (az_cfg_ini){0};
-    reader r = {.text = text, .ini = ini, .errs = errs};
-    ini_parse_stream(read_line, &r, on_entry, &r);
-    finish(&r);
+    parse_text(text, ini, errs);
     return 0;
 }
 
@@ -433,6 +625,26 @@ void az_cfg_report_unused(const az_cfg_section *sec, az_cfg_errors *errs)
                              sec->entries[i].key, known_keys(sec->kind));
 }
 
+/* Of the errors of a line with one recorded alone, keep only the first such one. The errors are sorted, so
+ * a line's errors are next to each other. */
+static void drop_consequences(az_cfg_errors *e)
+{
+    size_t kept = 0;
+    for (size_t start = 0, end; start < e->n; start = end) {
+        size_t alone = e->n;
+        for (end = start; end < e->n && e->items[end].line == e->items[start].line; end++)
+            if (e->items[end].alone && alone == e->n)
+                alone = end;
+        for (size_t i = start; i < end; i++) {
+            if (alone == e->n || i == alone || e->items[i].line == 0)
+                e->items[kept++] = e->items[i];
+            else if (e->items[i].message != oom_message)
+                free(e->items[i].message);
+        }
+    }
+    e->n = kept;
+}
+
 void az_cfg_errors_sort(az_cfg_errors *e)
 {
     /* Insertion sort: stable, and a file has few errors. */
@@ -443,4 +655,5 @@ void az_cfg_errors_sort(az_cfg_errors *e)
             e->items[j] = e->items[j - 1];
         e->items[j] = x;
     }
+    drop_consequences(e);
 }

@@ -67,15 +67,18 @@ typedef struct trigger_argv {
     int argc;
 } trigger_argv;
 
-static void argv_add(trigger_argv *a, const char *key, const char *value)
+/* Add "--key=value"; false when out of memory. */
+static bool argv_add(trigger_argv *a, const char *key, const char *value)
 {
     char *arg = NULL;
     if (asprintf(&arg, "--%s%s%s", key, value ? "=" : "", value ? value : "") < 0)
-        abort();
+        return false;
     for (char *p = arg + 2; *p && *p != '='; p++)
         if (*p == '_')
             *p = '-';
     a->argv[a->argc++] = arg;
+    a->argv[a->argc] = NULL;
+    return true;
 }
 
 static void argv_free(trigger_argv *a)
@@ -143,6 +146,7 @@ static int check_kinds(az_cfg_section *sec, bool shutdown, az_cfg_errors *errs)
 static int trigger_arguments(az_cfg_section *sec, trigger_argv *a, az_cfg_errors *errs)
 {
     a->argv[0] = "start";
+    a->argv[1] = NULL;
     a->argc = 1;
     for (size_t i = 0; i < sec->n; i++)
         if (is_trigger_key(sec->entries[i].key))
@@ -153,17 +157,22 @@ static int trigger_arguments(az_cfg_section *sec, trigger_argv *a, az_cfg_errors
         return -1;
     if (check_kinds(sec, shutdown, errs))
         return -1;
+    bool ok = true;
     for (size_t i = 0; i < sec->n; i++) {
         const az_cfg_entry *x = &sec->entries[i];
         if (strcmp(x->key, "shutdown") != 0 && strcmp(x->key, "combine") != 0 && is_trigger_key(x->key))
-            argv_add(a, x->key, x->value);
+            ok = ok && argv_add(a, x->key, x->value);
     }
     if (shutdown)
-        argv_add(a, "shutdown", NULL);
+        ok = ok && argv_add(a, "shutdown", NULL);
     e = az_cfg_get(sec, "combine");
     if (e)
-        argv_add(a, e->value, NULL);
-    a->argv[a->argc] = NULL;
+        ok = ok && argv_add(a, e->value, NULL);
+    if (!ok) {
+        argv_free(a);
+        az_cfg_error_oom(errs);
+        return -1;
+    }
     return 0;
 }
 
@@ -225,13 +234,13 @@ static int build_trigger(az_cfg_section *sec, asyncz_zone *zone, asyncz_trigger 
 /* ---- what runs: a command or a plugin function ----------------------------------------------------------
  */
 
+/* The JSON texts of a command task: ["command"] and {"timeout": "30s"}. The reader let only UTF-8 values
+ * through (jansson refuses anything else), so NULL here means out of memory. */
 static char *json_one_string(const char *s)
 {
     json_t *a = json_pack("[s]", s);
     char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
-    if (!text)
-        abort();
     return text;
 }
 
@@ -240,8 +249,6 @@ static char *json_timeout(const char *s)
     json_t *o = json_pack("{ss}", AZ_CLI_SHELL_TIMEOUT_KEY, s);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    if (!text)
-        abort();
     return text;
 }
 
@@ -264,18 +271,24 @@ static int command_task(az_cfg_section *sec, az_cfg_entry *cmd, az_cfg_task *t, 
     int64_t usec;
     if (timeout && az_cfg_parse_duration(sec, timeout, false, &usec, errs))
         rc = -1;
-    if (rc || asyncz_task_new(&t->task, AZ_CLI_SHELL_FUNC) != 0)
+    if (rc)
         return -1;
+    if (asyncz_task_new(&t->task, AZ_CLI_SHELL_FUNC) != 0) {
+        az_cfg_error_oom(errs); /* the shell's name is valid: only memory can be missing */
+        return -1;
+    }
     t->shell = true;
     char *args = json_one_string(cmd->value);
-    rc = asyncz_task_set_args_json(t->task, args);
+    rc = args ? asyncz_task_set_args_json(t->task, args) : ASYNCZ_ENOMEM;
     free(args);
     if (rc == 0 && timeout) {
         char *kwargs = json_timeout(timeout->value);
-        rc = asyncz_task_set_kwargs_json(t->task, kwargs);
+        rc = kwargs ? asyncz_task_set_kwargs_json(t->task, kwargs) : ASYNCZ_ENOMEM;
         free(kwargs);
     }
-    if (rc)
+    if (rc == ASYNCZ_ENOMEM)
+        az_cfg_error_oom(errs);
+    else if (rc)
         az_cfg_error_add(errs, cmd->line, "[%s] command: %s", sec->label, asyncz_strerror(rc));
     return rc ? -1 : 0;
 }
@@ -289,6 +302,10 @@ static int set_json(az_cfg_section *sec, const char *key, asyncz_task *task, az_
     int rc = array ? asyncz_task_set_args_json(task, e->value) : asyncz_task_set_kwargs_json(task, e->value);
     if (rc == 0)
         return 0;
+    if (rc == ASYNCZ_ENOMEM) {
+        az_cfg_error_oom(errs);
+        return -1;
+    }
     az_cfg_error_add(errs, e->line, "[%s] %s: '%s': %s", sec->label, key, e->value,
                      rc == ASYNCZ_ETOOBIG ? "too large"
                      : array              ? "not a JSON array"
@@ -311,12 +328,17 @@ static int function_task(az_cfg_section *sec, az_cfg_entry *fn, az_cfg_task *t, 
                          sec->label, fn->value);
         return -1;
     }
-    if (asyncz_task_new(&t->task, fn->value) != 0) {
+    int rc = asyncz_task_new(&t->task, fn->value);
+    if (rc == ASYNCZ_ENOMEM) {
+        az_cfg_error_oom(errs);
+        return -1;
+    }
+    if (rc) {
         az_cfg_error_add(errs, fn->line, "[%s] function: '%s': not a valid function name", sec->label,
                          fn->value);
         return -1;
     }
-    int rc = set_json(sec, "args", t->task, errs);
+    rc = set_json(sec, "args", t->task, errs);
     return set_json(sec, "kwargs", t->task, errs) || rc ? -1 : 0;
 }
 
@@ -356,12 +378,14 @@ static int set_alias(az_cfg_section *sec, const char *key, const char *fallback,
 static int set_name(az_cfg_section *sec, asyncz_task *task, az_cfg_errors *errs)
 {
     az_cfg_entry *e = az_cfg_get(sec, "name");
-    if (!e)
-        return asyncz_task_set_name(task, sec->name) == 0 ? 0 : -1;
-    if (asyncz_task_set_name(task, e->value) == 0)
-        return 0;
-    az_cfg_error_add(errs, e->line, "[%s] name: not valid text of at most %d bytes", sec->label,
-                     ASYNCZ_TASK_NAME_MAX);
+    int rc = asyncz_task_set_name(task, e ? e->value : sec->name);
+    if (rc == 0 || (!e && rc == ASYNCZ_EINVAL)) /* an id is a valid name; check_id reports a bad one */
+        return rc ? -1 : 0;
+    if (rc == ASYNCZ_ENOMEM)
+        az_cfg_error_oom(errs);
+    else
+        az_cfg_error_add(errs, e->line, "[%s] name: not valid text of at most %d bytes", sec->label,
+                         ASYNCZ_TASK_NAME_MAX);
     return -1;
 }
 
@@ -378,7 +402,9 @@ static int set_options(az_cfg_section *sec, const az_cfg_defaults *d, asyncz_tas
         rc = -1;
     if ((e = az_cfg_get(sec, "coalesce")) && az_cfg_parse_bool(sec, e, &coalesce, errs))
         rc = -1;
-    if ((e = az_cfg_get(sec, "max_instances")) && az_cfg_parse_uint(sec, e, 1, 1000000, &max_instances, errs))
+    if ((e = az_cfg_get(sec, "max_instances")) &&
+        az_cfg_parse_uint(sec, e, ASYNCZ_TASK_MAX_INSTANCES_MIN, ASYNCZ_TASK_MAX_INSTANCES_MAX,
+                          &max_instances, errs))
         rc = -1;
     if ((e = az_cfg_get(sec, "paused")) && az_cfg_parse_bool(sec, e, &paused, errs))
         rc = -1;
@@ -426,13 +452,15 @@ static char *fingerprint(const az_cfg_section *sec, const az_cfg_defaults *d)
     if (asprintf(&defaults, "zone=%s grace=%lld coalesce=%d max_instances=%u executor=%s store=%s\n",
                  asyncz_zone_name(d->zone), (long long)d->misfire_grace_time, d->coalesce, d->max_instances,
                  d->executor, d->store) < 0)
-        abort();
+        return NULL;
     size_t size = strlen(defaults) + strlen(sec->label) + 8;
     for (size_t i = 0; i < sec->n; i++)
         size += strlen(sec->entries[i].key) + strlen(sec->entries[i].value) + 2;
     char *buf = malloc(size);
-    if (!buf)
-        abort();
+    if (!buf) {
+        free(defaults);
+        return NULL;
+    }
     size_t used = (size_t)snprintf(buf, size, "%s[%s]\n", defaults, sec->label);
     for (size_t i = 0; i < sec->n; i++)
         used +=
@@ -463,6 +491,11 @@ int az_cfg_task_build(az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_task
     }
     out->id = strdup(sec->name);
     out->fingerprint = fingerprint(sec, d);
+    if (!out->id || !out->fingerprint) {
+        az_cfg_task_clear(out);
+        az_cfg_error_oom(errs);
+        return -1;
+    }
     return 0;
 }
 

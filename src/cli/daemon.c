@@ -123,8 +123,8 @@ static void log_errors(const az_cfg_errors *errs, const char *path)
 
 static int print_check_json(const az_config *cfg, const az_cfg_errors *errs, const char *path)
 {
-    json_t *doc =
-        json_pack("{s:s, s:b, s:[], s:[]}", "config", path, "valid", errs->n == 0, "errors", "tasks");
+    json_t *doc = json_pack("{s:o, s:b, s:[], s:[]}", "config", az_cli_json_text(path), "valid", errs->n == 0,
+                            "errors", "tasks");
     json_t *list = json_object_get(doc, "errors");
     for (size_t i = 0; i < errs->n; i++)
         json_array_append_new(
@@ -420,10 +420,9 @@ static int check_only(const start_args *a, az_config *cfg, const az_cfg_errors *
 {
     if (a->json)
         return az_cli_finish(print_check_json(cfg, errs, a->config) ? AZ_CLI_EXIT_FAILURE
-                             : errs->n                              ? AZ_CLI_EXIT_USAGE
-                                                                    : 0);
+                                                                    : az_cfg_errors_status(errs));
     if (errs->n)
-        return AZ_CLI_EXIT_USAGE;
+        return az_cfg_errors_status(errs);
     printf("%s: ok (%zu task(s), %zu store(s), %zu executor(s))\n", a->config, cfg->n_tasks, cfg->n_stores,
            cfg->n_executors);
     return az_cli_finish(0);
@@ -445,7 +444,7 @@ int az_cli_start(int argc, char **argv)
     if (!(a.check && a.json))
         print_errors(&errs, a.config);
     if (a.check || errs.n) {
-        rc = a.check ? check_only(&a, d.cfg, &errs) : AZ_CLI_EXIT_USAGE;
+        rc = a.check ? check_only(&a, d.cfg, &errs) : az_cfg_errors_status(&errs);
     } else {
         char why[512];
         if (az_daemon_log_setup(a.json ? "json" : d.cfg->log, d.cfg->log_level, why, sizeof why) != 0)

@@ -58,15 +58,9 @@ int az_daemon_check_tasks(const az_config *cfg, const az_plugins *p, az_cfg_erro
 
 /* ---- what a load wrote ------------------------------------------------------------------------------ */
 
-static char *dup_or_die(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
-
-static void written_add(az_written *w, const az_cfg_task *t)
+/* Remember t as written by this load; false when out of memory (then a later reload that drops t from the
+ * config cannot remove it from its store: the caller says so). */
+static bool written_add(az_written *w, const az_cfg_task *t)
 {
     size_t n = w->n + 1;
     char **ids = realloc(w->ids, n * sizeof *ids);
@@ -78,12 +72,19 @@ static void written_add(az_written *w, const az_cfg_task *t)
     char **fps = realloc(w->fingerprints, n * sizeof *fps);
     if (fps)
         w->fingerprints = fps;
-    if (!ids || !stores || !fps)
-        abort();
-    w->ids[w->n] = dup_or_die(t->id);
-    w->stores[w->n] = dup_or_die(asyncz_task_store(t->task));
-    w->fingerprints[w->n] = dup_or_die(t->fingerprint);
+    char *id = ids && stores && fps ? strdup(t->id) : NULL;
+    char *store = id ? strdup(asyncz_task_store(t->task)) : NULL;
+    char *fp = store ? strdup(t->fingerprint) : NULL;
+    if (!fp) {
+        free(id);
+        free(store);
+        return false;
+    }
+    w->ids[w->n] = id;
+    w->stores[w->n] = store;
+    w->fingerprints[w->n] = fp;
     w->n = n;
+    return true;
 }
 
 void az_written_free(az_written *w)
@@ -216,7 +217,10 @@ size_t az_daemon_write_tasks(asyncz_scheduler *s, const az_config *cfg, const az
     for (size_t i = 0; i < cfg->n_tasks; i++) {
         if (!write_one(s, cfg, &cfg->tasks[i], prev))
             failed++;
-        written_add(now, &cfg->tasks[i]);
+        if (!written_add(now, &cfg->tasks[i]))
+            asyncz_log(ASYNCZ_LOG_ERROR, LOGGER,
+                       "task %s: out of memory: a reload that drops it from the config will not remove it",
+                       cfg->tasks[i].id);
     }
     remove_dropped(s, cfg, prev);
     return failed;

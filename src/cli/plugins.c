@@ -22,22 +22,41 @@
 
 typedef int (*plugin_init_fn)(asyncz_scheduler *s);
 
-/* The path dlopen gets: relative paths with a slash are relative to the config file's directory. */
-static void resolve(const char *config_path, const char *plugin, char *out, size_t size)
+/* The path dlopen gets: relative paths with a slash are relative to the config file's directory. The
+ * path appears in dlopen's messages, so it is written as a person would: "./nope.so" next to "./x.conf" stays
+ * "./nope.so" (not "././nope.so"), and next to "/etc/asyncz/x.conf" it is "/etc/asyncz/nope.so". Returns
+ * 0, or -1 when out of memory or too long. */
+static int resolve(const char *config_path, const char *plugin, char *out, size_t size)
 {
+    int n;
     if (plugin[0] == '/' || !strchr(plugin, '/')) {
-        snprintf(out, size, "%s", plugin);
-        return;
+        n = snprintf(out, size, "%s", plugin);
+    } else {
+        char *copy = strdup(config_path);
+        if (!copy)
+            return -1;
+        const char *dir = dirname(copy);
+        const char *rest = plugin;
+        while (rest[0] == '.' && rest[1] == '/') /* "./" adds nothing to a directory */
+            for (rest += 2; *rest == '/';)
+                rest++;
+        if (strcmp(dir, ".") == 0)
+            n = snprintf(out, size, "./%s", rest);
+        else
+            n = snprintf(out, size, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", rest);
+        free(copy);
     }
-    char *copy = strdup(config_path);
-    snprintf(out, size, "%s/%s", copy ? dirname(copy) : ".", plugin);
-    free(copy);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 static void *load_one(const az_config *cfg, const char *plugin, az_cfg_errors *errs)
 {
     char path[PATH_MAX];
-    resolve(cfg->path, plugin, path, sizeof path);
+    if (resolve(cfg->path, plugin, path, sizeof path) != 0) {
+        az_cfg_error_add(errs, cfg->plugins_line,
+                         "[scheduler] plugins: '%s': path too long (or out of memory)", plugin);
+        return NULL;
+    }
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         az_cfg_error_add(errs, cfg->plugins_line, "[scheduler] plugins: '%s': cannot load it: %s", plugin,
@@ -60,8 +79,10 @@ int az_plugins_load(const az_config *cfg, az_plugins *p, az_cfg_errors *errs)
     if (cfg->n_plugins == 0)
         return 0;
     p->handles = calloc(cfg->n_plugins, sizeof *p->handles);
-    if (!p->handles)
-        abort();
+    if (!p->handles) {
+        az_cfg_error_oom(errs);
+        return -1;
+    }
     int rc = 0;
     for (size_t i = 0; i < cfg->n_plugins; i++) {
         void *h = load_one(cfg, cfg->plugins[i], errs);

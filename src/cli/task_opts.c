@@ -1,6 +1,7 @@
 /* The options of `asyncz add` and `asyncz update` (see task_opts.h): parsing them, and applying them to a
  * task. Every bad value names its option. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,9 +56,23 @@ static const char **value_slot(az_task_opts *o, int code)
     }
 }
 
+/* Every value of these options ends up in a JSON document (the task's, its trigger's), which takes only
+ * UTF-8: a Latin-1 byte is refused here, naming the option, rather than failing deep in jansson. */
+static int check_text(const az_task_opts *o, int code, const char *value)
+{
+    if (code == 1)
+        return az_cli_check_utf8("task id", value);
+    char option[64];
+    snprintf(option, sizeof option, "--%s", az_cli_option_name(o->table, code));
+    return az_cli_check_utf8(option, value);
+}
+
 static int on_option(void *ctx, int code, const char *value)
 {
     az_task_opts *o = ctx;
+    int rc = value ? check_text(o, code, value) : 0;
+    if (rc)
+        return rc;
     if (code == 1)
         return az_cli_set_positional(&o->positional, value);
     if (code >= AZ_OPT_CRON && code < AZ_OPT_TRIGGER_END)
@@ -103,12 +118,14 @@ static int set_json(asyncz_task *t, const char *option, const char *text, bool a
     return 0;
 }
 
+/* doc is built from option values already checked to be UTF-8 (check_text), so a NULL here is out of
+ * memory, not bad input. */
 static int set_dumped(asyncz_task *t, const char *option, json_t *doc, bool array)
 {
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text)
-        return az_cli_failure("out of memory");
+        return az_cli_failure("%s: out of memory", option);
     int rc = set_json(t, option, text, array);
     free(text);
     return rc;
@@ -202,8 +219,9 @@ static int apply_grace(const char *text, asyncz_task *t)
 static int apply_max_instances(const char *text, asyncz_task *t)
 {
     long n;
-    int rc = az_cli_parse_long("--max-instances", text, 1,
-                               (long)UINT32_MAX > LONG_MAX ? LONG_MAX : (long)UINT32_MAX, &n);
+    int rc = az_cli_parse_long(
+        "--max-instances", text, ASYNCZ_TASK_MAX_INSTANCES_MIN,
+        (long)ASYNCZ_TASK_MAX_INSTANCES_MAX > LONG_MAX ? LONG_MAX : (long)ASYNCZ_TASK_MAX_INSTANCES_MAX, &n);
     return rc                                              ? rc
            : asyncz_task_set_max_instances(t, (uint32_t)n) ? az_cli_failure("cannot set --max-instances")
                                                            : 0;

@@ -1,5 +1,5 @@
-/* Parsing option values: zones, times, durations and numbers. Each parser names the option, the value and
- * what is wrong (with a column where one is known) when the value is bad. */
+/* Parsing option values: zones, times, durations and numbers, and checking text is UTF-8. Each parser names
+ * the option, the value and what is wrong (with a column where one is known) when the value is bad. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -86,4 +86,89 @@ int az_cli_parse_seed(const char *option, const char *text, uint64_t *out)
         return az_cli_bad_value(option, text, first_non_digit(text),
                                 "must be a whole number from 0 to %" PRIu64, UINT64_MAX);
     return 0;
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------------------------------- */
+
+/* The length of the valid UTF-8 sequence at p, or 0 when p does not start one (a stray continuation byte,
+ * a truncated sequence, an overlong form, a surrogate, or a code point above U+10FFFF). */
+static size_t utf8_sequence(const unsigned char *p)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (len == 0 || c > 0xf4)
+        return 0;
+    uint32_t cp = c & (0x7fu >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    static const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+ptrdiff_t az_cli_utf8_invalid(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    for (size_t i = 0; p[i];) {
+        size_t n = utf8_sequence(p + i);
+        if (n == 0)
+            return (ptrdiff_t)i;
+        i += n;
+    }
+    return -1;
+}
+
+char *az_cli_utf8_escape(const char *text)
+{
+    size_t size = strlen(text) * 4 + 1;
+    char *out = malloc(size);
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)text;
+    size_t o = 0;
+    for (size_t i = 0; p[i];) {
+        size_t n = utf8_sequence(p + i);
+        if (n == 0) {
+            o += (size_t)snprintf(out + o, size - o, "\\x%02X", p[i]);
+            i++;
+        } else {
+            memcpy(out + o, p + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+int az_cli_check_utf8(const char *option, const char *value)
+{
+    ptrdiff_t at = az_cli_utf8_invalid(value);
+    if (at < 0)
+        return 0;
+    char *shown = az_cli_utf8_escape(value);
+    if (!shown)
+        return az_cli_failure("out of memory");
+    int rc = az_cli_bad_value(option, shown, 0,
+                              "not valid UTF-8: byte 0x%02X at byte %td of the value: write the text in "
+                              "UTF-8 (iconv -f latin1 -t utf-8 converts Latin-1)",
+                              (unsigned char)value[at], at + 1);
+    free(shown);
+    return rc;
+}
+
+json_t *az_cli_json_text(const char *text)
+{
+    if (az_cli_utf8_invalid(text) < 0)
+        return json_string(text);
+    char *shown = az_cli_utf8_escape(text);
+    json_t *s = shown ? json_string(shown) : NULL;
+    free(shown);
+    return s;
 }

@@ -1,7 +1,12 @@
 /* The daemon's config reader (src/cli/config*.c): values, defaults and every error with its line. */
+#include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "az_test.h"
+#include "cli.h"
 #include "config.h"
 #include "shell_task.h"
 
@@ -361,6 +366,332 @@ static void errors_in_line_order(void **state)
     az_cfg_errors_free(&errs);
 }
 
+/* ---- text that is not UTF-8: one error naming the key, never an abort ---------------------------------- */
+
+#define ICONV_HINT "write the file in UTF-8 (iconv -f latin1 -t utf-8 converts Latin-1)"
+
+static void error_latin1_command(void **state)
+{
+    (void)state;
+    expect_error(
+        STORE "[task t]\ninterval = 1m\ncommand = echo caf\xe9\n", 5,
+        "[task t] command: not valid UTF-8: byte 0xE9 at byte 9 of the value ('echo caf\\xE9'): " ICONV_HINT);
+}
+
+/* The cron parser would refuse the value too: only the UTF-8 error is reported for the line. */
+static void error_latin1_trigger_alone(void **state)
+{
+    (void)state;
+    expect_error(
+        STORE "[task t]\ncron = 0 \xff * * *\ncommand = true\n", 4,
+        "[task t] cron: not valid UTF-8: byte 0xFF at byte 3 of the value ('0 \\xFF * * *'): " ICONV_HINT);
+}
+
+/* A truncated sequence, an overlong form, a surrogate and a code point above U+10FFFF, in other keys. */
+static void error_latin1_every_value_kind(void **state)
+{
+    (void)state;
+    expect_error(
+        STORE "[task t]\ninterval = 1m\nfunction = greet\nargs = [\"\xc3\"]\n", 6,
+        "[task t] args: not valid UTF-8: byte 0xC3 at byte 3 of the value ('[\"\\xC3\"]'): " ICONV_HINT);
+    expect_error(
+        STORE "[task t]\ninterval = 1m\ncommand = true\nname = a\xc0\xaf"
+              "b\n",
+        6, "[task t] name: not valid UTF-8: byte 0xC0 at byte 2 of the value ('a\\xC0\\xAFb'): " ICONV_HINT);
+    expect_error("[scheduler]\nidentity = \xed\xa0\x80\n" STORE, 2,
+                 "[scheduler] identity: not valid UTF-8: byte 0xED at byte 1 of the value "
+                 "('\\xED\\xA0\\x80'): " ICONV_HINT);
+    expect_error(STORE "[task t]\ninterval = 1m\ncommand = echo \xf4\x90\x80\x80\n", 5,
+                 "[task t] command: not valid UTF-8: byte 0xF4 at byte 6 of the value ('echo "
+                 "\\xF4\\x90\\x80\\x80'): " ICONV_HINT);
+}
+
+static void error_latin1_header_and_key(void **state)
+{
+    (void)state;
+    expect_error(STORE "[task caf\xe9]\ninterval = 1m\ncommand = true\n", 3,
+                 "a section header: not valid UTF-8: byte 0xE9 at byte 9 of the header ('task "
+                 "caf\\xE9'): " ICONV_HINT);
+    expect_error(STORE "[task t]\ninterval = 1m\ncommand = true\nn\xe4me = x\n", 6,
+                 "a key: not valid UTF-8: byte 0xE4 at byte 2 of the key ('n\\xE4me'): " ICONV_HINT);
+}
+
+/* Valid UTF-8 of every length is taken as it is. */
+static void utf8_values_kept(void **state)
+{
+    (void)state;
+    az_cfg_errors errs;
+    az_config *cfg =
+        load(STORE "[task t]\ninterval = 1m\ncommand = echo caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n"
+                   "name = K\xc3\xa4se\n",
+             &errs);
+    assert_non_null(cfg);
+    assert_string_equal(asyncz_task_args_json(cfg->tasks[0].task),
+                        "[\"echo caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]");
+    assert_string_equal(asyncz_task_name(cfg->tasks[0].task), "K\xc3\xa4se");
+    az_config_free(cfg);
+    az_cfg_errors_free(&errs);
+}
+
+/* An over-long line is the only error of its line: its kept value does not also fail the args limit. */
+static void error_very_long_line_alone(void **state)
+{
+    (void)state;
+    size_t n = 70 * 1024;
+    char *text = malloc(n + 128);
+    assert_non_null(text);
+    int used = snprintf(text, n + 128, STORE "[task t]\ninterval = 1m\ncommand = echo ");
+    memset(text + used, 'x', n);
+    strcpy(text + used + n, "\n");
+    expect_error(text, 5,
+                 "line longer than 198 characters (the INI reader's limit): put a long command in a script");
+    free(text);
+}
+
+/* ---- a bad section is reported once: the tasks naming it add nothing ------------------------------- */
+
+static void error_bad_store_url_alone(void **state)
+{
+    (void)state;
+    expect_error(
+        "[store default]\nurl = bogus://x\n[task t]\ninterval = 1m\ncommand = true\n", 2,
+        "[store default] url: 'bogus://x': store URL \"bogus://x\": unknown scheme \"bogus\" (known: "
+        "memory, file, sqlite, postgresql, mariadb, mysql, redis, mongodb)");
+}
+
+static void error_bad_executor_alone(void **state)
+{
+    (void)state;
+    expect_error(STORE "[executor default]\ntype = pool\n[task t]\ninterval = 1m\ncommand = true\n", 4,
+                 "[executor default] type: 'pool': not an executor type (processpool, threadpool, loop)");
+    expect_error(STORE "[executor big]\ntype = processpool\nworkers = 0\n[task t]\ninterval = 1m\n"
+                       "command = true\nexecutor = big\n",
+                 5, "[executor big] workers: '0' is not a whole number from 1 to 1024");
+}
+
+/* ---- max_instances: the library's whole range, in [scheduler] and in a task -------------------------- */
+
+static void max_instances_range(void **state)
+{
+    (void)state;
+    az_cfg_errors errs;
+    az_config *cfg =
+        load("[scheduler]\nmax_instances = 4294967295\n" STORE "[task a]\ninterval = 1m\ncommand = true\n"
+             "[task b]\ninterval = 1m\ncommand = true\nmax_instances = 1\n",
+             &errs);
+    assert_non_null(cfg);
+    assert_int_equal(asyncz_task_max_instances(task_named(cfg, "a")->task), 4294967295u);
+    assert_int_equal(asyncz_task_max_instances(task_named(cfg, "b")->task), 1);
+    az_config_free(cfg);
+    az_cfg_errors_free(&errs);
+    cfg = load(STORE "[task a]\ninterval = 1m\ncommand = true\nmax_instances = 4294967295\n", &errs);
+    assert_non_null(cfg);
+    assert_int_equal(asyncz_task_max_instances(task_named(cfg, "a")->task), 4294967295u);
+    az_config_free(cfg);
+    az_cfg_errors_free(&errs);
+    expect_error("[scheduler]\nmax_instances = 0\n" STORE, 2,
+                 "[scheduler] max_instances: '0' is not a whole number from 1 to 4294967295");
+    expect_error("[scheduler]\nmax_instances = 4294967296\n" STORE, 2,
+                 "[scheduler] max_instances: '4294967296' is not a whole number from 1 to 4294967295");
+    expect_error(STORE "[task t]\ninterval = 1m\ncommand = true\nmax_instances = 0\n", 6,
+                 "[task t] max_instances: '0' is not a whole number from 1 to 4294967295");
+    expect_error(STORE "[task t]\ninterval = 1m\ncommand = true\nmax_instances = 4294967296\n", 6,
+                 "[task t] max_instances: '4294967296' is not a whole number from 1 to 4294967295");
+}
+
+/* ---- the error list: an error recorded alone drops the others of its line only; out of memory is a
+ * failure (exit 1), the rest bad input (exit 2) ------------------------------------------------------- */
+
+static void errors_alone_per_line(void **state)
+{
+    (void)state;
+    az_cfg_errors e = {0};
+    az_cfg_error_add(&e, 3, "three");
+    az_cfg_error_add(&e, 2, "two a");
+    az_cfg_error_add_alone(&e, 2, "two alone");
+    az_cfg_error_add(&e, 0, "file");
+    az_cfg_error_add(&e, 2, "two b");
+    az_cfg_error_add_alone(&e, 2, "two alone again");
+    az_cfg_errors_sort(&e);
+    assert_int_equal(e.n, 3);
+    assert_string_equal(e.items[0].message, "file");
+    assert_string_equal(e.items[1].message, "two alone");
+    assert_string_equal(e.items[2].message, "three");
+    assert_int_equal(az_cfg_errors_status(&e), 2);
+    az_cfg_error_oom(&e);
+    az_cfg_error_oom(&e);
+    assert_int_equal(e.n, 4);
+    assert_string_equal(e.items[3].message, "out of memory while reading the config");
+    assert_int_equal(az_cfg_errors_status(&e), 1);
+    az_cfg_errors_free(&e);
+    assert_int_equal(az_cfg_errors_status(&e), 0);
+    /* Out of memory as the first error, then more. */
+    az_cfg_error_oom(&e);
+    az_cfg_error_add(&e, 1, "one");
+    assert_int_equal(e.n, 2);
+    az_cfg_errors_free(&e);
+}
+
+static void utf8_checker(void **state)
+{
+    (void)state;
+    assert_int_equal(az_cli_utf8_invalid(""), -1);
+    assert_int_equal(az_cli_utf8_invalid("plain \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf"), -1);
+    assert_int_equal(az_cli_utf8_invalid("caf\xe9"), 3);          /* Latin-1 */
+    assert_int_equal(az_cli_utf8_invalid("a\x80"), 1);            /* a lone continuation byte */
+    assert_int_equal(az_cli_utf8_invalid("ab\xe2\x82"), 2);       /* truncated */
+    assert_int_equal(az_cli_utf8_invalid("\xc0\xaf"), 0);         /* overlong */
+    assert_int_equal(az_cli_utf8_invalid("\xe0\x80\xaf"), 0);     /* overlong */
+    assert_int_equal(az_cli_utf8_invalid("x\xed\xa0\x80"), 1);    /* a surrogate */
+    assert_int_equal(az_cli_utf8_invalid("\xf4\x90\x80\x80"), 0); /* above U+10FFFF */
+    assert_int_equal(az_cli_utf8_invalid("\xf5\x80\x80\x80"), 0);
+    char *shown = az_cli_utf8_escape("caf\xe9 \xc3\xa9\xff");
+    assert_string_equal(shown, "caf\\xE9 \xc3\xa9\\xFF");
+    free(shown);
+}
+
+/* ---- out of memory anywhere: an error, never a crash or abort() ------------------------------------------
+ * The allocation functions of the reader and of the library it calls are wrapped (tests/CMakeLists.txt links
+ * this test with --wrap): from the N-th call on, every allocation fails, for every N up to the number a
+ * whole load makes. */
+
+static long fail_from = -1; /* the allocation from which every one fails; -1: none fails */
+static long allocations;    /* counted while fail_from >= 0 */
+
+static bool failing(void)
+{
+    if (fail_from < 0)
+        return false;
+    return allocations++ >= fail_from;
+}
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+char *__real_strdup(const char *s);
+int __real_vasprintf(char **out, const char *fmt, va_list ap);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+char *__wrap_strdup(const char *s);
+int __wrap_vasprintf(char **out, const char *fmt, va_list ap);
+int __wrap_asprintf(char **out, const char *fmt, ...);
+
+void *__wrap_malloc(size_t size)
+{
+    return failing() ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return failing() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    return failing() ? NULL : __real_realloc(p, size);
+}
+
+char *__wrap_strdup(const char *s)
+{
+    return failing() ? NULL : __real_strdup(s);
+}
+
+int __wrap_vasprintf(char **out, const char *fmt, va_list ap)
+{
+    return failing() ? -1 : __real_vasprintf(out, fmt, ap);
+}
+
+int __wrap_asprintf(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = __wrap_vasprintf(out, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static const char oom_text[] = "[scheduler]\n"
+                               "timezone = Europe/Berlin\n"
+                               "identity = host-a\n"
+                               "log = stderr\n"
+                               "plugins = /opt/a.so, b.so\n"
+                               "max_instances = 3\n"
+                               "[store default]\n"
+                               "url = sqlite:////tmp/asyncz-test-config.db\n"
+                               "[executor threads]\n"
+                               "type = threadpool\n"
+                               "workers = 4\n"
+                               "[task backup]\n"
+                               "cron = 30 2 * * *\n"
+                               "command = /usr/local/sbin/backup --quiet\n"
+                               "timeout = 2h\n"
+                               "[task greet]\n"
+                               "interval = 5m\n"
+                               "jitter = 10s\n"
+                               "function = greet\n"
+                               "args = [\"world\", 1]\n"
+                               "kwargs = {\"loud\": true}\n"
+                               "executor = threads\n"
+                               "name = Gr\xc3\xbc\xc3\x9f"
+                               "e\n"
+                               "[task both]\n"
+                               "calendar_interval = 1mo\n"
+                               "time_of_day = 09:00\n"
+                               "hour = 9\n"
+                               "combine = and\n"
+                               "command = echo both\n";
+
+/* Load with allocations failing from the n-th on: a load that met a failed allocation fails and says why.
+ * Returns whether an allocation failed. */
+static bool load_failing_from(long n, const char *path)
+{
+    az_cfg_errors errs = {0};
+    az_config *cfg = NULL;
+    allocations = 0;
+    fail_from = n;
+    int rc =
+        path ? az_config_load(path, &cfg, &errs) : az_config_load_string(oom_text, "oom.ini", &cfg, &errs);
+    fail_from = -1;
+    bool failed = allocations > n;
+    if (failed && rc == 0)
+        fail_msg("allocation %ld failed and the load still succeeded", n);
+    if (rc == 0) {
+        assert_non_null(cfg);
+        assert_int_equal(errs.n, 0);
+        az_config_free(cfg);
+    } else {
+        assert_null(cfg);
+        assert_true(errs.n > 0);
+        assert_int_not_equal(az_cfg_errors_status(&errs), 0);
+        char line[2048];
+        for (size_t i = 0; i < errs.n; i++)
+            az_cfg_error_format(&errs, i, "oom.ini", line, sizeof line);
+    }
+    az_cfg_errors_free(&errs);
+    return failed;
+}
+
+static void out_of_memory_anywhere(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/asyncz-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, oom_text, sizeof oom_text - 1), (ssize_t)(sizeof oom_text - 1));
+    close(fd);
+    for (int from_file = 0; from_file < 2; from_file++) {
+        const char *p = from_file ? path : NULL;
+        /* How many allocations a whole load makes (zones are cached after the first). */
+        assert_false(load_failing_from(LONG_MAX, p));
+        long total = allocations;
+        assert_true(total > 50);
+        for (long n = 0; n < total; n++)
+            load_failing_from(n, p);
+    }
+    unlink(path);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(full_config),
     cmocka_unit_test(trigger_words),
@@ -387,6 +718,18 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(error_store_without_url),
     cmocka_unit_test(error_scheduler_name),
     cmocka_unit_test(errors_in_line_order),
+    cmocka_unit_test(error_latin1_command),
+    cmocka_unit_test(error_latin1_trigger_alone),
+    cmocka_unit_test(error_latin1_every_value_kind),
+    cmocka_unit_test(error_latin1_header_and_key),
+    cmocka_unit_test(utf8_values_kept),
+    cmocka_unit_test(error_very_long_line_alone),
+    cmocka_unit_test(error_bad_store_url_alone),
+    cmocka_unit_test(error_bad_executor_alone),
+    cmocka_unit_test(max_instances_range),
+    cmocka_unit_test(errors_alone_per_line),
+    cmocka_unit_test(utf8_checker),
+    cmocka_unit_test(out_of_memory_anywhere),
 };
 
 AZ_TEST_MAIN(tests)
