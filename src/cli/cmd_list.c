@@ -2,7 +2,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "manage.h"
 
@@ -190,10 +189,10 @@ static int print_table(const az_task_vec *v, const asyncz_zone *zone, const az_c
     int rc = t ? az_table_header(t, header) : -1;
     for (size_t i = 0; rc == 0 && i < v->n; i++)
         rc = add_row(t, v->items[i], zone);
-    if (rc == 0 && isatty(STDOUT_FILENO)) { /* on a terminal, long cells would wrap every line */
-        az_table_max_width(t, 1, 32);
-        az_table_max_width(t, 2, 48);
-        az_table_max_width(t, 5, 60);
+    if (rc == 0) { /* name, trigger and what it runs are cut to the terminal; id, time, executor never */
+        az_table_flexible(t, 1);
+        az_table_flexible(t, 2);
+        az_table_flexible(t, 5);
     }
     rc = rc ? az_cli_failure("out of memory") : az_cli_table_print(t, common);
     az_table_free(t);
