@@ -30,7 +30,7 @@
     "  --timezone ZONE (of the trigger, and of times shown), --jitter DURATION, --jitter-seed N\n"           \
     "\n"                                                                                                     \
     "Task options:\n"                                                                                        \
-    "  --name TEXT                a name to show (default: the function, asyncz.shell for commands)\n"       \
+    "  --name TEXT                a name to show in tables and logs (add: default the task's id)\n"          \
     "  --executor NAME            the executor alias of the daemon (default: default)\n"                     \
     "  --misfire-grace-time D     how late a run may still start (default 1s; 'none': any lateness)\n"       \
     "  --coalesce, --no-coalesce  run missed runs once (default) or each of them\n"                          \
