@@ -178,12 +178,25 @@ static int add_row(az_table *t, const asyncz_task *task, const asyncz_zone *zone
     return az_table_row(t, strcmp(state, "paused") == 0 ? AZ_TABLE_DIM : AZ_TABLE_PLAIN, cells);
 }
 
+static bool filtered(const list_args *a)
+{
+    return a->state || a->trigger || a->executor || a->query;
+}
+
+/* An empty listing says why: an empty store, filters that keep nothing, or --limit 0 (which must not look
+ * like an empty store). */
+static void print_empty(const list_args *a, size_t stored, size_t matched)
+{
+    if (stored == 0)
+        puts("no tasks");
+    else if (matched == 0)
+        printf("no tasks match (%zu in the store)\n", stored);
+    else
+        printf("0 of %zu %stasks shown (--limit 0)\n", matched, filtered(a) ? "matching " : "");
+}
+
 static int print_table(const az_task_vec *v, const asyncz_zone *zone, const az_cli_common *common)
 {
-    if (v->n == 0) {
-        puts("no tasks");
-        return 0;
-    }
     az_table *t = az_table_new(6);
     static const char *const header[] = {"ID", "NAME", "TRIGGER", "NEXT RUN", "EXECUTOR", "FUNCTION/COMMAND"};
     int rc = t ? az_table_header(t, header) : -1;
@@ -210,9 +223,16 @@ static int run(const list_args *a, const az_cli_common *common)
     if (rc == 0)
         rc = az_cli_store_list(&s, &v);
     if (rc == 0) {
+        size_t stored = v.n;
         filter(a, &v);
+        size_t matched = v.n;
         sort(a, &v);
-        rc = common->json ? print_json(&v, zone) : print_table(&v, zone, common);
+        if (common->json)
+            rc = print_json(&v, zone);
+        else if (v.n == 0)
+            print_empty(a, stored, matched);
+        else
+            rc = print_table(&v, zone, common);
     }
     az_task_vec_free(&v);
     az_cli_store_close(&s);
