@@ -57,6 +57,11 @@ ok "inspect" inspect "${S[@]}" multi --count 1
     fail "inspect: command not escaped: $out"
 passed=$((passed + 1))
 
+ok "update --dry-run" update "${S[@]}" multi --command $'echo \e[1mthree\nlines\n' --dry-run
+same "update --dry-run: one line a field, escaped" 'command: echo one\necho \x1b[2J\x1b]0;owned\x07 two → echo \x1b[1mthree\nlines\n
+args: ["echo one\necho \u001B[2J\u001B]0;owned\u0007 two"] → ["echo \u001B[1mthree\nlines\n"]
+dry run: task multi not changed' "$out"
+
 # ---- widths: no terminal, no COLUMNS: whole cells -------------------------------------------------------
 ok "list piped" list "${S[@]}"
 [[ $out == *"$TRIGGER"* && $out == *"$LONG_ID"* ]] || fail "piped list cut a cell: $out"
