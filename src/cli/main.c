@@ -30,10 +30,13 @@ static int print_version_json(void)
             json_decref(stores);
             stores = NULL;
         }
+    /* "o" hands stores over to the object, also when packing fails. */
     json_t *doc = stores ? json_pack("{s:s, s:o}", "version", asyncz_version(), "stores", stores) : NULL;
-    int rc = doc && json_dumpf(doc, stdout, JSON_PRESERVE_ORDER | JSON_COMPACT) == 0 && putchar('\n') != EOF;
+    if (!doc)
+        return az_cli_failure("out of memory");
+    bool written = json_dumpf(doc, stdout, JSON_PRESERVE_ORDER | JSON_COMPACT) == 0 && putchar('\n') != EOF;
     json_decref(doc);
-    return rc ? 0 : az_cli_failure("out of memory");
+    return written ? 0 : az_cli_failure("cannot write to standard output");
 }
 
 int az_cli_version(int argc, char **argv)
