@@ -66,6 +66,8 @@ const char az_cli_list_help[] =
     "\n"
     "List the tasks of a store: id, name, trigger, next run, executor, and what it runs. Paused tasks\n"
     "are dim on a terminal. Records that cannot be read are reported on stderr and left in place.\n"
+    "Lines fit COLUMNS, else the terminal's width: name, trigger and what runs are cut with an ellipsis\n"
+    "(ids and times never); piped without COLUMNS, nothing is cut. Control characters show escaped (\\n).\n"
     "\n"
     "  --state S                  scheduled, paused, shutdown (runs when a scheduler stops) or all\n"
     "  --trigger KIND             cron, interval, calendar, date, and, or or shutdown\n"
