@@ -97,8 +97,10 @@ bench: build servers
 demo: build
 	bash examples/run-demo.sh $(BUILD)/asyncz
 
+# `make install PREFIX=/opt/asyncz` installs there instead of the configured prefix (/usr/local); the tool
+# finds its library relative to itself, so any prefix works without LD_LIBRARY_PATH. DESTDIR is honoured.
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

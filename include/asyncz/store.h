@@ -37,6 +37,11 @@ ASYNCZ_API int asyncz_store_memory_new(asyncz_store **out);
  * (scheme not built in), ASYNCZ_ENOMEM. */
 ASYNCZ_API int asyncz_store_open(asyncz_store **out, const char *url);
 
+/* Whether asyncz_store_open can open URLs of scheme ("memory", "file", "sqlite", "postgresql", "postgres",
+ * "mariadb", "mysql", "redis", "mongodb"): false for a scheme it does not know or a backend this libasyncz
+ * was built without (-DASYNCZ_STORE_<NAME>=OFF). Thread-safe; scheme is borrowed. */
+ASYNCZ_API bool asyncz_store_scheme_supported(const char *scheme);
+
 /* What the last failing store function on this thread found wrong (thread-local; "" if none). Valid until
  * the next store call on this thread. */
 ASYNCZ_API const char *asyncz_store_errmsg(void);

@@ -98,7 +98,13 @@ void az_cli_divert_messages(az_cli_message *into);
 void az_cli_message_set(int status, const char *option, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- option values (values.c, calendar_spec.c) --------------------------------------------------- */
+/* ---- option values (values.c, calendar_spec.c, option_value.c) ----------------------------------- */
+
+/* Call right after getopt_long returned code with optarg: when code's option needs a value and getopt_long
+ * took the next word for it although that word is an option ("--id --cron X": a word that starts with
+ * "--"), print "option --id needs a value" and return AZ_CLI_EXIT_USAGE; else 0. A value starting with a
+ * single '-' ("-05:00", "-") is taken; one starting with "--" can be given as --id=VALUE. */
+int az_cli_check_option_value(const struct option *options, int code, char *const *argv);
 
 int az_cli_parse_zone(const char *option, const char *name, asyncz_zone **out);
 int az_cli_parse_time(const char *option, const char *text, const asyncz_zone *zone, asyncz_time_t *out);

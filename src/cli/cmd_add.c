@@ -34,6 +34,10 @@ static int new_task(const az_task_opts *o, asyncz_task **out)
         return az_cli_failure("cannot generate a task id");
     if (asyncz_task_set_id(*out, o->id ? o->id : id) != 0)
         return az_cli_failure("cannot set the task id");
+    /* Without --name the task is named after its id, as the daemon's config names a task after its
+     * section: logs and tables then say which task, not "asyncz.shell" for every command. */
+    if (!o->name && asyncz_task_set_name(*out, asyncz_task_id(*out)) != 0)
+        return az_cli_failure("cannot set the task name");
     rc = az_cli_apply_what(o, *out);
     if (rc == 0)
         rc = az_cli_apply_task_options(o, *out);

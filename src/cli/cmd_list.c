@@ -2,7 +2,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "manage.h"
 
@@ -179,21 +178,34 @@ static int add_row(az_table *t, const asyncz_task *task, const asyncz_zone *zone
     return az_table_row(t, strcmp(state, "paused") == 0 ? AZ_TABLE_DIM : AZ_TABLE_PLAIN, cells);
 }
 
+static bool filtered(const list_args *a)
+{
+    return a->state || a->trigger || a->executor || a->query;
+}
+
+/* An empty listing says why: an empty store, filters that keep nothing, or --limit 0 (which must not look
+ * like an empty store). */
+static void print_empty(const list_args *a, size_t stored, size_t matched)
+{
+    if (stored == 0)
+        puts("no tasks");
+    else if (matched == 0)
+        printf("no tasks match (%zu in the store)\n", stored);
+    else
+        printf("0 of %zu %stasks shown (--limit 0)\n", matched, filtered(a) ? "matching " : "");
+}
+
 static int print_table(const az_task_vec *v, const asyncz_zone *zone, const az_cli_common *common)
 {
-    if (v->n == 0) {
-        puts("no tasks");
-        return 0;
-    }
     az_table *t = az_table_new(6);
     static const char *const header[] = {"ID", "NAME", "TRIGGER", "NEXT RUN", "EXECUTOR", "FUNCTION/COMMAND"};
     int rc = t ? az_table_header(t, header) : -1;
     for (size_t i = 0; rc == 0 && i < v->n; i++)
         rc = add_row(t, v->items[i], zone);
-    if (rc == 0 && isatty(STDOUT_FILENO)) { /* on a terminal, long cells would wrap every line */
-        az_table_max_width(t, 1, 32);
-        az_table_max_width(t, 2, 48);
-        az_table_max_width(t, 5, 60);
+    if (rc == 0) { /* name, trigger and what it runs are cut to the terminal; id, time, executor never */
+        az_table_flexible(t, 1);
+        az_table_flexible(t, 2);
+        az_table_flexible(t, 5);
     }
     rc = rc ? az_cli_failure("out of memory") : az_cli_table_print(t, common);
     az_table_free(t);
@@ -211,9 +223,16 @@ static int run(const list_args *a, const az_cli_common *common)
     if (rc == 0)
         rc = az_cli_store_list(&s, &v);
     if (rc == 0) {
+        size_t stored = v.n;
         filter(a, &v);
+        size_t matched = v.n;
         sort(a, &v);
-        rc = common->json ? print_json(&v, zone) : print_table(&v, zone, common);
+        if (common->json)
+            rc = print_json(&v, zone);
+        else if (v.n == 0)
+            print_empty(a, stored, matched);
+        else
+            rc = print_table(&v, zone, common);
     }
     az_task_vec_free(&v);
     az_cli_store_close(&s);

@@ -79,6 +79,8 @@ int az_cli_parse_options(int argc, char **argv, const struct option *options, az
             rc = az_cli_usage_error("option --%s needs a value", az_cli_option_name(options, optopt));
         else if (code == '?')
             rc = unknown_option(options, argv);
+        else if ((rc = az_cli_check_option_value(options, code, argv)) != 0)
+            break;
         else if (is_common(code))
             rc = common_option(options, common, code, optarg);
         else

@@ -207,6 +207,10 @@ static int print(const az_task_vec *v, const timeline_args *a, const az_cli_comm
     }
     static const char *const header[] = {"TIME", "ID", "NAME", "FUNCTION/COMMAND"};
     o.table = az_table_new(4);
+    if (o.table) { /* name and what it runs are cut to the terminal; time and id never */
+        az_table_flexible(o.table, 2);
+        az_table_flexible(o.table, 3);
+    }
     int rc =
         o.table && az_table_header(o.table, header) == 0 ? merge(v, a, &o) : az_cli_failure("out of memory");
     if (rc == 0 && az_table_rows(o.table) == 0)

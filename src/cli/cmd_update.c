@@ -92,8 +92,11 @@ static void print_text(const diff *d, const asyncz_task *t, bool dry_run)
 {
     size_t n = 0;
     for (size_t i = 0; i < AZ_CLI_N_FIELDS; i++)
-        if (differs(d, i)) {
-            printf("%s: %s \xe2\x86\x92 %s\n", d->before[i].name, d->before[i].value, d->after[i].value);
+        if (differs(d, i)) { /* escaped as in tables: one line a field, whatever a command holds */
+            char before[4 * AZ_CLI_TEXT_SIZE], after[4 * AZ_CLI_TEXT_SIZE];
+            az_table_escape(before, sizeof before, d->before[i].value);
+            az_table_escape(after, sizeof after, d->after[i].value);
+            printf("%s: %s \xe2\x86\x92 %s\n", d->before[i].name, before, after);
             n++;
         }
     if (n == 0)

@@ -81,6 +81,8 @@ static int parse_args(int argc, char **argv, start_args *a)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+        if (az_cli_check_option_value(opts, c, argv))
+            return AZ_CLI_EXIT_USAGE;
         if (c == 'c')
             a->config = optarg;
         else if (c == 'k')

@@ -1,10 +1,12 @@
 /* Writing results to stdout: one JSON document (an object, or an array streamed element by element so a
  * listing of 100,000 tasks never sits in memory twice), or a table. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "manage.h"
@@ -151,9 +153,27 @@ int az_cli_json_array(size_t n, az_cli_item_fn item, void *ctx)
     return 0;
 }
 
+/* COLUMNS when it holds a whole number from 1 up (an explicit choice, also for a pipe), else the width of
+ * the terminal on stdout, else 0: piped output keeps whole cells. */
+size_t az_cli_output_width(void)
+{
+    const char *columns = getenv("COLUMNS");
+    if (columns && columns[0] >= '0' && columns[0] <= '9') {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(columns, &end, 10);
+        if (!*end && errno == 0 && n > 0 && n <= 100000)
+            return (size_t)n;
+    }
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 0;
+}
+
 int az_cli_table_print(const az_table *t, const az_cli_common *common)
 {
-    if (az_table_print(t, stdout, az_cli_use_color(common)) != 0)
+    if (az_table_print(t, stdout, az_cli_use_color(common), az_cli_output_width()) != 0)
         return az_cli_failure("cannot write to standard output");
     return 0;
 }

@@ -207,7 +207,12 @@ int az_cli_json_end(az_json_stream *js);
 typedef json_t *(*az_cli_item_fn)(size_t i, void *ctx);
 int az_cli_json_array(size_t n, az_cli_item_fn item, void *ctx);
 
-/* Print a table to stdout with colors as common says. Returns 0 or exit status 1. */
+/* The width tables are fitted to: COLUMNS if it is a whole number from 1 to 100000, else the width of
+ * the terminal stdout is, else 0 (not a terminal: no limit). */
+size_t az_cli_output_width(void);
+
+/* Print a table to stdout with colors as common says, its flexible columns fitted to
+ * az_cli_output_width(). Returns 0 or exit status 1. */
 int az_cli_table_print(const az_table *t, const az_cli_common *common);
 
 /* ---- the commands ---------------------------------------------------------------------------------- */

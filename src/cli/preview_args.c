@@ -176,7 +176,7 @@ int az_cli_preview_parse_args(int argc, char **argv, az_preview_args *args)
             rc = az_cli_usage_error("option --%s needs a value", name_in(long_options, optopt));
         else if (code == '?')
             rc = unknown_option(argv);
-        else
+        else if ((rc = az_cli_check_option_value(long_options, code, argv)) == 0)
             rc = handle_option(args, code, optarg);
         if (rc)
             return rc;

@@ -74,10 +74,12 @@ const char az_cli_preview_help[] =
     "  asyncz preview --cron '0 9 * * 1-5' --timezone Europe/Berlin --count 3\n";
 
 const char az_cli_version_help[] =
-    "Usage: asyncz version\n"
-    "       asyncz --version\n"
+    "Usage: asyncz version [--json]\n"
+    "       asyncz --version [--json]\n"
     "\n"
-    "Print the version of the asyncz library the tool runs with, as 'asyncz MAJOR.MINOR.PATCH'.\n";
+    "Print the version of the asyncz library the tool runs with, as 'asyncz MAJOR.MINOR.PATCH'.\n"
+    "--json prints one object: the version and the store backends the library was built with,\n"
+    "  {\"version\": \"MAJOR.MINOR.PATCH\", \"stores\": [\"memory\", \"file\", \"sqlite\", ...]}.\n";
 
 void az_cli_print_main_help(FILE *f)
 {

@@ -30,7 +30,7 @@
     "  --timezone ZONE (of the trigger, and of times shown), --jitter DURATION, --jitter-seed N\n"           \
     "\n"                                                                                                     \
     "Task options:\n"                                                                                        \
-    "  --name TEXT                a name to show (default: the function, asyncz.shell for commands)\n"       \
+    "  --name TEXT                a name to show in tables and logs (add: default the task's id)\n"          \
     "  --executor NAME            the executor alias of the daemon (default: default)\n"                     \
     "  --misfire-grace-time D     how late a run may still start (default 1s; 'none': any lateness)\n"       \
     "  --coalesce, --no-coalesce  run missed runs once (default) or each of them\n"                          \
@@ -66,6 +66,8 @@ const char az_cli_list_help[] =
     "\n"
     "List the tasks of a store: id, name, trigger, next run, executor, and what it runs. Paused tasks\n"
     "are dim on a terminal. Records that cannot be read are reported on stderr and left in place.\n"
+    "Lines fit COLUMNS, else the terminal's width: name, trigger and what runs are cut with an ellipsis\n"
+    "(ids and times never); piped without COLUMNS, nothing is cut. Control characters show escaped (\\n).\n"
     "\n"
     "  --state S                  scheduled, paused, shutdown (runs when a scheduler stops) or all\n"
     "  --trigger KIND             cron, interval, calendar, date, and, or or shutdown\n"

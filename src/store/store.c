@@ -288,6 +288,18 @@ static int open_memory(az_url *url, asyncz_store **out)
     return asyncz_store_memory_new(out);
 }
 
+bool asyncz_store_scheme_supported(const char *scheme)
+{
+    if (!scheme)
+        return false;
+    if (strcmp(scheme, "memory") == 0)
+        return true;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (strcmp(schemes[i].scheme, scheme) == 0)
+            return schemes[i].ctor != NULL;
+    return false;
+}
+
 static int open_backend(az_url *url, asyncz_store **out)
 {
     for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {

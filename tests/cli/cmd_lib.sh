@@ -5,7 +5,7 @@ export TZ=UTC
 # MONGOC_DISABLE_SHM=1 comes from the tests' environment (tests/CMakeLists.txt says why); also when these
 # scripts are run by hand.
 export MONGOC_DISABLE_SHM=1
-unset ASYNCZ_STORE ASYNCZ_STORE_ENCRYPTION_KEY NO_COLOR
+unset ASYNCZ_STORE ASYNCZ_STORE_ENCRYPTION_KEY NO_COLOR COLUMNS
 FIXTURE=${ASYNCZ_CLI_FIXTURE:-$(dirname "$ASYNCZ")/tests/asyncz-cli-fixture}
 
 # store_url KIND NAME: a fresh store of KIND (sqlite or file) in $TMP.

@@ -82,7 +82,7 @@ check_store() {
     ok "$kind inspect before dry run" inspect "${S[@]}" a --json
     local before=$out
     ok "$kind update --dry-run" update "${S[@]}" a --name renamed --dry-run
-    same "$kind dry run" $'name: asyncz.shell → renamed\ndry run: task a not changed' "$out"
+    same "$kind dry run" $'name: a → renamed\ndry run: task a not changed' "$out"
     ok "$kind inspect after dry run" inspect "${S[@]}" a --json
     same "$kind dry run wrote nothing" "$before" "$out"
     ok "$kind update" update "${S[@]}" a --name renamed --max-instances 2

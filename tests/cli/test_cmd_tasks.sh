@@ -67,7 +67,7 @@ check_store() {
     before=$out
     ok "$kind update --dry-run" update "${S[@]}" backup --name nightly --cron '0 3 * * *' --start-date 2030-02-01 \
         --timeout 2h --dry-run
-    same "$kind dry-run diff" "name: asyncz.shell → nightly
+    same "$kind dry-run diff" "name: backup → nightly
 timeout: 1h → 2h
 kwargs: {\"timeout\":\"1h\"} → {\"timeout\":\"2h\"}
 trigger: cron[crontab='30 2 * * *', start_date='2030-01-01T00:00:00+00:00', timezone='UTC'] → cron[crontab='0 3 * * *', start_date='2030-02-01T00:00:00+00:00', timezone='UTC']
@@ -76,10 +76,10 @@ dry run: task backup not changed" "$out"
     ok "$kind inspect after dry run" inspect "${S[@]}" backup --json
     same "$kind update --dry-run writes nothing" "$before" "$out"
     ok "$kind update --dry-run --json" update "${S[@]}" backup --name nightly --dry-run --json
-    same "$kind dry-run json" "True False name asyncz.shell nightly" \
+    same "$kind dry-run json" "True False name backup nightly" \
         "$(json '" ".join(str(x) for x in [d["dry_run"], d["written"], d["changes"][0]["field"], d["changes"][0]["old"], d["changes"][0]["new"]])')"
     ok "$kind update" update "${S[@]}" backup --name nightly --max-instances 2 --coalesce
-    same "$kind update prints the diff" "name: asyncz.shell → nightly
+    same "$kind update prints the diff" "name: backup → nightly
 max_instances: 1 → 2
 updated backup" "$out"
     ok "$kind update keeps the rest" inspect "${S[@]}" backup --json

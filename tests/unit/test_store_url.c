@@ -108,6 +108,37 @@ static void open_unknown_schemes(void **state)
     asyncz_store_free(st);
 }
 
+/* asyncz_store_scheme_supported says what asyncz_store_open does: a scheme is supported exactly when
+ * opening one of its URLs is not ASYNCZ_EUNSUPPORTED. */
+static void scheme_supported_matches_open(void **state)
+{
+    (void)state;
+    static const char *const urls[][2] = {
+        {"memory", "memory://"},
+        {"file", "file:///nonexistent/asyncz-test"},
+        {"sqlite", "sqlite:///nonexistent/asyncz-test.db"},
+        {"postgresql", "postgresql://u@127.0.0.1:1/db"},
+        {"postgres", "postgres://u@127.0.0.1:1/db"},
+        {"mariadb", "mariadb://u@127.0.0.1:1/db"},
+        {"mysql", "mysql://u@127.0.0.1:1/db"},
+        {"redis", "redis://127.0.0.1:1/0"},
+        {"mongodb", "mongodb://127.0.0.1:1/"},
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        asyncz_store *st = NULL;
+        int rc = asyncz_store_open(&st, urls[i][1]); /* opening connects nothing */
+        if (asyncz_store_scheme_supported(urls[i][0]))
+            assert_int_equal(rc, 0);
+        else
+            assert_int_equal(rc, ASYNCZ_EUNSUPPORTED);
+        asyncz_store_free(st);
+    }
+    assert_true(asyncz_store_scheme_supported("memory"));
+    assert_false(asyncz_store_scheme_supported("ftp"));
+    assert_false(asyncz_store_scheme_supported(""));
+    assert_false(asyncz_store_scheme_supported(NULL));
+}
+
 /* ---- sealing ---------------------------------------------------------------------------------------- */
 
 static void seal_round_trip(void **state)
@@ -188,6 +219,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(url_refused),
         cmocka_unit_test(url_names_and_bools),
         cmocka_unit_test(open_unknown_schemes),
+        cmocka_unit_test(scheme_supported_matches_open),
         cmocka_unit_test(seal_round_trip),
         cmocka_unit_test(seal_refusals),
         cmocka_unit_test(seal_key_from_env),
