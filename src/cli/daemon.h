@@ -3,6 +3,7 @@
 #ifndef AZ_CLI_DAEMON_H
 #define AZ_CLI_DAEMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,6 +24,44 @@ int az_daemon_log_setup(const char *log, asyncz_log_level level, char *why, size
 
 /* Whether stderr is connected to the systemd journal ($JOURNAL_STREAM names its device and inode). */
 bool az_daemon_stderr_is_journal(void);
+
+/* ---- the runs going (daemon_runs.c) ---------------------------------------------------------------------
+ */
+
+/* The run times submitted and not yet finished, fed by a listener on the loop thread and read by the main
+ * thread (a lock inside). */
+typedef struct az_runs {
+    pthread_mutex_t lock;
+    struct az_run_entry *items;
+    size_t n, cap;
+} az_runs;
+
+void az_runs_init(az_runs *r);
+void az_runs_free(az_runs *r);
+
+/* Take one event: TASK_SUBMITTED adds its run times; TASK_EXECUTED, TASK_ERROR and TASK_MISSED end the run
+ * of their store, task and scheduled time (an outcome of no submitted run is ignored). Returns false when
+ * out of memory (a run was not recorded). */
+bool az_runs_on_event(az_runs *r, const asyncz_event *ev);
+
+/* How many submitted runs have not finished. */
+size_t az_runs_going(az_runs *r);
+
+/* ---- executors (daemon_exec.c) ------------------------------------------------------------------------ */
+
+/* An executor made of two of one kind (ownership of both taken, also on error): main takes the runs until
+ * az_daemon_exec_final_phase(), final the runs after (the shutdown tasks'). Errors: ASYNCZ_ENOMEM. */
+int az_daemon_exec_new(asyncz_executor **out, asyncz_executor *main, asyncz_executor *final);
+
+/* Stop the runs still going on main (a process pool kills its busy workers) and fail its queued runs.
+ * Call once the scheduler is paused. */
+void az_daemon_exec_stop_running(asyncz_executor *ex);
+
+/* From now on runs go to final. */
+void az_daemon_exec_final_phase(asyncz_executor *ex);
+
+/* Stop the runs going on final (the shutdown tasks that outlived their time). Any thread. */
+void az_daemon_exec_stop_final(asyncz_executor *ex);
 
 /* ---- plugins (plugins.c) ------------------------------------------------------------------------------- */
 
