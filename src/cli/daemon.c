@@ -68,6 +68,7 @@ typedef struct daemon_state {
     asyncz_executor **execs; /* the executors (daemon_exec.c), owned by s */
     size_t n_execs;
     atomic_bool shut_down; /* asyncz_scheduler_shutdown returned (the stopping thread) */
+    char *last_settings;   /* the settings fingerprint of the last successful load */
     sigset_t signals;
 } daemon_state;
 
@@ -422,13 +423,31 @@ static bool same_plugins(const az_config *a, const az_config *b)
 
 static void apply(daemon_state *d, az_config *next)
 {
-    if (strcmp(next->settings_fingerprint, d->cfg->settings_fingerprint) != 0 || !same_plugins(next, d->cfg))
-        asyncz_log(ASYNCZ_LOG_WARNING, LOGGER,
-                   "changes to [scheduler], [store] and [executor] sections take effect at the next start");
+    /* Settings are compared with those running (the start's), task defaults with the last load's. */
+    char defaults[512], restart[1024], unused[1024];
+    az_daemon_settings_changes(d->cfg->settings_fingerprint, next->settings_fingerprint, unused,
+                               sizeof unused, restart, sizeof restart);
+    az_daemon_settings_changes(d->last_settings ? d->last_settings : d->cfg->settings_fingerprint,
+                               next->settings_fingerprint, defaults, sizeof defaults, unused, sizeof unused);
+    if (!same_plugins(next, d->cfg) && !strstr(restart, "[scheduler] plugins"))
+        snprintf(restart + strlen(restart), sizeof restart - strlen(restart), "%s[scheduler] plugins",
+                 *restart ? ", " : "");
+    if (*restart)
+        asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "changes to %s take effect at the next start", restart);
+    if (*defaults)
+        asyncz_log(ASYNCZ_LOG_INFO, LOGGER,
+                   "changes to [scheduler] %s apply now to the tasks that inherit them (a task paused with "
+                   "asyncz pause stays paused)",
+                   defaults);
     az_written now;
     size_t failed = az_daemon_write_tasks(d->s, next, &d->written, &now);
     az_written_free(&d->written);
     d->written = now;
+    char *last = strdup(next->settings_fingerprint);
+    if (last) {
+        free(d->last_settings);
+        d->last_settings = last;
+    }
     asyncz_log(failed ? ASYNCZ_LOG_ERROR : ASYNCZ_LOG_INFO, LOGGER, "reloaded %s: %zu task(s)%s", next->path,
                next->n_tasks, failed ? ", some could not be written (see above)" : "");
 }
@@ -488,11 +507,13 @@ static int run_daemon(daemon_state *d)
         asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "asyncz %s started with %s: %zu task(s), %zu store(s), pid %d",
                    asyncz_version(), d->cfg->path, d->cfg->n_tasks, d->cfg->n_stores, (int)getpid());
         az_daemon_write_tasks(d->s, d->cfg, NULL, &d->written);
+        d->last_settings = strdup(d->cfg->settings_fingerprint);
         asyncz_scheduler_resume(d->s);
         serve(d);
     }
     asyncz_scheduler_free(d->s);
     free(d->execs);
+    free(d->last_settings);
     az_written_free(&d->written);
     return rc;
 }

@@ -63,6 +63,15 @@ void az_daemon_exec_final_phase(asyncz_executor *ex);
 /* Stop the runs going on final (the shutdown tasks that outlived their time). Any thread. */
 void az_daemon_exec_stop_final(asyncz_executor *ex);
 
+/* ---- reloading (daemon_settings.c) ------------------------------------------------------------------- */
+
+/* Compare the settings fingerprints of two configs (az_config.settings_fingerprint): the changed
+ * [scheduler] task defaults, which apply to the tasks now ("timezone, coalesce"), go to defaults, and the
+ * changes that take effect at the next start ("[scheduler] log_level, [store x]") to restart; each "" when
+ * none. */
+void az_daemon_settings_changes(const char *before, const char *after, char *defaults, size_t dsize,
+                                char *restart, size_t rsize);
+
 /* ---- plugins (plugins.c) ------------------------------------------------------------------------------- */
 
 typedef struct az_plugins {
