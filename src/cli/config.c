@@ -146,6 +146,7 @@ static int read_log(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
         return -1;
     }
     cfg->log = strdup(v);
+    cfg->log_line = e->line;
     return rc;
 }
 

@@ -40,15 +40,15 @@ const char az_cli_start_help[] =
     "\n"
     "Options:\n"
     "  --config FILE  the config file (required)\n"
-    "  --check        check the config (syntax, values, triggers, plugins and their functions) and exit 0\n"
-    "                 if it is good, 2 if not, without touching any store\n"
+    "  --check        check the config (syntax, values, triggers, plugins and their functions, the log\n"
+    "                 destination) and exit 0 if it is good, 2 if not, without touching any store\n"
     "  --json         with --check: one JSON document on stdout; without: log as JSON lines\n"
     "  -h, --help     show this help\n"
     "\n"
     "Signals: SIGTERM or SIGINT stop taking new runs, wait for running tasks up to [scheduler]\n"
     "shutdown_timeout (default 30s), stop those still going, run the shutdown tasks (up to shutdown_timeout\n"
-    "too), then stop; SIGHUP re-reads the config and updates the tasks (a bad config is logged and the\n"
-    "running one kept).\n"
+    "too), then stop; SIGHUP opens a file: log again (logrotate), re-reads the config and updates the tasks\n"
+    "(a bad config is logged and the running one kept).\n"
     "\n"
     "Exit status: 0 stopped by a signal or config good; 1 a runtime failure (a store cannot be reached);\n"
     "2 bad command line or bad config.\n";
@@ -454,7 +454,9 @@ static void apply(daemon_state *d, az_config *next)
 
 static void reload(daemon_state *d)
 {
-    asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "SIGHUP: reading %s again", d->cfg->path);
+    bool reopened = az_daemon_log_reopen();
+    asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "SIGHUP: %sreading %s again",
+               reopened ? "log file opened again; " : "", d->cfg->path);
     az_cfg_errors errs = {0};
     az_config *next = NULL;
     /* Functions are looked up among those of the plugins loaded at start. */
@@ -544,15 +546,18 @@ int az_cli_start(int argc, char **argv)
     }
     az_runs_init(&d.runs);
     az_cfg_errors errs = {0};
-    load_checked(a.config, &d.cfg, &d.plugins, &errs);
+    char why[512];
+    if (load_checked(a.config, &d.cfg, &d.plugins, &errs) == 0 && a.check &&
+        az_daemon_log_check(d.cfg->log, why, sizeof why) != 0)
+        az_cfg_error_add(&errs, d.cfg->log_line, "[scheduler] log: '%s': %s", d.cfg->log, why);
     if (!(a.check && a.json))
         print_errors(&errs, a.config);
     if (a.check || errs.n) {
         rc = a.check ? check_only(&a, d.cfg, &errs) : AZ_CLI_EXIT_USAGE;
     } else {
-        char why[512];
         if (az_daemon_log_setup(a.json ? "json" : d.cfg->log, d.cfg->log_level, why, sizeof why) != 0)
-            rc = az_cli_usage_error("%s: %s", a.config, why);
+            rc = az_cli_failure("%s:%d: [scheduler] log: '%s': %s", a.config, d.cfg->log_line, d.cfg->log,
+                                why);
         else
             rc = run_daemon(&d);
     }

@@ -22,6 +22,14 @@ int az_cli_start(int argc, char **argv);
  * workers keep the sink they were forked with. */
 int az_daemon_log_setup(const char *log, asyncz_log_level level, char *why, size_t why_size);
 
+/* Check what `log` names without starting to log: a file that can be opened for appending (or made; it is
+ * not made here), a syslog socket that accepts a connection. Returns 0, or -1 with a reason in why. */
+int az_daemon_log_check(const char *log, char *why, size_t why_size);
+
+/* With a `file:` log: have every process of the daemon open the file again before its next line (after
+ * logrotate moved it; SIGHUP). Returns whether the log is a file. */
+bool az_daemon_log_reopen(void);
+
 /* Whether stderr is connected to the systemd journal ($JOURNAL_STREAM names its device and inode). */
 bool az_daemon_stderr_is_journal(void);
 
