@@ -130,7 +130,7 @@ static void next_run_text(const asyncz_task *stored, const az_config *cfg, char 
     if (stored && asyncz_task_next_run_time(stored) != ASYNCZ_TIME_NONE)
         asyncz_time_format(buf, size, asyncz_task_next_run_time(stored), cfg->zone);
     else if (trig && strcmp(asyncz_trigger_kind(trig), "shutdown") == 0)
-        snprintf(buf, size, "when the daemon stops (a shutdown task)");
+        snprintf(buf, size, "at shutdown (a shutdown task runs when the daemon stops)");
     else
         snprintf(buf, size, "none (paused)");
 }

@@ -31,6 +31,10 @@ command = true
 INI
 start_daemon "$TMP/miss.ini"
 wait_log 'run of task .* missed by'
+# The miss is told with an ISO-8601 time and a duration, not microseconds.
+grep -qE 'WARNING asyncz\.executor: run of task "(hog|late)" \((hog|late)\) due at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?\+00:00 missed by [0-9]+\.[0-9]{2} s$' \
+    "$DAEMON_LOG" || fail "the miss: $(grep missed "$DAEMON_LOG")"
+passed=$((passed + 1))
 stop_daemon TERM
 [[ $daemon_rc -eq 0 ]] || fail "exit status $daemon_rc after SIGTERM; log: $(cat "$DAEMON_LOG")"
 ! grep -q 'stopping anyway' "$DAEMON_LOG" || fail "a missed run was waited for: $(cat "$DAEMON_LOG")"
