@@ -501,7 +501,9 @@ static void block_signals(sigset_t *set)
 
 static int run_daemon(daemon_state *d)
 {
-    int rc = build_scheduler(d);
+    int rc = az_daemon_check_identity(d->cfg);
+    if (rc == 0)
+        rc = build_scheduler(d);
     /* Started paused: the config's tasks replace the stored ones before anything stored runs. */
     if (rc == 0 && (rc = asyncz_scheduler_start(d->s, ASYNCZ_START_PAUSED)) != 0)
         rc = az_cli_failure("cannot start: %s", asyncz_scheduler_errmsg(d->s));

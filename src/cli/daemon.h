@@ -80,6 +80,13 @@ void az_daemon_exec_stop_final(asyncz_executor *ex);
 void az_daemon_settings_changes(const char *before, const char *after, char *defaults, size_t dsize,
                                 char *restart, size_t rsize);
 
+/* ---- identity (daemon_identity.c) --------------------------------------------------------------------- */
+
+/* Before the scheduler starts: with a configured [scheduler] identity, refuse (exit status 1, message
+ * printed) when a live process on this host heartbeats under it in one of the stores, and log a warning
+ * when a scheduler of another host does. Returns 0 or AZ_CLI_EXIT_FAILURE. */
+int az_daemon_check_identity(const az_config *cfg);
+
 /* ---- plugins (plugins.c) ------------------------------------------------------------------------------- */
 
 typedef struct az_plugins {
