@@ -25,7 +25,10 @@ wait_heartbeat() {
 start_daemon "$TMP/twin.ini"
 first=$DAEMON_PID
 wait_heartbeat
-run start --config "$TMP/twin.ini"
+# (bounded: a daemon that does not refuse would run on)
+rc=0
+timeout -s KILL "$WAIT_SECONDS" "$ASYNCZ" start --config "$TMP/twin.ini" >"$TMP/out" 2>"$TMP/err" || rc=$?
+err=$(cat "$TMP/err")
 [[ $rc -eq 1 ]] || fail "a second daemon with identity twin: exit $rc, stderr: $err"
 grep -qE "^asyncz start: \[scheduler\] identity 'twin' is taken: process $first on this host \(.*\) heartbeats under it in store default \(last at .*\); stop that scheduler, or give this daemon an identity of its own$" <<<"$err" ||
     fail "the refusal: $err"
