@@ -225,7 +225,12 @@ static bool write_one(asyncz_scheduler *s, const az_config *cfg, const az_cfg_ta
     bool existed = written_find(prev, t->id, asyncz_task_store(t->task)) >= 0;
     carried c = what_to_carry(s, t, prev);
     asyncz_task *copy = with_carried(t, c);
-    bool kept_paused = copy && c.paused;
+    if (!copy && (c.paused || c.requested != ASYNCZ_TIME_NONE)) {
+        asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "task %s: out of memory; the stored task is left as it is",
+                   t->id);
+        return false;
+    }
+    bool kept_paused = c.paused;
     int rc = asyncz_scheduler_add_task(s, copy ? copy : t->task, ASYNCZ_REPLACE_EXISTING);
     asyncz_task_free(copy);
     if (rc) {
