@@ -158,6 +158,7 @@ static int read_log(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
         return -1;
     }
     cfg->log = copy_text(v, errs);
+    cfg->log_line = e->line;
     return cfg->log ? rc : -1;
 }
 

@@ -122,6 +122,7 @@ typedef struct az_config {
     asyncz_log_level log_level;
     char *log; /* "stderr", "journald", "syslog", "json", "file:PATH"; NULL: journald when stderr is the
                   journal, else stderr */
+    int log_line; /* of the `log` key; 0: none */
     int64_t shutdown_timeout;
     char **plugins; /* as written */
     size_t n_plugins;

@@ -40,14 +40,15 @@ const char az_cli_start_help[] =
     "\n"
     "Options:\n"
     "  --config FILE  the config file (required)\n"
-    "  --check        check the config (syntax, values, triggers, plugins and their functions) and exit 0\n"
-    "                 if it is good, 2 if not, without touching any store\n"
+    "  --check        check the config (syntax, values, triggers, plugins and their functions, the log\n"
+    "                 destination) and exit 0 if it is good, 2 if not, without touching any store\n"
     "  --json         with --check: one JSON document on stdout; without: log as JSON lines\n"
     "  -h, --help     show this help\n"
     "\n"
     "Signals: SIGTERM or SIGINT stop taking new runs, wait for running tasks up to [scheduler]\n"
-    "shutdown_timeout (default 30s), then stop; SIGHUP re-reads the config and updates the tasks (a bad\n"
-    "config is logged and the running one kept).\n"
+    "shutdown_timeout (default 30s), stop those still going, run the shutdown tasks (up to shutdown_timeout\n"
+    "too), then stop; SIGHUP opens a file: log again (logrotate), re-reads the config and updates the tasks\n"
+    "(a bad config is logged and the running one kept).\n"
     "\n"
     "Exit status: 0 stopped by a signal or config good; 1 a runtime failure (a store cannot be reached);\n"
     "2 bad command line or bad config.\n";
@@ -62,8 +63,12 @@ typedef struct daemon_state {
     az_config *cfg; /* the config the daemon started with: its settings stay until the next start */
     az_plugins plugins;
     asyncz_scheduler *s;
-    az_written written;     /* what the last successful load wrote */
-    _Atomic long in_flight; /* function calls submitted and not finished */
+    az_written written;      /* what the last successful load wrote */
+    az_runs runs;            /* runs submitted and not finished */
+    asyncz_executor **execs; /* the executors (daemon_exec.c), owned by s */
+    size_t n_execs;
+    atomic_bool shut_down; /* asyncz_scheduler_shutdown returned (the stopping thread) */
+    char *last_settings;   /* the settings fingerprint of the last successful load */
     sigset_t signals;
 } daemon_state;
 
@@ -163,11 +168,9 @@ static int load_checked(const char *path, az_config **cfg, az_plugins *plugins, 
 static int on_run_event(const asyncz_event *ev, void *userdata)
 {
     daemon_state *d = userdata;
-    if (ev->code == ASYNCZ_EVENT_TASK_SUBMITTED) {
-        atomic_fetch_add(&d->in_flight, (long)ev->n_run_times);
-        return 0;
-    }
-    atomic_fetch_sub(&d->in_flight, 1);
+    if (!az_runs_on_event(&d->runs, ev))
+        asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "task %s: out of memory; a stop will not wait for its run",
+                   ev->task_id);
     if (ev->code == ASYNCZ_EVENT_TASK_EXECUTED)
         asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "task %s: done", ev->task_id);
     return 0;
@@ -207,25 +210,57 @@ static int add_stores(daemon_state *d)
     return 0;
 }
 
-static int make_executor(const az_cfg_executor *e, asyncz_executor **out)
+static int make_one(const az_cfg_executor *e, unsigned workers, asyncz_executor **out)
 {
     if (e->type == AZ_CFG_THREADPOOL)
-        return asyncz_executor_threadpool_new(out, e->workers);
+        return asyncz_executor_threadpool_new(out, workers);
     if (e->type == AZ_CFG_LOOP)
         return asyncz_executor_loop_new(out);
-    asyncz_processpool_options o = {.max_workers = e->workers};
+    asyncz_processpool_options o = {.max_workers = workers};
     return asyncz_executor_processpool_new(out, &o);
+}
+
+/* How many of the config's tasks run at shutdown on executor `name` (those the scheduler runs then: a
+ * trigger that is a shutdown trigger, not one combined with others). */
+static unsigned shutdown_tasks_on(const az_config *cfg, const char *name)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < cfg->n_tasks; i++) {
+        const asyncz_task *t = cfg->tasks[i].task;
+        const asyncz_trigger *trig = asyncz_task_trigger(t);
+        if (trig && strcmp(asyncz_trigger_kind(trig), "shutdown") == 0 &&
+            strcmp(asyncz_task_executor(t), name) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* The executor of e: a pair, the second one for the shutdown tasks (daemon_exec.c). */
+static int make_executor(const az_config *cfg, const az_cfg_executor *e, asyncz_executor **out)
+{
+    unsigned workers = e->workers ? e->workers : ASYNCZ_DEFAULT_MAX_WORKERS;
+    unsigned final_workers = shutdown_tasks_on(cfg, e->name);
+    final_workers = final_workers == 0 ? 1 : final_workers < workers ? final_workers : workers;
+    asyncz_executor *main = NULL, *final = NULL;
+    int rc = make_one(e, workers, &main);
+    if (rc == 0 && (rc = make_one(e, final_workers, &final)) != 0)
+        asyncz_executor_free(main);
+    return rc ? rc : az_daemon_exec_new(out, main, final);
 }
 
 static int add_executors(daemon_state *d)
 {
+    d->execs = calloc(d->cfg->n_executors ? d->cfg->n_executors : 1, sizeof *d->execs);
+    if (!d->execs)
+        return az_cli_failure("out of memory");
     for (size_t i = 0; i < d->cfg->n_executors; i++) {
         asyncz_executor *ex;
-        int rc = make_executor(&d->cfg->executors[i], &ex);
+        int rc = make_executor(d->cfg, &d->cfg->executors[i], &ex);
         if (rc == 0)
             rc = asyncz_scheduler_add_executor(d->s, d->cfg->executors[i].name, ex);
         if (rc)
             return az_cli_failure("executor %s: %s", d->cfg->executors[i].name, asyncz_strerror(rc));
+        d->execs[d->n_execs++] = ex;
     }
     return 0;
 }
@@ -245,9 +280,10 @@ static int build_scheduler(daemon_state *d)
     az_cfg_errors_free(&errs);
     if (rc)
         return AZ_CLI_EXIT_FAILURE;
-    rc = asyncz_scheduler_add_listener(
-        d->s, ASYNCZ_EVENT_TASK_SUBMITTED | ASYNCZ_EVENT_TASK_EXECUTED | ASYNCZ_EVENT_TASK_ERROR,
-        on_run_event, d, NULL);
+    rc = asyncz_scheduler_add_listener(d->s,
+                                       ASYNCZ_EVENT_TASK_SUBMITTED | ASYNCZ_EVENT_TASK_EXECUTED |
+                                           ASYNCZ_EVENT_TASK_ERROR | ASYNCZ_EVENT_TASK_MISSED,
+                                       on_run_event, d, NULL);
     if (rc)
         return az_cli_failure("cannot listen to the scheduler: %s", asyncz_strerror(rc));
     if ((rc = add_stores(d)) || (rc = add_executors(d)))
@@ -265,11 +301,23 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for the runs under way, at most until deadline (ms, monotonic) or a second stop signal. Returns
- * whether all finished. */
-static bool wait_for_runs(daemon_state *d, int64_t deadline)
+typedef bool (*done_fn)(daemon_state *d);
+
+static bool no_runs_going(daemon_state *d)
 {
-    while (atomic_load(&d->in_flight) > 0) {
+    return az_runs_going(&d->runs) == 0;
+}
+
+static bool scheduler_shut_down(daemon_state *d)
+{
+    return atomic_load(&d->shut_down);
+}
+
+/* Wait until done(d), at most until deadline (ms, monotonic) or a further stop signal. Returns whether it
+ * is done. */
+static bool wait_until(daemon_state *d, done_fn done, int64_t deadline)
+{
+    while (!done(d)) {
         int64_t left = deadline - mono_ms();
         if (left <= 0)
             return false;
@@ -278,7 +326,7 @@ static bool wait_for_runs(daemon_state *d, int64_t deadline)
         int sig = sigtimedwait(&d->signals, NULL, &ts);
         if (sig == SIGTERM || sig == SIGINT) {
             asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "SIG%s again: not waiting any longer", sigabbrev_np(sig));
-            return false;
+            return done(d);
         }
         if (sig == SIGHUP)
             asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "SIGHUP while stopping: the config is not reloaded");
@@ -294,21 +342,54 @@ static void format_duration(int64_t usec, char *buf, size_t size)
         snprintf(buf, size, "%.3fs", (double)usec / ASYNCZ_USEC_PER_SEC);
 }
 
+static void *shut_down_scheduler(void *arg)
+{
+    daemon_state *d = arg;
+    asyncz_scheduler_shutdown(d->s, true);
+    atomic_store(&d->shut_down, true);
+    return NULL;
+}
+
+/* The scheduler's shutdown runs the shutdown tasks (on the executors' final halves) and waits for them: it
+ * runs on a thread of its own, so that this one can stop them at shutdown_timeout or a further signal. */
+static void run_shutdown_tasks(daemon_state *d, const char *limit)
+{
+    for (size_t i = 0; i < d->n_execs; i++)
+        az_daemon_exec_final_phase(d->execs[i]);
+    pthread_t stopper;
+    if (pthread_create(&stopper, NULL, shut_down_scheduler, d) != 0) {
+        shut_down_scheduler(d); /* no thread: the shutdown tasks are waited for without a bound */
+        return;
+    }
+    int64_t deadline = mono_ms() + d->cfg->shutdown_timeout / ASYNCZ_USEC_PER_MSEC;
+    if (!wait_until(d, scheduler_shut_down, deadline)) {
+        asyncz_log(ASYNCZ_LOG_WARNING, LOGGER,
+                   "shutdown tasks still going (shutdown_timeout %s): they are killed", limit);
+        for (size_t i = 0; i < d->n_execs; i++)
+            az_daemon_exec_stop_final(d->execs[i]);
+    }
+    pthread_join(stopper, NULL);
+}
+
+/* Stop in three steps, each bounded by shutdown_timeout: wait for the running tasks, stop those still
+ * going, then run the shutdown tasks (daemon_exec.c). */
 static void stop(daemon_state *d, int sig)
 {
     char limit[32];
     format_duration(d->cfg->shutdown_timeout, limit, sizeof limit);
-    long running = atomic_load(&d->in_flight);
+    size_t running = az_runs_going(&d->runs);
     asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "SIG%s: stopping; no new runs start%s", sigabbrev_np(sig),
                running > 0 ? "; waiting for the running tasks" : "");
     asyncz_scheduler_pause(d->s);
     int64_t deadline = mono_ms() + d->cfg->shutdown_timeout / ASYNCZ_USEC_PER_MSEC;
-    bool all_done = wait_for_runs(d, deadline);
-    if (!all_done)
+    if (!wait_until(d, no_runs_going, deadline)) {
         asyncz_log(ASYNCZ_LOG_WARNING, LOGGER,
-                   "stopping anyway with %ld run(s) still going (shutdown_timeout %s): they are killed",
-                   atomic_load(&d->in_flight), limit);
-    asyncz_scheduler_shutdown(d->s, all_done);
+                   "stopping anyway with %zu run(s) still going (shutdown_timeout %s): they are killed",
+                   az_runs_going(&d->runs), limit);
+        for (size_t i = 0; i < d->n_execs; i++)
+            az_daemon_exec_stop_running(d->execs[i]);
+    }
+    run_shutdown_tasks(d, limit);
     asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "stopped");
 }
 
@@ -344,20 +425,40 @@ static bool same_plugins(const az_config *a, const az_config *b)
 
 static void apply(daemon_state *d, az_config *next)
 {
-    if (strcmp(next->settings_fingerprint, d->cfg->settings_fingerprint) != 0 || !same_plugins(next, d->cfg))
-        asyncz_log(ASYNCZ_LOG_WARNING, LOGGER,
-                   "changes to [scheduler], [store] and [executor] sections take effect at the next start");
+    /* Settings are compared with those running (the start's), task defaults with the last load's. */
+    char defaults[512], restart[1024], unused[1024];
+    az_daemon_settings_changes(d->cfg->settings_fingerprint, next->settings_fingerprint, unused,
+                               sizeof unused, restart, sizeof restart);
+    az_daemon_settings_changes(d->last_settings ? d->last_settings : d->cfg->settings_fingerprint,
+                               next->settings_fingerprint, defaults, sizeof defaults, unused, sizeof unused);
+    if (!same_plugins(next, d->cfg) && !strstr(restart, "[scheduler] plugins"))
+        snprintf(restart + strlen(restart), sizeof restart - strlen(restart), "%s[scheduler] plugins",
+                 *restart ? ", " : "");
+    if (*restart)
+        asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "changes to %s take effect at the next start", restart);
+    if (*defaults)
+        asyncz_log(ASYNCZ_LOG_INFO, LOGGER,
+                   "changes to [scheduler] %s apply now to the tasks that inherit them (a task paused with "
+                   "asyncz pause stays paused)",
+                   defaults);
     az_written now;
     size_t failed = az_daemon_write_tasks(d->s, next, &d->written, &now);
     az_written_free(&d->written);
     d->written = now;
+    char *last = strdup(next->settings_fingerprint);
+    if (last) {
+        free(d->last_settings);
+        d->last_settings = last;
+    }
     asyncz_log(failed ? ASYNCZ_LOG_ERROR : ASYNCZ_LOG_INFO, LOGGER, "reloaded %s: %zu task(s)%s", next->path,
                next->n_tasks, failed ? ", some could not be written (see above)" : "");
 }
 
 static void reload(daemon_state *d)
 {
-    asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "SIGHUP: reading %s again", d->cfg->path);
+    bool reopened = az_daemon_log_reopen();
+    asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "SIGHUP: %sreading %s again",
+               reopened ? "log file opened again; " : "", d->cfg->path);
     az_cfg_errors errs = {0};
     az_config *next = NULL;
     /* Functions are looked up among those of the plugins loaded at start. */
@@ -402,7 +503,9 @@ static void block_signals(sigset_t *set)
 
 static int run_daemon(daemon_state *d)
 {
-    int rc = build_scheduler(d);
+    int rc = az_daemon_check_identity(d->cfg);
+    if (rc == 0)
+        rc = build_scheduler(d);
     /* Started paused: the config's tasks replace the stored ones before anything stored runs. */
     if (rc == 0 && (rc = asyncz_scheduler_start(d->s, ASYNCZ_START_PAUSED)) != 0)
         rc = az_cli_failure("cannot start: %s", asyncz_scheduler_errmsg(d->s));
@@ -410,10 +513,13 @@ static int run_daemon(daemon_state *d)
         asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "asyncz %s started with %s: %zu task(s), %zu store(s), pid %d",
                    asyncz_version(), d->cfg->path, d->cfg->n_tasks, d->cfg->n_stores, (int)getpid());
         az_daemon_write_tasks(d->s, d->cfg, NULL, &d->written);
+        d->last_settings = strdup(d->cfg->settings_fingerprint);
         asyncz_scheduler_resume(d->s);
         serve(d);
     }
     asyncz_scheduler_free(d->s);
+    free(d->execs);
+    free(d->last_settings);
     az_written_free(&d->written);
     return rc;
 }
@@ -441,21 +547,26 @@ int az_cli_start(int argc, char **argv)
             az_cli_print_command_help(stdout, "start");
         return rc ? rc : az_cli_finish(0);
     }
+    az_runs_init(&d.runs);
     az_cfg_errors errs = {0};
-    load_checked(a.config, &d.cfg, &d.plugins, &errs);
+    char why[512];
+    if (load_checked(a.config, &d.cfg, &d.plugins, &errs) == 0 && a.check &&
+        az_daemon_log_check(d.cfg->log, why, sizeof why) != 0)
+        az_cfg_error_add(&errs, d.cfg->log_line, "[scheduler] log: '%s': %s", d.cfg->log, why);
     if (!(a.check && a.json))
         print_errors(&errs, a.config);
     if (a.check || errs.n) {
         rc = a.check ? check_only(&a, d.cfg, &errs) : az_cfg_errors_status(&errs);
     } else {
-        char why[512];
         if (az_daemon_log_setup(a.json ? "json" : d.cfg->log, d.cfg->log_level, why, sizeof why) != 0)
-            rc = az_cli_usage_error("%s: %s", a.config, why);
+            rc = az_cli_failure("%s:%d: [scheduler] log: '%s': %s", a.config, d.cfg->log_line, d.cfg->log,
+                                why);
         else
             rc = run_daemon(&d);
     }
     az_cfg_errors_free(&errs);
     az_config_free(d.cfg);
     az_plugins_close(&d.plugins);
+    az_runs_free(&d.runs);
     return rc;
 }

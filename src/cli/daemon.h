@@ -3,6 +3,7 @@
 #ifndef AZ_CLI_DAEMON_H
 #define AZ_CLI_DAEMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,8 +22,70 @@ int az_cli_start(int argc, char **argv);
  * workers keep the sink they were forked with. */
 int az_daemon_log_setup(const char *log, asyncz_log_level level, char *why, size_t why_size);
 
+/* Check what `log` names without starting to log: a file that can be opened for appending (or made; it is
+ * not made here), a syslog socket that accepts a connection. Returns 0, or -1 with a reason in why. */
+int az_daemon_log_check(const char *log, char *why, size_t why_size);
+
+/* With a `file:` log: have every process of the daemon open the file again before its next line (after
+ * logrotate moved it; SIGHUP). Returns whether the log is a file. */
+bool az_daemon_log_reopen(void);
+
 /* Whether stderr is connected to the systemd journal ($JOURNAL_STREAM names its device and inode). */
 bool az_daemon_stderr_is_journal(void);
+
+/* ---- the runs going (daemon_runs.c) ---------------------------------------------------------------------
+ */
+
+/* The run times submitted and not yet finished, fed by a listener on the loop thread and read by the main
+ * thread (a lock inside). */
+typedef struct az_runs {
+    pthread_mutex_t lock;
+    struct az_run_entry *items;
+    size_t n, cap;
+} az_runs;
+
+void az_runs_init(az_runs *r);
+void az_runs_free(az_runs *r);
+
+/* Take one event: TASK_SUBMITTED adds its run times; TASK_EXECUTED, TASK_ERROR and TASK_MISSED end the run
+ * of their store, task and scheduled time (an outcome of no submitted run is ignored). Returns false when
+ * out of memory (a run was not recorded). */
+bool az_runs_on_event(az_runs *r, const asyncz_event *ev);
+
+/* How many submitted runs have not finished. */
+size_t az_runs_going(az_runs *r);
+
+/* ---- executors (daemon_exec.c) ------------------------------------------------------------------------ */
+
+/* An executor made of two of one kind (ownership of both taken, also on error): main takes the runs until
+ * az_daemon_exec_final_phase(), final the runs after (the shutdown tasks'). Errors: ASYNCZ_ENOMEM. */
+int az_daemon_exec_new(asyncz_executor **out, asyncz_executor *main, asyncz_executor *final);
+
+/* Stop the runs still going on main (a process pool kills its busy workers) and fail its queued runs.
+ * Call once the scheduler is paused. */
+void az_daemon_exec_stop_running(asyncz_executor *ex);
+
+/* From now on runs go to final. */
+void az_daemon_exec_final_phase(asyncz_executor *ex);
+
+/* Stop the runs going on final (the shutdown tasks that outlived their time). Any thread. */
+void az_daemon_exec_stop_final(asyncz_executor *ex);
+
+/* ---- reloading (daemon_settings.c) ------------------------------------------------------------------- */
+
+/* Compare the settings fingerprints of two configs (az_config.settings_fingerprint): the changed
+ * [scheduler] task defaults, which apply to the tasks now ("timezone, coalesce"), go to defaults, and the
+ * changes that take effect at the next start ("[scheduler] log_level, [store x]") to restart; each "" when
+ * none. */
+void az_daemon_settings_changes(const char *before, const char *after, char *defaults, size_t dsize,
+                                char *restart, size_t rsize);
+
+/* ---- identity (daemon_identity.c) --------------------------------------------------------------------- */
+
+/* Before the scheduler starts: with a configured [scheduler] identity, refuse (exit status 1, message
+ * printed) when a live process on this host heartbeats under it in one of the stores, and log a warning
+ * when a scheduler of another host does. Returns 0 or AZ_CLI_EXIT_FAILURE. */
+int az_daemon_check_identity(const az_config *cfg);
 
 /* ---- plugins (plugins.c) ------------------------------------------------------------------------------- */
 

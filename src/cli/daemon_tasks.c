@@ -124,16 +124,34 @@ static bool unchanged(asyncz_scheduler *s, const az_cfg_task *t, const az_writte
     return there;
 }
 
-static void log_next_run(asyncz_scheduler *s, const az_cfg_task *t, const az_config *cfg, const char *verb)
+/* What the log says of a task's next run. */
+static void next_run_text(const asyncz_task *stored, const az_config *cfg, char *buf, size_t size)
+{
+    const asyncz_trigger *trig = stored ? asyncz_task_trigger(stored) : NULL;
+    if (stored && asyncz_task_next_run_time(stored) != ASYNCZ_TIME_NONE)
+        asyncz_time_format(buf, size, asyncz_task_next_run_time(stored), cfg->zone);
+    else if (trig && strcmp(asyncz_trigger_kind(trig), "shutdown") == 0)
+        snprintf(buf, size, "at shutdown (a shutdown task runs when the daemon stops)");
+    else
+        snprintf(buf, size, "none (paused)");
+}
+
+static void log_next_run(asyncz_scheduler *s, const az_cfg_task *t, const az_config *cfg, const char *verb,
+                         bool kept_paused)
 {
     asyncz_task *stored = NULL;
-    char when[ASYNCZ_TIME_FORMAT_SIZE] = "none (paused)";
-    if (asyncz_scheduler_get_task(s, &stored, t->id, asyncz_task_store(t->task)) == 0 &&
-        asyncz_task_next_run_time(stored) != ASYNCZ_TIME_NONE)
-        asyncz_time_format(when, sizeof when, asyncz_task_next_run_time(stored), cfg->zone);
+    char when[ASYNCZ_TIME_FORMAT_SIZE + 64];
+    asyncz_scheduler_get_task(s, &stored, t->id, asyncz_task_store(t->task));
+    next_run_text(stored, cfg, when, sizeof when);
     asyncz_task_free(stored);
-    asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "task %s %s in store %s; next run: %s", t->id, verb,
-               asyncz_task_store(t->task), when);
+    if (kept_paused)
+        asyncz_log(ASYNCZ_LOG_INFO, LOGGER,
+                   "task %s %s in store %s with the [scheduler] defaults it inherits; it stays paused as it "
+                   "was (asyncz resume %s)",
+                   t->id, verb, asyncz_task_store(t->task), t->id);
+    else
+        asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "task %s %s in store %s; next run: %s", t->id, verb,
+                   asyncz_task_store(t->task), when);
 }
 
 /* The next run time add_task would give t: the trigger's first fire time from now (paused stays paused). */
@@ -148,20 +166,53 @@ static asyncz_time_t first_run(const asyncz_task *t)
     return next;
 }
 
-/* A run queued with `asyncz run` that the stored task still waits for (queued while the daemon was stopped,
- * say) survives the config writing the task again: the version written carries the request. NULL when the
- * stored task has none (then the config's task is written as it is). */
-static asyncz_task *carry_request(asyncz_scheduler *s, const az_cfg_task *t)
+/* The task's own section, without the [scheduler] defaults that start its fingerprint (config_task.c: one
+ * line of defaults, then the section). */
+static const char *own_section(const char *fingerprint)
 {
-    asyncz_task *stored = NULL, *copy = NULL;
+    const char *nl = strchr(fingerprint, '\n');
+    return nl ? nl + 1 : fingerprint;
+}
+
+/* Whether what changed since prev wrote t is only the [scheduler] defaults it inherits (timezone,
+ * misfire_grace_time...), not its own section: then a pause made with `asyncz pause` is kept. */
+static bool only_defaults_changed(const az_cfg_task *t, const az_written *prev)
+{
+    long i = written_find(prev, t->id, asyncz_task_store(t->task));
+    return i >= 0 && strcmp(own_section(prev->fingerprints[i]), own_section(t->fingerprint)) == 0;
+}
+
+/* What the stored version of t has that writing the config's version again must keep: a run queued with
+ * `asyncz run` that it still waits for (queued while the daemon was stopped, say), and a pause made by hand
+ * when only inherited defaults changed. */
+typedef struct carried {
+    asyncz_time_t requested; /* ASYNCZ_TIME_NONE: no run queued */
+    bool paused;
+} carried;
+
+static carried what_to_carry(asyncz_scheduler *s, const az_cfg_task *t, const az_written *prev)
+{
+    carried c = {.requested = ASYNCZ_TIME_NONE};
+    asyncz_task *stored = NULL;
     if (asyncz_scheduler_get_task(s, &stored, t->id, asyncz_task_store(t->task)) != 0)
-        return NULL;
-    asyncz_time_t at = asyncz_task_run_requested(stored);
+        return c;
+    c.requested = asyncz_task_run_requested(stored);
+    const asyncz_trigger *trig = asyncz_task_trigger(stored);
+    c.paused = asyncz_task_next_run_time(stored) == ASYNCZ_TIME_NONE &&
+               !(trig && strcmp(asyncz_trigger_kind(trig), "shutdown") == 0) &&
+               only_defaults_changed(t, prev);
     asyncz_task_free(stored);
-    if (at == ASYNCZ_TIME_NONE || asyncz_task_copy(&copy, t->task) != 0)
+    return c;
+}
+
+/* The config's task with what is carried over, or NULL when nothing is (then t->task is written as is). */
+static asyncz_task *with_carried(const az_cfg_task *t, carried c)
+{
+    asyncz_task *copy = NULL;
+    if ((c.requested == ASYNCZ_TIME_NONE && !c.paused) || asyncz_task_copy(&copy, t->task) != 0)
         return NULL;
-    if (asyncz_task_set_next_run_time(copy, first_run(t->task)) != 0 ||
-        asyncz_task_request_run(copy, at) != 0) {
+    if (asyncz_task_set_next_run_time(copy, c.paused ? ASYNCZ_TIME_NONE : first_run(t->task)) != 0 ||
+        (c.requested != ASYNCZ_TIME_NONE && asyncz_task_request_run(copy, c.requested) != 0)) {
         asyncz_task_free(copy);
         return NULL;
     }
@@ -173,15 +224,22 @@ static bool write_one(asyncz_scheduler *s, const az_config *cfg, const az_cfg_ta
     if (prev && unchanged(s, t, prev))
         return true;
     bool existed = written_find(prev, t->id, asyncz_task_store(t->task)) >= 0;
-    asyncz_task *carried = carry_request(s, t);
-    int rc = asyncz_scheduler_add_task(s, carried ? carried : t->task, ASYNCZ_REPLACE_EXISTING);
-    asyncz_task_free(carried);
+    carried c = what_to_carry(s, t, prev);
+    asyncz_task *copy = with_carried(t, c);
+    if (!copy && (c.paused || c.requested != ASYNCZ_TIME_NONE)) {
+        asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "task %s: out of memory; the stored task is left as it is",
+                   t->id);
+        return false;
+    }
+    bool kept_paused = c.paused;
+    int rc = asyncz_scheduler_add_task(s, copy ? copy : t->task, ASYNCZ_REPLACE_EXISTING);
+    asyncz_task_free(copy);
     if (rc) {
         asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "task %s: cannot write it to store %s: %s", t->id,
                    asyncz_task_store(t->task), asyncz_scheduler_errmsg(s));
         return false;
     }
-    log_next_run(s, t, cfg, existed ? "updated" : "written");
+    log_next_run(s, t, cfg, existed ? "updated" : "written", kept_paused);
     return true;
 }
 

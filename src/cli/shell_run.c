@@ -171,12 +171,44 @@ static int start_job(job *j, const char *line)
 /* ---- output ---------------------------------------------------------------------------------------------
  */
 
+/* Whether the bytes at p (n left) are a control character: C0 but tab, DEL, or C1 in UTF-8 (U+0080..U+009F,
+ * which some terminals take as escape sequences). Returns its length in bytes, or 0. */
+static size_t control_at(const unsigned char *p, size_t n)
+{
+    if ((p[0] < 0x20 && p[0] != '\t') || p[0] == 0x7f)
+        return 1;
+    if (n >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        return 2;
+    return 0;
+}
+
+/* A line as it is logged: control bytes written as \xNN, so that a command can neither forge log lines
+ * (a carriage return, a NUL cutting the line) nor send escape sequences to whoever reads the log on a
+ * terminal. out has room for 4 bytes per byte of text, plus one. */
+static void escape_controls(const char *text, size_t len, char *out)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t c = control_at(p + i, len - i);
+        if (c == 0) {
+            out[o++] = (char)p[i++];
+            continue;
+        }
+        for (; c > 0; c--, i++)
+            o += (size_t)snprintf(out + o, 5, "\\x%02x", p[i]);
+    }
+    out[o] = '\0';
+}
+
 static void emit(const job *j, int which, const char *text, size_t len)
 {
+    char escaped[4 * LINE_MAX_BYTES + 1];
     if (len > 0 && text[len - 1] == '\r')
         len--;
-    asyncz_log(which == 0 ? ASYNCZ_LOG_INFO : ASYNCZ_LOG_WARNING, SHELL_LOGGER, "[%s] %.*s", j->task_id,
-               (int)len, text);
+    escape_controls(text, len, escaped);
+    asyncz_log(which == 0 ? ASYNCZ_LOG_INFO : ASYNCZ_LOG_WARNING, SHELL_LOGGER, "[%s] %s", j->task_id,
+               escaped);
 }
 
 /* Log every complete line of a buffer; a line longer than the buffer is logged in pieces. */

@@ -329,3 +329,46 @@ void az_log_after_fork(void)
 {
     pthread_mutex_init(&sink_lock, NULL);
 }
+
+/* ---- texts for messages ------------------------------------------------------------------------------ */
+
+void az_log_duration(char *buf, size_t size, int64_t usec)
+{
+    const char *sign = usec < 0 ? "-" : "";
+    uint64_t u = usec < 0 ? -(uint64_t)usec : (uint64_t)usec;
+    if (u < 1000) {
+        snprintf(buf, size, "%s%llu µs", sign, (unsigned long long)u);
+        return;
+    }
+    if (u < 1000000) {
+        snprintf(buf, size, "%s%llu ms", sign, (unsigned long long)(u / 1000));
+        return;
+    }
+    if (u < 60000000) {
+        snprintf(buf, size, "%s%.2f s", sign, (double)u / 1e6);
+        return;
+    }
+    /* Whole seconds from here: the three largest units from the first one that is not zero. */
+    static const struct {
+        uint64_t sec;
+        const char *name;
+    } units[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+    uint64_t left = u / 1000000;
+    size_t used = (size_t)snprintf(buf, size, "%s", sign);
+    int shown = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0] && shown < 3 && used < size; i++) {
+        uint64_t n = left / units[i].sec;
+        left %= units[i].sec;
+        if (n == 0 && shown == 0)
+            continue;
+        used += (size_t)snprintf(buf + used, size - used, "%s%llu%s", shown ? " " : "", (unsigned long long)n,
+                                 units[i].name);
+        shown++;
+    }
+}
+
+void az_log_time(char *buf, size_t size, int64_t usec)
+{
+    if (asyncz_time_format(buf, size, usec, NULL) < 0)
+        snprintf(buf, size, "%lld µs since 1970", (long long)usec);
+}

@@ -8,6 +8,7 @@
 #include "asyncz/error.h"
 #include "asyncz/event.h"
 #include "asyncz/log.h"
+#include "core/log_internal.h"
 #include "core/run_internal.h"
 #include "core/scheduler_internal.h"
 
@@ -320,8 +321,11 @@ static void record_missed(asyncz_run *r, asyncz_time_t now)
 {
     az_run_outcome *oc = &r->outcomes[r->current];
     oc->code = ASYNCZ_EVENT_TASK_MISSED;
-    asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "run of task \"%s\" (%s) missed by %.6f s",
-               asyncz_run_task_name(r), asyncz_run_task_id(r), (double)(now - oc->scheduled) / 1e6);
+    char at[AZ_LOG_TEXT_SIZE], late[AZ_LOG_TEXT_SIZE];
+    az_log_time(at, sizeof at, oc->scheduled);
+    az_log_duration(late, sizeof late, now - oc->scheduled);
+    asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "run of task \"%s\" (%s) due at %s missed by %s",
+               asyncz_run_task_name(r), asyncz_run_task_id(r), at, late);
     r->current++;
 }
 

@@ -6,6 +6,7 @@
 
 #include "asyncz/error.h"
 #include "asyncz/log.h"
+#include "core/log_internal.h"
 #include "core/run_internal.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
@@ -386,8 +387,11 @@ static void drop_missed(asyncz_scheduler *s, const asyncz_task *t, const char *a
         asyncz_time_t when = rt->times[i];
         /* A requested run is never missed: someone asked for it, however late it is picked up. */
         if (when != rt->requested && t->grace != ASYNCZ_GRACE_UNLIMITED && now - when > t->grace) {
-            asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "run of task \"%s\" (%s) missed by %.6f s",
-                       asyncz_task_name(t), t->id, (double)(now - when) / 1e6);
+            char at[AZ_LOG_TEXT_SIZE], late[AZ_LOG_TEXT_SIZE];
+            az_log_time(at, sizeof at, when);
+            az_log_duration(late, sizeof late, now - when);
+            asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "run of task \"%s\" (%s) due at %s missed by %s",
+                       asyncz_task_name(t), t->id, at, late);
             az_event *e = az_events_add(s, events, ASYNCZ_EVENT_TASK_MISSED, alias, t);
             if (e)
                 e->ev.scheduled_run_time = when;

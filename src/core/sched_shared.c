@@ -9,6 +9,7 @@
 #include "asyncz/error.h"
 #include "asyncz/log.h"
 #include "asyncz/version.h"
+#include "core/log_internal.h"
 #include "core/run_internal.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
@@ -239,9 +240,11 @@ static void report_lost(asyncz_scheduler *s, const az_store_slot *slot, const lo
     if (e)
         e->instance_id = strdup(l->id);
     for (size_t i = 0; i < l->n_running; i++) {
+        char at[AZ_LOG_TEXT_SIZE];
+        az_log_time(at, sizeof at, l->running[i].run_time);
         asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER,
-                   "store \"%s\": run of task \"%s\" at %lld µs was in flight on lost scheduler \"%s\"",
-                   slot->alias, l->running[i].task_id, (long long)l->running[i].run_time, l->id);
+                   "store \"%s\": run of task \"%s\" due at %s was in flight on lost scheduler \"%s\"",
+                   slot->alias, l->running[i].task_id, at, l->id);
         e = az_events_add(s, events, ASYNCZ_EVENT_TASK_LOST, slot->alias, NULL);
         if (!e)
             continue;

@@ -64,14 +64,35 @@ passed=$((passed + 1))
 printf '%s\n' '[scheduler]' 'log_level = debug' 'misfire_grace_time = 5s' "$STORE" '[task keep]' 'interval = 1s' \
     'command = echo kept' '[task fresh]' 'interval = 1s' 'command = echo new here' >"$TMP/a.ini"
 kill -HUP "$DAEMON_PID"
-wait_log 'task keep updated in store default'
-wait_log 'task fresh updated in store default'
+wait_log 'task keep updated in store default; next run: '
+wait_log 'task fresh updated in store default with the \[scheduler\] defaults it inherits; it stays paused as it was \(asyncz resume fresh\)$'
+grep -qE 'INFO asyncz\.daemon: changes to \[scheduler\] misfire_grace_time apply now to the tasks that inherit them' \
+    "$DAEMON_LOG" || fail "no line for the task default: $(cat "$DAEMON_LOG")"
+passed=$((passed + 1))
+
+# A timezone change (a task default too) applies now, and a pause made by hand survives it.
+list_paused() {
+    "$ASYNCZ" list --store "sqlite:///$DB" --state paused --sort-by id --json |
+        python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin)))'
+}
+[[ $(list_paused) == "fresh other" ]] || fail "after a misfire_grace_time reload the paused tasks are: $(list_paused)"
+printf '%s\n' '[scheduler]' 'log_level = debug' 'misfire_grace_time = 5s' 'timezone = Asia/Tokyo' "$STORE" \
+    '[task keep]' 'interval = 1s' 'command = echo kept' '[task fresh]' 'interval = 1s' 'command = echo new here' \
+    >"$TMP/a.ini"
+kill -HUP "$DAEMON_PID"
+wait_log 'INFO asyncz\.daemon: reloaded .*/a\.ini: 2 task\(s\)$' 4
+grep -qE 'INFO asyncz\.daemon: changes to \[scheduler\] timezone apply now to the tasks that inherit them' \
+    "$DAEMON_LOG" || fail "no line for the timezone: $(cat "$DAEMON_LOG")"
+! grep -qE 'timezone.* take effect at the next start' "$DAEMON_LOG" || fail "timezone reported for the next start"
+[[ $(grep -c 'task fresh updated .* it stays paused as it was' "$DAEMON_LOG") -eq 2 ]] ||
+    fail "fresh not kept paused on the timezone change: $(cat "$DAEMON_LOG")"
+[[ $(list_paused) == "fresh other" ]] || fail "after a timezone reload the paused tasks are: $(list_paused)"
 passed=$((passed + 1))
 
 # Settings changes are reported as taking effect at the next start.
 printf '%s\n' '[scheduler]' 'shutdown_timeout = 5s' "$STORE" '[task keep]' 'interval = 1s' 'command = echo kept' >"$TMP/a.ini"
 kill -HUP "$DAEMON_PID"
-wait_log 'WARNING asyncz\.daemon: changes to \[scheduler\], \[store\] and \[executor\] sections take effect at the next start$'
+wait_log 'WARNING asyncz\.daemon: changes to \[scheduler\] shutdown_timeout take effect at the next start$'
 wait_log 'task fresh removed from store default: no longer in the config$'
 passed=$((passed + 1))
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "az_test.h"
+#include "core/log_internal.h"
 
 /* Every test starts from the defaults, whatever ran before it in the same process. */
 static void reset_logger(void)
@@ -552,6 +553,38 @@ static void test_logging_keeps_errno(void **state)
     reset_logger();
 }
 
+/* ---- texts for messages ------------------------------------------------------------------------------ */
+
+static void expect_duration(int64_t usec, const char *want)
+{
+    char buf[AZ_LOG_TEXT_SIZE];
+    az_log_duration(buf, sizeof buf, usec);
+    assert_string_equal(buf, want);
+}
+
+static void test_message_durations_read_as_durations(void **state)
+{
+    (void)state;
+    expect_duration(0, "0 µs");
+    expect_duration(999, "999 µs");
+    expect_duration(250000, "250 ms");
+    expect_duration(1500000, "1.50 s");
+    expect_duration(3010483, "3.01 s");
+    expect_duration(-2000000, "-2.00 s");
+    expect_duration(INT64_C(723) * 1000000, "12m 3s");
+    expect_duration(INT64_C(7200) * 1000000, "2h 0m 0s");
+    /* The miss of a run due on 2020-01-01 reported on 2026-12-07: days, hours, minutes. */
+    expect_duration(INT64_C(218807524270000), "2532d 11h 52m");
+}
+
+static void test_message_times_are_iso8601(void **state)
+{
+    (void)state;
+    char buf[AZ_LOG_TEXT_SIZE];
+    az_log_time(buf, sizeof buf, INT64_C(1796644771893900));
+    assert_string_equal(buf, "2026-12-07T11:59:31.8939+00:00");
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_default_level_is_warning),
     cmocka_unit_test(test_set_level),
@@ -579,6 +612,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_stderr_color_off_on_terminal),
     cmocka_unit_test(test_syslog_sink_accepts_messages),
     cmocka_unit_test(test_logging_keeps_errno),
+    cmocka_unit_test(test_message_durations_read_as_durations),
+    cmocka_unit_test(test_message_times_are_iso8601),
 };
 
 AZ_TEST_MAIN(tests)
