@@ -36,7 +36,8 @@ bool az_cli_first_run_missed(const asyncz_trigger *trigger, int64_t grace, async
 int az_cli_refuse_missed_first_run(const az_preview_args *trigger_args, const asyncz_task *t)
 {
     char why[768];
-    if (asyncz_task_next_run_time(t) == ASYNCZ_TIME_NONE || asyncz_task_run_requested(t) != ASYNCZ_TIME_NONE ||
+    if (asyncz_task_next_run_time(t) == ASYNCZ_TIME_NONE ||
+        asyncz_task_run_requested(t) != ASYNCZ_TIME_NONE ||
         !az_cli_first_run_missed(asyncz_task_trigger(t), asyncz_task_misfire_grace_time(t), asyncz_now(),
                                  "--misfire-grace-time", why, sizeof why))
         return 0;
