@@ -154,8 +154,10 @@ ASYNCZ_API int asyncz_task_to_json(const asyncz_task *task, char **out, size_t *
  * key must be known, every value of the right type and within its limits, "v" must be 1. The store alias is
  * not part of the document (a store knows itself): it is "default" on the result.
  * Errors: ASYNCZ_EPARSE (malformed JSON, unknown or missing key, wrong type), ASYNCZ_EINVAL (a value that
- * breaks a rule), ASYNCZ_EZONE / ASYNCZ_ETZDATA (trigger zone), ASYNCZ_EUNSUPPORTED (another document
- * version or trigger type), ASYNCZ_ETOOBIG, ASYNCZ_ENOMEM; *err (may be NULL) says where and why. */
+ * breaks a rule, such as a trigger zone name that is no valid name), ASYNCZ_EZONE / ASYNCZ_ETZDATA (a valid
+ * zone name whose zone does not load on this host: missing or malformed zone data; not the document's fault,
+ * so stores keep such a record and retry it), ASYNCZ_EUNSUPPORTED (another document version or trigger
+ * type), ASYNCZ_ETOOBIG, ASYNCZ_ENOMEM; *err (may be NULL) says where and why. */
 ASYNCZ_API int asyncz_task_from_json(asyncz_task **out, const char *text, size_t len, asyncz_doc_error *err);
 
 /* A trigger alone as a JSON object ({"type":"cron","crontab":"0 9 * * 1-5","timezone":"Europe/Berlin"}) and

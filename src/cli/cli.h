@@ -125,6 +125,17 @@ int az_cli_check_utf8(const char *option, const char *value);
  * path): text that is not UTF-8 is given with its bad bytes as \xHH rather than dropped. NULL only when out
  * of memory. */
 json_t *az_cli_json_text(const char *text);
+/* Whether the trigger's first run time from now is past the misfire grace time grace (ASYNCZ_GRACE_UNLIMITED:
+ * never): a scheduler would count that run as missed at once, and a date trigger would leave the schedule
+ * without running. When it is, why (size bytes) says so, starting "is in the past", with the time and
+ * what to do (a later time, or grace_option none: "--misfire-grace-time"). past_run.c. */
+bool az_cli_first_run_missed(const asyncz_trigger *trigger, int64_t grace, asyncz_time_t now,
+                             const char *grace_option, char *why, size_t size);
+/* add and update: refuse (exit status 2, blaming the --at that is past) a task that is not paused and has
+ * no run request when its trigger's first run would be missed (az_cli_first_run_missed). Returns 0 or
+ * AZ_CLI_EXIT_USAGE. */
+struct az_preview_args;
+int az_cli_refuse_missed_first_run(const struct az_preview_args *trigger_args, const asyncz_task *t);
 
 /* "1mo", "2w", "1y6mo", "3d": whole calendar units y, mo, w, d, not all zero. */
 int az_cli_parse_calendar_spec(const char *option, const char *text, asyncz_calendar_interval *out);

@@ -43,7 +43,9 @@ static int new_task(const az_task_opts *o, asyncz_task **out)
         rc = az_cli_apply_task_options(o, *out);
     if (rc == 0)
         rc = az_cli_apply_trigger(o, *out, o->paused);
-    return rc ? rc : az_cli_validate_task(*out);
+    if (rc == 0)
+        rc = az_cli_validate_task(*out);
+    return rc ? rc : az_cli_refuse_missed_first_run(&o->trigger, *out);
 }
 
 static int store_task(az_cli_store *s, asyncz_task *t, bool replace)

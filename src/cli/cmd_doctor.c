@@ -19,7 +19,8 @@ static const struct option options[] = {
 
 typedef enum level { OK, WARNING, ERROR } level;
 
-#define MAX_CHECKS 8
+#define MAX_CHECKS 16
+#define MAX_ZONE_LINES 4 /* zones that do not load, one line each; the rest in one more */
 #define MAX_SHOWN_IDS 10
 
 typedef struct check {
@@ -85,9 +86,27 @@ static bad_kind classify(const char *reason)
         return BAD_NOT_SEALED;
     if (strstr(reason, "does not open"))
         return BAD_NO_OPEN;
-    if (strstr(reason, "zone"))
+    /* A zone name that is not one is the record's fault (BAD_OTHER: quarantined by a scheduler). */
+    if (az_cli_zone_problem(reason, NULL, 0, NULL))
         return BAD_ZONE;
     return BAD_OTHER;
+}
+
+bool az_cli_zone_problem(const char *reason, char *zone, size_t size, const char **why)
+{
+    static const char mark[] = "time zone \"", tail[] = "\" does not load here";
+    const char *name = strstr(reason, mark);
+    const char *end = name ? strstr(name + strlen(mark), tail) : NULL;
+    if (!end)
+        return false;
+    name += strlen(mark);
+    if (zone)
+        snprintf(zone, size, "%.*s", (int)(end - name), name);
+    if (why) {
+        *why = end + strlen(tail);
+        *why += strncmp(*why, ": ", 2) == 0 ? 2 : 0;
+    }
+    return true;
 }
 
 static void add_bad_ids(doctor *d, check *c, bad_kind kind)
@@ -187,6 +206,52 @@ static size_t task_zones(const doctor *d, char *buf, size_t size)
     return n;
 }
 
+/* The i-th unreadable record's zone, when it is a zone that does not load here, into zone. */
+static bool zone_of_bad(const doctor *d, size_t i, char *zone, size_t size, const char **why)
+{
+    return classify(d->store.bad[i].reason) == BAD_ZONE &&
+           az_cli_zone_problem(d->store.bad[i].reason, zone, size, why);
+}
+
+/* One error per zone that does not load here, naming its tasks: they are not quarantined, a scheduler
+ * skips and retries them; what to do is to make the zone load. */
+static void check_zone_problems(doctor *d)
+{
+    char done[MAX_ZONE_LINES][72];
+    size_t n_done = 0, rest = 0;
+    for (size_t i = 0; i < d->store.n_bad; i++) {
+        char zone[72], other[72];
+        const char *why = "";
+        if (!zone_of_bad(d, i, zone, sizeof zone, &why))
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < n_done && !seen; k++)
+            seen = strcmp(done[k], zone) == 0;
+        if (seen)
+            continue;
+        if (n_done == MAX_ZONE_LINES) {
+            rest++;
+            continue;
+        }
+        snprintf(done[n_done++], sizeof done[0], "%s", zone);
+        size_t n = 0;
+        for (size_t k = i; k < d->store.n_bad; k++)
+            n += zone_of_bad(d, k, other, sizeof other, NULL) && strcmp(other, zone) == 0;
+        check *c = add_check(d, "zones", ERROR,
+                             "%zu task%s zone %s, which does not load here: %s; install tzdata, or set TZDIR "
+                             "to where the zone data is (a scheduler skips %s and retries; nothing is "
+                             "quarantined)",
+                             n, n == 1 ? " uses" : "s use", zone, why, n == 1 ? "it" : "them");
+        for (size_t k = i; k < d->store.n_bad; k++)
+            if (zone_of_bad(d, k, other, sizeof other, NULL) && strcmp(other, zone) == 0)
+                json_array_append_new(c->ids, json_string(d->store.bad[k].id));
+        name_ids(c);
+    }
+    if (rest)
+        add_check(d, "zones", ERROR, "%zu more zone%s do%s not load here either", rest, rest == 1 ? "" : "s",
+                  rest == 1 ? "es" : "");
+}
+
 static void check_zones(doctor *d)
 {
     struct stat st;
@@ -196,10 +261,7 @@ static void check_zones(doctor *d)
         add_check(d, "zones", ERROR, "no zone data at %s: install tzdata, or set TZDIR to where it is", dir);
     size_t bad = count_bad(d, BAD_ZONE);
     if (bad)
-        add_bad_ids(d,
-                    add_check(d, "zones", ERROR, "%zu record%s a zone that does not load from %s", bad,
-                              bad == 1 ? " names" : "s name", dir),
-                    BAD_ZONE);
+        check_zone_problems(d);
     if (bad || missing)
         return;
     char zones[512];

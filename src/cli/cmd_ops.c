@@ -76,6 +76,48 @@ static int gather(az_cli_store *s, counts *c, size_t *total)
 
 /* ---- status -------------------------------------------------------------------------------------------- */
 
+/* The tasks no scheduler can schedule on this host (their zone does not load: az_cli_zone_problem), as
+ * [{"id", "zone", "reason"}]; NULL when out of memory. */
+static json_t *unschedulable_json(const az_cli_store *s)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < s->n_bad; i++) {
+        char zone[72];
+        if (az_cli_zone_problem(s->bad[i].reason, zone, sizeof zone, NULL) &&
+            json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "id", s->bad[i].id, "zone", zone, "reason",
+                                               s->bad[i].reason)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* The text of that list: "2 (zone Europe/Berlin does not load here: a, b); see asyncz doctor", or "none". */
+static void unschedulable_text(const az_cli_store *s, char *buf, size_t size, size_t *n)
+{
+    char zone[72] = "", first[72] = "";
+    size_t used = 0, zones = 0;
+    *n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n_bad; i++) {
+        if (!az_cli_zone_problem(s->bad[i].reason, zone, sizeof zone, NULL))
+            continue;
+        if (!*first)
+            snprintf(first, sizeof first, "%s", zone);
+        zones += strcmp(first, zone) != 0 && zones == 0; /* only whether there are others */
+        if (used < size)
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", (*n)++ ? ", " : "", s->bad[i].id);
+    }
+    char ids[256];
+    snprintf(ids, sizeof ids, "%s", buf);
+    if (*n == 0)
+        snprintf(buf, size, "none");
+    else
+        snprintf(buf, size, "%zu (zone %s%s does not load here: %s); see asyncz doctor", *n, first,
+                 zones ? " and others" : "", ids);
+}
+
 static int status_json(const az_cli_store *s, const counts *c, size_t total, const asyncz_zone *zone)
 {
     char url[1024];
@@ -84,7 +126,9 @@ static int status_json(const az_cli_store *s, const counts *c, size_t total, con
                           "url", url, "tasks", (json_int_t)total, "scheduled", (json_int_t)c->scheduled,
                           "paused", (json_int_t)c->paused, "shutdown", (json_int_t)c->shutdown, "unreadable",
                           (json_int_t)s->n_bad, "quarantined", (json_int_t)c->quarantined);
-    if (o && (az_cli_json_set_time(o, "next_run_time", c->next_run, zone) ||
+    json_t *unschedulable = o ? unschedulable_json(s) : NULL;
+    if (o && (!unschedulable || json_object_set_new(o, "unschedulable", unschedulable) ||
+              az_cli_json_set_time(o, "next_run_time", c->next_run, zone) ||
               json_object_set_new(o, "schedulers_live", json_integer((json_int_t)c->live)) ||
               json_object_set_new(o, "schedulers_expired", json_integer((json_int_t)c->expired)))) {
         json_decref(o);
@@ -96,7 +140,9 @@ static int status_json(const az_cli_store *s, const counts *c, size_t total, con
 static int status_text(const az_cli_store *s, const counts *c, size_t total, const asyncz_zone *zone,
                        const az_cli_common *common)
 {
-    char url[1024], tasks[160], next[ASYNCZ_TIME_FORMAT_SIZE], problems[96], schedulers[96];
+    char url[1024], tasks[160], next[ASYNCZ_TIME_FORMAT_SIZE], problems[96], schedulers[96], stuck[512];
+    size_t n_stuck = 0;
+    unschedulable_text(s, stuck, sizeof stuck, &n_stuck);
     az_cli_redact_url(s->url, url, sizeof url);
     snprintf(tasks, sizeof tasks, "%zu (%zu scheduled, %zu paused%s)", total, c->scheduled, c->paused,
              c->shutdown ? ", some at shutdown" : "");
@@ -108,11 +154,14 @@ static int status_text(const az_cli_store *s, const counts *c, size_t total, con
                              {"tasks", tasks},
                              {"next run", next},
                              {"records", problems},
-                             {"schedulers", schedulers}};
+                             {"schedulers", schedulers},
+                             {"cannot schedule", stuck}};
     az_table *t = az_table_new(2);
     int rc = t ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < sizeof rows / sizeof rows[0]; i++) {
-        bool bad = (i == 4 && (c->quarantined || s->n_bad)) || (i == 5 && c->expired);
+    /* The last row only when there is something to say: tasks this host cannot schedule. */
+    size_t n_rows = sizeof rows / sizeof rows[0] - (n_stuck ? 0 : 1);
+    for (size_t i = 0; rc == 0 && i < n_rows; i++) {
+        bool bad = (i == 4 && (c->quarantined || s->n_bad)) || (i == 5 && c->expired) || (i == 6 && n_stuck);
         rc = az_table_row(t, bad ? AZ_TABLE_WARN : AZ_TABLE_PLAIN, rows[i]);
     }
     rc = rc ? az_cli_failure("out of memory") : az_cli_table_print(t, common);

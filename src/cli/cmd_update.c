@@ -49,7 +49,12 @@ static int changed_copy(const az_task_opts *o, const asyncz_task *old, asyncz_ta
         rc = az_cli_apply_task_options(o, *out);
     if (rc == 0 && o->trigger.n_specs)
         rc = new_trigger(o, old, *out);
-    return rc ? rc : az_cli_validate_task(*out);
+    if (rc == 0)
+        rc = az_cli_validate_task(*out);
+    /* A new trigger, or a grace time, may make the coming run one a scheduler would only count as missed. */
+    if (rc == 0 && (o->trigger.n_specs || o->grace))
+        rc = az_cli_refuse_missed_first_run(&o->trigger, *out);
+    return rc;
 }
 
 /* ---- the difference ------------------------------------------------------------------------------------ */

@@ -171,6 +171,11 @@ typedef struct az_cfg_defaults {
 
 /* Build the task of a [task ID] section into *out. Returns 0, or -1 with errors recorded. */
 int az_cfg_task_build(az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_task *out, az_cfg_errors *errs);
+
+/* Refuse a section whose task (not paused) would have its first run counted as missed at once: a past
+ * `at =` beyond misfire_grace_time (az_cli_first_run_missed). Returns 0, or -1 with the error recorded at
+ * the `at` line. past_run.c. */
+int az_cfg_task_check_first_run(az_cfg_section *sec, const asyncz_task *task, az_cfg_errors *errs);
 void az_cfg_task_clear(az_cfg_task *t);
 
 /* Value parsers shared by the interpreter: each records "[label] key: ..." and returns -1 on a bad value. */

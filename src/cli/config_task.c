@@ -480,8 +480,8 @@ int az_cfg_task_build(az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_task
     if (what_runs(sec, out, errs) == 0) {
         asyncz_task_set_id(out->task, sec->name);
         set_options(sec, d, out->task, errs);
-        if (rc == 0)
-            asyncz_task_set_trigger(out->task, trigger);
+        if (rc == 0 && asyncz_task_set_trigger(out->task, trigger) == 0)
+            az_cfg_task_check_first_run(sec, out->task, errs);
     }
     asyncz_trigger_unref(trigger);
     az_cfg_report_unused(sec, errs);

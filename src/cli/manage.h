@@ -135,6 +135,12 @@ void az_task_vec_free(az_task_vec *v);
 /* Write a changed task (same id) back; exit status 3 when it was removed meanwhile. */
 int az_cli_store_update(az_cli_store *s, asyncz_task *task);
 
+/* Whether a store's reason for an unreadable record is a zone that does not load on this host (`time zone
+ * "NAME" does not load here: WHY`: a scheduler skips and retries such a task, it quarantines nothing); then
+ * the zone's name goes into zone (size bytes; may be NULL) and *why (may be NULL) points at WHY in reason.
+ * cmd_doctor.c. */
+bool az_cli_zone_problem(const char *reason, char *zone, size_t size, const char **why);
+
 /* ---- showing tasks (task_view.c) ------------------------------------------------------------------- */
 
 /* Size of the buffers the view functions write into. */

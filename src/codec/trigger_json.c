@@ -12,6 +12,7 @@
 #include "asyncz/error.h"
 #include "asyncz/sys/trigger.h"
 #include "codec/codec_internal.h"
+#include "time/zone_internal.h"
 #include "trigger/trigger_codec.h"
 
 static const char *const cron_fields[] = {"year", "month",  "day",    "week", "day_of_week",
@@ -417,12 +418,27 @@ static int decode_zone(reader *r)
         return rc;
     rc = asyncz_zone_get(&r->opts.timezone, name);
     member_path p = path_of(r, "timezone");
-    if (rc == ASYNCZ_ETZDATA)
-        return az_doc_fail(r->err, rc, p.text, "time zone data for \"%.64s\" is malformed", name);
     if (rc == ASYNCZ_ENOMEM)
         return az_doc_fail(r->err, rc, p.text, "out of memory");
+    /* A name that is no zone name at all is the document's fault (ASYNCZ_EINVAL). A well-formed one that
+     * does not load is this host's: zone data missing, truncated or elsewhere (TZDIR), a zone that a tzdata
+     * upgrade moved. ASYNCZ_EZONE and ASYNCZ_ETZDATA say so, and stores skip such records and retry
+     * instead of quarantining them (see store/record.h). The words "does not load here" mark it for
+     * `asyncz doctor`. */
+    if (rc == ASYNCZ_EINVAL)
+        return az_doc_fail(r->err, rc, p.text, "\"%.64s\" is not a valid time zone name", name);
+    if (rc == ASYNCZ_ETZDATA)
+        return az_doc_fail(
+            r->err, rc, p.text,
+            "time zone \"%.64s\" does not load here: its file in %.80s is malformed or truncated", name,
+            az_zone_data_dir());
+    if (rc < 0 && strcmp(name, "local") == 0)
+        return az_doc_fail(r->err, ASYNCZ_EZONE, p.text,
+                           "time zone \"local\" does not load here: TZ names no zone and is no TZ string");
     if (rc < 0)
-        return az_doc_fail(r->err, ASYNCZ_EZONE, p.text, "unknown time zone \"%.64s\"", name);
+        return az_doc_fail(r->err, ASYNCZ_EZONE, p.text,
+                           "time zone \"%.64s\" does not load here: %s in the zone data at %.80s", name,
+                           rc == ASYNCZ_EIO ? "its file cannot be read" : "not found", az_zone_data_dir());
     return 0;
 }
 

@@ -16,6 +16,9 @@
 #define MAX_RUN_TIMES 1000
 /* Tasks handled per call before yielding to the loop (which then calls again at once). */
 #define ROUND_BUDGET 65536
+/* While a requested run waits for a running instance of its task to finish, the request stays in the
+ * task's record, due again this often (each time a claim and a release of that one record). */
+#define REQUEST_RETRY_USEC ASYNCZ_USEC_PER_SEC
 /* How soon to retry a store whose claim failed (asyncz's jobstore_retry_interval). */
 #define STORE_RETRY_USEC (10 * ASYNCZ_USEC_PER_SEC)
 #define CLAIM_BACKOFF_MIN_USEC (ASYNCZ_USEC_PER_SEC / 4) /* first wait after a failed claim */
@@ -115,6 +118,15 @@ int az_counts_add(az_counts *c, asyncz_task *task, int delta)
         c->slots[i].task = TOMBSTONE;
     }
     return 0;
+}
+
+/* The entry of task while it has running instances, else NULL. */
+static az_count_entry *counts_entry(az_counts *c, const asyncz_task *task)
+{
+    if (!c->cap)
+        return NULL;
+    size_t i = count_find_hashed(c, task->id, (uint32_t)az_hash_str(task->id));
+    return c->slots[i].task ? &c->slots[i] : NULL;
 }
 
 void az_counts_free(az_counts *c)
@@ -378,6 +390,33 @@ static void collect_run_times(const asyncz_task *t, asyncz_time_t now, run_times
         add_requested(t, rt);
 }
 
+/* A requested run is never dropped (someone asked for it): while the task already runs max_instances times,
+ * it leaves this round's run times and stays in the record, due again in REQUEST_RETRY_USEC, until an
+ * instance has finished. The scheduled runs due with it are handled as usual (refused for max_instances). */
+static void wait_for_instance(asyncz_scheduler *s, const asyncz_task *t, asyncz_time_t now, run_times *rt)
+{
+    az_count_entry *e = rt->requested != ASYNCZ_TIME_NONE ? counts_entry(&s->running, t) : NULL;
+    if (!e || e->count < t->max_instances)
+        return;
+    size_t i = 0;
+    while (i < rt->n && rt->times[i] != rt->requested)
+        i++;
+    if (i == rt->n)
+        return; /* not kept (out of memory, logged): nothing waits */
+    memmove(&rt->times[i], &rt->times[i + 1], (rt->n - i - 1) * sizeof *rt->times);
+    rt->n--;
+    rt->due--;
+    rt->requested = ASYNCZ_TIME_NONE;
+    rt->request_waits = true;
+    rt->request_retry = now + REQUEST_RETRY_USEC;
+    if (!e->request_waits)
+        asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER,
+                   "task \"%s\" (%s): its requested run waits until a running instance finishes "
+                   "(max_instances %u)",
+                   asyncz_task_name(t), t->id, t->max_instances);
+    e->request_waits = true;
+}
+
 /* Drop run times past the grace time (each a TASK_MISSED); keep the others in place. */
 static void drop_missed(asyncz_scheduler *s, const asyncz_task *t, const char *alias, asyncz_time_t now,
                         run_times *rt, az_event_buf *events)
@@ -453,12 +492,14 @@ static int send_release(az_store_slot *slot, const asyncz_claim *c, const run_ti
 {
     asyncz_store *st = slot->store;
     asyncz_task *next = NULL;
-    bool remove = rt->next == ASYNCZ_TIME_NONE && !rt->error && !rt->keep_paused;
+    bool remove = rt->next == ASYNCZ_TIME_NONE && !rt->error && !rt->keep_paused && !rt->request_waits;
     *sent = remove || asyncz_task_copy(&next, c->task) == 0;
     if (!*sent)
         return ASYNCZ_ENOMEM;
     if (next)
         asyncz_task_set_next_run_time(next, rt->next); /* also ends a run request: it is handled now */
+    if (next && rt->request_waits) /* unless it waits: then it stays, due again at the retry */
+        asyncz_task_request_run(next, rt->request_retry);
     int rc = ASYNCZ_STORE_BASE(st)->ops->release(st, c->task->id, c->token, next);
     asyncz_task_free(next);
     return rc;
@@ -561,7 +602,7 @@ static void run_released(asyncz_scheduler *s, az_store_slot *slot, const asyncz_
     drop_missed(s, c->task, slot->alias, now, rt, events);
     if (rt->n > 0)
         submit_due(s, c, slot, rt, subs, events);
-    if (rt->next == ASYNCZ_TIME_NONE && !rt->error && !rt->keep_paused)
+    if (rt->next == ASYNCZ_TIME_NONE && !rt->error && !rt->keep_paused && !rt->request_waits)
         az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, slot->alias, c->task);
 }
 
@@ -597,8 +638,10 @@ static void keep_alive(asyncz_scheduler *s, az_store_slot *slot, const asyncz_cl
 static bool handle_claims(asyncz_scheduler *s, az_store_slot *slot, asyncz_claim *claims, run_times *rts,
                           size_t n, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         collect_run_times(claims[i].task, now, &rts[i]);
+        wait_for_instance(s, claims[i].task, now, &rts[i]);
+    }
     asyncz_time_t beat_at = now;
     if (slot->heartbeats && n > 0)
         heartbeat_planned(s, slot, claims, rts, n, now);

@@ -65,6 +65,10 @@ typedef struct az_run_times {
     int error;               /* the trigger failed (ASYNCZ_ESEARCH) */
     asyncz_time_t requested; /* a run requested outside the schedule, among times; NONE: none */
     bool keep_paused;        /* the task was paused when that run was requested: it stays paused */
+    /* The requested run waits for a running instance to finish (the task runs max_instances times): it
+     * is not among times; the release keeps the request in the record, due again at request_retry. */
+    bool request_waits;
+    asyncz_time_t request_retry;
 } az_run_times;
 
 /* A release the store did not confirm (it failed during the call, which may or may not have taken effect).
@@ -104,6 +108,7 @@ typedef struct az_count_entry {
     asyncz_task *task; /* a reference, keyed by its id; NULL: empty; the tombstone: deleted */
     uint32_t hash;     /* of the id, compared before the ids themselves */
     uint32_t count;
+    bool request_waits; /* a requested run of the task waits for one of these instances (logged once) */
 } az_count_entry;
 
 typedef struct az_counts {

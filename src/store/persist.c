@@ -15,6 +15,16 @@
 #include "store/record_batch.h"
 #include "store/store_internal.h"
 
+/* Records whose zone does not load here are met again at every claim after their lease: the log says so once
+ * per zone (and failure) in this long, for up to this many zones at once. */
+#define ZONE_LOG_EVERY_USEC (10 * 60 * ASYNCZ_USEC_PER_SEC)
+#define ZONE_LOG_SLOTS 8
+
+typedef struct zone_logged {
+    char what[256]; /* `time zone "NAME" does not load here: ...` */
+    asyncz_time_t at;
+} zone_logged;
+
 typedef struct persist_store {
     asyncz_store_base base;
     az_backend *b;
@@ -24,6 +34,7 @@ typedef struct persist_store {
     asyncz_store_host host; /* valid while open */
     bool open;
     char logger[48]; /* "asyncz.store.<kind>" */
+    zone_logged zone_logs[ZONE_LOG_SLOTS];
 } persist_store;
 
 /* A record that failed to decode, kept until the backend call is over. */
@@ -152,6 +163,37 @@ static int collect_batch(collect *c)
     return rc;
 }
 
+/* A record whose zone does not load here (az_record_zone_missing): an error of this host, not of the record,
+ * which stays where it is and is read again later (a claimed one when its lease lapses, so the schedulers
+ * retry it once per lease). Logged once per zone every ZONE_LOG_EVERY_USEC, not at each retry. */
+static void zone_missing(persist_store *ps, const bad_record *b)
+{
+    const char *what = strstr(b->reason, "time zone \"");
+    what = what ? what : b->reason;
+    asyncz_time_t now = asyncz_now();
+    zone_logged *slot = &ps->zone_logs[0];
+    for (size_t i = 0; i < ZONE_LOG_SLOTS; i++) {
+        zone_logged *z = &ps->zone_logs[i];
+        if (strncmp(z->what, what, sizeof z->what - 1) == 0) {
+            slot = z;
+            break;
+        }
+        if (z->at < slot->at)
+            slot = z; /* else the one logged longest ago (or never) */
+    }
+    if (strncmp(slot->what, what, sizeof slot->what - 1) == 0 && now - slot->at < ZONE_LOG_EVERY_USEC) {
+        asyncz_log(ASYNCZ_LOG_DEBUG, ps->logger, "task \"%s\" skipped again: %s", b->id, b->reason);
+        return;
+    }
+    snprintf(slot->what, sizeof slot->what, "%.255s", what);
+    slot->at = now;
+    asyncz_log(ASYNCZ_LOG_ERROR, ps->logger,
+               "task \"%s\" cannot be scheduled on this host: %s; install tzdata, or set TZDIR to where the "
+               "zone data is. The task stays in the store (not quarantined) and is retried; this is logged "
+               "once per zone every 10 minutes",
+               b->id, b->reason);
+}
+
 static void quarantine_one(persist_store *ps, const bad_record *b)
 {
     if (ps->host.inspect) { /* a tool looks at the store: tell, and leave the record to its schedulers */
@@ -159,6 +201,10 @@ static void quarantine_one(persist_store *ps, const bad_record *b)
                    b->reason);
         if (ps->host.quarantined)
             ps->host.quarantined(ps->host.host_data, b->id, b->reason);
+        return;
+    }
+    if (az_record_zone_missing(b->rc)) {
+        zone_missing(ps, b);
         return;
     }
     if (!az_record_quarantines(b->rc)) {

@@ -90,7 +90,10 @@ int az_record_decode(const az_sealer *sealer, const char *id, asyncz_time_t next
         if (rc && rc != ASYNCZ_ENOMEM) {
             char where[300];
             asyncz_doc_error_format(&err, where, sizeof where);
-            snprintf(reason, size, "the task document is invalid: %s", where);
+            if (az_record_zone_missing(rc)) /* the document is fine: this host lacks its zone */
+                snprintf(reason, size, "%s", where);
+            else
+                snprintf(reason, size, "the task document is invalid: %s", where);
         }
     }
     if (owned) {
@@ -107,9 +110,14 @@ int az_record_decode(const az_sealer *sealer, const char *id, asyncz_time_t next
     return rc;
 }
 
+bool az_record_zone_missing(int rc)
+{
+    return rc == ASYNCZ_EZONE || rc == ASYNCZ_ETZDATA;
+}
+
 bool az_record_quarantines(int rc)
 {
-    return rc != 0 && rc != ASYNCZ_ENOMEM && rc != AZ_RECORD_NO_KEY;
+    return rc != 0 && rc != ASYNCZ_ENOMEM && rc != AZ_RECORD_NO_KEY && !az_record_zone_missing(rc);
 }
 
 /* ---- instances --------------------------------------------------------------------------------- */

@@ -31,9 +31,15 @@ int az_record_decode(const az_sealer *sealer, const char *id, asyncz_time_t next
  * ASYNCZ_ECRYPTO). */
 #define AZ_RECORD_NO_KEY (-1000)
 
-/* Whether a decode failure moves the record to the quarantine (everything but out of memory and
- * AZ_RECORD_NO_KEY). */
+/* Whether a decode failure moves the record to the quarantine (everything but out of memory,
+ * AZ_RECORD_NO_KEY and the zone errors below). */
 bool az_record_quarantines(int rc);
+
+/* Whether a decode failure is this host's, not the record's: a well-formed zone name whose zone does not
+ * load here (ASYNCZ_EZONE: zone data missing or elsewhere, TZDIR wrong; ASYNCZ_ETZDATA: its file malformed
+ * or truncated). Such a record is skipped and left in place, and read again later (a claimed one when its
+ * lease lapses); the reason says `time zone "NAME" does not load here: ...`. */
+bool az_record_zone_missing(int rc);
 
 /* An instance (heartbeat) as a JSON document and back. */
 int az_instance_encode(const asyncz_instance *inst, char **out, size_t *len);

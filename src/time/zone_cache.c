@@ -360,3 +360,8 @@ void az_zone_cache_drop_local(void)
     }
     pthread_mutex_unlock(&cache_lock);
 }
+
+const char *az_zone_data_dir(void)
+{
+    return tz_dir();
+}

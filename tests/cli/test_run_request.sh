@@ -107,4 +107,47 @@ stop_daemon TERM
 [[ $(grep -c 'yearly ran$' "$DAEMON_LOG") -eq 1 ]] || fail "yearly ran $(grep -c 'yearly ran$' "$DAEMON_LOG") times"
 passed=$((passed + 1))
 
+# A request while the task runs (max_instances 1) is not dropped: it waits in the record for the running
+# instance, across a restart of the daemon too, and then runs once.
+SLOW=sqlite:///$TMP/slow.db
+cat >"$TMP/slow.ini" <<INI
+[scheduler]
+timezone = UTC
+shutdown_timeout = 1m
+
+[store default]
+url = $SLOW
+
+[task slow]
+cron = 0 0 1 1 *
+max_instances = 1
+command = echo "slow start"; sleep 2; echo "slow end"
+INI
+start_daemon "$TMP/slow.ini"
+wait_log 'task slow written in store default'
+run run slow --store "$SLOW"
+[[ $rc -eq 0 ]] || fail "run slow: exit $rc: $err"
+wait_log 'slow start$'
+run run slow --store "$SLOW"
+[[ $rc -eq 0 && $out == "queued a run of slow at "* ]] || fail "run slow while it runs: $rc $out $err"
+wait_log 'task "slow" \(slow\): its requested run waits until a running instance finishes \(max_instances 1\)'
+! grep -q 'maximum number of instances' "$DAEMON_LOG" || fail "the request was dropped: $(cat "$DAEMON_LOG")"
+passed=$((passed + 1))
+# Stopped while the request waits (SIGTERM lets the running command finish): the request stays queued.
+stop_daemon TERM
+[[ $(grep -c 'slow start$' "$DAEMON_LOG") -eq 1 ]] || fail "slow started $(grep -c 'slow start$' "$DAEMON_LOG") times before the restart"
+run inspect slow --store "$SLOW" --json
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["run_requested"] is not None and d["state"] == "scheduled", d' \
+    <<<"$out" || fail "the waiting request is not in the record: $out"
+passed=$((passed + 1))
+start_daemon "$TMP/slow.ini"
+wait_log 'slow end$'
+run inspect slow --store "$SLOW" --json
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["run_requested"] is None, d' <<<"$out" ||
+    fail "the request is still queued after it ran: $out"
+sleep 1.5 # a second run would start within the retry period
+stop_daemon TERM
+[[ $(grep -c 'slow start$' "$DAEMON_LOG") -eq 1 ]] || fail "slow ran $(grep -c 'slow start$' "$DAEMON_LOG") times after the restart"
+passed=$((passed + 1))
+
 echo "$passed passed"

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "asyncz/sys/store.h"
@@ -718,6 +719,150 @@ void persist_quarantine_in_due_and_list(void **state)
     assert_string_equal(list_ids(a.st, &j), "a,c");
     assert_int_equal(quarantine_of(a.st).n, 3);
     close_into(&a);
+}
+
+/* ---- zones that do not load here ----------------------------------------------------------------- */
+
+/* Error lines logged that name a zone that does not load; the last one. */
+typedef struct zone_log {
+    int n;
+    char last[1024];
+} zone_log;
+
+static void on_log(asyncz_log_level level, const char *logger, const char *message, void *userdata)
+{
+    zone_log *z = userdata;
+    (void)logger;
+    if (level >= ASYNCZ_LOG_ERROR && strstr(message, "does not load here")) {
+        z->n++;
+        snprintf(z->last, sizeof z->last, "%s", message);
+    }
+}
+
+/* doc with its "timezone":"UTC" member naming zone instead, into buf. */
+static void with_zone(const char *doc, const char *zone, char *buf, size_t size)
+{
+    static const char utc[] = "\"timezone\":\"UTC\"";
+    size_t before = strlen(doc);
+    for (size_t i = 0; doc[i]; i++)
+        if (strncmp(doc + i, utc, strlen(utc)) == 0) {
+            before = i;
+            break;
+        }
+    assert_true(doc[before] != '\0');
+    snprintf(buf, size, "%.*s\"timezone\":\"%s\"%s", (int)before, doc, zone, doc + before + strlen(utc));
+}
+
+/* A task due at `when` whose date trigger is in zone `zone`, written as a raw record: the zone is never
+ * loaded by this process on the way, so it is first loaded when the store reads the record. */
+static void put_zoned(asyncz_store *st, const char *id, const char *zone, asyncz_time_t when)
+{
+    asyncz_task *t = make_task(id, when);
+    asyncz_trigger_options o;
+    asyncz_trigger_options_init(&o);
+    o.timezone = asyncz_zone_utc();
+    asyncz_trigger *trig = NULL;
+    assert_int_equal(asyncz_trigger_date_new(&trig, when, &o), 0);
+    assert_int_equal(asyncz_task_set_trigger(t, trig), 0);
+    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
+    char *doc = doc_of(t), buf[4096];
+    with_zone(doc, zone, buf, sizeof buf);
+    raw_put(st, id, buf, strlen(buf), when, false);
+    free(doc);
+    asyncz_trigger_unref(trig);
+    asyncz_task_free(t);
+}
+
+/* A directory holding only `name`, cut to its first 40 bytes (a truncated tzdata). */
+static void truncated_zone_dir(char *dir, const char *name)
+{
+    char src[512], dst[512];
+    snprintf(src, sizeof src, "/usr/share/zoneinfo/%s", name);
+    FILE *in = fopen(src, "rb");
+    assert_non_null(in);
+    unsigned char head[40];
+    assert_int_equal(fread(head, 1, sizeof head, in), sizeof head);
+    fclose(in);
+    snprintf(dst, sizeof dst, "%s/Europe", dir);
+    assert_int_equal(mkdir(dst, 0700), 0);
+    snprintf(dst, sizeof dst, "%s/%s", dir, name);
+    FILE *out = fopen(dst, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(head, 1, sizeof head, out), sizeof head);
+    fclose(out);
+}
+
+/* A zone that does not load here (no zone data, a wrong TZDIR, a truncated file) is this host's problem,
+ * not the record's: the record is skipped, stays in the store (claimed: read again when its lease lapses)
+ * and is never quarantined; the log says why, once per zone and failure, not at every retry; once the zone
+ * loads, the task is handed out. A malformed zone name is the record's fault: quarantined. */
+void persist_zone_not_loading(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    char empty[] = "/tmp/asyncz-tz-empty-XXXXXX", cut[] = "/tmp/asyncz-tz-cut-XXXXXX", path[512];
+    assert_non_null(mkdtemp(empty));
+    assert_non_null(mkdtemp(cut));
+    truncated_zone_dir(cut, "Europe/Berlin");
+    zone_log zl = {0};
+    asyncz_log_to_callback(on_log, &zl);
+    opened a;
+    open_into(&a, 1, "one");
+    put_zoned(a.st, "berlin", "Europe/Berlin", T0);
+    put_zoned(a.st, "badname", "Europe/../Berlin", T0);
+
+    setenv("TZDIR", empty, 1);
+    joined j;
+    assert_int_equal(claim(a.st, T0, "me", NULL, &j), 0);
+    assert_int_equal(a.log.quarantined, 1);
+    assert_string_equal(a.log.last_id, "badname");
+    if (!strstr(a.log.last_reason, "not a valid time zone name"))
+        fail_msg("badname quarantined for \"%s\"", a.log.last_reason);
+    assert_int_equal(quarantine_of(a.st).n, 1);
+    assert_int_equal(count(a.st), 1);
+    assert_int_equal(zl.n, 1);
+    if (!strstr(zl.last, "\"berlin\"") || !strstr(zl.last, "\"Europe/Berlin\"") || !strstr(zl.last, empty) ||
+        !strstr(zl.last, "TZDIR") || !strstr(zl.last, "not quarantined"))
+        fail_msg("the log does not say why: %s", zl.last);
+    asyncz_task *t = NULL;
+    assert_int_equal(ops(a.st)->lookup(a.st, "berlin", &t), ASYNCZ_EZONE);
+    if (!strstr(asyncz_store_errmsg(), "does not load here"))
+        fail_msg("lookup says: %s", asyncz_store_errmsg());
+    /* The store needs attention again when the claim lapses: that is the retry. */
+    asyncz_time_t when = ASYNCZ_TIME_NONE;
+    assert_int_equal(ops(a.st)->earliest(a.st, &when), 0);
+    assert_int_equal(when, T0 + LEASE);
+    assert_int_equal(claim(a.st, T0 + SEC, "me", NULL, &j), 0);
+
+    /* Retried after the lease, still missing: not logged again. */
+    assert_int_equal(claim(a.st, T0 + LEASE + SEC, "me", NULL, &j), 0);
+    assert_int_equal(zl.n, 1);
+    assert_int_equal(count(a.st), 1);
+
+    /* A truncated zone file: another failure, logged. */
+    setenv("TZDIR", cut, 1);
+    assert_int_equal(claim(a.st, T0 + 3 * LEASE, "me", NULL, &j), 0);
+    assert_int_equal(zl.n, 2);
+    if (!strstr(zl.last, "malformed or truncated"))
+        fail_msg("the log does not say the file is truncated: %s", zl.last);
+    assert_int_equal(ops(a.st)->lookup(a.st, "berlin", &t), ASYNCZ_ETZDATA);
+    assert_int_equal(quarantine_of(a.st).n, 1);
+
+    /* The zone data is back: the task is handed out, whole. */
+    unsetenv("TZDIR");
+    assert_int_equal(claim(a.st, T0 + 5 * LEASE, "me", NULL, &j), 1);
+    assert_string_equal(j.text, "berlin");
+    assert_int_equal(quarantine_of(a.st).n, 1);
+    assert_int_equal(a.log.quarantined, 1);
+    close_into(&a);
+
+    asyncz_log_to_callback(NULL, NULL);
+    snprintf(path, sizeof path, "%s/Europe/Berlin", cut);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/Europe", cut);
+    rmdir(path);
+    rmdir(cut);
+    rmdir(empty);
 }
 
 /* A listing of many records is decoded on several threads: every record comes back whole and in order

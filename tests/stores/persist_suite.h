@@ -54,6 +54,7 @@ void persist_quarantine_garbage(void **state);
 void persist_quarantine_other_id(void **state);
 void persist_quarantine_index_mismatch(void **state);
 void persist_quarantine_in_due_and_list(void **state);
+void persist_zone_not_loading(void **state);
 void persist_list_many_in_parallel(void **state);
 void persist_tasks_get_the_store_alias(void **state);
 void persist_connect_existing(void **state);
@@ -130,6 +131,7 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_quarantine_other_id), \
     cmocka_unit_test(persist_quarantine_index_mismatch), \
     cmocka_unit_test(persist_quarantine_in_due_and_list), \
+    cmocka_unit_test(persist_zone_not_loading), \
     cmocka_unit_test(persist_list_many_in_parallel), \
     cmocka_unit_test(persist_tasks_get_the_store_alias), \
     cmocka_unit_test(persist_connect_existing), \

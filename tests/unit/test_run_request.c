@@ -173,6 +173,8 @@ static fixture *fx_new(void)
     f->clock.now = T0;
     recorder_init(&f->rec);
     f->s = harness_scheduler_new(&f->clock, &f->rec, NULL);
+    /* "pending": a run that goes on until the test completes it (f->rec.pending). */
+    assert_int_equal(asyncz_scheduler_register(f->s, "pending", fn_pending, &f->rec), 0);
     assert_int_equal(asyncz_store_memory_new(&f->store), 0);
     assert_int_equal(asyncz_scheduler_add_store(f->s, "default", f->store), 0);
     assert_int_equal(asyncz_scheduler_start_embedded(f->s, 0), 0);
@@ -372,6 +374,79 @@ static void requested_run_beside_coalesced_runs(void **state)
     fx_free(f);
 }
 
+/* A task (max_instances 1) whose run goes on until the test completes it, every hour from T0 + 1 s. */
+static void add_long_running(fixture *f, const char *id)
+{
+    asyncz_task *t;
+    assert_int_equal(asyncz_task_new(&t, "pending"), 0);
+    assert_int_equal(asyncz_task_set_id(t, id), 0);
+    asyncz_trigger *trig = interval(HOUR, T0 + SEC);
+    asyncz_task_set_trigger(t, trig);
+    asyncz_trigger_unref(trig);
+    assert_int_equal(asyncz_task_set_misfire_grace_time(t, SEC), 0);
+    assert_int_equal(asyncz_task_set_max_instances(t, 1), 0);
+    assert_int_equal(asyncz_scheduler_add_task(f->s, t, 0), 0);
+    asyncz_task_free(t);
+}
+
+/* A run requested while the task already runs max_instances times (1) is not dropped: it waits, kept in
+ * the task's record (so a scheduler started meanwhile would find it), and runs once when the running
+ * instance has finished; the task then goes on from its schedule. */
+static void requested_run_waits_for_a_running_instance(void **state)
+{
+    (void)state;
+    fixture *f = fx_new();
+    add_long_running(f, "long");
+    dispatch_at(f, T0 + SEC);
+    assert_int_equal(f->rec.n_pending, 1);
+    request_run(f, "long", T0 + 2 * SEC);
+    for (asyncz_time_t t = T0 + 2 * SEC; t <= T0 + 30 * SEC; t += 3 * SEC / 2) {
+        dispatch_at(f, t);
+        assert_int_equal(f->rec.n_pending, 1);
+        asyncz_task *waiting = stored(f, "long");
+        assert_true(asyncz_task_run_requested(waiting) != ASYNCZ_TIME_NONE);
+        assert_true(asyncz_task_next_run_time(waiting) > t); /* due again later, not at once */
+        assert_false(asyncz_task_paused(waiting));
+        asyncz_task_free(waiting);
+    }
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_MAX_INSTANCES), 0);
+    asyncz_run_complete(f->rec.pending[0], ASYNCZ_RUN_DONE);
+    dispatch_at(f, T0 + 32 * SEC);
+    assert_int_equal(f->rec.n_pending, 2);
+    assert_stored(f, "long", T0 + HOUR + SEC, false);
+    asyncz_run_complete(f->rec.pending[1], ASYNCZ_RUN_DONE);
+    dispatch_at(f, T0 + 40 * SEC);
+    dispatch_at(f, T0 + 50 * SEC);
+    assert_int_equal(f->rec.n_pending, 2); /* once */
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_EXECUTED), 2);
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_MISSED), 0);
+    fx_free(f);
+}
+
+/* The scheduled runs that fall due while the requested one waits are refused for max_instances as
+ * always; the request still runs once afterwards. */
+static void requested_run_waits_beside_refused_scheduled_runs(void **state)
+{
+    (void)state;
+    fixture *f = fx_new();
+    add_long_running(f, "long");
+    dispatch_at(f, T0 + SEC);
+    request_run(f, "long", T0 + 2 * SEC);
+    dispatch_at(f, T0 + 2 * SEC);
+    dispatch_at(f, T0 + HOUR + SEC);
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_MAX_INSTANCES), 1);
+    assert_int_equal(nth_event(&f->rec, ASYNCZ_EVENT_TASK_MAX_INSTANCES, 0)->first_run_time, T0 + HOUR + SEC);
+    assert_int_equal(f->rec.n_pending, 1);
+    asyncz_run_complete(f->rec.pending[0], ASYNCZ_RUN_DONE);
+    dispatch_at(f, T0 + HOUR + 3 * SEC);
+    assert_int_equal(f->rec.n_pending, 2);
+    assert_stored(f, "long", T0 + 2 * HOUR + SEC, false);
+    asyncz_run_complete(f->rec.pending[1], ASYNCZ_RUN_DONE);
+    dispatch_at(f, T0 + HOUR + 10 * SEC);
+    assert_int_equal(f->rec.n_pending, 2);
+    fx_free(f);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +466,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(requested_run_of_a_one_shot_keeps_its_date),
         cmocka_unit_test(requested_run_beside_due_runs),
         cmocka_unit_test(requested_run_beside_coalesced_runs),
+        cmocka_unit_test(requested_run_waits_for_a_running_instance),
+        cmocka_unit_test(requested_run_waits_beside_refused_scheduled_runs),
     };
     AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
