@@ -23,16 +23,17 @@
 /* One way of choosing days of a month. A cron expression has two: the day-of-month field and the
  * day-of-week field; each may hold plain values and the positional extras below. */
 typedef struct az_cron_days {
-    uint32_t days;     /* bits 1..31: these days of the month */
-    uint32_t from_end; /* bit 31-n: the day n days before the month's last day ("last", "L", "L-n") */
-    uint32_t nearest;  /* bits 1..31: the Monday-Friday nearest to day n, within the month ("nW") */
-    uint8_t weekdays;  /* bits 0..6 (0 = Monday): every such weekday */
-    uint8_t nth[5];    /* nth[k] bit w: the (k+1)-th weekday w of the month ("2nd wed", "3#2") */
-    uint8_t last_of;   /* bit w: the last weekday w of the month ("last fri", "5L") */
-    bool last_workday; /* the last Monday-Friday of the month ("LW") */
-    bool star;         /* the field was written starting with '*' (or '?') */
+    uint32_t days;             /* bits 1..31: these days of the month */
+    uint32_t from_end;         /* bit 31-n: the day n days before the month's last day ("last", "L", "L-n") */
+    uint32_t nearest;          /* bits 1..31: the Monday-Friday nearest to day n, within the month ("nW") */
+    uint32_t nearest_from_end; /* bit n: the Monday-Friday nearest to the day n days before the last,
+                                * within the month ("L-nW"; "LW" is bit 0) */
+    uint8_t weekdays;          /* bits 0..6 (0 = Monday): every such weekday */
+    uint8_t nth[5];            /* nth[k] bit w: the (k+1)-th weekday w of the month ("2nd wed", "3#2") */
+    uint8_t last_of;           /* bit w: the last weekday w of the month ("last fri", "5L") */
+    bool star;                 /* the field was written starting with '*' (or '?') */
     /* Derived by az_cron_spec_finish(). */
-    bool extras;          /* nearest or last_workday are set: computed per month */
+    bool extras;          /* nearest or nearest_from_end are set: computed per month */
     uint32_t by_first[7]; /* by weekday of the 1st: days from `days`, `weekdays` and `nth` */
     uint32_t by_last[7];  /* by weekday of the last day: from_end plus the bits of `last_of` */
 } az_cron_days;
@@ -113,6 +114,13 @@ int az_cron_unexpected(const az_cron_ctx *ctx, const char *p, const char *end, c
  * Returns 1 on a match, 0 when *p does not start with a letter or the field has no names, and reports an
  * unknown name as an error (rc < 0). */
 int az_cron_scan_name(const az_cron_ctx *ctx, const char **p, int *out);
+
+/* Room for az_cron_value_text's answer. */
+#define AZ_CRON_VALUE_TEXT_SIZE 48
+
+/* The text to quote for value v scanned at `at`: the digits typed there (a saturated number is never shown
+ * as its saturated value; a very long one is shortened and its digit count given), or v for a name. */
+const char *az_cron_value_text(const char *at, int v, char buf[AZ_CRON_VALUE_TEXT_SIZE]);
 
 /* Check a range lo-hi against the field's bounds; errors point at at_lo or at_hi. */
 int az_cron_check_range(const az_cron_ctx *ctx, const char *at_lo, const char *at_hi, int lo, int hi);

@@ -65,7 +65,7 @@ def last_day(d):
 
 
 def nearest_workday(d, n):
-    if n > last_day(d):
+    if n < 1 or n > last_day(d):
         return None
     day = dt.date(d.year, d.month, n)
     if day.weekday() < 5:
@@ -141,6 +141,9 @@ def cron_dom_pred(expr):
         up = item.upper()
         if up == "L":
             preds.append(lambda d: d.day == last_day(d))
+        elif up.startswith("L-") and up.endswith("W"):
+            n = int(up[2:-1])
+            preds.append(lambda d, n=n: d.day == nearest_workday(d, last_day(d) - n))
         elif up.startswith("L-"):
             n = int(up[2:])
             preds.append(lambda d, n=n: d.day == last_day(d) - n)
