@@ -91,9 +91,8 @@ static int cron_next(const asyncz_trigger *t, asyncz_time_t previous, asyncz_tim
         sec++;
     if (sec > ASYNCZ_TIME_MAX / ASYNCZ_USEC_PER_SEC)
         return 0;
-    /* Nothing matches before 1970-01-01 wall time; start near it rather than walk older zone history. */
-    if (sec < -2 * 86400)
-        sec = -2 * 86400;
+    if (sec < ASYNCZ_TIME_MIN / ASYNCZ_USEC_PER_SEC)
+        sec = ASYNCZ_TIME_MIN / ASYNCZ_USEC_PER_SEC;
     int64_t found;
     if (search(c, sec, &found) && found <= ASYNCZ_TIME_MAX / ASYNCZ_USEC_PER_SEC)
         *out = found * ASYNCZ_USEC_PER_SEC;

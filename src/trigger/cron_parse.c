@@ -95,6 +95,13 @@ int az_cron_check_range(const az_cron_ctx *ctx, const char *at_lo, const char *a
     return 0;
 }
 
+int az_cron_star_first(const az_cron_field *f, int step)
+{
+    if (step <= 1 || strcmp(f->name, "year") != 0)
+        return f->min;
+    return f->min + (AZ_CRON_YEAR_STEP_ORIGIN - f->min) % step;
+}
+
 int az_cron_check_step(const az_cron_ctx *ctx, const char *at, int lo, int hi, int step, bool strict)
 {
     if (step < 1)

@@ -110,6 +110,8 @@ static int parse_range_item(const az_cron_ctx *ctx, az_cron_spec *s, int ct, con
         if (!az_cron_scan_number(&p, &step))
             return az_cron_unexpected(ctx, p, end, "a step number after '/'");
     }
+    if (**pp == '*')
+        lo = az_cron_star_first(f, step);
     if (!az_cron_at_item_end(p, end))
         return az_cron_unexpected(ctx, p, end, "',' or the end of the field");
     if ((rc = az_cron_check_range(ctx, at_lo, at_hi, lo, hi)) < 0)

@@ -217,6 +217,31 @@ assert d['timezone'] == '+05:30' and d['run_times'] == ['2026-01-01T09:00:00+05:
 
 check "shutdown trigger lists nothing" "" preview --shutdown
 
+# ---- before 1970 (issue 12 item 15: such starts were clamped to 1970-01-01) --------------------------------
+# New York kept local mean time (-04:56:02) until 1883-11-18 12:03:58 and EST without DST until 1918;
+# 1883-11-19 was a Monday.
+
+check "every second from 1900" \
+    "1900-02-20T16:46:00-05:00 1900-02-20T16:46:01-05:00" \
+    preview --cron '* * * * * *' --timezone America/New_York --from 1900-02-20T16:46:00-05:00 --count 2
+
+check "crontab across New York's adoption of standard time" \
+    "1883-11-18T09:00:00-04:56:02 1883-11-19T09:00:00-05:00 1883-11-20T09:00:00-05:00" \
+    preview --cron '0 9 * * *' --timezone America/New_York --from 1883-11-18 --count 3
+
+check "field API with a year before 1970" \
+    "1896-02-29T12:00:00+00:00 1904-02-29T12:00:00+00:00" \
+    preview --year 1893-1910 --month 2 --day 29 --hour 12 --timezone UTC --from 1800-01-01 --count 2
+
+check "interval, calendar interval, date and and/or before 1970" \
+    "1900-02-21T00:00:00+00:00 1900-02-21T06:00:00+00:00" \
+    preview --interval 1h --cron '0 */6 * * *' --and --start-date 1900-01-01 --timezone UTC \
+    --from 1900-02-20T16:46:00-05:00 --count 2
+check "calendar interval before 1970" "1899-12-31T09:00:00+00:00 1900-01-31T09:00:00+00:00 1900-03-31T09:00:00+00:00" \
+    preview --calendar-interval 1mo --time-of-day 09:00 --timezone UTC --from 1899-12-31 --count 3
+check "date before 1970" "1900-02-21T00:00:00-05:00" \
+    preview --at 1900-02-21 --timezone America/New_York --from 1900-01-01
+
 # ---- jitter ------------------------------------------------------------------------------------------------
 
 jitter_args=(preview --interval 1h --jitter 10m --jitter-seed 7 --timezone UTC --from 2026-01-01T00:00Z --count 20)

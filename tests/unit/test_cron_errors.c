@@ -56,7 +56,7 @@ static const error_case cases[] = {
     {DOW, "7", ASYNCZ_ERANGE, "day_of_week", 1, "value 7 is above the maximum 6"},
     {WEEK, "54", ASYNCZ_ERANGE, "week", 1, "value 54 is above the maximum 53"},
     {WEEK, "0", ASYNCZ_ERANGE, "week", 1, "value 0 is below the minimum 1"},
-    {YEAR, "1969", ASYNCZ_ERANGE, "year", 1, "value 1969 is below the minimum 1970"},
+    {YEAR, "0", ASYNCZ_ERANGE, "year", 1, "value 0 is below the minimum 1"},
     {YEAR, "*/8030", ASYNCZ_ERANGE, "year", 3, "step 8030 is larger than the range 1970-9999 it applies to"},
     {YEAR, "2000-10000", ASYNCZ_ERANGE, "year", 6, "value 10000 is above the maximum 9999"},
     /* numbers too long to hold are quoted as typed, never as the saturated value they were read as */
@@ -109,7 +109,7 @@ static const error_case cases[] = {
     {CRONTAB, "* * * * 8", ASYNCZ_ERANGE, "day_of_week", 9, "value 8 is above the maximum 7"},
     {CRONTAB, "* * * * mon-fru", ASYNCZ_EPARSE, "day_of_week", 13, "unknown weekday name \"fru\""},
     {CRONTAB, "60 * * * * *", ASYNCZ_ERANGE, "second", 1, "value 60 is above the maximum 59"},
-    {CRONTAB, "0 0 0 1 1 * 1969", ASYNCZ_ERANGE, "year", 13, "value 1969 is below the minimum 1970"},
+    {CRONTAB, "0 0 0 1 1 * 0", ASYNCZ_ERANGE, "year", 13, "value 0 is below the minimum 1"},
     {CRONTAB, "0 0 0 1 1 * 10000", ASYNCZ_ERANGE, "year", 13, "value 10000 is above the maximum 9999"},
     {CRONTAB, "1000000000 * * * *", ASYNCZ_ERANGE, "minute", 1, "value 1000000000 is above the maximum 59"},
     {CRONTAB, "* 5-99999999999 * * *", ASYNCZ_ERANGE, "hour", 5, "value 99999999999 is above the maximum 23"},
