@@ -217,6 +217,18 @@ assert d['timezone'] == '+05:30' and d['run_times'] == ['2026-01-01T09:00:00+05:
 
 check "shutdown trigger lists nothing" "" preview --shutdown
 
+# ---- a gap at midnight (issue 12 item 16) ------------------------------------------------------------------
+# Amman skipped 2017-03-31 00:00-01:00 (+02 -> +03): the fixed 00:30 of that day fires at 01:00+03:00, also
+# when the search starts in the last second before the gap or inside it (a naive --from there resolves to
+# the gap's end).
+
+for from in 2017-03-30T23:59:59.000001+02:00 2017-03-30T23:59:59.999999+02:00 2017-03-31T00:30 \
+    2017-03-31T01:00:00+03:00; do
+    check "midnight gap in Amman from $from" \
+        "2017-03-31T01:00:00+03:00 2017-04-01T00:30:00+03:00" \
+        preview --cron '30 0 * * *' --timezone Asia/Amman --from "$from" --count 2
+done
+
 # ---- before 1970 (issue 12 item 15: such starts were clamped to 1970-01-01) --------------------------------
 # New York kept local mean time (-04:56:02) until 1883-11-18 12:03:58 and EST without DST until 1918;
 # 1883-11-19 was a Monday.
