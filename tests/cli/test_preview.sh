@@ -306,7 +306,31 @@ check "or: date and shutdown" "2026-02-01T00:00:00+00:00" \
 run preview --interval 2h --calendar-interval 1d --time-of-day 00:30 --and --timezone UTC --from 2026-01-01T00:00Z
 [[ $rc -eq 1 ]] || fail "and without agreement: expected exit 1, got $rc"
 [[ $err == *"asyncz preview: "*"10000"* ]] || fail "and without agreement: message: $err"
+[[ $err == *"never agree"*"--start-date"* ]] || fail "and without agreement: no cause or remedy: $err"
 passed=$((passed + 1))
+
+# Issue 12 item 19: inside --and/--or an --interval without --start-date counts from midnight of the day of
+# --from in --timezone, so the docs' example works from any now, not only from a whole hour.
+check "and: hourly interval and every 6 hours from an unaligned now" \
+    "2026-01-01T06:00:00+00:00 2026-01-01T12:00:00+00:00 2026-01-01T18:00:00+00:00" \
+    preview --interval 1h --cron '0 */6 * * *' --and --timezone UTC --from 2026-01-01T00:17:42.5Z --count 3
+check "and: unaligned now in a zone with a half-hour offset" \
+    "2026-03-05T18:00:00+05:30 2026-03-06T00:00:00+05:30" \
+    preview --interval 1h --cron '0 */6 * * *' --and --timezone Asia/Kolkata --from 2026-03-05T13:13:13 --count 2
+check "and: unaligned now on a day whose midnight is skipped (Santiago 2026-09-06)" \
+    "2026-09-06T18:00:00-03:00 2026-09-07T00:00:00-03:00" \
+    preview --interval 1h --cron '0 */6 * * *' --and --timezone America/Santiago --from 2026-09-06T13:13:13 --count 2
+check "and: 15-minute interval and a field API half hour" \
+    "2026-01-01T10:30:00+00:00 2026-01-01T11:30:00+00:00" \
+    preview --interval 15m --minute 30 --and --timezone UTC --from 2026-01-01T10:07:00Z --count 2
+check "or: the interval counts from midnight too" \
+    "2026-01-01T01:00:00+00:00 2026-01-01T02:00:00+00:00 2026-01-01T03:00:00+00:00" \
+    preview --interval 1h --cron '0 */6 * * *' --or --timezone UTC --from 2026-01-01T00:17:42Z --count 3
+check "alone, the interval still counts from --from + interval" "2026-01-01T01:17:42+00:00" \
+    preview --interval 1h --timezone UTC --from 2026-01-01T00:17:42Z --count 1
+check "and: an explicit --start-date still wins" "2026-01-01T12:00:00+00:00" \
+    preview --interval 4h --cron '0 */6 * * *' --and --start-date 2026-01-01T00:00Z --timezone UTC \
+    --from 2026-01-01T00:17:42Z --count 1
 
 # ---- help and version --------------------------------------------------------------------------------------
 
