@@ -332,6 +332,22 @@ check "and: an explicit --start-date still wins" "2026-01-01T12:00:00+00:00" \
     preview --interval 4h --cron '0 */6 * * *' --and --start-date 2026-01-01T00:00Z --timezone UTC \
     --from 2026-01-01T00:17:42Z --count 1
 
+# ---- the local zone comes from TZ (issue 12 item 17: a bad TZ was blamed on "--timezone 'local'") ---------
+
+for args in "" "--timezone local"; do
+    TZ=Mars/Base run preview --cron '0 9 * * *' --from 2026-01-01T00:00Z $args
+    [[ $rc -eq 2 && -z $out ]] || fail "TZ=Mars/Base ($args): expected exit 2 and no output, got $rc: $out"
+    [[ $err == "asyncz preview: TZ 'Mars/Base': unknown time zone; the local time zone comes from the TZ"* ]] ||
+        fail "TZ=Mars/Base ($args): message: $err"
+    [[ $err != *"--timezone 'local'"* && $err == *"or give --timezone"* ]] || fail "TZ=Mars/Base: message: $err"
+    passed=$((passed + 1))
+done
+TZ=Mars/Base run preview --cron '0 9 * * *' --timezone UTC --from 2026-01-01T00:00Z --count 1
+[[ $rc -eq 0 && $out == "2026-01-01T09:00:00+00:00" && -z $err ]] || fail "a bad TZ with --timezone: $rc $out $err"
+TZ=Europe/Berlin run preview --cron '0 9 * * *' --from 2026-01-01T00:00Z --count 1
+[[ $rc -eq 0 && $out == "2026-01-01T09:00:00+01:00" && -z $err ]] || fail "TZ names the local zone: $rc $out $err"
+passed=$((passed + 2))
+
 # ---- help and version --------------------------------------------------------------------------------------
 
 for args in --version version; do
