@@ -322,7 +322,49 @@ static void test_range_and_or(void **state)
     asyncz_trigger_unref(noon);
 }
 
+/* Triggers that start before 1970 keep their times through the task JSON. */
+static void round_trip(asyncz_trigger *t, asyncz_time_t from)
+{
+    char *text = NULL;
+    size_t len = 0;
+    asyncz_trigger *back = NULL;
+    assert_int_equal(asyncz_trigger_to_json(t, &text, &len), 0);
+    assert_int_equal(asyncz_trigger_from_json(&back, text, len, NULL), 0);
+    asyncz_time_t a[6], b[6];
+    size_t na = 0, nb = 0;
+    assert_int_equal(asyncz_trigger_preview(t, from, 6, a, &na), 0);
+    assert_int_equal(asyncz_trigger_preview(back, from, 6, b, &nb), 0);
+    assert_true(na > 0);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na * sizeof a[0]);
+    free(text);
+    asyncz_trigger_unref(back);
+    asyncz_trigger_unref(t);
+}
+
+static void test_range_json_round_trip(void **state)
+{
+    (void)state;
+    asyncz_zone *ny = az_test_zone("America/New_York");
+    asyncz_time_t from = at("1883-11-18T11:00:00-04:56:02");
+    round_trip(crontab("0 */3 L-2W * *", ny), from);
+    round_trip(fields((asyncz_cron_fields){.year = "1883-1885", .minute = "*/20"}, ny), from);
+    asyncz_trigger_options o = options(ny, at("1800-01-01T00:00:00.25-04:56:02"));
+    asyncz_trigger *t = NULL;
+    assert_int_equal(asyncz_trigger_interval_new(&t, 90 * ASYNCZ_USEC_PER_MIN + 1, &o, NULL), 0);
+    round_trip(t, from);
+    asyncz_calendar_interval ci = {.months = 1, .hour = 12};
+    asyncz_trigger_error err;
+    assert_int_equal(asyncz_trigger_calendar_new(&t, &ci, &o, &err), 0);
+    round_trip(t, from);
+    o = options(ny, ASYNCZ_TIME_NONE);
+    assert_int_equal(asyncz_trigger_date_new(&t, at("1883-11-18T12:30:00-05:00"), &o), 0);
+    round_trip(t, from);
+    asyncz_zone_unref(ny);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_range_json_round_trip),
     cmocka_unit_test(test_range_every_second_1900),
     cmocka_unit_test(test_range_rounding_before_1970),
     cmocka_unit_test(test_range_cron_years),
