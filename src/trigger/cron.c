@@ -41,18 +41,17 @@ static int64_t skip_ahead(int64_t t, int64_t t_start, int64_t first_match)
     return t;
 }
 
-/* Whether a fixed-time expression fires at second t because t is the end of a spring gap that holds a
- * matching wall time. The walk below sees a gap only from the span before it; a search that starts right
- * at the gap's end (a start in the last second before it rounds up to there, and every wall time inside
- * the gap resolves to there) would otherwise begin after the gap and miss the run the policy moves to t. */
-static bool fires_at_gap_end(const cron_trigger *c, int64_t t)
+/* Whether a fixed-time expression fires at second t, the first of span sp, because t is the end of a
+ * spring gap that holds a matching wall time. The walk in search() sees a gap only from the span before it;
+ * a search that starts right at the gap's end (a start in the last second before it rounds up to there,
+ * and every wall time inside the gap resolves to there) would otherwise begin after the gap and miss the
+ * run the policy moves to t. */
+static bool fires_at_gap_end(const cron_trigger *c, const az_zone_span *sp, int64_t t)
 {
-    az_zone_span sp;
-    az_zone_span_at(c->base.zone, t, &sp);
-    if (c->spec.periodic || t != sp.start || sp.prev_offset >= sp.offset)
+    if (c->spec.periodic || t != sp->start || sp->prev_offset >= sp->offset)
         return false;
     int64_t match;
-    return az_cron_next_wall(&c->spec, t + sp.prev_offset, &match) && match < t + sp.offset;
+    return az_cron_next_wall(&c->spec, t + sp->prev_offset, &match) && match < t + sp->offset;
 }
 
 /* The first matching instant (seconds) at or after second t, applying the DST policy. The matcher's answer
@@ -62,14 +61,14 @@ static bool search(const cron_trigger *c, int64_t t, int64_t *out)
 {
     const az_cron_spec *s = &c->spec;
     const int64_t t_start = t;
-    if (fires_at_gap_end(c, t)) {
-        *out = t;
-        return true;
-    }
     int64_t match = 0, known_from = INT64_MAX, first_match = INT64_MIN;
     for (;;) {
         az_zone_span sp;
         az_zone_span_at(c->base.zone, t, &sp);
+        if (t == t_start && fires_at_gap_end(c, &sp, t)) {
+            *out = t;
+            return true;
+        }
         int64_t wall = t + sp.offset;
         if (wall < known_from || wall > match) {
             if (!az_cron_next_wall(s, wall, &match))
