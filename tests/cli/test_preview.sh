@@ -332,6 +332,16 @@ check "and: an explicit --start-date still wins" "2026-01-01T12:00:00+00:00" \
     preview --interval 4h --cron '0 */6 * * *' --and --start-date 2026-01-01T00:00Z --timezone UTC \
     --from 2026-01-01T00:17:42Z --count 1
 
+# ---- a number too long to hold is quoted as typed (issue 12 item 17: it was shown as 1000000000) ----------
+
+run preview --cron '0 99999999999 * * *'
+[[ $rc -eq 2 && $err == "asyncz preview: --cron '0 99999999999 * * *': column 3: hour: value 99999999999 is above the maximum 23" ]] ||
+    fail "huge crontab value: $rc $err"
+run preview --second 12345678901234567890123456789012345678901234567890
+[[ $rc -eq 2 && $err == *"value 12345678901234567890... (50 digits) is above the maximum 59" ]] ||
+    fail "huge field value: $rc $err"
+passed=$((passed + 2))
+
 # ---- the local zone comes from TZ (issue 12 item 17: a bad TZ was blamed on "--timezone 'local'") ---------
 
 for args in "" "--timezone local"; do
