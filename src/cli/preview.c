@@ -37,40 +37,12 @@ static int resolve_jitter(const az_preview_args *a, az_preview_plan *p)
     return rc;
 }
 
-/* The zone named "local" did not load: the fault is in TZ or /etc/localtime, not in an option, so say which
- * one and how to fix it (rather than blame "--timezone 'local'", which the user may never have typed). */
-static int local_zone_error(int rc)
-{
-    if (rc == ASYNCZ_ENOMEM)
-        return az_cli_failure("%s", asyncz_strerror(rc));
-    const char *why = rc == ASYNCZ_EINVAL ? "not a valid time zone name" : asyncz_strerror(rc);
-    const char *tz = getenv("TZ");
-    if (tz)
-        return az_cli_bad_value("TZ", tz, 0,
-                                "%s; the local time zone comes from the TZ environment variable: set it to a "
-                                "zone that loads (such as Europe/Berlin), unset it to use /etc/localtime, or "
-                                "give --timezone",
-                                why);
-    return az_cli_failure("the local time zone does not load from /etc/localtime (TZ is unset): %s; fix "
-                          "/etc/localtime, set TZ, or give --timezone",
-                          why);
-}
-
-static int resolve_zone(const az_preview_args *a, az_preview_plan *p)
-{
-    const char *name = a->timezone ? a->timezone : "local";
-    if (strcmp(name, "local") != 0)
-        return az_cli_parse_zone("--timezone", name, &p->zone);
-    int rc = asyncz_zone_get(&p->zone, "local");
-    return rc < 0 ? local_zone_error(rc) : 0;
-}
-
 int az_cli_resolve_plan(const az_preview_args *a, az_preview_plan *p)
 {
     memset(p, 0, sizeof *p);
     asyncz_trigger_options_init(&p->opts);
     p->count = AZ_CLI_COUNT_DEFAULT;
-    int rc = resolve_zone(a, p);
+    int rc = az_cli_parse_zone("--timezone", a->timezone ? a->timezone : "local", &p->zone);
     if (rc)
         return rc;
     p->opts.timezone = p->zone;

@@ -352,6 +352,10 @@ for args in "" "--timezone local"; do
     [[ $err != *"--timezone 'local'"* && $err == *"or give --timezone"* ]] || fail "TZ=Mars/Base: message: $err"
     passed=$((passed + 1))
 done
+TZ=Mars/Base run add --store "sqlite://$TMP/tz.db" --id tz --cron '0 9 * * *' --command true
+[[ $rc -eq 2 && $err == "asyncz add: TZ 'Mars/Base': unknown time zone; the local time zone comes from the TZ"* ]] ||
+    fail "TZ=Mars/Base add: $rc $err"
+passed=$((passed + 1))
 TZ=Mars/Base run preview --cron '0 9 * * *' --timezone UTC --from 2026-01-01T00:00Z --count 1
 [[ $rc -eq 0 && $out == "2026-01-01T09:00:00+00:00" && -z $err ]] || fail "a bad TZ with --timezone: $rc $out $err"
 TZ=Europe/Berlin run preview --cron '0 9 * * *' --from 2026-01-01T00:00Z --count 1
