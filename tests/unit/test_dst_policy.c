@@ -82,7 +82,7 @@ static void test_dst_santiago(void **state)
 static void test_dst_midnight_gaps(void **state)
 {
     (void)state;
-    run_cases("midnight gap ", 16);
+    run_cases("midnight gap ", 18);
 }
 
 /* The same instants whatever the search starts from inside an overlap: a fixed time in its second pass is
