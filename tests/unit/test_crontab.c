@@ -56,7 +56,7 @@ static void test_crontab_vectors(void **state)
         failed += !run_case(c);
     }
     json_decref(root);
-    assert_int_equal(ran, 59);
+    assert_int_equal(ran, 67);
     assert_int_equal(failed, 0);
 }
 
