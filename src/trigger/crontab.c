@@ -133,10 +133,11 @@ static int parse_last_day(const az_cron_ctx *ctx, az_cron_spec *s, const char **
         const char *at = ++p;
         if (!az_cron_scan_number(&p, &n))
             return az_cron_unexpected(ctx, p, end, "a number of days after 'L-'");
+        char text[AZ_CRON_VALUE_TEXT_SIZE];
         if (n > 30)
             return az_cron_fail(ctx, at, ASYNCZ_ERANGE,
-                                "'L-%.*s' reaches before the start of every month (at most L-30)",
-                                (int)(p - at), at);
+                                "'L-%s' reaches before the start of every month (at most L-30)",
+                                az_cron_value_text(at, n, text));
     }
     bool nearest = *p == 'W' || *p == 'w';
     if (nearest)
