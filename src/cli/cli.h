@@ -106,6 +106,8 @@ void az_cli_message_set(int status, const char *option, const char *fmt, ...)
  * single '-' ("-05:00", "-") is taken; one starting with "--" can be given as --id=VALUE. */
 int az_cli_check_option_value(const struct option *options, int code, char *const *argv);
 
+/* Load zone `name` given by `option`. When "local" does not load, the message names TZ (or /etc/localtime
+ * when TZ is unset) rather than the option, which the user may not have given. */
 int az_cli_parse_zone(const char *option, const char *name, asyncz_zone **out);
 int az_cli_parse_time(const char *option, const char *text, const asyncz_zone *zone, asyncz_time_t *out);
 int az_cli_parse_duration(const char *option, const char *text, int64_t *out);

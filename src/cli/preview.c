@@ -57,11 +57,16 @@ int az_cli_resolve_plan(const az_preview_args *a, az_preview_plan *p)
 
 /* ---- running ---------------------------------------------------------------------------------------- */
 
+/* An and-trigger whose children never agree: say so, and how to line them up, rather than only that a
+ * search limit was reached. */
 static int search_failure(int rc)
 {
     if (rc == ASYNCZ_ESEARCH)
-        return az_cli_failure("the --and triggers found no common fire time within %d search rounds (%s)",
-                              ASYNCZ_AND_MAX_ITERATIONS, asyncz_strerror(rc));
+        return az_cli_failure(
+            "the --and triggers never agree on a fire time (none in common within %d search "
+            "rounds): their times must meet, e.g. give --interval a --start-date on a time "
+            "the other triggers match, or use intervals that divide their period",
+            ASYNCZ_AND_MAX_ITERATIONS);
     return az_cli_failure("cannot compute the next fire time: %s", asyncz_strerror(rc));
 }
 

@@ -89,12 +89,11 @@ static int report_plain_error(const char *option, const char *value, int rc)
 
 /* An implicit start (--from, or --from + interval) after --end-date: the library rejects such options, and
  * the user should learn why rather than read "invalid argument". */
-static int check_implicit_start(const char *option, const asyncz_trigger_options *o)
+static int check_implicit_start(const char *option, const char *start, const asyncz_trigger_options *o)
 {
     if (o->end_date == ASYNCZ_TIME_NONE || o->start_date <= o->end_date)
         return 0;
-    return az_cli_usage_error("--end-date is before the start of the %s trigger (%s)", option,
-                              strcmp(option, "--interval") == 0 ? "--from + interval" : "--from");
+    return az_cli_usage_error("--end-date is before the start of the %s trigger (%s)", option, start);
 }
 
 /* ---- one trigger per kind -------------------------------------------------------------------------- */
@@ -113,10 +112,46 @@ static int make_fields(const asyncz_cron_fields *f, const asyncz_trigger_options
     return rc < 0 ? report_fields_error(f, rc, &err) : 0;
 }
 
-/* Elapsed-time interval. Its grid starts at --start-date, else one interval after --from, which plays the
- * part of the moment the trigger was created. */
-static int make_interval(const char *value, const az_preview_plan *plan, asyncz_trigger_options o,
-                         asyncz_trigger **out)
+/* Midnight of the day of `from` in the plan's zone (the end of the gap when midnight is skipped). Returns
+ * false when that day's midnight is out of range (the first day of year 1 west of UTC). */
+static bool day_start(const az_preview_plan *plan, asyncz_time_t *out)
+{
+    asyncz_civil c;
+    if (asyncz_zone_to_civil(plan->zone, plan->from, &c, NULL) < 0)
+        return false;
+    c.hour = c.minute = c.second = 0;
+    c.usec = 0;
+    return asyncz_zone_resolve(plan->zone, &c, out) == 0 && *out <= plan->from;
+}
+
+/* Where an interval without --start-date starts its grid. Alone, one interval after --from, which plays
+ * the part of the moment the trigger was created (APScheduler's default). Inside --and/--or, on a grid
+ * counted from midnight of the day of --from in --timezone: its first point after --from. A grid counted
+ * from an arbitrary "now" (10:17:42 + k hours) would rarely meet the times of a cron or calendar child, so
+ * the combination would never fire; counted from midnight, a whole-hour interval lies on whole hours and
+ * meets '0 *\/6 * * *' whenever it is started. */
+static int implicit_interval_start(const char *value, int64_t usec, const az_preview_plan *plan,
+                                   bool combined, asyncz_trigger_options *o)
+{
+    asyncz_time_t midnight, first;
+    const char *what = "--from + interval";
+    bool ok;
+    if (combined && day_start(plan, &midnight)) {
+        what = "the first whole interval from midnight after --from";
+        int64_t k = (plan->from - midnight) / usec + 1, span; /* from - midnight is within a day or two */
+        ok = !__builtin_mul_overflow(k, usec, &span) && !__builtin_add_overflow(midnight, span, &first);
+    } else {
+        ok = !__builtin_add_overflow(plan->from, usec, &first);
+    }
+    if (!ok || first > ASYNCZ_TIME_MAX)
+        return az_cli_bad_value("--interval", value, 0, "the first fire time would be past year 9999");
+    o->start_date = first;
+    return check_implicit_start("--interval", what, o);
+}
+
+/* Elapsed-time interval. Its grid starts at --start-date, else as implicit_interval_start says. */
+static int make_interval(const char *value, const az_preview_plan *plan, bool combined,
+                         asyncz_trigger_options o, asyncz_trigger **out)
 {
     int64_t usec;
     int rc = az_cli_parse_duration("--interval", value, &usec);
@@ -124,13 +159,8 @@ static int make_interval(const char *value, const az_preview_plan *plan, asyncz_
         return rc;
     if (usec <= 0)
         return az_cli_bad_value("--interval", value, 0, "the interval must be greater than zero");
-    if (o.start_date == ASYNCZ_TIME_NONE) {
-        if (plan->from > ASYNCZ_TIME_MAX - usec)
-            return az_cli_bad_value("--interval", value, 0, "the first fire time would be past year 9999");
-        o.start_date = plan->from + usec;
-        if ((rc = check_implicit_start("--interval", &o)))
-            return rc;
-    }
+    if (o.start_date == ASYNCZ_TIME_NONE && (rc = implicit_interval_start(value, usec, plan, combined, &o)))
+        return rc;
     asyncz_trigger_error err = {0};
     rc = asyncz_trigger_interval_new(out, usec, &o, &err);
     if (rc < 0 && err.reason[0])
@@ -150,7 +180,7 @@ static int make_calendar(const char *value, const char *time_of_day, const az_pr
         return rc;
     if (o.start_date == ASYNCZ_TIME_NONE) {
         o.start_date = plan->from;
-        if ((rc = check_implicit_start("--calendar-interval", &o)))
+        if ((rc = check_implicit_start("--calendar-interval", "--from", &o)))
             return rc;
     }
     asyncz_trigger_error err = {0};
@@ -186,7 +216,7 @@ static int make_one(const az_preview_args *a, const az_cli_spec *spec, const az_
     case AZ_CLI_FIELDS:
         return make_fields(&a->fields, o, out);
     case AZ_CLI_INTERVAL:
-        return make_interval(spec->value, plan, *o, out);
+        return make_interval(spec->value, plan, a->combine != AZ_CLI_SINGLE, *o, out);
     case AZ_CLI_CALENDAR:
         return make_calendar(spec->value, a->time_of_day, plan, *o, out);
     case AZ_CLI_DATE:

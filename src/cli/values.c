@@ -7,11 +7,30 @@
 
 #include "cli.h"
 
+/* The zone named "local" did not load: the fault is in TZ or /etc/localtime, not in an option, so say which
+ * one and how to fix it (rather than blame "--timezone 'local'", which the user may never have typed). */
+static int local_zone_error(int rc)
+{
+    const char *why = rc == ASYNCZ_EINVAL ? "not a valid time zone name" : asyncz_strerror(rc);
+    const char *tz = getenv("TZ");
+    if (tz)
+        return az_cli_bad_value("TZ", tz, 0,
+                                "%s; the local time zone comes from the TZ environment variable: set it to a "
+                                "zone that loads (such as Europe/Berlin), unset it to use /etc/localtime, or "
+                                "give --timezone",
+                                why);
+    return az_cli_failure("the local time zone does not load from /etc/localtime (TZ is unset): %s; fix "
+                          "/etc/localtime, set TZ, or give --timezone",
+                          why);
+}
+
 int az_cli_parse_zone(const char *option, const char *name, asyncz_zone **out)
 {
     int rc = asyncz_zone_get(out, name);
     if (rc == 0)
         return 0;
+    if (rc != ASYNCZ_ENOMEM && strcmp(name, "local") == 0)
+        return local_zone_error(rc);
     if (rc == ASYNCZ_EINVAL)
         return az_cli_bad_value(option, name, 0, "not a valid time zone name");
     if (rc == ASYNCZ_ENOMEM)

@@ -41,6 +41,19 @@ static int64_t skip_ahead(int64_t t, int64_t t_start, int64_t first_match)
     return t;
 }
 
+/* Whether a fixed-time expression fires at second t, the first of span sp, because t is the end of a
+ * spring gap that holds a matching wall time. The walk in search() sees a gap only from the span before it;
+ * a search that starts right at the gap's end (a start in the last second before it rounds up to there,
+ * and every wall time inside the gap resolves to there) would otherwise begin after the gap and miss the
+ * run the policy moves to t. */
+static bool fires_at_gap_end(const cron_trigger *c, const az_zone_span *sp, int64_t t)
+{
+    if (c->spec.periodic || t != sp->start || sp->prev_offset >= sp->offset)
+        return false;
+    int64_t match;
+    return az_cron_next_wall(&c->spec, t + sp->prev_offset, &match) && match < t + sp->offset;
+}
+
 /* The first matching instant (seconds) at or after second t, applying the DST policy. The matcher's answer
  * is reused across spans while it stays valid: no wall time in [known_from, match) matches, so a later
  * span whose first wall time falls in that stretch has the same answer without another search. */
@@ -52,6 +65,10 @@ static bool search(const cron_trigger *c, int64_t t, int64_t *out)
     for (;;) {
         az_zone_span sp;
         az_zone_span_at(c->base.zone, t, &sp);
+        if (t == t_start && fires_at_gap_end(c, &sp, t)) {
+            *out = t;
+            return true;
+        }
         int64_t wall = t + sp.offset;
         if (wall < known_from || wall > match) {
             if (!az_cron_next_wall(s, wall, &match))
@@ -91,9 +108,8 @@ static int cron_next(const asyncz_trigger *t, asyncz_time_t previous, asyncz_tim
         sec++;
     if (sec > ASYNCZ_TIME_MAX / ASYNCZ_USEC_PER_SEC)
         return 0;
-    /* Nothing matches before 1970-01-01 wall time; start near it rather than walk older zone history. */
-    if (sec < -2 * 86400)
-        sec = -2 * 86400;
+    if (sec < ASYNCZ_TIME_MIN / ASYNCZ_USEC_PER_SEC)
+        sec = ASYNCZ_TIME_MIN / ASYNCZ_USEC_PER_SEC;
     int64_t found;
     if (search(c, sec, &found) && found <= ASYNCZ_TIME_MAX / ASYNCZ_USEC_PER_SEC)
         *out = found * ASYNCZ_USEC_PER_SEC;

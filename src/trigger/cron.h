@@ -13,7 +13,10 @@
 
 #include "asyncz/trigger.h"
 
-#define AZ_CRON_YEAR_MIN 1970
+/* Years 1..9999, the whole range of asyncz_time_t. Steps over the whole year field ("*\/n") still count
+ * from 1970, APScheduler's first year (see az_cron_star_first). */
+#define AZ_CRON_YEAR_MIN 1
+#define AZ_CRON_YEAR_STEP_ORIGIN 1970
 #define AZ_CRON_YEAR_MAX 9999
 #define AZ_CRON_YEAR_WORDS ((AZ_CRON_YEAR_MAX - AZ_CRON_YEAR_MIN) / 64 + 1)
 
@@ -23,16 +26,17 @@
 /* One way of choosing days of a month. A cron expression has two: the day-of-month field and the
  * day-of-week field; each may hold plain values and the positional extras below. */
 typedef struct az_cron_days {
-    uint32_t days;     /* bits 1..31: these days of the month */
-    uint32_t from_end; /* bit 31-n: the day n days before the month's last day ("last", "L", "L-n") */
-    uint32_t nearest;  /* bits 1..31: the Monday-Friday nearest to day n, within the month ("nW") */
-    uint8_t weekdays;  /* bits 0..6 (0 = Monday): every such weekday */
-    uint8_t nth[5];    /* nth[k] bit w: the (k+1)-th weekday w of the month ("2nd wed", "3#2") */
-    uint8_t last_of;   /* bit w: the last weekday w of the month ("last fri", "5L") */
-    bool last_workday; /* the last Monday-Friday of the month ("LW") */
-    bool star;         /* the field was written starting with '*' (or '?') */
+    uint32_t days;             /* bits 1..31: these days of the month */
+    uint32_t from_end;         /* bit 31-n: the day n days before the month's last day ("last", "L", "L-n") */
+    uint32_t nearest;          /* bits 1..31: the Monday-Friday nearest to day n, within the month ("nW") */
+    uint32_t nearest_from_end; /* bit n: the Monday-Friday nearest to the day n days before the last,
+                                * within the month ("L-nW"; "LW" is bit 0) */
+    uint8_t weekdays;          /* bits 0..6 (0 = Monday): every such weekday */
+    uint8_t nth[5];            /* nth[k] bit w: the (k+1)-th weekday w of the month ("2nd wed", "3#2") */
+    uint8_t last_of;           /* bit w: the last weekday w of the month ("last fri", "5L") */
+    bool star;                 /* the field was written starting with '*' (or '?') */
     /* Derived by az_cron_spec_finish(). */
-    bool extras;          /* nearest or last_workday are set: computed per month */
+    bool extras;          /* nearest or nearest_from_end are set: computed per month */
     uint32_t by_first[7]; /* by weekday of the 1st: days from `days`, `weekdays` and `nth` */
     uint32_t by_last[7];  /* by weekday of the last day: from_end plus the bits of `last_of` */
 } az_cron_days;
@@ -48,11 +52,11 @@ typedef struct az_cron_spec {
     bool either_day;  /* a day matches when either day field does (cron(5), both restricted) */
     bool periodic;    /* minute or hour starts with '*': skips gaps, repeats overlaps (DST policy) */
     /* Derived by az_cron_spec_finish(). */
-    bool any_year;                      /* every year 1970..9999 */
+    bool any_year;                      /* every year 1..9999 */
     bool any_week;                      /* week unrestricted */
     bool any_day;                       /* every day of every month matches */
     int first_tod;                      /* the first matching second of a day */
-    uint64_t years[AZ_CRON_YEAR_WORDS]; /* bit y-1970 */
+    uint64_t years[AZ_CRON_YEAR_WORDS]; /* bit y - AZ_CRON_YEAR_MIN */
 } az_cron_spec;
 
 /* Field limits and names, shared by both parsers. */
@@ -114,6 +118,17 @@ int az_cron_unexpected(const az_cron_ctx *ctx, const char *p, const char *end, c
  * unknown name as an error (rc < 0). */
 int az_cron_scan_name(const az_cron_ctx *ctx, const char **p, int *out);
 
+/* Room for az_cron_value_text's answer. */
+#define AZ_CRON_VALUE_TEXT_SIZE 48
+
+/* The text to quote for value v scanned at `at`: the digits typed there (a saturated number is never shown
+ * as its saturated value; a very long one is shortened and its digit count given), or v for a name. */
+const char *az_cron_value_text(const char *at, int v, char buf[AZ_CRON_VALUE_TEXT_SIZE]);
+
+/* The first value of "*\/step" in a field: its minimum, except in the year field, whose steps count from
+ * 1970 in both directions (years 1970 + k * step), as they did when the field started at 1970. */
+int az_cron_star_first(const az_cron_field *f, int step);
+
 /* Check a range lo-hi against the field's bounds; errors point at at_lo or at_hi. */
 int az_cron_check_range(const az_cron_ctx *ctx, const char *at_lo, const char *at_hi, int lo, int hi);
 
@@ -124,8 +139,8 @@ int az_cron_check_step(const az_cron_ctx *ctx, const char *at, int lo, int hi, i
 /* The 31-bit mask of matching days (bit d = day d) of a month. */
 uint32_t az_cron_day_mask(const az_cron_spec *s, int32_t year, int month);
 
-/* The first matching wall time at or after `wall` (seconds since 1970-01-01T00:00 of wall-clock time),
- * or false when there is none up to year 9999. */
+/* The first matching wall time at or after `wall` (seconds since 1970-01-01T00:00 of wall-clock time,
+ * negative before it), or false when there is none up to year 9999. */
 bool az_cron_next_wall(const az_cron_spec *s, int64_t wall, int64_t *out);
 
 /* Parsers: fill an initialised spec. */

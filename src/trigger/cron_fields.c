@@ -73,6 +73,8 @@ static int parse_range_item(const az_cron_ctx *ctx, az_cron_spec *s, int fi, con
     at_step = p + 1;
     if ((rc = scan_step(ctx, &p, end, &step)) < 0)
         return rc;
+    if (**pp == '*')
+        lo = az_cron_star_first(f, step);
     if (!az_cron_at_item_end(p, end))
         return az_cron_unexpected(ctx, p, end, "',' or the end of the expression");
     if ((rc = az_cron_check_range(ctx, at_lo, at_hi, lo, hi)) < 0)

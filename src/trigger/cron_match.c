@@ -123,7 +123,7 @@ static void days_finish(az_cron_days *ds)
         ds->by_first[wd] = pattern_by_first(ds, wd);
         ds->by_last[wd] = pattern_by_last(ds, wd);
     }
-    ds->extras = ds->nearest || ds->last_workday;
+    ds->extras = ds->nearest || ds->nearest_from_end;
 }
 
 static bool days_all(const az_cron_days *ds)
@@ -167,6 +167,8 @@ static int nearest_workday(int n, int ndays, int wd1)
     return n;
 }
 
+/* Days chosen per month: "nW" and "L-nW" ("LW" is L-0W, the last Monday-Friday). A day that does not exist
+ * in the month (31W in April, L-30W in February) chooses nothing. */
 static uint32_t extras_mask(const az_cron_days *ds, int ndays, int wd1)
 {
     uint32_t m = 0;
@@ -175,9 +177,10 @@ static uint32_t extras_mask(const az_cron_days *ds, int ndays, int wd1)
         if (n <= ndays)
             m |= UINT32_C(1) << nearest_workday(n, ndays, wd1);
     }
-    if (ds->last_workday) {
-        int wl = (wd1 + ndays - 1) % 7;
-        m |= UINT32_C(1) << (ndays - (wl == 5 ? 1 : wl == 6 ? 2 : 0));
+    for (uint32_t bits = ds->nearest_from_end; bits; bits &= bits - 1) {
+        int n = ndays - __builtin_ctz(bits);
+        if (n >= 1)
+            m |= UINT32_C(1) << nearest_workday(n, ndays, wd1);
     }
     return m;
 }

@@ -3,8 +3,8 @@
  * 5 fields "m h dom mon dow", 6 fields (seconds first), 7 fields (seconds first, year last); names jan-dec
  * and sun-sat in any case; day-of-week 0 and 7 are Sunday and a range ending at Sunday may be written
  * "fri-sun" (5-0); the @ macros. Extensions: "a/n" (a to the field's end every n), "?" (any, day fields
- * only), and in day-of-month "L", "L-n", "nW", "LW", in day-of-week "nL" and "n#k". When neither day field
- * starts with '*' (or '?'), a day matches if either field matches, as cron(8) does. */
+ * only), and in day-of-month "L", "L-n", "nW", "LW", "L-nW", in day-of-week "nL" and "n#k". When neither day
+ * field starts with '*' (or '?'), a day matches if either field matches, as cron(8) does. */
 #include <ctype.h>
 #include <string.h>
 
@@ -110,6 +110,8 @@ static int parse_range_item(const az_cron_ctx *ctx, az_cron_spec *s, int ct, con
         if (!az_cron_scan_number(&p, &step))
             return az_cron_unexpected(ctx, p, end, "a step number after '/'");
     }
+    if (**pp == '*')
+        lo = az_cron_star_first(f, step);
     if (!az_cron_at_item_end(p, end))
         return az_cron_unexpected(ctx, p, end, "',' or the end of the field");
     if ((rc = az_cron_check_range(ctx, at_lo, at_hi, lo, hi)) < 0)
@@ -121,27 +123,31 @@ static int parse_range_item(const az_cron_ctx *ctx, az_cron_spec *s, int ct, con
     return 0;
 }
 
-/* Day-of-month "L", "L-n", "LW". */
+/* Day-of-month "L", "L-n", "LW", "L-nW" (any case): the last day, n days before it, or the Monday-Friday
+ * nearest to one of them within the month (LW is L-0W). */
 static int parse_last_day(const az_cron_ctx *ctx, az_cron_spec *s, const char **pp, const char *end)
 {
     const char *p = *pp + 1;
     int n = 0;
-    if (*p == 'W' || *p == 'w') {
-        p++;
-        s->dom.last_workday = true;
-    } else if (*p == '-') {
+    if (*p == '-') {
         const char *at = ++p;
         if (!az_cron_scan_number(&p, &n))
             return az_cron_unexpected(ctx, p, end, "a number of days after 'L-'");
+        char text[AZ_CRON_VALUE_TEXT_SIZE];
         if (n > 30)
             return az_cron_fail(ctx, at, ASYNCZ_ERANGE,
-                                "'L-%d' reaches before the start of every month "
-                                "(at most L-30)",
-                                n);
+                                "'L-%s' reaches before the start of every month (at most L-30)",
+                                az_cron_value_text(at, n, text));
     }
+    bool nearest = *p == 'W' || *p == 'w';
+    if (nearest)
+        p++;
     if (!az_cron_at_item_end(p, end))
-        return az_cron_unexpected(ctx, p, end, "',' or the end of the field after 'L', 'L-n' or 'LW'");
-    if (!s->dom.last_workday || n)
+        return az_cron_unexpected(ctx, p, end,
+                                  "',' or the end of the field after 'L', 'L-n', 'LW' or 'L-nW'");
+    if (nearest)
+        s->dom.nearest_from_end |= UINT32_C(1) << n;
+    else
         s->dom.from_end |= UINT32_C(1) << (31 - n);
     *pp = p;
     return 0;
@@ -177,8 +183,10 @@ static int parse_dow_position(const az_cron_ctx *ctx, az_cron_spec *s, const cha
     const char *at_k = ++p;
     if (!last && !az_cron_scan_number(&p, &k))
         return az_cron_unexpected(ctx, p, end, "an occurrence number 1..5 after '#'");
+    char text[AZ_CRON_VALUE_TEXT_SIZE];
     if (!last && (k < 1 || k > 5))
-        return az_cron_fail(ctx, at_k, ASYNCZ_ERANGE, "occurrence %d is out of range 1..5", k);
+        return az_cron_fail(ctx, at_k, ASYNCZ_ERANGE, "occurrence %s is out of range 1..5",
+                            az_cron_value_text(at_k, k, text));
     if (!az_cron_at_item_end(p, end))
         return az_cron_unexpected(
             ctx, p, end, last ? "',' or the end of the field after 'L'" : "',' or the end of the field");

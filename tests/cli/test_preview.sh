@@ -217,6 +217,43 @@ assert d['timezone'] == '+05:30' and d['run_times'] == ['2026-01-01T09:00:00+05:
 
 check "shutdown trigger lists nothing" "" preview --shutdown
 
+# ---- a gap at midnight (issue 12 item 16) ------------------------------------------------------------------
+# Amman skipped 2017-03-31 00:00-01:00 (+02 -> +03): the fixed 00:30 of that day fires at 01:00+03:00, also
+# when the search starts in the last second before the gap or inside it (a naive --from there resolves to
+# the gap's end).
+
+for from in 2017-03-30T23:59:59.000001+02:00 2017-03-30T23:59:59.999999+02:00 2017-03-31T00:30 \
+    2017-03-31T01:00:00+03:00; do
+    check "midnight gap in Amman from $from" \
+        "2017-03-31T01:00:00+03:00 2017-04-01T00:30:00+03:00" \
+        preview --cron '30 0 * * *' --timezone Asia/Amman --from "$from" --count 2
+done
+
+# ---- before 1970 (issue 12 item 15: such starts were clamped to 1970-01-01) --------------------------------
+# New York kept local mean time (-04:56:02) until 1883-11-18 12:03:58 and EST without DST until 1918;
+# 1883-11-19 was a Monday.
+
+check "every second from 1900" \
+    "1900-02-20T16:46:00-05:00 1900-02-20T16:46:01-05:00" \
+    preview --cron '* * * * * *' --timezone America/New_York --from 1900-02-20T16:46:00-05:00 --count 2
+
+check "crontab across New York's adoption of standard time" \
+    "1883-11-18T09:00:00-04:56:02 1883-11-19T09:00:00-05:00 1883-11-20T09:00:00-05:00" \
+    preview --cron '0 9 * * *' --timezone America/New_York --from 1883-11-18 --count 3
+
+check "field API with a year before 1970" \
+    "1896-02-29T12:00:00+00:00 1904-02-29T12:00:00+00:00" \
+    preview --year 1893-1910 --month 2 --day 29 --hour 12 --timezone UTC --from 1800-01-01 --count 2
+
+check "interval, calendar interval, date and and/or before 1970" \
+    "1900-02-21T00:00:00+00:00 1900-02-21T06:00:00+00:00" \
+    preview --interval 1h --cron '0 */6 * * *' --and --start-date 1900-01-01 --timezone UTC \
+    --from 1900-02-20T16:46:00-05:00 --count 2
+check "calendar interval before 1970" "1899-12-31T09:00:00+00:00 1900-01-31T09:00:00+00:00 1900-03-31T09:00:00+00:00" \
+    preview --calendar-interval 1mo --time-of-day 09:00 --timezone UTC --from 1899-12-31 --count 3
+check "date before 1970" "1900-02-21T00:00:00-05:00" \
+    preview --at 1900-02-21 --timezone America/New_York --from 1900-01-01
+
 # ---- jitter ------------------------------------------------------------------------------------------------
 
 jitter_args=(preview --interval 1h --jitter 10m --jitter-seed 7 --timezone UTC --from 2026-01-01T00:00Z --count 20)
@@ -269,7 +306,61 @@ check "or: date and shutdown" "2026-02-01T00:00:00+00:00" \
 run preview --interval 2h --calendar-interval 1d --time-of-day 00:30 --and --timezone UTC --from 2026-01-01T00:00Z
 [[ $rc -eq 1 ]] || fail "and without agreement: expected exit 1, got $rc"
 [[ $err == *"asyncz preview: "*"10000"* ]] || fail "and without agreement: message: $err"
+[[ $err == *"never agree"*"--start-date"* ]] || fail "and without agreement: no cause or remedy: $err"
 passed=$((passed + 1))
+
+# Issue 12 item 19: inside --and/--or an --interval without --start-date counts from midnight of the day of
+# --from in --timezone, so the docs' example works from any now, not only from a whole hour.
+check "and: hourly interval and every 6 hours from an unaligned now" \
+    "2026-01-01T06:00:00+00:00 2026-01-01T12:00:00+00:00 2026-01-01T18:00:00+00:00" \
+    preview --interval 1h --cron '0 */6 * * *' --and --timezone UTC --from 2026-01-01T00:17:42.5Z --count 3
+check "and: unaligned now in a zone with a half-hour offset" \
+    "2026-03-05T18:00:00+05:30 2026-03-06T00:00:00+05:30" \
+    preview --interval 1h --cron '0 */6 * * *' --and --timezone Asia/Kolkata --from 2026-03-05T13:13:13 --count 2
+check "and: unaligned now on a day whose midnight is skipped (Santiago 2026-09-06)" \
+    "2026-09-06T18:00:00-03:00 2026-09-07T00:00:00-03:00" \
+    preview --interval 1h --cron '0 */6 * * *' --and --timezone America/Santiago --from 2026-09-06T13:13:13 --count 2
+check "and: 15-minute interval and a field API half hour" \
+    "2026-01-01T10:30:00+00:00 2026-01-01T11:30:00+00:00" \
+    preview --interval 15m --minute 30 --and --timezone UTC --from 2026-01-01T10:07:00Z --count 2
+check "or: the interval counts from midnight too" \
+    "2026-01-01T01:00:00+00:00 2026-01-01T02:00:00+00:00 2026-01-01T03:00:00+00:00" \
+    preview --interval 1h --cron '0 */6 * * *' --or --timezone UTC --from 2026-01-01T00:17:42Z --count 3
+check "alone, the interval still counts from --from + interval" "2026-01-01T01:17:42+00:00" \
+    preview --interval 1h --timezone UTC --from 2026-01-01T00:17:42Z --count 1
+check "and: an explicit --start-date still wins" "2026-01-01T12:00:00+00:00" \
+    preview --interval 4h --cron '0 */6 * * *' --and --start-date 2026-01-01T00:00Z --timezone UTC \
+    --from 2026-01-01T00:17:42Z --count 1
+
+# ---- a number too long to hold is quoted as typed (issue 12 item 17: it was shown as 1000000000) ----------
+
+run preview --cron '0 99999999999 * * *'
+[[ $rc -eq 2 && $err == "asyncz preview: --cron '0 99999999999 * * *': column 3: hour: value 99999999999 is above the maximum 23" ]] ||
+    fail "huge crontab value: $rc $err"
+run preview --second 12345678901234567890123456789012345678901234567890
+[[ $rc -eq 2 && $err == *"value 12345678901234567890... (50 digits) is above the maximum 59" ]] ||
+    fail "huge field value: $rc $err"
+passed=$((passed + 2))
+
+# ---- the local zone comes from TZ (issue 12 item 17: a bad TZ was blamed on "--timezone 'local'") ---------
+
+for args in "" "--timezone local"; do
+    TZ=Mars/Base run preview --cron '0 9 * * *' --from 2026-01-01T00:00Z $args
+    [[ $rc -eq 2 && -z $out ]] || fail "TZ=Mars/Base ($args): expected exit 2 and no output, got $rc: $out"
+    [[ $err == "asyncz preview: TZ 'Mars/Base': unknown time zone; the local time zone comes from the TZ"* ]] ||
+        fail "TZ=Mars/Base ($args): message: $err"
+    [[ $err != *"--timezone 'local'"* && $err == *"or give --timezone"* ]] || fail "TZ=Mars/Base: message: $err"
+    passed=$((passed + 1))
+done
+TZ=Mars/Base run add --store "sqlite://$TMP/tz.db" --id tz --cron '0 9 * * *' --command true
+[[ $rc -eq 2 && $err == "asyncz add: TZ 'Mars/Base': unknown time zone; the local time zone comes from the TZ"* ]] ||
+    fail "TZ=Mars/Base add: $rc $err"
+passed=$((passed + 1))
+TZ=Mars/Base run preview --cron '0 9 * * *' --timezone UTC --from 2026-01-01T00:00Z --count 1
+[[ $rc -eq 0 && $out == "2026-01-01T09:00:00+00:00" && -z $err ]] || fail "a bad TZ with --timezone: $rc $out $err"
+TZ=Europe/Berlin run preview --cron '0 9 * * *' --from 2026-01-01T00:00Z --count 1
+[[ $rc -eq 0 && $out == "2026-01-01T09:00:00+01:00" && -z $err ]] || fail "TZ names the local zone: $rc $out $err"
+passed=$((passed + 2))
 
 # ---- help and version --------------------------------------------------------------------------------------
 

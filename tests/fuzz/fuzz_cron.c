@@ -33,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check_preview(t, INT64_C(1788663600) * ASYNCZ_USEC_PER_SEC); /* 2026-09-06: midnight gap */
         fuzz_check_preview(t, INT64_C(1775356200) * ASYNCZ_USEC_PER_SEC); /* 2026-04-05: overlap */
         fuzz_check_preview(t, INT64_C(1767225600) * ASYNCZ_USEC_PER_SEC + 1);
+        fuzz_check_preview(t, INT64_C(-2204590440) * ASYNCZ_USEC_PER_SEC + 1); /* before 1970 */
         asyncz_trigger_unref(t);
     } else if (err.reason[0] == '\0' || err.column < 0) {
         abort();

@@ -22,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check_preview(t, INT64_C(1774744200) * ASYNCZ_USEC_PER_SEC);
         fuzz_check_preview(t, INT64_C(1792888200) * ASYNCZ_USEC_PER_SEC + 250000);
         fuzz_check_preview(t, INT64_C(1767225600) * ASYNCZ_USEC_PER_SEC);
+        /* Before 1970 (1900-02-20T21:46:00.5Z): negative instants, the zone's early history. */
+        fuzz_check_preview(t, INT64_C(-2204590440) * ASYNCZ_USEC_PER_SEC + 500000);
         char buf[64];
         asyncz_trigger_describe(t, buf, sizeof buf);
         asyncz_trigger_unref(t);

@@ -107,8 +107,11 @@ static void test_cron_exhausted(void **state)
     assert_int_equal(got, ASYNCZ_TIME_NONE);
     assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, ASYNCZ_TIME_MAX - 999999, &got), 0);
     assert_int_equal(got, ASYNCZ_TIME_MAX - 999999);
+    /* The range starts at year 1, not 1970 (issue 12 item 15: earlier starts were clamped to 1970). */
     assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, ASYNCZ_TIME_MIN, &got), 0);
-    assert_int_equal(got, 0);
+    assert_int_equal(got, ASYNCZ_TIME_MIN);
+    assert_int_equal(asyncz_trigger_next(t, ASYNCZ_TIME_NONE, ASYNCZ_TIME_MIN - 1, &got), 0);
+    assert_int_equal(got, ASYNCZ_TIME_MIN);
     asyncz_trigger_unref(t);
 }
 

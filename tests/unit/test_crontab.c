@@ -2,6 +2,7 @@
  * reference matcher): 5/6/7 fields, names, 0 and 7 = Sunday, macros, the either/both day rule, every
  * extension, the year field, and expressions that never match. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "az_test.h"
@@ -55,7 +56,7 @@ static void test_crontab_vectors(void **state)
         failed += !run_case(c);
     }
     json_decref(root);
-    assert_int_equal(ran, 50);
+    assert_int_equal(ran, 67);
     assert_int_equal(failed, 0);
 }
 
@@ -83,10 +84,12 @@ static void test_crontab_equivalents(void **state)
         {"0 0 * * 1-5", "0 0 * * MON-FRI"}, {"0 0 1 6 *", "0 0 1 jun *"},
         {"0 * * * *", "0 0 * * * * *"},     {"0 0 L * *", "0 0 0 L-0 * ? *"},
         {"0 0 * * 5L", "0 0 * * FRIl"},     {"0 0 * * 0#2", "0 0 * * 7#2"},
+        {"0 0 LW * *", "0 0 0 l-0w * ? *"}, {"0 0 L-3W * *", "0 0 l-3w * *"},
     };
-    const char *froms[] = {"2026-01-01T00:00:00Z", "2026-02-17T13:45:00Z", "2027-12-31T23:59:59Z"};
+    const char *froms[] = {"2026-01-01T00:00:00Z", "2026-02-17T13:45:00Z", "2027-12-31T23:59:59Z",
+                           "2026-05-30T00:00:00Z"};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
-        for (size_t j = 0; j < 3; j++)
+        for (size_t j = 0; j < sizeof froms / sizeof froms[0]; j++)
             assert_int_equal(first_fire(pairs[i][0], froms[j]), first_fire(pairs[i][1], froms[j]));
 }
 
@@ -120,10 +123,46 @@ static void test_crontab_periodic_rule(void **state)
     asyncz_zone_unref(zone);
 }
 
+/* A stored L-nW trigger keeps its expression as written and fires the same after reading it back. */
+static void test_crontab_nearest_from_end_json(void **state)
+{
+    (void)state;
+    static const char *const crontabs[] = {"0 0 L-3W * *", "30 9 l-0w * *", "0 0 12 L-2W,lw * ? 2026-2030"};
+    asyncz_zone *zone = az_test_zone("America/Santiago");
+    asyncz_trigger_options opts;
+    asyncz_trigger_options_init(&opts);
+    opts.timezone = zone;
+    for (size_t i = 0; i < sizeof crontabs / sizeof crontabs[0]; i++) {
+        asyncz_trigger *t = NULL, *back = NULL;
+        assert_int_equal(asyncz_trigger_crontab_new(&t, crontabs[i], &opts, NULL), 0);
+        char *text = NULL;
+        size_t len = 0;
+        assert_int_equal(asyncz_trigger_to_json(t, &text, &len), 0);
+        char want[160];
+        snprintf(want, sizeof want,
+                 "{\"type\":\"cron\",\"crontab\":\"%s\",\"timezone\":\"America/Santiago\"}", crontabs[i]);
+        assert_string_equal(text, want);
+        assert_int_equal(asyncz_trigger_from_json(&back, text, len, NULL), 0);
+        asyncz_time_t a[12], b[12];
+        size_t na = 0, nb = 0;
+        asyncz_time_t from = az_test_time("2026-01-01T00:00:00Z", NULL);
+        assert_int_equal(asyncz_trigger_preview(t, from, 12, a, &na), 0);
+        assert_int_equal(asyncz_trigger_preview(back, from, 12, b, &nb), 0);
+        assert_int_equal(na, 12);
+        assert_int_equal(nb, na);
+        assert_memory_equal(a, b, na * sizeof a[0]);
+        free(text);
+        asyncz_trigger_unref(t);
+        asyncz_trigger_unref(back);
+    }
+    asyncz_zone_unref(zone);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_crontab_vectors),
     cmocka_unit_test(test_crontab_equivalents),
     cmocka_unit_test(test_crontab_periodic_rule),
+    cmocka_unit_test(test_crontab_nearest_from_end_json),
 };
 
 AZ_TEST_MAIN(tests)

@@ -76,6 +76,15 @@ static void test_dst_santiago(void **state)
     run_cases("santiago ", 6);
 }
 
+/* Gaps at midnight in six zones, searched from just before the gap and from its end: a fixed time inside
+ * the gap fires at the gap's end even when the search starts in the last second before it (that start
+ * rounds up to the gap's end, where the span walk used to begin past the gap and miss the run). */
+static void test_dst_midnight_gaps(void **state)
+{
+    (void)state;
+    run_cases("midnight gap ", 18);
+}
+
 /* The same instants whatever the search starts from inside an overlap: a fixed time in its second pass is
  * not repeated, a periodic one is (checked directly rather than through the generator). */
 static void test_dst_overlap_start_inside(void **state)
@@ -103,6 +112,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_dst_europe_berlin),
     cmocka_unit_test(test_dst_lord_howe),
     cmocka_unit_test(test_dst_santiago),
+    cmocka_unit_test(test_dst_midnight_gaps),
     cmocka_unit_test(test_dst_overlap_start_inside),
 };
 

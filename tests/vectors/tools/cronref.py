@@ -60,12 +60,24 @@ def values(expr, lo, hi, names=None, base=0, cron_dow=False):
     return out
 
 
+def years(expr):
+    """The year field: 1..9999, but "*/n" counts from 1970 (APScheduler's first year) in both directions."""
+    out = set()
+    for item in expr.split(","):
+        rng, _, step = item.partition("/")
+        if rng in ("*", "?") and step:
+            out.update(y for y in range(1, 10000) if (y - 1970) % int(step) == 0)
+        else:
+            out.update(values(item, 1, 9999))
+    return out
+
+
 def last_day(d):
     return calendar.monthrange(d.year, d.month)[1]
 
 
 def nearest_workday(d, n):
-    if n > last_day(d):
+    if n < 1 or n > last_day(d):
         return None
     day = dt.date(d.year, d.month, n)
     if day.weekday() < 5:
@@ -115,7 +127,7 @@ def fields_spec(args):
     for i, f in enumerate(API_FIELDS):
         exprs[f] = str(args[f]) if f in args else (API_DEFAULTS[f] if i > last else "*")
     s = Spec()
-    s.years = values(exprs["year"], 1970, 9999)
+    s.years = years(exprs["year"])
     s.months = values(exprs["month"], 1, 12, MONTHS, 1)
     s.dom = api_day_pred(exprs["day"])
     weeks = values(exprs["week"], 1, 53)
@@ -141,6 +153,9 @@ def cron_dom_pred(expr):
         up = item.upper()
         if up == "L":
             preds.append(lambda d: d.day == last_day(d))
+        elif up.startswith("L-") and up.endswith("W"):
+            n = int(up[2:-1])
+            preds.append(lambda d, n=n: d.day == nearest_workday(d, last_day(d) - n))
         elif up.startswith("L-"):
             n = int(up[2:])
             preds.append(lambda d, n=n: d.day == last_day(d) - n)
@@ -191,7 +206,7 @@ def crontab_spec(text):
     s.minutes = values(minute, 0, 59)
     s.hours = values(hour, 0, 23)
     s.months = values(mon, 1, 12, MONTHS, 1)
-    s.years = values(year, 1970, 9999)
+    s.years = years(year)
     s.dom = cron_dom_pred(dom)
     s.dow = cron_dow_pred(dow)
     s.either = dom[0] not in "*?" and dow[0] not in "*?"

@@ -68,6 +68,43 @@ CASES = [
      "2026-04-04T22:30:00-03:00", 6),
     ("santiago autumn midnight weekly", "America/Santiago", {"crontab": "0 0 * * sun"},
      "2026-04-01T00:00:00-03:00", 2),
+    # Gaps at midnight (00:00 -> 01:00), searched from 1 s and 1 us before the gap, from a start that rounds
+    # up to the gap's end, from the gap's end itself, and from a wall time inside the gap (a start without an
+    # offset is wall-clock time in the zone, which resolves to the gap's end):
+    # a fixed time inside the gap fires at its end (issue 12 item 16: a start in the last second before
+    # the gap missed it). Amman 2017-03-31, Havana 2019-03-10, Beirut 2019-03-31, Asuncion 2019-10-06,
+    # Damascus 2019-03-29, Santiago 2026-09-06.
+    ("midnight gap amman -1 s", "Asia/Amman", {"crontab": "30 0 * * *"}, "2017-03-30T23:59:59+02:00", 3),
+    ("midnight gap amman -1 us", "Asia/Amman", {"crontab": "30 0 * * *"}, "2017-03-30T23:59:59.999999+02:00",
+     3),
+    ("midnight gap amman in the last second", "Asia/Amman", {"crontab": "30 0 * * *"},
+     "2017-03-30T23:59:59.000001+02:00", 3),
+    ("midnight gap amman at the gap", "Asia/Amman", {"crontab": "30 0 * * *"}, "2017-03-31T01:00:00+03:00", 3),
+    ("midnight gap amman inside the gap", "Asia/Amman", {"crontab": "30 0 * * *"}, "2017-03-31T00:15:00", 3),
+    ("midnight gap amman after the gap", "Asia/Amman", {"crontab": "30 0 * * *"},
+     "2017-03-31T01:00:00.000001+03:00", 2),
+    ("midnight gap amman midnight fields", "Asia/Amman", {"day": "*"}, "2017-03-30T23:59:59.5+02:00", 3),
+    ("midnight gap amman two times in and after the gap", "Asia/Amman", {"crontab": "0 0,1 * * *"},
+     "2017-03-30T23:59:59.999999+02:00", 3),
+    ("midnight gap amman periodic", "Asia/Amman", {"crontab": "*/30 * * * *"},
+     "2017-03-30T23:59:59.999999+02:00", 3),
+    ("midnight gap havana -1 us", "America/Havana", {"crontab": "0 0 * * *"}, "2019-03-09T23:59:59.999999-05:00",
+     3),
+    ("midnight gap havana at the gap", "America/Havana", {"crontab": "15 0 * * *"}, "2019-03-10T01:00:00-04:00",
+     3),
+    ("midnight gap beirut -1 s", "Asia/Beirut", {"crontab": "59 59 0 * * *"}, "2019-03-30T23:59:59+02:00", 3),
+    ("midnight gap beirut -1 us", "Asia/Beirut", {"crontab": "59 59 0 * * *"}, "2019-03-30T23:59:59.999999+02:00",
+     3),
+    ("midnight gap asuncion at the gap", "America/Asuncion", {"hour": "0", "minute": "45"},
+     "2019-10-06T01:00:00-03:00", 3),
+    ("midnight gap damascus -1 us", "Asia/Damascus", {"crontab": "0 0 * * 5"}, "2019-03-28T23:59:59.999999+02:00",
+     2),
+    ("midnight gap santiago -1 us", "America/Santiago", {"crontab": "30 0 * * *"},
+     "2026-09-05T23:59:59.999999-04:00", 3),
+    ("midnight gap santiago at the gap", "America/Santiago", {"crontab": "0 0 * * *"},
+     "2026-09-06T01:00:00-03:00", 3),
+    ("midnight gap santiago inside the gap", "America/Santiago", {"crontab": "59 0 * * *"},
+     "2026-09-06T00:00:00.5", 3),
 ]
 
 
@@ -93,6 +130,18 @@ def gap_end(wall, tz):
         else:
             lo = mid
     return hi
+
+
+def resolve(t, tz):
+    """A start without an offset is wall-clock time in tz, read as asyncz reads it: the first occurrence,
+    or for a wall time inside a gap the first instant after the gap."""
+    if t.tzinfo is not None:
+        return t
+    whole = t.replace(microsecond=0)
+    found = instants(whole, tz)
+    if not found:
+        return gap_end(whole, tz)
+    return found[0] + dt.timedelta(microseconds=t.microsecond)
 
 
 def fire_times(spec, tz, first_day, days):
@@ -123,7 +172,7 @@ def main():
     out = []
     for name, zone, args, start, count in CASES:
         tz = ZoneInfo(zone)
-        t0 = dt.datetime.fromisoformat(start)
+        t0 = resolve(dt.datetime.fromisoformat(start), tz)
         spec = cronref.spec_of(args)
         fires = [u for u in fire_times(spec, tz, t0.astimezone(tz).date() - dt.timedelta(days=1), 15) if u >= t0]
         if len(fires) < count:
