@@ -1,4 +1,4 @@
-/* Executors: where task functions run. DESIGN §8. An executor is made, then handed to a scheduler
+/* Executors: where task functions run (docs/executors.md). An executor is made, then handed to a scheduler
  * (asyncz_scheduler_add_executor) under an alias that tasks name; the scheduler owns it from then on.
  * Custom executors: see asyncz/sys/executor.h. */
 #ifndef ASYNCZ_EXECUTOR_H

@@ -1,4 +1,4 @@
-/* Leveled, named logging (DESIGN §10).
+/* Leveled, named logging (docs/design.md, Error channels).
  *
  * Messages have a level and a logger name per component ("asyncz.scheduler", "asyncz.store.redis"). They
  * go to one sink at a time: stderr (the default; colored on a terminal unless NO_COLOR is set), a file,

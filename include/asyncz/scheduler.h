@@ -1,4 +1,4 @@
-/* The scheduler: stores of tasks, executors that run them, and the loop that fires them on time. DESIGN §7.
+/* The scheduler: stores of tasks, executors that run them, and the loop that fires them (docs/scheduler.md).
  *
  * One I/O-free core (asyncz_scheduler_process) decides what is due at a given time and when to wake next.
  * Three run modes drive it:

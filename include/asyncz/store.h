@@ -1,4 +1,4 @@
-/* Stores: where tasks live. DESIGN §9. A store is made (asyncz_store_open by URL, or a backend's own
+/* Stores: where tasks live (docs/stores.md). A store is made (asyncz_store_open by URL, or a backend's own
  * constructor), then handed to a scheduler (asyncz_scheduler_add_store), which owns it from then on.
  * Custom stores: see asyncz/sys/store.h. The pages docs/stores.md and docs/sealing.md tell what each store
  * guarantees when several schedulers share it.

@@ -1,5 +1,5 @@
 /* Tasks: what to run (a registered function and its arguments), when (a trigger) and how (executor, misfire
- * grace time, coalescing, instance limit). DESIGN §6.
+ * grace time, coalescing, instance limit). See docs/tasks.md.
  *
  * An asyncz_task made by the caller is a description: build it with asyncz_task_new() and the setters, hand
  * it to asyncz_scheduler_add_task() (which copies it), then free it. Tasks returned by the scheduler (get,
@@ -35,7 +35,7 @@ typedef struct asyncz_task asyncz_task;
 /* misfire_grace_time value meaning "run however late" (asyncz's None). */
 #define ASYNCZ_GRACE_UNLIMITED INT64_C(-1)
 
-/* Defaults (DESIGN §6). */
+/* Defaults (docs/tasks.md). */
 #define ASYNCZ_TASK_DEFAULT_GRACE ASYNCZ_USEC_PER_SEC
 #define ASYNCZ_TASK_DEFAULT_COALESCE true
 #define ASYNCZ_TASK_DEFAULT_MAX_INSTANCES 1

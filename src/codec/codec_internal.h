@@ -1,4 +1,4 @@
-/* Helpers shared by the task and trigger JSON codecs (DESIGN §6): the error record, strict reading of
+/* Helpers shared by the task and trigger JSON codecs (docs/tasks.md): the error record, strict reading of
  * object members with key paths, and the document's value formats (times, durations in seconds). */
 #ifndef AZ_CODEC_INTERNAL_H
 #define AZ_CODEC_INTERNAL_H
@@ -53,7 +53,7 @@ int az_doc_put_string(json_t *obj, const char *key, const char *value);
 int az_doc_put_time(json_t *obj, const char *key, asyncz_time_t t); /* ASYNCZ_TIME_NONE: null */
 int az_doc_put_seconds(json_t *obj, const char *key, int64_t usec);
 
-/* The trigger object of a document (DESIGN §5 kinds with their common options). Encoding a custom kind is
+/* The trigger object of a document (docs/triggers.md: a kind, its common options). Encoding a custom kind is
  * ASYNCZ_EUNSUPPORTED. Decoding reads v at `path` ("trigger", or "" for a trigger document) at nesting
  * depth `depth` (0 at the top). */
 int az_trigger_encode(const asyncz_trigger *t, json_t **out);

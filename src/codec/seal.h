@@ -1,4 +1,4 @@
-/* Sealed records (DESIGN §9): AES-256-GCM with key = SHA-256(ASYNCZ_STORE_ENCRYPTION_KEY), a fresh random
+/* Sealed records (docs/stores.md): AES-256-GCM, key SHA-256(ASYNCZ_STORE_ENCRYPTION_KEY), a fresh random
  * 96-bit nonce per record, the task id as associated data. Internal.
  *
  * Envelope: "AZSEAL" (6 bytes) | version 0x01 | nonce (12) | ciphertext (same length as the plaintext) |

@@ -1,4 +1,4 @@
-/* The task document, version 1 (DESIGN §6; the format is described in docs/tasks.md): what every
+/* The task document, version 1 (the format is described in docs/tasks.md): what every
  * persistent store writes. Written compact with its keys in one fixed order, so equal tasks give equal
  * bytes; read strictly, so a record that was damaged or written by something else is refused with the key
  * path and the reason instead of being half understood. */

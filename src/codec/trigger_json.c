@@ -1,4 +1,4 @@
-/* Trigger objects: how each built-in kind is written in a task document and read back (DESIGN §5, §6;
+/* Trigger objects: how each built-in kind is written in a task document and read back (docs/triggers.md;
  * the format is described in docs/tasks.md).
  *
  * The rule is the round trip: a trigger read back from what was written fires at exactly the same times.

@@ -1,4 +1,4 @@
-/* Leveled, named logging to one sink at a time (DESIGN §10).
+/* Leveled, named logging to one sink at a time (docs/design.md, Error channels).
  *
  * The logger is process-wide by nature (the header's API has no handle), so this file keeps the one piece
  * of documented global state in the library: the level (an atomic, read without locking on every call) and

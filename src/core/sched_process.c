@@ -1,4 +1,4 @@
-/* The I/O-free core (DESIGN §7): given the time, claim what is due, work out its run times, apply coalescing,
+/* The core (docs/design.md): given the time, claim what is due, work out its run times, apply coalescing,
  * the misfire grace time and max_instances, hand runs to executors, and store each task's next run time or
  * remove it when its trigger is exhausted. Also the bookkeeping of finished runs. */
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Shared stores: this scheduler's heartbeat with its runs in flight, the report of schedulers that stopped
  * heartbeating (exactly one survivor reports each, by winning the removal of its heartbeat), polling, and
- * the quarantine reports that stores send. DESIGN §9. */
+ * the quarantine reports that stores send. See docs/stores.md, Several schedulers on one store. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

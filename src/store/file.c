@@ -1,4 +1,4 @@
-/* The file store (DESIGN §9, docs/stores.md): file:///absolute/dir, one file per task in a directory that
+/* The file store (docs/stores.md): file:///absolute/dir, one file per task in a directory that
  * several processes may share.
  *
  * Every operation on tasks holds flock(LOCK_EX) on <dir>/.lock, first brings the in-memory index up to date

@@ -1,4 +1,4 @@
-/* The memory store (DESIGN §9): tasks kept by reference in this process.
+/* The memory store (docs/stores.md): tasks kept by reference in this process.
  *
  * Entries live in one growable array (indices stay valid when it grows; freed slots are reused through a
  * free list). Two indexes point into it by 32-bit index:

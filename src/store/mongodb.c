@@ -1,4 +1,4 @@
-/* The MongoDB store (DESIGN §9): a record backend over libmongoc, one mongoc_client_t per store object.
+/* The MongoDB store (docs/stores.md): a record backend over libmongoc, one mongoc_client_t per store object.
  *
  * URL: mongodb://[user:password@]host[:port][/authdb][?database=asyncz&collection=tasks&<libmongoc options>].
  * database and collection are ours and are taken out before the rest goes to libmongoc, which judges its

@@ -1,6 +1,6 @@
 /* The PostgreSQL store: a record backend (backend.h) over libpq.
  *
- * Layout (DESIGN §9), with <t> the tablename option:
+ * Layout (docs/stores.md, PostgreSQL store), with <t> the tablename option:
  *   <t>(id TEXT PRIMARY KEY, next_run_time BIGINT NULL, seq BIGINT NOT NULL, state BYTEA NOT NULL,
  *       owner TEXT NULL, lease_until BIGINT NULL, token BIGINT NOT NULL DEFAULT 0)
  *   index <t>_order (next_run_time, seq): serves the ordered scan, due, claim and the earliest run time

@@ -1,4 +1,4 @@
-/* The SQLite store (DESIGN §9): sqlite:///relative/path.db or sqlite:////absolute/path.db, option
+/* The SQLite store (docs/stores.md): sqlite:///relative/path.db or sqlite:////absolute/path.db, option
  * tablename (default asyncz_store). This file opens the database, creates the schema, keeps the prepared
  * statements and turns SQLite's errors into the store's; sqlite_ops.c holds the record operations.
  *

@@ -1,4 +1,4 @@
-/* The scheduler core on a virtual clock (DESIGN §7): run times, coalescing, misfires, max_instances,
+/* The scheduler core on a virtual clock (docs/design.md): run times, coalescing, misfires, max_instances,
  * exhausted triggers, paused tasks, run now, replace, shutdown tasks, events and listeners. Every test drives
  * asyncz_scheduler_process() with explicit times through an inline executor, so nothing depends on timing. */
 #include "sched_harness.h"

@@ -1,4 +1,4 @@
-/* Extension API: the executor contract (DESIGN §8). Weaker stability promise than the rest of the API: the
+/* Extension API: the executor contract (docs/executors.md). Less stable than the rest of the API: the
  * ops struct may grow in a later minor version, guarded by `version`.
  *
  * An executor embeds asyncz_executor_base first, fills it with asyncz_executor_base_init() and returns

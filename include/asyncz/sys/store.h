@@ -1,4 +1,4 @@
-/* Extension API: the store contract (DESIGN §9). Every store — memory here, file/SQL/Redis/Mongo and custom
+/* Extension API: the store contract (docs/stores.md). Every store — memory, file/SQL/Redis/Mongo and custom
  * ones — implements these operations. Weaker stability promise than the rest of the API: the ops struct may
  * grow in a later minor version, guarded by `version`.
  *
