@@ -12,7 +12,7 @@
 #include "asyncz/error.h"
 #include "asyncz/sys/trigger.h"
 #include "codec/codec_internal.h"
-#include "time/zone_internal.h"
+#include "time/zone.h"
 #include "trigger/trigger_codec.h"
 
 static const char *const cron_fields[] = {"year", "month",  "day",    "week", "day_of_week",

@@ -21,4 +21,7 @@ typedef struct az_zone_span {
  * Consecutive spans may have the same offset (a change of abbreviation or DST flag only). */
 void az_zone_span_at(const asyncz_zone *z, int64_t t, az_zone_span *out);
 
+/* Where IANA zones are read from: $TZDIR, else /usr/share/zoneinfo (read at each call). For messages. */
+const char *az_zone_data_dir(void);
+
 #endif

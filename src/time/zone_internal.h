@@ -19,7 +19,4 @@ int az_zone_refcount(const asyncz_zone *z);
  * which may run several cases in one process; the library itself never calls it. */
 void az_zone_cache_drop_local(void);
 
-/* Where IANA zones are read from: $TZDIR, else /usr/share/zoneinfo (read at each call). For messages. */
-const char *az_zone_data_dir(void);
-
 #endif
