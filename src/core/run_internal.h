@@ -41,7 +41,10 @@ struct asyncz_run {
     bool no_pending;  /* the executor does not allow ASYNCZ_RUN_PENDING */
     bool at_shutdown; /* the run of a shutdown-trigger task, which a waiting shutdown waits for */
     size_t n_times;
-    size_t current; /* index of the time being executed */
+    /* Index of the time being executed. Advanced by the thread that runs the run (an executor's worker or
+     * monitor) while the scheduler's heartbeat reads it under s->lock to list the runs in flight: atomic, so
+     * that read is a snapshot rather than a data race. */
+    _Atomic size_t current;
     az_run_outcome *outcomes;
     /* Scratch of the call under way. */
     char *result;

@@ -2,6 +2,7 @@
  * heartbeating (exactly one survivor reports each, by winning the removal of its heartbeat), polling, and
  * the quarantine reports that stores send. See docs/stores.md, Several schedulers on one store. */
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -123,7 +124,7 @@ static void list_inflight(asyncz_scheduler *s, const az_store_slot *slot, run_li
     for (asyncz_run *r = s->inflight; r; r = r->inflight_next) {
         if (strcmp(r->store_alias, slot->alias) != 0)
             continue;
-        for (size_t i = r->current; i < r->n_times; i++)
+        for (size_t i = atomic_load_explicit(&r->current, memory_order_relaxed); i < r->n_times; i++)
             list_push(l, r->task->id, r->outcomes[i].scheduled);
     }
     for (const az_unconfirmed *u = slot->unconfirmed; u; u = u->next)

@@ -199,6 +199,61 @@ static void test_processpool_added_to_running_scheduler(void **state)
     teardown(&f);
 }
 
+static int fn_nap(asyncz_run *run, void *userdata)
+{
+    struct timespec ts = {0, 3 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    return ASYNCZ_RUN_DONE;
+}
+
+/* Regression: a shared store's heartbeat lists the runs in flight (under the scheduler's lock) while pool
+ * workers advance those runs (without it). Under ThreadSanitizer this was a data race on the run's index of
+ * its current time; here heartbeats come every millisecond while a thread pool runs a task every 5 ms. */
+static void test_heartbeats_while_a_pool_runs(void **state)
+{
+    char dir[] = "/tmp/asyncz-beat-XXXXXX", url[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(url, sizeof url, "sqlite://%s/tasks.db", dir);
+    asyncz_scheduler_options o;
+    asyncz_scheduler_options_init(&o);
+    o.heartbeat_usec = ASYNCZ_USEC_PER_MSEC;
+    o.poll_interval_usec = ASYNCZ_USEC_PER_MSEC;
+    fixture f;
+    memset(&f, 0, sizeof f);
+    pthread_mutex_init(&f.v.lock, NULL);
+    pthread_cond_init(&f.v.cond, NULL);
+    assert_int_equal(asyncz_scheduler_new(&f.s, &o), 0);
+    assert_int_equal(asyncz_scheduler_register(f.s, "nap", fn_nap, NULL), 0);
+    assert_int_equal(asyncz_scheduler_add_listener(f.s, ASYNCZ_EVENT_TASK_EXECUTED, on_run, &f.v, NULL), 0);
+    asyncz_store *st = NULL;
+    asyncz_executor *ex = NULL;
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    assert_int_equal(asyncz_scheduler_add_store(f.s, "default", st), 0);
+    assert_int_equal(asyncz_executor_threadpool_new(&ex, 2), 0);
+    assert_int_equal(asyncz_scheduler_add_executor(f.s, "pool", ex), 0);
+    asyncz_trigger *every = NULL;
+    assert_int_equal(asyncz_trigger_interval_new(&every, 5 * ASYNCZ_USEC_PER_MSEC, NULL, NULL), 0);
+    asyncz_task *t = NULL;
+    assert_int_equal(asyncz_task_new(&t, "nap"), 0);
+    assert_int_equal(asyncz_task_set_trigger(t, every), 0);
+    assert_int_equal(asyncz_task_set_executor(t, "pool"), 0);
+    assert_int_equal(asyncz_task_set_max_instances(t, 2), 0);
+    assert_int_equal(asyncz_scheduler_start(f.s, 0), 0);
+    assert_int_equal(asyncz_scheduler_add_task(f.s, t, 0), 0);
+    asyncz_task_free(t);
+    asyncz_trigger_unref(every);
+    assert_true(seen_wait(&f.v, 16));
+    assert_int_equal(asyncz_scheduler_shutdown(f.s, true), 0);
+    teardown(&f);
+    char path[160];
+    const char *files[] = {"tasks.db", "tasks.db-wal", "tasks.db-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_loop_executor),
     cmocka_unit_test(test_debug_executor),
@@ -206,6 +261,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_processpool_executor),
     cmocka_unit_test(test_processpool_crash_event_and_clean_shutdown),
     cmocka_unit_test(test_processpool_added_to_running_scheduler),
+    cmocka_unit_test(test_heartbeats_while_a_pool_runs),
 };
 
 AZ_TEST_MAIN(tests)
