@@ -112,6 +112,11 @@ typedef struct az_cfg_task {
     char *fingerprint; /* the section's entries and the defaults it used: equal means unchanged */
     int line;          /* of its section header */
     int func_line;     /* of its `function` or `command` key */
+    /* Why the daemon leaves this task out of the schedule ("[task X] at: '...' is in the past: ..."), or
+     * NULL: a one-shot whose time has passed. Not an error, so that a config keeps working after its
+     * one-shot tasks have run; `--check` and the daemon's log say it at its line. */
+    char *not_scheduled;
+    int not_scheduled_line;
 } az_cfg_task;
 
 typedef struct az_config {
@@ -120,8 +125,8 @@ typedef struct az_config {
     asyncz_zone *zone; /* owned; "local" unless `timezone` says otherwise */
     char *identity;    /* NULL: the library's default */
     asyncz_log_level log_level;
-    char *log; /* "stderr", "journald", "syslog", "json", "file:PATH"; NULL: journald when stderr is the
-                  journal, else stderr */
+    char *log;    /* "stderr", "journald", "syslog", "json", "file:PATH"; NULL: journald when stderr is the
+                     journal, else stderr */
     int log_line; /* of the `log` key; 0: none */
     int64_t shutdown_timeout;
     char **plugins; /* as written */
@@ -172,10 +177,10 @@ typedef struct az_cfg_defaults {
 /* Build the task of a [task ID] section into *out. Returns 0, or -1 with errors recorded. */
 int az_cfg_task_build(az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_task *out, az_cfg_errors *errs);
 
-/* Refuse a section whose task (not paused) would have its first run counted as missed at once: a past
- * `at =` beyond misfire_grace_time (az_cli_first_run_missed). Returns 0, or -1 with the error recorded at
- * the `at` line. past_run.c. */
-int az_cfg_task_check_first_run(az_cfg_section *sec, const asyncz_task *task, az_cfg_errors *errs);
+/* Mark a section's task (not paused) whose first run would be counted as missed at once, a past `at =`
+ * beyond misfire_grace_time (az_cli_first_run_missed): out->not_scheduled says why, at the `at` line, and
+ * the daemon leaves the task out. Returns 0, or -1 with "out of memory" recorded. past_run.c. */
+int az_cfg_task_check_first_run(az_cfg_section *sec, az_cfg_task *out, az_cfg_errors *errs);
 void az_cfg_task_clear(az_cfg_task *t);
 
 /* Value parsers shared by the interpreter: each records "[label] key: ..." and returns -1 on a bad value. */

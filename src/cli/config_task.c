@@ -481,7 +481,7 @@ int az_cfg_task_build(az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_task
         asyncz_task_set_id(out->task, sec->name);
         set_options(sec, d, out->task, errs);
         if (rc == 0 && asyncz_task_set_trigger(out->task, trigger) == 0)
-            az_cfg_task_check_first_run(sec, out->task, errs);
+            az_cfg_task_check_first_run(sec, out, errs);
     }
     asyncz_trigger_unref(trigger);
     az_cfg_report_unused(sec, errs);
@@ -504,5 +504,6 @@ void az_cfg_task_clear(az_cfg_task *t)
     asyncz_task_free(t->task);
     free(t->id);
     free(t->fingerprint);
+    free(t->not_scheduled);
     *t = (az_cfg_task){0};
 }

@@ -119,6 +119,21 @@ static void print_errors(const az_cfg_errors *errs, const char *path)
     }
 }
 
+/* Tasks the config keeps but the daemon leaves out (a one-shot whose time has passed), for --check. */
+static size_t print_not_scheduled(const az_config *cfg)
+{
+    size_t n = 0;
+    for (size_t i = 0; cfg && i < cfg->n_tasks; i++) {
+        const az_cfg_task *t = &cfg->tasks[i];
+        if (!t->not_scheduled)
+            continue;
+        fprintf(stderr, "asyncz start: %s:%d: warning: %s; the daemon leaves this task out of the schedule\n",
+                cfg->path, t->not_scheduled_line, t->not_scheduled);
+        n++;
+    }
+    return n;
+}
+
 static void log_errors(const az_cfg_errors *errs, const char *path)
 {
     char line[2048];
@@ -130,8 +145,8 @@ static void log_errors(const az_cfg_errors *errs, const char *path)
 
 static int print_check_json(const az_config *cfg, const az_cfg_errors *errs, const char *path)
 {
-    json_t *doc = json_pack("{s:o, s:b, s:[], s:[]}", "config", az_cli_json_text(path), "valid", errs->n == 0,
-                            "errors", "tasks");
+    json_t *doc = json_pack("{s:o, s:b, s:[], s:[], s:[]}", "config", az_cli_json_text(path), "valid",
+                            errs->n == 0, "errors", "tasks", "warnings");
     json_t *list = json_object_get(doc, "errors");
     for (size_t i = 0; i < errs->n; i++)
         json_array_append_new(
@@ -139,6 +154,11 @@ static int print_check_json(const az_config *cfg, const az_cfg_errors *errs, con
     list = json_object_get(doc, "tasks");
     for (size_t i = 0; cfg && i < cfg->n_tasks; i++)
         json_array_append_new(list, json_string(cfg->tasks[i].id));
+    list = json_object_get(doc, "warnings");
+    for (size_t i = 0; cfg && i < cfg->n_tasks; i++)
+        if (cfg->tasks[i].not_scheduled)
+            json_array_append_new(list, json_pack("{s:i, s:o}", "line", cfg->tasks[i].not_scheduled_line,
+                                                  "message", az_cli_json_text(cfg->tasks[i].not_scheduled)));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (!text)
@@ -531,8 +551,12 @@ static int check_only(const start_args *a, az_config *cfg, const az_cfg_errors *
                                                                     : az_cfg_errors_status(errs));
     if (errs->n)
         return az_cfg_errors_status(errs);
-    printf("%s: ok (%zu task(s), %zu store(s), %zu executor(s))\n", a->config, cfg->n_tasks, cfg->n_stores,
+    size_t left_out = print_not_scheduled(cfg);
+    printf("%s: ok (%zu task(s), %zu store(s), %zu executor(s))", a->config, cfg->n_tasks, cfg->n_stores,
            cfg->n_executors);
+    if (left_out)
+        printf(", %zu task(s) left out of the schedule", left_out);
+    putchar('\n');
     return az_cli_finish(0);
 }
 

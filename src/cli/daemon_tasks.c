@@ -273,7 +273,11 @@ size_t az_daemon_write_tasks(asyncz_scheduler *s, const az_config *cfg, const az
     size_t failed = 0;
     *now = (az_written){0};
     for (size_t i = 0; i < cfg->n_tasks; i++) {
-        if (!write_one(s, cfg, &cfg->tasks[i], prev))
+        const az_cfg_task *t = &cfg->tasks[i];
+        if (t->not_scheduled)
+            asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "%s:%d: %s; the task is left out of the schedule",
+                       cfg->path, t->not_scheduled_line, t->not_scheduled);
+        else if (!write_one(s, cfg, t, prev))
             failed++;
         if (!written_add(now, &cfg->tasks[i]))
             asyncz_log(ASYNCZ_LOG_ERROR, LOGGER,

@@ -2,7 +2,9 @@
  * that run as missed the moment it sees the task, and a date trigger (`--at`, `at =`) has no later run, so
  * the task would leave the schedule without running. add, update and the config file refuse it with one
  * message (see cli.h). */
+#define _GNU_SOURCE /* asprintf */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "config.h"
@@ -48,17 +50,25 @@ int az_cli_refuse_missed_first_run(const az_preview_args *trigger_args, const as
     return az_cli_usage_error("the trigger %s", why);
 }
 
-int az_cfg_task_check_first_run(az_cfg_section *sec, const asyncz_task *task, az_cfg_errors *errs)
+/* In a config file a past one-shot is left out rather than refused: the file that scheduled it keeps
+ * working (a restart or a reload after the task ran must not stop the daemon), and --check and the log
+ * say it at its line. */
+int az_cfg_task_check_first_run(az_cfg_section *sec, az_cfg_task *out, az_cfg_errors *errs)
 {
     char why[768];
+    const asyncz_task *task = out->task;
     bool paused = asyncz_task_has_next_run_time(task) && asyncz_task_next_run_time(task) == ASYNCZ_TIME_NONE;
     if (paused || !az_cli_first_run_missed(asyncz_task_trigger(task), asyncz_task_misfire_grace_time(task),
                                            asyncz_now(), "misfire_grace_time =", why, sizeof why))
         return 0;
     az_cfg_entry *at = az_cfg_get(sec, "at");
-    if (at)
-        az_cfg_error_add(errs, at->line, "[%s] at: '%s' %s", sec->label, at->value, why);
-    else
-        az_cfg_error_add(errs, sec->line, "[%s]: the trigger %s", sec->label, why);
-    return -1;
+    int n = at ? asprintf(&out->not_scheduled, "[%s] at: '%s' %s", sec->label, at->value, why)
+               : asprintf(&out->not_scheduled, "[%s]: the trigger %s", sec->label, why);
+    if (n < 0) {
+        out->not_scheduled = NULL;
+        az_cfg_error_oom(errs);
+        return -1;
+    }
+    out->not_scheduled_line = at ? at->line : sec->line;
+    return 0;
 }

@@ -33,7 +33,7 @@ check latin1 2 "asyncz start: $TMP/latin1.ini:5: [task a] command: not valid UTF
 
 run start --config "$TMP/latin1.ini" --check --json
 [[ $rc -eq 2 && -z $err ]] || fail "--check --json of a Latin-1 value: exit $rc, err: $err"
-[[ $out == "{\"config\":\"$TMP/latin1.ini\",\"valid\":false,\"errors\":[{\"line\":5,\"message\":\"[task a] command: not valid UTF-8: byte 0xE9 at byte 9 of the value ('echo caf\\\\xE9'): $HINT\"}],\"tasks\":[]}" ]] ||
+[[ $out == "{\"config\":\"$TMP/latin1.ini\",\"valid\":false,\"errors\":[{\"line\":5,\"message\":\"[task a] command: not valid UTF-8: byte 0xE9 at byte 9 of the value ('echo caf\\\\xE9'): $HINT\"}],\"tasks\":[],\"warnings\":[]}" ]] ||
     fail "--check --json of a Latin-1 value: $out"
 passed=$((passed + 1))
 

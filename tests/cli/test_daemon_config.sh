@@ -172,12 +172,12 @@ run start --config "$TMP/good.ini" --check
 passed=$((passed + 1))
 
 run start --config "$TMP/good.ini" --check --json
-[[ $rc -eq 0 && -z $err && $out == "{\"config\":\"$TMP/good.ini\",\"valid\":true,\"errors\":[],\"tasks\":[\"backup\",\"weekdays\"]}" ]] ||
+[[ $rc -eq 0 && -z $err && $out == "{\"config\":\"$TMP/good.ini\",\"valid\":true,\"errors\":[],\"tasks\":[\"backup\",\"weekdays\"],\"warnings\":[]}" ]] ||
     fail "--check --json: exit $rc, out: $out, err: $err"
 passed=$((passed + 1))
 
 run start --config "$TMP/duplicate_key.ini" --check --json
-[[ $rc -eq 2 && -z $err && $out == "{\"config\":\"$TMP/duplicate_key.ini\",\"valid\":false,\"errors\":[{\"line\":4,\"message\":\"[task a] command: duplicate key (first at line 3)\"}],\"tasks\":[]}" ]] ||
+[[ $rc -eq 2 && -z $err && $out == "{\"config\":\"$TMP/duplicate_key.ini\",\"valid\":false,\"errors\":[{\"line\":4,\"message\":\"[task a] command: duplicate key (first at line 3)\"}],\"tasks\":[],\"warnings\":[]}" ]] ||
     fail "--check --json of a bad config: exit $rc, out: $out, err: $err"
 passed=$((passed + 1))
 
