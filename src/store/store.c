@@ -298,7 +298,9 @@ static int open_backend(az_url *url, asyncz_store **out)
                                  url->text, schemes[i].needs);
         az_backend *b = NULL;
         int rc = schemes[i].ctor(url, &b);
-        return rc ? rc : az_persist_new(b, out);
+        if (!rc && (rc = az_persist_new(b, out)) == 0)
+            az_persist_set_label(*out, url->text);
+        return rc;
     }
     return az_store_fail(ASYNCZ_EUNSUPPORTED,
                          "store URL \"%s\": unknown scheme \"%s\" (known: memory, file, sqlite, postgresql, "

@@ -44,6 +44,9 @@ void persist_seal_copied_to_other_id(void **state);
 void persist_seal_plaintext_with_key(void **state);
 void persist_seal_wrong_key(void **state);
 void persist_sealed_without_key(void **state);
+void persist_seal_wrong_key_large_store(void **state);
+void persist_seal_other_key_among_good(void **state);
+void persist_sealed_after_plaintext_without_key(void **state);
 
 /* Adding many at once. */
 void persist_add_many_sealed(void **state);
@@ -124,6 +127,9 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_seal_plaintext_with_key), \
     cmocka_unit_test(persist_seal_wrong_key), \
     cmocka_unit_test(persist_sealed_without_key), \
+    cmocka_unit_test(persist_seal_wrong_key_large_store), \
+    cmocka_unit_test(persist_seal_other_key_among_good), \
+    cmocka_unit_test(persist_sealed_after_plaintext_without_key), \
     cmocka_unit_test(persist_add_many_sealed), \
     cmocka_unit_test(persist_add_many_shared), \
     cmocka_unit_test(persist_quarantine_garbage), \
