@@ -66,6 +66,13 @@ ASYNCZ_API int asyncz_store_connect_inspect(asyncz_store *st, asyncz_unreadable_
  * asyncz_store_connect, and ASYNCZ_ENOTFOUND. */
 ASYNCZ_API int asyncz_store_connect_existing(asyncz_store *st, asyncz_unreadable_fn fn, void *userdata);
 
+/* The local file or directory that holds a store's records: the database file of a sqlite:// store (as the
+ * URL gave it, perhaps relative), the directory of a file:// store; NULL for memory and server stores and
+ * for NULL. Borrowed, valid while st lives. For tools that check who can read or write it (asyncz doctor).
+ * The SQLite and file stores refuse to connect to a file or directory that another user owns or that
+ * others can write (see docs/stores.md). */
+ASYNCZ_API const char *asyncz_store_local_path(asyncz_store *st);
+
 /* A record moved aside because it failed to decode, open (sealing) or validate. Borrowed for the call. */
 typedef struct asyncz_quarantined {
     const char *task_id;       /* the id it was stored under */

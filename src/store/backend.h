@@ -94,6 +94,9 @@ typedef int (*az_instance_rec_fn)(const char *id, const unsigned char *data, siz
 typedef struct az_backend_ops {
     const char *name; /* "sqlite", ... as asyncz_store_kind() reports it */
     unsigned caps;    /* ASYNCZ_STORE_CAP_*: PERSISTENT always; SHARED; NOTIFY if it calls host->wakeup */
+    /* Optional (NULL for server stores): the local file or directory that holds the records (sqlite: the
+     * database file; file: the directory), for asyncz_store_local_path. Valid until destroy. */
+    const char *(*local_path)(az_backend *b);
 
     /* Connect (and create tables, indexes, directories that are missing). host is borrowed until close:
      * a backend that can notify calls host->wakeup(host->host_data) when another process inserts or

@@ -126,6 +126,12 @@ int asyncz_store_connect_existing(asyncz_store *st, asyncz_unreadable_fn fn, voi
     return az_store_do_open(st, standalone_host(fn, userdata, true, true));
 }
 
+const char *asyncz_store_local_path(asyncz_store *st)
+{
+    az_backend *b = az_persist_backend(st);
+    return b && b->ops->local_path ? b->ops->local_path(b) : NULL;
+}
+
 int asyncz_store_quarantined(asyncz_store *st, asyncz_quarantine_fn fn, void *userdata)
 {
     if (!st || !fn)
