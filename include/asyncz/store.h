@@ -37,6 +37,12 @@ ASYNCZ_API int asyncz_store_memory_new(asyncz_store **out);
  * (scheme not built in), ASYNCZ_ENOMEM. */
 ASYNCZ_API int asyncz_store_open(asyncz_store **out, const char *url);
 
+/* Write into buf (size bytes, always NUL-terminated, cut when too small) the store URL url as it may be
+ * shown in a message or a log: the password of its authority (user:PASSWORD@host) and the value of every
+ * query option whose name holds "pass" or "secret" (any case) replaced by "***". The store's own messages
+ * (asyncz_store_errmsg) show URLs this way already. url may be malformed; NULL gives "". */
+ASYNCZ_API void asyncz_store_url_mask(const char *url, char *buf, size_t size);
+
 /* What the last failing store function on this thread found wrong (thread-local; "" if none). Valid until
  * the next store call on this thread. */
 ASYNCZ_API const char *asyncz_store_errmsg(void);
