@@ -1084,6 +1084,50 @@ void persist_connect_existing(void **state)
     close_into(&a);
 }
 
+/* A tool that wants an existing store creates nothing where there is none: on a namespace never used, the
+ * connection fails with ASYNCZ_ENOTFOUND and a message saying what to do, and fails again the second time
+ * (nothing was created by the first). Redis has nothing to create: its store is keys that appear with the
+ * first task, so it connects and lists nothing, and still holds nothing afterwards. */
+void persist_connect_existing_creates_nothing(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened other; /* another namespace in use (for SQLite: another table of the same database file) */
+    open_into(&other, 8, "other");
+    close_into(&other);
+    char url[1024];
+    az_store_url(url, sizeof url, 7);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        asyncz_store *tool = NULL;
+        assert_int_equal(asyncz_store_open(&tool, url), 0);
+        int rc = asyncz_store_connect_existing(tool, NULL, NULL);
+        const char *msg = asyncz_store_errmsg();
+        if (strcmp(asyncz_store_kind(tool), "redis") == 0) {
+            if (rc)
+                fail_msg("redis connect_existing: %s: %s", asyncz_strerror(rc), msg);
+            assert_int_equal(count(tool), 0);
+        } else if (strcmp(asyncz_store_kind(tool), "file") == 0) {
+            if (rc != ASYNCZ_ENOTFOUND || !strstr(msg, "no such directory"))
+                fail_msg("file connect_existing: %s: %s", asyncz_strerror(rc), msg);
+        } else if (rc != ASYNCZ_ENOTFOUND || !strstr(msg, "has no asyncz") ||
+                   !strstr(msg, "add a task first, or check the URL")) {
+            fail_msg("%s connect_existing on nothing: %s: %s", asyncz_store_kind(tool), asyncz_strerror(rc),
+                     msg);
+        }
+        asyncz_store_free(tool);
+    }
+    /* A scheduler's connection makes the store; a tool's then finds it. */
+    opened a;
+    open_into(&a, 7, "one");
+    add(a.st, "made", T0);
+    close_into(&a);
+    asyncz_store *tool = NULL;
+    assert_int_equal(asyncz_store_open(&tool, url), 0);
+    assert_int_equal(asyncz_store_connect_existing(tool, NULL, NULL), 0);
+    assert_int_equal(count(tool), 1);
+    asyncz_store_free(tool);
+}
+
 /* A tool's connection skips and reports an unreadable record but leaves it in place; a scheduler's
  * connection then quarantines it as usual. */
 void persist_inspect_leaves_unreadable(void **state)

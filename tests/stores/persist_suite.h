@@ -60,6 +60,7 @@ void persist_quarantine_in_due_and_list(void **state);
 void persist_list_many_in_parallel(void **state);
 void persist_tasks_get_the_store_alias(void **state);
 void persist_connect_existing(void **state);
+void persist_connect_existing_creates_nothing(void **state);
 void persist_inspect_leaves_unreadable(void **state);
 void persist_inspect_wrong_key_moves_nothing(void **state);
 
@@ -139,6 +140,7 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_list_many_in_parallel), \
     cmocka_unit_test(persist_tasks_get_the_store_alias), \
     cmocka_unit_test(persist_connect_existing), \
+    cmocka_unit_test(persist_connect_existing_creates_nothing), \
     cmocka_unit_test(persist_inspect_leaves_unreadable), \
     cmocka_unit_test(persist_inspect_wrong_key_moves_nothing), \
     cmocka_unit_test(persist_instances), \
