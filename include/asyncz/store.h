@@ -67,8 +67,9 @@ ASYNCZ_API int asyncz_store_connect_inspect(asyncz_store *st, asyncz_unreadable_
 
 /* asyncz_store_connect_inspect for a store that must exist already, so that a mistyped path is an error
  * rather than a new, empty store: a sqlite:// database file or a file:// directory that is not there fails
- * with ASYNCZ_ENOTFOUND (the path in asyncz_store_errmsg()) and nothing is created. Server stores connect
- * as with asyncz_store_connect_inspect (they create missing tables in an existing database). Errors: as
+ * with ASYNCZ_ENOTFOUND (the path in asyncz_store_errmsg()) and nothing is created. So does a database
+ * without the store's table (SQLite, PostgreSQL, MariaDB) or tasks' collection (MongoDB), before anything
+ * is written to it; a Redis store has nothing to create and connects (empty). Errors: as
  * asyncz_store_connect, and ASYNCZ_ENOTFOUND. */
 ASYNCZ_API int asyncz_store_connect_existing(asyncz_store *st, asyncz_unreadable_fn fn, void *userdata);
 
