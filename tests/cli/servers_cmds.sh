@@ -165,15 +165,16 @@ secret_runs() {
 }
 
 check_secrets() {
-    local kind=$1 url bad name_opt
+    local kind=$1 url bad named
     url=$(with_secret "$kind")
     case $kind in
-    redis) name_opt='tasks_key=a*b' ;;
-    mongodb) name_opt='collection=a-b' ;;
-    *) name_opt='tablename=a-b' ;;
+    redis) named=$(sed "s/tasks_key=$RUN.tasks/tasks_key=a*b/" <<<"$url") ;;
+    mongodb) named=$(sed "s/collection=$RUN/collection=a-b/" <<<"$url") ;;
+    *) named=$(sed "s/tablename=$RUN/tablename=a-b/" <<<"$url") ;;
     esac
     secret_runs "$kind wrong password" "$url" '*'
-    secret_runs "$kind bad name" "$(with_option "$url" "$name_opt")" 2
+    secret_runs "$kind bad name" "$named" 2
+    [[ $err == *"not a valid name"* ]] || fail "$kind bad name: $err"
     bad=$(sed -E 's#@127\.0\.0\.1:[0-9]+#@127.0.0.1:1#' <<<"$url")
     [[ $kind == mongodb ]] && bad=$(with_option "$bad" serverSelectionTimeoutMS=300)
     secret_runs "$kind unreachable" "$bad" 1
@@ -185,6 +186,7 @@ check_secrets() {
 for kind in redis postgresql mariadb mongodb; do
     check_store "$kind"
     check_fresh "$kind"
+    check_secrets "$kind"
     check_secrets "$kind"
 done
 
