@@ -41,6 +41,11 @@ ASYNCZ_API int asyncz_store_open(asyncz_store **out, const char *url);
  * "mariadb", "mysql", "redis", "mongodb"): false for a scheme it does not know or a backend this libasyncz
  * was built without (-DASYNCZ_STORE_<NAME>=OFF). Thread-safe; scheme is borrowed. */
 ASYNCZ_API bool asyncz_store_scheme_supported(const char *scheme);
+/* Write into buf (size bytes, always NUL-terminated, cut when too small) the store URL url as it may be
+ * shown in a message or a log: the password of its authority (user:PASSWORD@host) and the value of every
+ * query option whose name holds "pass" or "secret" (any case) replaced by "***". The store's own messages
+ * (asyncz_store_errmsg) show URLs this way already. url may be malformed; NULL gives "". */
+ASYNCZ_API void asyncz_store_url_mask(const char *url, char *buf, size_t size);
 
 /* What the last failing store function on this thread found wrong (thread-local; "" if none). Valid until
  * the next store call on this thread. */
@@ -66,10 +71,18 @@ ASYNCZ_API int asyncz_store_connect_inspect(asyncz_store *st, asyncz_unreadable_
 
 /* asyncz_store_connect_inspect for a store that must exist already, so that a mistyped path is an error
  * rather than a new, empty store: a sqlite:// database file or a file:// directory that is not there fails
- * with ASYNCZ_ENOTFOUND (the path in asyncz_store_errmsg()) and nothing is created. Server stores connect
- * as with asyncz_store_connect_inspect (they create missing tables in an existing database). Errors: as
+ * with ASYNCZ_ENOTFOUND (the path in asyncz_store_errmsg()) and nothing is created. So does a database
+ * without the store's table (SQLite, PostgreSQL, MariaDB) or tasks' collection (MongoDB), before anything
+ * is written to it; a Redis store has nothing to create and connects (empty). Errors: as
  * asyncz_store_connect, and ASYNCZ_ENOTFOUND. */
 ASYNCZ_API int asyncz_store_connect_existing(asyncz_store *st, asyncz_unreadable_fn fn, void *userdata);
+
+/* The local file or directory that holds a store's records: the database file of a sqlite:// store (as the
+ * URL gave it, perhaps relative), the directory of a file:// store; NULL for memory and server stores and
+ * for NULL. Borrowed, valid while st lives. For tools that check who can read or write it (asyncz doctor).
+ * The SQLite and file stores refuse to connect to a file or directory that another user owns or that
+ * others can write (see docs/stores.md). */
+ASYNCZ_API const char *asyncz_store_local_path(asyncz_store *st);
 
 /* A record moved aside because it failed to decode, open (sealing) or validate. Borrowed for the call. */
 typedef struct asyncz_quarantined {

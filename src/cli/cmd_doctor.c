@@ -336,6 +336,34 @@ static void check_schedulers(doctor *d)
         name_ids(c);
 }
 
+/* A store kept in local files whose files others can read: the tasks' commands, arguments and environment
+ * are theirs to see (a store that others could write is refused at connect). Only a warning is shown. */
+static void check_file_mode(doctor *d, const char *path, bool dir)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+        return;
+    if (dir)
+        add_check(
+            d, "permissions", WARNING,
+            "the store directory %s has mode %04o: others can list the tasks' ids (fix: chmod go-rwx %s)",
+            path, (unsigned)(st.st_mode & 07777), path);
+    else
+        add_check(d, "permissions", WARNING,
+                  "the store file %s has mode %04o: others can read the tasks (commands, arguments, "
+                  "environment) (fix: chmod 600 %s)",
+                  path, (unsigned)(st.st_mode & 07777), path);
+}
+
+static void check_permissions(doctor *d)
+{
+    /* SQLite's -wal and -shm files take the database file's mode: checking the database is enough. */
+    const char *path = asyncz_store_local_path(d->store.st);
+    struct stat st;
+    if (path && stat(path, &st) == 0)
+        check_file_mode(d, path, S_ISDIR(st.st_mode));
+}
+
 /* Returns 0 when the checks ran (whatever they found), or the exit status of a bad command line. */
 static int run_checks(doctor *d, const az_cli_common *common)
 {
@@ -347,7 +375,8 @@ static int run_checks(doctor *d, const az_cli_common *common)
     if (rc) {
         /* A store that holds sealed records refuses a connection without the key: a sealing problem. */
         bool key = strstr(d->store.error, ASYNCZ_STORE_KEY_ENV) != NULL;
-        add_check(d, key ? "sealing" : "store", ERROR, "cannot connect to %s: %s", url, d->store.error);
+        add_check(d, key ? "sealing" : "store", ERROR, "%scannot connect to %s: %s",
+                  d->store.from_env ? "ASYNCZ_STORE: " : "", url, d->store.error);
         return 0;
     }
     if (az_cli_store_list(&d->store, &d->tasks) != 0) {
@@ -355,6 +384,7 @@ static int run_checks(doctor *d, const az_cli_common *common)
         return 0;
     }
     add_check(d, "store", OK, "%s store %s answers", asyncz_store_kind(d->store.st), url);
+    check_permissions(d);
     check_sealing(d);
     check_records(d);
     check_zones(d);

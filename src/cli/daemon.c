@@ -223,8 +223,10 @@ static int add_stores(daemon_state *d)
         int rc = asyncz_store_open(&st, cfg->stores[i].url);
         if (rc == 0)
             rc = asyncz_scheduler_add_store(d->s, cfg->stores[i].name, st);
+        char shown[1024]; /* the password masked: this reaches the journal */
+        asyncz_store_url_mask(cfg->stores[i].url, shown, sizeof shown);
         if (rc)
-            return az_cli_failure("store %s (%s): %s", cfg->stores[i].name, cfg->stores[i].url,
+            return az_cli_failure("store %s (%s): %s", cfg->stores[i].name, shown,
                                   asyncz_scheduler_errmsg(d->s));
     }
     return 0;

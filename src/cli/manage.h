@@ -80,6 +80,7 @@ typedef struct az_cli_unreadable {
 typedef struct az_cli_store {
     asyncz_store *st;
     const char *url;
+    bool from_env;          /* url is $ASYNCZ_STORE (messages name it), not --store */
     az_cli_unreadable *bad; /* unreadable records, one entry per id */
     size_t n_bad, cap_bad;
     bool quiet;      /* collect unreadable records without printing warnings (doctor reports them itself) */

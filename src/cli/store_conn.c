@@ -46,13 +46,23 @@ static void on_unreadable(void *userdata, const char *task_id, const char *reaso
         az_cli_warning("task \"%s\" cannot be read (left in place): %s", id, reason ? reason : "");
 }
 
+/* Where the URL came from, for messages: "--store" or "ASYNCZ_STORE:" (the environment). */
+static const char *url_source(const az_cli_store *s)
+{
+    return s->from_env ? STORE_ENV ":" : "--store";
+}
+
+/* Messages show the URL masked (asyncz_store_url_mask): they reach terminals, logs and the journal. */
 static int open_url(az_cli_store *s, const char *url)
 {
+    char shown[1024];
+    asyncz_store_url_mask(url, shown, sizeof shown);
     int rc = asyncz_store_open(&s->st, url);
     if (rc == ASYNCZ_EINVAL || rc == ASYNCZ_EUNSUPPORTED)
-        return az_cli_bad_value("--store", url, 0, "%s", asyncz_store_errmsg());
+        return az_cli_bad_value(url_source(s), shown, 0, "%s", asyncz_store_errmsg());
     if (rc)
-        return az_cli_failure("cannot open the store %s: %s", url, asyncz_store_errmsg());
+        return az_cli_failure("%scannot open the store %s: %s", s->from_env ? STORE_ENV ": " : "", shown,
+                              asyncz_store_errmsg());
     return 0;
 }
 
@@ -62,8 +72,10 @@ int az_cli_store_open(az_cli_store *s, const char *store_option, unsigned flags)
     bool quiet = flags & AZ_CLI_STORE_QUIET;
     s->quiet = quiet;
     s->url = store_option;
-    if (!s->url || !s->url[0])
+    if (!s->url || !s->url[0]) {
         s->url = getenv(STORE_ENV);
+        s->from_env = true;
+    }
     if (!s->url || !s->url[0])
         return az_cli_usage_error("no store given: use --store URL or set " STORE_ENV
                                   " (for example sqlite:////var/lib/asyncz/tasks.db)");
@@ -83,7 +95,8 @@ int az_cli_store_open(az_cli_store *s, const char *store_option, unsigned flags)
     if (rc) {
         char shown[1024];
         az_cli_redact_url(s->url, shown, sizeof shown);
-        return az_cli_failure("cannot connect to the store %s: %s%s", shown, asyncz_store_errmsg(), hint);
+        return az_cli_failure("%scannot connect to the store %s: %s%s", s->from_env ? STORE_ENV ": " : "",
+                              shown, asyncz_store_errmsg(), hint);
     }
     return 0;
 }
@@ -164,13 +177,7 @@ int az_cli_store_update(az_cli_store *s, asyncz_task *task)
 
 void az_cli_redact_url(const char *url, char *buf, size_t size)
 {
-    const char *scheme = strstr(url, "://");
-    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-    if (!colon)
-        snprintf(buf, size, "%s", url);
-    else
-        snprintf(buf, size, "%.*s***%s", (int)(colon + 1 - url), url, at);
+    asyncz_store_url_mask(url, buf, size);
 }
 
 int az_cli_with_store(int rc, const az_cli_common *common, az_cli_store_fn fn, void *ctx)

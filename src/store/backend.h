@@ -94,6 +94,9 @@ typedef int (*az_instance_rec_fn)(const char *id, const unsigned char *data, siz
 typedef struct az_backend_ops {
     const char *name; /* "sqlite", ... as asyncz_store_kind() reports it */
     unsigned caps;    /* ASYNCZ_STORE_CAP_*: PERSISTENT always; SHARED; NOTIFY if it calls host->wakeup */
+    /* Optional (NULL for server stores): the local file or directory that holds the records (sqlite: the
+     * database file; file: the directory), for asyncz_store_local_path. Valid until destroy. */
+    const char *(*local_path)(az_backend *b);
 
     /* Connect (and create tables, indexes, directories that are missing). host is borrowed until close:
      * a backend that can notify calls host->wakeup(host->host_data) when another process inserts or
@@ -122,7 +125,7 @@ typedef struct az_backend_ops {
     /* One record by id (token 0, lease_until NONE in what is passed). Errors: ASYNCZ_ENOTFOUND. */
     int (*get)(az_backend *b, const char *id, az_found_fn each, void *userdata);
     /* Every record, in order (fetched in pages if need be; stop early when each returns non-zero). Stopping
-     * early must be cheap: the persist layer reads the first record at every open. */
+     * early must be cheap: the persist layer reads the first records at every open (its key check). */
     int (*scan)(az_backend *b, az_found_fn each, void *userdata);
     /* Records with next_run_time <= now not claimed at now, in order, at most max; read-only. */
     int (*due)(az_backend *b, asyncz_time_t now, size_t max, az_found_fn each, void *userdata);
@@ -170,6 +173,10 @@ struct az_backend {
 /* Make the asyncz_store of a backend (the persist layer). Takes ownership of b (destroyed on failure too).
  * Errors: ASYNCZ_ENOMEM. */
 int az_persist_new(az_backend *b, asyncz_store **out);
+
+/* Name the persistent store st (made by az_persist_new) in its messages: label, its URL with the password
+ * masked (copied; cut at 319 bytes). */
+void az_persist_set_label(asyncz_store *st, const char *label);
 
 /* The backend under a persistent store, or NULL when st is not one (tests use it to reach raw records). */
 az_backend *az_persist_backend(asyncz_store *st);

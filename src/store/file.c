@@ -418,9 +418,15 @@ static int f_quarantined(az_backend *b, az_quarantine_rec_fn each, void *userdat
 
 /* ---- construction ---------------------------------------------------------------------------------- */
 
+static const char *f_local_path(az_backend *b)
+{
+    return FB(b)->dir;
+}
+
 static const az_backend_ops file_ops = {
     .name = "file",
     .caps = ASYNCZ_STORE_CAP_PERSISTENT | ASYNCZ_STORE_CAP_SHARED | ASYNCZ_STORE_CAP_NOTIFY,
+    .local_path = f_local_path,
     .open = az_fs_open,
     .close = az_fs_close,
     .destroy = f_destroy,

@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,24 +40,24 @@ static int make_dirs(fs_backend *fb, const char *path)
     return rc;
 }
 
-/* Only the user who runs the scheduler may write the directory: whoever can write a task file chooses what
- * runs. */
-static int check_dir(fs_backend *fb, int fd)
+/* Only the user who runs the scheduler may write the directory (the store's, or its quarantine/ or
+ * instances/ at path): whoever can write a task file chooses what runs. */
+static int check_dir(fs_backend *fb, int fd, const char *path)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return az_fs_fail(fb, ASYNCZ_ESTORE, errno, "stat");
     if (st.st_uid != geteuid())
         return az_fs_fail(fb, ASYNCZ_ESTORE, 0,
-                          "the directory is owned by uid %u, not by this user (uid %u): "
-                          "refusing a store that someone else controls",
-                          (unsigned)st.st_uid, (unsigned)geteuid());
+                          "the directory %s is owned by uid %u, not by this user (uid %u): "
+                          "refusing a store that someone else controls (fix: chown %u %s)",
+                          path, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), path);
     if (st.st_mode & (S_IWGRP | S_IWOTH))
         return az_fs_fail(fb, ASYNCZ_ESTORE, 0,
-                          "the directory has mode %04o, writable by %s: refusing it, since "
+                          "the directory %s has mode %04o, writable by %s: refusing it, since "
                           "whoever can write a task file chooses what runs (fix: chmod go-w %s)",
-                          (unsigned)(st.st_mode & 07777), (st.st_mode & S_IWOTH) ? "everyone" : "its group",
-                          fb->dir);
+                          path, (unsigned)(st.st_mode & 07777),
+                          (st.st_mode & S_IWOTH) ? "everyone" : "its group", path);
     return 0;
 }
 
@@ -74,7 +76,7 @@ static int open_dir(fs_backend *fb)
         return az_fs_fail(fb, ASYNCZ_ESTORE, 0, "not a directory (the file store needs a directory path)");
     if (fb->dirfd < 0)
         return az_fs_fail(fb, ASYNCZ_ESTORE, errno, "open the directory");
-    return check_dir(fb, fb->dirfd);
+    return check_dir(fb, fb->dirfd, fb->dir);
 }
 
 static int open_file(fs_backend *fb, const char *name, int *out)
@@ -92,7 +94,9 @@ static int open_subdir(fs_backend *fb, const char *name, int *out)
     *out = openat(fb->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (*out < 0)
         return az_fs_fail(fb, ASYNCZ_ESTORE, errno, "open %s/", name);
-    return check_dir(fb, *out);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", fb->dir, name);
+    return check_dir(fb, *out, path);
 }
 
 static void close_fd(int *fd)

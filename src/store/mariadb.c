@@ -364,15 +364,39 @@ static void check_packet(az_maria *m)
                    m->where, max, (unsigned)AZ_RECORD_MAX);
 }
 
+/* A tool that needs an existing store (asyncz_store_connect_existing) creates nothing: the table must be
+ * in the URL's database. The name is a checked identifier, so it can stand in the query's text. */
+static int check_table(az_maria *m)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '%s'",
+             m->table);
+    if (mysql_real_query(m->conn, sql, strlen(sql)) != 0)
+        return az_maria_fail(m, "look for the table");
+    MYSQL_RES *res = mysql_store_result(m->conn);
+    if (!res)
+        return az_maria_fail(m, "look for the table");
+    bool found = mysql_num_rows(res) > 0;
+    mysql_free_result(res);
+    if (!found)
+        return az_store_fail(ASYNCZ_ENOTFOUND,
+                             "%s has no asyncz tables (no table %s): add a task first, or check the URL",
+                             m->where, m->table);
+    return 0;
+}
+
 int az_maria_open(az_backend *b, const asyncz_store_host *host)
 {
-    (void)host; /* MariaDB has no notifications: schedulers poll */
+    /* MariaDB has no notifications (schedulers poll): host says only whether the store must exist. */
     az_maria *m = M(b);
     disconnect(m);
     m->opened = false;
     int rc = connect_once(m);
     if (!rc)
         rc = check_server(m);
+    if (!rc && host && host->existing)
+        rc = check_table(m);
     if (!rc)
         rc = create_schema(m);
     if (rc) {

@@ -179,6 +179,28 @@ static int ensure_indexes(mongo_backend *m)
     return rc;
 }
 
+/* A tool that needs an existing store (asyncz_store_connect_existing) creates nothing: the tasks'
+ * collection must be there (MongoDB makes a collection, and a database, at the first index or write). */
+static int check_collection(mongo_backend *m)
+{
+    bson_error_t err;
+    mongoc_database_t *db = mongoc_client_get_database(m->client, m->db);
+    char **names = mongoc_database_get_collection_names_with_opts(db, NULL, &err);
+    mongoc_database_destroy(db);
+    if (!names)
+        return az_mongo_fail(m, "listCollections", &err);
+    bool found = false;
+    for (char **n = names; *n; n++)
+        found = found || strcmp(*n, m->coll) == 0;
+    bson_strfreev(names);
+    if (!found)
+        return az_store_fail(ASYNCZ_ENOTFOUND,
+                             "%s has no asyncz collections (no collection %s in database %s): add a task "
+                             "first, or check the URL",
+                             m->where, m->coll, m->db);
+    return 0;
+}
+
 /* A random id for this store object, which it signs its gates with (mongodb_gated.c). */
 static void make_writer_id(mongo_backend *m)
 {
@@ -190,10 +212,13 @@ static void make_writer_id(mongo_backend *m)
 
 static int m_open(az_backend *b, const asyncz_store_host *host)
 {
-    (void)host; /* no notifications: other processes' writes are found by polling */
+    /* No notifications (other processes' writes are found by polling): host says only whether the store
+     * must exist. */
     mongo_backend *m = M(b);
     disconnect(m);
     int rc = connect_client(m);
+    if (!rc && host && host->existing)
+        rc = check_collection(m);
     if (!rc)
         rc = ensure_indexes(m);
     if (!rc)
@@ -356,8 +381,10 @@ static int parse_uri(az_url *url, mongoc_uri_t **out)
     *out = mongoc_uri_new_with_error(text, &err);
     explicit_bzero(text, strlen(text));
     free(text);
-    if (!*out)
+    if (!*out) {
+        az_url_scrub(url, err.message); /* libmongoc may quote what it was given */
         return az_store_fail(ASYNCZ_EINVAL, "store URL \"%s\": %s", url->text, err.message);
+    }
     apply_defaults(*out);
     return 0;
 }

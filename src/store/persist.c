@@ -35,6 +35,7 @@ typedef struct persist_store {
     bool open;
     char logger[48]; /* "asyncz.store.<kind>" */
     zone_logged zone_logs[ZONE_LOG_SLOTS];
+    char label[320]; /* the store in messages: its URL without the password ("" until set) */
 } persist_store;
 
 /* A record that failed to decode, kept until the backend call is over. */
@@ -264,30 +265,61 @@ static int deliver(collect *c, asyncz_store_each_fn each, void *userdata)
 
 /* ---- lifecycle ----------------------------------------------------------------------------------- */
 
-/* A sealed store opened without the key would skip every task; say so at once rather than at each one. */
+/* The key check at connect. Without a key, a store that holds sealed records would skip every task; with
+ * the wrong key, every record would fail to open and a scheduler would quarantine them all, which is an
+ * environment problem (a mistyped key), not the records' fault. So connecting looks at the first
+ * AZ_KEY_SAMPLE records in order (a bounded read, whatever the store's size): without a key, any sealed
+ * one fails the connect; with a key, the connect fails when sealed records were found and none of them
+ * opens. One sealed record that opens is enough: records that then fail one by one are tampered with (or
+ * sealed under another key by someone else) and are quarantined as they are met. */
+#define AZ_KEY_SAMPLE 64
+
 typedef struct probe {
-    bool sealed;
+    const az_sealer *sealer;
+    size_t seen;   /* records looked at */
+    size_t sealed; /* sealed records among them */
+    size_t opened; /* sealed records the key opens */
 } probe;
 
-static int probe_first(const az_found *rec, void *userdata)
+static int probe_one(const az_found *rec, void *userdata)
 {
-    ((probe *)userdata)->sealed = az_seal_looks_sealed(rec->data, rec->len);
-    return 1;
+    probe *p = userdata;
+    p->seen++;
+    if (az_seal_looks_sealed(rec->data, rec->len)) {
+        p->sealed++;
+        if (!p->sealer->enabled)
+            return 1; /* one is enough to refuse */
+        unsigned char *plain = NULL;
+        size_t len = 0;
+        int rc = az_unseal(p->sealer, rec->id, rec->data, rec->len, &plain, &len);
+        free(plain);
+        if (rc == ASYNCZ_ENOMEM)
+            return rc;
+        if (rc == 0) {
+            p->opened++;
+            return 1; /* the key is right */
+        }
+    }
+    return p->seen >= AZ_KEY_SAMPLE;
 }
 
 static int check_key(persist_store *ps)
 {
-    if (ps->sealer.enabled)
-        return 0;
-    probe p = {0};
-    int rc = ps->b->ops->scan(ps->b, probe_first, &p);
+    probe p = {.sealer = &ps->sealer};
+    int rc = ps->b->ops->scan(ps->b, probe_one, &p);
     if (rc < 0)
         return rc;
-    if (p.sealed)
+    const char *store = ps->label[0] ? ps->label : ps->b->ops->name;
+    if (p.sealed && !ps->sealer.enabled)
         return az_store_fail(ASYNCZ_ECRYPTO,
-                             "the %s store holds sealed records but " ASYNCZ_STORE_KEY_ENV
+                             "%s holds sealed records but " ASYNCZ_STORE_KEY_ENV
                              " is not set: set it to the store's key",
-                             ps->b->ops->name);
+                             store);
+    if (p.sealed && !p.opened)
+        return az_store_fail(ASYNCZ_ECRYPTO,
+                             ASYNCZ_STORE_KEY_ENV " opens none of the %s%zu sealed records in %s: is it the "
+                                                  "right key?",
+                             p.seen >= AZ_KEY_SAMPLE ? "first " : "", p.sealed, store);
     return 0;
 }
 
@@ -688,6 +720,11 @@ int az_persist_new(az_backend *b, asyncz_store **out)
     }
     *out = (asyncz_store *)ps;
     return 0;
+}
+
+void az_persist_set_label(asyncz_store *st, const char *label)
+{
+    snprintf(PS(st)->label, sizeof PS(st)->label, "%s", label);
 }
 
 az_backend *az_persist_backend(asyncz_store *st)

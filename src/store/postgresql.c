@@ -181,6 +181,24 @@ static int create_schema(az_pg_backend *b)
     return rc;
 }
 
+/* A tool that needs an existing store (asyncz_store_connect_existing) creates nothing: the table must be
+ * there, found as the store's statements find it (the search path). */
+static int check_table(az_pg_backend *b)
+{
+    const char *values[] = {b->table};
+    PGresult *r = PQexecParams(b->conn, "SELECT to_regclass(quote_ident($1)) IS NOT NULL", 1,
+                               (Oid[]){AZ_PG_OID_TEXT}, values, NULL, NULL, 0);
+    int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : az_pg_fail(b, "look for the table", r);
+    bool found = !rc && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!rc && !found)
+        rc = az_store_fail(
+            ASYNCZ_ENOTFOUND,
+            "postgresql %s has no asyncz tables (no table %s): add a task first, or check the URL", b->desc,
+            b->table);
+    return rc;
+}
+
 /* ---- lifecycle ----------------------------------------------------------------------------------- */
 
 int az_pg_open(az_backend *base, const asyncz_store_host *host)
@@ -188,6 +206,8 @@ int az_pg_open(az_backend *base, const asyncz_store_host *host)
     az_pg_backend *b = PG(base);
     b->opened = true;
     int rc = connect_main(b);
+    if (!rc && host && host->existing)
+        rc = check_table(b);
     if (!rc)
         rc = create_schema(b);
     if (!rc && b->notify)

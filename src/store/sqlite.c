@@ -415,7 +415,8 @@ static int create_schema(az_sqlite *b)
 
 static int open_file(az_sqlite *b)
 {
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    /* The file is there (made 0600 by az_sqlite_create_file, or required to exist): SQLite creates none. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(b->path, &b->db, flags, NULL);
     if (rc != SQLITE_OK) {
         rc = az_sqlite_fail(b, "open", rc);
@@ -437,13 +438,46 @@ static int check_version(az_sqlite *b)
                          b->label, sqlite3_libversion());
 }
 
+/* A tool that needs an existing store writes nothing into a database that is not one: another
+ * application's file keeps its bytes (no tables, no journal mode change). */
+static int check_tables(az_sqlite *b)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(b->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1,
+                                &s, NULL);
+    if (rc != SQLITE_OK)
+        return az_sqlite_fail(b, "open", sqlite3_extended_errcode(b->db));
+    az_sqlite_bind_text(s, 1, b->table);
+    rc = az_sqlite_step(b, s, "open");
+    sqlite3_finalize(s);
+    if (rc == 0)
+        return az_store_fail(ASYNCZ_ENOTFOUND,
+                             "%s has no asyncz tables (no table %s): add a task first, or check the URL",
+                             b->label, b->table);
+    return rc < 0 ? rc : 0;
+}
+
+/* The file: its directory made when missing (unless it must exist), its owner and mode checked, made 0600
+ * when missing; checked again after, in case another process made it meanwhile. */
+static int prepare_file(az_sqlite *b)
+{
+    int rc = b->existing ? 0 : make_dirs(b);
+    if (!rc)
+        rc = az_sqlite_check_files(b);
+    if (!rc && !b->existing && (rc = az_sqlite_create_file(b)) == 0)
+        rc = az_sqlite_check_files(b);
+    return rc;
+}
+
 static int connect_db(az_sqlite *b)
 {
     int rc = check_version(b);
     if (!rc)
-        rc = make_dirs(b);
+        rc = prepare_file(b);
     if (!rc)
         rc = open_file(b);
+    if (!rc && b->existing)
+        rc = check_tables(b);
     if (!rc)
         rc = set_journal(b);
     if (!rc)
@@ -468,7 +502,8 @@ static int sq_open(az_backend *base, const asyncz_store_host *host)
 {
     az_sqlite *b = SQ(base);
     disconnect(b); /* no notifications: the host has nothing to wake */
-    if (host && host->existing && access(b->path, F_OK) != 0 && errno == ENOENT)
+    b->existing = host && host->existing;
+    if (b->existing && access(b->path, F_OK) != 0 && errno == ENOENT)
         return az_store_fail(ASYNCZ_ENOTFOUND, "%s: open: the database file does not exist", b->label);
     return connect_db(b);
 }
@@ -488,9 +523,15 @@ static void sq_destroy(az_backend *base)
     free(b);
 }
 
+static const char *sq_local_path(az_backend *base)
+{
+    return SQ(base)->path;
+}
+
 static const az_backend_ops sqlite_ops = {
     .name = "sqlite",
     .caps = ASYNCZ_STORE_CAP_PERSISTENT | ASYNCZ_STORE_CAP_SHARED,
+    .local_path = sq_local_path,
     .open = sq_open,
     .close = sq_close,
     .destroy = sq_destroy,

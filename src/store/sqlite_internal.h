@@ -49,9 +49,20 @@ typedef struct az_sqlite {
     sqlite3 *db;           /* NULL while disconnected */
     bool broken;           /* an I/O-level failure: reconnect on the next call */
     bool batch;            /* inside az_sqlite_batch_begin .. _end: writes join one transaction */
+    bool existing;         /* opened for a tool that needs a store that exists: create nothing */
     int64_t batch_counter; /* in a batch: the counter's value so far (written back at the end) */
     sqlite3_stmt *stmts[AZ_SQ_COUNT_];
 } az_sqlite;
+
+/* sqlite_files.c: ASYNCZ_ESTORE (message: the path, the owner or mode found, the fix) when the directory
+ * of the database is owned by another user (root excepted) or writable by group or others, or when the
+ * database file, its -wal or its -shm exists and is owned by another user or writable by group or others.
+ * Errors: also ASYNCZ_ENOMEM. */
+int az_sqlite_check_files(az_sqlite *b);
+
+/* sqlite_files.c: create the database file empty with mode 0600 if it is missing (SQLite makes a new
+ * database in an empty file, and gives its -wal and -shm files the file's mode). Errors: ASYNCZ_EIO. */
+int az_sqlite_create_file(az_sqlite *b);
 
 /* Connect if not connected (or reconnect after a broken connection): one attempt. */
 int az_sqlite_ready(az_sqlite *b);

@@ -126,6 +126,12 @@ int asyncz_store_connect_existing(asyncz_store *st, asyncz_unreadable_fn fn, voi
     return az_store_do_open(st, standalone_host(fn, userdata, true, true));
 }
 
+const char *asyncz_store_local_path(asyncz_store *st)
+{
+    az_backend *b = az_persist_backend(st);
+    return b && b->ops->local_path ? b->ops->local_path(b) : NULL;
+}
+
 int asyncz_store_quarantined(asyncz_store *st, asyncz_quarantine_fn fn, void *userdata)
 {
     if (!st || !fn)
@@ -310,7 +316,9 @@ static int open_backend(az_url *url, asyncz_store **out)
                                  url->text, schemes[i].needs);
         az_backend *b = NULL;
         int rc = schemes[i].ctor(url, &b);
-        return rc ? rc : az_persist_new(b, out);
+        if (!rc && (rc = az_persist_new(b, out)) == 0)
+            az_persist_set_label(*out, url->text);
+        return rc;
     }
     return az_store_fail(ASYNCZ_EUNSUPPORTED,
                          "store URL \"%s\": unknown scheme \"%s\" (known: memory, file, sqlite, postgresql, "

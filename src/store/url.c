@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "asyncz/error.h"
+#include "asyncz/store.h"
 #include "store/backend.h"
 #include "store/url.h"
 
@@ -63,22 +64,105 @@ static int decode_part(const az_url *u, const char *s, size_t len, const char *p
     return fail(u->text, msg);
 }
 
-/* The URL for messages: the password (between "user:" and '@' in the authority) replaced by "***". */
-static char *redact(const char *text)
+/* Whether a query option's value is a secret: its name holds "pass" or "secret", in any case (libmongoc's
+ * tlsCertificateKeyFilePassword, a password=... that a backend refuses, ...). */
+static bool secret_option(const char *key, size_t len)
 {
-    const char *sep = strstr(text, "://");
-    const char *auth = sep ? sep + 3 : text;
+    for (size_t i = 0; i + 4 <= len; i++)
+        if (strncasecmp(key + i, "pass", 4) == 0 || (i + 6 <= len && strncasecmp(key + i, "secret", 6) == 0))
+            return true;
+    return false;
+}
+
+/* Append n bytes of s to buf (size bytes, *used so far), cutting at the end. */
+static void put(char *buf, size_t size, size_t *used, const char *s, size_t n)
+{
+    if (*used + 1 >= size)
+        return;
+    size_t room = size - 1 - *used;
+    memcpy(buf + *used, s, n < room ? n : room);
+    *used += n < room ? n : room;
+    buf[*used] = '\0';
+}
+
+void asyncz_store_url_mask(const char *url, char *buf, size_t size)
+{
+    if (!buf || !size)
+        return;
+    buf[0] = '\0';
+    if (!url)
+        return;
+    size_t used = 0;
+    const char *sep = strstr(url, "://");
+    const char *auth = sep ? sep + 3 : url;
     size_t auth_len = strcspn(auth, "/?#");
     const char *at = memrchr(auth, '@', auth_len);
     const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    if (!colon)
-        return strdup(text);
-    size_t head = (size_t)(colon + 1 - text);
-    size_t n = head + 3 + strlen(at) + 1;
-    char *out = malloc(n);
-    if (out)
-        snprintf(out, n, "%.*s***%s", (int)head, text, at);
-    return out;
+    const char *p = url;
+    if (colon) {
+        put(buf, size, &used, p, (size_t)(colon + 1 - p));
+        put(buf, size, &used, "***", 3);
+        p = at;
+    }
+    const char *query = strchr(auth, '?');
+    if (!query) {
+        put(buf, size, &used, p, strlen(p));
+        return;
+    }
+    put(buf, size, &used, p, (size_t)(query + 1 - p));
+    for (p = query + 1; *p;) {
+        size_t item = strcspn(p, "&#");
+        const char *eq = memchr(p, '=', item);
+        if (eq && secret_option(p, (size_t)(eq - p))) {
+            put(buf, size, &used, p, (size_t)(eq + 1 - p));
+            put(buf, size, &used, "***", 3);
+        } else {
+            put(buf, size, &used, p, item);
+        }
+        p += item;
+        if (*p == '#') {
+            put(buf, size, &used, p, strlen(p));
+            break;
+        }
+        if (*p == '&')
+            put(buf, size, &used, p++, 1);
+    }
+}
+
+static void scrub_one(char *text, const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    if (n < 3) /* a shorter one would be shorter than its mask, and would match everywhere */
+        return;
+    for (char *p = strstr(text, secret); p; p = strstr(p + 3, secret)) {
+        memcpy(p, "***", 3);
+        memmove(p + 3, p + n, strlen(p + n) + 1);
+    }
+}
+
+void az_url_scrub(const az_url *url, char *text)
+{
+    scrub_one(text, url->password);
+    for (size_t i = 0; i < url->n_options; i++)
+        if (secret_option(url->options[i].key, strlen(url->options[i].key)))
+            scrub_one(text, url->options[i].value);
+}
+
+/* The URL for messages (asyncz_store_url_mask), malloc'd. */
+static char *redact(const char *text)
+{
+    size_t n = strlen(text) + 4 * 8 + 1; /* "***" may be longer than what it replaces */
+    char *out = NULL;
+    for (;;) {
+        free(out);
+        out = malloc(n);
+        if (!out)
+            return NULL;
+        asyncz_store_url_mask(text, out, n);
+        if (strlen(out) + 1 < n)
+            return out;
+        n *= 2;
+    }
 }
 
 static int parse_scheme(az_url *u, const char *text, const char **rest)

@@ -28,6 +28,11 @@ typedef struct az_url {
 int az_url_parse(const char *text, az_url *out);
 void az_url_free(az_url *url);
 
+/* Replace in text (a NUL-terminated message of a client library that was given the URL's parts) every
+ * occurrence of the URL's password and of the values of its secret options (see asyncz_store_url_mask) by
+ * "***", in place (text only shrinks or keeps its length for secrets of 3 bytes or more). */
+void az_url_scrub(const az_url *url, char *text);
+
 /* The value of option key (marking it used), or def when absent. */
 const char *az_url_get(az_url *url, const char *key, const char *def);
 

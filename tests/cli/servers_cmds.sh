@@ -108,8 +108,86 @@ check_store() {
     same "$kind empty" "[]" "$out"
 }
 
+# ---- a store that is not there (issue 12, item 11) ---------------------------------------------------------------
+# Commands other than add create no tables: on a namespace never used they fail (SQL stores, MongoDB) or,
+# on Redis, whose store is keys that appear with the first task, list nothing; either way nothing is made.
+check_fresh() {
+    local kind=$1 url
+    url=$(url_of "$kind" | sed "s/$RUN/${RUN}fresh/g")
+    for attempt in 1 2; do
+        run list --store "$url" --json
+        if [[ $kind == redis ]]; then
+            [[ $rc -eq 0 && $out == "[]" ]] || fail "$kind list on nothing ($attempt): $rc $out $err"
+        else
+            [[ $rc -eq 1 && $err == *"has no asyncz"*"add a task first, or check the URL"* ]] ||
+                fail "$kind list on nothing ($attempt): $rc $out $err"
+        fi
+        passed=$((passed + 1))
+    done
+}
+
+# ---- passwords never shown (item 10) -----------------------------------------------------------------------------
+SECRET=Zq7s3cretPw
+# with_secret KIND: the server's URL with $SECRET as the password.
+with_secret() {
+    case $1 in
+    redis) url_of redis | sed "s#^redis://#redis://:$SECRET@#" ;;
+    postgresql) url_of postgresql | sed "s#^postgresql://\([^@:]*\)@#postgresql://\1:$SECRET@#" ;;
+    mariadb) url_of mariadb | sed "s#^mariadb://\([^@:]*\):[^@]*@#mariadb://\1:$SECRET@#" ;;
+    mongodb) url_of mongodb | sed "s#^mongodb://#mongodb://asyncz:$SECRET@#" ;;
+    esac
+}
+
+# no_secret NAME: neither stdout nor stderr of the last run shows $SECRET.
+no_secret() {
+    [[ "$out$err" != *"$SECRET"* ]] || fail "$1 shows the password: $out $err"
+    passed=$((passed + 1))
+}
+
+# secret_runs NAME URL STATUS: the commands on URL, given by --store and by ASYNCZ_STORE, exit STATUS (or
+# anything when STATUS is '*') without showing the password; and a config with that URL.
+secret_runs() {
+    local name=$1 url=$2 status=$3 cmd
+    for cmd in list status doctor "inspect x" "add --id x --at 2030-01-01T00:00Z --command true"; do
+        # shellcheck disable=SC2086 # the command words split on purpose
+        run $cmd --store "$url"
+        [[ $status == '*' || $rc -eq $status ]] || fail "$name: $cmd --store: exit $rc, not $status: $err"
+        no_secret "$name: $cmd --store"
+        # shellcheck disable=SC2086
+        ASYNCZ_STORE=$url run $cmd
+        [[ $status == '*' || $rc -eq $status ]] || fail "$name: $cmd with ASYNCZ_STORE: exit $rc, not $status: $err"
+        [[ $status == '*' || "$err$out" == *ASYNCZ_STORE* ]] || fail "$name: $cmd: the message does not name ASYNCZ_STORE: $err$out"
+        no_secret "$name: $cmd with ASYNCZ_STORE"
+    done
+    printf '[store default]\nurl = %s\n\n[task t]\ninterval = 1h\ncommand = true\n' "$url" >"$TMP/secret.ini"
+    run start --config "$TMP/secret.ini" --check
+    no_secret "$name: start --check"
+}
+
+check_secrets() {
+    local kind=$1 url bad named
+    url=$(with_secret "$kind")
+    case $kind in
+    redis) named=$(sed "s/tasks_key=$RUN.tasks/tasks_key=a*b/" <<<"$url") ;;
+    mongodb) named=$(sed "s/collection=$RUN/collection=a-b/" <<<"$url") ;;
+    *) named=$(sed "s/tablename=$RUN/tablename=a-b/" <<<"$url") ;;
+    esac
+    secret_runs "$kind wrong password" "$url" '*'
+    secret_runs "$kind bad name" "$named" 2
+    [[ $err == *"not a valid name"* ]] || fail "$kind bad name: $err"
+    bad=$(sed -E 's#@127\.0\.0\.1:[0-9]+#@127.0.0.1:1#' <<<"$url")
+    [[ $kind == mongodb ]] && bad=$(with_option "$bad" serverSelectionTimeoutMS=300)
+    secret_runs "$kind unreachable" "$bad" 1
+    run start --config "$TMP/secret.ini"
+    [[ $rc -eq 1 ]] || fail "$kind unreachable daemon: exit $rc: $err"
+    no_secret "$kind unreachable daemon"
+}
+
 for kind in redis postgresql mariadb mongodb; do
     check_store "$kind"
+    check_fresh "$kind"
+    check_secrets "$kind"
+    check_secrets "$kind"
 done
 
 echo "$passed passed"

@@ -267,6 +267,28 @@ static void set_key(const char *key)
         unsetenv(ASYNCZ_STORE_KEY_ENV);
 }
 
+/* Store a valid task id, due at when, sealed under key (not the store's): as another tool with another key
+ * would have written it. */
+static void put_sealed(asyncz_store *st, const char *id, asyncz_time_t when, const char *key)
+{
+    asyncz_task *t = NULL;
+    assert_int_equal(asyncz_task_new(&t, "job"), 0);
+    assert_int_equal(asyncz_task_set_id(t, id), 0);
+    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
+    char *doc = NULL;
+    assert_int_equal(asyncz_task_to_json(t, &doc, NULL), 0);
+    asyncz_task_free(t);
+    az_sealer other;
+    assert_int_equal(az_sealer_init(&other, key, strlen(key)), 0);
+    unsigned char *sealed = NULL;
+    size_t len = 0;
+    assert_int_equal(az_seal(&other, id, (const unsigned char *)doc, strlen(doc), &sealed, &len), 0);
+    az_sealer_clear(&other);
+    free(doc);
+    raw_put(st, id, sealed, len, when, false);
+    free(sealed);
+}
+
 /* ---- persistence ------------------------------------------------------------------------------- */
 
 void persist_reopen(void **state)
@@ -558,6 +580,7 @@ void persist_seal_flipped_byte(void **state)
     opened a;
     open_into(&a, 1, "one");
     add(a.st, "victim", T0);
+    add(a.st, "bystander", T0 + 5 * SEC); /* opens: the key is right, so the victim is tampered with */
     raw r = raw_get(a.st, "victim");
     r.data[r.len / 2] ^= 0x01;
     raw_put(a.st, "victim", r.data, r.len, T0, true);
@@ -566,6 +589,11 @@ void persist_seal_flipped_byte(void **state)
     assert_int_equal(q.first_len, r.len);
     assert_memory_equal(q.first_data, r.data, r.len); /* kept as found */
     free(r.data);
+    close_into(&a);
+    /* Reopened, the store still opens with the key (the bystander opens) and keeps the bystander. */
+    open_into(&a, 1, "again");
+    joined j;
+    assert_string_equal(list_ids(a.st, &j), "bystander");
     close_into(&a);
 }
 
@@ -607,6 +635,40 @@ void persist_seal_plaintext_with_key(void **state)
     close_into(&b);
 }
 
+/* Connecting with key fails with ASYNCZ_ECRYPTO and a message holding want, in every mode (a scheduler, a
+ * tool, a tool on an existing store). */
+static void assert_connect_refused(unsigned n, const char *want)
+{
+    char url[1024];
+    az_store_url(url, sizeof url, n);
+    for (int mode = 0; mode < 3; mode++) {
+        asyncz_store *st = NULL;
+        assert_int_equal(asyncz_store_open(&st, url), 0);
+        int rc = mode == 0   ? asyncz_store_connect(st)
+                 : mode == 1 ? asyncz_store_connect_inspect(st, NULL, NULL)
+                             : asyncz_store_connect_existing(st, NULL, NULL);
+        if (rc != ASYNCZ_ECRYPTO || !strstr(asyncz_store_errmsg(), want))
+            fail_msg("connect mode %d: %s: \"%s\" (wanted ASYNCZ_ECRYPTO and \"%s\")", mode,
+                     asyncz_strerror(rc), asyncz_store_errmsg(), want);
+        asyncz_store_free(st);
+    }
+}
+
+/* The store of namespace n with the key opens, has nothing in quarantine and lists want. */
+static void assert_intact(unsigned n, const char *key, const char *want)
+{
+    set_key(key);
+    opened a;
+    open_into(&a, n, "check");
+    joined j;
+    assert_string_equal(list_ids(a.st, &j), want);
+    assert_int_equal(quarantine_of(a.st).n, 0);
+    assert_int_equal(a.log.quarantined, 0);
+    close_into(&a);
+}
+
+/* A key that opens none of the sealed records is a wrong key, not tampering: connecting fails, for a
+ * scheduler and a tool alike, and nothing is quarantined. */
 void persist_seal_wrong_key(void **state)
 {
     (void)state;
@@ -614,12 +676,65 @@ void persist_seal_wrong_key(void **state)
     opened a;
     open_into(&a, 1, "one");
     add(a.st, "job", T0);
+    add(a.st, "job2", T0 + SEC);
     close_into(&a);
     set_key(KEY2);
+    assert_connect_refused(1, ASYNCZ_STORE_KEY_ENV " opens none of the 2 sealed records in ");
+    assert_connect_refused(1, "is it the right key?");
+    assert_intact(1, KEY1, "job,job2");
+    set_key(NULL);
+}
+
+/* The check at connect reads a bounded sample: on a store of more records than it looks at, a wrong key is
+ * still refused, and the message says only the first ones were tried. */
+void persist_seal_wrong_key_large_store(void **state)
+{
+    (void)state;
+    set_key(KEY1);
+    opened a;
+    open_into(&a, 1, "one");
+    enum { N = 80 };
+    asyncz_task *tasks[N];
+    char id[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "t%02d", i);
+        tasks[i] = make_task(id, T0 + i * SEC);
+    }
+    int rc = asyncz_store_add_tasks(a.st, tasks, N);
+    if (rc)
+        fail_msg("add_tasks: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    for (int i = 0; i < N; i++)
+        asyncz_task_free(tasks[i]);
+    close_into(&a);
+    set_key(KEY2);
+    assert_connect_refused(1, "opens none of the first 64 sealed records in ");
+    set_key(KEY1);
+    open_into(&a, 1, "two");
+    assert_int_equal(count(a.st), N);
+    assert_int_equal(quarantine_of(a.st).n, 0);
+    close_into(&a);
+    set_key(NULL);
+}
+
+/* A record sealed under another key among records the key opens (first in order, so the check at connect
+ * meets it first) is not a wrong key: the store opens and that one record alone is quarantined. */
+void persist_seal_other_key_among_good(void **state)
+{
+    (void)state;
+    set_key(KEY1);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "good1", T0 + 5 * SEC);
+    add(a.st, "good2", T0 + 6 * SEC);
+    put_sealed(a.st, "intruder", T0, KEY2);
+    close_into(&a);
     opened b;
     open_into(&b, 1, "two");
-    assert_refused(&b, "job", "does not open");
+    assert_refused(&b, "intruder", "does not open");
+    joined j;
+    assert_string_equal(list_ids(b.st, &j), "good1,good2");
     close_into(&b);
+    set_key(NULL);
 }
 
 void persist_sealed_without_key(void **state)
@@ -646,6 +761,31 @@ void persist_sealed_without_key(void **state)
     assert_int_equal(claim(b.st, T0, "two", NULL, &j), 1);
     assert_int_equal(quarantine_of(b.st).n, 0);
     close_into(&b);
+}
+
+/* The check for a missing key looks beyond the first record: a plaintext record first in order and sealed
+ * ones after it still make a connection without the key fail, and nothing is moved. */
+void persist_sealed_after_plaintext_without_key(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "plain", T0);
+    close_into(&a);
+    set_key(KEY1);
+    open_into(&a, 1, "two");
+    add(a.st, "sealed1", T0 + SEC);
+    add(a.st, "sealed2", T0 + 2 * SEC);
+    close_into(&a);
+    set_key(NULL);
+    assert_connect_refused(1, ASYNCZ_STORE_KEY_ENV " is not set");
+    set_key(KEY1);
+    open_into(&a, 1, "three");
+    assert_int_equal(count(a.st), 3);
+    assert_int_equal(quarantine_of(a.st).n, 0);
+    close_into(&a);
+    set_key(NULL);
 }
 
 /* ---- quarantine ------------------------------------------------------------------------------------ */
@@ -1089,6 +1229,50 @@ void persist_connect_existing(void **state)
     close_into(&a);
 }
 
+/* A tool that wants an existing store creates nothing where there is none: on a namespace never used, the
+ * connection fails with ASYNCZ_ENOTFOUND and a message saying what to do, and fails again the second time
+ * (nothing was created by the first). Redis has nothing to create: its store is keys that appear with the
+ * first task, so it connects and lists nothing, and still holds nothing afterwards. */
+void persist_connect_existing_creates_nothing(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened other; /* another namespace in use (for SQLite: another table of the same database file) */
+    open_into(&other, 8, "other");
+    close_into(&other);
+    char url[1024];
+    az_store_url(url, sizeof url, 7);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        asyncz_store *tool = NULL;
+        assert_int_equal(asyncz_store_open(&tool, url), 0);
+        int rc = asyncz_store_connect_existing(tool, NULL, NULL);
+        const char *msg = asyncz_store_errmsg();
+        if (strcmp(asyncz_store_kind(tool), "redis") == 0) {
+            if (rc)
+                fail_msg("redis connect_existing: %s: %s", asyncz_strerror(rc), msg);
+            assert_int_equal(count(tool), 0);
+        } else if (strcmp(asyncz_store_kind(tool), "file") == 0) {
+            if (rc != ASYNCZ_ENOTFOUND || !strstr(msg, "no such directory"))
+                fail_msg("file connect_existing: %s: %s", asyncz_strerror(rc), msg);
+        } else if (rc != ASYNCZ_ENOTFOUND || !strstr(msg, "has no asyncz") ||
+                   !strstr(msg, "add a task first, or check the URL")) {
+            fail_msg("%s connect_existing on nothing: %s: %s", asyncz_store_kind(tool), asyncz_strerror(rc),
+                     msg);
+        }
+        asyncz_store_free(tool);
+    }
+    /* A scheduler's connection makes the store; a tool's then finds it. */
+    opened a;
+    open_into(&a, 7, "one");
+    add(a.st, "made", T0);
+    close_into(&a);
+    asyncz_store *tool = NULL;
+    assert_int_equal(asyncz_store_open(&tool, url), 0);
+    assert_int_equal(asyncz_store_connect_existing(tool, NULL, NULL), 0);
+    assert_int_equal(count(tool), 1);
+    asyncz_store_free(tool);
+}
+
 /* A tool's connection skips and reports an unreadable record but leaves it in place; a scheduler's
  * connection then quarantines it as usual. */
 void persist_inspect_leaves_unreadable(void **state)
@@ -1118,7 +1302,8 @@ void persist_inspect_leaves_unreadable(void **state)
     close_into(&a);
 }
 
-/* Run with the wrong key, a tool moves nothing aside: every sealed record is reported and stays. */
+/* A tool whose key opens some records but not others moves nothing aside: the others are reported and
+ * stay; a tool whose key opens none cannot connect at all. */
 void persist_inspect_wrong_key_moves_nothing(void **state)
 {
     (void)state;
@@ -1127,20 +1312,26 @@ void persist_inspect_wrong_key_moves_nothing(void **state)
     open_into(&a, 1, "one");
     add(a.st, "s1", T0);
     add(a.st, "s2", T0 + SEC);
+    put_sealed(a.st, "x3", T0 + 2 * SEC, KEY2);
     close_into(&a);
     set_key(KEY2);
     unreadable_log u = {0};
     asyncz_store *tool = open_inspect(1, &u);
     joined j;
-    assert_string_equal(list_ids(tool, &j), "");
+    assert_string_equal(list_ids(tool, &j), "x3");
     assert_int_equal(u.n, 2);
     assert_int_equal(quarantine_of(tool).n, 0);
     asyncz_store_free(tool);
+    set_key("a third key");
+    assert_connect_refused(1, "opens none of the 3 sealed records");
     set_key(KEY1);
-    open_into(&a, 1, "one");
-    assert_string_equal(list_ids(a.st, &j), "s1,s2");
-    assert_int_equal(quarantine_of(a.st).n, 0);
-    close_into(&a);
+    memset(&u, 0, sizeof u);
+    tool = open_inspect(1, &u);
+    assert_string_equal(list_ids(tool, &j), "s1,s2");
+    assert_int_equal(u.n, 1);
+    assert_string_equal(u.last_id, "x3");
+    assert_int_equal(quarantine_of(tool).n, 0);
+    asyncz_store_free(tool);
     set_key(NULL);
 }
 

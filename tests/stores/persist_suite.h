@@ -44,6 +44,9 @@ void persist_seal_copied_to_other_id(void **state);
 void persist_seal_plaintext_with_key(void **state);
 void persist_seal_wrong_key(void **state);
 void persist_sealed_without_key(void **state);
+void persist_seal_wrong_key_large_store(void **state);
+void persist_seal_other_key_among_good(void **state);
+void persist_sealed_after_plaintext_without_key(void **state);
 
 /* Adding many at once. */
 void persist_add_many_sealed(void **state);
@@ -58,6 +61,7 @@ void persist_zone_not_loading(void **state);
 void persist_list_many_in_parallel(void **state);
 void persist_tasks_get_the_store_alias(void **state);
 void persist_connect_existing(void **state);
+void persist_connect_existing_creates_nothing(void **state);
 void persist_inspect_leaves_unreadable(void **state);
 void persist_inspect_wrong_key_moves_nothing(void **state);
 
@@ -125,6 +129,9 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_seal_plaintext_with_key), \
     cmocka_unit_test(persist_seal_wrong_key), \
     cmocka_unit_test(persist_sealed_without_key), \
+    cmocka_unit_test(persist_seal_wrong_key_large_store), \
+    cmocka_unit_test(persist_seal_other_key_among_good), \
+    cmocka_unit_test(persist_sealed_after_plaintext_without_key), \
     cmocka_unit_test(persist_add_many_sealed), \
     cmocka_unit_test(persist_add_many_shared), \
     cmocka_unit_test(persist_quarantine_garbage), \
@@ -135,6 +142,7 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_list_many_in_parallel), \
     cmocka_unit_test(persist_tasks_get_the_store_alias), \
     cmocka_unit_test(persist_connect_existing), \
+    cmocka_unit_test(persist_connect_existing_creates_nothing), \
     cmocka_unit_test(persist_inspect_leaves_unreadable), \
     cmocka_unit_test(persist_inspect_wrong_key_moves_nothing), \
     cmocka_unit_test(persist_instances), \

@@ -359,16 +359,27 @@ static void file_refuses_group_writable(void **state)
     assert_non_null(strstr(asyncz_store_errmsg(), "0770"));
 }
 
+/* A writable quarantine/ or instances/ directory is refused, and the message names that directory and the
+ * chmod that fixes it, not the store's directory. */
 static void file_refuses_writable_subdir(void **state)
 {
     (void)state;
-    char dir[300], sub[400];
+    char dir[300], sub[400], fix[420];
     fresh_dir(dir, sizeof dir, "subdir");
     assert_int_equal(open_rc(dir, NULL), 0);
-    snprintf(sub, sizeof sub, "%s/quarantine", dir);
-    assert_int_equal(chmod(sub, 0777), 0);
-    assert_int_equal(open_rc(dir, NULL), ASYNCZ_ESTORE);
-    assert_non_null(strstr(asyncz_store_errmsg(), "0777"));
+    static const char *const subdirs[] = {"quarantine", "instances"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(sub, sizeof sub, "%s/%s", dir, subdirs[i]);
+        assert_int_equal(chmod(sub, 0777), 0);
+        assert_int_equal(open_rc(dir, NULL), ASYNCZ_ESTORE);
+        const char *msg = asyncz_store_errmsg();
+        snprintf(fix, sizeof fix, "chmod go-w %s)", sub);
+        if (!strstr(msg, "0777") || !strstr(msg, fix) || !strstr(msg, "the directory " /* named */) ||
+            !strstr(msg, sub))
+            fail_msg("%s: unclear message: %s", subdirs[i], msg);
+        assert_int_equal(chmod(sub, 0700), 0);
+        assert_int_equal(open_rc(dir, NULL), 0);
+    }
 }
 
 static void file_refuses_other_owner(void **state)

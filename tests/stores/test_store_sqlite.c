@@ -109,6 +109,26 @@ static sqlite3 *raw_db(const char *name)
 }
 
 /* The first column of the first row of sql as text into buf ("" when no row). */
+/* A new database at path, through SQLite alone (another application's file). */
+static sqlite3 *raw_db_create(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+    return db;
+}
+
+/* A file's bytes (malloc'd). */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
 static const char *raw_text(sqlite3 *db, const char *sql, char *buf, size_t size)
 {
     sqlite3_stmt *s = NULL;
@@ -607,6 +627,164 @@ static void sqlite_directory_cannot_be_made(void **state)
     asyncz_store_free(st);
 }
 
+/* ---- files others control (issue 12, item 9) and databases that are not stores (item 11) ----------------
+ */
+
+/* Connecting to url fails with code, and the message holds every one of the NULL-terminated needles. */
+static void expect_connect_fails(const char *url, int code, const char *const *needles)
+{
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    int rc = asyncz_store_connect(st);
+    const char *msg = asyncz_store_errmsg();
+    if (rc != code)
+        fail_msg("%s: expected %s, got %s (%s)", url, asyncz_err_name(code), asyncz_err_name(rc), msg);
+    for (const char *const *n = needles; *n; n++)
+        if (!strstr(msg, *n))
+            fail_msg("%s: the message \"%s\" does not mention \"%s\"", url, msg, *n);
+    asyncz_store_free(st);
+}
+
+/* A fresh directory of the test directory, 0700, holding a store database db.db with one task. */
+static void make_store_in(const char *dir, char *url, size_t size, char *db, size_t dbsize)
+{
+    char path[PATH_MAX - 16];
+    in_dir(path, sizeof path, dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(db, dbsize, "%s/db.db", path);
+    snprintf(url, size, "sqlite:///%s", db);
+    asyncz_store *st = open_url(url);
+    add(st, "job", T0);
+    asyncz_store_free(st);
+}
+
+/* New database files are 0600 whatever the umask, and so are the -wal and -shm files SQLite makes. */
+static void sqlite_new_files_private(void **state)
+{
+    (void)state;
+    mode_t old = umask(022);
+    char path[PATH_MAX], side[PATH_MAX + 8];
+    asyncz_store *st = open_file("private.db", "t");
+    add(st, "job", T0);
+    struct stat sb;
+    assert_int_equal(stat(in_dir(path, sizeof path, "private.db"), &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    snprintf(side, sizeof side, "%s-wal", path);
+    assert_int_equal(stat(side, &sb), 0); /* the store is open: the log is there */
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    snprintf(side, sizeof side, "%s-shm", path);
+    assert_int_equal(stat(side, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    asyncz_store_free(st);
+    umask(old);
+}
+
+/* A database file, or its write-ahead log, that others can write is refused with the path, the mode and
+ * the chmod that fixes it; once fixed, the store opens. */
+static void sqlite_refuses_writable_files(void **state)
+{
+    (void)state;
+    char url[PATH_MAX + 64], db[PATH_MAX], side[PATH_MAX + 8];
+    make_store_in("writable", url, sizeof url, db, sizeof db);
+    assert_int_equal(chmod(db, 0666), 0);
+    char fix[PATH_MAX + 32];
+    snprintf(fix, sizeof fix, "chmod go-w %s", db);
+    expect_connect_fails(url, ASYNCZ_ESTORE,
+                         (const char *[]){db, "mode 0666", "writable by everyone", fix, NULL});
+    assert_int_equal(chmod(db, 0620), 0);
+    expect_connect_fails(url, ASYNCZ_ESTORE,
+                         (const char *[]){db, "mode 0620", "writable by its group", NULL});
+    assert_int_equal(chmod(db, 0644), 0); /* readable is not writable: accepted (doctor warns) */
+    asyncz_store_free(open_url(url));
+    snprintf(side, sizeof side, "%s-wal", db);
+    write_file(side, "", 0);
+    assert_int_equal(chmod(side, 0666), 0);
+    snprintf(fix, sizeof fix, "chmod go-w %s", side);
+    expect_connect_fails(url, ASYNCZ_ESTORE, (const char *[]){"write-ahead log", side, fix, NULL});
+    assert_int_equal(unlink(side), 0);
+    asyncz_store_free(open_url(url));
+}
+
+/* A directory that others can write (they could replace the database) is refused, and nothing is made
+ * in it. */
+static void sqlite_refuses_writable_directory(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], url[PATH_MAX + 64], db[PATH_MAX + 16];
+    in_dir(dir, sizeof dir, "shared");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(chmod(dir, 01777), 0);
+    snprintf(db, sizeof db, "%s/tasks.db", dir);
+    snprintf(url, sizeof url, "sqlite:///%s", db);
+    char fix[PATH_MAX + 32];
+    snprintf(fix, sizeof fix, "chmod go-w %s", dir);
+    expect_connect_fails(url, ASYNCZ_ESTORE,
+                         (const char *[]){dir, "mode 1777", "writable by everyone", fix, NULL});
+    struct stat sb;
+    assert_int_equal(stat(db, &sb), -1);
+    assert_int_equal(chmod(dir, 0755), 0);
+    asyncz_store_free(open_url(url));
+}
+
+/* A file owned by another user is refused even when its mode is tight. Needs root (to give it away). */
+static void sqlite_refuses_other_owner(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        fprintf(stderr, "skipped: giving a file to another user needs root\n");
+        skip();
+    }
+    char url[PATH_MAX + 64], db[PATH_MAX];
+    make_store_in("owned", url, sizeof url, db, sizeof db);
+    assert_int_equal(chown(db, 65534, 65534), 0);
+    expect_connect_fails(
+        url, ASYNCZ_ESTORE,
+        (const char *[]){db, "owned by uid 65534", "someone else controls", "chown 0", NULL});
+    assert_int_equal(chown(db, 0, 0), 0);
+    asyncz_store_free(open_url(url));
+    /* The directory, given to another user, is refused as well. */
+    char *slash = strrchr(db, '/');
+    *slash = '\0';
+    assert_int_equal(chown(db, 65534, 65534), 0);
+    expect_connect_fails(url, ASYNCZ_ESTORE, (const char *[]){db, "owned by uid 65534", "directory", NULL});
+    assert_int_equal(chown(db, 0, 0), 0);
+}
+
+/* A tool's connection to an existing file that holds no store (another application's database) fails
+ * with ASYNCZ_ENOTFOUND and writes nothing: the file keeps its bytes, no -wal or -shm is left. */
+static void sqlite_existing_without_tables(void **state)
+{
+    (void)state;
+    char path[PATH_MAX], url[PATH_MAX + 64], side[PATH_MAX + 8];
+    in_dir(path, sizeof path, "other-app.db");
+    sqlite3 *db = raw_db_create(path);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hello')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    size_t before_len = 0;
+    unsigned char *before = slurp(path, &before_len);
+    snprintf(url, sizeof url, "sqlite:///%s", path);
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_open(&st, url), 0);
+    assert_int_equal(asyncz_store_connect_existing(st, NULL, NULL), ASYNCZ_ENOTFOUND);
+    const char *msg = asyncz_store_errmsg();
+    if (!strstr(msg, path) || !strstr(msg, "has no asyncz tables") || !strstr(msg, "add a task first"))
+        fail_msg("unexpected message: %s", msg);
+    asyncz_store_free(st);
+    size_t after_len = 0;
+    unsigned char *after = slurp(path, &after_len);
+    assert_int_equal(after_len, before_len);
+    assert_memory_equal(after, before, before_len);
+    free(before);
+    free(after);
+    struct stat sb;
+    snprintf(side, sizeof side, "%s-wal", path);
+    assert_int_equal(stat(side, &sb), -1);
+    snprintf(side, sizeof side, "%s-shm", path);
+    assert_int_equal(stat(side, &sb), -1);
+}
+
 /* Whether every descriptor of this process open on a file whose name contains part has FD_CLOEXEC. */
 static int count_fds(const char *part, bool *all_cloexec)
 {
@@ -915,6 +1093,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(sqlite_creates_directories),
         cmocka_unit_test(sqlite_connect_existing),
         cmocka_unit_test(sqlite_directory_cannot_be_made),
+        cmocka_unit_test(sqlite_new_files_private),
+        cmocka_unit_test(sqlite_refuses_writable_files),
+        cmocka_unit_test(sqlite_refuses_writable_directory),
+        cmocka_unit_test(sqlite_refuses_other_owner),
+        cmocka_unit_test(sqlite_existing_without_tables),
         cmocka_unit_test(sqlite_fds_cloexec),
         cmocka_unit_test(sqlite_binary_records),
         cmocka_unit_test(sqlite_counter_persists),

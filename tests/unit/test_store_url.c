@@ -211,6 +211,41 @@ static void seal_key_from_env(void **state)
     unsetenv(ASYNCZ_STORE_KEY_ENV);
 }
 
+/* URLs as messages show them: passwords and secret options masked, everything else as given. */
+static void url_mask(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"postgresql://u:s3cret@db:5432/jobs?tablename=t", "postgresql://u:***@db:5432/jobs?tablename=t"},
+        {"redis://:s3cret@cache:6380/2", "redis://:***@cache:6380/2"},
+        {"mariadb://u:p%40ss@h/db", "mariadb://u:***@h/db"},
+        {"mongodb://h/?tlsCertificateKeyFilePassword=s3cret&appname=x",
+         "mongodb://h/?tlsCertificateKeyFilePassword=***&appname=x"},
+        {"postgresql://u@h/db?password=s3cret", "postgresql://u@h/db?password=***"},
+        {"x://h/?client_SECRET=s3cret&passwd=s3cret&tablename=pass",
+         "x://h/?client_SECRET=***&passwd=***&tablename=pass"},
+        {"sqlite:////var/lib/asyncz/tasks.db", "sqlite:////var/lib/asyncz/tasks.db"},
+        {"redis://user@h/0", "redis://user@h/0"},
+        {"not a url at all", "not a url at all"},
+    };
+    char buf[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        asyncz_store_url_mask(cases[i][0], buf, sizeof buf);
+        assert_string_equal(buf, cases[i][1]);
+    }
+    asyncz_store_url_mask(NULL, buf, sizeof buf);
+    assert_string_equal(buf, "");
+    asyncz_store_url_mask("postgresql://u:s3cret@db/jobs", buf, 16); /* cut, never past the mask */
+    assert_string_equal(buf, "postgresql://u:");
+    /* The store's own messages mask the same way. */
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_open(&st, "postgresql://u:s3cret@h/db?password=s3cret"), ASYNCZ_EINVAL);
+    assert_null(strstr(asyncz_store_errmsg(), "s3cret"));
+    assert_non_null(strstr(asyncz_store_errmsg(), "password=***"));
+    assert_int_equal(asyncz_store_open(&st, "postgresql://u:s3cret@h:99999/db"), ASYNCZ_EINVAL);
+    assert_null(strstr(asyncz_store_errmsg(), "s3cret"));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +255,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(url_names_and_bools),
         cmocka_unit_test(open_unknown_schemes),
         cmocka_unit_test(scheme_supported_matches_open),
+        cmocka_unit_test(url_mask),
         cmocka_unit_test(seal_round_trip),
         cmocka_unit_test(seal_refusals),
         cmocka_unit_test(seal_key_from_env),
