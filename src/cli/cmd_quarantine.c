@@ -402,8 +402,9 @@ static int restore_entry(az_cli_store *s, const args *a, const az_cli_common *co
     return rc;
 }
 
-/* drop removes records for good: with several entries and neither --at nor --all, say which there are. */
-static int check_unambiguous(az_cli_store *s, const args *a, const asyncz_zone *zone)
+/* drop removes records for good: with several entries and neither --at nor --all, say which there are;
+ * with one, name it by its time, so that an entry quarantined meanwhile is not dropped unseen. */
+static int check_unambiguous(az_cli_store *s, args *a, const asyncz_zone *zone)
 {
     if (a->all || a->at != ASYNCZ_TIME_NONE)
         return 0;
@@ -421,11 +422,13 @@ static int check_unambiguous(az_cli_store *s, const args *a, const asyncz_zone *
                                 "--all to drop every one",
                                 a->id, l.n, times);
     }
+    if (!rc && l.n == 1)
+        a->at = l.items[0].at;
     entries_free(&l);
     return rc;
 }
 
-static int drop_entries(az_cli_store *s, const args *a, const az_cli_common *common, const asyncz_zone *zone)
+static int drop_entries(az_cli_store *s, args *a, const az_cli_common *common, const asyncz_zone *zone)
 {
     int rc = check_unambiguous(s, a, zone);
     if (rc)
