@@ -176,8 +176,9 @@ const char az_cli_export_help[] =
     "--output (or with -) the lines go to standard output. Records that cannot be read are not exported:\n"
     "they are named on standard error and the exit status is 1.\n"
     "\n"
-    "  --output FILE              write to FILE instead of standard output\n" COMMON_HELP
-    "                             (--json changes nothing: the output is JSON lines already)\n" EXIT_HELP;
+    "  --output FILE              write to FILE instead of standard output\n" STORE_HELP
+    "  --json                     accepted; changes nothing (the output is JSON lines already)\n"
+    "  --no-color, -h, --help     as for every command\n" EXIT_HELP;
 
 const char az_cli_import_help[] =
     "Usage: asyncz import [FILE|-] [--replace] [OPTIONS]\n"

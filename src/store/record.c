@@ -141,6 +141,8 @@ int az_record_open_quarantined(const az_sealer *sealer, const char *id, const un
         memset(owned, 0, *doc_len);
         free(owned);
     }
+    if (!*document)
+        *doc_len = 0; /* nothing opened: no length to go with it */
     if (rc)
         return rc;
     if (!sealed && sealer->enabled) {
