@@ -219,8 +219,15 @@ static void open_entry(az_cli_store *s, const entry *e, opened *o)
         .task_id = e->id, .reason = e->reason, .at = e->at, .data = e->data, .len = e->len};
     *o = (opened){0};
     o->rc = asyncz_store_quarantine_open(s->st, &q, &o->doc, &o->len, NULL);
-    if (o->rc)
-        snprintf(o->problem, sizeof o->problem, "%s", asyncz_store_errmsg());
+    if (!o->rc)
+        return;
+    /* The message names the task, which show has just printed: keep the reason. */
+    const char *msg = asyncz_store_errmsg();
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, "task \"%s\": ", e->id);
+    if (strncmp(msg, prefix, strlen(prefix)) == 0)
+        msg += strlen(prefix);
+    snprintf(o->problem, sizeof o->problem, "%s", msg);
 }
 
 static bool is_text(const char *s, size_t len)

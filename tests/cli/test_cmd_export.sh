@@ -88,6 +88,8 @@ check_bad_input() {
     ok "empty import" import --store "$url" </dev/null
     same "empty import" "imported 0 tasks (0 added, 0 replaced)" "$out"
     expect "export of a missing store" 1 "*" export --store "$(store_url sqlite missing)"
+    expect "export into a missing directory" 1 "asyncz export: cannot create $TMP/no/such/dir/t.jsonl.tmp.*: No such file or directory" \
+        export --store "$(store_url sqlite src)" --output "$TMP/no/such/dir/t.jsonl"
 }
 
 # Changing the key: export with the old key, import with the new one into a new store.
