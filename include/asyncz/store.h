@@ -100,6 +100,44 @@ typedef int (*asyncz_quarantine_fn)(const asyncz_quarantined *q, void *userdata)
  * list nothing. Errors: ASYNCZ_ESTATE (not connected), the backend's. */
 ASYNCZ_API int asyncz_store_quarantined(asyncz_store *st, asyncz_quarantine_fn fn, void *userdata);
 
+/* Taking records out of the quarantine (the asyncz tool's `quarantine` commands use these). An entry is
+ * addressed by its task id and the time it was quarantined (asyncz_quarantined.at, to the microsecond); one
+ * id may have several entries. The store must be connected (any asyncz_store_connect*); the calls are as
+ * thread-safe as the store's other operations. The memory store keeps no quarantine: open is
+ * ASYNCZ_EUNSUPPORTED, restore and drop find nothing (ASYNCZ_ENOTFOUND); a custom store's quarantine
+ * cannot be changed through these (ASYNCZ_EUNSUPPORTED). */
+
+/* Open a quarantined record q (as asyncz_store_quarantined hands it out; borrowed) with the store's current
+ * key (ASYNCZ_STORE_ENCRYPTION_KEY as the store connected), decode it and check it is the task of its id:
+ * what asyncz_store_quarantine_restore would do, changing nothing. *document receives the plaintext document
+ * (malloc'd, NUL-terminated; may hold other NUL bytes: *len is its length), or NULL when a sealed record
+ * does not open; it is set on failure too, so that a tool can show what is wrong. *task (task may be NULL)
+ * receives the task on success (a new reference: asyncz_task_free). Errors (asyncz_store_errmsg() says why):
+ * ASYNCZ_ECRYPTO (sealed and no key, or it does not open with this key; plaintext while a key is set),
+ * ASYNCZ_EPARSE / ASYNCZ_EINVAL / ASYNCZ_EUNSUPPORTED / ASYNCZ_EZONE (the document), ASYNCZ_ESTATE (the
+ * document of another task), ASYNCZ_EINVAL (NULL arguments), ASYNCZ_ESTATE (not connected), ASYNCZ_ENOMEM. */
+ASYNCZ_API int asyncz_store_quarantine_open(asyncz_store *st, const asyncz_quarantined *q, char **document,
+                                            size_t *len, asyncz_task **task);
+
+/* Put a quarantined record back: the entry of task_id quarantined at `at`, or its newest entry when at is
+ * ASYNCZ_TIME_NONE. It is validated again as asyncz_store_quarantine_open does; the task is then written as
+ * a new record (sealed with the current key when one is set), or over a live task with the same id when
+ * replace is true, and only then is the entry removed: a failure in between leaves the task back and the
+ * entry still listed, never neither. *restored (may be NULL) receives the task (asyncz_task_free). The task
+ * keeps the next run time its document holds (a past one is then handled as a misfire by the scheduler).
+ * Errors (nothing changed, asyncz_store_errmsg() says why): ASYNCZ_ENOTFOUND (no such entry), the errors of
+ * asyncz_store_quarantine_open (the record is still not valid), ASYNCZ_EEXISTS (a live task has that id and
+ * replace is false), ASYNCZ_EINVAL, ASYNCZ_ESTATE (not connected), the store's (ASYNCZ_ESTORE...). */
+ASYNCZ_API int asyncz_store_quarantine_restore(asyncz_store *st, const char *task_id, asyncz_time_t at,
+                                               bool replace, asyncz_task **restored);
+
+/* Remove quarantine entries for good: task_id's entry quarantined at `at`, or every entry of task_id when at
+ * is ASYNCZ_TIME_NONE. *dropped (may be NULL) receives how many were removed. Atomic in the SQL stores,
+ * Redis and MongoDB; the file store removes one entry file at a time. Errors: ASYNCZ_ENOTFOUND (no entry
+ * matched: nothing removed), ASYNCZ_EINVAL, ASYNCZ_ESTATE (not connected), the store's. */
+ASYNCZ_API int asyncz_store_quarantine_drop(asyncz_store *st, const char *task_id, asyncz_time_t at,
+                                            size_t *dropped);
+
 /* A run handed to an executor and not known to have finished. */
 typedef struct asyncz_inflight {
     const char *task_id;

@@ -289,8 +289,11 @@ static void check_quarantine(doctor *d)
         c = add_check(d, "quarantine", ERROR, "cannot list the quarantined records: %s",
                       asyncz_store_errmsg());
     else if (n)
-        c = add_check(d, "quarantine", WARNING, "%zu record%s quarantined (see docs/stores.md to restore %s)",
-                      n, n == 1 ? " is" : "s are", n == 1 ? "it" : "them");
+        c = add_check(
+            d, "quarantine", WARNING,
+            "%zu record%s quarantined ('asyncz quarantine list' shows %s, 'asyncz quarantine restore "
+            "ID' puts a fixed one back)",
+            n, n == 1 ? " is" : "s are", n == 1 ? "it" : "them");
     else
         c = add_check(d, "quarantine", OK, "no record is quarantined");
     json_decref(c->ids);

@@ -26,6 +26,11 @@ const az_cli_command az_cli_commands[] = {
      az_cli_status_help},
     {"instances", "list the schedulers registered in a store", az_cli_instances, az_cli_instances_help},
     {"doctor", "check a store and this machine for problems", az_cli_doctor, az_cli_doctor_help},
+    {"quarantine", "list, show, restore or drop the records a scheduler quarantined", az_cli_quarantine,
+     az_cli_quarantine_help},
+    {"export", "write every task of a store as JSON lines (for another store or key)", az_cli_export,
+     az_cli_export_help},
+    {"import", "add the tasks of an export to a store", az_cli_import, az_cli_import_help},
     {"version", "print the version of the asyncz library", az_cli_version, az_cli_version_help},
     {NULL, NULL, NULL, NULL},
 };

@@ -236,9 +236,13 @@ int az_cli_run(int argc, char **argv);
 int az_cli_status(int argc, char **argv);
 int az_cli_instances(int argc, char **argv);
 int az_cli_doctor(int argc, char **argv);
+int az_cli_quarantine(int argc, char **argv);
+int az_cli_export(int argc, char **argv);
+int az_cli_import(int argc, char **argv);
 
 extern const char az_cli_add_help[], az_cli_update_help[], az_cli_list_help[], az_cli_inspect_help[],
     az_cli_timeline_help[], az_cli_pause_help[], az_cli_resume_help[], az_cli_remove_help[],
     az_cli_run_help[], az_cli_status_help[], az_cli_instances_help[], az_cli_doctor_help[];
+extern const char az_cli_quarantine_help[], az_cli_export_help[], az_cli_import_help[];
 
 #endif

@@ -143,3 +143,56 @@ const char az_cli_doctor_help[] =
     "\n"
     "  --strict                   exit 1 on warnings too\n" COMMON_HELP
     "\nExit status: 0 no error (with --strict: no warning either), 1 an error, 2 bad command line.\n";
+
+const char az_cli_quarantine_help[] =
+    "Usage: asyncz quarantine list [OPTIONS]\n"
+    "       asyncz quarantine show ID [--at TIME] [OPTIONS]\n"
+    "       asyncz quarantine restore ID [--at TIME] [--replace] [OPTIONS]\n"
+    "       asyncz quarantine drop ID [--at TIME | --all] [OPTIONS]\n"
+    "\n"
+    "The records a scheduler moved aside because they failed to decode, open (sealing) or validate.\n"
+    "  list                       one row per quarantined record: task id, when, why (oldest first)\n"
+    "  show ID                    the reason and the record's content: its task document (a sealed one\n"
+    "                             opened with the current " ASYNCZ_STORE_KEY_ENV "), text,\n"
+    "                             or a hex dump; and whether it can be restored\n"
+    "  restore ID                 check the record again with the current key; if it is a valid task now,\n"
+    "                             put it back in the store and remove it from the quarantine. Otherwise say\n"
+    "                             why and change nothing\n"
+    "  drop ID                    remove the quarantined record for good\n"
+    "\n"
+    "One id may have several quarantined records. show shows all of them, restore takes the newest, and\n"
+    "drop wants --at or --all when there are several.\n"
+    "  --at TIME                  the record quarantined at TIME, as 'list' shows it (to the microsecond)\n"
+    "  --all                      drop: every record of ID\n"
+    "  --replace                  restore: overwrite a task with the same id that is in the store (without\n"
+    "                             it, such a task is an error, exit status 2)\n" SHOW_ZONE_HELP COMMON_HELP
+    "\nExit status: 0 success, 1 runtime failure (store unreachable, the record still invalid), 2 bad\n"
+    "command line or a live task with the same id, 3 no such quarantined record.\n";
+
+const char az_cli_export_help[] =
+    "Usage: asyncz export [--output FILE] [OPTIONS]\n"
+    "\n"
+    "Write every task of the store as JSON lines: one task document per line, the document the stores\n"
+    "keep (see 'asyncz import'). The documents are plaintext even when the store is sealed: they hold the\n"
+    "commands in clear. FILE is created with mode 0600 and replaced only once it is complete; without\n"
+    "--output (or with -) the lines go to standard output. Records that cannot be read are not exported:\n"
+    "they are named on standard error and the exit status is 1.\n"
+    "\n"
+    "  --output FILE              write to FILE instead of standard output\n" STORE_HELP
+    "  --json                     accepted; changes nothing (the output is JSON lines already)\n"
+    "  --no-color, -h, --help     as for every command\n" EXIT_HELP;
+
+const char az_cli_import_help[] =
+    "Usage: asyncz import [FILE|-] [--replace] [OPTIONS]\n"
+    "\n"
+    "Add the tasks of FILE (default: standard input), JSON lines as 'asyncz export' writes them (empty "
+    "lines\n"
+    "are skipped). Every line is checked before anything is added: a line that is not a valid task\n"
+    "document, or the same id twice, is an error naming the line (exit status 2), and nothing is added.\n"
+    "A task whose id the store holds already is an error too, unless --replace. The tasks keep the next run\n"
+    "times of their documents. Records are sealed with the " ASYNCZ_STORE_KEY_ENV " set now,\n"
+    "which is how to change a store's key: export with the old key, import into a new store with the new\n"
+    "one. Like 'add', import creates the store (a sqlite:// file, a file:// directory, tables) if needed.\n"
+    "\n"
+    "  --replace                  overwrite the tasks whose ids the store holds already\n" COMMON_HELP
+        EXIT_HELP;

@@ -157,6 +157,11 @@ typedef struct az_backend_ops {
                       const char *reason, asyncz_time_t at);
     /* List the quarantine, oldest first (by `at`, ties in the order they were added). */
     int (*quarantined)(az_backend *b, az_quarantine_rec_fn each, void *userdata);
+    /* Remove the quarantine entries of id quarantined at `at` (as quarantined lists them), or every entry of
+     * id when at is ASYNCZ_TIME_NONE; *dropped: how many went (0 is not an error: the persist layer says
+     * ASYNCZ_ENOTFOUND). Atomic where the backend can make it so (one statement, one script); the file store
+     * removes one entry file at a time under its lock. */
+    int (*quarantine_drop)(az_backend *b, const char *id, asyncz_time_t at, size_t *dropped);
 
     /* Heartbeats (SHARED backends; NULL otherwise): store/replace instance id's document, list them all,
      * remove one (ASYNCZ_ENOTFOUND if absent: exactly one remover succeeds). */
@@ -180,6 +185,14 @@ void az_persist_set_label(asyncz_store *st, const char *label);
 
 /* The backend under a persistent store, or NULL when st is not one (tests use it to reach raw records). */
 az_backend *az_persist_backend(asyncz_store *st);
+
+/* The quarantine functions of a persistent store (st is one: az_persist_backend(st) != NULL), behind
+ * asyncz_store_quarantine_open / _restore / _drop (store.h, which documents them; src/store/quarantine.c). */
+int az_persist_quarantine_open(asyncz_store *st, const char *id, const unsigned char *data, size_t len,
+                               char **document, size_t *doc_len, asyncz_task **task);
+int az_persist_quarantine_restore(asyncz_store *st, const char *id, asyncz_time_t at, bool replace,
+                                  asyncz_task **restored);
+int az_persist_quarantine_drop(asyncz_store *st, const char *id, asyncz_time_t at, size_t *dropped);
 
 /* Record a store failure for asyncz_store_errmsg() (thread-local) and return code. Printf-like. */
 int az_store_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

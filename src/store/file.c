@@ -443,6 +443,7 @@ static const az_backend_ops file_ops = {
     .release = f_release,
     .quarantine = f_quarantine,
     .quarantined = f_quarantined,
+    .quarantine_drop = az_fs_quarantine_drop,
     .put_instance = az_fs_put_instance,
     .instances = az_fs_instances,
     .remove_instance = az_fs_remove_instance,

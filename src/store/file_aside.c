@@ -115,6 +115,58 @@ int az_fs_quarantined(fs_backend *fb, az_quarantine_rec_fn each, void *userdata)
     return rc;
 }
 
+/* ---- dropping entries ------------------------------------------------------------------------------ */
+
+/* Whether entry file `name` is one of id's quarantined at `at` (ASYNCZ_TIME_NONE: any time). An entry that
+ * is gone or not an entry is not. */
+static int entry_matches(fs_backend *fb, const char *name, const char *id, asyncz_time_t at, bool *match)
+{
+    *match = false;
+    size_t size = 0;
+    int rc = az_fs_read_file(fb, fb->qdirfd, name, &size);
+    if (rc)
+        return rc == ASYNCZ_ENOTFOUND || rc == ASYNCZ_EPARSE ? 0 : rc;
+    const unsigned char *nl = memchr(fb->buf, '\n', size);
+    char *line = nl ? strndup((const char *)fb->buf, (size_t)(nl - fb->buf)) : NULL;
+    if (nl && !line)
+        return ASYNCZ_ENOMEM;
+    az_quarantine_rec q = {0};
+    size_t len = 0;
+    if (line && az_fs_quarantine_parse(line, &q, &len))
+        *match = strcmp(q.id, id) == 0 && (at == ASYNCZ_TIME_NONE || q.at == at);
+    free(line);
+    return 0;
+}
+
+/* Under the store's lock, so that no entry is being written meanwhile; each unlink is atomic, the whole
+ * drop is not (a crash part-way leaves some of the entries). */
+int az_fs_quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, size_t *dropped)
+{
+    fs_backend *fb = (fs_backend *)b;
+    *dropped = 0;
+    int rc = az_fs_lock(fb, "drop quarantine entry");
+    if (rc)
+        return rc;
+    name_list l;
+    rc = list_dir(fb, fb->qdirfd, "quarantine", &l);
+    for (size_t i = 0; !rc && i < l.n; i++) {
+        size_t n = strlen(l.names[i]);
+        bool match = false;
+        if (n <= 2 || strcmp(l.names[i] + n - 2, ".q") != 0 ||
+            (rc = entry_matches(fb, l.names[i], id, at, &match)) != 0 || !match)
+            continue;
+        if (unlinkat(fb->qdirfd, l.names[i], 0) == 0)
+            ++*dropped;
+        else if (errno != ENOENT)
+            rc = az_fs_fail(fb, ASYNCZ_EIO, errno, "remove quarantine/%s", l.names[i]);
+    }
+    names_free(&l);
+    if (!rc && *dropped)
+        rc = az_fs_sync_dir(fb, fb->qdirfd, "quarantine");
+    az_fs_unlock(fb);
+    return rc;
+}
+
 /* ---- instances ------------------------------------------------------------------------------------ */
 
 static fs_backend *FB(az_backend *b)

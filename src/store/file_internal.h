@@ -153,6 +153,8 @@ bool az_fs_quarantine_parse(char *line, az_quarantine_rec *q, size_t *len);
 /* ---- the quarantine listed, and the instances (file_aside.c) ---------------------------------------- */
 
 int az_fs_quarantined(fs_backend *fb, az_quarantine_rec_fn each, void *userdata);
+/* Remove id's quarantine entries quarantined at `at` (ASYNCZ_TIME_NONE: all of them). */
+int az_fs_quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, size_t *dropped);
 int az_fs_put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len);
 int az_fs_instances(az_backend *b, az_instance_rec_fn each, void *userdata);
 int az_fs_remove_instance(az_backend *b, const char *id);

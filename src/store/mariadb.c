@@ -67,6 +67,7 @@ static const char *const stmt_sql[AZ_MQ_COUNT_IDS] = {
     [AZ_MQ_QUARANTINE_TAKE] = "DELETE FROM `$` WHERE id = ? AND state = ?",
     [AZ_MQ_QUARANTINE_ADD] = "INSERT INTO `$_quarantine` (id, reason, at, state) VALUES (?, ?, ?, ?)",
     [AZ_MQ_QUARANTINED] = "SELECT id, reason, at, state FROM `$_quarantine` ORDER BY qid",
+    [AZ_MQ_QUARANTINE_DROP] = "DELETE FROM `$_quarantine` WHERE id = ? AND (? IS NULL OR at = ?)",
     [AZ_MQ_PUT_INSTANCE] = "INSERT INTO `$_instances` (id, doc) VALUES (?, ?) "
                            "ON DUPLICATE KEY UPDATE doc = VALUES(doc)",
     [AZ_MQ_INSTANCES] = "SELECT id, doc FROM `$_instances` ORDER BY id",
@@ -92,6 +93,7 @@ static const char *const stmt_what[AZ_MQ_COUNT_IDS] = {
     [AZ_MQ_QUARANTINE_TAKE] = "quarantine: DELETE",
     [AZ_MQ_QUARANTINE_ADD] = "quarantine: INSERT",
     [AZ_MQ_QUARANTINED] = "SELECT quarantine",
+    [AZ_MQ_QUARANTINE_DROP] = "DELETE quarantine entry",
     [AZ_MQ_PUT_INSTANCE] = "heartbeat: INSERT",
     [AZ_MQ_INSTANCES] = "SELECT instances",
     [AZ_MQ_REMOVE_INSTANCE] = "DELETE instance",

@@ -626,6 +626,29 @@ static int quarantined(az_backend *b, az_quarantine_rec_fn each, void *userdata)
     return stop ? stop : rc == 1 ? 0 : rc;
 }
 
+/* One DELETE: atomic on its own. at is bound twice: "? IS NULL" makes ASYNCZ_TIME_NONE match every time. */
+static int quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, size_t *dropped)
+{
+    az_maria *m = M(b);
+    MYSQL_STMT *s = NULL;
+    *dropped = 0;
+    int rc = begin(m, AZ_MQ_QUARANTINE_DROP, &s);
+    if (rc)
+        return rc;
+    unsigned long idlen;
+    long long when = at, when2 = at;
+    my_bool none = 0, none2 = 0;
+    MYSQL_BIND p[3];
+    az_maria_bind_text(&p[0], id, &idlen);
+    az_maria_bind_time(&p[1], &when, &none);
+    az_maria_bind_time(&p[2], &when2, &none2);
+    unsigned long long rows = 0;
+    rc = az_maria_write(m, s, p, "DELETE quarantine entry", &rows);
+    if (!rc)
+        *dropped = (size_t)rows;
+    return rc;
+}
+
 /* ---- heartbeats ------------------------------------------------------------------------------------ */
 
 static int put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len)
@@ -685,6 +708,7 @@ const az_backend_ops az_maria_ops = {
     .release = release,
     .quarantine = quarantine,
     .quarantined = quarantined,
+    .quarantine_drop = quarantine_drop,
     .put_instance = put_instance,
     .instances = instances,
     .remove_instance = remove_instance,

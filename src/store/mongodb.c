@@ -269,6 +269,7 @@ static const az_backend_ops mongodb_ops = {
     .release = az_mongo_release,
     .quarantine = az_mongo_quarantine,
     .quarantined = az_mongo_quarantined,
+    .quarantine_drop = az_mongo_quarantine_drop,
     .put_instance = az_mongo_put_instance,
     .instances = az_mongo_instances,
     .remove_instance = az_mongo_remove_instance,

@@ -120,6 +120,31 @@ int az_mongo_quarantined(az_backend *b, az_quarantine_rec_fn each, void *userdat
     return rc;
 }
 
+/* One delete_many on the quarantine collection. Entries are only ever inserted and deleted, never updated,
+ * so FerretDB's read-then-write deletes (gated mode) need no gate here: deleting an entry twice is harmless.
+ */
+int az_mongo_quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, size_t *dropped)
+{
+    mongo_backend *m = M(b);
+    *dropped = 0;
+    int rc = az_mongo_ready(m);
+    if (rc)
+        return rc;
+    bson_t filter = BSON_INITIALIZER, reply;
+    bson_error_t err;
+    BSON_APPEND_UTF8(&filter, "id", id);
+    if (at != ASYNCZ_TIME_NONE)
+        BSON_APPEND_INT64(&filter, "at", at);
+    bool ok = mongoc_collection_delete_many(m->aside, &filter, NULL, &reply, &err);
+    int64_t n = ok ? az_mongo_reply_count(&reply, "deletedCount") : 0;
+    bson_destroy(&reply);
+    bson_destroy(&filter);
+    if (!ok)
+        return az_mongo_fail(m, "delete quarantine entries", &err);
+    *dropped = n > 0 ? (size_t)n : 0;
+    return 0;
+}
+
 /* ---- heartbeats ------------------------------------------------------------------------------------- */
 
 int az_mongo_put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len)

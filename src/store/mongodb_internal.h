@@ -97,6 +97,7 @@ int az_mongo_release(az_backend *b, const char *id, uint64_t token, const az_rec
 int az_mongo_quarantine(az_backend *b, const char *id, const unsigned char *data, size_t len,
                         const char *reason, asyncz_time_t at);
 int az_mongo_quarantined(az_backend *b, az_quarantine_rec_fn each, void *userdata);
+int az_mongo_quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, size_t *dropped);
 int az_mongo_put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len);
 int az_mongo_instances(az_backend *b, az_instance_rec_fn each, void *userdata);
 int az_mongo_remove_instance(az_backend *b, const char *id);

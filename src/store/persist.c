@@ -731,3 +731,156 @@ az_backend *az_persist_backend(asyncz_store *st)
 {
     return st && ASYNCZ_STORE_BASE(st)->ops->open == p_open ? PS(st)->b : NULL;
 }
+
+/* ---- taking records out of the quarantine (asyncz_store_quarantine_*, store.h) -------------------- */
+
+/* Which entry a restore works on: id's newest, or the one quarantined at `at`; its bytes copied. */
+typedef struct q_pick {
+    const char *id;
+    asyncz_time_t at; /* ASYNCZ_TIME_NONE: the newest */
+    bool found;
+    asyncz_time_t found_at;
+    unsigned char *data;
+    size_t len;
+    int rc;
+} q_pick;
+
+static int q_pick_one(const az_quarantine_rec *q, void *userdata)
+{
+    q_pick *p = userdata;
+    if (strcmp(q->id, p->id) != 0 || (p->at != ASYNCZ_TIME_NONE && q->at != p->at) ||
+        (p->found && q->at < p->found_at))
+        return 0;
+    unsigned char *copy = malloc(q->len ? q->len : 1);
+    if (!copy)
+        return p->rc = ASYNCZ_ENOMEM;
+    memcpy(copy, q->data, q->len);
+    free(p->data);
+    *p = (q_pick){.id = p->id, .at = p->at, .found = true, .found_at = q->at, .data = copy, .len = q->len};
+    return 0; /* go on: a later entry may be newer */
+}
+
+/* "quarantined at 2027-01-15T08:00:00.5Z" for messages. */
+static const char *q_when(asyncz_time_t at, char *buf, size_t size)
+{
+    if (asyncz_time_format(buf, size, at, asyncz_zone_utc()) < 0)
+        snprintf(buf, size, "%lld µs", (long long)at);
+    return buf;
+}
+
+static int q_find(persist_store *ps, q_pick *p)
+{
+    int rc = ps->b->ops->quarantined(ps->b, q_pick_one, p);
+    if (!rc && p->rc)
+        rc = p->rc;
+    if (rc || p->found)
+        return rc;
+    char when[64];
+    if (p->at == ASYNCZ_TIME_NONE)
+        return az_store_fail(ASYNCZ_ENOTFOUND, "no record of task \"%s\" is quarantined", p->id);
+    return az_store_fail(ASYNCZ_ENOTFOUND, "no record of task \"%s\" was quarantined at %s", p->id,
+                         q_when(p->at, when, sizeof when));
+}
+
+int az_persist_quarantine_open(asyncz_store *st, const char *id, const unsigned char *data, size_t len,
+                               char **document, size_t *doc_len, asyncz_task **task)
+{
+    persist_store *ps = PS(st);
+    asyncz_task *t = NULL;
+    char reason[320] = "";
+    pthread_mutex_lock(&ps->lock);
+    int rc =
+        az_record_open_quarantined(&ps->sealer, id, data, len, document, doc_len, &t, reason, sizeof reason);
+    pthread_mutex_unlock(&ps->lock);
+    if (rc == AZ_RECORD_NO_KEY)
+        rc = ASYNCZ_ECRYPTO;
+    if (rc == ASYNCZ_ENOMEM)
+        return az_store_fail(rc, "task \"%s\": out of memory", id);
+    if (rc) {
+        plain_text(reason);
+        return az_store_fail(rc, "task \"%s\": %s", id, reason);
+    }
+    if (task)
+        *task = t;
+    else
+        asyncz_task_free(t);
+    return 0;
+}
+
+/* Put the restored task back: a new record, or over the live one when replace says so. */
+static int put_back(persist_store *ps, const asyncz_task *t, bool replace)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc = az_record_encode(&ps->sealer, t, &data, &len);
+    if (rc)
+        return az_store_fail(rc, "task \"%s\" cannot be encoded again", t->id);
+    az_record rec = {.id = t->id, .next_run_time = az_record_next_run_time(t), .data = data, .len = len};
+    rc = ps->b->ops->insert(ps->b, &rec);
+    if (rc == ASYNCZ_EEXISTS && replace && (rc = ps->b->ops->replace(ps->b, &rec)) == ASYNCZ_ENOTFOUND)
+        rc = ps->b->ops->insert(ps->b, &rec); /* removed meanwhile */
+    free(data);
+    if (rc == ASYNCZ_EEXISTS)
+        return az_store_fail(rc, "the %s store already holds a live task \"%s\": nothing restored",
+                             ps->b->ops->name, t->id);
+    return rc;
+}
+
+int az_persist_quarantine_restore(asyncz_store *st, const char *id, asyncz_time_t at, bool replace,
+                                  asyncz_task **restored)
+{
+    persist_store *ps = PS(st);
+    q_pick p = {.id = id, .at = at};
+    asyncz_task *t = NULL;
+    char *doc = NULL, reason[320] = "", when[64];
+    size_t doc_len = 0, dropped = 0;
+    pthread_mutex_lock(&ps->lock);
+    int rc = q_find(ps, &p);
+    if (!rc) {
+        rc = az_record_open_quarantined(&ps->sealer, id, p.data, p.len, &doc, &doc_len, &t, reason,
+                                        sizeof reason);
+        if (rc == AZ_RECORD_NO_KEY)
+            rc = ASYNCZ_ECRYPTO;
+        plain_text(reason);
+        if (rc)
+            rc = az_store_fail(rc, "task \"%s\" (quarantined at %s) cannot be restored: %s", id,
+                               q_when(p.found_at, when, sizeof when),
+                               rc == ASYNCZ_ENOMEM ? "out of memory" : reason);
+    }
+    if (!rc && (rc = put_back(ps, t, replace)) == 0 &&
+        (rc = ps->b->ops->quarantine_drop(ps->b, id, p.found_at, &dropped)) != 0) {
+        /* The task is back; the entry stays, to be dropped by hand: never neither. */
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s", asyncz_store_errmsg());
+        rc = az_store_fail(rc, "task \"%s\" was restored, but its quarantine entry could not be removed: %s",
+                           id, msg);
+    }
+    pthread_mutex_unlock(&ps->lock);
+    free(doc);
+    free(p.data);
+    if (!rc && restored)
+        *restored = t;
+    else
+        asyncz_task_free(t);
+    if (!rc)
+        asyncz_log(ASYNCZ_LOG_INFO, ps->logger, "task \"%s\" restored from the quarantine", id);
+    return rc;
+}
+
+int az_persist_quarantine_drop(asyncz_store *st, const char *id, asyncz_time_t at, size_t *dropped)
+{
+    persist_store *ps = PS(st);
+    size_t n = 0;
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->quarantine_drop(ps->b, id, at, &n);
+    pthread_mutex_unlock(&ps->lock);
+    if (dropped)
+        *dropped = n;
+    if (rc || n)
+        return rc;
+    char when[64];
+    if (at == ASYNCZ_TIME_NONE)
+        return az_store_fail(ASYNCZ_ENOTFOUND, "no record of task \"%s\" is quarantined", id);
+    return az_store_fail(ASYNCZ_ENOTFOUND, "no record of task \"%s\" was quarantined at %s", id,
+                         q_when(at, when, sizeof when));
+}

@@ -405,6 +405,18 @@ static int pg_quarantined(az_backend *base, az_quarantine_rec_fn each, void *use
     return rc;
 }
 
+/* One DELETE: atomic on its own. */
+static int pg_quarantine_drop(az_backend *base, const char *id, asyncz_time_t at, size_t *dropped)
+{
+    az_pg_args a = {0};
+    arg_text(&a, id);
+    arg_time(&a, at);
+    long changed = 0;
+    int rc = az_pg_run_changes(PG(base), AZ_PG_QUARANTINE_DROP, &a, &changed);
+    *dropped = rc ? 0 : (size_t)changed;
+    return rc;
+}
+
 /* ---- heartbeats ---------------------------------------------------------------------------------- */
 
 static int pg_put_instance(az_backend *base, const char *id, const unsigned char *data, size_t len)
@@ -445,8 +457,8 @@ static int pg_remove_instance(az_backend *base, const char *id)
         .destroy = az_pg_destroy, .insert = pg_insert, .insert_many = pg_insert_many, .replace = pg_replace, \
         .remove = pg_remove, .remove_all = pg_remove_all, .get = pg_get, .scan = pg_scan, .due = pg_due,     \
         .earliest = pg_earliest, .count = pg_count, .claim = pg_claim, .release = pg_release,                \
-        .quarantine = pg_quarantine, .quarantined = pg_quarantined, .put_instance = pg_put_instance,         \
-        .instances = pg_instances, .remove_instance = pg_remove_instance,                                    \
+        .quarantine = pg_quarantine, .quarantined = pg_quarantined, .quarantine_drop = pg_quarantine_drop,   \
+        .put_instance = pg_put_instance, .instances = pg_instances, .remove_instance = pg_remove_instance,   \
     }
 
 const az_backend_ops az_pg_ops_notify =

@@ -91,6 +91,11 @@ const az_pg_stmt_spec az_pg_stmts[AZ_PG_N_STMTS] = {
                            "SELECT id, reason, at, state FROM \"@_quarantine\" ORDER BY n",
                            0,
                            {0}},
+    [AZ_PG_QUARANTINE_DROP] = {"az_quarantine_drop",
+                               "DELETE quarantine entry",
+                               "DELETE FROM \"@_quarantine\" WHERE id = $1 AND ($2::int8 IS NULL OR at = $2)",
+                               2,
+                               {AZ_PG_OID_TEXT, AZ_PG_OID_INT8}},
     [AZ_PG_PUT_INSTANCE] = {"az_put_instance",
                             "heartbeat",
                             "INSERT INTO \"@_instances\" (id, state) VALUES ($1, $2) "

@@ -115,6 +115,66 @@ bool az_record_zone_missing(int rc)
     return rc == ASYNCZ_EZONE || rc == ASYNCZ_ETZDATA;
 }
 
+/* The plaintext as a NUL-terminated copy (documents may be shown or written out by the caller). */
+static int copy_document(const unsigned char *doc, size_t doc_len, char **out)
+{
+    *out = malloc(doc_len + 1);
+    if (!*out)
+        return ASYNCZ_ENOMEM;
+    memcpy(*out, doc, doc_len);
+    (*out)[doc_len] = '\0';
+    return 0;
+}
+
+int az_record_open_quarantined(const az_sealer *sealer, const char *id, const unsigned char *data, size_t len,
+                               char **document, size_t *doc_len, asyncz_task **out, char *reason, size_t size)
+{
+    const unsigned char *doc = NULL;
+    unsigned char *owned = NULL;
+    *out = NULL;
+    *document = NULL;
+    *doc_len = 0;
+    bool sealed = az_seal_looks_sealed(data, len);
+    /* A plaintext record while a key is set is refused below, but its document can still be shown. */
+    int rc = !sealed && sealer->enabled
+                 ? 0
+                 : open_record(sealer, id, data, len, &doc, doc_len, &owned, reason, size);
+    if (!sealed && sealer->enabled) {
+        doc = data;
+        *doc_len = len;
+    }
+    if (!rc && doc)
+        rc = copy_document(doc, *doc_len, document);
+    if (owned) {
+        memset(owned, 0, *doc_len);
+        free(owned);
+    }
+    if (!*document)
+        *doc_len = 0; /* nothing opened: no length to go with it */
+    if (rc)
+        return rc;
+    if (!sealed && sealer->enabled) {
+        snprintf(reason, size, "the record is not sealed although " ASYNCZ_STORE_KEY_ENV " is set");
+        return ASYNCZ_ECRYPTO;
+    }
+    asyncz_doc_error err = {0};
+    rc = az_task_from_json_memo(out, *document, *doc_len, NULL, &err);
+    if (rc && rc != ASYNCZ_ENOMEM) {
+        char where[300];
+        asyncz_doc_error_format(&err, where, sizeof where);
+        snprintf(reason, size, "the task document is invalid: %s", where);
+    }
+    if (!rc && strcmp((*out)->id, id) != 0) {
+        snprintf(reason, size, "the document is the task \"%.64s\", stored under another id", (*out)->id);
+        rc = ASYNCZ_ESTATE;
+    }
+    if (rc && *out) {
+        asyncz_task_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 bool az_record_quarantines(int rc)
 {
     return rc != 0 && rc != ASYNCZ_ENOMEM && rc != AZ_RECORD_NO_KEY && !az_record_zone_missing(rc);

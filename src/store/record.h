@@ -31,6 +31,15 @@ int az_record_decode(const az_sealer *sealer, const char *id, asyncz_time_t next
  * ASYNCZ_ECRYPTO). */
 #define AZ_RECORD_NO_KEY (-1000)
 
+/* For a record out of the quarantine, which keeps no index column: open it as az_record_decode does, hand
+ * back its plaintext document (*document malloc'd, NUL-terminated, *doc_len bytes; NULL when a sealed record
+ * does not open) and decode it into *out, checking that it is the task of id (not its next run time, which
+ * the document alone now says). A plaintext record while a key is set is refused (ASYNCZ_ECRYPTO) with its
+ * document still handed back. Errors: as az_record_decode (AZ_RECORD_NO_KEY included); reason says why. */
+int az_record_open_quarantined(const az_sealer *sealer, const char *id, const unsigned char *data, size_t len,
+                               char **document, size_t *doc_len, asyncz_task **out, char *reason,
+                               size_t size);
+
 /* Whether a decode failure moves the record to the quarantine (everything but out of memory,
  * AZ_RECORD_NO_KEY and the zone errors below). */
 bool az_record_quarantines(int rc);

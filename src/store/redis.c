@@ -693,6 +693,22 @@ static int r_quarantined(az_backend *b, az_quarantine_rec_fn each, void *userdat
     return rc;
 }
 
+/* One script: atomic. */
+static int r_quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, size_t *dropped)
+{
+    redis_backend *r = RB(b);
+    char when[17] = "";
+    if (at != ASYNCZ_TIME_NONE)
+        hex_time(when, at);
+    args a = {.n = 0};
+    arg_str(&a, id);
+    arg(&a, when, at != ASYNCZ_TIME_NONE ? 16 : 0);
+    long long n = 0;
+    int rc = eval_status(r, AZ_REDIS_QUARANTINE_DROP, &a, &n);
+    *dropped = rc || n < 0 ? 0 : (size_t)n;
+    return rc;
+}
+
 /* ---- heartbeats ---------------------------------------------------------------------------------- */
 
 static int r_put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len)
@@ -816,6 +832,7 @@ static const az_backend_ops redis_ops = {
     .release = r_release,
     .quarantine = r_quarantine,
     .quarantined = r_quarantined,
+    .quarantine_drop = r_quarantine_drop,
     .put_instance = r_put_instance,
     .instances = r_instances,
     .remove_instance = r_remove_instance,

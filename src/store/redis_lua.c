@@ -192,6 +192,18 @@ static const char quarantine_lua[] = PRELUDE
     "redis.call('RPUSH', Q, ARGV[3] .. ARGV[1] .. ARGV[4] .. ARGV[2])\n"
     "return 0\n";
 
+/* ARGV: id, entry time (16 hex, as the header holds it; '' for every time). Removes the matching entries of
+ * Q (LREM of each exact entry, so identical entries all go). The number removed. */
+static const char quarantine_drop_lua[] = PRELUDE
+    "local n = 0\n"
+    "for _, e in ipairs(redis.call('LRANGE', Q, 0, -1)) do\n"
+    "  local idlen = tonumber(sub(e, 17, 20), 16)\n"
+    "  if idlen and sub(e, 25, 24 + idlen) == ARGV[1] and (ARGV[2] == '' or sub(e, 1, 16) == ARGV[2]) then\n"
+    "    n = n + redis.call('LREM', Q, 1, e)\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
+
 /* One page of every record in order. ARGV[1]: the last member of the previous page ('' at first), ARGV[2]:
  * page size. The page merges the next unclaimed records (R) with the next claimed ones (C); a claim keeps a
  * record's order key, so a record claimed or released between pages is listed once. {next cursor ('' at
@@ -236,6 +248,7 @@ const az_redis_script az_redis_scripts[AZ_REDIS_N_SCRIPTS] = {
     [AZ_REDIS_CLAIM] = {"claim", claim_lua},
     [AZ_REDIS_RELEASE] = {"release", release_lua},
     [AZ_REDIS_QUARANTINE] = {"quarantine", quarantine_lua},
+    [AZ_REDIS_QUARANTINE_DROP] = {"quarantine_drop", quarantine_drop_lua},
     [AZ_REDIS_SCAN] = {"scan", scan_lua},
 };
 

@@ -67,6 +67,7 @@ static const char *const sql_text[AZ_SQ_COUNT_] = {
     [AZ_SQ_Q_TAKE] = "DELETE FROM \"{T}\" WHERE id = ?1 AND state = ?2",
     [AZ_SQ_Q_ADD] = "INSERT INTO \"{T}_quarantine\" (id, reason, at, state) VALUES (?1, ?2, ?3, ?4)",
     [AZ_SQ_Q_LIST] = "SELECT id, reason, at, state FROM \"{T}_quarantine\" ORDER BY at, n",
+    [AZ_SQ_Q_DROP] = "DELETE FROM \"{T}_quarantine\" WHERE id = ?1 AND (?2 IS NULL OR at = ?2)",
     [AZ_SQ_I_PUT] = "INSERT INTO \"{T}_instances\" (id, data) VALUES (?1, ?2) "
                     "ON CONFLICT (id) DO UPDATE SET data = excluded.data",
     [AZ_SQ_I_LIST] = "SELECT id, data FROM \"{T}_instances\" ORDER BY id",
@@ -549,6 +550,7 @@ static const az_backend_ops sqlite_ops = {
     .release = az_sqlite_release,
     .quarantine = az_sqlite_quarantine,
     .quarantined = az_sqlite_quarantined,
+    .quarantine_drop = az_sqlite_quarantine_drop,
     .put_instance = az_sqlite_put_instance,
     .instances = az_sqlite_instances,
     .remove_instance = az_sqlite_remove_instance,

@@ -35,6 +35,7 @@ typedef enum az_sqlite_q {
     AZ_SQ_Q_TAKE,
     AZ_SQ_Q_ADD,
     AZ_SQ_Q_LIST,
+    AZ_SQ_Q_DROP,
     AZ_SQ_I_PUT,
     AZ_SQ_I_LIST,
     AZ_SQ_I_REMOVE,
@@ -126,6 +127,7 @@ int az_sqlite_release(az_backend *b, const char *id, uint64_t token, const az_re
 int az_sqlite_quarantine(az_backend *b, const char *id, const unsigned char *data, size_t len,
                          const char *reason, asyncz_time_t at);
 int az_sqlite_quarantined(az_backend *b, az_quarantine_rec_fn each, void *userdata);
+int az_sqlite_quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, size_t *dropped);
 int az_sqlite_put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len);
 int az_sqlite_instances(az_backend *b, az_instance_rec_fn each, void *userdata);
 int az_sqlite_remove_instance(az_backend *b, const char *id);

@@ -470,6 +470,24 @@ int az_sqlite_quarantined(az_backend *base, az_quarantine_rec_fn each, void *use
     return rc;
 }
 
+/* One DELETE: atomic on its own. */
+int az_sqlite_quarantine_drop(az_backend *base, const char *id, asyncz_time_t at, size_t *dropped)
+{
+    az_sqlite *b = SQ(base);
+    sqlite3_stmt *s = NULL;
+    *dropped = 0;
+    int rc = prepare(b, AZ_SQ_Q_DROP, &s);
+    if (rc)
+        return rc;
+    az_sqlite_bind_text(s, 1, id);
+    az_sqlite_bind_time(s, 2, at);
+    int changes = 0;
+    rc = az_sqlite_exec(b, s, "drop quarantine entry", &changes);
+    if (!rc)
+        *dropped = (size_t)changes;
+    return rc;
+}
+
 /* ---- heartbeats -------------------------------------------------------------------------------- */
 
 int az_sqlite_put_instance(az_backend *base, const char *id, const unsigned char *data, size_t len)

@@ -183,11 +183,57 @@ check_secrets() {
     no_secret "$kind unreachable daemon"
 }
 
+# quarantine list/show/restore/drop and export/import on a server store: a scheduler run with a key set by
+# mistake quarantines the plaintext records; without it they restore. Export to a SQLite store and back into
+# the server under a new key.
+check_quarantine_export() {
+    local kind=$1 url sealed local_url
+    url=$(url_of "$kind" | sed "s/$RUN/${RUN}q/g")
+    sealed=$(url_of "$kind" | sed "s/$RUN/${RUN}s/g")
+    local_url="sqlite:///$TMP/from-$kind.db"
+    local S=(--store "$url")
+    ok "$kind q add" add "${S[@]}" --id qa --cron '0 9 * * *' --start-date 2030-01-01 --command 'echo qa'
+    ok "$kind q add 2" add "${S[@]}" --id qb --at 2030-01-02T00:00Z --command 'echo qb'
+    ok "$kind export" export "${S[@]}" --output "$TMP/$kind.jsonl"
+    same "$kind export" "2 tasks written to $TMP/$kind.jsonl" "$out"
+    ok "$kind import into sqlite" import --store "$local_url" "$TMP/$kind.jsonl"
+    ok "$kind list server" list "${S[@]}" --json
+    local want=$out
+    ok "$kind list sqlite" list --store "$local_url" --json
+    same "$kind same tasks in sqlite" "$want" "$out"
+    ASYNCZ_STORE_ENCRYPTION_KEY=new-key run import --store "$sealed" "$TMP/$kind.jsonl"
+    [[ $rc -eq 0 ]] || fail "$kind import under a new key: $err"
+    ASYNCZ_STORE_ENCRYPTION_KEY=new-key run list --store "$sealed" --json
+    same "$kind same tasks under the new key" "$want" "$out"
+    ASYNCZ_STORE_ENCRYPTION_KEY=new-key expect "$kind import again" 2 '*already holds a task "qa"*nothing imported)' import --store "$sealed" "$TMP/$kind.jsonl"
+
+    ASYNCZ_STORE_ENCRYPTION_KEY=set-by-mistake "$FIXTURE" scan "$url" 2>/dev/null || fail "$kind fixture scan"
+    ok "$kind q list" quarantine list "${S[@]}" --json
+    same "$kind q list" "qa qb" "$(json '" ".join(sorted(e["id"] for e in d))')"
+    ok "$kind q show" quarantine show "${S[@]}" qa --json
+    same "$kind q show" "True echo qa" "$(json '" ".join(str(x) for x in [d[0]["restorable"], d[0]["document"]["args"][0]])')"
+    ok "$kind q add live qa" add "${S[@]}" --id qa --at 2030-05-05T00:00Z --command 'echo new'
+    expect "$kind q restore over live" 2 '*already holds a live task "qa"*' quarantine restore "${S[@]}" qa
+    ok "$kind q restore --replace" quarantine restore "${S[@]}" qa --replace
+    same "$kind q restored" "restored qa (next run 2030-01-01T09:00:00+00:00)" "$out"
+    ok "$kind q drop" quarantine drop "${S[@]}" qb
+    same "$kind q dropped" "dropped 1 quarantined record of qb" "$out"
+    ok "$kind q empty" quarantine list "${S[@]}" --json
+    same "$kind q empty" "[]" "$out"
+    ok "$kind q tasks" list "${S[@]}" --json
+    same "$kind q tasks" "qa" "$(json '" ".join(t["id"] for t in d)')"
+    for store in "$url" "$sealed"; do
+        for id in qa qb; do
+            ASYNCZ_STORE_ENCRYPTION_KEY=$([[ $store == "$sealed" ]] && echo new-key) run remove --store "$store" "$id"
+        done
+    done
+}
+
 for kind in redis postgresql mariadb mongodb; do
     check_store "$kind"
     check_fresh "$kind"
     check_secrets "$kind"
-    check_secrets "$kind"
+    check_quarantine_export "$kind"
 done
 
 echo "$passed passed"

@@ -1407,3 +1407,230 @@ void persist_unreachable(void **state)
     assert_null(strstr(asyncz_store_errmsg(), "secret-password"));
     asyncz_store_free(st);
 }
+
+/* ---- taking records out of the quarantine (asyncz_store_quarantine_*) ------------------------------ */
+
+/* The times of the quarantine's entries, in listing order (oldest first). */
+typedef struct qtimes {
+    int n;
+    asyncz_time_t at[8];
+    char ids[8][64];
+} qtimes;
+
+static int q_time(const asyncz_quarantined *q, void *userdata)
+{
+    qtimes *t = userdata;
+    if (t->n < 8) {
+        t->at[t->n] = q->at;
+        snprintf(t->ids[t->n], sizeof t->ids[t->n], "%s", q->task_id);
+    }
+    t->n++;
+    return 0;
+}
+
+static qtimes quarantine_times(asyncz_store *st)
+{
+    qtimes t = {0};
+    assert_int_equal(asyncz_store_quarantined(st, q_time, &t), 0);
+    return t;
+}
+
+static void assert_msg_has(const char *part)
+{
+    if (!strstr(asyncz_store_errmsg(), part))
+        fail_msg("message \"%s\" does not mention \"%s\"", asyncz_store_errmsg(), part);
+}
+
+/* Quarantine the record under id by reading the store through a scheduler's connection. */
+static void read_all(opened *o)
+{
+    joined j;
+    list_ids(o->st, &j);
+}
+
+/* Drop removes the entries it is told to, one by its time or all of an id, and nothing else. */
+void persist_quarantine_drop(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    raw_put(a.st, "bad", "{", 1, T0, false);
+    read_all(&a);
+    raw_put(a.st, "bad", "[", 1, T0, false);
+    read_all(&a);
+    raw_put(a.st, "other", "x", 1, T0, false);
+    read_all(&a);
+    qtimes t = quarantine_times(a.st);
+    assert_int_equal(t.n, 3);
+    assert_true(t.at[0] != t.at[1]);
+    size_t dropped = 99;
+    assert_int_equal(asyncz_store_quarantine_drop(a.st, "bad", t.at[0], &dropped), 0);
+    assert_int_equal(dropped, 1);
+    qlist q = quarantine_of(a.st);
+    assert_string_equal(q.ids, "bad,other");
+    assert_int_equal(q.first_len, 1);
+    assert_memory_equal(q.first_data, "[", 1); /* the newer one stayed */
+    /* The same time again, or a time no entry has: nothing matches. */
+    assert_int_equal(asyncz_store_quarantine_drop(a.st, "bad", t.at[0], &dropped), ASYNCZ_ENOTFOUND);
+    assert_int_equal(dropped, 0);
+    assert_msg_has("no record of task \"bad\" was quarantined at");
+    assert_int_equal(asyncz_store_quarantine_drop(a.st, "nobody", ASYNCZ_TIME_NONE, NULL), ASYNCZ_ENOTFOUND);
+    assert_msg_has("no record of task \"nobody\" is quarantined");
+    raw_put(a.st, "bad", "]", 1, T0, false);
+    read_all(&a);
+    assert_int_equal(asyncz_store_quarantine_drop(a.st, "bad", ASYNCZ_TIME_NONE, &dropped), 0);
+    assert_int_equal(dropped, 2);
+    assert_string_equal(quarantine_of(a.st).ids, "other");
+    assert_int_equal(asyncz_store_quarantine_drop(a.st, "other", ASYNCZ_TIME_NONE, NULL), 0);
+    assert_int_equal(quarantine_of(a.st).n, 0);
+    close_into(&a);
+}
+
+/* A record that is still bad is not restored: the reason says why, and nothing changes. */
+void persist_quarantine_restore_refuses_bad(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    static const unsigned char junk[] = {'{', '"', 'v', '"', ':', 0xff};
+    raw_put(a.st, "junk", junk, sizeof junk, T0, false);
+    read_all(&a);
+    assert_int_equal(quarantine_of(a.st).n, 1);
+    asyncz_task *t = NULL;
+    int rc = asyncz_store_quarantine_restore(a.st, "junk", ASYNCZ_TIME_NONE, false, &t);
+    assert_int_equal(rc, ASYNCZ_EPARSE);
+    assert_null(t);
+    assert_msg_has("task \"junk\" (quarantined at ");
+    assert_msg_has("cannot be restored: the task document is invalid");
+    assert_int_equal(quarantine_of(a.st).n, 1);
+    assert_int_equal(count(a.st), 0);
+    /* open shows the bytes as they are, and the same refusal. */
+    qlist q = quarantine_of(a.st);
+    asyncz_quarantined entry = {.task_id = "junk", .data = q.first_data, .len = q.first_len};
+    char *doc = NULL;
+    size_t len = 0;
+    assert_int_equal(asyncz_store_quarantine_open(a.st, &entry, &doc, &len, &t), ASYNCZ_EPARSE);
+    assert_non_null(doc);
+    assert_int_equal(len, sizeof junk);
+    assert_memory_equal(doc, junk, sizeof junk);
+    assert_null(t);
+    free(doc);
+    assert_int_equal(asyncz_store_quarantine_restore(a.st, "nobody", ASYNCZ_TIME_NONE, false, NULL),
+                     ASYNCZ_ENOTFOUND);
+    assert_msg_has("no record of task \"nobody\" is quarantined");
+    close_into(&a);
+}
+
+/* A sealed record quarantined by a scheduler that had another key restores once the right key is set, and
+ * runs; with the wrong key it is refused and stays. */
+void persist_quarantine_restore_with_right_key(void **state)
+{
+    (void)state;
+    set_key(KEY1);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "job", T0);
+    close_into(&a);
+    set_key(KEY2);
+    opened b;
+    open_into(&b, 1, "two");
+    add(b.st, "mine", T0 + 10 * SEC); /* this key opens some records: the others are quarantined */
+    joined j;
+    assert_int_equal(claim(b.st, T0 + SEC, "two", NULL, &j), 0);
+    assert_string_equal(quarantine_of(b.st).ids, "job");
+    assert_int_equal(asyncz_store_quarantine_restore(b.st, "job", ASYNCZ_TIME_NONE, false, NULL),
+                     ASYNCZ_ECRYPTO);
+    assert_msg_has("does not open");
+    qlist q = quarantine_of(b.st);
+    asyncz_quarantined entry = {.task_id = "job", .data = q.first_data, .len = q.first_len};
+    char *doc = (char *)"not set";
+    size_t len = 0;
+    assert_int_equal(asyncz_store_quarantine_open(b.st, &entry, &doc, &len, NULL), ASYNCZ_ECRYPTO);
+    assert_null(doc);
+    assert_int_equal(quarantine_of(b.st).n, 1);
+    assert_int_equal(ops(b.st)->remove(b.st, "mine"), 0);
+    close_into(&b);
+
+    set_key(KEY1);
+    open_into(&a, 1, "one");
+    assert_int_equal(asyncz_store_quarantine_open(a.st, &entry, &doc, &len, NULL), 0);
+    assert_non_null(strstr(doc, "\"id\":\"job\""));
+    free(doc);
+    asyncz_task *t = NULL;
+    assert_int_equal(asyncz_store_quarantine_restore(a.st, "job", ASYNCZ_TIME_NONE, false, &t), 0);
+    assert_string_equal(asyncz_task_id(t), "job");
+    asyncz_task_free(t);
+    assert_int_equal(quarantine_of(a.st).n, 0);
+    raw r = raw_get(a.st, "job");
+    assert_true(az_seal_looks_sealed(r.data, r.len)); /* written sealed again */
+    free(r.data);
+    assert_int_equal(claim(a.st, T0 + SEC, "one", NULL, &j), 1);
+    assert_string_equal(j.text, "job");
+    close_into(&a);
+    set_key(NULL);
+}
+
+/* A record quarantined for a reason that no longer holds (here: its index column disagreed with its
+ * document, which restore does not use) is restored with its document's next run time. A live task with
+ * the same id is refused unless replace says so. */
+void persist_quarantine_restore_replace(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "moved", T0 + 3600 * SEC);
+    raw r = raw_get(a.st, "moved");
+    raw_put(a.st, "moved", r.data, r.len, T0, true);
+    free(r.data);
+    read_all(&a);
+    assert_string_equal(quarantine_of(a.st).ids, "moved");
+    add(a.st, "moved", T0 + 5 * SEC);
+    assert_int_equal(asyncz_store_quarantine_restore(a.st, "moved", ASYNCZ_TIME_NONE, false, NULL),
+                     ASYNCZ_EEXISTS);
+    assert_msg_has("already holds a live task \"moved\"");
+    assert_int_equal(quarantine_of(a.st).n, 1);
+    asyncz_task *t = NULL;
+    assert_int_equal(ops(a.st)->lookup(a.st, "moved", &t), 0);
+    assert_int_equal(asyncz_task_next_run_time(t), T0 + 5 * SEC); /* unchanged */
+    asyncz_task_free(t);
+    assert_int_equal(asyncz_store_quarantine_restore(a.st, "moved", ASYNCZ_TIME_NONE, true, NULL), 0);
+    assert_int_equal(quarantine_of(a.st).n, 0);
+    assert_int_equal(ops(a.st)->lookup(a.st, "moved", &t), 0);
+    assert_int_equal(asyncz_task_next_run_time(t), T0 + 3600 * SEC);
+    asyncz_task_free(t);
+    assert_int_equal(count(a.st), 1);
+    close_into(&a);
+}
+
+/* Of several entries for one id, restore takes the newest by default, or the one quarantined at a time; it
+ * removes only that entry. */
+void persist_quarantine_restore_by_time(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "twice", T0 + 60 * SEC);
+    raw r = raw_get(a.st, "twice");
+    raw_put(a.st, "twice", r.data, r.len, T0, true); /* valid document, index disagrees */
+    free(r.data);
+    read_all(&a);
+    raw_put(a.st, "twice", "{", 1, T0, false); /* then a broken one */
+    read_all(&a);
+    qtimes q = quarantine_times(a.st);
+    assert_int_equal(q.n, 2);
+    assert_int_equal(asyncz_store_quarantine_restore(a.st, "twice", ASYNCZ_TIME_NONE, false, NULL),
+                     ASYNCZ_EPARSE); /* the newest */
+    assert_int_equal(asyncz_store_quarantine_restore(a.st, "twice", q.at[0] - 1, false, NULL),
+                     ASYNCZ_ENOTFOUND);
+    assert_int_equal(asyncz_store_quarantine_restore(a.st, "twice", q.at[0], false, NULL), 0);
+    qtimes left = quarantine_times(a.st);
+    assert_int_equal(left.n, 1);
+    assert_int_equal(left.at[0], q.at[1]);
+    joined j;
+    assert_string_equal(list_ids(a.st, &j), "twice");
+    close_into(&a);
+}

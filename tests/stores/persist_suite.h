@@ -65,6 +65,13 @@ void persist_connect_existing_creates_nothing(void **state);
 void persist_inspect_leaves_unreadable(void **state);
 void persist_inspect_wrong_key_moves_nothing(void **state);
 
+/* Taking records out of the quarantine. */
+void persist_quarantine_drop(void **state);
+void persist_quarantine_restore_refuses_bad(void **state);
+void persist_quarantine_restore_with_right_key(void **state);
+void persist_quarantine_restore_replace(void **state);
+void persist_quarantine_restore_by_time(void **state);
+
 /* Heartbeats (backends with put_instance). */
 void persist_instances(void **state);
 
@@ -145,6 +152,11 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_connect_existing_creates_nothing), \
     cmocka_unit_test(persist_inspect_leaves_unreadable), \
     cmocka_unit_test(persist_inspect_wrong_key_moves_nothing), \
+    cmocka_unit_test(persist_quarantine_drop), \
+    cmocka_unit_test(persist_quarantine_restore_refuses_bad), \
+    cmocka_unit_test(persist_quarantine_restore_with_right_key), \
+    cmocka_unit_test(persist_quarantine_restore_replace), \
+    cmocka_unit_test(persist_quarantine_restore_by_time), \
     cmocka_unit_test(persist_instances), \
     cmocka_unit_test(persist_bad_option), \
     cmocka_unit_test(persist_unreachable)

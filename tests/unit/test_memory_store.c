@@ -261,6 +261,33 @@ static void memory_remove_all_reuse(void **state)
 
 /* Paused tasks sit outside the heap; resuming them all by update must find room in it (the heap once grew
  * only with the tasks in it, and resuming the 65th paused task wrote past its end). */
+/* The memory store keeps no quarantine: nothing to restore or drop, and no record to open; not connected,
+ * the calls say so. */
+static void memory_has_no_quarantine(void **state)
+{
+    (void)state;
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_memory_new(&st), 0);
+    assert_int_equal(asyncz_store_quarantine_drop(st, "x", ASYNCZ_TIME_NONE, NULL), ASYNCZ_ESTATE);
+    assert_int_equal(asyncz_store_connect(st), 0);
+    size_t dropped = 99;
+    assert_int_equal(asyncz_store_quarantine_drop(st, "x", ASYNCZ_TIME_NONE, &dropped), ASYNCZ_ENOTFOUND);
+    assert_int_equal(dropped, 0);
+    assert_non_null(strstr(asyncz_store_errmsg(), "keeps no quarantine"));
+    asyncz_task *t = (asyncz_task *)st;
+    assert_int_equal(asyncz_store_quarantine_restore(st, "x", 5, true, &t), ASYNCZ_ENOTFOUND);
+    assert_null(t);
+    asyncz_quarantined q = {.task_id = "x", .data = (const unsigned char *)"{}", .len = 2};
+    char *doc = (char *)"unset";
+    size_t len = 7;
+    assert_int_equal(asyncz_store_quarantine_open(st, &q, &doc, &len, NULL), ASYNCZ_EUNSUPPORTED);
+    assert_null(doc);
+    assert_int_equal(len, 0);
+    assert_int_equal(asyncz_store_quarantine_drop(st, "", ASYNCZ_TIME_NONE, NULL), ASYNCZ_EINVAL);
+    assert_int_equal(asyncz_store_quarantine_open(st, NULL, &doc, &len, NULL), ASYNCZ_EINVAL);
+    asyncz_store_free(st);
+}
+
 static void memory_resume_many_paused(void **state)
 {
     (void)state;
@@ -566,6 +593,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(memory_lease_saturates),
         cmocka_unit_test(memory_remove_all_reuse),
         cmocka_unit_test(memory_resume_many_paused),
+        cmocka_unit_test(memory_has_no_quarantine),
         cmocka_unit_test(memory_matches_model),
     };
     az_store_factory = make_memory_store;
