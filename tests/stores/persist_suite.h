@@ -5,9 +5,9 @@
  * unreachable servers.
  *
  * A backend's test program (tests/stores/test_store_<name>.c) sets az_store_url before cmocka runs, and
- * az_store_factory = az_persist_factory to run the conformance suite too; then lists the conformance_* and
- * persist_* tests it wants, one cmocka_unit_test per line. Tests reach raw records through the record
- * backend under the store (az_persist_backend) to tamper with them. */
+ * az_store_factory = az_persist_factory to run the conformance suite too; then lists AZ_STORE_SUITES (below)
+ * in its cmocka table. Tests reach raw records through the record backend under the store
+ * (az_persist_backend) to tamper with them. */
 #ifndef AZ_PERSIST_SUITE_H
 #define AZ_PERSIST_SUITE_H
 
@@ -80,51 +80,12 @@ void persist_bad_option(void **state);
 void persist_unreachable(void **state);
 
 /* Both suites, for a test program's cmocka table: AZ_STORE_SUITES followed by the backend's own tests.
- * One cmocka_unit_test per line: tests/CMakeLists.txt reads the test names from this header for every
- * store test that uses the macro, so each still becomes its own CTest test. */
+ * One cmocka_unit_test per line: tests/CMakeLists.txt reads the test names from this header (and those of
+ * the conformance suite from store_conformance_list.h) for every store test that uses the macro, so each
+ * still becomes its own CTest test. */
 // clang-format off
 #define AZ_STORE_SUITES \
-    cmocka_unit_test(conformance_empty_store), \
-    cmocka_unit_test(conformance_add_lookup), \
-    cmocka_unit_test(conformance_add_duplicate), \
-    cmocka_unit_test(conformance_update), \
-    cmocka_unit_test(conformance_update_missing), \
-    cmocka_unit_test(conformance_remove), \
-    cmocka_unit_test(conformance_remove_missing), \
-    cmocka_unit_test(conformance_remove_all), \
-    cmocka_unit_test(conformance_count), \
-    cmocka_unit_test(conformance_order_microseconds), \
-    cmocka_unit_test(conformance_order_ties_insertion), \
-    cmocka_unit_test(conformance_order_update_reschedules), \
-    cmocka_unit_test(conformance_order_paused_last), \
-    cmocka_unit_test(conformance_list_stops), \
-    cmocka_unit_test(conformance_list_reentrant), \
-    cmocka_unit_test(conformance_due), \
-    cmocka_unit_test(conformance_due_max), \
-    cmocka_unit_test(conformance_due_excludes_claimed), \
-    cmocka_unit_test(conformance_due_stops), \
-    cmocka_unit_test(conformance_earliest), \
-    cmocka_unit_test(conformance_earliest_lease), \
-    cmocka_unit_test(conformance_claim_max), \
-    cmocka_unit_test(conformance_claim_tokens_increase), \
-    cmocka_unit_test(conformance_claim_lease), \
-    cmocka_unit_test(conformance_claim_nothing_due), \
-    cmocka_unit_test(conformance_release_update), \
-    cmocka_unit_test(conformance_release_remove), \
-    cmocka_unit_test(conformance_release_stale_token), \
-    cmocka_unit_test(conformance_release_twice), \
-    cmocka_unit_test(conformance_release_repeat_after_change), \
-    cmocka_unit_test(conformance_release_unclaimed), \
-    cmocka_unit_test(conformance_release_after_update), \
-    cmocka_unit_test(conformance_release_after_remove), \
-    cmocka_unit_test(conformance_add_many), \
-    cmocka_unit_test(conformance_add_many_order), \
-    cmocka_unit_test(conformance_add_many_conflict), \
-    cmocka_unit_test(conformance_add_many_duplicate), \
-    cmocka_unit_test(conformance_add_many_invalid), \
-    cmocka_unit_test(conformance_many_tasks), \
-    cmocka_unit_test(conformance_non_ascii), \
-    cmocka_unit_test(conformance_threads), \
+    AZ_STORE_CONFORMANCE_TESTS, \
     cmocka_unit_test(persist_reopen), \
     cmocka_unit_test(persist_reopen_order), \
     cmocka_unit_test(persist_large_record), \

@@ -119,22 +119,15 @@ static asyncz_store *open_dir_store(const char *dir, const char *query, asyncz_s
     return st;
 }
 
+/* This file's short names for the shared helpers (az_test.h). */
 static asyncz_task *make_task(const char *id, asyncz_time_t when)
 {
-    asyncz_task *t = NULL;
-    assert_int_equal(asyncz_task_new(&t, "job"), 0);
-    assert_int_equal(asyncz_task_set_id(t, id), 0);
-    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
-    return t;
+    return az_test_task(id, when);
 }
 
 static void add(asyncz_store *st, const char *id, asyncz_time_t when)
 {
-    asyncz_task *t = make_task(id, when);
-    int rc = ops(st)->add(st, t);
-    if (rc)
-        fail_msg("add %s: %s: %s", id, asyncz_strerror(rc), asyncz_store_errmsg());
-    asyncz_task_free(t);
+    az_test_add(st, id, when);
 }
 
 static size_t count(asyncz_store *st)

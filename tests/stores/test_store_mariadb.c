@@ -139,18 +139,6 @@ static az_maria *backend_of(asyncz_store *st)
     return (az_maria *)b;
 }
 
-static void add(asyncz_store *st, const char *id, asyncz_time_t when)
-{
-    asyncz_task *t = NULL;
-    assert_int_equal(asyncz_task_new(&t, "job"), 0);
-    assert_int_equal(asyncz_task_set_id(t, id), 0);
-    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
-    int rc = ops(st)->add(st, t);
-    if (rc)
-        fail_msg("add %s: %s: %s", id, asyncz_strerror(rc), asyncz_store_errmsg());
-    asyncz_task_free(t);
-}
-
 static void raw_insert(asyncz_store *st, const char *id, asyncz_time_t when, const void *data, size_t len)
 {
     az_backend *b = az_persist_backend(st);
@@ -296,7 +284,7 @@ static void mariadb_reconnect_after_kill(void **state)
 {
     (void)state;
     asyncz_store *st = open_ns(1);
-    add(st, "kept", T0);
+    az_test_add(st, "kept", T0);
     unsigned long id = mysql_thread_id(backend_of(st)->conn);
     MYSQL *killer = raw_connect();
     char sql[64];
@@ -309,7 +297,7 @@ static void mariadb_reconnect_after_kill(void **state)
     assert_int_equal(ops(st)->count(st, &n), 0);
     assert_int_equal(n, 1);
     assert_int_not_equal(mysql_thread_id(backend_of(st)->conn), id);
-    add(st, "after", T0 + 1);
+    az_test_add(st, "after", T0 + 1);
     asyncz_claim c[4];
     assert_int_equal(ops(st)->claim(st, T0 + 5, "me", LEASE, 4, c, &n), 0);
     assert_int_equal(n, 2);
@@ -357,9 +345,9 @@ static void mariadb_ids_exact(void **state)
 {
     (void)state;
     asyncz_store *st = open_ns(3);
-    add(st, "Job", T0);
-    add(st, "job", T0 + 1);
-    add(st, "JOB", T0 + 2);
+    az_test_add(st, "Job", T0);
+    az_test_add(st, "job", T0 + 1);
+    az_test_add(st, "JOB", T0 + 2);
     asyncz_task *t = NULL;
     assert_int_equal(ops(st)->lookup(st, "job", &t), 0);
     assert_int_equal(asyncz_task_next_run_time(t), T0 + 1);
@@ -484,9 +472,9 @@ static void mariadb_claim_skips_locked(void **state)
 {
     (void)state;
     asyncz_store *st = open_ns(7);
-    add(st, "a", T0);
-    add(st, "b", T0 + 1);
-    add(st, "c", T0 + 2);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "b", T0 + 1);
+    az_test_add(st, "c", T0 + 2);
     MYSQL *other = raw_connect();
     char sql[256];
     raw_exec(other, "START TRANSACTION");
@@ -598,7 +586,7 @@ static void mariadb_claim_two_connections(void **state)
     char id[32];
     for (int i = 0; i < 400; i++) {
         snprintf(id, sizeof id, "k%d", i);
-        add(a, id, T0 + (i % 5));
+        az_test_add(a, id, T0 + (i % 5));
     }
     claimer ca = {.st = a, .owner = "a"}, cb = {.st = b, .owner = "b"};
     pthread_t ta, tb;
@@ -625,7 +613,7 @@ static void mariadb_claim_owner_too_long(void **state)
 {
     (void)state;
     asyncz_store *st = open_ns(11);
-    add(st, "a", T0);
+    az_test_add(st, "a", T0);
     char owner[1100];
     memset(owner, 'o', sizeof owner - 1);
     owner[sizeof owner - 1] = '\0';

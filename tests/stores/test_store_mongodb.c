@@ -83,18 +83,6 @@ static mongo_backend *backend_of(asyncz_store *st)
     return (mongo_backend *)b;
 }
 
-static void add(asyncz_store *st, const char *id, asyncz_time_t when)
-{
-    asyncz_task *t = NULL;
-    assert_int_equal(asyncz_task_new(&t, "job"), 0);
-    assert_int_equal(asyncz_task_set_id(t, id), 0);
-    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
-    int rc = ops(st)->add(st, t);
-    if (rc)
-        fail_msg("add %s: %s: %s", id, asyncz_strerror(rc), asyncz_store_errmsg());
-    asyncz_task_free(t);
-}
-
 static size_t count_of(asyncz_store *st)
 {
     size_t n = 0;
@@ -293,8 +281,8 @@ static void mongodb_document_layout(void **state)
 {
     (void)state;
     asyncz_store *st = open_ns(1);
-    add(st, "scheduled", T0);
-    add(st, "paused", ASYNCZ_TIME_NONE);
+    az_test_add(st, "scheduled", T0);
+    az_test_add(st, "paused", ASYNCZ_TIME_NONE);
     raw r;
     raw_open(&r, 1, "");
     bson_t *d = raw_doc(&r, "scheduled");
@@ -351,14 +339,14 @@ static void mongodb_counter_document(void **state)
     (void)state;
     asyncz_store *st = open_ns(1);
     bool gated = backend_of(st)->gated;
-    add(st, "a", T0);
+    az_test_add(st, "a", T0);
     raw r;
     raw_open(&r, 1, "_meta");
     int64_t before = counter_value(&r, gated);
-    add(st, "b", T0);
+    az_test_add(st, "b", T0);
     assert_int_equal(counter_value(&r, gated), before + 1);
     /* A claim of three takes three tokens at once, above every value taken before. */
-    add(st, "c", T0);
+    az_test_add(st, "c", T0);
     asyncz_claim c[3];
     size_t n = 0;
     assert_int_equal(ops(st)->claim(st, T0, "me", 30 * SEC, 3, c, &n), 0);
@@ -396,9 +384,9 @@ static void mongodb_plain_mode(void **state)
     (void)state;
     asyncz_store *st = open_ns(1);
     backend_of(st)->gated = false;
-    add(st, "a", T0);
-    add(st, "b", T0 + SEC);
-    add(st, "p", ASYNCZ_TIME_NONE);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "b", T0 + SEC);
+    az_test_add(st, "p", ASYNCZ_TIME_NONE);
     asyncz_claim c[4];
     size_t n = 0;
     assert_int_equal(ops(st)->claim(st, T0 + SEC, "me", 30 * SEC, 4, c, &n), 0);
@@ -432,8 +420,8 @@ static void mongodb_dead_claimer_gate(void **state)
         asyncz_store_free(st);
         skip();
     }
-    add(st, "stuck", T0);
-    add(st, "free", T0 + 1);
+    az_test_add(st, "stuck", T0);
+    az_test_add(st, "free", T0 + 1);
     raw r;
     raw_open(&r, 1, "");
     bson_t *d = raw_doc(&r, "stuck");
@@ -588,7 +576,7 @@ static void mongodb_claims_race(void **state)
     for (int i = 0; i < RACE_TASKS; i++) {
         char id[16];
         snprintf(id, sizeof id, "t%d", i);
-        add(st, id, T0 - (i % 7) * SEC);
+        az_test_add(st, id, T0 - (i % 7) * SEC);
     }
     racer rs[RACERS];
     pthread_t th[RACERS];
@@ -796,13 +784,13 @@ static void mongodb_reconnect_after_drop(void **state)
     char url[1024];
     relay_url(&r, url, sizeof url, 1);
     asyncz_store *st = open_url(url);
-    add(st, "a", T0);
+    az_test_add(st, "a", T0);
     relay_do(&r, 'k');
     size_t n = 0;
     int rc = ops(st)->count(st, &n);
     assert_true(rc == 0 || rc == ASYNCZ_ESTORE);
     assert_int_equal(count_of(st), 1);
-    add(st, "b", T0);
+    az_test_add(st, "b", T0);
     assert_int_equal(count_of(st), 2);
     asyncz_store_free(st);
     relay_stop(&r);
@@ -819,7 +807,7 @@ static void mongodb_reconnect_after_outage(void **state)
     relay_url(&r, url, sizeof url, 1);
     snprintf(where, sizeof where, "mongodb 127.0.0.1:%d/asyncz_test.", r.port);
     asyncz_store *st = open_url(url);
-    add(st, "a", T0);
+    az_test_add(st, "a", T0);
     relay_do(&r, 'd');
     size_t n = 0;
     for (int i = 0; i < 3; i++) {
@@ -834,7 +822,7 @@ static void mongodb_reconnect_after_outage(void **state)
     asyncz_task_free(t);
     relay_do(&r, 'u');
     assert_int_equal(count_of(st), 1);
-    add(st, "b", T0);
+    az_test_add(st, "b", T0);
     assert_int_equal(count_of(st), 2);
     asyncz_store_free(st);
     relay_stop(&r);

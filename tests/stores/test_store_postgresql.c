@@ -178,18 +178,6 @@ static az_backend *backend(asyncz_store *st)
     return b;
 }
 
-static void add(asyncz_store *st, const char *id, asyncz_time_t when)
-{
-    asyncz_task *t = NULL;
-    assert_int_equal(asyncz_task_new(&t, "job"), 0);
-    assert_int_equal(asyncz_task_set_id(t, id), 0);
-    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
-    int rc = ops(st)->add(st, t);
-    if (rc)
-        fail_msg("add %s: %s: %s", id, asyncz_strerror(rc), asyncz_store_errmsg());
-    asyncz_task_free(t);
-}
-
 static size_t count(asyncz_store *st)
 {
     size_t n = 0;
@@ -322,8 +310,8 @@ static void pg_layout(void **state)
         if (strcmp(raw_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p), "t") != 0)
             fail_msg("%s was not created", q);
     }
-    add(o.st, "paused", ASYNCZ_TIME_NONE);
-    add(o.st, "due", T0);
+    az_test_add(o.st, "paused", ASYNCZ_TIME_NONE);
+    az_test_add(o.st, "due", T0);
     asyncz_claim cl;
     size_t n = 0;
     assert_int_equal(ops(o.st)->claim(o.st, T0, "owner-1", LEASE, 5, &cl, &n), 0);
@@ -359,7 +347,7 @@ static void pg_tokens_from_sequence(void **state)
     (void)state;
     opened o;
     open_ns(&o, 1);
-    add(o.st, "a", T0);
+    az_test_add(o.st, "a", T0);
     char t[64], q[160];
     table_of(t, sizeof t, 1);
     PGconn *c = raw_connect();
@@ -568,7 +556,7 @@ static void pg_concurrent_claims_disjoint(void **state)
     for (int i = 0; i < CLAIM_TASKS; i++) {
         char id[16];
         snprintf(id, sizeof id, "t%d", i);
-        add(o[0].st, id, T0 - i);
+        az_test_add(o[0].st, id, T0 - i);
     }
     static claimer cl[CLAIMERS];
     pthread_t th[CLAIMERS];
@@ -600,7 +588,7 @@ static void pg_notify_wakes_other(void **state)
     opened a, b;
     open_ns(&a, 1);
     open_ns(&b, 1);
-    add(b.st, "from-b", T0);
+    az_test_add(b.st, "from-b", T0);
     if (!wait_wakeups(&a.log, 1))
         fail_msg("no wake-up within %d ms after another store object added a task", WAIT_MS);
     asyncz_task *t = NULL;
@@ -629,7 +617,7 @@ static void pg_notify_off(void **state)
     opened quiet, b;
     open_url(&quiet, url);
     open_ns(&b, 1);
-    add(b.st, "x", T0);
+    az_test_add(b.st, "x", T0);
     sleep_ms(300);
     assert_int_equal(wakeups(&quiet.log), 0);
     assert_int_equal(count(quiet.st), 1);
@@ -668,7 +656,7 @@ static void pg_reconnect_after_terminate(void **state)
     (void)state;
     opened o;
     open_ns(&o, 1);
-    add(o.st, "a", T0);
+    az_test_add(o.st, "a", T0);
     assert_int_equal(terminate(1, false), 1);
     size_t n = 0;
     int rc = ops(o.st)->count(o.st, &n);
@@ -677,7 +665,7 @@ static void pg_reconnect_after_terminate(void **state)
     if (rc)
         assert_non_null(strstr(asyncz_store_errmsg(), "postgresql "));
     assert_int_equal(count(o.st), 1);
-    add(o.st, "b", T0);
+    az_test_add(o.st, "b", T0);
     asyncz_claim cl[2];
     assert_int_equal(ops(o.st)->claim(o.st, T0, "me", LEASE, 2, cl, &n), 0);
     assert_int_equal(n, 2);
@@ -721,7 +709,7 @@ static void pg_listener_reconnects(void **state)
     if (!wait_wakeups(&a.log, 1))
         fail_msg("the listener did not reconnect within %d ms", WAIT_MS);
     int before = wakeups(&a.log);
-    add(b.st, "after", T0);
+    az_test_add(b.st, "after", T0);
     if (!wait_wakeups(&a.log, before + 1))
         fail_msg("no wake-up within %d ms after the listener reconnected", WAIT_MS);
     close_store(&a);

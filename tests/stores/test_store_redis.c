@@ -245,24 +245,6 @@ static int ignore_instance(const char *id, const unsigned char *data, size_t len
     return 0;
 }
 
-static asyncz_task *make_task(const char *id, asyncz_time_t when)
-{
-    asyncz_task *t = NULL;
-    assert_int_equal(asyncz_task_new(&t, "job"), 0);
-    assert_int_equal(asyncz_task_set_id(t, id), 0);
-    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
-    return t;
-}
-
-static void add(asyncz_store *st, const char *id, asyncz_time_t when)
-{
-    asyncz_task *t = make_task(id, when);
-    int rc = ops(st)->add(st, t);
-    if (rc)
-        fail_msg("add %s: %s: %s", id, asyncz_strerror(rc), asyncz_store_errmsg());
-    asyncz_task_free(t);
-}
-
 static void expect_message(const char *part)
 {
     if (!strstr(asyncz_store_errmsg(), part))
@@ -664,11 +646,11 @@ static void redis_script_flush(void **state)
     (void)state;
     opened o;
     open_n(&o, 1);
-    add(o.st, "before", T0);
+    az_test_add(o.st, "before", T0);
     redisContext *c = admin();
     freeReplyObject(admin_cmd(c, "SCRIPT FLUSH"));
     redisFree(c);
-    add(o.st, "after", T0 + 1);
+    az_test_add(o.st, "after", T0 + 1);
     asyncz_time_t e = 0;
     assert_int_equal(ops(o.st)->earliest(o.st, &e), 0);
     assert_int_equal(e, T0);
@@ -685,7 +667,7 @@ static void redis_reconnect_after_kill(void **state)
     (void)state;
     opened o;
     open_n(&o, 1);
-    add(o.st, "kept", T0);
+    az_test_add(o.st, "kept", T0);
     assert_int_equal(kill_connections(false), 1);
     asyncz_time_t e = 0;
     assert_int_equal(ops(o.st)->earliest(o.st, &e), ASYNCZ_ESTORE);
@@ -714,7 +696,7 @@ static void redis_wrong_type(void **state)
     freeReplyObject(admin_cmd(c, "SET %s not-a-list", key_of(1, "tasks.quarantine")));
     freeReplyObject(admin_cmd(c, "SET %s not-a-hash", key_of(1, "tasks.instances")));
     redisFree(c);
-    asyncz_task *t = make_task("x", T0);
+    asyncz_task *t = az_test_task("x", T0);
     assert_int_equal(ops(o.st)->add(o.st, t), ASYNCZ_ESTORE);
     expect_message("EVALSHA insert");
     expect_message("WRONGTYPE");
@@ -729,7 +711,7 @@ static void redis_wrong_type(void **state)
     assert_int_equal(b->ops->remove_instance(b, "i"), ASYNCZ_ESTORE);
     /* remove_all deletes the keys whatever their type; the store works again. */
     assert_int_equal(ops(o.st)->remove_all(o.st), 0);
-    add(o.st, "x", T0);
+    az_test_add(o.st, "x", T0);
     close_n(&o);
 }
 
@@ -760,15 +742,15 @@ static void redis_wakeup_two_objects(void **state)
     opened a, b;
     open_n(&a, 1);
     open_n(&b, 1);
-    add(a.st, "from-a", T0);
+    az_test_add(a.st, "from-a", T0);
     assert_true(woken(&b, 1));
-    add(b.st, "from-b", T0);
+    az_test_add(b.st, "from-b", T0);
     assert_true(woken(&a, 1));
-    asyncz_task *t = make_task("from-a", T0 + SEC);
+    asyncz_task *t = az_test_task("from-a", T0 + SEC);
     assert_int_equal(ops(a.st)->update(a.st, t), 0);
     asyncz_task_free(t);
     assert_true(woken(&b, 2));
-    add(b.st, "again-b", T0);
+    az_test_add(b.st, "again-b", T0);
     assert_true(woken(&a, 2));
     assert_int_equal(wakeups(&a), 2);
     /* Claims and releases do not publish: only new work wakes others. */
@@ -779,7 +761,7 @@ static void redis_wakeup_two_objects(void **state)
         assert_int_equal(ops(a.st)->release(a.st, asyncz_task_id(c[i].task), c[i].token, NULL), 0);
         asyncz_task_free(c[i].task);
     }
-    add(a.st, "last", T0);
+    az_test_add(a.st, "last", T0);
     assert_true(woken(&b, 3));
     assert_int_equal(wakeups(&b), 3);
     close_n(&a);
@@ -797,7 +779,7 @@ static void redis_wakeup_after_subscriber_killed(void **state)
     assert_int_equal(kill_connections(true), 2);
     assert_true(woken(&b, 1));
     int before = wakeups(&b);
-    add(a.st, "after", T0);
+    az_test_add(a.st, "after", T0);
     assert_true(woken(&b, before + 1));
     close_n(&a);
     close_n(&b);

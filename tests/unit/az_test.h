@@ -1,5 +1,6 @@
 /* Shared test helpers: the cmocka main that runs one named test (CTest runs each in its own process) or
- * all of them, and the loader for JSON vector files in tests/vectors. */
+ * all of them, the loader for JSON vector files in tests/vectors, and the tasks the store tests add. The
+ * functions are in the test-support library (asyncz_testsupport, tests/CMakeLists.txt). */
 #ifndef AZ_TEST_H
 #define AZ_TEST_H
 
@@ -63,5 +64,13 @@ asyncz_trigger *az_test_cron_from_json(const json_t *args, asyncz_zone *zone);
 
 /* Format an instant into a static buffer (not thread-safe; for messages). */
 const char *az_test_fmt(asyncz_time_t t, const asyncz_zone *zone);
+
+/* A task calling "job" with this id (NULL: none) and next run time (ASYNCZ_TIME_NONE: paused); fails the
+ * test on error. New; the caller frees it. (az_tasks.c) */
+asyncz_task *az_test_task(const char *id, asyncz_time_t when);
+
+/* Add such a task to st through its ops table (as the scheduler does); fails the test on error, with the
+ * store's message. */
+void az_test_add(asyncz_store *st, const char *id, asyncz_time_t when);
 
 #endif

@@ -46,23 +46,6 @@ static void close_store(asyncz_store *st)
     asyncz_store_free(st);
 }
 
-/* A task with an id and a next run time (ASYNCZ_TIME_NONE: paused). New; the caller frees it. */
-static asyncz_task *make_task(const char *id, asyncz_time_t when)
-{
-    asyncz_task *t = NULL;
-    assert_int_equal(asyncz_task_new(&t, "job"), 0);
-    assert_int_equal(asyncz_task_set_id(t, id), 0);
-    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
-    return t;
-}
-
-static void add(asyncz_store *st, const char *id, asyncz_time_t when)
-{
-    asyncz_task *t = make_task(id, when);
-    assert_int_equal(ops(st)->add(st, t), 0);
-    asyncz_task_free(t);
-}
-
 static size_t count(asyncz_store *st)
 {
     size_t n = 99999;
@@ -175,7 +158,7 @@ void conformance_add_lookup(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    asyncz_task *t = make_task("alpha", T0 + 5);
+    asyncz_task *t = az_test_task("alpha", T0 + 5);
     assert_int_equal(asyncz_task_set_name(t, "the alpha task"), 0);
     assert_int_equal(asyncz_task_set_max_instances(t, 3), 0);
     assert_int_equal(ops(st)->add(st, t), 0);
@@ -198,8 +181,8 @@ void conformance_add_duplicate(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "dup", T0);
-    asyncz_task *t = make_task("dup", T0 + SEC);
+    az_test_add(st, "dup", T0);
+    asyncz_task *t = az_test_task("dup", T0 + SEC);
     assert_int_equal(ops(st)->add(st, t), ASYNCZ_EEXISTS);
     asyncz_task_free(t);
     assert_int_equal(count(st), 1);
@@ -211,9 +194,9 @@ void conformance_update(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "u", T0);
-    add(st, "other", T0 + 1);
-    asyncz_task *t = make_task("u", T0 + 7 * SEC);
+    az_test_add(st, "u", T0);
+    az_test_add(st, "other", T0 + 1);
+    asyncz_task *t = az_test_task("u", T0 + 7 * SEC);
     assert_int_equal(asyncz_task_set_name(t, "renamed"), 0);
     assert_int_equal(ops(st)->update(st, t), 0);
     asyncz_task_free(t);
@@ -232,8 +215,8 @@ void conformance_update_missing(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "present", T0);
-    asyncz_task *t = make_task("absent", T0);
+    az_test_add(st, "present", T0);
+    asyncz_task *t = az_test_task("absent", T0);
     assert_int_equal(ops(st)->update(st, t), ASYNCZ_ENOTFOUND);
     asyncz_task_free(t);
     assert_int_equal(count(st), 1);
@@ -245,9 +228,9 @@ void conformance_remove(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "a", T0);
-    add(st, "b", T0 + 1);
-    add(st, "c", T0 + 2);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "b", T0 + 1);
+    az_test_add(st, "c", T0 + 2);
     assert_int_equal(ops(st)->remove(st, "b"), 0);
     assert_int_equal(count(st), 2);
     assert_missing(st, "b");
@@ -255,7 +238,7 @@ void conformance_remove(void **state)
     assert_string_equal(list_ids(st, &j), "a,c");
     assert_int_equal(ops(st)->remove(st, "a"), 0);
     assert_int_equal(earliest(st), T0 + 2);
-    add(st, "b", T0 + 3); /* the id is free again */
+    az_test_add(st, "b", T0 + 3); /* the id is free again */
     assert_string_equal(list_ids(st, &j), "c,b");
     close_store(st);
 }
@@ -265,7 +248,7 @@ void conformance_remove_missing(void **state)
     (void)state;
     asyncz_store *st = open_store();
     assert_int_equal(ops(st)->remove(st, "nothing"), ASYNCZ_ENOTFOUND);
-    add(st, "a", T0);
+    az_test_add(st, "a", T0);
     assert_int_equal(ops(st)->remove(st, "b"), ASYNCZ_ENOTFOUND);
     assert_int_equal(ops(st)->remove(st, "a"), 0);
     assert_int_equal(ops(st)->remove(st, "a"), ASYNCZ_ENOTFOUND);
@@ -278,16 +261,16 @@ void conformance_remove_all(void **state)
     (void)state;
     asyncz_store *st = open_store();
     assert_int_equal(ops(st)->remove_all(st), 0); /* empty: nothing to do, no error */
-    add(st, "a", T0);
-    add(st, "b", ASYNCZ_TIME_NONE);
-    add(st, "c", T0 + 1);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "b", ASYNCZ_TIME_NONE);
+    az_test_add(st, "c", T0 + 1);
     uint64_t token = claim_one(st, T0, "a");
     assert_int_equal(ops(st)->remove_all(st), 0);
     assert_int_equal(count(st), 0);
     assert_int_equal(earliest(st), ASYNCZ_TIME_NONE);
     assert_missing(st, "a");
     assert_int_equal(ops(st)->release(st, "a", token, NULL), ASYNCZ_ENOTFOUND);
-    add(st, "a", T0 + 2);
+    az_test_add(st, "a", T0 + 2);
     assert_int_equal(count(st), 1);
     /* Tokens keep increasing after a remove_all. */
     assert_true(claim_one(st, T0 + 2, "a") > token);
@@ -301,7 +284,7 @@ void conformance_count(void **state)
     char id[16];
     for (int i = 0; i < 50; i++) {
         snprintf(id, sizeof id, "n%d", i);
-        add(st, id, i % 5 == 0 ? ASYNCZ_TIME_NONE : T0 + i);
+        az_test_add(st, id, i % 5 == 0 ? ASYNCZ_TIME_NONE : T0 + i);
         assert_int_equal(count(st), (size_t)i + 1);
     }
     for (int i = 0; i < 50; i += 2) {
@@ -318,13 +301,13 @@ void conformance_order_microseconds(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "plus3", T0 + 3);
-    add(st, "plus1", T0 + 1);
-    add(st, "next_second", T0 + SEC);
-    add(st, "plus999999", T0 + SEC - 1);
-    add(st, "plus2", T0 + 2);
-    add(st, "zero", T0);
-    add(st, "before", T0 - 1);
+    az_test_add(st, "plus3", T0 + 3);
+    az_test_add(st, "plus1", T0 + 1);
+    az_test_add(st, "next_second", T0 + SEC);
+    az_test_add(st, "plus999999", T0 + SEC - 1);
+    az_test_add(st, "plus2", T0 + 2);
+    az_test_add(st, "zero", T0);
+    az_test_add(st, "before", T0 - 1);
     joined j;
     assert_string_equal(list_ids(st, &j), "before,zero,plus1,plus2,plus3,plus999999,next_second");
     assert_int_equal(stored_time(st, "plus999999"), T0 + SEC - 1);
@@ -336,11 +319,11 @@ void conformance_order_ties_insertion(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "m", T0 + 1);
-    add(st, "c", T0);
-    add(st, "a", T0);
-    add(st, "z", T0 + 1);
-    add(st, "b", T0);
+    az_test_add(st, "m", T0 + 1);
+    az_test_add(st, "c", T0);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "z", T0 + 1);
+    az_test_add(st, "b", T0);
     joined j;
     assert_string_equal(list_ids(st, &j), "c,a,b,m,z");
     assert_string_equal(due_ids(st, T0 + 1, 100, &j), "c,a,b,m,z");
@@ -352,11 +335,11 @@ void conformance_order_update_reschedules(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "x", T0);
-    add(st, "y", T0 + 5);
-    add(st, "w", T0 + 5);
+    az_test_add(st, "x", T0);
+    az_test_add(st, "y", T0 + 5);
+    az_test_add(st, "w", T0 + 5);
     /* x gets its new time after y and w got theirs, so among equal times it comes last. */
-    asyncz_task *t = make_task("x", T0 + 5);
+    asyncz_task *t = az_test_task("x", T0 + 5);
     assert_int_equal(ops(st)->update(st, t), 0);
     asyncz_task_free(t);
     joined j;
@@ -366,7 +349,7 @@ void conformance_order_update_reschedules(void **state)
 
 static void pause_task(asyncz_store *st, const char *id)
 {
-    asyncz_task *t = make_task(id, ASYNCZ_TIME_NONE);
+    asyncz_task *t = az_test_task(id, ASYNCZ_TIME_NONE);
     assert_int_equal(ops(st)->update(st, t), 0);
     asyncz_task_free(t);
 }
@@ -375,11 +358,11 @@ void conformance_order_paused_last(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "p1", ASYNCZ_TIME_NONE);
-    add(st, "late", ASYNCZ_TIME_MAX);
-    add(st, "a", T0 + 2);
-    add(st, "b", T0 + 1);
-    add(st, "early", ASYNCZ_TIME_MIN);
+    az_test_add(st, "p1", ASYNCZ_TIME_NONE);
+    az_test_add(st, "late", ASYNCZ_TIME_MAX);
+    az_test_add(st, "a", T0 + 2);
+    az_test_add(st, "b", T0 + 1);
+    az_test_add(st, "early", ASYNCZ_TIME_MIN);
     pause_task(st, "b");
     pause_task(st, "a");
     joined j;
@@ -395,9 +378,9 @@ void conformance_list_stops(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "a", T0);
-    add(st, "b", T0 + 1);
-    add(st, "c", T0 + 2);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "b", T0 + 1);
+    az_test_add(st, "c", T0 + 2);
     joined j = {.stop_after = 2, .stop_with = 42};
     assert_int_equal(ops(st)->list(st, join_id, &j), 42);
     assert_int_equal(j.calls, 2);
@@ -423,8 +406,8 @@ void conformance_list_reentrant(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "a", T0);
-    add(st, "b", T0 + 1);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "b", T0 + 1);
     joined j = {.st = st};
     assert_int_equal(ops(st)->list(st, reenter, &j), 0);
     assert_string_equal(j.text, "a,b");
@@ -440,11 +423,11 @@ void conformance_due(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "later", T0 + SEC);
-    add(st, "now", T0);
-    add(st, "paused", ASYNCZ_TIME_NONE);
-    add(st, "past", T0 - SEC);
-    add(st, "next_us", T0 + 1);
+    az_test_add(st, "later", T0 + SEC);
+    az_test_add(st, "now", T0);
+    az_test_add(st, "paused", ASYNCZ_TIME_NONE);
+    az_test_add(st, "past", T0 - SEC);
+    az_test_add(st, "next_us", T0 + 1);
     joined j;
     assert_string_equal(due_ids(st, T0 - SEC - 1, 10, &j), "");
     assert_string_equal(due_ids(st, T0, 10, &j), "past,now");
@@ -464,7 +447,7 @@ void conformance_due_max(void **state)
     char id[16];
     for (int i = 9; i >= 0; i--) {
         snprintf(id, sizeof id, "d%d", i);
-        add(st, id, T0 + i);
+        az_test_add(st, id, T0 + i);
     }
     joined j;
     assert_string_equal(due_ids(st, T0 + 100, 3, &j), "d0,d1,d2");
@@ -479,9 +462,9 @@ void conformance_due_excludes_claimed(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "a", T0);
-    add(st, "b", T0 + 1);
-    add(st, "c", T0 + 2);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "b", T0 + 1);
+    az_test_add(st, "c", T0 + 2);
     joined j;
     assert_string_equal(claim_ids(st, T0 + 1, 1, NULL, &j), "a");
     assert_string_equal(due_ids(st, T0 + 2, 10, &j), "b,c");
@@ -493,9 +476,9 @@ void conformance_due_stops(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "a", T0);
-    add(st, "b", T0);
-    add(st, "c", T0);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "b", T0);
+    az_test_add(st, "c", T0);
     joined j = {.stop_after = 1, .stop_with = -7};
     assert_int_equal(ops(st)->due(st, T0, 10, join_id, &j), -7);
     assert_int_equal(j.calls, 1);
@@ -508,12 +491,12 @@ void conformance_earliest(void **state)
     (void)state;
     asyncz_store *st = open_store();
     assert_int_equal(earliest(st), ASYNCZ_TIME_NONE);
-    add(st, "p", ASYNCZ_TIME_NONE);
-    add(st, "q", ASYNCZ_TIME_NONE);
+    az_test_add(st, "p", ASYNCZ_TIME_NONE);
+    az_test_add(st, "q", ASYNCZ_TIME_NONE);
     assert_int_equal(earliest(st), ASYNCZ_TIME_NONE);
-    add(st, "b", T0 + 10);
+    az_test_add(st, "b", T0 + 10);
     assert_int_equal(earliest(st), T0 + 10);
-    add(st, "a", T0 + 3);
+    az_test_add(st, "a", T0 + 3);
     assert_int_equal(earliest(st), T0 + 3);
     assert_int_equal(ops(st)->remove(st, "a"), 0);
     assert_int_equal(earliest(st), T0 + 10);
@@ -526,12 +509,12 @@ void conformance_earliest_lease(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "a", T0);
-    add(st, "far", T0 + 10 * LEASE);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "far", T0 + 10 * LEASE);
     claim_one(st, T0 + 5, "a");
     /* The claimed task needs attention when its lease lapses, before "far". */
     assert_int_equal(earliest(st), T0 + 5 + LEASE);
-    add(st, "soon", T0 + 7);
+    az_test_add(st, "soon", T0 + 7);
     assert_int_equal(earliest(st), T0 + 7);
     close_store(st);
 }
@@ -545,9 +528,9 @@ void conformance_claim_max(void **state)
     char id[16];
     for (int i = 0; i < 5; i++) {
         snprintf(id, sizeof id, "c%d", i);
-        add(st, id, T0 + i);
+        az_test_add(st, id, T0 + i);
     }
-    add(st, "future", T0 + SEC);
+    az_test_add(st, "future", T0 + SEC);
     joined j;
     assert_string_equal(claim_ids(st, T0 + 10, 0, NULL, &j), "");
     assert_string_equal(claim_ids(st, T0 + 10, 2, NULL, &j), "c0,c1");
@@ -565,7 +548,7 @@ void conformance_claim_tokens_increase(void **state)
     char id[16];
     for (int i = 0; i < 12; i++) {
         snprintf(id, sizeof id, "t%02d", i);
-        add(st, id, T0 + i);
+        az_test_add(st, id, T0 + i);
     }
     uint64_t last = 0;
     for (int round = 0; round < 4; round++) {
@@ -586,7 +569,7 @@ void conformance_claim_lease(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "job", T0);
+    az_test_add(st, "job", T0);
     asyncz_claim c;
     size_t n = 0;
     assert_int_equal(ops(st)->claim(st, T0 + 2, OWNER, LEASE, 1, &c, &n), 0);
@@ -618,8 +601,8 @@ void conformance_claim_nothing_due(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "later", T0 + 1);
-    add(st, "paused", ASYNCZ_TIME_NONE);
+    az_test_add(st, "later", T0 + 1);
+    az_test_add(st, "paused", ASYNCZ_TIME_NONE);
     joined j;
     assert_string_equal(claim_ids(st, T0, 16, NULL, &j), "");
     assert_int_equal(stored_time(st, "later"), T0 + 1);
@@ -630,7 +613,7 @@ void conformance_claim_nothing_due(void **state)
 /* Release id with a copy of its stored task due at when (ASYNCZ_TIME_NONE: paused); returns the result. */
 static int release_at(asyncz_store *st, const char *id, uint64_t token, asyncz_time_t when)
 {
-    asyncz_task *next = make_task(id, when);
+    asyncz_task *next = az_test_task(id, when);
     int rc = ops(st)->release(st, id, token, next);
     asyncz_task_free(next);
     return rc;
@@ -640,8 +623,8 @@ void conformance_release_update(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "r", T0);
-    add(st, "s", T0 + 3 * SEC);
+    az_test_add(st, "r", T0);
+    az_test_add(st, "s", T0 + 3 * SEC);
     uint64_t token = claim_one(st, T0, "r");
     assert_int_equal(release_at(st, "r", token, T0 + 5 * SEC), 0);
     assert_int_equal(count(st), 2);
@@ -660,8 +643,8 @@ void conformance_release_remove(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "r", T0);
-    add(st, "s", T0 + 1);
+    az_test_add(st, "r", T0);
+    az_test_add(st, "s", T0 + 1);
     uint64_t token = claim_one(st, T0, "r");
     assert_int_equal(ops(st)->release(st, "r", token, NULL), 0);
     assert_int_equal(count(st), 1);
@@ -680,7 +663,7 @@ void conformance_release_stale_token(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "r", T0);
+    az_test_add(st, "r", T0);
     uint64_t token = claim_one(st, T0, "r");
     assert_int_equal(release_at(st, "r", token + 1, T0 + SEC), ASYNCZ_ESTATE);
     assert_int_equal(release_at(st, "r", token - 1, T0 + SEC), ASYNCZ_ESTATE);
@@ -701,7 +684,7 @@ void conformance_release_twice(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "r", T0);
+    az_test_add(st, "r", T0);
     uint64_t token = claim_one(st, T0, "r");
     assert_int_equal(release_at(st, "r", token, T0 + SEC), 0);
     assert_int_equal(release_at(st, "r", token, T0 + 2 * SEC), 0);
@@ -721,13 +704,13 @@ void conformance_release_repeat_after_change(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "r", T0);
+    az_test_add(st, "r", T0);
     uint64_t first = claim_one(st, T0, "r");
     assert_int_equal(release_at(st, "r", first, T0 + SEC), 0);
     uint64_t second = claim_one(st, T0 + SEC, "r");
     assert_int_equal(release_at(st, "r", first, T0 + 2 * SEC), ASYNCZ_ESTATE);
     assert_int_equal(release_at(st, "r", second, T0 + 2 * SEC), 0);
-    asyncz_task *t = make_task("r", T0 + 7 * SEC);
+    asyncz_task *t = az_test_task("r", T0 + 7 * SEC);
     assert_int_equal(ops(st)->update(st, t), 0);
     asyncz_task_free(t);
     assert_int_equal(release_at(st, "r", second, T0 + 3 * SEC), ASYNCZ_ESTATE);
@@ -743,7 +726,7 @@ void conformance_release_unclaimed(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "r", T0);
+    az_test_add(st, "r", T0);
     assert_int_equal(release_at(st, "r", 1, T0 + SEC), ASYNCZ_ESTATE);
     assert_int_equal(ops(st)->release(st, "r", 1, NULL), ASYNCZ_ESTATE);
     assert_int_equal(ops(st)->release(st, "missing", 1, NULL), ASYNCZ_ENOTFOUND);
@@ -755,10 +738,10 @@ void conformance_release_after_update(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "r", T0);
+    az_test_add(st, "r", T0);
     uint64_t token = claim_one(st, T0, "r");
     /* Someone else modifies the task while it is claimed: that ends the claim. */
-    asyncz_task *t = make_task("r", T0 + 9);
+    asyncz_task *t = az_test_task("r", T0 + 9);
     assert_int_equal(ops(st)->update(st, t), 0);
     asyncz_task_free(t);
     assert_int_equal(release_at(st, "r", token, T0 + SEC), ASYNCZ_ESTATE);
@@ -774,14 +757,14 @@ void conformance_release_after_remove(void **state)
 {
     (void)state;
     asyncz_store *st = open_store();
-    add(st, "r", T0);
+    az_test_add(st, "r", T0);
     uint64_t token = claim_one(st, T0, "r");
     assert_int_equal(ops(st)->remove(st, "r"), 0);
     assert_int_equal(release_at(st, "r", token, T0 + SEC), ASYNCZ_ENOTFOUND);
     assert_int_equal(ops(st)->release(st, "r", token, NULL), ASYNCZ_ENOTFOUND);
     assert_int_equal(count(st), 0);
     /* A new task under the same id is not bound by the old claim. */
-    add(st, "r", T0);
+    az_test_add(st, "r", T0);
     assert_int_equal(release_at(st, "r", token, T0 + SEC), ASYNCZ_ESTATE);
     assert_true(claim_one(st, T0, "r") > token);
     close_store(st);
@@ -854,7 +837,7 @@ void conformance_many_tasks(void **state)
     for (int i = 0; i < MANY; i++) {
         snprintf(id, sizeof id, "k%d", i);
         times[i] = scattered_time(&rng);
-        add(st, id, times[i]);
+        az_test_add(st, id, times[i]);
     }
     for (int i = 1; i < MANY; i += 97) {
         snprintf(id, sizeof id, "k%d", i);
@@ -901,7 +884,7 @@ static asyncz_task **make_tasks(size_t n, const asyncz_time_t *times)
     char id[24];
     for (size_t i = 0; i < n; i++) {
         snprintf(id, sizeof id, "k%zu", i);
-        tasks[i] = make_task(id, times[i]);
+        tasks[i] = az_test_task(id, times[i]);
     }
     return tasks;
 }
@@ -950,11 +933,11 @@ void conformance_add_many_order(void **state)
 {
     (void)state;
     asyncz_store *st = open_connected();
-    add(st, "before", T0);
+    az_test_add(st, "before", T0);
     asyncz_time_t times[3] = {T0, T0 - SEC, ASYNCZ_TIME_NONE};
     asyncz_task **tasks = make_tasks(3, times);
     assert_int_equal(asyncz_store_add_tasks(st, tasks, 3), 0);
-    add(st, "after", T0);
+    az_test_add(st, "after", T0);
     joined j;
     assert_string_equal(list_ids(st, &j), "k1,before,k0,after,k2");
     free_tasks(tasks, 3);
@@ -966,8 +949,8 @@ void conformance_add_many_conflict(void **state)
 {
     (void)state;
     asyncz_store *st = open_connected();
-    add(st, "k5", T0 + 5 * SEC);
-    add(st, "k7", T0 + 7 * SEC);
+    az_test_add(st, "k5", T0 + 5 * SEC);
+    az_test_add(st, "k7", T0 + 7 * SEC);
     asyncz_time_t times[10];
     for (size_t i = 0; i < 10; i++)
         times[i] = T0 + (asyncz_time_t)i * SEC;
@@ -993,7 +976,7 @@ void conformance_add_many_duplicate(void **state)
 {
     (void)state;
     asyncz_store *st = open_connected();
-    asyncz_task *tasks[3] = {make_task("a", T0), make_task("b", T0), make_task("a", T0 + SEC)};
+    asyncz_task *tasks[3] = {az_test_task("a", T0), az_test_task("b", T0), az_test_task("a", T0 + SEC)};
     assert_int_equal(asyncz_store_add_tasks(st, tasks, 3), ASYNCZ_EINVAL);
     assert_errmsg_names("\"a\"");
     assert_int_equal(count(st), 0);
@@ -1006,7 +989,7 @@ void conformance_add_many_duplicate(void **state)
 void conformance_add_many_invalid(void **state)
 {
     (void)state;
-    asyncz_task *t = make_task("x", T0);
+    asyncz_task *t = az_test_task("x", T0);
     asyncz_task *anonymous = NULL;
     assert_int_equal(asyncz_task_new(&anonymous, "job"), 0);
     assert_int_equal(asyncz_store_add_tasks(NULL, &t, 1), ASYNCZ_EINVAL);
@@ -1035,7 +1018,7 @@ void conformance_non_ascii(void **state)
     (void)state;
     asyncz_store *st = open_store();
     static const char name[] = "Zürich – 東京 → naïve 🚀";
-    asyncz_task *t = make_task("unicode", T0);
+    asyncz_task *t = az_test_task("unicode", T0);
     assert_int_equal(asyncz_task_set_name(t, name), 0);
     assert_int_equal(asyncz_task_set_args_json(t, "[\"héllo\", \"日本語\", {\"ключ\": \"значение\"}]"), 0);
     char *args = strdup(asyncz_task_args_json(t));

@@ -23,23 +23,6 @@ static asyncz_store *new_store(void)
     return st;
 }
 
-static asyncz_task *make_task(const char *id, asyncz_time_t when)
-{
-    asyncz_task *t = NULL;
-    assert_int_equal(asyncz_task_new(&t, "job"), 0);
-    if (id)
-        assert_int_equal(asyncz_task_set_id(t, id), 0);
-    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
-    return t;
-}
-
-static void add(asyncz_store *st, const char *id, asyncz_time_t when)
-{
-    asyncz_task *t = make_task(id, when);
-    assert_int_equal(ops(st)->add(st, t), 0);
-    asyncz_task_free(t);
-}
-
 static int collect_id(asyncz_task *task, void *userdata)
 {
     char *buf = userdata;
@@ -91,8 +74,8 @@ static void memory_new_and_free(void **state)
     assert_null(o->open);
     assert_null(o->close);
     /* Freeing a store that still holds tasks (one of them claimed) releases them. */
-    add(st, "a", T0);
-    add(st, "b", ASYNCZ_TIME_NONE);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "b", ASYNCZ_TIME_NONE);
     asyncz_claim c;
     size_t n = 0;
     assert_int_equal(o->claim(st, T0, "me", LEASE, 1, &c, &n), 0);
@@ -107,7 +90,7 @@ static void memory_invalid_tasks(void **state)
 {
     (void)state;
     asyncz_store *st = new_store();
-    asyncz_task *no_id = make_task(NULL, T0);
+    asyncz_task *no_id = az_test_task(NULL, T0);
     assert_int_equal(ops(st)->add(st, NULL), ASYNCZ_EINVAL);
     assert_int_equal(ops(st)->add(st, no_id), ASYNCZ_EINVAL);
     assert_int_equal(ops(st)->update(st, NULL), ASYNCZ_EINVAL);
@@ -133,7 +116,7 @@ static void memory_invalid_claims(void **state)
 {
     (void)state;
     asyncz_store *st = new_store();
-    add(st, "a", T0);
+    az_test_add(st, "a", T0);
     asyncz_claim c[2];
     size_t n = 7;
     assert_int_equal(ops(st)->claim(st, T0, "me", 0, 1, c, &n), ASYNCZ_EINVAL);
@@ -148,8 +131,8 @@ static void memory_invalid_claims(void **state)
     assert_int_equal(ops(st)->claim(st, T0, "me", LEASE, 2, c, &n), 0);
     assert_int_equal(n, 1);
     /* A release names its task; the next task must carry the same id. */
-    asyncz_task *other = make_task("b", T0 + SEC);
-    asyncz_task *no_id = make_task(NULL, T0 + SEC);
+    asyncz_task *other = az_test_task("b", T0 + SEC);
+    asyncz_task *no_id = az_test_task(NULL, T0 + SEC);
     assert_int_equal(ops(st)->release(st, NULL, c[0].token, NULL), ASYNCZ_EINVAL);
     assert_int_equal(ops(st)->release(st, "a", c[0].token, other), ASYNCZ_EINVAL);
     assert_int_equal(ops(st)->release(st, "a", c[0].token, no_id), ASYNCZ_EINVAL);
@@ -175,7 +158,7 @@ static void memory_keeps_references(void **state)
 {
     (void)state;
     asyncz_store *st = new_store();
-    asyncz_task *t = make_task("ref", T0);
+    asyncz_task *t = az_test_task("ref", T0);
     assert_int_equal(ops(st)->add(st, t), 0);
     asyncz_task *got = NULL;
     assert_int_equal(ops(st)->lookup(st, "ref", &got), 0);
@@ -199,8 +182,8 @@ static void memory_lapsed_claim_due(void **state)
 {
     (void)state;
     asyncz_store *st = new_store();
-    add(st, "a", T0);
-    add(st, "b", T0 + LEASE + 10);
+    az_test_add(st, "a", T0);
+    az_test_add(st, "b", T0 + LEASE + 10);
     asyncz_claim c;
     size_t n = 0;
     assert_int_equal(ops(st)->claim(st, T0, "me", LEASE, 1, &c, &n), 0);
@@ -215,7 +198,7 @@ static void memory_lapsed_claim_due(void **state)
     assert_int_equal(ops(st)->due(st, T0 + LEASE + 10, 10, collect_id, ids), 0);
     assert_string_equal(ids, "a,b");
     /* Nobody took the lapsed claim over, so its owner may still finish it. */
-    asyncz_task *next = make_task("a", T0 + 2 * LEASE);
+    asyncz_task *next = az_test_task("a", T0 + 2 * LEASE);
     assert_int_equal(ops(st)->release(st, "a", c.token, next), 0);
     asyncz_task_free(next);
     asyncz_time_t e = 0;
@@ -228,7 +211,7 @@ static void memory_lease_saturates(void **state)
 {
     (void)state;
     asyncz_store *st = new_store();
-    add(st, "a", ASYNCZ_TIME_MAX);
+    az_test_add(st, "a", ASYNCZ_TIME_MAX);
     asyncz_claim c;
     size_t n = 0;
     assert_int_equal(ops(st)->claim(st, ASYNCZ_TIME_MAX, "me", INT64_MAX, 1, &c, &n), 0);
@@ -246,7 +229,7 @@ static void memory_remove_all_reuse(void **state)
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 1000; i++) {
             snprintf(id, sizeof id, "r%d", i);
-            add(st, id, T0 + (i * 7919) % 1000);
+            az_test_add(st, id, T0 + (i * 7919) % 1000);
         }
         asyncz_time_t e = 0;
         assert_int_equal(ops(st)->earliest(st, &e), 0);
@@ -295,11 +278,11 @@ static void memory_resume_many_paused(void **state)
     char id[16];
     for (int i = 0; i < 300; i++) {
         snprintf(id, sizeof id, "p%d", i);
-        add(st, id, i == 0 ? T0 : ASYNCZ_TIME_NONE);
+        az_test_add(st, id, i == 0 ? T0 : ASYNCZ_TIME_NONE);
     }
     for (int i = 0; i < 300; i++) {
         snprintf(id, sizeof id, "p%d", i);
-        asyncz_task *t = make_task(id, T0 + i);
+        asyncz_task *t = az_test_task(id, T0 + i);
         assert_int_equal(ops(st)->update(st, t), 0);
         asyncz_task_free(t);
     }
@@ -377,7 +360,7 @@ static void model_put(model *m, int i, bool update)
     char id[16];
     model_id(i, id);
     asyncz_time_t when = model_when(m);
-    asyncz_task *task = make_task(id, when);
+    asyncz_task *task = az_test_task(id, when);
     int rc = update ? ops(m->st)->update(m->st, task) : ops(m->st)->add(m->st, task);
     asyncz_task_free(task);
     model_task *t = &m->t[i];
@@ -429,7 +412,7 @@ static void model_release(model *m, int i)
     uint64_t token = rnd(m, 4) == 0 ? rnd(m, m->token + 2) : t->token;
     bool removing = rnd(m, 3) == 0;
     asyncz_time_t when = model_when(m);
-    asyncz_task *next = removing ? NULL : make_task(id, when);
+    asyncz_task *next = removing ? NULL : az_test_task(id, when);
     int rc = ops(m->st)->release(m->st, id, token, next);
     asyncz_task_free(next);
     if (!t->present) {
@@ -542,47 +525,7 @@ static int make_memory_store(asyncz_store **out)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(conformance_empty_store),
-        cmocka_unit_test(conformance_add_lookup),
-        cmocka_unit_test(conformance_add_duplicate),
-        cmocka_unit_test(conformance_update),
-        cmocka_unit_test(conformance_update_missing),
-        cmocka_unit_test(conformance_remove),
-        cmocka_unit_test(conformance_remove_missing),
-        cmocka_unit_test(conformance_remove_all),
-        cmocka_unit_test(conformance_count),
-        cmocka_unit_test(conformance_order_microseconds),
-        cmocka_unit_test(conformance_order_ties_insertion),
-        cmocka_unit_test(conformance_order_update_reschedules),
-        cmocka_unit_test(conformance_order_paused_last),
-        cmocka_unit_test(conformance_list_stops),
-        cmocka_unit_test(conformance_list_reentrant),
-        cmocka_unit_test(conformance_due),
-        cmocka_unit_test(conformance_due_max),
-        cmocka_unit_test(conformance_due_excludes_claimed),
-        cmocka_unit_test(conformance_due_stops),
-        cmocka_unit_test(conformance_earliest),
-        cmocka_unit_test(conformance_earliest_lease),
-        cmocka_unit_test(conformance_claim_max),
-        cmocka_unit_test(conformance_claim_tokens_increase),
-        cmocka_unit_test(conformance_claim_lease),
-        cmocka_unit_test(conformance_claim_nothing_due),
-        cmocka_unit_test(conformance_release_update),
-        cmocka_unit_test(conformance_release_remove),
-        cmocka_unit_test(conformance_release_stale_token),
-        cmocka_unit_test(conformance_release_twice),
-        cmocka_unit_test(conformance_release_repeat_after_change),
-        cmocka_unit_test(conformance_release_unclaimed),
-        cmocka_unit_test(conformance_release_after_update),
-        cmocka_unit_test(conformance_release_after_remove),
-        cmocka_unit_test(conformance_add_many),
-        cmocka_unit_test(conformance_add_many_order),
-        cmocka_unit_test(conformance_add_many_conflict),
-        cmocka_unit_test(conformance_add_many_duplicate),
-        cmocka_unit_test(conformance_add_many_invalid),
-        cmocka_unit_test(conformance_many_tasks),
-        cmocka_unit_test(conformance_non_ascii),
-        cmocka_unit_test(conformance_threads),
+        AZ_STORE_CONFORMANCE_TESTS,
         cmocka_unit_test(memory_open_url),
         cmocka_unit_test(memory_open_bad_urls),
         cmocka_unit_test(memory_new_and_free),

@@ -126,22 +126,13 @@ static asyncz_store *plain_new(const asyncz_store_ops *ops)
     return st;
 }
 
-static asyncz_task *make_task(const char *id, asyncz_time_t when)
-{
-    asyncz_task *t = NULL;
-    assert_int_equal(asyncz_task_new(&t, "job"), 0);
-    assert_int_equal(asyncz_task_set_id(t, id), 0);
-    assert_int_equal(asyncz_task_set_next_run_time(t, when), 0);
-    return t;
-}
-
 /* Five tasks "t0".."t4", a second apart. */
 static void make_five(asyncz_task *tasks[5])
 {
     char id[8];
     for (int i = 0; i < 5; i++) {
         snprintf(id, sizeof id, "t%d", i);
-        tasks[i] = make_task(id, T0 + i * SEC);
+        tasks[i] = az_test_task(id, T0 + i * SEC);
     }
 }
 
@@ -177,7 +168,7 @@ static void fallback_conflict_undoes(void **state)
 {
     (void)state;
     asyncz_store *st = plain_new(&plain_ops);
-    asyncz_task *taken = make_task("t3", T0);
+    asyncz_task *taken = az_test_task("t3", T0);
     assert_int_equal(ASYNCZ_STORE_BASE(st)->ops->add(st, taken), 0);
     asyncz_task *tasks[5];
     make_five(tasks);
