@@ -81,6 +81,12 @@ void az_cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "asyncz CMD: MESSAGE" and return AZ_CLI_EXIT_FAILURE. */
 int az_cli_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* diag.c: the library's message msg about the store whose masked URL is shown, for a message of the tool that
+ * names the store itself: msg without its leading `store URL "shown": ` (a pointer into msg). *named (if not
+ * NULL) says whether what is left still names the store ("... sealed records in URL ..."): then the tool's
+ * words leave the URL out, so that every message names the store once. */
+const char *az_cli_store_reason(const char *shown, const char *msg, bool *named);
+
 /* A message of the printers above, kept instead of printed while diverted. */
 typedef struct az_cli_message {
     int status;      /* 0 (none yet), AZ_CLI_EXIT_USAGE or AZ_CLI_EXIT_FAILURE */

@@ -379,7 +379,8 @@ static int run_checks(doctor *d, const az_cli_common *common)
         /* A store that holds sealed records refuses a connection without the key: a sealing problem. */
         bool key = strstr(d->store.error, ASYNCZ_STORE_KEY_ENV) != NULL;
         add_check(d, key ? "sealing" : "store", ERROR, "%scannot connect to %s: %s",
-                  d->store.from_env ? "ASYNCZ_STORE: " : "", url, d->store.error);
+                  d->store.from_env ? "ASYNCZ_STORE: " : "", d->store.error_named ? "the store" : url,
+                  d->store.error);
         return 0;
     }
     if (az_cli_store_list(&d->store, &d->tasks) != 0) {

@@ -273,7 +273,7 @@ static int check_store_url(az_cfg_section *sec, const az_cfg_entry *e, az_cfg_er
     char shown[1024]; /* the password masked: the message may reach a log or the journal */
     asyncz_store_url_mask(e->value, shown, sizeof shown);
     az_cfg_error_add(errs, e->line, "[%s] url: '%s': %s", sec->label, shown,
-                     why && *why ? why : asyncz_strerror(rc));
+                     why && *why ? az_cli_store_reason(shown, why, NULL) : asyncz_strerror(rc));
     return -1;
 }
 

@@ -2,6 +2,7 @@
  * stdout stays reserved for results, so scripts can rely on it. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -121,4 +122,15 @@ void az_cli_warning(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+const char *az_cli_store_reason(const char *shown, const char *msg, bool *named)
+{
+    size_t n = strlen(shown);
+    if (strncmp(msg, "store URL \"", 11) == 0 && strncmp(msg + 11, shown, n) == 0 &&
+        strncmp(msg + 11 + n, "\": ", 3) == 0)
+        msg += 11 + n + 3;
+    if (named)
+        *named = n && strstr(msg, shown) != NULL;
+    return msg;
 }

@@ -83,8 +83,9 @@ typedef struct az_cli_store {
     bool from_env;          /* url is $ASYNCZ_STORE (messages name it), not --store */
     az_cli_unreadable *bad; /* unreadable records, one entry per id */
     size_t n_bad, cap_bad;
-    bool quiet;      /* collect unreadable records without printing warnings (doctor reports them itself) */
-    char error[512]; /* quiet: why the connection failed */
+    bool quiet;       /* collect unreadable records without printing warnings (doctor reports them itself) */
+    char error[512];  /* quiet: why the connection failed */
+    bool error_named; /* error names the store (its masked URL) already: a message around it does not */
 } az_cli_store;
 
 /* How az_cli_store_open connects. */

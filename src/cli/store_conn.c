@@ -52,17 +52,20 @@ static const char *url_source(const az_cli_store *s)
     return s->from_env ? STORE_ENV ":" : "--store";
 }
 
-/* Messages show the URL masked (asyncz_store_url_mask): they reach terminals, logs and the journal. */
+/* Messages show the URL masked (asyncz_store_url_mask): they reach terminals, logs and the journal. The
+ * library's messages name the store too (masked the same way): each message names it once. */
 static int open_url(az_cli_store *s, const char *url)
 {
     char shown[1024];
     asyncz_store_url_mask(url, shown, sizeof shown);
     int rc = asyncz_store_open(&s->st, url);
+    bool named = false;
+    const char *why = az_cli_store_reason(shown, asyncz_store_errmsg(), &named);
     if (rc == ASYNCZ_EINVAL || rc == ASYNCZ_EUNSUPPORTED)
-        return az_cli_bad_value(url_source(s), shown, 0, "%s", asyncz_store_errmsg());
+        return az_cli_bad_value(url_source(s), shown, 0, "%s", why);
     if (rc)
-        return az_cli_failure("%scannot open the store %s: %s", s->from_env ? STORE_ENV ": " : "", shown,
-                              asyncz_store_errmsg());
+        return az_cli_failure("%scannot open the store%s%s: %s", s->from_env ? STORE_ENV ": " : "",
+                              named ? "" : " ", named ? "" : shown, why);
     return 0;
 }
 
@@ -87,18 +90,18 @@ int az_cli_store_open(az_cli_store *s, const char *store_option, unsigned flags)
         return rc;
     rc = flags & AZ_CLI_STORE_CREATE ? asyncz_store_connect_inspect(s->st, on_unreadable, s)
                                      : asyncz_store_connect_existing(s->st, on_unreadable, s);
+    if (!rc)
+        return 0;
     const char *hint = rc == ASYNCZ_ENOTFOUND ? " ('asyncz add' or a daemon creates a store)" : "";
-    if (rc && quiet) {
-        snprintf(s->error, sizeof s->error, "%s%s", asyncz_store_errmsg(), hint);
+    char shown[1024];
+    az_cli_redact_url(s->url, shown, sizeof shown);
+    const char *why = az_cli_store_reason(shown, asyncz_store_errmsg(), &s->error_named);
+    if (quiet) {
+        snprintf(s->error, sizeof s->error, "%s%s", why, hint);
         return AZ_CLI_EXIT_FAILURE;
     }
-    if (rc) {
-        char shown[1024];
-        az_cli_redact_url(s->url, shown, sizeof shown);
-        return az_cli_failure("%scannot connect to the store %s: %s%s", s->from_env ? STORE_ENV ": " : "",
-                              shown, asyncz_store_errmsg(), hint);
-    }
-    return 0;
+    return az_cli_failure("%scannot connect to the store%s%s: %s%s", s->from_env ? STORE_ENV ": " : "",
+                          s->error_named ? "" : " ", s->error_named ? "" : shown, why, hint);
 }
 
 void az_cli_store_close(az_cli_store *s)

@@ -271,7 +271,10 @@ static int deliver(collect *c, asyncz_store_each_fn each, void *userdata)
  * AZ_KEY_SAMPLE records in order (a bounded read, whatever the store's size): without a key, any sealed
  * one fails the connect; with a key, the connect fails when sealed records were found and none of them
  * opens. One sealed record that opens is enough: records that then fail one by one are tampered with (or
- * sealed under another key by someone else) and are quarantined as they are met. */
+ * sealed under another key by someone else) and are quarantined as they are met. A key set on a store whose
+ * records are all plaintext (the first ones looked at, and there are some) is the same kind of mistake (a
+ * key set in the belief that it seals the store): the connect fails rather than quarantine every record. A
+ * plaintext record among sealed ones that open is quarantined alone, as tampered with. */
 #define AZ_KEY_SAMPLE 64
 
 typedef struct probe {
@@ -303,6 +306,21 @@ static int probe_one(const az_found *rec, void *userdata)
     return p->seen >= AZ_KEY_SAMPLE;
 }
 
+/* A key set on a store whose sampled records are all plaintext. */
+static int not_sealed(const probe *p, const char *store)
+{
+    char which[64];
+    if (p->seen == 1)
+        snprintf(which, sizeof which, "the record");
+    else
+        snprintf(which, sizeof which, "the %s%zu records", p->seen >= AZ_KEY_SAMPLE ? "first " : "", p->seen);
+    return az_store_fail(ASYNCZ_ECRYPTO,
+                         ASYNCZ_STORE_KEY_ENV " is set but %s in %s %s not sealed: unset it, or seal the "
+                                              "store by exporting its tasks and importing them into a new "
+                                              "store with the key (docs/stores.md, Changing the key)",
+                         which, store, p->seen == 1 ? "is" : "are");
+}
+
 static int check_key(persist_store *ps)
 {
     probe p = {.sealer = &ps->sealer};
@@ -320,6 +338,8 @@ static int check_key(persist_store *ps)
                              ASYNCZ_STORE_KEY_ENV " opens none of the %s%zu sealed records in %s: is it the "
                                                   "right key?",
                              p.seen >= AZ_KEY_SAMPLE ? "first " : "", p.sealed, store);
+    if (ps->sealer.enabled && p.seen && !p.sealed)
+        return not_sealed(&p, store);
     return 0;
 }
 

@@ -4,6 +4,14 @@
  *                                           (negative: already expired), with one run in flight
  *   asyncz-cli-fixture scan URL             connect and read every task as a scheduler does, which
  *                                           quarantines the records that cannot be read
+ *   asyncz-cli-fixture get URL ID           write the stored bytes of record ID to standard output
+ *   asyncz-cli-fixture put URL ID NEXT      store the bytes read from standard input as record ID (replaced,
+ *                                           or inserted when there is none), its index (next run time)
+ *                                           NEXT microseconds since the epoch, or "none" (paused)
+ * get and put reach the raw records under a persistent store (through the library's record backend, as
+ * tests/stores/persist_suite.c does), on every backend alike: put writes what a test needs in place of what
+ * the store would write (a plaintext record in a sealed store, an index that disagrees with the document,
+ * bytes that are no task document), for a scheduler's read (scan) to quarantine.
  * Exit status 0, or 1 with the store's message on stderr. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +19,7 @@
 
 #include "asyncz.h"
 #include "asyncz/sys/store.h"
+#include "store/backend.h"
 
 #define BATCH 10000
 
@@ -105,21 +114,85 @@ static int scan(asyncz_store *st)
     return rc ? fail("cannot list the tasks", rc) : 0;
 }
 
+static int write_raw(const az_found *rec, void *userdata)
+{
+    (void)userdata;
+    return fwrite(rec->data, 1, rec->len, stdout) == rec->len ? 0 : ASYNCZ_EIO;
+}
+
+static int get_raw(asyncz_store *st, const char *id)
+{
+    az_backend *b = az_persist_backend(st);
+    if (!b) {
+        fprintf(stderr, "asyncz-cli-fixture: not a persistent store\n");
+        return 1;
+    }
+    int rc = b->ops->get(b, id, write_raw, NULL);
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = ASYNCZ_EIO;
+    return rc ? fail("cannot get the record", rc) : 0;
+}
+
+/* Standard input, whole, into *data (malloc'd). */
+static int read_stdin(unsigned char **data, size_t *len)
+{
+    size_t cap = 4096;
+    *len = 0;
+    *data = malloc(cap);
+    while (*data) {
+        *len += fread(*data + *len, 1, cap - *len, stdin);
+        if (*len < cap)
+            return ferror(stdin) ? ASYNCZ_EIO : 0;
+        unsigned char *grown = realloc(*data, cap *= 2);
+        if (!grown)
+            free(*data);
+        *data = grown;
+    }
+    return ASYNCZ_ENOMEM;
+}
+
+static int put_raw(asyncz_store *st, const char *id, const char *next)
+{
+    az_backend *b = az_persist_backend(st);
+    if (!b) {
+        fprintf(stderr, "asyncz-cli-fixture: not a persistent store\n");
+        return 1;
+    }
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc = read_stdin(&data, &len);
+    if (rc) {
+        free(data);
+        return fail("cannot read standard input", rc);
+    }
+    az_record rec = {.id = id,
+                     .next_run_time = strcmp(next, "none") == 0 ? ASYNCZ_TIME_NONE : strtoll(next, NULL, 10),
+                     .data = data,
+                     .len = len};
+    rc = b->ops->replace(b, &rec);
+    if (rc == ASYNCZ_ENOTFOUND)
+        rc = b->ops->insert(b, &rec);
+    free(data);
+    return rc ? fail("cannot put the record", rc) : 0;
+}
+
 static bool usage_ok(int argc, char **argv)
 {
     if (argc < 3)
         return false;
     if (strcmp(argv[1], "scan") == 0)
         return true;
-    if (strcmp(argv[1], "load") == 0)
+    if (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "get") == 0)
         return argc >= 4;
-    return strcmp(argv[1], "heartbeat") == 0 && argc >= 5;
+    return (strcmp(argv[1], "heartbeat") == 0 || strcmp(argv[1], "put") == 0) && argc >= 5;
 }
 
 int main(int argc, char **argv)
 {
     if (!usage_ok(argc, argv)) {
-        fprintf(stderr, "usage: asyncz-cli-fixture load URL N | heartbeat URL ID SECONDS | scan URL\n");
+        fprintf(stderr,
+                "usage: asyncz-cli-fixture load URL N | heartbeat URL ID SECONDS | scan URL | get URL ID "
+                "| put URL ID NEXT\n");
         return 2;
     }
     asyncz_store *st;
@@ -129,6 +202,10 @@ int main(int argc, char **argv)
     rc = asyncz_store_connect(st);
     if (rc == 0 && strcmp(argv[1], "scan") == 0)
         rc = scan(st);
+    else if (rc == 0 && strcmp(argv[1], "get") == 0)
+        rc = get_raw(st, argv[3]);
+    else if (rc == 0 && strcmp(argv[1], "put") == 0)
+        rc = put_raw(st, argv[3], argv[4]);
     else if (rc == 0 && strcmp(argv[1], "load") == 0)
         rc = load(st, (size_t)strtoul(argv[3], NULL, 10));
     else if (rc == 0)

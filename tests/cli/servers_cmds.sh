@@ -183,8 +183,9 @@ check_secrets() {
     no_secret "$kind unreachable daemon"
 }
 
-# quarantine list/show/restore/drop and export/import on a server store: a scheduler run with a key set by
-# mistake quarantines the plaintext records; without it they restore. Export to a SQLite store and back into
+# quarantine list/show/restore/drop and export/import on a server store: a key set by mistake on the
+# plaintext store is refused (nothing quarantined); records whose index disagrees with their document are
+# quarantined by a scheduler's read and restore from their document. Export to a SQLite store and back into
 # the server under a new key.
 check_quarantine_export() {
     local kind=$1 url sealed local_url
@@ -207,7 +208,21 @@ check_quarantine_export() {
     same "$kind same tasks under the new key" "$want" "$out"
     ASYNCZ_STORE_ENCRYPTION_KEY=new-key expect "$kind import again" 2 '*already holds a task "qa"*nothing imported)' import --store "$sealed" "$TMP/$kind.jsonl"
 
-    ASYNCZ_STORE_ENCRYPTION_KEY=set-by-mistake "$FIXTURE" scan "$url" 2>/dev/null || fail "$kind fixture scan"
+    ASYNCZ_STORE_ENCRYPTION_KEY=set-by-mistake "$FIXTURE" scan "$url" 2>"$TMP/scan.err" &&
+        fail "$kind fixture scan with a key on the plaintext store connected"
+    [[ $(cat "$TMP/scan.err") == *"ASYNCZ_STORE_ENCRYPTION_KEY is set but the 2 records in "*" are not sealed: unset it"* ]] ||
+        fail "$kind key on a plaintext store: $(cat "$TMP/scan.err")"
+    ASYNCZ_STORE_ENCRYPTION_KEY=set-by-mistake expect "$kind add with a key on a plaintext store" 1 \
+        "*ASYNCZ_STORE_ENCRYPTION_KEY is set but the 2 records in *are not sealed*" \
+        add "${S[@]}" --id qc --at 2030-01-03T00:00Z --command 'echo qc'
+    ok "$kind nothing quarantined" quarantine list "${S[@]}" --json
+    same "$kind nothing quarantined" "[]" "$out"
+    local id
+    for id in qa qb; do # the index 2029-12-31T00:00Z disagrees with the document
+        "$FIXTURE" get "$url" "$id" >"$TMP/$id.raw" || fail "$kind fixture get $id"
+        "$FIXTURE" put "$url" "$id" 1893369600000000 <"$TMP/$id.raw" || fail "$kind fixture put $id"
+    done
+    "$FIXTURE" scan "$url" 2>/dev/null || fail "$kind fixture scan"
     ok "$kind q list" quarantine list "${S[@]}" --json
     same "$kind q list" "qa qb" "$(json '" ".join(sorted(e["id"] for e in d))')"
     ok "$kind q show" quarantine show "${S[@]}" qa --json

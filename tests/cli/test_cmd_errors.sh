@@ -29,6 +29,14 @@ expect "add without a store" 2 "asyncz add: no store given*" add --at 2030-01-01
 expect "pause without a store" 2 "asyncz pause: no store given*" pause job
 expect "unknown scheme" 2 "asyncz list: --store 'nosuch://x': *" list --store nosuch://x
 expect "bad store option" 2 "asyncz list: --store 'sqlite:///x.db?colour=red': *colour*" list --store 'sqlite:///x.db?colour=red'
+# The tool's words and the library's name the store once between them (masked).
+for url in 'sqlite:///x.db?colour=red' 'postgresql://u:pw@h:99999/db' 'nosuch://x'; do
+    run list --store "$url"
+    shown=${url/:pw@/:***@}
+    [[ $rc -eq 2 && $(grep -oF "$shown" <<<"$err" | wc -l) -eq 1 && $err != *pw@* ]] ||
+        fail "$url: the store is not named once: $rc $err"
+    passed=$((passed + 1))
+done
 for cmd in list status instances timeline "inspect job" "pause job" "resume job" "remove job" "update job --name x"; do
     # shellcheck disable=SC2086 # the command words split on purpose
     expect "$cmd on an unreachable redis" 1 "asyncz ${cmd%% *}: cannot connect to the store redis://127.0.0.1:1/0: *" \

@@ -141,12 +141,12 @@ check_sealing() {
     run doctor --store "$url" --json
     [[ $rc -eq 1 ]] || fail "$kind doctor with another key: exit $rc"
     # A key that opens none of the sealed records is refused at connect (a wrong key, not two altered records).
-    same "$kind doctor other key" "error: cannot connect to $url: ASYNCZ_STORE_ENCRYPTION_KEY opens none of the 2 sealed records in $url: is it the right key?" \
+    same "$kind doctor other key" "error: cannot connect to the store: ASYNCZ_STORE_ENCRYPTION_KEY opens none of the 2 sealed records in $url: is it the right key?" \
         "$(json '" ".join(c["status"] + ": " + c["message"] for c in d if c["check"] == "sealing")')"
     unset ASYNCZ_STORE_ENCRYPTION_KEY
     run doctor --store "$url"
     [[ $rc -eq 1 ]] || fail "$kind doctor without the key: exit $rc"
-    [[ $out == "error  sealing  cannot connect to $url: $url holds sealed records but ASYNCZ_STORE_ENCRYPTION_KEY is not set"* ]] || fail "$kind doctor without the key: $out"
+    [[ $out == "error  sealing  cannot connect to the store: $url holds sealed records but ASYNCZ_STORE_ENCRYPTION_KEY is not set"* ]] || fail "$kind doctor without the key: $out"
     passed=$((passed + 4))
 }
 

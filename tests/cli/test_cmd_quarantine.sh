@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # asyncz quarantine list|show|restore|drop on a SQLite store and a file store: records a scheduler's read
 # moved aside (asyncz-cli-fixture scan) are listed and shown; one still invalid is refused with the reason and
-# stays; one quarantined for a reason that no longer holds (a key set by mistake) is restored and listed
-# again; a live task with the same id needs --replace; several entries for one id are told apart by --at;
-# drop is explicit. $1 is the asyncz binary.
+# stays; one quarantined for a reason that no longer holds (its index disagreed with its document) is
+# restored and listed again; a live task with the same id needs --replace; several entries for one id are
+# told apart by --at; drop is explicit; in a sealed store, an altered record and a plaintext one are refused
+# (the plaintext one comes back by importing the document show prints). $1 is the asyncz binary.
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -36,9 +37,16 @@ PY
     fi
 }
 
-# quarantine_now: a scheduler's read of the store, which quarantines what cannot be read.
+# quarantine_now [URL]: a scheduler's read of the store, which quarantines what cannot be read.
 quarantine_now() {
-    "$FIXTURE" scan "$URL" 2>/dev/null || fail "fixture scan"
+    "$FIXTURE" scan "${1:-$URL}" 2>/dev/null || fail "fixture scan"
+}
+
+# misindex ID: rewrite the index (next run time) of task ID to 2029-12-31T00:00Z, so that it disagrees with
+# the document (as a record half written by hand would); a scheduler's read then quarantines the record.
+misindex() {
+    "$FIXTURE" get "$URL" "$1" >"$TMP/$1.raw" || fail "fixture get $1"
+    "$FIXTURE" put "$URL" "$1" 1893369600000000 <"$TMP/$1.raw" || fail "fixture put $1"
 }
 
 check_usage() {
@@ -98,22 +106,19 @@ check_bad_record() {
     same "$kind gone" "no record is quarantined" "$out"
 }
 
-# A key set by mistake: a scheduler with it quarantines the plaintext records; without it they restore.
+# Records whose index disagreed with their document: quarantined by a scheduler's read; restore rewrites the
+# record from its document (the index is not trusted), so they restore as they were.
 check_fixed_record() {
     ok "$kind add plain" add "${S[@]}" --id plain --cron '0 7 * * *' --start-date 2030-01-01 --command 'echo plain'
     ok "$kind add dup" add "${S[@]}" --id dup --at 2030-01-02T00:00Z --command 'echo original'
     ok "$kind remove good" remove "${S[@]}" good
-    ASYNCZ_STORE_ENCRYPTION_KEY=set-by-mistake quarantine_now
+    misindex plain
+    misindex dup
+    quarantine_now
     ok "$kind both quarantined" quarantine list "${S[@]}" --json
     same "$kind both quarantined" "dup plain" "$(json '" ".join(sorted(e["id"] for e in d))')"
-    export ASYNCZ_STORE_ENCRYPTION_KEY=set-by-mistake
-    expect "$kind restore with the key still set" 1 '*not sealed although ASYNCZ_STORE_ENCRYPTION_KEY is set*' \
-        quarantine restore "${S[@]}" plain
-    ok "$kind show with the key set" quarantine show "${S[@]}" plain
-    [[ $out == *'restorable   no: the record is not sealed although'* ]] || fail "$kind show: $out"
-    [[ $out == *'document:'*'"crontab": "0 7 * * *"'* ]] || fail "$kind show document: $out"
-    unset ASYNCZ_STORE_ENCRYPTION_KEY
     ok "$kind show restorable" quarantine show "${S[@]}" plain
+    [[ $out == *'document:'*'"crontab": "0 7 * * *"'* ]] || fail "$kind show document: $out"
     [[ $out == *"restorable   yes ('asyncz quarantine restore plain')"* ]] || fail "$kind show: $out"
     ok "$kind restore" quarantine restore "${S[@]}" plain
     same "$kind restored" "restored plain (next run 2030-01-01T07:00:00+00:00)" "$out"
@@ -164,19 +169,48 @@ check_several() {
     same "$kind drop --all" "twice 2" "$(json '" ".join(str(d[k]) for k in ["id", "dropped"])')"
 }
 
-# A sealed record altered by someone: shown as sealed and not opening, refused.
+# In a sealed store (its own: a key on the plaintext store above is refused at connect), a sealed record
+# altered by someone is shown as sealed and not opening, refused; a plaintext record among the sealed ones
+# (written by someone without the key) is quarantined alone and never restored with the key set: show
+# prints its document, which comes back sealed by importing it, and the entry is dropped.
 check_sealed() {
+    local name=sealed-$kind sealed
+    sealed=$(store_url "$kind" "$name")
+    local K=(--store "$sealed")
+    "$FIXTURE" get "$URL" plain >"$TMP/plain.raw" || fail "$kind fixture get plain"
     export ASYNCZ_STORE_ENCRYPTION_KEY=the-key
-    ok "$kind sealed one" add "${S[@]}" --id s1 --at 2030-01-01T00:00Z --command 'echo s1'
-    ok "$kind sealed two" add "${S[@]}" --id s2 --at 2030-01-01T00:00Z --command 'echo s2'
-    tamper "$kind" "$NAME" s2 'b[:-3] + bytes([b[-3] ^ 1]) + b[-2:]'
-    quarantine_now
-    ok "$kind show sealed" quarantine show "${S[@]}" s2
+    expect "$kind the key on the plaintext store" 1 "*ASYNCZ_STORE_ENCRYPTION_KEY is set but the 2 records in $URL are not sealed*" \
+        quarantine list "${S[@]}"
+    ok "$kind sealed one" add "${K[@]}" --id s1 --at 2030-01-01T00:00Z --command 'echo s1'
+    ok "$kind sealed two" add "${K[@]}" --id s2 --at 2030-01-01T00:00Z --command 'echo s2'
+    tamper "$kind" "$name" s2 'b[:-3] + bytes([b[-3] ^ 1]) + b[-2:]'
+    "$FIXTURE" put "$sealed" plain 1893481200000000 <"$TMP/plain.raw" || fail "$kind fixture put plain"
+    quarantine_now "$sealed"
+    ok "$kind both quarantined" quarantine list "${K[@]}" --json
+    same "$kind both quarantined" "plain s2" "$(json '" ".join(sorted(e["id"] for e in d))')"
+    ok "$kind s1 stays" list "${K[@]}" --json
+    same "$kind s1 stays" "s1" "$(json '" ".join(t["id"] for t in d)')"
+    ok "$kind show sealed" quarantine show "${K[@]}" s2
     [[ $out == *"sealed       yes, does not open"* && $out == *"content (sealed, "*"it does not open with the current key):"*"41 5a 53 45 41 4c"* ]] ||
         fail "$kind show sealed: $out"
     expect "$kind restore sealed" 1 '*cannot be restored: the sealed record does not open*' \
-        quarantine restore "${S[@]}" s2
-    ok "$kind drop sealed" quarantine drop "${S[@]}" s2
+        quarantine restore "${K[@]}" s2
+    ok "$kind drop sealed" quarantine drop "${K[@]}" s2
+
+    expect "$kind restore plaintext with the key" 1 '*not sealed although ASYNCZ_STORE_ENCRYPTION_KEY is set*' \
+        quarantine restore "${K[@]}" plain
+    ok "$kind show plaintext with the key" quarantine show "${K[@]}" plain
+    [[ $out == *'restorable   no: the record is not sealed although'* ]] || fail "$kind show: $out"
+    [[ $out == *'document:'*'"crontab": "0 7 * * *"'* ]] || fail "$kind show document: $out"
+    ok "$kind show plaintext json" quarantine show "${K[@]}" plain --json
+    json 'json.dumps(d[0]["document"])' >"$TMP/plain.jsonl"
+    ok "$kind import the checked document" import "${K[@]}" "$TMP/plain.jsonl"
+    ok "$kind drop the plaintext entry" quarantine drop "${K[@]}" plain
+    ok "$kind imported sealed" list "${K[@]}" --json
+    same "$kind imported sealed" "s1 2030-01-01T00:00:00+00:00 plain 2030-01-01T07:00:00+00:00" \
+        "$(json '" ".join(str(x) for t in d for x in [t["id"], t["next_run_time"]])')"
+    "$FIXTURE" get "$sealed" plain >"$TMP/plain.sealed" || fail "$kind fixture get sealed plain"
+    same "$kind sealed now" "AZSEAL" "$(head -c 6 "$TMP/plain.sealed")"
     unset ASYNCZ_STORE_ENCRYPTION_KEY
 }
 

@@ -86,7 +86,7 @@ check read_error 1 "asyncz start: /proc/self/mem: cannot read the config file: I
 
 # ---- messages that are not consequences of another, paths as written --------------------------------------
 printf '[store default]\nurl = bogus://x\n[task a]\ncron = 0 3 * * *\ncommand = true\n' >"$TMP/bad_url.ini"
-check bad_url 2 "asyncz start: $TMP/bad_url.ini:2: [store default] url: 'bogus://x': store URL \"bogus://x\": unknown scheme \"bogus\" (known: memory, file, sqlite, postgresql, mariadb, mysql, redis, mongodb)" "$TMP/bad_url.ini"
+check bad_url 2 "asyncz start: $TMP/bad_url.ini:2: [store default] url: 'bogus://x': unknown scheme \"bogus\" (known: memory, file, sqlite, postgresql, mariadb, mysql, redis, mongodb)" "$TMP/bad_url.ini"
 
 printf '[scheduler]\nplugins = ./nope.so\n%s\n' "$STORE" >"$TMP/plugin.ini"
 asyncz=$(realpath "$ASYNCZ")

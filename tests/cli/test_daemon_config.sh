@@ -108,7 +108,7 @@ command = true
 timeout = 5 minutes
 $STORE"
 
-bad bad_store_url "asyncz start: \$CFG:2: [store default] url: 'sqlite://host/x.db': store URL \"sqlite://host/x.db\": an SQLite URL names a file, not a server: sqlite:///relative/path.db or sqlite:////absolute/path.db" "[store default]
+bad bad_store_url "asyncz start: \$CFG:2: [store default] url: 'sqlite://host/x.db': an SQLite URL names a file, not a server: sqlite:///relative/path.db or sqlite:////absolute/path.db" "[store default]
 url = sqlite://host/x.db"
 
 bad thread_for_command "asyncz start: \$CFG:5: [task a]: a command runs on a process pool, and executor 'default' is a threadpool: name a processpool executor" "[executor default]

@@ -282,6 +282,17 @@ static void put_sealed(asyncz_store *st, const char *id, asyncz_time_t when, con
     free(sealed);
 }
 
+/* Store a valid task id, due at when, as a plaintext record: as a tool without a key (or someone who can
+ * write to the store) would have written it. */
+static void put_plain(asyncz_store *st, const char *id, asyncz_time_t when)
+{
+    asyncz_task *t = make_task(id, when);
+    char *doc = doc_of(t);
+    asyncz_task_free(t);
+    raw_put(st, id, doc, strlen(doc), when, false);
+    free(doc);
+}
+
 /* ---- persistence ------------------------------------------------------------------------------- */
 
 void persist_reopen(void **state)
@@ -608,16 +619,19 @@ void persist_seal_copied_to_other_id(void **state)
     close_into(&a);
 }
 
+/* A plaintext record among sealed records the key opens (first in order, so the check at connect meets it
+ * first) can only have been written by someone without the key: the store opens and that record alone is
+ * quarantined, never trusted. */
 void persist_seal_plaintext_with_key(void **state)
 {
     (void)state;
-    set_key(NULL);
+    set_key(KEY1);
     opened a;
     open_into(&a, 1, "one");
-    add(a.st, "sealed-later", T0 + 2 * SEC);
-    add(a.st, "plain", T0);
+    add(a.st, "sealed1", T0 + 2 * SEC);
+    add(a.st, "sealed2", T0 + 3 * SEC);
+    put_plain(a.st, "plain", T0);
     close_into(&a);
-    set_key(KEY1);
     opened b;
     open_into(&b, 1, "two");
     joined j;
@@ -625,7 +639,11 @@ void persist_seal_plaintext_with_key(void **state)
     assert_int_equal(b.log.quarantined, 1);
     assert_string_equal(b.log.last_id, "plain");
     assert_non_null(strstr(b.log.last_reason, "not sealed"));
+    assert_string_equal(quarantine_of(b.st).ids, "plain");
+    assert_string_equal(list_ids(b.st, &j), "sealed1,sealed2");
+    assert_int_equal(b.log.quarantined, 1);
     close_into(&b);
+    set_key(NULL);
 }
 
 /* Connecting with key fails with ASYNCZ_ECRYPTO and a message holding want, in every mode (a scheduler, a
@@ -709,6 +727,66 @@ void persist_seal_wrong_key_large_store(void **state)
     set_key(NULL);
 }
 
+/* A key set on a plaintext store (set in the belief that it seals the store) is refused like a wrong key:
+ * connecting fails in every mode, nothing is quarantined or sealed, and without the key the store is as
+ * it was. */
+void persist_seal_key_on_plaintext_store(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "job", T0);
+    add(a.st, "job2", T0 + SEC);
+    close_into(&a);
+    set_key(KEY1);
+    assert_connect_refused(1, ASYNCZ_STORE_KEY_ENV " is set but the 2 records in ");
+    assert_connect_refused(1, " are not sealed: unset it, or seal the store by exporting its tasks and "
+                              "importing them into a new store with the key");
+    assert_intact(1, NULL, "job,job2");
+    /* One record: said in the singular. */
+    set_key(NULL);
+    open_into(&a, 2, "one");
+    add(a.st, "only", T0);
+    close_into(&a);
+    set_key(KEY1);
+    assert_connect_refused(2, ASYNCZ_STORE_KEY_ENV " is set but the record in ");
+    assert_connect_refused(2, " is not sealed: unset it");
+    assert_intact(2, NULL, "only");
+    /* An empty store opens with a key: that is how a sealed store is made. */
+    assert_intact(3, KEY1, "");
+    set_key(NULL);
+}
+
+/* On a plaintext store larger than the sample, the message says only the first records were looked at. */
+void persist_seal_key_on_large_plaintext_store(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    enum { N = 80 };
+    asyncz_task *tasks[N];
+    char id[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "t%02d", i);
+        tasks[i] = make_task(id, T0 + i * SEC);
+    }
+    int rc = asyncz_store_add_tasks(a.st, tasks, N);
+    if (rc)
+        fail_msg("add_tasks: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    for (int i = 0; i < N; i++)
+        asyncz_task_free(tasks[i]);
+    close_into(&a);
+    set_key(KEY1);
+    assert_connect_refused(1, "is set but the first 64 records in ");
+    set_key(NULL);
+    open_into(&a, 1, "two");
+    assert_int_equal(count(a.st), N);
+    assert_int_equal(quarantine_of(a.st).n, 0);
+    close_into(&a);
+}
+
 /* A record sealed under another key among records the key opens (first in order, so the check at connect
  * meets it first) is not a wrong key: the store opens and that one record alone is quarantined. */
 void persist_seal_other_key_among_good(void **state)
@@ -761,15 +839,12 @@ void persist_sealed_without_key(void **state)
 void persist_sealed_after_plaintext_without_key(void **state)
 {
     (void)state;
-    set_key(NULL);
+    set_key(KEY1);
     opened a;
     open_into(&a, 1, "one");
-    add(a.st, "plain", T0);
-    close_into(&a);
-    set_key(KEY1);
-    open_into(&a, 1, "two");
     add(a.st, "sealed1", T0 + SEC);
     add(a.st, "sealed2", T0 + 2 * SEC);
+    put_plain(a.st, "plain", T0);
     close_into(&a);
     set_key(NULL);
     assert_connect_refused(1, ASYNCZ_STORE_KEY_ENV " is not set");
@@ -1516,8 +1591,10 @@ void persist_quarantine_restore_refuses_bad(void **state)
     close_into(&a);
 }
 
-/* A sealed record quarantined by a scheduler that had another key restores once the right key is set, and
- * runs; with the wrong key it is refused and stays. */
+/* A record sealed under KEY1 in a store whose other records are sealed under KEY2 is quarantined by a
+ * scheduler with KEY2; with KEY2 it does not restore and stays. It restores with KEY1, which seals it again:
+ * so only once KEY1 is the store's key again (here: the KEY2 record is gone, and a store without records
+ * opens with any key; a key that opens none of the live records is refused at connect). Then it runs. */
 void persist_quarantine_restore_with_right_key(void **state)
 {
     (void)state;
@@ -1525,11 +1602,11 @@ void persist_quarantine_restore_with_right_key(void **state)
     opened a;
     open_into(&a, 1, "one");
     add(a.st, "job", T0);
+    put_sealed(a.st, "mine", T0 + 10 * SEC, KEY2);
     close_into(&a);
     set_key(KEY2);
     opened b;
-    open_into(&b, 1, "two");
-    add(b.st, "mine", T0 + 10 * SEC); /* this key opens some records: the others are quarantined */
+    open_into(&b, 1, "two"); /* this key opens "mine": the others are quarantined as they are met */
     joined j;
     assert_int_equal(claim(b.st, T0 + SEC, "two", NULL, &j), 0);
     assert_string_equal(quarantine_of(b.st).ids, "job");

@@ -47,6 +47,8 @@ void persist_sealed_without_key(void **state);
 void persist_seal_wrong_key_large_store(void **state);
 void persist_seal_other_key_among_good(void **state);
 void persist_sealed_after_plaintext_without_key(void **state);
+void persist_seal_key_on_plaintext_store(void **state);
+void persist_seal_key_on_large_plaintext_store(void **state);
 
 /* Adding many at once. */
 void persist_add_many_sealed(void **state);
@@ -100,6 +102,8 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_seal_wrong_key_large_store), \
     cmocka_unit_test(persist_seal_other_key_among_good), \
     cmocka_unit_test(persist_sealed_after_plaintext_without_key), \
+    cmocka_unit_test(persist_seal_key_on_plaintext_store), \
+    cmocka_unit_test(persist_seal_key_on_large_plaintext_store), \
     cmocka_unit_test(persist_add_many_sealed), \
     cmocka_unit_test(persist_add_many_shared), \
     cmocka_unit_test(persist_quarantine_garbage), \

@@ -455,7 +455,7 @@ static void error_bad_store_url_alone(void **state)
     (void)state;
     expect_error(
         "[store default]\nurl = bogus://x\n[task t]\ninterval = 1m\ncommand = true\n", 2,
-        "[store default] url: 'bogus://x': store URL \"bogus://x\": unknown scheme \"bogus\" (known: "
+        "[store default] url: 'bogus://x': unknown scheme \"bogus\" (known: "
         "memory, file, sqlite, postgresql, mariadb, mysql, redis, mongodb)");
 }
 
