@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "asyncz/error.h"
@@ -16,7 +15,7 @@
 #include "store/store_internal.h"
 
 /* The message of the last failing call on this thread (documented as thread-local). */
-static __thread char last_error[512];
+static _Thread_local char last_error[512];
 
 int az_sched_fail(int code, const char *fmt, ...)
 {
@@ -111,6 +110,7 @@ int asyncz_scheduler_new(asyncz_scheduler **out, const asyncz_scheduler_options 
     pthread_mutex_init(&s->done_lock, NULL);
     pthread_mutex_init(&s->quarantine_lock, NULL);
     pthread_cond_init(&s->stopped_cond, NULL);
+    pthread_cond_init(&s->done_cond, NULL);
     az_registry_init(&s->registry);
     atomic_init(&s->state, ASYNCZ_STATE_STOPPED);
     if ((rc = init_fields(s, opts)) == 0 && (rc = az_loop_open(s)) != 0)
@@ -180,6 +180,7 @@ void asyncz_scheduler_free(asyncz_scheduler *s)
     asyncz_zone_unref(s->zone);
     free(s->identity);
     pthread_cond_destroy(&s->stopped_cond);
+    pthread_cond_destroy(&s->done_cond);
     az_quarantine_reports_free(s);
     pthread_mutex_destroy(&s->quarantine_lock);
     pthread_mutex_destroy(&s->done_lock);
@@ -213,6 +214,8 @@ void az_scheduler_after_fork(asyncz_scheduler *s)
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->done_lock, NULL);
     pthread_mutex_init(&s->quarantine_lock, NULL);
+    pthread_cond_init(&s->stopped_cond, NULL);
+    pthread_cond_init(&s->done_cond, NULL);
 }
 
 /* ---- stores
@@ -654,18 +657,25 @@ static void run_shutdown_tasks(asyncz_scheduler *s)
 }
 
 /* A waiting shutdown lets the shutdown tasks' runs finish before it stops the executors: a pool fails the
- * runs still queued when it stops, and these were queued just now. */
+ * runs still queued when it stops, and these were queued just now. Between drains it sleeps on done_cond
+ * until done_seq moves: a run queued as finished, or a shutdown run drained by another thread. The count
+ * is read before the drain, so a change made after it is never missed. */
 static void wait_shutdown_runs(asyncz_scheduler *s)
 {
     for (;;) {
+        pthread_mutex_lock(&s->done_lock);
+        uint64_t seen = s->done_seq;
+        pthread_mutex_unlock(&s->done_lock);
         az_drain_done(s);
         pthread_mutex_lock(&s->lock);
         size_t left = s->shutdown_runs;
         pthread_mutex_unlock(&s->lock);
         if (left == 0)
             return;
-        struct timespec pause = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
-        nanosleep(&pause, NULL);
+        pthread_mutex_lock(&s->done_lock);
+        while (s->done_seq == seen)
+            pthread_cond_wait(&s->done_cond, &s->done_lock);
+        pthread_mutex_unlock(&s->done_lock);
     }
 }
 
