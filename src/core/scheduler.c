@@ -1,6 +1,7 @@
 /* The scheduler object: options, errors, functions, stores, executors and the lifecycle. */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,16 @@ asyncz_time_t az_sched_now(asyncz_scheduler *s)
     return s->opts.clock ? s->opts.clock(s->opts.clock_userdata) : asyncz_now();
 }
 
-void asyncz_scheduler_options_init(asyncz_scheduler_options *o)
+/* The bytes of each version of asyncz_scheduler_options: up to the end of that version's last field. A new
+ * field goes at the end of the struct, with a new version and its size here. */
+static const size_t OPTIONS_SIZE[ASYNCZ_SCHEDULER_OPTIONS_VERSION + 1] = {
+    [1] = offsetof(asyncz_scheduler_options, heartbeat_usec) + sizeof(int64_t),
+};
+
+static void options_defaults(asyncz_scheduler_options *o)
 {
     memset(o, 0, sizeof *o);
+    o->version = ASYNCZ_SCHEDULER_OPTIONS_VERSION;
     o->misfire_grace_time = ASYNCZ_TASK_DEFAULT_GRACE;
     o->coalesce = ASYNCZ_TASK_DEFAULT_COALESCE;
     o->max_instances = ASYNCZ_TASK_DEFAULT_MAX_INSTANCES;
@@ -47,6 +55,51 @@ void asyncz_scheduler_options_init(asyncz_scheduler_options *o)
     o->lease_usec = 30 * ASYNCZ_USEC_PER_SEC;
     o->poll_interval_usec = ASYNCZ_USEC_PER_SEC;
     o->heartbeat_usec = 10 * ASYNCZ_USEC_PER_SEC;
+}
+
+static int check_version(uint32_t version)
+{
+    if (version == 0)
+        return az_sched_fail(ASYNCZ_EINVAL, "asyncz_scheduler_options.version is 0: fill the options with "
+                                            "asyncz_scheduler_options_init() before setting them");
+    if (version > ASYNCZ_SCHEDULER_OPTIONS_VERSION)
+        return az_sched_fail(ASYNCZ_EINVAL,
+                             "asyncz_scheduler_options.version is %u, but this library (asyncz %s) knows "
+                             "versions up to %d: the program was built against a newer asyncz header than "
+                             "the library it runs with; run it with that library or rebuild it",
+                             (unsigned)version, asyncz_version(), ASYNCZ_SCHEDULER_OPTIONS_VERSION);
+    return 0;
+}
+
+int asyncz_scheduler_options_init_version(asyncz_scheduler_options *o, uint32_t version)
+{
+    if (!o)
+        return az_sched_fail(ASYNCZ_EINVAL, "asyncz_scheduler_options_init: opts is NULL");
+    int rc = check_version(version);
+    if (rc) {
+        o->version = version; /* the first member of every version */
+        return rc;
+    }
+    asyncz_scheduler_options defaults;
+    options_defaults(&defaults);
+    memcpy(o, &defaults, OPTIONS_SIZE[version]);
+    o->version = version;
+    return 0;
+}
+
+/* The caller's options as this version of the struct: the fields of the caller's version, the defaults for
+ * the fields added after it (NULL: every default). */
+static int read_options(const asyncz_scheduler_options *in, asyncz_scheduler_options *out)
+{
+    options_defaults(out);
+    if (!in)
+        return 0;
+    int rc = check_version(in->version);
+    if (rc)
+        return rc;
+    memcpy(out, in, OPTIONS_SIZE[in->version]);
+    out->version = ASYNCZ_SCHEDULER_OPTIONS_VERSION;
+    return 0;
 }
 
 static int check_options(const asyncz_scheduler_options *o)
@@ -96,13 +149,13 @@ int asyncz_scheduler_new(asyncz_scheduler **out, const asyncz_scheduler_options 
 {
     if (!out)
         return az_sched_fail(ASYNCZ_EINVAL, "out is NULL");
-    asyncz_scheduler_options defaults;
-    asyncz_scheduler_options_init(&defaults);
-    if (!opts)
-        opts = &defaults;
-    int rc = check_options(opts);
+    asyncz_scheduler_options read;
+    int rc = read_options(opts, &read);
+    if (rc == 0)
+        rc = check_options(&read);
     if (rc)
         return rc;
+    opts = &read;
     asyncz_scheduler *s = calloc(1, sizeof *s);
     if (!s)
         return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
