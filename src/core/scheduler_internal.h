@@ -173,7 +173,8 @@ struct asyncz_scheduler {
     asyncz_time_t started_at;
     az_listeners *listeners; /* current snapshot (never NULL); delivery takes a reference under the lock */
     uint64_t next_listener_id;
-    /* Written under the lock; also read without it by the thread that runs the loop (dispatch, fd). */
+    /* Written under the lock (start, the stop sequence); read without it by dispatch and
+     * asyncz_scheduler_fd, on the embedding application's thread. */
     az_mode mode;
     /* What the timer is set to (ASYNCZ_TIME_NONE: disarmed); written under the lock by the loop's thread
      * only, which reads it without the lock (dispatch). */
