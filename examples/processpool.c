@@ -90,7 +90,10 @@ int main(void)
     asyncz_scheduler *s;
     if (asyncz_scheduler_new(&s, NULL) != 0)
         return 1;
-    asyncz_processpool_options popts = {.max_workers = 2, .timeout_usec = 10 * ASYNCZ_USEC_PER_SEC};
+    asyncz_processpool_options popts;
+    asyncz_processpool_options_init(&popts);
+    popts.max_workers = 2;
+    popts.timeout_usec = 10 * ASYNCZ_USEC_PER_SEC;
     asyncz_executor *pool;
     int rc = asyncz_executor_processpool_new(&pool, &popts);
     rc = rc ? rc : asyncz_scheduler_add_executor(s, "processes", pool);

@@ -27,7 +27,20 @@ typedef struct asyncz_executor asyncz_executor;
 /* A clock: the current time in microseconds since the epoch. Injected for virtual time in tests. */
 typedef asyncz_time_t (*asyncz_clock_fn)(void *userdata);
 
+/* The options of a scheduler. Fill them with asyncz_scheduler_options_init(), then set what you need.
+ *
+ * The struct can grow. Its first member, `version`, says which layout of it the program was built with:
+ * asyncz_scheduler_options_init() sets it to this header's ASYNCZ_SCHEDULER_OPTIONS_VERSION. A release that
+ * adds a field adds it at the end and raises the version; the library then reads from a struct of an older
+ * version only the fields that version had and uses the defaults for the others, so a program built against
+ * an older header keeps working without a rebuild. A struct with version 0 (not filled by the _init
+ * function) or a version newer than the library knows (the program was built against a newer header than
+ * the library it runs with) is refused with ASYNCZ_EINVAL. The same rule holds for asyncz_trigger_options
+ * and asyncz_processpool_options. Version 1: the fields below. */
+#define ASYNCZ_SCHEDULER_OPTIONS_VERSION 1
+
 typedef struct asyncz_scheduler_options {
+    uint32_t version;           /* the layout: set by asyncz_scheduler_options_init(), do not change */
     asyncz_zone *timezone;      /* default zone of triggers made by the scheduler; NULL: "local" (borrowed) */
     const char *identity;       /* this scheduler's name in shared stores; NULL: "<hostname>:<pid>" */
     asyncz_clock_fn clock;      /* NULL: the system clock (asyncz_now) */
@@ -42,12 +55,24 @@ typedef struct asyncz_scheduler_options {
                                    3 periods is lost: another one reports its runs in flight */
 } asyncz_scheduler_options;
 
-/* Fill every option with its default. */
-ASYNCZ_API void asyncz_scheduler_options_init(asyncz_scheduler_options *opts);
+/* Fill opts, a struct of the layout `version` (ASYNCZ_SCHEDULER_OPTIONS_VERSION of the header it was built
+ * with), with every default and set opts->version; nothing past that layout is written. For bindings that
+ * lay the struct out themselves; C programs call asyncz_scheduler_options_init(). Errors: ASYNCZ_EINVAL
+ * (opts NULL; version 0 or newer than the library knows: then only opts->version is written, and
+ * asyncz_scheduler_errmsg() says why). */
+ASYNCZ_API int asyncz_scheduler_options_init_version(asyncz_scheduler_options *opts, uint32_t version);
+
+/* Fill every option with its default and set opts->version to this header's version. */
+static inline void asyncz_scheduler_options_init(asyncz_scheduler_options *opts)
+{
+    (void)asyncz_scheduler_options_init_version(opts, ASYNCZ_SCHEDULER_OPTIONS_VERSION);
+}
 
 /* Make a stopped scheduler with no stores or executors; a "default" memory store and a "default" thread
- * pool executor are added when it starts if none were given under that alias. opts: borrowed, may be NULL.
- * Errors: ASYNCZ_EINVAL (a bad option), ASYNCZ_EZONE, ASYNCZ_ENOMEM, ASYNCZ_EIO (eventfd/epoll failed). */
+ * pool executor are added when it starts if none were given under that alias. opts: borrowed, may be NULL
+ * (every default), else filled by asyncz_scheduler_options_init() first (see its version above).
+ * Errors: ASYNCZ_EINVAL (a bad option, or opts->version 0 or unknown), ASYNCZ_EZONE, ASYNCZ_ENOMEM,
+ * ASYNCZ_EIO (eventfd/epoll failed). */
 ASYNCZ_API int asyncz_scheduler_new(asyncz_scheduler **out, const asyncz_scheduler_options *opts);
 
 /* Shut down (waiting for running tasks) if running, and free everything (NULL-safe). */

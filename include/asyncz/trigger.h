@@ -35,8 +35,17 @@ typedef struct asyncz_trigger_error {
 ASYNCZ_API int asyncz_trigger_error_format(const asyncz_trigger_error *err, char *buf, size_t size);
 
 /* Options common to every trigger kind. Initialise with asyncz_trigger_options_init() and set what you need.
- * All pointers are borrowed: the constructor takes its own reference to the zone. */
+ * All pointers are borrowed: the constructor takes its own reference to the zone.
+ *
+ * The struct can grow, as asyncz_scheduler_options does (asyncz/scheduler.h): `version`, set by
+ * asyncz_trigger_options_init(), says which layout the program was built with; the library reads only the
+ * fields of that version and uses the defaults for later ones. Version 0 (not filled by the _init function)
+ * or one newer than the library knows is refused with ASYNCZ_EINVAL (err filled where the constructor takes
+ * one, else the reason logged by the "asyncz.trigger" logger). Version 1: the fields below. */
+#define ASYNCZ_TRIGGER_OPTIONS_VERSION 1
+
 typedef struct asyncz_trigger_options {
+    uint32_t version;         /* the layout: set by asyncz_trigger_options_init(), do not change */
     asyncz_zone *timezone;    /* the zone of wall-clock fields; NULL: the "local" zone */
     asyncz_time_t start_date; /* ASYNCZ_TIME_NONE: unset (interval: creation time + interval) */
     asyncz_time_t end_date;   /* inclusive; ASYNCZ_TIME_NONE: no end */
@@ -44,8 +53,18 @@ typedef struct asyncz_trigger_options {
     uint64_t jitter_seed;     /* 0: a random seed. With a seed the delays are reproducible. */
 } asyncz_trigger_options;
 
-/* Set every option to its default (no zone = local, no start, no end, no jitter, random seed). */
-ASYNCZ_API void asyncz_trigger_options_init(asyncz_trigger_options *opts);
+/* Fill opts, a struct of the layout `version` (ASYNCZ_TRIGGER_OPTIONS_VERSION of the header it was built
+ * with), with the defaults and set opts->version; nothing past that layout is written. For bindings; C
+ * programs call asyncz_trigger_options_init(). Errors: ASYNCZ_EINVAL (opts NULL; version 0 or newer than
+ * the library knows: then only opts->version is written). */
+ASYNCZ_API int asyncz_trigger_options_init_version(asyncz_trigger_options *opts, uint32_t version);
+
+/* Set every option to its default (no zone = local, no start, no end, no jitter, random seed) and
+ * opts->version to this header's version. */
+static inline void asyncz_trigger_options_init(asyncz_trigger_options *opts)
+{
+    (void)asyncz_trigger_options_init_version(opts, ASYNCZ_TRIGGER_OPTIONS_VERSION);
+}
 
 /* ---- construction -------------------------------------------------------------------------- */
 

@@ -238,7 +238,9 @@ static int make_one(const az_cfg_executor *e, unsigned workers, asyncz_executor 
         return asyncz_executor_threadpool_new(out, workers);
     if (e->type == AZ_CFG_LOOP)
         return asyncz_executor_loop_new(out);
-    asyncz_processpool_options o = {.max_workers = workers};
+    asyncz_processpool_options o;
+    asyncz_processpool_options_init(&o);
+    o.max_workers = workers;
     return asyncz_executor_processpool_new(out, &o);
 }
 

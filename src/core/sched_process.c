@@ -216,6 +216,16 @@ void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs)
 /* ---- finished runs
  * ------------------------------------------------------------------------------------------ */
 
+/* Tell a waiting shutdown that the state it waits for may have changed: a shutdown run was drained here,
+ * maybe by another thread than the waiting one (done_lock is a leaf: taken after `lock` is released). */
+static void announce_done(asyncz_scheduler *s)
+{
+    pthread_mutex_lock(&s->done_lock);
+    s->done_seq++;
+    pthread_cond_broadcast(&s->done_cond);
+    pthread_mutex_unlock(&s->done_lock);
+}
+
 void az_run_done(asyncz_run *run, void *userdata)
 {
     asyncz_scheduler *s = userdata;
@@ -227,6 +237,8 @@ void az_run_done(asyncz_run *run, void *userdata)
     else
         s->done_head = run;
     s->done_tail = run;
+    s->done_seq++;
+    pthread_cond_broadcast(&s->done_cond);
     pthread_mutex_unlock(&s->done_lock);
     if (was_empty && !az_loop_is_owner(s))
         az_loop_wake(s);
@@ -270,6 +282,7 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
 {
     az_event_buf events = {0};
     asyncz_run *resume = NULL, *finished = NULL;
+    bool shutdown_run = false;
     pthread_mutex_lock(&s->lock);
     for (asyncz_run *r = head, *next; r; r = next) {
         next = r->next;
@@ -282,12 +295,16 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
         run_events(s, r, &events);
         az_counts_add(&s->running, r->task, -1);
         az_inflight_remove(s, r);
-        if (r->at_shutdown)
+        if (r->at_shutdown) {
             s->shutdown_runs--;
+            shutdown_run = true;
+        }
         r->next = finished;
         finished = r;
     }
     pthread_mutex_unlock(&s->lock);
+    if (shutdown_run)
+        announce_done(s);
     az_events_deliver(s, &events);
     for (asyncz_run *r = finished, *next; r; r = next) {
         next = r->next;

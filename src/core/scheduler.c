@@ -1,10 +1,10 @@
 /* The scheduler object: options, errors, functions, stores, executors and the lifecycle. */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "asyncz/error.h"
@@ -16,7 +16,7 @@
 #include "store/store_internal.h"
 
 /* The message of the last failing call on this thread (documented as thread-local). */
-static __thread char last_error[512];
+static _Thread_local char last_error[512];
 
 int az_sched_fail(int code, const char *fmt, ...)
 {
@@ -38,9 +38,16 @@ asyncz_time_t az_sched_now(asyncz_scheduler *s)
     return s->opts.clock ? s->opts.clock(s->opts.clock_userdata) : asyncz_now();
 }
 
-void asyncz_scheduler_options_init(asyncz_scheduler_options *o)
+/* The bytes of each version of asyncz_scheduler_options: up to the end of that version's last field. A new
+ * field goes at the end of the struct, with a new version and its size here. */
+static const size_t OPTIONS_SIZE[ASYNCZ_SCHEDULER_OPTIONS_VERSION + 1] = {
+    [1] = offsetof(asyncz_scheduler_options, heartbeat_usec) + sizeof(int64_t),
+};
+
+static void options_defaults(asyncz_scheduler_options *o)
 {
     memset(o, 0, sizeof *o);
+    o->version = ASYNCZ_SCHEDULER_OPTIONS_VERSION;
     o->misfire_grace_time = ASYNCZ_TASK_DEFAULT_GRACE;
     o->coalesce = ASYNCZ_TASK_DEFAULT_COALESCE;
     o->max_instances = ASYNCZ_TASK_DEFAULT_MAX_INSTANCES;
@@ -48,6 +55,51 @@ void asyncz_scheduler_options_init(asyncz_scheduler_options *o)
     o->lease_usec = 30 * ASYNCZ_USEC_PER_SEC;
     o->poll_interval_usec = ASYNCZ_USEC_PER_SEC;
     o->heartbeat_usec = 10 * ASYNCZ_USEC_PER_SEC;
+}
+
+static int check_version(uint32_t version)
+{
+    if (version == 0)
+        return az_sched_fail(ASYNCZ_EINVAL, "asyncz_scheduler_options.version is 0: fill the options with "
+                                            "asyncz_scheduler_options_init() before setting them");
+    if (version > ASYNCZ_SCHEDULER_OPTIONS_VERSION)
+        return az_sched_fail(ASYNCZ_EINVAL,
+                             "asyncz_scheduler_options.version is %u, but this library (asyncz %s) knows "
+                             "versions up to %d: the program was built against a newer asyncz header than "
+                             "the library it runs with; run it with that library or rebuild it",
+                             (unsigned)version, asyncz_version(), ASYNCZ_SCHEDULER_OPTIONS_VERSION);
+    return 0;
+}
+
+int asyncz_scheduler_options_init_version(asyncz_scheduler_options *o, uint32_t version)
+{
+    if (!o)
+        return az_sched_fail(ASYNCZ_EINVAL, "asyncz_scheduler_options_init: opts is NULL");
+    int rc = check_version(version);
+    if (rc) {
+        o->version = version; /* the first member of every version */
+        return rc;
+    }
+    asyncz_scheduler_options defaults;
+    options_defaults(&defaults);
+    memcpy(o, &defaults, OPTIONS_SIZE[version]);
+    o->version = version;
+    return 0;
+}
+
+/* The caller's options as this version of the struct: the fields of the caller's version, the defaults for
+ * the fields added after it (NULL: every default). */
+static int read_options(const asyncz_scheduler_options *in, asyncz_scheduler_options *out)
+{
+    options_defaults(out);
+    if (!in)
+        return 0;
+    int rc = check_version(in->version);
+    if (rc)
+        return rc;
+    memcpy(out, in, OPTIONS_SIZE[in->version]);
+    out->version = ASYNCZ_SCHEDULER_OPTIONS_VERSION;
+    return 0;
 }
 
 static int check_options(const asyncz_scheduler_options *o)
@@ -97,13 +149,13 @@ int asyncz_scheduler_new(asyncz_scheduler **out, const asyncz_scheduler_options 
 {
     if (!out)
         return az_sched_fail(ASYNCZ_EINVAL, "out is NULL");
-    asyncz_scheduler_options defaults;
-    asyncz_scheduler_options_init(&defaults);
-    if (!opts)
-        opts = &defaults;
-    int rc = check_options(opts);
+    asyncz_scheduler_options read;
+    int rc = read_options(opts, &read);
+    if (rc == 0)
+        rc = check_options(&read);
     if (rc)
         return rc;
+    opts = &read;
     asyncz_scheduler *s = calloc(1, sizeof *s);
     if (!s)
         return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
@@ -111,6 +163,7 @@ int asyncz_scheduler_new(asyncz_scheduler **out, const asyncz_scheduler_options 
     pthread_mutex_init(&s->done_lock, NULL);
     pthread_mutex_init(&s->quarantine_lock, NULL);
     pthread_cond_init(&s->stopped_cond, NULL);
+    pthread_cond_init(&s->done_cond, NULL);
     az_registry_init(&s->registry);
     atomic_init(&s->state, ASYNCZ_STATE_STOPPED);
     if ((rc = init_fields(s, opts)) == 0 && (rc = az_loop_open(s)) != 0)
@@ -180,6 +233,7 @@ void asyncz_scheduler_free(asyncz_scheduler *s)
     asyncz_zone_unref(s->zone);
     free(s->identity);
     pthread_cond_destroy(&s->stopped_cond);
+    pthread_cond_destroy(&s->done_cond);
     az_quarantine_reports_free(s);
     pthread_mutex_destroy(&s->quarantine_lock);
     pthread_mutex_destroy(&s->done_lock);
@@ -213,6 +267,8 @@ void az_scheduler_after_fork(asyncz_scheduler *s)
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->done_lock, NULL);
     pthread_mutex_init(&s->quarantine_lock, NULL);
+    pthread_cond_init(&s->stopped_cond, NULL);
+    pthread_cond_init(&s->done_cond, NULL);
 }
 
 /* ---- stores
@@ -654,18 +710,25 @@ static void run_shutdown_tasks(asyncz_scheduler *s)
 }
 
 /* A waiting shutdown lets the shutdown tasks' runs finish before it stops the executors: a pool fails the
- * runs still queued when it stops, and these were queued just now. */
+ * runs still queued when it stops, and these were queued just now. Between drains it sleeps on done_cond
+ * until done_seq moves: a run queued as finished, or a shutdown run drained by another thread. The count
+ * is read before the drain, so a change made after it is never missed. */
 static void wait_shutdown_runs(asyncz_scheduler *s)
 {
     for (;;) {
+        pthread_mutex_lock(&s->done_lock);
+        uint64_t seen = s->done_seq;
+        pthread_mutex_unlock(&s->done_lock);
         az_drain_done(s);
         pthread_mutex_lock(&s->lock);
         size_t left = s->shutdown_runs;
         pthread_mutex_unlock(&s->lock);
         if (left == 0)
             return;
-        struct timespec pause = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
-        nanosleep(&pause, NULL);
+        pthread_mutex_lock(&s->done_lock);
+        while (s->done_seq == seen)
+            pthread_cond_wait(&s->done_cond, &s->done_lock);
+        pthread_mutex_unlock(&s->done_lock);
     }
 }
 

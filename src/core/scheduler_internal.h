@@ -135,15 +135,28 @@ typedef struct az_manual_run {
 
 typedef enum az_mode { AZ_MODE_NONE = 0, AZ_MODE_THREAD, AZ_MODE_BLOCKING, AZ_MODE_EMBEDDED } az_mode;
 
+/* The scheduler. The fields are grouped by what guards them; a field is read and written only as its group
+ * says. Lock order: lock -> a store's lock -> quarantine_lock; lock -> an executor's lock; done_lock is a
+ * leaf (docs/design.md#threads-and-locks). */
 struct asyncz_scheduler {
-    pthread_mutex_t lock; /* guards everything below unless noted */
-    pthread_cond_t stopped_cond;
-    az_registry registry;
-    asyncz_scheduler_options opts;
+    /* ---- set by asyncz_scheduler_new, immutable until asyncz_scheduler_free: read from any thread ---- */
+    asyncz_scheduler_options opts; /* identity and timezone cleared: see the two below */
     char *identity;
     asyncz_zone *zone;
-    atomic_int state; /* asyncz_scheduler_state; read without the lock */
+    int epfd, evfd, tfd;
+    bool tfd_realtime; /* timer on CLOCK_REALTIME (system clock), else CLOCK_MONOTONIC */
 
+    /* ---- atomics, read and written without a lock ---- */
+    atomic_int state;        /* asyncz_scheduler_state */
+    atomic_uint listen_mask; /* union of the listeners' masks: skip building unwanted events */
+    atomic_ulong owner;      /* the pthread_t of the thread running the loop */
+    atomic_bool in_loop;     /* owner is inside a loop round */
+    atomic_bool stop;        /* shutdown requested */
+    atomic_bool woken;       /* the eventfd has been written and not read yet: further wakes are free */
+
+    /* ---- guarded by `lock` ---- */
+    pthread_mutex_t lock;
+    az_registry registry;
     az_store_slot **stores;
     size_t n_stores;
     az_store_slot **retired; /* removed stores: their aliases stay valid for runs still under way */
@@ -158,33 +171,38 @@ struct asyncz_scheduler {
     asyncz_run *inflight; /* runs of heartbeat stores not finished yet (list through inflight_next) */
     size_t n_inflight;
     asyncz_time_t started_at;
-    /* Quarantine reports from stores, waiting for the next round to become events (own lock: stores
-     * report from inside calls made under the scheduler's lock or without it). */
+    az_listeners *listeners; /* current snapshot (never NULL); delivery takes a reference under the lock */
+    uint64_t next_listener_id;
+    /* Written under the lock (start, the stop sequence); read without it by dispatch and
+     * asyncz_scheduler_fd, on the embedding application's thread. */
+    az_mode mode;
+    /* What the timer is set to (ASYNCZ_TIME_NONE: disarmed); written under the lock by the loop's thread
+     * only, which reads it without the lock (dispatch). */
+    asyncz_time_t armed;
+    /* Shutdown's wait argument: written under the lock before `stop` is set; the stop sequence reads it
+     * after seeing `stop`. */
+    bool stop_wait;
+    size_t shutdown_runs; /* runs of shutdown-trigger tasks submitted and not yet drained */
+    /* With `lock`: a blocking-mode shutdown from another thread waits here until state is STOPPED. */
+    pthread_cond_t stopped_cond;
+
+    /* ---- guarded by `done_lock`: finished runs waiting for the loop (executors finish runs from any
+     * thread); a leaf lock ---- */
+    pthread_mutex_t done_lock;
+    asyncz_run *done_head, *done_tail;
+    uint64_t done_seq;        /* counts runs queued and shutdown runs drained: what done_cond announces */
+    pthread_cond_t done_cond; /* with done_lock: a waiting shutdown waits here for done_seq to change */
+
+    /* ---- guarded by `quarantine_lock`: reports from stores, waiting for the next round to become events
+     * (stores report from inside calls made with or without `lock`) ---- */
     pthread_mutex_t quarantine_lock;
     char **quarantine_reports; /* "alias\0id\0reason" each */
     size_t n_quarantine_reports;
 
-    az_listeners *listeners; /* current snapshot (never NULL) */
-    atomic_uint listen_mask; /* union of the listeners' masks: skip building unwanted events */
-    uint64_t next_listener_id;
-
-    /* Finished runs waiting for the loop (own lock: executors finish runs from any thread). */
-    pthread_mutex_t done_lock;
-    asyncz_run *done_head, *done_tail;
-
-    /* The loop. */
-    az_mode mode;
-    int epfd, evfd, tfd;
-    bool tfd_realtime; /* timer on CLOCK_REALTIME (system clock), else CLOCK_MONOTONIC */
-    pthread_t thread;  /* AZ_MODE_THREAD */
+    /* ---- the application's thread that calls start, shutdown and free, no lock: only the shutdown that set
+     * `stop` joins the loop thread, or start and free after the loop thread stopped by itself ---- */
+    pthread_t thread; /* AZ_MODE_THREAD */
     bool thread_joinable;
-    atomic_ulong owner;   /* the pthread_t of the thread running the loop (read from any thread) */
-    atomic_bool in_loop;  /* owner is inside a loop round */
-    atomic_bool stop;     /* shutdown requested */
-    atomic_bool woken;    /* the eventfd has been written and not read yet: further wakes are free */
-    bool stop_wait;       /* shutdown's wait argument */
-    size_t shutdown_runs; /* runs of shutdown-trigger tasks submitted and not yet drained (lock held) */
-    asyncz_time_t armed;  /* what the timer is set to (ASYNCZ_TIME_NONE: disarmed) */
 };
 
 /* ---- scheduler.c ----------------------------------------------------------------------------------------

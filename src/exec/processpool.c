@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -619,11 +620,55 @@ static const asyncz_executor_ops PROC_OPS = {
     .destroy = proc_destroy,
 };
 
+/* The bytes of each version of asyncz_processpool_options: up to the end of that version's last field. A new
+ * field goes at the end of the struct, with a new version and its size here. */
+static const size_t OPTIONS_SIZE[ASYNCZ_PROCESSPOOL_OPTIONS_VERSION + 1] = {
+    [1] = offsetof(asyncz_processpool_options, timeout_usec) + sizeof(int64_t),
+};
+
+/* Whether version is one this library knows; if not, log why (executors have no message channel). */
+static int check_options_version(uint32_t version)
+{
+    if (version == 0)
+        asyncz_log(ASYNCZ_LOG_ERROR, LOGGER,
+                   "asyncz_processpool_options.version is 0: fill the options with "
+                   "asyncz_processpool_options_init() before setting them");
+    else if (version > ASYNCZ_PROCESSPOOL_OPTIONS_VERSION)
+        asyncz_log(
+            ASYNCZ_LOG_ERROR, LOGGER,
+            "asyncz_processpool_options.version is %u, but this library (asyncz %s) knows versions up "
+            "to %d: the program was built against a newer asyncz header than the library it runs with; run "
+            "it with that library or rebuild it",
+            (unsigned)version, asyncz_version(), ASYNCZ_PROCESSPOOL_OPTIONS_VERSION);
+    else
+        return 0;
+    return ASYNCZ_EINVAL;
+}
+
+int asyncz_processpool_options_init_version(asyncz_processpool_options *opts, uint32_t version)
+{
+    if (!opts)
+        return ASYNCZ_EINVAL;
+    int rc = check_options_version(version);
+    if (rc == 0) {
+        asyncz_processpool_options defaults = {.version = version};
+        memcpy(opts, &defaults, OPTIONS_SIZE[version]);
+    }
+    opts->version = version; /* the first member of every version */
+    return rc;
+}
+
 int asyncz_executor_processpool_new(asyncz_executor **out, const asyncz_processpool_options *opts)
 {
     if (!out)
         return ASYNCZ_EINVAL;
-    asyncz_processpool_options o = opts ? *opts : (asyncz_processpool_options){0};
+    asyncz_processpool_options o = {.version = ASYNCZ_PROCESSPOOL_OPTIONS_VERSION};
+    if (opts && check_options_version(opts->version) != 0)
+        return ASYNCZ_EINVAL;
+    if (opts) {
+        memcpy(&o, opts, OPTIONS_SIZE[opts->version]);
+        o.version = ASYNCZ_PROCESSPOOL_OPTIONS_VERSION;
+    }
     if (o.max_workers > PROC_MAX_WORKERS || o.timeout_usec < 0)
         return ASYNCZ_EINVAL;
     proc_exec *p = calloc(1, sizeof *p);

@@ -225,13 +225,17 @@ static int calendar_make(asyncz_trigger **out, const asyncz_calendar_interval *c
     if (!out || !ci)
         return ASYNCZ_EINVAL;
     *out = NULL;
-    int rc = check_interval(ci, err);
+    asyncz_trigger_options read;
+    int rc = az_trigger_options_read(opts, &read, err);
+    if (rc < 0)
+        return rc;
+    rc = check_interval(ci, err);
     if (rc < 0)
         return rc;
     calendar_trigger *ct = calloc(1, sizeof *ct);
     if (!ct)
         return ASYNCZ_ENOMEM;
-    rc = asyncz_trigger_base_init(&ct->base, &calendar_ops, opts);
+    rc = asyncz_trigger_base_init(&ct->base, &calendar_ops, &read);
     if (rc < 0) {
         free(ct);
         return rc;

@@ -217,6 +217,10 @@ static void store_source(cron_trigger *c, const cron_source *src, size_t desc_le
 static int cron_make(asyncz_trigger **out, const az_cron_spec *spec, const cron_source *src,
                      const asyncz_trigger_options *opts, asyncz_trigger_error *err)
 {
+    asyncz_trigger_options read;
+    int rc = az_trigger_options_read(opts, &read, err);
+    if (rc < 0)
+        return rc;
     size_t desc_len = describe_source(NULL, src);
     cron_trigger *c = malloc(sizeof *c + desc_len + 1 + source_size(src));
     if (!c) {
@@ -225,7 +229,7 @@ static int cron_make(asyncz_trigger **out, const az_cron_spec *spec, const cron_
     }
     c->spec = *spec;
     store_source(c, src, desc_len);
-    int rc = asyncz_trigger_base_init(&c->base, &cron_ops, opts);
+    rc = asyncz_trigger_base_init(&c->base, &cron_ops, &read);
     if (rc < 0) {
         az_trigger_error_set(err, "", "", 0, "invalid trigger options: %s", asyncz_strerror(rc));
         free(c);

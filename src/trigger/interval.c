@@ -125,6 +125,10 @@ static int interval_make(asyncz_trigger **out, int64_t interval_usec, const asyn
     if (!out)
         return ASYNCZ_EINVAL;
     *out = NULL;
+    asyncz_trigger_options read;
+    int rc = az_trigger_options_read(opts, &read, err);
+    if (rc < 0)
+        return rc;
     if (interval_usec <= 0) {
         char expr[32];
         snprintf(expr, sizeof expr, "%" PRId64 "us", interval_usec);
@@ -134,7 +138,7 @@ static int interval_make(asyncz_trigger **out, int64_t interval_usec, const asyn
     interval_trigger *it = calloc(1, sizeof *it);
     if (!it)
         return ASYNCZ_ENOMEM;
-    int rc = asyncz_trigger_base_init(&it->base, &interval_ops, opts);
+    rc = asyncz_trigger_base_init(&it->base, &interval_ops, &read);
     if (rc < 0) {
         free(it);
         return rc;
@@ -160,11 +164,17 @@ int asyncz_trigger_interval_new(asyncz_trigger **out, int64_t interval_usec,
 int az_trigger_interval_restore(asyncz_trigger **out, int64_t interval_usec,
                                 const asyncz_trigger_options *opts, asyncz_trigger_error *err)
 {
-    if (!opts || opts->start_date < ASYNCZ_TIME_MIN || opts->start_date > ASYNCZ_TIME_MAX)
+    asyncz_trigger_options checked;
+    if (!opts)
         return ASYNCZ_EINVAL;
-    asyncz_trigger_options checked = *opts;
+    int rc = az_trigger_options_read(opts, &checked, err);
+    if (rc < 0)
+        return rc;
+    asyncz_time_t origin = checked.start_date;
+    if (origin < ASYNCZ_TIME_MIN || origin > ASYNCZ_TIME_MAX)
+        return ASYNCZ_EINVAL;
     checked.start_date = ASYNCZ_TIME_NONE;
-    return interval_make(out, interval_usec, &checked, opts->start_date, err);
+    return interval_make(out, interval_usec, &checked, origin, err);
 }
 
 bool az_trigger_interval_params(const asyncz_trigger *t, int64_t *interval_usec)

@@ -1,18 +1,80 @@
 /* What every trigger shares: reference counting, the common options (end_date, jitter), preview,
  * describe, and the error record. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "asyncz/error.h"
+#include "asyncz/log.h"
 #include "trigger/trigger_internal.h"
 
-void asyncz_trigger_options_init(asyncz_trigger_options *opts)
+/* The bytes of each version of asyncz_trigger_options: up to the end of that version's last field. A new
+ * field goes at the end of the struct, with a new version and its size here. */
+static const size_t OPTIONS_SIZE[ASYNCZ_TRIGGER_OPTIONS_VERSION + 1] = {
+    [1] = offsetof(asyncz_trigger_options, jitter_seed) + sizeof(uint64_t),
+};
+
+static void options_defaults(asyncz_trigger_options *opts)
 {
     memset(opts, 0, sizeof *opts);
+    opts->version = ASYNCZ_TRIGGER_OPTIONS_VERSION;
     opts->start_date = ASYNCZ_TIME_NONE;
     opts->end_date = ASYNCZ_TIME_NONE;
+}
+
+/* Whether version is one this library knows; if not, say why in err or, without err, in the log. */
+static int check_version(uint32_t version, asyncz_trigger_error *err)
+{
+    char why[256];
+    if (version == 0)
+        snprintf(why, sizeof why,
+                 "asyncz_trigger_options.version is 0: fill the options with "
+                 "asyncz_trigger_options_init() before setting them");
+    else if (version > ASYNCZ_TRIGGER_OPTIONS_VERSION)
+        snprintf(
+            why, sizeof why,
+            "asyncz_trigger_options.version is %u, but this library (asyncz %s) knows versions up to %d: "
+            "the program was built against a newer asyncz header than the library it runs with",
+            (unsigned)version, asyncz_version(), ASYNCZ_TRIGGER_OPTIONS_VERSION);
+    else
+        return 0;
+    if (err)
+        az_trigger_error_set(err, "options", "", 0, "%s", why);
+    else
+        asyncz_log(ASYNCZ_LOG_ERROR, "asyncz.trigger", "%s", why);
+    return ASYNCZ_EINVAL;
+}
+
+int asyncz_trigger_options_init_version(asyncz_trigger_options *opts, uint32_t version)
+{
+    if (!opts)
+        return ASYNCZ_EINVAL;
+    int rc = check_version(version, NULL);
+    if (rc) {
+        opts->version = version; /* the first member of every version */
+        return rc;
+    }
+    asyncz_trigger_options defaults;
+    options_defaults(&defaults);
+    memcpy(opts, &defaults, OPTIONS_SIZE[version]);
+    opts->version = version;
+    return 0;
+}
+
+int az_trigger_options_read(const asyncz_trigger_options *in, asyncz_trigger_options *out,
+                            asyncz_trigger_error *err)
+{
+    options_defaults(out);
+    if (!in)
+        return 0;
+    int rc = check_version(in->version, err);
+    if (rc)
+        return rc;
+    memcpy(out, in, OPTIONS_SIZE[in->version]);
+    out->version = ASYNCZ_TRIGGER_OPTIONS_VERSION;
+    return 0;
 }
 
 static uint64_t splitmix64(uint64_t x)
@@ -36,13 +98,12 @@ static uint64_t random_seed(const void *p)
 int asyncz_trigger_base_init(asyncz_trigger_base *base, const asyncz_trigger_ops *ops,
                              const asyncz_trigger_options *opts)
 {
-    asyncz_trigger_options defaults;
+    asyncz_trigger_options read;
     if (!base || !ops || ops->version != ASYNCZ_TRIGGER_OPS_VERSION || !ops->next || !ops->destroy)
         return ASYNCZ_EINVAL;
-    if (!opts) {
-        asyncz_trigger_options_init(&defaults);
-        opts = &defaults;
-    }
+    if (az_trigger_options_read(opts, &read, NULL) != 0)
+        return ASYNCZ_EINVAL;
+    opts = &read;
     if (opts->jitter < 0)
         return ASYNCZ_EINVAL;
     if (opts->start_date != ASYNCZ_TIME_NONE && opts->end_date != ASYNCZ_TIME_NONE &&

@@ -10,6 +10,12 @@
 asyncz_time_t az_trigger_search_start(const asyncz_trigger_base *b, asyncz_time_t previous,
                                       asyncz_time_t now);
 
+/* The caller's options (NULL: the defaults) as this version of the struct, in *out: the fields of the
+ * caller's version, the defaults for fields added after it. ASYNCZ_EINVAL for version 0 or one newer than
+ * the library knows, with *err filled or, when err is NULL, the reason logged. */
+int az_trigger_options_read(const asyncz_trigger_options *in, asyncz_trigger_options *out,
+                            asyncz_trigger_error *err);
+
 /* Fill *err (NULL-safe) with a field, the expression, a 1-based column (0 unknown) and a printf-style reason.
  */
 void az_trigger_error_set(asyncz_trigger_error *err, const char *field, const char *expr, int column,

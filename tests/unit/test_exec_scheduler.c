@@ -158,7 +158,9 @@ static void test_processpool_crash_event_and_clean_shutdown(void **state)
 {
     fixture f;
     setup(&f);
-    asyncz_processpool_options o = {.max_workers = 1};
+    asyncz_processpool_options o;
+    asyncz_processpool_options_init(&o);
+    o.max_workers = 1;
     asyncz_executor *ex = NULL;
     assert_int_equal(asyncz_executor_processpool_new(&ex, &o), 0);
     assert_int_equal(asyncz_scheduler_add_executor(f.s, "pp", ex), 0);

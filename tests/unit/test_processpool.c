@@ -109,7 +109,10 @@ static void prepare(fixture *f, unsigned workers, int64_t timeout_usec)
     assert_int_equal(asyncz_scheduler_register(f->s, "pend", fn_pend, NULL), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "pipe_open", fn_fd_open, &f->pipe[1]), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "cloexec_open", fn_fd_open, &f->cloexec), 0);
-    asyncz_processpool_options o = {.max_workers = workers, .timeout_usec = timeout_usec};
+    asyncz_processpool_options o;
+    asyncz_processpool_options_init(&o);
+    o.max_workers = workers;
+    o.timeout_usec = timeout_usec;
     assert_int_equal(asyncz_executor_processpool_new(&f->ex, &o), 0);
     f->ops = ASYNCZ_EXECUTOR_BASE(f->ex)->ops;
 }
@@ -168,8 +171,11 @@ static bool has_children(void)
 static void test_new_validates(void **state)
 {
     asyncz_executor *ex = NULL;
-    asyncz_processpool_options bad_timeout = {.timeout_usec = -1};
-    asyncz_processpool_options too_many = {.max_workers = 100000};
+    asyncz_processpool_options bad_timeout, too_many;
+    asyncz_processpool_options_init(&bad_timeout);
+    asyncz_processpool_options_init(&too_many);
+    bad_timeout.timeout_usec = -1;
+    too_many.max_workers = 100000;
     assert_int_equal(asyncz_executor_processpool_new(NULL, NULL), ASYNCZ_EINVAL);
     assert_int_equal(asyncz_executor_processpool_new(&ex, &bad_timeout), ASYNCZ_EINVAL);
     assert_int_equal(asyncz_executor_processpool_new(&ex, &too_many), ASYNCZ_EINVAL);
