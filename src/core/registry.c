@@ -5,14 +5,6 @@
 #include "asyncz/error.h"
 #include "core/registry.h"
 
-uint64_t az_hash_str(const char *s)
-{
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
-    return h;
-}
-
 void az_registry_init(az_registry *r)
 {
     memset(r, 0, sizeof *r);

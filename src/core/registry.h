@@ -4,6 +4,7 @@
 #define AZ_REGISTRY_H
 
 #include "asyncz/run.h"
+#include "util/hash.h"
 
 typedef struct az_registry_entry {
     char *name; /* NULL: empty slot */
@@ -22,8 +23,5 @@ void az_registry_free(az_registry *r);
 int az_registry_set(az_registry *r, const char *name, asyncz_task_fn fn, void *userdata);
 /* The entry for name, or NULL. */
 const az_registry_entry *az_registry_get(const az_registry *r, const char *name);
-
-/* FNV-1a hash of a string (shared by the hash tables of the library). */
-uint64_t az_hash_str(const char *s);
 
 #endif
