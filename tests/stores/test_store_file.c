@@ -994,6 +994,12 @@ static void file_index_by_id(void **state)
         snprintf(id, sizeof id, "t%d", i);
         az_fs_index_del(&ix, id);
     }
+    for (int i = 0; i < N / 3; i++) { /* new ids take the places the removals freed */
+        snprintf(id, sizeof id, "u%d", i);
+        fs_header h = {
+            .next_run_time = 9000 + i, .seq = (uint64_t)2 * N + i, .lease_until = ASYNCZ_TIME_NONE};
+        assert_int_equal(az_fs_index_put(&ix, id, &h), 0);
+    }
     for (int i = 1; i < N; i += 3) { /* an update after the removals moved entries */
         snprintf(id, sizeof id, "t%d", i);
         fs_header h = {.next_run_time = 5000 + i, .seq = (uint64_t)N + i, .lease_until = ASYNCZ_TIME_NONE};
@@ -1011,6 +1017,13 @@ static void file_index_by_id(void **state)
         assert_non_null(e);
         assert_string_equal(e->id, id);
         assert_int_equal(e->next_run_time, (i % 3 == 1 ? 5000 : 1000) + i);
+    }
+    for (int i = 0; i < N / 3; i++) {
+        snprintf(id, sizeof id, "u%d", i);
+        const fs_entry *e = az_fs_index_find(&ix, id);
+        assert_non_null(e);
+        assert_string_equal(e->id, id);
+        live++;
     }
     assert_int_equal(ix.n, live);
     for (size_t i = 1; i < ix.n; i++)
