@@ -82,8 +82,7 @@ enum az_pg_stmt {
 };
 
 /* A statement: its prepared name, what messages call it, its text (where "{T}" stands for the table name,
- * always inside double quotes; postgresql.c substitutes it with az_sql_with_table) and its parameter types.
- */
+ * always inside double quotes; postgresql.c substitutes it: az_sql_with_table) and its parameter types. */
 typedef struct az_pg_stmt_spec {
     const char *name;
     const char *label;
