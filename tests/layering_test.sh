@@ -20,7 +20,7 @@ make_tree() {
   printf '#include "asyncz/time.h"\n#include <stdint.h>\n' >"$t/include/asyncz/trigger.h"
   printf '#include "asyncz/error.h"\n#include "time/zone_internal.h"\n#include "time/civil.h"\n' >"$t/src/time/zone.c"
   printf '#include "time/civil.h"\n#include "trigger/cron.h"\n#include <time.h>\n' >"$t/src/trigger/cron.c"
-  printf '#include "core/registry.h"\n#include "trigger/trigger_codec.h"\n#include "store/store_internal.h"\n' >"$t/src/core/scheduler.c"
+  printf '#include "core/registry.h"\n#include "trigger/trigger_codec.h"\n#include "util/map.h"\n' >"$t/src/core/scheduler.c"
   printf '#include "core/scheduler_internal.h"\n#include "exec/zygote.h"\n' >"$t/src/exec/zygote.c"
   printf '#include "core/task_internal.h"\n#include "codec/codec_internal.h"\n' >"$t/src/codec/task_json.c"
   printf '#include "store/backend.h"\n#include "codec/seal.h"\n#include "util/hash.h"\n' >"$t/src/store/memory.c"
@@ -66,7 +66,7 @@ case_with() {
 }
 
 make_tree "$work/t"
-expect "a tree that keeps the rules passes" 0 "layering: ok (1 known exception(s))"
+expect "a tree that keeps the rules passes" 0 "layering: ok (0 known exception(s))"
 
 case_with "a lower layer includes a higher one" src/trigger/cron.c '#include "core/task_internal.h"' 1 \
   'src/trigger/cron.c:4: #include "core/task_internal.h": trigger/ may not include the higher layer core/'
@@ -101,7 +101,7 @@ case_with "util includes a higher layer" src/util/map.c '#include "time/civil.h"
 make_tree "$work/t"
 printf '#include "core/registry.h"\n' >>"$work/t/src/store/memory.c"
 args=(--exception "src/store/memory.c core/registry.h")
-expect "a known exception is reported, not failed" 0 "layering: ok (2 known exception(s))" \
+expect "a known exception is reported, not failed" 0 "layering: ok (1 known exception(s))" \
   'known: src/store/memory.c:4: #include "core/registry.h"'
 make_tree "$work/t"
 expect "an exception that no longer occurs fails" 1 \
