@@ -35,7 +35,8 @@ done
 
 # The layers of src/, lowest first. A file may include headers of its own directory and of lower layers,
 # never of a higher one, nor of another directory of the same rank (exec and codec are siblings). util is
-# the layer issue 13 item 5 adds below everything; cli is the tool, which has rules of its own (below).
+# the lowest layer (containers and helpers; it includes only public headers); cli is the tool, which has rules
+# of its own (below).
 declare -A RANK=([util]=0 [time]=1 [trigger]=2 [core]=3 [exec]=4 [codec]=4 [store]=5 [cli]=6)
 
 # Headers private to their directory: the other layers have no business with them, whatever their rank.
@@ -98,7 +99,7 @@ check_library() { # file dir line header
     return
   fi
   if [ "${RANK[$top]}" -gt "${RANK[$dir]}" ]; then
-    fail "$file" "$line" "$inc" "$dir/ may not include the higher layer $top/ (time -> trigger -> core -> exec/codec -> store)"
+    fail "$file" "$line" "$inc" "$dir/ may not include the higher layer $top/ (util -> time -> trigger -> core -> exec/codec -> store)"
   elif [ "$top" != "$dir" ] && [ "${RANK[$top]}" -eq "${RANK[$dir]}" ]; then
     fail "$file" "$line" "$inc" "$dir/ and $top/ are sibling layers: neither includes the other"
   elif [ "$top" != "$dir" ] && is_private "$inc"; then
