@@ -11,6 +11,39 @@
 #include "util/map.h"
 #include "util/sql.h"
 
+/* ---- allocation failures: the next allocation of the program fails when fail_next is set ------------- */
+
+static bool fail_next;
+
+static bool failing(void)
+{
+    bool f = fail_next;
+    fail_next = false;
+    return f;
+}
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+void *__wrap_malloc(size_t size)
+{
+    return failing() ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return failing() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    return failing() ? NULL : __real_realloc(p, size);
+}
+
 /* ---- the hash ------------------------------------------------------------------------------------ */
 
 static void test_hash_is_fnv1a_64(void **state)
@@ -62,10 +95,14 @@ static void test_array_reports_allocation_failure(void **state)
     assert_int_equal(az_array_reserve((void **)&items, &cap, 4, sizeof *items), 0);
     items[3] = 42;
     long *kept = items;
-    /* More than a size_t can count in bytes, and more than any allocator gives. */
+    /* More than a size_t can count in bytes. */
     assert_int_equal(az_array_reserve((void **)&items, &cap, SIZE_MAX / 2, sizeof *items), ASYNCZ_ENOMEM);
-    assert_int_equal(az_array_reserve((void **)&items, &cap, SIZE_MAX / sizeof *items - 1, sizeof *items),
+    assert_int_equal(az_array_reserve((void **)&items, &cap, SIZE_MAX / sizeof *items + 1, sizeof *items),
                      ASYNCZ_ENOMEM);
+    /* The allocator fails. */
+    fail_next = true;
+    assert_int_equal(az_array_reserve((void **)&items, &cap, 17, sizeof *items), ASYNCZ_ENOMEM);
+    assert_false(fail_next);
     assert_ptr_equal(items, kept);
     assert_int_equal(cap, 16);
     assert_int_equal(items[3], 42);
@@ -280,8 +317,13 @@ static void test_map_reports_allocation_failure(void **state)
     put(&m, &k, 0);
     az_map_slot *slots = m.slots;
     size_t cap = m.cap;
+    /* More slots than a size_t can count in bytes. */
     assert_int_equal(az_map_reserve(&m, SIZE_MAX / 2), ASYNCZ_ENOMEM);
-    assert_int_equal(az_map_reserve(&m, SIZE_MAX / 4 / sizeof(az_map_slot) - 1), ASYNCZ_ENOMEM);
+    assert_int_equal(az_map_reserve(&m, SIZE_MAX / 4 / sizeof(az_map_slot) + 1), ASYNCZ_ENOMEM);
+    /* The allocator fails while the map grows. */
+    fail_next = true;
+    assert_int_equal(az_map_reserve(&m, cap), ASYNCZ_ENOMEM);
+    assert_false(fail_next);
     assert_ptr_equal(m.slots, slots); /* unchanged */
     assert_int_equal(m.cap, cap);
     assert_int_equal(get(&m, &k, "task-0"), 1);
@@ -305,6 +347,9 @@ static void test_sql_with_table(void **state)
     s = az_sql_with_table("{T}", "");
     assert_string_equal(s, "");
     free(s);
+    fail_next = true;
+    assert_null(az_sql_with_table("FROM {T}", "t")); /* out of memory */
+    assert_false(fail_next);
 }
 
 int main(int argc, char **argv)
