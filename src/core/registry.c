@@ -1,17 +1,11 @@
 /* The function registry (see registry.h). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "asyncz/error.h"
 #include "core/registry.h"
-
-uint64_t az_hash_str(const char *s)
-{
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
-    return h;
-}
+#include "util/array.h"
 
 void az_registry_init(az_registry *r)
 {
@@ -20,54 +14,43 @@ void az_registry_init(az_registry *r)
 
 void az_registry_free(az_registry *r)
 {
-    for (size_t i = 0; i < r->cap; i++)
-        free(r->slots[i].name);
-    free(r->slots);
+    for (size_t i = 0; i < r->n; i++)
+        free(r->entries[i].name);
+    free(r->entries);
+    az_map_free(&r->by_name);
     az_registry_init(r);
 }
 
-static az_registry_entry *find_slot(az_registry_entry *slots, size_t cap, const char *name)
+static const char *name_of(const void *ctx, uint32_t ref)
 {
-    size_t i = (size_t)az_hash_str(name) & (cap - 1);
-    while (slots[i].name && strcmp(slots[i].name, name) != 0)
-        i = (i + 1) & (cap - 1);
-    return &slots[i];
-}
-
-static int grow(az_registry *r)
-{
-    size_t cap = r->cap ? r->cap * 2 : 16;
-    az_registry_entry *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return ASYNCZ_ENOMEM;
-    for (size_t i = 0; i < r->cap; i++)
-        if (r->slots[i].name)
-            *find_slot(slots, cap, r->slots[i].name) = r->slots[i];
-    free(r->slots);
-    r->slots = slots;
-    r->cap = cap;
-    return 0;
+    return ((const az_registry *)ctx)->entries[ref - 1].name;
 }
 
 int az_registry_set(az_registry *r, const char *name, asyncz_task_fn fn, void *userdata)
 {
-    if ((r->count + 1) * 2 > r->cap && grow(r) != 0)
+    if (r->n >= UINT32_MAX - 1 || az_map_reserve(&r->by_name, r->n + 1) != 0 ||
+        az_array_reserve((void **)&r->entries, &r->cap, r->n + 1, sizeof *r->entries) != 0)
         return ASYNCZ_ENOMEM;
-    az_registry_entry *e = find_slot(r->slots, r->cap, name);
-    if (!e->name) {
-        if (!(e->name = strdup(name)))
+    uint32_t hash = az_map_hash(name);
+    size_t at = az_map_find(&r->by_name, hash, name, name_of, r);
+    uint32_t ref = r->by_name.slots[at].ref;
+    if (ref == 0) {
+        char *copy = strdup(name);
+        if (!copy)
             return ASYNCZ_ENOMEM;
-        r->count++;
+        r->entries[r->n++] = (az_registry_entry){.name = copy};
+        ref = (uint32_t)r->n;
+        az_map_put_at(&r->by_name, at, hash, ref);
     }
-    e->fn = fn;
-    e->userdata = userdata;
+    r->entries[ref - 1].fn = fn;
+    r->entries[ref - 1].userdata = userdata;
     return 0;
 }
 
 const az_registry_entry *az_registry_get(const az_registry *r, const char *name)
 {
-    if (!r->cap || !name)
+    if (!name)
         return NULL;
-    const az_registry_entry *e = find_slot(r->slots, r->cap, name);
-    return e->name ? e : NULL;
+    uint32_t ref = az_map_get(&r->by_name, name, name_of, r);
+    return ref ? &r->entries[ref - 1] : NULL;
 }

@@ -1,29 +1,28 @@
-/* The function registry: name -> (function, userdata). An open-addressing hash table; not locked (its
- * owner, the scheduler, locks it). */
+/* The function registry: name -> (function, userdata). Entries in an array, indexed by name with the util
+ * map; not locked (its owner, the scheduler, locks it). */
 #ifndef AZ_REGISTRY_H
 #define AZ_REGISTRY_H
 
 #include "asyncz/run.h"
+#include "util/map.h"
 
 typedef struct az_registry_entry {
-    char *name; /* NULL: empty slot */
+    char *name;
     asyncz_task_fn fn;
     void *userdata;
 } az_registry_entry;
 
 typedef struct az_registry {
-    az_registry_entry *slots;
-    size_t cap, count; /* cap is 0 or a power of two */
+    az_registry_entry *entries; /* in the order of registration; functions are never unregistered */
+    size_t n, cap;
+    az_map by_name; /* ref: index in entries + 1 */
 } az_registry;
 
 void az_registry_init(az_registry *r);
 void az_registry_free(az_registry *r);
 /* Add or replace. Errors: ASYNCZ_ENOMEM. */
 int az_registry_set(az_registry *r, const char *name, asyncz_task_fn fn, void *userdata);
-/* The entry for name, or NULL. */
+/* The entry for name, or NULL. Valid until the next az_registry_set. */
 const az_registry_entry *az_registry_get(const az_registry *r, const char *name);
-
-/* FNV-1a hash of a string (shared by the hash tables of the library). */
-uint64_t az_hash_str(const char *s);
 
 #endif

@@ -10,6 +10,7 @@
 #include "core/run_internal.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
+#include "util/array.h"
 
 /* Without coalescing, at most this many run times of one task are handled per round; the rest stay due and
  * are handled in the next rounds, so a task missed for a long time cannot stall the loop. */
@@ -27,80 +28,62 @@
  * the hosts' clocks to differ by up to a quarter of the lease. */
 #define LEASE_SKEW_DIVISOR 4
 
-/* A deleted slot: probing goes on past it. */
-static asyncz_task TOMBSTONE_TASK;
-#define TOMBSTONE (&TOMBSTONE_TASK)
+/* ---- instance counts ------------------------------------------------------------------------------ */
 
-static bool live(const az_count_entry *e)
+static const char *count_id(const void *ctx, uint32_t ref)
 {
-    return e->task && e->task != TOMBSTONE;
+    return ((const az_counts *)ctx)->entries[ref - 1].task->id;
 }
 
-static bool slot_is(const az_count_entry *e, uint32_t hash, const char *id)
+/* The map slot of id, or the empty one where it would go (the map has a capacity). */
+static size_t count_slot(const az_counts *c, const char *id, uint32_t hash)
 {
-    return live(e) && e->hash == hash && strcmp(e->task->id, id) == 0;
+    return az_map_find(&c->by_id, hash, id, count_id, c);
 }
 
-static size_t count_find_hashed(const az_counts *c, const char *id, uint32_t hash)
+/* The entry index of id + 1, or 0; *at receives its map slot. */
+static uint32_t count_find(const az_counts *c, const char *id, uint32_t hash, size_t *at)
 {
-    size_t i = hash & (c->cap - 1);
-    while (c->slots[i].task && !slot_is(&c->slots[i], hash, id))
-        i = (i + 1) & (c->cap - 1);
-    return i;
+    if (!c->by_id.cap)
+        return 0;
+    *at = count_slot(c, id, hash);
+    return c->by_id.slots[*at].ref;
 }
 
-static int counts_rehash(az_counts *c, size_t cap)
-{
-    az_count_entry *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return ASYNCZ_ENOMEM;
-    az_counts n = {.slots = slots, .cap = cap};
-    for (size_t i = 0; i < c->cap; i++)
-        if (live(&c->slots[i])) {
-            n.slots[count_find_hashed(&n, c->slots[i].task->id, c->slots[i].hash)] = c->slots[i];
-            n.used++;
-        }
-    free(c->slots);
-    *c = n;
-    return 0;
-}
-
-/* The capacity after a rehash: room for twice the live entries (tombstones are dropped by the rehash, so
- * a table whose entries come and go keeps its size instead of doubling). */
-static size_t counts_capacity(const az_counts *c)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < c->cap; i++)
-        n += live(&c->slots[i]);
-    size_t cap = 64;
-    while (cap < (n + 1) * 4)
-        cap *= 2;
-    return cap;
-}
-
-/* Insert an entry for task (the first free slot of its probe, reusing a tombstone). The entry keeps a
- * reference to the task, whose id is the key: no copy of the id is made. */
+/* Add an entry for task, which has none. The entry keeps a reference to the task, whose id is the key: no
+ * copy of the id is made. */
 static int counts_insert(az_counts *c, asyncz_task *task, uint32_t hash, int delta)
 {
-    if ((c->used + 1) * 2 > c->cap && counts_rehash(c, counts_capacity(c)) != 0)
+    if (c->n >= UINT32_MAX - 1 || az_map_reserve(&c->by_id, c->n + 1) != 0 ||
+        az_array_reserve((void **)&c->entries, &c->cap, c->n + 1, sizeof *c->entries) != 0)
         return ASYNCZ_ENOMEM;
-    size_t i = hash & (c->cap - 1);
-    while (live(&c->slots[i]))
-        i = (i + 1) & (c->cap - 1);
-    if (!c->slots[i].task)
-        c->used++;
-    c->slots[i] = (az_count_entry){.task = asyncz_task_ref(task), .hash = hash, .count = (uint32_t)delta};
+    az_map_put_at(&c->by_id, count_slot(c, task->id, hash), hash, (uint32_t)c->n + 1);
+    c->entries[c->n++] =
+        (az_count_entry){.task = asyncz_task_ref(task), .hash = hash, .count = (uint32_t)delta};
     return 0;
+}
+
+/* Drop the entry ref (in map slot at): the last entry moves into its place. */
+static void counts_remove(az_counts *c, uint32_t ref, size_t at)
+{
+    asyncz_task_free(c->entries[ref - 1].task);
+    az_map_del_at(&c->by_id, at);
+    uint32_t last = (uint32_t)c->n--;
+    if (ref == last)
+        return;
+    c->entries[ref - 1] = c->entries[last - 1];
+    az_map_rebind(&c->by_id, c->entries[ref - 1].hash, last, ref);
 }
 
 bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max)
 {
-    uint32_t hash = (uint32_t)az_hash_str(task->id);
-    size_t i = c->cap ? count_find_hashed(c, task->id, hash) : 0;
-    if (c->cap && c->slots[i].task) {
-        if (c->slots[i].count >= max)
+    uint32_t hash = az_map_hash(task->id);
+    size_t at;
+    uint32_t ref = count_find(c, task->id, hash, &at);
+    if (ref) {
+        if (c->entries[ref - 1].count >= max)
             return false;
-        c->slots[i].count++;
+        c->entries[ref - 1].count++;
         return true;
     }
     return max > 0 && counts_insert(c, task, hash, 1) == 0;
@@ -108,33 +91,32 @@ bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max)
 
 int az_counts_add(az_counts *c, asyncz_task *task, int delta)
 {
-    uint32_t hash = (uint32_t)az_hash_str(task->id);
-    size_t i = c->cap ? count_find_hashed(c, task->id, hash) : 0;
-    if (!c->cap || !c->slots[i].task)
+    uint32_t hash = az_map_hash(task->id);
+    size_t at;
+    uint32_t ref = count_find(c, task->id, hash, &at);
+    if (!ref)
         return delta > 0 ? counts_insert(c, task, hash, delta) : 0;
-    c->slots[i].count = (uint32_t)((int64_t)c->slots[i].count + delta);
-    if (c->slots[i].count == 0) {
-        asyncz_task_free(c->slots[i].task);
-        c->slots[i].task = TOMBSTONE;
-    }
+    az_count_entry *e = &c->entries[ref - 1];
+    e->count = (uint32_t)((int64_t)e->count + delta);
+    if (e->count == 0)
+        counts_remove(c, ref, at);
     return 0;
 }
 
 /* The entry of task while it has running instances, else NULL. */
 static az_count_entry *counts_entry(az_counts *c, const asyncz_task *task)
 {
-    if (!c->cap)
-        return NULL;
-    size_t i = count_find_hashed(c, task->id, (uint32_t)az_hash_str(task->id));
-    return c->slots[i].task ? &c->slots[i] : NULL;
+    size_t at;
+    uint32_t ref = count_find(c, task->id, az_map_hash(task->id), &at);
+    return ref ? &c->entries[ref - 1] : NULL;
 }
 
 void az_counts_free(az_counts *c)
 {
-    for (size_t i = 0; i < c->cap; i++)
-        if (live(&c->slots[i]))
-            asyncz_task_free(c->slots[i].task);
-    free(c->slots);
+    for (size_t i = 0; i < c->n; i++)
+        asyncz_task_free(c->entries[i].task);
+    free(c->entries);
+    az_map_free(&c->by_id);
     memset(c, 0, sizeof *c);
 }
 

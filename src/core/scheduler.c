@@ -13,7 +13,7 @@
 #include "core/run_internal.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
-#include "store/store_internal.h"
+#include "core/store_open.h"
 
 /* The message of the last failing call on this thread (documented as thread-local). */
 static _Thread_local char last_error[512];

@@ -12,6 +12,7 @@
 #include "asyncz/sys/executor.h"
 #include "asyncz/sys/store.h"
 #include "core/registry.h"
+#include "util/map.h"
 
 #define AZ_LOGGER "asyncz.scheduler"
 
@@ -105,15 +106,16 @@ typedef struct az_exec_slot {
 
 /* Running instances per task id (only ids with at least one). */
 typedef struct az_count_entry {
-    asyncz_task *task; /* a reference, keyed by its id; NULL: empty; the tombstone: deleted */
-    uint32_t hash;     /* of the id, compared before the ids themselves */
+    asyncz_task *task; /* a reference, keyed by its id */
+    uint32_t hash;     /* az_map_hash of the id: to refile the entry when it moves */
     uint32_t count;
     bool request_waits; /* a requested run of the task waits for one of these instances (logged once) */
 } az_count_entry;
 
 typedef struct az_counts {
-    az_count_entry *slots;
-    size_t cap, used; /* used counts tombstones too */
+    az_count_entry *entries; /* in no order: a removal moves the last entry into the gap */
+    size_t n, cap;
+    az_map by_id; /* ref: index in entries + 1 */
 } az_counts;
 
 /* A run decided under the lock, submitted after it is released. */

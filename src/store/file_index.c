@@ -6,17 +6,12 @@
 
 #include "asyncz/error.h"
 #include "store/file_internal.h"
+#include "util/array.h"
 
-#define MIN_BUCKETS 64
-
-static size_t hash_id(const char *id)
+/* The map by id needs no keyed hash: only this directory's owner can choose the ids. */
+static const char *id_of(const void *ctx, uint32_t ref)
 {
-    /* FNV-1a: ids are short and chains are short; nothing here needs a keyed hash, since only this
-     * directory's owner can choose the ids. */
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-        h = (h ^ *p) * UINT64_C(1099511628211);
-    return (size_t)h;
+    return ((const fs_index *)ctx)->all[ref - 1]->id;
 }
 
 /* Store order: next_run_time ascending, ties by seq; paused entries after all others, by seq. */
@@ -38,21 +33,17 @@ static int order_qsort_cmp(const void *a, const void *b)
 int az_fs_index_init(fs_index *ix)
 {
     *ix = (fs_index){0};
-    ix->buckets = calloc(MIN_BUCKETS, sizeof *ix->buckets);
-    if (!ix->buckets)
-        return ASYNCZ_ENOMEM;
-    ix->n_buckets = MIN_BUCKETS;
     return 0;
 }
 
 void az_fs_index_clear(fs_index *ix)
 {
-    for (size_t i = 0; i < ix->n; i++) {
-        free(ix->order[i]->id);
-        free(ix->order[i]);
+    for (size_t i = 0; i < ix->n_all; i++) {
+        free(ix->all[i]->id);
+        free(ix->all[i]);
     }
-    if (ix->buckets)
-        memset(ix->buckets, 0, ix->n_buckets * sizeof *ix->buckets);
+    az_map_clear(&ix->by_id);
+    ix->n_all = 0;
     ix->n = 0;
     ix->n_claimed = 0;
 }
@@ -60,7 +51,8 @@ void az_fs_index_clear(fs_index *ix)
 void az_fs_index_free(fs_index *ix)
 {
     az_fs_index_clear(ix);
-    free(ix->buckets);
+    az_map_free(&ix->by_id);
+    free(ix->all);
     free(ix->order);
     free(ix->claimed);
     *ix = (fs_index){0};
@@ -68,52 +60,27 @@ void az_fs_index_free(fs_index *ix)
 
 fs_entry *az_fs_index_find(const fs_index *ix, const char *id)
 {
-    for (fs_entry *e = ix->buckets[hash_id(id) & (ix->n_buckets - 1)]; e; e = e->next)
-        if (strcmp(e->id, id) == 0)
-            return e;
-    return NULL;
+    uint32_t ref = az_map_get(&ix->by_id, id, id_of, ix);
+    return ref ? ix->all[ref - 1] : NULL;
 }
 
-/* ---- the pieces: hash chains, the order array, the claimed list ----------------------------------- */
+/* ---- the pieces: the map by id, the order array, the claimed list --------------------------------- */
 
-static void rehash(fs_index *ix)
+/* Take e out of the map and of all: the last entry moves into its place. */
+static void all_remove(fs_index *ix, const fs_entry *e)
 {
-    size_t n = ix->n_buckets * 2;
-    fs_entry **grown = calloc(n, sizeof *grown);
-    if (!grown)
-        return; /* longer chains, still correct */
-    for (size_t i = 0; i < ix->n; i++) {
-        fs_entry *e = ix->order[i];
-        size_t b = hash_id(e->id) & (n - 1);
-        e->next = grown[b];
-        grown[b] = e;
-    }
-    free(ix->buckets);
-    ix->buckets = grown;
-    ix->n_buckets = n;
-}
-
-static void hash_unlink(fs_index *ix, const fs_entry *e)
-{
-    fs_entry **p = &ix->buckets[hash_id(e->id) & (ix->n_buckets - 1)];
-    while (*p != e)
-        p = &(*p)->next;
-    *p = e->next;
+    az_map_del_at(&ix->by_id, az_map_find(&ix->by_id, e->hash, e->id, id_of, ix));
+    fs_entry *last = ix->all[--ix->n_all];
+    if (last == e)
+        return;
+    az_map_rebind(&ix->by_id, last->hash, last->ref, e->ref);
+    last->ref = e->ref;
+    ix->all[e->ref - 1] = last;
 }
 
 static int grow(fs_entry ***arr, size_t *cap, size_t need)
 {
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    fs_entry **grown = realloc(*arr, n * sizeof *grown);
-    if (!grown)
-        return ASYNCZ_ENOMEM;
-    *arr = grown;
-    *cap = n;
-    return 0;
+    return az_array_reserve((void **)arr, cap, need, sizeof **arr);
 }
 
 /* The first position whose entry does not order before e. */
@@ -169,20 +136,23 @@ static void note_seen(fs_index *ix, const fs_header *h)
 
 /* ---- changes ------------------------------------------------------------------------------------- */
 
+/* A new entry for id, which the index does not hold: in the map and in all, with room in the order and
+ * claimed arrays. NULL when out of memory (the index unchanged). */
 static fs_entry *new_entry(fs_index *ix, const char *id)
 {
-    if (grow(&ix->order, &ix->cap, ix->n + 1) || grow(&ix->claimed, &ix->cap_claimed, ix->n + 1))
+    if (ix->n_all >= UINT32_MAX - 1 || grow(&ix->order, &ix->cap, ix->n + 1) ||
+        grow(&ix->claimed, &ix->cap_claimed, ix->n + 1) || grow(&ix->all, &ix->cap_all, ix->n_all + 1) ||
+        az_map_reserve(&ix->by_id, ix->n_all + 1))
         return NULL;
     fs_entry *e = calloc(1, sizeof *e);
     if (!e || !(e->id = strdup(id))) {
         free(e);
         return NULL;
     }
-    if (ix->n >= ix->n_buckets)
-        rehash(ix);
-    size_t b = hash_id(id) & (ix->n_buckets - 1);
-    e->next = ix->buckets[b];
-    ix->buckets[b] = e;
+    e->hash = az_map_hash(id);
+    e->ref = (uint32_t)ix->n_all + 1;
+    az_map_put_at(&ix->by_id, az_map_find(&ix->by_id, e->hash, id, id_of, ix), e->hash, e->ref);
+    ix->all[ix->n_all++] = e;
     e->lease_until = ASYNCZ_TIME_NONE;
     return e;
 }
@@ -219,7 +189,7 @@ void az_fs_index_del(fs_index *ix, const char *id)
     fs_entry *e = az_fs_index_find(ix, id);
     if (!e)
         return;
-    hash_unlink(ix, e);
+    all_remove(ix, e);
     order_remove(ix, e);
     if (e->lease_until != ASYNCZ_TIME_NONE)
         claimed_remove(ix, e);
@@ -229,6 +199,8 @@ void az_fs_index_del(fs_index *ix, const char *id)
 
 int az_fs_index_append(fs_index *ix, const char *id, const fs_header *h)
 {
+    if (az_fs_index_find(ix, id))
+        return 0; /* one file per id: a second name for it is no second task */
     fs_entry *e = new_entry(ix, id);
     if (!e)
         return ASYNCZ_ENOMEM;

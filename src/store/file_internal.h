@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "store/backend.h"
+#include "util/map.h"
 
 /* The longest header line we write or accept (a 255-byte owner %-encoded is 765 bytes). */
 #define FS_HEADER_MAX 1024
@@ -39,15 +40,17 @@ typedef struct fs_entry {
     uint64_t seq;
     uint64_t token;
     asyncz_time_t lease_until;
-    struct fs_entry *next; /* hash chain */
+    uint32_t ref;  /* index in fs_index.all + 1: the entry's reference in the map by id */
+    uint32_t hash; /* az_map_hash(id) */
 } fs_entry;
 
-/* Entries by id (a chained hash) and in store order (a sorted array of pointers; seq values are unique, so
- * (next_run_time, seq) finds an entry by binary search). Claimed entries are also listed apart, since a
- * lapsed lease matters to earliest() wherever its record sits in the order. */
+/* Entries by id (the util map over an array of every entry) and in store order (a sorted array of pointers;
+ * seq values are unique, so (next_run_time, seq) finds an entry by binary search). Claimed entries are also
+ * listed apart, since a lapsed lease matters to earliest() wherever its record sits in the order. */
 typedef struct fs_index {
-    fs_entry **buckets;
-    size_t n_buckets;
+    fs_entry **all; /* every entry, in no order: a removal moves the last one into the gap */
+    size_t n_all, cap_all;
+    az_map by_id; /* ref: index in all + 1 */
     fs_entry **order;
     size_t n, cap;
     fs_entry **claimed;

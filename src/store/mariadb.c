@@ -14,6 +14,7 @@
 #include "asyncz/error.h"
 #include "asyncz/log.h"
 #include "store/mariadb_internal.h"
+#include "util/sql.h"
 
 #define DEFAULT_TABLE "asyncz_store"
 #define DEFAULT_PORT 3306u
@@ -29,49 +30,50 @@ static az_maria *M(az_backend *b)
 
 /* ---- statements ------------------------------------------------------------------------------------ */
 
-/* Every statement names the table as `$`; the name is validated (az_url_name) before it is spliced in,
+/* Every statement names the table as `{T}`; the name is validated (az_url_name) before it is spliced in,
  * and every value is a bound parameter. Record reads all return the same columns (RECORD_COLS). */
 #define RECORD_COLS "id, next_run_time, seq, state, token, lease_until"
 #define DUE_WHERE "next_run_time <= ? AND (lease_until IS NULL OR lease_until <= ?)"
 
 static const char *const stmt_sql[AZ_MQ_COUNT_IDS] = {
-    [AZ_MQ_INSERT] = "INSERT INTO `$` (id, next_run_time, seq, state) VALUES (?, ?, NEXTVAL(`$_seq`), ?)",
-    [AZ_MQ_REPLACE] = "UPDATE `$` SET next_run_time = ?, seq = NEXTVAL(`$_seq`), state = ?, owner = NULL, "
-                      "lease_until = NULL, token = 0 WHERE id = ?",
-    [AZ_MQ_REMOVE] = "DELETE FROM `$` WHERE id = ?",
-    [AZ_MQ_REMOVE_ALL] = "DELETE FROM `$`",
-    [AZ_MQ_GET] = "SELECT " RECORD_COLS " FROM `$` WHERE id = ?",
+    [AZ_MQ_INSERT] = "INSERT INTO `{T}` (id, next_run_time, seq, state) VALUES (?, ?, NEXTVAL(`{T}_seq`), ?)",
+    [AZ_MQ_REPLACE] =
+        "UPDATE `{T}` SET next_run_time = ?, seq = NEXTVAL(`{T}_seq`), state = ?, owner = NULL, "
+        "lease_until = NULL, token = 0 WHERE id = ?",
+    [AZ_MQ_REMOVE] = "DELETE FROM `{T}` WHERE id = ?",
+    [AZ_MQ_REMOVE_ALL] = "DELETE FROM `{T}`",
+    [AZ_MQ_GET] = "SELECT " RECORD_COLS " FROM `{T}` WHERE id = ?",
     /* After a refused release: does the record exist, and does it hold this release's token unclaimed. */
-    [AZ_MQ_EXISTS] = "SELECT COUNT(*), COUNT(CASE WHEN owner IS NULL AND token = ? THEN 1 END) FROM `$` "
+    [AZ_MQ_EXISTS] = "SELECT COUNT(*), COUNT(CASE WHEN owner IS NULL AND token = ? THEN 1 END) FROM `{T}` "
                      "WHERE id = ?",
-    [AZ_MQ_SCAN_TIMED] = "SELECT " RECORD_COLS " FROM `$` WHERE next_run_time IS NOT NULL AND "
+    [AZ_MQ_SCAN_TIMED] = "SELECT " RECORD_COLS " FROM `{T}` WHERE next_run_time IS NOT NULL AND "
                          "(next_run_time > ? OR (next_run_time = ? AND seq > ?)) ORDER BY next_run_time, seq "
                          "LIMIT ?",
-    [AZ_MQ_SCAN_PAUSED] = "SELECT " RECORD_COLS " FROM `$` WHERE next_run_time IS NULL AND seq > ? "
+    [AZ_MQ_SCAN_PAUSED] = "SELECT " RECORD_COLS " FROM `{T}` WHERE next_run_time IS NULL AND seq > ? "
                           "ORDER BY seq LIMIT ?",
-    [AZ_MQ_DUE] = "SELECT " RECORD_COLS " FROM `$` WHERE " DUE_WHERE " ORDER BY next_run_time, seq LIMIT ?",
-    [AZ_MQ_EARLIEST] = "SELECT (SELECT MIN(next_run_time) FROM `$` WHERE lease_until IS NULL), "
-                       "(SELECT MIN(lease_until) FROM `$`)",
-    [AZ_MQ_COUNT] = "SELECT COUNT(*) FROM `$`",
+    [AZ_MQ_DUE] = "SELECT " RECORD_COLS " FROM `{T}` WHERE " DUE_WHERE " ORDER BY next_run_time, seq LIMIT ?",
+    [AZ_MQ_EARLIEST] = "SELECT (SELECT MIN(next_run_time) FROM `{T}` WHERE lease_until IS NULL), "
+                       "(SELECT MIN(lease_until) FROM `{T}`)",
+    [AZ_MQ_COUNT] = "SELECT COUNT(*) FROM `{T}`",
     /* Unclaimed records come in order straight from claim_order (lease_until NULL, then next_run_time,
      * seq), without reading the claimed ones; lapsed claims, rare, come from the second part. */
     [AZ_MQ_PICK] =
-        "(SELECT id, next_run_time, seq FROM `$` WHERE lease_until IS NULL AND next_run_time <= ? "
+        "(SELECT id, next_run_time, seq FROM `{T}` WHERE lease_until IS NULL AND next_run_time <= ? "
         "ORDER BY next_run_time, seq LIMIT ? FOR UPDATE SKIP LOCKED) UNION ALL "
-        "(SELECT id, next_run_time, seq FROM `$` WHERE lease_until <= ? AND next_run_time <= ? "
+        "(SELECT id, next_run_time, seq FROM `{T}` WHERE lease_until <= ? AND next_run_time <= ? "
         "ORDER BY next_run_time, seq LIMIT ? FOR UPDATE SKIP LOCKED) ORDER BY next_run_time, seq LIMIT ?",
     [AZ_MQ_RELEASE_REPLACE] =
-        "UPDATE `$` SET next_run_time = ?, seq = NEXTVAL(`$_seq`), state = ?, "
+        "UPDATE `{T}` SET next_run_time = ?, seq = NEXTVAL(`{T}_seq`), state = ?, "
         "owner = NULL, lease_until = NULL WHERE id = ? AND token = ? AND owner IS NOT NULL",
-    [AZ_MQ_RELEASE_REMOVE] = "DELETE FROM `$` WHERE id = ? AND token = ? AND owner IS NOT NULL",
-    [AZ_MQ_QUARANTINE_TAKE] = "DELETE FROM `$` WHERE id = ? AND state = ?",
-    [AZ_MQ_QUARANTINE_ADD] = "INSERT INTO `$_quarantine` (id, reason, at, state) VALUES (?, ?, ?, ?)",
-    [AZ_MQ_QUARANTINED] = "SELECT id, reason, at, state FROM `$_quarantine` ORDER BY qid",
-    [AZ_MQ_QUARANTINE_DROP] = "DELETE FROM `$_quarantine` WHERE id = ? AND (? IS NULL OR at = ?)",
-    [AZ_MQ_PUT_INSTANCE] = "INSERT INTO `$_instances` (id, doc) VALUES (?, ?) "
+    [AZ_MQ_RELEASE_REMOVE] = "DELETE FROM `{T}` WHERE id = ? AND token = ? AND owner IS NOT NULL",
+    [AZ_MQ_QUARANTINE_TAKE] = "DELETE FROM `{T}` WHERE id = ? AND state = ?",
+    [AZ_MQ_QUARANTINE_ADD] = "INSERT INTO `{T}_quarantine` (id, reason, at, state) VALUES (?, ?, ?, ?)",
+    [AZ_MQ_QUARANTINED] = "SELECT id, reason, at, state FROM `{T}_quarantine` ORDER BY qid",
+    [AZ_MQ_QUARANTINE_DROP] = "DELETE FROM `{T}_quarantine` WHERE id = ? AND (? IS NULL OR at = ?)",
+    [AZ_MQ_PUT_INSTANCE] = "INSERT INTO `{T}_instances` (id, doc) VALUES (?, ?) "
                            "ON DUPLICATE KEY UPDATE doc = VALUES(doc)",
-    [AZ_MQ_INSTANCES] = "SELECT id, doc FROM `$_instances` ORDER BY id",
-    [AZ_MQ_REMOVE_INSTANCE] = "DELETE FROM `$_instances` WHERE id = ?",
+    [AZ_MQ_INSTANCES] = "SELECT id, doc FROM `{T}_instances` ORDER BY id",
+    [AZ_MQ_REMOVE_INSTANCE] = "DELETE FROM `{T}_instances` WHERE id = ?",
 };
 
 /* What each statement does, for messages (as the operations name their calls). */
@@ -104,52 +106,35 @@ static const char *const stmt_what[AZ_MQ_COUNT_IDS] = {
  * claim's pick (unclaimed records in order, without stepping over claimed ones) and both halves of
  * earliest. */
 static const char *const schema_sql[] = {
-    "CREATE TABLE IF NOT EXISTS `$` (id VARBINARY(255) NOT NULL, next_run_time BIGINT NULL, "
+    "CREATE TABLE IF NOT EXISTS `{T}` (id VARBINARY(255) NOT NULL, next_run_time BIGINT NULL, "
     "seq BIGINT NOT NULL, state LONGBLOB NOT NULL, owner VARBINARY(1024) NULL, lease_until BIGINT NULL, "
     "token BIGINT UNSIGNED NOT NULL DEFAULT 0, PRIMARY KEY (id), KEY run_order (next_run_time, seq), "
     "KEY claim_order (lease_until, next_run_time, seq)) ENGINE=InnoDB",
-    "CREATE SEQUENCE IF NOT EXISTS `$_seq` ENGINE=InnoDB",
-    "CREATE TABLE IF NOT EXISTS `$_quarantine` (qid BIGINT UNSIGNED NOT NULL AUTO_INCREMENT, "
+    "CREATE SEQUENCE IF NOT EXISTS `{T}_seq` ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS `{T}_quarantine` (qid BIGINT UNSIGNED NOT NULL AUTO_INCREMENT, "
     "id VARBINARY(255) NOT NULL, reason BLOB NOT NULL, at BIGINT NOT NULL, state LONGBLOB NOT NULL, "
     "PRIMARY KEY (qid)) ENGINE=InnoDB",
-    "CREATE TABLE IF NOT EXISTS `$_instances` (id VARBINARY(512) NOT NULL, doc LONGBLOB NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS `{T}_instances` (id VARBINARY(512) NOT NULL, doc LONGBLOB NOT NULL, "
     "PRIMARY KEY (id)) ENGINE=InnoDB",
 };
 
-/* Write tpl with each '$' replaced by the table name. Errors: ASYNCZ_EINVAL when it does not fit. */
-static int expand(const az_maria *m, const char *tpl, char *out, size_t size)
-{
-    size_t tl = strlen(m->table), j = 0;
-    for (const char *p = tpl; *p; p++) {
-        size_t need = *p == '$' ? tl : 1;
-        if (j + need >= size)
-            return az_store_fail(ASYNCZ_EINVAL, "%s: statement too long", m->where);
-        if (*p == '$')
-            memcpy(out + j, m->table, tl);
-        else
-            out[j] = *p;
-        j += need;
-    }
-    out[j] = '\0';
-    return 0;
-}
-
 static int prepare(az_maria *m, const char *tpl, const char *what, MYSQL_STMT **out)
 {
-    char sql[4096];
-    int rc = expand(m, tpl, sql, sizeof sql);
-    if (rc)
-        return rc;
+    char *sql = az_sql_with_table(tpl, m->table);
+    if (!sql)
+        return az_store_fail(ASYNCZ_ENOMEM, "%s: %s: out of memory", m->where, what);
     MYSQL_STMT *s = mysql_stmt_init(m->conn);
+    int rc = 0;
     if (!s)
-        return az_maria_fail(m, what);
-    if (mysql_stmt_prepare(s, sql, strlen(sql)) != 0) {
+        rc = az_maria_fail(m, what);
+    else if (mysql_stmt_prepare(s, sql, strlen(sql)) != 0) {
         rc = az_maria_stmt_fail(m, s, what);
         mysql_stmt_close(s);
-        return rc;
+    } else {
+        *out = s;
     }
-    *out = s;
-    return 0;
+    free(sql);
+    return rc;
 }
 
 int az_maria_stmt(az_maria *m, az_maria_stmt_id id, MYSQL_STMT **out)
@@ -179,12 +164,12 @@ int az_maria_claim_stmts(az_maria *m, size_t bucket, MYSQL_STMT **update, MYSQL_
     int rc = 0;
     if (!m->claim_update[bucket]) {
         in_list_sql(tpl, sizeof tpl,
-                    "UPDATE `$` SET owner = ?, lease_until = ?, token = NEXTVAL(`$_seq`) WHERE id IN (", n,
-                    ") ORDER BY next_run_time, seq");
+                    "UPDATE `{T}` SET owner = ?, lease_until = ?, token = NEXTVAL(`{T}_seq`) WHERE id IN (",
+                    n, ") ORDER BY next_run_time, seq");
         rc = prepare(m, tpl, "claim: UPDATE", &m->claim_update[bucket]);
     }
     if (!rc && !m->claim_read[bucket]) {
-        in_list_sql(tpl, sizeof tpl, "SELECT " RECORD_COLS " FROM `$` WHERE id IN (", n,
+        in_list_sql(tpl, sizeof tpl, "SELECT " RECORD_COLS " FROM `{T}` WHERE id IN (", n,
                     ") ORDER BY next_run_time, seq");
         rc = prepare(m, tpl, "claim: SELECT", &m->claim_read[bucket]);
     }
@@ -339,11 +324,11 @@ static int check_server(az_maria *m)
 
 static int create_schema(az_maria *m)
 {
-    char sql[1024];
     for (size_t i = 0; i < sizeof schema_sql / sizeof schema_sql[0]; i++) {
-        int rc = expand(m, schema_sql[i], sql, sizeof sql);
-        if (!rc)
-            rc = az_maria_query(m, sql, "create tables");
+        char *sql = az_sql_with_table(schema_sql[i], m->table);
+        int rc = sql ? az_maria_query(m, sql, "create tables")
+                     : az_store_fail(ASYNCZ_ENOMEM, "%s: create tables: out of memory", m->where);
+        free(sql);
         if (rc)
             return rc;
     }

@@ -5,7 +5,8 @@
  *  - a 4-ary min-heap keyed by (key time, sequence), where the key time is the task's next run time, or for
  *    a claimed task its lease expiry. So the heap's top is exactly what earliest() reports, and a lapsed
  *    lease reaches the top like any due task, which is how claim() takes it over without a scan.
- *  - an open-addressing hash by id (linear probing, backward-shift deletion, so no tombstones).
+ *  - the util map by id (src/util/map.h: open addressing, backward-shift deletion), whose references are
+ *    entry indices + 1 and whose keys are read from the entries' tasks.
  * Paused tasks (no next run time) are in neither the heap's order nor due work: they sit outside the heap
  * and are listed last by their sequence, which is the order in which they were paused.
  *
@@ -17,9 +18,10 @@
 
 #include "asyncz/error.h"
 #include "asyncz/sys/store.h"
-#include "core/registry.h"
 #include "core/task_internal.h"
 #include "store/backend.h"
+#include "util/array.h"
+#include "util/map.h"
 
 #define NO_POS UINT32_MAX /* an entry outside the heap (paused), or the end of the free list */
 #define MAX_ENTRIES (UINT32_MAX - 1)
@@ -41,22 +43,18 @@ typedef struct hnode {
     uint32_t unused;
 } hnode;
 
-typedef struct slot {
-    uint32_t hash; /* low bits of az_hash_str(id), compared before the ids themselves */
-    uint32_t ref;  /* entry index + 1; 0: empty */
-} slot;
-
 typedef struct memory_store {
     asyncz_store_base base;
     pthread_mutex_t lock;
     entry *entries;
-    uint32_t n_used, n_cap; /* entries[0..n_used) have been handed out at least once */
-    uint32_t free_head;     /* first reusable entry, or NO_POS */
-    uint32_t count;         /* live tasks */
+    uint32_t n_used; /* entries[0..n_used) have been handed out at least once */
+    size_t n_cap;
+    uint32_t free_head; /* first reusable entry, or NO_POS */
+    uint32_t count;     /* live tasks */
     hnode *heap;
-    uint32_t heap_len, heap_cap; /* heap_cap >= count: every live task fits, paused or not */
-    slot *slots;
-    size_t slot_cap; /* 0 or a power of two */
+    uint32_t heap_len;
+    size_t heap_cap; /* >= count: every live task fits, paused or not */
+    az_map by_id;    /* ref: entry index + 1 */
     uint64_t next_seq;
     uint64_t last_token;
 } memory_store;
@@ -142,86 +140,38 @@ static void heap_remove(memory_store *m, uint32_t idx)
 
 /* ---- the hash by id ------------------------------------------------------------------------------ */
 
-/* The slot holding id, or the empty slot where it would go. */
+static const char *id_of(const void *ctx, uint32_t ref)
+{
+    return ((const memory_store *)ctx)->entries[ref - 1].task->id;
+}
+
+/* The slot holding id, or the empty slot where it would go (the map has a capacity). */
 static size_t slot_find(const memory_store *m, const char *id, uint32_t hash)
 {
-    size_t mask = m->slot_cap - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        const slot *s = &m->slots[i];
-        if (s->ref == 0 || (s->hash == hash && strcmp(m->entries[s->ref - 1].task->id, id) == 0))
-            return i;
-    }
-}
-
-static void slot_put(slot *slots, size_t cap, slot s)
-{
-    size_t mask = cap - 1, i = s.hash & mask;
-    while (slots[i].ref != 0)
-        i = (i + 1) & mask;
-    slots[i] = s;
-}
-
-/* Empty slot i and shift later members of its probe run back, so lookups never need tombstones. */
-static void slot_delete(memory_store *m, size_t i)
-{
-    size_t mask = m->slot_cap - 1;
-    for (size_t j = (i + 1) & mask; m->slots[j].ref != 0; j = (j + 1) & mask) {
-        size_t home = m->slots[j].hash & mask;
-        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-        if (stays)
-            continue;
-        m->slots[i] = m->slots[j];
-        i = j;
-    }
-    m->slots[i].ref = 0;
-}
-
-/* Keep the load factor at most 3/4 with room for `need` tasks. */
-static int slots_reserve(memory_store *m, size_t need)
-{
-    if (need * 4 <= m->slot_cap * 3)
-        return 0;
-    size_t cap = m->slot_cap ? m->slot_cap * 2 : 16;
-    while (need * 4 > cap * 3)
-        cap *= 2;
-    slot *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return ASYNCZ_ENOMEM;
-    for (size_t i = 0; i < m->slot_cap; i++)
-        if (m->slots[i].ref != 0)
-            slot_put(slots, cap, m->slots[i]);
-    free(m->slots);
-    m->slots = slots;
-    m->slot_cap = cap;
-    return 0;
+    return az_map_find(&m->by_id, hash, id, id_of, m);
 }
 
 /* The entry index of id, or NO_POS; *slot_at (may be NULL) receives its slot. */
 static uint32_t find(const memory_store *m, const char *id, size_t *slot_at)
 {
-    if (m->slot_cap == 0)
+    if (m->by_id.cap == 0)
         return NO_POS;
-    size_t i = slot_find(m, id, (uint32_t)az_hash_str(id));
+    size_t i = slot_find(m, id, az_map_hash(id));
     if (slot_at)
         *slot_at = i;
-    return m->slots[i].ref ? m->slots[i].ref - 1 : NO_POS;
+    uint32_t ref = m->by_id.slots[i].ref;
+    return ref ? ref - 1 : NO_POS;
 }
 
 /* ---- entries ------------------------------------------------------------------------------------- */
 
-static int grow_array(void **array, uint32_t *cap, size_t size)
+/* Grow an array to hold at least need elements (doubling, so repeated batches stay amortised); entries are
+ * numbered by 32 bits. */
+static int grow_to(void **array, size_t *cap, size_t size, uint64_t need)
 {
-    uint64_t n = *cap ? (uint64_t)*cap * 2 : 64;
-    if (n > MAX_ENTRIES)
-        n = MAX_ENTRIES;
-    if (n <= *cap)
+    if (need > MAX_ENTRIES)
         return ASYNCZ_ENOMEM;
-    void *p = realloc(*array, (size_t)n * size);
-    if (!p)
-        return ASYNCZ_ENOMEM;
-    *array = p;
-    *cap = (uint32_t)n;
-    return 0;
+    return az_array_reserve(array, cap, (size_t)need, size);
 }
 
 /* Make room for one more task in every structure, so that adding it cannot fail half-way. The heap always
@@ -230,12 +180,12 @@ static int grow_array(void **array, uint32_t *cap, size_t size)
 static int reserve_one(memory_store *m)
 {
     int rc = 0;
-    if (m->free_head == NO_POS && m->n_used == m->n_cap)
-        rc = grow_array((void **)&m->entries, &m->n_cap, sizeof *m->entries);
-    if (rc == 0 && m->count >= m->heap_cap)
-        rc = grow_array((void **)&m->heap, &m->heap_cap, sizeof *m->heap);
+    if (m->free_head == NO_POS)
+        rc = grow_to((void **)&m->entries, &m->n_cap, sizeof *m->entries, (uint64_t)m->n_used + 1);
     if (rc == 0)
-        rc = slots_reserve(m, (size_t)m->count + 1);
+        rc = grow_to((void **)&m->heap, &m->heap_cap, sizeof *m->heap, (uint64_t)m->count + 1);
+    if (rc == 0)
+        rc = az_map_reserve(&m->by_id, (size_t)m->count + 1);
     return rc;
 }
 
@@ -275,7 +225,7 @@ static asyncz_task *entry_unschedule(memory_store *m, uint32_t idx)
 static void entry_drop(memory_store *m, uint32_t idx, size_t slot_at)
 {
     asyncz_task_free(entry_unschedule(m, idx));
-    slot_delete(m, slot_at);
+    az_map_del_at(&m->by_id, slot_at);
     m->entries[idx].pos = m->free_head;
     m->free_head = idx;
     m->count--;
@@ -300,32 +250,21 @@ static int mem_add(asyncz_store *st, asyncz_task *task)
     if (!st || !task_storable(task))
         return ASYNCZ_EINVAL;
     memory_store *m = self_of(st);
-    uint32_t hash = (uint32_t)az_hash_str(task->id);
+    uint32_t hash = az_map_hash(task->id);
     pthread_mutex_lock(&m->lock);
     /* Reserve first: it may rehash, which moves the slot the id would take. */
     int rc = reserve_one(m);
     size_t i = rc == 0 ? slot_find(m, task->id, hash) : 0;
-    if (rc == 0 && m->slots[i].ref != 0)
+    if (rc == 0 && m->by_id.slots[i].ref != 0)
         rc = ASYNCZ_EEXISTS;
     if (rc == 0) {
         uint32_t idx = entry_take(m);
         entry_schedule(m, idx, asyncz_task_ref(task));
-        m->slots[i] = (slot){.hash = hash, .ref = idx + 1};
+        az_map_put_at(&m->by_id, i, hash, idx + 1);
         m->count++;
     }
     pthread_mutex_unlock(&m->lock);
     return rc;
-}
-
-/* Grow an array to hold at least need elements (doubling, so repeated batches stay amortised). */
-static int grow_to(void **array, uint32_t *cap, size_t size, uint64_t need)
-{
-    while (*cap < need) {
-        int rc = grow_array(array, cap, size);
-        if (rc)
-            return rc;
-    }
-    return 0;
 }
 
 /* Make room for n more tasks in every structure, so that adding them cannot fail half-way. Entries are
@@ -338,7 +277,7 @@ static int reserve_many(memory_store *m, size_t n)
     if (rc == 0)
         rc = grow_to((void **)&m->heap, &m->heap_cap, sizeof *m->heap, (uint64_t)m->count + n);
     if (rc == 0)
-        rc = slots_reserve(m, (size_t)m->count + n);
+        rc = az_map_reserve(&m->by_id, (size_t)m->count + n);
     return rc;
 }
 
@@ -354,11 +293,11 @@ static size_t first_taken(const memory_store *m, asyncz_task *const *tasks, size
 /* Every id was checked free and the structures have room: nothing below can fail. */
 static void add_reserved(memory_store *m, asyncz_task *task)
 {
-    uint32_t hash = (uint32_t)az_hash_str(task->id);
+    uint32_t hash = az_map_hash(task->id);
     size_t i = slot_find(m, task->id, hash);
     uint32_t idx = entry_take(m);
     entry_schedule(m, idx, asyncz_task_ref(task));
-    m->slots[i] = (slot){.hash = hash, .ref = idx + 1};
+    az_map_put_at(&m->by_id, i, hash, idx + 1);
     m->count++;
 }
 
@@ -414,12 +353,10 @@ static void clear_all(memory_store *m)
         asyncz_task_free(m->entries[i].task);
     free(m->entries);
     free(m->heap);
-    free(m->slots);
+    az_map_free(&m->by_id);
     m->entries = NULL;
     m->heap = NULL;
-    m->slots = NULL;
     m->n_used = m->n_cap = m->count = m->heap_len = m->heap_cap = 0;
-    m->slot_cap = 0;
     m->free_head = NO_POS;
 }
 

@@ -13,7 +13,7 @@
 #include "store/backend.h"
 #include "store/record.h"
 #include "store/record_batch.h"
-#include "store/store_internal.h"
+#include "core/store_open.h"
 
 /* Records whose zone does not load here are met again at every claim after their lease: the log says so once
  * per zone (and failure) in this long, for up to this many zones at once. */

@@ -24,6 +24,7 @@
 #include "asyncz/error.h"
 #include "store/backend.h"
 #include "store/postgresql_internal.h"
+#include "util/sql.h"
 
 static az_pg_backend *PG(az_backend *b)
 {
@@ -256,34 +257,12 @@ void az_pg_destroy(az_backend *base)
 
 /* ---- construction -------------------------------------------------------------------------------- */
 
-/* The statement text with every '@' replaced by the table name (validated: letters, digits, '_'). */
-static char *expand_sql(const char *tmpl, const char *table)
-{
-    size_t at = 0, tlen = strlen(table);
-    for (const char *p = tmpl; *p; p++)
-        at += *p == '@';
-    char *out = malloc(strlen(tmpl) + at * tlen + 1);
-    if (!out)
-        return NULL;
-    char *o = out;
-    for (const char *p = tmpl; *p; p++) {
-        if (*p != '@') {
-            *o++ = *p;
-            continue;
-        }
-        memcpy(o, table, tlen);
-        o += tlen;
-    }
-    *o = '\0';
-    return out;
-}
-
 static int expand_all(az_pg_backend *b)
 {
-    bool ok = (b->schema = expand_sql(az_pg_schema_sql, b->table)) != NULL;
-    ok = ok && (b->scan = expand_sql(az_pg_scan_sql, b->table)) != NULL;
+    bool ok = (b->schema = az_sql_with_table(az_pg_schema_sql, b->table)) != NULL;
+    ok = ok && (b->scan = az_sql_with_table(az_pg_scan_sql, b->table)) != NULL;
     for (int s = 0; ok && s < AZ_PG_N_STMTS; s++)
-        ok = (b->sql[s] = expand_sql(az_pg_stmts[s].sql, b->table)) != NULL;
+        ok = (b->sql[s] = az_sql_with_table(az_pg_stmts[s].sql, b->table)) != NULL;
     return ok ? 0 : ASYNCZ_ENOMEM;
 }
 

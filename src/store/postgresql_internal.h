@@ -81,8 +81,8 @@ enum az_pg_stmt {
     AZ_PG_N_STMTS
 };
 
-/* A statement: its prepared name, what messages call it, its text (where '@' stands for the table name,
- * always inside double quotes; postgresql.c's expand_sql substitutes it) and its parameter types. */
+/* A statement: its prepared name, what messages call it, its text (where "{T}" stands for the table name,
+ * always inside double quotes; postgresql.c substitutes it: az_sql_with_table) and its parameter types. */
 typedef struct az_pg_stmt_spec {
     const char *name;
     const char *label;

@@ -26,6 +26,7 @@
 #include "asyncz/error.h"
 #include "asyncz/log.h"
 #include "store/sqlite_internal.h"
+#include "util/sql.h"
 
 #define DEFAULT_TABLE "asyncz_store"
 /* How long a writer waits for another connection's write lock before the call fails. Claims and writes
@@ -33,7 +34,8 @@
 #define BUSY_TIMEOUT_MS 5000
 #define LOGGER "asyncz.store.sqlite"
 
-/* Statement texts; every "{T}" becomes the (validated) table name. Values are always bound parameters. */
+/* Statement texts; every "{T}" (AZ_SQL_TABLE) becomes the (validated) table name. Values are always bound
+ * parameters. */
 static const char *const sql_text[AZ_SQ_COUNT_] = {
     [AZ_SQ_BEGIN] = "BEGIN IMMEDIATE",
     [AZ_SQ_COMMIT] = "COMMIT",
@@ -117,36 +119,13 @@ int az_sqlite_fail(az_sqlite *b, const char *what, int rc)
 
 /* ---- statements -------------------------------------------------------------------------------- */
 
-/* text with every "{T}" replaced by the table name; NULL when out of memory. */
-static char *expand(const char *text, const char *table)
-{
-    size_t tlen = strlen(table), n = 0;
-    for (const char *p = strstr(text, "{T}"); p; p = strstr(p + 3, "{T}"))
-        n++;
-    char *out = malloc(strlen(text) + n * tlen + 1);
-    if (!out)
-        return NULL;
-    char *o = out;
-    for (const char *p = text; *p;) {
-        if (strncmp(p, "{T}", 3) == 0) {
-            memcpy(o, table, tlen);
-            o += tlen;
-            p += 3;
-        } else {
-            *o++ = *p++;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 int az_sqlite_stmt(az_sqlite *b, az_sqlite_q q, sqlite3_stmt **out)
 {
     if (b->stmts[q]) {
         *out = b->stmts[q];
         return 0;
     }
-    char *sql = expand(sql_text[q], b->table);
+    char *sql = az_sql_with_table(sql_text[q], b->table);
     if (!sql)
         return ASYNCZ_ENOMEM;
     int rc = sqlite3_prepare_v3(b->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &b->stmts[q], NULL);
@@ -401,7 +380,7 @@ static int check_journal(az_sqlite *b)
 
 static int create_schema(az_sqlite *b)
 {
-    char *sql = expand(schema_text, b->table);
+    char *sql = az_sql_with_table(schema_text, b->table);
     if (!sql)
         return ASYNCZ_ENOMEM;
     int rc = sqlite3_exec(b->db, sql, NULL, NULL, NULL);

@@ -9,7 +9,7 @@
 #include "asyncz/task.h"
 #include "asyncz/sys/store.h"
 #include "store/backend.h"
-#include "store/store_internal.h"
+#include "core/store_open.h"
 
 static _Thread_local char store_errmsg[512];
 
@@ -41,24 +41,6 @@ int asyncz_store_base_init(asyncz_store_base *base, const asyncz_store_ops *ops)
 const char *asyncz_store_kind(const asyncz_store *st)
 {
     return st ? ((const asyncz_store_base *)st)->ops->name : NULL;
-}
-
-int az_store_do_open(asyncz_store *st, const asyncz_store_host *host)
-{
-    asyncz_store_base *base = ASYNCZ_STORE_BASE(st);
-    if (base->connected)
-        az_store_do_close(st);
-    int rc = base->ops->open ? base->ops->open(st, host) : 0;
-    base->connected = rc == 0;
-    return rc;
-}
-
-void az_store_do_close(asyncz_store *st)
-{
-    asyncz_store_base *base = ASYNCZ_STORE_BASE(st);
-    if (base->connected && base->ops->close)
-        base->ops->close(st);
-    base->connected = false;
 }
 
 void asyncz_store_free(asyncz_store *st)

@@ -10,7 +10,7 @@
 #include "persist_suite.h"
 #include "store/backend.h"
 #include "store/record_batch.h"
-#include "store/store_internal.h"
+#include "core/store_open.h"
 
 az_store_url_fn az_store_url;
 const char *az_store_unreachable_url;

@@ -17,7 +17,7 @@
 #include "persist_suite.h"
 #include "store/backend.h"
 #include "store/file_internal.h"
-#include "store/store_internal.h"
+#include "core/store_open.h"
 
 #define T0 INT64_C(1800000000000000)
 #define SEC ASYNCZ_USEC_PER_SEC
@@ -976,6 +976,63 @@ static void file_header_round_trip(void **state)
     assert_int_equal(strlen(back.owner), FS_OWNER_MAX);
 }
 
+/* The in-memory index (file_index.c, on the util map): ids added, updated, removed in any order stay found
+ * with their own columns, and in store order. */
+static void file_index_by_id(void **state)
+{
+    (void)state;
+    enum { N = 500 };
+    fs_index ix;
+    assert_int_equal(az_fs_index_init(&ix), 0);
+    char id[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "t%d", i);
+        fs_header h = {.next_run_time = 1000 + i, .seq = (uint64_t)i + 1, .lease_until = ASYNCZ_TIME_NONE};
+        assert_int_equal(az_fs_index_put(&ix, id, &h), 0);
+    }
+    for (int i = 0; i < N; i += 3) {
+        snprintf(id, sizeof id, "t%d", i);
+        az_fs_index_del(&ix, id);
+    }
+    for (int i = 0; i < N / 3; i++) { /* new ids take the places the removals freed */
+        snprintf(id, sizeof id, "u%d", i);
+        fs_header h = {
+            .next_run_time = 9000 + i, .seq = (uint64_t)2 * N + i, .lease_until = ASYNCZ_TIME_NONE};
+        assert_int_equal(az_fs_index_put(&ix, id, &h), 0);
+    }
+    for (int i = 1; i < N; i += 3) { /* an update after the removals moved entries */
+        snprintf(id, sizeof id, "t%d", i);
+        fs_header h = {.next_run_time = 5000 + i, .seq = (uint64_t)N + i, .lease_until = ASYNCZ_TIME_NONE};
+        assert_int_equal(az_fs_index_put(&ix, id, &h), 0);
+    }
+    size_t live = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "t%d", i);
+        const fs_entry *e = az_fs_index_find(&ix, id);
+        if (i % 3 == 0) {
+            assert_null(e);
+            continue;
+        }
+        live++;
+        assert_non_null(e);
+        assert_string_equal(e->id, id);
+        assert_int_equal(e->next_run_time, (i % 3 == 1 ? 5000 : 1000) + i);
+    }
+    for (int i = 0; i < N / 3; i++) {
+        snprintf(id, sizeof id, "u%d", i);
+        const fs_entry *e = az_fs_index_find(&ix, id);
+        assert_non_null(e);
+        assert_string_equal(e->id, id);
+        live++;
+    }
+    assert_int_equal(ix.n, live);
+    for (size_t i = 1; i < ix.n; i++)
+        assert_true(ix.order[i - 1]->next_run_time < ix.order[i]->next_run_time);
+    az_fs_index_clear(&ix);
+    assert_null(az_fs_index_find(&ix, "t1"));
+    az_fs_index_free(&ix);
+}
+
 int main(int argc, char **argv)
 {
     const char *tmp = getenv("TMPDIR");
@@ -992,6 +1049,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         AZ_STORE_SUITES,
         cmocka_unit_test(file_url_forms),
+        cmocka_unit_test(file_index_by_id),
         cmocka_unit_test(file_options),
         cmocka_unit_test(file_custom_suffix),
         cmocka_unit_test(file_connect_existing),

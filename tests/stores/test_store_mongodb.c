@@ -20,7 +20,7 @@
 #include "az_servers.h"
 #include "persist_suite.h"
 #include "store/mongodb_internal.h"
-#include "store/store_internal.h"
+#include "core/store_open.h"
 #include "store/url.h"
 
 #define T0 INT64_C(1800000000000000)

@@ -16,7 +16,7 @@
 #include "az_servers.h"
 #include "persist_suite.h"
 #include "store/backend.h"
-#include "store/store_internal.h"
+#include "core/store_open.h"
 
 #define T0 INT64_C(1800000000000000)
 #define SEC ASYNCZ_USEC_PER_SEC

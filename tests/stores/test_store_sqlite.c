@@ -22,7 +22,7 @@
 #include "persist_suite.h"
 #include "store/backend.h"
 #include "store/sqlite_internal.h"
-#include "store/store_internal.h"
+#include "core/store_open.h"
 
 #define T0 INT64_C(1800000000000000)
 #define SEC ASYNCZ_USEC_PER_SEC

@@ -1,6 +1,7 @@
 /* The scheduler core on a virtual clock (docs/design.md): run times, coalescing, misfires, max_instances,
  * exhausted triggers, paused tasks, run now, replace, shutdown tasks, events and listeners. Every test drives
  * asyncz_scheduler_process() with explicit times through an inline executor, so nothing depends on timing. */
+#include "core/scheduler_internal.h"
 #include "sched_harness.h"
 
 #define T0 INT64_C(1790000000000000) /* 2026-09-21T... UTC, a whole second */
@@ -667,6 +668,49 @@ static void many_due_tasks_fire_in_order(void **state)
     fx_free(f);
 }
 
+/* The instance counts (az_counts, on the util map): a task whose last instance finishes leaves, and the
+ * entry that moves into its place stays found under its own id. */
+static void instance_counts_survive_removals(void **state)
+{
+    enum { N = 300 };
+    asyncz_task *t[N];
+    int running[N];
+    char id[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "count-%d", i);
+        t[i] = az_test_task(id, 0);
+    }
+    az_counts c = {0};
+    for (int i = 0; i < N; i++) {
+        running[i] = i % 3 == 0 ? 2 : 1;
+        for (int k = 0; k < running[i]; k++)
+            assert_true(az_counts_acquire(&c, t[i], 2));
+    }
+    assert_false(az_counts_acquire(&c, t[0], 2)); /* at max_instances */
+    assert_false(az_counts_acquire(&c, t[5], 0));
+    /* Finish one instance of each even task, first to last: those that had one leave, and the last entry
+     * moves into each one's place. */
+    for (int i = 0; i < N; i += 2) {
+        assert_int_equal(az_counts_add(&c, t[i], -1), 0);
+        running[i]--;
+    }
+    assert_int_equal(c.by_id.count, c.n);
+    for (int i = 0; i < N; i++) {
+        /* Each task is found with its own count: refused at max_instances = its count, accepted above. */
+        if (running[i] > 0)
+            assert_false(az_counts_acquire(&c, t[i], (uint32_t)running[i]));
+        assert_true(az_counts_acquire(&c, t[i], (uint32_t)running[i] + 1));
+        running[i]++;
+    }
+    for (int i = N - 1; i >= 0; i--)
+        assert_int_equal(az_counts_add(&c, t[i], -running[i]), 0);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(c.by_id.count, 0);
+    az_counts_free(&c);
+    for (int i = 0; i < N; i++)
+        asyncz_task_free(t[i]);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -697,6 +741,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(stores_and_executors_by_alias),
         cmocka_unit_test(missing_executor_at_run_time_is_an_error),
         cmocka_unit_test(many_due_tasks_fire_in_order),
+        cmocka_unit_test(instance_counts_survive_removals),
     };
     AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
