@@ -95,8 +95,10 @@ void asyncz_store_url_mask(const char *url, char *buf, size_t size)
     size_t used = 0;
     const char *sep = strstr(url, "://");
     const char *auth = sep ? sep + 3 : url;
-    size_t auth_len = strcspn(auth, "/?#");
-    const char *at = memrchr(auth, '@', auth_len);
+    /* The password ends at the last '@', wherever it is: a password may hold '/', '?' or '#' that the user
+     * did not percent-encode, and such a URL is quoted in the parser's error. An '@' in the query makes
+     * this mask more than the password, which is the safe way to be wrong. */
+    const char *at = strrchr(auth, '@');
     const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     const char *p = url;
     if (colon) {
@@ -104,7 +106,7 @@ void asyncz_store_url_mask(const char *url, char *buf, size_t size)
         put(buf, size, &used, "***", 3);
         p = at;
     }
-    const char *query = strchr(auth, '?');
+    const char *query = strchr(p == url ? auth : p, '?');
     if (!query) {
         put(buf, size, &used, p, strlen(p));
         return;

@@ -227,6 +227,10 @@ static void url_mask(void **state)
         {"sqlite:////var/lib/asyncz/tasks.db", "sqlite:////var/lib/asyncz/tasks.db"},
         {"redis://user@h/0", "redis://user@h/0"},
         {"not a url at all", "not a url at all"},
+        /* Passwords with a '#', '/' or '?' the user did not percent-encode: masked whole. */
+        {"postgresql://u:s3c#ret@db/x", "postgresql://u:***@db/x"},
+        {"postgresql://u:pa/ss@db/x?tablename=t", "postgresql://u:***@db/x?tablename=t"},
+        {"mariadb://u:pa?ss@h/db?password=s3cret", "mariadb://u:***@h/db?password=***"},
     };
     char buf[256];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -244,6 +248,17 @@ static void url_mask(void **state)
     assert_non_null(strstr(asyncz_store_errmsg(), "password=***"));
     assert_int_equal(asyncz_store_open(&st, "postgresql://u:s3cret@h:99999/db"), ASYNCZ_EINVAL);
     assert_null(strstr(asyncz_store_errmsg(), "s3cret"));
+    /* A URL the parser refuses because of the password itself is quoted masked too. */
+    static const char *const refused[] = {"postgresql://u:s3c#ret@db/x", "postgresql://u:s3/cret@db/x",
+                                          "postgresql://u:s3?cret@db/x"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        int rc = asyncz_store_open(&st, refused[i]);
+        if (rc == 0) {
+            asyncz_store_free(st);
+            continue;
+        }
+        assert_null(strstr(asyncz_store_errmsg(), "s3"));
+    }
 }
 
 int main(int argc, char **argv)
