@@ -243,6 +243,23 @@ static bool write_one(asyncz_scheduler *s, const az_config *cfg, const az_cfg_ta
     return true;
 }
 
+/* A task the config keeps but the schedule must not (a one-shot whose time has passed): say so, and take
+ * out a copy an earlier load wrote, so that a date edited into the past does not leave the old date
+ * scheduled. */
+static void leave_out(asyncz_scheduler *s, const az_config *cfg, const az_cfg_task *t)
+{
+    asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "%s:%d: %s; the task is left out of the schedule", cfg->path,
+               t->not_scheduled_line, t->not_scheduled);
+    const char *store = asyncz_task_store(t->task);
+    int rc = asyncz_scheduler_remove_task(s, t->id, store);
+    if (rc == 0)
+        asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "task %s removed from store %s: left out of the schedule", t->id,
+                   store);
+    else if (rc != ASYNCZ_ENOTFOUND)
+        asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "task %s: cannot remove it from store %s: %s", t->id, store,
+                   asyncz_scheduler_errmsg(s));
+}
+
 static bool in_config(const az_config *cfg, const char *id, const char *store)
 {
     for (size_t i = 0; i < cfg->n_tasks; i++)
@@ -275,8 +292,7 @@ size_t az_daemon_write_tasks(asyncz_scheduler *s, const az_config *cfg, const az
     for (size_t i = 0; i < cfg->n_tasks; i++) {
         const az_cfg_task *t = &cfg->tasks[i];
         if (t->not_scheduled)
-            asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "%s:%d: %s; the task is left out of the schedule",
-                       cfg->path, t->not_scheduled_line, t->not_scheduled);
+            leave_out(s, cfg, t);
         else if (!write_one(s, cfg, t, prev))
             failed++;
         if (!written_add(now, &cfg->tasks[i]))

@@ -50,16 +50,27 @@ int az_cli_refuse_missed_first_run(const az_preview_args *trigger_args, const as
     return az_cli_usage_error("the trigger %s", why);
 }
 
+/* Whether the trigger has a run after its first one from now (an `at =` or-ed with a cron, say). */
+static bool runs_again(const asyncz_trigger *trigger, asyncz_time_t now)
+{
+    asyncz_time_t first = ASYNCZ_TIME_NONE, next = ASYNCZ_TIME_NONE;
+    return asyncz_trigger_next(trigger, ASYNCZ_TIME_NONE, now, &first) == 0 && first != ASYNCZ_TIME_NONE &&
+           asyncz_trigger_next(trigger, first, now, &next) == 0 && next != ASYNCZ_TIME_NONE;
+}
+
 /* In a config file a past one-shot is left out rather than refused: the file that scheduled it keeps
  * working (a restart or a reload after the task ran must not stop the daemon), and --check and the log
- * say it at its line. */
+ * say it at its line. A trigger that runs again later (a past `at =` or-ed with a cron) is kept: a
+ * scheduler reports the one missed run and goes on. */
 int az_cfg_task_check_first_run(az_cfg_section *sec, az_cfg_task *out, az_cfg_errors *errs)
 {
     char why[768];
     const asyncz_task *task = out->task;
+    asyncz_time_t now = asyncz_now();
     bool paused = asyncz_task_has_next_run_time(task) && asyncz_task_next_run_time(task) == ASYNCZ_TIME_NONE;
-    if (paused || !az_cli_first_run_missed(asyncz_task_trigger(task), asyncz_task_misfire_grace_time(task),
-                                           asyncz_now(), "misfire_grace_time =", why, sizeof why))
+    if (paused || runs_again(asyncz_task_trigger(task), now) ||
+        !az_cli_first_run_missed(asyncz_task_trigger(task), asyncz_task_misfire_grace_time(task), now,
+                                 "misfire_grace_time =", why, sizeof why))
         return 0;
     az_cfg_entry *at = az_cfg_get(sec, "at");
     int n = at ? asprintf(&out->not_scheduled, "[%s] at: '%s' %s", sec->label, at->value, why)

@@ -84,6 +84,41 @@ grep -q "WARNING asyncz.daemon: $TMP/past.ini:5: \[task past\] at: '2020-01-01T0
 run list --store "sqlite:///$TMP/never.db" --json
 [[ $rc -eq 0 && $out == "[]" ]] || fail "config start: the past task is in the store: exit $rc, $out $err"
 passed=$((passed + 1))
+# A date edited into the past on a reload takes the stored task out (the old date must not stay scheduled).
+printf '%s\n' "[store default]
+url = sqlite:///$TMP/reload.db
+
+[task later]
+at = 2099-01-01T00:00Z
+command = echo x" >"$TMP/reload.ini"
+"$ASYNCZ" start --config "$TMP/reload.ini" >/dev/null 2>"$TMP/reload.err" &
+pid=$!
+for _ in $(seq 100); do grep -q 'task later written' "$TMP/reload.err" && break; sleep 0.05; done
+run list --store "sqlite:///$TMP/reload.db" --json
+[[ $out == *'"id":"later"'* ]] || fail "reload: the future task is not in the store: $out $err $(cat "$TMP/reload.err")"
+sed -i 's/2099-01-01/2020-01-01/' "$TMP/reload.ini"
+kill -HUP "$pid"
+for _ in $(seq 100); do grep -q 'task later removed from store default' "$TMP/reload.err" && break; sleep 0.05; done
+kill -TERM "$pid"
+wait "$pid" || fail "reload: exit $? (stderr: $(cat "$TMP/reload.err"))"
+run list --store "sqlite:///$TMP/reload.db" --json
+[[ $rc -eq 0 && $out == "[]" ]] || fail "reload: the task edited into the past is still stored: $out $(cat "$TMP/reload.err")"
+passed=$((passed + 1))
+
+# A past `at =` or-ed with a cron is kept: the cron part runs on (a scheduler reports the one missed run).
+printf '%s\n' "[store default]
+url = sqlite:///$TMP/or.db
+
+[task both]
+at = 2020-01-01T00:00Z
+cron = 0 3 * * *
+combine = or
+command = echo x" >"$TMP/or.ini"
+run start --config "$TMP/or.ini" --check
+[[ $rc -eq 0 && -z $err && $out == "$TMP/or.ini: ok (1 task(s), 1 store(s), 1 executor(s))" ]] ||
+    fail "config, past at or cron: exit $rc, out: $out, err: $err"
+passed=$((passed + 1))
+
 printf '%s\n' "[store default]
 url = sqlite:///$TMP/never.db
 
