@@ -265,20 +265,33 @@ static void print_hex(const unsigned char *p, size_t len)
     }
 }
 
-/* Text that is not JSON: printed with control characters escaped, so it cannot move the terminal. */
+/* s escaped as table cells are (az_table_escape: C0 and C1 controls, bidi controls, bytes that are not
+ * UTF-8), so store data cannot act on the terminal; malloc'd, NULL when out of memory. */
+static char *escaped(const char *s)
+{
+    size_t n = az_table_escape(NULL, 0, s) + 1;
+    char *out = malloc(n);
+    if (out)
+        az_table_escape(out, n, s);
+    return out;
+}
+
+/* Text that is not JSON (valid UTF-8 without NUL bytes, see is_text): one line of output per line of
+ * text, each escaped. */
 static void print_escaped(const char *s, size_t len)
 {
-    printf("  ");
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n')
-            printf("\\n\n  ");
-        else if (c < 0x20 || c == 0x7f)
-            printf("\\x%02x", c);
-        else
-            putchar(c);
+    char *copy = strndup(s, len);
+    for (char *line = copy, *next; line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        char *text = escaped(line);
+        printf("  %s%s\n", text ? text : "(out of memory)", next ? "\\n" : "");
+        free(text);
     }
-    putchar('\n');
+    if (!copy)
+        printf("  (out of memory)\n");
+    free(copy);
 }
 
 static void print_content(const entry *e, const opened *o)
@@ -306,15 +319,18 @@ static void print_entry(const entry *e, const opened *o, const asyncz_zone *zone
 {
     char when[ASYNCZ_TIME_FORMAT_SIZE];
     az_cli_time_text(when, sizeof when, e->at, zone);
-    printf("id           %s\n", e->id);
+    char *id = escaped(e->id), *reason = escaped(e->reason);
+    printf("id           %s\n", id ? id : "(out of memory)");
     printf("quarantined  %s\n", when);
-    printf("reason       %s\n", e->reason);
+    printf("reason       %s\n", reason ? reason : "(out of memory)");
     printf("sealed       %s\n",
            looks_sealed(e) ? (o->doc ? "yes, opens with the current key" : "yes, does not open") : "no");
     if (o->rc)
         printf("restorable   no: %s\n", o->problem);
     else
-        printf("restorable   yes ('asyncz quarantine restore %s')\n", e->id);
+        printf("restorable   yes ('asyncz quarantine restore %s')\n", id ? id : e->id);
+    free(id);
+    free(reason);
     print_content(e, o);
 }
 

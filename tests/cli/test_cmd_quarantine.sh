@@ -104,6 +104,16 @@ check_bad_record() {
     same "$kind dropped" "dropped 1 quarantined record of junk" "$out"
     ok "$kind gone" quarantine list "${S[@]}"
     same "$kind gone" "no record is quarantined" "$out"
+    # A record of text that is not JSON, with terminal controls (ESC, and the C1 control CSI as UTF-8): show
+    # prints them escaped, line by line, never as raw bytes.
+    ok "$kind add ctl" add "${S[@]}" --id ctl --at 2030-01-01T07:00Z --command 'echo ctl'
+    tamper "$kind" "$NAME" ctl 'b"hello \x1b[31mred\xc2\x9b\nline2"'
+    quarantine_now
+    ok "$kind show controls" quarantine show "${S[@]}" ctl
+    [[ $out == *'content (22 bytes of text, not JSON):'*'  hello \x1b[31mred\u009b\n'*'  line2'* ]] ||
+        fail "$kind show controls: $out"
+    [[ $out != *$'\x1b'* && $out != *$'\xc2\x9b'* ]] || fail "$kind show controls: raw control bytes: $out"
+    ok "$kind drop ctl" quarantine drop "${S[@]}" ctl
 }
 
 # Records whose index disagreed with their document: quarantined by a scheduler's read; restore rewrites the
