@@ -30,6 +30,9 @@
 #define LOGGER "asyncz.daemon"
 /* How often the graceful stop looks at the runs still going. */
 #define STOP_POLL_MS 100
+/* After the shutdown tasks were told to stop: how long they have to end before the daemon exits without
+ * them (a run on a thread pool or the loop cannot be stopped from outside). */
+#define STOP_FINAL_GRACE_MS 5000
 
 const char az_cli_start_help[] =
     "Usage: asyncz start --config FILE [--check] [--json]\n"
@@ -391,6 +394,14 @@ static void run_shutdown_tasks(daemon_state *d, const char *limit)
                    "shutdown tasks still going (shutdown_timeout %s): they are killed", limit);
         for (size_t i = 0; i < d->n_execs; i++)
             az_daemon_exec_stop_final(d->execs[i]);
+        /* A process pool kills its workers; a function on a thread pool or the loop cannot be stopped from
+         * outside, and the scheduler's shutdown waits for it. The stop is bounded all the same. */
+        if (!wait_until(d, scheduler_shut_down, mono_ms() + STOP_FINAL_GRACE_MS)) {
+            asyncz_log(ASYNCZ_LOG_ERROR, LOGGER,
+                       "a shutdown task on a thread pool or the loop does not stop when told (only process "
+                       "pools can stop a run): exiting without waiting for it");
+            _exit(AZ_CLI_EXIT_FAILURE);
+        }
     }
     pthread_join(stopper, NULL);
 }
