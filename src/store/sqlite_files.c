@@ -80,10 +80,12 @@ static int check_dir(az_sqlite *b, const char *dir)
     return 0;
 }
 
-int az_sqlite_check_files(az_sqlite *b)
+/* The database at path (as SQLite will open it: symlinks resolved), its directory and the -wal and -shm
+ * files SQLite makes beside it. */
+static int check_database(az_sqlite *b, const char *path)
 {
-    char *dir = dir_of(b->path);
-    size_t n = strlen(b->path) + 5;
+    char *dir = dir_of(path);
+    size_t n = strlen(path) + 5;
     char *side = malloc(n);
     if (!dir || !side) {
         free(dir);
@@ -92,17 +94,37 @@ int az_sqlite_check_files(az_sqlite *b)
     }
     int rc = check_dir(b, dir);
     if (!rc)
-        rc = check_file(b, "database file", b->path);
+        rc = check_file(b, "database file", path);
     if (!rc) {
-        snprintf(side, n, "%s-wal", b->path);
+        snprintf(side, n, "%s-wal", path);
         rc = check_file(b, "write-ahead log", side);
     }
     if (!rc) {
-        snprintf(side, n, "%s-shm", b->path);
+        snprintf(side, n, "%s-shm", path);
         rc = check_file(b, "shared-memory file", side);
     }
     free(dir);
     free(side);
+    return rc;
+}
+
+/* A symlinked database is checked where it leads too: SQLite follows the link and keeps its -wal and -shm
+ * beside the target, in a directory the link's own may not vouch for. The link's directory is checked as
+ * well, since whoever can write it can point the link elsewhere. */
+int az_sqlite_check_files(az_sqlite *b)
+{
+    int rc = check_database(b, b->path);
+    struct stat st;
+    if (rc || lstat(b->path, &st) != 0 || !S_ISLNK(st.st_mode))
+        return rc;
+    char *target = realpath(b->path, NULL);
+    if (!target) /* dangling, too: SQLite would make the target in a directory nobody checked */
+        return az_store_fail(ASYNCZ_ESTORE,
+                             "%s: open: the database path %s is a symlink that cannot be "
+                             "resolved: %s (point it at an existing database, or use the target's path)",
+                             b->label, b->path, strerror(errno));
+    rc = check_database(b, target);
+    free(target);
     return rc;
 }
 

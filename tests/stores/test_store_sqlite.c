@@ -719,6 +719,33 @@ static void sqlite_refuses_writable_directory(void **state)
     asyncz_store_free(open_url(url));
 }
 
+/* A database reached through a symlink is checked where it leads: SQLite keeps its -wal and -shm beside the
+ * target, so a target in a directory others can write is refused though the link sits in a private one; a
+ * dangling link is refused too (SQLite would make the target where nobody checked). */
+static void sqlite_checks_where_a_symlink_leads(void **state)
+{
+    (void)state;
+    char shared[PATH_MAX], priv[PATH_MAX], target[PATH_MAX + 16], link[PATH_MAX + 16];
+    char url[PATH_MAX + 64], target_url[PATH_MAX + 64];
+    in_dir(shared, sizeof shared, "link-target");
+    in_dir(priv, sizeof priv, "link-private");
+    assert_int_equal(mkdir(shared, 0700), 0);
+    assert_int_equal(mkdir(priv, 0700), 0);
+    snprintf(target, sizeof target, "%s/tasks.db", shared);
+    snprintf(link, sizeof link, "%s/tasks.db", priv);
+    snprintf(url, sizeof url, "sqlite:///%s", link);
+    snprintf(target_url, sizeof target_url, "sqlite:///%s", target);
+    assert_int_equal(symlink(target, link), 0);
+    expect_connect_fails(url, ASYNCZ_ESTORE, (const char *[]){link, "symlink", "cannot be resolved", NULL});
+    asyncz_store_free(open_url(target_url)); /* the target exists now */
+    assert_int_equal(chmod(shared, 01777), 0);
+    char fix[PATH_MAX + 32];
+    snprintf(fix, sizeof fix, "chmod go-w %s", shared);
+    expect_connect_fails(url, ASYNCZ_ESTORE, (const char *[]){shared, "writable by everyone", fix, NULL});
+    assert_int_equal(chmod(shared, 0700), 0);
+    asyncz_store_free(open_url(url));
+}
+
 /* A file owned by another user is refused even when its mode is tight. Needs root (to give it away). */
 static void sqlite_refuses_other_owner(void **state)
 {
@@ -1089,6 +1116,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(sqlite_new_files_private),
         cmocka_unit_test(sqlite_refuses_writable_files),
         cmocka_unit_test(sqlite_refuses_writable_directory),
+        cmocka_unit_test(sqlite_checks_where_a_symlink_leads),
         cmocka_unit_test(sqlite_refuses_other_owner),
         cmocka_unit_test(sqlite_existing_without_tables),
         cmocka_unit_test(sqlite_fds_cloexec),
