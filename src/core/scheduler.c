@@ -14,6 +14,7 @@
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
 #include "core/store_open.h"
+#include "util/options.h"
 
 /* The message of the last failing call on this thread (documented as thread-local). */
 static _Thread_local char last_error[512];
@@ -59,15 +60,10 @@ static void options_defaults(asyncz_scheduler_options *o)
 
 static int check_version(uint32_t version)
 {
-    if (version == 0)
-        return az_sched_fail(ASYNCZ_EINVAL, "asyncz_scheduler_options.version is 0: fill the options with "
-                                            "asyncz_scheduler_options_init() before setting them");
-    if (version > ASYNCZ_SCHEDULER_OPTIONS_VERSION)
-        return az_sched_fail(ASYNCZ_EINVAL,
-                             "asyncz_scheduler_options.version is %u, but this library (asyncz %s) knows "
-                             "versions up to %d: the program was built against a newer asyncz header than "
-                             "the library it runs with; run it with that library or rebuild it",
-                             (unsigned)version, asyncz_version(), ASYNCZ_SCHEDULER_OPTIONS_VERSION);
+    char why[320];
+    if (az_options_version_problem("asyncz_scheduler_options", "asyncz_scheduler_options_init", version,
+                                   ASYNCZ_SCHEDULER_OPTIONS_VERSION, why, sizeof why))
+        return az_sched_fail(ASYNCZ_EINVAL, "%s", why);
     return 0;
 }
 
@@ -97,8 +93,7 @@ static int read_options(const asyncz_scheduler_options *in, asyncz_scheduler_opt
     int rc = check_version(in->version);
     if (rc)
         return rc;
-    memcpy(out, in, OPTIONS_SIZE[in->version]);
-    out->version = ASYNCZ_SCHEDULER_OPTIONS_VERSION;
+    az_options_copy(out, in, OPTIONS_SIZE, ASYNCZ_SCHEDULER_OPTIONS_VERSION);
     return 0;
 }
 

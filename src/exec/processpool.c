@@ -27,6 +27,7 @@
 #include "asyncz/log.h"
 #include "core/run_internal.h"
 #include "exec/zygote.h"
+#include "util/options.h"
 
 #define PROC_MAX_WORKERS 1024
 #define NSEC_PER_USEC 1000
@@ -629,19 +630,11 @@ static const size_t OPTIONS_SIZE[ASYNCZ_PROCESSPOOL_OPTIONS_VERSION + 1] = {
 /* Whether version is one this library knows; if not, log why (executors have no message channel). */
 static int check_options_version(uint32_t version)
 {
-    if (version == 0)
-        asyncz_log(ASYNCZ_LOG_ERROR, LOGGER,
-                   "asyncz_processpool_options.version is 0: fill the options with "
-                   "asyncz_processpool_options_init() before setting them");
-    else if (version > ASYNCZ_PROCESSPOOL_OPTIONS_VERSION)
-        asyncz_log(
-            ASYNCZ_LOG_ERROR, LOGGER,
-            "asyncz_processpool_options.version is %u, but this library (asyncz %s) knows versions up "
-            "to %d: the program was built against a newer asyncz header than the library it runs with; run "
-            "it with that library or rebuild it",
-            (unsigned)version, asyncz_version(), ASYNCZ_PROCESSPOOL_OPTIONS_VERSION);
-    else
+    char why[320];
+    if (!az_options_version_problem("asyncz_processpool_options", "asyncz_processpool_options_init", version,
+                                    ASYNCZ_PROCESSPOOL_OPTIONS_VERSION, why, sizeof why))
         return 0;
+    asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "%s", why);
     return ASYNCZ_EINVAL;
 }
 
@@ -665,10 +658,8 @@ int asyncz_executor_processpool_new(asyncz_executor **out, const asyncz_processp
     asyncz_processpool_options o = {.version = ASYNCZ_PROCESSPOOL_OPTIONS_VERSION};
     if (opts && check_options_version(opts->version) != 0)
         return ASYNCZ_EINVAL;
-    if (opts) {
-        memcpy(&o, opts, OPTIONS_SIZE[opts->version]);
-        o.version = ASYNCZ_PROCESSPOOL_OPTIONS_VERSION;
-    }
+    if (opts)
+        az_options_copy(&o, opts, OPTIONS_SIZE, ASYNCZ_PROCESSPOOL_OPTIONS_VERSION);
     if (o.max_workers > PROC_MAX_WORKERS || o.timeout_usec < 0)
         return ASYNCZ_EINVAL;
     proc_exec *p = calloc(1, sizeof *p);

@@ -9,6 +9,7 @@
 #include "asyncz/error.h"
 #include "asyncz/log.h"
 #include "trigger/trigger_internal.h"
+#include "util/options.h"
 
 /* The bytes of each version of asyncz_trigger_options: up to the end of that version's last field. A new
  * field goes at the end of the struct, with a new version and its size here. */
@@ -27,18 +28,9 @@ static void options_defaults(asyncz_trigger_options *opts)
 /* Whether version is one this library knows; if not, say why in err or, without err, in the log. */
 static int check_version(uint32_t version, asyncz_trigger_error *err)
 {
-    char why[256];
-    if (version == 0)
-        snprintf(why, sizeof why,
-                 "asyncz_trigger_options.version is 0: fill the options with "
-                 "asyncz_trigger_options_init() before setting them");
-    else if (version > ASYNCZ_TRIGGER_OPTIONS_VERSION)
-        snprintf(
-            why, sizeof why,
-            "asyncz_trigger_options.version is %u, but this library (asyncz %s) knows versions up to %d: "
-            "the program was built against a newer asyncz header than the library it runs with",
-            (unsigned)version, asyncz_version(), ASYNCZ_TRIGGER_OPTIONS_VERSION);
-    else
+    char why[320];
+    if (!az_options_version_problem("asyncz_trigger_options", "asyncz_trigger_options_init", version,
+                                    ASYNCZ_TRIGGER_OPTIONS_VERSION, why, sizeof why))
         return 0;
     if (err)
         az_trigger_error_set(err, "options", "", 0, "%s", why);
@@ -72,8 +64,7 @@ int az_trigger_options_read(const asyncz_trigger_options *in, asyncz_trigger_opt
     int rc = check_version(in->version, err);
     if (rc)
         return rc;
-    memcpy(out, in, OPTIONS_SIZE[in->version]);
-    out->version = ASYNCZ_TRIGGER_OPTIONS_VERSION;
+    az_options_copy(out, in, OPTIONS_SIZE, ASYNCZ_TRIGGER_OPTIONS_VERSION);
     return 0;
 }
 
