@@ -77,26 +77,53 @@ static int list_dir(fs_backend *fb, int dfd, const char *what, name_list *out)
 
 /* ---- reading the quarantine ---------------------------------------------------------------------- */
 
-static int quarantined_one(fs_backend *fb, const char *name, az_quarantine_rec_fn each, void *userdata)
+static bool is_entry_name(const char *name)
 {
+    size_t n = strlen(name);
+    return n > 2 && strcmp(name + n - 2, ".q") == 0;
+}
+
+/* Read entry file `name` and parse its header line into *q, whose strings point into *line (malloc'd: the
+ * caller frees it) and whose data into fb->buf. *line is NULL when the file is gone or its header is not an
+ * entry's; *whole says whether the record after the header has the length the header gives. */
+static int read_entry(fs_backend *fb, const char *name, char **line, az_quarantine_rec *q, bool *whole)
+{
+    *line = NULL;
+    *q = (az_quarantine_rec){0};
     size_t size = 0;
     int rc = az_fs_read_file(fb, fb->qdirfd, name, &size);
     if (rc)
         return rc == ASYNCZ_ENOTFOUND || rc == ASYNCZ_EPARSE ? 0 : rc;
     const unsigned char *nl = memchr(fb->buf, '\n', size);
-    char *line = nl ? strndup((const char *)fb->buf, (size_t)(nl - fb->buf)) : NULL;
-    if (nl && !line)
+    char *text = nl ? strndup((const char *)fb->buf, (size_t)(nl - fb->buf)) : NULL;
+    if (nl && !text)
         return ASYNCZ_ENOMEM;
-    az_quarantine_rec q = {0};
     size_t len = 0;
-    if (!line || !az_fs_quarantine_parse(line, &q, &len) || (size_t)(nl + 1 - fb->buf) + len != size) {
+    if (!text || !az_fs_quarantine_parse(text, q, &len)) {
+        free(text);
+        return 0;
+    }
+    *line = text;
+    q->data = nl + 1;
+    q->len = len;
+    *whole = (size_t)(nl + 1 - fb->buf) + len == size;
+    return 0;
+}
+
+static int quarantined_one(fs_backend *fb, const char *name, az_quarantine_rec_fn each, void *userdata)
+{
+    char *line;
+    az_quarantine_rec q;
+    bool whole = false;
+    int rc = read_entry(fb, name, &line, &q, &whole);
+    if (rc)
+        return rc;
+    if (!line || !whole) {
         asyncz_log(ASYNCZ_LOG_WARNING, FS_LOGGER, "%s/quarantine/%s is not a quarantine entry: skipped",
                    fb->dir, name);
         free(line);
         return 0;
     }
-    q.data = nl + 1;
-    q.len = len;
     rc = each(&q, userdata);
     free(line);
     return rc;
@@ -107,8 +134,7 @@ int az_fs_quarantined(fs_backend *fb, az_quarantine_rec_fn each, void *userdata)
     name_list l;
     int rc = list_dir(fb, fb->qdirfd, "quarantine", &l);
     for (size_t i = 0; !rc && i < l.n; i++) {
-        size_t n = strlen(l.names[i]);
-        if (n > 2 && strcmp(l.names[i] + n - 2, ".q") == 0)
+        if (is_entry_name(l.names[i]))
             rc = quarantined_one(fb, l.names[i], each, userdata);
     }
     names_free(&l);
@@ -121,21 +147,13 @@ int az_fs_quarantined(fs_backend *fb, az_quarantine_rec_fn each, void *userdata)
  * is gone or not an entry is not. */
 static int entry_matches(fs_backend *fb, const char *name, const char *id, asyncz_time_t at, bool *match)
 {
-    *match = false;
-    size_t size = 0;
-    int rc = az_fs_read_file(fb, fb->qdirfd, name, &size);
-    if (rc)
-        return rc == ASYNCZ_ENOTFOUND || rc == ASYNCZ_EPARSE ? 0 : rc;
-    const unsigned char *nl = memchr(fb->buf, '\n', size);
-    char *line = nl ? strndup((const char *)fb->buf, (size_t)(nl - fb->buf)) : NULL;
-    if (nl && !line)
-        return ASYNCZ_ENOMEM;
-    az_quarantine_rec q = {0};
-    size_t len = 0;
-    if (line && az_fs_quarantine_parse(line, &q, &len))
-        *match = strcmp(q.id, id) == 0 && (at == ASYNCZ_TIME_NONE || q.at == at);
+    char *line;
+    az_quarantine_rec q;
+    bool whole;
+    int rc = read_entry(fb, name, &line, &q, &whole);
+    *match = line && strcmp(q.id, id) == 0 && (at == ASYNCZ_TIME_NONE || q.at == at);
     free(line);
-    return 0;
+    return rc;
 }
 
 /* Under the store's lock, so that no entry is being written meanwhile; each unlink is atomic, the whole
@@ -150,10 +168,8 @@ int az_fs_quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, size_
     name_list l;
     rc = list_dir(fb, fb->qdirfd, "quarantine", &l);
     for (size_t i = 0; !rc && i < l.n; i++) {
-        size_t n = strlen(l.names[i]);
         bool match = false;
-        if (n <= 2 || strcmp(l.names[i] + n - 2, ".q") != 0 ||
-            (rc = entry_matches(fb, l.names[i], id, at, &match)) != 0 || !match)
+        if (!is_entry_name(l.names[i]) || (rc = entry_matches(fb, l.names[i], id, at, &match)) != 0 || !match)
             continue;
         if (unlinkat(fb->qdirfd, l.names[i], 0) == 0)
             ++*dropped;
