@@ -119,9 +119,7 @@ bool az_loop_round(asyncz_scheduler *s, bool block)
     az_drain_done(s);
     az_sub_buf subs = {0};
     asyncz_time_t now = az_sched_now(s);
-    pthread_mutex_lock(&s->lock);
-    asyncz_time_t wake = atomic_load(&s->stop) ? ASYNCZ_TIME_NONE : az_process_locked(s, now, &subs, &events);
-    pthread_mutex_unlock(&s->lock);
+    asyncz_time_t wake = atomic_load(&s->stop) ? ASYNCZ_TIME_NONE : az_process_round(s, now, &subs, &events);
     az_events_deliver(s, &events);
     az_submit_all(s, &subs);
     az_drain_done(s);

@@ -606,54 +606,83 @@ static void run_released(asyncz_scheduler *s, az_store_slot *slot, const asyncz_
 }
 
 /* Before releasing claims of a shared store, its heartbeat lists the runs about to start, so that if this
- * process dies between release and run, the survivors know what may not have run. */
+ * process dies between release and run, the survivors know what may not have run. Listed: the claims from
+ * `from` on (still to release) and those before it that were released (their runs are submitted after the
+ * batch). */
 static void heartbeat_planned(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *claims,
-                              const run_times *rts, size_t n, asyncz_time_t now)
+                              const run_times *rts, const release_outcome *outs, size_t from, size_t n,
+                              asyncz_time_t now)
 {
     az_planned *planned = malloc(n * sizeof *planned);
     if (!planned)
         return;
+    size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        planned[i] = (az_planned){.task_id = claims[i].task->id, .times = rts[i].times, .n = rts[i].n};
-    az_shared_heartbeat(s, slot, now, planned, n);
+        if (i >= from || outs[i] == RELEASED)
+            planned[k++] = (az_planned){.task_id = claims[i].task->id, .times = rts[i].times, .n = rts[i].n};
+    az_shared_heartbeat(s, slot, now, planned, k);
     free(planned);
 }
 
 /* While a slow store works through a batch, the heartbeat is written again every period (listing the runs
- * still to be released), so that a busy scheduler is never taken for a lost one. */
+ * released and still to be released), so that a busy scheduler is never taken for a lost one. */
 static void keep_alive(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *claims,
-                       const run_times *rts, size_t n, asyncz_time_t *beat_at)
+                       const run_times *rts, const release_outcome *outs, size_t from, size_t n,
+                       asyncz_time_t *beat_at)
 {
     asyncz_time_t t = az_sched_now(s);
     if (t - *beat_at < s->opts.heartbeat_usec)
         return;
-    heartbeat_planned(s, slot, claims, rts, n, t);
+    heartbeat_planned(s, slot, claims, rts, outs, from, n, t);
     *beat_at = t;
 }
 
-/* Handle one batch of claims: run times for all, the heartbeat (shared stores), then release each and
- * submit the runs of those released. Once a release fails, the rest of the batch is kept unconfirmed
- * without trying (the store is failing); returns whether that happened. */
-static bool handle_claims(asyncz_scheduler *s, az_store_slot *slot, asyncz_claim *claims, run_times *rts,
-                          size_t n, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
+/* Decide, under the lock, which requested runs wait for a running instance (max_instances). */
+static void wait_for_instances(asyncz_scheduler *s, const asyncz_claim *claims, run_times *rts, size_t n,
+                               asyncz_time_t now)
 {
-    for (size_t i = 0; i < n; i++) {
-        collect_run_times(claims[i].task, now, &rts[i]);
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < n; i++)
         wait_for_instance(s, claims[i].task, now, &rts[i]);
-    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Let the runs of the released claims go ahead, under the lock (instance counts, runs in flight). */
+static void runs_released(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *claims,
+                          run_times *rts, const release_outcome *outs, size_t n, asyncz_time_t now,
+                          az_sub_buf *subs, az_event_buf *events)
+{
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < n; i++)
+        if (outs[i] == RELEASED)
+            run_released(s, slot, &claims[i], now, &rts[i], subs, events);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Handle one batch of claims (slot->io held, lock not held): run times for all, the heartbeat (shared
+ * stores), then release each and submit the runs of those released. Once a release fails, the rest of the
+ * batch is kept unconfirmed without trying (the store is failing); returns whether that happened. */
+static bool handle_claims(asyncz_scheduler *s, az_store_slot *slot, asyncz_claim *claims, run_times *rts,
+                          release_outcome *outs, size_t n, asyncz_time_t now, az_sub_buf *subs,
+                          az_event_buf *events)
+{
+    for (size_t i = 0; i < n; i++)
+        collect_run_times(claims[i].task, now, &rts[i]);
+    wait_for_instances(s, claims, rts, n, now);
     asyncz_time_t beat_at = now;
     if (slot->heartbeats && n > 0)
-        heartbeat_planned(s, slot, claims, rts, n, now);
+        heartbeat_planned(s, slot, claims, rts, outs, 0, n, now);
     bool failing = false;
     for (size_t i = 0; i < n; i++) {
         if (slot->heartbeats && !failing)
-            keep_alive(s, slot, claims + i, rts + i, n - i, &beat_at);
-        release_outcome out = failing ? UNKNOWN : release_task(slot, &claims[i], &rts[i]);
-        if (out == RELEASED)
-            run_released(s, slot, &claims[i], now, &rts[i], subs, events);
-        else if (out == UNKNOWN)
+            keep_alive(s, slot, claims, rts, outs, i, n, &beat_at);
+        outs[i] = failing ? UNKNOWN : release_task(slot, &claims[i], &rts[i]);
+        failing = failing || outs[i] == UNKNOWN;
+    }
+    runs_released(s, slot, claims, rts, outs, n, now, subs, events);
+    for (size_t i = 0; i < n; i++) {
+        if (outs[i] == UNKNOWN)
             defer_release(s, slot, &claims[i], &rts[i], events);
-        failing = failing || out == UNKNOWN;
         times_free(&rts[i]);
         asyncz_task_free(claims[i].task);
     }
@@ -692,7 +721,9 @@ static int confirm_one(asyncz_scheduler *s, az_store_slot *slot, az_unconfirmed 
         asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER,
                    "store \"%s\" confirmed the release of task \"%s\"; its runs go ahead", slot->alias,
                    u->claim.task->id);
+        pthread_mutex_lock(&s->lock);
         run_released(s, slot, &u->claim, now, &u->rt, subs, events);
+        pthread_mutex_unlock(&s->lock);
     } else {
         report_unconfirmed(
             s, slot, &u->claim, &u->rt,
@@ -739,7 +770,8 @@ static int claim_timed(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t n
     return rc;
 }
 
-/* Claim and handle the due tasks of one store; returns the store's next time of interest. */
+/* Claim and handle the due tasks of one store (slot->io held, lock not held); returns the store's next time
+ * of interest. */
 static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now,
                                    size_t *budget, az_sub_buf *subs, az_event_buf *events)
 {
@@ -753,9 +785,11 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
     size_t batch = slot->batch ? slot->batch : s->opts.batch_size;
     asyncz_claim *claims = malloc(batch * sizeof *claims);
     run_times *rts = malloc(batch * sizeof *rts);
-    if (!claims || !rts) {
+    release_outcome *outs = malloc(batch * sizeof *outs);
+    if (!claims || !rts || !outs) {
         free(claims);
         free(rts);
+        free(outs);
         return now + STORE_RETRY_USEC;
     }
     asyncz_time_t next = ASYNCZ_TIME_NONE;
@@ -767,7 +801,7 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
             break;
         }
         slot->backoff_usec = 0;
-        if (handle_claims(s, slot, claims, rts, n, now, subs, events)) {
+        if (handle_claims(s, slot, claims, rts, outs, n, now, subs, events)) {
             next = store_failed(slot, ASYNCZ_ESTORE, "release a task", now);
             break;
         }
@@ -777,6 +811,7 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
     }
     free(claims);
     free(rts);
+    free(outs);
     if (next != ASYNCZ_TIME_NONE)
         return next;
     if (*budget == 0)
@@ -795,7 +830,7 @@ static asyncz_time_t earlier(asyncz_time_t a, asyncz_time_t b)
     return a < b ? a : b;
 }
 
-/* run_task() requests: one run now each, outside the schedule. */
+/* run_task() requests: one run now each, outside the schedule (lock held). */
 static void process_manual(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
 {
     for (size_t i = 0; i < s->n_manual; i++) {
@@ -811,21 +846,48 @@ static void process_manual(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *s
     s->n_manual = 0;
 }
 
-asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs,
-                                az_event_buf *events)
+/* The part of a round under the lock: the requested runs, and the stores to visit. NULL (with *n 0) when the
+ * scheduler is not running or out of memory. */
+static az_store_slot **round_begin(asyncz_scheduler *s, asyncz_time_t now, size_t *n, az_sub_buf *subs,
+                                   az_event_buf *events)
 {
-    if (asyncz_scheduler_get_state(s) != ASYNCZ_STATE_RUNNING)
-        return ASYNCZ_TIME_NONE;
-    process_manual(s, now, subs, events);
-    size_t budget = ROUND_BUDGET;
+    *n = 0;
+    pthread_mutex_lock(&s->lock);
+    az_store_slot **slots = NULL;
+    if (asyncz_scheduler_get_state(s) == ASYNCZ_STATE_RUNNING) {
+        process_manual(s, now, subs, events);
+        slots = az_sched_slots(s, n);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return slots;
+}
+
+/* One store's part of the round, with its io lock: claims, releases, heartbeats. */
+static asyncz_time_t round_store(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now, size_t *budget,
+                                 az_sub_buf *subs, az_event_buf *events)
+{
     asyncz_time_t wake = ASYNCZ_TIME_NONE;
-    for (size_t i = 0; i < s->n_stores; i++) {
-        az_store_slot *slot = s->stores[i];
-        if (!slot->open)
-            continue;
-        wake = earlier(wake, process_store(s, slot, now, &budget, subs, events));
+    pthread_mutex_lock(&slot->io);
+    if (slot->open) { /* closed meanwhile: removed, or the scheduler stops */
+        wake = process_store(s, slot, now, budget, subs, events);
         wake = earlier(wake, az_shared_round(s, slot, now, events));
     }
+    pthread_mutex_unlock(&slot->io);
+    return wake;
+}
+
+asyncz_time_t az_process_round(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
+{
+    size_t n;
+    az_store_slot **slots = round_begin(s, now, &n, subs, events);
+    if (!slots)
+        return asyncz_scheduler_get_state(s) == ASYNCZ_STATE_RUNNING ? now + STORE_RETRY_USEC
+                                                                     : ASYNCZ_TIME_NONE;
+    size_t budget = ROUND_BUDGET;
+    asyncz_time_t wake = ASYNCZ_TIME_NONE;
+    for (size_t i = 0; i < n; i++)
+        wake = earlier(wake, round_store(s, slots[i], now, &budget, subs, events));
+    free(slots);
     az_quarantine_reports_take(s, events);
     return wake;
 }
@@ -842,9 +904,7 @@ int asyncz_scheduler_process(asyncz_scheduler *s, asyncz_time_t now, asyncz_time
     az_drain_done(s); /* runs finished since the last round no longer count against max_instances */
     az_sub_buf subs = {0};
     az_event_buf events = {0};
-    pthread_mutex_lock(&s->lock);
-    asyncz_time_t wake = az_process_locked(s, now, &subs, &events);
-    pthread_mutex_unlock(&s->lock);
+    asyncz_time_t wake = az_process_round(s, now, &subs, &events);
     az_events_deliver(s, &events);
     az_submit_all(s, &subs);
     az_drain_done(s);

@@ -109,7 +109,8 @@ void az_inflight_remove(asyncz_scheduler *s, asyncz_run *run)
 
 typedef struct run_list {
     asyncz_inflight items[HEARTBEAT_RUNS_MAX];
-    size_t n;
+    asyncz_task *refs[HEARTBEAT_RUNS_MAX]; /* references keeping the ids of runs in flight valid */
+    size_t n, n_refs;
 } run_list;
 
 static void list_push(run_list *l, const char *task_id, asyncz_time_t when)
@@ -118,18 +119,37 @@ static void list_push(run_list *l, const char *task_id, asyncz_time_t when)
         l->items[l->n++] = (asyncz_inflight){.task_id = task_id, .run_time = when};
 }
 
-/* The runs of this store started and not finished, and those waiting for an unconfirmed release. */
-static void list_inflight(asyncz_scheduler *s, const az_store_slot *slot, run_list *l)
+/* The runs of this store started and not finished (under the lock: runs finish on other threads; each
+ * listed task is referenced, since its run may be freed once the lock is released). */
+static void list_running(asyncz_scheduler *s, const az_store_slot *slot, run_list *l)
 {
-    for (asyncz_run *r = s->inflight; r; r = r->inflight_next) {
+    pthread_mutex_lock(&s->lock);
+    for (asyncz_run *r = s->inflight; r && l->n < HEARTBEAT_RUNS_MAX; r = r->inflight_next) {
         if (strcmp(r->store_alias, slot->alias) != 0)
             continue;
-        for (size_t i = atomic_load_explicit(&r->current, memory_order_relaxed); i < r->n_times; i++)
+        size_t from = atomic_load_explicit(&r->current, memory_order_relaxed);
+        if (from < r->n_times)
+            l->refs[l->n_refs++] = asyncz_task_ref(r->task);
+        for (size_t i = from; i < r->n_times; i++)
             list_push(l, r->task->id, r->outcomes[i].scheduled);
     }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The runs in flight, and those waiting for an unconfirmed release (slot->io held). */
+static void list_inflight(asyncz_scheduler *s, const az_store_slot *slot, run_list *l)
+{
+    list_running(s, slot, l);
     for (const az_unconfirmed *u = slot->unconfirmed; u; u = u->next)
         for (size_t i = 0; i < u->rt.n; i++)
             list_push(l, u->claim.task->id, u->rt.times[i]);
+}
+
+static void list_free(run_list *l)
+{
+    for (size_t i = 0; i < l->n_refs; i++)
+        asyncz_task_free(l->refs[i]);
+    free(l);
 }
 
 static void hostname_of(char *buf, size_t size)
@@ -145,7 +165,7 @@ void az_shared_heartbeat(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t
     run_list *l = malloc(sizeof *l);
     if (!l)
         return;
-    l->n = 0;
+    l->n = l->n_refs = 0;
     list_inflight(s, slot, l);
     for (size_t i = 0; i < n_planned; i++)
         for (size_t j = 0; j < planned[i].n; j++)
@@ -166,7 +186,7 @@ void az_shared_heartbeat(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t
     if (rc)
         asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "store \"%s\": heartbeat failed: %s", slot->alias,
                    *asyncz_store_errmsg() ? asyncz_store_errmsg() : asyncz_strerror(rc));
-    free(l);
+    list_free(l);
 }
 
 /* ---- lost schedulers --------------------------------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include "asyncz/log.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
+#include "util/array.h"
 
 static const asyncz_store_ops *ops_of(az_store_slot *slot)
 {
@@ -15,6 +16,29 @@ static const asyncz_store_ops *ops_of(az_store_slot *slot)
 static bool running(asyncz_scheduler *s)
 {
     return asyncz_scheduler_get_state(s) != ASYNCZ_STATE_STOPPED;
+}
+
+/* Take a store's io lock for a call into it (lock not held). 0, or an error with its message when the store
+ * was removed or the scheduler is closing its stores (a stopped scheduler's stores are called closed, as
+ * always: they answer for themselves). */
+static int enter_store(asyncz_scheduler *s, az_store_slot *slot)
+{
+    if (!az_slot_enter(slot))
+        return az_sched_fail(ASYNCZ_ENOTFOUND, "store \"%s\" was removed", slot->alias);
+    if (!slot->open && running(s)) {
+        az_slot_leave(slot);
+        return az_sched_fail(ASYNCZ_ESTATE, "the scheduler is shutting down");
+    }
+    return 0;
+}
+
+/* The slot of a store by alias (lock not held). */
+static az_store_slot *slot_named(asyncz_scheduler *s, const char *alias)
+{
+    pthread_mutex_lock(&s->lock);
+    az_store_slot *slot = az_sched_find_store(s, alias);
+    pthread_mutex_unlock(&s->lock);
+    return slot;
 }
 
 /* The next run time a trigger gives a task as of now. */
@@ -49,15 +73,19 @@ static int complete_task(asyncz_scheduler *s, asyncz_task *t, asyncz_time_t now)
     return t->has_next ? 0 : first_run_time(t, now);
 }
 
-/* Put a complete task into its store (lock held, scheduler running). */
+/* Put a complete task into its store (lock not held, scheduler running). */
 static int store_task(asyncz_scheduler *s, asyncz_task *t, bool replace, az_event_buf *events)
 {
-    az_store_slot *slot = az_sched_find_store(s, asyncz_task_store(t));
+    az_store_slot *slot = slot_named(s, asyncz_task_store(t));
     if (!slot)
         return az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", asyncz_task_store(t));
-    int rc = ops_of(slot)->add(slot->store, t);
+    int rc = enter_store(s, slot);
+    if (rc)
+        return rc;
+    rc = ops_of(slot)->add(slot->store, t);
     if (rc == ASYNCZ_EEXISTS && replace)
         rc = ops_of(slot)->update(slot->store, t);
+    az_slot_leave(slot);
     if (rc == ASYNCZ_EEXISTS)
         return az_sched_fail(rc, "a task with id \"%s\" already exists in store \"%s\"", t->id, slot->alias);
     if (rc)
@@ -68,15 +96,37 @@ static int store_task(asyncz_scheduler *s, asyncz_task *t, bool replace, az_even
     return 0;
 }
 
-/* Tasks added before start go to their stores now (lock held). */
-void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now, az_event_buf *events)
+/* Put back a pending task whose store is not there (yet): it may still be added (lock not held). */
+static void keep_pending(asyncz_scheduler *s, asyncz_task *t)
 {
-    size_t kept = 0;
-    for (size_t i = 0; i < s->n_pending; i++) {
-        asyncz_task *t = s->pending[i];
+    pthread_mutex_lock(&s->lock);
+    asyncz_task **grown = realloc(s->pending, (s->n_pending + 1) * sizeof *grown);
+    if (grown) {
+        s->pending = grown;
+        s->pending[s->n_pending++] = t;
+        t = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (t)
+        asyncz_log(ASYNCZ_LOG_ERROR, AZ_LOGGER, "task \"%s\" added before start is dropped: out of memory",
+                   t->id);
+    asyncz_task_free(t);
+}
+
+/* Tasks added before start go to their stores now (lock not held). */
+void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now)
+{
+    pthread_mutex_lock(&s->lock);
+    asyncz_task **pending = s->pending;
+    size_t n = s->n_pending;
+    s->pending = NULL;
+    s->n_pending = 0;
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        asyncz_task *t = pending[i];
         int rc = t->has_next ? 0 : first_run_time(t, now);
-        if (rc == 0 && !az_sched_find_store(s, asyncz_task_store(t))) {
-            s->pending[kept++] = t; /* its store may still be added */
+        if (rc == 0 && !slot_named(s, asyncz_task_store(t))) {
+            keep_pending(s, t);
             continue;
         }
         if (rc == 0) /* TASK_ADDED was reported when the task was added */
@@ -86,7 +136,7 @@ void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now, az_e
                        t->id, asyncz_scheduler_errmsg(s));
         asyncz_task_free(t);
     }
-    s->n_pending = kept;
+    free(pending);
 }
 
 static int find_pending(asyncz_scheduler *s, const char *id)
@@ -120,15 +170,19 @@ static void apply_defaults(asyncz_scheduler *s, asyncz_task *t)
         t->max_instances = s->opts.max_instances;
 }
 
-static int add_locked(asyncz_scheduler *s, asyncz_task *copy, bool replace, az_event_buf *events)
+/* Check and complete a task; keep it pending if the scheduler is not running (lock held). *to_store: it
+ * goes to its store, after the lock is released. */
+static int add_locked(asyncz_scheduler *s, asyncz_task *copy, bool replace, az_event_buf *events,
+                      bool *to_store)
 {
     int rc = check_addable(s, copy);
     if (rc == 0)
         rc = complete_task(s, copy, az_sched_now(s));
     if (rc)
         return rc;
-    if (running(s))
-        return store_task(s, copy, replace, events);
+    *to_store = running(s);
+    if (*to_store)
+        return 0;
     int at = find_pending(s, copy->id);
     if (at >= 0 && !replace)
         return az_sched_fail(ASYNCZ_EEXISTS, "a task with id \"%s\" is already waiting to be added",
@@ -156,9 +210,12 @@ int asyncz_scheduler_add_task(asyncz_scheduler *s, asyncz_task *task, unsigned f
         return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
     apply_defaults(s, copy);
     az_event_buf events = {0};
+    bool replace = (flags & ASYNCZ_REPLACE_EXISTING) != 0, to_store = false;
     pthread_mutex_lock(&s->lock);
-    int rc = add_locked(s, copy, (flags & ASYNCZ_REPLACE_EXISTING) != 0, &events);
+    int rc = add_locked(s, copy, replace, &events, &to_store);
     pthread_mutex_unlock(&s->lock);
+    if (rc == 0 && to_store)
+        rc = store_task(s, copy, replace, &events);
     if (rc == 0 && !task->id)
         asyncz_task_set_id(task, copy->id);
     asyncz_task_free(copy);
@@ -179,23 +236,47 @@ static int copy_with_store(asyncz_task **out, asyncz_task *t, const char *alias)
     return rc;
 }
 
-/* Find a stored task by id in one store or every store (lock held). *out: a new reference. */
+/* The stores to look in: the one named, or every store (lock not held). NULL with the error in *rc. */
+static az_store_slot **slots_to_search(asyncz_scheduler *s, const char *store, size_t *n, int *rc)
+{
+    pthread_mutex_lock(&s->lock);
+    az_store_slot **slots = NULL;
+    az_store_slot *one = store ? az_sched_find_store(s, store) : NULL;
+    *n = 0;
+    *rc = 0;
+    if (store && !one)
+        *rc = az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", store);
+    else if (one && (slots = malloc(sizeof *slots)) != NULL)
+        slots[(*n)++] = one;
+    else if (!one)
+        slots = az_sched_slots(s, n);
+    if (!slots && !*rc)
+        *rc = az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    pthread_mutex_unlock(&s->lock);
+    return slots;
+}
+
+/* Find a stored task by id in one store or every store (lock not held). On success *out is a new reference
+ * and the io lock of *slot_out is held: the caller may change the task in its store before az_slot_leave. */
 static int find_task(asyncz_scheduler *s, const char *id, const char *store, asyncz_task **out,
                      az_store_slot **slot_out)
 {
     if (!id)
         return az_sched_fail(ASYNCZ_EINVAL, "no task id");
-    if (store && !az_sched_find_store(s, store))
-        return az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", store);
-    for (size_t i = 0; i < s->n_stores; i++) {
-        az_store_slot *slot = s->stores[i];
-        if (store && strcmp(slot->alias, store) != 0)
+    size_t n;
+    int rc;
+    az_store_slot **slots = slots_to_search(s, store, &n, &rc);
+    for (size_t i = 0; i < n && !*slot_out; i++) {
+        if (enter_store(s, slots[i]) != 0)
             continue;
-        if (ops_of(slot)->lookup(slot->store, id, out) == 0) {
-            *slot_out = slot;
-            return 0;
-        }
+        if (ops_of(slots[i])->lookup(slots[i]->store, id, out) == 0)
+            *slot_out = slots[i];
+        else
+            az_slot_leave(slots[i]);
     }
+    free(slots);
+    if (rc || *slot_out)
+        return rc;
     return az_sched_fail(ASYNCZ_ENOTFOUND, "no task with id \"%s\"%s%s", id, store ? " in store " : "",
                          store ? store : "");
 }
@@ -205,14 +286,19 @@ int asyncz_scheduler_get_task(asyncz_scheduler *s, asyncz_task **out, const char
     if (!s || !out)
         return az_sched_fail(ASYNCZ_EINVAL, "no scheduler or no out");
     pthread_mutex_lock(&s->lock);
+    int rc = 0, at = id ? find_pending(s, id) : -1;
+    bool pending = at >= 0 && (!store || strcmp(store, asyncz_task_store(s->pending[at])) == 0);
+    if (pending)
+        rc = asyncz_task_copy(out, s->pending[at]);
+    pthread_mutex_unlock(&s->lock);
+    if (pending)
+        return rc;
     asyncz_task *t = NULL;
     az_store_slot *slot = NULL;
-    int rc = 0, at = id ? find_pending(s, id) : -1;
-    if (at >= 0 && (!store || strcmp(store, asyncz_task_store(s->pending[at])) == 0))
-        rc = asyncz_task_copy(out, s->pending[at]);
-    else if ((rc = find_task(s, id, store, &t, &slot)) == 0)
+    if ((rc = find_task(s, id, store, &t, &slot)) == 0) {
+        az_slot_leave(slot);
         rc = copy_with_store(out, t, slot->alias);
-    pthread_mutex_unlock(&s->lock);
+    }
     asyncz_task_free(t);
     return rc;
 }
@@ -271,18 +357,9 @@ static int list_one(asyncz_task *t, void *data)
     return rc ? rc : list_push(c->list, copy);
 }
 
-static int list_locked(asyncz_scheduler *s, asyncz_task_list *l, const char *store)
+/* Copies of the pending tasks of store (every store: NULL), in l (lock held). */
+static int list_pending_locked(asyncz_scheduler *s, asyncz_task_list *l, const char *store)
 {
-    if (store && !az_sched_find_store(s, store) && strcmp(store, "default") != 0)
-        return az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", store);
-    for (size_t i = 0; i < s->n_stores; i++) {
-        list_ctx c = {.list = l, .alias = s->stores[i]->alias};
-        if (store && strcmp(c.alias, store) != 0)
-            continue;
-        int rc = ops_of(s->stores[i])->list(s->stores[i]->store, list_one, &c);
-        if (rc)
-            return az_sched_fail(rc, "cannot list store \"%s\": %s", c.alias, asyncz_strerror(rc));
-    }
     for (size_t i = 0; i < s->n_pending; i++) {
         asyncz_task *copy;
         if (store && strcmp(store, asyncz_task_store(s->pending[i])) != 0)
@@ -293,6 +370,55 @@ static int list_locked(asyncz_scheduler *s, asyncz_task_list *l, const char *sto
     return 0;
 }
 
+/* The stores to list and the pending tasks (lock not held). */
+static az_store_slot **list_begin(asyncz_scheduler *s, asyncz_task_list *pending, const char *store,
+                                  size_t *n, int *rc)
+{
+    pthread_mutex_lock(&s->lock);
+    az_store_slot **slots = NULL;
+    *n = 0;
+    *rc = 0;
+    if (store && !az_sched_find_store(s, store) && strcmp(store, "default") != 0)
+        *rc = az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", store);
+    else if (!(slots = az_sched_slots(s, n)))
+        *rc = az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    else
+        *rc = list_pending_locked(s, pending, store);
+    pthread_mutex_unlock(&s->lock);
+    return slots;
+}
+
+static int list_store(asyncz_scheduler *s, az_store_slot *slot, asyncz_task_list *l)
+{
+    if (enter_store(s, slot) != 0)
+        return 0; /* removed meanwhile: it has no tasks any more */
+    list_ctx c = {.list = l, .alias = slot->alias};
+    int rc = ops_of(slot)->list(slot->store, list_one, &c);
+    az_slot_leave(slot);
+    return rc ? az_sched_fail(rc, "cannot list store \"%s\": %s", c.alias, asyncz_strerror(rc)) : 0;
+}
+
+/* The stored tasks, then the pending ones (lock not held). */
+static int list_all(asyncz_scheduler *s, asyncz_task_list *l, const char *store)
+{
+    asyncz_task_list pending = {0};
+    size_t n;
+    int rc;
+    az_store_slot **slots = list_begin(s, &pending, store, &n, &rc);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!store || strcmp(slots[i]->alias, store) == 0)
+            rc = list_store(s, slots[i], l);
+    free(slots);
+    for (size_t i = 0; i < pending.n; i++) {
+        if (rc == 0 && (rc = list_push(l, pending.items[i])) != 0)
+            az_sched_fail(rc, "out of memory"); /* list_push freed the copy */
+        else if (rc)
+            asyncz_task_free(pending.items[i]);
+    }
+    free(pending.items);
+    return rc;
+}
+
 int asyncz_scheduler_list_tasks(asyncz_scheduler *s, asyncz_task_list **out, const char *store)
 {
     if (!s || !out)
@@ -300,9 +426,7 @@ int asyncz_scheduler_list_tasks(asyncz_scheduler *s, asyncz_task_list **out, con
     asyncz_task_list *l = calloc(1, sizeof *l);
     if (!l)
         return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
-    pthread_mutex_lock(&s->lock);
-    int rc = list_locked(s, l, store);
-    pthread_mutex_unlock(&s->lock);
+    int rc = list_all(s, l, store);
     if (rc) {
         asyncz_task_list_free(l);
         return rc;
@@ -313,26 +437,51 @@ int asyncz_scheduler_list_tasks(asyncz_scheduler *s, asyncz_task_list **out, con
 
 /* ---- changes ---------------------------------------------------------------------------------------- */
 
-/* Replace a stored (or pending) task by `next` (a new complete task object; reference consumed). */
-static int replace_locked(asyncz_scheduler *s, asyncz_task *next, const char *store, uint32_t code,
-                          az_event_buf *events)
+/* Replace a pending task by `next` (lock held); false when it is not pending. */
+static bool replace_pending_locked(asyncz_scheduler *s, asyncz_task *next, uint32_t code,
+                                   az_event_buf *events)
 {
     int at = find_pending(s, next->id);
-    if (at >= 0) {
-        asyncz_task_free(s->pending[at]);
-        s->pending[at] = next;
-        az_events_add(s, events, code, asyncz_task_store(next), next);
-        return 0;
-    }
-    az_store_slot *slot = az_sched_find_store(s, store);
-    int rc = slot ? ops_of(slot)->update(slot->store, next) : ASYNCZ_ENOTFOUND;
+    if (at < 0)
+        return false;
+    asyncz_task_free(s->pending[at]);
+    s->pending[at] = asyncz_task_ref(next);
+    az_events_add(s, events, code, asyncz_task_store(next), next);
+    return true;
+}
+
+/* Write `next` over the stored task of its id (slot->io held). */
+static int replace_stored(asyncz_scheduler *s, az_store_slot *slot, asyncz_task *next, uint32_t code,
+                          az_event_buf *events)
+{
+    int rc = ops_of(slot)->update(slot->store, next);
     if (rc == 0)
         az_events_add(s, events, code, slot->alias, next);
     else if (rc == ASYNCZ_ENOTFOUND)
-        az_sched_fail(rc, "no task with id \"%s\" in store \"%s\"", asyncz_task_id(next), store);
+        az_sched_fail(rc, "no task with id \"%s\" in store \"%s\"", asyncz_task_id(next), slot->alias);
     else
-        az_sched_fail(rc, "store \"%s\" refused the change: %s", store, asyncz_strerror(rc));
-    asyncz_task_free(next);
+        az_sched_fail(rc, "store \"%s\" refused the change: %s", slot->alias, asyncz_strerror(rc));
+    return rc;
+}
+
+/* Replace a stored (or pending) task by `next`, a complete task (lock not held). */
+static int replace_task(asyncz_scheduler *s, asyncz_task *next, const char *store, uint32_t code,
+                        az_event_buf *events)
+{
+    pthread_mutex_lock(&s->lock);
+    bool pending = replace_pending_locked(s, next, code, events);
+    az_store_slot *slot = pending ? NULL : az_sched_find_store(s, store);
+    pthread_mutex_unlock(&s->lock);
+    if (pending)
+        return 0;
+    if (!slot)
+        return az_sched_fail(ASYNCZ_ENOTFOUND, "no task with id \"%s\" in store \"%s\"", asyncz_task_id(next),
+                             store);
+    int rc = enter_store(s, slot);
+    if (rc)
+        return rc;
+    rc = replace_stored(s, slot, next, code, events);
+    az_slot_leave(slot);
     return rc;
 }
 
@@ -346,67 +495,87 @@ int asyncz_scheduler_update_task(asyncz_scheduler *s, const asyncz_task *task)
     az_event_buf events = {0};
     pthread_mutex_lock(&s->lock);
     int rc = check_addable(s, copy);
+    pthread_mutex_unlock(&s->lock);
     if (rc == 0 && !copy->trigger)
         rc = az_sched_fail(ASYNCZ_EINVAL, "the task to update has no trigger");
     if (rc == 0 && !copy->has_next)
         rc = first_run_time(copy, az_sched_now(s));
     if (rc == 0)
-        rc = replace_locked(s, asyncz_task_ref(copy), asyncz_task_store(copy), ASYNCZ_EVENT_TASK_MODIFIED,
-                            &events);
-    pthread_mutex_unlock(&s->lock);
+        rc = replace_task(s, copy, asyncz_task_store(copy), ASYNCZ_EVENT_TASK_MODIFIED, &events);
     asyncz_task_free(copy);
     az_loop_wake(s);
     az_events_deliver(s, &events);
     return rc;
 }
 
-/* Fetch a copy of a stored or pending task for changing (lock held). *store_out: the alias it lives in. */
-static int fetch_copy(asyncz_scheduler *s, const char *id, const char *store, asyncz_task **out,
-                      const char **store_out)
+typedef enum change_kind { CHANGE_RESCHEDULE, CHANGE_PAUSE, CHANGE_RESUME } change_kind;
+
+/* The task as the change makes it: a new trigger, paused, or its next run time from now. *gone: resumed
+ * with its trigger exhausted, it is to be removed. */
+static int apply_change(asyncz_scheduler *s, asyncz_task *t, change_kind kind, asyncz_trigger *trigger,
+                        bool *gone)
 {
-    int at = id ? find_pending(s, id) : -1;
-    if (at >= 0 && (!store || strcmp(store, asyncz_task_store(s->pending[at])) == 0)) {
-        *store_out = asyncz_task_store(s->pending[at]);
-        return asyncz_task_copy(out, s->pending[at]);
-    }
-    asyncz_task *t;
-    az_store_slot *slot;
-    int rc = find_task(s, id, store, &t, &slot);
-    if (rc)
-        return rc;
-    rc = copy_with_store(out, t, slot->alias);
-    asyncz_task_free(t);
-    *store_out = slot->alias;
+    if (kind == CHANGE_RESCHEDULE)
+        asyncz_task_set_trigger(t, trigger);
+    int rc = 0;
+    if (kind == CHANGE_PAUSE)
+        az_task_set_schedule(t, ASYNCZ_TIME_NONE);
+    else
+        rc = first_run_time(t, az_sched_now(s));
+    *gone = rc == 0 && kind == CHANGE_RESUME && t->next_run_time == ASYNCZ_TIME_NONE;
     return rc;
 }
 
-typedef enum change_kind { CHANGE_RESCHEDULE, CHANGE_PAUSE, CHANGE_RESUME } change_kind;
+/* Change a pending task (lock held). *found: it was pending. */
+static int change_pending_locked(asyncz_scheduler *s, const char *id, const char *store, change_kind kind,
+                                 asyncz_trigger *trigger, az_event_buf *events, bool *found)
+{
+    int at = find_pending(s, id);
+    *found = at >= 0 && (!store || strcmp(store, asyncz_task_store(s->pending[at])) == 0);
+    if (!*found)
+        return 0;
+    asyncz_task *t;
+    if (asyncz_task_copy(&t, s->pending[at]) != 0)
+        return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    bool gone;
+    int rc = apply_change(s, t, kind, trigger, &gone);
+    if (rc == 0 && gone) {
+        asyncz_task_free(s->pending[at]);
+        memmove(&s->pending[at], &s->pending[at + 1], (s->n_pending - (size_t)at - 1) * sizeof s->pending[0]);
+        s->n_pending--;
+        az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, asyncz_task_store(t), t);
+    } else if (rc == 0) {
+        replace_pending_locked(s, t, ASYNCZ_EVENT_TASK_MODIFIED, events);
+    }
+    asyncz_task_free(t);
+    return rc;
+}
 
-/* Remove a task whose trigger is exhausted on resume (lock held). */
-static int remove_locked(asyncz_scheduler *s, const char *id, const char *store, az_event_buf *events);
-
-static int change_locked(asyncz_scheduler *s, const char *id, const char *store, change_kind kind,
+/* Change a stored task: found, changed and written back with its store's io lock held throughout, so the
+ * scheduler's own claims of it cannot come in between (lock not held). */
+static int change_stored(asyncz_scheduler *s, const char *id, const char *store, change_kind kind,
                          asyncz_trigger *trigger, az_event_buf *events)
 {
-    asyncz_task *t;
-    const char *alias;
-    int rc = fetch_copy(s, id, store, &t, &alias);
+    asyncz_task *found = NULL, *t = NULL;
+    az_store_slot *slot = NULL;
+    int rc = find_task(s, id, store, &found, &slot);
     if (rc)
         return rc;
-    asyncz_time_t now = az_sched_now(s);
-    if (kind == CHANGE_RESCHEDULE)
-        asyncz_task_set_trigger(t, trigger);
-    if (kind == CHANGE_PAUSE) {
-        az_task_set_schedule(t, ASYNCZ_TIME_NONE);
-    } else if ((rc = first_run_time(t, now)) != 0) {
-        asyncz_task_free(t);
-        return rc;
-    }
-    if (kind == CHANGE_RESUME && t->next_run_time == ASYNCZ_TIME_NONE) {
-        asyncz_task_free(t);
-        return remove_locked(s, id, alias, events);
-    }
-    return replace_locked(s, t, alias, ASYNCZ_EVENT_TASK_MODIFIED, events);
+    bool gone = false;
+    if ((rc = copy_with_store(&t, found, slot->alias)) != 0)
+        az_sched_fail(rc, "out of memory");
+    else if ((rc = apply_change(s, t, kind, trigger, &gone)) == 0 && gone)
+        rc = ops_of(slot)->remove(slot->store, id);
+    else if (rc == 0)
+        rc = replace_stored(s, slot, t, ASYNCZ_EVENT_TASK_MODIFIED, events);
+    if (gone && rc == 0)
+        az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, slot->alias, t);
+    else if (gone)
+        az_sched_fail(rc, "store \"%s\" could not remove task \"%s\"", slot->alias, id);
+    az_slot_leave(slot);
+    asyncz_task_free(found);
+    asyncz_task_free(t);
+    return rc;
 }
 
 static int change(asyncz_scheduler *s, const char *id, const char *store, change_kind kind,
@@ -415,9 +584,12 @@ static int change(asyncz_scheduler *s, const char *id, const char *store, change
     if (!s || !id)
         return az_sched_fail(ASYNCZ_EINVAL, "no scheduler or no task id");
     az_event_buf events = {0};
+    bool pending;
     pthread_mutex_lock(&s->lock);
-    int rc = change_locked(s, id, store, kind, trigger, &events);
+    int rc = change_pending_locked(s, id, store, kind, trigger, &events, &pending);
     pthread_mutex_unlock(&s->lock);
+    if (!pending)
+        rc = change_stored(s, id, store, kind, trigger, &events);
     az_loop_wake(s);
     az_events_deliver(s, &events);
     return rc;
@@ -445,55 +617,56 @@ int asyncz_scheduler_run_task(asyncz_scheduler *s, const char *id, const char *s
 {
     if (!s || !id)
         return az_sched_fail(ASYNCZ_EINVAL, "no scheduler or no task id");
-    pthread_mutex_lock(&s->lock);
-    int rc = running(s) ? 0 : az_sched_fail(ASYNCZ_ESTATE, "the scheduler is not running");
+    if (!running(s))
+        return az_sched_fail(ASYNCZ_ESTATE, "the scheduler is not running");
     asyncz_task *t = NULL;
     az_store_slot *slot = NULL;
-    if (rc == 0)
-        rc = find_task(s, id, store, &t, &slot);
-    if (rc == 0 && s->n_manual == s->cap_manual) {
-        size_t cap = s->cap_manual ? s->cap_manual * 2 : 8;
-        az_manual_run *m = realloc(s->manual, cap * sizeof *m);
-        if (m) {
-            s->manual = m;
-            s->cap_manual = cap;
-        } else {
-            rc = az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
-        }
-    }
-    if (rc == 0) {
-        s->manual[s->n_manual].task = t;
-        if (!(s->manual[s->n_manual].store_alias = strdup(slot->alias)))
-            rc = az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
-        else
-            s->n_manual++, t = NULL;
-    }
+    int rc = find_task(s, id, store, &t, &slot);
+    if (rc)
+        return rc;
+    az_slot_leave(slot);
+    char *alias = strdup(slot->alias);
+    pthread_mutex_lock(&s->lock);
+    if (!alias || az_array_reserve((void **)&s->manual, &s->cap_manual, s->n_manual + 1, sizeof *s->manual))
+        rc = az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    else
+        s->manual[s->n_manual++] = (az_manual_run){.task = t, .store_alias = alias};
     pthread_mutex_unlock(&s->lock);
-    asyncz_task_free(t);
-    if (rc == 0)
-        az_loop_wake(s);
-    return rc;
+    if (rc) {
+        asyncz_task_free(t);
+        free(alias);
+        return rc;
+    }
+    az_loop_wake(s);
+    return 0;
 }
 
 /* ---- removal ------------------------------------------------------------------------------------------- */
 
-static int remove_locked(asyncz_scheduler *s, const char *id, const char *store, az_event_buf *events)
+/* Remove a pending task (lock held); false when it is not pending. */
+static bool remove_pending_locked(asyncz_scheduler *s, const char *id, const char *store,
+                                  az_event_buf *events)
 {
     int at = find_pending(s, id);
-    if (at >= 0 && (!store || strcmp(store, asyncz_task_store(s->pending[at])) == 0)) {
-        asyncz_task *t = s->pending[at];
-        memmove(&s->pending[at], &s->pending[at + 1], (s->n_pending - (size_t)at - 1) * sizeof s->pending[0]);
-        s->n_pending--;
-        az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, asyncz_task_store(t), t);
-        asyncz_task_free(t);
-        return 0;
-    }
+    if (at < 0 || (store && strcmp(store, asyncz_task_store(s->pending[at])) != 0))
+        return false;
+    asyncz_task *t = s->pending[at];
+    memmove(&s->pending[at], &s->pending[at + 1], (s->n_pending - (size_t)at - 1) * sizeof s->pending[0]);
+    s->n_pending--;
+    az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, asyncz_task_store(t), t);
+    asyncz_task_free(t);
+    return true;
+}
+
+static int remove_stored(asyncz_scheduler *s, const char *id, const char *store, az_event_buf *events)
+{
     asyncz_task *t;
-    az_store_slot *slot;
+    az_store_slot *slot = NULL;
     int rc = find_task(s, id, store, &t, &slot);
     if (rc)
         return rc;
     rc = ops_of(slot)->remove(slot->store, id);
+    az_slot_leave(slot);
     if (rc == 0)
         az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, slot->alias, t);
     asyncz_task_free(t);
@@ -506,16 +679,21 @@ int asyncz_scheduler_remove_task(asyncz_scheduler *s, const char *id, const char
         return az_sched_fail(ASYNCZ_EINVAL, "no scheduler or no task id");
     az_event_buf events = {0};
     pthread_mutex_lock(&s->lock);
-    int rc = remove_locked(s, id, store, &events);
+    bool pending = remove_pending_locked(s, id, store, &events);
     pthread_mutex_unlock(&s->lock);
+    int rc = pending ? 0 : remove_stored(s, id, store, &events);
     az_events_deliver(s, &events);
     return rc;
 }
 
-static int remove_all_locked(asyncz_scheduler *s, const char *store, az_event_buf *events)
+/* Drop the pending tasks of store (every store: NULL) and take the stores to empty (lock held). */
+static az_store_slot **remove_all_begin(asyncz_scheduler *s, const char *store, size_t *n, int *rc)
 {
-    if (store && !az_sched_find_store(s, store))
-        return az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", store);
+    *n = 0;
+    if (store && !az_sched_find_store(s, store)) {
+        *rc = az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", store);
+        return NULL;
+    }
     size_t kept = 0;
     for (size_t i = 0; i < s->n_pending; i++) {
         if (!store || strcmp(store, asyncz_task_store(s->pending[i])) == 0)
@@ -524,25 +702,37 @@ static int remove_all_locked(asyncz_scheduler *s, const char *store, az_event_bu
             s->pending[kept++] = s->pending[i];
     }
     s->n_pending = kept;
-    for (size_t i = 0; i < s->n_stores; i++) {
-        if (store && strcmp(store, s->stores[i]->alias) != 0)
-            continue;
-        int rc = ops_of(s->stores[i])->remove_all(s->stores[i]->store);
-        if (rc)
-            return az_sched_fail(rc, "store \"%s\" could not remove its tasks", s->stores[i]->alias);
-    }
-    az_events_add(s, events, ASYNCZ_EVENT_ALL_TASKS_REMOVED, store, NULL);
-    return 0;
+    az_store_slot **slots = az_sched_slots(s, n);
+    *rc = slots ? 0 : az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    return slots;
+}
+
+static int empty_store(asyncz_scheduler *s, az_store_slot *slot)
+{
+    if (enter_store(s, slot) != 0)
+        return 0; /* removed meanwhile */
+    int rc = ops_of(slot)->remove_all(slot->store);
+    az_slot_leave(slot);
+    return rc ? az_sched_fail(rc, "store \"%s\" could not remove its tasks", slot->alias) : 0;
 }
 
 int asyncz_scheduler_remove_all_tasks(asyncz_scheduler *s, const char *store)
 {
     if (!s)
         return az_sched_fail(ASYNCZ_EINVAL, "no scheduler");
-    az_event_buf events = {0};
+    size_t n;
+    int rc;
     pthread_mutex_lock(&s->lock);
-    int rc = remove_all_locked(s, store, &events);
+    az_store_slot **slots = remove_all_begin(s, store, &n, &rc);
     pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!store || strcmp(store, slots[i]->alias) == 0)
+            rc = empty_store(s, slots[i]);
+    free(slots);
+    if (rc)
+        return rc;
+    az_event_buf events = {0};
+    az_events_add(s, &events, ASYNCZ_EVENT_ALL_TASKS_REMOVED, store, NULL);
     az_events_deliver(s, &events);
-    return rc;
+    return 0;
 }

@@ -176,6 +176,7 @@ static void store_slot_free(az_store_slot *slot)
     if (!slot)
         return;
     asyncz_store_free(slot->store); /* closes it if open */
+    pthread_mutex_destroy(&slot->io);
     free(slot->alias);
     free(slot);
 }
@@ -259,6 +260,8 @@ void az_scheduler_lookup_fn(asyncz_scheduler *s, const char *name, asyncz_task_f
 
 void az_scheduler_after_fork(asyncz_scheduler *s)
 {
+    for (size_t i = 0; i < s->n_stores; i++)
+        pthread_mutex_init(&s->stores[i]->io, NULL);
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->done_lock, NULL);
     pthread_mutex_init(&s->quarantine_lock, NULL);
@@ -275,6 +278,29 @@ az_store_slot *az_sched_find_store(asyncz_scheduler *s, const char *alias)
         if (strcmp(s->stores[i]->alias, alias) == 0)
             return s->stores[i];
     return NULL;
+}
+
+az_store_slot **az_sched_slots(asyncz_scheduler *s, size_t *n)
+{
+    az_store_slot **copy = malloc((s->n_stores ? s->n_stores : 1) * sizeof *copy);
+    *n = copy ? s->n_stores : 0;
+    if (copy && s->n_stores)
+        memcpy(copy, s->stores, s->n_stores * sizeof *copy);
+    return copy;
+}
+
+bool az_slot_enter(az_store_slot *slot)
+{
+    pthread_mutex_lock(&slot->io);
+    if (slot->store)
+        return true;
+    pthread_mutex_unlock(&slot->io);
+    return false;
+}
+
+void az_slot_leave(az_store_slot *slot)
+{
+    pthread_mutex_unlock(&slot->io);
 }
 
 static void store_wakeup(void *data)
@@ -323,7 +349,9 @@ static int attach_store(asyncz_scheduler *s, const char *alias, asyncz_store *st
         free(slot);
         return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
     }
+    pthread_mutex_init(&slot->io, NULL);
     slot->store = store;
+    /* Opened before it is published: nobody else can call it yet. */
     int rc = asyncz_scheduler_get_state(s) != ASYNCZ_STATE_STOPPED ? store_open(s, slot) : 0;
     if (rc == 0 && push_ptr((void ***)&s->stores, &s->n_stores, slot) != 0)
         rc = az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
@@ -353,17 +381,26 @@ int asyncz_scheduler_add_store(asyncz_scheduler *s, const char *alias, asyncz_st
     return rc;
 }
 
-/* Close and free a removed store but keep its slot, whose alias runs under way may still point to; the
- * slot is freed with the scheduler (lock held). */
-static void retire_store(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *events)
+/* Close a store (slot->io held): give up its unconfirmed releases, remove this scheduler's heartbeat. */
+static void close_slot(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *events)
 {
     az_unconfirmed_abandon(s, slot, events);
+    if (slot->open)
+        az_shared_deregister(s, slot);
     az_store_do_close(slot->store);
     slot->open = false;
+}
+
+/* Close and free a removed store but keep its slot, whose alias runs under way may still point to; the
+ * slot is freed with the scheduler (lock not held: a call into the store under way ends first). */
+static void retire_store(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *events)
+{
+    if (!az_slot_enter(slot))
+        return;
+    close_slot(s, slot, events);
     asyncz_store_free(slot->store);
     slot->store = NULL;
-    /* Out of memory here, the slot is leaked rather than freed under a run that may point to its alias. */
-    (void)push_ptr((void ***)&s->retired, &s->n_retired, slot);
+    az_slot_leave(slot);
 }
 
 int asyncz_scheduler_remove_store(asyncz_scheduler *s, const char *alias)
@@ -380,11 +417,14 @@ int asyncz_scheduler_remove_store(asyncz_scheduler *s, const char *alias)
         memmove(&s->stores[i], &s->stores[i + 1], (s->n_stores - i - 1) * sizeof s->stores[0]);
         s->n_stores--;
     }
+    /* Out of memory here, the slot is leaked rather than freed under a run that may point to its alias. */
+    if (found)
+        (void)push_ptr((void ***)&s->retired, &s->n_retired, found);
+    pthread_mutex_unlock(&s->lock);
     if (found) {
         az_events_add(s, &events, ASYNCZ_EVENT_STORE_REMOVED, alias, NULL);
         retire_store(s, found, &events);
     }
-    pthread_mutex_unlock(&s->lock);
     az_events_deliver(s, &events);
     return found ? 0 : az_sched_fail(ASYNCZ_ENOTFOUND, "no store named \"%s\"", alias);
 }
@@ -507,11 +547,15 @@ static int add_defaults(asyncz_scheduler *s, az_event_buf *events)
     return rc;
 }
 
+/* Open the stores and start the executors (lock held; no round runs while the scheduler is stopped, and a
+ * caller holding a store's io never waits for the lock, so taking io here cannot deadlock). */
 static int open_all(asyncz_scheduler *s)
 {
     for (size_t i = 0; i < s->n_stores; i++)
         if (!s->stores[i]->open) {
+            pthread_mutex_lock(&s->stores[i]->io);
             int rc = store_open(s, s->stores[i]);
+            pthread_mutex_unlock(&s->stores[i]->io);
             if (rc)
                 return rc;
         }
@@ -524,16 +568,19 @@ static int open_all(asyncz_scheduler *s)
     return 0;
 }
 
+/* Close every store (lock not held), each once the calls into it under way have ended. */
 static void close_all(asyncz_scheduler *s, az_event_buf *events)
 {
-    for (size_t i = 0; i < s->n_stores; i++) {
-        az_store_slot *slot = s->stores[i];
-        az_unconfirmed_abandon(s, slot, events);
-        if (slot->open)
-            az_shared_deregister(s, slot);
-        az_store_do_close(slot->store);
-        slot->open = false;
-    }
+    pthread_mutex_lock(&s->lock);
+    size_t n;
+    az_store_slot **slots = az_sched_slots(s, &n);
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < n; i++)
+        if (az_slot_enter(slots[i])) {
+            close_slot(s, slots[i], events);
+            az_slot_leave(slots[i]);
+        }
+    free(slots);
 }
 
 /* Stop every started executor (lock not held: waiting for runs must not block the API). */
@@ -570,8 +617,8 @@ static int start_common(asyncz_scheduler *s, unsigned flags, az_mode mode)
     if (rc == 0)
         rc = open_all(s);
     if (rc) {
-        close_all(s, &events);
         pthread_mutex_unlock(&s->lock);
+        close_all(s, &events);
         shutdown_execs(s, true);
         az_events_deliver(s, &events);
         return rc;
@@ -580,9 +627,9 @@ static int start_common(asyncz_scheduler *s, unsigned flags, az_mode mode)
     s->mode = mode;
     s->started_at = az_sched_now(s);
     atomic_store(&s->state, (flags & ASYNCZ_START_PAUSED) ? ASYNCZ_STATE_PAUSED : ASYNCZ_STATE_RUNNING);
-    az_sched_add_pending_to_stores(s, az_sched_now(s), &events);
     az_events_add(s, &events, ASYNCZ_EVENT_SCHEDULER_START, NULL, NULL);
     pthread_mutex_unlock(&s->lock);
+    az_sched_add_pending_to_stores(s, az_sched_now(s));
     asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER, "scheduler started%s",
                (flags & ASYNCZ_START_PAUSED) ? " (paused)" : "");
     az_events_deliver(s, &events);
@@ -666,41 +713,80 @@ int asyncz_scheduler_resume(asyncz_scheduler *s)
     return set_paused(s, false);
 }
 
-/* Tasks whose trigger is a shutdown trigger run once at shutdown (collected under the lock). */
-typedef struct shutdown_ctx {
-    asyncz_scheduler *s;
-    az_sub_buf *subs;
-    const char *alias;
-    asyncz_time_t now;
-} shutdown_ctx;
+/* Tasks whose trigger is a shutdown trigger run once at shutdown: found in each store (its io lock held),
+ * then submitted under the lock. */
+typedef struct shutdown_found {
+    asyncz_task **tasks; /* references */
+    az_store_slot **slots;
+    size_t n, cap;
+    az_store_slot *slot; /* the store being listed */
+} shutdown_found;
 
-static int queue_shutdown_task(asyncz_task *task, void *data)
+static int find_shutdown_task(asyncz_task *task, void *data)
 {
-    shutdown_ctx *c = data;
+    shutdown_found *f = data;
     if (!task->trigger || strcmp(asyncz_trigger_kind(task->trigger), "shutdown") != 0)
         return 0;
-    /* Counted like any run (the drain uncounts it), but not refused: shutdown runs happen once. */
-    az_counts_add(&c->s->running, task, 1);
-    if (az_make_submission(c->s, c->subs, task, c->alias, 0, &c->now, 1, 1) != 0) {
-        az_counts_add(&c->s->running, task, -1);
-        return 0;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8;
+        asyncz_task **tasks = realloc(f->tasks, cap * sizeof *tasks);
+        if (tasks)
+            f->tasks = tasks;
+        az_store_slot **slots = tasks ? realloc(f->slots, cap * sizeof *slots) : NULL;
+        if (!slots)
+            return 0; /* out of memory: this one does not run */
+        f->slots = slots;
+        f->cap = cap;
     }
-    c->subs->items[c->subs->n - 1].run->at_shutdown = true;
-    c->s->shutdown_runs++;
+    f->tasks[f->n] = asyncz_task_ref(task);
+    f->slots[f->n++] = f->slot;
     return 0;
+}
+
+static void find_shutdown_tasks(asyncz_scheduler *s, shutdown_found *f)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n;
+    az_store_slot **slots = az_sched_slots(s, &n);
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (!az_slot_enter(slots[i]))
+            continue;
+        f->slot = slots[i];
+        ASYNCZ_STORE_BASE(slots[i]->store)->ops->list(slots[i]->store, find_shutdown_task, f);
+        az_slot_leave(slots[i]);
+    }
+    free(slots);
+}
+
+/* Queue one shutdown task's run (lock held). Counted like any run (the drain uncounts it), but not
+ * refused: shutdown runs happen once. */
+static void queue_shutdown_task(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task, const char *alias,
+                                asyncz_time_t now)
+{
+    az_counts_add(&s->running, task, 1);
+    if (az_make_submission(s, subs, task, alias, 0, &now, 1, 1) != 0) {
+        az_counts_add(&s->running, task, -1);
+        return;
+    }
+    subs->items[subs->n - 1].run->at_shutdown = true;
+    s->shutdown_runs++;
 }
 
 static void run_shutdown_tasks(asyncz_scheduler *s)
 {
+    shutdown_found f = {0};
+    find_shutdown_tasks(s, &f);
     az_sub_buf subs = {0};
+    asyncz_time_t now = az_sched_now(s);
     pthread_mutex_lock(&s->lock);
-    shutdown_ctx c = {.s = s, .subs = &subs, .now = az_sched_now(s)};
-    for (size_t i = 0; i < s->n_stores; i++) {
-        c.alias = s->stores[i]->alias;
-        asyncz_store *st = s->stores[i]->store;
-        ASYNCZ_STORE_BASE(st)->ops->list(st, queue_shutdown_task, &c);
-    }
+    for (size_t i = 0; i < f.n; i++)
+        queue_shutdown_task(s, &subs, f.tasks[i], f.slots[i]->alias, now);
     pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < f.n; i++)
+        asyncz_task_free(f.tasks[i]);
+    free(f.tasks);
+    free(f.slots);
     az_submit_all(s, &subs);
 }
 
@@ -736,8 +822,8 @@ void az_sched_stop_sequence(asyncz_scheduler *s)
     shutdown_execs(s, s->stop_wait);
     az_drain_done(s);
     az_event_buf events = {0};
-    pthread_mutex_lock(&s->lock);
     close_all(s, &events);
+    pthread_mutex_lock(&s->lock);
     s->mode = AZ_MODE_NONE;
     s->armed = ASYNCZ_TIME_NONE;
     atomic_store(&s->state, ASYNCZ_STATE_STOPPED);

@@ -80,14 +80,24 @@ typedef struct az_unconfirmed {
     az_run_times rt;    /* rt.times points at rt.one or the heap */
 } az_unconfirmed;
 
+/* A store of the scheduler. Its calls are made with `io` held and `lock` NOT held, so a slow or unreachable
+ * store delays only the callers of that store (docs/design.md#threads-and-locks). Slots live as long as the
+ * scheduler (a removed store's slot is retired, its store closed and freed): a slot pointer taken under
+ * `lock` stays valid after it is released. */
 typedef struct az_store_slot {
+    /* ---- set when the slot is made or the store opened; immutable while open ---- */
     asyncz_scheduler *sched;
     char *alias;
-    asyncz_store *store;
-    bool open;
     asyncz_store_host host;
-    bool shared;                  /* CAP_SHARED: polled, since other schedulers change it */
-    bool heartbeats;              /* shared with heartbeat/instances ops: runs in flight are tracked */
+    bool shared;     /* CAP_SHARED: polled, since other schedulers change it */
+    bool heartbeats; /* shared with heartbeat/instances ops: runs in flight are tracked */
+
+    /* ---- guarded by `io`: one call into the store at a time per scheduler (the contract of sys/store.h);
+     * taken with nothing held, or before `lock` (lock order: io -> lock), never while holding `lock` ---- */
+    pthread_mutex_t io;
+    asyncz_store *store; /* NULL once the store was removed (the slot is retired) */
+    /* Opened: set at start under `lock` before any round can run, cleared under `io` (stop, removal) */
+    bool open;
     asyncz_time_t next_heartbeat; /* when to heartbeat and look for lost schedulers next */
     asyncz_time_t retry_at;       /* after a failed claim: no claims before this (0: none failed) */
     int64_t backoff_usec;         /* the wait after the last failed claim; doubles up to 10 s */
@@ -213,6 +223,13 @@ asyncz_time_t az_sched_now(asyncz_scheduler *s);
 /* Set this thread's error message (printf format) and return code. */
 int az_sched_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 az_store_slot *az_sched_find_store(asyncz_scheduler *s, const char *alias);
+/* A copy of the array of stores (lock held), to visit them after the lock is released (slots outlive the
+ * copy); *n their number. NULL when out of memory. Free with free(). */
+az_store_slot **az_sched_slots(asyncz_scheduler *s, size_t *n);
+/* Take a slot's io lock for a call into its store (lock NOT held). False (io not held) when the store was
+ * removed: the caller reports it as not found. */
+bool az_slot_enter(az_store_slot *slot);
+void az_slot_leave(az_store_slot *slot);
 az_exec_slot *az_sched_find_exec(asyncz_scheduler *s, const char *alias);
 void az_exec_slot_unref(az_exec_slot *slot);
 /* The stop sequence, run by the loop owner (or by shutdown() when nothing else owns the loop). */
@@ -220,8 +237,8 @@ void az_sched_stop_sequence(asyncz_scheduler *s);
 
 /* ---- sched_tasks.c ---------------------------------------------------------------------------------------
  */
-/* Tasks added before start go to their stores (lock held, at start). */
-void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now, az_event_buf *events);
+/* Tasks added before start go to their stores (at start, lock not held). */
+void az_sched_add_pending_to_stores(asyncz_scheduler *s, asyncz_time_t now);
 
 /* ---- sched_events.c ---------------------------------------------------------------------------------------
  */
@@ -237,9 +254,10 @@ char *az_strdup_opt(const char *s);
 
 /* ---- sched_process.c
  * --------------------------------------------------------------------------------------- */
-/* The core round (lock held): fills subs and events, returns the next wake-up. */
-asyncz_time_t az_process_locked(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs,
-                                az_event_buf *events);
+/* The core round (no lock held on entry: it takes `lock` for the scheduler's state and each store's `io`
+ * for its calls, never both the other way round): fills subs and events, returns the next wake-up. */
+asyncz_time_t az_process_round(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs,
+                               az_event_buf *events);
 /* Submit decided runs (lock not held); failures become TASK_ERROR outcomes. */
 void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs);
 /* Make a run of task for the given times and queue it in subs (lock held). The caller has counted the
@@ -279,7 +297,7 @@ typedef struct az_planned {
 
 /* The store host's quarantine callback (any thread). */
 void az_store_quarantined_report(void *host_data, const char *task_id, const char *reason);
-/* Turn the reports gathered since the last round into TASK_QUARANTINED events (lock held). */
+/* Turn the reports gathered since the last round into TASK_QUARANTINED events (takes quarantine_lock). */
 void az_quarantine_reports_take(asyncz_scheduler *s, az_event_buf *events);
 void az_quarantine_reports_free(asyncz_scheduler *s);
 
@@ -288,17 +306,18 @@ void az_inflight_add(asyncz_scheduler *s, asyncz_run *run);
 void az_inflight_remove(asyncz_scheduler *s, asyncz_run *run);
 
 /* Give up the releases of slot still unconfirmed (the store is being closed): their runs are reported as
- * TASK_LOST (lock held). */
+ * TASK_LOST (slot->io held). */
 void az_unconfirmed_abandon(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *events);
 
-/* Write this scheduler's heartbeat to slot's store: the runs in flight plus `planned` (lock held). */
+/* Write this scheduler's heartbeat to slot's store: the runs in flight plus `planned` (slot->io held, lock
+ * not held: it is taken to list the runs in flight). */
 void az_shared_heartbeat(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now,
                          const az_planned *planned, size_t n_planned);
 /* The periodic part of a round for a shared store: heartbeat when due and report schedulers that stopped
- * heartbeating. Returns when this store needs the loop next (poll or heartbeat). Lock held. */
+ * heartbeating. Returns when this store needs the loop next (poll or heartbeat). slot->io held, lock not. */
 asyncz_time_t az_shared_round(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now,
                               az_event_buf *events);
-/* Remove this scheduler's heartbeat at shutdown (lock held). */
+/* Remove this scheduler's heartbeat at shutdown (slot->io held). */
 void az_shared_deregister(asyncz_scheduler *s, az_store_slot *slot);
 
 #endif
