@@ -5,9 +5,10 @@
  * A store embeds asyncz_store_base as its first member, fills it with asyncz_store_base_init() and returns
  * &self->base as its asyncz_store*. Tasks handed to a store are immutable from then on: a store may keep a
  * reference (asyncz_task_ref) instead of copying, and tasks it hands out are references the caller releases
- * with asyncz_task_free(). The scheduler calls a store's operations under its own lock, so a store used by
- * one scheduler sees one call at a time; a store shared by several schedulers (in one process or many) must
- * make claim/release atomic in its backend.
+ * with asyncz_task_free(). A scheduler makes one call at a time into each of its stores (under a lock of
+ * that store's own, not the scheduler's: a slow store delays only its own callers), so a store used by one
+ * scheduler sees one call at a time, from any thread; a store shared by several schedulers (in one process
+ * or many) must make claim/release atomic in its backend. An operation must not call the scheduler.
  *
  * Order: a store lists tasks by next run time, ties in the order they were scheduled (a sequence number the
  * store assigns when a task gets its next run time), paused tasks (no next run time) last in the order they
