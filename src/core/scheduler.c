@@ -340,28 +340,36 @@ static int push_ptr(void ***arr, size_t *n, void *item)
     return 0;
 }
 
-static int attach_store(asyncz_scheduler *s, const char *alias, asyncz_store *store, az_event_buf *events)
+static az_store_slot *slot_new(const char *alias, asyncz_store *store)
 {
-    if (az_sched_find_store(s, alias))
-        return az_sched_fail(ASYNCZ_EEXISTS, "a store named \"%s\" already exists", alias);
     az_store_slot *slot = calloc(1, sizeof *slot);
     if (!slot || !(slot->alias = strdup(alias))) {
         free(slot);
-        return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+        return NULL;
     }
     pthread_mutex_init(&slot->io, NULL);
     slot->store = store;
-    /* Opened before it is published: nobody else can call it yet. */
-    int rc = asyncz_scheduler_get_state(s) != ASYNCZ_STATE_STOPPED ? store_open(s, slot) : 0;
-    if (rc == 0 && push_ptr((void ***)&s->stores, &s->n_stores, slot) != 0)
-        rc = az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
-    if (rc) {
-        slot->store = NULL;
-        store_slot_free(slot);
-        return rc;
-    }
-    az_events_add(s, events, ASYNCZ_EVENT_STORE_ADDED, alias, NULL);
+    return slot;
+}
+
+/* Add a slot to the stores (lock held). On failure the slot is the caller's still. */
+static int publish_store(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *events)
+{
+    if (az_sched_find_store(s, slot->alias))
+        return az_sched_fail(ASYNCZ_EEXISTS, "a store named \"%s\" already exists", slot->alias);
+    if (push_ptr((void ***)&s->stores, &s->n_stores, slot) != 0)
+        return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    az_events_add(s, events, ASYNCZ_EVENT_STORE_ADDED, slot->alias, NULL);
     return 0;
+}
+
+/* Free a slot that was never published; its store stays the caller's. */
+static void slot_discard(az_store_slot *slot)
+{
+    if (slot->open)
+        az_store_do_close(slot->store);
+    slot->store = NULL;
+    store_slot_free(slot);
 }
 
 int asyncz_scheduler_add_store(asyncz_scheduler *s, const char *alias, asyncz_store *store)
@@ -370,12 +378,29 @@ int asyncz_scheduler_add_store(asyncz_scheduler *s, const char *alias, asyncz_st
         asyncz_store_free(store);
         return az_sched_fail(ASYNCZ_EINVAL, "a store needs an alias of 1-64 characters A-Z a-z 0-9 . _ -");
     }
-    az_event_buf events = {0};
-    pthread_mutex_lock(&s->lock);
-    int rc = attach_store(s, alias, store, &events);
-    pthread_mutex_unlock(&s->lock);
-    if (rc)
+    az_store_slot *slot = slot_new(alias, store);
+    if (!slot) {
         asyncz_store_free(store);
+        return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    }
+    /* The store of a running (or starting) scheduler is opened before anyone else can see it, without the
+     * lock; whether it must be is known for sure only under the lock, when it is published. */
+    az_event_buf events = {0};
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        bool must_open =
+            (asyncz_scheduler_get_state(s) != ASYNCZ_STATE_STOPPED || s->mode != AZ_MODE_NONE) && !slot->open;
+        if (!must_open)
+            rc = publish_store(s, slot, &events);
+        pthread_mutex_unlock(&s->lock);
+        if (!must_open || (rc = store_open(s, slot)) != 0)
+            break;
+    }
+    if (rc) {
+        slot_discard(slot);
+        asyncz_store_free(store);
+    }
     az_loop_wake(s);
     az_events_deliver(s, &events);
     return rc;
@@ -534,8 +559,13 @@ static int add_defaults(asyncz_scheduler *s, az_event_buf *events)
         asyncz_store *st;
         if ((rc = asyncz_store_memory_new(&st)) != 0)
             return az_sched_fail(rc, "cannot make the default memory store");
-        if ((rc = attach_store(s, "default", st, events)) != 0)
+        az_store_slot *slot = slot_new("default", st);
+        rc = slot ? publish_store(s, slot, events) : az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+        if (rc) {
+            if (slot)
+                slot_discard(slot);
             asyncz_store_free(st);
+        }
     }
     if (rc == 0 && !az_sched_find_exec(s, "default")) {
         asyncz_executor *ex;
@@ -547,18 +577,22 @@ static int add_defaults(asyncz_scheduler *s, az_event_buf *events)
     return rc;
 }
 
-/* Open the stores and start the executors (lock held; no round runs while the scheduler is stopped, and a
- * caller holding a store's io never waits for the lock, so taking io here cannot deadlock). */
-static int open_all(asyncz_scheduler *s)
+/* Open the stores not open yet (lock not held: a server store connects), each under its io lock. */
+static int open_stores(asyncz_scheduler *s, az_store_slot **slots, size_t n)
 {
-    for (size_t i = 0; i < s->n_stores; i++)
-        if (!s->stores[i]->open) {
-            pthread_mutex_lock(&s->stores[i]->io);
-            int rc = store_open(s, s->stores[i]);
-            pthread_mutex_unlock(&s->stores[i]->io);
-            if (rc)
-                return rc;
-        }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        pthread_mutex_lock(&slots[i]->io);
+        if (!slots[i]->open)
+            rc = store_open(s, slots[i]);
+        pthread_mutex_unlock(&slots[i]->io);
+    }
+    return rc;
+}
+
+/* Start the executors not started yet (lock held). */
+static int start_execs(asyncz_scheduler *s)
+{
     for (size_t i = 0; i < s->n_execs; i++)
         if (!s->execs[i]->started) {
             int rc = exec_start(s, s->execs[i]);
@@ -614,9 +648,20 @@ static int start_common(asyncz_scheduler *s, unsigned flags, az_mode mode)
         return az_sched_fail(ASYNCZ_ESTATE, "the scheduler is already running");
     }
     int rc = add_defaults(s, &events);
+    size_t n = 0;
+    az_store_slot **slots = rc == 0 ? az_sched_slots(s, &n) : NULL;
+    if (rc == 0 && !slots)
+        rc = az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
+    s->mode = mode; /* a start is under way: another one is refused */
+    pthread_mutex_unlock(&s->lock);
     if (rc == 0)
-        rc = open_all(s);
+        rc = open_stores(s, slots, n);
+    free(slots);
+    pthread_mutex_lock(&s->lock);
+    if (rc == 0)
+        rc = start_execs(s);
     if (rc) {
+        s->mode = AZ_MODE_NONE;
         pthread_mutex_unlock(&s->lock);
         close_all(s, &events);
         shutdown_execs(s, true);
@@ -624,7 +669,6 @@ static int start_common(asyncz_scheduler *s, unsigned flags, az_mode mode)
         return rc;
     }
     atomic_store(&s->stop, false);
-    s->mode = mode;
     s->started_at = az_sched_now(s);
     atomic_store(&s->state, (flags & ASYNCZ_START_PAUSED) ? ASYNCZ_STATE_PAUSED : ASYNCZ_STATE_RUNNING);
     az_events_add(s, &events, ASYNCZ_EVENT_SCHEDULER_START, NULL, NULL);

@@ -96,7 +96,6 @@ typedef struct az_store_slot {
      * taken with nothing held, or before `lock` (lock order: io -> lock), never while holding `lock` ---- */
     pthread_mutex_t io;
     asyncz_store *store; /* NULL once the store was removed (the slot is retired) */
-    /* Opened: set at start under `lock` before any round can run, cleared under `io` (stop, removal) */
     bool open;
     asyncz_time_t next_heartbeat; /* when to heartbeat and look for lost schedulers next */
     asyncz_time_t retry_at;       /* after a failed claim: no claims before this (0: none failed) */

@@ -25,9 +25,9 @@ static int64_t mono_us(void)
 
 /* ---- the slow store ----------------------------------------------------------------------------------- */
 
-typedef struct slow_store {
-    asyncz_store_base base;
-    asyncz_store *inner;
+/* What the test and the slow store share; the test owns it (a removed store is freed while the test may
+ * still be waking from the gate). */
+typedef struct gate {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     bool armed;       /* the next claim blocks */
@@ -36,6 +36,12 @@ typedef struct slow_store {
     bool claim_done;  /* the blocked claim returned */
     atomic_int calls; /* calls under way now */
     atomic_int most;  /* the most calls ever under way at once */
+} gate;
+
+typedef struct slow_store {
+    asyncz_store_base base;
+    asyncz_store *inner;
+    gate *g;
 } slow_store;
 
 static slow_store *slow_of(asyncz_store *st)
@@ -50,7 +56,7 @@ static const asyncz_store_ops *inner_ops(asyncz_store *st)
 
 static void call_begin(asyncz_store *st)
 {
-    slow_store *ss = slow_of(st);
+    gate *ss = slow_of(st)->g;
     int now = atomic_fetch_add(&ss->calls, 1) + 1;
     int most = atomic_load(&ss->most);
     while (now > most && !atomic_compare_exchange_weak(&ss->most, &most, now))
@@ -59,11 +65,11 @@ static void call_begin(asyncz_store *st)
 
 static void call_end(asyncz_store *st)
 {
-    atomic_fetch_sub(&slow_of(st)->calls, 1);
+    atomic_fetch_sub(&slow_of(st)->g->calls, 1);
 }
 
 /* Block an armed claim until the test lets it go, at most CLAIM_BLOCK_SEC. */
-static void maybe_block(slow_store *ss)
+static void maybe_block(gate *ss)
 {
     pthread_mutex_lock(&ss->mu);
     if (ss->armed) {
@@ -86,7 +92,7 @@ static int ss_claim(asyncz_store *st, asyncz_time_t now, const char *owner, int6
                     asyncz_claim *out, size_t *n_out)
 {
     call_begin(st);
-    maybe_block(slow_of(st));
+    maybe_block(slow_of(st)->g);
     int rc = inner_ops(st)->claim(slow_of(st)->inner, now, owner, lease_usec, max, out, n_out);
     call_end(st);
     return rc;
@@ -118,8 +124,6 @@ static void ss_destroy(asyncz_store *st)
 {
     slow_store *ss = slow_of(st);
     asyncz_store_free(ss->inner);
-    pthread_cond_destroy(&ss->cond);
-    pthread_mutex_destroy(&ss->mu);
     free(ss);
 }
 
@@ -140,19 +144,31 @@ static const asyncz_store_ops SLOW_OPS = {
     .destroy = ss_destroy,
 };
 
-static slow_store *slow_store_new(void)
+static slow_store *slow_store_new(gate *g)
 {
     slow_store *ss = calloc(1, sizeof *ss);
     assert_non_null(ss);
     assert_int_equal(asyncz_store_base_init(&ss->base, &SLOW_OPS), 0);
     assert_int_equal(asyncz_store_memory_new(&ss->inner), 0);
-    pthread_mutex_init(&ss->mu, NULL);
-    pthread_cond_init(&ss->cond, NULL);
+    ss->g = g;
     return ss;
 }
 
+static void gate_init(gate *g)
+{
+    *g = (gate){0};
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cond, NULL);
+}
+
+static void gate_destroy(gate *g)
+{
+    pthread_cond_destroy(&g->cond);
+    pthread_mutex_destroy(&g->mu);
+}
+
 /* Arm the next claim and wake the loop (an add to the memory store does), then wait until it blocks. */
-static void block_next_claim(asyncz_scheduler *s, slow_store *ss)
+static void block_next_claim(asyncz_scheduler *s, gate *ss)
 {
     pthread_mutex_lock(&ss->mu);
     ss->armed = true;
@@ -169,7 +185,7 @@ static void block_next_claim(asyncz_scheduler *s, slow_store *ss)
     pthread_mutex_unlock(&ss->mu);
 }
 
-static bool claim_blocked(slow_store *ss)
+static bool claim_blocked(gate *ss)
 {
     pthread_mutex_lock(&ss->mu);
     bool blocked = ss->in_claim;
@@ -177,7 +193,7 @@ static bool claim_blocked(slow_store *ss)
     return blocked;
 }
 
-static void let_claim_go(slow_store *ss)
+static void let_claim_go(gate *ss)
 {
     pthread_mutex_lock(&ss->mu);
     ss->let_go = true;
@@ -193,14 +209,14 @@ static int fn_nothing(asyncz_run *run, void *ud)
     return 0;
 }
 
-/* A running scheduler with stores "slow" and "mem". */
-static asyncz_scheduler *start_two_stores(slow_store **slow)
+/* A running scheduler with stores "slow" (its gate g) and "mem". */
+static asyncz_scheduler *start_two_stores(gate *g)
 {
+    gate_init(g);
     asyncz_scheduler *s;
     assert_int_equal(asyncz_scheduler_new(&s, NULL), 0);
     assert_int_equal(asyncz_scheduler_register(s, "job", fn_nothing, NULL), 0);
-    *slow = slow_store_new();
-    assert_int_equal(asyncz_scheduler_add_store(s, "slow", (asyncz_store *)*slow), 0);
+    assert_int_equal(asyncz_scheduler_add_store(s, "slow", (asyncz_store *)slow_store_new(g)), 0);
     asyncz_store *mem;
     assert_int_equal(asyncz_store_memory_new(&mem), 0);
     assert_int_equal(asyncz_scheduler_add_store(s, "mem", mem), 0);
@@ -223,8 +239,8 @@ static int64_t took_us(int64_t since, const char *what)
 static void api_answers_while_a_claim_blocks(void **state)
 {
     (void)state;
-    slow_store *ss;
-    asyncz_scheduler *s = start_two_stores(&ss);
+    gate ss_gate, *ss = &ss_gate;
+    asyncz_scheduler *s = start_two_stores(ss);
     block_next_claim(s, ss);
 
     int64_t t0 = mono_us();
@@ -260,6 +276,7 @@ static void api_answers_while_a_claim_blocks(void **state)
     assert_int_equal(asyncz_scheduler_shutdown(s, true), 0);
     assert_int_equal(atomic_load(&ss->most), 1); /* the slow store was never called twice at once */
     asyncz_scheduler_free(s);
+    gate_destroy(ss);
 }
 
 typedef struct lookup_call {
@@ -283,8 +300,8 @@ static void *lookup_slow(void *arg)
 static void calls_into_one_store_take_turns(void **state)
 {
     (void)state;
-    slow_store *ss;
-    asyncz_scheduler *s = start_two_stores(&ss);
+    gate ss_gate, *ss = &ss_gate;
+    asyncz_scheduler *s = start_two_stores(ss);
     asyncz_task *t = az_test_task("there", asyncz_now() + 3600 * ASYNCZ_USEC_PER_SEC);
     assert_int_equal(asyncz_task_set_store(t, "slow"), 0);
     assert_int_equal(asyncz_scheduler_add_task(s, t, 0), 0);
@@ -303,6 +320,7 @@ static void calls_into_one_store_take_turns(void **state)
     assert_int_equal(atomic_load(&ss->most), 1);
     assert_int_equal(asyncz_scheduler_shutdown(s, true), 0);
     asyncz_scheduler_free(s);
+    gate_destroy(ss);
 }
 
 typedef struct removal {
@@ -324,8 +342,8 @@ static void *remove_slow(void *arg)
 static void removing_a_store_waits_for_its_call(void **state)
 {
     (void)state;
-    slow_store *ss;
-    asyncz_scheduler *s = start_two_stores(&ss);
+    gate ss_gate, *ss = &ss_gate;
+    asyncz_scheduler *s = start_two_stores(ss);
     block_next_claim(s, ss);
     removal r = {.s = s};
     pthread_t th;
@@ -342,6 +360,7 @@ static void removing_a_store_waits_for_its_call(void **state)
     asyncz_task_free(t);
     assert_int_equal(asyncz_scheduler_shutdown(s, true), 0);
     asyncz_scheduler_free(s);
+    gate_destroy(ss);
 }
 
 static const struct CMUnitTest tests[] = {
