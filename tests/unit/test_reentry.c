@@ -94,11 +94,12 @@ static void reenter_scheduler(sched_reentry *r)
     char id[32];
     snprintf(id, sizeof id, "added-%d", nth);
     asyncz_task *add = NULL;
+    asyncz_trigger *hourly = interval(3600 * SEC, T0);
     bool added = asyncz_task_new(&add, "count") == 0 && asyncz_task_set_id(add, id) == 0 &&
-                 asyncz_task_set_trigger(add, interval(3600 * SEC, T0)) == 0 &&
-                 asyncz_scheduler_add_task(r->s, add, 0) == 0 &&
+                 asyncz_task_set_trigger(add, hourly) == 0 && asyncz_scheduler_add_task(r->s, add, 0) == 0 &&
                  asyncz_scheduler_pause_task(r->s, id, NULL) == 0;
     asyncz_task_free(add);
+    asyncz_trigger_unref(hourly);
     pthread_mutex_lock(&r->lock);
     r->got += got;
     r->listed += listed;
@@ -208,7 +209,9 @@ static fixture *fx_new(const char *func)
     asyncz_task *t = NULL;
     assert_int_equal(asyncz_task_new(&t, func), 0);
     assert_int_equal(asyncz_task_set_id(t, "t1"), 0);
-    assert_int_equal(asyncz_task_set_trigger(t, interval(3600 * SEC, T0)), 0);
+    asyncz_trigger *hourly = interval(3600 * SEC, T0);
+    assert_int_equal(asyncz_task_set_trigger(t, hourly), 0);
+    asyncz_trigger_unref(hourly);
     assert_int_equal(asyncz_task_set_executor(t, "completing"), 0);
     assert_int_equal(asyncz_scheduler_add_task(s, t, 0), 0);
     asyncz_task_free(t);
