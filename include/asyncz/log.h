@@ -25,7 +25,15 @@ typedef enum asyncz_log_level {
 } asyncz_log_level;
 
 /* A user sink. logger and message are borrowed and valid only during the call. It may be called from any
- * thread, never concurrently with itself. */
+ * thread, never concurrently with itself (the logger's lock is held during the call; other threads that
+ * log wait for it).
+ *
+ * What a sink may call: the log API only. asyncz_log (and so anything that logs) from inside the sink is
+ * dropped on that thread; asyncz_log_set_level takes effect at once; asyncz_log_to_* replaces the sink
+ * (this call keeps its arguments; the next message goes to the new sink). A sink must NOT call scheduler
+ * or store functions, or anything that waits for them: the library logs while holding the scheduler's
+ * lock, a store's lock or an executor's lock, on the thread that then calls the sink, so such a call can
+ * deadlock. Nor may it wait for another thread that logs. */
 typedef void (*asyncz_log_fn)(asyncz_log_level level, const char *logger, const char *message,
                               void *userdata);
 
@@ -40,7 +48,10 @@ ASYNCZ_API int asyncz_log_level_parse(const char *name, asyncz_log_level *out);
 /* The lower-case name of a level ("warning"). Static storage. */
 ASYNCZ_API const char *asyncz_log_level_name(asyncz_log_level level);
 
-/* Sinks: each call replaces the current sink (closing a file the previous one opened).
+/* Sinks: each call replaces the current sink (closing a file the previous one opened). Called from a
+ * thread other than the sink's, it waits until a call of the old sink in progress has returned: after it
+ * returns, the old sink is not called again and its userdata may be freed. Called from inside the sink
+ * (see asyncz_log_fn), it does not wait for that call, which goes on to its end.
  * stderr: color 1 = always, 0 = never, -1 = on a terminal unless NO_COLOR is set.
  * file: appended to, created with mode 0640; path borrowed. Errors: ASYNCZ_EIO (cannot open).
  * syslog: ident borrowed (NULL: "asyncz"); levels map to syslog priorities.

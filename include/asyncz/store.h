@@ -59,7 +59,10 @@ ASYNCZ_API const char *asyncz_store_kind(const asyncz_store *st);
  * server cannot be reached, with the reason in asyncz_store_errmsg()). */
 ASYNCZ_API int asyncz_store_connect(asyncz_store *st);
 
-/* Told about a record that cannot be read (task_id and reason borrowed for the call). */
+/* Told about a record that cannot be read (task_id and reason borrowed for the call). Called on the thread
+ * of the store call that met the record, after that call released the store's lock and before it returns:
+ * it may call the same store (a lookup, asyncz_store_quarantined...). During asyncz_store_connect_inspect /
+ * _existing itself the store is not connected yet: the public store functions then fail (ASYNCZ_ESTATE). */
 typedef void (*asyncz_unreadable_fn)(void *userdata, const char *task_id, const char *reason);
 
 /* Connect like asyncz_store_connect, for a tool that looks at or edits a store that schedulers run (the
@@ -93,11 +96,15 @@ typedef struct asyncz_quarantined {
     size_t len;
 } asyncz_quarantined;
 
-/* Return 0 to go on, anything else to stop (the listing then returns that value). */
+/* Return 0 to go on, anything else to stop (the listing then returns that value). Called with no lock of
+ * the store held: it may call the same store, asyncz_store_quarantine_open / _restore / _drop on the entry it
+ * is given included (entries dropped meanwhile are still handed out: the listing was read before). */
 typedef int (*asyncz_quarantine_fn)(const asyncz_quarantined *q, void *userdata);
 
-/* List the quarantined records of a connected store, oldest first. Stores that never quarantine (memory)
- * list nothing. Errors: ASYNCZ_ESTATE (not connected), the backend's. */
+/* List the quarantined records of a connected store, oldest first. The persistent stores read the whole
+ * quarantine (memory: its size) before the first call of fn, and free each entry once fn has had it. Stores
+ * that never quarantine (memory) list nothing. Errors: ASYNCZ_ESTATE (not connected), the backend's
+ * (nothing handed out then), ASYNCZ_ENOMEM. */
 ASYNCZ_API int asyncz_store_quarantined(asyncz_store *st, asyncz_quarantine_fn fn, void *userdata);
 
 /* Taking records out of the quarantine (the asyncz tool's `quarantine` commands use these). An entry is
@@ -157,6 +164,8 @@ typedef struct asyncz_instance {
     size_t n_running;
 } asyncz_instance;
 
+/* Return 0 to go on, anything else to stop (the listing then returns that value). Called with no lock of
+ * the store held (the instances are read first): it may call the same store. */
 typedef int (*asyncz_instance_fn)(const asyncz_instance *inst, void *userdata);
 
 /* List the schedulers registered in a connected shared store. Stores without heartbeats list nothing.

@@ -2,8 +2,14 @@
  *
  * The logger is process-wide by nature (the header's API has no handle), so this file keeps the one piece
  * of documented global state in the library: the level (an atomic, read without locking on every call) and
- * the sink (guarded by a mutex, so lines from several threads never interleave and a sink is never swapped
- * while another thread writes to it).
+ * the sink (guarded by a mutex, so lines from several threads never interleave, a user's sink is never
+ * called concurrently with itself, and a sink is never swapped while another thread writes to it).
+ *
+ * A sink may use the log API from inside (asyncz/log.h says what it may call): a message it logs is
+ * dropped (inside_sink), the level is an atomic, and a sink replaced from inside a sink call is replaced
+ * by the thread that holds the mutex already, without taking it again (lock_sink): the call in progress
+ * goes on with the arguments it was given. A replacement from another thread takes the mutex, so it waits
+ * for a call in progress to return: after it, the old sink's userdata is the caller's to free.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,9 +47,23 @@ static _Atomic int log_level = ASYNCZ_LOG_WARNING;
 static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
 static log_sink sink = {.kind = SINK_STDERR, .color = -1};
 
-/* A sink that logs (a callback calling asyncz_log) would deadlock on sink_lock; such nested messages are
- * dropped instead. */
+/* This thread is calling the sink, holding sink_lock. A sink that logs (a callback calling asyncz_log)
+ * would deadlock on sink_lock: such nested messages are dropped instead; a sink that replaces the sink
+ * does so under the sink_lock this thread holds. */
 static _Thread_local bool inside_sink;
+
+/* Take sink_lock to change the sink, unless this thread holds it already: it is inside the sink. */
+static void lock_sink(void)
+{
+    if (!inside_sink)
+        pthread_mutex_lock(&sink_lock);
+}
+
+static void unlock_sink(void)
+{
+    if (!inside_sink)
+        pthread_mutex_unlock(&sink_lock);
+}
 
 static const char *const level_names[] = {"trace", "debug", "info", "warning", "error", "critical", "off"};
 static const char *const level_labels[] = {"TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "OFF"};
@@ -100,7 +120,8 @@ int asyncz_log_level_parse(const char *name, asyncz_log_level *out)
 
 /* ---- sink selection ------------------------------------------------------------------------------ */
 
-/* Release what the current sink owns. Called with sink_lock held. */
+/* Release what the current sink owns. Called with sink_lock held (a callback's call may be in progress on
+ * this thread: a callback sink owns nothing). */
 static void sink_close(void)
 {
     if (sink.kind == SINK_FILE && sink.stream)
@@ -110,12 +131,15 @@ static void sink_close(void)
     sink = (log_sink){.kind = SINK_STDERR, .color = -1};
 }
 
+/* Replace the sink by next; a syslog sink opens the log (its ident lives in the sink). */
 static void sink_replace(const log_sink *next)
 {
-    pthread_mutex_lock(&sink_lock);
+    lock_sink();
     sink_close();
     sink = *next;
-    pthread_mutex_unlock(&sink_lock);
+    if (sink.kind == SINK_SYSLOG)
+        openlog(sink.ident, LOG_PID, LOG_USER);
+    unlock_sink();
 }
 
 void asyncz_log_to_stderr(int color)
@@ -143,11 +167,7 @@ void asyncz_log_to_syslog(const char *ident)
 {
     log_sink next = {.kind = SINK_SYSLOG};
     snprintf(next.ident, sizeof next.ident, "%s", ident ? ident : "asyncz");
-    pthread_mutex_lock(&sink_lock);
-    sink_close();
-    sink = next;
-    openlog(sink.ident, LOG_PID, LOG_USER);
-    pthread_mutex_unlock(&sink_lock);
+    sink_replace(&next);
 }
 
 void asyncz_log_to_json(FILE *stream)

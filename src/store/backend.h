@@ -152,7 +152,8 @@ typedef struct az_backend_ops {
      * atomically remove it and add (id, reason, at, bytes) to the store's quarantine (several entries per id
      * are allowed). If the record changed or is gone meanwhile, change nothing and return ASYNCZ_ESTATE.
      * reason is valid UTF-8 without control characters. A backend that finds a record it cannot even hand
-     * up (a file store's malformed header) quarantines it itself and tells host->quarantined. */
+     * up (a file store's malformed header) quarantines it itself and tells host->quarantined: the host the
+     * persist layer gave it, which queues the report and tells the real host after its lock is released. */
     int (*quarantine)(az_backend *b, const char *id, const unsigned char *data, size_t len,
                       const char *reason, asyncz_time_t at);
     /* List the quarantine, oldest first (by `at`, ties in the order they were added). */

@@ -1,6 +1,9 @@
 /* The persist layer: asyncz_store_ops over a record backend (see backend.h). Encodes and seals tasks,
- * decodes and checks what comes back, quarantines what fails, and keeps user callbacks outside the
- * backend (they may re-enter the store). */
+ * decodes and checks what comes back, quarantines what fails, and keeps every callback of its host and
+ * its caller outside its lock (they may re-enter the store): listings are gathered under the lock and
+ * handed out after it, and what the host is told (a record quarantined, one a tool cannot read) is queued
+ * under the lock, by this file or by the backend through the host this file gives it, and delivered by
+ * unlock_and_report. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,7 +34,12 @@ typedef struct persist_store {
     pthread_mutex_t lock;
     az_sealer sealer;
     asyncz_store_ops ops;   /* the name is the backend's */
-    asyncz_store_host host; /* valid while open */
+    asyncz_store_host host; /* the host's, valid while open */
+    /* What the backend is given as its host: wake-ups pass through to host's (pass_wakeup), reports are
+     * queued (queue_report) to be told to host after the lock is released. host_data is this store. */
+    asyncz_store_host backend_host;
+    struct report *reports; /* queued under the lock, oldest first; always empty when the lock is free */
+    struct report **reports_end;
     bool open;
     char logger[48]; /* "asyncz.store.<kind>" */
     zone_logged zone_logs[ZONE_LOG_SLOTS];
@@ -62,6 +70,72 @@ typedef struct collect {
 static persist_store *PS(asyncz_store *st)
 {
     return (persist_store *)st;
+}
+
+/* ---- what the host is told, after the lock ------------------------------------------------------- */
+
+/* A record quarantined, or one a tool's connection cannot read: for host.quarantined. */
+typedef struct report {
+    struct report *next;
+    char *reason; /* in the same block, after id */
+    char id[];
+} report;
+
+/* The backend host's quarantined(): queue the report (called with ps->lock held, by quarantine_one or
+ * by the backend in a call the persist layer makes). Out of memory, the report is lost and logged. */
+static void queue_report(void *data, const char *id, const char *reason)
+{
+    persist_store *ps = data;
+    if (!ps->host.quarantined)
+        return;
+    size_t id_len = strlen(id), reason_len = strlen(reason);
+    report *r = malloc(sizeof *r + id_len + reason_len + 2);
+    if (!r) {
+        asyncz_log(ASYNCZ_LOG_ERROR, ps->logger,
+                   "out of memory: task \"%s\" (%s) is not reported to the scheduler or tool using the store",
+                   id, reason);
+        return;
+    }
+    r->next = NULL;
+    memcpy(r->id, id, id_len + 1);
+    r->reason = r->id + id_len + 1;
+    memcpy(r->reason, reason, reason_len + 1);
+    *ps->reports_end = r;
+    ps->reports_end = &r->next;
+}
+
+/* The backend host's wakeup(): the host's own (from a notification thread without the lock, or from a
+ * store operation with it; the host's wakeup is thread-safe and takes no store lock). */
+static void pass_wakeup(void *data)
+{
+    persist_store *ps = data;
+    if (ps->host.wakeup)
+        ps->host.wakeup(ps->host.host_data);
+}
+
+/* Release ps->lock, then tell the host what was queued while it was held (in order), keeping the caller's
+ * asyncz_store_errmsg() across the callbacks, which may call the store again. Every operation that takes
+ * the lock ends with this (but close, which reports nothing). */
+static void unlock_and_report(persist_store *ps)
+{
+    report *r = ps->reports;
+    void (*fn)(void *, const char *, const char *) = ps->host.quarantined;
+    void *host_data = ps->host.host_data;
+    ps->reports = NULL;
+    ps->reports_end = &ps->reports;
+    pthread_mutex_unlock(&ps->lock);
+    if (!r)
+        return;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", asyncz_store_errmsg());
+    while (r) {
+        report *next = r->next;
+        if (fn)
+            fn(host_data, r->id, r->reason);
+        free(r);
+        r = next;
+    }
+    az_store_fail(0, "%s", msg);
 }
 
 /* ---- collecting and quarantining ----------------------------------------------------------------- */
@@ -200,8 +274,7 @@ static void quarantine_one(persist_store *ps, const bad_record *b)
     if (ps->host.inspect) { /* a tool looks at the store: tell, and leave the record to its schedulers */
         asyncz_log(ASYNCZ_LOG_WARNING, ps->logger, "task \"%s\" cannot be read, left in place: %s", b->id,
                    b->reason);
-        if (ps->host.quarantined)
-            ps->host.quarantined(ps->host.host_data, b->id, b->reason);
+        queue_report(ps, b->id, b->reason);
         return;
     }
     if (az_record_zone_missing(b->rc)) {
@@ -222,11 +295,11 @@ static void quarantine_one(persist_store *ps, const bad_record *b)
         return;
     }
     asyncz_log(ASYNCZ_LOG_ERROR, ps->logger, "task \"%s\" quarantined: %s", b->id, b->reason);
-    if (ps->host.quarantined)
-        ps->host.quarantined(ps->host.host_data, b->id, b->reason);
+    queue_report(ps, b->id, b->reason);
 }
 
-/* Quarantine the bad records (under the lock, after the backend call) and forget them. */
+/* Quarantine the bad records (under the lock, after the backend call; the host is told after it) and
+ * forget them. */
 static void quarantine_bad(collect *c)
 {
     for (size_t i = 0; i < c->n_bad; i++) {
@@ -351,12 +424,16 @@ static int p_open(asyncz_store *st, const asyncz_store_host *host)
     if (rc)
         rc = az_store_fail(rc, "cannot derive the sealing key from " ASYNCZ_STORE_KEY_ENV);
     ps->host = *host;
+    ps->backend_host = *host;
+    ps->backend_host.wakeup = host->wakeup ? pass_wakeup : NULL;
+    ps->backend_host.quarantined = host->quarantined ? queue_report : NULL;
+    ps->backend_host.host_data = ps;
     if (!rc)
-        rc = ps->b->ops->open(ps->b, &ps->host);
+        rc = ps->b->ops->open(ps->b, &ps->backend_host);
     if (!rc && (rc = check_key(ps)) != 0)
         ps->b->ops->close(ps->b);
     ps->open = rc == 0;
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     if (rc)
         asyncz_log(ASYNCZ_LOG_ERROR, ps->logger, "%s", asyncz_store_errmsg());
     return rc;
@@ -398,7 +475,7 @@ static int write_task(persist_store *ps, asyncz_task *task, write_fn fn)
             .id = task->id, .next_run_time = az_record_next_run_time(task), .data = data, .len = len};
         rc = fn(ps->b, &rec);
     }
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     free(data);
     return rc;
 }
@@ -448,7 +525,7 @@ static int p_add_many(asyncz_store *st, asyncz_task *const *tasks, size_t n)
     int rc = batch_encode(ps, tasks, n, &bt);
     if (!rc)
         rc = ps->b->ops->insert_many(ps->b, bt.recs, n);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     batch_free(&bt);
     return rc;
 }
@@ -463,7 +540,7 @@ static int p_remove(asyncz_store *st, const char *id)
     persist_store *ps = PS(st);
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->remove(ps->b, id);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     return rc;
 }
 
@@ -472,7 +549,7 @@ static int p_remove_all(asyncz_store *st)
     persist_store *ps = PS(st);
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->remove_all(ps->b);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     return rc;
 }
 
@@ -491,7 +568,7 @@ static int p_lookup(asyncz_store *st, const char *id, asyncz_task **out)
     }
     quarantine_bad(&c);
     free(c.items);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     if (rc) {
         asyncz_task_free(t);
         return rc;
@@ -513,7 +590,7 @@ static int p_list(asyncz_store *st, asyncz_store_each_fn each, void *userdata)
         rc = collect_batch(&c);
     az_record_batch_free(&records);
     quarantine_bad(&c);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     if (rc) {
         drop_items(&c);
         return rc;
@@ -528,7 +605,7 @@ static int p_due(asyncz_store *st, asyncz_time_t now, size_t max, asyncz_store_e
     pthread_mutex_lock(&ps->lock);
     int rc = max ? ps->b->ops->due(ps->b, now, max, collect_one, &c) : 0;
     quarantine_bad(&c);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     if (rc) {
         drop_items(&c);
         return rc;
@@ -541,7 +618,7 @@ static int p_earliest(asyncz_store *st, asyncz_time_t *out)
     persist_store *ps = PS(st);
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->earliest(ps->b, out);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     return rc;
 }
 
@@ -550,7 +627,7 @@ static int p_count(asyncz_store *st, size_t *out)
     persist_store *ps = PS(st);
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->count(ps->b, out);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     return rc;
 }
 
@@ -565,7 +642,7 @@ static int p_claim(asyncz_store *st, asyncz_time_t now, const char *owner, int64
     pthread_mutex_lock(&ps->lock);
     int rc = max ? ps->b->ops->claim(ps->b, now, owner, lease_usec, max, collect_one, &c) : 0;
     quarantine_bad(&c);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     /* Records claimed before a failure are claimed: hand them out; the rest lapse with their lease. */
     size_t n = c.n < max ? c.n : max;
     if (n)
@@ -591,33 +668,57 @@ static int p_release(asyncz_store *st, const char *id, uint64_t token, asyncz_ta
                          .len = len};
         rc = ps->b->ops->release(ps->b, id, token, next ? &rec : NULL);
     }
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     free(data);
     return rc;
 }
 
 /* ---- quarantine and heartbeats ------------------------------------------------------------------ */
 
-typedef struct q_ctx {
-    asyncz_quarantine_fn fn;
-    void *userdata;
-} q_ctx;
+/* The quarantine is read whole under the lock, one block per entry (its strings and bytes inside), and
+ * handed to the caller's function after it: that function may call the store again. The memory held is
+ * the quarantine's size; each entry is freed once handed out, the rest when the function stops. */
+typedef struct q_entry {
+    struct q_entry *next;
+    asyncz_quarantined q; /* its strings and bytes point into the block, after this struct */
+} q_entry;
 
-static int q_each(const az_quarantine_rec *q, void *userdata)
+typedef struct q_gathered {
+    q_entry *head, **end;
+} q_gathered;
+
+static int q_gather(const az_quarantine_rec *q, void *userdata)
 {
-    q_ctx *ctx = userdata;
-    asyncz_quarantined out = {
-        .task_id = q->id, .reason = q->reason, .at = q->at, .data = q->data, .len = q->len};
-    return ctx->fn(&out, ctx->userdata);
+    q_gathered *g = userdata;
+    size_t id_len = strlen(q->id), reason_len = strlen(q->reason);
+    q_entry *e = malloc(sizeof *e + id_len + reason_len + 2 + q->len);
+    if (!e)
+        return az_store_fail(ASYNCZ_ENOMEM, "out of memory listing the quarantine");
+    char *id = (char *)(e + 1), *reason = id + id_len + 1;
+    unsigned char *data = (unsigned char *)reason + reason_len + 1;
+    memcpy(id, q->id, id_len + 1);
+    memcpy(reason, q->reason, reason_len + 1);
+    if (q->len)
+        memcpy(data, q->data, q->len);
+    *e = (q_entry){.q = {.task_id = id, .reason = reason, .at = q->at, .data = data, .len = q->len}};
+    *g->end = e;
+    g->end = &e->next;
+    return 0;
 }
 
 static int p_quarantined(asyncz_store *st, asyncz_quarantine_fn each, void *userdata)
 {
     persist_store *ps = PS(st);
-    q_ctx ctx = {each, userdata};
+    q_gathered g = {.end = &g.head};
     pthread_mutex_lock(&ps->lock);
-    int rc = ps->b->ops->quarantined(ps->b, q_each, &ctx);
-    pthread_mutex_unlock(&ps->lock);
+    int rc = ps->b->ops->quarantined(ps->b, q_gather, &g);
+    unlock_and_report(ps);
+    for (q_entry *e = g.head, *next; e; e = next) {
+        next = e->next;
+        if (!rc)
+            rc = each(&e->q, userdata);
+        free(e);
+    }
     return rc;
 }
 
@@ -633,7 +734,7 @@ static int p_heartbeat(asyncz_store *st, const asyncz_instance *self)
         return rc;
     pthread_mutex_lock(&ps->lock);
     rc = ps->b->ops->put_instance(ps->b, self->id, (const unsigned char *)doc, len);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     free(doc);
     return rc;
 }
@@ -670,7 +771,7 @@ static int p_instances(asyncz_store *st, asyncz_instance_fn each, void *userdata
     inst_list l = {0};
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->instances(ps->b, inst_collect, &l);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     for (size_t i = 0; i < l.n; i++) {
         if (!rc)
             rc = each(&l.docs[i].inst, userdata);
@@ -687,7 +788,7 @@ static int p_remove_instance(asyncz_store *st, const char *id)
         return ASYNCZ_ENOTFOUND;
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->remove_instance(ps->b, id);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     return rc;
 }
 
@@ -731,6 +832,7 @@ int az_persist_new(az_backend *b, asyncz_store **out)
         return ASYNCZ_ENOMEM;
     }
     ps->b = b;
+    ps->reports_end = &ps->reports;
     fill_ops(&ps->ops, b);
     snprintf(ps->logger, sizeof ps->logger, "asyncz.store.%s", b->ops->name);
     int rc = asyncz_store_base_init(&ps->base, &ps->ops);
@@ -811,7 +913,7 @@ int az_persist_quarantine_open(asyncz_store *st, const char *id, const unsigned 
     pthread_mutex_lock(&ps->lock);
     int rc =
         az_record_open_quarantined(&ps->sealer, id, data, len, document, doc_len, &t, reason, sizeof reason);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     if (rc == AZ_RECORD_NO_KEY)
         rc = ASYNCZ_ECRYPTO;
     if (rc == ASYNCZ_ENOMEM)
@@ -875,7 +977,7 @@ int az_persist_quarantine_restore(asyncz_store *st, const char *id, asyncz_time_
         rc = az_store_fail(rc, "task \"%s\" was restored, but its quarantine entry could not be removed: %s",
                            id, msg);
     }
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     free(doc);
     free(p.data);
     if (!rc && restored)
@@ -893,7 +995,7 @@ int az_persist_quarantine_drop(asyncz_store *st, const char *id, asyncz_time_t a
     size_t n = 0;
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->quarantine_drop(ps->b, id, at, &n);
-    pthread_mutex_unlock(&ps->lock);
+    unlock_and_report(ps);
     if (dropped)
         *dropped = n;
     if (rc || n)

@@ -1704,3 +1704,259 @@ void persist_quarantine_restore_by_time(void **state)
     assert_string_equal(list_ids(a.st, &j), "twice");
     close_into(&a);
 }
+
+/* ---- callbacks that call the store again (no callback runs under the store's lock) --------------------- */
+
+/* A store's callbacks ran with its mutex held, so one that called the same store deadlocked: each of these
+ * tests would then hang, so an alarm ends the process (SIGALRM, not caught: the test fails) instead. */
+#define REENTRY_ALARM_SEC 30
+
+/* What a re-entering callback did: the store it calls, and what its calls found. */
+typedef struct reentry {
+    asyncz_store *st;
+    int calls;
+    int looked_up; /* lookups of "good" that found it */
+    int listed;    /* entries a nested quarantine listing saw */
+    int opened;    /* quarantined records opened */
+    int instances; /* instances a nested listing saw */
+    int stop_at;   /* the quarantine listing's function returns 7 at this call (0: never) */
+    int failures;  /* nested calls that failed */
+} reentry;
+
+static int count_quarantined(const asyncz_quarantined *q, void *userdata)
+{
+    (void)q;
+    ((reentry *)userdata)->listed++;
+    return 0;
+}
+
+/* Look up "good" and list the quarantine, on the store the callback came from. */
+static void reenter_store(reentry *r)
+{
+    asyncz_task *t = NULL;
+    if (ops(r->st)->lookup(r->st, "good", &t) == 0)
+        r->looked_up++;
+    else
+        r->failures++;
+    asyncz_task_free(t);
+    if (asyncz_store_quarantined(r->st, count_quarantined, r) != 0)
+        r->failures++;
+}
+
+static void reenter_on_unreadable(void *userdata, const char *id, const char *reason)
+{
+    (void)id;
+    (void)reason;
+    reentry *r = userdata;
+    r->calls++;
+    reenter_store(r);
+}
+
+/* A tool's unreadable callback (asyncz_store_connect_inspect) calls the same store: a lookup and the
+ * quarantine listing, from inside a listing, a lookup and a due of the store. */
+void persist_reentry_unreadable(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "good", T0 + 2 * SEC);
+    raw_put(a.st, "junk", "{not", 4, T0, false);
+    char url[1024];
+    az_store_url(url, sizeof url, 1);
+    reentry r = {0};
+    assert_int_equal(asyncz_store_open(&r.st, url), 0);
+    assert_int_equal(asyncz_store_connect_inspect(r.st, reenter_on_unreadable, &r), 0);
+    alarm(REENTRY_ALARM_SEC);
+    joined j;
+    assert_string_equal(list_ids(r.st, &j), "good");
+    assert_int_equal(r.calls, 1);
+    asyncz_task *t = NULL;
+    int rc = ops(r.st)->lookup(r.st, "junk", &t);
+    assert_true(rc < 0 && rc != ASYNCZ_ENOTFOUND);
+    assert_non_null(strstr(asyncz_store_errmsg(), "junk")); /* the lookup's message, not a nested call's */
+    assert_int_equal(r.calls, 2);
+    assert_string_equal(due_ids(r.st, T0 + 3 * SEC, &j), "good");
+    assert_int_equal(r.calls, 3);
+    alarm(0);
+    assert_int_equal(r.looked_up, 3);
+    assert_int_equal(r.failures, 0);
+    assert_int_equal(r.listed, 0); /* a tool moves nothing aside */
+    asyncz_store_free(r.st);
+    close_into(&a);
+}
+
+/* A scheduler's host is told of a quarantine after the store's lock is released: its callback may read the
+ * store, and the quarantine it reads already holds the record. */
+void persist_reentry_host_quarantined(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    char url[1024];
+    az_store_url(url, sizeof url, 1);
+    reentry r = {0};
+    assert_int_equal(asyncz_store_open(&r.st, url), 0);
+    asyncz_store_host host = {
+        .alias = "default", .identity = "one", .quarantined = reenter_on_unreadable, .host_data = &r};
+    assert_int_equal(az_store_do_open(r.st, &host), 0);
+    add(r.st, "good", T0 + 2 * SEC);
+    raw_put(r.st, "junk", "{not", 4, T0, false);
+    alarm(REENTRY_ALARM_SEC);
+    asyncz_claim claims[4];
+    size_t n = 0;
+    assert_int_equal(ops(r.st)->claim(r.st, T0 + 3 * SEC, "one", LEASE, 4, claims, &n), 0);
+    alarm(0);
+    assert_int_equal(n, 1);
+    asyncz_task_free(claims[0].task);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.looked_up, 1);
+    assert_int_equal(r.listed, 1);
+    assert_int_equal(r.failures, 0);
+    asyncz_store_free(r.st);
+}
+
+/* The quarantine listing's function opens the record it is given and lists the quarantine again, on the
+ * same store; returning non-zero still stops the listing, which returns that value. */
+static int reenter_on_quarantined(const asyncz_quarantined *q, void *userdata)
+{
+    reentry *r = userdata;
+    r->calls++;
+    char *doc = NULL;
+    size_t len = 0;
+    int rc = asyncz_store_quarantine_open(r->st, q, &doc, &len, NULL);
+    if (rc == ASYNCZ_EPARSE || rc == ASYNCZ_EINVAL) /* what these records are */
+        r->opened++;
+    else
+        r->failures++;
+    free(doc);
+    if (asyncz_store_quarantined(r->st, count_quarantined, r) != 0)
+        r->failures++;
+    asyncz_task *t = NULL;
+    if (ops(r->st)->lookup(r->st, "good", &t) == 0)
+        r->looked_up++;
+    asyncz_task_free(t);
+    return r->calls == r->stop_at ? 7 : 0;
+}
+
+/* Drops the entry it is given from the quarantine being listed. */
+static int drop_on_quarantined(const asyncz_quarantined *q, void *userdata)
+{
+    reentry *r = userdata;
+    r->calls++;
+    size_t dropped = 0;
+    if (asyncz_store_quarantine_drop(r->st, q->task_id, q->at, &dropped) != 0 || dropped != 1)
+        r->failures++;
+    return 0;
+}
+
+void persist_reentry_quarantine_listing(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "good", T0 + 2 * SEC);
+    raw_put(a.st, "bad1", "{", 1, T0, false);
+    raw_put(a.st, "bad2", "[", 1, T0, false);
+    raw_put(a.st, "bad3", "x", 1, T0, false);
+    read_all(&a);
+    assert_int_equal(quarantine_of(a.st).n, 3);
+    reentry r = {.st = a.st};
+    alarm(REENTRY_ALARM_SEC);
+    assert_int_equal(asyncz_store_quarantined(a.st, reenter_on_quarantined, &r), 0);
+    assert_int_equal(r.calls, 3);
+    assert_int_equal(r.opened, 3);
+    assert_int_equal(r.listed, 9);
+    assert_int_equal(r.looked_up, 3);
+    assert_int_equal(r.failures, 0);
+    /* Stopped at the second entry: the third is not handed out. */
+    r = (reentry){.st = a.st, .stop_at = 2};
+    assert_int_equal(asyncz_store_quarantined(a.st, reenter_on_quarantined, &r), 7);
+    assert_int_equal(r.calls, 2);
+    /* Dropping entries from inside the listing: every entry read before it is still handed out. */
+    r = (reentry){.st = a.st};
+    assert_int_equal(asyncz_store_quarantined(a.st, drop_on_quarantined, &r), 0);
+    alarm(0);
+    assert_int_equal(r.calls, 3);
+    assert_int_equal(r.failures, 0);
+    assert_int_equal(quarantine_of(a.st).n, 0);
+    close_into(&a);
+}
+
+/* The instance listing's function lists the instances again and looks a task up, on the same store. */
+static int reenter_on_instance(const asyncz_instance *inst, void *userdata)
+{
+    (void)inst;
+    reentry *r = userdata;
+    r->calls++;
+    inst_seen s = {0};
+    if (asyncz_store_instances(r->st, inst_each, &s) != 0)
+        r->failures++;
+    r->instances += (int)s.n;
+    asyncz_task *t = NULL;
+    if (ops(r->st)->lookup(r->st, "good", &t) == 0)
+        r->looked_up++;
+    asyncz_task_free(t);
+    return 0;
+}
+
+void persist_reentry_instances(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    if (!ops(a.st)->heartbeat) {
+        close_into(&a);
+        skip();
+    }
+    add(a.st, "good", T0);
+    asyncz_instance one = {.id = "sched-a", .hostname = "host-a", .pid = 4242, .version = "0.1.0"};
+    asyncz_instance two = {.id = "sched-b", .hostname = "host-b", .pid = 2, .version = "0.1.0"};
+    assert_int_equal(ops(a.st)->heartbeat(a.st, &one), 0);
+    assert_int_equal(ops(a.st)->heartbeat(a.st, &two), 0);
+    reentry r = {.st = a.st};
+    alarm(REENTRY_ALARM_SEC);
+    assert_int_equal(asyncz_store_instances(a.st, reenter_on_instance, &r), 0);
+    alarm(0);
+    assert_int_equal(r.calls, 2);
+    assert_int_equal(r.instances, 4);
+    assert_int_equal(r.looked_up, 2);
+    assert_int_equal(r.failures, 0);
+    close_into(&a);
+}
+
+/* A listing's function (ops->list, ops->due) looks tasks up and updates them in the same store. */
+static int reenter_on_task(asyncz_task *task, void *userdata)
+{
+    reentry *r = userdata;
+    r->calls++;
+    asyncz_task *t = NULL;
+    if (ops(r->st)->lookup(r->st, asyncz_task_id(task), &t) == 0)
+        r->looked_up++;
+    else
+        r->failures++;
+    if (t && ops(r->st)->update(r->st, t) != 0)
+        r->failures++;
+    asyncz_task_free(t);
+    return 0;
+}
+
+void persist_reentry_store_each(void **state)
+{
+    (void)state;
+    set_key(NULL);
+    opened a;
+    open_into(&a, 1, "one");
+    add(a.st, "t1", T0);
+    add(a.st, "t2", T0 + SEC);
+    reentry r = {.st = a.st};
+    alarm(REENTRY_ALARM_SEC);
+    assert_int_equal(ops(a.st)->list(a.st, reenter_on_task, &r), 0);
+    assert_int_equal(ops(a.st)->due(a.st, T0 + SEC, 10, reenter_on_task, &r), 0);
+    alarm(0);
+    assert_int_equal(r.calls, 4);
+    assert_int_equal(r.looked_up, 4);
+    assert_int_equal(r.failures, 0);
+    close_into(&a);
+}

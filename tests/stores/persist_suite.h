@@ -77,6 +77,14 @@ void persist_quarantine_restore_by_time(void **state);
 /* Heartbeats (backends with put_instance). */
 void persist_instances(void **state);
 
+/* Callbacks that call the same store again (the unreadable/quarantined callback, the quarantine, instance
+ * and task listings' functions). */
+void persist_reentry_unreadable(void **state);
+void persist_reentry_host_quarantined(void **state);
+void persist_reentry_quarantine_listing(void **state);
+void persist_reentry_instances(void **state);
+void persist_reentry_store_each(void **state);
+
 /* Errors. */
 void persist_bad_option(void **state);
 void persist_unreachable(void **state);
@@ -123,6 +131,11 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_quarantine_restore_replace), \
     cmocka_unit_test(persist_quarantine_restore_by_time), \
     cmocka_unit_test(persist_instances), \
+    cmocka_unit_test(persist_reentry_unreadable), \
+    cmocka_unit_test(persist_reentry_host_quarantined), \
+    cmocka_unit_test(persist_reentry_quarantine_listing), \
+    cmocka_unit_test(persist_reentry_instances), \
+    cmocka_unit_test(persist_reentry_store_each), \
     cmocka_unit_test(persist_bad_option), \
     cmocka_unit_test(persist_unreachable)
 // clang-format on

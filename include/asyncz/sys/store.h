@@ -48,7 +48,8 @@ typedef struct asyncz_store_host {
     const char *identity; /* the scheduler's identity (owner of its claims) */
     /* Ask the scheduler to look at the store again soon (thread-safe; for notifications). */
     void (*wakeup)(void *host_data);
-    /* Tell the scheduler a record was quarantined (thread-safe; may be NULL). Strings borrowed. */
+    /* Tell the scheduler a record was quarantined (thread-safe; may be NULL). Strings borrowed. The
+     * persistent stores call it on the thread of the store call, after releasing their own lock. */
     void (*quarantined)(void *host_data, const char *task_id, const char *reason);
     void *host_data;
     /* A tool inspects the store (asyncz_store_connect_inspect): a record that cannot be read is skipped and
@@ -67,7 +68,9 @@ typedef struct asyncz_claim {
 } asyncz_claim;
 
 /* Called for each task of a listing, in order. task is borrowed (take a reference with asyncz_task_ref to
- * keep it). Return 0 to go on, anything else to stop the listing (which then returns that value). */
+ * keep it). Return 0 to go on, anything else to stop the listing (which then returns that value). The
+ * built-in stores call it with no lock of theirs held (they take a snapshot first): it may call the same
+ * store. */
 typedef int (*asyncz_store_each_fn)(asyncz_task *task, void *userdata);
 
 typedef struct asyncz_store_ops {
