@@ -9,8 +9,9 @@
  * the call is the one its caller reads. 0, or ASYNCZ_EINVAL / ASYNCZ_ESTATE with the message set. */
 int az_store_api_check(asyncz_store *st);
 
-/* After a store operation failed with rc: keep the store's message when it set one, else write one naming
- * the task id (NULL: none) and the store, doing being the verb ("read", "list the tasks of"). Returns rc. */
+/* After a store operation failed with rc: keep the store's message when it set one (prefixed with `task
+ * "ID": ` when it does not name the task id), else write one naming the task id (NULL: none) and the store,
+ * doing being the verb ("read", "list the tasks of"). Returns rc. */
 int az_store_api_failed(asyncz_store *st, int rc, const char *id, const char *doing);
 
 #endif

@@ -3,6 +3,7 @@
  * `asyncz pause`, `resume` and `run` do to a stored task is written here, once. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "asyncz/error.h"
 #include "asyncz/sys/store.h"
@@ -56,10 +57,24 @@ static int check_id(asyncz_store *st, const char *id)
     return 0;
 }
 
+/* Whether the store's message names the task id, quoted as messages quote it. */
+static bool names_id(const char *msg, const char *id)
+{
+    char quoted[300];
+    snprintf(quoted, sizeof quoted, "\"%s\"", id);
+    return strstr(msg, quoted) != NULL;
+}
+
 int az_store_api_failed(asyncz_store *st, int rc, const char *id, const char *doing)
 {
-    if (asyncz_store_errmsg()[0])
-        return rc; /* the store said what was wrong */
+    const char *said = asyncz_store_errmsg();
+    if (said[0] && id && !names_id(said, id)) { /* the store said what was wrong, not of which task */
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", said);
+        return az_store_fail(rc, "task \"%s\": %s", id, msg);
+    }
+    if (said[0])
+        return rc;
     const char *kind = ops_of(st)->name;
     if (rc == ASYNCZ_ENOTFOUND && id)
         return az_store_fail(rc, "no task with id \"%s\" in the %s store", id, kind);
