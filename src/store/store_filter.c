@@ -176,6 +176,8 @@ static void reverse(asyncz_task_list *l)
 /* Sort, reverse, then keep [offset, offset + limit). */
 static void order_and_cut(const asyncz_task_filter *f, asyncz_task_list *l)
 {
+    if (l->n == 0) /* items may be NULL */
+        return;
     if (f->sort == ASYNCZ_TASK_SORT_ID)
         qsort(l->items, l->n, sizeof *l->items, by_id);
     else if (f->sort == ASYNCZ_TASK_SORT_NAME)
