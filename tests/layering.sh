@@ -40,7 +40,7 @@ done
 declare -A RANK=([util]=0 [time]=1 [trigger]=2 [core]=3 [exec]=4 [codec]=4 [store]=5 [cli]=6)
 
 # Headers private to their directory: the other layers have no business with them, whatever their rank.
-PRIVATE=(core/registry.h store/backend.h exec/zygote.h time/zone_internal.h
+PRIVATE=(core/registry.h store/backend.h store/store_api.h exec/zygote.h time/zone_internal.h
   time/tzif.h time/posix_tz.h time/scan.h trigger/trigger_internal.h trigger/cron.h codec/codec_internal.h)
 
 # Store backends: the headers of store/ whose names start with a backend's name are that backend's

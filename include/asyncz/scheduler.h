@@ -148,6 +148,11 @@ ASYNCZ_API asyncz_scheduler_state asyncz_scheduler_get_state(const asyncz_schedu
 
 /* ---- stores and executors ------------------------------------------------------------------------- */
 
+/* Whether alias is a valid store or executor alias: 1..64 bytes (ASYNCZ_TASK_ALIAS_MAX) of [A-Za-z0-9._-].
+ * NULL is not. The rule every function taking an alias applies; for tools that check aliases before they
+ * reach the library (a config file). Thread-safe; alias is borrowed. */
+ASYNCZ_API bool asyncz_alias_valid(const char *alias);
+
 /* Add a store under alias (1..64 bytes of [A-Za-z0-9._-]); the scheduler takes ownership of store, also on
  * error (it is freed). Errors: ASYNCZ_EEXISTS (alias taken), ASYNCZ_EINVAL, ASYNCZ_ESTORE (open failed). */
 ASYNCZ_API int asyncz_scheduler_add_store(asyncz_scheduler *s, const char *alias, asyncz_store *store);
@@ -178,10 +183,18 @@ ASYNCZ_API int asyncz_scheduler_add_task(asyncz_scheduler *s, asyncz_task *task,
 ASYNCZ_API int asyncz_scheduler_get_task(asyncz_scheduler *s, asyncz_task **out, const char *id,
                                          const char *store);
 
-/* A list of tasks (copies). */
+/* A list of tasks: copies (asyncz_scheduler_list_tasks) or the store's own immutable tasks
+ * (asyncz_store_list_tasks, store.h). Read-only; NULL-safe (a NULL list is empty). */
 typedef struct asyncz_task_list asyncz_task_list;
 ASYNCZ_API size_t asyncz_task_list_count(const asyncz_task_list *list);
-ASYNCZ_API const asyncz_task *asyncz_task_list_at(const asyncz_task_list *list, size_t i); /* borrowed */
+/* The task at i (borrowed, valid until the list is freed; NULL when i is out of range). Copy it
+ * (asyncz_task_copy) to change it. */
+ASYNCZ_API const asyncz_task *asyncz_task_list_at(const asyncz_task_list *list, size_t i);
+/* How many tasks the store held when asyncz_store_list_tasks read it, and how many of them its filter
+ * matched before the offset and limit cut the list (for "3 of 120 shown" and paging). For a list of
+ * asyncz_scheduler_list_tasks, both are the count. */
+ASYNCZ_API size_t asyncz_task_list_stored(const asyncz_task_list *list);
+ASYNCZ_API size_t asyncz_task_list_matched(const asyncz_task_list *list);
 ASYNCZ_API void asyncz_task_list_free(asyncz_task_list *list);
 
 /* Every task of one store (or of all, store NULL), each store's in order of next run time (ties in the

@@ -190,6 +190,141 @@ ASYNCZ_API int asyncz_store_instances(asyncz_store *st, asyncz_instance_fn fn, v
  * ASYNCZ_ENOMEM...; nothing was added). */
 ASYNCZ_API int asyncz_store_add_tasks(asyncz_store *st, asyncz_task *const *tasks, size_t n);
 
+/* ---- managing the tasks of a store from a program (docs/stores.md) -------------------------------------
+ *
+ * For a store the application connected itself (asyncz_store_connect, _connect_inspect, _connect_existing):
+ * what tools, bindings and HTTP front ends do to the tasks of a store that schedulers elsewhere run. A store
+ * handed to a scheduler (asyncz_scheduler_add_store) belongs to it: reach its tasks through the
+ * scheduler's task API (asyncz_scheduler_get_task, ...), which also wakes the scheduler and emits events.
+ * These functions wake no scheduler and emit no events: a scheduler sharing the store sees the change when
+ * it next reads the store (at once with a notifying store, else within its poll interval).
+ *
+ * Each function works on the task with the given id (borrowed), makes one or two store calls and returns 0
+ * or a negative ASYNCZ_E* code with asyncz_store_errmsg() naming the task id and the store: the store's own
+ * message when it gave one (a custom store sets it with asyncz_store_set_errmsg, sys/store.h), else one of
+ * these functions'. Errors common to all: ASYNCZ_EINVAL (st NULL, an id that asyncz_task_id_valid refuses,
+ * a NULL required argument), ASYNCZ_ESTATE (the store is not connected), ASYNCZ_ENOTFOUND (no task with that
+ * id, or, in a store connected for inspection, a record that cannot be read: its unreadable callback was
+ * told), and the store's (ASYNCZ_ESTORE, ASYNCZ_EIO, ASYNCZ_ECRYPTO, ASYNCZ_ENOMEM...).
+ *
+ * Threads: as thread-safe as the store's operations (every built-in store serialises them); each call is a
+ * read, or a read and a write, not a transaction: a scheduler or another tool may change the task in
+ * between, and the last write wins (a write ends a scheduler's claim on the task: see sys/store.h). No
+ * callback runs during these calls except the unreadable callback of asyncz_store_connect_inspect, which
+ * must not call the same store. Tasks handed out (*out) are the caller's own copies (asyncz_task_free). */
+
+/* The task with this id: *out receives a copy (asyncz_task_free). Errors: as above. */
+ASYNCZ_API int asyncz_store_get_task(asyncz_store *st, const char *id, asyncz_task **out);
+
+/* Add one task (borrowed: the store keeps a copy) with the id and next run time it has: nothing is
+ * computed (set a next run time, or ASYNCZ_TIME_NONE to add it paused, with asyncz_task_set_next_run_time).
+ * With replace, a task already stored under that id is replaced (asyncz_store_update_task), and if it was
+ * removed meanwhile the task is added again. Errors: as above, and ASYNCZ_EINVAL (task NULL or without an
+ * id), ASYNCZ_EEXISTS (the id is taken and replace is false). */
+ASYNCZ_API int asyncz_store_add_task(asyncz_store *st, const asyncz_task *task, bool replace);
+
+/* Replace the stored task with the id of task (borrowed: the store keeps a copy) by task, as it is: its next
+ * run time is not recomputed. Errors: as above, and ASYNCZ_EINVAL (task NULL or without an id). */
+ASYNCZ_API int asyncz_store_update_task(asyncz_store *st, const asyncz_task *task);
+
+/* Remove the task with this id. Errors: as above. */
+ASYNCZ_API int asyncz_store_remove_task(asyncz_store *st, const char *id);
+
+/* Pause the task: it keeps no next run time of its own schedule; a pending run request
+ * (asyncz_store_request_run) is kept and still runs once. A paused task is left as it is and *changed is
+ * false; otherwise the task is written and *changed is true. *out (may be NULL) receives the task as it now
+ * is (a copy), changed or not; changed may be NULL. Errors: as above, and ASYNCZ_ESTATE (a task of a
+ * shutdown trigger that is not scheduled: it runs when a scheduler shuts down and has no next run time to
+ * pause; nothing changed). */
+ASYNCZ_API int asyncz_store_pause_task(asyncz_store *st, const char *id, asyncz_task **out, bool *changed);
+
+/* Resume a paused task: its next run time becomes its trigger's first fire time after `now` (the time as
+ * of which the trigger is asked; ASYNCZ_TIME_NONE: the clock's time, asyncz_now()), or `now` itself for a
+ * task without a trigger; a pending run request is kept. A task that is not paused is left as it is and
+ * *changed is false; otherwise the task is written and *changed is true. out and changed as for pause.
+ * Errors: as above, and ASYNCZ_ESTATE (the trigger has no fire time left after now: nothing changed;
+ * remove the task or give it a new trigger), the trigger's (ASYNCZ_ESEARCH...: nothing changed). */
+ASYNCZ_API int asyncz_store_resume_task(asyncz_store *st, const char *id, asyncz_time_t now,
+                                        asyncz_task **out, bool *changed);
+
+/* Ask the scheduler that owns the store to run the task once at `at` (ASYNCZ_TIME_NONE: now), outside its
+ * schedule, as asyncz_task_request_run describes; the schedule goes on afterwards (a paused task stays
+ * paused). Nothing runs here. A task with a request pending keeps it (the first stands) and *queued is
+ * false; otherwise the request is written and *queued is true. *out (may be NULL) receives the task as it
+ * now is (a copy: asyncz_task_run_requested tells when the run is due); queued may be NULL. Errors: as
+ * above, and ASYNCZ_EINVAL (at out of range). */
+ASYNCZ_API int asyncz_store_request_run(asyncz_store *st, const char *id, asyncz_time_t at, asyncz_task **out,
+                                        bool *queued);
+
+/* What asyncz_store_list_tasks keeps: a task's state. */
+#define ASYNCZ_TASK_STATE_SCHEDULED 1u /* it has a next run time */
+#define ASYNCZ_TASK_STATE_PAUSED 2u   /* no next run time of its own schedule (maybe a pending run request) */
+#define ASYNCZ_TASK_STATE_SHUTDOWN 4u /* a shutdown trigger's task: runs when a scheduler shuts down */
+#define ASYNCZ_TASK_STATE_ALL 7u
+
+/* The state of a task as asyncz lists it (one ASYNCZ_TASK_STATE_* bit; 0 for NULL). A paused task with a
+ * pending run request is paused; a shutdown trigger's task with a next run time (a pending run request) is
+ * scheduled. Thread-safe; task is borrowed. */
+ASYNCZ_API unsigned asyncz_task_state(const asyncz_task *task);
+
+/* The order of a listing. */
+typedef enum asyncz_task_sort {
+    ASYNCZ_TASK_SORT_NEXT = 0, /* the store's order: by next run time, ties as scheduled, paused tasks last */
+    ASYNCZ_TASK_SORT_ID = 1,   /* by id (bytes) */
+    ASYNCZ_TASK_SORT_NAME = 2, /* by name (bytes), then id */
+} asyncz_task_sort;
+
+/* No limit (asyncz_task_filter.limit). */
+#define ASYNCZ_TASK_FILTER_NO_LIMIT SIZE_MAX
+
+/* Which tasks asyncz_store_list_tasks hands out, and in what order: the filters of `asyncz list`. Fill it
+ * with asyncz_task_filter_init(), then set what you need. Versioned like the option structs (see
+ * asyncz_scheduler_options): fields are appended and the version raised; a program built against an older
+ * header keeps working. Version 1: the fields below. The strings are borrowed for the call. */
+#define ASYNCZ_TASK_FILTER_VERSION 1
+
+typedef struct asyncz_task_filter {
+    uint32_t version;      /* the layout: set by asyncz_task_filter_init(), do not change */
+    unsigned states;       /* ASYNCZ_TASK_STATE_* bits kept (default ASYNCZ_TASK_STATE_ALL; 0 is all too) */
+    const char *trigger;   /* a trigger kind kept: "cron", "interval", "calendar" (or "calendarinterval"),
+                              "date" (also a task without a trigger), "and", "or", "shutdown", or a custom
+                              trigger's kind; NULL (default): any */
+    const char *executor;  /* the executor alias kept; NULL (default): any */
+    const char *query;     /* kept when the id, the name or what the task runs contains this text
+                              (case-sensitive): a command task of the asyncz tool (function "asyncz.shell")
+                              runs its command line (its first argument), any other task "FUNC ARGS KWARGS"
+                              (the function, then the arguments as compact JSON, each left out when empty);
+                              NULL or "" (default): any */
+    asyncz_task_sort sort; /* default ASYNCZ_TASK_SORT_NEXT */
+    bool descending;       /* reverse the order (default false) */
+    size_t offset;         /* skip this many of the sorted matches first (default 0) */
+    size_t limit;          /* hand out at most this many (default ASYNCZ_TASK_FILTER_NO_LIMIT) */
+} asyncz_task_filter;
+
+/* Fill f, a struct of the layout `version` (ASYNCZ_TASK_FILTER_VERSION of the header it was built with),
+ * with the defaults (every task, the store's order) and set f->version; nothing past that layout is
+ * written. For bindings that lay the struct out themselves; C programs call asyncz_task_filter_init().
+ * Errors: ASYNCZ_EINVAL (f NULL; version 0 or newer than the library knows: then only f->version is written,
+ * and asyncz_store_errmsg() says why). */
+ASYNCZ_API int asyncz_task_filter_init_version(asyncz_task_filter *f, uint32_t version);
+
+/* Fill every field with its default and set f->version to this header's version. */
+static inline void asyncz_task_filter_init(asyncz_task_filter *f)
+{
+    (void)asyncz_task_filter_init_version(f, ASYNCZ_TASK_FILTER_VERSION);
+}
+
+typedef struct asyncz_task_list asyncz_task_list; /* scheduler.h: count, at, stored, matched, free */
+
+/* The tasks of the store that filter keeps (NULL: every task, in the store's order), sorted, then cut by
+ * offset and limit. *out receives a new list (asyncz_task_list_free) of the store's own tasks, read-only;
+ * asyncz_task_list_stored and _matched tell how many the store held and how many matched. A record that
+ * cannot be read (a store connected for inspection) is left out and reported to the unreadable callback.
+ * Errors: ASYNCZ_EINVAL (st or out NULL; filter->version 0 or newer than the library knows, an unknown
+ * states bit or sort: the message says which), ASYNCZ_ESTATE (not connected), ASYNCZ_ENOMEM, the store's. */
+ASYNCZ_API int asyncz_store_list_tasks(asyncz_store *st, const asyncz_task_filter *filter,
+                                       asyncz_task_list **out);
+
 /* Free a store not handed to a scheduler (NULL-safe; disconnects it first). */
 ASYNCZ_API void asyncz_store_free(asyncz_store *st);
 

@@ -50,9 +50,7 @@ static int new_task(const az_task_opts *o, asyncz_task **out)
 
 static int store_task(az_cli_store *s, asyncz_task *t, bool replace)
 {
-    int rc = asyncz_store_add_tasks(s->st, &t, 1);
-    if (rc == ASYNCZ_EEXISTS && replace)
-        rc = az_cli_store_ops(s)->update(s->st, t);
+    int rc = asyncz_store_add_task(s->st, t, replace);
     if (rc == ASYNCZ_EEXISTS)
         return az_cli_failure("a task with id \"%s\" is already in the store (--replace replaces it)",
                               asyncz_task_id(t));

@@ -321,7 +321,7 @@ static int find_existing(az_cli_store *s, parsed *p, const char *name, bool repl
         return az_cli_failure("out of memory");
     for (size_t i = 0; i < p->n; i++) {
         asyncz_task *t = NULL;
-        int rc = az_cli_store_ops(s)->lookup(s->st, asyncz_task_id(p->tasks[i]), &t);
+        int rc = asyncz_store_get_task(s->st, asyncz_task_id(p->tasks[i]), &t);
         asyncz_task_free(t);
         if (rc == ASYNCZ_ENOMEM || rc == ASYNCZ_ESTORE || rc == ASYNCZ_EIO)
             return az_cli_store_failed(rc, "cannot look the tasks up", NULL);
@@ -352,9 +352,7 @@ static int add_tasks(az_cli_store *s, parsed *p, size_t *added, size_t *replaced
     for (size_t i = 0; i < p->n; i++) {
         if (!p->exists[i])
             continue;
-        rc = az_cli_store_ops(s)->update(s->st, p->tasks[i]);
-        if (rc == ASYNCZ_ENOTFOUND) /* removed meanwhile */
-            rc = az_cli_store_ops(s)->add(s->st, p->tasks[i]);
+        rc = asyncz_store_add_task(s->st, p->tasks[i], true); /* replaces, or adds if removed meanwhile */
         if (rc)
             return az_cli_failure(
                 "cannot replace task \"%s\": %s (%zu tasks were added and %zu replaced before "

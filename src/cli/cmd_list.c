@@ -1,6 +1,5 @@
 /* `asyncz list`: the tasks of a store, filtered and sorted, as a table or a JSON array. */
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "manage.h"
@@ -77,91 +76,57 @@ static int check_args(list_args *a)
     return 0;
 }
 
-/* ---- filtering and sorting ----------------------------------------------------------------------------- */
+/* ---- the filter ---------------------------------------------------------------------------------------- */
 
-static bool matches_query(const asyncz_task *t, const char *query)
+static unsigned state_bits(const char *state)
 {
-    char what[AZ_CLI_TEXT_SIZE];
-    if (strstr(asyncz_task_id(t), query) || strstr(asyncz_task_name(t), query))
-        return true;
-    az_cli_task_what(t, what, sizeof what);
-    return strstr(what, query) != NULL;
+    if (!state || strcmp(state, "all") == 0)
+        return ASYNCZ_TASK_STATE_ALL;
+    if (strcmp(state, "scheduled") == 0)
+        return ASYNCZ_TASK_STATE_SCHEDULED;
+    return strcmp(state, "paused") == 0 ? ASYNCZ_TASK_STATE_PAUSED : ASYNCZ_TASK_STATE_SHUTDOWN;
 }
 
-static bool wanted(const list_args *a, const asyncz_task *t)
+static asyncz_task_sort sort_key(const char *sort_by)
 {
-    if (a->state && strcmp(a->state, "all") != 0 && strcmp(a->state, az_cli_task_state(t)) != 0)
-        return false;
-    if (a->trigger && strcmp(a->trigger, az_cli_task_trigger_kind(t)) != 0)
-        return false;
-    if (a->executor && strcmp(a->executor, asyncz_task_executor(t)) != 0)
-        return false;
-    return !a->query || matches_query(t, a->query);
+    if (sort_by && strcmp(sort_by, "id") == 0)
+        return ASYNCZ_TASK_SORT_ID;
+    if (sort_by && strcmp(sort_by, "name") == 0)
+        return ASYNCZ_TASK_SORT_NAME;
+    return ASYNCZ_TASK_SORT_NEXT; /* the store's own order: by next run time, paused tasks last */
 }
 
-/* Keep the wanted tasks, in the store's order, releasing the others. */
-static void filter(const list_args *a, az_task_vec *v)
+/* The library's filter for the checked arguments. */
+static void make_filter(const list_args *a, asyncz_task_filter *f)
 {
-    size_t kept = 0;
-    for (size_t i = 0; i < v->n; i++) {
-        if (wanted(a, v->items[i]))
-            v->items[kept++] = v->items[i];
-        else
-            asyncz_task_free(v->items[i]);
-    }
-    v->n = kept;
-}
-
-static int by_id(const void *x, const void *y)
-{
-    return strcmp(asyncz_task_id(*(asyncz_task *const *)x), asyncz_task_id(*(asyncz_task *const *)y));
-}
-
-static int by_name(const void *x, const void *y)
-{
-    int c = strcmp(asyncz_task_name(*(asyncz_task *const *)x), asyncz_task_name(*(asyncz_task *const *)y));
-    return c ? c : by_id(x, y);
-}
-
-static void reverse(az_task_vec *v)
-{
-    for (size_t i = 0, j = v->n; i + 1 < j; i++, j--) {
-        asyncz_task *tmp = v->items[i];
-        v->items[i] = v->items[j - 1];
-        v->items[j - 1] = tmp;
-    }
-}
-
-/* "next" is the store's own order: by next run time, paused tasks last. */
-static void sort(const list_args *a, az_task_vec *v)
-{
-    if (a->sort_by && strcmp(a->sort_by, "id") == 0)
-        qsort(v->items, v->n, sizeof *v->items, by_id);
-    else if (a->sort_by && strcmp(a->sort_by, "name") == 0)
-        qsort(v->items, v->n, sizeof *v->items, by_name);
-    if (a->desc)
-        reverse(v);
-    while (a->max_rows >= 0 && v->n > (size_t)a->max_rows)
-        asyncz_task_free(v->items[--v->n]);
+    asyncz_task_filter_init(f);
+    f->states = state_bits(a->state);
+    f->trigger = a->trigger;
+    f->executor = a->executor;
+    f->query = a->query;
+    f->sort = sort_key(a->sort_by);
+    f->descending = a->desc;
+    if (a->max_rows >= 0)
+        f->limit = (size_t)a->max_rows;
 }
 
 /* ---- output -------------------------------------------------------------------------------------------- */
 
 typedef struct json_rows {
-    const az_task_vec *v;
+    const asyncz_task_list *l;
     const asyncz_zone *zone;
 } json_rows;
 
 static json_t *json_row(size_t i, void *ctx)
 {
     const json_rows *r = ctx;
-    return az_cli_task_json(r->v->items[i], r->zone, false);
+    return az_cli_task_json(asyncz_task_list_at(r->l, i), r->zone, false);
 }
 
-static int print_json(const az_task_vec *v, const asyncz_zone *zone)
+static int print_json(const asyncz_task_list *l, const asyncz_zone *zone)
 {
-    json_rows rows = {v, zone};
-    return az_cli_json_array(v->n, json_row, &rows);
+    json_rows rows = {l, zone};
+    return az_cli_json_array(asyncz_task_list_count(l), json_row, &rows);
 }
 
 static int add_row(az_table *t, const asyncz_task *task, const asyncz_zone *zone)
@@ -195,13 +160,13 @@ static void print_empty(const list_args *a, size_t stored, size_t matched)
         printf("0 of %zu %stasks shown (--limit 0)\n", matched, filtered(a) ? "matching " : "");
 }
 
-static int print_table(const az_task_vec *v, const asyncz_zone *zone, const az_cli_common *common)
+static int print_table(const asyncz_task_list *l, const asyncz_zone *zone, const az_cli_common *common)
 {
     az_table *t = az_table_new(6);
     static const char *const header[] = {"ID", "NAME", "TRIGGER", "NEXT RUN", "EXECUTOR", "FUNCTION/COMMAND"};
     int rc = t ? az_table_header(t, header) : -1;
-    for (size_t i = 0; rc == 0 && i < v->n; i++)
-        rc = add_row(t, v->items[i], zone);
+    for (size_t i = 0; rc == 0 && i < asyncz_task_list_count(l); i++)
+        rc = add_row(t, asyncz_task_list_at(l, i), zone);
     if (rc == 0) { /* name, trigger and what it runs are cut to the terminal; id, time, executor never */
         az_table_flexible(t, 1);
         az_table_flexible(t, 2);
@@ -216,25 +181,24 @@ static int run(const list_args *a, const az_cli_common *common)
 {
     asyncz_zone *zone = NULL;
     az_cli_store s = {0};
-    az_task_vec v = {0};
+    asyncz_task_list *l = NULL;
+    asyncz_task_filter f;
+    make_filter(a, &f);
     int rc = az_cli_show_zone(common, &zone);
     if (rc == 0)
         rc = az_cli_store_open(&s, common->store, 0);
-    if (rc == 0)
-        rc = az_cli_store_list(&s, &v);
+    if (rc == 0 && (rc = asyncz_store_list_tasks(s.st, &f, &l)) != 0)
+        rc = rc == ASYNCZ_ENOMEM ? az_cli_failure("out of memory while listing the tasks")
+                                 : az_cli_store_failed(rc, "cannot list the tasks", NULL);
     if (rc == 0) {
-        size_t stored = v.n;
-        filter(a, &v);
-        size_t matched = v.n;
-        sort(a, &v);
         if (common->json)
-            rc = print_json(&v, zone);
-        else if (v.n == 0)
-            print_empty(a, stored, matched);
+            rc = print_json(l, zone);
+        else if (asyncz_task_list_count(l) == 0)
+            print_empty(a, asyncz_task_list_stored(l), asyncz_task_list_matched(l));
         else
-            rc = print_table(&v, zone, common);
+            rc = print_table(l, zone, common);
     }
-    az_task_vec_free(&v);
+    asyncz_task_list_free(l);
     az_cli_store_close(&s);
     asyncz_zone_unref(zone);
     return rc;

@@ -1,6 +1,7 @@
-/* `asyncz pause ID`, `asyncz resume ID`, `asyncz remove ID`, `asyncz run ID`: change one task in the store.
- * Resuming computes the next run time from now, as a scheduler's resume does. Running writes a run request
- * (asyncz_task_request_run) that the scheduler owning the store carries out; this command runs nothing. */
+/* `asyncz pause ID`, `asyncz resume ID`, `asyncz remove ID`, `asyncz run ID`: change one task in the store
+ * (asyncz_store_pause_task, _resume_task, _remove_task, _request_run). Resuming computes the next run time
+ * from now, as a scheduler's resume does. Running writes a run request (asyncz_task_request_run) that the
+ * scheduler owning the store carries out; this command runs nothing. */
 #include <string.h>
 
 #include "manage.h"
@@ -40,66 +41,50 @@ static int report(const char *verb, const asyncz_task *t, const az_cli_common *c
     return 0;
 }
 
-/* A copy of t with next run time next (ASYNCZ_TIME_NONE: paused), written to the store. A queued run
- * (asyncz run) stays queued: setting the next run time drops it, so it is asked for again. */
-static int write_next(az_cli_store *s, const asyncz_task *t, asyncz_time_t next, asyncz_task **out)
+/* A task id for a change, checked as az_cli_store_lookup checks it. */
+static int check_id(const char *id)
 {
-    asyncz_time_t requested = asyncz_task_run_requested(t);
-    int rc = asyncz_task_copy(out, t);
-    if (rc == 0)
-        rc = asyncz_task_set_next_run_time(*out, next);
-    if (rc == 0 && requested != ASYNCZ_TIME_NONE)
-        rc = asyncz_task_request_run(*out, requested);
-    if (rc)
-        return az_cli_failure("cannot change the task: %s", asyncz_strerror(rc));
-    return az_cli_store_update(s, *out);
+    if (asyncz_task_id_valid(id))
+        return 0;
+    return az_cli_bad_value("task id", id, 0,
+                            "not a valid id (1 to 255 of A-Z a-z 0-9 . _ @ + -, not starting with . or -)");
 }
 
 static int pause_task(az_cli_store *s, const char *id, const az_cli_common *common, const asyncz_zone *zone)
 {
-    asyncz_task *t = NULL, *changed = NULL;
-    int rc = az_cli_store_lookup(s, id, &t);
-    const char *state = rc ? "" : az_cli_task_state(t);
-    if (rc == 0 && strcmp(state, "shutdown") == 0)
+    asyncz_task *t = NULL;
+    bool changed = false;
+    int rc = check_id(id);
+    if (rc)
+        return rc;
+    rc = asyncz_store_pause_task(s->st, id, &t, &changed);
+    if (rc == ASYNCZ_ESTATE)
         rc = az_cli_failure("task \"%s\" runs when a scheduler shuts down; it has no next run time to pause",
                             id);
-    else if (rc == 0 && strcmp(state, "paused") == 0)
-        rc = report("already paused:", t, common, zone);
-    else if (rc == 0 && (rc = write_next(s, t, ASYNCZ_TIME_NONE, &changed)) == 0)
-        rc = report("paused", changed, common, zone);
-    asyncz_task_free(changed);
+    else if (rc)
+        rc = az_cli_store_task_failed(s, rc, "cannot write the task", id);
+    else
+        rc = report(changed ? "paused" : "already paused:", t, common, zone);
     asyncz_task_free(t);
     return rc;
 }
 
-/* The next run time a resume gives: the trigger's first fire time from now. */
-static int resume_time(const asyncz_task *t, asyncz_time_t *next)
-{
-    asyncz_trigger *trig = asyncz_task_trigger(t);
-    asyncz_time_t now = asyncz_now();
-    int rc = trig ? asyncz_trigger_next(trig, ASYNCZ_TIME_NONE, now, next) : 0;
-    if (!trig)
-        *next = now;
-    if (rc)
-        return az_cli_failure("cannot compute the next run time of task \"%s\": %s", asyncz_task_id(t),
-                              asyncz_strerror(rc));
-    if (*next == ASYNCZ_TIME_NONE)
-        return az_cli_failure("the trigger of task \"%s\" has no fire time left; nothing changed (remove it "
-                              "with 'asyncz remove %s')",
-                              asyncz_task_id(t), asyncz_task_id(t));
-    return 0;
-}
-
 static int resume_task(az_cli_store *s, const char *id, const az_cli_common *common, const asyncz_zone *zone)
 {
-    asyncz_task *t = NULL, *changed = NULL;
-    asyncz_time_t next;
-    int rc = az_cli_store_lookup(s, id, &t);
-    if (rc == 0 && strcmp(az_cli_task_state(t), "paused") != 0)
-        rc = report("not paused:", t, common, zone);
-    else if (rc == 0 && (rc = resume_time(t, &next)) == 0 && (rc = write_next(s, t, next, &changed)) == 0)
-        rc = report("resumed", changed, common, zone);
-    asyncz_task_free(changed);
+    asyncz_task *t = NULL;
+    bool changed = false;
+    int rc = check_id(id);
+    if (rc)
+        return rc;
+    rc = asyncz_store_resume_task(s->st, id, ASYNCZ_TIME_NONE, &t, &changed);
+    if (rc == ASYNCZ_ESTATE)
+        rc = az_cli_failure("the trigger of task \"%s\" has no fire time left; nothing changed (remove it "
+                            "with 'asyncz remove %s')",
+                            id, id);
+    else if (rc)
+        rc = az_cli_store_task_failed(s, rc, "cannot resume the task", id);
+    else
+        rc = report(changed ? "resumed" : "not paused:", t, common, zone);
     asyncz_task_free(t);
     return rc;
 }
@@ -109,7 +94,7 @@ static int remove_task(az_cli_store *s, const char *id, const az_cli_common *com
     (void)zone;
     if (!asyncz_task_id_valid(id))
         return az_cli_bad_value("task id", id, 0, "not a valid id");
-    int rc = az_cli_store_ops(s)->remove(s->st, id);
+    int rc = asyncz_store_remove_task(s->st, id);
     if (rc)
         return az_cli_store_failed(rc, "cannot remove the task", id);
     if (common->json)
@@ -142,18 +127,14 @@ static int report_request(const asyncz_task *t, bool queued, const az_cli_common
 
 static int run_task(az_cli_store *s, const char *id, const az_cli_common *common, const asyncz_zone *zone)
 {
-    asyncz_task *t = NULL, *changed = NULL;
-    int rc = az_cli_store_lookup(s, id, &t);
-    bool pending = rc == 0 && asyncz_task_run_requested(t) != ASYNCZ_TIME_NONE;
-    if (rc == 0 && pending)
-        rc = report_request(t, false, common, zone);
-    if (rc == 0 && !pending && (rc = asyncz_task_copy(&changed, t)) == 0)
-        rc = asyncz_task_request_run(changed, asyncz_now());
-    if (rc < 0)
-        rc = az_cli_failure("cannot request a run: %s", asyncz_strerror(rc));
-    if (rc == 0 && !pending && (rc = az_cli_store_update(s, changed)) == 0)
-        rc = report_request(changed, true, common, zone);
-    asyncz_task_free(changed);
+    asyncz_task *t = NULL;
+    bool queued = false;
+    int rc = check_id(id);
+    if (rc)
+        return rc;
+    rc = asyncz_store_request_run(s->st, id, ASYNCZ_TIME_NONE, &t, &queued);
+    rc = rc ? az_cli_store_task_failed(s, rc, "cannot write the task", id)
+            : report_request(t, queued, common, zone);
     asyncz_task_free(t);
     return rc;
 }

@@ -73,13 +73,6 @@ int az_cfg_parse_duration(const az_cfg_section *sec, const az_cfg_entry *e, bool
     return -1;
 }
 
-static bool alias_valid(const char *s)
-{
-    size_t n = strlen(s);
-    return n >= 1 && n <= ASYNCZ_TASK_ALIAS_MAX &&
-           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
 /* ---- fingerprints: the entries of a section as one text ------------------------------------------- */
 
 /* Append a, b and c to *buf; out of memory is recorded in errs (the load then fails). */
@@ -204,7 +197,7 @@ static int read_alias_default(az_cfg_section *sec, const char *key, const char *
     az_cfg_entry *e = az_cfg_get(sec, key);
     if (!e)
         return 0;
-    if (!alias_valid(e->value)) {
+    if (!asyncz_alias_valid(e->value)) {
         az_cfg_error_add(errs, e->line, "[%s] %s: '%s': a name is %s", sec->label, key, e->value, ALIAS_RULE);
         return -1;
     }
@@ -254,7 +247,7 @@ static int read_scheduler(az_config *cfg, az_cfg_section *sec, sched_values *v, 
 
 static int check_name(az_cfg_section *sec, az_cfg_errors *errs)
 {
-    if (alias_valid(sec->name))
+    if (asyncz_alias_valid(sec->name))
         return 0;
     az_cfg_error_add(errs, sec->line, "[%s]: the name '%s' is not valid: a name is %s", sec->label, sec->name,
                      ALIAS_RULE);

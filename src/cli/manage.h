@@ -1,13 +1,13 @@
 /* Internal declarations of the task-management commands (add, list, inspect, timeline, pause, resume,
  * remove, update, status, instances, doctor): their shared options, the store they work on, and how they
- * show tasks. They reach the store through its public contract (asyncz/sys/store.h), connected with
- * asyncz_store_connect_inspect so that nothing they read is ever quarantined or run. */
+ * show tasks. They reach the store through the public store API (asyncz/store.h: asyncz_store_get_task,
+ * asyncz_store_list_tasks, ...), connected with asyncz_store_connect_inspect so that nothing they read is
+ * ever quarantined or run. */
 #ifndef AZ_CLI_MANAGE_H
 #define AZ_CLI_MANAGE_H
 
 #include <jansson.h>
 
-#include "asyncz/sys/store.h"
 #include "cli.h"
 #include "table.h"
 
@@ -113,22 +113,22 @@ int az_cli_with_store(int rc, const az_cli_common *common, az_cli_store_fn fn, v
 /* url with its password (scheme://user:PASSWORD@...) replaced by "***", fit to print. */
 void az_cli_redact_url(const char *url, char *buf, size_t size);
 
-static inline const asyncz_store_ops *az_cli_store_ops(const az_cli_store *s)
-{
-    return ASYNCZ_STORE_BASE(s->st)->ops;
-}
-
 /* Report a failed store operation: exit status 3 for ASYNCZ_ENOTFOUND ("no task with id ..."), 1 for the
  * rest, with asyncz_store_errmsg(). what: "cannot list the tasks". */
 int az_cli_store_failed(int rc, const char *what, const char *id);
 
-/* The task with this id (a new reference), or exit status 3 with "no task with id ... in the store". */
+/* az_cli_store_failed for a call on the task id of the open store s, where ASYNCZ_ENOTFOUND may mean a record
+ * that cannot be read (warned about already): then "task ... cannot be read (see the warning above)". */
+int az_cli_store_task_failed(az_cli_store *s, int rc, const char *what, const char *id);
+
+/* The task with this id (a copy, the caller's), or exit status 3 with "no task with id ... in the store". */
 int az_cli_store_lookup(az_cli_store *s, const char *id, asyncz_task **out);
 
-/* Tasks in the store's order (next run time, paused last): references the vector owns. */
+/* Tasks in the store's order (next run time, paused last): the list owns them, items points into it. */
 typedef struct az_task_vec {
-    asyncz_task **items;
-    size_t n, cap;
+    const asyncz_task **items;
+    size_t n;
+    asyncz_task_list *list;
 } az_task_vec;
 
 int az_cli_store_list(az_cli_store *s, az_task_vec *out);

@@ -128,53 +128,53 @@ int az_cli_store_failed(int rc, const char *what, const char *id)
     return az_cli_failure("%s: %s", what, msg[0] ? msg : asyncz_strerror(rc));
 }
 
+int az_cli_store_task_failed(az_cli_store *s, int rc, const char *what, const char *id)
+{
+    if (rc == ASYNCZ_ENOTFOUND && id && seen(s, id))
+        return az_cli_failure("task \"%s\" cannot be read (see the warning above)", id);
+    return az_cli_store_failed(rc, what, id);
+}
+
 int az_cli_store_lookup(az_cli_store *s, const char *id, asyncz_task **out)
 {
     *out = NULL;
     if (!asyncz_task_id_valid(id))
         return az_cli_bad_value(
             "task id", id, 0, "not a valid id (1 to 255 of A-Z a-z 0-9 . _ @ + -, not starting with . or -)");
-    int rc = az_cli_store_ops(s)->lookup(s->st, id, out);
-    if (rc == ASYNCZ_ENOTFOUND && seen(s, id))
-        return az_cli_failure("task \"%s\" cannot be read (see the warning above)", id);
-    return rc ? az_cli_store_failed(rc, "cannot read the task", id) : 0;
-}
-
-static int collect(asyncz_task *task, void *userdata)
-{
-    az_task_vec *v = userdata;
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 64;
-        asyncz_task **grown = realloc(v->items, cap * sizeof *grown);
-        if (!grown)
-            return ASYNCZ_ENOMEM;
-        v->items = grown;
-        v->cap = cap;
-    }
-    v->items[v->n++] = asyncz_task_ref(task);
-    return 0;
+    int rc = asyncz_store_get_task(s->st, id, out);
+    return rc ? az_cli_store_task_failed(s, rc, "cannot read the task", id) : 0;
 }
 
 int az_cli_store_list(az_cli_store *s, az_task_vec *out)
 {
     memset(out, 0, sizeof *out);
-    int rc = az_cli_store_ops(s)->list(s->st, collect, out);
+    int rc = asyncz_store_list_tasks(s->st, NULL, &out->list);
     if (rc == ASYNCZ_ENOMEM)
         return az_cli_failure("out of memory while listing the tasks");
-    return rc ? az_cli_store_failed(rc, "cannot list the tasks", NULL) : 0;
+    if (rc)
+        return az_cli_store_failed(rc, "cannot list the tasks", NULL);
+    size_t n = asyncz_task_list_count(out->list);
+    out->items = malloc((n ? n : 1) * sizeof *out->items);
+    if (!out->items) {
+        az_task_vec_free(out);
+        return az_cli_failure("out of memory while listing the tasks");
+    }
+    for (size_t i = 0; i < n; i++)
+        out->items[i] = asyncz_task_list_at(out->list, i);
+    out->n = n;
+    return 0;
 }
 
 void az_task_vec_free(az_task_vec *v)
 {
-    for (size_t i = 0; i < v->n; i++)
-        asyncz_task_free(v->items[i]);
     free(v->items);
+    asyncz_task_list_free(v->list);
     memset(v, 0, sizeof *v);
 }
 
 int az_cli_store_update(az_cli_store *s, asyncz_task *task)
 {
-    int rc = az_cli_store_ops(s)->update(s->st, task);
+    int rc = asyncz_store_update_task(s->st, task);
     return rc ? az_cli_store_failed(rc, "cannot write the task", asyncz_task_id(task)) : 0;
 }
 

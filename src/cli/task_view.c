@@ -8,12 +8,11 @@
 
 const char *az_cli_task_state(const asyncz_task *t)
 {
-    asyncz_trigger *trig = asyncz_task_trigger(t);
-    if (trig && strcmp(asyncz_trigger_kind(trig), "shutdown") == 0 &&
-        asyncz_task_next_run_time(t) == ASYNCZ_TIME_NONE)
-        return "shutdown";
-    /* A paused task with a queued run (asyncz run) is paused: it stays so after that run. */
-    return asyncz_task_paused(t) || asyncz_task_next_run_time(t) == ASYNCZ_TIME_NONE ? "paused" : "scheduled";
+    /* The library's rule, the one `list --state` filters by: a paused task with a queued run is paused. */
+    unsigned state = asyncz_task_state(t);
+    return state == ASYNCZ_TASK_STATE_SHUTDOWN ? "shutdown"
+           : state == ASYNCZ_TASK_STATE_PAUSED ? "paused"
+                                               : "scheduled";
 }
 
 static bool is_shell(const asyncz_task *t)

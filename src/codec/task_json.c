@@ -237,7 +237,7 @@ static int decode_executor(asyncz_task *t, const json_t *doc, asyncz_doc_error *
 {
     const char *alias = NULL;
     int rc = az_doc_string(doc, "executor", "", true, &alias, err);
-    if (rc == 0 && !az_alias_valid(alias))
+    if (rc == 0 && !asyncz_alias_valid(alias))
         return az_doc_fail(err, ASYNCZ_EINVAL, "executor", "must be 1-64 characters of A-Z a-z 0-9 . _ -");
     return rc ? rc : asyncz_task_set_executor(t, alias);
 }

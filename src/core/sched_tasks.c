@@ -303,58 +303,17 @@ int asyncz_scheduler_get_task(asyncz_scheduler *s, asyncz_task **out, const char
     return rc;
 }
 
-struct asyncz_task_list {
-    asyncz_task **items;
-    size_t n, cap;
-};
-
-size_t asyncz_task_list_count(const asyncz_task_list *l)
-{
-    return l ? l->n : 0;
-}
-
-const asyncz_task *asyncz_task_list_at(const asyncz_task_list *l, size_t i)
-{
-    return l && i < l->n ? l->items[i] : NULL;
-}
-
-void asyncz_task_list_free(asyncz_task_list *l)
-{
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        asyncz_task_free(l->items[i]);
-    free(l->items);
-    free(l);
-}
-
 typedef struct list_ctx {
     asyncz_task_list *list;
     const char *alias;
 } list_ctx;
-
-static int list_push(asyncz_task_list *l, asyncz_task *copy)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        asyncz_task **items = realloc(l->items, cap * sizeof *items);
-        if (!items) {
-            asyncz_task_free(copy);
-            return ASYNCZ_ENOMEM;
-        }
-        l->items = items;
-        l->cap = cap;
-    }
-    l->items[l->n++] = copy;
-    return 0;
-}
 
 static int list_one(asyncz_task *t, void *data)
 {
     list_ctx *c = data;
     asyncz_task *copy;
     int rc = copy_with_store(&copy, t, c->alias);
-    return rc ? rc : list_push(c->list, copy);
+    return rc ? rc : az_task_list_push(c->list, copy);
 }
 
 /* Copies of the pending tasks of store (every store: NULL), in l (lock held). */
@@ -364,7 +323,7 @@ static int list_pending_locked(asyncz_scheduler *s, asyncz_task_list *l, const c
         asyncz_task *copy;
         if (store && strcmp(store, asyncz_task_store(s->pending[i])) != 0)
             continue;
-        if (asyncz_task_copy(&copy, s->pending[i]) != 0 || list_push(l, copy) != 0)
+        if (asyncz_task_copy(&copy, s->pending[i]) != 0 || az_task_list_push(l, copy) != 0)
             return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
     }
     return 0;
@@ -423,7 +382,7 @@ int asyncz_scheduler_list_tasks(asyncz_scheduler *s, asyncz_task_list **out, con
 {
     if (!s || !out)
         return az_sched_fail(ASYNCZ_EINVAL, "no scheduler or no out");
-    asyncz_task_list *l = calloc(1, sizeof *l);
+    asyncz_task_list *l = az_task_list_new();
     if (!l)
         return az_sched_fail(ASYNCZ_ENOMEM, "out of memory");
     int rc = list_all(s, l, store);

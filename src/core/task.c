@@ -65,7 +65,7 @@ bool asyncz_task_id_valid(const char *id)
     return true;
 }
 
-bool az_alias_valid(const char *alias)
+bool asyncz_alias_valid(const char *alias)
 {
     if (!alias || !*alias)
         return false;
@@ -304,14 +304,14 @@ int asyncz_task_set_kwargs_json(asyncz_task *task, const char *json)
 
 int asyncz_task_set_executor(asyncz_task *task, const char *alias)
 {
-    if (!task || (alias && !az_alias_valid(alias)))
+    if (!task || (alias && !asyncz_alias_valid(alias)))
         return ASYNCZ_EINVAL;
     return replace_text(&task->executor, alias && strcmp(alias, DEFAULT_ALIAS) ? alias : NULL);
 }
 
 int asyncz_task_set_store(asyncz_task *task, const char *alias)
 {
-    if (!task || (alias && !az_alias_valid(alias)))
+    if (!task || (alias && !asyncz_alias_valid(alias)))
         return ASYNCZ_EINVAL;
     return replace_text(&task->store, alias && strcmp(alias, DEFAULT_ALIAS) ? alias : NULL);
 }
@@ -477,7 +477,7 @@ int az_task_check(const asyncz_task *t, char *errbuf, size_t errsize)
         return fail(errbuf, errsize, "func must be 1-255 bytes of UTF-8 text without control characters");
     if (t->name && !az_text_valid(t->name, ASYNCZ_TASK_NAME_MAX, true))
         return fail(errbuf, errsize, "name must be 1-1024 bytes of UTF-8 text without control characters");
-    if ((t->executor && !az_alias_valid(t->executor)) || (t->store && !az_alias_valid(t->store)))
+    if ((t->executor && !asyncz_alias_valid(t->executor)) || (t->store && !asyncz_alias_valid(t->store)))
         return fail(errbuf, errsize, "aliases must be 1-64 characters of A-Z a-z 0-9 . _ -");
     if (t->grace <= 0 && t->grace != ASYNCZ_GRACE_UNLIMITED)
         return fail(errbuf, errsize, "misfire_grace_time must be positive or unlimited");

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdatomic.h>
 
+#include "asyncz/scheduler.h"
 #include "asyncz/sys/store.h"
 #include "asyncz/task.h"
 
@@ -33,8 +34,11 @@ struct asyncz_task {
 /* Whether text is 1..max bytes of valid UTF-8 with no control characters (tab allowed when tabs). */
 bool az_text_valid(const char *text, size_t max, bool tabs);
 
-/* Whether text is a valid executor or store alias. */
-bool az_alias_valid(const char *alias);
+/* The former name of asyncz_alias_valid (scheduler.h), still used by scheduler.c. */
+static inline bool az_alias_valid(const char *alias)
+{
+    return asyncz_alias_valid(alias);
+}
 
 /* Set a task's args/kwargs from a parsed JSON value (stolen, also on error). Errors: ASYNCZ_EPARSE (wrong
  * type), ASYNCZ_ETOOBIG, ASYNCZ_ENOMEM. */
@@ -48,5 +52,20 @@ int az_task_check(const asyncz_task *task, char *errbuf, size_t errsize);
  * pending run request: the request still runs once, first when it is earlier, and the task goes on from
  * `next` afterwards. What pause, resume and reschedule do. */
 void az_task_set_schedule(asyncz_task *task, asyncz_time_t next);
+
+/* The list behind asyncz_task_list (scheduler.h; src/core/task_list.c): task references it owns. stored and
+ * matched are what asyncz_store_list_tasks counted (counted true); otherwise the accessors give n. */
+struct asyncz_task_list {
+    asyncz_task **items;
+    size_t n, cap;
+    size_t stored, matched;
+    bool counted;
+};
+
+/* A new empty list (NULL: out of memory). */
+asyncz_task_list *az_task_list_new(void);
+
+/* Append task (a reference the list takes over; released also on failure). Errors: ASYNCZ_ENOMEM. */
+int az_task_list_push(asyncz_task_list *l, asyncz_task *task);
 
 #endif

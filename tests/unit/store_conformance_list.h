@@ -51,6 +51,17 @@
     X(conformance_add_many_conflict) \
     X(conformance_add_many_duplicate) \
     X(conformance_add_many_invalid) \
+    /* The public store API (store_api_conformance.c). */ \
+    X(conformance_api_get_task) \
+    X(conformance_api_add_task) \
+    X(conformance_api_update_task) \
+    X(conformance_api_remove_task) \
+    X(conformance_api_pause_task) \
+    X(conformance_api_resume_task) \
+    X(conformance_api_resume_exhausted) \
+    X(conformance_api_request_run) \
+    X(conformance_api_list_filters) \
+    X(conformance_api_list_sort_limit) \
     /* Volume, text, threads. */ \
     X(conformance_many_tasks) \
     X(conformance_non_ascii) \

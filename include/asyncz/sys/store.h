@@ -132,7 +132,8 @@ typedef struct asyncz_store_ops {
     /* ---- optional, since version 3 ---- */
 
     /* Add n tasks (as add), all or none: when any id is taken, add nothing and return ASYNCZ_EEXISTS with
-     * asyncz_store_errmsg() naming the first taken id (in the order of tasks). asyncz_store_add_tasks, the
+     * asyncz_store_errmsg() naming the first taken id (in the order of tasks; set it with
+     * asyncz_store_set_errmsg). asyncz_store_add_tasks, the
      * only caller, has checked that n > 0, that every task has an id and that the ids are distinct. A store
      * without it (NULL, or a version 2 table) gets tasks added one by one, and the added ones removed again
      * when one fails, which other writers of a shared store can observe half-way. */
@@ -150,6 +151,13 @@ typedef struct asyncz_store_base {
 /* Initialise the base. Errors: ASYNCZ_EINVAL (NULL, or ops of a version other than 2 or 3, or a required op
  * missing: every op above the optional ones, but open and close, is required). */
 ASYNCZ_API int asyncz_store_base_init(asyncz_store_base *base, const asyncz_store_ops *ops);
+
+/* Set the message asyncz_store_errmsg() returns on this thread (thread-local, printf-like; at most 511
+ * bytes kept), for a custom store's op to say what went wrong before it returns its error code: the caller
+ * of the public function that called the op (asyncz_store_add_tasks, asyncz_store_get_task, ...) reads it,
+ * and the scheduler quotes it in its messages and logs. Name the store and the task id. Any thread; call it
+ * from inside an op, on the thread that made the call. */
+ASYNCZ_API void asyncz_store_set_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Take another reference to a task (returns task; NULL-safe). asyncz_task_free() drops one. */
 ASYNCZ_API asyncz_task *asyncz_task_ref(asyncz_task *task);
