@@ -369,8 +369,8 @@ static int list_all(asyncz_scheduler *s, asyncz_task_list *l, const char *store)
             rc = list_store(s, slots[i], l);
     free(slots);
     for (size_t i = 0; i < pending.n; i++) {
-        if (rc == 0 && (rc = list_push(l, pending.items[i])) != 0)
-            az_sched_fail(rc, "out of memory"); /* list_push freed the copy */
+        if (rc == 0 && (rc = az_task_list_push(l, pending.items[i])) != 0)
+            az_sched_fail(rc, "out of memory"); /* the push freed the copy */
         else if (rc)
             asyncz_task_free(pending.items[i]);
     }

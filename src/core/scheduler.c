@@ -374,7 +374,7 @@ static void slot_discard(az_store_slot *slot)
 
 int asyncz_scheduler_add_store(asyncz_scheduler *s, const char *alias, asyncz_store *store)
 {
-    if (!s || !store || !az_alias_valid(alias)) {
+    if (!s || !store || !asyncz_alias_valid(alias)) {
         asyncz_store_free(store);
         return az_sched_fail(ASYNCZ_EINVAL, "a store needs an alias of 1-64 characters A-Z a-z 0-9 . _ -");
     }
@@ -504,7 +504,7 @@ static int attach_exec(asyncz_scheduler *s, const char *alias, asyncz_executor *
 
 int asyncz_scheduler_add_executor(asyncz_scheduler *s, const char *alias, asyncz_executor *ex)
 {
-    if (!s || !ex || !az_alias_valid(alias)) {
+    if (!s || !ex || !asyncz_alias_valid(alias)) {
         asyncz_executor_free(ex);
         return az_sched_fail(ASYNCZ_EINVAL,
                              "an executor needs an alias of 1-64 characters A-Z a-z 0-9 . _ -");

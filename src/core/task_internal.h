@@ -34,11 +34,6 @@ struct asyncz_task {
 /* Whether text is 1..max bytes of valid UTF-8 with no control characters (tab allowed when tabs). */
 bool az_text_valid(const char *text, size_t max, bool tabs);
 
-/* The former name of asyncz_alias_valid (scheduler.h), still used by scheduler.c. */
-static inline bool az_alias_valid(const char *alias)
-{
-    return asyncz_alias_valid(alias);
-}
 
 /* Set a task's args/kwargs from a parsed JSON value (stolen, also on error). Errors: ASYNCZ_EPARSE (wrong
  * type), ASYNCZ_ETOOBIG, ASYNCZ_ENOMEM. */
