@@ -176,7 +176,7 @@ static hook_job *job_new(const asyncz_event *ev, const az_cfg_hook *hook, const 
         return NULL;
     *j = (hook_job){.task_id = strdup(ev->task_id),
                     .task_name = copy_or_null(ev->task_name),
-                    .run_id = NULL,
+                    .run_id = copy_or_null(ev->run_id),
                     .command = strdup(hook->command),
                     .error = strdup(ev->error_message ? ev->error_message : ""),
                     .scheduled = ev->scheduled_run_time,
@@ -184,7 +184,8 @@ static hook_job *job_new(const asyncz_event *ev, const az_cfg_hook *hook, const 
                     .failure = *f,
                     .suppressed = suppressed,
                     .timeout = hook->timeout};
-    if (!j->task_id || !j->command || !j->error || (ev->task_name && !j->task_name)) {
+    if (!j->task_id || !j->command || !j->error || (ev->task_name && !j->task_name) ||
+        (ev->run_id && !j->run_id)) {
         job_free(j);
         return NULL;
     }

@@ -57,7 +57,7 @@ static int build_env(asyncz_run *run, const az_shell_context *ctx, az_shell_env 
 {
     az_run_context c = {.task_id = asyncz_run_task_id(run),
                         .task_name = asyncz_run_task_name(run),
-                        .run_id = NULL,
+                        .run_id = asyncz_run_id(run),
                         .scheduler = ctx ? ctx->identity : NULL,
                         .scheduled = asyncz_run_scheduled_time(run),
                         .fencing_token = asyncz_run_fencing_token(run),

@@ -73,6 +73,8 @@ iso=$(value_of ASYNCZ_SCHEDULED_TIME "$run_env")
 [[ $iso =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+0[12]:00$ ]] || fail "ASYNCZ_SCHEDULED_TIME: $iso"
 [[ $(date -d "$iso" +%s) == "$epoch" ]] || fail "ASYNCZ_SCHEDULED_TIME $iso is not ASYNCZ_SCHEDULED_EPOCH $epoch"
 [[ $iso == "$(TZ=Europe/Paris date -d "@$epoch" +%Y-%m-%dT%H:%M:%S%:z)" ]] || fail "not Paris time: $iso"
+[[ $(value_of ASYNCZ_RUN_ID "$run_env") =~ ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] ||
+    fail "ASYNCZ_RUN_ID: $(cat "$run_env")"
 [[ $(value_of ASYNCZ_FENCING_TOKEN "$run_env") =~ ^[1-9][0-9]*$ ]] || fail "ASYNCZ_FENCING_TOKEN: $(cat "$run_env")"
 [[ $(value_of ASYNCZ_SCHEDULER "$run_env") == "$(hostname):$DAEMON_PID" ]] ||
     fail "ASYNCZ_SCHEDULER: $(cat "$run_env") (daemon pid $DAEMON_PID)"
@@ -84,7 +86,7 @@ hooks=($(ls "$TMP"/hook-fails-*.env | sort))
 [[ ${#hooks[@]} -ge 2 ]] || fail "hooks of fails: ${hooks[*]}"
 first=${hooks[0]} second=${hooks[1]}
 epoch=$(value_of ASYNCZ_SCHEDULED_EPOCH "$first")
-for name in ASYNCZ_TASK_ID ASYNCZ_TASK_NAME ASYNCZ_SCHEDULED_TIME ASYNCZ_SCHEDULED_EPOCH ASYNCZ_SCHEDULER \
+for name in ASYNCZ_TASK_ID ASYNCZ_TASK_NAME ASYNCZ_RUN_ID ASYNCZ_SCHEDULED_TIME ASYNCZ_SCHEDULED_EPOCH ASYNCZ_SCHEDULER \
     ASYNCZ_FENCING_TOKEN; do
     [[ $(value_of $name "$first") == "$(value_of $name "$TMP/run-$epoch.env")" ]] ||
         fail "$name of the hook differs from its run's: $(cat "$first")"
