@@ -430,9 +430,16 @@ static void stop(daemon_state *d, int sig)
     asyncz_scheduler_pause(d->s);
     int64_t deadline = mono_ms() + d->cfg->shutdown_timeout / ASYNCZ_USEC_PER_MSEC;
     if (!wait_until(d, no_runs_going, deadline)) {
-        asyncz_log(ASYNCZ_LOG_WARNING, LOGGER,
-                   "stopping anyway with %zu run(s) still going (shutdown_timeout %s): they are killed",
-                   az_runs_going(&d->runs), limit);
+        size_t left = az_runs_going(&d->runs);
+        if (left > 0)
+            asyncz_log(ASYNCZ_LOG_WARNING, LOGGER,
+                       "stopping anyway with %zu run(s) still going (shutdown_timeout %s): they are killed",
+                       left, limit);
+        else
+            asyncz_log(
+                ASYNCZ_LOG_WARNING, LOGGER,
+                "stopping anyway with on_failure hooks still going (shutdown_timeout %s): they are stopped",
+                limit);
         for (size_t i = 0; i < d->n_execs; i++)
             az_daemon_exec_stop_running(d->execs[i]);
         az_hooks_abort(d->hooks);

@@ -141,6 +141,8 @@ stop_daemon TERM
 [[ $daemon_rc -eq 0 ]] || fail "exit status $daemon_rc after SIGTERM: $(cat "$DAEMON_LOG")"
 grep -qE 'SIGTERM: stopping; no new runs start; waiting for the on_failure hooks$' "$DAEMON_LOG" ||
     fail "no wait for the hook: $(cat "$DAEMON_LOG")"
+grep -qE 'stopping anyway with on_failure hooks still going \(shutdown_timeout 1s\): they are stopped$' "$DAEMON_LOG" ||
+    fail "no stop message: $(cat "$DAEMON_LOG")"
 grep -qE 'WARNING asyncz\.hook: task fails: on_failure hook stopped: the daemon is stopping$' "$DAEMON_LOG" ||
     fail "the hook was not stopped: $(cat "$DAEMON_LOG")"
 for ((i = 0; i < 100; i++)); do
