@@ -38,5 +38,6 @@ int bench_dispatch(const bench_ctx *ctx);
 int bench_latency(const bench_ctx *ctx);
 int bench_stores(const bench_ctx *ctx);
 int bench_cli(const bench_ctx *ctx);
+int bench_ids(const bench_ctx *ctx);
 
 #endif

@@ -232,7 +232,7 @@ static int run_lookup_case(const bench_ctx *ctx, const fixture *f)
     return 0;
 }
 
-/* ---- the id alone, for scale: make_add's largest part is this getrandom() call --------------------- */
+/* ---- the id alone, for scale (the `ids` suite has it with run ids) --------------------------------- */
 
 static uint64_t id_body(void *p, uint64_t iterations)
 {

@@ -69,6 +69,10 @@ typedef struct asyncz_event {
     int signal;                /* TASK_ERROR from a process pool: the signal that ended the worker, else 0 */
     uint64_t fencing_token;    /* task run events: the claim's token when known, else 0 */
     const char *instance_id;   /* SCHEDULER_LOST / TASK_LOST: the identity of the lost scheduler */
+    /* TASK_EXECUTED / TASK_ERROR / TASK_MISSED: the id of the occurrence concerned (a UUIDv7, 36 characters,
+     * as asyncz_run_id gives the function); TASK_SUBMITTED: the id of the first submitted run time's
+     * occurrence (each time of a run has its own); else NULL. */
+    const char *run_id;
 } asyncz_event;
 
 /* The name of a code without the prefix ("TASK_EXECUTED"), or "UNKNOWN". Static storage. */

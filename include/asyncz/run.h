@@ -31,6 +31,12 @@ ASYNCZ_API const char *asyncz_run_task_id(const asyncz_run *run);
 ASYNCZ_API const char *asyncz_run_task_name(const asyncz_run *run);
 ASYNCZ_API const char *asyncz_run_func(const asyncz_run *run);
 
+/* The id of the occurrence being executed (borrowed, valid until the run completes): a UUIDv7 in its
+ * canonical text form (36 characters, lower-case), time-sortable, made when the run was submitted. Each
+ * scheduled time of a run (several when a task does not coalesce) is its own occurrence with its own id;
+ * the events about an occurrence (asyncz_event.run_id) and its run history record carry the same id. */
+ASYNCZ_API const char *asyncz_run_id(const asyncz_run *run);
+
 /* The time this run was scheduled for (the trigger's fire time, not the time it started). */
 ASYNCZ_API asyncz_time_t asyncz_run_scheduled_time(const asyncz_run *run);
 

@@ -73,6 +73,65 @@ int az_cfg_parse_duration(const az_cfg_section *sec, const az_cfg_entry *e, bool
     return -1;
 }
 
+/* ---- failure hooks ------------------------------------------------------------------------------------- */
+
+static int read_hook_command(az_cfg_section *sec, const az_cfg_hook *inherit, az_cfg_hook *out,
+                             az_cfg_errors *errs)
+{
+    az_cfg_entry *e = az_cfg_get(sec, "on_failure");
+    const char *command = e ? (*e->value ? e->value : NULL) : inherit ? inherit->command : NULL;
+    out->line = e ? e->line : inherit ? inherit->line : 0;
+    out->command = NULL;
+    if (command && !(out->command = strdup(command))) {
+        az_cfg_error_oom(errs);
+        return -1;
+    }
+    return 0;
+}
+
+/* A duration key of the hook; absent: fallback. on_failure_interval also takes "none" (no limit: 0). */
+static int read_hook_duration(az_cfg_section *sec, const char *key, int64_t fallback, int64_t *out,
+                              const az_cfg_entry **given, az_cfg_errors *errs)
+{
+    az_cfg_entry *e = az_cfg_get(sec, key);
+    *given = e;
+    *out = fallback;
+    if (!e)
+        return 0;
+    bool interval = strcmp(key, "on_failure_interval") == 0;
+    if (az_cfg_parse_duration(sec, e, interval, out, errs))
+        return -1;
+    if (interval && *out == ASYNCZ_GRACE_UNLIMITED)
+        *out = 0;
+    return 0;
+}
+
+int az_cfg_read_hook(az_cfg_section *sec, const az_cfg_hook *inherit, az_cfg_hook *out, az_cfg_errors *errs)
+{
+    const az_cfg_entry *interval, *timeout;
+    int rc = read_hook_duration(sec, "on_failure_interval",
+                                inherit ? inherit->interval : AZ_CFG_DEFAULT_HOOK_INTERVAL, &out->interval,
+                                &interval, errs);
+    if (read_hook_duration(sec, "on_failure_timeout",
+                           inherit ? inherit->timeout : AZ_CFG_DEFAULT_HOOK_TIMEOUT, &out->timeout, &timeout,
+                           errs))
+        rc = -1;
+    if (read_hook_command(sec, inherit, out, errs))
+        return -1;
+    const az_cfg_entry *alone = interval ? interval : timeout;
+    if (rc == 0 && alone && !out->command && strcmp(sec->kind, "task") == 0) {
+        az_cfg_error_add(errs, alone->line,
+                         "[%s] %s: no on_failure command for it (set on_failure here or in [scheduler])",
+                         sec->label, alone->key);
+        rc = -1;
+    }
+    if (rc) {
+        free(out->command);
+        out->command = NULL;
+    }
+    return rc;
+}
+
 /* ---- fingerprints: the entries of a section as one text ------------------------------------------- */
 
 /* Append a, b and c to *buf; out of memory is recorded in errs (the load then fails). */
@@ -238,6 +297,9 @@ static int read_scheduler(az_config *cfg, az_cfg_section *sec, sched_values *v, 
         az_cfg_parse_duration(sec, e, false, &cfg->shutdown_timeout, errs))
         rc = -1;
     if (read_log(cfg, sec, errs) || read_plugins(cfg, sec, errs) || read_task_defaults(sec, &v->d, errs))
+        rc = -1;
+    if (az_cfg_read_hook(sec, &(az_cfg_hook){.interval = cfg->hook.interval, .timeout = cfg->hook.timeout},
+                         &cfg->hook, errs))
         rc = -1;
     az_cfg_report_unused(sec, errs);
     return rc;
@@ -519,7 +581,8 @@ static void interpret(az_config *cfg, az_cfg_ini *ini, az_cfg_errors *errs)
                             .coalesce = ASYNCZ_TASK_DEFAULT_COALESCE,
                             .max_instances = ASYNCZ_TASK_DEFAULT_MAX_INSTANCES,
                             .executor = "default",
-                            .store = "default"}};
+                            .store = "default",
+                            .hook = &cfg->hook}};
     char *fingerprint = NULL;
     read_scheduler(cfg, section_of(ini, "scheduler"), &v, errs);
     append(&fingerprint, v.fingerprint ? v.fingerprint : "", "", "", errs);
@@ -550,6 +613,8 @@ static az_config *config_new(const char *path, az_cfg_errors *errs)
     }
     cfg->log_level = AZ_CFG_DEFAULT_LOG_LEVEL;
     cfg->shutdown_timeout = AZ_CFG_DEFAULT_SHUTDOWN_TIMEOUT;
+    cfg->hook =
+        (az_cfg_hook){.interval = AZ_CFG_DEFAULT_HOOK_INTERVAL, .timeout = AZ_CFG_DEFAULT_HOOK_TIMEOUT};
     return cfg;
 }
 
@@ -598,6 +663,7 @@ void az_config_free(az_config *cfg)
     free(cfg->identity);
     free(cfg->log);
     free(cfg->default_store_dir);
+    free(cfg->hook.command);
     for (size_t i = 0; i < cfg->n_plugins; i++)
         free(cfg->plugins[i]);
     free(cfg->plugins);

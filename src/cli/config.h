@@ -105,6 +105,18 @@ typedef struct az_cfg_store {
     char *url;
 } az_cfg_store;
 
+/* A failure hook (`on_failure`, docs/daemon.md): the shell command the daemon starts when a run of a task
+ * fails, at most once per interval per task. */
+typedef struct az_cfg_hook {
+    char *command;    /* NULL: none (no on_failure, or `on_failure =` empty) */
+    int64_t interval; /* usec between two hooks of a task, the failures in between counted; 0: no limit */
+    int64_t timeout;  /* usec: the hook's command is stopped after this long */
+    int line;         /* of the on_failure key that set command; 0: none */
+} az_cfg_hook;
+
+#define AZ_CFG_DEFAULT_HOOK_INTERVAL (60 * ASYNCZ_USEC_PER_SEC)
+#define AZ_CFG_DEFAULT_HOOK_TIMEOUT (60 * ASYNCZ_USEC_PER_SEC)
+
 typedef struct az_cfg_task {
     char *id;
     asyncz_task *task; /* complete but for its next run time (computed when it is added) */
@@ -112,6 +124,7 @@ typedef struct az_cfg_task {
     char *fingerprint; /* the section's entries and the defaults it used: equal means unchanged */
     int line;          /* of its section header */
     int func_line;     /* of its `function` or `command` key */
+    az_cfg_hook hook;  /* its failure hook: its own keys over the [scheduler] ones */
     /* Why the daemon leaves this task out of the schedule ("[task X] at: '...' is in the past: ..."), or
      * NULL: a one-shot whose time has passed. Not an error, so that a config keeps working after its
      * one-shot tasks have run; `--check` and the daemon's log say it at its line. */
@@ -133,6 +146,7 @@ typedef struct az_config {
     size_t n_plugins;
     int plugins_line;
     char *default_store_dir; /* the directory of the default store, when the config has no [store] */
+    az_cfg_hook hook;        /* [scheduler] on_failure...: the hook of every task without its own */
     /* sections */
     az_cfg_store *stores;
     size_t n_stores;
@@ -172,6 +186,7 @@ typedef struct az_cfg_defaults {
     uint32_t max_instances;
     const char *executor;
     const char *store;
+    const az_cfg_hook *hook; /* borrowed */
 } az_cfg_defaults;
 
 /* Build the task of a [task ID] section into *out. Returns 0, or -1 with errors recorded. */
@@ -189,6 +204,12 @@ int az_cfg_parse_uint(const az_cfg_section *sec, const az_cfg_entry *e, uint32_t
                       uint32_t *out, az_cfg_errors *errs);
 int az_cfg_parse_duration(const az_cfg_section *sec, const az_cfg_entry *e, bool allow_none, int64_t *out,
                           az_cfg_errors *errs);
+
+/* Read the on_failure, on_failure_interval and on_failure_timeout keys of sec into *out (its command
+ * owned), each absent one taken from inherit (NULL: none and the defaults). `on_failure =` empty means no
+ * hook. In a [task] section an interval or timeout without a command in effect is an error. Returns 0, or
+ * -1 with errors recorded (*out then holds nothing to free). */
+int az_cfg_read_hook(az_cfg_section *sec, const az_cfg_hook *inherit, az_cfg_hook *out, az_cfg_errors *errs);
 
 /* Report an entry's unknown key: every entry of sec not marked used. */
 void az_cfg_report_unused(const az_cfg_section *sec, az_cfg_errors *errs);

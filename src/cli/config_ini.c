@@ -608,13 +608,14 @@ static const char *known_keys(const char *kind)
 {
     if (strcmp(kind, "scheduler") == 0)
         return "timezone, identity, log_level, log, shutdown_timeout, plugins, misfire_grace_time, coalesce, "
-               "max_instances, executor, store";
+               "max_instances, executor, store, on_failure, on_failure_interval, on_failure_timeout";
     if (strcmp(kind, "store") == 0)
         return "url";
     if (strcmp(kind, "executor") == 0)
         return "type, workers";
     return "a trigger in the words of asyncz preview, command, timeout, function, args, kwargs, name, store, "
-           "executor, paused, misfire_grace_time, coalesce, max_instances: see docs/daemon.md";
+           "executor, paused, misfire_grace_time, coalesce, max_instances, on_failure, on_failure_interval, "
+           "on_failure_timeout: see docs/daemon.md";
 }
 
 void az_cfg_report_unused(const az_cfg_section *sec, az_cfg_errors *errs)

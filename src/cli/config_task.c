@@ -477,6 +477,7 @@ int az_cfg_task_build(az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_task
     check_id(sec, errs);
     asyncz_trigger *trigger = NULL;
     int rc = build_trigger(sec, d->zone, &trigger, errs);
+    az_cfg_read_hook(sec, d->hook, &out->hook, errs);
     if (what_runs(sec, out, errs) == 0) {
         asyncz_task_set_id(out->task, sec->name);
         set_options(sec, d, out->task, errs);
@@ -505,5 +506,6 @@ void az_cfg_task_clear(az_cfg_task *t)
     free(t->id);
     free(t->fingerprint);
     free(t->not_scheduled);
+    free(t->hook.command);
     *t = (az_cfg_task){0};
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "daemon.h"
@@ -70,8 +71,11 @@ typedef struct daemon_state {
     az_runs runs;            /* runs submitted and not finished */
     asyncz_executor **execs; /* the executors (daemon_exec.c), owned by s */
     size_t n_execs;
-    atomic_bool shut_down; /* asyncz_scheduler_shutdown returned (the stopping thread) */
-    char *last_settings;   /* the settings fingerprint of the last successful load */
+    atomic_bool shut_down;  /* asyncz_scheduler_shutdown returned (the stopping thread) */
+    char *last_settings;    /* the settings fingerprint of the last successful load */
+    az_hooks *hooks;        /* on_failure hooks */
+    char *identity;         /* the scheduler's identity, as the library makes it */
+    az_shell_context shell; /* what commands are told about the daemon (registered with the shell) */
     sigset_t signals;
 } daemon_state;
 
@@ -191,6 +195,7 @@ static int load_checked(const char *path, az_config **cfg, az_plugins *plugins, 
 static int on_run_event(const asyncz_event *ev, void *userdata)
 {
     daemon_state *d = userdata;
+    az_hooks_on_event(d->hooks, ev);
     if (!az_runs_on_event(&d->runs, ev))
         asyncz_log(ASYNCZ_LOG_WARNING, LOGGER, "task %s: out of memory; a stop will not wait for its run",
                    ev->task_id);
@@ -302,7 +307,7 @@ static int build_scheduler(daemon_state *d)
     if (rc)
         return az_cli_failure("cannot make the scheduler: %s", asyncz_strerror(rc));
     az_cfg_errors errs = {0};
-    rc = az_daemon_register(d->s, d->cfg, &d->plugins, &errs);
+    rc = az_daemon_register(d->s, d->cfg, &d->plugins, &d->shell, &errs);
     print_errors(&errs, d->cfg->path);
     az_cfg_errors_free(&errs);
     if (rc)
@@ -332,7 +337,12 @@ typedef bool (*done_fn)(daemon_state *d);
 
 static bool no_runs_going(daemon_state *d)
 {
-    return az_runs_going(&d->runs) == 0;
+    return az_runs_going(&d->runs) == 0 && az_hooks_idle(d->hooks);
+}
+
+static bool no_hooks_going(daemon_state *d)
+{
+    return az_hooks_idle(d->hooks);
 }
 
 static bool scheduler_shut_down(daemon_state *d)
@@ -413,18 +423,34 @@ static void stop(daemon_state *d, int sig)
     char limit[32];
     format_duration(d->cfg->shutdown_timeout, limit, sizeof limit);
     size_t running = az_runs_going(&d->runs);
-    asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "SIG%s: stopping; no new runs start%s", sigabbrev_np(sig),
-               running > 0 ? "; waiting for the running tasks" : "");
+    bool hooks = !az_hooks_idle(d->hooks);
+    asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "SIG%s: stopping; no new runs start%s%s", sigabbrev_np(sig),
+               running > 0 ? "; waiting for the running tasks" : "",
+               hooks ? "; waiting for the on_failure hooks" : "");
     asyncz_scheduler_pause(d->s);
     int64_t deadline = mono_ms() + d->cfg->shutdown_timeout / ASYNCZ_USEC_PER_MSEC;
     if (!wait_until(d, no_runs_going, deadline)) {
-        asyncz_log(ASYNCZ_LOG_WARNING, LOGGER,
-                   "stopping anyway with %zu run(s) still going (shutdown_timeout %s): they are killed",
-                   az_runs_going(&d->runs), limit);
+        size_t left = az_runs_going(&d->runs);
+        if (left > 0)
+            asyncz_log(ASYNCZ_LOG_WARNING, LOGGER,
+                       "stopping anyway with %zu run(s) still going (shutdown_timeout %s): they are killed",
+                       left, limit);
+        else
+            asyncz_log(
+                ASYNCZ_LOG_WARNING, LOGGER,
+                "stopping anyway with on_failure hooks still going (shutdown_timeout %s): they are stopped",
+                limit);
         for (size_t i = 0; i < d->n_execs; i++)
             az_daemon_exec_stop_running(d->execs[i]);
+        az_hooks_abort(d->hooks);
     }
     run_shutdown_tasks(d, limit);
+    /* The hooks of shutdown tasks that failed get their own shutdown_timeout. */
+    if (!wait_until(d, no_hooks_going, mono_ms() + d->cfg->shutdown_timeout / ASYNCZ_USEC_PER_MSEC)) {
+        asyncz_log(ASYNCZ_LOG_WARNING, LOGGER,
+                   "on_failure hooks still going (shutdown_timeout %s): they are stopped", limit);
+        az_hooks_abort(d->hooks);
+    }
     asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "stopped");
 }
 
@@ -476,6 +502,8 @@ static void apply(daemon_state *d, az_config *next)
                    "changes to [scheduler] %s apply now to the tasks that inherit them (a task paused with "
                    "asyncz pause stays paused)",
                    defaults);
+    if (az_hooks_configure(d->hooks, next) != 0)
+        asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "out of memory: the on_failure hooks stay as they were");
     az_written now;
     size_t failed = az_daemon_write_tasks(d->s, next, &d->written, &now);
     az_written_free(&d->written);
@@ -536,14 +564,44 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* The identity the library gives the scheduler without a configured one ("<hostname>:<pid>", see
+ * asyncz_scheduler_options.identity), which the commands get as ASYNCZ_SCHEDULER: the library has no call
+ * that returns it. */
+static char *scheduler_identity(const az_config *cfg)
+{
+    if (cfg->identity)
+        return strdup(cfg->identity);
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    char *id = NULL;
+    return asprintf(&id, "%s:%ld", host, (long)getpid()) < 0 ? NULL : id;
+}
+
+/* The shell's context and the hooks, before the scheduler is made. */
+static int prepare_commands(daemon_state *d)
+{
+    if (!(d->identity = scheduler_identity(d->cfg)))
+        return az_cli_failure("out of memory");
+    d->shell = (az_shell_context){.identity = d->identity, .zone = d->cfg->zone};
+    if (az_hooks_new(&d->hooks, d->identity, d->cfg->zone) != 0 || az_hooks_configure(d->hooks, d->cfg) != 0)
+        return az_cli_failure("out of memory");
+    return 0;
+}
+
 static int run_daemon(daemon_state *d)
 {
     int rc = az_daemon_check_identity(d->cfg);
+    if (rc == 0)
+        rc = prepare_commands(d);
     if (rc == 0)
         rc = build_scheduler(d);
     /* Started paused: the config's tasks replace the stored ones before anything stored runs. */
     if (rc == 0 && (rc = asyncz_scheduler_start(d->s, ASYNCZ_START_PAUSED)) != 0)
         rc = az_cli_failure("cannot start: %s", asyncz_scheduler_errmsg(d->s));
+    if (rc == 0 && az_hooks_start(d->hooks) != 0)
+        asyncz_log(ASYNCZ_LOG_ERROR, LOGGER,
+                   "cannot start a thread for the on_failure hooks: they will not run");
     if (rc == 0) {
         asyncz_log(ASYNCZ_LOG_INFO, LOGGER, "asyncz %s started with %s: %zu task(s), %zu store(s), pid %d",
                    asyncz_version(), d->cfg->path, d->cfg->n_tasks, d->cfg->n_stores, (int)getpid());
@@ -553,6 +611,9 @@ static int run_daemon(daemon_state *d)
         serve(d);
     }
     asyncz_scheduler_free(d->s);
+    az_hooks_abort(d->hooks); /* nothing left to wait for after stop(); on an error, nothing ran */
+    az_hooks_free(d->hooks);
+    free(d->identity);
     free(d->execs);
     free(d->last_settings);
     az_written_free(&d->written);

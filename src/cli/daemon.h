@@ -9,6 +9,7 @@
 
 #include "asyncz.h"
 #include "config.h"
+#include "shell_run.h"
 
 extern const char az_cli_start_help[];
 
@@ -71,6 +72,39 @@ void az_daemon_exec_final_phase(asyncz_executor *ex);
 /* Stop the runs going on final (the shutdown tasks that outlived their time). Any thread. */
 void az_daemon_exec_stop_final(asyncz_executor *ex);
 
+/* ---- failure hooks (daemon_hooks.c) -------------------------------------------------------------------- */
+
+typedef struct az_hooks az_hooks;
+
+/* New failure hooks (none configured, no thread yet). identity (ASYNCZ_SCHEDULER) and zone (of
+ * ASYNCZ_SCHEDULED_TIME; NULL: UTC) are borrowed and must outlive h. Errors: ASYNCZ_ENOMEM. */
+int az_hooks_new(az_hooks **out, const char *identity, const asyncz_zone *zone);
+
+/* Take the on_failure settings of cfg (copied; cfg stays the caller's): each config task's own, and
+ * [scheduler]'s for every other task. On start and on reload, from the main thread. Errors: ASYNCZ_ENOMEM
+ * (the previous settings stay). */
+int az_hooks_configure(az_hooks *h, const az_config *cfg);
+
+/* Start the threads that run the hooks. Call after the scheduler started (its process pools fork their
+ * helper before any thread exists). Errors: ASYNCZ_ENOMEM (no thread at all; hooks then wait forever). */
+int az_hooks_start(az_hooks *h);
+
+/* From a listener: a TASK_ERROR that is a failure of the run (az_hook_classify) queues the task's hook,
+ * unless it has none or its rate limit holds it back (logged). Never blocks for long: a short lock, no I/O
+ * but logging. Other events are ignored. Any thread. */
+void az_hooks_on_event(az_hooks *h, const asyncz_event *ev);
+
+/* Whether no hook is waiting or running. Any thread. */
+bool az_hooks_idle(az_hooks *h);
+
+/* Stop (h NULL: nothing): no new hooks, the waiting ones dropped (logged), the running ones' commands stopped
+ * (SIGTERM to their process groups, SIGKILL AZ_SHELL_KILL_GRACE_SEC later). Returns at once. Any thread. */
+void az_hooks_abort(az_hooks *h);
+
+/* Take no new hooks, let the threads finish what is queued (all of it unless az_hooks_abort was called:
+ * call it first to bound the wait) and join them; free h. NULL-safe. Main thread. */
+void az_hooks_free(az_hooks *h);
+
 /* ---- reloading (daemon_settings.c) ------------------------------------------------------------------- */
 
 /* Compare the settings fingerprints of two configs (az_config.settings_fingerprint): the changed
@@ -112,8 +146,10 @@ void az_plugins_close(az_plugins *p);
  * and the plugins registered. Returns 0, or -1 with errors recorded. */
 int az_daemon_check_tasks(const az_config *cfg, const az_plugins *p, az_cfg_errors *errs);
 
-/* Register the shell function (and the plugins' functions) on s. */
-int az_daemon_register(asyncz_scheduler *s, const az_config *cfg, const az_plugins *p, az_cfg_errors *errs);
+/* Register the shell function (and the plugins' functions) on s. shell: what the commands are told about
+ * the daemon (borrowed: it must outlive s and its process pools' workers; NULL when only checking). */
+int az_daemon_register(asyncz_scheduler *s, const az_config *cfg, const az_plugins *p,
+                       const az_shell_context *shell, az_cfg_errors *errs);
 
 /* What an earlier load of the config wrote: the ids, stores and fingerprints of its tasks. */
 typedef struct az_written {

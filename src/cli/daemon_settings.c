@@ -1,6 +1,7 @@
 /* What a reload changed outside the tasks, from the settings fingerprints of the two configs (config.c:
  * "[label]" lines, each followed by its "key=value" lines, for [scheduler], the stores and the executors).
- * The [scheduler] task defaults apply to the tasks at once (a task that inherits one is written again);
+ * The [scheduler] task defaults apply to the tasks at once (a task that inherits one is written again; the
+ * on_failure keys, which are the daemon's and not stored, take effect with the reload);
  * everything else (stores, executors, plugins, identity, log, shutdown_timeout...) only at the next start. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -9,8 +10,11 @@
 
 #include "daemon.h"
 
-static const char *const task_defaults[] = {
-    "timezone", "misfire_grace_time", "coalesce", "max_instances", "executor", "store", NULL};
+static const char *const task_defaults[] = {"timezone",           "misfire_grace_time",
+                                            "coalesce",           "max_instances",
+                                            "executor",           "store",
+                                            "on_failure",         "on_failure_interval",
+                                            "on_failure_timeout", NULL};
 
 static bool is_task_default(const char *key, size_t len)
 {

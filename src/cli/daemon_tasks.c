@@ -10,9 +10,10 @@
 
 #define LOGGER "asyncz.daemon"
 
-int az_daemon_register(asyncz_scheduler *s, const az_config *cfg, const az_plugins *p, az_cfg_errors *errs)
+int az_daemon_register(asyncz_scheduler *s, const az_config *cfg, const az_plugins *p,
+                       const az_shell_context *shell, az_cfg_errors *errs)
 {
-    int rc = asyncz_scheduler_register(s, AZ_CLI_SHELL_FUNC, az_cli_shell_run, NULL);
+    int rc = asyncz_scheduler_register(s, AZ_CLI_SHELL_FUNC, az_cli_shell_run, (void *)shell);
     if (rc) {
         az_cfg_error_add(errs, 0, "cannot register the shell function: %s", asyncz_strerror(rc));
         return -1;
@@ -46,7 +47,7 @@ int az_daemon_check_tasks(const az_config *cfg, const az_plugins *p, az_cfg_erro
         return -1;
     }
     size_t before = errs->n;
-    if (az_daemon_register(s, cfg, p, errs) == 0)
+    if (az_daemon_register(s, cfg, p, NULL, errs) == 0)
         for (size_t i = 0; i < cfg->n_tasks; i++) {
             int rc = asyncz_scheduler_add_task(s, cfg->tasks[i].task, 0);
             if (rc)

@@ -1,354 +1,40 @@
 /* The function behind shell-command tasks (AZ_CLI_SHELL_FUNC, see shell_task.h): run the command line with
- * /bin/sh -c in its own process group, log each line it prints with the task id (stdout at info, stderr at
- * warning), and report a non-zero exit, a signal or a timeout as a failed run.
+ * /bin/sh -c in its own process group (shell_job.c), with the run's context in its environment
+ * (shell_env.h), log each line it prints with the task id (stdout at info, stderr at warning), and report a
+ * non-zero exit, a signal or a timeout as a failed run, in the words of shell_task.h.
  *
- * It runs in a process-pool worker: a single-threaded process, so forking here is safe, and its logging
- * goes to the sink the daemon set up before the pool started (inherited with the worker).
- *
- * A command's processes must not outlive the run when its worker is killed (the pool's own timeout, or the
- * daemon stopping without waiting): a small watchdog process holds the read end of a "lifeline" pipe whose
- * write end only the worker holds. The worker writes one byte when the command is done; end-of-file without
- * that byte means the worker died, and the watchdog then stops the command's process group. */
+ * It runs in a process-pool worker, and its logging goes to the sink the daemon set up before the pool
+ * started (inherited with the worker). */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "cli.h"
+#include "shell_env.h"
+#include "shell_job.h"
 #include "shell_run.h"
 #include "shell_task.h"
 
 #define SHELL_LOGGER "asyncz.shell"
-#define LINE_MAX_BYTES 4096
-/* After the shell exits, what is left in the pipes is read for this long: a process the command left in
- * the background may keep them open for ever. */
-#define DRAIN_AFTER_EXIT_MS 1000
 
-typedef struct line_buf {
-    char data[LINE_MAX_BYTES + 1];
-    size_t len;
-} line_buf;
+extern char **environ;
 
-typedef struct job {
-    const char *task_id;
-    pid_t pid; /* the shell, leader of the job's process group */
-    pid_t watchdog;
-    int fd[2];    /* read ends of stdout and stderr; -1 once closed */
-    int lifeline; /* write end, to the watchdog */
-    line_buf buf[2];
-    bool exited;
-    int status;
-    bool timed_out;
-} job;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- the child processes ------------------------------------------------------------------------------ */
-
-/* Close every descriptor from `from` up: the daemon's (log file, stores' sockets) are not the command's. */
-static void close_from(unsigned from)
-{
-    if (close_range(from, ~0u, 0) == 0)
-        return;
-    long max = sysconf(_SC_OPEN_MAX);
-    for (long fd = from; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-        close((int)fd);
-}
-
-/* A command starts as from a login shell: default signal actions and nothing blocked (the daemon blocks
- * SIGTERM, SIGINT and SIGHUP and ignores SIGPIPE; both would be inherited through exec). */
-static void reset_signals(void)
-{
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static _Noreturn void exec_shell(const char *line, int out, int err)
-{
-    setpgid(0, 0);
-    int null = open("/dev/null", O_RDONLY);
-    if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-        _exit(127);
-    close_from(3);
-    reset_signals();
-    execl("/bin/sh", "sh", "-c", line, (char *)NULL);
-    _exit(127);
-}
-
-static _Noreturn void watch(pid_t group, int lifeline)
-{
-    if (dup2(lifeline, 0) < 0)
-        _exit(1);
-    close_from(3);
-    char c;
-    ssize_t n;
-    do
-        n = read(0, &c, 1);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0) { /* the worker died with the command running */
-        kill(-group, SIGTERM);
-        sleep(AZ_SHELL_KILL_GRACE_SEC);
-        kill(-group, SIGKILL);
-    }
-    _exit(0);
-}
-
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
-static int start_watchdog(job *j)
-{
-    int life[2];
-    if (pipe2(life, O_CLOEXEC) != 0)
-        return -errno;
-    pid_t pid = fork();
-    if (pid == 0)
-        watch(j->pid, life[0]);
-    int saved = errno;
-    close(life[0]);
-    if (pid < 0) {
-        close(life[1]);
-        return -saved;
-    }
-    j->watchdog = pid;
-    j->lifeline = life[1];
-    return 0;
-}
-
-/* Start the shell and its watchdog. Returns 0 or a negative errno. */
-static int start_job(job *j, const char *line)
-{
-    int out[2] = {-1, -1}, err[2] = {-1, -1};
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-        int saved = errno;
-        close_fd(&out[0]);
-        close_fd(&out[1]);
-        return -saved;
-    }
-    fflush(NULL); /* nothing buffered may be written twice */
-    j->pid = fork();
-    if (j->pid == 0)
-        exec_shell(line, out[1], err[1]);
-    int saved = errno;
-    close(out[1]);
-    close(err[1]);
-    j->fd[0] = out[0];
-    j->fd[1] = err[0];
-    if (j->pid < 0) {
-        close_fd(&j->fd[0]);
-        close_fd(&j->fd[1]);
-        return -saved;
-    }
-    setpgid(j->pid, j->pid); /* also here: a kill(-pid) must not miss a child that has not run yet */
-    int rc = start_watchdog(j);
-    if (rc)
-        asyncz_log(ASYNCZ_LOG_WARNING, SHELL_LOGGER, "[%s] no watchdog for the command: %s", j->task_id,
-                   strerror(-rc));
-    return 0;
-}
-
-/* ---- output ---------------------------------------------------------------------------------------------
+/* ---- the outcome ----------------------------------------------------------------------------------------
  */
 
-/* Whether the bytes at p (n left) are a control character: C0 but tab, DEL, or C1 in UTF-8 (U+0080..U+009F,
- * which some terminals take as escape sequences). Returns its length in bytes, or 0. */
-static size_t control_at(const unsigned char *p, size_t n)
-{
-    if ((p[0] < 0x20 && p[0] != '\t') || p[0] == 0x7f)
-        return 1;
-    if (n >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-        return 2;
-    return 0;
-}
-
-/* A line as it is logged: control bytes written as \xNN, so that a command can neither forge log lines
- * (a carriage return, a NUL cutting the line) nor send escape sequences to whoever reads the log on a
- * terminal. out has room for 4 bytes per byte of text, plus one. */
-static void escape_controls(const char *text, size_t len, char *out)
-{
-    const unsigned char *p = (const unsigned char *)text;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        size_t c = control_at(p + i, len - i);
-        if (c == 0) {
-            out[o++] = (char)p[i++];
-            continue;
-        }
-        for (; c > 0; c--, i++)
-            o += (size_t)snprintf(out + o, 5, "\\x%02x", p[i]);
-    }
-    out[o] = '\0';
-}
-
-static void emit(const job *j, int which, const char *text, size_t len)
-{
-    char escaped[4 * LINE_MAX_BYTES + 1];
-    if (len > 0 && text[len - 1] == '\r')
-        len--;
-    escape_controls(text, len, escaped);
-    asyncz_log(which == 0 ? ASYNCZ_LOG_INFO : ASYNCZ_LOG_WARNING, SHELL_LOGGER, "[%s] %s", j->task_id,
-               escaped);
-}
-
-/* Log every complete line of a buffer; a line longer than the buffer is logged in pieces. */
-static void emit_lines(job *j, int which, bool at_end)
-{
-    line_buf *b = &j->buf[which];
-    size_t start = 0;
-    for (size_t i = 0; i < b->len; i++)
-        if (b->data[i] == '\n') {
-            emit(j, which, b->data + start, i - start);
-            start = i + 1;
-        }
-    if ((at_end || (start == 0 && b->len == LINE_MAX_BYTES)) && start < b->len) {
-        emit(j, which, b->data + start, b->len - start);
-        start = b->len;
-    }
-    memmove(b->data, b->data + start, b->len - start);
-    b->len -= start;
-}
-
-static void read_output(job *j, int which)
-{
-    line_buf *b = &j->buf[which];
-    ssize_t n;
-    do
-        n = read(j->fd[which], b->data + b->len, LINE_MAX_BYTES - b->len);
-    while (n < 0 && errno == EINTR);
-    if (n > 0) {
-        b->len += (size_t)n;
-        emit_lines(j, which, false);
-        return;
-    }
-    emit_lines(j, which, true);
-    close_fd(&j->fd[which]);
-}
-
-/* ---- supervising ------------------------------------------------------------------------------------------
- */
-
-typedef struct clock_plan {
-    int64_t deadline;  /* timeout: SIGTERM at this time (0: none) */
-    int64_t kill_at;   /* SIGKILL at this time (0: not yet planned) */
-    int64_t drain_end; /* after the shell exited: stop reading at this time */
-} clock_plan;
-
-static int poll_timeout(const job *j, const clock_plan *c, int64_t now)
-{
-    int64_t next = INT64_MAX;
-    if (c->deadline && !j->timed_out)
-        next = c->deadline;
-    if (c->kill_at && c->kill_at < next)
-        next = c->kill_at;
-    if (c->drain_end && c->drain_end < next)
-        next = c->drain_end;
-    int64_t wait = next == INT64_MAX ? 200 : next - now;
-    /* The shell's exit is looked for between polls, so they stay short; shortest once its output is closed,
-     * when the exit is all there is left to wait for. */
-    int64_t tick = j->fd[0] < 0 && j->fd[1] < 0 ? 10 : 200;
-    return (int)(wait < 0 ? 0 : wait > tick ? tick : wait);
-}
-
-static void reap(job *j)
-{
-    if (j->exited)
-        return;
-    pid_t r;
-    do
-        r = waitpid(j->pid, &j->status, WNOHANG);
-    while (r < 0 && errno == EINTR);
-    if (r == j->pid || (r < 0 && errno == ECHILD))
-        j->exited = true;
-}
-
-static void enforce_timeout(job *j, clock_plan *c, int64_t now)
-{
-    if (c->deadline && !j->timed_out && now >= c->deadline && !j->exited) {
-        j->timed_out = true;
-        kill(-j->pid, SIGTERM);
-        c->kill_at = now + AZ_SHELL_KILL_GRACE_SEC * 1000;
-    }
-    if (c->kill_at && now >= c->kill_at) {
-        kill(-j->pid, SIGKILL);
-        c->kill_at = 0;
-    }
-}
-
-static void supervise(job *j, int64_t timeout_ms)
-{
-    clock_plan c = {.deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0};
-    while (!j->exited || j->fd[0] >= 0 || j->fd[1] >= 0) {
-        int64_t now = mono_ms();
-        struct pollfd pf[2] = {{.fd = j->fd[0], .events = POLLIN}, {.fd = j->fd[1], .events = POLLIN}};
-        if (poll(pf, 2, poll_timeout(j, &c, now)) < 0 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2; i++)
-            if (pf[i].revents && j->fd[i] >= 0)
-                read_output(j, i);
-        reap(j);
-        now = mono_ms();
-        enforce_timeout(j, &c, now);
-        if (j->exited && !c.drain_end)
-            c.drain_end = now + DRAIN_AFTER_EXIT_MS;
-        if (c.drain_end && now >= c.drain_end)
-            for (int i = 0; i < 2; i++)
-                if (j->fd[i] >= 0) {
-                    emit_lines(j, i, true);
-                    close_fd(&j->fd[i]);
-                }
-    }
-}
-
-static void stop_watchdog(job *j)
-{
-    if (j->lifeline < 0)
-        return;
-    ssize_t n;
-    do
-        n = write(j->lifeline, "x", 1);
-    while (n < 0 && errno == EINTR);
-    close_fd(&j->lifeline);
-    while (waitpid(j->watchdog, NULL, 0) < 0 && errno == EINTR)
-        ;
-}
-
-/* ---- the outcome
- * ------------------------------------------------------------------------------------------- */
-
-static void report(asyncz_run *run, const job *j, const char *timeout_text)
+static void report(asyncz_run *run, const az_shell_job_result *j, const char *timeout_text)
 {
     if (j->timed_out) {
-        asyncz_run_set_error(run, ASYNCZ_EIO, "timed out after %s", timeout_text);
+        asyncz_run_set_error(run, ASYNCZ_EIO, AZ_SHELL_ERR_TIMEOUT "%s", timeout_text);
     } else if (WIFEXITED(j->status) && WEXITSTATUS(j->status) == 0) {
         asyncz_run_set_result(run, "{\"exit_status\":0}");
     } else if (WIFEXITED(j->status)) {
         int status = WEXITSTATUS(j->status);
-        asyncz_run_set_error(run, ASYNCZ_EIO, "exit status %d%s", status,
+        asyncz_run_set_error(run, ASYNCZ_EIO, AZ_SHELL_ERR_EXIT "%s", status,
                              status == 127 ? " (command not found?)" : "");
     } else if (WIFSIGNALED(j->status)) {
         int sig = WTERMSIG(j->status);
-        asyncz_run_set_error(run, ASYNCZ_EIO, "killed by signal %d (SIG%s)", sig, sigabbrev_np(sig));
+        asyncz_run_set_error(run, ASYNCZ_EIO, AZ_SHELL_ERR_SIGNAL " (SIG%s)", sig, sigabbrev_np(sig));
     }
 }
 
@@ -366,9 +52,24 @@ static int64_t timeout_of(asyncz_run *run, const char **text)
     return usec / 1000 > 0 ? usec / 1000 : 1;
 }
 
+/* The environment of the run's command: the worker's (the daemon's) and the run's context. */
+static int build_env(asyncz_run *run, const az_shell_context *ctx, az_shell_env *env)
+{
+    az_run_context c = {.task_id = asyncz_run_task_id(run),
+                        .task_name = asyncz_run_task_name(run),
+                        .run_id = asyncz_run_id(run),
+                        .scheduler = ctx ? ctx->identity : NULL,
+                        .scheduled = asyncz_run_scheduled_time(run),
+                        .fencing_token = asyncz_run_fencing_token(run),
+                        .zone = ctx ? ctx->zone : NULL};
+    int rc = az_shell_env_init(env, environ);
+    if (rc == 0 && (rc = az_shell_env_set_context(env, &c)) != 0)
+        az_shell_env_free(env);
+    return rc;
+}
+
 int az_cli_shell_run(asyncz_run *run, void *userdata)
 {
-    (void)userdata;
     const char *line, *timeout_text;
     if (asyncz_run_arg_count(run) != 1 || asyncz_run_arg_string(run, 0, &line) != 0) {
         asyncz_run_set_error(run, ASYNCZ_EINVAL, "a shell task has exactly one argument, the command line");
@@ -377,14 +78,23 @@ int az_cli_shell_run(asyncz_run *run, void *userdata)
     int64_t timeout_ms = timeout_of(run, &timeout_text);
     if (timeout_ms < 0)
         return ASYNCZ_RUN_DONE;
-    job j = {.task_id = asyncz_run_task_id(run), .fd = {-1, -1}, .lifeline = -1};
-    int rc = start_job(&j, line);
+    az_shell_env env;
+    if (build_env(run, userdata, &env) != 0) {
+        asyncz_run_set_error(run, ASYNCZ_ENOMEM, "out of memory for the command's environment");
+        return ASYNCZ_RUN_DONE;
+    }
+    az_shell_job_spec spec = {.line = line,
+                              .envp = az_shell_env_items(&env),
+                              .logger = SHELL_LOGGER,
+                              .tag = asyncz_run_task_id(run),
+                              .timeout_ms = timeout_ms};
+    az_shell_job_result j;
+    int rc = az_shell_job_run(&spec, &j);
+    az_shell_env_free(&env);
     if (rc) {
         asyncz_run_set_error(run, ASYNCZ_EIO, "cannot start /bin/sh: %s", strerror(-rc));
         return ASYNCZ_RUN_DONE;
     }
-    supervise(&j, timeout_ms);
-    stop_watchdog(&j);
     report(run, &j, timeout_text);
     return ASYNCZ_RUN_DONE;
 }

@@ -14,4 +14,13 @@
 #define AZ_CLI_SHELL_FUNC "asyncz.shell"
 #define AZ_CLI_SHELL_TIMEOUT_KEY "timeout"
 
+/* How a failed command is reported (the error message of its TASK_ERROR), read back by the failure hooks
+ * (hook_rules.c) for ASYNCZ_OUTCOME, ASYNCZ_EXIT_STATUS and ASYNCZ_SIGNAL:
+ *   "exit status 3"                        exited with a status other than 0
+ *   "killed by signal 9 (SIGKILL)"         ended by a signal
+ *   "timed out after 30s"                  stopped at its timeout */
+#define AZ_SHELL_ERR_EXIT "exit status %d"
+#define AZ_SHELL_ERR_SIGNAL "killed by signal %d"
+#define AZ_SHELL_ERR_TIMEOUT "timed out after "
+
 #endif

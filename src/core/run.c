@@ -14,6 +14,17 @@
 
 static const char LOGGER[] = "asyncz.executor";
 
+/* Give an outcome its run id: a copy of `given` (checked), or a fresh one. */
+static int set_run_id(az_run_outcome *oc, const char *given)
+{
+    if (!given)
+        return az_run_id_generate(oc->run_id) == 0 ? 0 : ASYNCZ_EIO;
+    if (!az_run_id_valid(given))
+        return ASYNCZ_EINVAL;
+    memcpy(oc->run_id, given, AZ_RUN_ID_SIZE);
+    return 0;
+}
+
 int az_run_new(asyncz_run **out, const az_run_init *init)
 {
     if (!out || !init || !init->task || !init->times || init->n_times == 0)
@@ -24,8 +35,17 @@ int az_run_new(asyncz_run **out, const az_run_init *init)
         free(r);
         return ASYNCZ_ENOMEM;
     }
-    for (size_t i = 0; i < init->n_times; i++)
+    int rc = 0;
+    for (size_t i = 0; i < init->n_times && rc == 0; i++) {
         oc[i].scheduled = init->times[i];
+        rc = set_run_id(&oc[i], init->run_ids ? init->run_ids[i] : NULL);
+    }
+    if (rc) {
+        if (oc != &r->one_outcome)
+            free(oc);
+        free(r);
+        return rc;
+    }
     r->scheduler = init->scheduler;
     r->task = asyncz_task_ref(init->task);
     r->fn = init->fn;
@@ -91,6 +111,11 @@ const char *asyncz_run_func(const asyncz_run *r)
 asyncz_time_t asyncz_run_scheduled_time(const asyncz_run *r)
 {
     return r->outcomes[r->current < r->n_times ? r->current : r->n_times - 1].scheduled;
+}
+
+const char *asyncz_run_id(const asyncz_run *r)
+{
+    return r->outcomes[r->current < r->n_times ? r->current : r->n_times - 1].run_id;
 }
 
 uint32_t asyncz_run_coalesced(const asyncz_run *r)
@@ -422,16 +447,19 @@ int asyncz_run_encode(const asyncz_run *r, char **out, size_t *len)
     if (!r || !out)
         return ASYNCZ_EINVAL;
     json_t *times = json_array();
-    for (size_t i = r->current; times && i < r->n_times; i++)
+    json_t *ids = json_array();
+    for (size_t i = r->current; times && ids && i < r->n_times; i++) {
         json_array_append_new(times, json_integer(r->outcomes[i].scheduled));
+        json_array_append_new(ids, json_string(r->outcomes[i].run_id));
+    }
     /* The task's args are shared with other copies of the task on other threads: let jansson take its
      * references itself ("O"), and give tasks without args fresh empty values that are dropped after. */
     json_t *no_args = r->task->args ? NULL : json_array();
     json_t *no_kwargs = r->task->kwargs ? NULL : json_object();
     json_t *msg = json_pack(
-        "{s:s, s:s, s:s, s:O, s:O, s:o, s:I, s:I, s:I}", "id", asyncz_run_task_id(r), "name",
+        "{s:s, s:s, s:s, s:O, s:O, s:o, s:o, s:I, s:I, s:I}", "id", asyncz_run_task_id(r), "name",
         asyncz_run_task_name(r), "func", asyncz_run_func(r), "args", r->task->args ? r->task->args : no_args,
-        "kwargs", r->task->kwargs ? r->task->kwargs : no_kwargs, "times", times, "token",
+        "kwargs", r->task->kwargs ? r->task->kwargs : no_kwargs, "times", times, "run_ids", ids, "token",
         (json_int_t)r->token, "coalesced", (json_int_t)r->coalesced, "grace", (json_int_t)r->task->grace);
     json_decref(no_args);
     json_decref(no_kwargs);
@@ -498,8 +526,18 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
     asyncz_time_t *tv = calloc(n ? n : 1, sizeof *tv);
     if (!tv)
         return ASYNCZ_ENOMEM;
-    for (size_t i = 0; i < n; i++)
+    const char **ids = calloc(n ? n : 1, sizeof *ids);
+    json_t *id_list = json_object_get(msg, "run_ids");
+    bool have_ids = json_array_size(id_list) == n;
+    for (size_t i = 0; ids && i < n; i++) {
         tv[i] = (asyncz_time_t)json_integer_value(json_array_get(times, i));
+        ids[i] = have_ids ? json_string_value(json_array_get(id_list, i)) : NULL;
+        have_ids = have_ids && ids[i];
+    }
+    if (!ids) {
+        free(tv);
+        return ASYNCZ_ENOMEM;
+    }
     az_run_init init = {.scheduler = s,
                         .task = task,
                         .fn = fn,
@@ -507,10 +545,12 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
                         .token = (uint64_t)token,
                         .coalesced = (uint32_t)coalesced,
                         .times = tv,
-                        .n_times = n};
+                        .n_times = n,
+                        .run_ids = have_ids ? ids : NULL};
     asyncz_run *r;
     int rc = az_run_new(&r, &init);
     free(tv);
+    free(ids);
     if (rc)
         return rc;
     r->no_pending = true;

@@ -10,6 +10,7 @@
 #include "asyncz/scheduler.h"
 #include "asyncz/sys/executor.h"
 #include "core/task_internal.h"
+#include "util/ids.h"
 
 /* What happened to one scheduled time of a run. */
 typedef struct az_run_outcome {
@@ -19,6 +20,7 @@ typedef struct az_run_outcome {
     int error_code;
     char *error_message; /* ERROR */
     int signal;
+    char run_id[AZ_RUN_ID_SIZE]; /* the occurrence's own id (UUIDv7), made at submission */
 } az_run_outcome;
 
 /* Called once when a run has finished (all its times have outcomes) or, for a pending run completed off
@@ -77,11 +79,13 @@ typedef struct az_run_init {
     uint32_t coalesced;
     const asyncz_time_t *times;
     size_t n_times; /* >= 1 */
+    const char *const *run_ids; /* n_times ids to keep (a worker rebuilding a run), or NULL: fresh ones */
     az_run_done_fn done;
     void *done_userdata;
 } az_run_init;
 
-/* Make a run. Errors: ASYNCZ_EINVAL, ASYNCZ_ENOMEM. */
+/* Make a run, each time with its run id. Errors: ASYNCZ_EINVAL (also a malformed init->run_ids entry),
+ * ASYNCZ_ENOMEM, ASYNCZ_EIO (no random bytes for the ids). */
 int az_run_new(asyncz_run **out, const az_run_init *init);
 
 /* For executors that ship runs elsewhere (where asyncz_run_execute's check cannot see the scheduler's

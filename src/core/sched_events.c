@@ -187,6 +187,7 @@ static void event_bind(az_event *e)
     e->ev.error_message = e->error_message;
     e->ev.run_times = e->run_times;
     e->ev.instance_id = e->instance_id;
+    e->ev.run_id = e->run_id[0] ? e->run_id : NULL;
 }
 
 static void deliver_one(az_listeners *l, az_event *e)

@@ -239,6 +239,7 @@ static void run_events(asyncz_scheduler *s, asyncz_run *run, az_event_buf *event
         e->ev.error_code = oc->error_code;
         e->ev.signal = oc->signal;
         e->ev.fencing_token = run->token;
+        memcpy(e->run_id, oc->run_id, sizeof e->run_id);
         e->result_json = az_strdup_opt(oc->result);
         e->error_message = az_strdup_opt(oc->error_message);
         if (oc->code == ASYNCZ_EVENT_TASK_ERROR)
@@ -431,8 +432,11 @@ static void drop_missed(asyncz_scheduler *s, const asyncz_task *t, const char *a
             asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "run of task \"%s\" (%s) due at %s missed by %s",
                        asyncz_task_name(t), t->id, at, late);
             az_event *e = az_events_add(s, events, ASYNCZ_EVENT_TASK_MISSED, alias, t);
-            if (e)
+            if (e) {
                 e->ev.scheduled_run_time = when;
+                if (az_run_id_generate(e->run_id) != 0)
+                    e->run_id[0] = '\0';
+            }
             continue;
         }
         rt->times[kept++] = when;
@@ -440,12 +444,13 @@ static void drop_missed(asyncz_scheduler *s, const asyncz_task *t, const char *a
     rt->n = kept;
 }
 
-static void add_times_event(asyncz_scheduler *s, az_event_buf *events, uint32_t code, const char *alias,
-                            const asyncz_task *t, const run_times *rt, uint64_t token)
+/* Add an event about run times rt; returns it, or NULL when out of memory. */
+static az_event *add_times_event(asyncz_scheduler *s, az_event_buf *events, uint32_t code, const char *alias,
+                                 const asyncz_task *t, const run_times *rt, uint64_t token)
 {
     az_event *e = az_events_add(s, events, code, alias, t);
     if (!e)
-        return;
+        return NULL;
     e->run_times = malloc(rt->n * sizeof *e->run_times);
     if (e->run_times) {
         memcpy(e->run_times, rt->times, rt->n * sizeof *e->run_times);
@@ -453,6 +458,7 @@ static void add_times_event(asyncz_scheduler *s, az_event_buf *events, uint32_t 
     }
     e->ev.coalesced = rt->due;
     e->ev.fencing_token = token;
+    return e;
 }
 
 /* Submit the kept run times, unless the task already runs max_instances times. */
@@ -476,7 +482,9 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, az_store_slot
     }
     if (slot->heartbeats)
         az_inflight_add(s, subs->items[subs->n - 1].run);
-    add_times_event(s, events, ASYNCZ_EVENT_TASK_SUBMITTED, alias, t, rt, c->token);
+    az_event *e = add_times_event(s, events, ASYNCZ_EVENT_TASK_SUBMITTED, alias, t, rt, c->token);
+    if (e)
+        memcpy(e->run_id, subs->items[subs->n - 1].run->outcomes[0].run_id, sizeof e->run_id);
 }
 
 typedef enum release_outcome {

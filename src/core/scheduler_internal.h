@@ -12,6 +12,7 @@
 #include "asyncz/sys/executor.h"
 #include "asyncz/sys/store.h"
 #include "core/registry.h"
+#include "util/ids.h"
 #include "util/map.h"
 
 #define AZ_LOGGER "asyncz.scheduler"
@@ -31,6 +32,7 @@ typedef struct az_event {
     asyncz_event ev;
     char *alias, *task_id, *task_name, *result_json, *error_message, *instance_id;
     asyncz_time_t *run_times;
+    char run_id[AZ_RUN_ID_SIZE]; /* empty: none */
 } az_event;
 
 /* Events gathered under the lock and delivered after it is released. */

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "asyncz/error.h"
 #include "core/task_internal.h"
+#include "util/ids.h"
 
 static const char DEFAULT_ALIAS[] = "default";
 
@@ -85,21 +85,11 @@ int asyncz_task_id_generate(char *buf, size_t size)
     if (!buf || size < 33)
         return ASYNCZ_EINVAL;
     uint8_t b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t r = getrandom(b + got, sizeof b - got, 0);
-        if (r < 0)
-            return ASYNCZ_EIO;
-        got += (size_t)r;
-    }
+    if (az_random_bytes(b, sizeof b) != 0)
+        return ASYNCZ_EIO;
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        buf[2 * i] = hex[b[i] >> 4];
-        buf[2 * i + 1] = hex[b[i] & 15];
-    }
-    buf[32] = '\0';
+    az_hex_encode(buf, b, sizeof b);
     return 0;
 }
 

@@ -27,14 +27,35 @@ $err"
 STORE="[store default]
 url = sqlite:///$TMP/never.db"
 
-bad unknown_key 'asyncz start: $CFG:4: [task a] colour: unknown key (keys here: a trigger in the words of asyncz preview, command, timeout, function, args, kwargs, name, store, executor, paused, misfire_grace_time, coalesce, max_instances: see docs/daemon.md)' "[task a]
+bad unknown_key 'asyncz start: $CFG:4: [task a] colour: unknown key (keys here: a trigger in the words of asyncz preview, command, timeout, function, args, kwargs, name, store, executor, paused, misfire_grace_time, coalesce, max_instances, on_failure, on_failure_interval, on_failure_timeout: see docs/daemon.md)' "[task a]
 interval = 5s
 command = true
 colour = blue
 $STORE"
 
-bad unknown_scheduler_key 'asyncz start: $CFG:2: [scheduler] threads: unknown key (keys here: timezone, identity, log_level, log, shutdown_timeout, plugins, misfire_grace_time, coalesce, max_instances, executor, store)' "[scheduler]
+bad unknown_scheduler_key 'asyncz start: $CFG:2: [scheduler] threads: unknown key (keys here: timezone, identity, log_level, log, shutdown_timeout, plugins, misfire_grace_time, coalesce, max_instances, executor, store, on_failure, on_failure_interval, on_failure_timeout)' "[scheduler]
 threads = 4
+$STORE"
+
+bad bad_hook_interval "asyncz start: \$CFG:3: [scheduler] on_failure_interval: 'sometimes': column 1: not a duration (parts like 30s, 1h30m, 2d, 250ms; units us ms s m h d w) or none" "[scheduler]
+on_failure = mail -s failed root
+on_failure_interval = sometimes
+$STORE"
+
+bad bad_hook_timeout "asyncz start: \$CFG:4: [task a] on_failure_timeout: '-5s': must be greater than zero" "[task a]
+interval = 5s
+command = true
+on_failure_timeout = -5s
+on_failure = page-me
+$STORE"
+
+bad hook_timeout_without_command "asyncz start: \$CFG:5: [task a] on_failure_timeout: no on_failure command for it (set on_failure here or in [scheduler])" "[scheduler]
+on_failure = page-me
+[task a]
+on_failure =
+on_failure_timeout = 5s
+interval = 5s
+command = true
 $STORE"
 
 bad bad_cron "asyncz start: \$CFG:3: [task backup] cron: '0 3 * * 8': column 9: day_of_week: value 8 is above the maximum 7" "

@@ -27,6 +27,7 @@ typedef struct sink_rec {
     int signal;
     char message[256];
     char result[256];
+    char run_id[AZ_RUN_ID_SIZE];
 } sink_rec;
 
 typedef struct sink {
@@ -76,6 +77,7 @@ static inline void sink_done(asyncz_run *run, void *userdata)
         r->signal = oc->signal;
         sink_copy(r->message, sizeof r->message, oc->error_message);
         sink_copy(r->result, sizeof r->result, oc->result);
+        sink_copy(r->run_id, sizeof r->run_id, oc->run_id);
     }
     k->runs++;
     pthread_cond_broadcast(&k->cond);

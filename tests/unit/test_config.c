@@ -453,10 +453,9 @@ static void error_very_long_line_alone(void **state)
 static void error_bad_store_url_alone(void **state)
 {
     (void)state;
-    expect_error(
-        "[store default]\nurl = bogus://x\n[task t]\ninterval = 1m\ncommand = true\n", 2,
-        "[store default] url: 'bogus://x': unknown scheme \"bogus\" (known: "
-        "memory, file, sqlite, postgresql, mariadb, mysql, redis, mongodb)");
+    expect_error("[store default]\nurl = bogus://x\n[task t]\ninterval = 1m\ncommand = true\n", 2,
+                 "[store default] url: 'bogus://x': unknown scheme \"bogus\" (known: "
+                 "memory, file, sqlite, postgresql, mariadb, mysql, redis, mongodb)");
 }
 
 static void error_bad_executor_alone(void **state)
@@ -617,6 +616,8 @@ static const char oom_text[] = "[scheduler]\n"
                                "log = stderr\n"
                                "plugins = /opt/a.so, b.so\n"
                                "max_instances = 3\n"
+                               "on_failure = mail -s failed root\n"
+                               "on_failure_interval = 5m\n"
                                "[store default]\n"
                                "url = sqlite:////tmp/asyncz-test-config.db\n"
                                "[executor threads]\n"
@@ -633,6 +634,7 @@ static const char oom_text[] = "[scheduler]\n"
                                "args = [\"world\", 1]\n"
                                "kwargs = {\"loud\": true}\n"
                                "executor = threads\n"
+                               "on_failure = page-me\n"
                                "name = Gr\xc3\xbc\xc3\x9f"
                                "e\n"
                                "[task both]\n"
@@ -692,7 +694,87 @@ static void out_of_memory_anywhere(void **state)
     unlink(path);
 }
 
+/* on_failure: [scheduler]'s for every task, a task's own keys win one by one, empty turns it off. */
+static void failure_hooks(void **state)
+{
+    (void)state;
+    az_cfg_errors errs;
+    az_config *cfg = load("[scheduler]\n"
+                          "on_failure = mail -s \"$ASYNCZ_TASK_ID failed\" root\n"
+                          "on_failure_interval = 10m\n" STORE "[task plain]\n"
+                          "interval = 1h\n"
+                          "command = true\n"
+                          "[task own]\n"
+                          "interval = 1h\n"
+                          "command = true\n"
+                          "on_failure = page-me\n"
+                          "on_failure_timeout = 5s\n"
+                          "[task off]\n"
+                          "interval = 1h\n"
+                          "command = true\n"
+                          "on_failure =\n"
+                          "[task every]\n"
+                          "interval = 1h\n"
+                          "command = true\n"
+                          "on_failure_interval = none\n",
+                          &errs);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->hook.command, "mail -s \"$ASYNCZ_TASK_ID failed\" root");
+    assert_int_equal(cfg->hook.interval, 600 * ASYNCZ_USEC_PER_SEC);
+    assert_int_equal(cfg->hook.timeout, AZ_CFG_DEFAULT_HOOK_TIMEOUT);
+    const az_cfg_task *t = task_named(cfg, "plain");
+    assert_string_equal(t->hook.command, cfg->hook.command);
+    assert_int_equal(t->hook.interval, 600 * ASYNCZ_USEC_PER_SEC);
+    t = task_named(cfg, "own");
+    assert_string_equal(t->hook.command, "page-me");
+    assert_int_equal(t->hook.interval, 600 * ASYNCZ_USEC_PER_SEC);
+    assert_int_equal(t->hook.timeout, 5 * ASYNCZ_USEC_PER_SEC);
+    assert_null(task_named(cfg, "off")->hook.command);
+    t = task_named(cfg, "every");
+    assert_string_equal(t->hook.command, cfg->hook.command);
+    assert_int_equal(t->hook.interval, 0);
+    az_config_free(cfg);
+
+    /* Without [scheduler] keys: no hook, the defaults. */
+    cfg = load(STORE "[task t]\ninterval = 1h\ncommand = true\n", &errs);
+    assert_non_null(cfg);
+    assert_null(cfg->hook.command);
+    assert_null(cfg->tasks[0].hook.command);
+    assert_int_equal(cfg->tasks[0].hook.interval, AZ_CFG_DEFAULT_HOOK_INTERVAL);
+    az_config_free(cfg);
+}
+
+static void failure_hook_errors(void **state)
+{
+    (void)state;
+    expect_error(
+        "[scheduler]\non_failure = x\non_failure_interval = often\n" STORE, 3,
+        "[scheduler] on_failure_interval: 'often': column 1: not a duration (parts like 30s, 1h30m, 2d, "
+        "250ms; units us ms s m h d w) or none");
+    expect_error(
+        "[scheduler]\non_failure_timeout = none\n" STORE, 2,
+        "[scheduler] on_failure_timeout: 'none': column 1: not a duration (parts like 30s, 1h30m, 2d, "
+        "250ms; units us ms s m h d w)");
+    expect_error(STORE "[task t]\ninterval = 1h\ncommand = true\non_failure = x\non_failure_timeout = 0s\n",
+                 7, "[task t] on_failure_timeout: '0s': must be greater than zero");
+    expect_error(STORE "[task t]\ninterval = 1h\ncommand = true\non_failure_timeout = 5s\n", 6,
+                 "[task t] on_failure_timeout: no on_failure command for it (set on_failure here or in "
+                 "[scheduler])");
+    expect_error("[scheduler]\non_failure = x\n" STORE
+                 "[task t]\ninterval = 1h\ncommand = true\non_failure =\non_failure_interval = 1m\n",
+                 9,
+                 "[task t] on_failure_interval: no on_failure command for it (set on_failure here or in "
+                 "[scheduler])");
+    expect_error(
+        STORE "[task t]\ninterval = 1h\ncommand = true\non_failures = x\n", 6,
+        "[task t] on_failures: unknown key (keys here: a trigger in the words of asyncz preview, command, "
+        "timeout, function, args, kwargs, name, store, executor, paused, misfire_grace_time, coalesce, "
+        "max_instances, on_failure, on_failure_interval, on_failure_timeout: see docs/daemon.md)");
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(failure_hooks),
+    cmocka_unit_test(failure_hook_errors),
     cmocka_unit_test(full_config),
     cmocka_unit_test(trigger_words),
     cmocka_unit_test(combined_triggers),

@@ -71,6 +71,14 @@ static int fn_fd_open(asyncz_run *run, void *userdata)
     return asyncz_run_set_result(run, fcntl(*(int *)userdata, F_GETFD) >= 0 ? "true" : "false");
 }
 
+/* Reports the id of the occurrence it runs as its result (a JSON string). */
+static int fn_run_id(asyncz_run *run, void *userdata)
+{
+    char json[64];
+    snprintf(json, sizeof json, "\"%s\"", asyncz_run_id(run));
+    return asyncz_run_set_result(run, json);
+}
+
 static int fn_pend(asyncz_run *run, void *userdata)
 {
     return ASYNCZ_RUN_PENDING;
@@ -107,6 +115,7 @@ static void prepare(fixture *f, unsigned workers, int64_t timeout_usec)
     assert_int_equal(asyncz_scheduler_register(f->s, "hang", fn_hang, &f->pipe[1]), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "echo", fn_echo, NULL), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "pend", fn_pend, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "run_id", fn_run_id, NULL), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "pipe_open", fn_fd_open, &f->pipe[1]), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "cloexec_open", fn_fd_open, &f->cloexec), 0);
     asyncz_processpool_options o;
@@ -292,6 +301,26 @@ static void test_multiple_times_all_get_outcomes(void **state)
         assert_int_equal(f.k.recs[i].code, ASYNCZ_EVENT_TASK_EXECUTED);
         assert_string_equal(f.k.recs[i].result, "42");
     }
+    teardown(&f);
+}
+
+/* A worker sees the run ids the scheduler made at submission, each time its own. */
+static void test_worker_sees_each_times_run_id(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "run_id", "t1", "[]", 3);
+    assert_true(sink_wait(&f.k, 1));
+    assert_int_equal(f.k.n, 3);
+    for (int i = 0; i < 3; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "\"%s\"", f.k.recs[i].run_id);
+        assert_int_equal(f.k.recs[i].code, ASYNCZ_EVENT_TASK_EXECUTED);
+        assert_true(az_run_id_valid(f.k.recs[i].run_id));
+        assert_string_equal(f.k.recs[i].result, want);
+    }
+    assert_true(strcmp(f.k.recs[0].run_id, f.k.recs[1].run_id) < 0);
+    assert_true(strcmp(f.k.recs[1].run_id, f.k.recs[2].run_id) < 0);
     teardown(&f);
 }
 
@@ -533,6 +562,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_timeout_kills_worker),
     cmocka_unit_test(test_worker_killed_externally),
     cmocka_unit_test(test_multiple_times_all_get_outcomes),
+    cmocka_unit_test(test_worker_sees_each_times_run_id),
     cmocka_unit_test(test_runs_past_grace_are_missed),
     cmocka_unit_test(test_large_messages),
     cmocka_unit_test(test_unregistered_and_pending_in_worker),
