@@ -146,6 +146,11 @@ ASYNCZ_API int asyncz_scheduler_shutdown(asyncz_scheduler *s, bool wait);
 
 ASYNCZ_API asyncz_scheduler_state asyncz_scheduler_get_state(const asyncz_scheduler *s);
 
+/* This scheduler's identity: its name in shared stores' claims and heartbeats, and in run records (the
+ * options' identity, or "<hostname>:<pid>" of the process that made it). Borrowed, valid until
+ * asyncz_scheduler_free; NULL for a NULL scheduler. Any thread. */
+ASYNCZ_API const char *asyncz_scheduler_identity(const asyncz_scheduler *s);
+
 /* ---- stores and executors ------------------------------------------------------------------------- */
 
 /* Whether alias is a valid store or executor alias: 1..64 bytes (ASYNCZ_TASK_ALIAS_MAX) of [A-Za-z0-9._-].

@@ -564,24 +564,11 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* The identity the library gives the scheduler without a configured one ("<hostname>:<pid>", see
- * asyncz_scheduler_options.identity), which the commands get as ASYNCZ_SCHEDULER: the library has no call
- * that returns it. */
-static char *scheduler_identity(const az_config *cfg)
-{
-    if (cfg->identity)
-        return strdup(cfg->identity);
-    char host[256] = "localhost";
-    gethostname(host, sizeof host - 1);
-    host[sizeof host - 1] = '\0';
-    char *id = NULL;
-    return asprintf(&id, "%s:%ld", host, (long)getpid()) < 0 ? NULL : id;
-}
-
-/* The shell's context and the hooks, before the scheduler is made. */
+/* The shell's context and the hooks, once the scheduler is made (its identity is ASYNCZ_SCHEDULER) and
+ * before it starts. */
 static int prepare_commands(daemon_state *d)
 {
-    if (!(d->identity = scheduler_identity(d->cfg)))
+    if (!(d->identity = strdup(asyncz_scheduler_identity(d->s))))
         return az_cli_failure("out of memory");
     d->shell = (az_shell_context){.identity = d->identity, .zone = d->cfg->zone};
     if (az_hooks_new(&d->hooks, d->identity, d->cfg->zone) != 0 || az_hooks_configure(d->hooks, d->cfg) != 0)
@@ -593,9 +580,9 @@ static int run_daemon(daemon_state *d)
 {
     int rc = az_daemon_check_identity(d->cfg);
     if (rc == 0)
-        rc = prepare_commands(d);
-    if (rc == 0)
         rc = build_scheduler(d);
+    if (rc == 0)
+        rc = prepare_commands(d);
     /* Started paused: the config's tasks replace the stored ones before anything stored runs. */
     if (rc == 0 && (rc = asyncz_scheduler_start(d->s, ASYNCZ_START_PAUSED)) != 0)
         rc = az_cli_failure("cannot start: %s", asyncz_scheduler_errmsg(d->s));

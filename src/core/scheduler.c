@@ -546,6 +546,11 @@ int asyncz_scheduler_remove_executor(asyncz_scheduler *s, const char *alias)
 /* ---- lifecycle --------------------------------------------------------------------------------------------
  */
 
+const char *asyncz_scheduler_identity(const asyncz_scheduler *s)
+{
+    return s ? s->identity : NULL;
+}
+
 asyncz_scheduler_state asyncz_scheduler_get_state(const asyncz_scheduler *s)
 {
     return s ? (asyncz_scheduler_state)atomic_load(&((asyncz_scheduler *)s)->state) : ASYNCZ_STATE_STOPPED;

@@ -1,6 +1,8 @@
 /* The scheduler core on a virtual clock (docs/design.md): run times, coalescing, misfires, max_instances,
  * exhausted triggers, paused tasks, run now, replace, shutdown tasks, events and listeners. Every test drives
  * asyncz_scheduler_process() with explicit times through an inline executor, so nothing depends on timing. */
+#include <unistd.h>
+
 #include "core/scheduler_internal.h"
 #include "sched_harness.h"
 
@@ -711,6 +713,27 @@ static void instance_counts_survive_removals(void **state)
         asyncz_task_free(t[i]);
 }
 
+/* asyncz_scheduler_identity: the configured identity, else "<hostname>:<pid>"; NULL for no scheduler. */
+static void identity_is_readable(void **state)
+{
+    (void)state;
+    asyncz_scheduler_options o;
+    asyncz_scheduler_options_init(&o);
+    o.identity = "node-7";
+    asyncz_scheduler *s;
+    assert_int_equal(asyncz_scheduler_new(&s, &o), 0);
+    assert_string_equal(asyncz_scheduler_identity(s), "node-7");
+    asyncz_scheduler_free(s);
+    assert_int_equal(asyncz_scheduler_new(&s, NULL), 0);
+    char host[256] = "localhost", want[300];
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(want, sizeof want, "%s:%ld", host, (long)getpid());
+    assert_string_equal(asyncz_scheduler_identity(s), want);
+    asyncz_scheduler_free(s);
+    assert_null(asyncz_scheduler_identity(NULL));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -742,6 +765,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(missing_executor_at_run_time_is_an_error),
         cmocka_unit_test(many_due_tasks_fire_in_order),
         cmocka_unit_test(instance_counts_survive_removals),
+        cmocka_unit_test(identity_is_readable),
     };
     AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
