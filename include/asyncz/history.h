@@ -148,12 +148,12 @@ typedef int (*asyncz_run_record_fn)(const asyncz_run_record *rec, void *userdata
 #define ASYNCZ_HISTORY_DEFAULT_MAX_AGE (30 * INT64_C(86400) * INT64_C(1000000)) /* 30 days, in us */
 #define ASYNCZ_HISTORY_DEFAULT_MAX_RUNS_PER_TASK 1000
 /* The memory store's default cap on all its records. */
-#define ASYNCZ_HISTORY_MEMORY_DEFAULT_MAX_RUNS 100000
+#define ASYNCZ_HISTORY_MEMORY_DEFAULT_MAX_RUNS 10000
 
 /* How much history a store keeps. A finished record is pruned when older than max_age (by finished_at, else
  * submitted_at), when its task has more than max_runs_per_task newer records, or (max_runs) when the store
  * holds more records in all; a running record only when it is older than max_age. 0 in a field: no limit of
- * that kind. */
+ * that kind, but for max_runs on the memory store, which is always bounded (0: its default cap). */
 typedef struct asyncz_history_retention {
     int64_t max_age_usec;
     uint32_t max_runs_per_task;
@@ -179,6 +179,34 @@ ASYNCZ_API int asyncz_store_get_run(asyncz_store *st, const char *run_id, asyncz
  * store's. */
 ASYNCZ_API int asyncz_store_prune_runs(asyncz_store *st, const asyncz_history_retention *retention,
                                        asyncz_time_t now, size_t max, size_t *pruned);
+
+/* ---- through a scheduler ---------------------------------------------------------------------------
+ * For the stores a scheduler owns (alias: the store's alias; NULL: "default"). Any thread; the callback
+ * runs on the calling thread with no lock of the scheduler or the store held (the records were copied
+ * first), so it may call the scheduler. Messages: asyncz_scheduler_errmsg(). */
+
+typedef struct asyncz_scheduler asyncz_scheduler;
+
+/* asyncz_store_list_runs for the store under alias. Errors: ASYNCZ_EINVAL, ASYNCZ_ENOTFOUND (no such store),
+ * ASYNCZ_EUNSUPPORTED (it keeps no history), ASYNCZ_ESTATE (a store that must be opened, and the scheduler
+ * has not started), the store's, fn's non-zero value. */
+ASYNCZ_API int asyncz_scheduler_list_runs(asyncz_scheduler *s, const char *alias,
+                                          const asyncz_history_query *q, asyncz_run_record_fn fn,
+                                          void *userdata, char *next_cursor);
+
+/* asyncz_store_get_run for the store under alias. Errors: as asyncz_scheduler_list_runs, ASYNCZ_ENOTFOUND
+ * (no such run). */
+ASYNCZ_API int asyncz_scheduler_get_run(asyncz_scheduler *s, const char *alias, const char *run_id,
+                                        asyncz_run_record **out);
+
+/* Turn recording on or off for the store under alias (on by default for every store that keeps history)
+ * and, when retention is not NULL, set what it keeps (copied; default: 30 days, 1,000 runs per task, and
+ * for the memory store its own cap). The scheduler prunes a bounded amount every round (at most 256
+ * records per store). Runs already submitted are recorded as they were
+ * decided. A task can be left out on its own: asyncz_task_set_history. Errors: ASYNCZ_EINVAL,
+ * ASYNCZ_ENOTFOUND (no such store), ASYNCZ_EUNSUPPORTED (enabled for a store that keeps no history). */
+ASYNCZ_API int asyncz_scheduler_set_history(asyncz_scheduler *s, const char *alias, bool enabled,
+                                            const asyncz_history_retention *retention);
 
 ASYNCZ_END_DECLS
 

@@ -22,8 +22,9 @@
 #define NO_TASK UINT32_MAX
 #define COMPACT_MIN 64
 
+/* One record in one allocation: the struct, then its output lines, then its strings (mrec_pack). */
 typedef struct mrec {
-    asyncz_run_record rec; /* owns its strings; rec.run_id is the key */
+    asyncz_run_record rec; /* points into its own allocation; rec.run_id is the key */
     bool dead;
     uint32_t task; /* index in tasks */
     struct mrec *tprev, *tnext;
@@ -69,10 +70,55 @@ int az_mem_history_new(az_mem_history **out)
 
 static void mrec_free(mrec *m)
 {
-    if (m) {
-        az_run_record_clear(&m->rec);
-        free(m);
+    free(m);
+}
+
+static size_t str_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+static const char *pack_str(char **at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    memcpy(*at, s, n);
+    const char *r = *at;
+    *at += n;
+    return r;
+}
+
+/* Copy src into one new allocation (one malloc per record, one free). NULL: out of memory. */
+static mrec *mrec_pack(const asyncz_run_record *src)
+{
+    size_t lines = src->output ? src->n_output : 0;
+    size_t size = sizeof(mrec) + lines * sizeof(asyncz_output_line) + str_size(src->task_id) +
+                  str_size(src->task_name) + str_size(src->store_alias) + str_size(src->scheduler) +
+                  str_size(src->host) + str_size(src->error_message) + str_size(src->result);
+    for (size_t i = 0; i < lines; i++)
+        size += str_size(src->output[i].text ? src->output[i].text : "");
+    mrec *m = malloc(size); /* sizeof(mrec) keeps the lines after it aligned */
+    if (!m)
+        return NULL;
+    memset(m, 0, sizeof *m);
+    m->rec = *src;
+    asyncz_output_line *out = (asyncz_output_line *)(void *)(m + 1);
+    char *at = (char *)(out + lines);
+    m->rec.task_id = pack_str(&at, src->task_id);
+    m->rec.task_name = pack_str(&at, src->task_name);
+    m->rec.store_alias = pack_str(&at, src->store_alias);
+    m->rec.scheduler = pack_str(&at, src->scheduler);
+    m->rec.host = pack_str(&at, src->host);
+    m->rec.error_message = pack_str(&at, src->error_message);
+    m->rec.result = pack_str(&at, src->result);
+    for (size_t i = 0; i < lines; i++) {
+        out[i] = src->output[i];
+        out[i].text = pack_str(&at, src->output[i].text ? src->output[i].text : "");
     }
+    m->rec.output = lines ? out : NULL;
+    m->rec.n_output = lines;
+    return m;
 }
 
 void az_mem_history_free(az_mem_history *h)
@@ -202,11 +248,7 @@ static void drop_record(az_mem_history *h, mrec *m)
         tr->tail = m->tprev;
     if (--tr->count == 0)
         task_release(h, m->task);
-    char id[ASYNCZ_RUN_ID_SIZE];
-    memcpy(id, m->rec.run_id, sizeof id);
-    az_run_record_clear(&m->rec);
-    memcpy(m->rec.run_id, id, sizeof id);
-    m->dead = true;
+    m->dead = true; /* freed by compact(); its run id keeps the order until then */
     m->tprev = m->tnext = NULL;
     h->live--;
 }
@@ -214,7 +256,7 @@ static void drop_record(az_mem_history *h, mrec *m)
 static void compact(az_mem_history *h)
 {
     size_t dead = h->n - h->live;
-    if (dead < COMPACT_MIN || dead < h->live)
+    if (dead < COMPACT_MIN || dead < h->live / 4) /* dead entries hold their memory: keep them few */
         return;
     size_t kept = 0;
     for (size_t i = 0; i < h->n; i++) {
@@ -250,7 +292,7 @@ static size_t enforce_cap(az_mem_history *h, size_t budget)
 
 typedef struct staged {
     mrec *m;       /* the new content */
-    char *task_id; /* a spare copy for a new task slot, or NULL */
+    char *task_id; /* a copy for a new task slot, or NULL */
 } staged;
 
 static void staged_free(staged *s, size_t n)
@@ -262,7 +304,7 @@ static void staged_free(staged *s, size_t n)
     free(s);
 }
 
-/* Copy the batch, so that what can fail fails before anything changes. */
+/* Pack the batch (outside the lock), so that what can fail fails before anything changes. */
 static int stage(const asyncz_run_record *recs, size_t n, staged **out)
 {
     staged *s = calloc(n, sizeof *s);
@@ -273,16 +315,22 @@ static int stage(const asyncz_run_record *recs, size_t n, staged **out)
             staged_free(s, n);
             return ASYNCZ_EINVAL;
         }
-        s[i].m = calloc(1, sizeof *s[i].m);
-        s[i].task_id = strdup(recs[i].task_id);
-        if (!s[i].m || !s[i].task_id || az_run_record_copy_into(&s[i].m->rec, &recs[i], false) != 0) {
-            if (s[i].m)
-                s[i].m->rec = (asyncz_run_record){0}; /* copy_into left nothing to free */
+        if (!(s[i].m = mrec_pack(&recs[i]))) {
             staged_free(s, n);
             return ASYNCZ_ENOMEM;
         }
     }
     *out = s;
+    return 0;
+}
+
+/* Under the lock: a copy of the task id for each record of a task not yet known (few, once a task has
+ * records). Errors: ASYNCZ_ENOMEM. */
+static int stage_task_ids(const az_mem_history *h, staged *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (task_find(h, s[i].m->rec.task_id) == NO_TASK && !(s[i].task_id = strdup(s[i].m->rec.task_id)))
+            return ASYNCZ_ENOMEM;
     return 0;
 }
 
@@ -295,6 +343,26 @@ static int reserve(az_mem_history *h, size_t n)
     return 0;
 }
 
+/* Put m in the place of the live record at i: its entry and its place on its task's list. */
+static void replace_at(az_mem_history *h, size_t i, mrec *m)
+{
+    mrec *old = h->recs[i];
+    task_runs *tr = &h->tasks[old->task];
+    m->task = old->task;
+    m->tprev = old->tprev;
+    m->tnext = old->tnext;
+    if (m->tprev)
+        m->tprev->tnext = m;
+    else
+        tr->head = m;
+    if (m->tnext)
+        m->tnext->tprev = m;
+    else
+        tr->tail = m;
+    h->recs[i] = m;
+    mrec_free(old);
+}
+
 /* Apply one staged record: replace a live record's content, or insert a new entry. */
 static void apply(az_mem_history *h, staged *s)
 {
@@ -303,17 +371,13 @@ static void apply(az_mem_history *h, staged *s)
     size_t i = lower_bound(h, m->rec.run_id);
     mrec *old = i < h->n && strcmp(h->recs[i]->rec.run_id, m->rec.run_id) == 0 ? h->recs[i] : NULL;
     if (old && !old->dead) {
-        /* The same occurrence again (completion): swap the content, keep the place on the task's list. */
-        asyncz_run_record keep = old->rec;
-        old->rec = m->rec;
-        m->rec = keep;
-        free((char *)old->rec.task_id);
-        old->rec.task_id = strdup(h->tasks[old->task].task_id); /* the list it is on */
-        if (!old->rec.task_id) {
-            old->rec.task_id = m->rec.task_id;
-            m->rec.task_id = NULL;
-        }
-        mrec_free(m);
+        /* The same occurrence again (completion): the new content takes the old one's place. */
+        replace_at(h, i, m);
+        return;
+    }
+    if (!old && h->ret.max_runs && h->live >= h->ret.max_runs && first_live(h) < h->n &&
+        strcmp(m->rec.run_id, h->recs[first_live(h)]->rec.run_id) < 0) {
+        mrec_free(m); /* full, and older than everything kept: the cap would drop it at once */
         return;
     }
     m->task = task_get(h, m->rec.task_id, &s->task_id);
@@ -341,6 +405,8 @@ int az_mem_history_put(az_mem_history *h, const asyncz_run_record *recs, size_t 
         return rc;
     pthread_mutex_lock(&h->lock);
     rc = reserve(h, n);
+    if (rc == 0)
+        rc = stage_task_ids(h, s, n);
     for (size_t i = 0; rc == 0 && i < n; i++)
         apply(h, &s[i]);
     if (rc == 0) {
@@ -493,7 +559,9 @@ static size_t prune_age(az_mem_history *h, asyncz_time_t now, size_t budget)
 static void set_retention(az_mem_history *h, const asyncz_history_retention *r)
 {
     bool per_task_changed = r->max_runs_per_task != h->ret.max_runs_per_task;
+    uint64_t cap = r->max_runs ? r->max_runs : ASYNCZ_HISTORY_MEMORY_DEFAULT_MAX_RUNS; /* always bounded */
     h->ret = *r;
+    h->ret.max_runs = cap;
     for (size_t t = 0; per_task_changed && t < h->n_tasks; t++)
         if (h->tasks[t].task_id)
             flag_over(h, (uint32_t)t);
@@ -524,16 +592,17 @@ int az_mem_history_mark_lost(az_mem_history *h, const char *scheduler, asyncz_ti
         if (h->recs[i]->dead || rec->outcome != ASYNCZ_RUN_RUNNING || !rec->scheduler ||
             strcmp(rec->scheduler, scheduler) != 0)
             continue;
-        char *msg = strdup(reason ? reason : "its scheduler was lost");
-        if (!msg) {
+        asyncz_run_record lost = *rec;
+        lost.error_message = reason ? reason : "its scheduler was lost";
+        lost.outcome = ASYNCZ_RUN_LOST;
+        lost.finished_at = now;
+        lost.error_code = ASYNCZ_ESTATE;
+        mrec *m = mrec_pack(&lost);
+        if (!m) {
             rc = ASYNCZ_ENOMEM;
             break;
         }
-        free((char *)rec->error_message);
-        rec->error_message = msg;
-        rec->outcome = ASYNCZ_RUN_LOST;
-        rec->finished_at = now;
-        rec->error_code = ASYNCZ_ESTATE;
+        replace_at(h, i, m);
         n++;
     }
     pthread_mutex_unlock(&h->lock);

@@ -8,7 +8,7 @@
 typedef struct az_mem_history az_mem_history;
 
 /* Make an empty history kept within the default retention (30 days, 1,000 runs per task,
- * ASYNCZ_HISTORY_MEMORY_DEFAULT_MAX_RUNS in all). Errors: ASYNCZ_ENOMEM. */
+ * ASYNCZ_HISTORY_MEMORY_DEFAULT_MAX_RUNS in all; a max_runs of 0 given to prune keeps that default). Errors: ASYNCZ_ENOMEM. */
 int az_mem_history_new(az_mem_history **out);
 void az_mem_history_free(az_mem_history *h);
 

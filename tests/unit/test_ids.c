@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* memmem */
 /* Ids: the buffered random source (src/util/ids.c), task ids (UUIDv4 hex) and run ids (UUIDv7). */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,54 @@ static void test_random_bytes_across_refills(void **state)
     free(b);
 }
 
+/* ---- threads: each has its own source; run ids stay unique and increasing per thread ------------------ */
+
+#define THREADS 4
+#define PER_THREAD 20000
+
+typedef struct worker {
+    pthread_t thread;
+    char (*ids)[AZ_RUN_ID_SIZE];
+    bool ok;
+} worker;
+
+static void *make_ids(void *p)
+{
+    worker *w = p;
+    w->ok = true;
+    for (size_t i = 0; i < PER_THREAD; i++) {
+        w->ok =
+            w->ok && az_run_id_generate(w->ids[i]) == 0 && (i == 0 || strcmp(w->ids[i - 1], w->ids[i]) < 0);
+        char task[33];
+        w->ok = w->ok && asyncz_task_id_generate(task, sizeof task) == 0;
+    }
+    return NULL;
+}
+
+static int cmp_run_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void test_ids_from_threads(void **state)
+{
+    char(*all)[AZ_RUN_ID_SIZE] = malloc(THREADS * PER_THREAD * sizeof *all);
+    assert_non_null(all);
+    worker w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i].ids = all + i * PER_THREAD;
+        assert_int_equal(pthread_create(&w[i].thread, NULL, make_ids, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(w[i].thread, NULL), 0);
+        assert_true(w[i].ok);
+    }
+    qsort(all, THREADS * PER_THREAD, sizeof *all, cmp_run_id);
+    for (size_t i = 1; i < THREADS * PER_THREAD; i++)
+        assert_true(strcmp(all[i - 1], all[i]) < 0);
+    free(all);
+}
+
 /* ---- the run's ids ---------------------------------------------------------------------------------- */
 
 typedef struct seen {
@@ -238,6 +287,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_run_id_ms_prefix_is_monotonic),
     cmocka_unit_test(test_child_bytes_differ_from_parents),
     cmocka_unit_test(test_random_bytes_across_refills),
+    cmocka_unit_test(test_ids_from_threads),
     cmocka_unit_test(test_each_time_of_a_run_has_its_own_id),
     cmocka_unit_test(test_given_run_ids_are_kept_and_checked),
 };
