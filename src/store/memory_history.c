@@ -142,6 +142,8 @@ void az_mem_history_free(az_mem_history *h)
 /* The first entry whose run id is not below run_id. */
 static size_t lower_bound(const az_mem_history *h, const char *run_id)
 {
+    if (h->n == 0 || strcmp(h->recs[h->n - 1]->rec.run_id, run_id) < 0)
+        return h->n; /* the common case: a newer run id than any (they increase within a process) */
     size_t lo = 0, hi = h->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
