@@ -19,6 +19,10 @@ static const suite suites[] = {
     {"triggers", "next() chained from each fire time, and parse cost, in UTC and Europe/Berlin",
      bench_triggers},
     {"ids", "task ids and run ids from the buffered random source (target: <= 50 ns per id)", bench_ids},
+    {"history",
+     "run history on the memory store: batched writes, upserts, last 50 of a task, failed of a day, "
+     "prune",
+     bench_history},
     {"memstore", "the memory store with 1,000,000 tasks: add, make+add, bytes per task, pop due, lookup",
      bench_memstore},
     {"dispatch", "1,000,000 due no-op tasks through the core: runs/s on the loop executor and a thread pool",

@@ -39,5 +39,7 @@ int bench_latency(const bench_ctx *ctx);
 int bench_stores(const bench_ctx *ctx);
 int bench_cli(const bench_ctx *ctx);
 int bench_ids(const bench_ctx *ctx);
+int bench_history(const bench_ctx *ctx);
+int bench_dispatch_history(const bench_ctx *ctx);
 
 #endif

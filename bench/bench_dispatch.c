@@ -2,7 +2,8 @@
  *
  * dispatch: 1,000,000 one-shot no-op tasks, all due, fired through the scheduler's core (claim, run times,
  * misfire check, submit, release/remove, completion bookkeeping) on the loop executor and on a thread pool.
- * Reported as runs per second (and ns per run). Setting up the tasks is not timed.
+ * Reported as runs per second (and ns per run). Setting up the tasks is not timed. The run history is
+ * recorded (the default); `asyncz-bench history` has the loop case with it off and on.
  *
  * latency: 10,000 interval tasks every second with phases spread over the second, on the scheduler's own
  * thread and the real clock, for 20 s: how late each run starts after its scheduled time (p50, p99, max). */
@@ -86,7 +87,8 @@ static void dispatch_all(asyncz_scheduler *s, asyncz_time_t now, uint64_t want)
     asyncz_scheduler_process(s, now, &next); /* collect the last completions */
 }
 
-static int dispatch_case(const bench_ctx *ctx, const char *name, bool pool)
+static int dispatch_case_history(const bench_ctx *ctx, const char *suite, const char *name, bool pool,
+                                 bool history)
 {
     if (!bench_selected(ctx, name))
         return 0;
@@ -103,6 +105,8 @@ static int dispatch_case(const bench_ctx *ctx, const char *name, bool pool)
             fprintf(stderr, "dispatch: setup failed: %s\n", asyncz_scheduler_errmsg(NULL));
             return 1;
         }
+        if (!history && asyncz_scheduler_set_history(s, "default", false, NULL) != 0)
+            return 1;
         atomic_store(&runs_done, 0);
         uint64_t t0 = bench_now_ns();
         dispatch_all(s, now, DISPATCH_TASKS);
@@ -113,13 +117,21 @@ static int dispatch_case(const bench_ctx *ctx, const char *name, bool pool)
     qsort(samples, (size_t)repeats, sizeof samples[0], cmp_double);
     double median = samples[repeats / 2];
     snprintf(extra, sizeof extra, ",\"ops_per_sec\":%.0f,\"tasks\":%d", 1e9 / median, DISPATCH_TASKS);
-    bench_report(ctx, "dispatch", name, samples, repeats, DISPATCH_TASKS, extra);
+    bench_report(ctx, suite, name, samples, repeats, DISPATCH_TASKS, extra);
     return 0;
 }
 
+/* The dispatch cases record the run history, as a scheduler does by default. */
 int bench_dispatch(const bench_ctx *ctx)
 {
-    return dispatch_case(ctx, "loop_executor_1M_due", false) || dispatch_case(ctx, "threadpool_1M_due", true);
+    return dispatch_case_history(ctx, "dispatch", "loop_executor_1M_due", false, true) ||
+           dispatch_case_history(ctx, "dispatch", "threadpool_1M_due", true, true);
+}
+
+int bench_dispatch_history(const bench_ctx *ctx)
+{
+    return dispatch_case_history(ctx, "history", "dispatch_loop_history_off", false, false) ||
+           dispatch_case_history(ctx, "history", "dispatch_loop_history_on", false, true);
 }
 
 /* ---- latency ----------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include "asyncz/error.h"
 #include "asyncz/event.h"
 #include "asyncz/executor.h"
+#include "asyncz/history.h"
 #include "asyncz/log.h"
 #include "asyncz/run.h"
 #include "asyncz/scheduler.h"

@@ -80,6 +80,9 @@ ASYNCZ_API int asyncz_task_set_store(asyncz_task *task, const char *alias);
 /* Microseconds > 0, or ASYNCZ_GRACE_UNLIMITED. */
 ASYNCZ_API int asyncz_task_set_misfire_grace_time(asyncz_task *task, int64_t usec);
 ASYNCZ_API int asyncz_task_set_coalesce(asyncz_task *task, bool coalesce);
+/* Whether the task's runs are recorded in its store's run history (asyncz/history.h; default true). Stored
+ * in the task's document ("history": false) only when off. */
+ASYNCZ_API int asyncz_task_set_history(asyncz_task *task, bool history);
 /* >= 1. */
 ASYNCZ_API int asyncz_task_set_max_instances(asyncz_task *task, uint32_t max_instances);
 /* Set the next run time explicitly; ASYNCZ_TIME_NONE makes the task paused. Without this call the scheduler
@@ -107,6 +110,7 @@ ASYNCZ_API const char *asyncz_task_executor(const asyncz_task *task);
 ASYNCZ_API const char *asyncz_task_store(const asyncz_task *task);
 ASYNCZ_API int64_t asyncz_task_misfire_grace_time(const asyncz_task *task);
 ASYNCZ_API bool asyncz_task_coalesce(const asyncz_task *task);
+ASYNCZ_API bool asyncz_task_history(const asyncz_task *task);
 ASYNCZ_API uint32_t asyncz_task_max_instances(const asyncz_task *task);
 /* ASYNCZ_TIME_NONE when paused (or, before the task was added, when not set explicitly). */
 ASYNCZ_API asyncz_time_t asyncz_task_next_run_time(const asyncz_task *task);

@@ -25,6 +25,7 @@ static const char *const task_keys[] = {"v",
                                         "next_run_time",
                                         "run_requested",
                                         "resume_next_run_time",
+                                        "history",
                                         NULL};
 
 /* ---- writing ------------------------------------------------------------------------------------ */
@@ -67,6 +68,8 @@ static int encode_task(const asyncz_task *t, json_t *doc)
         rc = az_doc_put(doc, "coalesce", json_boolean(t->coalesce));
     if (rc == 0)
         rc = az_doc_put(doc, "max_instances", json_integer(t->max_instances));
+    if (rc == 0 && t->no_history) /* only when off: the documents of other tasks stay as they were */
+        rc = az_doc_put(doc, "history", json_false());
     /* A next run time that was never set is written like a paused task's: the document has no third state. */
     if (rc == 0)
         rc = az_doc_put_time(doc, "next_run_time", t->has_next ? t->next_run_time : ASYNCZ_TIME_NONE);
@@ -273,6 +276,11 @@ static int decode_options(asyncz_task *t, const json_t *doc, asyncz_doc_error *e
         rc = az_doc_member(doc, "coalesce", "", true, JSON_TRUE, &coalesce, err);
     if (rc == 0)
         t->coalesce = json_is_true(coalesce);
+    const json_t *history = NULL; /* optional: only a task whose runs are not recorded has it */
+    if (rc == 0)
+        rc = az_doc_member(doc, "history", "", false, JSON_TRUE, &history, err);
+    if (rc == 0 && history)
+        t->no_history = !json_is_true(history);
     json_int_t max = 1;
     if (rc == 0)
         rc = az_doc_int(doc, "max_instances", "", true, 1, UINT32_MAX, &max, err);

@@ -38,6 +38,8 @@ int az_run_new(asyncz_run **out, const az_run_init *init)
     int rc = 0;
     for (size_t i = 0; i < init->n_times && rc == 0; i++) {
         oc[i].scheduled = init->times[i];
+        oc[i].exit_status = -1;
+        oc[i].started = oc[i].finished = ASYNCZ_TIME_NONE;
         rc = set_run_id(&oc[i], init->run_ids ? init->run_ids[i] : NULL);
     }
     if (rc) {
@@ -59,6 +61,7 @@ int az_run_new(asyncz_run **out, const az_run_init *init)
     r->outcomes = oc;
     r->done = init->done;
     r->done_userdata = init->done_userdata;
+    r->fail_exit_status = -1;
     *out = r;
     return 0;
 }
@@ -295,6 +298,8 @@ void asyncz_run_set_error(asyncz_run *r, int code, const char *fmt, ...)
 static void record_status(asyncz_run *r, int status)
 {
     az_run_outcome *oc = &r->outcomes[r->current];
+    if (oc->finished == ASYNCZ_TIME_NONE)
+        oc->finished = asyncz_run_now(r);
     if (status < 0 && !r->error_code)
         r->error_code = status;
     if (status > ASYNCZ_RUN_PENDING) {
@@ -391,6 +396,7 @@ int asyncz_run_execute(asyncz_run *r)
             continue;
         }
         log_call(r, "running");
+        r->outcomes[r->current].started = now;
         int status = r->fn(r, r->fn_userdata);
         if (status == ASYNCZ_RUN_PENDING && !r->no_pending)
             return ASYNCZ_RUN_PENDING;
@@ -429,11 +435,15 @@ void asyncz_run_fail(asyncz_run *r, int code, int signal, const char *fmt, ...)
     va_start(ap, fmt);
     char *msg = fmt ? vformat(fmt, ap) : NULL;
     va_end(ap);
+    asyncz_time_t now = asyncz_run_now(r);
     for (; r->current < r->n_times; r->current++) {
         az_run_outcome *oc = &r->outcomes[r->current];
         oc->code = ASYNCZ_EVENT_TASK_ERROR;
         oc->error_code = code ? code : ASYNCZ_EINVAL;
         oc->signal = signal;
+        oc->fail_kind = r->fail_kind;
+        oc->exit_status = r->fail_exit_status;
+        oc->finished = now;
         oc->error_message = strdup(msg ? msg : asyncz_strerror(oc->error_code));
     }
     free(msg);
@@ -506,11 +516,13 @@ static json_t *outcome_json(const az_run_outcome *oc)
             json_error_t e;
             res = json_loads(oc->result, JSON_DECODE_ANY, &e);
         }
-        return json_pack("{s:I, s:s, s:o*}", "t", (json_int_t)oc->scheduled, "status", "executed", "result",
-                         res);
+        return json_pack("{s:I, s:s, s:o*, s:I, s:I}", "t", (json_int_t)oc->scheduled, "status", "executed",
+                         "result", res, "started", (json_int_t)oc->started, "finished",
+                         (json_int_t)oc->finished);
     }
-    return json_pack("{s:I, s:s, s:i, s:s}", "t", (json_int_t)oc->scheduled, "status", "error", "code",
-                     oc->error_code, "message", oc->error_message ? oc->error_message : "");
+    return json_pack("{s:I, s:s, s:i, s:s, s:I, s:I}", "t", (json_int_t)oc->scheduled, "status", "error",
+                     "code", oc->error_code, "message", oc->error_message ? oc->error_message : "", "started",
+                     (json_int_t)oc->started, "finished", (json_int_t)oc->finished);
 }
 
 /* Run the rebuilt task for each time, inline, collecting the outcomes. */
@@ -556,6 +568,7 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
     r->no_pending = true;
     r->task->grace = ASYNCZ_GRACE_UNLIMITED; /* lateness was judged by the scheduler's clock */
     while (r->current < r->n_times) {
+        r->outcomes[r->current].started = asyncz_run_now(r);
         int st = r->fn ? r->fn(r, r->fn_userdata) : ASYNCZ_ENOTFOUND;
         if (!r->fn)
             asyncz_run_set_error(r, ASYNCZ_ENOTFOUND, "function \"%s\" is not registered",
@@ -607,6 +620,10 @@ static int apply_outcome(asyncz_run *r, json_t *o)
     const char *status;
     if (json_unpack(o, "{s:s}", "status", &status) != 0)
         return ASYNCZ_EPARSE;
+    json_int_t started = ASYNCZ_TIME_NONE, finished = ASYNCZ_TIME_NONE;
+    json_unpack(o, "{s?I, s?I}", "started", &started, "finished", &finished);
+    r->outcomes[r->current].started = (asyncz_time_t)started;
+    r->outcomes[r->current].finished = (asyncz_time_t)finished;
     if (strcmp(status, "executed") == 0) {
         json_t *res = json_object_get(o, "result");
         if (res && !json_is_null(res))

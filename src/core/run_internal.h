@@ -20,8 +20,17 @@ typedef struct az_run_outcome {
     int error_code;
     char *error_message; /* ERROR */
     int signal;
-    char run_id[AZ_RUN_ID_SIZE]; /* the occurrence's own id (UUIDv7), made at submission */
+    char run_id[AZ_RUN_ID_SIZE];     /* the occurrence's own id (UUIDv7), made at submission */
+    uint8_t fail_kind;               /* ERROR: AZ_FAIL_* (how the executor ended it) */
+    uint8_t source;                  /* asyncz_run_source, set when recorded in the run history */
+    bool hist_buffered;              /* its RUNNING entry waits in the slot's buffer of generation hist_gen */
+    uint32_t hist_gen, hist_index;   /* ... at hist_index: the completion then updates it in place */
+    int exit_status;                 /* ERROR from a worker that exited: its status, else -1 */
+    asyncz_time_t started, finished; /* by the run's clock; ASYNCZ_TIME_NONE: not reached */
 } az_run_outcome;
+
+/* How a run failed, as the executor saw it (for the run history's outcome). */
+enum { AZ_FAIL_ERROR = 0, AZ_FAIL_TIMEOUT, AZ_FAIL_CRASH, AZ_FAIL_CANCELLED };
 
 /* Called once when a run has finished (all its times have outcomes) or, for a pending run completed off
  * the loop with times left, when it needs to continue (run->resume is then true). Any thread. */
@@ -63,6 +72,11 @@ struct asyncz_run {
      * here, restoring it before the run finishes. */
     az_run_done_fn exec_done;
     void *exec_done_userdata;
+    /* Set by an executor right before asyncz_run_fail: how the times it fails ended (AZ_FAIL_*), and a
+     * worker's exit status (-1: none). */
+    uint8_t fail_kind;
+    int fail_exit_status;
+    asyncz_time_t submitted_at; /* by the scheduler's clock, when recorded in the run history */
     az_run_outcome one_outcome; /* outcomes points here for the common single-time run (one allocation) */
 };
 
@@ -78,7 +92,7 @@ typedef struct az_run_init {
     uint64_t token;
     uint32_t coalesced;
     const asyncz_time_t *times;
-    size_t n_times; /* >= 1 */
+    size_t n_times;             /* >= 1 */
     const char *const *run_ids; /* n_times ids to keep (a worker rebuilding a run), or NULL: fresh ones */
     az_run_done_fn done;
     void *done_userdata;

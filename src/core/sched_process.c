@@ -266,6 +266,7 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
     az_event_buf events = {0};
     asyncz_run *resume = NULL, *finished = NULL;
     bool shutdown_run = false;
+    asyncz_time_t now = az_sched_now(s);
     pthread_mutex_lock(&s->lock);
     for (asyncz_run *r = head, *next; r; r = next) {
         next = r->next;
@@ -276,6 +277,10 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
             continue;
         }
         run_events(s, r, &events);
+        if (r->owner_data) {
+            az_hist_finished(r, now);
+            s->hist_pending = true;
+        }
         az_counts_add(&s->running, r->task, -1);
         az_inflight_remove(s, r);
         if (r->at_shutdown) {
@@ -299,10 +304,31 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
     }
 }
 
+/* Cut the list after n runs; returns the rest. */
+static asyncz_run *split_after(asyncz_run *head, size_t n)
+{
+    for (size_t i = 1; head && i < n; i++)
+        head = head->next;
+    asyncz_run *rest = head ? head->next : NULL;
+    if (head)
+        head->next = NULL;
+    return rest;
+}
+
 void az_drain_done(asyncz_scheduler *s)
 {
-    for (asyncz_run *head; (head = take_done(s)) != NULL;)
-        drain_batch(s, head);
+    /* In chunks, between which a store whose run history buffer is filling is written; the rest of the
+     * buffer after the whole drain. */
+    for (asyncz_run *head; (head = take_done(s)) != NULL;) {
+        while (head) {
+            asyncz_run *rest = split_after(head, AZ_HIST_DRAIN_CHUNK);
+            drain_batch(s, head);
+            if (rest)
+                az_hist_flush_pending(s, true);
+            head = rest;
+        }
+    }
+    az_hist_flush_pending(s, false);
 }
 
 /* ---- the core round -------------------------------------------------------------------------------------
@@ -418,9 +444,10 @@ static void wait_for_instance(asyncz_scheduler *s, const asyncz_task *t, asyncz_
 }
 
 /* Drop run times past the grace time (each a TASK_MISSED); keep the others in place. */
-static void drop_missed(asyncz_scheduler *s, const asyncz_task *t, const char *alias, asyncz_time_t now,
-                        run_times *rt, az_event_buf *events)
+static void drop_missed(asyncz_scheduler *s, asyncz_task *t, az_store_slot *slot, uint64_t token,
+                        asyncz_time_t now, run_times *rt, az_event_buf *events)
 {
+    const char *alias = slot->alias;
     size_t kept = 0;
     for (size_t i = 0; i < rt->n; i++) {
         asyncz_time_t when = rt->times[i];
@@ -437,6 +464,9 @@ static void drop_missed(asyncz_scheduler *s, const asyncz_task *t, const char *a
                 if (az_run_id_generate(e->run_id) != 0)
                     e->run_id[0] = '\0';
             }
+            char late_why[AZ_LOG_TEXT_SIZE * 2 + 32];
+            snprintf(late_why, sizeof late_why, "due at %s, missed by %s", at, late);
+            az_hist_not_run(slot, t, when, now, ASYNCZ_RUN_MISSED, token, late_why, e ? e->run_id : NULL);
             continue;
         }
         rt->times[kept++] = when;
@@ -472,6 +502,9 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, az_store_slot
                    "task \"%s\" (%s) not run: it already runs the maximum number of instances (%u)",
                    asyncz_task_name(t), t->id, t->max_instances);
         add_times_event(s, events, ASYNCZ_EVENT_TASK_MAX_INSTANCES, alias, t, rt, c->token);
+        for (size_t i = 0; slot->history && i < rt->n; i++)
+            az_hist_not_run(slot, t, rt->times[i], az_sched_now(s), ASYNCZ_RUN_SKIPPED, c->token,
+                            "not run: the task already runs the maximum number of instances", NULL);
         return;
     }
     if (az_make_submission(s, subs, t, alias, c->token, rt->times, rt->n, rt->due) != 0) {
@@ -482,6 +515,9 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, az_store_slot
     }
     if (slot->heartbeats)
         az_inflight_add(s, subs->items[subs->n - 1].run);
+    if (slot->history)
+        az_hist_submitted(slot, subs->items[subs->n - 1].run, az_sched_now(s),
+                          rt->manual ? ASYNCZ_RUN_SOURCE_REQUEST : ASYNCZ_RUN_SOURCE_SCHEDULE, rt->requested);
     az_event *e = add_times_event(s, events, ASYNCZ_EVENT_TASK_SUBMITTED, alias, t, rt, c->token);
     if (e)
         memcpy(e->run_id, subs->items[subs->n - 1].run->outcomes[0].run_id, sizeof e->run_id);
@@ -559,6 +595,10 @@ static void report_unconfirmed(asyncz_scheduler *s, az_store_slot *slot, const a
         e->ev.scheduled_run_time = rt->times[i];
         e->error_message = strdup(why);
     }
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < rt->n; i++)
+        az_hist_not_run(slot, c->task, rt->times[i], az_sched_now(s), ASYNCZ_RUN_LOST, c->token, why, NULL);
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Keep a release the store did not confirm, to repeat it in the next rounds; takes the claim's task
@@ -606,7 +646,7 @@ void az_unconfirmed_abandon(asyncz_scheduler *s, az_store_slot *slot, az_event_b
 static void run_released(asyncz_scheduler *s, az_store_slot *slot, const asyncz_claim *c, asyncz_time_t now,
                          run_times *rt, az_sub_buf *subs, az_event_buf *events)
 {
-    drop_missed(s, c->task, slot->alias, now, rt, events);
+    drop_missed(s, c->task, slot, c->token, now, rt, events);
     if (rt->n > 0)
         submit_due(s, c, slot, rt, subs, events);
     if (rt->next == ASYNCZ_TIME_NONE && !rt->error && !rt->keep_paused && !rt->request_waits)
@@ -814,6 +854,7 @@ static asyncz_time_t process_store(asyncz_scheduler *s, az_store_slot *slot, asy
             break;
         }
         *budget = *budget > n ? *budget - n : 0;
+        az_hist_flush_if_full(s, slot, now);
         if (n < batch || *budget == 0)
             break;
     }
@@ -844,7 +885,8 @@ static void process_manual(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *s
     for (size_t i = 0; i < s->n_manual; i++) {
         az_manual_run *m = &s->manual[i];
         asyncz_claim c = {.task = m->task};
-        run_times rt = {.times = &now, .n = 1, .cap = 1, .due = 1};
+        run_times rt = {
+            .times = &now, .n = 1, .cap = 1, .due = 1, .requested = ASYNCZ_TIME_NONE, .manual = true};
         az_store_slot *slot = az_sched_find_store(s, m->store_alias);
         if (slot) /* a store removed since the request takes its requests with it */
             submit_due(s, &c, slot, &rt, subs, events);
@@ -879,6 +921,7 @@ static asyncz_time_t round_store(asyncz_scheduler *s, az_store_slot *slot, async
     if (slot->open) { /* closed meanwhile: removed, or the scheduler stops */
         wake = process_store(s, slot, now, budget, subs, events);
         wake = earlier(wake, az_shared_round(s, slot, now, events));
+        az_hist_prune(s, slot, now);
     }
     pthread_mutex_unlock(&slot->io);
     return wake;

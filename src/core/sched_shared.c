@@ -286,8 +286,10 @@ static void find_lost(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t no
                    asyncz_store_errmsg());
     for (size_t i = 0; i < l.n; i++) {
         /* Whoever removes the heartbeat reports it; the others get ASYNCZ_ENOTFOUND. */
-        if (ops->remove_instance(st, l.items[i].id) == 0)
+        if (ops->remove_instance(st, l.items[i].id) == 0) {
             report_lost(s, slot, &l.items[i], events);
+            az_hist_mark_lost(slot, l.items[i].id, now);
+        }
         lost_free(&l.items[i]);
     }
     free(l.items);

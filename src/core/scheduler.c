@@ -11,6 +11,7 @@
 #include "asyncz/executor.h"
 #include "asyncz/log.h"
 #include "core/run_internal.h"
+#include "core/history.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
 #include "core/store_open.h"
@@ -176,6 +177,7 @@ static void store_slot_free(az_store_slot *slot)
     if (!slot)
         return;
     asyncz_store_free(slot->store); /* closes it if open */
+    az_hist_buf_free(&slot->hist);
     pthread_mutex_destroy(&slot->io);
     free(slot->alias);
     free(slot);
@@ -320,6 +322,10 @@ static int store_open(asyncz_scheduler *s, az_store_slot *slot)
     slot->shared = (ops->caps & ASYNCZ_STORE_CAP_SHARED) != 0;
     slot->heartbeats = slot->shared && ops->heartbeat && ops->instances && ops->remove_instance;
     slot->next_heartbeat = ASYNCZ_TIME_NONE; /* at the first round */
+    slot->next_prune = 0;
+    pthread_mutex_lock(&s->lock);
+    slot->history = az_store_has_history(ops) && !slot->history_off;
+    pthread_mutex_unlock(&s->lock);
     int rc = az_store_do_open(slot->store, &slot->host);
     if (rc)
         return az_sched_fail(ASYNCZ_ESTORE, "store \"%s\" (%s) failed to open: %s (%s)%s%s", slot->alias,
@@ -349,6 +355,10 @@ static az_store_slot *slot_new(const char *alias, asyncz_store *store)
     }
     pthread_mutex_init(&slot->io, NULL);
     slot->store = store;
+    slot->retention =
+        (asyncz_history_retention){.max_age_usec = ASYNCZ_HISTORY_DEFAULT_MAX_AGE,
+                                   .max_runs_per_task = ASYNCZ_HISTORY_DEFAULT_MAX_RUNS_PER_TASK,
+                                   .max_runs = 0};
     return slot;
 }
 
@@ -410,6 +420,8 @@ int asyncz_scheduler_add_store(asyncz_scheduler *s, const char *alias, asyncz_st
 static void close_slot(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *events)
 {
     az_unconfirmed_abandon(s, slot, events);
+    if (slot->open)
+        az_hist_flush(s, slot, az_sched_now(s));
     if (slot->open)
         az_shared_deregister(s, slot);
     az_store_do_close(slot->store);
@@ -810,15 +822,16 @@ static void find_shutdown_tasks(asyncz_scheduler *s, shutdown_found *f)
 
 /* Queue one shutdown task's run (lock held). Counted like any run (the drain uncounts it), but not
  * refused: shutdown runs happen once. */
-static void queue_shutdown_task(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task, const char *alias,
+static void queue_shutdown_task(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task, az_store_slot *slot,
                                 asyncz_time_t now)
 {
     az_counts_add(&s->running, task, 1);
-    if (az_make_submission(s, subs, task, alias, 0, &now, 1, 1) != 0) {
+    if (az_make_submission(s, subs, task, slot->alias, 0, &now, 1, 1) != 0) {
         az_counts_add(&s->running, task, -1);
         return;
     }
     subs->items[subs->n - 1].run->at_shutdown = true;
+    az_hist_submitted(slot, subs->items[subs->n - 1].run, now, ASYNCZ_RUN_SOURCE_SHUTDOWN, ASYNCZ_TIME_NONE);
     s->shutdown_runs++;
 }
 
@@ -830,7 +843,7 @@ static void run_shutdown_tasks(asyncz_scheduler *s)
     asyncz_time_t now = az_sched_now(s);
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < f.n; i++)
-        queue_shutdown_task(s, &subs, f.tasks[i], f.slots[i]->alias, now);
+        queue_shutdown_task(s, &subs, f.tasks[i], f.slots[i], now);
     pthread_mutex_unlock(&s->lock);
     for (size_t i = 0; i < f.n; i++)
         asyncz_task_free(f.tasks[i]);

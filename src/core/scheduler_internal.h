@@ -12,6 +12,7 @@
 #include "asyncz/sys/executor.h"
 #include "asyncz/sys/store.h"
 #include "core/registry.h"
+#include "asyncz/history.h"
 #include "util/ids.h"
 #include "util/map.h"
 
@@ -72,6 +73,7 @@ typedef struct az_run_times {
      * is not among times; the release keeps the request in the record, due again at request_retry. */
     bool request_waits;
     asyncz_time_t request_retry;
+    bool manual; /* a run requested through the scheduler (asyncz_scheduler_run_task...), not the store */
 } az_run_times;
 
 /* A release the store did not confirm (it failed during the call, which may or may not have taken effect).
@@ -86,6 +88,36 @@ typedef struct az_unconfirmed {
  * store delays only the callers of that store (docs/design.md#threads-and-locks). Slots live as long as the
  * scheduler (a removed store's slot is retired, its store closed and freed): a slot pointer taken under
  * `lock` stays valid after it is released. */
+/* One occurrence to record in the run history (asyncz/history.h): buffered per store slot under the
+ * scheduler's `lock`, turned into records and written by the round under the slot's io lock
+ * (sched_history.c). */
+typedef struct az_hist_entry {
+    asyncz_task *task; /* a reference: its id and name */
+    char run_id[AZ_RUN_ID_SIZE];
+    asyncz_time_t scheduled, submitted, started, finished;
+    uint64_t token;
+    uint32_t coalesced;
+    uint8_t outcome, source; /* asyncz_run_outcome, asyncz_run_source */
+    int error_code, exit_status, signal;
+    char *error_message, *result; /* owned */
+} az_hist_entry;
+
+/* At most this many entries wait per store; more are dropped, counted and logged. Four rounds' worth of
+ * runs (ROUND_BUDGET), so that a round's RUNNING entries wait until its runs are drained and a run that
+ * finished meanwhile is written once, completed. */
+#define AZ_HIST_BUF_MAX 262144
+/* A store's buffer is written before the end of a round once it holds this many entries. */
+#define AZ_HIST_FLUSH_AT (AZ_HIST_BUF_MAX / 2)
+/* Records pruned per store per round at most (bounded work: well under 10 ms on every store). */
+#define AZ_HIST_PRUNE_PER_ROUND 256
+
+typedef struct az_hist_buf {
+    az_hist_entry *items;
+    size_t n, cap;
+    uint64_t dropped; /* since the last flush */
+    uint32_t gen;     /* counts flushes: an index into items is good only within its generation */
+} az_hist_buf;
+
 typedef struct az_store_slot {
     /* ---- set when the slot is made or the store opened; immutable while open ---- */
     asyncz_scheduler *sched;
@@ -104,6 +136,13 @@ typedef struct az_store_slot {
     int64_t backoff_usec;         /* the wait after the last failed claim; doubles up to 10 s */
     size_t batch;                 /* tasks per claim on this store (0: batch_size); see claim_timed */
     az_unconfirmed *unconfirmed;  /* releases to confirm, oldest first */
+    asyncz_time_t next_prune;     /* when to prune its history next */
+
+    /* ---- run history, guarded by the scheduler's `lock` ---- */
+    bool history;     /* recording: the store keeps history and it was not turned off */
+    bool history_off; /* turned off (asyncz_scheduler_set_history) */
+    asyncz_history_retention retention;
+    az_hist_buf hist;
 } az_store_slot;
 
 /* Executors are reference counted so a submission made outside the lock cannot race with removal. */
@@ -164,6 +203,7 @@ struct asyncz_scheduler {
     atomic_uint listen_mask; /* union of the listeners' masks: skip building unwanted events */
     atomic_ulong owner;      /* the pthread_t of the thread running the loop */
     atomic_bool in_loop;     /* owner is inside a loop round */
+    bool hist_pending;       /* (lock) completions were buffered for the run history since the last flush */
     atomic_bool stop;        /* shutdown requested */
     atomic_bool woken;       /* the eventfd has been written and not read yet: further wakes are free */
 
@@ -224,6 +264,33 @@ asyncz_time_t az_sched_now(asyncz_scheduler *s);
 /* Set this thread's error message (printf format) and return code. */
 int az_sched_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 az_store_slot *az_sched_find_store(asyncz_scheduler *s, const char *alias);
+
+/* ---- run history (sched_history.c) ----
+ * The first three with `lock` held: they only buffer. */
+/* A run was submitted: one RUNNING entry per time (source as given; a time equal to requested is a
+ * request). Marks the run as recorded (run->owner_data = slot). */
+void az_hist_submitted(az_store_slot *slot, asyncz_run *run, asyncz_time_t now, asyncz_run_source source,
+                       asyncz_time_t requested);
+/* An occurrence that does not run (missed, skipped, lost): one entry, finished at now. */
+void az_hist_not_run(az_store_slot *slot, asyncz_task *task, asyncz_time_t when, asyncz_time_t now,
+                     asyncz_run_outcome outcome, uint64_t token, const char *why, char *run_id_out);
+/* A recorded run finished: its times' outcomes. */
+void az_hist_finished(asyncz_run *run, asyncz_time_t now);
+/* Write a slot's buffered entries (one history_put). slot->io held, `lock` not. */
+void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now);
+/* Prune the slot's history by its retention, at most AZ_HIST_PRUNE_PER_ROUND records, at most once a second
+ * unless the last call had more to do. slot->io held, `lock` not. */
+void az_hist_prune(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now);
+/* The lost scheduler's running records become lost (slot->io held). */
+void az_hist_mark_lost(az_store_slot *slot, const char *identity, asyncz_time_t now);
+void az_hist_buf_free(az_hist_buf *b);
+/* After draining finished runs (az_drain_done): write what was buffered (the RUNNING entries of the round
+ * and the completions), each store under its io lock; nothing when nothing was buffered. With `full`, only
+ * stores holding AZ_HIST_FLUSH_AT entries or more (between chunks of a long drain). No lock held. */
+#define AZ_HIST_DRAIN_CHUNK 4096
+void az_hist_flush_pending(asyncz_scheduler *s, bool full);
+/* In a store's round, between claim batches: write when AZ_HIST_FLUSH_AT entries or more wait (io held). */
+void az_hist_flush_if_full(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now);
 /* A copy of the array of stores (lock held), to visit them after the lock is released (slots outlive the
  * copy); *n their number. NULL when out of memory. Free with free(). */
 az_store_slot **az_sched_slots(asyncz_scheduler *s, size_t *n);

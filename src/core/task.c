@@ -322,6 +322,14 @@ int asyncz_task_set_coalesce(asyncz_task *task, bool coalesce)
     return 0;
 }
 
+int asyncz_task_set_history(asyncz_task *task, bool history)
+{
+    if (!task)
+        return ASYNCZ_EINVAL;
+    task->no_history = !history;
+    return 0;
+}
+
 int asyncz_task_set_max_instances(asyncz_task *task, uint32_t max_instances)
 {
     if (!task || max_instances < 1)
@@ -416,6 +424,11 @@ const char *asyncz_task_store(const asyncz_task *task)
 int64_t asyncz_task_misfire_grace_time(const asyncz_task *task)
 {
     return task ? task->grace : 0;
+}
+
+bool asyncz_task_history(const asyncz_task *task)
+{
+    return task && !task->no_history;
 }
 
 bool asyncz_task_coalesce(const asyncz_task *task)

@@ -29,6 +29,7 @@ struct asyncz_task {
     uint32_t max_instances;
     bool coalesce;
     bool has_next; /* next_run_time set (explicitly, or by the scheduler) */
+    bool no_history; /* its runs are not recorded in the run history (asyncz_task_set_history) */
 };
 
 /* Whether text is 1..max bytes of valid UTF-8 with no control characters (tab allowed when tabs). */

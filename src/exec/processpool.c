@@ -307,6 +307,8 @@ static void fail_run_of(proc_exec *p, slot *w, int status)
     w->run = NULL;
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     const char *abbrev = sig ? sigabbrev_np(sig) : NULL;
+    run->fail_kind = w->timed_out ? AZ_FAIL_TIMEOUT : w->shut_down ? AZ_FAIL_CANCELLED : AZ_FAIL_CRASH;
+    run->fail_exit_status = !sig && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     if (w->timed_out)
         asyncz_run_fail(run, ASYNCZ_EIO, sig, "timed out after %.3f s (worker process %d was killed)",
                         (double)p->timeout_usec / 1e6, (int)w->pid);

@@ -158,6 +158,7 @@ static void pool_shutdown(asyncz_executor *ex, bool wait)
     while (queued) {
         asyncz_run *next = queued->next;
         queued->next = NULL;
+        queued->fail_kind = AZ_FAIL_CANCELLED;
         asyncz_run_fail(queued, ASYNCZ_ESTATE, 0, "executor shut down before the run started");
         queued = next;
     }

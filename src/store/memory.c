@@ -20,6 +20,7 @@
 #include "asyncz/sys/store.h"
 #include "core/task_internal.h"
 #include "store/backend.h"
+#include "store/memory_history.h"
 #include "util/array.h"
 #include "util/map.h"
 
@@ -57,6 +58,7 @@ typedef struct memory_store {
     az_map by_id;    /* ref: entry index + 1 */
     uint64_t next_seq;
     uint64_t last_token;
+    az_mem_history *history; /* its own lock: never taken with `lock` */
 } memory_store;
 
 static memory_store *self_of(asyncz_store *st)
@@ -638,8 +640,40 @@ static void mem_destroy(asyncz_store *st)
 {
     memory_store *m = self_of(st);
     clear_all(m);
+    az_mem_history_free(m->history);
     pthread_mutex_destroy(&m->lock);
     free(m);
+}
+
+/* ---- run history (memory_history.c) ---------------------------------------------------------------------
+ */
+
+static int mem_history_put(asyncz_store *st, const asyncz_run_record *recs, size_t n)
+{
+    return az_mem_history_put(self_of(st)->history, recs, n);
+}
+
+static int mem_history_list(asyncz_store *st, const asyncz_history_query *q, asyncz_run_record_fn each,
+                            void *userdata, char *next_cursor)
+{
+    return az_mem_history_list(self_of(st)->history, q, each, userdata, next_cursor);
+}
+
+static int mem_history_get(asyncz_store *st, const char *run_id, asyncz_run_record **out)
+{
+    return az_mem_history_get(self_of(st)->history, run_id, out);
+}
+
+static int mem_history_prune(asyncz_store *st, const asyncz_history_retention *r, asyncz_time_t now,
+                             size_t max, size_t *pruned)
+{
+    return az_mem_history_prune(self_of(st)->history, r, now, max, pruned);
+}
+
+static int mem_history_mark_lost(asyncz_store *st, const char *scheduler, asyncz_time_t now,
+                                 const char *reason, size_t *marked)
+{
+    return az_mem_history_mark_lost(self_of(st)->history, scheduler, now, reason, marked);
 }
 
 static const asyncz_store_ops memory_ops = {
@@ -661,6 +695,11 @@ static const asyncz_store_ops memory_ops = {
     .release = mem_release,
     .destroy = mem_destroy,
     .add_many = mem_add_many,
+    .history_put = mem_history_put,
+    .history_list = mem_history_list,
+    .history_get = mem_history_get,
+    .history_prune = mem_history_prune,
+    .history_mark_lost = mem_history_mark_lost,
 };
 
 int asyncz_store_memory_new(asyncz_store **out)
@@ -670,7 +709,8 @@ int asyncz_store_memory_new(asyncz_store **out)
     memory_store *m = calloc(1, sizeof *m);
     if (!m)
         return ASYNCZ_ENOMEM;
-    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+    if (az_mem_history_new(&m->history) != 0 || pthread_mutex_init(&m->lock, NULL) != 0) {
+        az_mem_history_free(m->history);
         free(m);
         return ASYNCZ_ENOMEM;
     }

@@ -28,6 +28,9 @@ typedef struct sink_rec {
     char message[256];
     char result[256];
     char run_id[AZ_RUN_ID_SIZE];
+    uint8_t fail_kind; /* AZ_FAIL_* */
+    int exit_status;
+    bool timed; /* started and finished times set */
 } sink_rec;
 
 typedef struct sink {
@@ -78,6 +81,9 @@ static inline void sink_done(asyncz_run *run, void *userdata)
         sink_copy(r->message, sizeof r->message, oc->error_message);
         sink_copy(r->result, sizeof r->result, oc->result);
         sink_copy(r->run_id, sizeof r->run_id, oc->run_id);
+        r->fail_kind = oc->fail_kind;
+        r->exit_status = oc->exit_status;
+        r->timed = oc->started != ASYNCZ_TIME_NONE && oc->finished >= oc->started;
     }
     k->runs++;
     pthread_cond_broadcast(&k->cond);

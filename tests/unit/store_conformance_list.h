@@ -65,7 +65,19 @@
     /* Volume, text, threads. */ \
     X(conformance_many_tasks) \
     X(conformance_non_ascii) \
-    X(conformance_threads)
+    X(conformance_threads) \
+    /* Run history (history_conformance.c; skipped by a store without the history ops). */ \
+    X(history_record_and_complete) \
+    X(history_get_missing) \
+    X(history_filters) \
+    X(history_pagination) \
+    X(history_list_stops) \
+    X(history_retention_per_task) \
+    X(history_prune_bounded) \
+    X(history_prune_age) \
+    X(history_mark_lost) \
+    X(history_output) \
+    X(history_batch)
 // clang-format on
 
 #endif

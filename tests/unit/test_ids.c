@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* memmem */
 /* Ids: the buffered random source (src/util/ids.c), task ids (UUIDv4 hex) and run ids (UUIDv7). */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "asyncz.h"
 #include "az_test.h"
 #include "core/run_internal.h"
+#include "util/chacha.h"
 #include "util/ids.h"
 
 #define MILLION 1000000
@@ -151,6 +153,23 @@ static void test_child_bytes_differ_from_parents(void **state)
     close(fds[1]);
 }
 
+/* The block function is ChaCha20's (RFC 8439 appendix A.1, test vector 1: zero key, counter and nonce); the
+ * four lanes are four consecutive blocks. */
+static void test_chacha20_known_answer(void **state)
+{
+    static const uint8_t want[64] = {
+        0x76, 0xb8, 0xe0, 0xad, 0xa0, 0xf1, 0x3d, 0x90, 0x40, 0x5d, 0x6a, 0xe5, 0x53, 0x86, 0xbd, 0x28,
+        0xbd, 0xd2, 0x19, 0xb8, 0xa0, 0x8d, 0xed, 0x1a, 0xa8, 0x36, 0xef, 0xcc, 0x8b, 0x77, 0x0d, 0xc7,
+        0xda, 0x41, 0x59, 0x7c, 0x51, 0x57, 0x48, 0x8d, 0x77, 0x24, 0xe0, 0x3f, 0xb8, 0xd8, 0x4a, 0x37,
+        0x6a, 0x43, 0xb8, 0xf4, 0x15, 0x18, 0xa1, 0x1c, 0xc3, 0x87, 0xb6, 0x69, 0xb2, 0xee, 0x65, 0x86};
+    uint32_t key[8] = {0};
+    uint8_t out[AZ_CHACHA_OUT], next[AZ_CHACHA_OUT];
+    az_chacha_blocks(key, 0, 20, out);
+    assert_memory_equal(out, want, 64);
+    az_chacha_blocks(key, 1, 20, next); /* lane 1 of the first call is block 1 */
+    assert_memory_equal(out + 64, next, 64);
+}
+
 /* Bytes come out as asked for, across refills, and do not repeat across blocks. */
 static void test_random_bytes_across_refills(void **state)
 {
@@ -165,6 +184,54 @@ static void test_random_bytes_across_refills(void **state)
     assert_int_equal(az_random_bytes(a, 0), 0);
     free(a);
     free(b);
+}
+
+/* ---- threads: each has its own source; run ids stay unique and increasing per thread ------------------ */
+
+#define THREADS 4
+#define PER_THREAD 20000
+
+typedef struct worker {
+    pthread_t thread;
+    char (*ids)[AZ_RUN_ID_SIZE];
+    bool ok;
+} worker;
+
+static void *make_ids(void *p)
+{
+    worker *w = p;
+    w->ok = true;
+    for (size_t i = 0; i < PER_THREAD; i++) {
+        w->ok =
+            w->ok && az_run_id_generate(w->ids[i]) == 0 && (i == 0 || strcmp(w->ids[i - 1], w->ids[i]) < 0);
+        char task[33];
+        w->ok = w->ok && asyncz_task_id_generate(task, sizeof task) == 0;
+    }
+    return NULL;
+}
+
+static int cmp_run_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void test_ids_from_threads(void **state)
+{
+    char(*all)[AZ_RUN_ID_SIZE] = malloc(THREADS * PER_THREAD * sizeof *all);
+    assert_non_null(all);
+    worker w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i].ids = all + i * PER_THREAD;
+        assert_int_equal(pthread_create(&w[i].thread, NULL, make_ids, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(w[i].thread, NULL), 0);
+        assert_true(w[i].ok);
+    }
+    qsort(all, THREADS * PER_THREAD, sizeof *all, cmp_run_id);
+    for (size_t i = 1; i < THREADS * PER_THREAD; i++)
+        assert_true(strcmp(all[i - 1], all[i]) < 0);
+    free(all);
 }
 
 /* ---- the run's ids ---------------------------------------------------------------------------------- */
@@ -238,6 +305,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_run_id_ms_prefix_is_monotonic),
     cmocka_unit_test(test_child_bytes_differ_from_parents),
     cmocka_unit_test(test_random_bytes_across_refills),
+    cmocka_unit_test(test_chacha20_known_answer),
+    cmocka_unit_test(test_ids_from_threads),
     cmocka_unit_test(test_each_time_of_a_run_has_its_own_id),
     cmocka_unit_test(test_given_run_ids_are_kept_and_checked),
 };

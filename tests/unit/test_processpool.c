@@ -232,10 +232,13 @@ static void test_segfault_is_reported_and_worker_replaced(void **state)
     assert_int_equal(r->error_code, ASYNCZ_EIO);
     assert_int_equal(r->signal, SIGSEGV);
     assert_non_null(strstr(r->message, "was killed by signal 11 (SIGSEGV)"));
+    assert_int_equal(r->fail_kind, AZ_FAIL_CRASH); /* the run history's "crashed" */
+    assert_int_equal(r->exit_status, -1);
     submit(&f, "mul", "t2", "[3,5]", 1);
     assert_true(sink_wait(&f.k, 2));
     assert_int_equal(f.k.recs[1].code, ASYNCZ_EVENT_TASK_EXECUTED);
     assert_string_equal(f.k.recs[1].result, "15");
+    assert_true(f.k.recs[1].timed); /* the worker's started and finished times came back */
     teardown(&f);
 }
 
@@ -248,6 +251,8 @@ static void test_worker_exit_is_reported(void **state)
     assert_int_equal(f.k.recs[0].code, ASYNCZ_EVENT_TASK_ERROR);
     assert_int_equal(f.k.recs[0].signal, 0);
     assert_non_null(strstr(f.k.recs[0].message, "exited with status 3"));
+    assert_int_equal(f.k.recs[0].fail_kind, AZ_FAIL_CRASH);
+    assert_int_equal(f.k.recs[0].exit_status, 3);
     submit(&f, "mul", "t2", "[2,2]", 1);
     assert_true(sink_wait(&f.k, 2));
     assert_string_equal(f.k.recs[1].result, "4");
@@ -264,6 +269,7 @@ static void test_timeout_kills_worker(void **state)
     assert_int_equal(r->code, ASYNCZ_EVENT_TASK_ERROR);
     assert_int_equal(r->signal, SIGKILL);
     assert_non_null(strstr(r->message, "timed out after 0.300 s"));
+    assert_int_equal(r->fail_kind, AZ_FAIL_TIMEOUT); /* the run history's "timed_out" */
     submit(&f, "mul", "t2", "[4,4]", 1);
     assert_true(sink_wait(&f.k, 2));
     assert_string_equal(f.k.recs[1].result, "16");

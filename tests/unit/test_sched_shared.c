@@ -178,6 +178,35 @@ static int ts_remove_instance(asyncz_store *st, const char *id)
     return 0;
 }
 
+/* The run history: the memory store's. */
+static int ts_history_put(asyncz_store *st, const asyncz_run_record *recs, size_t n)
+{
+    return inner_ops(st)->history_put(self_of(st)->inner, recs, n);
+}
+
+static int ts_history_list(asyncz_store *st, const asyncz_history_query *q, asyncz_run_record_fn each,
+                           void *ud, char *cursor)
+{
+    return inner_ops(st)->history_list(self_of(st)->inner, q, each, ud, cursor);
+}
+
+static int ts_history_get(asyncz_store *st, const char *run_id, asyncz_run_record **out)
+{
+    return inner_ops(st)->history_get(self_of(st)->inner, run_id, out);
+}
+
+static int ts_history_prune(asyncz_store *st, const asyncz_history_retention *r, asyncz_time_t now,
+                            size_t max, size_t *pruned)
+{
+    return inner_ops(st)->history_prune(self_of(st)->inner, r, now, max, pruned);
+}
+
+static int ts_history_mark_lost(asyncz_store *st, const char *scheduler, asyncz_time_t now,
+                                const char *reason, size_t *marked)
+{
+    return inner_ops(st)->history_mark_lost(self_of(st)->inner, scheduler, now, reason, marked);
+}
+
 static const asyncz_store_ops TEST_STORE_OPS = {
     .version = ASYNCZ_STORE_OPS_VERSION,
     .name = "test-shared",
@@ -197,6 +226,11 @@ static const asyncz_store_ops TEST_STORE_OPS = {
     .heartbeat = ts_heartbeat,
     .instances = ts_instances,
     .remove_instance = ts_remove_instance,
+    .history_put = ts_history_put,
+    .history_list = ts_history_list,
+    .history_get = ts_history_get,
+    .history_prune = ts_history_prune,
+    .history_mark_lost = ts_history_mark_lost,
 };
 
 static test_store *test_store_new(vclock *clock)
@@ -307,6 +341,20 @@ static void assert_lost(const lost_event *l, const char *task_id, asyncz_time_t 
     assert_true(strlen(l->error_message) > 0);
 }
 
+/* Run records of a listing, and how many are lost with a reason. */
+typedef struct lost_runs {
+    size_t n, lost;
+} lost_runs;
+
+static int count_lost_run(const asyncz_run_record *rec, void *ud)
+{
+    lost_runs *lr = ud;
+    lr->n++;
+    if (rec->outcome == ASYNCZ_RUN_LOST && rec->error_message && *rec->error_message)
+        lr->lost++;
+    return 0;
+}
+
 /* ---- releases the store failed to confirm ---------------------------------------------------------------
  */
 
@@ -405,6 +453,11 @@ static void unconfirmed_release_taken_over_after_the_lease_reports_lost(void **s
     assert_int_equal(f->n_lost, 3);
     for (size_t i = 0; i < 3; i++)
         assert_lost(&f->lost[i], "a", T0 + (asyncz_time_t)i * 10 * SEC);
+    /* The run history has the three lost occurrences, with the reason. */
+    lost_runs lr = {0};
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, "default", NULL, count_lost_run, &lr, NULL), 0);
+    assert_int_equal(lr.n, 3);
+    assert_int_equal(lr.lost, 3);
     fx_free(f);
 }
 

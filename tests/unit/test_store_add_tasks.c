@@ -223,16 +223,41 @@ static void fallback_version_2(void **state)
     asyncz_store_free(st);
 }
 
-/* Versions other than 2 and 3 are refused. */
+/* Versions other than 2, 3 and 4 are refused. */
 static void ops_versions(void **state)
 {
     (void)state;
     asyncz_store_base base;
     asyncz_store_ops ops = plain_ops;
-    for (uint32_t v = 0; v < 6; v++) {
+    for (uint32_t v = 0; v < 7; v++) {
         ops.version = v;
-        assert_int_equal(asyncz_store_base_init(&base, &ops), v == 2 || v == 3 ? 0 : ASYNCZ_EINVAL);
+        assert_int_equal(asyncz_store_base_init(&base, &ops), v >= 2 && v <= 4 ? 0 : ASYNCZ_EINVAL);
     }
+}
+
+static int no_record(const asyncz_run_record *rec, void *ud)
+{
+    (void)rec;
+    (void)ud;
+    return 0;
+}
+
+/* A store without the history ops (this one: NULL in a version 4 table; or a version 2/3 table) keeps no
+ * history: the history functions say so. */
+static void history_unsupported(void **state)
+{
+    (void)state;
+    asyncz_store *st = plain_new(&plain_ops);
+    char cursor[ASYNCZ_HISTORY_CURSOR_SIZE] = "x";
+    assert_int_equal(asyncz_store_list_runs(st, NULL, no_record, NULL, cursor), ASYNCZ_EUNSUPPORTED);
+    assert_string_equal(cursor, "");
+    assert_non_null(strstr(asyncz_store_errmsg(), "keeps no run history"));
+    asyncz_run_record *rec = NULL;
+    assert_int_equal(asyncz_store_get_run(st, "0191a2b3-c4d5-7000-8000-000000000001", &rec),
+                     ASYNCZ_EUNSUPPORTED);
+    asyncz_history_retention r = {0};
+    assert_int_equal(asyncz_store_prune_runs(st, &r, 0, 10, NULL), ASYNCZ_EUNSUPPORTED);
+    asyncz_store_free(st);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -241,6 +266,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(fallback_failure_undoes),
     cmocka_unit_test(fallback_version_2),
     cmocka_unit_test(ops_versions),
+    cmocka_unit_test(history_unsupported),
 };
 
 AZ_TEST_MAIN(tests)

@@ -28,14 +28,16 @@
 #ifndef ASYNCZ_SYS_STORE_H
 #define ASYNCZ_SYS_STORE_H
 
+#include "asyncz/history.h"
 #include "asyncz/store.h"
 #include "asyncz/task.h"
 
 ASYNCZ_BEGIN_DECLS
 
-/* Version 3 appended add_many. Stores built against version 2 (whose ops end at remove_instance) are still
- * accepted: asyncz never reads past the end of their table and treats them as having no add_many. */
-#define ASYNCZ_STORE_OPS_VERSION 3
+/* Version 3 appended add_many, version 4 the history ops. Stores built against version 2 (whose ops end at
+ * remove_instance) or 3 are still accepted: asyncz never reads past the end of their table and treats them
+ * as having no add_many (2) and no history (2, 3). */
+#define ASYNCZ_STORE_OPS_VERSION 4
 
 /* Capability bits. */
 #define ASYNCZ_STORE_CAP_PERSISTENT 1u /* tasks survive the process */
@@ -138,6 +140,35 @@ typedef struct asyncz_store_ops {
      * without it (NULL, or a version 2 table) gets tasks added one by one, and the added ones removed again
      * when one fails, which other writers of a shared store can observe half-way. */
     int (*add_many)(asyncz_store *st, asyncz_task *const *tasks, size_t n);
+
+    /* ---- optional, since version 4: run history (asyncz/history.h). A store keeps history only when it
+     * has all five; the scheduler writes from one thread at a time per store, as for the other ops, but
+     * several schedulers and tools may share a store. ---- */
+
+    /* Write n records (borrowed), each an upsert by run id: a record first written as RUNNING at submission
+     * is replaced whole when the occurrence ends. A store may refuse a record whose run id it cannot use
+     * (ASYNCZ_EINVAL) and then writes none of the batch. Errors: the backend's (nothing or all written). */
+    int (*history_put)(asyncz_store *st, const asyncz_run_record *recs, size_t n);
+    /* The records matching q (never NULL, already checked: a valid version,
+     * limit 1..ASYNCZ_HISTORY_MAX_LIMIT, cursor "" or one this store handed out), newest run id first, at
+     * most q->limit, each to each() with no lock of the store held. next_cursor (ASYNCZ_HISTORY_CURSOR_SIZE
+     * bytes, never NULL) receives what lets the next call carry on after the last record handed out ("" when
+     * there is nothing after it): the built-in stores use that record's run id, so records written meanwhile
+     * never shift a page. Output lines only when q->with_output. Errors: ASYNCZ_EINVAL (a cursor the store
+     * cannot read), the backend's, each()'s non-zero value. */
+    int (*history_list)(asyncz_store *st, const asyncz_history_query *q, asyncz_run_record_fn each,
+                        void *userdata, char *next_cursor);
+    /* The record of run_id, with its output, into *out (asyncz_run_record_free). Errors: ASYNCZ_ENOTFOUND. */
+    int (*history_get)(asyncz_store *st, const char *run_id, asyncz_run_record **out);
+    /* Remove at most max records that retention (never NULL) no longer keeps as of now (see
+     * asyncz_history_retention), oldest first; *pruned receives how many (max: there may be more). Bounded
+     * work: a scheduler calls it every round with a small max. */
+    int (*history_prune)(asyncz_store *st, const asyncz_history_retention *retention, asyncz_time_t now,
+                         size_t max, size_t *pruned);
+    /* Mark every record still RUNNING that scheduler (an identity) recorded as LOST: finished_at now,
+     * error_code ASYNCZ_ESTATE, error_message reason (borrowed). *marked receives how many. Idempotent. */
+    int (*history_mark_lost)(asyncz_store *st, const char *scheduler, asyncz_time_t now, const char *reason,
+                             size_t *marked);
 } asyncz_store_ops;
 
 /* Common state of every store. */
@@ -148,8 +179,8 @@ typedef struct asyncz_store_base {
 
 #define ASYNCZ_STORE_BASE(st) ((asyncz_store_base *)(st))
 
-/* Initialise the base. Errors: ASYNCZ_EINVAL (NULL, or ops of a version other than 2 or 3, or a required op
- * missing: every op above the optional ones, but open and close, is required). */
+/* Initialise the base. Errors: ASYNCZ_EINVAL (NULL, or ops of a version other than 2, 3 or 4, or a required
+ * op missing: every op above the optional ones, but open and close, is required). */
 ASYNCZ_API int asyncz_store_base_init(asyncz_store_base *base, const asyncz_store_ops *ops);
 
 /* Set the message asyncz_store_errmsg() returns on this thread (thread-local, printf-like; at most 511

@@ -1,0 +1,293 @@
+/* The scheduler's run history recording (docs/design.md "Run history"): entries buffered per store slot
+ * under the scheduler's lock where occurrences are decided and finished, written in the core round under
+ * the slot's io lock, one history_put per store per round, never under `lock`. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "asyncz/error.h"
+#include "asyncz/log.h"
+#include "core/history.h"
+#include "core/log_internal.h"
+#include "core/run_internal.h"
+#include "core/scheduler_internal.h"
+
+/* A new entry at the end of the buffer, or NULL (full or out of memory: counted as dropped). */
+static az_hist_entry *entry_add(az_store_slot *slot, asyncz_task *task)
+{
+    az_hist_buf *b = &slot->hist;
+    if (b->n == AZ_HIST_BUF_MAX) {
+        b->dropped++;
+        return NULL;
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        az_hist_entry *items = realloc(b->items, cap * sizeof *items);
+        if (!items) {
+            b->dropped++;
+            return NULL;
+        }
+        b->items = items;
+        b->cap = cap;
+    }
+    az_hist_entry *e = &b->items[b->n++];
+    memset(e, 0, sizeof *e);
+    e->task = asyncz_task_ref(task);
+    e->started = e->finished = ASYNCZ_TIME_NONE;
+    e->exit_status = -1;
+    e->coalesced = 1;
+    return e;
+}
+
+static void entry_clear(az_hist_entry *e)
+{
+    asyncz_task_free(e->task);
+    free(e->error_message);
+    free(e->result);
+}
+
+void az_hist_buf_free(az_hist_buf *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        entry_clear(&b->items[i]);
+    free(b->items);
+    memset(b, 0, sizeof *b);
+}
+
+void az_hist_submitted(az_store_slot *slot, asyncz_run *run, asyncz_time_t now, asyncz_run_source source,
+                       asyncz_time_t requested)
+{
+    if (!slot->history || run->task->no_history)
+        return;
+    run->owner_data = slot;
+    run->submitted_at = now;
+    run->scheduler->hist_pending = true; /* written after the round submits it: see az_drain_done */
+    for (size_t i = 0; i < run->n_times; i++) {
+        az_hist_entry *e = entry_add(slot, run->task);
+        if (!e)
+            continue;
+        az_run_outcome *oc = &run->outcomes[i];
+        oc->hist_buffered = true;
+        oc->hist_gen = slot->hist.gen;
+        oc->hist_index = (uint32_t)(slot->hist.n - 1);
+        memcpy(e->run_id, oc->run_id, sizeof e->run_id);
+        e->scheduled = oc->scheduled;
+        e->submitted = now;
+        e->token = run->token;
+        e->coalesced = run->coalesced;
+        e->outcome = ASYNCZ_RUN_RUNNING;
+        e->source = (uint8_t)(source == ASYNCZ_RUN_SOURCE_SCHEDULE && oc->scheduled == requested
+                                  ? ASYNCZ_RUN_SOURCE_REQUEST
+                                  : source);
+        oc->source = e->source; /* for the completion */
+    }
+}
+
+void az_hist_not_run(az_store_slot *slot, asyncz_task *task, asyncz_time_t when, asyncz_time_t now,
+                     asyncz_run_outcome outcome, uint64_t token, const char *why, char *run_id_out)
+{
+    if (!slot->history || task->no_history)
+        return;
+    az_hist_entry *e = entry_add(slot, task);
+    if (!e)
+        return;
+    if (run_id_out && *run_id_out)
+        memcpy(e->run_id, run_id_out, sizeof e->run_id);
+    else if (az_run_id_generate(e->run_id) != 0) {
+        slot->hist.n--;
+        entry_clear(e);
+        slot->hist.dropped++;
+        return;
+    }
+    if (run_id_out)
+        memcpy(run_id_out, e->run_id, sizeof e->run_id);
+    e->scheduled = when;
+    e->submitted = e->finished = now;
+    e->token = token;
+    e->outcome = (uint8_t)outcome;
+    e->source =
+        (uint8_t)(when == task->run_requested ? ASYNCZ_RUN_SOURCE_REQUEST : ASYNCZ_RUN_SOURCE_SCHEDULE);
+    e->error_message = why ? strdup(why) : NULL;
+    if (slot->sched)
+        slot->sched->hist_pending = true;
+}
+
+static asyncz_run_outcome outcome_of(const az_run_outcome *oc)
+{
+    switch (oc->code) {
+    case ASYNCZ_EVENT_TASK_EXECUTED:
+        return ASYNCZ_RUN_SUCCEEDED;
+    case ASYNCZ_EVENT_TASK_MISSED:
+        return ASYNCZ_RUN_MISSED;
+    case ASYNCZ_EVENT_TASK_ERROR:
+        return oc->fail_kind == AZ_FAIL_TIMEOUT     ? ASYNCZ_RUN_TIMED_OUT
+               : oc->fail_kind == AZ_FAIL_CRASH     ? ASYNCZ_RUN_CRASHED
+               : oc->fail_kind == AZ_FAIL_CANCELLED ? ASYNCZ_RUN_CANCELLED
+                                                    : ASYNCZ_RUN_FAILED;
+    default:
+        return ASYNCZ_RUN_CANCELLED; /* never reached its turn */
+    }
+}
+
+void az_hist_finished(asyncz_run *run, asyncz_time_t now)
+{
+    az_store_slot *slot = run->owner_data;
+    if (!slot || !slot->history)
+        return;
+    for (size_t i = 0; i < run->n_times; i++) {
+        const az_run_outcome *oc = &run->outcomes[i];
+        /* Its RUNNING entry not written yet (a run that finished within its round): complete it in place,
+         * so the store gets one write. */
+        az_hist_entry *e =
+            oc->hist_buffered && oc->hist_gen == slot->hist.gen && oc->hist_index < slot->hist.n
+                ? &slot->hist.items[oc->hist_index]
+                : NULL;
+        if (e && memcmp(e->run_id, oc->run_id, sizeof e->run_id) != 0)
+            e = NULL;
+        if (!e && !(e = entry_add(slot, run->task)))
+            continue;
+        memcpy(e->run_id, oc->run_id, sizeof e->run_id);
+        e->scheduled = oc->scheduled;
+        e->submitted = run->submitted_at;
+        e->started = oc->started;
+        e->finished = oc->finished != ASYNCZ_TIME_NONE ? oc->finished : now;
+        e->token = run->token;
+        e->coalesced = run->coalesced;
+        e->outcome = (uint8_t)outcome_of(oc);
+        e->source = oc->source;
+        e->error_code = oc->error_code;
+        e->exit_status = oc->exit_status;
+        e->signal = oc->signal;
+        e->error_message = oc->error_message ? strdup(oc->error_message) : NULL;
+        e->result = oc->result ? strdup(oc->result) : NULL;
+    }
+}
+
+/* ---- writing ------------------------------------------------------------------------------------------ */
+
+typedef struct writer {
+    const char *alias, *identity, *host;
+    int64_t pid;
+} writer;
+
+static void to_record(asyncz_run_record *r, const az_hist_entry *e, const writer *w)
+{
+    asyncz_run_record_init(r);
+    memcpy(r->run_id, e->run_id, sizeof r->run_id);
+    r->task_id = asyncz_task_id(e->task);
+    r->task_name = asyncz_task_name(e->task);
+    r->store_alias = w->alias;
+    r->scheduled_time = e->scheduled;
+    r->coalesced = e->coalesced;
+    r->source = (asyncz_run_source)e->source;
+    r->scheduler = w->identity;
+    r->host = w->host;
+    r->pid = w->pid;
+    r->fencing_token = e->token;
+    r->submitted_at = e->submitted;
+    r->started_at = e->started;
+    r->finished_at = e->finished;
+    r->outcome = (asyncz_run_outcome)e->outcome;
+    r->error_code = e->error_code;
+    r->exit_status = e->exit_status;
+    r->signal = e->signal;
+    r->error_message = e->error_message;
+    r->result = e->result;
+}
+
+void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
+{
+    pthread_mutex_lock(&s->lock);
+    az_hist_buf b = slot->hist;
+    memset(&slot->hist, 0, sizeof slot->hist);
+    slot->hist.gen = b.gen + 1;
+    bool on = slot->history;
+    pthread_mutex_unlock(&s->lock);
+    if (b.dropped)
+        asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER,
+                   "store \"%s\": %llu run record(s) not kept: more than %d waited to be written",
+                   slot->alias, (unsigned long long)b.dropped, AZ_HIST_BUF_MAX);
+    asyncz_store *st = slot->store;
+    const asyncz_store_ops *ops = st ? ASYNCZ_STORE_BASE(st)->ops : NULL;
+    if (b.n && ops && on) {
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        writer w = {.alias = slot->alias, .identity = s->identity, .host = host, .pid = (int64_t)getpid()};
+        asyncz_run_record *recs = malloc(b.n * sizeof *recs);
+        int rc = recs ? 0 : ASYNCZ_ENOMEM;
+        for (size_t i = 0; recs && i < b.n; i++)
+            to_record(&recs[i], &b.items[i], &w);
+        if (rc == 0)
+            rc = ops->history_put(st, recs, b.n);
+        if (rc)
+            asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "store \"%s\": %zu run record(s) not written: %s%s%s",
+                       slot->alias, b.n, asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "",
+                       asyncz_store_errmsg());
+        free(recs);
+    }
+    az_hist_buf_free(&b);
+}
+
+void az_hist_prune(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
+{
+    pthread_mutex_lock(&s->lock);
+    bool on = slot->history;
+    asyncz_history_retention ret = slot->retention;
+    pthread_mutex_unlock(&s->lock);
+    asyncz_store *st = slot->store;
+    if (!on || !st || (slot->next_prune != 0 && now < slot->next_prune))
+        return;
+    size_t pruned = 0;
+    if (ASYNCZ_STORE_BASE(st)->ops->history_prune(st, &ret, now, AZ_HIST_PRUNE_PER_ROUND, &pruned) != 0)
+        asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "store \"%s\": pruning the run history failed: %s",
+                   slot->alias, asyncz_store_errmsg());
+    /* More to prune: again next round; else in a second. */
+    slot->next_prune = pruned == AZ_HIST_PRUNE_PER_ROUND ? 0 : now + ASYNCZ_USEC_PER_SEC;
+}
+
+void az_hist_mark_lost(az_store_slot *slot, const char *identity, asyncz_time_t now)
+{
+    asyncz_store *st = slot->store;
+    const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
+    if (!az_store_has_history(ops))
+        return;
+    char why[512];
+    snprintf(why, sizeof why, "scheduler \"%s\" stopped heartbeating while it ran; it may not have finished",
+             identity);
+    size_t n = 0;
+    if (ops->history_mark_lost(st, identity, now, why, &n) != 0)
+        asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "store \"%s\": cannot mark the runs of \"%s\" lost: %s",
+                   slot->alias, identity, asyncz_store_errmsg());
+}
+
+void az_hist_flush_pending(asyncz_scheduler *s, bool full)
+{
+    pthread_mutex_lock(&s->lock);
+    bool pending = s->hist_pending;
+    if (!full)
+        s->hist_pending = false;
+    size_t n = 0;
+    az_store_slot **slots = pending ? az_sched_slots(s, &n) : NULL;
+    pthread_mutex_unlock(&s->lock);
+    asyncz_time_t now = az_sched_now(s);
+    for (size_t i = 0; i < n; i++) {
+        if (!az_slot_enter(slots[i]))
+            continue;
+        if (slots[i]->open && !full)
+            az_hist_flush(s, slots[i], now);
+        else if (slots[i]->open)
+            az_hist_flush_if_full(s, slots[i], now);
+        az_slot_leave(slots[i]);
+    }
+    free(slots);
+}
+
+void az_hist_flush_if_full(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
+{
+    pthread_mutex_lock(&s->lock);
+    bool full = slot->hist.n >= AZ_HIST_FLUSH_AT;
+    pthread_mutex_unlock(&s->lock);
+    if (full)
+        az_hist_flush(s, slot, now);
+}

@@ -1,0 +1,297 @@
+/* The scheduler's run history recording (src/core/sched_history.c) on a virtual clock: a record at
+ * submission (running), its completion in the next round, each outcome kind, sources, the settings per
+ * store and per task, the buffer's bound, and the API through the scheduler. The default memory store keeps
+ * the history. */
+#include "core/run_internal.h"
+#include "core/scheduler_internal.h"
+#include "sched_harness.h"
+
+#include <unistd.h>
+
+#define T0 INT64_C(1790000000000000)
+#define SEC ASYNCZ_USEC_PER_SEC
+
+typedef struct fixture {
+    vclock clock;
+    recorder rec;
+    asyncz_scheduler *s;
+} fixture;
+
+static fixture *fx_new(void)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->clock.now = T0;
+    recorder_init(&f->rec);
+    f->s = harness_scheduler_new(&f->clock, &f->rec, NULL);
+    assert_int_equal(asyncz_scheduler_register(f->s, "fail", fn_fail, &f->rec), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "pending", fn_pending, &f->rec), 0);
+    assert_int_equal(asyncz_scheduler_start_embedded(f->s, 0), 0);
+    return f;
+}
+
+static void fx_free(fixture *f)
+{
+    asyncz_scheduler_free(f->s);
+    free(f);
+}
+
+static asyncz_task *task(const char *id, const char *func, asyncz_trigger *trig, int64_t grace, uint32_t max)
+{
+    asyncz_task *t;
+    assert_int_equal(asyncz_task_new(&t, func), 0);
+    assert_int_equal(asyncz_task_set_id(t, id), 0);
+    asyncz_task_set_trigger(t, trig);
+    asyncz_trigger_unref(trig);
+    assert_int_equal(asyncz_task_set_misfire_grace_time(t, grace), 0);
+    assert_int_equal(asyncz_task_set_max_instances(t, max), 0);
+    return t;
+}
+
+static void add(fixture *f, asyncz_task *t)
+{
+    assert_int_equal(asyncz_scheduler_add_task(f->s, t, 0), 0);
+    asyncz_task_free(t);
+}
+
+static asyncz_time_t process(fixture *f, asyncz_time_t now)
+{
+    f->clock.now = now;
+    asyncz_time_t next;
+    assert_int_equal(asyncz_scheduler_process(f->s, now, &next), 0);
+    return next;
+}
+
+/* The records of the default store, newest first (copies). */
+typedef struct runs {
+    asyncz_run_record *items[64];
+    size_t n;
+} runs;
+
+static int keep(const asyncz_run_record *rec, void *ud)
+{
+    runs *r = ud;
+    assert_true(r->n < 64);
+    assert_int_equal(asyncz_run_record_copy(&r->items[r->n++], rec), 0);
+    return 0;
+}
+
+static void runs_free(runs *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        asyncz_run_record_free(r->items[i]);
+    r->n = 0;
+}
+
+static void list(fixture *f, runs *r)
+{
+    runs_free(r);
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, NULL, NULL, keep, r, NULL), 0);
+}
+
+/* A run is recorded as running at submission (before it starts) and completed at the end of the round it
+ * finished in, under the same id as the function and the events saw it. */
+static void succeeded_run_is_recorded_and_completed(void **state)
+{
+    fixture *f = fx_new();
+    add(f, task("a", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    runs r = {0};
+    add(f, task("p", "pending", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    assert_true(process(f, T0 + 10 * SEC) == T0 + 20 * SEC); /* recording moves no wake-up */
+    asyncz_history_query q;
+    asyncz_history_query_init(&q);
+    q.task_id = "p"; /* a pending run: running until it completes */
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, NULL, &q, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.items[0]->outcome, ASYNCZ_RUN_RUNNING);
+    runs_free(&r);
+    q.task_id = "a";
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, NULL, &q, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 1); /* inline: submitted and completed in the same round */
+    assert_string_equal(r.items[0]->task_id, "a");
+    assert_string_equal(r.items[0]->store_alias, "default");
+    assert_int_equal(r.items[0]->source, ASYNCZ_RUN_SOURCE_SCHEDULE);
+    assert_true(r.items[0]->scheduled_time == T0 + 10 * SEC);
+    assert_true(r.items[0]->submitted_at == T0 + 10 * SEC);
+    assert_non_null(r.items[0]->scheduler);
+    assert_true(r.items[0]->pid == (int64_t)getpid());
+    assert_int_equal(r.items[0]->outcome, ASYNCZ_RUN_SUCCEEDED);
+    assert_true(r.items[0]->submitted_at == T0 + 10 * SEC);
+    assert_true(r.items[0]->started_at == T0 + 10 * SEC);
+    assert_true(r.items[0]->finished_at == T0 + 10 * SEC);
+    asyncz_run_record *got = NULL;
+    assert_int_equal(asyncz_scheduler_get_run(f->s, NULL, r.items[0]->run_id, &got), 0);
+    assert_int_equal(got->outcome, ASYNCZ_RUN_SUCCEEDED);
+    asyncz_run_record_free(got);
+    /* The pending run completes off the loop: its record is completed by the round that drains it. */
+    pthread_mutex_lock(&f->rec.lock);
+    asyncz_run *pending = f->rec.pending[0];
+    pthread_mutex_unlock(&f->rec.lock);
+    f->clock.now = T0 + 12 * SEC;
+    asyncz_run_complete(pending, ASYNCZ_RUN_DONE);
+    process(f, T0 + 15 * SEC);
+    runs_free(&r);
+    q.task_id = "p";
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, NULL, &q, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.items[0]->outcome, ASYNCZ_RUN_SUCCEEDED);
+    assert_true(r.items[0]->finished_at == T0 + 12 * SEC); /* when it completed */
+    runs_free(&r);
+    fx_free(f);
+}
+
+static void failed_run_keeps_its_error(void **state)
+{
+    fixture *f = fx_new();
+    add(f, task("f", "fail", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    process(f, T0 + 10 * SEC);
+    process(f, T0 + 11 * SEC);
+    runs r = {0};
+    list(f, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.items[0]->outcome, ASYNCZ_RUN_FAILED);
+    assert_int_equal(r.items[0]->error_code, -77);
+    assert_non_null(strstr(r.items[0]->error_message, "boom"));
+    runs_free(&r);
+    fx_free(f);
+}
+
+/* Missed (past the grace time) and skipped (max_instances) occurrences are recorded once, finished. */
+static void missed_and_skipped_are_recorded(void **state)
+{
+    fixture *f = fx_new();
+    add(f, task("late", "count", interval(10 * SEC, T0), SEC, 1));
+    add(f, task("busy", "pending", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    process(f, T0 + 10 * SEC); /* late: on time; busy: starts and stays pending */
+    process(f, T0 + 25 * SEC); /* late: 20 s due 5 s ago, missed; busy: 20 s skipped */
+    process(f, T0 + 26 * SEC);
+    runs r = {0};
+    asyncz_history_query q;
+    asyncz_history_query_init(&q);
+    q.outcomes = ASYNCZ_RUN_OUTCOME_BIT(ASYNCZ_RUN_MISSED);
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, NULL, &q, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.items[0]->task_id, "late");
+    assert_true(r.items[0]->scheduled_time == T0 + 20 * SEC);
+    rec_event *ev = nth_event(&f->rec, ASYNCZ_EVENT_TASK_MISSED, 0);
+    assert_non_null(ev);
+    runs_free(&r);
+    q.outcomes = ASYNCZ_RUN_OUTCOME_BIT(ASYNCZ_RUN_SKIPPED);
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, NULL, &q, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.items[0]->task_id, "busy");
+    runs_free(&r);
+    q.outcomes = ASYNCZ_RUN_OUTCOME_BIT(ASYNCZ_RUN_RUNNING);
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, NULL, &q, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 1); /* busy's first run, still pending */
+    assert_string_equal(r.items[0]->task_id, "busy");
+    runs_free(&r);
+    asyncz_run_complete(f->rec.pending[0], ASYNCZ_RUN_DONE); /* a pending run is its function's to finish */
+    process(f, T0 + 27 * SEC);
+    fx_free(f);
+}
+
+/* A run asked for through the scheduler is a request. */
+static void requested_run_has_its_source(void **state)
+{
+    fixture *f = fx_new();
+    add(f, task("r", "count", interval(3600 * SEC, T0 + 3600 * SEC), ASYNCZ_GRACE_UNLIMITED, 1));
+    assert_int_equal(asyncz_scheduler_run_task(f->s, "r", NULL), 0);
+    process(f, T0 + SEC);
+    process(f, T0 + 2 * SEC);
+    runs r = {0};
+    list(f, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.items[0]->source, ASYNCZ_RUN_SOURCE_REQUEST);
+    assert_int_equal(r.items[0]->outcome, ASYNCZ_RUN_SUCCEEDED);
+    runs_free(&r);
+    fx_free(f);
+}
+
+/* Recording can be turned off per store and per task. */
+static void history_off_per_store_and_task(void **state)
+{
+    fixture *f = fx_new();
+    asyncz_task *quiet = task("quiet", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1);
+    assert_int_equal(asyncz_task_set_history(quiet, false), 0);
+    assert_false(asyncz_task_history(quiet));
+    add(f, quiet);
+    add(f, task("loud", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    process(f, T0 + 10 * SEC);
+    process(f, T0 + 11 * SEC);
+    runs r = {0};
+    list(f, &r);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.items[0]->task_id, "loud");
+    assert_int_equal(asyncz_scheduler_set_history(f->s, NULL, false, NULL), 0);
+    process(f, T0 + 20 * SEC);
+    process(f, T0 + 21 * SEC);
+    list(f, &r);
+    assert_int_equal(r.n, 1); /* nothing new */
+    assert_int_equal(asyncz_scheduler_set_history(f->s, "nope", true, NULL), ASYNCZ_ENOTFOUND);
+    runs_free(&r);
+    fx_free(f);
+}
+
+/* The buffer of a store is bounded: beyond AZ_HIST_BUF_MAX entries they are dropped and counted. */
+static void buffer_is_bounded(void **state)
+{
+    az_store_slot slot;
+    memset(&slot, 0, sizeof slot);
+    slot.history = true;
+    asyncz_task *t;
+    assert_int_equal(asyncz_task_new(&t, "f"), 0);
+    assert_int_equal(asyncz_task_set_id(t, "t"), 0);
+    for (size_t i = 0; i < AZ_HIST_BUF_MAX + 5; i++)
+        az_hist_not_run(&slot, t, T0, T0, ASYNCZ_RUN_MISSED, 0, "late", NULL);
+    assert_int_equal(slot.hist.n, AZ_HIST_BUF_MAX);
+    assert_int_equal(slot.hist.dropped, 5);
+    az_hist_buf_free(&slot.hist);
+    asyncz_task_free(t);
+}
+
+static void api_errors(void **state)
+{
+    fixture *f = fx_new();
+    runs r = {0};
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, "nope", NULL, keep, &r, NULL), ASYNCZ_ENOTFOUND);
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, NULL, NULL, NULL, NULL, NULL), ASYNCZ_EINVAL);
+    asyncz_run_record *got = NULL;
+    assert_int_equal(asyncz_scheduler_get_run(f->s, NULL, "bad", &got), ASYNCZ_EINVAL);
+    assert_int_equal(asyncz_scheduler_get_run(f->s, NULL, "0191a2b3-c4d5-7000-8000-000000000001", &got),
+                     ASYNCZ_ENOTFOUND);
+    fx_free(f);
+}
+
+/* The history flag survives the task document. */
+static void task_history_flag_in_document(void **state)
+{
+    asyncz_task *t = task("d", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1);
+    assert_true(asyncz_task_history(t));
+    char *doc = NULL;
+    assert_int_equal(asyncz_task_to_json(t, &doc, NULL), 0);
+    assert_null(strstr(doc, "\"history\""));
+    free(doc);
+    assert_int_equal(asyncz_task_set_history(t, false), 0);
+    assert_int_equal(asyncz_task_to_json(t, &doc, NULL), 0);
+    assert_non_null(strstr(doc, "\"history\""));
+    asyncz_task *back = NULL;
+    assert_int_equal(asyncz_task_from_json(&back, doc, strlen(doc), NULL), 0);
+    assert_false(asyncz_task_history(back));
+    free(doc);
+    asyncz_task_free(back);
+    asyncz_task_free(t);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(succeeded_run_is_recorded_and_completed),
+    cmocka_unit_test(failed_run_keeps_its_error),
+    cmocka_unit_test(missed_and_skipped_are_recorded),
+    cmocka_unit_test(requested_run_has_its_source),
+    cmocka_unit_test(history_off_per_store_and_task),
+    cmocka_unit_test(buffer_is_bounded),
+    cmocka_unit_test(api_errors),
+    cmocka_unit_test(task_history_flag_in_document),
+};
+
+AZ_TEST_MAIN(tests)
