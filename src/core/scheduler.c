@@ -79,8 +79,7 @@ int asyncz_scheduler_options_init_version(asyncz_scheduler_options *o, uint32_t 
     }
     asyncz_scheduler_options defaults;
     options_defaults(&defaults);
-    memcpy(o, &defaults, OPTIONS_SIZE[version]);
-    o->version = version;
+    az_options_fill(o, &defaults, OPTIONS_SIZE, version);
     return 0;
 }
 

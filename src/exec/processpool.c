@@ -647,7 +647,7 @@ int asyncz_processpool_options_init_version(asyncz_processpool_options *opts, ui
     int rc = check_options_version(version);
     if (rc == 0) {
         asyncz_processpool_options defaults = {.version = version};
-        memcpy(opts, &defaults, OPTIONS_SIZE[version]);
+        az_options_fill(opts, &defaults, OPTIONS_SIZE, version);
     }
     opts->version = version; /* the first member of every version */
     return rc;

@@ -49,8 +49,7 @@ int asyncz_task_filter_init_version(asyncz_task_filter *f, uint32_t version)
     }
     asyncz_task_filter defaults;
     filter_defaults(&defaults);
-    memcpy(f, &defaults, FILTER_SIZE[version]);
-    f->version = version;
+    az_options_fill(f, &defaults, FILTER_SIZE, version);
     return 0;
 }
 

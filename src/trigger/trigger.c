@@ -50,8 +50,7 @@ int asyncz_trigger_options_init_version(asyncz_trigger_options *opts, uint32_t v
     }
     asyncz_trigger_options defaults;
     options_defaults(&defaults);
-    memcpy(opts, &defaults, OPTIONS_SIZE[version]);
-    opts->version = version;
+    az_options_fill(opts, &defaults, OPTIONS_SIZE, version);
     return 0;
 }
 

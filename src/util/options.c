@@ -22,6 +22,12 @@ int az_options_version_problem(const char *name, const char *init, uint32_t vers
     return -1;
 }
 
+void az_options_fill(void *out, const void *defaults, const size_t *sizes, uint32_t version)
+{
+    memcpy(out, defaults, sizes[version]);
+    memcpy(out, &version, sizeof version); /* the first member of every version */
+}
+
 void az_options_copy(void *out, const void *in, const size_t *sizes, uint32_t newest)
 {
     uint32_t version;

@@ -16,4 +16,9 @@ int az_options_version_problem(const char *name, const char *init, uint32_t vers
  * sizes[version] bytes of in (version known: checked first), then set out's version to newest. */
 void az_options_copy(void *out, const void *in, const size_t *sizes, uint32_t newest);
 
+/* The body of every asyncz_*_init_version: fill the caller's struct of layout `version` (known: checked
+ * first) with the first sizes[version] bytes of defaults, then set its version. Nothing past that layout is
+ * written. */
+void az_options_fill(void *out, const void *defaults, const size_t *sizes, uint32_t version);
+
 #endif
