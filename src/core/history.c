@@ -96,10 +96,13 @@ int az_run_record_copy_into(asyncz_run_record *dst, const asyncz_run_record *src
     *dst = *src;
     dst->output = NULL;
     dst->n_output = 0;
-    bool ok = dup_field(&dst->task_id, src->task_id) & dup_field(&dst->task_name, src->task_name) &
-              dup_field(&dst->store_alias, src->store_alias) & dup_field(&dst->scheduler, src->scheduler) &
-              dup_field(&dst->host, src->host) & dup_field(&dst->error_message, src->error_message) &
-              dup_field(&dst->result, src->result);
+    /* Every field is duplicated (or set NULL) even after one fails, so that the clear below frees only
+     * copies, never src's strings. */
+    const char **fields[] = {&dst->task_id, &dst->task_name,     &dst->store_alias, &dst->scheduler,
+                             &dst->host,    &dst->error_message, &dst->result};
+    bool ok = true;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        ok = dup_field(fields[i], *fields[i]) && ok;
     if (ok && !skip_output)
         ok = copy_output(dst, src);
     if (!skip_output)
@@ -173,8 +176,7 @@ int asyncz_history_query_init_version(asyncz_history_query *q, uint32_t version)
     }
     asyncz_history_query d;
     query_defaults(&d);
-    memcpy(q, &d, QUERY_SIZE[version]);
-    q->version = version;
+    az_options_fill(q, &d, QUERY_SIZE, version);
     return 0;
 }
 
