@@ -91,6 +91,72 @@ typedef int (*az_quarantine_rec_fn)(const az_quarantine_rec *q, void *userdata);
  * rest, when it expires: the persist layer and the scheduler read that, not the backend). */
 typedef int (*az_instance_rec_fn)(const char *id, const unsigned char *data, size_t len, void *userdata);
 
+/* ---- journals: run history and the audit trail ----------------------------------------------------------
+ *
+ * A backend that keeps history has two journals, AZ_JOURNAL_RUNS (one entry per occurrence, asyncz/history.h)
+ * and AZ_JOURNAL_AUDIT (one entry per change of a task). Each journal is a set of entries keyed by id,
+ * apart from the task records and from each other (a table / collection / key space each: a backend names
+ * them after az_journal_name(), e.g. "<table>_runs", "<prefix>:audit"). Like task records, an entry is
+ * opaque bytes (a JSON document, or sealed: the persist layer does that) with a few columns in the clear
+ * beside it, which the backend indexes and filters on; it never looks inside the bytes.
+ *
+ * Ids are UUIDv7 texts (36 lower-case characters): byte order is time order, so "newest first" is
+ * descending byte order of id, and a page carries on below the last id handed out.
+ *
+ * Several processes write the same journal: every op is atomic per entry (an upsert replaces an entry
+ * whole, never half); a batch need not be atomic as a whole. Entries of a task that was removed stay until
+ * retention removes them.
+ *
+ * Expected cost at 1,000,000 entries (the issue's targets; measured by `asyncz-bench history`): put in
+ * batches >= 20,000 entries/s (sqlite, postgresql, redis); list the newest 50 of one task <= 5 ms; the
+ * failed entries of the last day <= 20 ms; each prune call (max <= 256) <= 10 ms. So: index (or keep a
+ * sorted set for) id, (task_id, id), (status, id) and end_at; filter other columns while reading.
+ * ---------------------------------------------------------------------------------------------------------- */
+
+typedef enum az_journal {
+    AZ_JOURNAL_RUNS = 0,
+    AZ_JOURNAL_AUDIT = 1,
+} az_journal;
+
+#define AZ_JOURNAL_COUNT 2
+
+/* "runs" / "audit". */
+const char *az_journal_name(az_journal j);
+
+/* The largest entry a backend must accept (bytes): a run with its output (at most 1 MiB of text, escaped
+ * in JSON), sealed. */
+#define AZ_JOURNAL_MAX (8u * 1024u * 1024u)
+
+/* The id and task_id limits, as for tasks. */
+#define AZ_JOURNAL_ID_LEN 36
+
+/* An entry: written (borrowed for the call) or read back (borrowed for the callback only). */
+typedef struct az_jentry {
+    const char *id;      /* UUIDv7 text, AZ_JOURNAL_ID_LEN characters */
+    const char *task_id; /* 1-255 bytes */
+    asyncz_time_t at;    /* runs: submitted_at; audit: when. Queries filter on it (since / until) */
+    asyncz_time_t end_at; /* retention by age: runs: finished_at, or at while running; audit: at */
+    int status;          /* runs: the outcome (0-31); audit: the action (0-31). Queries filter on a set */
+    const char *who;     /* runs: the scheduler identity; audit: the actor (may be ""; <= 255 bytes) */
+    const unsigned char *data;
+    size_t len; /* 1..AZ_JOURNAL_MAX */
+} az_jentry;
+
+/* Which entries to list: those matching every filter set, newest id first. All borrowed for the call. */
+typedef struct az_jquery {
+    const char *task_id;  /* NULL: every task */
+    uint32_t statuses;    /* bit (1u << status) for each status wanted; 0: every status */
+    asyncz_time_t since;  /* at >= since; ASYNCZ_TIME_NONE: no bound */
+    asyncz_time_t until;  /* at < until; ASYNCZ_TIME_NONE: no bound */
+    const char *who;      /* exactly this who; NULL: anyone */
+    const char *before;   /* only ids < before (bytewise); NULL: from the newest */
+    size_t limit;         /* at most this many (1..10,000) */
+} az_jquery;
+
+/* Called per entry. Return 0 to go on, anything else to stop (the op then returns it). The callback may
+ * not call back into the same backend. */
+typedef int (*az_jentry_fn)(const az_jentry *e, void *userdata);
+
 typedef struct az_backend_ops {
     const char *name; /* "sqlite", ... as asyncz_store_kind() reports it */
     unsigned caps;    /* ASYNCZ_STORE_CAP_*: PERSISTENT always; SHARED; NOTIFY if it calls host->wakeup */
@@ -169,6 +235,21 @@ typedef struct az_backend_ops {
     int (*put_instance)(az_backend *b, const char *id, const unsigned char *data, size_t len);
     int (*instances)(az_backend *b, az_instance_rec_fn each, void *userdata);
     int (*remove_instance)(az_backend *b, const char *id);
+
+    /* Journals (see above). Optional: a backend keeps history only with all five (else NULL). */
+    /* Upsert n entries (n >= 1, ids distinct) by id into journal j: an existing entry is replaced whole,
+     * columns and bytes. Each entry atomically; the batch in as few round trips as the backend can. */
+    int (*journal_put)(az_backend *b, az_journal j, const az_jentry *entries, size_t n);
+    /* The entries matching q, newest id first, at most q->limit, each to each(). */
+    int (*journal_list)(az_backend *b, az_journal j, const az_jquery *q, az_jentry_fn each, void *userdata);
+    /* One entry by id. Errors: ASYNCZ_ENOTFOUND. */
+    int (*journal_get)(az_backend *b, az_journal j, const char *id, az_jentry_fn each, void *userdata);
+    /* Remove at most max entries with end_at < cutoff, oldest end_at first; *removed: how many. */
+    int (*journal_prune_age)(az_backend *b, az_journal j, asyncz_time_t cutoff, size_t max, size_t *removed);
+    /* Remove at most max of task_id's entries beyond its newest `keep` (by id), oldest first; *removed: how
+     * many (max: there may be more). keep >= 1. */
+    int (*journal_trim_task)(az_backend *b, az_journal j, const char *task_id, size_t keep, size_t max,
+                             size_t *removed);
 } az_backend_ops;
 
 /* Every backend embeds this first. */

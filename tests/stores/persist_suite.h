@@ -85,6 +85,19 @@ void persist_reentry_quarantine_listing(void **state);
 void persist_reentry_instances(void **state);
 void persist_reentry_store_each(void **state);
 
+/* The journals of run history and the audit trail, on the backend ops (tests/stores/journal_suite.c;
+ * skipped by a backend without them). */
+void journal_put_get_list(void **state);
+void journal_upsert(void **state);
+void journal_filters(void **state);
+void journal_pagination(void **state);
+void journal_list_stops(void **state);
+void journal_separate(void **state);
+void journal_prune_age(void **state);
+void journal_trim_task(void **state);
+void journal_batch_and_large(void **state);
+void journal_shared_and_reopened(void **state);
+
 /* Errors. */
 void persist_bad_option(void **state);
 void persist_unreachable(void **state);
@@ -136,6 +149,16 @@ void persist_unreachable(void **state);
     cmocka_unit_test(persist_reentry_quarantine_listing), \
     cmocka_unit_test(persist_reentry_instances), \
     cmocka_unit_test(persist_reentry_store_each), \
+    cmocka_unit_test(journal_put_get_list), \
+    cmocka_unit_test(journal_upsert), \
+    cmocka_unit_test(journal_filters), \
+    cmocka_unit_test(journal_pagination), \
+    cmocka_unit_test(journal_list_stops), \
+    cmocka_unit_test(journal_separate), \
+    cmocka_unit_test(journal_prune_age), \
+    cmocka_unit_test(journal_trim_task), \
+    cmocka_unit_test(journal_batch_and_large), \
+    cmocka_unit_test(journal_shared_and_reopened), \
     cmocka_unit_test(persist_bad_option), \
     cmocka_unit_test(persist_unreachable)
 // clang-format on
