@@ -11,6 +11,7 @@
 #include "asyncz/executor.h"
 #include "asyncz/log.h"
 #include "core/run_internal.h"
+#include "core/audit.h"
 #include "core/history.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
@@ -324,6 +325,9 @@ static int store_open(asyncz_scheduler *s, az_store_slot *slot)
     slot->next_prune = 0;
     pthread_mutex_lock(&s->lock);
     slot->history = az_store_has_history(ops) && !slot->history_off;
+    bool audit = az_store_has_audit(ops) &&
+                 (slot->audit_set > 0 || (slot->audit_set == 0 && (ops->caps & ASYNCZ_STORE_CAP_PERSISTENT)));
+    __atomic_store_n(&slot->audit, audit, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&s->lock);
     int rc = az_store_do_open(slot->store, &slot->host);
     if (rc)

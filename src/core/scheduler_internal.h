@@ -141,6 +141,10 @@ typedef struct az_store_slot {
     /* ---- run history, guarded by the scheduler's `lock` ---- */
     bool history;     /* recording: the store keeps history and it was not turned off */
     bool history_off; /* turned off (asyncz_scheduler_set_history) */
+    /* Changes made through the task API go to the store's audit trail (atomic: read with only io held).
+     * Default: the store keeps one and is persistent; asyncz_scheduler_set_audit overrides (audit_set). */
+    bool audit;
+    int audit_set; /* 0: default, 1: on, -1: off (under s->lock) */
     asyncz_history_retention retention;
     az_hist_buf hist;
 } az_store_slot;
