@@ -283,6 +283,10 @@ void az_audit_task_change(asyncz_store *st, asyncz_audit_action action, const ch
         free(changes);
         return;
     }
+    if (action == ASYNCZ_AUDIT_UPDATE && strcmp(changes, "{}") == 0) {
+        free(changes); /* written again as it was: not a change */
+        return;
+    }
     e.changes = changes;
     /* The caller's message about the change it made stays what asyncz_store_errmsg() says. */
     char msg[512];

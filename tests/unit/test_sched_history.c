@@ -283,7 +283,60 @@ static void task_history_flag_in_document(void **state)
     asyncz_task_free(t);
 }
 
+/* The audit trail of the scheduler's task API: off by default on the memory store, then one entry per
+ * change, by this thread's actor. */
+typedef struct audit_seen {
+    char actions[512];
+    char actor[256];
+} audit_seen;
+
+static int keep_audit(const asyncz_audit_entry *e, void *ud)
+{
+    audit_seen *a = ud;
+    size_t used = strlen(a->actions);
+    snprintf(a->actions + used, sizeof a->actions - used, "%s%s:%s", used ? "," : "", e->task_id,
+             asyncz_audit_action_name(e->action));
+    snprintf(a->actor, sizeof a->actor, "%s", e->actor);
+    return 0;
+}
+
+static const char *audit_of(fixture *f, audit_seen *a)
+{
+    memset(a, 0, sizeof *a);
+    assert_int_equal(asyncz_scheduler_list_audit(f->s, NULL, NULL, keep_audit, a, NULL), 0);
+    return a->actions;
+}
+
+static void task_api_changes_are_audited(void **state)
+{
+    fixture *f = fx_new();
+    audit_seen a;
+    add(f, task("quiet", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    assert_string_equal(audit_of(f, &a), ""); /* off by default on a memory store */
+    assert_int_equal(asyncz_scheduler_set_audit(f->s, NULL, true), 0);
+    assert_int_equal(asyncz_set_actor("operator"), 0);
+    add(f, task("a", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    assert_int_equal(asyncz_scheduler_pause_task(f->s, "a", NULL), 0);
+    assert_int_equal(asyncz_scheduler_resume_task(f->s, "a", NULL), 0);
+    asyncz_trigger *every20 = interval(20 * SEC, T0);
+    assert_int_equal(asyncz_scheduler_reschedule_task(f->s, "a", NULL, every20), 0);
+    asyncz_trigger_unref(every20);
+    assert_int_equal(asyncz_scheduler_run_task(f->s, "a", NULL), 0);
+    assert_int_equal(asyncz_scheduler_remove_task(f->s, "a", NULL), 0);
+    assert_int_equal(asyncz_scheduler_remove_task(f->s, "a", NULL), ASYNCZ_ENOTFOUND); /* not recorded */
+    assert_string_equal(audit_of(f, &a), "a:remove,a:run,a:update,a:resume,a:pause,a:add");
+    assert_string_equal(a.actor, "operator");
+    assert_int_equal(asyncz_set_actor(NULL), 0);
+    assert_int_equal(asyncz_scheduler_set_audit(f->s, NULL, false), 0);
+    add(f, task("b", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    assert_string_equal(audit_of(f, &a), "a:remove,a:run,a:update,a:resume,a:pause,a:add");
+    assert_int_equal(asyncz_scheduler_set_audit(f->s, "nope", true), ASYNCZ_ENOTFOUND);
+    assert_int_equal(asyncz_scheduler_list_audit(f->s, "nope", NULL, keep_audit, &a, NULL), ASYNCZ_ENOTFOUND);
+    fx_free(f);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(task_api_changes_are_audited),
     cmocka_unit_test(succeeded_run_is_recorded_and_completed),
     cmocka_unit_test(failed_run_keeps_its_error),
     cmocka_unit_test(missed_and_skipped_are_recorded),
