@@ -68,6 +68,12 @@ static int build_env(asyncz_run *run, const az_shell_context *ctx, az_shell_env 
     return rc;
 }
 
+/* Each line the command prints goes to the run's output too (its record in the run history). */
+static void keep_line(void *data, int which, const char *text)
+{
+    asyncz_run_output(data, which == 0 ? ASYNCZ_OUTPUT_STDOUT : ASYNCZ_OUTPUT_STDERR, text);
+}
+
 int az_cli_shell_run(asyncz_run *run, void *userdata)
 {
     const char *line, *timeout_text;
@@ -87,7 +93,9 @@ int az_cli_shell_run(asyncz_run *run, void *userdata)
                               .envp = az_shell_env_items(&env),
                               .logger = SHELL_LOGGER,
                               .tag = asyncz_run_task_id(run),
-                              .timeout_ms = timeout_ms};
+                              .timeout_ms = timeout_ms,
+                              .on_line = keep_line,
+                              .line_data = run};
     az_shell_job_result j;
     int rc = az_shell_job_run(&spec, &j);
     az_shell_env_free(&env);

@@ -10,6 +10,7 @@
 #include "asyncz/log.h"
 #include "core/log_internal.h"
 #include "core/run_internal.h"
+#include "core/run_output.h"
 #include "core/scheduler_internal.h"
 
 static const char LOGGER[] = "asyncz.executor";
@@ -62,6 +63,7 @@ int az_run_new(asyncz_run **out, const az_run_init *init)
     r->done = init->done;
     r->done_userdata = init->done_userdata;
     r->fail_exit_status = -1;
+    r->output_max = init->output_max;
     *out = r;
     return 0;
 }
@@ -81,6 +83,7 @@ void az_run_free(asyncz_run *r)
     for (size_t i = 0; i < r->n_times; i++) {
         free(r->outcomes[i].result);
         free(r->outcomes[i].error_message);
+        az_output_free(r->outcomes[i].output);
     }
     if (r->outcomes != &r->one_outcome)
         free(r->outcomes);
@@ -450,6 +453,20 @@ void asyncz_run_fail(asyncz_run *r, int code, int signal, const char *fmt, ...)
     finish(r);
 }
 
+/* ---- output ------------------------------------------------------------------------------------------ */
+
+int asyncz_run_output(asyncz_run *r, asyncz_output_stream stream, const char *text)
+{
+    if (!r || !text || stream < ASYNCZ_OUTPUT_STDOUT || stream > ASYNCZ_OUTPUT_NOTE)
+        return ASYNCZ_EINVAL;
+    if (r->output_max == 0 || r->current >= r->n_times)
+        return 0;
+    az_run_outcome *oc = &r->outcomes[r->current];
+    if (!oc->output && !(oc->output = az_output_new(r->output_max)))
+        return ASYNCZ_ENOMEM;
+    return az_output_add(oc->output, asyncz_run_now(r), stream, text, strlen(text));
+}
+
 /* ---- shipping a run to another process ------------------------------------------------------------ */
 
 int asyncz_run_encode(const asyncz_run *r, char **out, size_t *len)
@@ -466,11 +483,12 @@ int asyncz_run_encode(const asyncz_run *r, char **out, size_t *len)
      * references itself ("O"), and give tasks without args fresh empty values that are dropped after. */
     json_t *no_args = r->task->args ? NULL : json_array();
     json_t *no_kwargs = r->task->kwargs ? NULL : json_object();
-    json_t *msg = json_pack(
-        "{s:s, s:s, s:s, s:O, s:O, s:o, s:o, s:I, s:I, s:I}", "id", asyncz_run_task_id(r), "name",
-        asyncz_run_task_name(r), "func", asyncz_run_func(r), "args", r->task->args ? r->task->args : no_args,
-        "kwargs", r->task->kwargs ? r->task->kwargs : no_kwargs, "times", times, "run_ids", ids, "token",
-        (json_int_t)r->token, "coalesced", (json_int_t)r->coalesced, "grace", (json_int_t)r->task->grace);
+    json_t *msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:o, s:o, s:I, s:I, s:I, s:I}", "id",
+                            asyncz_run_task_id(r), "name", asyncz_run_task_name(r), "func",
+                            asyncz_run_func(r), "args", r->task->args ? r->task->args : no_args, "kwargs",
+                            r->task->kwargs ? r->task->kwargs : no_kwargs, "times", times, "run_ids", ids,
+                            "token", (json_int_t)r->token, "coalesced", (json_int_t)r->coalesced, "grace",
+                            (json_int_t)r->task->grace, "output_max", (json_int_t)r->output_max);
     json_decref(no_args);
     json_decref(no_kwargs);
     if (!msg)
@@ -508,7 +526,7 @@ static int task_from_message(json_t *msg, asyncz_task **out)
     return 0;
 }
 
-static json_t *outcome_json(const az_run_outcome *oc)
+static json_t *outcome_json_bare(const az_run_outcome *oc)
 {
     if (oc->code == ASYNCZ_EVENT_TASK_EXECUTED) {
         json_t *res = NULL;
@@ -525,6 +543,25 @@ static json_t *outcome_json(const az_run_outcome *oc)
                      (json_int_t)oc->started, "finished", (json_int_t)oc->finished);
 }
 
+/* An outcome's output, added to its message o (stolen; NULL stays NULL). */
+static json_t *with_output(json_t *o, const az_run_outcome *oc)
+{
+    if (!o || !oc->output)
+        return o;
+    json_t *lines = az_output_to_json(oc->output);
+    if (!lines || json_object_set_new(o, "output", lines) != 0 ||
+        json_object_set_new(o, "output_truncated", json_boolean(oc->output->truncated)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *outcome_json(const az_run_outcome *oc)
+{
+    return with_output(outcome_json_bare(oc), oc);
+}
+
 /* Run the rebuilt task for each time, inline, collecting the outcomes. */
 static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, json_t *times, char **out,
                         size_t *out_len)
@@ -532,8 +569,8 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
     asyncz_task_fn fn = NULL;
     void *ud = NULL;
     az_scheduler_lookup_fn(s, asyncz_task_func(task), &fn, &ud);
-    json_int_t token = 0, coalesced = 1;
-    json_unpack(msg, "{s?I, s?I}", "token", &token, "coalesced", &coalesced);
+    json_int_t token = 0, coalesced = 1, output_max = 0;
+    json_unpack(msg, "{s?I, s?I, s?I}", "token", &token, "coalesced", &coalesced, "output_max", &output_max);
     size_t n = json_array_size(times);
     asyncz_time_t *tv = calloc(n ? n : 1, sizeof *tv);
     if (!tv)
@@ -558,7 +595,8 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
                         .coalesced = (uint32_t)coalesced,
                         .times = tv,
                         .n_times = n,
-                        .run_ids = have_ids ? ids : NULL};
+                        .run_ids = have_ids ? ids : NULL,
+                        .output_max = output_max > 0 ? (size_t)output_max : 0};
     asyncz_run *r;
     int rc = az_run_new(&r, &init);
     free(tv);
@@ -622,8 +660,14 @@ static int apply_outcome(asyncz_run *r, json_t *o)
         return ASYNCZ_EPARSE;
     json_int_t started = ASYNCZ_TIME_NONE, finished = ASYNCZ_TIME_NONE;
     json_unpack(o, "{s?I, s?I}", "started", &started, "finished", &finished);
-    r->outcomes[r->current].started = (asyncz_time_t)started;
-    r->outcomes[r->current].finished = (asyncz_time_t)finished;
+    az_run_outcome *oc = &r->outcomes[r->current];
+    oc->started = (asyncz_time_t)started;
+    oc->finished = (asyncz_time_t)finished;
+    if (r->output_max && !oc->output &&
+        az_output_from_json(json_object_get(o, "output"),
+                            json_is_true(json_object_get(o, "output_truncated")), r->output_max,
+                            &oc->output) != 0)
+        oc->output = NULL; /* a malformed or oversized output is dropped, the outcome kept */
     if (strcmp(status, "executed") == 0) {
         json_t *res = json_object_get(o, "result");
         if (res && !json_is_null(res))

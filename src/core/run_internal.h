@@ -27,6 +27,7 @@ typedef struct az_run_outcome {
     uint32_t hist_gen, hist_index;   /* ... at hist_index: the completion then updates it in place */
     int exit_status;                 /* ERROR from a worker that exited: its status, else -1 */
     asyncz_time_t started, finished; /* by the run's clock; ASYNCZ_TIME_NONE: not reached */
+    struct az_output *output;        /* what it printed (asyncz_run_output); NULL: nothing */
 } az_run_outcome;
 
 /* How a run failed, as the executor saw it (for the run history's outcome). */
@@ -77,6 +78,7 @@ struct asyncz_run {
     uint8_t fail_kind;
     int fail_exit_status;
     asyncz_time_t submitted_at; /* by the scheduler's clock, when recorded in the run history */
+    size_t output_max;          /* output bytes kept per time (asyncz_run_output); 0: none */
     az_run_outcome one_outcome; /* outcomes points here for the common single-time run (one allocation) */
 };
 
@@ -94,6 +96,7 @@ typedef struct az_run_init {
     const asyncz_time_t *times;
     size_t n_times;             /* >= 1 */
     const char *const *run_ids; /* n_times ids to keep (a worker rebuilding a run), or NULL: fresh ones */
+    size_t output_max;          /* output bytes kept per time; 0: none */
     az_run_done_fn done;
     void *done_userdata;
 } az_run_init;

@@ -11,6 +11,7 @@
 #include "core/history.h"
 #include "core/log_internal.h"
 #include "core/run_internal.h"
+#include "core/run_output.h"
 #include "core/scheduler_internal.h"
 
 /* A new entry at the end of the buffer, or NULL (full or out of memory: counted as dropped). */
@@ -45,6 +46,7 @@ static void entry_clear(az_hist_entry *e)
     asyncz_task_free(e->task);
     free(e->error_message);
     free(e->result);
+    az_output_free(e->output);
 }
 
 void az_hist_buf_free(az_hist_buf *b)
@@ -136,7 +138,7 @@ void az_hist_finished(asyncz_run *run, asyncz_time_t now)
     if (!slot || !slot->history)
         return;
     for (size_t i = 0; i < run->n_times; i++) {
-        const az_run_outcome *oc = &run->outcomes[i];
+        az_run_outcome *oc = &run->outcomes[i];
         /* Its RUNNING entry not written yet (a run that finished within its round): complete it in place,
          * so the store gets one write. */
         az_hist_entry *e =
@@ -161,6 +163,9 @@ void az_hist_finished(asyncz_run *run, asyncz_time_t now)
         e->signal = oc->signal;
         e->error_message = oc->error_message ? strdup(oc->error_message) : NULL;
         e->result = oc->result ? strdup(oc->result) : NULL;
+        az_output_free(e->output);
+        e->output = oc->output; /* the run is done with it */
+        oc->output = NULL;
     }
 }
 
@@ -194,6 +199,8 @@ static void to_record(asyncz_run_record *r, const az_hist_entry *e, const writer
     r->signal = e->signal;
     r->error_message = e->error_message;
     r->result = e->result;
+    r->output = az_output_lines(e->output, &r->n_output);
+    r->output_truncated = e->output && e->output->truncated;
 }
 
 void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)

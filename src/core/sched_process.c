@@ -154,7 +154,8 @@ int az_make_submission(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task,
                         .times = times,
                         .n_times = n,
                         .done = az_run_done,
-                        .done_userdata = s};
+                        .done_userdata = s,
+                        .output_max = s->opts.run_output_max};
     asyncz_run *run;
     int rc = az_run_new(&run, &init);
     if (rc)

@@ -45,6 +45,7 @@ asyncz_time_t az_sched_now(asyncz_scheduler *s)
  * field goes at the end of the struct, with a new version and its size here. */
 static const size_t OPTIONS_SIZE[ASYNCZ_SCHEDULER_OPTIONS_VERSION + 1] = {
     [1] = offsetof(asyncz_scheduler_options, heartbeat_usec) + sizeof(int64_t),
+    [2] = offsetof(asyncz_scheduler_options, run_output_max) + sizeof(size_t),
 };
 
 static void options_defaults(asyncz_scheduler_options *o)
@@ -58,6 +59,7 @@ static void options_defaults(asyncz_scheduler_options *o)
     o->lease_usec = 30 * ASYNCZ_USEC_PER_SEC;
     o->poll_interval_usec = ASYNCZ_USEC_PER_SEC;
     o->heartbeat_usec = 10 * ASYNCZ_USEC_PER_SEC;
+    o->run_output_max = ASYNCZ_RUN_OUTPUT_DEFAULT_MAX;
 }
 
 static int check_version(uint32_t version)
@@ -110,6 +112,9 @@ static int check_options(const asyncz_scheduler_options *o)
         return az_sched_fail(ASYNCZ_EINVAL, "poll_interval_usec and heartbeat_usec must be positive");
     if (o->identity && !az_text_valid(o->identity, 255, false))
         return az_sched_fail(ASYNCZ_EINVAL, "identity must be 1-255 bytes of text");
+    if (o->run_output_max > ASYNCZ_RUN_OUTPUT_MAX)
+        return az_sched_fail(ASYNCZ_EINVAL, "run_output_max %zu is over the most a run keeps (%u bytes)",
+                             o->run_output_max, ASYNCZ_RUN_OUTPUT_MAX);
     return 0;
 }
 

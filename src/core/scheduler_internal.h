@@ -100,6 +100,7 @@ typedef struct az_hist_entry {
     uint8_t outcome, source; /* asyncz_run_outcome, asyncz_run_source */
     int error_code, exit_status, signal;
     char *error_message, *result; /* owned */
+    struct az_output *output;     /* owned: taken from the run's outcome */
 } az_hist_entry;
 
 /* At most this many entries wait per store; more are dropped, counted and logged. Four rounds' worth of

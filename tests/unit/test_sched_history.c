@@ -335,7 +335,78 @@ static void task_api_changes_are_audited(void **state)
     fx_free(f);
 }
 
+/* A function's output lines go with its record: the newest run_output_max bytes, marked when cut. */
+static int fn_chatty(asyncz_run *run, void *ud)
+{
+    (void)ud;
+    assert_int_equal(asyncz_run_output(run, ASYNCZ_OUTPUT_STDOUT, "first line\n"), 0);
+    assert_int_equal(asyncz_run_output(run, ASYNCZ_OUTPUT_STDERR, "bad \xff byte"), 0);
+    assert_int_equal(asyncz_run_output(run, ASYNCZ_OUTPUT_NOTE, "last"), 0);
+    assert_int_equal(asyncz_run_output(run, 9, "no such stream"), ASYNCZ_EINVAL);
+    return ASYNCZ_RUN_DONE;
+}
+
+static void output_goes_with_the_record(void **state)
+{
+    fixture *f = fx_new();
+    assert_int_equal(asyncz_scheduler_register(f->s, "chatty", fn_chatty, NULL), 0);
+    add(f, task("c", "chatty", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    process(f, T0 + 10 * SEC);
+    runs r = {0};
+    list(f, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.items[0]->n_output, 0); /* a listing without output */
+    asyncz_run_record *got = NULL;
+    assert_int_equal(asyncz_scheduler_get_run(f->s, NULL, r.items[0]->run_id, &got), 0);
+    assert_int_equal(got->n_output, 3);
+    assert_string_equal(got->output[0].text, "first line");
+    assert_int_equal(got->output[0].stream, ASYNCZ_OUTPUT_STDOUT);
+    assert_string_equal(got->output[1].text, "bad \xef\xbf\xbd byte");
+    assert_int_equal(got->output[1].stream, ASYNCZ_OUTPUT_STDERR);
+    assert_true(got->output[2].time == T0 + 10 * SEC);
+    assert_false(got->output_truncated);
+    asyncz_run_record_free(got);
+    runs_free(&r);
+    fx_free(f);
+}
+
+static void output_is_bounded(void **state)
+{
+    vclock clock = {.now = T0};
+    recorder rec;
+    recorder_init(&rec);
+    asyncz_scheduler_options o;
+    asyncz_scheduler_options_init(&o);
+    o.run_output_max = 12;
+    asyncz_scheduler *s = harness_scheduler_new(&clock, &rec, &o);
+    assert_int_equal(asyncz_scheduler_register(s, "chatty", fn_chatty, NULL), 0);
+    assert_int_equal(asyncz_scheduler_start_embedded(s, 0), 0);
+    asyncz_task *t = task("c", "chatty", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1);
+    assert_int_equal(asyncz_scheduler_add_task(s, t, 0), 0);
+    asyncz_task_free(t);
+    clock.now = T0 + 10 * SEC;
+    asyncz_time_t next;
+    assert_int_equal(asyncz_scheduler_process(s, clock.now, &next), 0);
+    fixture f = {.s = s};
+    runs r = {0};
+    list(&f, &r);
+    asyncz_run_record *got = NULL;
+    assert_int_equal(asyncz_scheduler_get_run(s, NULL, r.items[0]->run_id, &got), 0);
+    /* 12 bytes: "bad \xef\xbf\xbd byte" (12) pushed "first line" out, and "last" pushed it out. */
+    assert_int_equal(got->n_output, 1);
+    assert_string_equal(got->output[0].text, "last");
+    assert_true(got->output_truncated);
+    asyncz_run_record_free(got);
+    runs_free(&r);
+    asyncz_scheduler_free(s);
+    /* Over the most a run keeps: refused. */
+    o.run_output_max = ASYNCZ_RUN_OUTPUT_MAX + 1;
+    assert_int_equal(asyncz_scheduler_new(&s, &o), ASYNCZ_EINVAL);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(output_goes_with_the_record),
+    cmocka_unit_test(output_is_bounded),
     cmocka_unit_test(task_api_changes_are_audited),
     cmocka_unit_test(succeeded_run_is_recorded_and_completed),
     cmocka_unit_test(failed_run_keeps_its_error),
