@@ -203,37 +203,120 @@ static void to_record(asyncz_run_record *r, const az_hist_entry *e, const writer
     r->output_truncated = e->output && e->output->truncated;
 }
 
+/* Write the entries of b in one history_put. Returns the store's code (0: written). */
+static int put_entries(asyncz_scheduler *s, az_store_slot *slot, const az_hist_buf *b)
+{
+    asyncz_store *st = slot->store;
+    const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    writer w = {.alias = slot->alias, .identity = s->identity, .host = host, .pid = (int64_t)getpid()};
+    asyncz_run_record *recs = malloc(b->n * sizeof *recs);
+    if (!recs)
+        return ASYNCZ_ENOMEM;
+    for (size_t i = 0; i < b->n; i++)
+        to_record(&recs[i], &b->items[i], &w);
+    int rc = ops->history_put(st, recs, b->n);
+    free(recs);
+    return rc;
+}
+
+/* Whether a failed write may succeed later (the store is unreachable, busy...), rather than refusing what
+ * it was given. */
+static bool worth_retrying(int rc)
+{
+    return rc != ASYNCZ_EINVAL && rc != ASYNCZ_ETOOBIG && rc != ASYNCZ_EUNSUPPORTED;
+}
+
+/* Move b's entries to the end of the retry buffer, as many as the bound allows (the rest are dropped and
+ * counted); b is left empty. */
+static void keep_for_retry(az_store_slot *slot, az_hist_buf *b)
+{
+    az_hist_buf *r = &slot->hist_retry;
+    size_t room = r->n + slot->hist.n < AZ_HIST_BUF_MAX ? AZ_HIST_BUF_MAX - r->n - slot->hist.n : 0;
+    size_t take = b->n < room ? b->n : room;
+    if (take && r->n + take > r->cap) {
+        az_hist_entry *items = realloc(r->items, (r->n + take) * sizeof *items);
+        if (items) {
+            r->items = items;
+            r->cap = r->n + take;
+        } else {
+            take = 0;
+        }
+    }
+    memcpy(r->items + r->n, b->items, take * sizeof *b->items);
+    r->n += take;
+    r->dropped += b->n - take;
+    for (size_t i = take; i < b->n; i++)
+        entry_clear(&b->items[i]);
+    b->n = 0;
+}
+
+static void log_unwritten(const az_store_slot *slot, size_t n, int rc, bool kept)
+{
+    asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "store \"%s\": %zu run record(s) %s: %s%s%s", slot->alias, n,
+               kept ? "wait to be written (tried again every round)" : "not written", asyncz_strerror(rc),
+               *asyncz_store_errmsg() ? ": " : "", asyncz_store_errmsg());
+}
+
 void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
 {
+    (void)now;
     pthread_mutex_lock(&s->lock);
     az_hist_buf b = slot->hist;
     memset(&slot->hist, 0, sizeof slot->hist);
     slot->hist.gen = b.gen + 1;
     bool on = slot->history;
     pthread_mutex_unlock(&s->lock);
-    if (b.dropped)
+    az_hist_buf *r = &slot->hist_retry;
+    uint64_t dropped = b.dropped + r->dropped;
+    r->dropped = 0;
+    if (dropped)
         asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER,
                    "store \"%s\": %llu run record(s) not kept: more than %d waited to be written",
-                   slot->alias, (unsigned long long)b.dropped, AZ_HIST_BUF_MAX);
-    asyncz_store *st = slot->store;
-    const asyncz_store_ops *ops = st ? ASYNCZ_STORE_BASE(st)->ops : NULL;
-    if (b.n && ops && on) {
-        char host[256] = "";
-        gethostname(host, sizeof host - 1);
-        writer w = {.alias = slot->alias, .identity = s->identity, .host = host, .pid = (int64_t)getpid()};
-        asyncz_run_record *recs = malloc(b.n * sizeof *recs);
-        int rc = recs ? 0 : ASYNCZ_ENOMEM;
-        for (size_t i = 0; recs && i < b.n; i++)
-            to_record(&recs[i], &b.items[i], &w);
+                   slot->alias, (unsigned long long)dropped, AZ_HIST_BUF_MAX);
+    if (!slot->store || !on) {
+        az_hist_buf_free(&b);
+        az_hist_buf_free(r);
+        return;
+    }
+    /* What waits from earlier rounds goes first, so a run's completion is never written before its start.
+     * While the store keeps failing, the new entries wait behind them, and nothing more is logged. */
+    int rc = 0;
+    if (r->n) {
+        rc = put_entries(s, slot, r);
         if (rc == 0)
-            rc = ops->history_put(st, recs, b.n);
-        if (rc)
-            asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "store \"%s\": %zu run record(s) not written: %s%s%s",
-                       slot->alias, b.n, asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "",
-                       asyncz_store_errmsg());
-        free(recs);
+            asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER, "store \"%s\": %zu waiting run record(s) written",
+                       slot->alias, r->n);
+        else if (!worth_retrying(rc))
+            log_unwritten(slot, r->n, rc, false);
+        if (rc == 0 || !worth_retrying(rc)) {
+            az_hist_buf_free(r);
+            rc = 0;
+        }
+    }
+    if (rc == 0 && b.n && (rc = put_entries(s, slot, &b)) != 0) {
+        log_unwritten(slot, b.n, rc, worth_retrying(rc));
+        if (!worth_retrying(rc))
+            rc = 0;
+    }
+    if (rc) {
+        keep_for_retry(slot, &b);
+        pthread_mutex_lock(&s->lock);
+        s->hist_pending = true; /* tried again after the next round */
+        pthread_mutex_unlock(&s->lock);
     }
     az_hist_buf_free(&b);
+}
+
+void az_hist_flush_final(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
+{
+    az_hist_flush(s, slot, now);
+    if (slot->hist_retry.n)
+        asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER,
+                   "store \"%s\": %zu run record(s) not written: the store closes and could not take them",
+                   slot->alias, slot->hist_retry.n);
+    az_hist_buf_free(&slot->hist_retry);
 }
 
 void az_hist_prune(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)

@@ -183,6 +183,7 @@ static void store_slot_free(az_store_slot *slot)
         return;
     asyncz_store_free(slot->store); /* closes it if open */
     az_hist_buf_free(&slot->hist);
+    az_hist_buf_free(&slot->hist_retry);
     pthread_mutex_destroy(&slot->io);
     free(slot->alias);
     free(slot);
@@ -429,7 +430,7 @@ static void close_slot(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *e
 {
     az_unconfirmed_abandon(s, slot, events);
     if (slot->open)
-        az_hist_flush(s, slot, az_sched_now(s));
+        az_hist_flush_final(s, slot, az_sched_now(s));
     if (slot->open)
         az_shared_deregister(s, slot);
     az_store_do_close(slot->store);

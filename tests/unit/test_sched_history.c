@@ -404,7 +404,54 @@ static void output_is_bounded(void **state)
     assert_int_equal(asyncz_scheduler_new(&s, &o), ASYNCZ_EINVAL);
 }
 
+/* A store that cannot take run records for a while (unreachable): they wait, in order, and are written
+ * once it can; the runs themselves go on meanwhile. */
+static bool history_down;
+static int (*real_history_put)(asyncz_store *, const asyncz_run_record *, size_t);
+
+static int flaky_history_put(asyncz_store *st, const asyncz_run_record *recs, size_t n)
+{
+    if (history_down) {
+        asyncz_store_set_errmsg("connection refused (test)");
+        return ASYNCZ_ESTORE;
+    }
+    return real_history_put(st, recs, n);
+}
+
+static void unreachable_store_delays_records(void **state)
+{
+    fixture *f = fx_new();
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_memory_new(&st), 0);
+    static asyncz_store_ops flaky;
+    flaky = *ASYNCZ_STORE_BASE(st)->ops;
+    real_history_put = flaky.history_put;
+    flaky.history_put = flaky_history_put;
+    ASYNCZ_STORE_BASE(st)->ops = &flaky;
+    assert_int_equal(asyncz_scheduler_add_store(f->s, "flaky", st), 0);
+    asyncz_task *t = task("t", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1);
+    assert_int_equal(asyncz_task_set_store(t, "flaky"), 0);
+    add(f, t);
+    history_down = true;
+    process(f, T0 + 10 * SEC);
+    process(f, T0 + 20 * SEC);
+    runs r = {0};
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, "flaky", NULL, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 0);                                               /* nothing written yet */
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_EXECUTED), 2); /* but both ran */
+    history_down = false;
+    process(f, T0 + 21 * SEC);
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, "flaky", NULL, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.items[0]->outcome, ASYNCZ_RUN_SUCCEEDED);
+    assert_true(r.items[0]->scheduled_time == T0 + 20 * SEC);
+    assert_true(r.items[1]->scheduled_time == T0 + 10 * SEC);
+    runs_free(&r);
+    fx_free(f);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(unreachable_store_delays_records),
     cmocka_unit_test(output_goes_with_the_record),
     cmocka_unit_test(output_is_bounded),
     cmocka_unit_test(task_api_changes_are_audited),
