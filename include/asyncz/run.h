@@ -84,6 +84,14 @@ ASYNCZ_API int asyncz_run_set_result(asyncz_run *run, const char *json);
 ASYNCZ_API void asyncz_run_set_error(asyncz_run *run, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* How the failure this run reports (asyncz_run_set_error, or an error returned) is to be recorded in the run
+ * history and its event (asyncz_event.outcome): ASYNCZ_RUN_FAILED (the default), ASYNCZ_RUN_TIMED_OUT (the
+ * function stopped what it supervised at a time limit) or ASYNCZ_RUN_CRASHED (what it ran died), with the
+ * exit status of a process that exited (-1: none) and the signal that ended one (0: none). For a function
+ * that runs a process, as the daemon's shell tasks do. Call it before returning the error. Errors:
+ * ASYNCZ_EINVAL (another outcome, exit_status over 255, signal negative). */
+ASYNCZ_API int asyncz_run_set_failure(asyncz_run *run, asyncz_run_outcome kind, int exit_status, int signal);
+
 /* Attach a line of output to the run (text borrowed, copied; a trailing newline is dropped; bytes that are
  * not UTF-8 are kept as U+FFFD). It is kept with the run's record in the run history (asyncz/history.h),
  * the newest asyncz_scheduler_options.run_output_max bytes of it (default 64 KiB; older lines are dropped

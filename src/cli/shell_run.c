@@ -26,15 +26,18 @@ static void report(asyncz_run *run, const az_shell_job_result *j, const char *ti
 {
     if (j->timed_out) {
         asyncz_run_set_error(run, ASYNCZ_EIO, AZ_SHELL_ERR_TIMEOUT "%s", timeout_text);
+        asyncz_run_set_failure(run, ASYNCZ_RUN_TIMED_OUT, -1, 0);
     } else if (WIFEXITED(j->status) && WEXITSTATUS(j->status) == 0) {
         asyncz_run_set_result(run, "{\"exit_status\":0}");
     } else if (WIFEXITED(j->status)) {
         int status = WEXITSTATUS(j->status);
         asyncz_run_set_error(run, ASYNCZ_EIO, AZ_SHELL_ERR_EXIT "%s", status,
                              status == 127 ? " (command not found?)" : "");
+        asyncz_run_set_failure(run, ASYNCZ_RUN_FAILED, status, 0);
     } else if (WIFSIGNALED(j->status)) {
         int sig = WTERMSIG(j->status);
         asyncz_run_set_error(run, ASYNCZ_EIO, AZ_SHELL_ERR_SIGNAL " (SIG%s)", sig, sigabbrev_np(sig));
+        asyncz_run_set_failure(run, ASYNCZ_RUN_CRASHED, -1, sig);
     }
 }
 

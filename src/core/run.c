@@ -63,6 +63,8 @@ int az_run_new(asyncz_run **out, const az_run_init *init)
     r->done = init->done;
     r->done_userdata = init->done_userdata;
     r->fail_exit_status = -1;
+    r->fn_fail_kind = -1;
+    r->fn_exit_status = -1;
     r->output_max = init->output_max;
     *out = r;
     return 0;
@@ -74,6 +76,9 @@ static void clear_scratch(asyncz_run *r)
     free(r->error_message);
     r->result = r->error_message = NULL;
     r->error_code = 0;
+    r->fn_fail_kind = -1;
+    r->fn_exit_status = -1;
+    r->fn_signal = 0;
 }
 
 void az_run_free(asyncz_run *r)
@@ -315,6 +320,11 @@ static void record_status(asyncz_run *r, int status)
     if (r->error_code) {
         oc->code = ASYNCZ_EVENT_TASK_ERROR;
         oc->error_code = r->error_code;
+        if (r->fn_fail_kind >= 0) {
+            oc->fail_kind = (uint8_t)r->fn_fail_kind;
+            oc->exit_status = r->fn_exit_status;
+            oc->signal = r->fn_signal;
+        }
         oc->error_message = r->error_message;
         r->error_message = NULL;
         if (!oc->error_message)
@@ -453,6 +463,39 @@ void asyncz_run_fail(asyncz_run *r, int code, int signal, const char *fmt, ...)
     finish(r);
 }
 
+/* ---- how a failure is recorded ---------------------------------------------------------------------------
+ */
+
+int asyncz_run_set_failure(asyncz_run *r, asyncz_run_outcome kind, int exit_status, int signal)
+{
+    if (!r || (kind != ASYNCZ_RUN_FAILED && kind != ASYNCZ_RUN_TIMED_OUT && kind != ASYNCZ_RUN_CRASHED) ||
+        exit_status > 255 || signal < 0)
+        return ASYNCZ_EINVAL;
+    r->fn_fail_kind = (int8_t)(kind == ASYNCZ_RUN_TIMED_OUT ? AZ_FAIL_TIMEOUT
+                               : kind == ASYNCZ_RUN_CRASHED ? AZ_FAIL_CRASH
+                                                            : AZ_FAIL_ERROR);
+    r->fn_exit_status = exit_status < 0 ? -1 : exit_status;
+    r->fn_signal = signal;
+    return 0;
+}
+
+int az_run_outcome_of(const az_run_outcome *oc)
+{
+    switch (oc->code) {
+    case ASYNCZ_EVENT_TASK_EXECUTED:
+        return ASYNCZ_RUN_SUCCEEDED;
+    case ASYNCZ_EVENT_TASK_MISSED:
+        return ASYNCZ_RUN_MISSED;
+    case ASYNCZ_EVENT_TASK_ERROR:
+        return oc->fail_kind == AZ_FAIL_TIMEOUT     ? ASYNCZ_RUN_TIMED_OUT
+               : oc->fail_kind == AZ_FAIL_CRASH     ? ASYNCZ_RUN_CRASHED
+               : oc->fail_kind == AZ_FAIL_CANCELLED ? ASYNCZ_RUN_CANCELLED
+                                                    : ASYNCZ_RUN_FAILED;
+    default:
+        return ASYNCZ_RUN_CANCELLED; /* never reached its turn */
+    }
+}
+
 /* ---- output ------------------------------------------------------------------------------------------ */
 
 int asyncz_run_output(asyncz_run *r, asyncz_output_stream stream, const char *text)
@@ -538,9 +581,11 @@ static json_t *outcome_json_bare(const az_run_outcome *oc)
                          "result", res, "started", (json_int_t)oc->started, "finished",
                          (json_int_t)oc->finished);
     }
-    return json_pack("{s:I, s:s, s:i, s:s, s:I, s:I}", "t", (json_int_t)oc->scheduled, "status", "error",
-                     "code", oc->error_code, "message", oc->error_message ? oc->error_message : "", "started",
-                     (json_int_t)oc->started, "finished", (json_int_t)oc->finished);
+    return json_pack("{s:I, s:s, s:i, s:s, s:I, s:I, s:i, s:i, s:i}", "t", (json_int_t)oc->scheduled,
+                     "status", "error", "code", oc->error_code, "message",
+                     oc->error_message ? oc->error_message : "", "started", (json_int_t)oc->started,
+                     "finished", (json_int_t)oc->finished, "kind", (int)oc->fail_kind, "exit_status",
+                     oc->exit_status, "signal", oc->signal);
 }
 
 /* An outcome's output, added to its message o (stolen; NULL stays NULL). */
@@ -679,7 +724,15 @@ static int apply_outcome(asyncz_run *r, json_t *o)
     const char *message = "";
     if (strcmp(status, "error") != 0 || json_unpack(o, "{s:i, s:s}", "code", &code, "message", &message) != 0)
         return ASYNCZ_EPARSE;
+    int kind = AZ_FAIL_ERROR, exit_status = -1, sig = 0;
+    json_unpack(o, "{s?i, s?i, s?i}", "kind", &kind, "exit_status", &exit_status, "signal", &sig);
     asyncz_run_set_error(r, code ? code : ASYNCZ_EINVAL, "%s", message);
+    if (kind == AZ_FAIL_TIMEOUT || kind == AZ_FAIL_CRASH || exit_status >= 0 || sig > 0)
+        asyncz_run_set_failure(r,
+                               kind == AZ_FAIL_TIMEOUT ? ASYNCZ_RUN_TIMED_OUT
+                               : kind == AZ_FAIL_CRASH ? ASYNCZ_RUN_CRASHED
+                                                       : ASYNCZ_RUN_FAILED,
+                               exit_status > 255 ? -1 : exit_status, sig < 0 ? 0 : sig);
     record_status(r, code ? code : ASYNCZ_EINVAL);
     return 0;
 }

@@ -62,6 +62,8 @@ struct asyncz_run {
     char *result;
     int error_code;
     char *error_message;
+    int8_t fn_fail_kind; /* asyncz_run_set_failure: AZ_FAIL_*, or -1 (not set) */
+    int fn_exit_status, fn_signal;
     az_run_done_fn done;
     void *done_userdata;
     /* Owner's bookkeeping (the scheduler's). */
@@ -109,6 +111,9 @@ int az_run_new(asyncz_run **out, const az_run_init *init);
  * clock): report the leading times that are already past the task's grace as TASK_MISSED, as
  * asyncz_run_execute would. Returns true when no time is left, the run then being finished. */
 bool az_run_skip_missed(asyncz_run *run);
+
+/* What the run history records of an outcome (asyncz_run_outcome), from its code and fail kind. */
+int az_run_outcome_of(const az_run_outcome *oc);
 
 /* Free a finished run (NULL-safe). */
 void az_run_free(asyncz_run *run);

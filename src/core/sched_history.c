@@ -115,23 +115,6 @@ void az_hist_not_run(az_store_slot *slot, asyncz_task *task, asyncz_time_t when,
         slot->sched->hist_pending = true;
 }
 
-static asyncz_run_outcome outcome_of(const az_run_outcome *oc)
-{
-    switch (oc->code) {
-    case ASYNCZ_EVENT_TASK_EXECUTED:
-        return ASYNCZ_RUN_SUCCEEDED;
-    case ASYNCZ_EVENT_TASK_MISSED:
-        return ASYNCZ_RUN_MISSED;
-    case ASYNCZ_EVENT_TASK_ERROR:
-        return oc->fail_kind == AZ_FAIL_TIMEOUT     ? ASYNCZ_RUN_TIMED_OUT
-               : oc->fail_kind == AZ_FAIL_CRASH     ? ASYNCZ_RUN_CRASHED
-               : oc->fail_kind == AZ_FAIL_CANCELLED ? ASYNCZ_RUN_CANCELLED
-                                                    : ASYNCZ_RUN_FAILED;
-    default:
-        return ASYNCZ_RUN_CANCELLED; /* never reached its turn */
-    }
-}
-
 void az_hist_finished(asyncz_run *run, asyncz_time_t now)
 {
     az_store_slot *slot = run->owner_data;
@@ -156,7 +139,7 @@ void az_hist_finished(asyncz_run *run, asyncz_time_t now)
         e->finished = oc->finished != ASYNCZ_TIME_NONE ? oc->finished : now;
         e->token = run->token;
         e->coalesced = run->coalesced;
-        e->outcome = (uint8_t)outcome_of(oc);
+        e->outcome = (uint8_t)az_run_outcome_of(oc);
         e->source = oc->source;
         e->error_code = oc->error_code;
         e->exit_status = oc->exit_status;

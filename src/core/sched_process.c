@@ -239,6 +239,8 @@ static void run_events(asyncz_scheduler *s, asyncz_run *run, az_event_buf *event
         e->ev.scheduled_run_time = oc->scheduled;
         e->ev.error_code = oc->error_code;
         e->ev.signal = oc->signal;
+        e->ev.outcome = az_run_outcome_of(oc);
+        e->ev.exit_status = oc->exit_status;
         e->ev.fencing_token = run->token;
         memcpy(e->run_id, oc->run_id, sizeof e->run_id);
         e->result_json = az_strdup_opt(oc->result);
