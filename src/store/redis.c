@@ -234,9 +234,12 @@ int az_redis_journal_eval(az_backend *b, az_journal j, int script, int argc, con
                           redisReply **out)
 {
     redis_backend *r = RB(b);
+    if ((unsigned)j >= AZ_JOURNAL_COUNT)
+        return az_store_fail(ASYNCZ_EINVAL, "%s: no journal %d", r->conf.where, (int)j);
     int rc = ensure(r);
     if (rc)
         return rc;
+    _Static_assert(AZ_REDIS_J_KEYS == 6, "the key count below");
     v[0] = "EVALSHA";
     v[1] = r->sha[script];
     v[2] = "6";

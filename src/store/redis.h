@@ -110,13 +110,19 @@ enum {
 /* Run journal script `script` (AZ_REDIS_JOURNAL_*) on journal j of the store b (a Redis backend). v/len hold
  * the whole command, argc words: this fills its first AZ_REDIS_JOURNAL_HEAD (the arguments follow them, all
  * borrowed for the call). Connects first when disconnected. *out: the reply, which the caller frees.
- * Errors: ASYNCZ_ESTATE (the store is not open), ASYNCZ_ESTORE (naming the script), ASYNCZ_ENOMEM. */
+ * Errors: ASYNCZ_ESTATE (the store is not open), ASYNCZ_ESTORE (naming the script), ASYNCZ_ENOMEM,
+ * ASYNCZ_EINVAL (no such journal). */
 int az_redis_journal_eval(az_backend *b, az_journal j, int script, int argc, const char **v, size_t *len,
                           redisReply **out);
 /* How messages name the store b: "redis host:port/db". */
 const char *az_redis_where(const az_backend *b);
 
-/* The journal ops of the Redis backend (backend.h), for its ops table. */
+/* The journal ops of the Redis backend, for its ops table: they do what backend.h says, each on the
+ * caller's thread under the persist layer's lock, with everything borrowed for the call. Errors besides
+ * backend.h's: ASYNCZ_EINVAL for what the layout cannot hold (put: an id or task id not 1-255 bytes, who
+ * over 255 bytes, a status outside 0-31, no bytes; list: a task id, who or cursor over 255 bytes), nothing
+ * of the batch written; ASYNCZ_ESTORE (naming the script), ASYNCZ_ENOMEM. A put of more than 1,000
+ * entries, or 16 MiB, runs as several scripts: a failure may leave the earlier ones written. */
 int az_redis_journal_put(az_backend *b, az_journal j, const az_jentry *entries, size_t n);
 int az_redis_journal_list(az_backend *b, az_journal j, const az_jquery *q, az_jentry_fn each, void *userdata);
 int az_redis_journal_get(az_backend *b, az_journal j, const char *id, az_jentry_fn each, void *userdata);
