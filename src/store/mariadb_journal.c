@@ -69,10 +69,11 @@ int az_maria_journal_schema(az_maria *m)
 static const char *const jstmt_sql[AZ_MJ_COUNT_IDS] = {
     [AZ_MJ_GET] = "SELECT " JOURNAL_COLS " FROM `{T}` WHERE id = ?",
     [AZ_MJ_PRUNE_AGE] = "DELETE FROM `{T}` WHERE end_at < ? ORDER BY end_at, id LIMIT ?",
-    /* The task's entries at or below its (keep+1)-th newest id, oldest first: both parts read by_task. */
+    /* The task's entries at or below its (keep+1)-th newest id, oldest first: both parts read by_task, in
+     * its order ("ORDER BY id" alone would make the DELETE sort the task's rows first). */
     [AZ_MJ_TRIM_TASK] =
         "DELETE FROM `{T}` WHERE task_id = ? AND id <= (SELECT id FROM `{T}` WHERE task_id = ? "
-        "ORDER BY id DESC LIMIT 1 OFFSET ?) ORDER BY id LIMIT ?",
+        "ORDER BY id DESC LIMIT 1 OFFSET ?) ORDER BY task_id, id LIMIT ?",
 };
 
 static const char *const jstmt_what[AZ_MJ_COUNT_IDS] = {
