@@ -184,9 +184,8 @@ static int check_entry(const az_maria *m, az_journal j, const az_jentry *e)
                              e->id ? e->id : "(null)", AZ_JOURNAL_ID_LEN);
     size_t task_len = e->task_id ? strlen(e->task_id) : 0, who_len = e->who ? strlen(e->who) : 0;
     if (task_len < 1 || task_len > NAME_MAX_BYTES || who_len > NAME_MAX_BYTES)
-        return az_store_fail(ASYNCZ_EINVAL,
-                             "%s: %s entry %s: task id (1-%u bytes) or who (0-%u bytes) too long", m->where,
-                             jn, e->id, NAME_MAX_BYTES, NAME_MAX_BYTES);
+        return az_store_fail(ASYNCZ_EINVAL, "%s: %s entry %s: a task id has 1-%u bytes, a who at most %u",
+                             m->where, jn, e->id, NAME_MAX_BYTES, NAME_MAX_BYTES);
     if (e->status < 0 || e->status > 31)
         return az_store_fail(ASYNCZ_EINVAL, "%s: %s entry %s: status %d is not 0-31", m->where, jn, e->id,
                              e->status);
