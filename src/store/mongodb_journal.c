@@ -12,6 +12,7 @@
  * only _id) and then removes them with one deleteMany {_id: {$in: ids}}. */
 #ifdef ASYNCZ_WITH_MONGODB
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "asyncz/error.h"
@@ -85,16 +86,18 @@ static bool add_upsert(mongoc_bulk_operation_t *bulk, const az_jentry *e, const 
     return ok;
 }
 
-/* One unordered bulk write of the n upserts. */
-static bool upsert_all(mongoc_collection_t *coll, const az_jentry *entries, size_t n, bson_error_t *err)
+/* One unordered bulk write of upserts: of entries[which[k]] for k < n, or of the first n entries when
+ * which is NULL. */
+static bool upsert_some(mongoc_collection_t *coll, const az_jentry *entries, const size_t *which, size_t n,
+                        bson_error_t *err)
 {
     bson_t bulk_opts = BSON_INITIALIZER, upsert = BSON_INITIALIZER, reply;
     BSON_APPEND_BOOL(&bulk_opts, "ordered", false);
     BSON_APPEND_BOOL(&upsert, "upsert", true);
     mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &bulk_opts);
     bool ok = true;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = add_upsert(bulk, &entries[i], &upsert, err);
+    for (size_t k = 0; ok && k < n; k++)
+        ok = add_upsert(bulk, &entries[which ? which[k] : k], &upsert, err);
     if (ok) {
         /* The reply is made whether the write succeeds or not. */
         ok = mongoc_bulk_operation_execute(bulk, &reply, err) != 0;
@@ -106,6 +109,79 @@ static bool upsert_all(mongoc_collection_t *coll, const az_jentry *entries, size
     return ok;
 }
 
+/* Upsert the entries (which, n as for upsert_some). Two upserts of one new id at once (from two writers)
+ * may both try to insert it, and one is refused as a duplicate: once more, the upsert then replaces it. */
+static bool upsert_entries(mongoc_collection_t *coll, const az_jentry *entries, const size_t *which, size_t n,
+                           bson_error_t *err)
+{
+    bool ok = upsert_some(coll, entries, which, n, err);
+    if (!ok && err->code == DUPLICATE_KEY)
+        ok = upsert_some(coll, entries, which, n, err);
+    return ok;
+}
+
+/* Whether a bulk write's reply lists write errors and they are all duplicate keys; their indexes go to
+ * dup (*ndup of them, at most n). */
+static bool only_duplicates(const bson_t *reply, size_t n, size_t *dup, size_t *ndup)
+{
+    bson_iter_t it, errors, code;
+    if (!bson_iter_init_find(&it, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &errors))
+        return false;
+    *ndup = 0;
+    while (bson_iter_next(&errors)) {
+        bson_iter_t fields;
+        if (!BSON_ITER_HOLDS_DOCUMENT(&errors) || !bson_iter_recurse(&errors, &fields) ||
+            !bson_iter_find_descendant(&fields, "code", &code) || bson_iter_as_int64(&code) != DUPLICATE_KEY)
+            return false;
+        bson_iter_recurse(&errors, &fields);
+        if (!bson_iter_find_descendant(&fields, "index", &code) || !BSON_ITER_HOLDS_NUMBER(&code))
+            return false;
+        int64_t index = bson_iter_as_int64(&code);
+        if (index < 0 || (uint64_t)index >= n || *ndup == n)
+            return false;
+        dup[(*ndup)++] = (size_t)index;
+    }
+    return *ndup > 0;
+}
+
+/* Insert the n entries in one unordered bulk; those whose id exists already are not written, and their
+ * indexes go to dup (*ndup of them). Any other refusal is a failure. */
+static bool insert_new(mongoc_collection_t *coll, const az_jentry *entries, size_t n, size_t *dup,
+                       size_t *ndup, bson_error_t *err)
+{
+    bson_t bulk_opts = BSON_INITIALIZER, reply;
+    BSON_APPEND_BOOL(&bulk_opts, "ordered", false);
+    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &bulk_opts);
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        bson_t doc;
+        entry_doc(&doc, &entries[i]);
+        ok = mongoc_bulk_operation_insert_with_opts(bulk, &doc, NULL, err);
+        bson_destroy(&doc);
+    }
+    *ndup = 0;
+    if (ok) {
+        ok = mongoc_bulk_operation_execute(bulk, &reply, err) != 0;
+        ok = ok || only_duplicates(&reply, n, dup, ndup);
+        bson_destroy(&reply);
+    }
+    mongoc_bulk_operation_destroy(bulk);
+    bson_destroy(&bulk_opts);
+    return ok;
+}
+
+/* Gated mode (FerretDB 1.x): an upsert finds its _id by reading the whole collection, while an insert
+ * that finds the id taken is refused at once. Most entries are new (a run's first write), so insert the
+ * batch and upsert only the entries that were there already. dup: room for n indexes. */
+static bool put_gated(mongoc_collection_t *coll, const az_jentry *entries, size_t n, size_t *dup,
+                      bson_error_t *err)
+{
+    size_t ndup = 0;
+    bool ok = insert_new(coll, entries, n, dup, &ndup, err);
+    return ok && ndup ? upsert_entries(coll, entries, dup, ndup, err) : ok;
+}
+
 int az_mongo_journal_put(az_backend *b, az_journal j, const az_jentry *entries, size_t n)
 {
     mongo_backend *m = M(b);
@@ -113,14 +189,15 @@ int az_mongo_journal_put(az_backend *b, az_journal j, const az_jentry *entries, 
     if (rc || n == 0)
         return rc;
     mongoc_collection_t *coll = journal_of(m, j);
+    size_t *dup = m->gated ? malloc(n * sizeof *dup) : NULL;
+    if (m->gated && !dup)
+        return ASYNCZ_ENOMEM;
     bson_error_t err;
-    bool ok = upsert_all(coll, entries, n, &err);
-    /* Another writer inserted one of these ids between our upsert's look-up and its insert: once more,
-     * the upsert then replaces it. */
-    if (!ok && err.code == DUPLICATE_KEY)
-        ok = upsert_all(coll, entries, n, &err);
+    bool ok =
+        m->gated ? put_gated(coll, entries, n, dup, &err) : upsert_entries(coll, entries, NULL, n, &err);
+    free(dup);
     char what[128];
-    return ok ? 0 : az_mongo_fail(m, what_on(what, sizeof what, "bulk upsert into", coll), &err);
+    return ok ? 0 : az_mongo_fail(m, what_on(what, sizeof what, "bulk write into", coll), &err);
 }
 
 /* ---- reads ------------------------------------------------------------------------------------------ */
@@ -170,14 +247,14 @@ static int pass_entries(mongo_backend *m, mongoc_collection_t *coll, mongoc_curs
     return rc;
 }
 
-/* find(filter) on coll sorted by _id (descending when newest_first), at most limit, after skipping skip;
- * only the _id when ids_only. */
-static mongoc_cursor_t *find_by_id(mongoc_collection_t *coll, const bson_t *filter, bool newest_first,
-                                   int64_t skip, int64_t limit, bool ids_only)
+/* find(filter) on coll sorted by key (dir 1 or -1), at most limit after skipping skip; only the _id when
+ * ids_only. */
+static mongoc_cursor_t *find_sorted(mongoc_collection_t *coll, const bson_t *filter, const char *key, int dir,
+                                    int64_t skip, int64_t limit, bool ids_only)
 {
     bson_t opts = BSON_INITIALIZER, child;
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &child);
-    BSON_APPEND_INT32(&child, "_id", newest_first ? -1 : 1);
+    BSON_APPEND_INT32(&child, key, dir);
     bson_append_document_end(&opts, &child);
     if (skip > 0)
         BSON_APPEND_INT64(&opts, "skip", skip);
@@ -263,8 +340,8 @@ int az_mongo_journal_list(az_backend *b, az_journal j, const az_jquery *q, az_je
     bson_t filter;
     size_t n = 0;
     query_filter(&filter, q);
-    rc = pass_entries(m, coll, find_by_id(coll, &filter, true, 0, limit_of(q->limit), false), each, userdata,
-                      &n);
+    rc = pass_entries(m, coll, find_sorted(coll, &filter, "_id", -1, 0, limit_of(q->limit), false), each,
+                      userdata, &n);
     bson_destroy(&filter);
     return rc;
 }
@@ -279,7 +356,7 @@ int az_mongo_journal_get(az_backend *b, az_journal j, const char *id, az_jentry_
     bson_t filter = BSON_INITIALIZER;
     size_t n = 0;
     BSON_APPEND_UTF8(&filter, "_id", id);
-    rc = pass_entries(m, coll, find_by_id(coll, &filter, true, 0, 1, false), each, userdata, &n);
+    rc = pass_entries(m, coll, find_sorted(coll, &filter, "_id", -1, 0, 1, false), each, userdata, &n);
     bson_destroy(&filter);
     return rc ? rc : n ? 0 : ASYNCZ_ENOTFOUND;
 }
@@ -306,43 +383,56 @@ static int collect_ids(mongo_backend *m, mongoc_collection_t *coll, mongoc_curso
     return rc;
 }
 
-/* The cursor of the next chunk of documents to remove (only their _id), limit at most. */
-typedef mongoc_cursor_t *(*az_chunk_fn)(mongoc_collection_t *coll, int64_t limit, const void *ctx);
+/* How to prune: find(coll, limit, ctx) gives the next chunk of documents to remove (only their _id, at most
+ * limit); the deleteMany's filter names task_id too when it is set, which FerretDB 1.x hands down to
+ * PostgreSQL, so that it reads that task's documents and not the whole collection. */
+typedef struct pruner {
+    mongoc_cursor_t *(*find)(mongoc_collection_t *coll, int64_t limit, const void *ctx);
+    const void *ctx;
+    const char *task_id;
+} pruner;
 
-/* Find the ids of the next chunk, then deleteMany {_id: {$in: ids}}; *found and *deleted count them. */
-static int delete_chunk(mongo_backend *m, mongoc_collection_t *coll, az_chunk_fn chunk, const void *ctx,
-                        int64_t limit, uint32_t *found, int64_t *deleted)
+/* deleteMany {_id: {$in: ids}[, task: task_id]}; *deleted counts them. */
+static int delete_ids(mongo_backend *m, mongoc_collection_t *coll, const pruner *p, bson_t *filter,
+                      int64_t *deleted)
 {
-    bson_t filter = BSON_INITIALIZER, cond, ids, reply;
+    bson_t reply;
     bson_error_t err;
+    if (p->task_id)
+        BSON_APPEND_UTF8(filter, "task", p->task_id);
+    bool ok = mongoc_collection_delete_many(coll, filter, NULL, &reply, &err);
+    *deleted = ok ? az_mongo_reply_count(&reply, "deletedCount") : 0;
+    bson_destroy(&reply);
+    char what[128];
+    return ok ? 0 : az_mongo_fail(m, what_on(what, sizeof what, "deleteMany in", coll), &err);
+}
+
+/* Find the ids of the next chunk, then delete them; *found and *deleted count them. */
+static int delete_chunk(mongo_backend *m, mongoc_collection_t *coll, const pruner *p, int64_t limit,
+                        uint32_t *found, int64_t *deleted)
+{
+    bson_t filter = BSON_INITIALIZER, cond, ids;
     BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &cond);
     BSON_APPEND_ARRAY_BEGIN(&cond, "$in", &ids);
-    int rc = collect_ids(m, coll, chunk(coll, limit, ctx), &ids, found);
+    int rc = collect_ids(m, coll, p->find(coll, limit, p->ctx), &ids, found);
     bson_append_array_end(&cond, &ids);
     bson_append_document_end(&filter, &cond);
-    if (!rc && *found) {
-        bool ok = mongoc_collection_delete_many(coll, &filter, NULL, &reply, &err);
-        *deleted = ok ? az_mongo_reply_count(&reply, "deletedCount") : 0;
-        bson_destroy(&reply);
-        char what[128];
-        if (!ok)
-            rc = az_mongo_fail(m, what_on(what, sizeof what, "deleteMany in", coll), &err);
-    }
+    if (!rc && *found)
+        rc = delete_ids(m, coll, p, &filter, deleted);
     bson_destroy(&filter);
     return rc;
 }
 
 /* Remove at most max documents, chunk by chunk, until a chunk finds fewer than it asked for. */
-static int delete_chunks(mongo_backend *m, mongoc_collection_t *coll, az_chunk_fn chunk, const void *ctx,
-                         size_t max, size_t *removed)
+static int delete_chunks(mongo_backend *m, mongoc_collection_t *coll, const pruner *p, size_t max,
+                         size_t *removed)
 {
-    *removed = 0;
     int rc = 0;
     while (!rc && *removed < max) {
         size_t want = max - *removed < DELETE_CHUNK ? max - *removed : DELETE_CHUNK;
         uint32_t found = 0;
         int64_t deleted = 0;
-        rc = delete_chunk(m, coll, chunk, ctx, (int64_t)want, &found, &deleted);
+        rc = delete_chunk(m, coll, p, (int64_t)want, &found, &deleted);
         *removed += (size_t)deleted;
         /* Nothing deleted of what was found: another process removed them first; the next chunk would be
          * the same ones or none. */
@@ -356,18 +446,10 @@ static int delete_chunks(mongo_backend *m, mongoc_collection_t *coll, az_chunk_f
 static mongoc_cursor_t *aged_chunk(mongoc_collection_t *coll, int64_t limit, const void *ctx)
 {
     const asyncz_time_t *cutoff = ctx;
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, child;
+    bson_t filter = BSON_INITIALIZER;
     range_filter(&filter, "end", ASYNCZ_TIME_NONE, *cutoff);
-    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &child);
-    BSON_APPEND_INT32(&child, "end", 1);
-    bson_append_document_end(&opts, &child);
-    BSON_APPEND_INT64(&opts, "limit", limit);
-    BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &child);
-    BSON_APPEND_INT32(&child, "_id", 1);
-    bson_append_document_end(&opts, &child);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+    mongoc_cursor_t *cur = find_sorted(coll, &filter, "end", 1, 0, limit, true);
     bson_destroy(&filter);
-    bson_destroy(&opts);
     return cur;
 }
 
@@ -378,7 +460,8 @@ int az_mongo_journal_prune_age(az_backend *b, az_journal j, asyncz_time_t cutoff
     int rc = az_mongo_ready(m);
     if (rc || max == 0 || cutoff == ASYNCZ_TIME_NONE)
         return rc;
-    return delete_chunks(m, journal_of(m, j), aged_chunk, &cutoff, max, removed);
+    pruner p = {.find = aged_chunk, .ctx = &cutoff};
+    return delete_chunks(m, journal_of(m, j), &p, max, removed);
 }
 
 /* A task's entries from the newest one beyond its newest `keep` down. */
@@ -390,11 +473,10 @@ typedef struct trim_ctx {
 /* The id of the task's newest entry beyond its newest keep; "" when it has no more than keep. */
 static int find_boundary(mongo_backend *m, mongoc_collection_t *coll, size_t keep, trim_ctx *t)
 {
-    bson_t filter = BSON_INITIALIZER;
-    bson_t ids = BSON_INITIALIZER;
+    bson_t filter = BSON_INITIALIZER, ids = BSON_INITIALIZER;
     uint32_t n = 0;
     BSON_APPEND_UTF8(&filter, "task", t->task_id);
-    int rc = collect_ids(m, coll, find_by_id(coll, &filter, true, limit_of(keep), 1, true), &ids, &n);
+    int rc = collect_ids(m, coll, find_sorted(coll, &filter, "_id", -1, limit_of(keep), 1, true), &ids, &n);
     bson_iter_t it;
     t->boundary[0] = '\0';
     if (!rc && n && bson_iter_init_find(&it, &ids, "0"))
@@ -411,7 +493,7 @@ static mongoc_cursor_t *trim_chunk(mongoc_collection_t *coll, int64_t limit, con
     bson_t filter = BSON_INITIALIZER;
     BSON_APPEND_UTF8(&filter, "task", t->task_id);
     compare_utf8(&filter, "_id", "$lte", t->boundary);
-    mongoc_cursor_t *cur = find_by_id(coll, &filter, false, 0, limit, true);
+    mongoc_cursor_t *cur = find_sorted(coll, &filter, "_id", 1, 0, limit, true);
     bson_destroy(&filter);
     return cur;
 }
@@ -429,6 +511,7 @@ int az_mongo_journal_trim_task(az_backend *b, az_journal j, const char *task_id,
     rc = find_boundary(m, coll, keep, &t);
     if (rc || !t.boundary[0])
         return rc;
-    return delete_chunks(m, coll, trim_chunk, &t, max, removed);
+    pruner p = {.find = trim_chunk, .ctx = &t, .task_id = task_id};
+    return delete_chunks(m, coll, &p, max, removed);
 }
 #endif
