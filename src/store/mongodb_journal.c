@@ -9,7 +9,12 @@
  * A put is one unordered bulk write of replaceOne upserts by _id: one round trip for the batch, each entry
  * replaced whole. A listing is one find with the filters set, sorted by _id descending and limited. A
  * delete can be neither sorted nor limited, so pruning finds the ids to remove first (sorted, limited,
- * only _id) and then removes them with one deleteMany {_id: {$in: ids}}. */
+ * only _id) and then removes them with one deleteMany {_id: {$in: ids}}.
+ *
+ * FerretDB 1.x (gated mode, mongodb_gated.c) uses no index to find documents: it hands PostgreSQL only a
+ * query's equality conditions, as a scan, and filters and sorts the rest itself. So there a put inserts the
+ * batch first and upserts only the entries that existed (put_gated), and a trim's deleteMany names the
+ * task (an equality) besides the ids. */
 #ifdef ASYNCZ_WITH_MONGODB
 #include <stdio.h>
 #include <stdlib.h>
