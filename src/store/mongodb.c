@@ -8,7 +8,8 @@
  * Layout: <collection> holds one document per task {_id, next_run_time (int64 µs or null), seq, state
  * (binary), owner, lease_until, token}, indexed by {next_run_time, seq} and {lease_until};
  * <collection>_meta holds the counter document; <collection>_quarantine and <collection>_instances hold
- * what their names say. This file: the URL, the connection and the counter. */
+ * what their names say; <collection>_runs and <collection>_audit are the journals (mongodb_journal.c). This
+ * file: the URL, the connection and the counter. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <stdio.h>
@@ -46,12 +47,16 @@ static void disconnect(mongo_backend *m)
     mongoc_collection_destroy(m->counter);
     mongoc_collection_destroy(m->aside);
     mongoc_collection_destroy(m->beats);
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++) {
+        mongoc_collection_destroy(m->journals[j]);
+        m->journals[j] = NULL;
+    }
     mongoc_client_destroy(m->client);
     m->tasks = m->counter = m->aside = m->beats = NULL;
     m->client = NULL;
 }
 
-/* A client and the four collections. libmongoc connects lazily, on the first command. */
+/* A client and the collections. libmongoc connects lazily, on the first command. */
 static int connect_client(mongo_backend *m)
 {
     bson_error_t err;
@@ -64,6 +69,8 @@ static int connect_client(mongo_backend *m)
     m->counter = mongoc_client_get_collection(m->client, m->db, m->meta);
     m->aside = mongoc_client_get_collection(m->client, m->db, m->quarantine);
     m->beats = mongoc_client_get_collection(m->client, m->db, m->instances);
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
+        m->journals[j] = mongoc_client_get_collection(m->client, m->db, m->journal_names[j]);
     m->stale = false;
     return 0;
 }
@@ -116,66 +123,83 @@ int az_mongo_next(mongo_backend *m, int64_t n, int64_t *last)
 
 /* ---- open and close ------------------------------------------------------------------------------- */
 
-/* One index spec {key: {field: 1, ...}, name}; fields ends with NULL. */
-static void index_spec(bson_t *index, const char *name, const char *const *fields)
+/* One index spec {key: {field: 1 or -1, ...}, name}. */
+static void index_spec(bson_t *spec, const az_mongo_index *index)
 {
     bson_t key;
-    BSON_APPEND_DOCUMENT_BEGIN(index, "key", &key);
-    for (size_t i = 0; fields[i]; i++)
-        BSON_APPEND_INT32(&key, fields[i], 1);
-    bson_append_document_end(index, &key);
-    BSON_APPEND_UTF8(index, "name", name);
+    BSON_APPEND_DOCUMENT_BEGIN(spec, "key", &key);
+    for (size_t i = 0; index->fields[i]; i++) {
+        const char *field = index->fields[i];
+        BSON_APPEND_INT32(&key, field[0] == '-' ? field + 1 : field, field[0] == '-' ? -1 : 1);
+    }
+    bson_append_document_end(spec, &key);
+    BSON_APPEND_UTF8(spec, "name", index->name);
 }
 
-/* Whether coll has an index called name (a collection that does not exist has none). */
-static int has_index(mongo_backend *m, mongoc_collection_t *coll, const char *name, bool *found)
+/* Which of the n indexes coll has, by name (a collection that does not exist has none). */
+static int have_indexes(mongo_backend *m, mongoc_collection_t *coll, const az_mongo_index *indexes, size_t n,
+                        bool *found)
 {
     mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(coll, NULL);
     const bson_t *doc;
     bson_error_t err;
     bson_iter_t it;
-    *found = false;
-    while (!*found && mongoc_cursor_next(cur, &doc))
-        *found = bson_iter_init_find(&it, doc, "name") && BSON_ITER_HOLDS_UTF8(&it) &&
-                 strcmp(bson_iter_utf8(&it, NULL), name) == 0;
+    while (mongoc_cursor_next(cur, &doc)) {
+        if (!bson_iter_init_find(&it, doc, "name") || !BSON_ITER_HOLDS_UTF8(&it))
+            continue;
+        for (size_t i = 0; i < n; i++)
+            found[i] = found[i] || strcmp(bson_iter_utf8(&it, NULL), indexes[i].name) == 0;
+    }
     int rc = mongoc_cursor_error(cur, &err) ? az_mongo_fail(m, "listIndexes", &err) : 0;
     mongoc_cursor_destroy(cur);
     return rc;
 }
 
-/* Create the index unless it is there. One index per createIndexes: FerretDB 1.x drops the connection when
- * a createIndexes that names several indexes finds them all existing already. */
-static int ensure_index(mongo_backend *m, mongoc_collection_t *coll, const char *name,
-                        const char *const *fields)
+/* Create one index. One index per createIndexes: FerretDB 1.x drops the connection when a createIndexes
+ * that names several indexes finds them all existing already. */
+static int create_index(mongo_backend *m, mongoc_collection_t *coll, const az_mongo_index *index)
 {
-    bool found = false;
-    int rc = has_index(m, coll, name, &found);
-    if (rc || found)
-        return rc;
-    bson_t cmd = BSON_INITIALIZER, indexes, index;
+    bson_t cmd = BSON_INITIALIZER, indexes, spec;
     bson_error_t err;
     BSON_APPEND_UTF8(&cmd, "createIndexes", mongoc_collection_get_name(coll));
     BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &indexes);
-    BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &index);
-    index_spec(&index, name, fields);
-    bson_append_document_end(&indexes, &index);
+    BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &spec);
+    index_spec(&spec, index);
+    bson_append_document_end(&indexes, &spec);
     bson_append_array_end(&cmd, &indexes);
     bool ok = mongoc_collection_write_command_with_opts(coll, &cmd, NULL, NULL, &err);
     bson_destroy(&cmd);
     return ok ? 0 : az_mongo_fail(m, "createIndexes", &err);
 }
 
-/* The indexes that serve the due, claim and earliest queries, and the quarantine's order. */
+#define MAX_INDEXES 8 /* per collection */
+
+int az_mongo_ensure_indexes(mongo_backend *m, mongoc_collection_t *coll, const az_mongo_index *indexes,
+                            size_t n)
+{
+    bool found[MAX_INDEXES] = {false};
+    if (n > MAX_INDEXES)
+        return az_store_fail(ASYNCZ_ESTORE, "%s: too many indexes for one collection", m->where);
+    int rc = have_indexes(m, coll, indexes, n, found);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (!found[i])
+            rc = create_index(m, coll, &indexes[i]);
+    return rc;
+}
+
+/* The indexes that serve the due, claim and earliest queries, the quarantine's order and the journals. */
 static int ensure_indexes(mongo_backend *m)
 {
     static const char *const by_time[] = {"next_run_time", "seq", NULL};
     static const char *const by_lease[] = {"lease_until", NULL};
     static const char *const by_at[] = {"at", "seq", NULL};
-    int rc = ensure_index(m, m->tasks, "next_run_time_1_seq_1", by_time);
+    static const az_mongo_index tasks[] = {{"next_run_time_1_seq_1", by_time}, {"lease_until_1", by_lease}};
+    static const az_mongo_index aside[] = {{"at_1_seq_1", by_at}};
+    int rc = az_mongo_ensure_indexes(m, m->tasks, tasks, sizeof tasks / sizeof tasks[0]);
     if (!rc)
-        rc = ensure_index(m, m->tasks, "lease_until_1", by_lease);
+        rc = az_mongo_ensure_indexes(m, m->aside, aside, 1);
     if (!rc)
-        rc = ensure_index(m, m->aside, "at_1_seq_1", by_at);
+        rc = az_mongo_journal_indexes(m);
     return rc;
 }
 
@@ -246,6 +270,8 @@ static void m_destroy(az_backend *b)
     free(m->meta);
     free(m->quarantine);
     free(m->instances);
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
+        free(m->journal_names[j]);
     free(m->last_gate);
     free(m);
 }
@@ -273,6 +299,11 @@ static const az_backend_ops mongodb_ops = {
     .put_instance = az_mongo_put_instance,
     .instances = az_mongo_instances,
     .remove_instance = az_mongo_remove_instance,
+    .journal_put = az_mongo_journal_put,
+    .journal_list = az_mongo_journal_list,
+    .journal_get = az_mongo_journal_get,
+    .journal_prune_age = az_mongo_journal_prune_age,
+    .journal_trim_task = az_mongo_journal_trim_task,
 };
 
 /* ---- the URL ---------------------------------------------------------------------------------------- */
@@ -403,10 +434,19 @@ static int fill_names(mongo_backend *m, const az_url *url, const char *db, const
     m->meta = suffixed(coll, "_meta");
     m->quarantine = suffixed(coll, "_quarantine");
     m->instances = suffixed(coll, "_instances");
+    bool journals = true;
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++) {
+        char suffix[16];
+        snprintf(suffix, sizeof suffix, "_%s", az_journal_name((az_journal)j));
+        m->journal_names[j] = suffixed(coll, suffix);
+        journals = journals && m->journal_names[j];
+    }
     if (asprintf(&m->where, "mongodb %s:%d/%s.%s", url->host ? url->host : "localhost",
                  url->port ? url->port : MONGOC_DEFAULT_PORT, db, coll) < 0)
         m->where = NULL;
-    return m->db && m->coll && m->meta && m->quarantine && m->instances && m->where ? 0 : ASYNCZ_ENOMEM;
+    return m->db && m->coll && m->meta && m->quarantine && m->instances && journals && m->where
+               ? 0
+               : ASYNCZ_ENOMEM;
 }
 
 int az_backend_mongodb_new(az_url *url, az_backend **out)

@@ -1,6 +1,6 @@
 /* The MongoDB record backend's shared parts (mongodb.c: URL, connection, counter; mongodb_records.c: the
- * record operations; mongodb_aside.c: quarantine and heartbeats). Internal; included only where libmongoc
- * is built in. */
+ * record operations; mongodb_aside.c: quarantine and heartbeats; mongodb_journal.c: run history and the
+ * audit trail). Internal; included only where libmongoc is built in. */
 #ifndef AZ_STORE_MONGODB_INTERNAL_H
 #define AZ_STORE_MONGODB_INTERNAL_H
 
@@ -13,12 +13,14 @@ typedef struct mongo_backend {
     mongoc_uri_t *uri; /* what libmongoc connects with: the URL without our options */
     char *where;       /* "mongodb host:port/db.collection", for messages (no password) */
     char *db;
-    char *coll;       /* tasks */
-    char *meta;       /* <coll>_meta: the counter document */
-    char *quarantine; /* <coll>_quarantine */
-    char *instances;  /* <coll>_instances */
+    char *coll;                            /* tasks */
+    char *meta;                            /* <coll>_meta: the counter document */
+    char *quarantine;                      /* <coll>_quarantine */
+    char *instances;                       /* <coll>_instances */
+    char *journal_names[AZ_JOURNAL_COUNT]; /* <coll>_runs, <coll>_audit (by az_journal) */
     mongoc_client_t *client;
     mongoc_collection_t *tasks, *counter, *aside, *beats;
+    mongoc_collection_t *journals[AZ_JOURNAL_COUNT];
     bool stale; /* the last call failed on the server or the network: make a new client first */
     bool gated; /* the server is FerretDB: claims and the counter go through unique inserts (mongodb_gated.c)
                  */
@@ -36,6 +38,17 @@ int az_mongo_ready(mongo_backend *m);
 /* Record a failure of `what` (such as "findAndModify claim") with libmongoc's reason; marks the connection
  * stale so that the next call reconnects. Returns ASYNCZ_ESTORE. */
 int az_mongo_fail(mongo_backend *m, const char *what, const bson_error_t *err);
+
+/* An index: its name and its fields in order, up to NULL; a field named "-x" is x descending. */
+typedef struct az_mongo_index {
+    const char *name;
+    const char *const *fields;
+} az_mongo_index;
+
+/* Create on coll those of the n indexes (by name) that it does not have yet; a collection that does not
+ * exist is created with them. Errors: ASYNCZ_ESTORE. */
+int az_mongo_ensure_indexes(mongo_backend *m, mongoc_collection_t *coll, const az_mongo_index *indexes,
+                            size_t n);
 
 /* Take n values from the store's counter: *last is the highest, the values are *last - n + 1 .. *last. */
 int az_mongo_next(mongo_backend *m, int64_t n, int64_t *last);
@@ -101,5 +114,16 @@ int az_mongo_quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, si
 int az_mongo_put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len);
 int az_mongo_instances(az_backend *b, az_instance_rec_fn each, void *userdata);
 int az_mongo_remove_instance(az_backend *b, const char *id);
+
+/* Journals (mongodb_journal.c): the ops of backend.h, and the indexes of both journals' collections, which
+ * opening the store makes (az_mongo_ensure_indexes). */
+int az_mongo_journal_indexes(mongo_backend *m);
+int az_mongo_journal_put(az_backend *b, az_journal j, const az_jentry *entries, size_t n);
+int az_mongo_journal_list(az_backend *b, az_journal j, const az_jquery *q, az_jentry_fn each, void *userdata);
+int az_mongo_journal_get(az_backend *b, az_journal j, const char *id, az_jentry_fn each, void *userdata);
+int az_mongo_journal_prune_age(az_backend *b, az_journal j, asyncz_time_t cutoff, size_t max,
+                               size_t *removed);
+int az_mongo_journal_trim_task(az_backend *b, az_journal j, const char *task_id, size_t keep, size_t max,
+                               size_t *removed);
 
 #endif

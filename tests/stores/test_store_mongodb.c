@@ -189,6 +189,8 @@ static void mongodb_options_stripped(void **state)
     assert_string_equal(m->meta, "jobs_meta");
     assert_string_equal(m->quarantine, "jobs_quarantine");
     assert_string_equal(m->instances, "jobs_instances");
+    assert_string_equal(m->journal_names[AZ_JOURNAL_RUNS], "jobs_runs");
+    assert_string_equal(m->journal_names[AZ_JOURNAL_AUDIT], "jobs_audit");
     assert_null(uri_option(m->uri, "database"));
     assert_null(uri_option(m->uri, "collection"));
     assert_string_equal(uri_option(m->uri, "serverselectiontimeoutms"), "1234");
@@ -489,6 +491,15 @@ static void mongodb_indexes(void **state)
     raw_open(&r, 1, "_quarantine");
     assert_true(has_index(r.coll, "at_1_seq_1"));
     raw_close(&r);
+    /* The journals': a task's entries and those of a status newest first, and the oldest ends first. */
+    static const char *const journals[] = {"_runs", "_audit"};
+    for (size_t j = 0; j < 2; j++) {
+        raw_open(&r, 1, journals[j]);
+        assert_true(has_index(r.coll, "task_1__id_-1"));
+        assert_true(has_index(r.coll, "st_1__id_-1"));
+        assert_true(has_index(r.coll, "end_1"));
+        raw_close(&r);
+    }
     /* Opening again finds them there and changes nothing. */
     asyncz_store_free(st);
     st = open_ns(1);
@@ -525,6 +536,113 @@ static void mongodb_binary_records(void **state)
     assert_int_equal(b->ops->quarantine(b, "bytes", bytes, sizeof bytes, "test", T0), 0);
     assert_int_equal(b->ops->get(b, "bytes", take_bytes, back), ASYNCZ_ENOTFOUND);
     asyncz_store_free(st);
+}
+
+/* ---- journals ----------------------------------------------------------------------------------------- */
+
+static void jentry(az_jentry *e, const char *id, const char *task, int status, const char *data)
+{
+    *e = (az_jentry){.id = id,
+                     .task_id = task,
+                     .at = T0,
+                     .end_at = T0 + SEC,
+                     .status = status,
+                     .who = "sched",
+                     .data = (const unsigned char *)data,
+                     .len = strlen(data)};
+}
+
+static void jput(az_backend *b, az_jentry *e, size_t n)
+{
+    int rc = b->ops->journal_put(b, AZ_JOURNAL_RUNS, e, n);
+    if (rc)
+        fail_msg("journal_put: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+}
+
+/* An entry is a document of its journal's collection with its columns in the clear and its bytes as
+ * binary. */
+static void mongodb_journal_layout(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_ns(2);
+    az_backend *b = az_persist_backend(st);
+    az_jentry e;
+    jentry(&e, "01900000-0000-7000-8000-000000000001", "task-a", 2, "{\"x\": 1}");
+    jput(b, &e, 1);
+    raw r;
+    raw_open(&r, 2, "_runs");
+    bson_t *d = raw_doc(&r, e.id);
+    assert_int_equal(type_of(d, "task"), BSON_TYPE_UTF8);
+    assert_int_equal(type_of(d, "at"), BSON_TYPE_INT64);
+    assert_int_equal(int_of(d, "at"), T0);
+    assert_int_equal(type_of(d, "end"), BSON_TYPE_INT64);
+    assert_int_equal(int_of(d, "end"), T0 + SEC);
+    assert_int_equal(type_of(d, "st"), BSON_TYPE_INT32);
+    assert_int_equal(int_of(d, "st"), 2);
+    assert_int_equal(type_of(d, "who"), BSON_TYPE_UTF8);
+    assert_int_equal(type_of(d, "data"), BSON_TYPE_BINARY);
+    bson_destroy(d);
+    raw_close(&r);
+    /* The audit journal is a collection of its own. */
+    raw_open(&r, 2, "_audit");
+    bson_t filter = BSON_INITIALIZER;
+    bson_error_t err;
+    assert_int_equal(mongoc_collection_count_documents(r.coll, &filter, NULL, NULL, NULL, &err), 0);
+    raw_close(&r);
+    asyncz_store_free(st);
+}
+
+/* What a listing of the whole journal handed out: "id-number:data" joined by ','. */
+static int jcollect(const az_jentry *e, void *userdata)
+{
+    char *out = userdata;
+    size_t used = strlen(out);
+    snprintf(out + used, 512 - used, "%s%s:%.*s", used ? "," : "", e->id + 33, (int)e->len,
+             (const char *)e->data);
+    return 0;
+}
+
+static const char *jlist_all(az_backend *b, char *out)
+{
+    az_jquery q = {.since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 100};
+    out[0] = '\0';
+    int rc = b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, jcollect, out);
+    if (rc)
+        fail_msg("journal_list: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    return out;
+}
+
+/* Both ways of writing a batch, on this server: MongoDB's (one bulk of upserts) and gated mode's (insert the
+ * batch, then upsert the entries whose id was there), with new and existing ids mixed in one batch. */
+static void mongodb_journal_both_modes(void **state)
+{
+    (void)state;
+    for (int gated = 0; gated < 2; gated++) {
+        asyncz_store *st = open_ns(3 + (unsigned)gated);
+        backend_of(st)->gated = gated;
+        az_backend *b = az_persist_backend(st);
+        char ids[6][AZ_JOURNAL_ID_LEN + 1];
+        for (int i = 0; i < 6; i++)
+            snprintf(ids[i], sizeof ids[i], "01900000-0000-7000-8000-000000000%03d", i);
+        az_jentry e[5];
+        jentry(&e[0], ids[1], "t", 0, "a1");
+        jentry(&e[1], ids[3], "t", 0, "a3");
+        jput(b, e, 2);
+        jentry(&e[0], ids[0], "t", 1, "b0");
+        jentry(&e[1], ids[1], "t", 1, "b1");
+        jentry(&e[2], ids[2], "t", 1, "b2");
+        jentry(&e[3], ids[3], "t", 1, "b3");
+        jentry(&e[4], ids[5], "t", 1, "b5");
+        jput(b, e, 5);
+        char out[512];
+        assert_string_equal(jlist_all(b, out), "005:b5,003:b3,002:b2,001:b1,000:b0");
+        /* A batch of existing ids only. */
+        jentry(&e[0], ids[5], "t", 1, "c5");
+        jentry(&e[1], ids[0], "t", 1, "c0");
+        jput(b, e, 2);
+        assert_string_equal(jlist_all(b, out), "005:c5,003:b3,002:b2,001:b1,000:c0");
+        asyncz_store_free(st);
+    }
 }
 
 /* ---- several connections ---------------------------------------------------------------------------- */
@@ -864,6 +982,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(mongodb_dead_claimer_gate),
         cmocka_unit_test(mongodb_indexes),
         cmocka_unit_test(mongodb_binary_records),
+        cmocka_unit_test(mongodb_journal_layout),
+        cmocka_unit_test(mongodb_journal_both_modes),
         cmocka_unit_test(mongodb_claims_race),
         cmocka_unit_test(mongodb_reconnect_after_drop),
         cmocka_unit_test(mongodb_reconnect_after_outage),
