@@ -21,6 +21,8 @@
 #define FS_OWNER_MAX 255
 #define FS_LOGGER "asyncz.store.file"
 
+typedef struct fs_backend fs_backend;
+
 /* A task file's header line. */
 typedef struct fs_header {
     asyncz_time_t next_run_time; /* ASYNCZ_TIME_NONE: paused */
@@ -72,9 +74,162 @@ void az_fs_index_sort(fs_index *ix);
 size_t az_fs_index_due(const fs_index *ix, asyncz_time_t now, size_t max, fs_entry **out);
 asyncz_time_t az_fs_index_earliest(const fs_index *ix);
 
+/* ---- the journals (file_jindex.c, file_jseg.c, file_journal.c) ---------------------------------------
+ *
+ * Each journal (run history, audit trail) is a subdirectory named after it (runs/, audit/) holding
+ * append-only segment files <20-digit number>.seg and a .lock file. Every op flocks .lock (shared to read,
+ * exclusive to write). A segment is a sequence of frames, each:
+ *   "AZJ1" crc32c(le32, of the rest of the frame) frame_len(le32) data_len(le32) at(le64) end_at(le64)
+ *   status(u8) task_len(u8) who_len(u8) 0(u8) id(36 bytes) task who data
+ * Appends go to the newest segment, a new one once it holds FJ_SEGMENT_MAX bytes (or ends in a torn
+ * frame). An upsert appends a newer frame of the same id: the last frame in append order (segment number,
+ * then offset) wins. Removals rewrite the segments that hold the entry's frames without them (a temp file
+ * renamed over the segment), or unlink a segment left empty. .lock holds a generation number that every
+ * such change of the set of segments raises, so that other processes know to re-list the directory. */
+
+#define FJ_SEGMENT_MAX (4u * 1024u * 1024u)
+#define FJ_HEAD 72 /* the fixed part of a frame, id included */
+#define FJ_STATUS_N 32
+
+/* A frame's columns, as parsed (pointers into the frame's bytes). */
+typedef struct fj_cols {
+    const char *id; /* AZ_JOURNAL_ID_LEN bytes, not NUL-terminated */
+    const char *task, *who;
+    size_t task_len, who_len;
+    asyncz_time_t at, end_at;
+    int status;
+    const unsigned char *data;
+    size_t len;
+    uint32_t flen; /* the whole frame */
+} fj_cols;
+
+/* An entry in the index: its columns and where its current frame is. */
+typedef struct fj_entry {
+    char id[AZ_JOURNAL_ID_LEN + 1];
+    bool live;
+    bool doomed; /* chosen for removal by the op under way */
+    uint8_t status;
+    uint32_t task, who; /* index in fj_journal.tasks / whos */
+    asyncz_time_t at, end_at;
+    uint64_t seg;       /* the segment number of the current frame */
+    uint64_t first_seg; /* no segment below this holds a frame of this id */
+    uint32_t off, flen; /* the current frame */
+} fj_entry;
+
+/* Entry references (index in fj_journal.e), sorted by the entries' ids ascending. */
+typedef struct fj_refs {
+    uint32_t *v;
+    size_t n, cap;
+} fj_refs;
+
+/* A frame of a segment: the entry it belongs to (current or superseded) and where it starts. */
+typedef struct fj_frame {
+    uint32_t ref, off;
+} fj_frame;
+
+typedef struct fj_seg {
+    uint64_t num;
+    int fd;
+    ino_t ino;
+    uint64_t end;          /* the frames scanned end here */
+    uint64_t size_seen;    /* the file's size when last scanned (> end: a torn frame at the end) */
+    asyncz_time_t min_end; /* no frame scanned here has an end_at below this */
+    bool changed;          /* reconciling: replaced or removed by another process */
+    fj_frame *frames;      /* in offset order */
+    size_t n_frames, cap_frames;
+} fj_seg;
+
+typedef struct fj_task {
+    char *name;
+    fj_refs refs;
+    bool dirty; /* holds references to entries killed since the last purge */
+} fj_task;
+
+typedef struct fj_journal {
+    az_journal which;
+    int dfd, lockfd;
+    bool loaded; /* the index below reflects the segments as of generation gen */
+    uint64_t gen;
+    fj_entry *e;
+    size_t n_e, cap_e;
+    uint32_t *free_e; /* slots of dead entries, reusable once purged from the lists */
+    size_t n_free, cap_free;
+    size_t n_killed; /* killed since the last purge */
+    az_map by_id;    /* ref: index in e + 1 */
+    fj_refs all;
+    fj_refs by_status[FJ_STATUS_N];
+    fj_task *tasks;
+    size_t n_tasks, cap_tasks;
+    az_map task_map;
+    char **whos;
+    size_t n_whos, cap_whos;
+    az_map who_map;
+    fj_seg *segs; /* by number ascending */
+    size_t n_segs, cap_segs;
+    unsigned char *buf; /* the last frame or segment read */
+    size_t cap;
+} fj_journal;
+
+/* The index (file_jindex.c). Not locked: its owner holds the journal's flock and the persist mutex. */
+void az_fj_index_clear(fj_journal *j);
+/* The entry with this id (NUL-terminated), or NULL. */
+fj_entry *az_fj_find(const fj_journal *j, const char *id);
+/* A frame found at (seg, off): the entry's current frame if it is newer than what the index holds (an
+ * upsert), else noted as a superseded frame of the segment. Errors: ASYNCZ_ENOMEM. */
+int az_fj_apply(fj_journal *j, fj_seg *seg, uint32_t off, const fj_cols *c);
+/* Take entry e out of the index (its references go at the next purge). */
+void az_fj_kill(fj_journal *j, fj_entry *e);
+/* Drop killed entries from every list and free their slots. */
+void az_fj_purge(fj_journal *j);
+/* The segment with this number, or NULL. */
+fj_seg *az_fj_seg(const fj_journal *j, uint64_t num);
+/* Add a segment (num above every other's or not present) with no frames; returns it or NULL (ENOMEM). */
+fj_seg *az_fj_seg_add(fj_journal *j, uint64_t num);
+/* Forget segment s (its frames list; not its entries: kill them first). Closes its fd. */
+void az_fj_seg_forget(fj_journal *j, fj_seg *s);
+/* Kill the entries whose current frame is in s, and empty its frames list. */
+void az_fj_seg_kill_entries(fj_journal *j, fj_seg *s);
+/* Note a frame (of entry index ref, at off) in s. Errors: ASYNCZ_ENOMEM. */
+int az_fj_seg_note(fj_seg *s, uint32_t ref, uint32_t off);
+/* The position in r of the first entry whose id is >= id (bytewise). */
+size_t az_fj_refs_lower(const fj_journal *j, const fj_refs *r, const char *id);
+const char *az_fj_task_name(const fj_journal *j, uint32_t task);
+const char *az_fj_who(const fj_journal *j, uint32_t who);
+/* The task index of name, or -1 when no entry ever had it. */
+long az_fj_task_find(const fj_journal *j, const char *name);
+
+/* Frames and segment files (file_jseg.c). */
+uint32_t az_fj_crc32c(const void *p, size_t n);
+size_t az_fj_frame_size(const az_jentry *e);
+void az_fj_frame_encode(const az_jentry *e, unsigned char *out);
+/* Parse the frame at p (avail bytes there); false when it is no whole, intact frame. */
+bool az_fj_frame_parse(const unsigned char *p, size_t avail, fj_cols *c);
+
+/* Open (creating it) journal j's directory; after the store directory is open. */
+int az_fj_open(fs_backend *fb, az_journal which, int dfd);
+void az_fj_close(fj_journal *j);
+/* Lock journal j (exclusive or shared) and bring its index up to date. */
+int az_fj_begin(fs_backend *fb, fj_journal *j, bool exclusive, const char *op);
+void az_fj_end(fj_journal *j);
+/* Append the frames of n entries to the newest segment (a new one when needed), fdatasync, index them. */
+int az_fj_append(fs_backend *fb, fj_journal *j, const az_jentry *entries, size_t n);
+/* Read entry e's frame into j->buf and parse it. ASYNCZ_EIO when the frame no longer checks out. */
+int az_fj_read(fs_backend *fb, fj_journal *j, const fj_entry *e, fj_cols *c);
+/* Remove the doomed entries (those marked doomed; all live): rewrite or unlink every segment holding one
+ * of their frames, oldest segment first, then take them out of the index. */
+int az_fj_remove_doomed(fs_backend *fb, fj_journal *j, fj_entry **doomed, size_t n);
+
+/* The backend ops (file_journal.c). */
+int az_fs_journal_put(az_backend *b, az_journal j, const az_jentry *entries, size_t n);
+int az_fs_journal_list(az_backend *b, az_journal j, const az_jquery *q, az_jentry_fn each, void *userdata);
+int az_fs_journal_get(az_backend *b, az_journal j, const char *id, az_jentry_fn each, void *userdata);
+int az_fs_journal_prune_age(az_backend *b, az_journal j, asyncz_time_t cutoff, size_t max, size_t *removed);
+int az_fs_journal_trim_task(az_backend *b, az_journal j, const char *task_id, size_t keep, size_t max,
+                            size_t *removed);
+
 /* ---- the backend ---------------------------------------------------------------------------------- */
 
-typedef struct fs_backend {
+struct fs_backend {
     az_backend base;
     char *dir;           /* absolute, no trailing '/' */
     char *suffix;        /* ".task" */
@@ -97,7 +252,9 @@ typedef struct fs_backend {
     size_t n_dirty, cap_dirty;
     bool rescan;
     uint32_t own_cookie; /* the rename cookie of our own last temp file moved, 0: none */
-} fs_backend;
+
+    fj_journal jr[AZ_JOURNAL_COUNT]; /* runs/ and audit/ */
+};
 
 /* ---- the directory (file_dir.c) ---------------------------------------------------------------------- */
 
