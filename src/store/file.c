@@ -541,7 +541,7 @@ int az_backend_file_new(az_url *url, az_backend **out)
     fb->base.ops = &file_ops;
     fb->dirfd = fb->lockfd = fb->seqfd = fb->qdirfd = fb->idirfd = fb->infd = fb->stopfd = -1;
     for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
-        fb->jr[j] = (fj_journal){.which = (az_journal)j, .dfd = -1, .lockfd = -1};
+        fb->jr[j] = (fj_journal){.which = (az_journal)j, .dfd = -1, .lockfd = -1, .logfd = -1};
     set_tmp_prefix(fb);
     int rc = az_fs_index_init(&fb->ix);
     if (!rc)

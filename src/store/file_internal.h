@@ -74,18 +74,22 @@ void az_fs_index_sort(fs_index *ix);
 size_t az_fs_index_due(const fs_index *ix, asyncz_time_t now, size_t max, fs_entry **out);
 asyncz_time_t az_fs_index_earliest(const fs_index *ix);
 
-/* ---- the journals (file_jindex.c, file_jseg.c, file_journal.c) ---------------------------------------
+/* ---- the journals (file_jindex.c, file_jseg.c, file_jremove.c, file_journal.c) ---------------------
  *
  * Each journal (run history, audit trail) is a subdirectory named after it (runs/, audit/) holding
- * append-only segment files <20-digit number>.seg and a .lock file. Every op flocks .lock (shared to read,
- * exclusive to write). A segment is a sequence of frames, each:
+ * append-only segment files <number:20 digits>.<version:10 digits>.seg, a log of removed frames (removed)
+ * and .lock. Every op flocks .lock (shared to read, exclusive to write). A segment is a sequence of frames:
  *   "AZJ1" crc32c(le32, of the rest of the frame) frame_len(le32) data_len(le32) at(le64) end_at(le64)
  *   status(u8) task_len(u8) who_len(u8) 0(u8) id(36 bytes) task who data
  * Appends go to the newest segment, a new one once it holds FJ_SEGMENT_MAX bytes (or ends in a torn
  * frame). An upsert appends a newer frame of the same id: the last frame in append order (segment number,
- * then offset) wins. Removals rewrite the segments that hold the entry's frames without them (a temp file
- * renamed over the segment), or unlink a segment left empty. .lock holds a generation number that every
- * such change of the set of segments raises, so that other processes know to re-list the directory. */
+ * then offset) wins. A removal appends to `removed` a record per frame of the entry (its current one and
+ * any older one still on disk), each "AZD1" crc32c(le32, of the rest) number(le64) version(le32)
+ * offset(le32). A segment that holds no live frame any more is unlinked (never the newest, so numbers are
+ * never reused); one that is mostly dead is rewritten as its next version without them (a new file, then
+ * the old one unlinked: records of the old version no longer apply). `removed` is itself rewritten when most
+ * of its records name versions that are gone. .lock holds a generation number that every change to the
+ * set of files raises, so that other processes know to list the directory again. */
 
 #define FJ_SEGMENT_MAX (4u * 1024u * 1024u)
 #define FJ_HEAD 72 /* the fixed part of a frame, id included */
@@ -107,7 +111,8 @@ typedef struct fj_cols {
 typedef struct fj_entry {
     char id[AZ_JOURNAL_ID_LEN + 1];
     bool live;
-    bool doomed; /* chosen for removal by the op under way */
+    bool doomed;   /* chosen for removal by the op under way */
+    bool unplaced; /* reconciling: its segment was replaced; found again in the new version, or gone */
     uint8_t status;
     uint32_t task, who; /* index in fj_journal.tasks / whos */
     asyncz_time_t at, end_at;
@@ -129,14 +134,16 @@ typedef struct fj_frame {
 
 typedef struct fj_seg {
     uint64_t num;
+    uint32_t ver;
     int fd;
-    ino_t ino;
     uint64_t end;          /* the frames scanned end here */
     uint64_t size_seen;    /* the file's size when last scanned (> end: a torn frame at the end) */
     asyncz_time_t min_end; /* no frame scanned here has an end_at below this */
     bool changed;          /* reconciling: replaced or removed by another process */
     fj_frame *frames;      /* in offset order */
     size_t n_frames, cap_frames;
+    uint32_t *dead; /* offsets of the frames `removed` names in this version */
+    size_t n_dead, cap_dead;
 } fj_seg;
 
 typedef struct fj_task {
@@ -147,7 +154,11 @@ typedef struct fj_task {
 
 typedef struct fj_journal {
     az_journal which;
-    int dfd, lockfd;
+    int dfd, lockfd, logfd; /* logfd: `removed`, -1 until first needed */
+    ino_t log_ino;
+    uint64_t log_seen;  /* bytes of `removed` applied */
+    uint32_t *unplaced; /* reconciling: entries whose segment was replaced */
+    size_t n_unplaced, cap_unplaced;
     bool loaded; /* the index below reflects the segments as of generation gen */
     uint64_t gen;
     fj_entry *e;
@@ -187,8 +198,12 @@ fj_seg *az_fj_seg(const fj_journal *j, uint64_t num);
 fj_seg *az_fj_seg_add(fj_journal *j, uint64_t num);
 /* Forget segment s (its frames list; not its entries: kill them first). Closes its fd. */
 void az_fj_seg_forget(fj_journal *j, fj_seg *s);
-/* Kill the entries whose current frame is in s, and empty its frames list. */
-void az_fj_seg_kill_entries(fj_journal *j, fj_seg *s);
+/* Mark the entries whose current frame is in s unplaced (listed in j->unplaced), and empty s's lists. */
+int az_fj_seg_unplace(fj_journal *j, fj_seg *s);
+/* Kill the entries still unplaced. */
+void az_fj_kill_unplaced(fj_journal *j);
+/* The frame of s at offset off, or NULL. */
+fj_frame *az_fj_seg_frame(const fj_seg *s, uint32_t off);
 /* Note a frame (of entry index ref, at off) in s. Errors: ASYNCZ_ENOMEM. */
 int az_fj_seg_note(fj_seg *s, uint32_t ref, uint32_t off);
 /* The position in r of the first entry whose id is >= id (bytewise). */
@@ -215,8 +230,21 @@ void az_fj_end(fj_journal *j);
 int az_fj_append(fs_backend *fb, fj_journal *j, const az_jentry *entries, size_t n);
 /* Read entry e's frame into j->buf and parse it. ASYNCZ_EIO when the frame no longer checks out. */
 int az_fj_read(fs_backend *fb, fj_journal *j, const fj_entry *e, fj_cols *c);
-/* Remove the doomed entries (those marked doomed; all live): rewrite or unlink every segment holding one
- * of their frames, oldest segment first, then take them out of the index. */
+/* Name of segment num, version ver (32 bytes). */
+void az_fj_seg_file(uint64_t num, uint32_t ver, char *name);
+/* Raise the generation in .lock (the set of files changed). */
+int az_fj_bump_gen(fs_backend *fb, fj_journal *j);
+/* Write n bytes at off of fd, whole. Returns 0 or an errno. */
+int az_fj_write_at(int fd, const void *p, size_t n, uint64_t off);
+int az_fj_pread_all(int fd, void *buf, size_t n, uint64_t off);
+/* Make j->buf hold need bytes. */
+int az_fj_grow_buf(fj_journal *j, size_t need);
+
+/* Removals (file_jremove.c). */
+/* Apply the records appended to `removed` since last read (after the segments are up to date). */
+int az_fj_read_removed(fs_backend *fb, fj_journal *j);
+/* Remove the n doomed entries (marked doomed, live): a record per frame of theirs into `removed`, synced,
+ * then out of the index; then at most one segment rewritten, and the segments left empty unlinked. */
 int az_fj_remove_doomed(fs_backend *fb, fj_journal *j, fj_entry **doomed, size_t n);
 
 /* The backend ops (file_journal.c). */

@@ -251,9 +251,13 @@ int az_fj_apply(fj_journal *j, fj_seg *seg, uint32_t off, const fj_cols *c)
     if (c->end_at < seg->min_end)
         seg->min_end = c->end_at;
     fj_entry *e = az_fj_find(j, id);
-    if (e && seg->num == e->seg && off == e->off)
+    /* Found again in the new version of its segment (offsets changed): this frame is its place. */
+    bool refound = e && e->unplaced && seg->num >= e->seg;
+    if (refound)
+        e->unplaced = false;
+    if (e && !refound && seg->num == e->seg && off == e->off)
         return 0; /* the frame the index already has */
-    if (e && (seg->num < e->seg || (seg->num == e->seg && off < e->off))) {
+    if (e && !refound && (seg->num < e->seg || (seg->num == e->seg && off < e->off))) {
         /* An older frame (a rescan of an older segment): superseded, but still one of this id's. */
         if (seg->num < e->first_seg)
             e->first_seg = seg->num;
@@ -337,21 +341,52 @@ void az_fj_seg_forget(fj_journal *j, fj_seg *s)
     if (s->fd >= 0)
         close(s->fd);
     free(s->frames);
+    free(s->dead);
     size_t pos = (size_t)(s - j->segs);
     memmove(j->segs + pos, j->segs + pos + 1, (j->n_segs - pos - 1) * sizeof *j->segs);
     j->n_segs--;
 }
 
-void az_fj_seg_kill_entries(fj_journal *j, fj_seg *s)
+int az_fj_seg_unplace(fj_journal *j, fj_seg *s)
 {
     for (size_t i = 0; i < s->n_frames; i++) {
-        fj_entry *e = &j->e[s->frames[i].ref];
-        if (e->live && e->seg == s->num && e->off == s->frames[i].off)
-            az_fj_kill(j, e);
+        uint32_t ref = s->frames[i].ref;
+        fj_entry *e = &j->e[ref];
+        if (!e->live || e->unplaced || e->seg != s->num || e->off != s->frames[i].off)
+            continue;
+        if (az_array_reserve((void **)&j->unplaced, &j->cap_unplaced, j->n_unplaced + 1, sizeof *j->unplaced))
+            return ASYNCZ_ENOMEM;
+        e->unplaced = true;
+        j->unplaced[j->n_unplaced++] = ref;
     }
-    s->n_frames = 0;
+    s->n_frames = s->n_dead = 0;
     s->end = s->size_seen = 0;
     s->min_end = INT64_MAX;
+    return 0;
+}
+
+void az_fj_kill_unplaced(fj_journal *j)
+{
+    for (size_t i = 0; i < j->n_unplaced; i++) {
+        fj_entry *e = &j->e[j->unplaced[i]];
+        if (e->live && e->unplaced)
+            az_fj_kill(j, e);
+        e->unplaced = false;
+    }
+    j->n_unplaced = 0;
+}
+
+fj_frame *az_fj_seg_frame(const fj_seg *s, uint32_t off)
+{
+    size_t lo = 0, hi = s->n_frames;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->frames[mid].off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n_frames && s->frames[lo].off == off ? &s->frames[lo] : NULL;
 }
 
 int az_fj_seg_note(fj_seg *s, uint32_t ref, uint32_t off)
@@ -388,8 +423,9 @@ void az_fj_index_clear(fj_journal *j)
     az_map_free(&j->task_map);
     az_map_free(&j->who_map);
     free(j->buf);
-    int dfd = j->dfd, lockfd = j->lockfd;
+    free(j->unplaced);
+    int dfd = j->dfd, lockfd = j->lockfd, logfd = j->logfd;
     az_journal which = j->which;
-    *j = (fj_journal){.which = which, .dfd = dfd, .lockfd = lockfd};
+    *j = (fj_journal){.which = which, .dfd = dfd, .lockfd = lockfd, .logfd = logfd, .log_ino = j->log_ino};
 }
 #endif

@@ -149,11 +149,13 @@ int az_fj_open(fs_backend *fb, az_journal which, int dfd)
 void az_fj_close(fj_journal *j)
 {
     az_fj_index_clear(j);
+    if (j->logfd >= 0)
+        close(j->logfd);
     if (j->lockfd >= 0)
         close(j->lockfd);
     if (j->dfd >= 0)
         close(j->dfd);
-    j->lockfd = j->dfd = -1;
+    j->lockfd = j->dfd = j->logfd = -1;
 }
 
 /* ---- the generation in .lock --------------------------------------------------------------------- */
@@ -170,7 +172,7 @@ static int read_gen(fs_backend *fb, fj_journal *j, uint64_t *gen)
 }
 
 /* Tell the other processes that the set of segments changed (under the exclusive lock). */
-static int bump_gen(fs_backend *fb, fj_journal *j)
+int az_fj_bump_gen(fs_backend *fb, fj_journal *j)
 {
     uint64_t gen = 0;
     int rc = read_gen(fb, j, &gen);
@@ -186,26 +188,35 @@ static int bump_gen(fs_backend *fb, fj_journal *j)
 
 /* ---- reading segments ------------------------------------------------------------------------------ */
 
-static void seg_file(uint64_t num, char *name)
+void az_fj_seg_file(uint64_t num, uint32_t ver, char *name)
 {
-    snprintf(name, 32, "%020" PRIu64 ".seg", num);
+    snprintf(name, 40, "%020" PRIu64 ".%010" PRIu32 ".seg", num, ver);
 }
 
-static bool seg_name(const char *name, uint64_t *num)
+/* n decimal digits at s. */
+static bool digits(const char *s, int n, uint64_t max, uint64_t *out)
 {
-    if (strlen(name) != 24 || strcmp(name + 20, ".seg") != 0)
-        return false;
     uint64_t v = 0;
-    for (int i = 0; i < 20; i++) {
-        if (name[i] < '0' || name[i] > '9' || v > (UINT64_MAX - 9) / 10)
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || v > (max - (uint64_t)(s[i] - '0')) / 10)
             return false;
-        v = v * 10 + (uint64_t)(name[i] - '0');
+        v = v * 10 + (uint64_t)(s[i] - '0');
     }
-    *num = v;
-    return v > 0;
+    *out = v;
+    return true;
 }
 
-static int grow_buf(fj_journal *j, size_t need)
+static bool seg_name(const char *name, uint64_t *num, uint32_t *ver)
+{
+    uint64_t v = 0;
+    if (strlen(name) != 35 || name[20] != '.' || strcmp(name + 31, ".seg") != 0 ||
+        !digits(name, 20, UINT64_MAX, num) || !digits(name + 21, 10, UINT32_MAX, &v))
+        return false;
+    *ver = (uint32_t)v;
+    return *num > 0;
+}
+
+int az_fj_grow_buf(fj_journal *j, size_t need)
 {
     if (need <= j->cap)
         return 0;
@@ -217,31 +228,29 @@ static int grow_buf(fj_journal *j, size_t need)
     return 0;
 }
 
-static int pread_all(int fd, void *buf, size_t n, off_t off)
+int az_fj_pread_all(int fd, void *buf, size_t n, uint64_t off)
 {
     unsigned char *p = buf;
     while (n) {
-        ssize_t r = pread(fd, p, n, off);
+        ssize_t r = pread(fd, p, n, (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             return r < 0 ? errno : EIO;
         p += r;
         n -= (size_t)r;
-        off += r;
+        off += (uint64_t)r;
     }
     return 0;
 }
 
 static int open_seg(fs_backend *fb, fj_journal *j, fj_seg *s)
 {
-    char name[32];
-    seg_file(s->num, name);
+    char name[40];
+    az_fj_seg_file(s->num, s->ver, name);
     s->fd = openat(j->dfd, name, O_RDWR | O_CLOEXEC);
-    struct stat st;
-    if (s->fd < 0 || fstat(s->fd, &st) != 0)
+    if (s->fd < 0)
         return az_fs_fail(fb, ASYNCZ_EIO, errno, "open %s/%s", az_journal_name(j->which), name);
-    s->ino = st.st_ino;
     return 0;
 }
 
@@ -255,8 +264,8 @@ static int scan_seg(fs_backend *fb, fj_journal *j, fj_seg *s)
     if (size == s->size_seen || size <= s->end)
         return 0;
     size_t want = (size_t)(size - s->end);
-    int rc = grow_buf(j, want);
-    int err = rc ? 0 : pread_all(s->fd, j->buf, want, (off_t)s->end);
+    int rc = az_fj_grow_buf(j, want);
+    int err = rc ? 0 : az_fj_pread_all(s->fd, j->buf, want, s->end);
     if (err)
         return az_fs_fail(fb, ASYNCZ_EIO, err, "read a segment of %s", az_journal_name(j->which));
     size_t at = 0;
@@ -269,16 +278,46 @@ static int scan_seg(fs_backend *fb, fj_journal *j, fj_seg *s)
         return rc;
     if (at < want)
         asyncz_log(ASYNCZ_LOG_WARNING, FS_LOGGER,
-                   "%s/%s/%020" PRIu64 ".seg: %zu bytes at offset %" PRIu64
+                   "%s/%s/%020" PRIu64 ".%010" PRIu32 ".seg: %zu bytes at offset %" PRIu64
                    " are no intact frame (a write torn by a crash?): skipped",
-                   fb->dir, az_journal_name(j->which), s->num, want - at, s->end + at);
+                   fb->dir, az_journal_name(j->which), s->num, s->ver, want - at, s->end + at);
     s->end += at;
     s->size_seen = size;
     return 0;
 }
 
-/* The segment numbers in the journal's directory, ascending. */
-static int list_segs(fs_backend *fb, fj_journal *j, uint64_t **out, size_t *n)
+typedef struct seg_id {
+    uint64_t num;
+    uint32_t ver;
+} seg_id;
+
+static int seg_id_cmp(const void *a, const void *b)
+{
+    const seg_id *x = a, *y = b;
+    if (x->num != y->num)
+        return x->num < y->num ? -1 : 1;
+    return x->ver < y->ver ? -1 : x->ver > y->ver;
+}
+
+/* Keep the newest version of each number; unlink older ones when we may (a rewrite cut short by a crash). */
+static size_t newest_versions(fj_journal *j, seg_id *ids, size_t n, bool exclusive)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && ids[i + 1].num == ids[i].num) {
+            char name[40];
+            az_fj_seg_file(ids[i].num, ids[i].ver, name);
+            if (exclusive)
+                unlinkat(j->dfd, name, 0);
+            continue;
+        }
+        ids[w++] = ids[i];
+    }
+    return w;
+}
+
+/* The segments in the journal's directory (the newest version of each), by number ascending. */
+static int list_segs(fs_backend *fb, fj_journal *j, bool exclusive, seg_id **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -292,85 +331,83 @@ static int list_segs(fs_backend *fb, fj_journal *j, uint64_t **out, size_t *n)
     }
     size_t cap = 0;
     int rc = 0;
-    uint64_t num;
+    seg_id id;
     for (struct dirent *de; !rc && (de = readdir(d)) != NULL;) {
-        if (!seg_name(de->d_name, &num))
+        if (!seg_name(de->d_name, &id.num, &id.ver))
             continue;
         rc = az_array_reserve((void **)out, &cap, *n + 1, sizeof **out);
         if (!rc)
-            (*out)[(*n)++] = num;
+            (*out)[(*n)++] = id;
     }
     closedir(d);
-    for (size_t i = 1; i < *n; i++) /* insertion sort: readdir's order is nearly any order, n is small */
-        for (size_t k = i; k > 0 && (*out)[k - 1] > (*out)[k]; k--) {
-            uint64_t t = (*out)[k];
-            (*out)[k] = (*out)[k - 1];
-            (*out)[k - 1] = t;
-        }
+    if (*n > 1)
+        qsort(*out, *n, sizeof **out, seg_id_cmp);
+    *n = newest_versions(j, *out, *n, exclusive);
     return rc;
 }
 
-static bool has_num(const uint64_t *nums, size_t n, uint64_t num)
+static const seg_id *find_id(const seg_id *ids, size_t n, uint64_t num)
 {
     for (size_t i = 0; i < n; i++)
-        if (nums[i] == num)
-            return true;
-    return false;
+        if (ids[i].num == num)
+            return &ids[i];
+    return NULL;
 }
 
-/* Whether segment s was removed or replaced (a new file under its name) by another process. */
-static bool seg_changed(const fj_journal *j, const fj_seg *s, const uint64_t *nums, size_t n)
+/* Whether segment s was removed or rewritten by another process. */
+static bool seg_changed(const fj_seg *s, const seg_id *ids, size_t n)
 {
-    if (!has_num(nums, n, s->num))
-        return true;
-    char name[32];
+    const seg_id *id = find_id(ids, n, s->num);
     struct stat st;
-    seg_file(s->num, name);
-    if (fstatat(j->dfd, name, &st, 0) != 0)
-        return true;
-    return st.st_ino != s->ino || (uint64_t)st.st_size < s->end;
+    return !id || id->ver != s->ver || fstat(s->fd, &st) != 0 || (uint64_t)st.st_size < s->end;
 }
 
-/* Bring the index in line with the directory: entries of removed or replaced segments go, then every
- * segment, new or replaced ones whole, is scanned (oldest first, though the newest frame wins anyway). */
-static int reconcile(fs_backend *fb, fj_journal *j)
+/* Bring the index in line with the directory: entries whose segment was removed or rewritten are
+ * unplaced, every segment is scanned (new and rewritten ones whole), the unplaced entries not found again
+ * go, and then the records of `removed` apply. */
+static int reconcile(fs_backend *fb, fj_journal *j, bool exclusive)
 {
-    uint64_t *nums = NULL;
+    seg_id *ids = NULL;
     size_t n = 0;
-    int rc = list_segs(fb, j, &nums, &n);
+    int rc = list_segs(fb, j, exclusive, &ids, &n);
     for (size_t i = 0; !rc && i < j->n_segs; i++) {
         fj_seg *s = &j->segs[i];
-        s->changed = seg_changed(j, s, nums, n);
+        s->changed = seg_changed(s, ids, n);
         if (s->changed)
-            az_fj_seg_kill_entries(j, s);
+            rc = az_fj_seg_unplace(j, s);
     }
-    az_fj_purge(j);
     for (size_t i = j->n_segs; !rc && i-- > 0;) {
         if (j->segs[i].changed)
             az_fj_seg_forget(j, &j->segs[i]);
     }
     for (size_t i = 0; !rc && i < n; i++) {
-        fj_seg *s = az_fj_seg(j, nums[i]);
-        if (!s && !(s = az_fj_seg_add(j, nums[i])))
+        fj_seg *s = az_fj_seg(j, ids[i].num);
+        if (!s && !(s = az_fj_seg_add(j, ids[i].num)))
             rc = ASYNCZ_ENOMEM;
-        else if (s->fd < 0)
+        else if (s->fd < 0) {
+            s->ver = ids[i].ver;
             rc = open_seg(fb, j, s);
+        }
     }
     for (size_t i = 0; !rc && i < j->n_segs; i++)
         rc = scan_seg(fb, j, &j->segs[i]);
-    free(nums);
-    return rc;
+    az_fj_kill_unplaced(j);
+    az_fj_purge(j);
+    free(ids);
+    return rc ? rc : az_fj_read_removed(fb, j);
 }
 
-static int refresh(fs_backend *fb, fj_journal *j)
+static int refresh(fs_backend *fb, fj_journal *j, bool exclusive)
 {
     uint64_t gen = 0;
     int rc = read_gen(fb, j, &gen);
     if (rc)
         return rc;
-    if (j->loaded && gen == j->gen)
-        return j->n_segs ? scan_seg(fb, j, &j->segs[j->n_segs - 1]) : 0; /* only the newest grows */
-    rc = reconcile(fb, j);
+    if (j->loaded && gen == j->gen) { /* only the newest segment and `removed` grow */
+        rc = j->n_segs ? scan_seg(fb, j, &j->segs[j->n_segs - 1]) : 0;
+        return rc ? rc : az_fj_read_removed(fb, j);
+    }
+    rc = reconcile(fb, j, exclusive);
     if (!rc) {
         j->gen = gen;
         j->loaded = true;
@@ -386,7 +423,7 @@ int az_fj_begin(fs_backend *fb, fj_journal *j, bool exclusive, const char *op)
         if (errno != EINTR)
             return az_fs_fail(fb, ASYNCZ_EIO, errno, "%s: flock %s/.lock", op, az_journal_name(j->which));
     }
-    int rc = refresh(fb, j);
+    int rc = refresh(fb, j, exclusive);
     if (rc) {
         az_fj_index_clear(j); /* start over from the files next time */
         flock(j->lockfd, LOCK_UN);
@@ -402,11 +439,11 @@ void az_fj_end(fj_journal *j)
 int az_fj_read(fs_backend *fb, fj_journal *j, const fj_entry *e, fj_cols *c)
 {
     const fj_seg *s = az_fj_seg(j, e->seg);
-    int rc = s ? grow_buf(j, e->flen) : ASYNCZ_EIO;
+    int rc = s ? az_fj_grow_buf(j, e->flen) : ASYNCZ_EIO;
     if (rc)
         return rc == ASYNCZ_ENOMEM ? rc
                                    : az_fs_fail(fb, ASYNCZ_EIO, 0, "entry %s: its segment is gone", e->id);
-    int err = pread_all(s->fd, j->buf, e->flen, (off_t)e->off);
+    int err = az_fj_pread_all(s->fd, j->buf, e->flen, e->off);
     if (err)
         return az_fs_fail(fb, ASYNCZ_EIO, err, "read entry %s of %s", e->id, az_journal_name(j->which));
     if (!az_fj_frame_parse(j->buf, e->flen, c) || c->flen != e->flen ||
@@ -421,23 +458,21 @@ int az_fj_read(fs_backend *fb, fj_journal *j, const fj_entry *e, fj_cols *c)
 /* Start segment num (a new file), and tell the other processes. */
 static int new_seg(fs_backend *fb, fj_journal *j, uint64_t num, fj_seg **out)
 {
-    char name[32];
-    seg_file(num, name);
+    char name[40];
+    az_fj_seg_file(num, 0, name);
     int fd = openat(j->dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return az_fs_fail(fb, ASYNCZ_EIO, errno, "create %s/%s", az_journal_name(j->which), name);
-    struct stat st;
-    fj_seg *s = fstat(fd, &st) == 0 ? az_fj_seg_add(j, num) : NULL;
+    fj_seg *s = az_fj_seg_add(j, num);
     if (!s) {
         close(fd);
         unlinkat(j->dfd, name, 0);
         return ASYNCZ_ENOMEM;
     }
     s->fd = fd;
-    s->ino = st.st_ino;
     *out = s;
     int rc = az_fs_sync_dir(fb, j->dfd, az_journal_name(j->which));
-    return rc ? rc : bump_gen(fb, j);
+    return rc ? rc : az_fj_bump_gen(fb, j);
 }
 
 /* The segment to append to: the newest, unless it is full or ends in a torn frame. */
@@ -451,8 +486,9 @@ static int append_target(fs_backend *fb, fj_journal *j, fj_seg **out)
     return new_seg(fb, j, s ? s->num + 1 : 1, out);
 }
 
-static int write_at(int fd, const unsigned char *p, size_t n, uint64_t off)
+int az_fj_write_at(int fd, const void *buf, size_t n, uint64_t off)
 {
+    const unsigned char *p = buf;
     while (n) {
         ssize_t w = pwrite(fd, p, n, (off_t)off);
         if (w < 0 && errno == EINTR)
@@ -473,14 +509,13 @@ static int append_chunk(fs_backend *fb, fj_journal *j, const unsigned char *buf,
     int rc = append_target(fb, j, &s);
     if (rc)
         return rc;
-    int err = write_at(s->fd, buf, size, s->end);
+    int err = az_fj_write_at(s->fd, buf, size, s->end);
     if (!err && fdatasync(s->fd) != 0)
         err = errno;
     if (err) {
         if (ftruncate(s->fd, (off_t)s->end) != 0) /* else the next scan finds a torn frame and skips it */
             s->size_seen = UINT64_MAX;
-        return az_fs_fail(fb, ASYNCZ_EIO, err, "append to %s/%020" PRIu64 ".seg", az_journal_name(j->which),
-                          s->num);
+        return az_fs_fail(fb, ASYNCZ_EIO, err, "append to a segment of %s", az_journal_name(j->which));
     }
     uint64_t base = s->end;
     fj_cols c;
@@ -515,153 +550,4 @@ int az_fj_append(fs_backend *fb, fj_journal *j, const az_jentry *entries, size_t
     return rc;
 }
 
-/* ---- removing: rewriting segments ------------------------------------------------------------------ */
-
-static bool keeps(const fj_journal *j, const fj_seg *s, const fj_frame *f)
-{
-    const fj_entry *e = &j->e[f->ref];
-    return e->live && !e->doomed && e->seg == s->num && e->off == f->off;
-}
-
-/* Copy the frames s keeps into out (s->end bytes); their new offsets into frames. Returns the size. */
-static size_t gather(fj_journal *j, const fj_seg *s, unsigned char *out, fj_frame *frames, size_t *n_frames)
-{
-    size_t w = 0;
-    *n_frames = 0;
-    for (size_t i = 0; i < s->n_frames; i++) {
-        const fj_frame *f = &s->frames[i];
-        if (!keeps(j, s, f))
-            continue;
-        const fj_entry *e = &j->e[f->ref];
-        memcpy(out + w, j->buf + f->off, e->flen);
-        frames[(*n_frames)++] = (fj_frame){.ref = f->ref, .off = (uint32_t)w};
-        w += e->flen;
-    }
-    return w;
-}
-
-/* Write size bytes into a new temp file of the journal's directory, synced; its fd into *fd. */
-static int write_temp(fs_backend *fb, fj_journal *j, const unsigned char *p, size_t size, char *tmp, int *fd)
-{
-    snprintf(tmp, 64, "%s%lu", fb->tmp_prefix, fb->tmp_n++);
-    *fd = openat(j->dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (*fd < 0)
-        return az_fs_fail(fb, ASYNCZ_EIO, errno, "create %s/%s", az_journal_name(j->which), tmp);
-    int err = write_at(*fd, p, size, 0);
-    if (!err && fdatasync(*fd) != 0)
-        err = errno;
-    if (!err)
-        return 0;
-    close(*fd);
-    unlinkat(j->dfd, tmp, 0);
-    return az_fs_fail(fb, ASYNCZ_EIO, err, "write %s/%s", az_journal_name(j->which), tmp);
-}
-
-/* The rewritten segment takes s's place: its name, fd, frames; entries kept learn their new offsets. */
-static void swap_in(fj_journal *j, fj_seg *s, int fd, fj_frame *frames, size_t n, size_t size)
-{
-    close(s->fd);
-    s->fd = fd;
-    struct stat st;
-    s->ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
-    free(s->frames);
-    s->frames = frames;
-    s->n_frames = s->cap_frames = n;
-    s->end = s->size_seen = size;
-    s->min_end = INT64_MAX;
-    for (size_t i = 0; i < n; i++) {
-        fj_entry *e = &j->e[frames[i].ref];
-        e->off = frames[i].off;
-        if (e->end_at < s->min_end)
-            s->min_end = e->end_at;
-    }
-}
-
-/* Rewrite segment s without the frames it no longer keeps (removed or superseded): a temp file renamed
- * over it; a segment left with nothing is unlinked. */
-static int compact(fs_backend *fb, fj_journal *j, fj_seg *s)
-{
-    char name[32], tmp[64];
-    seg_file(s->num, name);
-    size_t size = (size_t)s->end;
-    unsigned char *out = malloc(size ? size : 1);
-    fj_frame *frames = malloc((s->n_frames ? s->n_frames : 1) * sizeof *frames);
-    int rc = out && frames ? grow_buf(j, size) : ASYNCZ_ENOMEM;
-    int err = rc ? 0 : pread_all(s->fd, j->buf, size, 0);
-    if (err)
-        rc = az_fs_fail(fb, ASYNCZ_EIO, err, "read %s/%s", az_journal_name(j->which), name);
-    size_t n = 0, kept = rc ? 0 : gather(j, s, out, frames, &n);
-    int fd = -1;
-    if (!rc && kept == 0 && unlinkat(j->dfd, name, 0) != 0)
-        rc = az_fs_fail(fb, ASYNCZ_EIO, errno, "remove %s/%s", az_journal_name(j->which), name);
-    else if (!rc && kept && (rc = write_temp(fb, j, out, kept, tmp, &fd)) == 0 &&
-             renameat(j->dfd, tmp, j->dfd, name) != 0) {
-        rc = az_fs_fail(fb, ASYNCZ_EIO, errno, "rename over %s/%s", az_journal_name(j->which), name);
-        close(fd);
-        unlinkat(j->dfd, tmp, 0);
-    }
-    free(out);
-    if (!rc && kept) {
-        swap_in(j, s, fd, frames, n, kept);
-        return 0;
-    }
-    free(frames);
-    if (!rc)
-        az_fj_seg_forget(j, s);
-    return rc;
-}
-
-/* Whether segment s holds a frame of a doomed entry. */
-static bool holds_doomed(const fj_journal *j, const fj_seg *s)
-{
-    for (size_t i = 0; i < s->n_frames; i++) {
-        const fj_entry *e = &j->e[s->frames[i].ref];
-        if (e->live && e->doomed)
-            return true;
-    }
-    return false;
-}
-
-/* Kill the doomed entries whose current frame was in segment num (just rewritten without it). */
-static void kill_gone(fj_journal *j, fj_entry **doomed, size_t n, uint64_t num)
-{
-    for (size_t i = 0; i < n; i++)
-        if (doomed[i]->live && doomed[i]->doomed && doomed[i]->seg == num)
-            az_fj_kill(j, doomed[i]);
-}
-
-int az_fj_remove_doomed(fs_backend *fb, fj_journal *j, fj_entry **doomed, size_t n)
-{
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (size_t i = 0; i < n; i++) {
-        lo = doomed[i]->first_seg < lo ? doomed[i]->first_seg : lo;
-        hi = doomed[i]->seg > hi ? doomed[i]->seg : hi;
-    }
-    /* Oldest segment first: an entry's current frame goes last, so a crash part-way never brings back an
-     * older frame of an entry whose newest one is gone. */
-    int rc = 0;
-    bool changed = false;
-    for (size_t i = 0; !rc && i < j->n_segs;) {
-        fj_seg *s = &j->segs[i];
-        uint64_t num = s->num;
-        if (num < lo || num > hi || !holds_doomed(j, s)) {
-            i++;
-            continue;
-        }
-        size_t before = j->n_segs;
-        rc = compact(fb, j, s);
-        changed |= !rc;
-        if (!rc)
-            kill_gone(j, doomed, n, num);
-        if (j->n_segs == before)
-            i++;
-    }
-    for (size_t i = 0; i < n; i++)
-        doomed[i]->doomed = false;
-    az_fj_purge(j);
-    int rc2 = changed ? az_fs_sync_dir(fb, j->dfd, az_journal_name(j->which)) : 0;
-    if (changed && !rc2)
-        rc2 = bump_gen(fb, j);
-    return rc ? rc : rc2;
-}
 #endif
