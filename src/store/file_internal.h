@@ -116,9 +116,12 @@ typedef struct fj_entry {
     uint8_t status;
     uint32_t task, who; /* index in fj_journal.tasks / whos */
     asyncz_time_t at, end_at;
+    bool more_older;    /* more older frames than prev may be on disk (look from first_seg on) */
     uint64_t seg;       /* the segment number of the current frame */
     uint64_t first_seg; /* no segment below this holds a frame of this id */
     uint32_t off, flen; /* the current frame */
+    uint64_t prev_seg;  /* the frame the current one superseded (0: none): segment, version, offset */
+    uint32_t prev_ver, prev_off;
 } fj_entry;
 
 /* Entry references (index in fj_journal.e), sorted by the entries' ids ascending. */
@@ -136,11 +139,12 @@ typedef struct fj_seg {
     uint64_t num;
     uint32_t ver;
     int fd;
-    uint64_t end;          /* the frames scanned end here */
-    uint64_t size_seen;    /* the file's size when last scanned (> end: a torn frame at the end) */
-    asyncz_time_t min_end; /* no frame scanned here has an end_at below this */
-    bool changed;          /* reconciling: replaced or removed by another process */
-    fj_frame *frames;      /* in offset order */
+    uint64_t end;                   /* the frames scanned end here */
+    uint64_t size_seen;             /* the file's size when last scanned (> end: a torn frame at the end) */
+    asyncz_time_t min_end, max_end; /* bounds of the end_at of the frames scanned here */
+    uint64_t live;                  /* bytes of the current frames of live entries */
+    bool changed;                   /* reconciling: replaced or removed by another process */
+    fj_frame *frames;               /* in offset order */
     size_t n_frames, cap_frames;
     uint32_t *dead; /* offsets of the frames `removed` names in this version */
     size_t n_dead, cap_dead;
@@ -148,8 +152,8 @@ typedef struct fj_seg {
 
 typedef struct fj_task {
     char *name;
-    fj_refs refs;
-    bool dirty; /* holds references to entries killed since the last purge */
+    fj_refs refs; /* may hold references to entries killed since the last purge: skip those */
+    size_t live;  /* live entries */
 } fj_task;
 
 typedef struct fj_journal {
@@ -163,9 +167,9 @@ typedef struct fj_journal {
     uint64_t gen;
     fj_entry *e;
     size_t n_e, cap_e;
-    uint32_t *free_e; /* slots of dead entries, reusable once purged from the lists */
+    uint32_t *free_e; /* slots of dead entries purged from the lists: reusable */
     size_t n_free, cap_free;
-    size_t n_killed; /* killed since the last purge */
+    size_t n_killed; /* killed since the last purge: the lists may still refer to them */
     az_map by_id;    /* ref: index in e + 1 */
     fj_refs all;
     fj_refs by_status[FJ_STATUS_N];
@@ -188,10 +192,12 @@ fj_entry *az_fj_find(const fj_journal *j, const char *id);
 /* A frame found at (seg, off): the entry's current frame if it is newer than what the index holds (an
  * upsert), else noted as a superseded frame of the segment. Errors: ASYNCZ_ENOMEM. */
 int az_fj_apply(fj_journal *j, fj_seg *seg, uint32_t off, const fj_cols *c);
-/* Take entry e out of the index (its references go at the next purge). */
+/* Take entry e out of the index: out of the map at once; the lists keep referring to it (readers skip
+ * entries not live) until a purge, and its slot is not reused before. */
 void az_fj_kill(fj_journal *j, fj_entry *e);
-/* Drop killed entries from every list and free their slots. */
-void az_fj_purge(fj_journal *j);
+/* Drop killed entries from every list and free their slots, once they are many enough for the pass over
+ * every list to be worth it (force: now). */
+void az_fj_purge(fj_journal *j, bool force);
 /* The segment with this number, or NULL. */
 fj_seg *az_fj_seg(const fj_journal *j, uint64_t num);
 /* Add a segment (num above every other's or not present) with no frames; returns it or NULL (ENOMEM). */

@@ -2,9 +2,10 @@
  * where its current frame is, found by id (a map) and listed newest first overall, per task and per status
  * (arrays of entry indexes sorted by id). Built from the segment files by file_jseg.c.
  *
- * Removal is in two steps: az_fj_kill takes an entry out of the map at once, az_fj_purge then drops the
- * references to every killed entry from the lists in one pass each, so that removing many entries costs
- * one pass rather than one move per entry. A killed entry's slot is reused only after the purge. */
+ * Removal is in two steps: az_fj_kill takes an entry out of the map at once (readers of the lists skip
+ * entries that are not live), and az_fj_purge drops the references to killed entries from the lists in one
+ * pass each once they are a good share of them, so that a removal costs O(1) amortised rather than a move
+ * of a list. A killed entry's slot is reused only after the purge (its id keeps the lists in order). */
 #ifdef ASYNCZ_WITH_FILE
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,10 @@ static int refs_insert(fj_journal *j, fj_refs *r, uint32_t ref)
 
 static void refs_remove(fj_journal *j, fj_refs *r, uint32_t ref)
 {
-    size_t pos = az_fj_refs_lower(j, r, j->e[ref].id);
+    const char *id = j->e[ref].id;
+    size_t pos = az_fj_refs_lower(j, r, id);
+    while (pos < r->n && r->v[pos] != ref && strcmp(j->e[r->v[pos]].id, id) == 0)
+        pos++; /* a killed entry of the same id, not yet purged */
     if (pos < r->n && r->v[pos] == ref) {
         memmove(r->v + pos, r->v + pos + 1, (r->n - pos - 1) * sizeof *r->v);
         r->n--;
@@ -146,8 +150,6 @@ fj_entry *az_fj_find(const fj_journal *j, const char *id)
 
 static int alloc_entry(fj_journal *j, uint32_t *out)
 {
-    if (j->n_killed)
-        az_fj_purge(j);
     if (j->n_free) {
         *out = j->free_e[--j->n_free];
         return 0;
@@ -177,6 +179,7 @@ static int link_new(fj_journal *j, uint32_t ref)
         return rc;
     az_map_put_at(&j->by_id, slot, hash, ref + 1);
     e->live = true;
+    j->tasks[e->task].live++;
     return 0;
 }
 
@@ -198,13 +201,13 @@ static int add_entry(fj_journal *j, fj_seg *seg, uint32_t off, const fj_cols *c,
                     .flen = c->flen};
     memcpy(e->id, c->id, AZ_JOURNAL_ID_LEN);
     e->id[AZ_JOURNAL_ID_LEN] = '\0';
-    if ((rc = link_new(j, ref)) != 0 || (rc = az_fj_seg_note(seg, ref, off)) != 0) {
-        if (e->live)
-            az_fj_kill(j, e);
-        else if (az_array_reserve((void **)&j->free_e, &j->cap_free, j->n_free + 1, sizeof *j->free_e) == 0)
-            j->free_e[j->n_free++] = ref;
+    if ((rc = az_fj_seg_note(seg, ref, off)) != 0 || (rc = link_new(j, ref)) != 0) {
+        if (az_array_reserve((void **)&j->free_e, &j->cap_free, j->n_free + 1, sizeof *j->free_e) == 0)
+            j->free_e[j->n_free++] = ref; /* never listed: free at once */
+        return rc;
     }
-    return rc;
+    seg->live += c->flen;
+    return 0;
 }
 
 /* Move entry ref from one list to another when its task or status changed. */
@@ -218,9 +221,24 @@ static int relist(fj_journal *j, fj_refs *from, fj_refs *to, uint32_t ref)
     return rc;
 }
 
-/* A newer frame of entry e: its columns and place. */
+/* The current frame of e becomes the one it superseded (prev) as e moves on to a newer frame. */
+static void push_prev(fj_journal *j, fj_entry *e)
+{
+    fj_seg *old = az_fj_seg(j, e->seg);
+    if (!old)
+        return;
+    if (old->live >= e->flen)
+        old->live -= e->flen;
+    if (e->prev_seg)
+        e->more_older = true;
+    e->prev_seg = e->seg;
+    e->prev_ver = old->ver;
+    e->prev_off = e->off;
+}
+
+/* A newer frame of entry e (or, refound, its frame in the new version of its segment): columns and place. */
 static int update_entry(fj_journal *j, fj_entry *e, fj_seg *seg, uint32_t off, const fj_cols *c,
-                        uint32_t task, uint32_t who)
+                        uint32_t task, uint32_t who, bool refound)
 {
     uint32_t ref = (uint32_t)(e - j->e);
     int rc = relist(j, &j->tasks[e->task].refs, &j->tasks[task].refs, ref);
@@ -230,17 +248,32 @@ static int update_entry(fj_journal *j, fj_entry *e, fj_seg *seg, uint32_t off, c
         rc = az_fj_seg_note(seg, ref, off);
     if (rc)
         return rc;
+    if (!refound)
+        push_prev(j, e);
+    j->tasks[e->task].live--;
+    j->tasks[task].live++;
     e->task = task;
     e->status = (uint8_t)c->status;
     e->who = who;
     e->at = c->at;
     e->end_at = c->end_at;
-    if (e->seg < e->first_seg)
-        e->first_seg = e->seg;
     e->seg = seg->num;
     e->off = off;
     e->flen = c->flen;
+    seg->live += c->flen;
     return 0;
+}
+
+/* An older frame of e than its current one (a segment scanned again): superseded, but one of e's. */
+static int note_older(fj_journal *j, fj_entry *e, fj_seg *seg, uint32_t off)
+{
+    if (seg->num < e->first_seg)
+        e->first_seg = seg->num;
+    if (e->prev_seg)
+        e->more_older = true;
+    else
+        e->prev_seg = seg->num, e->prev_ver = seg->ver, e->prev_off = off;
+    return az_fj_seg_note(seg, (uint32_t)(e - j->e), off);
 }
 
 int az_fj_apply(fj_journal *j, fj_seg *seg, uint32_t off, const fj_cols *c)
@@ -250,6 +283,8 @@ int az_fj_apply(fj_journal *j, fj_seg *seg, uint32_t off, const fj_cols *c)
     id[AZ_JOURNAL_ID_LEN] = '\0';
     if (c->end_at < seg->min_end)
         seg->min_end = c->end_at;
+    if (c->end_at > seg->max_end)
+        seg->max_end = c->end_at;
     fj_entry *e = az_fj_find(j, id);
     /* Found again in the new version of its segment (offsets changed): this frame is its place. */
     bool refound = e && e->unplaced && seg->num >= e->seg;
@@ -257,19 +292,15 @@ int az_fj_apply(fj_journal *j, fj_seg *seg, uint32_t off, const fj_cols *c)
         e->unplaced = false;
     if (e && !refound && seg->num == e->seg && off == e->off)
         return 0; /* the frame the index already has */
-    if (e && !refound && (seg->num < e->seg || (seg->num == e->seg && off < e->off))) {
-        /* An older frame (a rescan of an older segment): superseded, but still one of this id's. */
-        if (seg->num < e->first_seg)
-            e->first_seg = seg->num;
-        return az_fj_seg_note(seg, (uint32_t)(e - j->e), off);
-    }
+    if (e && !refound && (seg->num < e->seg || (seg->num == e->seg && off < e->off)))
+        return note_older(j, e, seg, off);
     uint32_t task = 0, who = 0;
     int rc = intern_bytes(j, c->task, c->task_len, true, &task);
     if (!rc)
         rc = intern_bytes(j, c->who, c->who_len, false, &who);
     if (rc)
         return rc;
-    return e ? update_entry(j, e, seg, off, c, task, who) : add_entry(j, seg, off, c, task, who);
+    return e ? update_entry(j, e, seg, off, c, task, who, refound) : add_entry(j, seg, off, c, task, who);
 }
 
 void az_fj_kill(fj_journal *j, fj_entry *e)
@@ -280,26 +311,27 @@ void az_fj_kill(fj_journal *j, fj_entry *e)
     size_t slot = az_map_find(&j->by_id, hash, e->id, entry_key, j);
     if (j->by_id.slots[slot].ref)
         az_map_del_at(&j->by_id, slot);
+    fj_seg *s = e->unplaced ? NULL : az_fj_seg(j, e->seg); /* an unplaced entry's segment counts nothing */
+    if (s && s->live >= e->flen)
+        s->live -= e->flen;
     e->live = false;
     e->doomed = false;
-    j->tasks[e->task].dirty = true;
+    e->unplaced = false;
+    j->tasks[e->task].live--;
     j->n_killed++;
 }
 
-void az_fj_purge(fj_journal *j)
+void az_fj_purge(fj_journal *j, bool force)
 {
-    if (!j->n_killed)
+    if (!j->n_killed || (!force && (j->n_killed < 1024 || j->n_killed * 4 < j->by_id.count)))
         return;
     refs_filter(j, &j->all);
     for (int s = 0; s < FJ_STATUS_N; s++)
         refs_filter(j, &j->by_status[s]);
-    for (size_t t = 0; t < j->n_tasks; t++) {
-        if (j->tasks[t].dirty)
+    for (size_t t = 0; t < j->n_tasks; t++)
+        if (j->tasks[t].refs.n != j->tasks[t].live)
             refs_filter(j, &j->tasks[t].refs);
-        j->tasks[t].dirty = false;
-    }
-    /* The slots of the dead become free; a slot already free is not live either, so look for them in the
-     * free list's absence: collect every dead slot anew. */
+    /* Every dead slot is now free: those free already and those just dropped from the lists. */
     j->n_free = 0;
     if (az_array_reserve((void **)&j->free_e, &j->cap_free, j->n_e, sizeof *j->free_e) == 0)
         for (size_t i = j->n_e; i-- > 0;)
@@ -332,7 +364,7 @@ fj_seg *az_fj_seg_add(fj_journal *j, uint64_t num)
         pos--;
     memmove(j->segs + pos + 1, j->segs + pos, (j->n_segs - pos) * sizeof *j->segs);
     j->n_segs++;
-    j->segs[pos] = (fj_seg){.num = num, .fd = -1, .min_end = INT64_MAX};
+    j->segs[pos] = (fj_seg){.num = num, .fd = -1, .min_end = INT64_MAX, .max_end = INT64_MIN};
     return &j->segs[pos];
 }
 
@@ -360,8 +392,9 @@ int az_fj_seg_unplace(fj_journal *j, fj_seg *s)
         j->unplaced[j->n_unplaced++] = ref;
     }
     s->n_frames = s->n_dead = 0;
-    s->end = s->size_seen = 0;
+    s->end = s->size_seen = s->live = 0;
     s->min_end = INT64_MAX;
+    s->max_end = INT64_MIN;
     return 0;
 }
 

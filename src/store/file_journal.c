@@ -143,6 +143,8 @@ static bool walk_start(walk *w, const fj_journal *j, const az_jquery *q)
 
 static bool matches(const fj_journal *j, const fj_entry *e, const az_jquery *q)
 {
+    if (!e->live) /* killed, not yet purged from the lists */
+        return false;
     if (q->statuses && !(q->statuses & (1u << e->status)))
         return false;
     if (q->since != ASYNCZ_TIME_NONE && e->at < q->since)
@@ -187,32 +189,65 @@ static int by_end_at(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-/* Every live entry with end_at < cutoff, from the segments that may hold one, into *out (malloc'd). */
-static int old_entries(fj_journal *j, asyncz_time_t cutoff, fj_entry ***out, size_t *n)
+/* The segments that may hold an entry with end_at < cutoff, by their smallest end_at. */
+static int by_min_end(const void *a, const void *b)
 {
-    size_t cap = 0;
-    *out = NULL;
-    *n = 0;
-    for (size_t i = 0; i < j->n_segs; i++) {
-        const fj_seg *s = &j->segs[i];
-        if (s->min_end >= cutoff)
+    const fj_seg *x = *(fj_seg *const *)a, *y = *(fj_seg *const *)b;
+    return x->min_end < y->min_end ? -1 : x->min_end > y->min_end;
+}
+
+typedef struct cands {
+    fj_entry **v;
+    size_t n, cap;
+} cands;
+
+/* Add s's live entries with end_at < cutoff to c. */
+static int seg_candidates(fj_journal *j, const fj_seg *s, asyncz_time_t cutoff, cands *c)
+{
+    for (size_t k = 0; k < s->n_frames; k++) {
+        fj_entry *e = &j->e[s->frames[k].ref];
+        if (!e->live || e->seg != s->num || e->off != s->frames[k].off || e->end_at >= cutoff)
             continue;
-        for (size_t k = 0; k < s->n_frames; k++) {
-            fj_entry *e = &j->e[s->frames[k].ref];
-            if (!e->live || e->seg != s->num || e->off != s->frames[k].off || e->end_at >= cutoff)
-                continue;
-            if (*n == cap) {
-                size_t grown = cap ? cap * 2 : 256;
-                fj_entry **p = realloc(*out, grown * sizeof *p);
-                if (!p)
-                    return ASYNCZ_ENOMEM;
-                *out = p;
-                cap = grown;
-            }
-            (*out)[(*n)++] = e;
+        if (c->n == c->cap) {
+            size_t grown = c->cap ? c->cap * 2 : 256;
+            fj_entry **p = realloc(c->v, grown * sizeof *p);
+            if (!p)
+                return ASYNCZ_ENOMEM;
+            c->v = p;
+            c->cap = grown;
         }
+        c->v[c->n++] = e;
     }
     return 0;
+}
+
+/* The (at most) max live entries with the oldest end_at below cutoff, oldest first, into c. Segments are
+ * visited by their smallest end_at, and the visit stops once the next one cannot hold anything older than
+ * the max found so far: entries end roughly in the order they were appended, so that is one or two. */
+static int oldest_entries(fj_journal *j, asyncz_time_t cutoff, size_t max, cands *c)
+{
+    fj_seg **segs = malloc((j->n_segs ? j->n_segs : 1) * sizeof *segs);
+    if (!segs)
+        return ASYNCZ_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < j->n_segs; i++)
+        if (j->segs[i].min_end < cutoff)
+            segs[n++] = &j->segs[i];
+    qsort(segs, n, sizeof *segs, by_min_end);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (c->n >= max && segs[i]->min_end > c->v[max - 1]->end_at)
+            break;
+        rc = seg_candidates(j, segs[i], cutoff, c);
+        if (!rc && c->n >= max) {
+            qsort(c->v, c->n, sizeof *c->v, by_end_at);
+            c->n = max;
+        }
+    }
+    if (!rc && c->n > 1 && c->n < max)
+        qsort(c->v, c->n, sizeof *c->v, by_end_at);
+    free(segs);
+    return rc;
 }
 
 /* Remove the first n of doomed (marked here) and say how many went. */
@@ -235,14 +270,11 @@ int az_fs_journal_prune_age(az_backend *b, az_journal jn, asyncz_time_t cutoff, 
     fj_journal *j = &fb->jr[jn];
     if ((rc = az_fj_begin(fb, j, true, "journal prune")) != 0)
         return rc;
-    fj_entry **old = NULL;
-    size_t n = 0;
-    rc = old_entries(j, cutoff, &old, &n);
-    if (!rc && n > max)
-        qsort(old, n, sizeof *old, by_end_at);
+    cands c = {0};
+    rc = oldest_entries(j, cutoff, max, &c);
     if (!rc)
-        rc = remove_these(fb, j, old, n < max ? n : max, removed);
-    free(old);
+        rc = remove_these(fb, j, c.v, c.n, removed);
+    free(c.v);
     az_fj_end(j);
     return rc;
 }
@@ -259,15 +291,19 @@ int az_fs_journal_trim_task(az_backend *b, az_journal jn, const char *task_id, s
     if ((rc = az_fj_begin(fb, j, true, "journal trim")) != 0)
         return rc;
     long t = az_fj_task_find(j, task_id);
-    const fj_refs *r = t >= 0 ? &j->tasks[t].refs : NULL;
-    size_t excess = r && r->n > keep ? r->n - keep : 0, k = excess < max ? excess : max;
+    const fj_task *task = t >= 0 ? &j->tasks[t] : NULL;
+    size_t excess = task && task->live > keep ? task->live - keep : 0, k = excess < max ? excess : max;
     fj_entry **doomed = k ? malloc(k * sizeof *doomed) : NULL;
     if (k && !doomed)
         rc = ASYNCZ_ENOMEM;
-    for (size_t i = 0; !rc && i < k; i++)
-        doomed[i] = &j->e[r->v[i]]; /* oldest first */
+    size_t got = 0;
+    for (size_t i = 0; !rc && got < k && i < task->refs.n; i++) { /* oldest first */
+        fj_entry *e = &j->e[task->refs.v[i]];
+        if (e->live)
+            doomed[got++] = e;
+    }
     if (!rc)
-        rc = remove_these(fb, j, doomed, k, removed);
+        rc = remove_these(fb, j, doomed, got, removed);
     free(doomed);
     az_fj_end(j);
     return rc;

@@ -124,7 +124,7 @@ int az_fj_read_removed(fs_backend *fb, fj_journal *j)
                        "%s/%s/" LOG_NAME ": a damaged record at %" PRIu64 ": skipped", fb->dir,
                        az_journal_name(j->which), j->log_seen + at);
     }
-    az_fj_purge(j);
+    az_fj_purge(j, false);
     if (!rc)
         j->log_seen = whole;
     return rc;
@@ -146,21 +146,35 @@ static int rec_add(rec_buf *b, uint64_t num, uint32_t ver, uint32_t off)
     return 0;
 }
 
-/* A record for every frame of a doomed entry in the segments numbered lo..hi, oldest segment first. */
-static int name_frames(fj_journal *j, uint64_t lo, uint64_t hi, rec_buf *b)
+/* Record frame (num, ver, off) if it is still one of entry ref's and not recorded yet (its current one). */
+static int name_if_mine(const fj_journal *j, rec_buf *b, uint32_t ref, uint64_t num, uint32_t ver,
+                        uint32_t off)
 {
+    const fj_seg *s = az_fj_seg(j, num);
+    const fj_frame *f = s && s->ver == ver ? az_fj_seg_frame(s, off) : NULL;
+    const fj_entry *e = &j->e[ref];
+    if (!f || f->ref != ref || (num == e->seg && off == e->off))
+        return 0;
+    return rec_add(b, num, ver, off);
+}
+
+/* A record for every frame of doomed entry e still on disk: its older ones first, then its current one. */
+static int name_frames(const fj_journal *j, const fj_entry *e, rec_buf *b)
+{
+    uint32_t ref = (uint32_t)(e - j->e);
     int rc = 0;
-    for (size_t i = 0; !rc && i < j->n_segs; i++) {
-        fj_seg *s = &j->segs[i];
-        if (s->num < lo || s->num > hi)
-            continue;
-        for (size_t k = 0; !rc && k < s->n_frames; k++) {
-            const fj_entry *e = &j->e[s->frames[k].ref];
-            if (e->live && e->doomed)
-                rc = rec_add(b, s->num, s->ver, s->frames[k].off);
+    if (e->more_older) { /* rare (a third version of an entry): look through its segments */
+        for (size_t i = 0; !rc && i < j->n_segs; i++) {
+            const fj_seg *s = &j->segs[i];
+            for (size_t k = 0; !rc && s->num >= e->first_seg && s->num <= e->seg && k < s->n_frames; k++)
+                if (s->frames[k].ref == ref)
+                    rc = name_if_mine(j, b, ref, s->num, s->ver, s->frames[k].off);
         }
+    } else if (e->prev_seg) {
+        rc = name_if_mine(j, b, ref, e->prev_seg, e->prev_ver, e->prev_off);
     }
-    return rc;
+    const fj_seg *cur = az_fj_seg(j, e->seg);
+    return rc || !cur ? rc : rec_add(b, e->seg, cur->ver, e->off);
 }
 
 static int open_log_for_append(fs_backend *fb, fj_journal *j, uint64_t *end)
@@ -215,15 +229,6 @@ static bool keeps(const fj_journal *j, const fj_seg *s, const fj_frame *f)
 {
     const fj_entry *e = &j->e[f->ref];
     return e->live && e->seg == s->num && e->off == f->off;
-}
-
-static uint64_t live_bytes(const fj_journal *j, const fj_seg *s)
-{
-    uint64_t n = 0;
-    for (size_t i = 0; i < s->n_frames; i++)
-        if (keeps(j, s, &s->frames[i]))
-            n += j->e[s->frames[i].ref].flen;
-    return n;
 }
 
 static int drop_seg(fs_backend *fb, fj_journal *j, fj_seg *s)
@@ -286,13 +291,14 @@ static void swap_in(fj_journal *j, fj_seg *s, int fd, fj_frame *frames, size_t n
     s->frames = frames;
     s->n_frames = s->cap_frames = n;
     s->n_dead = 0;
-    s->end = s->size_seen = size;
+    s->end = s->size_seen = s->live = size;
     s->min_end = INT64_MAX;
+    s->max_end = INT64_MIN;
     for (size_t i = 0; i < n; i++) {
         fj_entry *e = &j->e[frames[i].ref];
         e->off = frames[i].off;
-        if (e->end_at < s->min_end)
-            s->min_end = e->end_at;
+        s->min_end = e->end_at < s->min_end ? e->end_at : s->min_end;
+        s->max_end = e->end_at > s->max_end ? e->end_at : s->max_end;
     }
 }
 
@@ -333,7 +339,7 @@ static int tidy_segments(fs_backend *fb, fj_journal *j, uint64_t lo, uint64_t hi
     int rc = 0;
     for (size_t i = 0; !rc && i < j->n_segs;) {
         fj_seg *s = &j->segs[i];
-        uint64_t live = s->num >= lo && s->num <= hi && s->num != newest ? live_bytes(j, s) : UINT64_MAX;
+        uint64_t live = s->num >= lo && s->num <= hi && s->num != newest ? s->live : UINT64_MAX;
         if (live == 0) {
             rc = drop_seg(fb, j, s);
             *changed |= !rc;
@@ -386,12 +392,13 @@ static int tidy_log(fs_backend *fb, fj_journal *j, bool *changed)
 int az_fj_remove_doomed(fs_backend *fb, fj_journal *j, fj_entry **doomed, size_t n)
 {
     uint64_t lo = UINT64_MAX, hi = 0;
-    for (size_t i = 0; i < n; i++) {
+    rec_buf b = {0};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
         lo = doomed[i]->first_seg < lo ? doomed[i]->first_seg : lo;
         hi = doomed[i]->seg > hi ? doomed[i]->seg : hi;
+        rc = name_frames(j, doomed[i], &b);
     }
-    rec_buf b = {0};
-    int rc = name_frames(j, lo, hi, &b);
     if (!rc && b.n)
         rc = write_records(fb, j, &b);
     free(b.p);
@@ -400,7 +407,7 @@ int az_fj_remove_doomed(fs_backend *fb, fj_journal *j, fj_entry **doomed, size_t
             az_fj_kill(j, doomed[i]);
         doomed[i]->doomed = false;
     }
-    az_fj_purge(j);
+    az_fj_purge(j, false);
     if (rc)
         return rc;
     bool changed = false;

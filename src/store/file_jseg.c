@@ -392,7 +392,7 @@ static int reconcile(fs_backend *fb, fj_journal *j, bool exclusive)
     for (size_t i = 0; !rc && i < j->n_segs; i++)
         rc = scan_seg(fb, j, &j->segs[i]);
     az_fj_kill_unplaced(j);
-    az_fj_purge(j);
+    az_fj_purge(j, false);
     free(ids);
     return rc ? rc : az_fj_read_removed(fb, j);
 }
