@@ -164,6 +164,7 @@ typedef struct fj_journal {
     uint32_t *unplaced; /* reconciling: entries whose segment was replaced */
     size_t n_unplaced, cap_unplaced;
     bool loaded; /* the index below reflects the segments as of generation gen */
+    bool stale;  /* `removed` named a version of a segment newer than ours: reload */
     uint64_t gen;
     fj_entry *e;
     size_t n_e, cap_e;

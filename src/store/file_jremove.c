@@ -66,6 +66,8 @@ static bool rec_parse(const unsigned char *p, uint64_t *num, uint32_t *ver, uint
 static int apply_record(fj_journal *j, uint64_t num, uint32_t ver, uint32_t off)
 {
     fj_seg *s = az_fj_seg(j, num);
+    if (s && s->ver < ver)
+        j->stale = true; /* rewritten by a process that died before it raised the generation */
     const fj_frame *f = s && s->ver == ver ? az_fj_seg_frame(s, off) : NULL;
     if (!f)
         return 0; /* a version since rewritten, or a segment gone: obsolete */

@@ -364,15 +364,17 @@ static bool seg_changed(const fj_seg *s, const seg_id *ids, size_t n)
 
 /* Bring the index in line with the directory: entries whose segment was removed or rewritten are
  * unplaced, every segment is scanned (new and rewritten ones whole), the unplaced entries not found again
- * go, and then the records of `removed` apply. */
-static int reconcile(fs_backend *fb, fj_journal *j, bool exclusive)
+ * go, and then the records of `removed` apply. *differs: a segment changed, came or went. */
+static int reconcile(fs_backend *fb, fj_journal *j, bool exclusive, bool *differs)
 {
     seg_id *ids = NULL;
     size_t n = 0;
     int rc = list_segs(fb, j, exclusive, &ids, &n);
+    *differs = n != j->n_segs;
     for (size_t i = 0; !rc && i < j->n_segs; i++) {
         fj_seg *s = &j->segs[i];
         s->changed = seg_changed(s, ids, n);
+        *differs |= s->changed;
         if (s->changed)
             rc = az_fj_seg_unplace(j, s);
     }
@@ -397,22 +399,33 @@ static int reconcile(fs_backend *fb, fj_journal *j, bool exclusive)
     return rc ? rc : az_fj_read_removed(fb, j);
 }
 
+/* Bring the index up to date. Readers trust the generation: unchanged, only the newest segment and
+ * `removed` can have grown. Writers list the directory every time, so that a change whose writer died
+ * before it raised the generation is found, and then raise it for the readers. */
 static int refresh(fs_backend *fb, fj_journal *j, bool exclusive)
 {
     uint64_t gen = 0;
     int rc = read_gen(fb, j, &gen);
     if (rc)
         return rc;
-    if (j->loaded && gen == j->gen) { /* only the newest segment and `removed` grow */
+    bool known = j->loaded && gen == j->gen, differs = false;
+    if (known && !exclusive) {
         rc = j->n_segs ? scan_seg(fb, j, &j->segs[j->n_segs - 1]) : 0;
-        return rc ? rc : az_fj_read_removed(fb, j);
+        if (!rc)
+            rc = az_fj_read_removed(fb, j);
+    } else {
+        rc = reconcile(fb, j, exclusive, &differs);
     }
-    rc = reconcile(fb, j, exclusive);
-    if (!rc) {
-        j->gen = gen;
-        j->loaded = true;
+    if (!rc && j->stale) { /* a version we never saw: start over from the files */
+        az_fj_index_clear(j);
+        rc = reconcile(fb, j, exclusive, &differs);
+        known = false;
     }
-    return rc;
+    if (rc)
+        return rc;
+    j->gen = gen;
+    j->loaded = true;
+    return known && differs && exclusive ? az_fj_bump_gen(fb, j) : 0;
 }
 
 int az_fj_begin(fs_backend *fb, fj_journal *j, bool exclusive, const char *op)
