@@ -111,7 +111,6 @@ typedef struct fj_cols {
 typedef struct fj_entry {
     char id[AZ_JOURNAL_ID_LEN + 1];
     bool live;
-    bool doomed;   /* chosen for removal by the op under way */
     bool unplaced; /* reconciling: its segment was replaced; found again in the new version, or gone */
     uint8_t status;
     uint32_t task, who; /* index in fj_journal.tasks / whos */
@@ -250,7 +249,7 @@ int az_fj_grow_buf(fj_journal *j, size_t need);
 /* Removals (file_jremove.c). */
 /* Apply the records appended to `removed` since last read (after the segments are up to date). */
 int az_fj_read_removed(fs_backend *fb, fj_journal *j);
-/* Remove the n doomed entries (marked doomed, live): a record per frame of theirs into `removed`, synced,
+/* Remove the n doomed entries (live, distinct): a record per frame of theirs into `removed`, synced,
  * then out of the index; then at most one segment rewritten, and the segments left empty unlinked. */
 int az_fj_remove_doomed(fs_backend *fb, fj_journal *j, fj_entry **doomed, size_t n);
 

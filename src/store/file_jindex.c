@@ -315,7 +315,6 @@ void az_fj_kill(fj_journal *j, fj_entry *e)
     if (s && s->live >= e->flen)
         s->live -= e->flen;
     e->live = false;
-    e->doomed = false;
     e->unplaced = false;
     j->tasks[e->task].live--;
     j->n_killed++;

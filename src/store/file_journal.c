@@ -250,11 +250,9 @@ static int oldest_entries(fj_journal *j, asyncz_time_t cutoff, size_t max, cands
     return rc;
 }
 
-/* Remove the first n of doomed (marked here) and say how many went. */
+/* Remove the n entries of doomed and say how many went. */
 static int remove_these(fs_backend *fb, fj_journal *j, fj_entry **doomed, size_t n, size_t *removed)
 {
-    for (size_t i = 0; i < n; i++)
-        doomed[i]->doomed = true;
     int rc = n ? az_fj_remove_doomed(fb, j, doomed, n) : 0;
     *removed = rc ? 0 : n;
     return rc;

@@ -407,7 +407,6 @@ int az_fj_remove_doomed(fs_backend *fb, fj_journal *j, fj_entry **doomed, size_t
     for (size_t i = 0; i < n; i++) {
         if (!rc && doomed[i]->live) /* named in the log: gone, whatever became of its frames' records */
             az_fj_kill(j, doomed[i]);
-        doomed[i]->doomed = false;
     }
     az_fj_purge(j, false);
     if (rc)
