@@ -43,10 +43,48 @@ static void crc_init(void)
             crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The CPU's own CRC-32C instruction (SSE 4.2): some ten times the table's speed, which matters when a
+ * process first reads every segment of a large journal. */
+__attribute__((target("sse4.2"))) static uint32_t crc_sse42(const unsigned char *b, size_t n)
+{
+    uint64_t c = 0xFFFFFFFFu;
+    for (; n >= 8; n -= 8, b += 8) {
+        uint64_t w;
+        memcpy(&w, b, 8);
+        c = __builtin_ia32_crc32di(c, w);
+    }
+    uint32_t c32 = (uint32_t)c;
+    while (n--)
+        c32 = __builtin_ia32_crc32qi(c32, *b++);
+    return ~c32;
+}
+
+static bool have_sse42;
+
+static void crc_probe(void)
+{
+    __builtin_cpu_init();
+    have_sse42 = __builtin_cpu_supports("sse4.2");
+}
+#endif
+
+static uint32_t crc_table_8(const unsigned char *b, size_t n);
+
 uint32_t az_fj_crc32c(const void *p, size_t n)
 {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+    pthread_once(&probe_once, crc_probe);
+    if (have_sse42)
+        return crc_sse42(p, n);
+#endif
+    return crc_table_8(p, n);
+}
+
+static uint32_t crc_table_8(const unsigned char *b, size_t n)
+{
     pthread_once(&crc_once, crc_init);
-    const unsigned char *b = p;
     uint32_t c = 0xFFFFFFFFu;
     for (; n >= 8; n -= 8, b += 8) {
         uint32_t lo =
