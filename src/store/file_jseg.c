@@ -286,7 +286,7 @@ static int open_seg(fs_backend *fb, fj_journal *j, fj_seg *s)
 {
     char name[40];
     az_fj_seg_file(s->num, s->ver, name);
-    s->fd = openat(j->dfd, name, O_RDWR | O_CLOEXEC);
+    s->fd = openat(j->dfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (s->fd < 0)
         return az_fs_fail(fb, ASYNCZ_EIO, errno, "open %s/%s", az_journal_name(j->which), name);
     return 0;
@@ -354,6 +354,15 @@ static size_t newest_versions(fj_journal *j, seg_id *ids, size_t n, bool exclusi
     return w;
 }
 
+/* Whether a directory entry is a plain file (a directory or a link with a segment's name is no segment). */
+static bool regular_file(const fj_journal *j, const struct dirent *de)
+{
+    struct stat st;
+    if (de->d_type != DT_UNKNOWN)
+        return de->d_type == DT_REG;
+    return fstatat(j->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
 /* The segments in the journal's directory (the newest version of each), by number ascending. */
 static int list_segs(fs_backend *fb, fj_journal *j, bool exclusive, seg_id **out, size_t *n)
 {
@@ -371,7 +380,7 @@ static int list_segs(fs_backend *fb, fj_journal *j, bool exclusive, seg_id **out
     int rc = 0;
     seg_id id;
     for (struct dirent *de; !rc && (de = readdir(d)) != NULL;) {
-        if (!seg_name(de->d_name, &id.num, &id.ver))
+        if (!seg_name(de->d_name, &id.num, &id.ver) || !regular_file(j, de))
             continue;
         rc = az_array_reserve((void **)out, &cap, *n + 1, sizeof **out);
         if (!rc)

@@ -1169,6 +1169,25 @@ static void file_journal_layout(void **state)
     snprintf(path, sizeof path, "%s/audit", dir);
     assert_int_equal(count_prefixed(path, "0"), 0); /* the other journal has no segment yet */
     asyncz_store_free(st);
+    /* Other files in a journal's directory are no segments: left alone, never read. */
+    static const char *const junk[] = {"notes.txt", "00000000000000000009.seg", "1.0.seg",
+                                       "00000000000000000000.0000000000.seg", ".hidden"};
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+        snprintf(path, sizeof path, "%s/runs/%s", dir, junk[i]);
+        spit(path, "AZJ1 junk", 9);
+    }
+    snprintf(path, sizeof path, "%s/runs/00000000000000000005.0000000000.seg", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    st = open_dir_store(dir, NULL, &host, NULL);
+    b = az_persist_backend(st);
+    jcheck c = journal_scan(b, NULL, NULL);
+    assert_int_equal(c.n, 4);
+    assert_false(c.bad);
+    asyncz_store_free(st);
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+        snprintf(path, sizeof path, "%s/runs/%s", dir, junk[i]);
+        assert_true(exists(path));
+    }
 }
 
 /* A frame torn by a crash (the end of a segment that is no whole frame) is skipped, never read as an
