@@ -185,7 +185,8 @@ typedef struct fj_journal {
     size_t cap;
 } fj_journal;
 
-/* The index (file_jindex.c). Not locked: its owner holds the journal's flock and the persist mutex. */
+/* The index (file_jindex.c). Not locked: every journal op runs under the persist layer's mutex (one call at
+ * a time on a store object) and holds the journal's flock while it uses the index. */
 void az_fj_index_clear(fj_journal *j);
 /* The entry with this id (NUL-terminated), or NULL. */
 fj_entry *az_fj_find(const fj_journal *j, const char *id);
@@ -200,9 +201,9 @@ void az_fj_kill(fj_journal *j, fj_entry *e);
 void az_fj_purge(fj_journal *j, bool force);
 /* The segment with this number, or NULL. */
 fj_seg *az_fj_seg(const fj_journal *j, uint64_t num);
-/* Add a segment (num above every other's or not present) with no frames; returns it or NULL (ENOMEM). */
+/* Add segment num (not present yet) with no frames, in its place; returns it, or NULL (out of memory). */
 fj_seg *az_fj_seg_add(fj_journal *j, uint64_t num);
-/* Forget segment s (its frames list; not its entries: kill them first). Closes its fd. */
+/* Forget segment s: its lists, and its fd closed (unplace or kill its entries first). */
 void az_fj_seg_forget(fj_journal *j, fj_seg *s);
 /* Mark the entries whose current frame is in s unplaced (listed in j->unplaced), and empty s's lists. */
 int az_fj_seg_unplace(fj_journal *j, fj_seg *s);
@@ -226,24 +227,26 @@ void az_fj_frame_encode(const az_jentry *e, unsigned char *out);
 /* Parse the frame at p (avail bytes there); false when it is no whole, intact frame. */
 bool az_fj_frame_parse(const unsigned char *p, size_t avail, fj_cols *c);
 
-/* Open (creating it) journal j's directory; after the store directory is open. */
+/* Set up journal `which` in its directory dfd (open, checked): its .lock opened, created if missing. */
 int az_fj_open(fs_backend *fb, az_journal which, int dfd);
 void az_fj_close(fj_journal *j);
-/* Lock journal j (exclusive or shared) and bring its index up to date. */
+/* Lock journal j (exclusive to write, shared to read) and bring its index up to date; az_fj_end unlocks.
+ * Errors: ASYNCZ_EIO, ASYNCZ_ENOMEM (the index is then dropped, to be built again by the next op). */
 int az_fj_begin(fs_backend *fb, fj_journal *j, bool exclusive, const char *op);
 void az_fj_end(fj_journal *j);
 /* Append the frames of n entries to the newest segment (a new one when needed), fdatasync, index them. */
 int az_fj_append(fs_backend *fb, fj_journal *j, const az_jentry *entries, size_t n);
 /* Read entry e's frame into j->buf and parse it. ASYNCZ_EIO when the frame no longer checks out. */
 int az_fj_read(fs_backend *fb, fj_journal *j, const fj_entry *e, fj_cols *c);
-/* Name of segment num, version ver (32 bytes). */
+/* The file name of segment num, version ver, into name (40 bytes). */
 void az_fj_seg_file(uint64_t num, uint32_t ver, char *name);
 /* Raise the generation in .lock (the set of files changed). */
 int az_fj_bump_gen(fs_backend *fb, fj_journal *j);
 /* Write n bytes at off of fd, whole. Returns 0 or an errno. */
 int az_fj_write_at(int fd, const void *p, size_t n, uint64_t off);
+/* Read n bytes at off of fd, whole. Returns 0 or an errno (EIO for a file shorter than that). */
 int az_fj_pread_all(int fd, void *buf, size_t n, uint64_t off);
-/* Make j->buf hold need bytes. */
+/* Make j->buf hold need bytes. Errors: ASYNCZ_ENOMEM. */
 int az_fj_grow_buf(fj_journal *j, size_t need);
 
 /* Removals (file_jremove.c). */
