@@ -196,9 +196,9 @@ int az_fj_apply(fj_journal *j, fj_seg *seg, uint32_t off, const fj_cols *c);
 /* Take entry e out of the index: out of the map at once; the lists keep referring to it (readers skip
  * entries not live) until a purge, and its slot is not reused before. */
 void az_fj_kill(fj_journal *j, fj_entry *e);
-/* Drop killed entries from every list and free their slots, once they are many enough for the pass over
- * every list to be worth it (force: now). */
-void az_fj_purge(fj_journal *j, bool force);
+/* Drop killed entries from every list and free their slots, once they are many enough (a quarter of the
+ * live ones, and at least 1024) for the pass over every list to be worth it. */
+void az_fj_purge(fj_journal *j);
 /* The segment with this number, or NULL. */
 fj_seg *az_fj_seg(const fj_journal *j, uint64_t num);
 /* Add segment num (not present yet) with no frames, in its place; returns it, or NULL (out of memory). */

@@ -320,9 +320,9 @@ void az_fj_kill(fj_journal *j, fj_entry *e)
     j->n_killed++;
 }
 
-void az_fj_purge(fj_journal *j, bool force)
+void az_fj_purge(fj_journal *j)
 {
-    if (!j->n_killed || (!force && (j->n_killed < 1024 || j->n_killed * 4 < j->by_id.count)))
+    if (j->n_killed < 1024 || j->n_killed * 4 < j->by_id.count)
         return;
     refs_filter(j, &j->all);
     for (int s = 0; s < FJ_STATUS_N; s++)

@@ -126,7 +126,7 @@ int az_fj_read_removed(fs_backend *fb, fj_journal *j)
                        "%s/%s/" LOG_NAME ": a damaged record at %" PRIu64 ": skipped", fb->dir,
                        az_journal_name(j->which), j->log_seen + at);
     }
-    az_fj_purge(j, false);
+    az_fj_purge(j);
     if (!rc)
         j->log_seen = whole;
     return rc;
@@ -408,7 +408,7 @@ int az_fj_remove_doomed(fs_backend *fb, fj_journal *j, fj_entry **doomed, size_t
         if (!rc && doomed[i]->live) /* named in the log: gone, whatever became of its frames' records */
             az_fj_kill(j, doomed[i]);
     }
-    az_fj_purge(j, false);
+    az_fj_purge(j);
     if (rc)
         return rc;
     bool changed = false;

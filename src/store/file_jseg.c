@@ -441,7 +441,7 @@ static int reconcile(fs_backend *fb, fj_journal *j, bool exclusive, bool *differ
     for (size_t i = 0; !rc && i < j->n_segs; i++)
         rc = scan_seg(fb, j, &j->segs[i]);
     az_fj_kill_unplaced(j);
-    az_fj_purge(j, false);
+    az_fj_purge(j);
     free(ids);
     return rc ? rc : az_fj_read_removed(fb, j);
 }
