@@ -320,6 +320,14 @@ static void file_creates_directory(void **state)
     assert_true(exists(path));
     snprintf(path, sizeof path, "%s/.lock", dir);
     assert_true(exists(path));
+    static const char *const journals[] = {"runs", "audit"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, journals[i]);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0750);
+        snprintf(path, sizeof path, "%s/%s/.lock", dir, journals[i]);
+        assert_true(exists(path));
+    }
 }
 
 static void file_refuses_world_writable(void **state)
@@ -352,16 +360,16 @@ static void file_refuses_group_writable(void **state)
     assert_non_null(strstr(asyncz_store_errmsg(), "0770"));
 }
 
-/* A writable quarantine/ or instances/ directory is refused, and the message names that directory and the
- * chmod that fixes it, not the store's directory. */
+/* A writable quarantine/, instances/, runs/ or audit/ directory is refused, and the message names that
+ * directory and the chmod that fixes it, not the store's directory. */
 static void file_refuses_writable_subdir(void **state)
 {
     (void)state;
     char dir[300], sub[400], fix[420];
     fresh_dir(dir, sizeof dir, "subdir");
     assert_int_equal(open_rc(dir, NULL), 0);
-    static const char *const subdirs[] = {"quarantine", "instances"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const subdirs[] = {"quarantine", "instances", "runs", "audit"};
+    for (size_t i = 0; i < 4; i++) {
         snprintf(sub, sizeof sub, "%s/%s", dir, subdirs[i]);
         assert_int_equal(chmod(sub, 0777), 0);
         assert_int_equal(open_rc(dir, NULL), ASYNCZ_ESTORE);
@@ -413,6 +421,16 @@ static void file_cleanup_directory(void **state)
     add(st, "two", T0 + SEC);
     asyncz_instance me = {.id = "sched", .hostname = "h", .pid = 1, .version = "0.1.0"};
     assert_int_equal(ops(st)->heartbeat(st, &me), 0);
+    az_backend *b = az_persist_backend(st);
+    az_jentry e = {.id = "0190a000-0000-7000-8000-000000000001",
+                   .task_id = "one",
+                   .at = T0,
+                   .end_at = T0,
+                   .who = "",
+                   .data = (const unsigned char *)"{}",
+                   .len = 2};
+    assert_int_equal(b->ops->journal_put(b, AZ_JOURNAL_RUNS, &e, 1), 0);
+    assert_int_equal(b->ops->journal_put(b, AZ_JOURNAL_AUDIT, &e, 1), 0);
     assert_true(exists(dir));
     az_store_do_close(st);
     assert_false(exists(dir));
@@ -1039,6 +1057,340 @@ static void file_header_round_trip(void **state)
     assert_int_equal(strlen(back.owner), FS_OWNER_MAX);
 }
 
+/* ---- journals -------------------------------------------------------------------------------------- */
+
+/* Journal entry ids: larger n sorts after (is newer than) smaller n. */
+static const char *journal_id(char *buf, unsigned n)
+{
+    snprintf(buf, AZ_JOURNAL_ID_LEN + 1, "0190%04x-%04x-7000-8000-%012x", n >> 16, n & 0xffff, n);
+    return buf;
+}
+
+/* The data of entry n, version v: len bytes that say which. */
+static void journal_data(unsigned char *buf, size_t len, unsigned n, unsigned v)
+{
+    for (size_t k = 0; k < len; k++)
+        buf[k] = (unsigned char)(n * 31 + v * 7 + k);
+}
+
+static void journal_put_n(az_backend *b, const char *task, unsigned first, unsigned count, unsigned step,
+                          size_t len, asyncz_time_t end_at, unsigned v)
+{
+    az_jentry *e = calloc(count, sizeof *e);
+    char(*ids)[AZ_JOURNAL_ID_LEN + 1] = calloc(count, sizeof *ids);
+    unsigned char *data = malloc(count * len);
+    assert_true(e && ids && data);
+    for (unsigned i = 0; i < count; i++) {
+        unsigned n = first + i * step;
+        journal_data(data + i * len, len, n, v);
+        e[i] = (az_jentry){.id = journal_id(ids[i], n),
+                           .task_id = task,
+                           .at = T0 + n,
+                           .end_at = end_at,
+                           .status = (int)(n % 3),
+                           .who = "w",
+                           .data = data + i * len,
+                           .len = len};
+    }
+    int rc = b->ops->journal_put(b, AZ_JOURNAL_RUNS, e, count);
+    if (rc)
+        fail_msg("journal_put: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    free(e);
+    free(ids);
+    free(data);
+}
+
+/* What a listing saw: how many entries, of which task, and whether every entry's bytes are those of its id
+ * (in some version) with the task's status rule. */
+typedef struct jcheck {
+    size_t n, of_task;
+    const char *task;
+    bool bad;
+    char last[AZ_JOURNAL_ID_LEN + 1];
+} jcheck;
+
+static int journal_check(const az_jentry *e, void *userdata)
+{
+    jcheck *c = userdata;
+    unsigned n = (unsigned)strtoul(e->id + 24, NULL, 16);
+    bool ok = e->len > 0 && e->status == (int)(n % 3) && e->at == T0 + n && strcmp(e->who, "w") == 0;
+    for (unsigned v = 0; ok && v < 4; v++) {
+        unsigned char want[64];
+        size_t k = e->len < sizeof want ? e->len : sizeof want;
+        journal_data(want, k, n, v);
+        if (memcmp(want, e->data, k) == 0)
+            break;
+        ok = v < 3;
+    }
+    if (c->last[0] && strcmp(e->id, c->last) >= 0)
+        ok = false; /* newest first, each once */
+    snprintf(c->last, sizeof c->last, "%s", e->id);
+    c->bad |= !ok;
+    c->n++;
+    c->of_task += c->task && strcmp(e->task_id, c->task) == 0;
+    return 0;
+}
+
+static jcheck journal_scan(az_backend *b, const char *task_filter, const char *count_task)
+{
+    jcheck c = {.task = count_task};
+    az_jquery q = {
+        .task_id = task_filter, .since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 10000};
+    int rc = b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, journal_check, &c);
+    if (rc)
+        fail_msg("journal_list: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    return c;
+}
+
+/* A journal's layout: runs/ holds numbered segments of frames, removals a log of fixed-size records. */
+static void file_journal_layout(void **state)
+{
+    (void)state;
+    char dir[300], path[500];
+    fresh_dir(dir, sizeof dir, "jlayout");
+    asyncz_store_host host;
+    asyncz_store *st = open_dir_store(dir, NULL, &host, NULL);
+    az_backend *b = az_persist_backend(st);
+    journal_put_n(b, "t", 1, 10, 1, 100, T0, 0);
+    snprintf(path, sizeof path, "%s/runs/00000000000000000001.0000000000.seg", dir);
+    size_t len = 0;
+    char *text = slurp(path, &len);
+    assert_non_null(text);
+    assert_memory_equal(text, "AZJ1", 4);
+    free(text);
+    size_t removed = 0;
+    assert_int_equal(b->ops->journal_trim_task(b, AZ_JOURNAL_RUNS, "t", 4, 100, &removed), 0);
+    assert_int_equal(removed, 6);
+    snprintf(path, sizeof path, "%s/runs/removed", dir);
+    text = slurp(path, &len);
+    assert_non_null(text);
+    assert_int_equal(len, 6 * 24);
+    free(text);
+    snprintf(path, sizeof path, "%s/audit", dir);
+    assert_int_equal(count_prefixed(path, "0"), 0); /* the other journal has no segment yet */
+    asyncz_store_free(st);
+    /* Other files in a journal's directory are no segments: left alone, never read. */
+    static const char *const junk[] = {"notes.txt", "00000000000000000009.seg", "1.0.seg",
+                                       "00000000000000000000.0000000000.seg", ".hidden"};
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+        snprintf(path, sizeof path, "%s/runs/%s", dir, junk[i]);
+        spit(path, "AZJ1 junk", 9);
+    }
+    snprintf(path, sizeof path, "%s/runs/00000000000000000005.0000000000.seg", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    st = open_dir_store(dir, NULL, &host, NULL);
+    b = az_persist_backend(st);
+    jcheck c = journal_scan(b, NULL, NULL);
+    assert_int_equal(c.n, 4);
+    assert_false(c.bad);
+    asyncz_store_free(st);
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+        snprintf(path, sizeof path, "%s/runs/%s", dir, junk[i]);
+        assert_true(exists(path));
+    }
+}
+
+/* A frame torn by a crash (the end of a segment that is no whole frame) is skipped, never read as an
+ * entry, and nothing is appended after it. */
+static void file_journal_torn_frame(void **state)
+{
+    (void)state;
+    char dir[300], path[500];
+    fresh_dir(dir, sizeof dir, "jtorn");
+    asyncz_store_host host;
+    asyncz_store *st = open_dir_store(dir, NULL, &host, NULL);
+    journal_put_n(az_persist_backend(st), "t", 1, 3, 1, 50, T0, 0);
+    asyncz_store_free(st);
+    /* Half of a copy of the first frame, then a whole frame with one byte of its data changed. */
+    snprintf(path, sizeof path, "%s/runs/00000000000000000001.0000000000.seg", dir);
+    size_t len = 0;
+    char *seg = slurp(path, &len);
+    assert_non_null(seg);
+    size_t frame = len / 3;
+    FILE *f = fopen(path, "ab");
+    assert_non_null(f);
+    assert_int_equal(fwrite(seg, 1, frame / 2, f), frame / 2);
+    assert_int_equal(fclose(f), 0);
+    st = open_dir_store(dir, NULL, &host, NULL);
+    az_backend *b = az_persist_backend(st);
+    jcheck c = journal_scan(b, NULL, NULL);
+    assert_int_equal(c.n, 3);
+    assert_false(c.bad);
+    journal_put_n(b, "t", 4, 1, 1, 50, T0, 0);
+    snprintf(path, sizeof path, "%s/runs/00000000000000000002.0000000000.seg", dir);
+    assert_true(exists(path)); /* a new segment, not after the torn frame */
+    c = journal_scan(b, NULL, NULL);
+    assert_int_equal(c.n, 4);
+    assert_false(c.bad);
+    asyncz_store_free(st);
+    /* A changed byte inside a frame: its checksum no longer matches, so it is not read. */
+    snprintf(path, sizeof path, "%s/runs/00000000000000000002.0000000000.seg", dir);
+    char *seg2 = slurp(path, &len);
+    assert_non_null(seg2);
+    seg2[len - 1] ^= 0x5a;
+    spit(path, seg2, len);
+    st = open_dir_store(dir, NULL, &host, NULL);
+    c = journal_scan(az_persist_backend(st), NULL, NULL);
+    assert_int_equal(c.n, 3);
+    assert_false(c.bad);
+    asyncz_store_free(st);
+    free(seg);
+    free(seg2);
+}
+
+/* Remove entries that have older frames in older segments, and fill and empty segments until they are
+ * unlinked and rewritten: no removed entry comes back, for this store object, another one that was open
+ * all along, or one opened afresh. */
+static void file_journal_removed_stay_removed(void **state)
+{
+    (void)state;
+    char dir[300], path[500];
+    fresh_dir(dir, sizeof dir, "jgone");
+    asyncz_store_host ha, hb;
+    asyncz_store *sa = open_dir_store(dir, NULL, &ha, NULL);
+    asyncz_store *sb = open_dir_store(dir, NULL, &hb, NULL);
+    az_backend *a = az_persist_backend(sa), *b = az_persist_backend(sb);
+    /* Entries 1..20 of task old (end_at T0) in segment 1, 6 MiB of task big (end_at T0 + 1 h) to roll over,
+     * then 1..20 again (a newer version of each) in segment 2. */
+    journal_put_n(a, "old", 1, 20, 1, 100, T0, 0);
+    journal_put_n(b, "big", 1000, 6, 1, 1024 * 1024, T0 + 3600 * SEC, 1);
+    journal_put_n(a, "old", 1, 20, 1, 100, T0, 2);
+    snprintf(path, sizeof path, "%s/runs/00000000000000000002.0000000000.seg", dir);
+    assert_true(exists(path));
+    assert_int_equal(journal_scan(b, "old", "old").n, 20);
+    size_t removed = 0;
+    assert_int_equal(a->ops->journal_prune_age(a, AZ_JOURNAL_RUNS, T0 + SEC, 256, &removed), 0);
+    assert_int_equal(removed, 20);
+    assert_int_equal(journal_scan(a, NULL, NULL).n, 6);
+    assert_int_equal(journal_scan(b, NULL, NULL).n, 6);
+    /* The big entries go too, in two calls: segment 1 holds nothing live and is unlinked. */
+    assert_int_equal(b->ops->journal_prune_age(b, AZ_JOURNAL_RUNS, T0 + 7200 * SEC, 4, &removed), 0);
+    assert_int_equal(removed, 4);
+    assert_int_equal(b->ops->journal_prune_age(b, AZ_JOURNAL_RUNS, T0 + 7200 * SEC, 4, &removed), 0);
+    assert_int_equal(removed, 2);
+    snprintf(path, sizeof path, "%s/runs/00000000000000000001.0000000000.seg", dir);
+    assert_false(exists(path));
+    assert_int_equal(journal_scan(a, NULL, NULL).n, 0);
+    /* New entries; the ones removed stay removed in a fresh store object. */
+    journal_put_n(a, "new", 100, 5, 1, 100, T0, 0);
+    asyncz_store *sc = open_dir_store(dir, NULL, &ha, NULL);
+    jcheck c = journal_scan(az_persist_backend(sc), NULL, "new");
+    assert_int_equal(c.n, 5);
+    assert_int_equal(c.of_task, 5);
+    assert_false(c.bad);
+    asyncz_store_free(sc);
+    asyncz_store_free(sa);
+    asyncz_store_free(sb);
+}
+
+/* Trimming a task whose entries are spread over segments rewrites a mostly dead segment as its next
+ * version; the entries kept read back whole, here and in another store object. */
+static void file_journal_compaction(void **state)
+{
+    (void)state;
+    char dir[300];
+    fresh_dir(dir, sizeof dir, "jcompact");
+    asyncz_store_host ha, hb;
+    asyncz_store *sa = open_dir_store(dir, NULL, &ha, NULL);
+    asyncz_store *sb = open_dir_store(dir, NULL, &hb, NULL);
+    az_backend *a = az_persist_backend(sa), *b = az_persist_backend(sb);
+    /* ~6 MiB: task x (even n, 4 KiB each) and y (odd n, 1 KiB each). */
+    for (unsigned k = 0; k < 5; k++) {
+        journal_put_n(a, "x", 2 + 512 * k, 256, 2, 4096, T0, 0);
+        journal_put_n(a, "y", 3 + 512 * k, 256, 2, 1024, T0, 0);
+    }
+    assert_int_equal(journal_scan(b, NULL, NULL).n, 2560);
+    size_t removed = 0, total = 0;
+    do {
+        assert_int_equal(a->ops->journal_trim_task(a, AZ_JOURNAL_RUNS, "x", 100, 200, &removed), 0);
+        total += removed;
+    } while (removed == 200);
+    assert_int_equal(total, 1280 - 100);
+    int versions = 0;
+    char path[500];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        versions += strstr(de->d_name, ".0000000000.seg") == NULL && strstr(de->d_name, ".seg") != NULL;
+    closedir(d);
+    assert_true(versions >= 1); /* at least one segment was rewritten */
+    for (int round = 0; round < 2; round++) {
+        az_backend *r = round ? b : a;
+        jcheck c = journal_scan(r, NULL, "x");
+        assert_int_equal(c.n, 1280 + 100);
+        assert_int_equal(c.of_task, 100);
+        assert_false(c.bad);
+    }
+    asyncz_store *sc = open_dir_store(dir, NULL, &ha, NULL);
+    jcheck c = journal_scan(az_persist_backend(sc), "x", "x");
+    assert_int_equal(c.n, 100);
+    assert_false(c.bad);
+    asyncz_store_free(sc);
+    asyncz_store_free(sa);
+    asyncz_store_free(sb);
+}
+
+/* A writer in another process and this one append, upsert, trim and read one journal at once: nothing is
+ * lost, torn or read twice. */
+#define FORK_ROUNDS 60
+
+static void journal_writer(const char *dir, const char *task, unsigned parity)
+{
+    asyncz_store_host host;
+    asyncz_store *st = NULL;
+    char url[600];
+    snprintf(url, sizeof url, "file://%s", dir);
+    if (try_open(url, &st, &host, NULL) != 0)
+        _exit(2);
+    az_backend *b = az_persist_backend(st);
+    for (unsigned r = 0; r < FORK_ROUNDS; r++) {
+        journal_put_n(b, task, 2 * 40 * r + parity, 40, 2, 3000, T0, 0);
+        journal_put_n(b, task, 2 * 40 * r + parity, 10, 2, 3000, T0, 1); /* upserts */
+        jcheck c = journal_scan(b, NULL, NULL);
+        if (c.bad)
+            _exit(3);
+        size_t removed = 0;
+        if (r % 10 == 9 && b->ops->journal_trim_task(b, AZ_JOURNAL_RUNS, task, 300, 150, &removed) != 0)
+            _exit(4);
+    }
+    asyncz_store_free(st);
+}
+
+static void file_journal_two_processes(void **state)
+{
+    (void)state;
+    char dir[300];
+    fresh_dir(dir, sizeof dir, "jprocs");
+    assert_int_equal(open_rc(dir, NULL), 0);
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        journal_writer(dir, "kid", 1);
+        _exit(0);
+    }
+    journal_writer(dir, "parent", 0);
+    int status = 0;
+    assert_int_equal(waitpid(kid, &status, 0), kid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    asyncz_store_host host;
+    asyncz_store *st = open_dir_store(dir, NULL, &host, NULL);
+    az_backend *b = az_persist_backend(st);
+    size_t removed = 0;
+    for (int t = 0; t < 2; t++) {
+        const char *task = t ? "kid" : "parent";
+        do
+            assert_int_equal(b->ops->journal_trim_task(b, AZ_JOURNAL_RUNS, task, 300, 100, &removed), 0);
+        while (removed == 100);
+    }
+    jcheck c = journal_scan(b, NULL, "kid");
+    assert_int_equal(c.n, 600);
+    assert_int_equal(c.of_task, 300);
+    assert_false(c.bad);
+    asyncz_store_free(st);
+}
+
 /* The in-memory index (file_index.c, on the util map): ids added, updated, removed in any order stay found
  * with their own columns, and in store order. */
 static void file_index_by_id(void **state)
@@ -1138,6 +1490,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(file_wakeup_from_operation),
         cmocka_unit_test(file_instance_names),
         cmocka_unit_test(file_header_round_trip),
+        cmocka_unit_test(file_journal_layout),
+        cmocka_unit_test(file_journal_torn_frame),
+        cmocka_unit_test(file_journal_removed_stay_removed),
+        cmocka_unit_test(file_journal_compaction),
+        cmocka_unit_test(file_journal_two_processes),
     };
     AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
