@@ -55,11 +55,13 @@ typedef struct stmt_spec {
 } stmt_spec;
 
 static const stmt_spec stmt_specs[AZ_PGJ_N_STMTS] = {
+    /* The rows go in in id order: two batches that share ids lock them in the same order, so that one waits
+     * for the other instead of deadlocking. */
     [AZ_PGJ_PUT] =
         {"put",
          {"INSERT runs", "INSERT audit"},
          "INSERT INTO \"{T}\" (" COLS ") SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], "
-         "$4::int8[], $5::int2[], $6::text[], $7::bytea[]) "
+         "$4::int8[], $5::int2[], $6::text[], $7::bytea[]) AS u(" COLS ") ORDER BY u.id COLLATE \"C\" "
          "ON CONFLICT (id) DO UPDATE SET task_id = EXCLUDED.task_id, at = EXCLUDED.at, "
          "end_at = EXCLUDED.end_at, status = EXCLUDED.status, who = EXCLUDED.who, data = EXCLUDED.data",
          7,
