@@ -27,6 +27,9 @@
  * (up to AZ_JOURNAL_MAX each) stay far below libpq's 1 GiB parameter limit. */
 #define PUT_CHUNK_BYTES (16u * 1024u * 1024u)
 
+/* A listing fetches at most this many rows per statement. */
+#define LIST_PAGE 128
+
 #define COLS "id, task_id, at, end_at, status, who, data"
 
 /* "{T}" stands for the journal's table ("<t>_runs", "<t>_audit"); its index names derive from it. */
@@ -398,8 +401,11 @@ static void list_statuses(list_stmt *l, uint32_t statuses)
     list_cond(l, "status = ANY(", ")", AZ_PG_OID_INT2_ARRAY);
 }
 
-static void build_list(list_stmt *l, const az_pg_journal *jn, const az_jquery *q)
+/* The statement of one page: q's filters, ids below before (when not NULL), at most limit rows. */
+static void build_list(list_stmt *l, const az_pg_journal *jn, const az_jquery *q, const char *before,
+                       size_t limit)
 {
+    memset(l, 0, sizeof *l);
     l->len = (size_t)snprintf(l->sql, sizeof l->sql, "SELECT " COLS " FROM \"%s\"", jn->table);
     if (q->task_id) {
         az_pg_arg_text(&l->a, q->task_id);
@@ -419,15 +425,38 @@ static void build_list(list_stmt *l, const az_pg_journal *jn, const az_jquery *q
         az_pg_arg_text(&l->a, q->who);
         list_cond(l, "who = ", "", AZ_PG_OID_TEXT);
     }
-    if (q->before) {
-        az_pg_arg_text(&l->a, q->before);
+    if (before) {
+        az_pg_arg_text(&l->a, before);
         list_cond(l, "id < ", "", AZ_PG_OID_TEXT);
     }
-    az_pg_arg_i64(&l->a, limit_of(q->limit));
+    az_pg_arg_i64(&l->a, limit_of(limit));
     l->types[l->a.n - 1] = AZ_PG_OID_INT8;
     list_append(l, " ORDER BY id DESC LIMIT ", l->a.n, "");
 }
 
+/* Run one page of a listing and hand its entries to each. *rows: how many it held; *last: a copy of the
+ * last id (freed by the caller), where the next page starts. */
+static int list_page(az_pg_backend *b, az_journal j, list_stmt *l, az_jentry_fn each, void *userdata,
+                     int *rows, char **last)
+{
+    PGresult *r = NULL;
+    int rc = az_pg_run_params(b, j == AZ_JOURNAL_AUDIT ? "SELECT audit entries" : "SELECT runs", l->sql,
+                              l->types, &l->a, &r);
+    *rows = rc ? 0 : PQntuples(r);
+    if (!rc)
+        rc = emit_entries(r, each, userdata);
+    if (!rc && *rows > 0) {
+        free(*last);
+        if (!(*last = strdup(PQgetvalue(r, *rows - 1, 0))))
+            rc = az_store_fail(ASYNCZ_ENOMEM, "postgresql: journal list: out of memory");
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* In pages of LIST_PAGE rows, each carrying on below the last id of the one before (ids are unique and the
+ * order is by id alone, so no entry is skipped or repeated): a listing of thousands of large entries never
+ * holds them all in memory at once, and stopping early does not fetch the rest. */
 int az_pg_journal_list(az_backend *base, az_journal j, const az_jquery *q, az_jentry_fn each, void *userdata)
 {
     az_pg_backend *b = PG(base);
@@ -437,17 +466,20 @@ int az_pg_journal_list(az_backend *base, az_journal j, const az_jquery *q, az_je
         rc = az_pg_ensure_conn(b);
     if (rc)
         return rc;
-    list_stmt *l = calloc(1, sizeof *l);
+    list_stmt *l = malloc(sizeof *l);
     if (!l)
         return az_store_fail(ASYNCZ_ENOMEM, "postgresql: journal list: out of memory");
-    build_list(l, jn, q);
-    PGresult *r = NULL;
-    rc = az_pg_run_params(b, j == AZ_JOURNAL_AUDIT ? "SELECT audit entries" : "SELECT runs", l->sql, l->types,
-                          &l->a, &r);
+    char *last = NULL;
+    size_t left = q->limit;
+    while (!rc && left > 0) {
+        size_t want = left < LIST_PAGE ? left : LIST_PAGE;
+        build_list(l, jn, q, last ? last : q->before, want);
+        int rows = 0;
+        rc = list_page(b, j, l, each, userdata, &rows, &last);
+        left = (size_t)rows < want ? 0 : left - want;
+    }
+    free(last);
     free(l);
-    if (!rc)
-        rc = emit_entries(r, each, userdata);
-    PQclear(r);
     return rc;
 }
 

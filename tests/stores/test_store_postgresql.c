@@ -881,6 +881,58 @@ static void pg_journal_reconnect(void **state)
     close_store(&o);
 }
 
+/* A listing's entries in order: each id's number must be the one before minus step. */
+typedef struct run_check {
+    unsigned next;
+    unsigned step;
+    size_t n;
+    bool in_order;
+    size_t stop_after;
+} run_check;
+
+static int check_run(const az_jentry *e, void *userdata)
+{
+    run_check *c = userdata;
+    unsigned i = (unsigned)strtoul(e->id + 24, NULL, 16);
+    if (i != c->next)
+        c->in_order = false;
+    c->next = i - c->step;
+    c->n++;
+    return c->stop_after && c->n == c->stop_after ? 5 : 0;
+}
+
+/* Listings longer than a page (the backend fetches 128 rows a statement) carry on exactly below the last
+ * entry handed out: no entry skipped or repeated, with filters, and a stop in the second page stops there. */
+static void pg_journal_list_pages(void **state)
+{
+    (void)state;
+    opened o;
+    open_ns(&o, 45);
+    az_backend *b = backend(o.st);
+    enum { N = 700 };
+    static char ids[N][AZ_JOURNAL_ID_LEN + 1];
+    static az_jentry e[N];
+    for (unsigned i = 0; i < N; i++)
+        e[i] = jentry(ids[i], i + 1, (i + 1) % 2 ? "odd" : "even", "{}");
+    assert_int_equal(b->ops->journal_put(b, AZ_JOURNAL_RUNS, e, N), 0);
+    az_jquery q = {.task_id = "odd", .since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 300};
+    run_check c = {.next = 699, .step = 2, .in_order = true};
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, check_run, &c), 0);
+    assert_int_equal(c.n, 300);
+    assert_true(c.in_order);
+    q = (az_jquery){.since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 10000};
+    c = (run_check){.next = 700, .step = 1, .in_order = true};
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, check_run, &c), 0);
+    assert_int_equal(c.n, N);
+    assert_true(c.in_order);
+    q.before = ids[599]; /* entry 600 */
+    c = (run_check){.next = 599, .step = 1, .in_order = true, .stop_after = 150};
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, check_run, &c), 5);
+    assert_int_equal(c.n, 150);
+    assert_true(c.in_order);
+    close_store(&o);
+}
+
 #define RACE_ENTRIES 400
 #define RACE_ROUNDS 25
 
@@ -1025,6 +1077,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(pg_journal_layout),
         cmocka_unit_test(pg_journal_no_notify),
         cmocka_unit_test(pg_journal_reconnect),
+        cmocka_unit_test(pg_journal_list_pages),
         cmocka_unit_test(pg_journal_batches_cross),
         cmocka_unit_test(pg_wrong_password),
         cmocka_unit_test(pg_unreachable_message),
