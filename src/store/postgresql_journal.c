@@ -74,22 +74,25 @@ static const stmt_spec stmt_specs[AZ_PGJ_N_STMTS] = {
                     "SELECT " COLS " FROM \"{T}\" WHERE id = $1",
                     1,
                     get_types},
-    /* Oldest end_at first through <j>_end; rows another transaction holds (an upsert in flight) are left
-     * for the next call rather than waited for. */
-    [AZ_PGJ_PRUNE_AGE] = {"prune",
-                          {"DELETE old runs", "DELETE old audit entries"},
-                          "DELETE FROM \"{T}\" WHERE id IN (SELECT id FROM \"{T}\" WHERE end_at < $1 "
-                          "ORDER BY end_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
-                          2,
-                          prune_types},
+    /* Pruning picks and locks the rows, then deletes them by the ctid they were locked at (a row this
+     * statement locked cannot move before it ends): no lookup through the primary key per row. Rows another
+     * transaction holds (an upsert in flight) are left for the next call rather than waited for.
+     * By age: oldest end_at first, through <j>_end. */
+    [AZ_PGJ_PRUNE_AGE] =
+        {"prune",
+         {"DELETE old runs", "DELETE old audit entries"},
+         "DELETE FROM \"{T}\" WHERE ctid = ANY(ARRAY(SELECT ctid FROM \"{T}\" WHERE end_at < $1 "
+         "ORDER BY end_at LIMIT $2 FOR UPDATE SKIP LOCKED))",
+         2,
+         prune_types},
     /* The task's keep-th newest id ($2 = keep - 1 entries above it) bounds what goes: the ids below it,
      * oldest first, both found through <j>_task. A task with fewer entries has no such id: nothing goes. */
     [AZ_PGJ_TRIM_TASK] =
         {"trim",
          {"DELETE runs of a task", "DELETE audit entries of a task"},
-         "DELETE FROM \"{T}\" WHERE id IN (SELECT id FROM \"{T}\" WHERE task_id = $1 AND "
+         "DELETE FROM \"{T}\" WHERE ctid = ANY(ARRAY(SELECT ctid FROM \"{T}\" WHERE task_id = $1 AND "
          "id < (SELECT id FROM \"{T}\" WHERE task_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1) "
-         "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)",
+         "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED))",
          3,
          trim_types},
 };
