@@ -9,9 +9,10 @@
  * A batch is one INSERT ... SELECT FROM unnest(<seven arrays>) ON CONFLICT (id) DO UPDATE: one round trip
  * for a batch, each column sent as one binary array parameter. A listing is a SELECT built from the filters
  * that are set, every value a parameter, ordered by id descending: the planner walks (task_id, id),
- * (status, id) or the primary key backwards and stops at the limit. Pruning deletes what a subquery picks
- * through the index (end_at, or (task_id, id) below the task's newest entries), at most max rows, skipping
- * rows another writer holds locked. No statement here sends pg_notify: entries are not task changes. */
+ * (status, id) or the primary key backwards and stops at the limit, a page of LIST_PAGE rows at a time.
+ * Pruning deletes what a subquery picks and locks through an index (end_at, or (task_id, id) below the
+ * task's newest entries), at most max rows, skipping rows another writer holds locked. No statement here
+ * sends pg_notify: entries are not task changes. */
 #ifdef ASYNCZ_WITH_POSTGRESQL
 
 #include <endian.h>
@@ -34,10 +35,9 @@
 
 /* "{T}" stands for the journal's table ("<t>_runs", "<t>_audit"); its index names derive from it. */
 static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS \"{T}\" (id TEXT COLLATE \"C\" PRIMARY KEY, task_id TEXT COLLATE \"C\" NOT "
-    "NULL, "
-    "at BIGINT NOT NULL, end_at BIGINT NOT NULL, status SMALLINT NOT NULL, who TEXT NOT NULL, "
-    "data BYTEA NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS \"{T}\" (id TEXT COLLATE \"C\" PRIMARY KEY, "
+    "task_id TEXT COLLATE \"C\" NOT NULL, at BIGINT NOT NULL, end_at BIGINT NOT NULL, "
+    "status SMALLINT NOT NULL, who TEXT NOT NULL, data BYTEA NOT NULL);"
     "CREATE INDEX IF NOT EXISTS \"{T}_task\" ON \"{T}\" (task_id, id);"
     "CREATE INDEX IF NOT EXISTS \"{T}_stat\" ON \"{T}\" (status, id);"
     "CREATE INDEX IF NOT EXISTS \"{T}_end\" ON \"{T}\" (end_at)";
@@ -392,7 +392,8 @@ static void list_statuses(list_stmt *l, uint32_t statuses)
         while (!((statuses >> s) & 1u))
             s++;
         az_pg_arg_i16(&l->a, s);
-        return list_cond(l, "status = ", "", AZ_PG_OID_INT2);
+        list_cond(l, "status = ", "", AZ_PG_OID_INT2);
+        return;
     }
     unsigned char *p = array_header(l->statuses, AZ_PG_OID_INT2, n);
     for (int s = 0; s < 32; s++) {
