@@ -23,6 +23,8 @@
 #define LEASE (60 * SEC)
 /* Bounds for what another thread or the server does in its own time: generous, never a speed claim. */
 #define WAIT_MS 15000
+/* The longest tablename the store takes (AZ_PG_TABLE_MAX). */
+#define AZ_PG_TABLE_MAX_TEST 52
 
 /* ---- URLs and namespaces --------------------------------------------------------------------------- */
 
@@ -804,6 +806,35 @@ static void pg_journal_layout(void **state)
     close_store(&o);
 }
 
+/* The longest tablename (52 bytes) leaves room for every journal name, the primary keys' included: none is
+ * cut to 63 bytes onto another. */
+static void pg_journal_long_tablename(void **state)
+{
+    (void)state;
+    char t[64], url[1024], extra[200], q[160];
+    /* azt_<pid>_ (so that the end of the run drops it), then x up to the longest length. */
+    int len = snprintf(t, sizeof t, "azt_%ld_", (long)getpid());
+    memset(t + len, 'x', sizeof t - (size_t)len);
+    t[AZ_PG_TABLE_MAX_TEST] = '\0';
+    snprintf(extra, sizeof extra, "tablename=%s", t);
+    url_with(url, sizeof url, extra);
+    opened o;
+    open_url(&o, url);
+    jput_one(backend(o.st), AZ_JOURNAL_AUDIT, 1, "t");
+    const char *suffixes[] = {"_audit", "_audit_task", "_audit_stat", "_audit_end", "_audit_pkey",
+                              "_runs",  "_runs_task",  "_runs_stat",  "_runs_end",  "_runs_pkey"};
+    PGconn *c = raw_connect();
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(q, sizeof q, "\"%s%s\"", t, suffixes[i]);
+        assert_true(strlen(q) - 2 <= 63);
+        const char *p[] = {q};
+        if (strcmp(raw_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p), "t") != 0)
+            fail_msg("%s was not created", q);
+    }
+    PQfinish(c);
+    close_store(&o);
+}
+
 /* Wait (bounded by WAIT_MS) until c has received at least one notification; then give others that would
  * have been sent with it a moment to arrive. Returns how many arrived, each on channel. */
 static int notifications(PGconn *c, const char *channel)
@@ -1075,6 +1106,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(pg_reconnect_write),
         cmocka_unit_test(pg_listener_reconnects),
         cmocka_unit_test(pg_journal_layout),
+        cmocka_unit_test(pg_journal_long_tablename),
         cmocka_unit_test(pg_journal_no_notify),
         cmocka_unit_test(pg_journal_reconnect),
         cmocka_unit_test(pg_journal_list_pages),
