@@ -212,6 +212,9 @@ int az_pg_journal_prune_age(az_backend *base, az_journal j, asyncz_time_t cutoff
                             size_t *removed);
 int az_pg_journal_trim_task(az_backend *base, az_journal j, const char *task_id, size_t keep, size_t max,
                             size_t *removed);
+/* The plan of the first statement journal_list runs for q (EXPLAIN's lines joined by " | ", cut to size
+ * bytes), for the tests that check which index a listing walks. Errors: as journal_list's. */
+int az_pg_journal_list_plan(az_backend *base, az_journal j, const az_jquery *q, char *plan, size_t size);
 
 /* The operations, with and without the listener (notify=false: the scheduler must poll). */
 extern const az_backend_ops az_pg_ops_notify;

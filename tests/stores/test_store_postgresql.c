@@ -16,6 +16,7 @@
 #include "az_servers.h"
 #include "persist_suite.h"
 #include "store/backend.h"
+#include "store/postgresql_internal.h"
 #include "core/store_open.h"
 
 #define T0 INT64_C(1800000000000000)
@@ -964,6 +965,81 @@ static void pg_journal_list_pages(void **state)
     close_store(&o);
 }
 
+/* Put entries first..last-1 of a history: entry i at `at`(i), status 2 for one in ten, tasks task-0..99. */
+static void put_history(az_backend *b, unsigned first, unsigned last, asyncz_time_t (*at)(unsigned))
+{
+    enum { BATCH = 1000 };
+    static char ids[BATCH][AZ_JOURNAL_ID_LEN + 1], tasks[BATCH][16];
+    static az_jentry e[BATCH];
+    for (unsigned start = first; start < last; start += BATCH) {
+        unsigned n = last - start < BATCH ? last - start : BATCH;
+        for (unsigned k = 0; k < n; k++) {
+            unsigned i = start + k;
+            snprintf(tasks[k], sizeof tasks[k], "task-%u", i % 100);
+            e[k] = jentry(ids[k], i, tasks[k], "{\"output\": \"some text of a run\"}");
+            e[k].at = e[k].end_at = at(i);
+            e[k].status = i % 10 == 0 ? 2 : 0;
+        }
+        int rc = b->ops->journal_put(b, AZ_JOURNAL_RUNS, e, n);
+        if (rc)
+            fail_msg("journal_put: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    }
+}
+
+#define DAY (86400 * SEC)
+
+/* 20,000 entries over the 29 days before the last, then 2,000 in the last day. */
+static asyncz_time_t history_at(unsigned i)
+{
+    if (i < 20000)
+        return T0 - 30 * DAY + (asyncz_time_t)i * (29 * DAY / 20000);
+    return T0 - DAY + (asyncz_time_t)(i - 20000) * (DAY / 2000);
+}
+
+static const char *list_plan(az_backend *b, const az_jquery *q)
+{
+    static char plan[4096];
+    int rc = az_pg_journal_list_plan(b, AZ_JOURNAL_RUNS, q, plan, sizeof plan);
+    if (rc)
+        fail_msg("plan: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    return plan;
+}
+
+/* Listings walk an index in id order and stop at the limit, even when the table's statistics are older than
+ * its newest entries (as they always are between two ANALYZEs), where a listing of the last day looks: no
+ * scan of the whole table, no sort. */
+static void pg_journal_plans(void **state)
+{
+    (void)state;
+    opened o;
+    open_ns(&o, 46);
+    az_backend *b = backend(o.st);
+    put_history(b, 0, 20000, history_at);
+    char t[64], q[128];
+    table_of(t, sizeof t, 46);
+    snprintf(q, sizeof q, "ANALYZE \"%s_runs\"", t);
+    PGconn *c = raw_connect();
+    PQclear(raw_exec(c, q, 0, NULL));
+    PQfinish(c);
+    put_history(b, 20000, 22000, history_at);
+
+    az_jquery failed = {.statuses = 1u << 2, .since = T0 - DAY, .until = ASYNCZ_TIME_NONE, .limit = 100};
+    az_jquery task = {.task_id = "task-7", .since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 50};
+    az_jquery newest = {.since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 100};
+    const az_jquery *queries[] = {&failed, &task, &newest};
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        const char *plan = list_plan(b, queries[i]);
+        if (strstr(plan, "Seq Scan") || strstr(plan, "Sort") || !strstr(plan, "Index"))
+            fail_msg("listing %zu: %s", i, plan);
+    }
+    assert_non_null(strstr(list_plan(b, &task), "_runs_task"));
+    run_check ck = {.next = 21990, .step = 10, .in_order = true};
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &failed, check_run, &ck), 0);
+    assert_int_equal(ck.n, 100);
+    assert_true(ck.in_order);
+    close_store(&o);
+}
+
 #define RACE_ENTRIES 400
 #define RACE_ROUNDS 25
 
@@ -1110,6 +1186,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(pg_journal_no_notify),
         cmocka_unit_test(pg_journal_reconnect),
         cmocka_unit_test(pg_journal_list_pages),
+        cmocka_unit_test(pg_journal_plans),
         cmocka_unit_test(pg_journal_batches_cross),
         cmocka_unit_test(pg_wrong_password),
         cmocka_unit_test(pg_unreachable_message),
