@@ -7,6 +7,7 @@
  *   partial index <t>_lease (lease_until) WHERE lease_until IS NOT NULL: the earliest lease expiry
  *   sequence <t>_seq: seq values and fencing tokens
  *   <t>_quarantine(n identity, id, reason, at, state), <t>_instances(id PRIMARY KEY, state)
+ *   <t>_runs and <t>_audit, the journals (postgresql_journal.c): one table each, indexed
  * Paused records have next_run_time NULL, which sorts last in ascending order.
  *
  * Every statement is prepared once per connection and sent with binary parameters and binary results
@@ -84,6 +85,7 @@ static int connect_main(az_pg_backend *b)
     }
     az_pg_quiet_notices(b->conn);
     memset(b->prepared, 0, sizeof b->prepared);
+    az_pg_journals_forget(b);
     atomic_store(&b->listener.own_pid, PQbackendPID(b->conn));
     return 0;
 }
@@ -128,20 +130,47 @@ int az_pg_run(az_pg_backend *b, int s, const az_pg_args *a, PGresult **out)
     return rc ? rc : az_pg_run_in(b, s, a, out);
 }
 
+/* r, the result of what (a statement's label), into *out if it is rows or a command's; else the failure. */
+static int take_result(az_pg_backend *b, const char *what, PGresult *r, PGresult **out)
+{
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        int rc = az_pg_fail(b, what, r);
+        PQclear(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
 int az_pg_run_in(az_pg_backend *b, int s, const az_pg_args *a, PGresult **out)
 {
     int rc = prepare(b, s);
     if (rc)
         return rc;
     PGresult *r = PQexecPrepared(b->conn, az_pg_stmts[s].name, a->n, a->values, a->lengths, a->formats, 1);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        rc = az_pg_fail(b, az_pg_stmts[s].label, r);
+    return take_result(b, az_pg_stmts[s].label, r, out);
+}
+
+int az_pg_run_prep(az_pg_backend *b, az_pg_prep *p, const az_pg_args *a, PGresult **out)
+{
+    if (!p->prepared) {
+        PGresult *r = PQprepare(b->conn, p->name, p->sql, p->nparams, p->types);
+        int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : az_pg_fail(b, p->label, r);
         PQclear(r);
-        return rc;
+        if (rc)
+            return rc;
+        p->prepared = true;
     }
-    *out = r;
-    return 0;
+    PGresult *r = PQexecPrepared(b->conn, p->name, a->n, a->values, a->lengths, a->formats, 1);
+    return take_result(b, p->label, r, out);
+}
+
+int az_pg_run_params(az_pg_backend *b, const char *label, const char *sql, const Oid *types,
+                     const az_pg_args *a, PGresult **out)
+{
+    PGresult *r = PQexecParams(b->conn, sql, a->n, types, a->values, a->lengths, a->formats, 1);
+    return take_result(b, label, r, out);
 }
 
 /* Run a statement that changes rows; *changed: how many. */
@@ -177,6 +206,8 @@ static int create_schema(az_pg_backend *b)
     PQclear(r);
     if (!rc)
         rc = az_pg_exec_text(b, "CREATE", b->schema);
+    if (!rc)
+        rc = az_pg_journals_create(b);
     if (!rc)
         rc = az_pg_exec_text(b, "COMMIT", "COMMIT");
     return rc;
@@ -244,6 +275,7 @@ void az_pg_destroy(az_backend *base)
         free(b->sql[s]);
     free(b->schema);
     free(b->scan);
+    az_pg_journals_free(b);
     free(b->host);
     free(b->port);
     free(b->user);
@@ -263,7 +295,7 @@ static int expand_all(az_pg_backend *b)
     ok = ok && (b->scan = az_sql_with_table(az_pg_scan_sql, b->table)) != NULL;
     for (int s = 0; ok && s < AZ_PG_N_STMTS; s++)
         ok = (b->sql[s] = az_sql_with_table(az_pg_stmts[s].sql, b->table)) != NULL;
-    return ok ? 0 : ASYNCZ_ENOMEM;
+    return ok ? az_pg_journals_init(b) : ASYNCZ_ENOMEM;
 }
 
 static int read_table(az_pg_backend *b, az_url *url)

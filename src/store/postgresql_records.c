@@ -18,7 +18,7 @@ static az_pg_backend *PG(az_backend *b)
 
 /* ---- parameters and columns ----------------------------------------------------------------------- */
 
-static void arg_raw(az_pg_args *a, const void *data, size_t len)
+void az_pg_arg_raw(az_pg_args *a, const void *data, size_t len)
 {
     a->values[a->n] = data;
     a->lengths[a->n] = (int)len;
@@ -26,36 +26,43 @@ static void arg_raw(az_pg_args *a, const void *data, size_t len)
     a->n++;
 }
 
-static void arg_text(az_pg_args *a, const char *s)
+void az_pg_arg_text(az_pg_args *a, const char *s)
 {
-    arg_raw(a, s, strlen(s));
+    az_pg_arg_raw(a, s, strlen(s));
 }
 
 /* A zero-length BYTEA still needs a non-NULL pointer: NULL is SQL NULL. */
-static void arg_bytes(az_pg_args *a, const unsigned char *data, size_t len)
+void az_pg_arg_bytes(az_pg_args *a, const unsigned char *data, size_t len)
 {
-    arg_raw(a, len ? (const void *)data : "", len);
+    az_pg_arg_raw(a, len ? (const void *)data : "", len);
 }
 
-static void arg_i64(az_pg_args *a, int64_t v)
+void az_pg_arg_i64(az_pg_args *a, int64_t v)
 {
     uint64_t be = htobe64((uint64_t)v);
     memcpy(a->i64[a->n], &be, sizeof be);
-    arg_raw(a, a->i64[a->n], sizeof be);
+    az_pg_arg_raw(a, a->i64[a->n], sizeof be);
+}
+
+void az_pg_arg_i16(az_pg_args *a, int16_t v)
+{
+    uint16_t be = htobe16((uint16_t)v);
+    memcpy(a->i64[a->n], &be, sizeof be);
+    az_pg_arg_raw(a, a->i64[a->n], sizeof be);
 }
 
 /* ASYNCZ_TIME_NONE is SQL NULL. */
-static void arg_time(az_pg_args *a, asyncz_time_t t)
+void az_pg_arg_time(az_pg_args *a, asyncz_time_t t)
 {
     if (t != ASYNCZ_TIME_NONE)
-        return arg_i64(a, t);
+        return az_pg_arg_i64(a, t);
     a->values[a->n] = NULL;
     a->lengths[a->n] = 0;
     a->formats[a->n] = 1;
     a->n++;
 }
 
-static int64_t col_i64(const PGresult *r, int row, int col)
+int64_t az_pg_col_i64(const PGresult *r, int row, int col)
 {
     uint64_t be = 0;
     if (PQgetlength(r, row, col) == (int)sizeof be)
@@ -63,9 +70,17 @@ static int64_t col_i64(const PGresult *r, int row, int col)
     return (int64_t)be64toh(be);
 }
 
+int az_pg_col_i16(const PGresult *r, int row, int col)
+{
+    uint16_t be = 0;
+    if (PQgetlength(r, row, col) == (int)sizeof be)
+        memcpy(&be, PQgetvalue(r, row, col), sizeof be);
+    return (int16_t)be16toh(be);
+}
+
 static asyncz_time_t col_time(const PGresult *r, int row, int col)
 {
-    return PQgetisnull(r, row, col) ? ASYNCZ_TIME_NONE : col_i64(r, row, col);
+    return PQgetisnull(r, row, col) ? ASYNCZ_TIME_NONE : az_pg_col_i64(r, row, col);
 }
 
 static bool col_bool(const PGresult *r, int row, int col)
@@ -114,10 +129,10 @@ static asyncz_time_t add_saturating(asyncz_time_t t, int64_t d)
 static int write_record_as(az_pg_backend *b, int s, const az_record *rec, bool in_tx, int *written)
 {
     az_pg_args a = {0};
-    arg_text(&a, rec->id);
-    arg_time(&a, rec->next_run_time);
-    arg_bytes(&a, rec->data, rec->len);
-    arg_text(&a, b->channel);
+    az_pg_arg_text(&a, rec->id);
+    az_pg_arg_time(&a, rec->next_run_time);
+    az_pg_arg_bytes(&a, rec->data, rec->len);
+    az_pg_arg_text(&a, b->channel);
     PGresult *r = NULL;
     int rc = in_tx ? az_pg_run_in(b, s, &a, &r) : az_pg_run(b, s, &a, &r);
     if (rc)
@@ -185,7 +200,7 @@ static int pg_replace(az_backend *base, const az_record *rec)
 static int pg_remove(az_backend *base, const char *id)
 {
     az_pg_args a = {0};
-    arg_text(&a, id);
+    az_pg_arg_text(&a, id);
     long changed = 0;
     int rc = az_pg_run_changes(PG(base), AZ_PG_REMOVE, &a, &changed);
     if (!rc && !changed)
@@ -203,7 +218,7 @@ static int pg_remove_all(az_backend *base)
 static int pg_get(az_backend *base, const char *id, az_found_fn each, void *userdata)
 {
     az_pg_args a = {0};
-    arg_text(&a, id);
+    az_pg_arg_text(&a, id);
     PGresult *r = NULL;
     int rc = az_pg_run(PG(base), AZ_PG_GET, &a, &r);
     if (rc)
@@ -250,8 +265,8 @@ static int pg_scan(az_backend *base, az_found_fn each, void *userdata)
 static int pg_due(az_backend *base, asyncz_time_t now, size_t max, az_found_fn each, void *userdata)
 {
     az_pg_args a = {0};
-    arg_i64(&a, now);
-    arg_i64(&a, limit_of(max));
+    az_pg_arg_i64(&a, now);
+    az_pg_arg_i64(&a, limit_of(max));
     PGresult *r = NULL;
     int rc = az_pg_run(PG(base), AZ_PG_DUE, &a, &r);
     if (rc)
@@ -280,7 +295,7 @@ static int pg_count(az_backend *base, size_t *out)
     int rc = az_pg_run(PG(base), AZ_PG_COUNT, &a, &r);
     if (rc)
         return rc;
-    *out = PQntuples(r) == 1 ? (size_t)col_i64(r, 0, 0) : 0;
+    *out = PQntuples(r) == 1 ? (size_t)az_pg_col_i64(r, 0, 0) : 0;
     PQclear(r);
     return 0;
 }
@@ -312,12 +327,12 @@ static int emit_claimed(const PGresult *r, asyncz_time_t lease_until, az_found_f
     if (!rows)
         return az_store_fail(ASYNCZ_ENOMEM, "postgresql: claim: out of memory");
     for (int i = 0; i < n; i++)
-        rows[i] = (claimed_row){i, col_time(r, i, 1), col_i64(r, i, 3)};
+        rows[i] = (claimed_row){i, col_time(r, i, 1), az_pg_col_i64(r, i, 3)};
     qsort(rows, (size_t)n, sizeof *rows, by_order);
     int rc = 0;
     for (int i = 0; !rc && i < n; i++) {
         az_found f = found_at(r, rows[i].row);
-        f.token = (uint64_t)col_i64(r, rows[i].row, 4);
+        f.token = (uint64_t)az_pg_col_i64(r, rows[i].row, 4);
         f.lease_until = lease_until;
         rc = each(&f, userdata);
     }
@@ -330,10 +345,10 @@ static int pg_claim(az_backend *base, asyncz_time_t now, const char *owner, int6
 {
     asyncz_time_t until = add_saturating(now, lease_usec);
     az_pg_args a = {0};
-    arg_i64(&a, now);
-    arg_text(&a, owner);
-    arg_i64(&a, until);
-    arg_i64(&a, limit_of(max));
+    az_pg_arg_i64(&a, now);
+    az_pg_arg_text(&a, owner);
+    az_pg_arg_i64(&a, until);
+    az_pg_arg_i64(&a, limit_of(max));
     PGresult *r = NULL;
     int rc = az_pg_run(PG(base), AZ_PG_CLAIM, &a, &r);
     if (rc)
@@ -349,17 +364,17 @@ static int pg_release(az_backend *base, const char *id, uint64_t token, const az
         return az_store_fail(ASYNCZ_ESTATE, "postgresql: release: task \"%s\": no claim has token %llu", id,
                              (unsigned long long)token);
     az_pg_args a = {0};
-    arg_text(&a, id);
-    arg_i64(&a, (int64_t)token);
+    az_pg_arg_text(&a, id);
+    az_pg_arg_i64(&a, (int64_t)token);
     if (next) {
-        arg_bytes(&a, next->data, next->len);
-        arg_time(&a, next->next_run_time);
+        az_pg_arg_bytes(&a, next->data, next->len);
+        az_pg_arg_time(&a, next->next_run_time);
     }
     PGresult *r = NULL;
     int rc = az_pg_run(PG(base), next ? AZ_PG_RELEASE_NEXT : AZ_PG_RELEASE_REMOVE, &a, &r);
     if (rc)
         return rc;
-    bool changed = PQntuples(r) == 1 && col_i64(r, 0, 0) == 1;
+    bool changed = PQntuples(r) == 1 && az_pg_col_i64(r, 0, 0) == 1;
     bool exists = PQntuples(r) == 1 && col_bool(r, 0, 1);
     bool repeated = PQntuples(r) == 1 && col_bool(r, 0, 2);
     PQclear(r);
@@ -377,10 +392,10 @@ static int pg_quarantine(az_backend *base, const char *id, const unsigned char *
                          const char *reason, asyncz_time_t at)
 {
     az_pg_args a = {0};
-    arg_text(&a, id);
-    arg_bytes(&a, data, len);
-    arg_text(&a, reason);
-    arg_i64(&a, at);
+    az_pg_arg_text(&a, id);
+    az_pg_arg_bytes(&a, data, len);
+    az_pg_arg_text(&a, reason);
+    az_pg_arg_i64(&a, at);
     long changed = 0;
     int rc = az_pg_run_changes(PG(base), AZ_PG_QUARANTINE, &a, &changed);
     if (!rc && !changed)
@@ -396,7 +411,7 @@ static int pg_quarantined(az_backend *base, az_quarantine_rec_fn each, void *use
     for (int i = 0; !rc && i < PQntuples(r); i++) {
         az_quarantine_rec q = {.id = PQgetvalue(r, i, 0),
                                .reason = PQgetvalue(r, i, 1),
-                               .at = col_i64(r, i, 2),
+                               .at = az_pg_col_i64(r, i, 2),
                                .data = (const unsigned char *)PQgetvalue(r, i, 3),
                                .len = (size_t)PQgetlength(r, i, 3)};
         rc = each(&q, userdata);
@@ -409,8 +424,8 @@ static int pg_quarantined(az_backend *base, az_quarantine_rec_fn each, void *use
 static int pg_quarantine_drop(az_backend *base, const char *id, asyncz_time_t at, size_t *dropped)
 {
     az_pg_args a = {0};
-    arg_text(&a, id);
-    arg_time(&a, at);
+    az_pg_arg_text(&a, id);
+    az_pg_arg_time(&a, at);
     long changed = 0;
     int rc = az_pg_run_changes(PG(base), AZ_PG_QUARANTINE_DROP, &a, &changed);
     *dropped = rc ? 0 : (size_t)changed;
@@ -422,8 +437,8 @@ static int pg_quarantine_drop(az_backend *base, const char *id, asyncz_time_t at
 static int pg_put_instance(az_backend *base, const char *id, const unsigned char *data, size_t len)
 {
     az_pg_args a = {0};
-    arg_text(&a, id);
-    arg_bytes(&a, data, len);
+    az_pg_arg_text(&a, id);
+    az_pg_arg_bytes(&a, data, len);
     long changed = 0;
     return az_pg_run_changes(PG(base), AZ_PG_PUT_INSTANCE, &a, &changed);
 }
@@ -443,7 +458,7 @@ static int pg_instances(az_backend *base, az_instance_rec_fn each, void *userdat
 static int pg_remove_instance(az_backend *base, const char *id)
 {
     az_pg_args a = {0};
-    arg_text(&a, id);
+    az_pg_arg_text(&a, id);
     long changed = 0;
     int rc = az_pg_run_changes(PG(base), AZ_PG_REMOVE_INSTANCE, &a, &changed);
     if (!rc && !changed)
@@ -459,6 +474,9 @@ static int pg_remove_instance(az_backend *base, const char *id)
         .earliest = pg_earliest, .count = pg_count, .claim = pg_claim, .release = pg_release,                \
         .quarantine = pg_quarantine, .quarantined = pg_quarantined, .quarantine_drop = pg_quarantine_drop,   \
         .put_instance = pg_put_instance, .instances = pg_instances, .remove_instance = pg_remove_instance,   \
+        .journal_put = az_pg_journal_put, .journal_list = az_pg_journal_list,                                \
+        .journal_get = az_pg_journal_get, .journal_prune_age = az_pg_journal_prune_age,                      \
+        .journal_trim_task = az_pg_journal_trim_task,                                                        \
     }
 
 const az_backend_ops az_pg_ops_notify =

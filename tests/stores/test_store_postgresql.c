@@ -16,6 +16,7 @@
 #include "az_servers.h"
 #include "persist_suite.h"
 #include "store/backend.h"
+#include "store/postgresql_internal.h"
 #include "core/store_open.h"
 
 #define T0 INT64_C(1800000000000000)
@@ -23,6 +24,8 @@
 #define LEASE (60 * SEC)
 /* Bounds for what another thread or the server does in its own time: generous, never a speed claim. */
 #define WAIT_MS 15000
+/* The longest tablename the store takes (AZ_PG_TABLE_MAX). */
+#define AZ_PG_TABLE_MAX_TEST 52
 
 /* ---- URLs and namespaces --------------------------------------------------------------------------- */
 
@@ -716,6 +719,381 @@ static void pg_listener_reconnects(void **state)
     close_store(&b);
 }
 
+/* ---- journals ------------------------------------------------------------------------------------- */
+
+/* Journal entry i of task: ids of larger i sort after those of smaller i. id has AZ_JOURNAL_ID_LEN + 1
+ * bytes. */
+static az_jentry jentry(char *id, unsigned i, const char *task, const char *data)
+{
+    snprintf(id, AZ_JOURNAL_ID_LEN + 1, "0190%04x-%04x-7000-8000-%012x", i >> 16, i & 0xffff, i);
+    return (az_jentry){.id = id,
+                       .task_id = task,
+                       .at = T0 + (asyncz_time_t)i,
+                       .end_at = T0 + 2 * (asyncz_time_t)i,
+                       .status = (int)(i % 32),
+                       .who = "pg-test",
+                       .data = (const unsigned char *)data,
+                       .len = strlen(data)};
+}
+
+static void jput_one(az_backend *b, az_journal j, unsigned i, const char *task)
+{
+    char id[AZ_JOURNAL_ID_LEN + 1];
+    az_jentry e = jentry(id, i, task, "{\"x\": 1}");
+    int rc = b->ops->journal_put(b, j, &e, 1);
+    if (rc)
+        fail_msg("journal_put: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+}
+
+static int count_entry(const az_jentry *e, void *userdata)
+{
+    (void)e;
+    (*(size_t *)userdata)++;
+    return 0;
+}
+
+static size_t jcount(az_backend *b, az_journal j)
+{
+    az_jquery q = {.since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 10000};
+    size_t n = 0;
+    int rc = b->ops->journal_list(b, j, &q, count_entry, &n);
+    if (rc)
+        fail_msg("journal_list: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    return n;
+}
+
+/* Each journal is a table with its indexes, ids compared bytewise (collation "C" whatever the database's),
+ * the columns stored as given beside the bytes. */
+static void pg_journal_layout(void **state)
+{
+    (void)state;
+    opened o;
+    open_ns(&o, 41);
+    char t[64], q[256];
+    table_of(t, sizeof t, 41);
+    const char *suffixes[] = {"_runs",  "_runs_task",  "_runs_stat",  "_runs_end",
+                              "_audit", "_audit_task", "_audit_stat", "_audit_end"};
+    PGconn *c = raw_connect();
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(q, sizeof q, "\"%s%s\"", t, suffixes[i]);
+        const char *p[] = {q};
+        if (strcmp(raw_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p), "t") != 0)
+            fail_msg("%s was not created", q);
+    }
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++) {
+        snprintf(q, sizeof q, "%s_%s", t, az_journal_name((az_journal)j));
+        const char *p[] = {q};
+        assert_string_equal(raw_value(c,
+                                      "SELECT string_agg(column_name || ':' || collation_name, ',' ORDER BY "
+                                      "column_name) FROM information_schema.columns WHERE table_name = $1 "
+                                      "AND collation_name IS NOT NULL AND column_name IN ('id', 'task_id')",
+                                      1, p),
+                            "id:C,task_id:C");
+    }
+    az_backend *b = backend(o.st);
+    char id[AZ_JOURNAL_ID_LEN + 1];
+    az_jentry e = jentry(id, 7, "the-task", "{\"a\": 1}");
+    assert_int_equal(b->ops->journal_put(b, AZ_JOURNAL_AUDIT, &e, 1), 0);
+    snprintf(q, sizeof q,
+             "SELECT task_id || ' ' || (at - %lld) || ' ' || (end_at - %lld) || ' ' || status || ' ' || who "
+             "|| ' ' "
+             "|| convert_from(data, 'UTF8') FROM \"%s_audit\" WHERE id = $1",
+             (long long)T0, (long long)T0, t);
+    const char *p[] = {id};
+    assert_string_equal(raw_value(c, q, 1, p), "the-task 7 14 7 pg-test {\"a\": 1}");
+    snprintf(q, sizeof q, "SELECT count(*) FROM \"%s_runs\"", t);
+    assert_string_equal(raw_value(c, q, 0, NULL), "0");
+    PQfinish(c);
+    close_store(&o);
+}
+
+/* The longest tablename (52 bytes) leaves room for every journal name, the primary keys' included: none is
+ * cut to 63 bytes onto another. */
+static void pg_journal_long_tablename(void **state)
+{
+    (void)state;
+    char t[64], url[1024], extra[200], q[160];
+    /* azt_<pid>_ (so that the end of the run drops it), then x up to the longest length. */
+    int len = snprintf(t, sizeof t, "azt_%ld_", (long)getpid());
+    memset(t + len, 'x', sizeof t - (size_t)len);
+    t[AZ_PG_TABLE_MAX_TEST] = '\0';
+    snprintf(extra, sizeof extra, "tablename=%s", t);
+    url_with(url, sizeof url, extra);
+    opened o;
+    open_url(&o, url);
+    jput_one(backend(o.st), AZ_JOURNAL_AUDIT, 1, "t");
+    const char *suffixes[] = {"_audit", "_audit_task", "_audit_stat", "_audit_end", "_audit_pkey",
+                              "_runs",  "_runs_task",  "_runs_stat",  "_runs_end",  "_runs_pkey"};
+    PGconn *c = raw_connect();
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(q, sizeof q, "\"%s%s\"", t, suffixes[i]);
+        assert_true(strlen(q) - 2 <= 63);
+        const char *p[] = {q};
+        if (strcmp(raw_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p), "t") != 0)
+            fail_msg("%s was not created", q);
+    }
+    PQfinish(c);
+    close_store(&o);
+}
+
+/* Wait (bounded by WAIT_MS) until c has received at least one notification; then give others that would
+ * have been sent with it a moment to arrive. Returns how many arrived, each on channel. */
+static int notifications(PGconn *c, const char *channel)
+{
+    int arrived = 0, since_first = 0;
+    for (int waited = 0; waited < WAIT_MS && since_first < 300; waited += 20) {
+        sleep_ms(20);
+        since_first += arrived ? 20 : 0;
+        assert_int_equal(PQconsumeInput(c), 1);
+        for (PGnotify *n = PQnotifies(c); n; n = PQnotifies(c)) {
+            assert_string_equal(n->relname, channel);
+            PQfreemem(n);
+            arrived++;
+        }
+    }
+    return arrived;
+}
+
+/* Journal writes are not task changes: they send no NOTIFY. A task added after them sends one, which arrives
+ * after any they would have sent (notifications come in commit order): exactly one arrives. */
+static void pg_journal_no_notify(void **state)
+{
+    (void)state;
+    opened o;
+    open_ns(&o, 42);
+    char t[64], q[128];
+    table_of(t, sizeof t, 42);
+    snprintf(q, sizeof q, "%s_wakeup", t);
+    PGconn *c = raw_connect();
+    char listen[160];
+    snprintf(listen, sizeof listen, "LISTEN \"%s\"", q);
+    PQclear(raw_exec(c, listen, 0, NULL));
+    az_backend *b = backend(o.st);
+    for (unsigned i = 1; i <= 4; i++)
+        jput_one(b, i % 2 ? AZ_JOURNAL_RUNS : AZ_JOURNAL_AUDIT, i, "t");
+    size_t removed = 0;
+    assert_int_equal(b->ops->journal_prune_age(b, AZ_JOURNAL_RUNS, T0 + 3, 10, &removed), 0);
+    assert_int_equal(removed, 1);
+    assert_int_equal(b->ops->journal_trim_task(b, AZ_JOURNAL_AUDIT, "t", 1, 10, &removed), 0);
+    assert_int_equal(removed, 1);
+    az_test_add(o.st, "marker", T0);
+    assert_int_equal(notifications(c, q), 1);
+    PQfinish(c);
+    close_store(&o);
+}
+
+/* The server dropped the store's connection: the journals' statements are prepared again on the new one. */
+static void pg_journal_reconnect(void **state)
+{
+    (void)state;
+    opened o;
+    open_ns(&o, 43);
+    az_backend *b = backend(o.st);
+    jput_one(b, AZ_JOURNAL_RUNS, 1, "t");
+    assert_int_equal(jcount(b, AZ_JOURNAL_RUNS), 1);
+    size_t seen = 0;
+    char id[AZ_JOURNAL_ID_LEN + 1];
+    jentry(id, 1, "t", "");
+    assert_int_equal(b->ops->journal_get(b, AZ_JOURNAL_RUNS, id, count_entry, &seen), 0);
+    assert_int_equal(terminate(43, false), 1);
+    az_jentry e = jentry(id, 2, "t", "{}");
+    int rc = b->ops->journal_put(b, AZ_JOURNAL_RUNS, &e, 1);
+    if (rc == ASYNCZ_ESTORE)
+        rc = b->ops->journal_put(b, AZ_JOURNAL_RUNS, &e, 1);
+    if (rc)
+        fail_msg("journal_put after reconnecting: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    rc = b->ops->journal_get(b, AZ_JOURNAL_RUNS, id, count_entry, &seen);
+    if (rc)
+        fail_msg("journal_get after reconnecting: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    assert_int_equal(seen, 2);
+    size_t removed = 0;
+    assert_int_equal(b->ops->journal_trim_task(b, AZ_JOURNAL_RUNS, "t", 1, 5, &removed), 0);
+    assert_int_equal(removed, 1);
+    assert_int_equal(jcount(b, AZ_JOURNAL_RUNS), 1);
+    close_store(&o);
+}
+
+/* A listing's entries in order: each id's number must be the one before minus step. */
+typedef struct run_check {
+    unsigned next;
+    unsigned step;
+    size_t n;
+    bool in_order;
+    size_t stop_after;
+} run_check;
+
+static int check_run(const az_jentry *e, void *userdata)
+{
+    run_check *c = userdata;
+    unsigned i = (unsigned)strtoul(e->id + 24, NULL, 16);
+    if (i != c->next)
+        c->in_order = false;
+    c->next = i - c->step;
+    c->n++;
+    return c->stop_after && c->n == c->stop_after ? 5 : 0;
+}
+
+/* Listings longer than a page (the backend fetches 128 rows a statement) carry on exactly below the last
+ * entry handed out: no entry skipped or repeated, with filters, and a stop in the second page stops there. */
+static void pg_journal_list_pages(void **state)
+{
+    (void)state;
+    opened o;
+    open_ns(&o, 45);
+    az_backend *b = backend(o.st);
+    enum { N = 700 };
+    static char ids[N][AZ_JOURNAL_ID_LEN + 1];
+    static az_jentry e[N];
+    for (unsigned i = 0; i < N; i++)
+        e[i] = jentry(ids[i], i + 1, (i + 1) % 2 ? "odd" : "even", "{}");
+    assert_int_equal(b->ops->journal_put(b, AZ_JOURNAL_RUNS, e, N), 0);
+    az_jquery q = {.task_id = "odd", .since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 300};
+    run_check c = {.next = 699, .step = 2, .in_order = true};
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, check_run, &c), 0);
+    assert_int_equal(c.n, 300);
+    assert_true(c.in_order);
+    q = (az_jquery){.since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 10000};
+    c = (run_check){.next = 700, .step = 1, .in_order = true};
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, check_run, &c), 0);
+    assert_int_equal(c.n, N);
+    assert_true(c.in_order);
+    q.before = ids[599]; /* entry 600 */
+    c = (run_check){.next = 599, .step = 1, .in_order = true, .stop_after = 150};
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, check_run, &c), 5);
+    assert_int_equal(c.n, 150);
+    assert_true(c.in_order);
+    close_store(&o);
+}
+
+/* Put entries first..last-1 of a history: entry i at `at`(i), status 2 for one in ten, tasks task-0..99. */
+static void put_history(az_backend *b, unsigned first, unsigned last, asyncz_time_t (*at)(unsigned))
+{
+    enum { BATCH = 1000 };
+    static char ids[BATCH][AZ_JOURNAL_ID_LEN + 1], tasks[BATCH][16];
+    static az_jentry e[BATCH];
+    for (unsigned start = first; start < last; start += BATCH) {
+        unsigned n = last - start < BATCH ? last - start : BATCH;
+        for (unsigned k = 0; k < n; k++) {
+            unsigned i = start + k;
+            snprintf(tasks[k], sizeof tasks[k], "task-%u", i % 100);
+            e[k] = jentry(ids[k], i, tasks[k], "{\"output\": \"some text of a run\"}");
+            e[k].at = e[k].end_at = at(i);
+            e[k].status = i % 10 == 0 ? 2 : 0;
+        }
+        int rc = b->ops->journal_put(b, AZ_JOURNAL_RUNS, e, n);
+        if (rc)
+            fail_msg("journal_put: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    }
+}
+
+#define DAY (86400 * SEC)
+
+/* 20,000 entries over the 29 days before the last, then 2,000 in the last day. */
+static asyncz_time_t history_at(unsigned i)
+{
+    if (i < 20000)
+        return T0 - 30 * DAY + (asyncz_time_t)i * (29 * DAY / 20000);
+    return T0 - DAY + (asyncz_time_t)(i - 20000) * (DAY / 2000);
+}
+
+static const char *list_plan(az_backend *b, const az_jquery *q)
+{
+    static char plan[4096];
+    int rc = az_pg_journal_list_plan(b, AZ_JOURNAL_RUNS, q, plan, sizeof plan);
+    if (rc)
+        fail_msg("plan: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    return plan;
+}
+
+/* Listings walk an index in id order and stop at the limit, even when the table's statistics are older than
+ * its newest entries (as they always are between two ANALYZEs), where a listing of the last day looks: no
+ * scan of the whole table, no sort. */
+static void pg_journal_plans(void **state)
+{
+    (void)state;
+    opened o;
+    open_ns(&o, 46);
+    az_backend *b = backend(o.st);
+    put_history(b, 0, 20000, history_at);
+    char t[64], q[128];
+    table_of(t, sizeof t, 46);
+    snprintf(q, sizeof q, "ANALYZE \"%s_runs\"", t);
+    PGconn *c = raw_connect();
+    PQclear(raw_exec(c, q, 0, NULL));
+    PQfinish(c);
+    put_history(b, 20000, 22000, history_at);
+
+    az_jquery failed = {.statuses = 1u << 2, .since = T0 - DAY, .until = ASYNCZ_TIME_NONE, .limit = 100};
+    az_jquery task = {.task_id = "task-7", .since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 50};
+    az_jquery newest = {.since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 100};
+    const az_jquery *queries[] = {&failed, &task, &newest};
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        const char *plan = list_plan(b, queries[i]);
+        if (strstr(plan, "Seq Scan") || strstr(plan, "Sort") || !strstr(plan, "Index"))
+            fail_msg("listing %zu: %s", i, plan);
+    }
+    assert_non_null(strstr(list_plan(b, &task), "_runs_task"));
+    run_check ck = {.next = 21990, .step = 10, .in_order = true};
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &failed, check_run, &ck), 0);
+    assert_int_equal(ck.n, 100);
+    assert_true(ck.in_order);
+    close_store(&o);
+}
+
+#define RACE_ENTRIES 400
+#define RACE_ROUNDS 25
+
+typedef struct racer {
+    asyncz_store *st;
+    bool descending;
+    int rc;
+    char msg[400];
+} racer;
+
+/* Upsert the same entries again and again, in ascending or descending order of id. */
+static void *put_rounds(void *arg)
+{
+    racer *r = arg;
+    az_backend *b = az_persist_backend(r->st);
+    static char ids[2][RACE_ENTRIES][AZ_JOURNAL_ID_LEN + 1];
+    az_jentry e[RACE_ENTRIES];
+    for (int round = 0; !r->rc && round < RACE_ROUNDS; round++) {
+        for (unsigned k = 0; k < RACE_ENTRIES; k++) {
+            unsigned i = r->descending ? RACE_ENTRIES - k : k + 1;
+            e[k] = jentry(ids[r->descending][k], i, "race",
+                          r->descending ? "{\"by\": \"down\"}" : "{\"by\": \"up\"}");
+        }
+        r->rc = b->ops->journal_put(b, AZ_JOURNAL_RUNS, e, RACE_ENTRIES);
+        if (r->rc)
+            snprintf(r->msg, sizeof r->msg, "%s", asyncz_store_errmsg());
+    }
+    return NULL;
+}
+
+/* Batches from two schedulers that share entries, in opposite orders, wait for each other rather than
+ * deadlock (the server would abort one of them). */
+static void pg_journal_batches_cross(void **state)
+{
+    (void)state;
+    opened o[2];
+    racer r[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        open_ns(&o[i], 44);
+        r[i] = (racer){.st = o[i].st, .descending = i == 1};
+    }
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, put_rounds, &r[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++)
+        if (r[i].rc)
+            fail_msg("racer %d: %s: %s", i, asyncz_strerror(r[i].rc), r[i].msg);
+    assert_int_equal(jcount(backend(o[0].st), AZ_JOURNAL_RUNS), RACE_ENTRIES);
+    for (int i = 0; i < 2; i++)
+        close_store(&o[i]);
+}
+
 /* ---- failed connections ---------------------------------------------------------------------------- */
 
 /* Whether the server checks passwords: the test servers may trust every local connection. */
@@ -803,6 +1181,13 @@ int main(int argc, char **argv)
         cmocka_unit_test(pg_reconnect_after_terminate),
         cmocka_unit_test(pg_reconnect_write),
         cmocka_unit_test(pg_listener_reconnects),
+        cmocka_unit_test(pg_journal_layout),
+        cmocka_unit_test(pg_journal_long_tablename),
+        cmocka_unit_test(pg_journal_no_notify),
+        cmocka_unit_test(pg_journal_reconnect),
+        cmocka_unit_test(pg_journal_list_pages),
+        cmocka_unit_test(pg_journal_plans),
+        cmocka_unit_test(pg_journal_batches_cross),
         cmocka_unit_test(pg_wrong_password),
         cmocka_unit_test(pg_unreachable_message),
     };
