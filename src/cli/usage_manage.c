@@ -196,3 +196,49 @@ const char az_cli_import_help[] =
     "\n"
     "  --replace                  overwrite the tasks whose ids the store holds already\n" COMMON_HELP
         EXIT_HELP;
+
+const char az_cli_history_help[] =
+    "Usage: asyncz history [TASK_ID] [--outcome O[,O...]] [--since WHEN] [--until WHEN]\n"
+    "                      [--scheduler NAME] [--limit N] [--cursor C] [OPTIONS]\n"
+    "\n"
+    "List the runs the schedulers recorded in the store, newest first: run id, task, scheduled time, how\n"
+    "late it started, how long it took, outcome, the scheduler that ran it, and the error. Failed, timed\n"
+    "out, crashed and lost runs are red on a terminal, missed, skipped and cancelled ones yellow. When\n"
+    "there are more runs than the page shows, the last line gives the --cursor of the next page (the same\n"
+    "filters go with it). 'asyncz logs RUN_ID' shows one run's output.\n"
+    "\n"
+    "  TASK_ID                    only this task's runs\n"
+    "  --outcome O[,O...]         only these outcomes: running, succeeded, failed, timed_out, crashed,\n"
+    "                             missed, skipped, lost, cancelled\n"
+    "  --since WHEN               runs submitted at WHEN or later: a duration back from now (1d, 2h30m)\n"
+    "                             or an ISO-8601 time (in --timezone when it has no offset)\n"
+    "  --until WHEN               runs submitted before WHEN (the same forms)\n"
+    "  --scheduler NAME           only the runs this scheduler identity recorded\n"
+    "  --limit N                  at most N runs, 1 to 10000 (default 50)\n"
+    "  --cursor C                 the next page, from the cursor a previous page printed\n" SHOW_ZONE_HELP
+        STORE_HELP
+    "  --json                     one JSON object: {\"runs\": [...], \"next_cursor\": C or null}\n"
+    "  --no-color                 no colors, even on a terminal (NO_COLOR=1 does the same)\n"
+    "  -h, --help                 show this help\n"
+    "\nExit status: 0 success, 1 runtime failure (store unreachable, the store keeps no run history),\n"
+    "2 bad command line (an unknown outcome, a bad time or cursor).\n";
+
+const char az_cli_logs_help[] =
+    "Usage: asyncz logs RUN_ID [--follow] [OPTIONS]\n"
+    "\n"
+    "Show one run: its record (task, outcome, times, scheduler, exit status, error, result) and the output\n"
+    "lines the daemon kept (the last part of a shell command's output): time, stream (out, err, note) and\n"
+    "text, stderr red on a terminal. '(output truncated: older lines dropped)' comes first when the start\n"
+    "of the output was not kept. Control characters show escaped; --json gives the exact text.\n"
+    "\n"
+    "  --follow                   while the run is running, read it again every half second and print\n"
+    "                             the new lines; when it ends, print a last line with its outcome and\n"
+    "                             stop. The exit status is 0 whatever the outcome (as 'kubectl logs -f'):\n"
+    "                             read the outcome from that line or from 'asyncz logs "
+    "--json'\n" SHOW_ZONE_HELP STORE_HELP
+    "  --json                     the record with its output as one JSON object; with --follow, one\n"
+    "                             JSON object a line: each output line, then the record as it ended\n"
+    "  --no-color                 no colors, even on a terminal (NO_COLOR=1 does the same)\n"
+    "  -h, --help                 show this help\n"
+    "\nExit status: 0 success, 1 runtime failure (store unreachable, the store keeps no run history),\n"
+    "2 bad command line (not a run id), 3 no such run.\n";
