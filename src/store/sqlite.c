@@ -4,12 +4,19 @@
  *
  * Layout, for tablename T:
  *   T             (id TEXT PRIMARY KEY, next_run_time INTEGER NULL, seq INTEGER NOT NULL, state BLOB NOT
- * NULL, owner TEXT NULL, lease_until INTEGER NULL, token INTEGER NOT NULL DEFAULT 0) T_order       index on
- * ((next_run_time IS NULL), next_run_time, seq): serves the full listing in order (paused last) and, with
- * (next_run_time IS NULL) = 0, the due, claim and earliest queries T_lease       partial index on lease_until
- * WHERE owner IS NOT NULL: the earliest lease expiry T_meta        (name TEXT PRIMARY KEY, value INTEGER):
- * the row 'counter' gives seq values and tokens T_quarantine  (n INTEGER PRIMARY KEY, id, reason, at, state):
- * records moved aside T_instances   (id TEXT PRIMARY KEY, data BLOB): scheduler heartbeats
+ *                 NULL, owner TEXT NULL, lease_until INTEGER NULL, token INTEGER NOT NULL DEFAULT 0)
+ *   T_order       index on ((next_run_time IS NULL), next_run_time, seq): serves the full listing in order
+ *                 (paused last) and, with (next_run_time IS NULL) = 0, the due, claim and earliest queries
+ *   T_lease       partial index on lease_until WHERE owner IS NOT NULL: the earliest lease expiry
+ *   T_meta        (name TEXT PRIMARY KEY, value INTEGER): the row 'counter' gives seq values and tokens
+ *   T_quarantine  (n INTEGER PRIMARY KEY, id, reason, at, state): records moved aside
+ *   T_instances   (id TEXT PRIMARY KEY, data BLOB): scheduler heartbeats
+ *   T_runs, T_audit   the journals (run history, audit trail), each (id TEXT PRIMARY KEY, task_id, at,
+ *                 end_at, status, who, data BLOB) with the indexes J_task on (task_id, id), J_status on
+ *                 (status, id) and J_end on (end_at), for journal table J; sqlite_journal.c uses them
+ *
+ * A tool's connection (the "existing" mode) refuses a file without the table T and otherwise creates what is
+ * missing like any other connection: a store made before the journals existed gets them at its next open.
  *
  * Several processes (or several store objects in one process) share the file through SQLite's own
  * locking: every write that reads before it writes runs in BEGIN IMMEDIATE, which takes the write lock at
@@ -76,7 +83,21 @@ static const char *const sql_text[AZ_SQ_COUNT_] = {
     [AZ_SQ_I_REMOVE] = "DELETE FROM \"{T}_instances\" WHERE id = ?1",
 };
 
+/* A journal table, named after az_journal_name(): an ordinary (rowid) table, so that each index holds the
+ * short rowid beside its columns and the entries' bytes, which may be large, stay in the table's leaves.
+ * J_task serves the pages of one task and trimming it, J_status the listings by status (one index range per
+ * status, each already newest first) and J_end pruning by age; the primary key serves get, upsert and the
+ * listings without a task or status. */
+#define JOURNAL_SCHEMA(J)                                                                                    \
+    "CREATE TABLE IF NOT EXISTS \"{T}_" J "\" (id TEXT PRIMARY KEY NOT NULL, task_id TEXT NOT NULL, "        \
+    "at INTEGER NOT NULL, end_at INTEGER NOT NULL, status INTEGER NOT NULL, who TEXT NOT NULL, "             \
+    "data BLOB NOT NULL);"                                                                                   \
+    "CREATE INDEX IF NOT EXISTS \"{T}_" J "_task\" ON \"{T}_" J "\" (task_id, id);"                          \
+    "CREATE INDEX IF NOT EXISTS \"{T}_" J "_status\" ON \"{T}_" J "\" (status, id);"                         \
+    "CREATE INDEX IF NOT EXISTS \"{T}_" J "_end\" ON \"{T}_" J "\" (end_at);"
+
 /* Run once per connection, in one write transaction so that processes starting together agree. */
+// clang-format off
 static const char schema_text[] =
     "BEGIN IMMEDIATE;"
     "CREATE TABLE IF NOT EXISTS \"{T}\" (id TEXT PRIMARY KEY NOT NULL, next_run_time INTEGER NULL, "
@@ -89,7 +110,10 @@ static const char schema_text[] =
     "CREATE TABLE IF NOT EXISTS \"{T}_quarantine\" (n INTEGER PRIMARY KEY, id TEXT NOT NULL, "
     "reason TEXT NOT NULL, at INTEGER NOT NULL, state BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS \"{T}_instances\" (id TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL);"
+    JOURNAL_SCHEMA("runs")
+    JOURNAL_SCHEMA("audit")
     "COMMIT;";
+// clang-format on
 
 static az_sqlite *SQ(az_backend *b)
 {
@@ -334,6 +358,11 @@ static void disconnect(az_sqlite *b)
         sqlite3_finalize(b->stmts[i]);
         b->stmts[i] = NULL;
     }
+    for (size_t j = 0; j < AZ_JOURNAL_COUNT; j++)
+        for (size_t i = 0; i < AZ_SJ_COUNT_; i++) {
+            sqlite3_finalize(b->jstmts[j][i]);
+            b->jstmts[j][i] = NULL;
+        }
     sqlite3_close_v2(b->db); /* rolls back an unfinished batch */
     b->db = NULL;
     b->broken = false;
@@ -533,6 +562,11 @@ static const az_backend_ops sqlite_ops = {
     .put_instance = az_sqlite_put_instance,
     .instances = az_sqlite_instances,
     .remove_instance = az_sqlite_remove_instance,
+    .journal_put = az_sqlite_journal_put,
+    .journal_list = az_sqlite_journal_list,
+    .journal_get = az_sqlite_journal_get,
+    .journal_prune_age = az_sqlite_journal_prune_age,
+    .journal_trim_task = az_sqlite_journal_trim_task,
 };
 
 /* ---- construction from a URL ------------------------------------------------------------------- */

@@ -1,5 +1,6 @@
-/* The SQLite record backend, shared between sqlite.c (connection, schema, statements, errors) and
- * sqlite_ops.c (the record operations). Internal. */
+/* The SQLite record backend, shared between sqlite.c (connection, schema, statements, errors),
+ * sqlite_ops.c (the record operations) and sqlite_journal.c (the journals: run history and audit trail).
+ * Internal. */
 #ifndef AZ_STORE_SQLITE_INTERNAL_H
 #define AZ_STORE_SQLITE_INTERNAL_H
 
@@ -42,6 +43,17 @@ typedef enum az_sqlite_q {
     AZ_SQ_COUNT_
 } az_sqlite_q;
 
+/* The statements a connection keeps per journal (sqlite_journal.c has their text). AZ_SJ_LIST is the last
+ * listing prepared, kept while the next listing has the same filters (the pages of one listing do). */
+typedef enum az_sqlite_jq {
+    AZ_SJ_PUT,
+    AZ_SJ_GET,
+    AZ_SJ_PRUNE_AGE,
+    AZ_SJ_TRIM_TASK,
+    AZ_SJ_LIST,
+    AZ_SJ_COUNT_
+} az_sqlite_jq;
+
 typedef struct az_sqlite {
     az_backend base;
     char *path;            /* the database file, as the URL gave it */
@@ -53,6 +65,7 @@ typedef struct az_sqlite {
     bool existing;         /* opened for a tool that needs a store that exists: create nothing */
     int64_t batch_counter; /* in a batch: the counter's value so far (written back at the end) */
     sqlite3_stmt *stmts[AZ_SQ_COUNT_];
+    sqlite3_stmt *jstmts[AZ_JOURNAL_COUNT][AZ_SJ_COUNT_];
 } az_sqlite;
 
 /* sqlite_files.c: ASYNCZ_ESTORE (message: the path, the owner or mode found, the fix) when the directory
@@ -131,5 +144,16 @@ int az_sqlite_quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, s
 int az_sqlite_put_instance(az_backend *b, const char *id, const unsigned char *data, size_t len);
 int az_sqlite_instances(az_backend *b, az_instance_rec_fn each, void *userdata);
 int az_sqlite_remove_instance(az_backend *b, const char *id);
+
+/* The journal operations (sqlite_journal.c), as backend.h describes them. Journal j of table T is the table
+ * T_runs or T_audit (see sqlite.c for the layout). */
+int az_sqlite_journal_put(az_backend *b, az_journal j, const az_jentry *entries, size_t n);
+int az_sqlite_journal_list(az_backend *b, az_journal j, const az_jquery *q, az_jentry_fn each,
+                           void *userdata);
+int az_sqlite_journal_get(az_backend *b, az_journal j, const char *id, az_jentry_fn each, void *userdata);
+int az_sqlite_journal_prune_age(az_backend *b, az_journal j, asyncz_time_t cutoff, size_t max,
+                                size_t *removed);
+int az_sqlite_journal_trim_task(az_backend *b, az_journal j, const char *task_id, size_t keep, size_t max,
+                                size_t *removed);
 
 #endif
