@@ -30,7 +30,7 @@ static json_t *encode_output(const asyncz_run_record *rec)
     for (size_t i = 0; lines && i < rec->n_output; i++) {
         const asyncz_output_line *l = &rec->output[i];
         unsigned s = (unsigned)l->stream < 4 && l->stream ? (unsigned)l->stream : ASYNCZ_OUTPUT_NOTE;
-        json_t *line = json_pack("{sIsss?}", "t", (json_int_t)l->time, "s", STREAM_NAMES[s], "text",
+        json_t *line = json_pack("{sIssss?}", "t", (json_int_t)l->time, "s", STREAM_NAMES[s], "text",
                                  l->text ? l->text : "");
         if (!line || json_array_append_new(lines, line) != 0) {
             json_decref(lines);
