@@ -237,8 +237,8 @@ json_t *az_cli_output_line_json(const asyncz_output_line *line, const asyncz_zon
 int az_cli_history_failed(const az_cli_store *s, int rc, const char *what);
 
 /* The newest run of each of n tasks (ids[i]), into last[i] (a copy the caller frees with
- * asyncz_run_record_free; NULL when the task has none). One listing of the newest runs first; only when that
- * page did not reach back to the store's oldest run, one query per task it left without a run. Returns 0,
+ * asyncz_run_record_free; NULL when the task has none). Up to four pages of the store's newest runs first;
+ * only when they did not reach back to its oldest run, one query per task they left without a run. Returns 0,
  * ASYNCZ_EUNSUPPORTED (the store keeps no history: every last[i] NULL), or the store's error. */
 int az_cli_last_runs(asyncz_store *st, const char *const *ids, size_t n, asyncz_run_record **last);
 

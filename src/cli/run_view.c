@@ -188,6 +188,9 @@ int az_cli_history_failed(const az_cli_store *s, int rc, const char *what)
  * a page when the tasks run about equally often. */
 #define LAST_RUNS_MIN_PAGE 1000
 #define LAST_RUNS_PER_TASK 4
+/* Pages of the newest runs read before the tasks still without one are asked for one by one (a few busy
+ * tasks can fill pages with their runs). */
+#define LAST_RUNS_PAGES 4
 
 typedef struct last_match {
     const char *const *ids;
@@ -272,8 +275,15 @@ int az_cli_last_runs(asyncz_store *st, const char *const *ids, size_t n, asyncz_
               : page > ASYNCZ_HISTORY_MAX_LIMIT ? ASYNCZ_HISTORY_MAX_LIMIT
                                                 : page;
     char next[ASYNCZ_HISTORY_CURSOR_SIZE] = "";
-    int rc = asyncz_store_list_runs(st, &q, take_newest, &m, next);
-    /* A page that reached the oldest run saw every run: the tasks it did not meet never ran. */
+    int rc = 0;
+    for (size_t pages = 0; rc == 0 && m.found < n && pages < LAST_RUNS_PAGES && (pages == 0 || next[0]);
+         pages++) {
+        q.cursor = next;
+        char cursor[ASYNCZ_HISTORY_CURSOR_SIZE];
+        rc = asyncz_store_list_runs(st, &q, take_newest, &m, cursor);
+        memcpy(next, cursor, sizeof next);
+    }
+    /* Pages that reached the oldest run saw every run: the tasks they did not meet never ran. */
     if (rc == 0 && next[0] && m.found < n)
         rc = each_task_newest(st, ids, n, last);
     free(m.order);
