@@ -116,12 +116,25 @@ static const char *stream_tag(asyncz_output_stream stream)
     return stream == ASYNCZ_OUTPUT_STDERR ? "err" : stream == ASYNCZ_OUTPUT_NOTE ? "note" : "out";
 }
 
+/* A time to the millisecond, always three digits so the lines align: "2030-01-01T10:00:00.250+01:00". */
+static void millisecond_text(char *buf, size_t size, asyncz_time_t t, const asyncz_zone *zone)
+{
+    char whole[ASYNCZ_TIME_FORMAT_SIZE];
+    asyncz_time_t second = t - ((t % ASYNCZ_USEC_PER_SEC) + ASYNCZ_USEC_PER_SEC) % ASYNCZ_USEC_PER_SEC;
+    az_cli_time_text(whole, sizeof whole, t == ASYNCZ_TIME_NONE ? t : second, zone);
+    if (t == ASYNCZ_TIME_NONE || strlen(whole) < 19) { /* "-", or a form without seconds to extend */
+        snprintf(buf, size, "%s", whole);
+        return;
+    }
+    snprintf(buf, size, "%.19s.%03d%s", whole, (int)((t - second) / 1000), whole + 19);
+}
+
 /* One line: "TIME  out  TEXT", the time to the millisecond, the text with control characters escaped (as
  * tables show them: --json has the exact text); stderr lines red on a terminal. */
 static int print_line(const asyncz_output_line *l, const asyncz_zone *zone, bool color)
 {
-    char at[ASYNCZ_TIME_FORMAT_SIZE];
-    az_cli_time_text(at, sizeof at, l->time == ASYNCZ_TIME_NONE ? l->time : l->time - l->time % 1000, zone);
+    char at[ASYNCZ_TIME_FORMAT_SIZE + 4];
+    millisecond_text(at, sizeof at, l->time, zone);
     const char *text = l->text ? l->text : "";
     size_t len = az_table_escape(NULL, 0, text);
     char *shown_text = malloc(len + 1);

@@ -16,7 +16,8 @@
  *                                           LATE and DURATION milliseconds ("-": never started / finished);
  *                                           ERROR "-" for none; OUTPUT "-" or lines split by '|', each
  *                                           "o:TEXT" (stdout), "e:TEXT" (stderr) or "n:TEXT", a leading '!'
- *                                           marking the output truncated
+ *                                           marking the output truncated; ASYNCZ_FIXTURE_NOW (microseconds
+ *                                           since the epoch) is "now" when set
  * get and put reach the raw records under a persistent store (through the library's record backend, as
  * tests/stores/persist_suite.c does), on every backend alike: put writes what a test needs in place of what
  * the store would write (a plaintext record in a sealed store, an index that disagrees with the document,
@@ -264,7 +265,9 @@ static int put_runs(asyncz_store *st)
         return 1;
     }
     char line[8192];
-    asyncz_time_t now = asyncz_now();
+    /* ASYNCZ_FIXTURE_NOW (microseconds) fixes "now", so a record written again keeps its times. */
+    const char *fixed = getenv("ASYNCZ_FIXTURE_NOW");
+    asyncz_time_t now = fixed ? strtoll(fixed, NULL, 10) : asyncz_now();
     while (fgets(line, sizeof line, stdin)) {
         line[strcspn(line, "\n")] = '\0';
         char *f[RUN_FIELDS];
