@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# asyncz history and asyncz logs, and the LAST RUN column of list and the last runs of inspect, on a SQLite
-# store whose run records the CLI fixture writes (asyncz-cli-fixture runs); bad filters and run ids are
-# usage errors; a run followed while it runs ends with it.
+# asyncz history and asyncz logs, the LAST RUN column of list, the last runs of inspect and the run counts
+# of status, on a SQLite store whose run records the CLI fixture writes (asyncz-cli-fixture runs); bad
+# filters and run ids are usage errors; a run followed while it runs ends with it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cmd_lib.sh"
@@ -98,6 +98,14 @@ ok "inspect last runs" inspect a
     fail "inspect: $out"
 ok "inspect json" inspect a --json
 same "inspect json runs" "['${ids[2]}', '${ids[0]}']" "$(json '[r["run_id"] for r in d["last_runs"]]')"
+
+# status counts the runs of the last hour (the missed one: late) and day (b failed 2.5 s late too).
+ok "status runs" status
+[[ $out == *"runs, last hour  1 (0 failed, 1 late)"*"runs, last day   3 (1 failed, 2 late)"* ]] ||
+    fail "status runs: $out"
+ok "status runs json" status --json
+same "status runs json" "{'runs': 1, 'failed': 0, 'late': 1} {'runs': 3, 'failed': 1, 'late': 2}" \
+    "$(json '" ".join(str(d[k]) for k in ["runs_last_hour", "runs_last_day"])')"
 
 # --follow: a running run gains lines, then ends; logs prints them and stops with the run.
 ASYNCZ_FIXTURE_NOW=$(($(date +%s) * 1000000))
