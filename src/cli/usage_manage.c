@@ -64,8 +64,9 @@ const char az_cli_list_help[] =
     "Usage: asyncz list [--state S] [--trigger KIND] [--executor NAME] [--query TEXT]\n"
     "                   [--sort-by next|id|name] [--desc] [--limit N] [OPTIONS]\n"
     "\n"
-    "List the tasks of a store: id, name, trigger, next run, executor, and what it runs. Paused tasks\n"
-    "are dim on a terminal. Records that cannot be read are reported on stderr and left in place.\n"
+    "List the tasks of a store: id, name, trigger, next run, last run (outcome and age, when some listed\n"
+    "task has run: see 'asyncz history'), executor, and what it runs. Paused tasks are dim on a terminal.\n"
+    "Records that cannot be read are reported on stderr and left in place.\n"
     "Lines fit COLUMNS, else the terminal's width: name, trigger and what runs are cut with an ellipsis\n"
     "(ids and times never); piped without COLUMNS, nothing is cut. Control characters show escaped (\\n).\n"
     "\n"
@@ -80,7 +81,8 @@ const char az_cli_list_help[] =
 const char az_cli_inspect_help[] =
     "Usage: asyncz inspect ID [--count N] [OPTIONS]\n"
     "\n"
-    "Show every field of a task and its next run times (a paused task's as a resume now would give them).\n"
+    "Show every field of a task, its next run times (a paused task's as a resume now would give them) and\n"
+    "its last 5 runs (outcome, age, duration, run id for 'asyncz logs').\n"
     "\n"
     "  --count N                  how many next run times (default 5)\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
 
@@ -124,7 +126,9 @@ const char az_cli_status_help[] =
     "Usage: asyncz status [OPTIONS]\n"
     "\n"
     "Summarize a store: its kind, how many tasks are scheduled and paused, the next run, quarantined and\n"
-    "unreadable records, and the schedulers registered in it (live or with an expired heartbeat).\n"
+    "unreadable records, the schedulers registered in it (live or with an expired heartbeat), and, when\n"
+    "the store keeps run history, the runs of the last hour and day with how many failed or were late\n"
+    "(missed, or started more than 1s after their scheduled time).\n"
     "\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
 
 const char az_cli_instances_help[] =

@@ -69,6 +69,13 @@ expect "bad task id" 2 "*task id '.x'*" history .x
 expect "two task ids" 2 "*unexpected argument 'b'*" history a b
 expect "no store" 2 "*" env -u ASYNCZ_STORE "$ASYNCZ" history
 
+expect "missing store" 1 "*" history --store "sqlite:///$TMP/none/missing.db"
+expect "logs missing store" 1 "*" logs 0190a3c4-0000-7000-8000-000000000000 --store "sqlite:///$TMP/none/missing.db"
+ok "history help" history --help
+[[ $out == "Usage: asyncz history [TASK_ID]"*"--outcome"*"--cursor"* ]] || fail "history help: $out"
+ok "logs help" logs --help
+[[ $out == "Usage: asyncz logs RUN_ID [--follow]"*"kubectl"* ]] || fail "logs help: $out"
+
 # logs: the record and its output, truncation said, control characters escaped.
 ok "logs" logs "${ids[1]}"
 [[ $out == *"run        ${ids[1]}"* && $out == *"outcome    failed"* && $out == *"exit       1"* ]] ||
