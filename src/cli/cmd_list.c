@@ -116,17 +116,25 @@ static void make_filter(const list_args *a, asyncz_task_filter *f)
 typedef struct json_rows {
     const asyncz_task_list *l;
     const asyncz_zone *zone;
+    asyncz_run_record *const *last; /* NULL: the store keeps no history (no "last_run" key) */
 } json_rows;
 
 static json_t *json_row(size_t i, void *ctx)
 {
     const json_rows *r = ctx;
-    return az_cli_task_json(asyncz_task_list_at(r->l, i), r->zone, false);
+    json_t *o = az_cli_task_json(asyncz_task_list_at(r->l, i), r->zone, false);
+    if (o && r->last &&
+        json_object_set_new(o, "last_run",
+                            r->last[i] ? az_cli_run_json(r->last[i], r->zone, false) : json_null())) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
-static int print_json(const asyncz_task_list *l, const asyncz_zone *zone)
+static int print_json(const asyncz_task_list *l, asyncz_run_record *const *last, const asyncz_zone *zone)
 {
-    json_rows rows = {l, zone};
+    json_rows rows = {l, zone, last};
     return az_cli_json_array(asyncz_task_list_count(l), json_row, &rows);
 }
 
@@ -194,15 +202,16 @@ static void free_last_runs(asyncz_run_record **last, size_t n)
     free(last);
 }
 
-/* The newest run of every listed task (az_cli_last_runs), into *out (n entries; NULL when the store keeps
- * no history or none of these tasks has run: the table then has no LAST RUN column). A store that fails to
- * answer is warned about, and the tasks are listed without the column. */
-static int find_last_runs(asyncz_store *st, const asyncz_task_list *l, asyncz_run_record ***out)
+/* The newest run of every listed task (az_cli_last_runs), into *out (n entries, each NULL for a task that
+ * has not run; *out NULL when the store keeps no history). *any: some task has run (the table then has a
+ * LAST RUN column). A store that fails to answer is warned about, and the tasks are listed without. */
+static int find_last_runs(asyncz_store *st, const asyncz_task_list *l, asyncz_run_record ***out, bool *any)
 {
     size_t n = asyncz_task_list_count(l);
     const char **ids = malloc((n ? n : 1) * sizeof *ids);
     asyncz_run_record **last = calloc(n ? n : 1, sizeof *last);
     *out = NULL;
+    *any = false;
     if (!ids || !last) {
         free(ids);
         free(last);
@@ -212,18 +221,17 @@ static int find_last_runs(asyncz_store *st, const asyncz_task_list *l, asyncz_ru
         ids[i] = asyncz_task_id(asyncz_task_list_at(l, i));
     int rc = az_cli_last_runs(st, ids, n, last);
     free(ids);
-    bool any = false;
-    for (size_t i = 0; rc == 0 && i < n && !any; i++)
-        any = last[i] != NULL;
-    if (rc == 0 && any) {
+    for (size_t i = 0; rc == 0 && i < n && !*any; i++)
+        *any = last[i] != NULL;
+    if (rc == 0) {
         *out = last;
         return 0;
     }
-    free_last_runs(last, rc == 0 ? n : 0);
+    free(last);
     if (rc == ASYNCZ_ENOMEM)
         return az_cli_failure("out of memory");
-    if (rc != 0 && rc != ASYNCZ_EUNSUPPORTED)
-        az_cli_warning("cannot read the run history (no LAST RUN column): %s",
+    if (rc != ASYNCZ_EUNSUPPORTED)
+        az_cli_warning("cannot read the run history (no last runs shown): %s",
                        asyncz_store_errmsg()[0] ? asyncz_store_errmsg() : asyncz_strerror(rc));
     return 0;
 }
@@ -264,19 +272,19 @@ static int run(const list_args *a, const az_cli_common *common)
     if (rc == 0 && (rc = asyncz_store_list_tasks(s.st, &f, &l)) != 0)
         rc = rc == ASYNCZ_ENOMEM ? az_cli_failure("out of memory while listing the tasks")
                                  : az_cli_store_failed(rc, "cannot list the tasks", NULL);
+    asyncz_run_record **last = NULL;
+    bool any = false;
+    if (rc == 0 && asyncz_task_list_count(l) > 0)
+        rc = find_last_runs(s.st, l, &last, &any);
     if (rc == 0) {
         if (common->json)
-            rc = print_json(l, zone);
+            rc = print_json(l, last, zone);
         else if (asyncz_task_list_count(l) == 0)
             print_empty(a, asyncz_task_list_stored(l), asyncz_task_list_matched(l));
-        else {
-            asyncz_run_record **last = NULL;
-            rc = find_last_runs(s.st, l, &last);
-            if (rc == 0)
-                rc = print_table(l, last, zone, common);
-            free_last_runs(last, asyncz_task_list_count(l));
-        }
+        else
+            rc = print_table(l, any ? last : NULL, zone, common);
     }
+    free_last_runs(last, l ? asyncz_task_list_count(l) : 0);
     asyncz_task_list_free(l);
     az_cli_store_close(&s);
     asyncz_zone_unref(zone);

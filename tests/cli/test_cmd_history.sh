@@ -100,6 +100,9 @@ ok "list last run" list --sort-by id
 [[ $(sed -n 2p <<<"$out") == "a "*"missed 1m ago"* ]] || fail "list a: $out"
 [[ $(sed -n 3p <<<"$out") == "b "*"failed 1h ago"* ]] || fail "list b: $out"
 [[ $(sed -n 4p <<<"$out") == "c "*"  -  "* ]] || fail "list c: $out"
+ok "list json last run" list --sort-by id --json
+same "list json last_run" "['${ids[2]}', '${ids[1]}', None]" \
+    "$(json '[t["last_run"] and t["last_run"]["run_id"] for t in d]')"
 ok "inspect last runs" inspect a
 [[ $out == *"last runs"*"missed 1m ago, took - (${ids[2]})"*"succeeded 2h ago, took 100ms (${ids[0]})"* ]] ||
     fail "inspect: $out"
@@ -140,6 +143,8 @@ if [[ $rc -ne 0 ]]; then
     [[ $rc -eq 1 && $err == *"keeps no run history"* ]] || fail "history without history: $rc $err"
     ok "list without history" list --store "$F"
     [[ $out != *"LAST RUN"* ]] || fail "LAST RUN on a store without history: $out"
+    ok "list json without history" list --store "$F" --json
+    same "no last_run key" "False" "$(json '"last_run" in d[0]')"
 fi
 
 echo "$passed passed"
