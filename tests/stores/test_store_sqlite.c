@@ -260,17 +260,27 @@ static void sqlite_layout(void **state)
     sqlite3 *db = raw_db("layout.db");
     char buf[256];
     assert_string_equal(raw_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
-    assert_string_equal(raw_text(db,
-                                 "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
-                                 "WHERE name LIKE 'jobs%' ORDER BY name)",
-                                 buf, sizeof buf),
-                        "jobs,jobs_instances,jobs_lease,jobs_meta,jobs_order,jobs_quarantine");
+    assert_string_equal(
+        raw_text(db,
+                 "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+                 "WHERE name LIKE 'jobs%' ORDER BY name)",
+                 buf, sizeof buf),
+        "jobs,jobs_audit,jobs_audit_end,jobs_audit_status,jobs_audit_task,jobs_instances,jobs_lease,"
+        "jobs_meta,jobs_order,jobs_quarantine,jobs_runs,jobs_runs_end,jobs_runs_status,jobs_runs_task");
     assert_string_equal(
         raw_text(db,
                  "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('jobs') "
                  "ORDER BY cid)",
                  buf, sizeof buf),
         "id,next_run_time,seq,state,owner,lease_until,token");
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('jobs_%s') ORDER "
+                 "BY cid)",
+                 az_journal_name((az_journal)j));
+        assert_string_equal(raw_text(db, sql, buf, sizeof buf), "id,task_id,at,end_at,status,who,data");
+    }
     assert_int_equal(raw_int(db, "SELECT next_run_time FROM jobs WHERE id = 'a'"), T0 + 5);
     assert_int_equal(raw_int(db, "SELECT next_run_time IS NULL FROM jobs WHERE id = 'p'"), 1);
     assert_int_equal(raw_int(db, "SELECT typeof(state) = 'blob' FROM jobs WHERE id = 'a'"), 1);
@@ -280,13 +290,11 @@ static void sqlite_layout(void **state)
     asyncz_store_free(st);
 }
 
-/* The plan of one of the store's own statements (its text from the backend), joined. */
-static const char *plan_of(az_sqlite *b, sqlite3 *db, az_sqlite_q q, char *buf, size_t size)
+/* The plan of statement text sql on db, its lines joined by " | ". */
+static const char *plan_of_sql(sqlite3 *db, const char *sql, char *buf, size_t size)
 {
-    sqlite3_stmt *mine = NULL;
-    assert_int_equal(az_sqlite_stmt(b, q, &mine), 0);
-    char explain[2048];
-    snprintf(explain, sizeof explain, "EXPLAIN QUERY PLAN %s", sqlite3_sql(mine));
+    char explain[8192];
+    snprintf(explain, sizeof explain, "EXPLAIN QUERY PLAN %s", sql);
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, explain, -1, &s, NULL) != SQLITE_OK)
         fail_msg("%s: %s", explain, sqlite3_errmsg(db));
@@ -297,6 +305,14 @@ static const char *plan_of(az_sqlite *b, sqlite3 *db, az_sqlite_q q, char *buf, 
     }
     sqlite3_finalize(s);
     return buf;
+}
+
+/* The plan of one of the store's own statements (its text from the backend), joined. */
+static const char *plan_of(az_sqlite *b, sqlite3 *db, az_sqlite_q q, char *buf, size_t size)
+{
+    sqlite3_stmt *mine = NULL;
+    assert_int_equal(az_sqlite_stmt(b, q, &mine), 0);
+    return plan_of_sql(db, sqlite3_sql(mine), buf, size);
 }
 
 /* The order, due, claim and earliest queries walk the index and never sort. */
@@ -321,6 +337,126 @@ static void sqlite_query_plans(void **state)
     }
     plan_of(b, db, AZ_SQ_EARLIEST, plan, sizeof plan);
     assert_non_null(strstr(plan, "USING INDEX t_lease"));
+    sqlite3_close(db);
+    asyncz_store_free(st);
+}
+
+/* The journals' statements each walk the index meant for them and never sort: a task's page J_task, a
+ * status listing (with a time bound, as "the failed runs of the last day") J_status, one range per status
+ * merged when there are several, and pruning J_end; with and without the statistics of ANALYZE, which may
+ * change SQLite's choices. */
+static int count_entries(const az_jentry *e, void *userdata)
+{
+    (void)e;
+    ++*(size_t *)userdata;
+    return 0;
+}
+
+/* The plan of the listing q of journal j, after running it (the backend keeps the last listing). */
+static const char *journal_list_plan(az_sqlite *b, sqlite3 *db, az_journal j, const az_jquery *q, char *buf,
+                                     size_t size)
+{
+    size_t n = 0;
+    assert_int_equal(b->base.ops->journal_list(&b->base, j, q, count_entries, &n), 0);
+    assert_non_null(b->jstmts[j][AZ_SJ_LIST]);
+    if (n == 0)
+        fail_msg("no entries from %s", sqlite3_sql(b->jstmts[j][AZ_SJ_LIST]));
+    return plan_of_sql(db, sqlite3_sql(b->jstmts[j][AZ_SJ_LIST]), buf, size);
+}
+
+static int count_of(const char *text, const char *part)
+{
+    int n = 0;
+    for (const char *p = strstr(text, part); p; p = strstr(p + 1, part))
+        n++;
+    return n;
+}
+
+static void expect_plan(const char *what, const char *plan, const char *part, int times)
+{
+    if (strstr(plan, "TEMP B-TREE") || count_of(plan, part) != times)
+        fail_msg("%s: expected \"%s\" %d time(s) and no sort; plan \"%s\"", what, part, times, plan);
+}
+
+static void fill_journal(az_backend *b, az_journal j, unsigned n)
+{
+    enum { BATCH = 500 };
+    static az_jentry e[BATCH];
+    static char ids[BATCH][AZ_JOURNAL_ID_LEN + 1], tasks[BATCH][16];
+    for (unsigned first = 0; first < n; first += BATCH) {
+        unsigned k = 0;
+        for (; k < BATCH && first + k < n; k++) {
+            unsigned i = first + k;
+            snprintf(ids[k], sizeof ids[k], "0190%04x-%04x-7000-8000-%012x", i >> 16, i & 0xffff, i);
+            snprintf(tasks[k], sizeof tasks[k], "task-%02u", i * 7 % 50);
+            e[k] = (az_jentry){.id = ids[k],
+                               .task_id = tasks[k],
+                               .at = T0 + (asyncz_time_t)i * SEC,
+                               .end_at = T0 + (asyncz_time_t)i * SEC + 5,
+                               .status = i % 7 == 3 ? 2 : i % 3,
+                               .who = "s1",
+                               .data = (const unsigned char *)"{}",
+                               .len = 2};
+        }
+        assert_int_equal(b->ops->journal_put(b, j, e, k), 0);
+    }
+}
+
+static void check_journal_plans(az_sqlite *b, sqlite3 *db, az_journal j)
+{
+    char plan[4096], want[128];
+    const char *name = az_journal_name(j);
+    az_jquery q = {.task_id = "task-07", .since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 50};
+    snprintf(want, sizeof want, "USING INDEX t_%s_task (task_id=?)", name);
+    expect_plan("newest of a task", journal_list_plan(b, db, j, &q, plan, sizeof plan), want, 1);
+    q.before = "01900000-0bb8-7000-8000-000000000bb8";
+    q.statuses = 1u << 2; /* with one status, the task's index all the same */
+    snprintf(want, sizeof want, "USING INDEX t_%s_task (task_id=? AND id<?)", name);
+    expect_plan("a task's next page", journal_list_plan(b, db, j, &q, plan, sizeof plan), want, 1);
+
+    q = (az_jquery){.statuses = 1u << 2, .since = T0 + 500 * SEC, .until = ASYNCZ_TIME_NONE, .limit = 100};
+    snprintf(want, sizeof want, "USING INDEX t_%s_status (status=?)", name);
+    expect_plan("one status since", journal_list_plan(b, db, j, &q, plan, sizeof plan), want, 1);
+    q.statuses = (1u << 0) | (1u << 1) | (1u << 2);
+    q.before = "01900000-0bb8-7000-8000-000000000bb8";
+    snprintf(want, sizeof want, "USING INDEX t_%s_status (status=? AND id<?)", name);
+    journal_list_plan(b, db, j, &q, plan, sizeof plan);
+    expect_plan("three statuses, a page", plan, want, 3);
+    assert_non_null(strstr(plan, "MERGE (UNION ALL)"));
+
+    q = (az_jquery){.since = ASYNCZ_TIME_NONE,
+                    .until = ASYNCZ_TIME_NONE,
+                    .limit = 100,
+                    .before = "01900000-0bb8-7000-8000-000000000bb8"};
+    snprintf(want, sizeof want, "USING INDEX sqlite_autoindex_t_%s_1 (id<?)", name);
+    expect_plan("everything, a page", journal_list_plan(b, db, j, &q, plan, sizeof plan), want, 1);
+
+    /* Pruning and trimming (run once so that their statements are prepared). */
+    size_t removed = 0;
+    assert_int_equal(b->base.ops->journal_prune_age(&b->base, j, T0, 10, &removed), 0);
+    assert_int_equal(b->base.ops->journal_trim_task(&b->base, j, "nobody", 5, 10, &removed), 0);
+    snprintf(want, sizeof want, "USING COVERING INDEX t_%s_end (end_at<?)", name);
+    expect_plan("prune by age",
+                plan_of_sql(db, sqlite3_sql(b->jstmts[j][AZ_SJ_PRUNE_AGE]), plan, sizeof plan), want, 1);
+    snprintf(want, sizeof want, "USING COVERING INDEX t_%s_task (task_id=?", name);
+    expect_plan("trim a task", plan_of_sql(db, sqlite3_sql(b->jstmts[j][AZ_SJ_TRIM_TASK]), plan, sizeof plan),
+                want, 2);
+}
+
+static void sqlite_journal_query_plans(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_file("jplans.db", "t");
+    az_sqlite *b = (az_sqlite *)az_persist_backend(st);
+    assert_non_null(b);
+    fill_journal(&b->base, AZ_JOURNAL_RUNS, 5000);
+    fill_journal(&b->base, AZ_JOURNAL_AUDIT, 1000);
+    sqlite3 *db = raw_db("jplans.db");
+    for (int analyzed = 0; analyzed < 2; analyzed++) {
+        check_journal_plans(b, db, AZ_JOURNAL_RUNS);
+        check_journal_plans(b, db, AZ_JOURNAL_AUDIT);
+        assert_int_equal(sqlite3_exec(db, "ANALYZE", NULL, NULL, NULL), SQLITE_OK);
+    }
     sqlite3_close(db);
     asyncz_store_free(st);
 }
@@ -1105,6 +1241,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(sqlite_values_bound),
         cmocka_unit_test(sqlite_layout),
         cmocka_unit_test(sqlite_query_plans),
+        cmocka_unit_test(sqlite_journal_query_plans),
         cmocka_unit_test(sqlite_two_connections_claim_exclusive),
         cmocka_unit_test(sqlite_two_processes_claim_exclusive),
         cmocka_unit_test(sqlite_waits_for_lock),
