@@ -35,6 +35,8 @@ static void f_destroy(az_backend *b)
 {
     fs_backend *fb = FB(b);
     az_fs_index_free(&fb->ix);
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
+        az_fj_close(&fb->jr[j]);
     pthread_mutex_destroy(&fb->ev_lock);
     free(fb->dir);
     free(fb->suffix);
@@ -447,6 +449,11 @@ static const az_backend_ops file_ops = {
     .put_instance = az_fs_put_instance,
     .instances = az_fs_instances,
     .remove_instance = az_fs_remove_instance,
+    .journal_put = az_fs_journal_put,
+    .journal_list = az_fs_journal_list,
+    .journal_get = az_fs_journal_get,
+    .journal_prune_age = az_fs_journal_prune_age,
+    .journal_trim_task = az_fs_journal_trim_task,
 };
 
 static int url_fail(const az_url *url, const char *what)
@@ -533,6 +540,8 @@ int az_backend_file_new(az_url *url, az_backend **out)
     }
     fb->base.ops = &file_ops;
     fb->dirfd = fb->lockfd = fb->seqfd = fb->qdirfd = fb->idirfd = fb->infd = fb->stopfd = -1;
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
+        fb->jr[j] = (fj_journal){.which = (az_journal)j, .dfd = -1, .lockfd = -1, .logfd = -1};
     set_tmp_prefix(fb);
     int rc = az_fs_index_init(&fb->ix);
     if (!rc)

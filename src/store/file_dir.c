@@ -40,8 +40,9 @@ static int make_dirs(fs_backend *fb, const char *path)
     return rc;
 }
 
-/* Only the user who runs the scheduler may write the directory (the store's, or its quarantine/ or
- * instances/ at path): whoever can write a task file chooses what runs. */
+/* Only the user who runs the scheduler may write the directory (the store's, or its quarantine/,
+ * instances/, runs/ or audit/ at path): whoever can write a task file chooses what runs, and whoever can
+ * write a journal rewrites history. */
 static int check_dir(fs_backend *fb, int fd, const char *path)
 {
     struct stat st;
@@ -114,6 +115,8 @@ static void close_all(fs_backend *fb)
     close_fd(&fb->seqfd);
     close_fd(&fb->qdirfd);
     close_fd(&fb->idirfd);
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
+        az_fj_close(&fb->jr[j]);
     az_fs_index_clear(&fb->ix);
     fb->host = NULL;
 }
@@ -143,6 +146,14 @@ int az_fs_open(az_backend *b, const asyncz_store_host *host)
         rc = open_subdir(fb, "quarantine", &fb->qdirfd);
     if (!rc)
         rc = open_subdir(fb, "instances", &fb->idirfd);
+    for (int j = 0; !rc && j < AZ_JOURNAL_COUNT; j++) {
+        int dfd = -1;
+        rc = open_subdir(fb, az_journal_name((az_journal)j), &dfd);
+        if (dfd >= 0)
+            fb->jr[j].dfd = dfd;
+        if (!rc)
+            rc = az_fj_open(fb, (az_journal)j, dfd);
+    }
     if (!rc)
         rc = az_fs_watch_start(fb);
     if (!rc)
@@ -186,9 +197,14 @@ static void cleanup_dir(fs_backend *fb)
         return;
     remove_entries(fb->qdirfd, false, fb);
     remove_entries(fb->idirfd, false, fb);
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
+        if (fb->jr[j].dfd >= 0)
+            remove_entries(fb->jr[j].dfd, false, fb);
     remove_entries(fb->dirfd, true, fb);
     unlinkat(fb->dirfd, "quarantine", AT_REMOVEDIR);
     unlinkat(fb->dirfd, "instances", AT_REMOVEDIR);
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
+        unlinkat(fb->dirfd, az_journal_name((az_journal)j), AT_REMOVEDIR);
     unlinkat(fb->dirfd, ".seq", 0);
     unlinkat(fb->dirfd, ".lock", 0);
     az_fs_unlock(fb);
