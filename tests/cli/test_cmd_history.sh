@@ -136,6 +136,10 @@ check_store() {
         fail "follow printed each line once: $follow"
     [[ $follow == *"  err   three"*"-- run $run_id failed after 1.5s: boom" ]] || fail "follow end: $follow"
     passed=$((passed + 1))
+    # --follow --json of a run that has ended: its lines, one object a line, then the record.
+    ok "follow json" logs "$run_id" --follow --json
+    same "follow json lines" "['stdout one', 'stdout two', 'stderr three', 'failed $run_id']" \
+        "$(python3 -c 'import json,sys; print([" ".join((o["stream"], o["text"]) if "text" in o else (o["outcome"], o["run_id"])) for o in map(json.loads, sys.stdin)])' <<<"$out")"
     unset ASYNCZ_FIXTURE_NOW
 }
 
