@@ -2,6 +2,7 @@
 #ifndef ASYNCZ_H
 #define ASYNCZ_H
 
+#include "asyncz/audit.h"
 #include "asyncz/common.h"
 #include "asyncz/error.h"
 #include "asyncz/event.h"

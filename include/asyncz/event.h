@@ -73,6 +73,11 @@ typedef struct asyncz_event {
      * as asyncz_run_id gives the function); TASK_SUBMITTED: the id of the first submitted run time's
      * occurrence (each time of a run has its own); else NULL. */
     const char *run_id;
+    /* TASK_EXECUTED / TASK_ERROR / TASK_MISSED: what the run history records of the occurrence (succeeded;
+     * failed, timed_out, crashed or cancelled; missed), and the exit status of a process that exited (-1:
+     * none). Appended: read them only from a library of this version or later. */
+    int outcome; /* an asyncz_run_outcome (asyncz/history.h) */
+    int exit_status;
 } asyncz_event;
 
 /* The name of a code without the prefix ("TASK_EXECUTED"), or "UNKNOWN". Static storage. */

@@ -13,6 +13,7 @@
 #define ASYNCZ_RUN_H
 
 #include "asyncz/common.h"
+#include "asyncz/history.h"
 #include "asyncz/time.h"
 
 ASYNCZ_BEGIN_DECLS
@@ -82,6 +83,22 @@ ASYNCZ_API int asyncz_run_set_result(asyncz_run *run, const char *json);
  * value of the caller's own) and message (printf format). The function should then return. */
 ASYNCZ_API void asyncz_run_set_error(asyncz_run *run, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* How the failure this run reports (asyncz_run_set_error, or an error returned) is to be recorded in the run
+ * history and its event (asyncz_event.outcome): ASYNCZ_RUN_FAILED (the default), ASYNCZ_RUN_TIMED_OUT (the
+ * function stopped what it supervised at a time limit) or ASYNCZ_RUN_CRASHED (what it ran died), with the
+ * exit status of a process that exited (-1: none) and the signal that ended one (0: none). For a function
+ * that runs a process, as the daemon's shell tasks do. Call it before returning the error. Errors:
+ * ASYNCZ_EINVAL (another outcome, exit_status over 255, signal negative). */
+ASYNCZ_API int asyncz_run_set_failure(asyncz_run *run, asyncz_run_outcome kind, int exit_status, int signal);
+
+/* Attach a line of output to the run (text borrowed, copied; a trailing newline is dropped; bytes that are
+ * not UTF-8 are kept as U+FFFD). It is kept with the run's record in the run history (asyncz/history.h),
+ * the newest asyncz_scheduler_options.run_output_max bytes of it (default 64 KiB; older lines are dropped
+ * and the record says so). The daemon attaches what a shell command prints. Call it from the function,
+ * on the thread running it, before the run ends. Errors: ASYNCZ_EINVAL (NULL text, a stream that is not
+ * ASYNCZ_OUTPUT_*), ASYNCZ_ENOMEM. */
+ASYNCZ_API int asyncz_run_output(asyncz_run *run, asyncz_output_stream stream, const char *text);
 
 /* Finish a run whose function returned ASYNCZ_RUN_PENDING. status: ASYNCZ_RUN_DONE or a negative error, as a
  * function's return value. Thread-safe; call it exactly once; the run must not be used afterwards. */

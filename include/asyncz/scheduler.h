@@ -37,7 +37,7 @@ typedef asyncz_time_t (*asyncz_clock_fn)(void *userdata);
  * function) or a version newer than the library knows (the program was built against a newer header than
  * the library it runs with) is refused with ASYNCZ_EINVAL. The same rule holds for asyncz_trigger_options
  * and asyncz_processpool_options. Version 1: the fields below. */
-#define ASYNCZ_SCHEDULER_OPTIONS_VERSION 1
+#define ASYNCZ_SCHEDULER_OPTIONS_VERSION 2
 
 typedef struct asyncz_scheduler_options {
     uint32_t version;           /* the layout: set by asyncz_scheduler_options_init(), do not change */
@@ -53,7 +53,13 @@ typedef struct asyncz_scheduler_options {
     int64_t poll_interval_usec; /* how often shared stores are looked at for others' changes (default 1 s) */
     int64_t heartbeat_usec;     /* heartbeat period in shared stores (default 10 s); a scheduler silent for
                                    3 periods is lost: another one reports its runs in flight */
+    /* ---- version 2 ---- */
+    size_t run_output_max; /* output bytes kept per run (asyncz_run_output; default 64 KiB, 0: none, at most
+                              ASYNCZ_RUN_OUTPUT_MAX) */
 } asyncz_scheduler_options;
+
+#define ASYNCZ_RUN_OUTPUT_DEFAULT_MAX (64u * 1024u)
+#define ASYNCZ_RUN_OUTPUT_MAX (1024u * 1024u)
 
 /* Fill opts, a struct of the layout `version` (ASYNCZ_SCHEDULER_OPTIONS_VERSION of the header it was built
  * with), with every default and set opts->version; nothing past that layout is written. For bindings that

@@ -301,6 +301,9 @@ static int read_scheduler(az_config *cfg, az_cfg_section *sec, sched_values *v, 
     if (az_cfg_read_hook(sec, &(az_cfg_hook){.interval = cfg->hook.interval, .timeout = cfg->hook.timeout},
                          &cfg->hook, errs))
         rc = -1;
+    if (az_cfg_read_history(sec, &cfg->history, &cfg->history, errs) ||
+        az_cfg_read_output_max(sec, &cfg->run_output_max, errs))
+        rc = -1;
     az_cfg_report_unused(sec, errs);
     return rc;
 }
@@ -332,13 +335,15 @@ static int check_store_url(az_cfg_section *sec, const az_cfg_entry *e, az_cfg_er
     return -1;
 }
 
-static int add_store(az_config *cfg, const char *name, const char *url, az_cfg_errors *errs)
+static int add_store(az_config *cfg, const char *name, const char *url, const az_cfg_history *history,
+                     az_cfg_errors *errs)
 {
     az_cfg_store *stores = realloc(cfg->stores, (cfg->n_stores + 1) * sizeof *stores);
     if (stores)
         cfg->stores = stores;
     az_cfg_store st = {.name = stores ? copy_text(name, errs) : NULL,
-                       .url = stores ? copy_text(url, errs) : NULL};
+                       .url = stores ? copy_text(url, errs) : NULL,
+                       .history = *history};
     if (!st.name || !st.url) {
         free(st.name);
         free(st.url);
@@ -360,10 +365,13 @@ static int read_store(az_config *cfg, az_cfg_section *sec, az_cfg_errors *errs)
     } else if (check_store_url(sec, url, errs)) {
         rc = -1;
     }
+    az_cfg_history history;
+    if (az_cfg_read_history(sec, &cfg->history, &history, errs))
+        rc = -1;
     az_cfg_report_unused(sec, errs);
     if (rc)
         return rc;
-    return add_store(cfg, sec->name, url->value, errs);
+    return add_store(cfg, sec->name, url->value, &history, errs);
 }
 
 static int read_exec_type(az_cfg_section *sec, az_cfg_exec_type *type, az_cfg_errors *errs)
@@ -453,7 +461,8 @@ static int add_default_store(az_config *cfg, az_cfg_errors *errs)
                          "not set): add a [store default] section");
         return -1;
     }
-    if (add_store(cfg, "default", url, errs) != 0 || !(cfg->default_store_dir = copy_text(dir, errs)))
+    if (add_store(cfg, "default", url, &cfg->history, errs) != 0 ||
+        !(cfg->default_store_dir = copy_text(dir, errs)))
         return -1;
     return 0;
 }
@@ -615,6 +624,8 @@ static az_config *config_new(const char *path, az_cfg_errors *errs)
     cfg->shutdown_timeout = AZ_CFG_DEFAULT_SHUTDOWN_TIMEOUT;
     cfg->hook =
         (az_cfg_hook){.interval = AZ_CFG_DEFAULT_HOOK_INTERVAL, .timeout = AZ_CFG_DEFAULT_HOOK_TIMEOUT};
+    cfg->history = AZ_CFG_DEFAULT_HISTORY;
+    cfg->run_output_max = ASYNCZ_RUN_OUTPUT_DEFAULT_MAX;
     return cfg;
 }
 

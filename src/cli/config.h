@@ -100,9 +100,20 @@ typedef struct az_cfg_executor {
     unsigned workers; /* 0: the library's default */
 } az_cfg_executor;
 
+/* What a store's run history keeps (docs/daemon.md "Run history"). */
+typedef struct az_cfg_history {
+    bool enabled;
+    int64_t max_age;            /* usec; 0: no age limit */
+    uint32_t max_runs_per_task; /* 0: no limit */
+} az_cfg_history;
+
+#define AZ_CFG_DEFAULT_HISTORY                                                                               \
+    ((az_cfg_history){true, ASYNCZ_HISTORY_DEFAULT_MAX_AGE, ASYNCZ_HISTORY_DEFAULT_MAX_RUNS_PER_TASK})
+
 typedef struct az_cfg_store {
     char *name;
     char *url;
+    az_cfg_history history; /* [scheduler]'s, with this section's keys over it */
 } az_cfg_store;
 
 /* A failure hook (`on_failure`, docs/daemon.md): the shell command the daemon starts when a run of a task
@@ -147,6 +158,8 @@ typedef struct az_config {
     int plugins_line;
     char *default_store_dir; /* the directory of the default store, when the config has no [store] */
     az_cfg_hook hook;        /* [scheduler] on_failure...: the hook of every task without its own */
+    az_cfg_history history;  /* [scheduler] history...: every store's default */
+    size_t run_output_max;   /* [scheduler] run_output_max: output bytes kept per run */
     /* sections */
     az_cfg_store *stores;
     size_t n_stores;
@@ -210,6 +223,13 @@ int az_cfg_parse_duration(const az_cfg_section *sec, const az_cfg_entry *e, bool
  * hook. In a [task] section an interval or timeout without a command in effect is an error. Returns 0, or
  * -1 with errors recorded (*out then holds nothing to free). */
 int az_cfg_read_hook(az_cfg_section *sec, const az_cfg_hook *inherit, az_cfg_hook *out, az_cfg_errors *errs);
+
+/* Read the history keys of sec (history, history_max_age, history_max_runs_per_task) into *out, each
+ * absent one taken from inherit. Returns 0, or -1 with errors recorded. config_history.c. */
+int az_cfg_read_history(az_cfg_section *sec, const az_cfg_history *inherit, az_cfg_history *out,
+                        az_cfg_errors *errs);
+/* Read [scheduler] run_output_max ("64K", "1M", bytes; at most ASYNCZ_RUN_OUTPUT_MAX) into *out when set. */
+int az_cfg_read_output_max(az_cfg_section *sec, size_t *out, az_cfg_errors *errs);
 
 /* Report an entry's unknown key: every entry of sec not marked used. */
 void az_cfg_report_unused(const az_cfg_section *sec, az_cfg_errors *errs);

@@ -395,7 +395,7 @@ static int set_options(az_cfg_section *sec, const az_cfg_defaults *d, asyncz_tas
     if (set_alias(sec, "store", d->store, task, errs) || set_alias(sec, "executor", d->executor, task, errs))
         rc = -1;
     int64_t grace = d->misfire_grace_time;
-    bool coalesce = d->coalesce, paused = false;
+    bool coalesce = d->coalesce, paused = false, history = true;
     uint32_t max_instances = d->max_instances;
     az_cfg_entry *e;
     if ((e = az_cfg_get(sec, "misfire_grace_time")) && az_cfg_parse_duration(sec, e, true, &grace, errs))
@@ -408,8 +408,11 @@ static int set_options(az_cfg_section *sec, const az_cfg_defaults *d, asyncz_tas
         rc = -1;
     if ((e = az_cfg_get(sec, "paused")) && az_cfg_parse_bool(sec, e, &paused, errs))
         rc = -1;
+    if ((e = az_cfg_get(sec, "history")) && az_cfg_parse_bool(sec, e, &history, errs))
+        rc = -1;
     if (rc)
         return -1;
+    asyncz_task_set_history(task, history);
     asyncz_task_set_misfire_grace_time(task, grace);
     asyncz_task_set_coalesce(task, coalesce);
     asyncz_task_set_max_instances(task, max_instances);

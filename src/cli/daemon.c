@@ -220,6 +220,21 @@ static int make_dirs(const char *dir)
     return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* The store's history settings. A store that keeps no history (none of the built-in ones) is left so,
+ * with a warning when the config asked for it. */
+static int keep_history(asyncz_scheduler *s, const az_cfg_store *st)
+{
+    asyncz_history_retention r = {.max_age_usec = st->history.max_age,
+                                  .max_runs_per_task = st->history.max_runs_per_task};
+    int rc = asyncz_scheduler_set_history(s, st->name, st->history.enabled, &r);
+    if (rc == ASYNCZ_EUNSUPPORTED) {
+        asyncz_log(ASYNCZ_LOG_WARNING, "asyncz.daemon", "store %s keeps no run history: %s", st->name,
+                   asyncz_scheduler_errmsg(s));
+        return 0;
+    }
+    return rc;
+}
+
 static int add_stores(daemon_state *d)
 {
     const az_config *cfg = d->cfg;
@@ -231,6 +246,8 @@ static int add_stores(daemon_state *d)
         int rc = asyncz_store_open(&st, cfg->stores[i].url);
         if (rc == 0)
             rc = asyncz_scheduler_add_store(d->s, cfg->stores[i].name, st);
+        if (rc == 0)
+            rc = keep_history(d->s, &cfg->stores[i]);
         char shown[1024]; /* the password masked: this reaches the journal */
         asyncz_store_url_mask(cfg->stores[i].url, shown, sizeof shown);
         if (rc)
@@ -303,6 +320,7 @@ static int build_scheduler(daemon_state *d)
     asyncz_scheduler_options_init(&opts);
     opts.timezone = d->cfg->zone;
     opts.identity = d->cfg->identity;
+    opts.run_output_max = d->cfg->run_output_max;
     int rc = asyncz_scheduler_new(&d->s, &opts);
     if (rc)
         return az_cli_failure("cannot make the scheduler: %s", asyncz_strerror(rc));

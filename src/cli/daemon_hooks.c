@@ -233,7 +233,7 @@ void az_hooks_on_event(az_hooks *h, const asyncz_event *ev)
 {
     az_run_failure f;
     if (ev->code != ASYNCZ_EVENT_TASK_ERROR || !ev->task_id ||
-        !az_hook_classify(ev->error_code, ev->error_message, ev->signal, &f))
+        !az_hook_classify(ev, &f))
         return;
     pthread_mutex_lock(&h->lock);
     hook_job *j = admit(h, ev, &f);

@@ -290,6 +290,8 @@ size_t az_daemon_write_tasks(asyncz_scheduler *s, const az_config *cfg, const az
 {
     size_t failed = 0;
     *now = (az_written){0};
+    /* The audit trail names the config as the author of what a load writes. */
+    asyncz_set_actor("config");
     for (size_t i = 0; i < cfg->n_tasks; i++) {
         const az_cfg_task *t = &cfg->tasks[i];
         if (t->not_scheduled)
@@ -302,5 +304,6 @@ size_t az_daemon_write_tasks(asyncz_scheduler *s, const az_config *cfg, const az
                        cfg->tasks[i].id);
     }
     remove_dropped(s, cfg, prev);
+    asyncz_set_actor(NULL);
     return failed;
 }

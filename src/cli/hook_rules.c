@@ -6,29 +6,23 @@
 
 #include "asyncz.h"
 #include "hook_rules.h"
-#include "shell_task.h"
 
 /* Keys kept before the idle ones are dropped. */
 #define LIMITER_START_CAP 64
 
-bool az_hook_classify(int error_code, const char *message, int signal, az_run_failure *out)
+bool az_hook_classify(const asyncz_event *ev, az_run_failure *out)
 {
-    const char *m = message ? message : "";
-    *out = (az_run_failure){.outcome = "failed", .exit_status = -1, .signal = signal};
-    if (error_code == ASYNCZ_ESTATE && strstr(m, "shut down"))
+    *out = (az_run_failure){.outcome = "failed", .exit_status = ev->exit_status, .signal = ev->signal};
+    switch (ev->outcome) {
+    case ASYNCZ_RUN_CANCELLED:
         return false;
-    int n;
-    if (strncmp(m, AZ_SHELL_ERR_TIMEOUT, strlen(AZ_SHELL_ERR_TIMEOUT)) == 0)
-        out->outcome = "timed_out";
-    else if (signal)
-        out->outcome = "crashed";
-    else if (sscanf(m, AZ_SHELL_ERR_EXIT, &n) == 1 && n > 0 && n < 256)
-        out->exit_status = n;
-    else if (sscanf(m, AZ_SHELL_ERR_SIGNAL, &n) == 1 && n > 0) {
-        out->outcome = "crashed";
-        out->signal = n;
+    case ASYNCZ_RUN_TIMED_OUT:
+    case ASYNCZ_RUN_CRASHED:
+        out->outcome = asyncz_run_outcome_name((asyncz_run_outcome)ev->outcome);
+        return true;
+    default:
+        return true;
     }
-    return true;
 }
 
 typedef struct az_hook_slot {

@@ -15,12 +15,11 @@ typedef struct az_run_failure {
     int signal;          /* the signal that ended the command or the worker; 0: none known */
 } az_run_failure;
 
-/* Read a TASK_ERROR event's error code, message (borrowed, may be NULL) and signal: a command's "exit
- * status N" is failed with that status, "killed by signal N" and a worker killed by a signal crashed,
- * "timed out after ..." (a command's or an executor's timeout) timed_out, anything else failed. Returns
- * false for a run the daemon cancelled as it stopped (an executor shut down under it: not a failure of the
- * run), true with *out filled otherwise. */
-bool az_hook_classify(int error_code, const char *message, int signal, az_run_failure *out);
+/* Read a TASK_ERROR event (borrowed): its outcome (failed, timed_out, crashed: a command's timeout, exit
+ * status or signal, as the shell task or the process pool recorded it), exit status and signal. Returns
+ * false for a run that was cancelled (an executor shut down under it as the daemon stopped: not a failure
+ * of the run), true with *out filled otherwise. */
+bool az_hook_classify(const asyncz_event *ev, az_run_failure *out);
 
 /* At most one hook per key (a task) per interval; the failures in between are counted. */
 typedef struct az_hook_limiter {

@@ -205,6 +205,12 @@ static void emit(const job *j, int which, const char *text, size_t len)
     char escaped[4 * LINE_MAX_BYTES + 1];
     if (len > 0 && text[len - 1] == '\r')
         len--;
+    if (j->spec->on_line) {
+        char line[LINE_MAX_BYTES + 1];
+        memcpy(line, text, len);
+        line[len] = '\0';
+        j->spec->on_line(j->spec->line_data, which, line);
+    }
     escape_controls(text, len, escaped);
     asyncz_log(which == 0 ? ASYNCZ_LOG_INFO : ASYNCZ_LOG_WARNING, j->spec->logger, "[%s] %s", j->spec->tag,
                escaped);

@@ -21,6 +21,10 @@ typedef struct az_shell_job_spec {
     const char *tag;         /* written as "[TAG] " before each line: the task id */
     int64_t timeout_ms;      /* 0: none */
     const atomic_bool *stop; /* NULL, or a flag another thread sets to stop the command as at a timeout */
+    /* NULL, or called with each line as it is logged (which: 0 stdout, 1 stderr; text without its newline,
+     * as printed, NUL-terminated; borrowed for the call), on the caller's thread. */
+    void (*on_line)(void *data, int which, const char *text);
+    void *line_data;
 } az_shell_job_spec;
 
 typedef struct az_shell_job_result {

@@ -26,15 +26,18 @@ static void report(asyncz_run *run, const az_shell_job_result *j, const char *ti
 {
     if (j->timed_out) {
         asyncz_run_set_error(run, ASYNCZ_EIO, AZ_SHELL_ERR_TIMEOUT "%s", timeout_text);
+        asyncz_run_set_failure(run, ASYNCZ_RUN_TIMED_OUT, -1, 0);
     } else if (WIFEXITED(j->status) && WEXITSTATUS(j->status) == 0) {
         asyncz_run_set_result(run, "{\"exit_status\":0}");
     } else if (WIFEXITED(j->status)) {
         int status = WEXITSTATUS(j->status);
         asyncz_run_set_error(run, ASYNCZ_EIO, AZ_SHELL_ERR_EXIT "%s", status,
                              status == 127 ? " (command not found?)" : "");
+        asyncz_run_set_failure(run, ASYNCZ_RUN_FAILED, status, 0);
     } else if (WIFSIGNALED(j->status)) {
         int sig = WTERMSIG(j->status);
         asyncz_run_set_error(run, ASYNCZ_EIO, AZ_SHELL_ERR_SIGNAL " (SIG%s)", sig, sigabbrev_np(sig));
+        asyncz_run_set_failure(run, ASYNCZ_RUN_CRASHED, -1, sig);
     }
 }
 
@@ -68,6 +71,12 @@ static int build_env(asyncz_run *run, const az_shell_context *ctx, az_shell_env 
     return rc;
 }
 
+/* Each line the command prints goes to the run's output too (its record in the run history). */
+static void keep_line(void *data, int which, const char *text)
+{
+    asyncz_run_output(data, which == 0 ? ASYNCZ_OUTPUT_STDOUT : ASYNCZ_OUTPUT_STDERR, text);
+}
+
 int az_cli_shell_run(asyncz_run *run, void *userdata)
 {
     const char *line, *timeout_text;
@@ -87,7 +96,9 @@ int az_cli_shell_run(asyncz_run *run, void *userdata)
                               .envp = az_shell_env_items(&env),
                               .logger = SHELL_LOGGER,
                               .tag = asyncz_run_task_id(run),
-                              .timeout_ms = timeout_ms};
+                              .timeout_ms = timeout_ms,
+                              .on_line = keep_line,
+                              .line_data = run};
     az_shell_job_result j;
     int rc = az_shell_job_run(&spec, &j);
     az_shell_env_free(&env);

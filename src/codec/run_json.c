@@ -30,7 +30,7 @@ static json_t *encode_output(const asyncz_run_record *rec)
     for (size_t i = 0; lines && i < rec->n_output; i++) {
         const asyncz_output_line *l = &rec->output[i];
         unsigned s = (unsigned)l->stream < 4 && l->stream ? (unsigned)l->stream : ASYNCZ_OUTPUT_NOTE;
-        json_t *line = json_pack("{sIssss?}", "t", (json_int_t)l->time, "s", STREAM_NAMES[s], "text",
+        json_t *line = json_pack("{s:I, s:s, s:s}", "t", (json_int_t)l->time, "s", STREAM_NAMES[s], "text",
                                  l->text ? l->text : "");
         if (!line || json_array_append_new(lines, line) != 0) {
             json_decref(lines);
@@ -90,7 +90,8 @@ int az_run_encode(const asyncz_run_record *rec, char **out, size_t *len)
 {
     json_t *doc = encode_members(rec);
     if (!doc)
-        return ASYNCZ_EINVAL; /* out of memory, or text that is not UTF-8 (jansson tells them apart no better) */
+        return ASYNCZ_EINVAL; /* out of memory, or text that is not UTF-8 (jansson tells them apart no better)
+                               */
     char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(doc);
     if (!text)
@@ -189,9 +190,10 @@ static int read_ids(reader *r, asyncz_run_record *rec)
         rc = bad(r, "run_id", "not a run id");
     if (rc == 0)
         memcpy(rec->run_id, run_id, ASYNCZ_RUN_ID_SIZE);
-    const char **strings[] = {&rec->task_id, &rec->task_name, &rec->store_alias, &rec->scheduler, &rec->host,
-                              &rec->error_message, &rec->result};
-    static const char *const keys[] = {"task_id", "task_name", "store", "scheduler", "host", "error", "result"};
+    const char **strings[] = {&rec->task_id, &rec->task_name,     &rec->store_alias, &rec->scheduler,
+                              &rec->host,    &rec->error_message, &rec->result};
+    static const char *const keys[] = {"task_id", "task_name", "store", "scheduler",
+                                       "host",    "error",     "result"};
     for (size_t i = 0; rc == 0 && i < sizeof keys / sizeof keys[0]; i++)
         rc = get_string(r, keys[i], strings[i]);
     if (rc == 0 && !rec->task_id)
@@ -268,7 +270,8 @@ static int read_output(reader *r, asyncz_run_record *rec, asyncz_output_line **l
         int s = stream_of(json_string_value(json_object_get(l, "s")));
         if (!json_is_integer(t) || !json_is_string(text) || !s)
             return bad(r, "output", "line %zu is not {\"t\": time, \"s\": stream, \"text\": string}", i);
-        (*lines)[i] = (asyncz_output_line){json_integer_value(t), (asyncz_output_stream)s, json_string_value(text)};
+        (*lines)[i] =
+            (asyncz_output_line){json_integer_value(t), (asyncz_output_stream)s, json_string_value(text)};
     }
     rec->output = *lines;
     rec->n_output = n;

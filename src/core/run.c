@@ -10,6 +10,7 @@
 #include "asyncz/log.h"
 #include "core/log_internal.h"
 #include "core/run_internal.h"
+#include "core/run_output.h"
 #include "core/scheduler_internal.h"
 
 static const char LOGGER[] = "asyncz.executor";
@@ -62,6 +63,9 @@ int az_run_new(asyncz_run **out, const az_run_init *init)
     r->done = init->done;
     r->done_userdata = init->done_userdata;
     r->fail_exit_status = -1;
+    r->fn_fail_kind = -1;
+    r->fn_exit_status = -1;
+    r->output_max = init->output_max;
     *out = r;
     return 0;
 }
@@ -72,6 +76,9 @@ static void clear_scratch(asyncz_run *r)
     free(r->error_message);
     r->result = r->error_message = NULL;
     r->error_code = 0;
+    r->fn_fail_kind = -1;
+    r->fn_exit_status = -1;
+    r->fn_signal = 0;
 }
 
 void az_run_free(asyncz_run *r)
@@ -81,6 +88,7 @@ void az_run_free(asyncz_run *r)
     for (size_t i = 0; i < r->n_times; i++) {
         free(r->outcomes[i].result);
         free(r->outcomes[i].error_message);
+        az_output_free(r->outcomes[i].output);
     }
     if (r->outcomes != &r->one_outcome)
         free(r->outcomes);
@@ -312,6 +320,11 @@ static void record_status(asyncz_run *r, int status)
     if (r->error_code) {
         oc->code = ASYNCZ_EVENT_TASK_ERROR;
         oc->error_code = r->error_code;
+        if (r->fn_fail_kind >= 0) {
+            oc->fail_kind = (uint8_t)r->fn_fail_kind;
+            oc->exit_status = r->fn_exit_status;
+            oc->signal = r->fn_signal;
+        }
         oc->error_message = r->error_message;
         r->error_message = NULL;
         if (!oc->error_message)
@@ -450,6 +463,53 @@ void asyncz_run_fail(asyncz_run *r, int code, int signal, const char *fmt, ...)
     finish(r);
 }
 
+/* ---- how a failure is recorded ---------------------------------------------------------------------------
+ */
+
+int asyncz_run_set_failure(asyncz_run *r, asyncz_run_outcome kind, int exit_status, int signal)
+{
+    if (!r || (kind != ASYNCZ_RUN_FAILED && kind != ASYNCZ_RUN_TIMED_OUT && kind != ASYNCZ_RUN_CRASHED) ||
+        exit_status > 255 || signal < 0)
+        return ASYNCZ_EINVAL;
+    r->fn_fail_kind = (int8_t)(kind == ASYNCZ_RUN_TIMED_OUT ? AZ_FAIL_TIMEOUT
+                               : kind == ASYNCZ_RUN_CRASHED ? AZ_FAIL_CRASH
+                                                            : AZ_FAIL_ERROR);
+    r->fn_exit_status = exit_status < 0 ? -1 : exit_status;
+    r->fn_signal = signal;
+    return 0;
+}
+
+int az_run_outcome_of(const az_run_outcome *oc)
+{
+    switch (oc->code) {
+    case ASYNCZ_EVENT_TASK_EXECUTED:
+        return ASYNCZ_RUN_SUCCEEDED;
+    case ASYNCZ_EVENT_TASK_MISSED:
+        return ASYNCZ_RUN_MISSED;
+    case ASYNCZ_EVENT_TASK_ERROR:
+        return oc->fail_kind == AZ_FAIL_TIMEOUT     ? ASYNCZ_RUN_TIMED_OUT
+               : oc->fail_kind == AZ_FAIL_CRASH     ? ASYNCZ_RUN_CRASHED
+               : oc->fail_kind == AZ_FAIL_CANCELLED ? ASYNCZ_RUN_CANCELLED
+                                                    : ASYNCZ_RUN_FAILED;
+    default:
+        return ASYNCZ_RUN_CANCELLED; /* never reached its turn */
+    }
+}
+
+/* ---- output ------------------------------------------------------------------------------------------ */
+
+int asyncz_run_output(asyncz_run *r, asyncz_output_stream stream, const char *text)
+{
+    if (!r || !text || stream < ASYNCZ_OUTPUT_STDOUT || stream > ASYNCZ_OUTPUT_NOTE)
+        return ASYNCZ_EINVAL;
+    if (r->output_max == 0 || r->current >= r->n_times)
+        return 0;
+    az_run_outcome *oc = &r->outcomes[r->current];
+    if (!oc->output && !(oc->output = az_output_new(r->output_max)))
+        return ASYNCZ_ENOMEM;
+    return az_output_add(oc->output, asyncz_run_now(r), stream, text, strlen(text));
+}
+
 /* ---- shipping a run to another process ------------------------------------------------------------ */
 
 int asyncz_run_encode(const asyncz_run *r, char **out, size_t *len)
@@ -466,11 +526,12 @@ int asyncz_run_encode(const asyncz_run *r, char **out, size_t *len)
      * references itself ("O"), and give tasks without args fresh empty values that are dropped after. */
     json_t *no_args = r->task->args ? NULL : json_array();
     json_t *no_kwargs = r->task->kwargs ? NULL : json_object();
-    json_t *msg = json_pack(
-        "{s:s, s:s, s:s, s:O, s:O, s:o, s:o, s:I, s:I, s:I}", "id", asyncz_run_task_id(r), "name",
-        asyncz_run_task_name(r), "func", asyncz_run_func(r), "args", r->task->args ? r->task->args : no_args,
-        "kwargs", r->task->kwargs ? r->task->kwargs : no_kwargs, "times", times, "run_ids", ids, "token",
-        (json_int_t)r->token, "coalesced", (json_int_t)r->coalesced, "grace", (json_int_t)r->task->grace);
+    json_t *msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:o, s:o, s:I, s:I, s:I, s:I}", "id",
+                            asyncz_run_task_id(r), "name", asyncz_run_task_name(r), "func",
+                            asyncz_run_func(r), "args", r->task->args ? r->task->args : no_args, "kwargs",
+                            r->task->kwargs ? r->task->kwargs : no_kwargs, "times", times, "run_ids", ids,
+                            "token", (json_int_t)r->token, "coalesced", (json_int_t)r->coalesced, "grace",
+                            (json_int_t)r->task->grace, "output_max", (json_int_t)r->output_max);
     json_decref(no_args);
     json_decref(no_kwargs);
     if (!msg)
@@ -508,7 +569,7 @@ static int task_from_message(json_t *msg, asyncz_task **out)
     return 0;
 }
 
-static json_t *outcome_json(const az_run_outcome *oc)
+static json_t *outcome_json_bare(const az_run_outcome *oc)
 {
     if (oc->code == ASYNCZ_EVENT_TASK_EXECUTED) {
         json_t *res = NULL;
@@ -520,9 +581,30 @@ static json_t *outcome_json(const az_run_outcome *oc)
                          "result", res, "started", (json_int_t)oc->started, "finished",
                          (json_int_t)oc->finished);
     }
-    return json_pack("{s:I, s:s, s:i, s:s, s:I, s:I}", "t", (json_int_t)oc->scheduled, "status", "error",
-                     "code", oc->error_code, "message", oc->error_message ? oc->error_message : "", "started",
-                     (json_int_t)oc->started, "finished", (json_int_t)oc->finished);
+    return json_pack("{s:I, s:s, s:i, s:s, s:I, s:I, s:i, s:i, s:i}", "t", (json_int_t)oc->scheduled,
+                     "status", "error", "code", oc->error_code, "message",
+                     oc->error_message ? oc->error_message : "", "started", (json_int_t)oc->started,
+                     "finished", (json_int_t)oc->finished, "kind", (int)oc->fail_kind, "exit_status",
+                     oc->exit_status, "signal", oc->signal);
+}
+
+/* An outcome's output, added to its message o (stolen; NULL stays NULL). */
+static json_t *with_output(json_t *o, const az_run_outcome *oc)
+{
+    if (!o || !oc->output)
+        return o;
+    json_t *lines = az_output_to_json(oc->output);
+    if (!lines || json_object_set_new(o, "output", lines) != 0 ||
+        json_object_set_new(o, "output_truncated", json_boolean(oc->output->truncated)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *outcome_json(const az_run_outcome *oc)
+{
+    return with_output(outcome_json_bare(oc), oc);
 }
 
 /* Run the rebuilt task for each time, inline, collecting the outcomes. */
@@ -532,8 +614,8 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
     asyncz_task_fn fn = NULL;
     void *ud = NULL;
     az_scheduler_lookup_fn(s, asyncz_task_func(task), &fn, &ud);
-    json_int_t token = 0, coalesced = 1;
-    json_unpack(msg, "{s?I, s?I}", "token", &token, "coalesced", &coalesced);
+    json_int_t token = 0, coalesced = 1, output_max = 0;
+    json_unpack(msg, "{s?I, s?I, s?I}", "token", &token, "coalesced", &coalesced, "output_max", &output_max);
     size_t n = json_array_size(times);
     asyncz_time_t *tv = calloc(n ? n : 1, sizeof *tv);
     if (!tv)
@@ -558,7 +640,8 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
                         .coalesced = (uint32_t)coalesced,
                         .times = tv,
                         .n_times = n,
-                        .run_ids = have_ids ? ids : NULL};
+                        .run_ids = have_ids ? ids : NULL,
+                        .output_max = output_max > 0 ? (size_t)output_max : 0};
     asyncz_run *r;
     int rc = az_run_new(&r, &init);
     free(tv);
@@ -622,8 +705,14 @@ static int apply_outcome(asyncz_run *r, json_t *o)
         return ASYNCZ_EPARSE;
     json_int_t started = ASYNCZ_TIME_NONE, finished = ASYNCZ_TIME_NONE;
     json_unpack(o, "{s?I, s?I}", "started", &started, "finished", &finished);
-    r->outcomes[r->current].started = (asyncz_time_t)started;
-    r->outcomes[r->current].finished = (asyncz_time_t)finished;
+    az_run_outcome *oc = &r->outcomes[r->current];
+    oc->started = (asyncz_time_t)started;
+    oc->finished = (asyncz_time_t)finished;
+    if (r->output_max && !oc->output &&
+        az_output_from_json(json_object_get(o, "output"),
+                            json_is_true(json_object_get(o, "output_truncated")), r->output_max,
+                            &oc->output) != 0)
+        oc->output = NULL; /* a malformed or oversized output is dropped, the outcome kept */
     if (strcmp(status, "executed") == 0) {
         json_t *res = json_object_get(o, "result");
         if (res && !json_is_null(res))
@@ -635,7 +724,15 @@ static int apply_outcome(asyncz_run *r, json_t *o)
     const char *message = "";
     if (strcmp(status, "error") != 0 || json_unpack(o, "{s:i, s:s}", "code", &code, "message", &message) != 0)
         return ASYNCZ_EPARSE;
+    int kind = AZ_FAIL_ERROR, exit_status = -1, sig = 0;
+    json_unpack(o, "{s?i, s?i, s?i}", "kind", &kind, "exit_status", &exit_status, "signal", &sig);
     asyncz_run_set_error(r, code ? code : ASYNCZ_EINVAL, "%s", message);
+    if (kind == AZ_FAIL_TIMEOUT || kind == AZ_FAIL_CRASH || exit_status >= 0 || sig > 0)
+        asyncz_run_set_failure(r,
+                               kind == AZ_FAIL_TIMEOUT ? ASYNCZ_RUN_TIMED_OUT
+                               : kind == AZ_FAIL_CRASH ? ASYNCZ_RUN_CRASHED
+                                                       : ASYNCZ_RUN_FAILED,
+                               exit_status > 255 ? -1 : exit_status, sig < 0 ? 0 : sig);
     record_status(r, code ? code : ASYNCZ_EINVAL);
     return 0;
 }

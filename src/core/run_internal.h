@@ -27,6 +27,7 @@ typedef struct az_run_outcome {
     uint32_t hist_gen, hist_index;   /* ... at hist_index: the completion then updates it in place */
     int exit_status;                 /* ERROR from a worker that exited: its status, else -1 */
     asyncz_time_t started, finished; /* by the run's clock; ASYNCZ_TIME_NONE: not reached */
+    struct az_output *output;        /* what it printed (asyncz_run_output); NULL: nothing */
 } az_run_outcome;
 
 /* How a run failed, as the executor saw it (for the run history's outcome). */
@@ -61,6 +62,8 @@ struct asyncz_run {
     char *result;
     int error_code;
     char *error_message;
+    int8_t fn_fail_kind; /* asyncz_run_set_failure: AZ_FAIL_*, or -1 (not set) */
+    int fn_exit_status, fn_signal;
     az_run_done_fn done;
     void *done_userdata;
     /* Owner's bookkeeping (the scheduler's). */
@@ -77,6 +80,7 @@ struct asyncz_run {
     uint8_t fail_kind;
     int fail_exit_status;
     asyncz_time_t submitted_at; /* by the scheduler's clock, when recorded in the run history */
+    size_t output_max;          /* output bytes kept per time (asyncz_run_output); 0: none */
     az_run_outcome one_outcome; /* outcomes points here for the common single-time run (one allocation) */
 };
 
@@ -94,6 +98,7 @@ typedef struct az_run_init {
     const asyncz_time_t *times;
     size_t n_times;             /* >= 1 */
     const char *const *run_ids; /* n_times ids to keep (a worker rebuilding a run), or NULL: fresh ones */
+    size_t output_max;          /* output bytes kept per time; 0: none */
     az_run_done_fn done;
     void *done_userdata;
 } az_run_init;
@@ -106,6 +111,9 @@ int az_run_new(asyncz_run **out, const az_run_init *init);
  * clock): report the leading times that are already past the task's grace as TASK_MISSED, as
  * asyncz_run_execute would. Returns true when no time is left, the run then being finished. */
 bool az_run_skip_missed(asyncz_run *run);
+
+/* What the run history records of an outcome (asyncz_run_outcome), from its code and fail kind. */
+int az_run_outcome_of(const az_run_outcome *oc);
 
 /* Free a finished run (NULL-safe). */
 void az_run_free(asyncz_run *run);

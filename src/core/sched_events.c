@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "asyncz/error.h"
+#include "asyncz/history.h"
 #include "asyncz/log.h"
 #include "core/scheduler_internal.h"
 
@@ -158,6 +159,11 @@ az_event *az_events_add(asyncz_scheduler *s, az_event_buf *buf, uint32_t code, c
     e->ev.code = code;
     e->ev.time = az_sched_now(s);
     e->ev.scheduled_run_time = ASYNCZ_TIME_NONE;
+    e->ev.exit_status = -1;
+    e->ev.outcome = code == ASYNCZ_EVENT_TASK_MISSED     ? ASYNCZ_RUN_MISSED
+                    : code == ASYNCZ_EVENT_TASK_EXECUTED ? ASYNCZ_RUN_SUCCEEDED
+                    : code == ASYNCZ_EVENT_TASK_ERROR    ? ASYNCZ_RUN_FAILED
+                                                         : ASYNCZ_RUN_RUNNING;
     e->alias = az_strdup_opt(alias);
     if (task) {
         e->task_id = az_strdup_opt(asyncz_task_id(task));

@@ -11,6 +11,7 @@
 #include "core/history.h"
 #include "core/log_internal.h"
 #include "core/run_internal.h"
+#include "core/run_output.h"
 #include "core/scheduler_internal.h"
 
 /* A new entry at the end of the buffer, or NULL (full or out of memory: counted as dropped). */
@@ -45,6 +46,7 @@ static void entry_clear(az_hist_entry *e)
     asyncz_task_free(e->task);
     free(e->error_message);
     free(e->result);
+    az_output_free(e->output);
 }
 
 void az_hist_buf_free(az_hist_buf *b)
@@ -113,30 +115,13 @@ void az_hist_not_run(az_store_slot *slot, asyncz_task *task, asyncz_time_t when,
         slot->sched->hist_pending = true;
 }
 
-static asyncz_run_outcome outcome_of(const az_run_outcome *oc)
-{
-    switch (oc->code) {
-    case ASYNCZ_EVENT_TASK_EXECUTED:
-        return ASYNCZ_RUN_SUCCEEDED;
-    case ASYNCZ_EVENT_TASK_MISSED:
-        return ASYNCZ_RUN_MISSED;
-    case ASYNCZ_EVENT_TASK_ERROR:
-        return oc->fail_kind == AZ_FAIL_TIMEOUT     ? ASYNCZ_RUN_TIMED_OUT
-               : oc->fail_kind == AZ_FAIL_CRASH     ? ASYNCZ_RUN_CRASHED
-               : oc->fail_kind == AZ_FAIL_CANCELLED ? ASYNCZ_RUN_CANCELLED
-                                                    : ASYNCZ_RUN_FAILED;
-    default:
-        return ASYNCZ_RUN_CANCELLED; /* never reached its turn */
-    }
-}
-
 void az_hist_finished(asyncz_run *run, asyncz_time_t now)
 {
     az_store_slot *slot = run->owner_data;
     if (!slot || !slot->history)
         return;
     for (size_t i = 0; i < run->n_times; i++) {
-        const az_run_outcome *oc = &run->outcomes[i];
+        az_run_outcome *oc = &run->outcomes[i];
         /* Its RUNNING entry not written yet (a run that finished within its round): complete it in place,
          * so the store gets one write. */
         az_hist_entry *e =
@@ -154,13 +139,16 @@ void az_hist_finished(asyncz_run *run, asyncz_time_t now)
         e->finished = oc->finished != ASYNCZ_TIME_NONE ? oc->finished : now;
         e->token = run->token;
         e->coalesced = run->coalesced;
-        e->outcome = (uint8_t)outcome_of(oc);
+        e->outcome = (uint8_t)az_run_outcome_of(oc);
         e->source = oc->source;
         e->error_code = oc->error_code;
         e->exit_status = oc->exit_status;
         e->signal = oc->signal;
         e->error_message = oc->error_message ? strdup(oc->error_message) : NULL;
         e->result = oc->result ? strdup(oc->result) : NULL;
+        az_output_free(e->output);
+        e->output = oc->output; /* the run is done with it */
+        oc->output = NULL;
     }
 }
 
@@ -194,39 +182,124 @@ static void to_record(asyncz_run_record *r, const az_hist_entry *e, const writer
     r->signal = e->signal;
     r->error_message = e->error_message;
     r->result = e->result;
+    r->output = az_output_lines(e->output, &r->n_output);
+    r->output_truncated = e->output && e->output->truncated;
+}
+
+/* Write the entries of b in one history_put. Returns the store's code (0: written). */
+static int put_entries(asyncz_scheduler *s, az_store_slot *slot, const az_hist_buf *b)
+{
+    asyncz_store *st = slot->store;
+    const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    writer w = {.alias = slot->alias, .identity = s->identity, .host = host, .pid = (int64_t)getpid()};
+    asyncz_run_record *recs = malloc(b->n * sizeof *recs);
+    if (!recs)
+        return ASYNCZ_ENOMEM;
+    for (size_t i = 0; i < b->n; i++)
+        to_record(&recs[i], &b->items[i], &w);
+    int rc = ops->history_put(st, recs, b->n);
+    free(recs);
+    return rc;
+}
+
+/* Whether a failed write may succeed later (the store is unreachable, busy...), rather than refusing what
+ * it was given. */
+static bool worth_retrying(int rc)
+{
+    return rc != ASYNCZ_EINVAL && rc != ASYNCZ_ETOOBIG && rc != ASYNCZ_EUNSUPPORTED;
+}
+
+/* Move b's entries to the end of the retry buffer, as many as the bound allows (the rest are dropped and
+ * counted); b is left empty. */
+static void keep_for_retry(az_store_slot *slot, az_hist_buf *b)
+{
+    az_hist_buf *r = &slot->hist_retry;
+    size_t room = r->n + slot->hist.n < AZ_HIST_BUF_MAX ? AZ_HIST_BUF_MAX - r->n - slot->hist.n : 0;
+    size_t take = b->n < room ? b->n : room;
+    if (take && r->n + take > r->cap) {
+        az_hist_entry *items = realloc(r->items, (r->n + take) * sizeof *items);
+        if (items) {
+            r->items = items;
+            r->cap = r->n + take;
+        } else {
+            take = 0;
+        }
+    }
+    memcpy(r->items + r->n, b->items, take * sizeof *b->items);
+    r->n += take;
+    r->dropped += b->n - take;
+    for (size_t i = take; i < b->n; i++)
+        entry_clear(&b->items[i]);
+    b->n = 0;
+}
+
+static void log_unwritten(const az_store_slot *slot, size_t n, int rc, bool kept)
+{
+    asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "store \"%s\": %zu run record(s) %s: %s%s%s", slot->alias, n,
+               kept ? "wait to be written (tried again every round)" : "not written", asyncz_strerror(rc),
+               *asyncz_store_errmsg() ? ": " : "", asyncz_store_errmsg());
 }
 
 void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
 {
+    (void)now;
     pthread_mutex_lock(&s->lock);
     az_hist_buf b = slot->hist;
     memset(&slot->hist, 0, sizeof slot->hist);
     slot->hist.gen = b.gen + 1;
     bool on = slot->history;
     pthread_mutex_unlock(&s->lock);
-    if (b.dropped)
+    az_hist_buf *r = &slot->hist_retry;
+    uint64_t dropped = b.dropped + r->dropped;
+    r->dropped = 0;
+    if (dropped)
         asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER,
                    "store \"%s\": %llu run record(s) not kept: more than %d waited to be written",
-                   slot->alias, (unsigned long long)b.dropped, AZ_HIST_BUF_MAX);
-    asyncz_store *st = slot->store;
-    const asyncz_store_ops *ops = st ? ASYNCZ_STORE_BASE(st)->ops : NULL;
-    if (b.n && ops && on) {
-        char host[256] = "";
-        gethostname(host, sizeof host - 1);
-        writer w = {.alias = slot->alias, .identity = s->identity, .host = host, .pid = (int64_t)getpid()};
-        asyncz_run_record *recs = malloc(b.n * sizeof *recs);
-        int rc = recs ? 0 : ASYNCZ_ENOMEM;
-        for (size_t i = 0; recs && i < b.n; i++)
-            to_record(&recs[i], &b.items[i], &w);
+                   slot->alias, (unsigned long long)dropped, AZ_HIST_BUF_MAX);
+    if (!slot->store || !on) {
+        az_hist_buf_free(&b);
+        az_hist_buf_free(r);
+        return;
+    }
+    /* What waits from earlier rounds goes first, so a run's completion is never written before its start.
+     * While the store keeps failing, the new entries wait behind them, and nothing more is logged. */
+    int rc = 0;
+    if (r->n) {
+        rc = put_entries(s, slot, r);
         if (rc == 0)
-            rc = ops->history_put(st, recs, b.n);
-        if (rc)
-            asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "store \"%s\": %zu run record(s) not written: %s%s%s",
-                       slot->alias, b.n, asyncz_strerror(rc), *asyncz_store_errmsg() ? ": " : "",
-                       asyncz_store_errmsg());
-        free(recs);
+            asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER, "store \"%s\": %zu waiting run record(s) written",
+                       slot->alias, r->n);
+        else if (!worth_retrying(rc))
+            log_unwritten(slot, r->n, rc, false);
+        if (rc == 0 || !worth_retrying(rc)) {
+            az_hist_buf_free(r);
+            rc = 0;
+        }
+    }
+    if (rc == 0 && b.n && (rc = put_entries(s, slot, &b)) != 0) {
+        log_unwritten(slot, b.n, rc, worth_retrying(rc));
+        if (!worth_retrying(rc))
+            rc = 0;
+    }
+    if (rc) {
+        keep_for_retry(slot, &b);
+        pthread_mutex_lock(&s->lock);
+        s->hist_pending = true; /* tried again after the next round */
+        pthread_mutex_unlock(&s->lock);
     }
     az_hist_buf_free(&b);
+}
+
+void az_hist_flush_final(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
+{
+    az_hist_flush(s, slot, now);
+    if (slot->hist_retry.n)
+        asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER,
+                   "store \"%s\": %zu run record(s) not written: the store closes and could not take them",
+                   slot->alias, slot->hist_retry.n);
+    az_hist_buf_free(&slot->hist_retry);
 }
 
 void az_hist_prune(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)

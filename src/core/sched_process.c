@@ -154,7 +154,8 @@ int az_make_submission(asyncz_scheduler *s, az_sub_buf *subs, asyncz_task *task,
                         .times = times,
                         .n_times = n,
                         .done = az_run_done,
-                        .done_userdata = s};
+                        .done_userdata = s,
+                        .output_max = s->opts.run_output_max};
     asyncz_run *run;
     int rc = az_run_new(&run, &init);
     if (rc)
@@ -238,6 +239,8 @@ static void run_events(asyncz_scheduler *s, asyncz_run *run, az_event_buf *event
         e->ev.scheduled_run_time = oc->scheduled;
         e->ev.error_code = oc->error_code;
         e->ev.signal = oc->signal;
+        e->ev.outcome = az_run_outcome_of(oc);
+        e->ev.exit_status = oc->exit_status;
         e->ev.fencing_token = run->token;
         memcpy(e->run_id, oc->run_id, sizeof e->run_id);
         e->result_json = az_strdup_opt(oc->result);

@@ -4,6 +4,7 @@
 
 #include "asyncz/error.h"
 #include "asyncz/log.h"
+#include "core/audit.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
 #include "util/array.h"
@@ -73,6 +74,25 @@ static int complete_task(asyncz_scheduler *s, asyncz_task *t, asyncz_time_t now)
     return t->has_next ? 0 : first_run_time(t, now);
 }
 
+/* Record a change made through the task API in the store's audit trail, when the slot records one
+ * (slot->io held). */
+static void audit(az_store_slot *slot, asyncz_audit_action action, const char *id, const asyncz_task *before,
+                  const asyncz_task *after)
+{
+    if (__atomic_load_n(&slot->audit, __ATOMIC_RELAXED))
+        az_audit_task_change(slot->store, action, id, before, after);
+}
+
+/* The stored task of id, for the audit trail's "before" (NULL when the slot records no audit trail or it
+ * cannot be read: the change goes on, recorded without it). slot->io held. */
+static asyncz_task *audit_before(az_store_slot *slot, const char *id)
+{
+    asyncz_task *old = NULL;
+    if (__atomic_load_n(&slot->audit, __ATOMIC_RELAXED) && ops_of(slot)->lookup(slot->store, id, &old) != 0)
+        old = NULL;
+    return old;
+}
+
 /* Put a complete task into its store (lock not held, scheduler running). */
 static int store_task(asyncz_scheduler *s, asyncz_task *t, bool replace, az_event_buf *events)
 {
@@ -83,8 +103,14 @@ static int store_task(asyncz_scheduler *s, asyncz_task *t, bool replace, az_even
     if (rc)
         return rc;
     rc = ops_of(slot)->add(slot->store, t);
-    if (rc == ASYNCZ_EEXISTS && replace)
-        rc = ops_of(slot)->update(slot->store, t);
+    if (rc == 0)
+        audit(slot, ASYNCZ_AUDIT_ADD, t->id, NULL, t);
+    if (rc == ASYNCZ_EEXISTS && replace) {
+        asyncz_task *old = audit_before(slot, t->id);
+        if ((rc = ops_of(slot)->update(slot->store, t)) == 0)
+            audit(slot, ASYNCZ_AUDIT_UPDATE, t->id, old, t);
+        asyncz_task_free(old);
+    }
     az_slot_leave(slot);
     if (rc == ASYNCZ_EEXISTS)
         return az_sched_fail(rc, "a task with id \"%s\" already exists in store \"%s\"", t->id, slot->alias);
@@ -439,7 +465,11 @@ static int replace_task(asyncz_scheduler *s, asyncz_task *next, const char *stor
     int rc = enter_store(s, slot);
     if (rc)
         return rc;
+    asyncz_task *old = audit_before(slot, asyncz_task_id(next));
     rc = replace_stored(s, slot, next, code, events);
+    if (rc == 0)
+        audit(slot, ASYNCZ_AUDIT_UPDATE, asyncz_task_id(next), old, next);
+    asyncz_task_free(old);
     az_slot_leave(slot);
     return rc;
 }
@@ -468,6 +498,8 @@ int asyncz_scheduler_update_task(asyncz_scheduler *s, const asyncz_task *task)
 }
 
 typedef enum change_kind { CHANGE_RESCHEDULE, CHANGE_PAUSE, CHANGE_RESUME } change_kind;
+
+static const asyncz_audit_action AUDIT_OF[] = {ASYNCZ_AUDIT_UPDATE, ASYNCZ_AUDIT_PAUSE, ASYNCZ_AUDIT_RESUME};
 
 /* The task as the change makes it: a new trigger, paused, or its next run time from now. *gone: resumed
  * with its trigger exhausted, it is to be removed. */
@@ -527,6 +559,8 @@ static int change_stored(asyncz_scheduler *s, const char *id, const char *store,
         rc = ops_of(slot)->remove(slot->store, id);
     else if (rc == 0)
         rc = replace_stored(s, slot, t, ASYNCZ_EVENT_TASK_MODIFIED, events);
+    if (rc == 0)
+        audit(slot, gone ? ASYNCZ_AUDIT_REMOVE : AUDIT_OF[kind], id, found, gone ? NULL : t);
     if (gone && rc == 0)
         az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, slot->alias, t);
     else if (gone)
@@ -583,6 +617,7 @@ int asyncz_scheduler_run_task(asyncz_scheduler *s, const char *id, const char *s
     int rc = find_task(s, id, store, &t, &slot);
     if (rc)
         return rc;
+    audit(slot, ASYNCZ_AUDIT_RUN, id, t, t);
     az_slot_leave(slot);
     char *alias = strdup(slot->alias);
     pthread_mutex_lock(&s->lock);
@@ -625,6 +660,8 @@ static int remove_stored(asyncz_scheduler *s, const char *id, const char *store,
     if (rc)
         return rc;
     rc = ops_of(slot)->remove(slot->store, id);
+    if (rc == 0)
+        audit(slot, ASYNCZ_AUDIT_REMOVE, id, t, NULL);
     az_slot_leave(slot);
     if (rc == 0)
         az_events_add(s, events, ASYNCZ_EVENT_TASK_REMOVED, slot->alias, t);

@@ -11,6 +11,7 @@
 #include "asyncz/executor.h"
 #include "asyncz/log.h"
 #include "core/run_internal.h"
+#include "core/audit.h"
 #include "core/history.h"
 #include "core/scheduler_internal.h"
 #include "core/task_internal.h"
@@ -44,6 +45,7 @@ asyncz_time_t az_sched_now(asyncz_scheduler *s)
  * field goes at the end of the struct, with a new version and its size here. */
 static const size_t OPTIONS_SIZE[ASYNCZ_SCHEDULER_OPTIONS_VERSION + 1] = {
     [1] = offsetof(asyncz_scheduler_options, heartbeat_usec) + sizeof(int64_t),
+    [2] = offsetof(asyncz_scheduler_options, run_output_max) + sizeof(size_t),
 };
 
 static void options_defaults(asyncz_scheduler_options *o)
@@ -57,6 +59,7 @@ static void options_defaults(asyncz_scheduler_options *o)
     o->lease_usec = 30 * ASYNCZ_USEC_PER_SEC;
     o->poll_interval_usec = ASYNCZ_USEC_PER_SEC;
     o->heartbeat_usec = 10 * ASYNCZ_USEC_PER_SEC;
+    o->run_output_max = ASYNCZ_RUN_OUTPUT_DEFAULT_MAX;
 }
 
 static int check_version(uint32_t version)
@@ -109,6 +112,9 @@ static int check_options(const asyncz_scheduler_options *o)
         return az_sched_fail(ASYNCZ_EINVAL, "poll_interval_usec and heartbeat_usec must be positive");
     if (o->identity && !az_text_valid(o->identity, 255, false))
         return az_sched_fail(ASYNCZ_EINVAL, "identity must be 1-255 bytes of text");
+    if (o->run_output_max > ASYNCZ_RUN_OUTPUT_MAX)
+        return az_sched_fail(ASYNCZ_EINVAL, "run_output_max %zu is over the most a run keeps (%u bytes)",
+                             o->run_output_max, ASYNCZ_RUN_OUTPUT_MAX);
     return 0;
 }
 
@@ -177,6 +183,7 @@ static void store_slot_free(az_store_slot *slot)
         return;
     asyncz_store_free(slot->store); /* closes it if open */
     az_hist_buf_free(&slot->hist);
+    az_hist_buf_free(&slot->hist_retry);
     pthread_mutex_destroy(&slot->io);
     free(slot->alias);
     free(slot);
@@ -324,6 +331,9 @@ static int store_open(asyncz_scheduler *s, az_store_slot *slot)
     slot->next_prune = 0;
     pthread_mutex_lock(&s->lock);
     slot->history = az_store_has_history(ops) && !slot->history_off;
+    bool audit = az_store_has_audit(ops) &&
+                 (slot->audit_set > 0 || (slot->audit_set == 0 && (ops->caps & ASYNCZ_STORE_CAP_PERSISTENT)));
+    __atomic_store_n(&slot->audit, audit, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&s->lock);
     int rc = az_store_do_open(slot->store, &slot->host);
     if (rc)
@@ -420,7 +430,7 @@ static void close_slot(asyncz_scheduler *s, az_store_slot *slot, az_event_buf *e
 {
     az_unconfirmed_abandon(s, slot, events);
     if (slot->open)
-        az_hist_flush(s, slot, az_sched_now(s));
+        az_hist_flush_final(s, slot, az_sched_now(s));
     if (slot->open)
         az_shared_deregister(s, slot);
     az_store_do_close(slot->store);

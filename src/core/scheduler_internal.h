@@ -100,6 +100,7 @@ typedef struct az_hist_entry {
     uint8_t outcome, source; /* asyncz_run_outcome, asyncz_run_source */
     int error_code, exit_status, signal;
     char *error_message, *result; /* owned */
+    struct az_output *output;     /* owned: taken from the run's outcome */
 } az_hist_entry;
 
 /* At most this many entries wait per store; more are dropped, counted and logged. Four rounds' worth of
@@ -137,10 +138,16 @@ typedef struct az_store_slot {
     size_t batch;                 /* tasks per claim on this store (0: batch_size); see claim_timed */
     az_unconfirmed *unconfirmed;  /* releases to confirm, oldest first */
     asyncz_time_t next_prune;     /* when to prune its history next */
+    az_hist_buf hist_retry;       /* run records the store refused to take (unreachable): written first at
+                                     the next flush; bounded with the buffer by AZ_HIST_BUF_MAX */
 
     /* ---- run history, guarded by the scheduler's `lock` ---- */
     bool history;     /* recording: the store keeps history and it was not turned off */
     bool history_off; /* turned off (asyncz_scheduler_set_history) */
+    /* Changes made through the task API go to the store's audit trail (atomic: read with only io held).
+     * Default: the store keeps one and is persistent; asyncz_scheduler_set_audit overrides (audit_set). */
+    bool audit;
+    int audit_set; /* 0: default, 1: on, -1: off (under s->lock) */
     asyncz_history_retention retention;
     az_hist_buf hist;
 } az_store_slot;
@@ -276,8 +283,13 @@ void az_hist_not_run(az_store_slot *slot, asyncz_task *task, asyncz_time_t when,
                      asyncz_run_outcome outcome, uint64_t token, const char *why, char *run_id_out);
 /* A recorded run finished: its times' outcomes. */
 void az_hist_finished(asyncz_run *run, asyncz_time_t now);
-/* Write a slot's buffered entries (one history_put). slot->io held, `lock` not. */
+/* Write a slot's buffered entries (one history_put), after what an unreachable store could not take
+ * before (slot->hist_retry), which waits again, with the new entries behind it, while the store keeps
+ * failing: bounded by AZ_HIST_BUF_MAX, the rest dropped and counted. slot->io held, `lock` not. */
 void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now);
+/* az_hist_flush for a store about to close (slot->io held): what still cannot be written is logged and
+ * dropped. */
+void az_hist_flush_final(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now);
 /* Prune the slot's history by its retention, at most AZ_HIST_PRUNE_PER_ROUND records, at most once a second
  * unless the last call had more to do. slot->io held, `lock` not. */
 void az_hist_prune(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now);

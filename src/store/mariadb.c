@@ -118,9 +118,9 @@ static const char *const schema_sql[] = {
     "PRIMARY KEY (id)) ENGINE=InnoDB",
 };
 
-static int prepare(az_maria *m, const char *tpl, const char *what, MYSQL_STMT **out)
+int az_maria_prepare(az_maria *m, const char *tpl, const char *table, const char *what, MYSQL_STMT **out)
 {
-    char *sql = az_sql_with_table(tpl, m->table);
+    char *sql = az_sql_with_table(tpl, table);
     if (!sql)
         return az_store_fail(ASYNCZ_ENOMEM, "%s: %s: out of memory", m->where, what);
     MYSQL_STMT *s = mysql_stmt_init(m->conn);
@@ -135,6 +135,11 @@ static int prepare(az_maria *m, const char *tpl, const char *what, MYSQL_STMT **
     }
     free(sql);
     return rc;
+}
+
+static int prepare(az_maria *m, const char *tpl, const char *what, MYSQL_STMT **out)
+{
+    return az_maria_prepare(m, tpl, m->table, what, out);
 }
 
 int az_maria_stmt(az_maria *m, az_maria_stmt_id id, MYSQL_STMT **out)
@@ -226,6 +231,7 @@ static void disconnect(az_maria *m)
     close_stmts(m->stmt, AZ_MQ_COUNT_IDS);
     close_stmts(m->claim_update, AZ_MARIA_IN_BUCKETS);
     close_stmts(m->claim_read, AZ_MARIA_IN_BUCKETS);
+    az_maria_journal_forget(m);
     if (m->conn)
         mysql_close(m->conn);
     m->conn = NULL;
@@ -336,19 +342,27 @@ static int create_schema(az_maria *m)
 }
 
 /* A server whose max_allowed_packet is below the largest record refuses large tasks (and drops the
- * connection when it does): say so once, at open, rather than leave it to a puzzling failure later. */
+ * connection when it does): say so once, at open, rather than leave it to a puzzling failure later. The
+ * journals read the value to size their batches and to refuse an entry the server would not take. */
 static void check_packet(az_maria *m)
 {
+    m->max_packet = 0;
     if (mysql_real_query(m->conn, "SELECT @@max_allowed_packet", 27) != 0)
         return;
     MYSQL_RES *res = mysql_store_result(m->conn);
     MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
     unsigned long long max = row && row[0] ? strtoull(row[0], NULL, 10) : 0;
     mysql_free_result(res);
+    m->max_packet = max;
     if (max && max < AZ_RECORD_MAX + 65536ull)
         asyncz_log(ASYNCZ_LOG_WARNING, "asyncz.store.mariadb",
                    "%s: the server's max_allowed_packet is %llu bytes: tasks up to %u bytes need more",
                    m->where, max, (unsigned)AZ_RECORD_MAX);
+    else if (max && max < AZ_JOURNAL_MAX + 65536ull)
+        asyncz_log(ASYNCZ_LOG_WARNING, "asyncz.store.mariadb",
+                   "%s: the server's max_allowed_packet is %llu bytes: history entries up to %u bytes need "
+                   "more (larger ones are refused)",
+                   m->where, max, (unsigned)AZ_JOURNAL_MAX);
 }
 
 /* A tool that needs an existing store (asyncz_store_connect_existing) creates nothing: the table must be
@@ -386,6 +400,8 @@ int az_maria_open(az_backend *b, const asyncz_store_host *host)
         rc = check_table(m);
     if (!rc)
         rc = create_schema(m);
+    if (!rc)
+        rc = az_maria_journal_schema(m);
     if (rc) {
         disconnect(m);
         return rc;

@@ -1,5 +1,6 @@
 /* The MariaDB record backend, shared between its files: the connection, the prepared statements, binding
- * helpers and result fetching (mariadb.c) and the record operations (mariadb_ops.c). Internal. */
+ * helpers and result fetching (mariadb.c), the record operations (mariadb_ops.c) and the journals
+ * (mariadb_journal.c). Internal. */
 #ifndef AZ_STORE_MARIADB_INTERNAL_H
 #define AZ_STORE_MARIADB_INTERNAL_H
 
@@ -40,6 +41,22 @@ typedef enum az_maria_stmt_id {
     AZ_MQ_COUNT_IDS /* number of fixed statements */
 } az_maria_stmt_id;
 
+/* The journals' fixed statements, one set per journal; their SQL is in mariadb_journal.c. */
+typedef enum az_maria_jstmt_id {
+    AZ_MJ_GET,
+    AZ_MJ_PRUNE_AGE,
+    AZ_MJ_TRIM_TASK,
+    AZ_MJ_COUNT_IDS
+} az_maria_jstmt_id;
+
+/* Listings are built from the filters a query sets; the last few shapes stay prepared. */
+#define AZ_MARIA_JLIST_CACHE 8
+
+typedef struct az_maria_jlist_stmt {
+    char *sql; /* the statement's text, its key in the cache; NULL: a free slot */
+    MYSQL_STMT *s;
+} az_maria_jlist_stmt;
+
 typedef struct az_maria {
     az_backend base;
     /* Connection parameters, copied from the URL. */
@@ -54,6 +71,12 @@ typedef struct az_maria {
     MYSQL_STMT *stmt[AZ_MQ_COUNT_IDS];
     MYSQL_STMT *claim_update[AZ_MARIA_IN_BUCKETS];
     MYSQL_STMT *claim_read[AZ_MARIA_IN_BUCKETS];
+    /* The journals' statements: fixed ones, puts of 2^k rows (k < AZ_MARIA_IN_BUCKETS), listings. */
+    MYSQL_STMT *jstmt[AZ_JOURNAL_COUNT][AZ_MJ_COUNT_IDS];
+    MYSQL_STMT *jput[AZ_JOURNAL_COUNT][AZ_MARIA_IN_BUCKETS];
+    az_maria_jlist_stmt jlist[AZ_MARIA_JLIST_CACHE];
+    size_t jlist_next;             /* the slot the next new listing replaces */
+    unsigned long long max_packet; /* the server's max_allowed_packet, read at open (0: unknown) */
 } az_maria;
 
 /* ---- connection and errors (mariadb.c) ---- */
@@ -72,6 +95,10 @@ int az_maria_fail(az_maria *m, const char *what);
 int az_maria_stmt_fail(az_maria *m, MYSQL_STMT *s, const char *what);
 /* A prepared statement, prepared on first use. Errors: ASYNCZ_ESTORE. */
 int az_maria_stmt(az_maria *m, az_maria_stmt_id id, MYSQL_STMT **out);
+/* Prepare tpl with every "{T}" replaced by table (a validated name: the store's table, or one made from it),
+ * into *out (the caller closes it). what names the statement in messages. Errors: ASYNCZ_ESTORE,
+ * ASYNCZ_ENOMEM. */
+int az_maria_prepare(az_maria *m, const char *tpl, const char *table, const char *what, MYSQL_STMT **out);
 /* The claim statements for a bucket (0..AZ_MARIA_IN_BUCKETS-1). */
 int az_maria_claim_stmts(az_maria *m, size_t bucket, MYSQL_STMT **update, MYSQL_STMT **read);
 /* Run a statement without parameters or results ("START TRANSACTION"). Errors: ASYNCZ_ESTORE. */
@@ -97,7 +124,7 @@ int az_maria_write(az_maria *m, MYSQL_STMT *s, MYSQL_BIND *params, const char *w
 
 /* ---- results ---- */
 
-#define AZ_MARIA_COLS_MAX 6
+#define AZ_MARIA_COLS_MAX 7
 
 /* One column of a result: integers in i64, text and bytes in a buffer that grows to fit. */
 typedef struct az_maria_col {
@@ -128,5 +155,22 @@ asyncz_time_t az_maria_col_time(const az_maria_col *c);
 
 /* The record operations (mariadb_ops.c). */
 extern const az_backend_ops az_maria_ops;
+
+/* ---- journals (mariadb_journal.c) ---- */
+
+/* Create the journals' tables and indexes when missing (at open, after the task tables). Errors:
+ * ASYNCZ_ESTORE, ASYNCZ_ENOMEM. */
+int az_maria_journal_schema(az_maria *m);
+/* Close the journals' prepared statements (the connection is closing). */
+void az_maria_journal_forget(az_maria *m);
+
+/* The five journal ops (backend.h), for az_maria_ops. */
+int az_maria_journal_put(az_backend *b, az_journal j, const az_jentry *entries, size_t n);
+int az_maria_journal_list(az_backend *b, az_journal j, const az_jquery *q, az_jentry_fn each, void *userdata);
+int az_maria_journal_get(az_backend *b, az_journal j, const char *id, az_jentry_fn each, void *userdata);
+int az_maria_journal_prune_age(az_backend *b, az_journal j, asyncz_time_t cutoff, size_t max,
+                               size_t *removed);
+int az_maria_journal_trim_task(az_backend *b, az_journal j, const char *task_id, size_t keep, size_t max,
+                               size_t *removed);
 
 #endif

@@ -1,5 +1,6 @@
 /* The MariaDB record backend's operations: records, order, claims, quarantine and heartbeats, each one
- * prepared statement or one short transaction (see mariadb.c for the statements and the connection). */
+ * prepared statement or one short transaction (see mariadb.c for the statements and the connection; the
+ * journal ops wired in below are in mariadb_journal.c). */
 #ifdef ASYNCZ_WITH_MARIADB
 
 #include <stdint.h>
@@ -712,6 +713,11 @@ const az_backend_ops az_maria_ops = {
     .put_instance = put_instance,
     .instances = instances,
     .remove_instance = remove_instance,
+    .journal_put = az_maria_journal_put,
+    .journal_list = az_maria_journal_list,
+    .journal_get = az_maria_journal_get,
+    .journal_prune_age = az_maria_journal_prune_age,
+    .journal_trim_task = az_maria_journal_trim_task,
 };
 
 #endif

@@ -20,6 +20,7 @@
 #include "asyncz/sys/store.h"
 #include "core/task_internal.h"
 #include "store/backend.h"
+#include "store/memory_audit.h"
 #include "store/memory_history.h"
 #include "util/array.h"
 #include "util/map.h"
@@ -59,6 +60,7 @@ typedef struct memory_store {
     uint64_t next_seq;
     uint64_t last_token;
     az_mem_history *history; /* its own lock: never taken with `lock` */
+    az_mem_audit *audit;     /* its own lock too */
 } memory_store;
 
 static memory_store *self_of(asyncz_store *st)
@@ -641,6 +643,7 @@ static void mem_destroy(asyncz_store *st)
     memory_store *m = self_of(st);
     clear_all(m);
     az_mem_history_free(m->history);
+    az_mem_audit_free(m->audit);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -676,6 +679,19 @@ static int mem_history_mark_lost(asyncz_store *st, const char *scheduler, asyncz
     return az_mem_history_mark_lost(self_of(st)->history, scheduler, now, reason, marked);
 }
 
+/* ---- the audit trail (memory_audit.c) ---- */
+
+static int mem_audit_put(asyncz_store *st, const asyncz_audit_entry *entries, size_t n)
+{
+    return az_mem_audit_put(self_of(st)->audit, entries, n);
+}
+
+static int mem_audit_list(asyncz_store *st, const asyncz_audit_query *q, asyncz_audit_fn each, void *userdata,
+                          char *next_cursor)
+{
+    return az_mem_audit_list(self_of(st)->audit, q, each, userdata, next_cursor);
+}
+
 static const asyncz_store_ops memory_ops = {
     .version = ASYNCZ_STORE_OPS_VERSION,
     .name = "memory",
@@ -700,6 +716,8 @@ static const asyncz_store_ops memory_ops = {
     .history_get = mem_history_get,
     .history_prune = mem_history_prune,
     .history_mark_lost = mem_history_mark_lost,
+    .audit_put = mem_audit_put,
+    .audit_list = mem_audit_list,
 };
 
 int asyncz_store_memory_new(asyncz_store **out)
@@ -709,8 +727,10 @@ int asyncz_store_memory_new(asyncz_store **out)
     memory_store *m = calloc(1, sizeof *m);
     if (!m)
         return ASYNCZ_ENOMEM;
-    if (az_mem_history_new(&m->history) != 0 || pthread_mutex_init(&m->lock, NULL) != 0) {
+    if (az_mem_history_new(&m->history) != 0 || az_mem_audit_new(&m->audit) != 0 ||
+        pthread_mutex_init(&m->lock, NULL) != 0) {
         az_mem_history_free(m->history);
+        az_mem_audit_free(m->audit);
         free(m);
         return ASYNCZ_ENOMEM;
     }

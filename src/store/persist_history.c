@@ -16,7 +16,9 @@
 
 #include "asyncz/error.h"
 #include "asyncz/log.h"
+#include "codec/audit_codec.h"
 #include "codec/run_codec.h"
+#include "core/audit.h"
 #include "core/history.h"
 #include "store/persist_internal.h"
 #include "util/ids.h"
@@ -154,7 +156,8 @@ static int open_entry(persist_store *ps, az_journal j, const az_jentry *e, char 
         return ASYNCZ_ECRYPTO;
     }
     if (!sealed && ps->sealer.enabled) {
-        snprintf(why, size, "not sealed, although the store's records are (written without the key: refused)");
+        snprintf(why, size,
+                 "not sealed, although the store's records are (written without the key: refused)");
         return ASYNCZ_ECRYPTO;
     }
     if (sealed) {
@@ -162,8 +165,9 @@ static int open_entry(persist_store *ps, az_journal j, const az_jentry *e, char 
         int rc = az_unseal(&ps->sealer, seal_name(name, sizeof name, j, e->id), e->data, e->len,
                            (unsigned char **)doc, len);
         if (rc == ASYNCZ_ECRYPTO)
-            snprintf(why, size, "does not open with the store's key (tampered, another key, or moved from "
-                                "another entry)");
+            snprintf(why, size,
+                     "does not open with the store's key (tampered, another key, or moved from "
+                     "another entry)");
         return rc;
     }
     if (!(*doc = malloc(e->len + 1)))
@@ -182,8 +186,8 @@ static bool same_text(const char *a, const char *b)
 /* Whether a decoded record agrees with the columns it was found by. */
 static bool columns_match(const asyncz_run_record *r, const az_jentry *e)
 {
-    return strcmp(r->run_id, e->id) == 0 && same_text(r->task_id, e->task_id) && (int)r->outcome == e->status &&
-           r->submitted_at == e->at && same_text(r->scheduler, e->who);
+    return strcmp(r->run_id, e->id) == 0 && same_text(r->task_id, e->task_id) &&
+           (int)r->outcome == e->status && r->submitted_at == e->at && same_text(r->scheduler, e->who);
 }
 
 static void refuse(persist_store *ps, const char *id, const char *why)
@@ -288,7 +292,8 @@ static int p_history_put(asyncz_store *st, const asyncz_run_record *recs, size_t
     pthread_mutex_lock(&ps->lock);
     int rc = encode_all(ps, recs, n, &en);
     for (size_t i = 0; rc == 0 && i < n; i += PUT_CHUNK)
-        rc = ps->b->ops->journal_put(ps->b, AZ_JOURNAL_RUNS, en.entries + i, n - i < PUT_CHUNK ? n - i : PUT_CHUNK);
+        rc = ps->b->ops->journal_put(ps->b, AZ_JOURNAL_RUNS, en.entries + i,
+                                     n - i < PUT_CHUNK ? n - i : PUT_CHUNK);
     for (size_t i = 0; rc == 0 && i < n; i++)
         note_written(ps, recs[i].task_id);
     az_persist_unlock(ps);
@@ -304,9 +309,9 @@ typedef struct gathered {
     bool with_output;
     asyncz_run_record *recs;
     size_t n, cap;
-    size_t seen;                       /* entries the backend handed out, refused ones included */
+    size_t seen;                         /* entries the backend handed out, refused ones included */
     char last_id[AZ_JOURNAL_ID_LEN + 1]; /* the last of them */
-    int rc;                            /* out of memory */
+    int rc;                              /* out of memory */
 } gathered;
 
 static int gather_one(const az_jentry *e, void *userdata)
@@ -410,10 +415,12 @@ static int trim_tasks(persist_store *ps, uint32_t keep, size_t *budget)
             continue;
         size_t removed = 0;
         calls++;
-        int rc = ps->b->ops->journal_trim_task(ps->b, AZ_JOURNAL_RUNS, t->id, keep, *budget, &removed);
-        if (rc)
-            return rc;
-        *budget -= removed;
+        for (int j = 0; j<AZ_JOURNAL_COUNT && * budget> 0; j++) {
+            int rc = ps->b->ops->journal_trim_task(ps->b, (az_journal)j, t->id, keep, *budget, &removed);
+            if (rc)
+                return rc;
+            *budget -= removed;
+        }
         if (*budget == 0)
             break; /* maybe more: trimmed again next call */
         drop_task(h, i - 1);
@@ -488,6 +495,136 @@ static int p_history_mark_lost(asyncz_store *st, const char *scheduler, asyncz_t
     return rc;
 }
 
+/* ---- the audit trail ----------------------------------------------------------------------------- */
+
+static int encode_audit(persist_store *ps, const asyncz_audit_entry *a, az_jentry *e, unsigned char **data)
+{
+    if (!az_run_id_valid(a->id) || !a->task_id || !a->task_id[0] || strlen(a->task_id) > 255)
+        return az_store_fail(ASYNCZ_EINVAL, "audit entry \"%.40s\": no valid id or task id", a->id);
+    char *doc = NULL;
+    size_t len = 0, data_len = 0;
+    int rc = az_audit_encode(a, &doc, &len);
+    if (rc)
+        return az_store_fail(rc, "audit entry %s: cannot be encoded (its changes are not a JSON object)",
+                             a->id);
+    if ((rc = seal_entry(ps, AZ_JOURNAL_AUDIT, a->id, doc, len, data, &data_len)) != 0)
+        return az_store_fail(rc, "audit entry %s: cannot be sealed", a->id);
+    if (data_len > AZ_JOURNAL_MAX)
+        return az_store_fail(ASYNCZ_ETOOBIG, "audit entry %s: %zu bytes, over the %u a store keeps", a->id,
+                             data_len, (unsigned)AZ_JOURNAL_MAX);
+    *e = (az_jentry){.id = a->id,
+                     .task_id = a->task_id,
+                     .at = a->at,
+                     .end_at = a->at,
+                     .status = (int)a->action,
+                     .who = a->actor ? a->actor : "",
+                     .data = *data,
+                     .len = data_len};
+    return 0;
+}
+
+static int p_audit_put(asyncz_store *st, const asyncz_audit_entry *entries, size_t n)
+{
+    persist_store *ps = PS(st);
+    encoded en = {.entries = calloc(n ? n : 1, sizeof(az_jentry)),
+                  .data = calloc(n ? n : 1, sizeof(unsigned char *))};
+    int rc = en.entries && en.data ? 0 : ASYNCZ_ENOMEM;
+    pthread_mutex_lock(&ps->lock);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = encode_audit(ps, &entries[i], &en.entries[i], &en.data[i]);
+        en.n = i + 1;
+    }
+    if (rc == 0 && n)
+        rc = ps->b->ops->journal_put(ps->b, AZ_JOURNAL_AUDIT, en.entries, n);
+    az_persist_unlock(ps);
+    encoded_free(&en);
+    return rc;
+}
+
+/* An audit listing, gathered under the lock. */
+typedef struct audit_gathered {
+    persist_store *ps;
+    asyncz_audit_entry *entries;
+    size_t n, cap, seen;
+    char last_id[AZ_JOURNAL_ID_LEN + 1];
+    int rc;
+} audit_gathered;
+
+static bool audit_columns_match(const asyncz_audit_entry *a, const az_jentry *e)
+{
+    return strcmp(a->id, e->id) == 0 && same_text(a->task_id, e->task_id) && (int)a->action == e->status &&
+           a->at == e->at && same_text(a->actor, e->who);
+}
+
+static int decode_audit(persist_store *ps, const az_jentry *e, asyncz_audit_entry *out)
+{
+    char why[320] = "";
+    char *doc = NULL;
+    size_t len = 0;
+    int rc = open_entry(ps, AZ_JOURNAL_AUDIT, e, &doc, &len, why, sizeof why);
+    if (rc == 0)
+        rc = az_audit_decode(doc, len, out, why, sizeof why);
+    free(doc);
+    if (rc == 0 && !audit_columns_match(out, e)) {
+        az_audit_entry_clear(out);
+        snprintf(why, sizeof why, "its indexed columns do not match its document (altered in the store)");
+        rc = ASYNCZ_ECRYPTO;
+    }
+    if (rc && rc != ASYNCZ_ENOMEM)
+        asyncz_log(ASYNCZ_LOG_WARNING, ps->logger, "%s: audit entry %s refused: %s", label_of(ps), e->id,
+                   why);
+    return rc;
+}
+
+static int audit_gather_one(const az_jentry *e, void *userdata)
+{
+    audit_gathered *g = userdata;
+    g->seen++;
+    snprintf(g->last_id, sizeof g->last_id, "%s", e->id);
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 64;
+        asyncz_audit_entry *entries = realloc(g->entries, cap * sizeof *entries);
+        if (!entries)
+            return g->rc = ASYNCZ_ENOMEM;
+        g->entries = entries;
+        g->cap = cap;
+    }
+    int rc = decode_audit(g->ps, e, &g->entries[g->n]);
+    if (rc == ASYNCZ_ENOMEM)
+        return g->rc = rc;
+    if (rc == 0)
+        g->n++;
+    return 0;
+}
+
+static int p_audit_list(asyncz_store *st, const asyncz_audit_query *q, asyncz_audit_fn each, void *userdata,
+                        char *next_cursor)
+{
+    persist_store *ps = PS(st);
+    next_cursor[0] = '\0';
+    az_jquery jq = {.task_id = q->task_id,
+                    .statuses = q->actions,
+                    .since = q->since,
+                    .until = q->until,
+                    .who = q->actor,
+                    .before = q->cursor && q->cursor[0] ? q->cursor : NULL,
+                    .limit = q->limit};
+    audit_gathered g = {.ps = ps};
+    pthread_mutex_lock(&ps->lock);
+    int rc = ps->b->ops->journal_list(ps->b, AZ_JOURNAL_AUDIT, &jq, audit_gather_one, &g);
+    az_persist_unlock(ps);
+    if (rc == 0)
+        rc = g.rc;
+    for (size_t i = 0; rc == 0 && i < g.n; i++)
+        rc = each(&g.entries[i], userdata);
+    if (rc == 0 && g.seen == q->limit)
+        snprintf(next_cursor, ASYNCZ_HISTORY_CURSOR_SIZE, "%s", g.last_id);
+    for (size_t i = 0; i < g.n; i++)
+        az_audit_entry_clear(&g.entries[i]);
+    free(g.entries);
+    return rc;
+}
+
 /* ---- the ops ------------------------------------------------------------------------------------- */
 
 void az_persist_history_ops(asyncz_store_ops *ops, const az_backend *b)
@@ -501,4 +638,6 @@ void az_persist_history_ops(asyncz_store_ops *ops, const az_backend *b)
     ops->history_get = p_history_get;
     ops->history_prune = p_history_prune;
     ops->history_mark_lost = p_history_mark_lost;
+    ops->audit_put = p_audit_put;
+    ops->audit_list = p_audit_list;
 }

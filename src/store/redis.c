@@ -34,6 +34,8 @@ typedef struct redis_backend {
     az_backend base;
     az_redis_conf conf;
     char *keys[N_KEYS];
+    /* The journals' keys (redis_journal.c). */
+    char *jkeys[AZ_JOURNAL_COUNT][AZ_REDIS_J_KEYS];
     char *channel;     /* <tasks_key>.wakeup */
     char self[24];     /* this store object's id in wake-up messages */
     char name[48];     /* its command connection's name (CLIENT SETNAME) */
@@ -51,7 +53,7 @@ static redis_backend *RB(az_backend *b)
 
 /* ---- encodings ----------------------------------------------------------------------------------- */
 
-static void hex_n(char *out, uint64_t v, int digits)
+void az_redis_hex(char *out, uint64_t v, int digits)
 {
     static const char digit[] = "0123456789abcdef";
     for (int i = digits - 1; i >= 0; i--, v >>= 4)
@@ -61,12 +63,12 @@ static void hex_n(char *out, uint64_t v, int digits)
 
 /* Times as unsigned with the sign bit flipped, so that their hex digits sort as the times do (negative
  * ones first). */
-static void hex_time(char out[17], asyncz_time_t t)
+void az_redis_hex_time(char out[17], asyncz_time_t t)
 {
-    hex_n(out, (uint64_t)t ^ (UINT64_C(1) << 63), 16);
+    az_redis_hex(out, (uint64_t)t ^ (UINT64_C(1) << 63), 16);
 }
 
-static bool parse_hex16(const char *s, uint64_t *out)
+bool az_redis_parse_hex16(const char *s, uint64_t *out)
 {
     uint64_t v = 0;
     for (int i = 0; i < 16; i++) {
@@ -80,7 +82,7 @@ static bool parse_hex16(const char *s, uint64_t *out)
     return true;
 }
 
-static asyncz_time_t unbias(uint64_t v)
+asyncz_time_t az_redis_unbias(uint64_t v)
 {
     return (asyncz_time_t)(v ^ (UINT64_C(1) << 63));
 }
@@ -93,19 +95,20 @@ static void make_head(char out[HEAD_LEN + 1], asyncz_time_t next_run_time)
         return;
     }
     out[0] = 'a';
-    hex_time(out + 1, next_run_time);
+    az_redis_hex_time(out + 1, next_run_time);
 }
 
 /* An order key from a reply: its next run time, or false when it is malformed. */
 static bool order_time(const redisReply *key, asyncz_time_t *out)
 {
     uint64_t v = 0;
-    if (key->type != REDIS_REPLY_STRING || key->len < ORDER_KEY_LEN || !parse_hex16(key->str + 1, &v))
+    if (key->type != REDIS_REPLY_STRING || key->len < ORDER_KEY_LEN ||
+        !az_redis_parse_hex16(key->str + 1, &v))
         return false;
     if (key->str[0] == 'b')
         *out = ASYNCZ_TIME_NONE;
     else
-        *out = unbias(v);
+        *out = az_redis_unbias(v);
     return key->str[0] == 'a' || key->str[0] == 'b';
 }
 
@@ -227,6 +230,31 @@ static int eval(redis_backend *r, int script, const args *a, redisReply **out)
     return run_script(r, script, SCRIPT_HEAD + a->n, v, len, out);
 }
 
+int az_redis_journal_eval(az_backend *b, az_journal j, int script, int argc, const char **v, size_t *len,
+                          redisReply **out)
+{
+    redis_backend *r = RB(b);
+    if ((unsigned)j >= AZ_JOURNAL_COUNT)
+        return az_store_fail(ASYNCZ_EINVAL, "%s: no journal %d", r->conf.where, (int)j);
+    int rc = ensure(r);
+    if (rc)
+        return rc;
+    _Static_assert(AZ_REDIS_J_KEYS == 6, "the key count below");
+    v[0] = "EVALSHA";
+    v[1] = r->sha[script];
+    v[2] = "6";
+    for (int k = 0; k < AZ_REDIS_J_KEYS; k++)
+        v[3 + k] = r->jkeys[j][k];
+    for (int i = 0; i < AZ_REDIS_JOURNAL_HEAD; i++)
+        len[i] = i == 1 ? 40 : strlen(v[i]);
+    return run_script(r, script, argc, v, len, out);
+}
+
+const char *az_redis_where(const az_backend *b)
+{
+    return ((const redis_backend *)b)->conf.where;
+}
+
 static int bad_reply(const redis_backend *r, const char *what)
 {
     return az_store_fail(ASYNCZ_ESTORE, "%s: %s: unexpected reply (is another program using these keys?)",
@@ -269,7 +297,8 @@ static int pass_records(redis_backend *r, const char *what, redisReply **e, size
         bool ok = f[0]->type == REDIS_REPLY_STRING && data->type == REDIS_REPLY_STRING &&
                   order_time(f[1], &found.next_run_time);
         if (ok && stride == 4)
-            ok = f[2]->type == REDIS_REPLY_STRING && f[2]->len == 16 && parse_hex16(f[2]->str, &found.token);
+            ok = f[2]->type == REDIS_REPLY_STRING && f[2]->len == 16 &&
+                 az_redis_parse_hex16(f[2]->str, &found.token);
         if (!ok)
             return bad_reply(r, what);
         int rc = each(&found, userdata);
@@ -477,7 +506,7 @@ static void due_bounds(asyncz_time_t now, char order[HEAD_LEN + 1], char lease[1
         return;
     }
     make_head(order, now + 1);
-    hex_time(lease, now + 1);
+    az_redis_hex_time(lease, now + 1);
 }
 
 static void due_args(args *a, asyncz_time_t now, size_t max, char order[HEAD_LEN + 1], char lease[17],
@@ -517,10 +546,10 @@ static bool earliest_of(const redisReply *first_r, const redisReply *first_l, as
     if (first_r->len && !order_time(first_r, &t))
         return false;
     uint64_t v = 0;
-    if (first_l->len && (first_l->len < 16 || !parse_hex16(first_l->str, &v)))
+    if (first_l->len && (first_l->len < 16 || !az_redis_parse_hex16(first_l->str, &v)))
         return false;
-    if (first_l->len && (t == ASYNCZ_TIME_NONE || unbias(v) < t))
-        t = unbias(v);
+    if (first_l->len && (t == ASYNCZ_TIME_NONE || az_redis_unbias(v) < t))
+        t = az_redis_unbias(v);
     *out = t;
     return true;
 }
@@ -565,7 +594,7 @@ static int r_claim(az_backend *b, asyncz_time_t now, const char *owner, int64_t 
     redis_backend *r = RB(b);
     char order[HEAD_LEN + 1], lease[17], count[24], until[17];
     asyncz_time_t lease_until = add_saturating(now, lease_usec);
-    hex_time(until, lease_until);
+    az_redis_hex_time(until, lease_until);
     args a = {.n = 0};
     due_args(&a, now, max, order, lease, count);
     arg_str(&a, until);
@@ -588,7 +617,7 @@ static int r_release(az_backend *b, const char *id, uint64_t token, const az_rec
     if (token == 0) /* never handed out */
         return az_store_fail(ASYNCZ_ESTATE, "%s: task \"%s\" is not claimed with token 0", r->conf.where, id);
     char tok[17], head[HEAD_LEN + 1] = "";
-    hex_n(tok, token, 16);
+    az_redis_hex(tok, token, 16);
     if (next)
         make_head(head, next->next_run_time);
     args a = {.n = 0};
@@ -616,9 +645,9 @@ static int r_quarantine(az_backend *b, const char *id, const unsigned char *data
     if (reason_len > MAX_REASON)
         reason_len = MAX_REASON;
     char header[25];
-    hex_time(header, at);
-    hex_n(header + 16, id_len, 4);
-    hex_n(header + 20, reason_len, 4);
+    az_redis_hex_time(header, at);
+    az_redis_hex(header + 16, id_len, 4);
+    az_redis_hex(header + 20, reason_len, 4);
     args a = {.n = 0};
     arg_str(&a, id);
     arg(&a, data, len);
@@ -637,7 +666,7 @@ static bool parse_hex4(const char *s, size_t *out)
     char buf[17] = "000000000000";
     memcpy(buf + 12, s, 4);
     uint64_t v = 0;
-    if (!parse_hex16(buf, &v))
+    if (!az_redis_parse_hex16(buf, &v))
         return false;
     *out = (size_t)v;
     return true;
@@ -648,7 +677,7 @@ static int pass_entry(const redisReply *e, az_quarantine_rec_fn each, void *user
 {
     uint64_t at = 0;
     size_t id_len = 0, reason_len = 0;
-    if (e->type != REDIS_REPLY_STRING || e->len < 24 || !parse_hex16(e->str, &at) ||
+    if (e->type != REDIS_REPLY_STRING || e->len < 24 || !az_redis_parse_hex16(e->str, &at) ||
         !parse_hex4(e->str + 16, &id_len) || !parse_hex4(e->str + 20, &reason_len) || id_len > 255 ||
         24 + id_len + reason_len > e->len)
         return 1;
@@ -662,7 +691,7 @@ static int pass_entry(const redisReply *e, az_quarantine_rec_fn each, void *user
     size_t head = 24 + id_len + reason_len;
     az_quarantine_rec q = {.id = id,
                            .reason = reason,
-                           .at = unbias(at),
+                           .at = az_redis_unbias(at),
                            .data = (const unsigned char *)e->str + head,
                            .len = e->len - head};
     int rc = each(&q, userdata);
@@ -699,7 +728,7 @@ static int r_quarantine_drop(az_backend *b, const char *id, asyncz_time_t at, si
     redis_backend *r = RB(b);
     char when[17] = "";
     if (at != ASYNCZ_TIME_NONE)
-        hex_time(when, at);
+        az_redis_hex_time(when, at);
     args a = {.n = 0};
     arg_str(&a, id);
     arg(&a, when, at != ASYNCZ_TIME_NONE ? 16 : 0);
@@ -803,6 +832,9 @@ static void r_destroy(az_backend *b)
     r_close(b);
     for (int k = 0; k < N_KEYS; k++)
         free(r->keys[k]);
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
+        for (int k = 0; k < AZ_REDIS_J_KEYS; k++)
+            free(r->jkeys[j][k]);
     free(r->channel);
     free(r->conf.host);
     free(r->conf.user);
@@ -836,6 +868,11 @@ static const az_backend_ops redis_ops = {
     .put_instance = r_put_instance,
     .instances = r_instances,
     .remove_instance = r_remove_instance,
+    .journal_put = az_redis_journal_put,
+    .journal_list = az_redis_journal_list,
+    .journal_get = az_redis_journal_get,
+    .journal_prune_age = az_redis_journal_prune_age,
+    .journal_trim_task = az_redis_journal_trim_task,
 };
 
 /* ---- construction -------------------------------------------------------------------------------- */
@@ -890,6 +927,23 @@ static char *join(const char *a, const char *b)
     return s;
 }
 
+/* The keys of each journal: "<tasks_key>.<journal>" and that with a suffix. */
+static bool make_journal_keys(redis_backend *r, const char *tasks)
+{
+    static const char *const suffix[AZ_REDIS_J_KEYS] = {
+        [AZ_REDIS_J_ENTRIES] = "",     [AZ_REDIS_J_META] = ".meta",         [AZ_REDIS_J_IDS] = ".ids",
+        [AZ_REDIS_J_TASKS] = ".tasks", [AZ_REDIS_J_STATUSES] = ".statuses", [AZ_REDIS_J_ENDS] = ".ends"};
+    bool ok = true;
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
+        for (int k = 0; k < AZ_REDIS_J_KEYS; k++) {
+            char key[256];
+            snprintf(key, sizeof key, "%s.%s%s", tasks, az_journal_name((az_journal)j), suffix[k]);
+            r->jkeys[j][k] = strdup(key);
+            ok = ok && r->jkeys[j][k];
+        }
+    return ok;
+}
+
 /* The keys: the two named by options, the others derived from tasks_key. */
 static int make_keys(redis_backend *r, const char *tasks, const char *run_times)
 {
@@ -901,10 +955,23 @@ static int make_keys(redis_backend *r, const char *tasks, const char *run_times)
     for (int k = K_INDEX; k < N_KEYS; k++)
         r->keys[k] = join(tasks, suffix[k]);
     r->channel = join(tasks, ".wakeup");
-    bool ok = r->channel != NULL;
+    bool ok = make_journal_keys(r, tasks) && r->channel != NULL;
     for (int k = 0; k < N_KEYS; k++)
         ok = ok && r->keys[k];
     return ok ? 0 : ASYNCZ_ENOMEM;
+}
+
+/* Whether name is one of the keys the store derives from tasks_key (records' or journals'). */
+static bool derived_key(const redis_backend *r, const char *name)
+{
+    for (int k = 0; k < N_KEYS; k++)
+        if (k != K_RUN_TIMES && strcmp(r->keys[k], name) == 0)
+            return true;
+    for (int j = 0; j < AZ_JOURNAL_COUNT; j++)
+        for (int k = 0; k < AZ_REDIS_J_KEYS; k++)
+            if (strcmp(r->jkeys[j][k], name) == 0)
+                return true;
+    return false;
 }
 
 static int read_keys(redis_backend *r, az_url *url)
@@ -916,12 +983,11 @@ static int read_keys(redis_backend *r, az_url *url)
         rc = az_url_name("run_times_key", run_times, true);
     if (!rc)
         rc = make_keys(r, tasks, run_times);
-    for (int k = 0; !rc && k < N_KEYS; k++)
-        if (k != K_RUN_TIMES && strcmp(r->keys[k], run_times) == 0)
-            rc = az_store_fail(ASYNCZ_EINVAL,
-                               "store URL \"%s\": run_times_key \"%s\" is a key the store already "
-                               "uses for tasks_key \"%s\"",
-                               url->text, run_times, tasks);
+    if (!rc && derived_key(r, run_times))
+        rc = az_store_fail(ASYNCZ_EINVAL,
+                           "store URL \"%s\": run_times_key \"%s\" is a key the store already "
+                           "uses for tasks_key \"%s\"",
+                           url->text, run_times, tasks);
     return rc;
 }
 
@@ -931,7 +997,7 @@ static void make_ids(redis_backend *r)
     uint64_t v = 0;
     if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
         v = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)r;
-    hex_n(r->self, v, 16);
+    az_redis_hex(r->self, v, 16);
     snprintf(r->name, sizeof r->name, "asyncz-%ld-%s", (long)getpid(), r->self);
     snprintf(r->sub_name, sizeof r->sub_name, "%s-sub", r->name);
 }
@@ -945,7 +1011,7 @@ static int hash_scripts(redis_backend *r)
         if (EVP_Digest(body, strlen(body), md, &md_len, EVP_sha1(), NULL) != 1 || md_len != 20)
             return az_store_fail(ASYNCZ_ENOMEM, "redis store: cannot hash its scripts");
         for (unsigned j = 0; j < md_len; j++)
-            hex_n(r->sha[i] + 2 * j, md[j], 2);
+            az_redis_hex(r->sha[i] + 2 * j, md[j], 2);
     }
     return 0;
 }

@@ -1,6 +1,7 @@
-/* The Lua scripts of the Redis store. Every operation that touches more than one key runs as one script,
- * which Redis executes atomically: that is what makes claims, releases and quarantines safe with several
- * schedulers. The layout they keep is described in docs/stores.md ("Redis store"); in short:
+/* The Lua scripts of the Redis store (the records', then the journals'). Every operation that touches more
+ * than one key runs as one script, which Redis executes atomically: that is what makes claims, releases and
+ * quarantines safe with several schedulers. The layout they keep is described in docs/stores.md ("Redis
+ * store"); in short:
  *
  *   KEYS[1] T  hash   id -> record bytes
  *   KEYS[2] R  zset   unclaimed records, all scores 0, member = order key .. id
@@ -235,6 +236,174 @@ static const char scan_lua[] = PRELUDE
     "end\n"
     "return res\n";
 
+/* ---- journals ----------------------------------------------------------------------------------------
+ *
+ * Each journal has six keys (docs/stores.md, "Journals"): D hash id -> bytes, M hash id -> columns, and
+ * four sorted sets whose scores are all 0, so that they sort by their members' bytes: A the ids, K task
+ * prefix .. id, S status .. id, E end .. id. The columns are fixed-width at the front:
+ *
+ *   1-16 at (16 hex, biased), 17-32 end_at (same), 33-34 status (2 hex), 35-36 task length (2 hex),
+ *   then the task id and, to the end, who.
+ *
+ * A task prefix is the task's length in 2 hex digits and the task id: no task's prefix is the start of
+ * another's, so the members of one task are exactly those from prefix to prefix .. "\255" (ids are
+ * ASCII). The scripts read and write many entries with one command per key (bulk, mget: in slices, as Lua
+ * passes a bounded number of arguments), which costs the server far less than a command per entry. drop()
+ * removes entries (ids, with their columns from M; false for one that is not there) and their members but
+ * those of `done`, the index the caller already took them out of. */
+#define JPRELUDE                                                                                             \
+    "local D, M, A, K, S, E = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]\n"                        \
+    "local sub, byte, unpack = string.sub, string.byte, unpack\n"                                            \
+    "local function tpre(m) return sub(m, 35, 36 + tonumber(sub(m, 35, 36), 16)) end\n"                      \
+    "local function bulk(cmd, key, t)\n"                                                                     \
+    "  for i = 1, #t, 2000 do redis.call(cmd, key, unpack(t, i, math.min(i + 1999, #t))) end\n"              \
+    "end\n"                                                                                                  \
+    "local function mget(key, ids)\n"                                                                        \
+    "  local out = {}\n"                                                                                     \
+    "  for i = 1, #ids, 2000 do\n"                                                                           \
+    "    for _, v in ipairs(redis.call('HMGET', key, unpack(ids, i, math.min(i + 1999, #ids)))) do\n"        \
+    "      out[#out + 1] = v\n"                                                                              \
+    "    end\n"                                                                                              \
+    "  end\n"                                                                                                \
+    "  return out\n"                                                                                         \
+    "end\n"                                                                                                  \
+    "local function drop(ids, metas, done)\n"                                                                \
+    "  local a, k, s, e = {}, {}, {}, {}\n"                                                                  \
+    "  for i, id in ipairs(ids) do\n"                                                                        \
+    "    local m = metas[i]\n"                                                                               \
+    "    if m then\n"                                                                                        \
+    "      a[#a + 1], k[#k + 1] = id, tpre(m) .. id\n"                                                       \
+    "      s[#s + 1], e[#e + 1] = sub(m, 33, 34) .. id, sub(m, 17, 32) .. id\n"                              \
+    "    end\n"                                                                                              \
+    "  end\n"                                                                                                \
+    "  bulk('ZREM', A, a)\n"                                                                                 \
+    "  if done ~= K then bulk('ZREM', K, k) end\n"                                                           \
+    "  bulk('ZREM', S, s)\n"                                                                                 \
+    "  if done ~= E then bulk('ZREM', E, e) end\n"                                                           \
+    "  bulk('HDEL', D, ids)\n"                                                                               \
+    "  bulk('HDEL', M, ids)\n"                                                                               \
+    "end\n"
+
+/* ARGV: (id, columns, bytes) per entry. Each entry replaces any entry with its id: members of its old
+ * columns that changed go, then every key is written. The number of entries. */
+static const char journal_put_lua[] = JPRELUDE
+    "local ids = {}\n"
+    "for i = 1, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end\n"
+    "local olds = mget(M, ids)\n"
+    "local gone_k, gone_s, gone_e = {}, {}, {}\n"
+    "local a, k, s, e, d, m = {}, {}, {}, {}, {}, {}\n"
+    "for n, id in ipairs(ids) do\n"
+    "  local new, old = ARGV[3 * n - 1], olds[n]\n"
+    "  if old then\n"
+    "    if sub(old, 33, 34) ~= sub(new, 33, 34) then gone_s[#gone_s + 1] = sub(old, 33, 34) .. id end\n"
+    "    if sub(old, 17, 32) ~= sub(new, 17, 32) then gone_e[#gone_e + 1] = sub(old, 17, 32) .. id end\n"
+    "    if tpre(old) ~= tpre(new) then gone_k[#gone_k + 1] = tpre(old) .. id end\n"
+    "  end\n"
+    "  local j = 2 * n\n"
+    "  a[j - 1], a[j] = 0, id\n"
+    "  k[j - 1], k[j] = 0, tpre(new) .. id\n"
+    "  s[j - 1], s[j] = 0, sub(new, 33, 34) .. id\n"
+    "  e[j - 1], e[j] = 0, sub(new, 17, 32) .. id\n"
+    "  d[j - 1], d[j] = id, ARGV[3 * n]\n"
+    "  m[j - 1], m[j] = id, new\n"
+    "end\n"
+    "bulk('ZREM', K, gone_k)\n"
+    "bulk('ZREM', S, gone_s)\n"
+    "bulk('ZREM', E, gone_e)\n"
+    "bulk('HSET', D, d)\n"
+    "bulk('HSET', M, m)\n"
+    "bulk('ZADD', A, a)\n"
+    "bulk('ZADD', K, k)\n"
+    "bulk('ZADD', S, s)\n"
+    "bulk('ZADD', E, e)\n"
+    "return #ids\n";
+
+/* One call of a listing: walks one index newest first below a cursor, a page at a time, and keeps the
+ * entries whose columns pass the filters. ARGV: 1 the index ('a' ids, 'k' a task's, 's' a status's), 2 its
+ * prefix ('' for 'a'), 3 ids below this ('' from the newest), 4 entries wanted, 5 members to look at at
+ * most, 6 status flags ('' any, else 32 characters, '1' for each status wanted), 7 since and 8 until (16 hex
+ * biased, or ''), 9 who ('' anyone, else '=' .. who), 10 bytes to return before stopping (at least one entry
+ * goes). {cursor, id, columns, bytes, ...}: the cursor is '' when the index has nothing more below the last
+ * member looked at, else that member's id (the next call carries on below it). */
+static const char journal_list_lua[] = JPRELUDE
+    "local idx = ({a = A, k = K, s = S})[ARGV[1]]\n"
+    "local p, want, budget, room = ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[10])\n"
+    "local flags, since, till, who = ARGV[6], ARGV[7], ARGV[8], sub(ARGV[9], 2)\n"
+    "local any_who = ARGV[9] == ''\n"
+    "local function halves(t) return tonumber(sub(t, 1, 8), 16), tonumber(sub(t, 9, 16), 16) end\n"
+    "local sh, sl, uh, ul\n"
+    "if since ~= '' then sh, sl = halves(since) end\n"
+    "if till ~= '' then uh, ul = halves(till) end\n"
+    "local function match(m)\n"
+    "  if flags ~= '' and byte(flags, tonumber(sub(m, 33, 34), 16) + 1) ~= 49 then return false end\n"
+    "  if sh or uh then\n"
+    "    local ah, al = halves(m)\n"
+    "    if sh and (ah < sh or (ah == sh and al < sl)) then return false end\n"
+    "    if uh and (ah > uh or (ah == uh and al >= ul)) then return false end\n"
+    "  end\n"
+    "  return any_who or sub(m, 37 + tonumber(sub(m, 35, 36), 16)) == who\n"
+    "end\n"
+    "local filtered = flags ~= '' or sh or uh or not any_who\n"
+    "local lo = p == '' and '-' or '[' .. p\n"
+    "local hi = ARGV[3] ~= '' and '(' .. p .. ARGV[3] or (p == '' and '+' or '(' .. p .. '\\255')\n"
+    "local out, found, seen = {''}, 0, 0\n"
+    "while true do\n"
+    "  local page = want - found\n"
+    "  if filtered then page = math.max(page * 2, 200) end\n"
+    "  page = math.min(page, budget - seen)\n"
+    "  local ids = redis.call('ZREVRANGEBYLEX', idx, hi, lo, 'LIMIT', 0, page)\n"
+    "  for i = 1, #ids do ids[i] = sub(ids[i], #p + 1) end\n"
+    "  local metas = mget(M, ids)\n"
+    "  for i, id in ipairs(ids) do\n"
+    "    local m = metas[i]\n"
+    "    if m and match(m) then\n"
+    "      local d = redis.call('HGET', D, id)\n"
+    "      if d then\n"
+    "        out[#out + 1], out[#out + 2], out[#out + 3] = id, m, d\n"
+    "        found, room = found + 1, room - #d\n"
+    "        if found == want or room <= 0 then out[1] = id return out end\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  seen = seen + #ids\n"
+    "  if #ids < page then return out end\n"
+    "  if seen >= budget then out[1] = ids[#ids] return out end\n"
+    "  hi = '(' .. p .. ids[#ids]\n"
+    "end\n";
+
+/* ARGV: id. {columns, bytes}, or {} when there is no such entry. */
+static const char journal_get_lua[] = JPRELUDE
+    "local m = redis.call('HGET', M, ARGV[1])\n"
+    "local d = m and redis.call('HGET', D, ARGV[1])\n"
+    "if not d then return {} end\n"
+    "return {m, d}\n";
+
+/* ARGV: cutoff (16 hex biased), max. Drops up to max entries whose end is below the cutoff, oldest end
+ * first (ties by id). The number dropped. */
+static const char journal_prune_lua[] = JPRELUDE
+    "local ms = redis.call('ZRANGEBYLEX', E, '-', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))\n"
+    "local ids = {}\n"
+    "for i, mem in ipairs(ms) do ids[i] = sub(mem, 17) end\n"
+    "local metas = mget(M, ids)\n"
+    "bulk('ZREM', E, ms)\n"
+    "drop(ids, metas, E)\n"
+    "return #ms\n";
+
+/* ARGV: task prefix, keep, max. Drops up to max of the task's oldest entries beyond its newest `keep`.
+ * The number dropped. */
+static const char journal_trim_lua[] = JPRELUDE
+    "local p = ARGV[1]\n"
+    "local lo, hi = '[' .. p, '(' .. p .. '\\255'\n"
+    "local n = math.min(redis.call('ZLEXCOUNT', K, lo, hi) - tonumber(ARGV[2]), tonumber(ARGV[3]))\n"
+    "if n <= 0 then return 0 end\n"
+    "local ms = redis.call('ZRANGEBYLEX', K, lo, hi, 'LIMIT', 0, n)\n"
+    "local ids = {}\n"
+    "for i, mem in ipairs(ms) do ids[i] = sub(mem, #p + 1) end\n"
+    "local metas = mget(M, ids)\n"
+    "bulk('ZREM', K, ms)\n"
+    "drop(ids, metas, K)\n"
+    "return #ms\n";
+
 // clang-format on
 
 const az_redis_script az_redis_scripts[AZ_REDIS_N_SCRIPTS] = {
@@ -250,6 +419,11 @@ const az_redis_script az_redis_scripts[AZ_REDIS_N_SCRIPTS] = {
     [AZ_REDIS_QUARANTINE] = {"quarantine", quarantine_lua},
     [AZ_REDIS_QUARANTINE_DROP] = {"quarantine_drop", quarantine_drop_lua},
     [AZ_REDIS_SCAN] = {"scan", scan_lua},
+    [AZ_REDIS_JOURNAL_PUT] = {"journal_put", journal_put_lua},
+    [AZ_REDIS_JOURNAL_LIST] = {"journal_list", journal_list_lua},
+    [AZ_REDIS_JOURNAL_GET] = {"journal_get", journal_get_lua},
+    [AZ_REDIS_JOURNAL_PRUNE] = {"journal_prune", journal_prune_lua},
+    [AZ_REDIS_JOURNAL_TRIM] = {"journal_trim", journal_trim_lua},
 };
 
 #endif

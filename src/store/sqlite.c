@@ -12,8 +12,8 @@
  *   T_quarantine  (n INTEGER PRIMARY KEY, id, reason, at, state): records moved aside
  *   T_instances   (id TEXT PRIMARY KEY, data BLOB): scheduler heartbeats
  *   T_runs, T_audit   the journals (run history, audit trail), each (id TEXT PRIMARY KEY, task_id, at,
- *                 end_at, status, who, data BLOB) with the indexes J_task on (task_id, id), J_status on
- *                 (status, id) and J_end on (end_at), for journal table J; sqlite_journal.c uses them
+ *                 end_at, status, who, data BLOB) with the indexes J_task on (task_id, id, at), J_status
+ *                 on (status, id, at) and J_end on (end_at), for journal table J; sqlite_journal.c uses them
  *
  * A tool's connection (the "existing" mode) refuses a file without the table T and otherwise creates what is
  * missing like any other connection: a store made before the journals existed gets them at its next open.
@@ -87,13 +87,15 @@ static const char *const sql_text[AZ_SQ_COUNT_] = {
  * short rowid beside its columns and the entries' bytes, which may be large, stay in the table's leaves.
  * J_task serves the pages of one task and trimming it, J_status the listings by status (one index range per
  * status, each already newest first) and J_end pruning by age; the primary key serves get, upsert and the
- * listings without a task or status. */
+ * listings without a task or status. J_task and J_status also hold at, so that a listing bounded in time
+ * skips the entries outside the bound in the index, without reading their rows: with no failure in the last
+ * day, "the failures of the last day" read 100,000 rows of a journal of 1,000,000 and took 0.5-2 s. */
 #define JOURNAL_SCHEMA(J)                                                                                    \
     "CREATE TABLE IF NOT EXISTS \"{T}_" J "\" (id TEXT PRIMARY KEY NOT NULL, task_id TEXT NOT NULL, "        \
     "at INTEGER NOT NULL, end_at INTEGER NOT NULL, status INTEGER NOT NULL, who TEXT NOT NULL, "             \
     "data BLOB NOT NULL);"                                                                                   \
-    "CREATE INDEX IF NOT EXISTS \"{T}_" J "_task\" ON \"{T}_" J "\" (task_id, id);"                          \
-    "CREATE INDEX IF NOT EXISTS \"{T}_" J "_status\" ON \"{T}_" J "\" (status, id);"                         \
+    "CREATE INDEX IF NOT EXISTS \"{T}_" J "_task\" ON \"{T}_" J "\" (task_id, id, at);"                      \
+    "CREATE INDEX IF NOT EXISTS \"{T}_" J "_status\" ON \"{T}_" J "\" (status, id, at);"                     \
     "CREATE INDEX IF NOT EXISTS \"{T}_" J "_end\" ON \"{T}_" J "\" (end_at);"
 
 /* Run once per connection, in one write transaction so that processes starting together agree. */

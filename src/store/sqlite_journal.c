@@ -1,17 +1,19 @@
 /* The SQLite store's journals (backend.h, "journals"): the run history and the audit trail, each a table
  * beside the task table (T_runs, T_audit; sqlite.c creates them with the rest of the schema).
  *
- * Each statement names the index that serves it by its shape:
+ * Which index serves each operation (J is the journal's table):
  *   put      an upsert by the primary key id, a batch in one write transaction with one prepared statement
  *   get      the primary key
- *   list     built from the filters set: with a task, a range of J_task (task_id, id) read backwards; else
- *            with statuses, one range of J_status (status, id) per status, each read backwards and merged
- *            by SQLite (UNION ALL ... ORDER BY id: a merge, not a sort); else the primary key backwards.
- *            The other filters are checked on the rows read, and the scan stops at the limit. A filtered
+ *   list     built from the filters set: with a task, a range of J_task (task_id, id, at) read backwards;
+ *            else with statuses, one range of J_status (status, id, at) per status, each read backwards and
+ *            merged by SQLite (UNION ALL ... ORDER BY id: a merge, not a sort); else the primary key
+ *            backwards. The other filters are checked on the way (at already in the index, the rest on
+ *            the rows read), and the scan stops at the limit. A filtered
  *            column that an index also covers is written +column, which keeps SQLite from choosing that
  *            index instead of the one meant (with one status, "status IN (2)" is an equality too).
- *   prune    DELETE of the rowids that a walk of J_end (end_at) finds, at most max
- *   trim     DELETE of the rowids of J_task below the task's keep-th newest id, oldest first, at most max
+ *   prune    one DELETE of the rowids that a walk of J_end (end_at) finds, oldest first, at most max
+ *   trim     one DELETE of the rowids that a walk of J_task finds below the task's keep-th newest id,
+ *            oldest first, at most max
  * Every value is a bound parameter; only the checked table name and status numbers (0-31, from the bits of
  * the query) become SQL text. test_store_sqlite checks the plans. */
 #ifdef ASYNCZ_WITH_SQLITE
@@ -88,7 +90,8 @@ static int prepare_text(az_sqlite *b, az_journal j, const char *text, az_sqlite_
     return 0;
 }
 
-/* The kept statement q of journal j, prepared on first use (connected already). */
+/* The kept statement q (one with a fixed text: before AZ_SJ_LIST) of journal j, prepared on first use
+ * (connected already). */
 static int journal_stmt(az_sqlite *b, az_journal j, az_sqlite_jq q, sqlite3_stmt **out)
 {
     if (!b->jstmts[j][q]) {

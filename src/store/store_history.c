@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "asyncz/error.h"
+#include "core/audit.h"
 #include "core/history.h"
 #include "store/backend.h"
 #include "store/store_api.h"
@@ -78,4 +79,27 @@ int asyncz_store_prune_runs(asyncz_store *st, const asyncz_history_retention *re
     if (pruned)
         *pruned = n;
     return rc ? az_store_api_failed(st, rc, NULL, "prune the runs of") : 0;
+}
+
+int asyncz_store_list_audit(asyncz_store *st, const asyncz_audit_query *q, asyncz_audit_fn fn, void *userdata,
+                            char *next_cursor)
+{
+    char cursor[ASYNCZ_HISTORY_CURSOR_SIZE] = "";
+    int rc = az_store_api_check(st);
+    if (rc == 0 && !az_store_has_audit(ops_of(st)))
+        rc = az_store_fail(ASYNCZ_EUNSUPPORTED, "the %s store keeps no audit trail", ops_of(st)->name);
+    if (rc == 0 && !fn)
+        rc = az_store_fail(ASYNCZ_EINVAL, "asyncz_store_list_audit: no callback");
+    asyncz_audit_query query;
+    char why[256];
+    if (rc == 0 && az_audit_query_read(q, &query, why, sizeof why) != 0)
+        rc = az_store_fail(ASYNCZ_EINVAL, "%s", why);
+    if (rc == 0) {
+        rc = ops_of(st)->audit_list(st, &query, fn, userdata, cursor);
+        if (rc < 0)
+            az_store_api_failed(st, rc, NULL, "list the audit trail of");
+    }
+    if (next_cursor)
+        memcpy(next_cursor, rc == 0 ? cursor : "", rc == 0 ? sizeof cursor : 1);
+    return rc;
 }

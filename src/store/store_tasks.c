@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "asyncz/error.h"
+#include "core/audit.h"
 #include "asyncz/sys/store.h"
 #include "core/task_internal.h"
 #include "store/backend.h"
@@ -121,6 +122,17 @@ static int write_back(asyncz_store *st, asyncz_task *changed)
     return rc ? az_store_api_failed(st, rc, changed->id, "write") : 0;
 }
 
+/* The stored task of id for the audit trail's "before" (NULL when the store keeps no audit trail, or the
+ * task cannot be read: the change goes on, recorded without it). */
+static asyncz_task *audit_before(asyncz_store *st, const char *id)
+{
+    asyncz_task *old = NULL;
+    if (az_store_has_audit(ops_of(st)) && ops_of(st)->lookup(st, id, &old) != 0)
+        old = NULL;
+    asyncz_store_set_errmsg("%s", "");
+    return old;
+}
+
 static void set_flag(bool *flag, bool value)
 {
     if (flag)
@@ -162,27 +174,37 @@ int asyncz_store_add_task(asyncz_store *st, const asyncz_task *task, bool replac
     if (rc)
         return rc;
     const asyncz_store_ops *ops = ops_of(st);
+    asyncz_task *old = NULL;
     rc = ops->add(st, copy);
     if (rc == ASYNCZ_EEXISTS && replace) {
         asyncz_store_set_errmsg("%s", "");
+        old = audit_before(st, copy->id);
         rc = ops->update(st, copy);
         if (rc == ASYNCZ_ENOTFOUND) { /* removed meanwhile */
             asyncz_store_set_errmsg("%s", "");
+            asyncz_task_free(old);
+            old = NULL;
             rc = ops->add(st, copy);
         }
     }
     if (rc)
         az_store_api_failed(st, rc, copy->id, "add");
+    else
+        az_audit_task_change(st, old ? ASYNCZ_AUDIT_UPDATE : ASYNCZ_AUDIT_ADD, copy->id, old, copy);
+    asyncz_task_free(old);
     asyncz_task_free(copy);
     return rc;
 }
 
 int asyncz_store_update_task(asyncz_store *st, const asyncz_task *task)
 {
-    asyncz_task *copy = NULL;
+    asyncz_task *copy = NULL, *old = NULL;
     int rc = task_copy(st, task, &copy);
     if (rc == 0)
-        rc = write_back(st, copy);
+        old = audit_before(st, copy->id);
+    if (rc == 0 && (rc = write_back(st, copy)) == 0)
+        az_audit_task_change(st, ASYNCZ_AUDIT_UPDATE, copy->id, old, copy);
+    asyncz_task_free(old);
     asyncz_task_free(copy);
     return rc;
 }
@@ -190,8 +212,12 @@ int asyncz_store_update_task(asyncz_store *st, const asyncz_task *task)
 int asyncz_store_remove_task(asyncz_store *st, const char *id)
 {
     int rc = check_id(st, id);
+    asyncz_task *old = rc == 0 ? audit_before(st, id) : NULL;
     if (rc == 0 && (rc = ops_of(st)->remove(st, id)) != 0)
         az_store_api_failed(st, rc, id, "remove");
+    else if (rc == 0)
+        az_audit_task_change(st, ASYNCZ_AUDIT_REMOVE, id, old, NULL);
+    asyncz_task_free(old);
     return rc;
 }
 
@@ -199,7 +225,8 @@ int asyncz_store_remove_task(asyncz_store *st, const char *id)
 
 /* Give a copy of t the next run time `next` of its own schedule, keeping a pending run request, and write it
  * back; *out (may be NULL) receives a copy of what was written. */
-static int reschedule(asyncz_store *st, const asyncz_task *t, asyncz_time_t next, asyncz_task **out)
+static int reschedule(asyncz_store *st, const asyncz_task *t, asyncz_time_t next, asyncz_audit_action action,
+                      asyncz_task **out)
 {
     asyncz_task *changed = NULL;
     int rc = copy_of(t, &changed);
@@ -207,6 +234,8 @@ static int reschedule(asyncz_store *st, const asyncz_task *t, asyncz_time_t next
         az_task_set_schedule(changed, next);
         rc = write_back(st, changed);
     }
+    if (rc == 0)
+        az_audit_task_change(st, action, t->id, t, changed);
     if (rc == 0)
         rc = hand_out(out, changed);
     asyncz_task_free(changed);
@@ -230,7 +259,7 @@ int asyncz_store_pause_task(asyncz_store *st, const char *id, asyncz_task **out,
                            id, ops_of(st)->name);
     else if (state == ASYNCZ_TASK_STATE_PAUSED)
         rc = hand_out(out, t);
-    else if (state && (rc = reschedule(st, t, ASYNCZ_TIME_NONE, out)) == 0)
+    else if (state && (rc = reschedule(st, t, ASYNCZ_TIME_NONE, ASYNCZ_AUDIT_PAUSE, out)) == 0)
         set_flag(changed, true);
     asyncz_task_free(t);
     return rc;
@@ -269,7 +298,7 @@ int asyncz_store_resume_task(asyncz_store *st, const char *id, asyncz_time_t now
     if (rc == 0 && asyncz_task_state(t) != ASYNCZ_TASK_STATE_PAUSED)
         rc = hand_out(out, t);
     else if (rc == 0 && (rc = resume_time(st, t, now == ASYNCZ_TIME_NONE ? asyncz_now() : now, &next)) == 0 &&
-             (rc = reschedule(st, t, next, out)) == 0)
+             (rc = reschedule(st, t, next, ASYNCZ_AUDIT_RESUME, out)) == 0)
         set_flag(changed, true);
     asyncz_task_free(t);
     return rc;
@@ -294,9 +323,11 @@ int asyncz_store_request_run(asyncz_store *st, const char *id, asyncz_time_t at,
     if (pending)
         rc = hand_out(out, t);
     else if (rc == 0 && (rc = copy_of(t, &changed)) == 0 &&
-             (rc = asyncz_task_request_run(changed, at)) == 0 && (rc = write_back(st, changed)) == 0 &&
-             (rc = hand_out(out, changed)) == 0)
-        set_flag(queued, true);
+             (rc = asyncz_task_request_run(changed, at)) == 0 && (rc = write_back(st, changed)) == 0) {
+        az_audit_task_change(st, ASYNCZ_AUDIT_RUN, id, t, changed);
+        if ((rc = hand_out(out, changed)) == 0)
+            set_flag(queued, true);
+    }
     asyncz_task_free(changed);
     asyncz_task_free(t);
     return rc;

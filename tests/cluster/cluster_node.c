@@ -15,6 +15,10 @@
  * scheduler), and "M <task> <run_time_us> <NAME>\n" for every run time a TASK_MAX_INSTANCES event refused.
  * Each line is one write() to a file opened with O_APPEND, so lines of a killed process are whole or absent.
  *
+ *   asyncz-cluster-node history URL
+ *       Print the store's run history, one line per record: "H <task> <scheduled_us> <outcome> <scheduler>
+ * <run_id>", or the one line "H-NONE" when the store keeps no history (hcheck.awk reads it).
+ *
  * Errors go to stderr with the store's or scheduler's message; the exit status is then 1 (2: bad usage).
  */
 #include <errno.h>
@@ -30,6 +34,7 @@
 
 #include "asyncz/error.h"
 #include "asyncz/executor.h"
+#include "asyncz/history.h"
 #include "asyncz/log.h"
 #include "asyncz/scheduler.h"
 #include "asyncz/store.h"
@@ -272,10 +277,50 @@ static int run(const char *url, const char *name, const char *path, asyncz_time_
     return status;
 }
 
+/* ---- history ---------------------------------------------------------------------------------------- */
+
+static int print_run(const asyncz_run_record *r, void *userdata)
+{
+    (void)userdata;
+    printf("H %s %" PRId64 " %s %s %s\n", r->task_id, (int64_t)r->scheduled_time,
+           asyncz_run_outcome_name(r->outcome), r->scheduler ? r->scheduler : "-", r->run_id);
+    return 0;
+}
+
+static int history(const char *url)
+{
+    asyncz_store *st = NULL;
+    int rc = asyncz_store_open(&st, url);
+    if (rc == 0)
+        rc = asyncz_store_connect(st);
+    if (rc) {
+        asyncz_store_free(st);
+        return fail(url, rc, asyncz_store_errmsg());
+    }
+    asyncz_history_query q;
+    asyncz_history_query_init(&q);
+    q.limit = ASYNCZ_HISTORY_MAX_LIMIT;
+    char cursor[ASYNCZ_HISTORY_CURSOR_SIZE] = "";
+    do {
+        q.cursor = cursor;
+        char next[ASYNCZ_HISTORY_CURSOR_SIZE];
+        rc = asyncz_store_list_runs(st, &q, print_run, NULL, next);
+        memcpy(cursor, next, sizeof cursor);
+    } while (rc == 0 && cursor[0]);
+    if (rc == ASYNCZ_EUNSUPPORTED) {
+        printf("H-NONE\n");
+        rc = 0;
+    }
+    int status = rc ? fail("history", rc, asyncz_store_errmsg()) : 0;
+    asyncz_store_free(st);
+    return status;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: asyncz-cluster-node seed URL N T0_US SECONDS\n"
-                    "       asyncz-cluster-node run URL NAME OUTFILE END_US\n");
+                    "       asyncz-cluster-node run URL NAME OUTFILE END_US\n"
+                    "       asyncz-cluster-node history URL\n");
     return 2;
 }
 
@@ -289,6 +334,8 @@ int main(int argc, char **argv)
             return usage();
         return seed(argv[2], (int)a, b, c);
     }
+    if (argc == 3 && strcmp(argv[1], "history") == 0)
+        return history(argv[2]);
     if (argc == 6 && strcmp(argv[1], "run") == 0) {
         if (parse_i64(argv[5], &a))
             return usage();

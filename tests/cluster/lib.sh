@@ -13,6 +13,7 @@ NODE=${1:?usage: $(basename "$0") ASYNCZ_CLUSTER_NODE SERVERS_SH SCENARIO}
 SERVERS_SH=${2:?usage: $(basename "$0") ASYNCZ_CLUSTER_NODE SERVERS_SH SCENARIO}
 SCENARIO=${3:?usage: $(basename "$0") ASYNCZ_CLUSTER_NODE SERVERS_SH SCENARIO}
 CHECK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/check.awk
+HCHECK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/hcheck.awk
 
 TASKS=${ASYNCZ_CLUSTER_TASKS:-200}
 # 21 occurrences per task: the schedule spans 20 s.
@@ -187,6 +188,13 @@ disrupt() {
     esac
 }
 
+# The run history the nodes left in the store, against what they ran (hcheck.awk).
+check_history() {
+    "$NODE" history "$URL" >"$TMP/history" 2>"$TMP/history.err" ||
+        { cat "$TMP/history.err" >&2; fail "reading the run history failed"; }
+    awk -f "$HCHECK" -v t0="$T0" -v seconds="$OCCURRENCES" -v killed="$KILLED" "$TMP/history" "$TMP"/*.out
+}
+
 # Wait until the check passes and still passes SETTLE seconds later, or the deadline passes.
 wait_for_verdict() {
     sleep_until $((T0 + OCCURRENCES * 1000000))
@@ -237,6 +245,7 @@ run_scenario() {
     check || verdict=$?
     echo "$BACKEND/$SCENARIO took $((SECONDS - started)) s"
     [ "$verdict" -eq 0 ] || fail "check failed"
+    check_history || fail "the run history does not match the runs"
     for name in "${NODES[@]}"; do
         [ -s "$TMP/$name.err" ] && echo "$name wrote $(wc -l <"$TMP/$name.err") line(s) to stderr"
     done

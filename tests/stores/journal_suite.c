@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asyncz/sys/store.h"
 #include "persist_suite.h"
 #include "store/backend.h"
 #include "core/store_open.h"
+#include "util/ids.h"
 
 #define T0 INT64_C(1800000000000000)
 #define SEC ASYNCZ_USEC_PER_SEC
@@ -170,8 +172,14 @@ void journal_put_get_list(void **state)
 
     /* Every column and the bytes come back as written, binary-safe. */
     char id[AZ_JOURNAL_ID_LEN + 1];
-    az_jentry bin = {.id = jid(id, 9), .task_id = "bin", .at = T0 + 5, .end_at = T0 + 7, .status = 31,
-                     .who = "who with spaces", .data = binary, .len = sizeof binary};
+    az_jentry bin = {.id = jid(id, 9),
+                     .task_id = "bin",
+                     .at = T0 + 5,
+                     .end_at = T0 + 7,
+                     .status = 31,
+                     .who = "who with spaces",
+                     .data = binary,
+                     .len = sizeof binary};
     assert_int_equal(j.b->ops->journal_put(j.b, AZ_JOURNAL_RUNS, &bin, 1), 0);
     memset(&s, 0, sizeof s);
     assert_int_equal(j.b->ops->journal_get(j.b, AZ_JOURNAL_RUNS, id, jcollect, &s), 0);
@@ -196,9 +204,15 @@ void journal_upsert(void **state)
 {
     (void)state;
     jstore j = jopen(0);
-    jspec first = {.i = 5, .task = "a", .at = T0, .end_at = T0, .status = 0, .who = "s1", .data = "{\"v\":1}"};
+    jspec first = {
+        .i = 5, .task = "a", .at = T0, .end_at = T0, .status = 0, .who = "s1", .data = "{\"v\":1}"};
     jput(&j, AZ_JOURNAL_RUNS, &first, 1);
-    jspec second = {.i = 5, .task = "a", .at = T0, .end_at = T0 + 9 * SEC, .status = 2, .who = "s1",
+    jspec second = {.i = 5,
+                    .task = "a",
+                    .at = T0,
+                    .end_at = T0 + 9 * SEC,
+                    .status = 2,
+                    .who = "s1",
                     .data = "{\"v\":2, \"longer\": true}"};
     jput(&j, AZ_JOURNAL_RUNS, &second, 1);
     jseen s;
@@ -223,7 +237,9 @@ void journal_filters(void **state)
     jspec specs[12];
     for (unsigned i = 0; i < 12; i++)
         specs[i] = (jspec){.i = i + 1,
-                           .task = i % 3 == 0 ? "a" : i % 3 == 1 ? "b" : "c",
+                           .task = i % 3 == 0   ? "a"
+                                   : i % 3 == 1 ? "b"
+                                                : "c",
                            .status = (int)(i % 4),
                            .who = i % 2 ? "odd" : "even"};
     jput(&j, AZ_JOURNAL_RUNS, specs, 12);
@@ -314,14 +330,16 @@ void journal_separate(void **state)
     (void)state;
     jstore j = jopen(0);
     jspec run = {.i = 1, .task = "a"};
-    jspec audit[] = {{.i = 2, .task = "a", .who = "alice (uid 1000)"}, {.i = 3, .task = "b", .who = "config"}};
+    jspec audit[] = {{.i = 2, .task = "a", .who = "alice (uid 1000)"},
+                     {.i = 3, .task = "b", .who = "config"}};
     jput(&j, AZ_JOURNAL_RUNS, &run, 1);
     jput(&j, AZ_JOURNAL_AUDIT, audit, 2);
     jseen s;
     assert_string_equal(jlist_all(&j, AZ_JOURNAL_RUNS, &s), "1");
     assert_string_equal(jlist_all(&j, AZ_JOURNAL_AUDIT, &s), "3,2");
     char id[AZ_JOURNAL_ID_LEN + 1];
-    assert_int_equal(j.b->ops->journal_get(j.b, AZ_JOURNAL_AUDIT, jid(id, 1), jcollect, &s), ASYNCZ_ENOTFOUND);
+    assert_int_equal(j.b->ops->journal_get(j.b, AZ_JOURNAL_AUDIT, jid(id, 1), jcollect, &s),
+                     ASYNCZ_ENOTFOUND);
 
     /* Journals are not task records: the task count, listing and remove_all leave them alone. */
     size_t n = 99;
@@ -432,8 +450,8 @@ void journal_batch_and_large(void **state)
     for (size_t k = 0; k < len; k++)
         big[k] = (unsigned char)(k * 7 + 3);
     char id[AZ_JOURNAL_ID_LEN + 1];
-    az_jentry e = {.id = jid(id, 99999), .task_id = "big", .at = T0, .end_at = T0, .who = "", .data = big,
-                   .len = len};
+    az_jentry e = {
+        .id = jid(id, 99999), .task_id = "big", .at = T0, .end_at = T0, .who = "", .data = big, .len = len};
     int rc = j.b->ops->journal_put(j.b, AZ_JOURNAL_RUNS, &e, 1);
     if (rc)
         fail_msg("put 1 MiB: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
@@ -464,4 +482,246 @@ void journal_shared_and_reopened(void **state)
     jstore c = jopen(ns);
     assert_string_equal(jlist_all(&c, AZ_JOURNAL_RUNS, &s), "2,1");
     jclose(&c);
+}
+
+/* ---- the persist layer's history over the journals: sealing and refusing what does not open ----------- */
+
+static void set_key(const char *key)
+{
+    if (key)
+        setenv(ASYNCZ_STORE_KEY_ENV, key, 1);
+    else
+        unsetenv(ASYNCZ_STORE_KEY_ENV);
+}
+
+/* What the store logged about refused entries. */
+typedef struct refusals {
+    int n;
+    char last[1024];
+} refusals;
+
+static void on_refusal(asyncz_log_level level, const char *logger, const char *message, void *userdata)
+{
+    refusals *r = userdata;
+    (void)logger;
+    if (level >= ASYNCZ_LOG_WARNING && strstr(message, "refused")) {
+        r->n++;
+        snprintf(r->last, sizeof r->last, "%s", message);
+    }
+}
+
+static asyncz_run_record run_of(const char *task, asyncz_run_outcome outcome)
+{
+    asyncz_run_record r;
+    asyncz_run_record_init(&r);
+    assert_int_equal(az_run_id_generate(r.run_id), 0);
+    r.task_id = task;
+    r.task_name = "secret-name";
+    r.scheduler = "s1";
+    r.submitted_at = T0;
+    r.outcome = outcome;
+    r.error_message = outcome == ASYNCZ_RUN_FAILED ? "password=hunter2" : NULL;
+    return r;
+}
+
+static void put_run(jstore *j, const asyncz_run_record *r)
+{
+    int rc = ASYNCZ_STORE_BASE(j->st)->ops->history_put(j->st, r, 1);
+    if (rc)
+        fail_msg("history_put: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+}
+
+static int count_run(const asyncz_run_record *rec, void *ud)
+{
+    (void)rec;
+    (*(int *)ud)++;
+    return 0;
+}
+
+static int listed_runs(jstore *j)
+{
+    int n = 0;
+    assert_int_equal(asyncz_store_list_runs(j->st, NULL, count_run, &n, NULL), 0);
+    return n;
+}
+
+/* The raw entry of a run, copied. */
+typedef struct raw_entry {
+    unsigned char data[8192];
+    size_t len;
+    az_jentry e;
+    char task[256], who[256];
+} raw_entry;
+
+static int take_entry(const az_jentry *e, void *ud)
+{
+    raw_entry *r = ud;
+    assert_true(e->len <= sizeof r->data);
+    memcpy(r->data, e->data, e->len);
+    r->len = e->len;
+    r->e = *e;
+    snprintf(r->task, sizeof r->task, "%s", e->task_id);
+    snprintf(r->who, sizeof r->who, "%s", e->who);
+    r->e.task_id = r->task;
+    r->e.who = r->who;
+    r->e.data = r->data;
+    return 0;
+}
+
+static raw_entry *raw_of(jstore *j, const char *id)
+{
+    static raw_entry r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(j->b->ops->journal_get(j->b, AZ_JOURNAL_RUNS, id, take_entry, &r), 0);
+    r.e.id = id;
+    return &r;
+}
+
+static bool has_bytes(const unsigned char *data, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(data + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+/* With a key, runs are sealed (no secret in the clear) and read back whole; an entry whose bytes were
+ * changed, or copied under another id, is refused and logged, never listed. */
+void history_sealed_and_tampered(void **state)
+{
+    (void)state;
+    set_key("journal-key");
+    jstore j = jopen(0);
+    if (!ASYNCZ_STORE_BASE(j.st)->ops->history_put) {
+        jclose(&j);
+        set_key(NULL);
+        skip();
+    }
+    asyncz_run_record good = run_of("t", ASYNCZ_RUN_FAILED);
+    put_run(&j, &good);
+    raw_entry *raw = raw_of(&j, good.run_id);
+    assert_false(has_bytes(raw->data, raw->len, "hunter2"));
+    assert_false(has_bytes(raw->data, raw->len, "secret-name"));
+    asyncz_run_record *got = NULL;
+    assert_int_equal(asyncz_store_get_run(j.st, good.run_id, &got), 0);
+    assert_string_equal(got->error_message, "password=hunter2");
+    asyncz_run_record_free(got);
+
+    refusals seen = {0};
+    asyncz_log_to_callback(on_refusal, &seen);
+    /* One byte flipped. */
+    raw->data[raw->len / 2] ^= 0x20;
+    assert_int_equal(j.b->ops->journal_put(j.b, AZ_JOURNAL_RUNS, &raw->e, 1), 0);
+    assert_int_equal(asyncz_store_get_run(j.st, good.run_id, &got), ASYNCZ_ECRYPTO);
+    assert_null(got);
+    assert_int_equal(listed_runs(&j), 0);
+    assert_true(seen.n >= 2);
+    assert_non_null(strstr(seen.last, good.run_id));
+    /* Good bytes under another id. */
+    asyncz_run_record other = run_of("t", ASYNCZ_RUN_SUCCEEDED);
+    put_run(&j, &other);
+    asyncz_run_record moved = run_of("t", ASYNCZ_RUN_SUCCEEDED);
+    raw = raw_of(&j, other.run_id);
+    raw->e.id = moved.run_id;
+    assert_int_equal(j.b->ops->journal_put(j.b, AZ_JOURNAL_RUNS, &raw->e, 1), 0);
+    assert_int_equal(asyncz_store_get_run(j.st, moved.run_id, &got), ASYNCZ_ECRYPTO);
+    assert_int_equal(listed_runs(&j), 1); /* other only */
+    asyncz_log_to_callback(NULL, NULL);
+    jclose(&j);
+    set_key(NULL);
+}
+
+/* Without a key: a sealed run is refused (not shown as real), and so is one whose indexed columns were
+ * changed beside its document (an outcome turned into success in the clear). With a key, a plain entry is
+ * refused: someone without the key wrote it. */
+void history_refuses_what_does_not_match(void **state)
+{
+    (void)state;
+    unsigned ns = next_journal_ns++;
+    set_key("journal-key");
+    jstore j = jopen(ns);
+    if (!ASYNCZ_STORE_BASE(j.st)->ops->history_put) {
+        jclose(&j);
+        set_key(NULL);
+        skip();
+    }
+    asyncz_run_record sealed = run_of("t", ASYNCZ_RUN_FAILED);
+    put_run(&j, &sealed);
+    jclose(&j);
+    set_key(NULL);
+    refusals seen = {0};
+    asyncz_log_to_callback(on_refusal, &seen);
+    j = jopen(ns);
+    asyncz_run_record *got = NULL;
+    assert_int_equal(asyncz_store_get_run(j.st, sealed.run_id, &got), ASYNCZ_ECRYPTO);
+    assert_non_null(strstr(asyncz_store_errmsg(), "ASYNCZ_STORE_ENCRYPTION_KEY"));
+    asyncz_run_record plain = run_of("t", ASYNCZ_RUN_FAILED);
+    put_run(&j, &plain);
+    assert_int_equal(listed_runs(&j), 1);
+    raw_entry *raw = raw_of(&j, plain.run_id);
+    raw->e.status = ASYNCZ_RUN_SUCCEEDED;
+    assert_int_equal(j.b->ops->journal_put(j.b, AZ_JOURNAL_RUNS, &raw->e, 1), 0);
+    assert_int_equal(asyncz_store_get_run(j.st, plain.run_id, &got), ASYNCZ_ECRYPTO);
+    assert_int_equal(listed_runs(&j), 0);
+    asyncz_run_record plain2 = run_of("t", ASYNCZ_RUN_SUCCEEDED);
+    put_run(&j, &plain2);
+    jclose(&j);
+    set_key("journal-key");
+    j = jopen(ns);
+    assert_int_equal(asyncz_store_get_run(j.st, plain2.run_id, &got), ASYNCZ_ECRYPTO);
+    assert_non_null(strstr(asyncz_store_errmsg(), "not sealed"));
+    assert_int_equal(listed_runs(&j), 1); /* the first, sealed with this key */
+    assert_true(seen.n >= 4);
+    asyncz_log_to_callback(NULL, NULL);
+    jclose(&j);
+    set_key(NULL);
+}
+
+static int count_audit(const asyncz_audit_entry *e, void *ud)
+{
+    (void)e;
+    (*(int *)ud)++;
+    return 0;
+}
+
+/* The audit trail is sealed too, and a tampered entry is refused. */
+void audit_sealed_and_tampered(void **state)
+{
+    (void)state;
+    set_key("journal-key");
+    jstore j = jopen(0);
+    if (!ASYNCZ_STORE_BASE(j.st)->ops->audit_put) {
+        jclose(&j);
+        set_key(NULL);
+        skip();
+    }
+    asyncz_audit_entry e = {.at = T0,
+                            .action = ASYNCZ_AUDIT_UPDATE,
+                            .task_id = "t",
+                            .actor = "alice",
+                            .host = "h",
+                            .pid = 1,
+                            .changes = "{\"args\":{\"before\":[\"old-secret\"],\"after\":[]}}"};
+    assert_int_equal(az_run_id_generate(e.id), 0);
+    assert_int_equal(ASYNCZ_STORE_BASE(j.st)->ops->audit_put(j.st, &e, 1), 0);
+    raw_entry r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(j.b->ops->journal_get(j.b, AZ_JOURNAL_AUDIT, e.id, take_entry, &r), 0);
+    assert_false(has_bytes(r.data, r.len, "old-secret"));
+    int n = 0;
+    assert_int_equal(asyncz_store_list_audit(j.st, NULL, count_audit, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    r.e.id = e.id;
+    r.data[r.len - 3] ^= 1;
+    refusals seen = {0};
+    asyncz_log_to_callback(on_refusal, &seen);
+    assert_int_equal(j.b->ops->journal_put(j.b, AZ_JOURNAL_AUDIT, &r.e, 1), 0);
+    n = 0;
+    assert_int_equal(asyncz_store_list_audit(j.st, NULL, count_audit, &n, NULL), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(seen.n, 1);
+    asyncz_log_to_callback(NULL, NULL);
+    jclose(&j);
+    set_key(NULL);
 }

@@ -97,6 +97,10 @@ void journal_prune_age(void **state);
 void journal_trim_task(void **state);
 void journal_batch_and_large(void **state);
 void journal_shared_and_reopened(void **state);
+/* The persist layer's history on the journals: sealed, refused when tampered or not matching. */
+void history_sealed_and_tampered(void **state);
+void history_refuses_what_does_not_match(void **state);
+void audit_sealed_and_tampered(void **state);
 
 /* Errors. */
 void persist_bad_option(void **state);
@@ -159,6 +163,9 @@ void persist_unreachable(void **state);
     cmocka_unit_test(journal_trim_task), \
     cmocka_unit_test(journal_batch_and_large), \
     cmocka_unit_test(journal_shared_and_reopened), \
+    cmocka_unit_test(history_sealed_and_tampered), \
+    cmocka_unit_test(history_refuses_what_does_not_match), \
+    cmocka_unit_test(audit_sealed_and_tampered), \
     cmocka_unit_test(persist_bad_option), \
     cmocka_unit_test(persist_unreachable)
 // clang-format on

@@ -1,7 +1,8 @@
 /* The MariaDB store against a real server: the store conformance suite, the persistent-store suite, and
  * what is particular to this backend (URL forms and options, names that would inject SQL, ids compared
  * byte for byte, binary records, SKIP LOCKED claims between connections, claims larger than one statement's
- * id list, paged listings, reconnecting after the connection is killed, a wrong password). */
+ * id list, paged listings, reconnecting after the connection is killed, a wrong password; the journals'
+ * tables, indexes and query plans, and their entries against the server's max_allowed_packet). */
 #if __has_include(<mysql.h>)
 
 #include <pthread.h>
@@ -683,6 +684,177 @@ static void mariadb_quarantine_exact_bytes(void **state)
     asyncz_store_free(st);
 }
 
+/* ---- journals ------------------------------------------------------------------------------------------ */
+
+/* A journal entry numbered i (ids of larger i are newer), task task, status st. */
+static az_jentry jentry(char id[AZ_JOURNAL_ID_LEN + 1], unsigned i, const char *task, int st,
+                        const unsigned char *data, size_t len)
+{
+    snprintf(id, AZ_JOURNAL_ID_LEN + 1, "0190%04x-%04x-7000-8000-%012x", i >> 16, i & 0xffff, i);
+    return (az_jentry){.id = id,
+                       .task_id = task,
+                       .at = T0 + (asyncz_time_t)i * SEC,
+                       .end_at = T0 + (asyncz_time_t)i * SEC,
+                       .status = st,
+                       .who = "w",
+                       .data = data,
+                       .len = len};
+}
+
+static int jcount(const az_jentry *e, void *userdata)
+{
+    (void)e;
+    ++*(size_t *)userdata;
+    return 0;
+}
+
+static int jcount_two(const az_jentry *e, void *userdata)
+{
+    (void)e;
+    return ++*(size_t *)userdata == 2 ? 5 : 0; /* stop after two */
+}
+
+/* Each journal is a table T_runs / T_audit with the indexes the queries use. */
+static void mariadb_journal_schema(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_ns(13);
+    MYSQL *c = raw_connect();
+    char sql[512];
+    static const char *const tables[] = {"runs", "audit"};
+    static const char *const indexes[][2] = {
+        {"PRIMARY", "id"}, {"by_task", "task_id,id"}, {"by_status", "status,id"}, {"by_end", "end_at"}};
+    for (size_t t = 0; t < 2; t++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND "
+                 "table_name = 'az%ld_13_%s' AND engine = 'InnoDB'",
+                 (long)getpid(), tables[t]);
+        assert_int_equal(raw_number(c, sql), 1);
+        for (size_t i = 0; i < 4; i++) {
+            snprintf(sql, sizeof sql,
+                     "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index) = '%s' FROM "
+                     "information_schema.statistics WHERE table_schema = DATABASE() AND table_name = "
+                     "'az%ld_13_%s' AND index_name = '%s'",
+                     indexes[i][1], (long)getpid(), tables[t], indexes[i][0]);
+            assert_int_equal(raw_number(c, sql), 1);
+        }
+    }
+    mysql_close(c);
+    asyncz_store_free(st);
+}
+
+/* The plans of the statements that must stay cheap at a million entries read the index meant for them, in
+ * its order (no filesort): a task's newest, one status's newest, pruning by end_at, trimming a task. */
+static void mariadb_journal_plans(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_ns(14);
+    az_backend *b = az_persist_backend(st);
+    enum { N = 400 };
+    az_jentry *e = calloc(N, sizeof *e);
+    char(*ids)[AZ_JOURNAL_ID_LEN + 1] = calloc(N, sizeof *ids);
+    char(*tasks)[16] = calloc(N, sizeof *tasks);
+    assert_true(e && ids && tasks);
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(tasks[i], sizeof tasks[i], "task-%u", i % 40);
+        e[i] = jentry(ids[i], i + 1, tasks[i], i % 10 == 0 ? 2 : 1, (const unsigned char *)"{}", 2);
+    }
+    assert_int_equal(b->ops->journal_put(b, AZ_JOURNAL_RUNS, e, N), 0);
+    free(e);
+    free(ids);
+    free(tasks);
+    MYSQL *c = raw_connect();
+    char sql[512];
+    snprintf(sql, sizeof sql, "ANALYZE TABLE `az%ld_14_runs`", (long)getpid());
+    raw_exec(c, sql);
+    static const char *const cases[][2] = {
+        {"SELECT id FROM `az%ld_14_runs` WHERE task_id = 'task-3' ORDER BY id DESC LIMIT 50", "by_task"},
+        {"SELECT id FROM `az%ld_14_runs` WHERE status = 2 AND at >= 0 ORDER BY id DESC LIMIT 5", "by_status"},
+        {"DELETE FROM `az%ld_14_runs` WHERE end_at < 1900000000000000 ORDER BY end_at, id LIMIT 3", "by_end"},
+        {"DELETE FROM `az%ld_14_runs` WHERE task_id = 'task-3' AND id <= (SELECT id FROM `az%ld_14_runs` "
+         "WHERE "
+         "task_id = 'task-3' ORDER BY id DESC LIMIT 1 OFFSET 2) ORDER BY task_id, id LIMIT 3",
+         "by_task"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char query[400];
+        snprintf(query, sizeof query, cases[i][0], (long)getpid(), (long)getpid());
+        snprintf(sql, sizeof sql, "EXPLAIN %s", query);
+        if (mysql_query(c, sql) != 0)
+            fail_msg("%s: %s", sql, mysql_error(c));
+        MYSQL_RES *res = mysql_store_result(c);
+        MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL; /* the first row: the outer statement */
+        assert_non_null(row);
+        const char *key = row[5] ? row[5] : "", *extra = row[9] ? row[9] : "";
+        if (strcmp(key, cases[i][1]) != 0 || strstr(extra, "filesort"))
+            fail_msg("%s: key %s, %s (expected %s, no filesort)", query, key, extra, cases[i][1]);
+        mysql_free_result(res);
+    }
+    mysql_close(c);
+
+    /* The statements as the backend sends them: a listing stopped early leaves the connection usable. */
+    az_jquery q = {.task_id = "task-3", .since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 50};
+    size_t n = 0;
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, jcount_two, &n), 5);
+    n = 0;
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, jcount, &n), 0);
+    assert_int_equal(n, N / 40);
+    size_t removed = 0;
+    assert_int_equal(b->ops->journal_trim_task(b, AZ_JOURNAL_RUNS, "task-3", 4, 100, &removed), 0);
+    assert_int_equal(removed, N / 40 - 4);
+    /* Entries 1..10 end before T0 + 11 s; the trim took entry 4 (task-3's oldest). */
+    assert_int_equal(b->ops->journal_prune_age(b, AZ_JOURNAL_RUNS, T0 + 11 * SEC, 100, &removed), 0);
+    assert_int_equal(removed, 9);
+    asyncz_store_free(st);
+}
+
+/* The largest entry (AZ_JOURNAL_MAX) goes through a server with the default max_allowed_packet (16 MiB);
+ * one larger than the server lets through is refused before it is sent, naming the setting, and the
+ * connection stays usable. */
+static void mariadb_journal_packet_limit(void **state)
+{
+    (void)state;
+    asyncz_store *st = open_ns(15);
+    az_maria *m = backend_of(st);
+    az_backend *b = &m->base;
+    unsigned char *big = malloc(AZ_JOURNAL_MAX);
+    assert_non_null(big);
+    for (size_t k = 0; k < AZ_JOURNAL_MAX; k++)
+        big[k] = (unsigned char)(k * 13 + 1);
+    char id[AZ_JOURNAL_ID_LEN + 1];
+    az_jentry e = jentry(id, 1, "big", 0, big, AZ_JOURNAL_MAX);
+    int rc = b->ops->journal_put(b, AZ_JOURNAL_AUDIT, &e, 1);
+    if (rc)
+        fail_msg("put %u bytes: %s: %s", (unsigned)AZ_JOURNAL_MAX, asyncz_strerror(rc),
+                 asyncz_store_errmsg());
+    size_t n = 0;
+    az_jquery q = {.since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = 10};
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_AUDIT, &q, jcount, &n), 0);
+    assert_int_equal(n, 1);
+
+    /* As if the server took at most 1 MiB. */
+    unsigned long long real = m->max_packet;
+    m->max_packet = 1024 * 1024;
+    e = jentry(id, 2, "big", 0, big, 2 * 1024 * 1024);
+    assert_int_equal(b->ops->journal_put(b, AZ_JOURNAL_AUDIT, &e, 1), ASYNCZ_ETOOBIG);
+    assert_non_null(strstr(asyncz_store_errmsg(), "max_allowed_packet"));
+    /* Entries that fit are split over statements that each fit. */
+    enum { N = 8 };
+    az_jentry many[N];
+    char ids[N][AZ_JOURNAL_ID_LEN + 1];
+    for (unsigned i = 0; i < N; i++)
+        many[i] = jentry(ids[i], 10 + i, "many", 0, big, 400 * 1024);
+    rc = b->ops->journal_put(b, AZ_JOURNAL_AUDIT, many, N);
+    if (rc)
+        fail_msg("put %d entries of 400 KiB: %s: %s", N, asyncz_strerror(rc), asyncz_store_errmsg());
+    m->max_packet = real;
+    n = 0;
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_AUDIT, &q, jcount, &n), 0);
+    assert_int_equal(n, 1 + N);
+    free(big);
+    asyncz_store_free(st);
+}
+
 /* ---- main -------------------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -708,6 +880,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(mariadb_claim_two_connections),
         cmocka_unit_test(mariadb_claim_owner_too_long),
         cmocka_unit_test(mariadb_quarantine_exact_bytes),
+        cmocka_unit_test(mariadb_journal_schema),
+        cmocka_unit_test(mariadb_journal_plans),
+        cmocka_unit_test(mariadb_journal_packet_limit),
     };
     az_store_url = mariadb_url;
     az_store_unreachable_url = "mariadb://asyncz:secret-password@127.0.0.1:1/asyncz?connect_timeout=5";

@@ -2,8 +2,9 @@
  * conformance suite, the persistent-store suite, and what is particular to Redis: URL forms and options,
  * names that could smuggle commands, the key layout, order across negative times and ties, binary records,
  * scans that page through claimed records, lapsed claims, the EVAL fallback after SCRIPT FLUSH, wake-ups
- * between store objects, reconnecting after the server dropped a connection, and failures. Each process
- * uses keys named after its pid, so runs in parallel do not meet. */
+ * between store objects, reconnecting after the server dropped a connection, failures, and the journals'
+ * keys, listings that take several scripts and journal writes that wake nobody. Each process uses keys
+ * named after its pid, so runs in parallel do not meet. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,6 +342,8 @@ static void redis_url_key_collision(void **state)
     expect_invalid("redis://127.0.0.1:1/0?tasks_key=k&run_times_key=k.seq", "run_times_key");
     expect_invalid("redis://127.0.0.1:1/0?tasks_key=k&run_times_key=k.leases", "run_times_key");
     expect_invalid("redis://127.0.0.1:1/0?run_times_key=asyncz.tasks.index", "run_times_key");
+    expect_invalid("redis://127.0.0.1:1/0?tasks_key=k&run_times_key=k.runs", "run_times_key");
+    expect_invalid("redis://127.0.0.1:1/0?tasks_key=k&run_times_key=k.audit.ends", "run_times_key");
 }
 
 /* A password the server does not take (it may have none, or another) is a clear store error, and the
@@ -785,6 +788,216 @@ static void redis_wakeup_after_subscriber_killed(void **state)
     close_n(&b);
 }
 
+/* ---- journals ------------------------------------------------------------------------------------ */
+
+/* Journal entry i of task `task`: id numbered i (ids of larger i sort after), at = end = T0 + i s. */
+static az_jentry jentry(char id[AZ_JOURNAL_ID_LEN + 1], unsigned i, const char *task, int status,
+                        const char *who, const void *data, size_t len)
+{
+    snprintf(id, AZ_JOURNAL_ID_LEN + 1, "0190%04x-0000-7000-8000-%012x", i >> 16, i);
+    return (az_jentry){.id = id,
+                       .task_id = task,
+                       .at = T0 + (asyncz_time_t)i * SEC,
+                       .end_at = T0 + (asyncz_time_t)i * SEC,
+                       .status = status,
+                       .who = who,
+                       .data = data,
+                       .len = len};
+}
+
+static void jput_n(az_backend *b, az_journal j, unsigned first, unsigned n, const char *task, int status,
+                   const char *who, const void *data, size_t len)
+{
+    az_jentry *e = calloc(n, sizeof *e);
+    char(*ids)[AZ_JOURNAL_ID_LEN + 1] = calloc(n, sizeof *ids);
+    assert_true(e && ids);
+    for (unsigned k = 0; k < n; k++)
+        e[k] = jentry(ids[k], first + k, task, status, who, data, len);
+    int rc = b->ops->journal_put(b, j, e, n);
+    if (rc)
+        fail_msg("journal_put: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    free(e);
+    free(ids);
+}
+
+/* What a listing handed out: the entries' numbers, and their total length. */
+typedef struct jseen {
+    char list[1024];
+    size_t n;
+    size_t bytes;
+} jseen;
+
+static int jsee(const az_jentry *e, void *userdata)
+{
+    jseen *s = userdata;
+    size_t used = strlen(s->list);
+    snprintf(s->list + used, sizeof s->list - used, "%s%u", s->n++ ? "," : "",
+             (unsigned)strtoul(e->id + 24, NULL, 16));
+    s->bytes += e->len;
+    return 0;
+}
+
+static const char *jlist(az_backend *b, az_journal j, const az_jquery *q, jseen *s)
+{
+    memset(s, 0, sizeof *s);
+    int rc = b->ops->journal_list(b, j, q, jsee, s);
+    if (rc)
+        fail_msg("journal_list: %s: %s", asyncz_strerror(rc), asyncz_store_errmsg());
+    return s->list;
+}
+
+static az_jquery every(size_t limit)
+{
+    return (az_jquery){.since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = limit};
+}
+
+/* The documented keys of a journal: six of them whatever the number of entries (no key per entry or per
+ * task), the indexes in step with the entries through an upsert that changes task, status and end, and
+ * through pruning; the audit journal has its own keys. */
+static void redis_journal_layout(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    jput_n(b, AZ_JOURNAL_RUNS, 1, 10, "a", 0, "s1", "{}", 2);
+    jput_n(b, AZ_JOURNAL_RUNS, 11, 10, "b", 2, "s1", "{}", 2);
+    redisContext *c = admin();
+    static const char *const hashes[] = {"tasks.runs", "tasks.runs.meta"};
+    static const char *const sets[] = {"tasks.runs.ids", "tasks.runs.tasks", "tasks.runs.statuses",
+                                       "tasks.runs.ends"};
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(admin_int(c, "HLEN %s", key_of(1, hashes[k])), 20);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(admin_int(c, "ZCARD %s", key_of(1, sets[k])), 20);
+    redisReply *r = admin_cmd(c, "KEYS %s*", key_of(1, "tasks.runs"));
+    assert_int_equal(r->elements, 6);
+    freeReplyObject(r);
+    /* Entry 5 moves from task a, status 0 to task "bb", status 3, and ends later: its old members go. */
+    char id[AZ_JOURNAL_ID_LEN + 1];
+    az_jentry e = jentry(id, 5, "bb", 3, "s2", "{\"v\":2}", 7);
+    e.end_at = T0 + 100 * SEC;
+    assert_int_equal(b->ops->journal_put(b, AZ_JOURNAL_RUNS, &e, 1), 0);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(admin_int(c, "ZCARD %s", key_of(1, sets[k])), 20);
+    assert_int_equal(admin_int(c, "ZLEXCOUNT %s [00 (01", key_of(1, "tasks.runs.statuses")), 9);
+    assert_int_equal(admin_int(c, "ZLEXCOUNT %s [03 (04", key_of(1, "tasks.runs.statuses")), 1);
+    assert_int_equal(admin_int(c, "ZLEXCOUNT %s [01a (01b", key_of(1, "tasks.runs.tasks")), 9);
+    assert_int_equal(admin_int(c, "ZLEXCOUNT %s [02bb (02bc", key_of(1, "tasks.runs.tasks")), 1);
+    jseen s;
+    az_jquery q = every(100);
+    q.task_id = "a";
+    assert_string_equal(jlist(b, AZ_JOURNAL_RUNS, &q, &s), "10,9,8,7,6,4,3,2,1");
+    q.task_id = "bb";
+    assert_string_equal(jlist(b, AZ_JOURNAL_RUNS, &q, &s), "5");
+    /* Pruning ends before T0 + 15 s: 1-4 and 6-14 (13 entries), not 5 (it ends at 100 s). */
+    size_t removed = 0;
+    assert_int_equal(b->ops->journal_prune_age(b, AZ_JOURNAL_RUNS, T0 + 15 * SEC, 256, &removed), 0);
+    assert_int_equal(removed, 13);
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(admin_int(c, "HLEN %s", key_of(1, hashes[k])), 7);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(admin_int(c, "ZCARD %s", key_of(1, sets[k])), 7);
+    /* The audit journal: its own keys. */
+    jput_n(b, AZ_JOURNAL_AUDIT, 1, 3, "a", 1, "alice", "{}", 2);
+    assert_int_equal(admin_int(c, "HLEN %s", key_of(1, "tasks.audit")), 3);
+    assert_int_equal(admin_int(c, "ZCARD %s", key_of(1, "tasks.audit.ids")), 3);
+    assert_int_equal(admin_int(c, "HLEN %s", key_of(1, "tasks.runs")), 7);
+    redisFree(c);
+    close_n(&o);
+}
+
+/* A listing carries on over several scripts: past the members one script may look at (a filter that
+ * matches little) and past the bytes one script may return (large entries), in order, nothing twice. */
+static void redis_journal_list_continues(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    jput_n(b, AZ_JOURNAL_RUNS, 1, 2, "t", 0, "rare", "{}", 2);
+    jput_n(b, AZ_JOURNAL_RUNS, 3, 4500, "t", 0, "common", "{}", 2);
+    jput_n(b, AZ_JOURNAL_RUNS, 4503, 1, "t", 0, "rare", "{}", 2);
+    jseen s;
+    az_jquery q = every(10);
+    q.who = "rare";
+    assert_string_equal(jlist(b, AZ_JOURNAL_RUNS, &q, &s), "4503,2,1");
+    q.who = "nobody";
+    assert_string_equal(jlist(b, AZ_JOURNAL_RUNS, &q, &s), "");
+    /* Twelve entries of 1 MiB: more than one script returns. */
+    size_t len = 1024 * 1024;
+    char *big = calloc(1, len);
+    assert_non_null(big);
+    jput_n(b, AZ_JOURNAL_AUDIT, 1, 12, "big", 0, "", big, len);
+    free(big);
+    q = every(100);
+    assert_string_equal(jlist(b, AZ_JOURNAL_AUDIT, &q, &s), "12,11,10,9,8,7,6,5,4,3,2,1");
+    assert_int_equal(s.bytes, 12 * len);
+    close_n(&o);
+}
+
+/* Journal writes publish no wake-up (only new work does): after a journal put and a task insert, the
+ * channel carries one message before a marker sent after them. */
+static void redis_journal_no_wakeup(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    redisContext *sub = admin();
+    freeReplyObject(admin_cmd(sub, "SUBSCRIBE %s", key_of(1, "tasks.wakeup")));
+    jput_n(raw(&o), AZ_JOURNAL_RUNS, 1, 3, "t", 1, "s", "{}", 2);
+    jput_n(raw(&o), AZ_JOURNAL_AUDIT, 1, 1, "t", 1, "s", "{}", 2);
+    az_test_add(o.st, "task", T0);
+    redisContext *c = admin();
+    freeReplyObject(admin_cmd(c, "PUBLISH %s marker", key_of(1, "tasks.wakeup")));
+    redisFree(c);
+    int before_marker = 0;
+    for (;;) {
+        redisReply *m = NULL;
+        assert_int_equal(redisGetReply(sub, (void **)&m), REDIS_OK);
+        bool marker =
+            m->type == REDIS_REPLY_ARRAY && m->elements == 3 && strcmp(m->element[2]->str, "marker") == 0;
+        freeReplyObject(m);
+        if (marker)
+            break;
+        before_marker++;
+    }
+    assert_int_equal(before_marker, 1);
+    redisFree(sub);
+    close_n(&o);
+}
+
+/* A journal op on a dropped connection fails naming the script; the next call reconnects. Keys of the
+ * wrong type fail cleanly too. */
+static void redis_journal_failures(void **state)
+{
+    (void)state;
+    opened o;
+    open_n(&o, 1);
+    az_backend *b = raw(&o);
+    jput_n(b, AZ_JOURNAL_RUNS, 1, 1, "t", 1, "s", "{}", 2);
+    assert_int_equal(kill_connections(false), 1);
+    jseen s = {0};
+    az_jquery q = every(10);
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_RUNS, &q, jsee, &s), ASYNCZ_ESTORE);
+    expect_message("EVALSHA journal_list");
+    assert_string_equal(jlist(b, AZ_JOURNAL_RUNS, &q, &s), "1");
+    redisContext *c = admin();
+    freeReplyObject(admin_cmd(c, "SET %s not-a-set", key_of(1, "tasks.audit.ids")));
+    redisFree(c);
+    char id[AZ_JOURNAL_ID_LEN + 1];
+    az_jentry e = jentry(id, 1, "t", 0, "", "{}", 2);
+    assert_int_equal(b->ops->journal_put(b, AZ_JOURNAL_AUDIT, &e, 1), ASYNCZ_ESTORE);
+    expect_message("EVALSHA journal_put");
+    expect_message("WRONGTYPE");
+    assert_int_equal(b->ops->journal_list(b, AZ_JOURNAL_AUDIT, &q, jsee, &s), ASYNCZ_ESTORE);
+    /* What the layout cannot hold is refused before anything is sent. */
+    e.status = 32;
+    assert_int_equal(b->ops->journal_put(b, AZ_JOURNAL_RUNS, &e, 1), ASYNCZ_EINVAL);
+    expect_message("status");
+    close_n(&o);
+}
+
 /* Delete this process's keys, so that a run leaves nothing behind on a server it shares. */
 static int delete_keys(void **state)
 {
@@ -834,6 +1047,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(redis_not_open),
         cmocka_unit_test(redis_wakeup_two_objects),
         cmocka_unit_test(redis_wakeup_after_subscriber_killed),
+        cmocka_unit_test(redis_journal_layout),
+        cmocka_unit_test(redis_journal_list_continues),
+        cmocka_unit_test(redis_journal_no_wakeup),
+        cmocka_unit_test(redis_journal_failures),
     };
     AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, delete_keys);

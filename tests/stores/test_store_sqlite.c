@@ -280,6 +280,17 @@ static void sqlite_layout(void **state)
                  "BY cid)",
                  az_journal_name((az_journal)j));
         assert_string_equal(raw_text(db, sql, buf, sizeof buf), "id,task_id,at,end_at,status,who,data");
+        /* The indexes: at in the task and status indexes lets a time bound skip entries without their rows.
+         */
+        static const char *const want[][2] = {
+            {"task", "task_id,id,at"}, {"status", "status,id,at"}, {"end", "end_at"}};
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            snprintf(sql, sizeof sql,
+                     "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info('jobs_%s_%s') "
+                     "ORDER BY seqno)",
+                     az_journal_name((az_journal)j), want[i][0]);
+            assert_string_equal(raw_text(db, sql, buf, sizeof buf), want[i][1]);
+        }
     }
     assert_int_equal(raw_int(db, "SELECT next_run_time FROM jobs WHERE id = 'a'"), T0 + 5);
     assert_int_equal(raw_int(db, "SELECT next_run_time IS NULL FROM jobs WHERE id = 'p'"), 1);

@@ -14,6 +14,7 @@
 #include "az_test.h"
 #include "asyncz/sys/executor.h"
 #include "core/run_internal.h"
+#include "core/run_output.h"
 #include "core/scheduler_internal.h"
 
 #define SINK_MAX 512
@@ -31,6 +32,8 @@ typedef struct sink_rec {
     uint8_t fail_kind; /* AZ_FAIL_* */
     int exit_status;
     bool timed; /* started and finished times set */
+    size_t n_output;
+    char last_output[256]; /* the last output line's text */
 } sink_rec;
 
 typedef struct sink {
@@ -84,6 +87,8 @@ static inline void sink_done(asyncz_run *run, void *userdata)
         r->fail_kind = oc->fail_kind;
         r->exit_status = oc->exit_status;
         r->timed = oc->started != ASYNCZ_TIME_NONE && oc->finished >= oc->started;
+        const asyncz_output_line *lines = az_output_lines(oc->output, &r->n_output);
+        sink_copy(r->last_output, sizeof r->last_output, r->n_output ? lines[r->n_output - 1].text : NULL);
     }
     k->runs++;
     pthread_cond_broadcast(&k->cond);
@@ -151,7 +156,8 @@ static inline asyncz_run *make_run(asyncz_scheduler *s, sink *k, const char *fun
                         .times = times,
                         .n_times = n_times,
                         .done = sink_done,
-                        .done_userdata = k};
+                        .done_userdata = k,
+                        .output_max = ASYNCZ_RUN_OUTPUT_DEFAULT_MAX};
     asyncz_run *run = NULL;
     assert_int_equal(az_run_new(&run, &init), 0);
     asyncz_task_free(t);

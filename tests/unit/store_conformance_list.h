@@ -77,7 +77,13 @@
     X(history_prune_age) \
     X(history_mark_lost) \
     X(history_output) \
-    X(history_batch)
+    X(history_batch) \
+    /* The audit trail (audit_conformance.c; skipped by a store without the audit ops). */ \
+    X(audit_record_and_filter) \
+    X(audit_pagination) \
+    X(audit_refuses_bad_entries) \
+    X(audit_store_api_records) \
+    X(audit_actor_checks)
 // clang-format on
 
 #endif

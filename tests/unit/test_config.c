@@ -744,6 +744,55 @@ static void failure_hooks(void **state)
     az_config_free(cfg);
 }
 
+/* History settings: [scheduler]'s for every store, a store's own keys win one by one; a task may opt out;
+ * run_output_max takes a size. */
+static void history_settings(void **state)
+{
+    (void)state;
+    az_cfg_errors errs;
+    az_config *cfg = load("[scheduler]\n"
+                          "history_max_age = 7d\n"
+                          "run_output_max = 16K\n" STORE "[store quiet]\n"
+                          "url = sqlite:////tmp/asyncz-test-config2.db\n"
+                          "history = off\n"
+                          "history_max_runs_per_task = 50\n"
+                          "[store keep]\n"
+                          "url = sqlite:////tmp/asyncz-test-config3.db\n"
+                          "history_max_age = none\n"
+                          "[task t]\n"
+                          "interval = 1h\n"
+                          "command = true\n"
+                          "history = false\n",
+                          &errs);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->run_output_max, 16 * 1024);
+    assert_int_equal(cfg->n_stores, 3);
+    assert_true(cfg->stores[0].history.enabled);
+    assert_int_equal(cfg->stores[0].history.max_age, 7 * 86400 * ASYNCZ_USEC_PER_SEC);
+    assert_int_equal(cfg->stores[0].history.max_runs_per_task, ASYNCZ_HISTORY_DEFAULT_MAX_RUNS_PER_TASK);
+    assert_false(cfg->stores[1].history.enabled);
+    assert_int_equal(cfg->stores[1].history.max_runs_per_task, 50);
+    assert_int_equal(cfg->stores[1].history.max_age, 7 * 86400 * ASYNCZ_USEC_PER_SEC);
+    assert_int_equal(cfg->stores[2].history.max_age, 0);
+    assert_false(asyncz_task_history(cfg->tasks[0].task));
+    az_config_free(cfg);
+
+    cfg = load("[task t]\ninterval = 1h\ncommand = true\n", &errs); /* the default store: the defaults */
+    assert_non_null(cfg);
+    assert_true(cfg->stores[0].history.enabled);
+    assert_int_equal(cfg->stores[0].history.max_age, ASYNCZ_HISTORY_DEFAULT_MAX_AGE);
+    assert_int_equal(cfg->run_output_max, ASYNCZ_RUN_OUTPUT_DEFAULT_MAX);
+    assert_true(asyncz_task_history(cfg->tasks[0].task));
+    az_config_free(cfg);
+
+    expect_error("[scheduler]\nrun_output_max = lots\n" STORE, 2,
+                 "[scheduler] run_output_max: 'lots': not a size (bytes, or with K or M: 64K; at most 1M)");
+    expect_error("[scheduler]\nrun_output_max = 2M\n" STORE, 2,
+                 "[scheduler] run_output_max: '2M': too large (bytes, or with K or M: 64K; at most 1M)");
+    expect_error(STORE "history_max_runs_per_task = many\n", 3,
+                 "[store default] history_max_runs_per_task: 'many' is not a whole number from 0 to 10000000");
+}
+
 static void failure_hook_errors(void **state)
 {
     (void)state;
@@ -775,6 +824,7 @@ static void failure_hook_errors(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(failure_hooks),
     cmocka_unit_test(failure_hook_errors),
+    cmocka_unit_test(history_settings),
     cmocka_unit_test(full_config),
     cmocka_unit_test(trigger_words),
     cmocka_unit_test(combined_triggers),

@@ -79,6 +79,23 @@ static int fn_run_id(asyncz_run *run, void *userdata)
     return asyncz_run_set_result(run, json);
 }
 
+static int fn_print(asyncz_run *run, void *userdata)
+{
+    char line[64];
+    snprintf(line, sizeof line, "printed by %d", (int)getpid());
+    asyncz_run_output(run, ASYNCZ_OUTPUT_STDOUT, "first");
+    return asyncz_run_output(run, ASYNCZ_OUTPUT_STDERR, line) == 0 ? ASYNCZ_RUN_DONE : ASYNCZ_EINVAL;
+}
+
+/* A function that supervised a process which exited 3 after its time limit. */
+static int fn_supervised(asyncz_run *run, void *userdata)
+{
+    assert_int_equal(asyncz_run_set_failure(run, ASYNCZ_RUN_SUCCEEDED, -1, 0), ASYNCZ_EINVAL);
+    asyncz_run_set_error(run, ASYNCZ_EIO, "timed out after 1s");
+    asyncz_run_set_failure(run, ASYNCZ_RUN_TIMED_OUT, 3, 0);
+    return ASYNCZ_EIO;
+}
+
 static int fn_pend(asyncz_run *run, void *userdata)
 {
     return ASYNCZ_RUN_PENDING;
@@ -116,6 +133,8 @@ static void prepare(fixture *f, unsigned workers, int64_t timeout_usec)
     assert_int_equal(asyncz_scheduler_register(f->s, "echo", fn_echo, NULL), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "pend", fn_pend, NULL), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "run_id", fn_run_id, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "print", fn_print, NULL), 0);
+    assert_int_equal(asyncz_scheduler_register(f->s, "supervised", fn_supervised, NULL), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "pipe_open", fn_fd_open, &f->pipe[1]), 0);
     assert_int_equal(asyncz_scheduler_register(f->s, "cloexec_open", fn_fd_open, &f->cloexec), 0);
     asyncz_processpool_options o;
@@ -327,6 +346,40 @@ static void test_worker_sees_each_times_run_id(void **state)
     }
     assert_true(strcmp(f.k.recs[0].run_id, f.k.recs[1].run_id) < 0);
     assert_true(strcmp(f.k.recs[1].run_id, f.k.recs[2].run_id) < 0);
+    teardown(&f);
+}
+
+/* What a function prints in a worker comes back with its outcome. */
+static void test_worker_output_comes_back(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "print", "p", "[]", 2);
+    assert_true(sink_wait(&f.k, 1));
+    assert_int_equal(f.k.n, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(f.k.recs[i].code, ASYNCZ_EVENT_TASK_EXECUTED);
+        assert_int_equal(f.k.recs[i].n_output, 2);
+        assert_non_null(strstr(f.k.recs[i].last_output, "printed by "));
+        assert_null(strstr(f.k.recs[i].last_output, "printed by 0")); /* a pid */
+    }
+    char mine[64];
+    snprintf(mine, sizeof mine, "printed by %d", (int)getpid());
+    assert_string_not_equal(f.k.recs[0].last_output, mine); /* in another process */
+    teardown(&f);
+}
+
+/* How a function says its failure is to be recorded crosses the worker boundary too. */
+static void test_worker_failure_kind_comes_back(void **state)
+{
+    fixture f;
+    setup_opts(&f, 1, 0);
+    submit(&f, "supervised", "s", "[]", 1);
+    assert_true(sink_wait(&f.k, 1));
+    assert_int_equal(f.k.recs[0].code, ASYNCZ_EVENT_TASK_ERROR);
+    assert_int_equal(f.k.recs[0].fail_kind, AZ_FAIL_TIMEOUT);
+    assert_int_equal(f.k.recs[0].exit_status, 3);
+    assert_string_equal(f.k.recs[0].message, "timed out after 1s");
     teardown(&f);
 }
 
@@ -571,6 +624,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_worker_sees_each_times_run_id),
     cmocka_unit_test(test_runs_past_grace_are_missed),
     cmocka_unit_test(test_large_messages),
+    cmocka_unit_test(test_worker_output_comes_back),
+    cmocka_unit_test(test_worker_failure_kind_comes_back),
     cmocka_unit_test(test_unregistered_and_pending_in_worker),
     cmocka_unit_test(test_many_runs_across_workers),
     cmocka_unit_test(test_shutdown_leaves_no_children_or_fds),

@@ -283,7 +283,178 @@ static void task_history_flag_in_document(void **state)
     asyncz_task_free(t);
 }
 
+/* The audit trail of the scheduler's task API: off by default on the memory store, then one entry per
+ * change, by this thread's actor. */
+typedef struct audit_seen {
+    char actions[512];
+    char actor[256];
+} audit_seen;
+
+static int keep_audit(const asyncz_audit_entry *e, void *ud)
+{
+    audit_seen *a = ud;
+    size_t used = strlen(a->actions);
+    snprintf(a->actions + used, sizeof a->actions - used, "%s%s:%s", used ? "," : "", e->task_id,
+             asyncz_audit_action_name(e->action));
+    snprintf(a->actor, sizeof a->actor, "%s", e->actor);
+    return 0;
+}
+
+static const char *audit_of(fixture *f, audit_seen *a)
+{
+    memset(a, 0, sizeof *a);
+    assert_int_equal(asyncz_scheduler_list_audit(f->s, NULL, NULL, keep_audit, a, NULL), 0);
+    return a->actions;
+}
+
+static void task_api_changes_are_audited(void **state)
+{
+    fixture *f = fx_new();
+    audit_seen a;
+    add(f, task("quiet", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    assert_string_equal(audit_of(f, &a), ""); /* off by default on a memory store */
+    assert_int_equal(asyncz_scheduler_set_audit(f->s, NULL, true), 0);
+    assert_int_equal(asyncz_set_actor("operator"), 0);
+    add(f, task("a", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    assert_int_equal(asyncz_scheduler_pause_task(f->s, "a", NULL), 0);
+    assert_int_equal(asyncz_scheduler_resume_task(f->s, "a", NULL), 0);
+    asyncz_trigger *every20 = interval(20 * SEC, T0);
+    assert_int_equal(asyncz_scheduler_reschedule_task(f->s, "a", NULL, every20), 0);
+    asyncz_trigger_unref(every20);
+    assert_int_equal(asyncz_scheduler_run_task(f->s, "a", NULL), 0);
+    assert_int_equal(asyncz_scheduler_remove_task(f->s, "a", NULL), 0);
+    assert_int_equal(asyncz_scheduler_remove_task(f->s, "a", NULL), ASYNCZ_ENOTFOUND); /* not recorded */
+    assert_string_equal(audit_of(f, &a), "a:remove,a:run,a:update,a:resume,a:pause,a:add");
+    assert_string_equal(a.actor, "operator");
+    assert_int_equal(asyncz_set_actor(NULL), 0);
+    assert_int_equal(asyncz_scheduler_set_audit(f->s, NULL, false), 0);
+    add(f, task("b", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    assert_string_equal(audit_of(f, &a), "a:remove,a:run,a:update,a:resume,a:pause,a:add");
+    assert_int_equal(asyncz_scheduler_set_audit(f->s, "nope", true), ASYNCZ_ENOTFOUND);
+    assert_int_equal(asyncz_scheduler_list_audit(f->s, "nope", NULL, keep_audit, &a, NULL), ASYNCZ_ENOTFOUND);
+    fx_free(f);
+}
+
+/* A function's output lines go with its record: the newest run_output_max bytes, marked when cut. */
+static int fn_chatty(asyncz_run *run, void *ud)
+{
+    (void)ud;
+    assert_int_equal(asyncz_run_output(run, ASYNCZ_OUTPUT_STDOUT, "first line\n"), 0);
+    assert_int_equal(asyncz_run_output(run, ASYNCZ_OUTPUT_STDERR, "bad \xff byte"), 0);
+    assert_int_equal(asyncz_run_output(run, ASYNCZ_OUTPUT_NOTE, "last"), 0);
+    assert_int_equal(asyncz_run_output(run, 9, "no such stream"), ASYNCZ_EINVAL);
+    return ASYNCZ_RUN_DONE;
+}
+
+static void output_goes_with_the_record(void **state)
+{
+    fixture *f = fx_new();
+    assert_int_equal(asyncz_scheduler_register(f->s, "chatty", fn_chatty, NULL), 0);
+    add(f, task("c", "chatty", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1));
+    process(f, T0 + 10 * SEC);
+    runs r = {0};
+    list(f, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.items[0]->n_output, 0); /* a listing without output */
+    asyncz_run_record *got = NULL;
+    assert_int_equal(asyncz_scheduler_get_run(f->s, NULL, r.items[0]->run_id, &got), 0);
+    assert_int_equal(got->n_output, 3);
+    assert_string_equal(got->output[0].text, "first line");
+    assert_int_equal(got->output[0].stream, ASYNCZ_OUTPUT_STDOUT);
+    assert_string_equal(got->output[1].text, "bad \xef\xbf\xbd byte");
+    assert_int_equal(got->output[1].stream, ASYNCZ_OUTPUT_STDERR);
+    assert_true(got->output[2].time == T0 + 10 * SEC);
+    assert_false(got->output_truncated);
+    asyncz_run_record_free(got);
+    runs_free(&r);
+    fx_free(f);
+}
+
+static void output_is_bounded(void **state)
+{
+    vclock clock = {.now = T0};
+    recorder rec;
+    recorder_init(&rec);
+    asyncz_scheduler_options o;
+    asyncz_scheduler_options_init(&o);
+    o.run_output_max = 12;
+    asyncz_scheduler *s = harness_scheduler_new(&clock, &rec, &o);
+    assert_int_equal(asyncz_scheduler_register(s, "chatty", fn_chatty, NULL), 0);
+    assert_int_equal(asyncz_scheduler_start_embedded(s, 0), 0);
+    asyncz_task *t = task("c", "chatty", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1);
+    assert_int_equal(asyncz_scheduler_add_task(s, t, 0), 0);
+    asyncz_task_free(t);
+    clock.now = T0 + 10 * SEC;
+    asyncz_time_t next;
+    assert_int_equal(asyncz_scheduler_process(s, clock.now, &next), 0);
+    fixture f = {.s = s};
+    runs r = {0};
+    list(&f, &r);
+    asyncz_run_record *got = NULL;
+    assert_int_equal(asyncz_scheduler_get_run(s, NULL, r.items[0]->run_id, &got), 0);
+    /* 12 bytes: "bad \xef\xbf\xbd byte" (12) pushed "first line" out, and "last" pushed it out. */
+    assert_int_equal(got->n_output, 1);
+    assert_string_equal(got->output[0].text, "last");
+    assert_true(got->output_truncated);
+    asyncz_run_record_free(got);
+    runs_free(&r);
+    asyncz_scheduler_free(s);
+    /* Over the most a run keeps: refused. */
+    o.run_output_max = ASYNCZ_RUN_OUTPUT_MAX + 1;
+    assert_int_equal(asyncz_scheduler_new(&s, &o), ASYNCZ_EINVAL);
+}
+
+/* A store that cannot take run records for a while (unreachable): they wait, in order, and are written
+ * once it can; the runs themselves go on meanwhile. */
+static bool history_down;
+static int (*real_history_put)(asyncz_store *, const asyncz_run_record *, size_t);
+
+static int flaky_history_put(asyncz_store *st, const asyncz_run_record *recs, size_t n)
+{
+    if (history_down) {
+        asyncz_store_set_errmsg("connection refused (test)");
+        return ASYNCZ_ESTORE;
+    }
+    return real_history_put(st, recs, n);
+}
+
+static void unreachable_store_delays_records(void **state)
+{
+    fixture *f = fx_new();
+    asyncz_store *st = NULL;
+    assert_int_equal(asyncz_store_memory_new(&st), 0);
+    static asyncz_store_ops flaky;
+    flaky = *ASYNCZ_STORE_BASE(st)->ops;
+    real_history_put = flaky.history_put;
+    flaky.history_put = flaky_history_put;
+    ASYNCZ_STORE_BASE(st)->ops = &flaky;
+    assert_int_equal(asyncz_scheduler_add_store(f->s, "flaky", st), 0);
+    asyncz_task *t = task("t", "count", interval(10 * SEC, T0), ASYNCZ_GRACE_UNLIMITED, 1);
+    assert_int_equal(asyncz_task_set_store(t, "flaky"), 0);
+    add(f, t);
+    history_down = true;
+    process(f, T0 + 10 * SEC);
+    process(f, T0 + 20 * SEC);
+    runs r = {0};
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, "flaky", NULL, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 0);                                               /* nothing written yet */
+    assert_int_equal(count_events(&f->rec, ASYNCZ_EVENT_TASK_EXECUTED), 2); /* but both ran */
+    history_down = false;
+    process(f, T0 + 21 * SEC);
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, "flaky", NULL, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.items[0]->outcome, ASYNCZ_RUN_SUCCEEDED);
+    assert_true(r.items[0]->scheduled_time == T0 + 20 * SEC);
+    assert_true(r.items[1]->scheduled_time == T0 + 10 * SEC);
+    runs_free(&r);
+    fx_free(f);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(unreachable_store_delays_records),
+    cmocka_unit_test(output_goes_with_the_record),
+    cmocka_unit_test(output_is_bounded),
+    cmocka_unit_test(task_api_changes_are_audited),
     cmocka_unit_test(succeeded_run_is_recorded_and_completed),
     cmocka_unit_test(failed_run_keeps_its_error),
     cmocka_unit_test(missed_and_skipped_are_recorded),

@@ -28,6 +28,7 @@
 #ifndef ASYNCZ_SYS_STORE_H
 #define ASYNCZ_SYS_STORE_H
 
+#include "asyncz/audit.h"
 #include "asyncz/history.h"
 #include "asyncz/store.h"
 #include "asyncz/task.h"
@@ -169,6 +170,16 @@ typedef struct asyncz_store_ops {
      * error_code ASYNCZ_ESTATE, error_message reason (borrowed). *marked receives how many. Idempotent. */
     int (*history_mark_lost)(asyncz_store *st, const char *scheduler, asyncz_time_t now, const char *reason,
                              size_t *marked);
+
+    /* ---- optional, since version 4: the audit trail (asyncz/audit.h). A store keeps one only with both;
+     * history_prune applies the same retention to it (by age, and by count per task). ---- */
+
+    /* Write n entries (borrowed; ids distinct, never written before). Errors: ASYNCZ_EINVAL (an entry
+     * without a valid id or task id: none written), the backend's. */
+    int (*audit_put)(asyncz_store *st, const asyncz_audit_entry *entries, size_t n);
+    /* As history_list, for the audit trail (q already checked). */
+    int (*audit_list)(asyncz_store *st, const asyncz_audit_query *q, asyncz_audit_fn each, void *userdata,
+                      char *next_cursor);
 } asyncz_store_ops;
 
 /* Common state of every store. */
