@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The runs the daemon records are what the tool shows: a shell task that succeeds and one that fails, run by
-# `asyncz start` on a SQLite store, are in `asyncz history` (with their outcome and error), in the
-# LAST RUN of `asyncz list` and in `asyncz logs`, also after the daemon has stopped. $1 is the asyncz binary.
+# `asyncz start` on a SQLite store, are in `asyncz history` (with their outcome, exit status and error), in
+# the LAST RUN of `asyncz list` and in `asyncz logs` (with the command's output), also after the daemon
+# has stopped. $1 is the asyncz binary.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon_lib.sh"
@@ -41,12 +42,13 @@ passed=$((passed + 1))
 
 run history "${S[@]}" bad --outcome failed --json
 [[ $rc -eq 0 ]] || fail "history bad: $err"
-read -r n run_id error < <(python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["runs"]; print(len(r), r[0]["run_id"], r[0]["error_message"])' <<<"$out")
-[[ $n -ge 2 && $error == "exit status 3" ]] || fail "bad runs: $out"
+read -r n run_id exit_status error < <(python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["runs"]; print(len(r), r[0]["run_id"], r[0]["exit_status"], r[0]["error_message"])' <<<"$out")
+[[ $n -ge 2 && $exit_status == 3 && $error == "exit status 3" ]] || fail "bad runs: $out"
 passed=$((passed + 1))
 
 run logs "${S[@]}" "$run_id"
-[[ $rc -eq 0 && $out == *"outcome    failed"*"error      exit status 3"* ]] || fail "logs of a failed run: $rc $out $err"
+[[ $rc -eq 0 && $out == *"outcome    failed"*"exit       3"*"error      exit status 3"*"  out   failing" ]] ||
+    fail "logs of a failed run: $rc $out $err"
 passed=$((passed + 1))
 
 run list "${S[@]}" --sort-by id
