@@ -1,5 +1,6 @@
 /* `asyncz list`: the tasks of a store, filtered and sorted, as a table or a JSON array. */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "manage.h"
@@ -115,21 +116,45 @@ static void make_filter(const list_args *a, asyncz_task_filter *f)
 typedef struct json_rows {
     const asyncz_task_list *l;
     const asyncz_zone *zone;
+    asyncz_run_record *const *last; /* NULL: the store keeps no history (no "last_run" key) */
 } json_rows;
 
 static json_t *json_row(size_t i, void *ctx)
 {
     const json_rows *r = ctx;
-    return az_cli_task_json(asyncz_task_list_at(r->l, i), r->zone, false);
+    json_t *o = az_cli_task_json(asyncz_task_list_at(r->l, i), r->zone, false);
+    if (o && r->last &&
+        json_object_set_new(o, "last_run",
+                            r->last[i] ? az_cli_run_json(r->last[i], r->zone, false) : json_null())) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
-static int print_json(const asyncz_task_list *l, const asyncz_zone *zone)
+static int print_json(const asyncz_task_list *l, asyncz_run_record *const *last, const asyncz_zone *zone)
 {
-    json_rows rows = {l, zone};
+    json_rows rows = {l, zone, last};
     return az_cli_json_array(asyncz_task_list_count(l), json_row, &rows);
 }
 
-static int add_row(az_table *t, const asyncz_task *task, const asyncz_zone *zone)
+/* The LAST RUN cell: "succeeded 3m ago" (a running one: "running since 5s"), "-" when the task has none. */
+static void last_run_text(char *buf, size_t size, const asyncz_run_record *r, asyncz_time_t now)
+{
+    if (!r) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    asyncz_time_t at = r->finished_at != ASYNCZ_TIME_NONE  ? r->finished_at
+                       : r->started_at != ASYNCZ_TIME_NONE ? r->started_at
+                                                           : r->submitted_at;
+    char age[AZ_CLI_RUN_TEXT_SIZE];
+    az_cli_age_text(age, sizeof age, at, now);
+    snprintf(buf, size, "%s %s", asyncz_run_outcome_name(r->outcome), age);
+}
+
+static int add_row(az_table *t, const asyncz_task *task, const asyncz_zone *zone,
+                   asyncz_run_record *const *last, asyncz_time_t now)
 {
     char trigger[AZ_CLI_TEXT_SIZE], next[ASYNCZ_TIME_FORMAT_SIZE], what[AZ_CLI_TEXT_SIZE];
     az_cli_task_trigger_text(task, trigger, sizeof trigger);
@@ -138,8 +163,18 @@ static int add_row(az_table *t, const asyncz_task *task, const asyncz_zone *zone
     if (strcmp(state, "scheduled") != 0)
         snprintf(next, sizeof next, "%s", state);
     az_cli_task_what(task, what, sizeof what);
-    const char *cells[] = {
+    char last_run[2 * AZ_CLI_RUN_TEXT_SIZE];
+    last_run_text(last_run, sizeof last_run, last ? *last : NULL, now);
+    const char *with[] = {asyncz_task_id(task),
+                          asyncz_task_name(task),
+                          trigger,
+                          next,
+                          last_run,
+                          asyncz_task_executor(task),
+                          what};
+    const char *without[] = {
         asyncz_task_id(task), asyncz_task_name(task), trigger, next, asyncz_task_executor(task), what};
+    const char *const *cells = last ? with : without;
     return az_table_row(t, strcmp(state, "paused") == 0 ? AZ_TABLE_DIM : AZ_TABLE_PLAIN, cells);
 }
 
@@ -160,17 +195,64 @@ static void print_empty(const list_args *a, size_t stored, size_t matched)
         printf("0 of %zu %stasks shown (--limit 0)\n", matched, filtered(a) ? "matching " : "");
 }
 
-static int print_table(const asyncz_task_list *l, const asyncz_zone *zone, const az_cli_common *common)
+static void free_last_runs(asyncz_run_record **last, size_t n)
 {
-    az_table *t = az_table_new(6);
-    static const char *const header[] = {"ID", "NAME", "TRIGGER", "NEXT RUN", "EXECUTOR", "FUNCTION/COMMAND"};
-    int rc = t ? az_table_header(t, header) : -1;
+    for (size_t i = 0; last && i < n; i++)
+        asyncz_run_record_free(last[i]);
+    free(last);
+}
+
+/* The newest run of every listed task (az_cli_last_runs), into *out (n entries, each NULL for a task that
+ * has not run; *out NULL when the store keeps no history). *any: some task has run (the table then has a
+ * LAST RUN column). A store that fails to answer is warned about, and the tasks are listed without. */
+static int find_last_runs(asyncz_store *st, const asyncz_task_list *l, asyncz_run_record ***out, bool *any)
+{
+    size_t n = asyncz_task_list_count(l);
+    const char **ids = malloc((n ? n : 1) * sizeof *ids);
+    asyncz_run_record **last = calloc(n ? n : 1, sizeof *last);
+    *out = NULL;
+    *any = false;
+    if (!ids || !last) {
+        free(ids);
+        free(last);
+        return az_cli_failure("out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        ids[i] = asyncz_task_id(asyncz_task_list_at(l, i));
+    int rc = az_cli_last_runs(st, ids, n, last);
+    free(ids);
+    for (size_t i = 0; rc == 0 && i < n && !*any; i++)
+        *any = last[i] != NULL;
+    if (rc == 0) {
+        *out = last;
+        return 0;
+    }
+    free(last);
+    if (rc == ASYNCZ_ENOMEM)
+        return az_cli_failure("out of memory");
+    if (rc != ASYNCZ_EUNSUPPORTED)
+        az_cli_warning("cannot read the run history (no last runs shown): %s",
+                       asyncz_store_errmsg()[0] ? asyncz_store_errmsg() : asyncz_strerror(rc));
+    return 0;
+}
+
+static int print_table(const asyncz_task_list *l, asyncz_run_record **last, const asyncz_zone *zone,
+                       const az_cli_common *common)
+{
+    static const char *const with[] = {"ID",       "NAME",     "TRIGGER",         "NEXT RUN",
+                                       "LAST RUN", "EXECUTOR", "FUNCTION/COMMAND"};
+    static const char *const without[] = {"ID",       "NAME",     "TRIGGER",
+                                          "NEXT RUN", "EXECUTOR", "FUNCTION/COMMAND"};
+    size_t ncols = last ? 7 : 6;
+    az_table *t = az_table_new(ncols);
+    int rc = t ? az_table_header(t, last ? with : without) : -1;
+    asyncz_time_t now = asyncz_now();
     for (size_t i = 0; rc == 0 && i < asyncz_task_list_count(l); i++)
-        rc = add_row(t, asyncz_task_list_at(l, i), zone);
-    if (rc == 0) { /* name, trigger and what it runs are cut to the terminal; id, time, executor never */
+        rc = add_row(t, asyncz_task_list_at(l, i), zone, last ? &last[i] : NULL, now);
+    if (rc == 0) { /* name, trigger and what it runs are cut to the terminal; id, times, executor never */
         az_table_flexible(t, 1);
         az_table_flexible(t, 2);
-        az_table_flexible(t, 5);
+        az_table_flexible(t, ncols - 1);
     }
     rc = rc ? az_cli_failure("out of memory") : az_cli_table_print(t, common);
     az_table_free(t);
@@ -190,14 +272,19 @@ static int run(const list_args *a, const az_cli_common *common)
     if (rc == 0 && (rc = asyncz_store_list_tasks(s.st, &f, &l)) != 0)
         rc = rc == ASYNCZ_ENOMEM ? az_cli_failure("out of memory while listing the tasks")
                                  : az_cli_store_failed(rc, "cannot list the tasks", NULL);
+    asyncz_run_record **last = NULL;
+    bool any = false;
+    if (rc == 0 && asyncz_task_list_count(l) > 0)
+        rc = find_last_runs(s.st, l, &last, &any);
     if (rc == 0) {
         if (common->json)
-            rc = print_json(l, zone);
+            rc = print_json(l, last, zone);
         else if (asyncz_task_list_count(l) == 0)
             print_empty(a, asyncz_task_list_stored(l), asyncz_task_list_matched(l));
         else
-            rc = print_table(l, zone, common);
+            rc = print_table(l, any ? last : NULL, zone, common);
     }
+    free_last_runs(last, l ? asyncz_task_list_count(l) : 0);
     asyncz_task_list_free(l);
     az_cli_store_close(&s);
     asyncz_zone_unref(zone);

@@ -1,5 +1,6 @@
 /* `asyncz status` and `asyncz instances`: what a store holds and which schedulers use it, from its tasks,
- * its quarantine and the heartbeats that shared stores keep (asyncz_store_instances). */
+ * its quarantine, the heartbeats that shared stores keep (asyncz_store_instances) and the runs of the last
+ * day (asyncz_store_list_runs). */
 #include <string.h>
 
 #include "manage.h"
@@ -74,6 +75,73 @@ static int gather(az_cli_store *s, counts *c, size_t *total)
     return rc ? rc : lrc ? az_cli_store_failed(lrc, "cannot read the store", NULL) : 0;
 }
 
+/* ---- runs of the last hour and day ----------------------------------------------------------------------
+ */
+
+/* Runs, failures (failed, timed out, crashed, lost) and late runs (az_cli_run_late) of one period. */
+typedef struct run_counts {
+    size_t runs, failed, late;
+} run_counts;
+
+typedef struct recent {
+    bool kept; /* the store keeps history */
+    asyncz_time_t hour_ago;
+    run_counts hour, day;
+} recent;
+
+static void count_in(run_counts *c, const asyncz_run_record *r)
+{
+    c->runs++;
+    c->failed += az_cli_run_failed(r->outcome);
+    c->late += az_cli_run_late(r);
+}
+
+static int count_run(const asyncz_run_record *r, void *userdata)
+{
+    recent *rc = userdata;
+    count_in(&rc->day, r);
+    if (r->submitted_at >= rc->hour_ago)
+        count_in(&rc->hour, r);
+    return 0;
+}
+
+/* Every run submitted in the last day, page by page. */
+static int count_recent(az_cli_store *s, asyncz_time_t now, recent *out)
+{
+    memset(out, 0, sizeof *out);
+    out->hour_ago = now - 3600 * ASYNCZ_USEC_PER_SEC;
+    asyncz_history_query q;
+    asyncz_history_query_init(&q);
+    q.since = now - 86400 * ASYNCZ_USEC_PER_SEC;
+    q.limit = ASYNCZ_HISTORY_MAX_LIMIT;
+    char next[ASYNCZ_HISTORY_CURSOR_SIZE] = "";
+    int rc;
+    do {
+        char cursor[ASYNCZ_HISTORY_CURSOR_SIZE];
+        q.cursor = next;
+        rc = asyncz_store_list_runs(s->st, &q, count_run, out, cursor);
+        memcpy(next, cursor, sizeof next);
+    } while (rc == 0 && next[0]);
+    out->kept = rc != ASYNCZ_EUNSUPPORTED;
+    if (rc == 0 || rc == ASYNCZ_EUNSUPPORTED)
+        return 0;
+    return az_cli_history_failed(s, rc, "cannot read the runs");
+}
+
+static json_t *run_counts_json(const recent *r, const run_counts *c)
+{
+    if (!r->kept)
+        return json_null();
+    return json_pack("{s:I, s:I, s:I}", "runs", (json_int_t)c->runs, "failed", (json_int_t)c->failed, "late",
+                     (json_int_t)c->late);
+}
+
+/* "12 (2 failed, 1 late)" */
+static void run_counts_text(char *buf, size_t size, const run_counts *c)
+{
+    snprintf(buf, size, "%zu (%zu failed, %zu late)", c->runs, c->failed, c->late);
+}
+
 /* ---- status -------------------------------------------------------------------------------------------- */
 
 /* The tasks no scheduler can schedule on this host (their zone does not load: az_cli_zone_problem), as
@@ -118,7 +186,8 @@ static void unschedulable_text(const az_cli_store *s, char *buf, size_t size, si
                  zones ? " and others" : "", ids);
 }
 
-static int status_json(const az_cli_store *s, const counts *c, size_t total, const asyncz_zone *zone)
+static int status_json(const az_cli_store *s, const counts *c, const recent *r, size_t total,
+                       const asyncz_zone *zone)
 {
     char url[1024];
     az_cli_redact_url(s->url, url, sizeof url);
@@ -130,17 +199,22 @@ static int status_json(const az_cli_store *s, const counts *c, size_t total, con
     if (o && (!unschedulable || json_object_set_new(o, "unschedulable", unschedulable) ||
               az_cli_json_set_time(o, "next_run_time", c->next_run, zone) ||
               json_object_set_new(o, "schedulers_live", json_integer((json_int_t)c->live)) ||
-              json_object_set_new(o, "schedulers_expired", json_integer((json_int_t)c->expired)))) {
+              json_object_set_new(o, "schedulers_expired", json_integer((json_int_t)c->expired)) ||
+              json_object_set_new(o, "runs_last_hour", run_counts_json(r, &r->hour)) ||
+              json_object_set_new(o, "runs_last_day", run_counts_json(r, &r->day)))) {
         json_decref(o);
         o = NULL;
     }
     return az_cli_json_print(o);
 }
 
-static int status_text(const az_cli_store *s, const counts *c, size_t total, const asyncz_zone *zone,
-                       const az_cli_common *common)
+static int status_text(const az_cli_store *s, const counts *c, const recent *r, size_t total,
+                       const asyncz_zone *zone, const az_cli_common *common)
 {
     char url[1024], tasks[160], next[ASYNCZ_TIME_FORMAT_SIZE], problems[96], schedulers[96], stuck[512];
+    char hour[96], day[96];
+    run_counts_text(hour, sizeof hour, &r->hour);
+    run_counts_text(day, sizeof day, &r->day);
     size_t n_stuck = 0;
     unschedulable_text(s, stuck, sizeof stuck, &n_stuck);
     az_cli_redact_url(s->url, url, sizeof url);
@@ -155,13 +229,19 @@ static int status_text(const az_cli_store *s, const counts *c, size_t total, con
                              {"next run", next},
                              {"records", problems},
                              {"schedulers", schedulers},
+                             {"runs, last hour", hour},
+                             {"runs, last day", day},
                              {"cannot schedule", stuck}};
     az_table *t = az_table_new(2);
     int rc = t ? 0 : -1;
-    /* The last row only when there is something to say: tasks this host cannot schedule. */
+    /* The runs only from a store that keeps history; the last row only when there is something to say:
+     * tasks this host cannot schedule. */
     size_t n_rows = sizeof rows / sizeof rows[0] - (n_stuck ? 0 : 1);
     for (size_t i = 0; rc == 0 && i < n_rows; i++) {
-        bool bad = (i == 4 && (c->quarantined || s->n_bad)) || (i == 5 && c->expired) || (i == 6 && n_stuck);
+        if ((i == 6 || i == 7) && !r->kept)
+            continue;
+        bool bad = (i == 4 && (c->quarantined || s->n_bad)) || (i == 5 && c->expired) ||
+                   (i == 6 && r->hour.failed) || (i == 7 && r->day.failed) || (i == 8 && n_stuck);
         rc = az_table_row(t, bad ? AZ_TABLE_WARN : AZ_TABLE_PLAIN, rows[i]);
     }
     rc = rc ? az_cli_failure("out of memory") : az_cli_table_print(t, common);
@@ -174,11 +254,14 @@ typedef int (*ops_fn)(az_cli_store *s, const az_cli_common *common, const asyncz
 static int status(az_cli_store *s, const az_cli_common *common, const asyncz_zone *zone)
 {
     counts c;
+    recent r;
     size_t total = 0;
     int rc = gather(s, &c, &total);
+    if (rc == 0)
+        rc = count_recent(s, c.now, &r);
     if (rc)
         return rc;
-    return common->json ? status_json(s, &c, total, zone) : status_text(s, &c, total, zone, common);
+    return common->json ? status_json(s, &c, &r, total, zone) : status_text(s, &c, &r, total, zone, common);
 }
 
 /* ---- instances ----------------------------------------------------------------------------------------- */

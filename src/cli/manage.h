@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "asyncz/history.h"
 #include "cli.h"
 #include "table.h"
 
@@ -194,6 +195,53 @@ void az_cli_task_fields(const asyncz_task *t, const asyncz_zone *zone, az_cli_fi
 /* The zone of --timezone (default local) as a new reference, or an exit status. */
 int az_cli_show_zone(const az_cli_common *common, asyncz_zone **out);
 
+/* ---- showing runs (run_view.c) --------------------------------------------------------------------- */
+
+/* Size of the buffers the run texts below are written into. */
+#define AZ_CLI_RUN_TEXT_SIZE 64
+
+/* How long a run took (finished - started): "250ms", "1.5s", "2m10s"; "-" when it never started; a
+ * running one's time so far with "+" ("12s+", as of now). */
+void az_cli_run_duration_text(char *buf, size_t size, const asyncz_run_record *r, asyncz_time_t now);
+
+/* How late it started (started - scheduled), as a duration; "-" when it never started. */
+void az_cli_run_late_text(char *buf, size_t size, const asyncz_run_record *r);
+
+/* How long ago then was, coarsely: "5s ago", "3m ago", "2h ago", "4d ago" ("0s ago" for the future). */
+void az_cli_age_text(char *buf, size_t size, asyncz_time_t then, asyncz_time_t now);
+
+/* What went wrong, for a table: the error message, else "exit N" or "signal N", else "" (size bytes). */
+void az_cli_run_error_text(char *buf, size_t size, const asyncz_run_record *r);
+
+/* The row style of an outcome: green succeeded, red failed/timed out/crashed/lost, yellow missed/skipped/
+ * cancelled, plain running. */
+az_table_style az_cli_run_style(asyncz_run_outcome outcome);
+
+/* Whether an outcome counts as a failure in summaries: failed, timed_out, crashed, lost. */
+bool az_cli_run_failed(asyncz_run_outcome outcome);
+
+/* Whether a run started late: missed, or started more than AZ_CLI_LATE_USEC after its scheduled time. */
+#define AZ_CLI_LATE_USEC ASYNCZ_USEC_PER_SEC
+bool az_cli_run_late(const asyncz_run_record *r);
+
+/* A run as a JSON object with stable keys (times as az_cli_json_set_time), its output lines as "output"
+ * [{time, time_us, stream, text}] when with_output. NULL when out of memory. */
+json_t *az_cli_run_json(const asyncz_run_record *r, const asyncz_zone *zone, bool with_output);
+
+/* One output line as {time, time_us, stream, text}; NULL when out of memory. */
+json_t *az_cli_output_line_json(const asyncz_output_line *line, const asyncz_zone *zone);
+
+/* Report a failed history call like az_cli_store_failed (exit status 1 with the store's message); a store
+ * that keeps no history (ASYNCZ_EUNSUPPORTED) is said so by name ("the sqlite store keeps no run history").
+ */
+int az_cli_history_failed(const az_cli_store *s, int rc, const char *what);
+
+/* The newest run of each of n tasks (ids[i]), into last[i] (a copy the caller frees with
+ * asyncz_run_record_free; NULL when the task has none). Up to four pages of the store's newest runs first;
+ * only when they did not reach back to its oldest run, one query per task they left without a run. Returns 0,
+ * ASYNCZ_EUNSUPPORTED (the store keeps no history: every last[i] NULL), or the store's error. */
+int az_cli_last_runs(asyncz_store *st, const char *const *ids, size_t n, asyncz_run_record **last);
+
 /* ---- output (json_out.c) ------------------------------------------------------------------------------ */
 
 /* Print doc (stolen) as one line of JSON on stdout. Returns 0 or exit status 1. */
@@ -240,10 +288,13 @@ int az_cli_doctor(int argc, char **argv);
 int az_cli_quarantine(int argc, char **argv);
 int az_cli_export(int argc, char **argv);
 int az_cli_import(int argc, char **argv);
+int az_cli_history(int argc, char **argv);
+int az_cli_logs(int argc, char **argv);
 
 extern const char az_cli_add_help[], az_cli_update_help[], az_cli_list_help[], az_cli_inspect_help[],
     az_cli_timeline_help[], az_cli_pause_help[], az_cli_resume_help[], az_cli_remove_help[],
     az_cli_run_help[], az_cli_status_help[], az_cli_instances_help[], az_cli_doctor_help[];
 extern const char az_cli_quarantine_help[], az_cli_export_help[], az_cli_import_help[];
+extern const char az_cli_history_help[], az_cli_logs_help[];
 
 #endif

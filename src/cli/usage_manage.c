@@ -64,8 +64,9 @@ const char az_cli_list_help[] =
     "Usage: asyncz list [--state S] [--trigger KIND] [--executor NAME] [--query TEXT]\n"
     "                   [--sort-by next|id|name] [--desc] [--limit N] [OPTIONS]\n"
     "\n"
-    "List the tasks of a store: id, name, trigger, next run, executor, and what it runs. Paused tasks\n"
-    "are dim on a terminal. Records that cannot be read are reported on stderr and left in place.\n"
+    "List the tasks of a store: id, name, trigger, next run, last run (outcome and age, when some listed\n"
+    "task has run: see 'asyncz history'), executor, and what it runs. Paused tasks are dim on a terminal.\n"
+    "Records that cannot be read are reported on stderr and left in place.\n"
     "Lines fit COLUMNS, else the terminal's width: name, trigger and what runs are cut with an ellipsis\n"
     "(ids and times never); piped without COLUMNS, nothing is cut. Control characters show escaped (\\n).\n"
     "\n"
@@ -80,7 +81,8 @@ const char az_cli_list_help[] =
 const char az_cli_inspect_help[] =
     "Usage: asyncz inspect ID [--count N] [OPTIONS]\n"
     "\n"
-    "Show every field of a task and its next run times (a paused task's as a resume now would give them).\n"
+    "Show every field of a task, its next run times (a paused task's as a resume now would give them) and\n"
+    "its last 5 runs (outcome, age, duration, run id for 'asyncz logs').\n"
     "\n"
     "  --count N                  how many next run times (default 5)\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
 
@@ -124,7 +126,9 @@ const char az_cli_status_help[] =
     "Usage: asyncz status [OPTIONS]\n"
     "\n"
     "Summarize a store: its kind, how many tasks are scheduled and paused, the next run, quarantined and\n"
-    "unreadable records, and the schedulers registered in it (live or with an expired heartbeat).\n"
+    "unreadable records, the schedulers registered in it (live or with an expired heartbeat), and, when\n"
+    "the store keeps run history, the runs of the last hour and day with how many failed or were late\n"
+    "(missed, or started more than 1s after their scheduled time).\n"
     "\n" SHOW_ZONE_HELP COMMON_HELP EXIT_HELP;
 
 const char az_cli_instances_help[] =
@@ -196,3 +200,49 @@ const char az_cli_import_help[] =
     "\n"
     "  --replace                  overwrite the tasks whose ids the store holds already\n" COMMON_HELP
         EXIT_HELP;
+
+const char az_cli_history_help[] =
+    "Usage: asyncz history [TASK_ID] [--outcome O[,O...]] [--since WHEN] [--until WHEN]\n"
+    "                      [--scheduler NAME] [--limit N] [--cursor C] [OPTIONS]\n"
+    "\n"
+    "List the runs the schedulers recorded in the store, newest first: run id, task, scheduled time, how\n"
+    "late it started, how long it took, outcome, the scheduler that ran it, and the error. Failed, timed\n"
+    "out, crashed and lost runs are red on a terminal, missed, skipped and cancelled ones yellow. When\n"
+    "there are more runs than the page shows, the last line gives the --cursor of the next page (the same\n"
+    "filters go with it). 'asyncz logs RUN_ID' shows one run's output.\n"
+    "\n"
+    "  TASK_ID                    only this task's runs\n"
+    "  --outcome O[,O...]         only these outcomes: running, succeeded, failed, timed_out, crashed,\n"
+    "                             missed, skipped, lost, cancelled\n"
+    "  --since WHEN               runs submitted at WHEN or later: a duration back from now (1d, 2h30m)\n"
+    "                             or an ISO-8601 time (in --timezone when it has no offset)\n"
+    "  --until WHEN               runs submitted before WHEN (the same forms)\n"
+    "  --scheduler NAME           only the runs this scheduler identity recorded\n"
+    "  --limit N                  at most N runs, 1 to 10000 (default 50)\n"
+    "  --cursor C                 the next page, from the cursor a previous page printed\n" SHOW_ZONE_HELP
+        STORE_HELP
+    "  --json                     one JSON object: {\"runs\": [...], \"next_cursor\": C or null}\n"
+    "  --no-color                 no colors, even on a terminal (NO_COLOR=1 does the same)\n"
+    "  -h, --help                 show this help\n"
+    "\nExit status: 0 success, 1 runtime failure (store unreachable, the store keeps no run history),\n"
+    "2 bad command line (an unknown outcome, a bad time or cursor).\n";
+
+const char az_cli_logs_help[] =
+    "Usage: asyncz logs RUN_ID [--follow] [OPTIONS]\n"
+    "\n"
+    "Show one run: its record (task, outcome, times, scheduler, exit status, error, result) and the output\n"
+    "lines the daemon kept (the last part of a shell command's output): time, stream (out, err, note) and\n"
+    "text, stderr red on a terminal. '(output truncated: older lines dropped)' comes first when the start\n"
+    "of the output was not kept. Control characters show escaped; --json gives the exact text.\n"
+    "\n"
+    "  --follow                   while the run is running, read it again every half second and print\n"
+    "                             the new lines; when it ends, print a last line with its outcome and\n"
+    "                             stop. The exit status is 0 whatever the outcome (as 'kubectl logs -f'):\n"
+    "                             read the outcome from that line or from 'asyncz logs "
+    "--json'\n" SHOW_ZONE_HELP STORE_HELP
+    "  --json                     the record with its output as one JSON object; with --follow, one\n"
+    "                             JSON object a line: each output line, then the record as it ended\n"
+    "  --no-color                 no colors, even on a terminal (NO_COLOR=1 does the same)\n"
+    "  -h, --help                 show this help\n"
+    "\nExit status: 0 success, 1 runtime failure (store unreachable, the store keeps no run history),\n"
+    "2 bad command line (not a run id), 3 no such run.\n";

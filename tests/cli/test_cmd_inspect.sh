@@ -27,8 +27,10 @@ ids() {
 check_list() {
     ok "$kind list" list "${S[@]}" --json
     same "$kind list order: next run, paused last" "e-both b-every c-once a-cron d-paused" "$(ids)"
-    same "$kind list keys" "id name state trigger trigger_kind timezone next_run_time next_run_time_us run_requested run_requested_us executor function command" \
+    # last_run: the task's newest run (none here), from a store that keeps run history (both do now).
+    same "$kind list keys" "id name state trigger trigger_kind timezone next_run_time next_run_time_us run_requested run_requested_us executor function command last_run" \
         "$(json '" ".join(d[0].keys())')"
+    same "$kind no last run" "None" "$(json 'd[0]["last_run"]')"
     ok "$kind --state scheduled" list "${S[@]}" --json --state scheduled
     same "$kind scheduled" "e-both b-every c-once a-cron" "$(ids)"
     ok "$kind --state paused" list "${S[@]}" --json --state paused

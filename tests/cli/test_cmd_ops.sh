@@ -55,12 +55,31 @@ check_status() {
     same "$kind status counts" "3 2 1 0 2030-01-01T05:00:00+00:00 1893474000000000 0 0" \
         "$(json '" ".join(str(d[k]) for k in ["tasks", "scheduled", "paused", "unreadable", "next_run_time", "next_run_time_us", "quarantined", "schedulers_expired"])')"
     ok "$kind status text" status "${S[@]}"
-    same "$kind status table" "store       $kind
+    local table=$out
+    # A store that keeps run history adds the runs of the last hour and day (none here).
+    run history "${S[@]}"
+    if [[ $rc -eq 0 ]]; then
+        same "$kind status table" "store            $kind
+url              $URL
+tasks            3 (2 scheduled, 1 paused)
+next run         2030-01-01T05:00:00+00:00
+records          0 quarantined, 0 unreadable
+schedulers       0 live, 0 expired
+runs, last hour  0 (0 failed, 0 late)
+runs, last day   0 (0 failed, 0 late)" "$table"
+        ok "$kind status json runs" status "${S[@]}" --json
+        same "$kind status runs" "{'runs': 0, 'failed': 0, 'late': 0} {'runs': 0, 'failed': 0, 'late': 0}" \
+            "$(json '" ".join(str(d[k]) for k in ["runs_last_hour", "runs_last_day"])')"
+    else
+        same "$kind status table" "store       $kind
 url         $URL
 tasks       3 (2 scheduled, 1 paused)
 next run    2030-01-01T05:00:00+00:00
 records     0 quarantined, 0 unreadable
-schedulers  0 live, 0 expired" "$out"
+schedulers  0 live, 0 expired" "$table"
+        ok "$kind status json no history" status "${S[@]}" --json
+        same "$kind status no runs" "None None" "$(json '" ".join(str(d[k]) for k in ["runs_last_hour", "runs_last_day"])')"
+    fi
 }
 
 check_instances() {
