@@ -51,41 +51,13 @@ static int on_option(void *ctx, int code, const char *value)
 
 #define OUTCOME_NAMES "running, succeeded, failed, timed_out, crashed, missed, skipped, lost or cancelled"
 
-/* "failed,timed_out": the bits of the outcomes named, comma-separated. */
-static int parse_outcomes(const char *text, uint32_t *bits)
+static int outcome_bit(const char *name, uint32_t *bit)
 {
-    *bits = 0;
-    const char *p = text;
-    for (;;) {
-        size_t len = strcspn(p, ",");
-        char name[32];
-        asyncz_run_outcome o;
-        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), p);
-        if (len == 0 || len >= sizeof name || asyncz_run_outcome_parse(name, &o) != 0)
-            return az_cli_bad_value("--outcome", text, (int)(p - text) + 1,
-                                    "'%.*s' is not an outcome (" OUTCOME_NAMES ")", (int)len, p);
-        *bits |= ASYNCZ_RUN_OUTCOME_BIT(o);
-        if (!p[len])
-            return 0;
-        p += len + 1;
-    }
-}
-
-/* A point in time: a duration back from now ("1d", "2h30m") or an ISO-8601 time in zone. */
-static int parse_point(const char *option, const char *text, const asyncz_zone *zone, asyncz_time_t now,
-                       asyncz_time_t *out)
-{
-    int64_t ago;
-    if (asyncz_duration_parse(&ago, text, NULL) == 0) {
-        *out = now - ago;
-        return 0;
-    }
-    int column = 0, rc = asyncz_time_parse(out, text, zone, &column);
-    if (rc == 0)
-        return 0;
-    return az_cli_bad_value(option, text, 0,
-                            "neither a duration back from now (1d, 2h30m, 90s) nor an ISO-8601 time "
-                            "(YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM])");
+    asyncz_run_outcome o;
+    if (asyncz_run_outcome_parse(name, &o) != 0)
+        return -1;
+    *bit = ASYNCZ_RUN_OUTCOME_BIT(o);
+    return 0;
 }
 
 static int check_args(history_args *a, const asyncz_zone *zone)
@@ -99,11 +71,12 @@ static int check_args(history_args *a, const asyncz_zone *zone)
         rc = az_cli_bad_value("task id", a->task, 0,
                               "not a valid id (1 to 255 of A-Z a-z 0-9 . _ @ + -, not starting with . or -)");
     if (rc == 0 && a->outcome)
-        rc = parse_outcomes(a->outcome, &q->outcomes);
+        rc = az_cli_parse_name_set("--outcome", a->outcome, outcome_bit, "an outcome (" OUTCOME_NAMES ")",
+                                   &q->outcomes);
     if (rc == 0 && a->since)
-        rc = parse_point("--since", a->since, zone, now, &q->since);
+        rc = az_cli_parse_point("--since", a->since, zone, now, &q->since);
     if (rc == 0 && a->until)
-        rc = parse_point("--until", a->until, zone, now, &q->until);
+        rc = az_cli_parse_point("--until", a->until, zone, now, &q->until);
     if (rc == 0 && a->since && a->until && q->since >= q->until)
         rc = az_cli_bad_value("--until", a->until, 0, "must be after --since '%s'", a->since);
     if (rc == 0 && a->scheduler)

@@ -23,6 +23,7 @@ const az_cli_command az_cli_commands[] = {
     {"timeline", "list the upcoming runs of all tasks in time order", az_cli_timeline, az_cli_timeline_help},
     {"history", "list the runs of a store's tasks, newest first", az_cli_history, az_cli_history_help},
     {"logs", "show one run's record and output (--follow while it runs)", az_cli_logs, az_cli_logs_help},
+    {"audit", "list who changed which task, when and how, newest first", az_cli_audit, az_cli_audit_help},
     /* operating a store */
     {"status", "summarize a store: tasks, next run, quarantine, schedulers", az_cli_status,
      az_cli_status_help},

@@ -231,6 +231,19 @@ json_t *az_cli_run_json(const asyncz_run_record *r, const asyncz_zone *zone, boo
 /* One output line as {time, time_us, stream, text}; NULL when out of memory. */
 json_t *az_cli_output_line_json(const asyncz_output_line *line, const asyncz_zone *zone);
 
+/* The bit of a name (0 when known), for az_cli_parse_name_set. */
+typedef int (*az_cli_name_bit_fn)(const char *name, uint32_t *bit);
+
+/* A comma-separated set of names ("failed,timed_out") as the OR of their bits; a name bit_of does not know
+ * is a usage error naming option and saying it is not `what` ("an outcome (running, ...)"). */
+int az_cli_parse_name_set(const char *option, const char *text, az_cli_name_bit_fn bit_of, const char *what,
+                          uint32_t *bits);
+
+/* A point in time for --since / --until: a duration back from now ("1d", "2h30m") or an ISO-8601 time (in
+ * zone when it has no offset). A usage error naming option otherwise. */
+int az_cli_parse_point(const char *option, const char *text, const asyncz_zone *zone, asyncz_time_t now,
+                       asyncz_time_t *out);
+
 /* Report a failed history call like az_cli_store_failed (exit status 1 with the store's message); a store
  * that keeps no history (ASYNCZ_EUNSUPPORTED) is said so by name ("the sqlite store keeps no run history").
  */
@@ -290,10 +303,12 @@ int az_cli_export(int argc, char **argv);
 int az_cli_import(int argc, char **argv);
 int az_cli_history(int argc, char **argv);
 int az_cli_logs(int argc, char **argv);
+int az_cli_audit(int argc, char **argv);
 
 extern const char az_cli_add_help[], az_cli_update_help[], az_cli_list_help[], az_cli_inspect_help[],
     az_cli_timeline_help[], az_cli_pause_help[], az_cli_resume_help[], az_cli_remove_help[],
-    az_cli_run_help[], az_cli_status_help[], az_cli_instances_help[], az_cli_doctor_help[];
+    az_cli_run_help[], az_cli_audit_help[], az_cli_status_help[], az_cli_instances_help[],
+    az_cli_doctor_help[];
 extern const char az_cli_quarantine_help[], az_cli_export_help[], az_cli_import_help[];
 extern const char az_cli_history_help[], az_cli_logs_help[];
 

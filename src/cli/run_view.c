@@ -295,3 +295,40 @@ int az_cli_last_runs(asyncz_store *st, const char *const *ids, size_t n, asyncz_
     }
     return rc;
 }
+
+/* ---- filters of the history and audit commands -------------------------------------------------------- */
+
+int az_cli_parse_name_set(const char *option, const char *text, az_cli_name_bit_fn bit_of, const char *what,
+                          uint32_t *bits)
+{
+    *bits = 0;
+    const char *p = text;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        char name[32];
+        uint32_t bit = 0;
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), p);
+        if (len == 0 || len >= sizeof name || bit_of(name, &bit) != 0)
+            return az_cli_bad_value(option, text, (int)(p - text) + 1, "'%.*s' is not %s", (int)len, p, what);
+        *bits |= bit;
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+
+int az_cli_parse_point(const char *option, const char *text, const asyncz_zone *zone, asyncz_time_t now,
+                       asyncz_time_t *out)
+{
+    int64_t ago;
+    if (asyncz_duration_parse(&ago, text, NULL) == 0) {
+        *out = now - ago;
+        return 0;
+    }
+    int column = 0;
+    if (asyncz_time_parse(out, text, zone, &column) == 0)
+        return 0;
+    return az_cli_bad_value(option, text, 0,
+                            "neither a duration back from now (1d, 2h30m, 90s) nor an ISO-8601 time "
+                            "(YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM])");
+}

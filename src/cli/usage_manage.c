@@ -227,6 +227,32 @@ const char az_cli_history_help[] =
     "\nExit status: 0 success, 1 runtime failure (store unreachable, the store keeps no run history),\n"
     "2 bad command line (an unknown outcome, a bad time or cursor).\n";
 
+const char az_cli_audit_help[] =
+    "Usage: asyncz audit [TASK_ID] [--action A[,A...]] [--actor NAME] [--since WHEN] [--until WHEN]\n"
+    "                    [--limit N] [--cursor C] [OPTIONS]\n"
+    "\n"
+    "List the changes made to the store's tasks, newest first: when, which task, the action, who made it\n"
+    "(a user as 'NAME (uid N)' for this tool, 'config' for what the daemon's config wrote) and what\n"
+    "changed (each field's value before and after; the fields of an added or removed task). Every add,\n"
+    "update, pause, resume, remove and run request through this tool, the daemon or a program using the\n"
+    "library is recorded in the store, with the same retention as the run history.\n"
+    "\n"
+    "  TASK_ID                    only this task's changes\n"
+    "  --action A[,A...]          only these actions: add, update, pause, resume, remove, run\n"
+    "  --actor NAME               only the changes this actor made (exactly as shown)\n"
+    "  --since WHEN               changes made at WHEN or later: a duration back from now (1d, 2h30m)\n"
+    "                             or an ISO-8601 time (in --timezone when it has no offset)\n"
+    "  --until WHEN               changes made before WHEN (the same forms)\n"
+    "  --limit N                  at most N changes, 1 to 10000 (default 50)\n"
+    "  --cursor C                 the next page, from the cursor a previous page printed\n" SHOW_ZONE_HELP
+        STORE_HELP
+    "  --json                     one JSON object: {\"entries\": [...], \"next_cursor\": C or null}, each\n"
+    "                             entry with its changes as {\"field\": {\"before\": ..., \"after\": ...}}\n"
+    "  --no-color                 no colors, even on a terminal (NO_COLOR=1 does the same)\n"
+    "  -h, --help                 show this help\n"
+    "\nExit status: 0 success, 1 runtime failure (store unreachable, the store keeps no audit trail),\n"
+    "2 bad command line (an unknown action, a bad time or cursor).\n";
+
 const char az_cli_logs_help[] =
     "Usage: asyncz logs RUN_ID [--follow] [OPTIONS]\n"
     "\n"

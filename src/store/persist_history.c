@@ -283,14 +283,79 @@ static int encode_all(persist_store *ps, const asyncz_run_record *recs, size_t n
     return 0;
 }
 
-static int p_history_put(asyncz_store *st, const asyncz_run_record *recs, size_t n)
+/* ---- one record per run id ------------------------------------------------------------------------ */
+
+typedef struct rec_keys {
+    const asyncz_run_record *recs;
+} rec_keys;
+
+static const char *rec_key(const void *ctx, uint32_t ref)
+{
+    return ((const rec_keys *)ctx)->recs[ref - 1].run_id;
+}
+
+/* The records of a batch with one per run id, the last one written (a run's completion after its start,
+ * when both wait in one batch): a backend's batch takes each id once. *kept: recs itself when there were
+ * no repeats, else a malloc'd copy of the kept records (in their order); *n_kept their count. */
+static int one_per_run(const asyncz_run_record *recs, size_t n, asyncz_run_record **kept, size_t *n_kept)
+{
+    *kept = NULL;
+    *n_kept = n;
+    if (n < 2)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!memchr(recs[i].run_id, '\0', sizeof recs[i].run_id))
+            return 0; /* not a run id: encode_all refuses the batch */
+    az_map m = {0};
+    if (az_map_reserve(&m, n) != 0)
+        return ASYNCZ_ENOMEM;
+    rec_keys keys = {recs};
+    uint32_t *last = malloc(n * sizeof *last); /* for each record, whether it is its id's last */
+    if (!last) {
+        az_map_free(&m);
+        return ASYNCZ_ENOMEM;
+    }
+    size_t repeats = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t hash = az_map_hash(recs[i].run_id);
+        size_t slot = az_map_find(&m, hash, recs[i].run_id, rec_key, &keys);
+        uint32_t ref = m.slots[slot].ref;
+        last[i] = 1;
+        if (ref) {
+            last[ref - 1] = 0; /* an earlier write of the same run: superseded */
+            repeats++;
+            m.slots[slot].ref = (uint32_t)i + 1;
+        } else {
+            az_map_put_at(&m, slot, hash, (uint32_t)i + 1);
+        }
+    }
+    az_map_free(&m);
+    int rc = 0;
+    if (repeats && (*kept = malloc((n - repeats) * sizeof **kept)) == NULL)
+        rc = ASYNCZ_ENOMEM;
+    for (size_t i = 0, k = 0; repeats && rc == 0 && i < n; i++)
+        if (last[i])
+            (*kept)[k++] = recs[i];
+    if (repeats && rc == 0)
+        *n_kept = n - repeats;
+    free(last);
+    return rc;
+}
+
+static int p_history_put(asyncz_store *st, const asyncz_run_record *all, size_t n_all)
 {
     persist_store *ps = PS(st);
-    if (n == 0)
+    if (n_all == 0)
         return 0;
+    asyncz_run_record *kept = NULL;
+    size_t n = n_all;
+    int rc = one_per_run(all, n_all, &kept, &n);
+    if (rc)
+        return rc;
+    const asyncz_run_record *recs = kept ? kept : all;
     encoded en = {0};
     pthread_mutex_lock(&ps->lock);
-    int rc = encode_all(ps, recs, n, &en);
+    rc = encode_all(ps, recs, n, &en);
     for (size_t i = 0; rc == 0 && i < n; i += PUT_CHUNK)
         rc = ps->b->ops->journal_put(ps->b, AZ_JOURNAL_RUNS, en.entries + i,
                                      n - i < PUT_CHUNK ? n - i : PUT_CHUNK);
@@ -298,6 +363,7 @@ static int p_history_put(asyncz_store *st, const asyncz_run_record *recs, size_t
         note_written(ps, recs[i].task_id);
     az_persist_unlock(ps);
     encoded_free(&en);
+    free(kept);
     return rc;
 }
 

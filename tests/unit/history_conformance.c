@@ -418,3 +418,26 @@ void history_batch(void **state)
     assert_int_equal(list(st, &q, NULL)->n, 0); /* none of either batch */
     asyncz_store_free(st);
 }
+
+/* A batch holding a run twice (its start and its completion, written together after a store outage) keeps
+ * the last: one record per run id. */
+void history_batch_repeats(void **state)
+{
+    asyncz_store *st = open_history_store();
+    asyncz_run_record batch[3];
+    batch[0] = record("t", ASYNCZ_RUN_RUNNING, T0, "s1");
+    batch[1] = record("u", ASYNCZ_RUN_RUNNING, T0 + 1, "s1");
+    batch[2] = batch[0];
+    batch[2].outcome = ASYNCZ_RUN_SUCCEEDED;
+    batch[2].started_at = T0 + 10;
+    batch[2].finished_at = T0 + 20;
+    assert_int_equal(ops(st)->history_put(st, batch, 3), 0);
+    asyncz_history_query q;
+    asyncz_history_query_init(&q);
+    assert_int_equal(list(st, &q, NULL)->n, 2);
+    asyncz_run_record *got = NULL;
+    assert_int_equal(asyncz_store_get_run(st, batch[0].run_id, &got), 0);
+    assert_int_equal(got->outcome, ASYNCZ_RUN_SUCCEEDED);
+    asyncz_run_record_free(got);
+    asyncz_store_free(st);
+}

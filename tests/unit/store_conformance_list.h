@@ -78,6 +78,7 @@
     X(history_mark_lost) \
     X(history_output) \
     X(history_batch) \
+    X(history_batch_repeats) \
     /* The audit trail (audit_conformance.c; skipped by a store without the audit ops). */ \
     X(audit_record_and_filter) \
     X(audit_pagination) \
