@@ -239,7 +239,8 @@ static PyObject *make_or(PyObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *make_shutdown(PyObject *self, PyObject *unused)
 {
     asyncz_trigger *t = NULL;
-    return made(asyncz_trigger_shutdown_new(&t), t, NULL);
+    int rc = asyncz_trigger_shutdown_new(&t); /* before made() reads t */
+    return made(rc, t, NULL);
 }
 
 /* trigger_from_json(text): a trigger from its JSON document ({"type": "cron", ...}). */
@@ -310,6 +311,8 @@ static PyObject *trigger_describe(PyObject *self, PyObject *unused)
 {
     char buf[512];
     int n = asyncz_trigger_describe(((casyncz_trigger_object *)self)->trigger, buf, sizeof buf);
+    if (n < 0)
+        return casyncz_raise(n, NULL);
     return PyUnicode_FromStringAndSize(buf, n < (int)sizeof buf ? n : (int)sizeof buf - 1);
 }
 
