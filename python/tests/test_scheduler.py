@@ -1,0 +1,157 @@
+"""The scheduler's calls: lifecycle, stores and executors, the task calls, errors, the decorator."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import jobs
+import pytest
+from conftest import run, wait_for
+
+from casyncz import AsyncIOScheduler, CronTrigger, IntervalTrigger, Task
+from casyncz.errors import (
+    ConflictIdError,
+    FunctionNotAllowedError,
+    SchedulerAlreadyRunningError,
+    SchedulerNotRunningError,
+    TaskLookupError,
+)
+from casyncz.schedulers.asyncio import STATE_PAUSED, STATE_RUNNING, STATE_STOPPED
+
+
+def test_lifecycle_states() -> None:
+    async def main() -> None:
+        s = AsyncIOScheduler(timezone="UTC")
+        assert s.state == STATE_STOPPED and not s.running
+        s.start(paused=True)
+        assert s.state == STATE_PAUSED
+        with pytest.raises(SchedulerAlreadyRunningError):
+            s.start()
+        s.resume()
+        assert s.state == STATE_RUNNING
+        s.pause()
+        assert s.state == STATE_PAUSED
+        s.shutdown()
+        assert s.state == STATE_STOPPED
+        with pytest.raises(SchedulerNotRunningError):
+            s.shutdown()
+        s.start()  # again, after a shutdown
+        assert s.running
+        s.shutdown(wait=False)
+
+    run(main)
+
+
+def test_context_managers() -> None:
+    async def main() -> None:
+        s = AsyncIOScheduler()
+        with s:
+            assert s.running
+        assert not s.running
+        async with AsyncIOScheduler() as s2:
+            assert s2.running
+        assert not s2.running
+
+    run(main)
+
+
+def test_task_calls() -> None:
+    async def main() -> None:
+        s = AsyncIOScheduler(timezone="Europe/Berlin")
+        s.start(paused=True)  # nothing runs: only the calls are looked at
+        t = s.add_task(jobs.record, "cron", hour=9, minute=30, args=[1], kwargs={}, id="a", name="nine thirty")
+        assert isinstance(t, Task)
+        assert (t.id, t.name, t.fn, t.fn_reference) == ("a", "nine thirty", jobs.record, "jobs:record")
+        assert t.args == (1,) and t.kwargs == {} and t.executor == "default" and t.store_alias == "default"
+        assert (t.next_run_time.hour, t.next_run_time.minute) == (9, 30)
+        assert str(t.trigger.timezone) == "Europe/Berlin"  # an alias gets the scheduler's zone
+        b = s.add_task(jobs.record, IntervalTrigger(hours=1), id="b", mistrigger_grace_time=None, coalesce=False,
+                       max_instances=3)
+        assert (b.mistrigger_grace_time, b.coalesce, b.max_instances) == (None, False, 3)
+        assert [x.id for x in s.get_tasks()] == ["b", "a"]  # by next run time
+        with pytest.raises(ConflictIdError):
+            s.add_task(jobs.record, "interval", seconds=5, id="a")
+        a2 = s.add_task(jobs.record, "interval", seconds=5, id="a", replace_existing=True)
+        assert a2.trigger.native.kind == "interval"
+
+        paused = s.pause_task("a")
+        assert paused.next_run_time is None and paused.paused
+        resumed = s.resume_task("a")
+        assert resumed.next_run_time is not None
+        moved = s.reschedule_task("a", trigger="cron", hour=23)
+        assert moved.next_run_time.hour == 23
+        assert s.get_task("nope") is None
+        with pytest.raises(TaskLookupError):
+            s.remove_task("nope")
+        with pytest.raises(TaskLookupError):
+            s.pause_task("nope")
+        s.remove_task("a")
+        assert s.get_task("a") is None
+        later = s.add_task(jobs.record, next_run_time=None, id="paused")
+        assert later.paused
+        s.remove_all_tasks()
+        assert s.get_tasks() == []
+        s.shutdown()
+
+    run(main)
+
+
+def test_tasks_added_before_start_and_a_date_in_the_past() -> None:
+    async def main() -> None:
+        s = AsyncIOScheduler(timezone="UTC")
+        jobs.calls.clear()
+        s.add_task(jobs.record, args=["now"])  # no trigger: once, now
+        s.add_task(jobs.record, "date", run_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(milliseconds=50),
+                   args=["soon"])
+        s.start()
+        await wait_for(lambda: sorted(jobs.calls) == ["now", "soon"])
+        assert s.get_tasks() == []  # one-shot tasks are gone after their run
+        s.shutdown()
+
+    run(main)
+
+
+def test_run_task_and_the_decorator() -> None:
+    async def main() -> None:
+        s = AsyncIOScheduler()
+        seen = []
+
+        @s.add_task(trigger="cron", year=2999, id="decorated")
+        async def far_away(value: int = 7) -> None:
+            seen.append(value)
+
+        assert s.get_task("decorated").fn is far_away
+        s.start()
+        s.run_task("decorated")  # once now, outside the schedule
+        await wait_for(lambda: seen == [7])
+        assert s.get_task("decorated").next_run_time.year == 2999  # the schedule did not change
+        s.shutdown()
+
+    run(main)
+
+
+def test_functions_by_reference_need_the_allow_list() -> None:
+    s = AsyncIOScheduler()
+    with pytest.raises(FunctionNotAllowedError):
+        s.add_task("os:system", args=["true"])
+    allowed = AsyncIOScheduler(allowed_modules=["jobs"])
+    task = allowed.add_task("jobs:record", "interval", seconds=60, args=[1])
+    assert task.fn is jobs.record
+
+
+def test_lambdas_only_in_memory_stores(tmp_path) -> None:
+    s = AsyncIOScheduler(stores={"default": "memory", "disk": f"sqlite:///{tmp_path}/t.db"})
+    s.add_task(lambda: None, "interval", seconds=60)
+    with pytest.raises(ValueError, match="persistent"):
+        s.add_task(lambda: None, "interval", seconds=60, store="disk")
+
+
+def test_executor_and_store_settings() -> None:
+    s = AsyncIOScheduler(executors={"pool": {"type": "threadpool", "max_workers": 2}},
+                         stores={"default": {"type": "memory"}},
+                         task_defaults={"mistrigger_grace_time": 30, "coalesce": False, "max_instances": 2})
+    t = s.add_task(jobs.record, CronTrigger(hour=1), executor="pool")
+    assert (t.mistrigger_grace_time, t.coalesce, t.max_instances, t.executor) == (30, False, 2, "pool")
+    with pytest.raises(NotImplementedError):
+        AsyncIOScheduler(executors={"x": "processpool"})
