@@ -61,10 +61,10 @@ asyncz_trigger *casyncz_trigger_of(PyObject *obj);
 
 typedef struct {
     PyObject_HEAD asyncz_scheduler *scheduler;
-    PyObject *runner;   /* called as runner(run) for every run of a registered function; may be NULL */
-    PyObject *listener; /* called as listener(event tuple) for every event; may be NULL */
+    PyObject *runner;       /* called as runner(run) for every run of a registered function; may be NULL */
+    PyObject *listener;     /* called as listener(event tuple) for every event; may be NULL */
+    uint32_t listener_mask; /* the codes the listener wants (read without the GIL: __atomic builtins) */
     uint64_t listener_id;
-    int has_listener;
 } casyncz_core_object;
 
 extern PyTypeObject *casyncz_core_type;
@@ -78,6 +78,7 @@ PyObject *casyncz_core_list_tasks(PyObject *self, PyObject *args, PyObject *kwar
 PyObject *casyncz_core_task_op(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *casyncz_core_remove_all_tasks(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *casyncz_core_reschedule_task(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *casyncz_core_update_task(PyObject *self, PyObject *args, PyObject *kwargs);
 
 /* Raise the scheduler's last error (asyncz_scheduler_errmsg) for code. Returns NULL. */
 PyObject *casyncz_core_raise(casyncz_core_object *core, int code);

@@ -117,9 +117,17 @@ static PyObject *core_set_runner(PyObject *self, PyObject *obj)
     return set_slot(&CORE(self)->runner, obj);
 }
 
-static PyObject *core_set_listener(PyObject *self, PyObject *obj)
+/* set_listener(listener, mask=ALL): events whose code is not in mask never reach Python (no GIL taken). */
+static PyObject *core_set_listener(PyObject *self, PyObject *args)
 {
-    return set_slot(&CORE(self)->listener, obj);
+    PyObject *obj;
+    unsigned long mask = ASYNCZ_EVENT_ALL;
+    if (!PyArg_ParseTuple(args, "O|k:set_listener", &obj, &mask))
+        return NULL;
+    PyObject *res = set_slot(&CORE(self)->listener, obj);
+    if (res)
+        __atomic_store_n(&CORE(self)->listener_mask, (uint32_t)mask, __ATOMIC_RELAXED);
+    return res;
 }
 
 /* register(name): tasks may name this function; its runs go to the runner. */
@@ -288,7 +296,7 @@ static PyObject *core_fd(PyObject *self, void *closure)
 static PyMethodDef core_methods[] = {
     {"set_runner", core_set_runner, METH_O,
      "runner(run) is called for every run; returns RUN_PENDING or not."},
-    {"set_listener", core_set_listener, METH_O, "listener(event_tuple) is called for every event."},
+    {"set_listener", core_set_listener, METH_VARARGS, "set_listener(listener, mask): listener(event_tuple)."},
     {"register", core_register, METH_VARARGS, "Let tasks name this function."},
     {"add_store", core_add_store, METH_VARARGS, "add_store(alias, url=None) -> kind"},
     {"add_executor", core_add_executor, METH_VARARGS, "add_executor(alias, kind='loop', max_workers=0)"},
@@ -302,6 +310,7 @@ static PyMethodDef core_methods[] = {
     KW_METHOD("list_tasks", casyncz_core_list_tasks, "list_tasks(store=None) -> [dict]"),
     KW_METHOD("task_op", casyncz_core_task_op, "task_op(op, id, store=None): pause, resume, run, remove"),
     KW_METHOD("remove_all_tasks", casyncz_core_remove_all_tasks, "remove_all_tasks(store=None)"),
+    KW_METHOD("update_task", casyncz_core_update_task, "update_task(id, store=None, **fields)"),
     KW_METHOD("reschedule_task", casyncz_core_reschedule_task, "reschedule_task(id, trigger, store=None)"),
     {NULL, NULL, 0, NULL},
 };

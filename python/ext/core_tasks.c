@@ -251,3 +251,37 @@ PyObject *casyncz_core_reschedule_task(PyObject *self, PyObject *args, PyObject 
         return casyncz_core_raise(CORE(self), rc);
     Py_RETURN_NONE;
 }
+
+/* update_task(id, store=None, *, func, trigger, name, args_json, kwargs_json, executor, misfire_grace_time,
+ * coalesce, max_instances, next_run_time): change the given fields of a stored task (the others stay). The
+ * next run time is kept unless given (reschedule_task recomputes it from a trigger). */
+PyObject *casyncz_core_update_task(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"id",          "store",         "func",
+                             "trigger",     "name",          "args_json",
+                             "kwargs_json", "executor",      "misfire_grace_time",
+                             "coalesce",    "max_instances", "next_run_time",
+                             NULL};
+    const char *id, *store = NULL, *func = NULL;
+    task_fields f = {0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|z$zOzzzzOOOO:update_task", kwlist, &id, &store, &func,
+                                     &f.trigger, &f.name, &f.args_json, &f.kwargs_json, &f.executor, &f.grace,
+                                     &f.coalesce, &f.max_instances, &f.next_run_time))
+        return NULL;
+    asyncz_task *t = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS;
+    rc = asyncz_scheduler_get_task(CORE(self)->scheduler, &t, id, store);
+    Py_END_ALLOW_THREADS;
+    if (rc != 0)
+        return casyncz_core_raise(CORE(self), rc);
+    PyObject *res = NULL;
+    if ((!func || check(asyncz_task_set_func(t, func), "function name") == 0) && apply_fields(t, &f) == 0) {
+        Py_BEGIN_ALLOW_THREADS;
+        rc = asyncz_scheduler_update_task(CORE(self)->scheduler, t);
+        Py_END_ALLOW_THREADS;
+        res = rc == 0 ? Py_NewRef(Py_None) : casyncz_core_raise(CORE(self), rc);
+    }
+    asyncz_task_free(t);
+    return res;
+}

@@ -221,6 +221,8 @@ static PyObject *event_tuple(const asyncz_event *e)
 int casyncz_event_trampoline(const asyncz_event *event, void *userdata)
 {
     casyncz_core_object *core = userdata;
+    if (!(event->code & __atomic_load_n(&core->listener_mask, __ATOMIC_RELAXED)))
+        return 0; /* nobody in Python wants it: no GIL, no tuple */
     PyGILState_STATE gil = PyGILState_Ensure();
     int rc = 0;
     PyObject *listener = core->listener;

@@ -155,3 +155,28 @@ def test_executor_and_store_settings() -> None:
     assert (t.mistrigger_grace_time, t.coalesce, t.max_instances, t.executor) == (30, False, 2, "pool")
     with pytest.raises(NotImplementedError):
         AsyncIOScheduler(executors={"x": "processpool"})
+
+
+def test_update_task_and_preview() -> None:
+    async def main() -> None:
+        s = AsyncIOScheduler(timezone="UTC")
+        s.start(paused=True)
+        t = s.add_task(jobs.record, "cron", hour=9, args=[1], id="u")
+        u = s.update_task("u", name="renamed", args=[2, 3], kwargs={"k": True}, max_instances=4, coalesce=False,
+                          mistrigger_grace_time=5)
+        assert (u.name, u.args, u.kwargs, u.max_instances, u.coalesce, u.mistrigger_grace_time) == (
+            "renamed", (2, 3), {"k": True}, 4, False, 5)
+        assert u.next_run_time == t.next_run_time  # kept
+        v = u.update(trigger=CronTrigger(hour=22))
+        assert v.next_run_time.hour == 22  # a new trigger recomputes it
+        runs = s.preview_task_runs("u", count=3)
+        assert [x.hour for x in runs] == [22, 22, 22] and runs[1] - runs[0] == dt.timedelta(days=1)
+        p = s.update_task("u", next_run_time=None)
+        assert p.paused
+        with pytest.raises(TypeError):
+            s.update_task("u", colour="blue")
+        with pytest.raises(TaskLookupError):
+            s.update_task("nope", name="x")
+        s.shutdown()
+
+    run(main)

@@ -73,6 +73,12 @@ class Task:
         """Run once now, outside the schedule."""
         self._scheduler.run_task(self.id, self.store_alias)
 
+    def update(self, **updates: Any) -> "Task":
+        """Change fields of the stored task (see AsyncIOScheduler.update_task); returns the new snapshot."""
+        return self._scheduler.update_task(self.id, self.store_alias, **updates)
+
+    modify = update
+
     def reschedule(self, trigger: Any, **trigger_args: Any) -> "Task":
         return self._scheduler.reschedule_task(self.id, self.store_alias, trigger, **trigger_args)
 

@@ -28,7 +28,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 from .. import _casyncz as _c
 from .._time import ZoneLike, from_usec, seconds_to_usec, to_usec, tzinfo_for, zone_name
-from ..errors import SchedulerAlreadyRunningError, SchedulerNotRunningError
+from ..errors import SchedulerAlreadyRunningError, SchedulerNotRunningError, TaskLookupError
 from ..events import (
     _SUBMISSION,
     _TASK_RUN,
@@ -109,7 +109,7 @@ class AsyncIOScheduler:
             raise TypeError(f"unknown task_defaults: {', '.join(sorted(task_defaults))}")
         self._core = _c.Core(**core_args)
         self._core.set_runner(self._run)
-        self._core.set_listener(self._on_event)
+        self._core.set_listener(self._on_event, 0)  # no event reaches Python until a listener wants it
         self._functions = FunctionRegistry(allowed_modules or config.get("allowed_modules", ()))
         self._registered: set = set()  # names registered with libasyncz
         self._listeners: List[tuple] = []
@@ -403,6 +403,7 @@ class AsyncIOScheduler:
         """Call callback(event) for every event whose code is in mask."""
         self._listeners.append((callback, mask))
         self._listener_mask |= mask
+        self._core.set_listener(self._on_event, self._listener_mask)
 
     def remove_listener(self, callback: Callable[[Any], Any]) -> None:
         self._listeners = [(cb, m) for cb, m in self._listeners if cb is not callback]
@@ -410,6 +411,7 @@ class AsyncIOScheduler:
         for _cb, m in self._listeners:
             mask |= m
         self._listener_mask = mask
+        self._core.set_listener(self._on_event, self._listener_mask)
 
     def _on_event(self, e: tuple) -> None:
         (code, when, alias, task_id, task_name, sched, run_times, coalesced, result_json, error_code,
@@ -559,6 +561,62 @@ class AsyncIOScheduler:
             raise TypeError("reschedule_task needs a trigger")
         self._core.reschedule_task(task_id, trig.native, store)
         return self._task_after(task_id, store)  # type: ignore[return-value]
+
+    def update_task(self, task_id: str, store: Optional[str] = None, **updates: Any) -> Task:
+        """Change fields of a task: fn, name, args, kwargs, executor, mistrigger_grace_time, coalesce,
+        max_instances, next_run_time (None pauses), trigger (then the next run time is recomputed from it
+        unless next_run_time is given)."""
+        fields: Dict[str, Any] = {}
+        if "fn" in updates:
+            fn = updates.pop("fn")
+            persistent = self._store_kinds.get(store or "default") in _PERSISTENT_KINDS
+            if isinstance(fn, str):
+                self._functions.resolve_reference(fn)
+                fields["func"] = fn
+            else:
+                fields["func"] = self._functions.name_for(fn, persistent)
+            self._register_native(fields["func"])
+        if "name" in updates:
+            fields["name"] = updates.pop("name")
+        if "args" in updates:
+            fields["args_json"] = json.dumps(list(updates.pop("args") or ()))
+        if "kwargs" in updates:
+            fields["kwargs_json"] = json.dumps(dict(updates.pop("kwargs") or {}))
+        if "executor" in updates:
+            fields["executor"] = updates.pop("executor")
+        for key in ("mistrigger_grace_time", "misfire_grace_time"):
+            if key in updates:
+                fields["misfire_grace_time"] = _grace_usec(updates.pop(key))
+        for key in ("coalesce", "max_instances"):
+            if key in updates:
+                fields[key] = updates.pop(key)
+        if "next_run_time" in updates:
+            fields["next_run_time"] = to_usec(updates.pop("next_run_time"), self._zone)
+        trigger = updates.pop("trigger", None)
+        if updates:
+            raise TypeError(f"update_task cannot change: {', '.join(sorted(updates))}")
+        if trigger is not None:
+            trig = make_trigger(trigger, self._zone, {})
+            fields["trigger"] = trig.native  # type: ignore[union-attr]
+        if fields:
+            self._core.update_task(task_id, store, **fields)
+        if trigger is not None and "next_run_time" not in fields:
+            self._core.reschedule_task(task_id, fields["trigger"], store)
+        return self._task_after(task_id, store)  # type: ignore[return-value]
+
+    def preview_task_runs(
+        self, task_id: str, store: Optional[str] = None, count: int = 10, start: Any = None
+    ) -> List[Any]:
+        """The next `count` run times of a task from its next run time (or from start), without running it."""
+        task = self.get_task(task_id, store)
+        if task is None:
+            raise TaskLookupError(_c.ENOTFOUND, f"no task with id {task_id!r}")
+        if task.trigger is None:
+            return [task.next_run_time] if task.next_run_time is not None else []
+        begin = start if start is not None else task.next_run_time
+        if begin is None:
+            return []
+        return task.trigger.preview(count, begin)
 
     def print_tasks(self, store: Optional[str] = None) -> None:
         for task in self.get_tasks(store):
