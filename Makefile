@@ -13,6 +13,7 @@ FUZZ_SECONDS ?= 15
 CMAKE_FLAGS ?=
 PYTHON     ?= python3
 PY_VENV    ?= $(BUILD)/pyvenv
+PY_ASAN_VENV ?= $(ASAN_BUILD)/pyvenv
 
 # Debian packages needed to build and test: the stores' client libraries and, for the store tests, the
 # database servers themselves (tests/servers). Go builds FerretDB; it is not in this list because CI
@@ -21,7 +22,7 @@ DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcm
 	libinih-dev libssl-dev libhiredis-dev libmongoc-dev libbson-dev libpq-dev libmariadb-dev libsqlite3-dev sqlite3 \
 	redis-server redis-tools postgresql postgresql-client mariadb-server mariadb-client python3-dev python3-venv
 
-.PHONY: all deps servers build test test-plain test-asan test-tsan test-python fuzz bench install clean demo
+.PHONY: all deps servers build test test-plain test-asan test-tsan test-python test-python-asan fuzz bench install clean demo
 
 all: build
 
@@ -51,7 +52,7 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: test-plain test-asan test-tsan fuzz test-python
+test: test-plain test-asan test-tsan fuzz test-python test-python-asan
 
 # The store tests start real database servers through CTest's `servers` fixture (tests/servers/servers.sh);
 # every suite below gets it, since each runs ctest.
@@ -92,6 +93,18 @@ test-python: deps
 	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check ./python \
 	  --config-settings=build-dir=$(abspath $(BUILD))/casyncz --config-settings=cmake.define.ASYNCZ_WERROR=ON
 	cd python && $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider tests
+
+# The same suite with the extension and libasyncz built with ASan+UBSan (Debug); the interpreter is not
+# instrumented, so the ASan runtime is preloaded (it reaches the processes the tests start too), and leak
+# detection is off (the interpreter keeps memory until exit by design).
+test-python-asan: deps
+	test -x $(PY_ASAN_VENV)/bin/python || $(PYTHON) -m venv $(PY_ASAN_VENV)
+	$(PY_ASAN_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest uvicorn starlette
+	$(PY_ASAN_VENV)/bin/python -m pip install -q --disable-pip-version-check ./python \
+	  --config-settings=build-dir=$(abspath $(ASAN_BUILD))/casyncz --config-settings=cmake.build-type=Debug \
+	  --config-settings=cmake.define.ASYNCZ_WERROR=ON --config-settings=cmake.define.ASYNCZ_SANITIZE=ON
+	cd python && LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1 $(abspath $(PY_ASAN_VENV))/bin/python -m pytest -q -p no:cacheprovider tests
 
 # The stores benchmark runs against the test servers (tests/servers), plus SQLite and file stores in their
 # temporary directory.
