@@ -180,3 +180,42 @@ def test_update_task_and_preview() -> None:
         s.shutdown()
 
     run(main)
+
+
+def test_store_dicts_become_urls() -> None:
+    from casyncz.stores import store_url
+
+    assert store_url({"type": "memory"}) is None
+    assert store_url({"type": "redis", "host": "h", "port": 1, "database": 2, "tasks_key": "t"}) == \
+        "redis://h:1/2?tasks_key=t"
+    assert store_url({"type": "sqlalchemy", "database": "postgresql+psycopg://u:p@h/db", "tablename": "x"}) == \
+        "postgresql://u:p@h/db?tablename=x"
+    assert store_url({"type": "mongodb", "database": "d", "collection": "c"}) == \
+        "mongodb://localhost:27017/?database=d&collection=c"
+    s = AsyncIOScheduler(stores={"default": {"type": "redis", "database": 3}, "sql": {"url": "sqlite:///x.db"}})
+    assert s._store_kinds == {"default": "redis", "sql": "sqlite"}
+    with pytest.raises(ValueError, match="colour"):  # libasyncz names the option it does not know
+        AsyncIOScheduler(stores={"default": {"type": "redis", "colour": "blue"}})
+
+
+def test_shutdown_from_another_thread_and_shutdown_tasks() -> None:
+    async def main() -> None:
+        s = AsyncIOScheduler(executors={"pool": "threadpool"})
+        ran = []
+
+        async def on_shutdown_async() -> None:
+            await asyncio.sleep(0.05)
+            ran.append("async")
+
+        def on_shutdown_sync() -> None:
+            ran.append("sync")
+
+        s.add_task(on_shutdown_async, "shutdown")
+        s.add_task(on_shutdown_sync, "shutdown", executor="pool")
+        s.start()
+        await asyncio.sleep(0.05)
+        await asyncio.get_running_loop().run_in_executor(None, s.shutdown)  # off the loop's thread
+        assert not s.running
+        assert sorted(ran) == ["async", "sync"]  # shutdown(wait=True) waited for both
+
+    run(main)

@@ -19,11 +19,14 @@ TASK_ERROR, and with wait=True waits for thread runs, with the GIL released."""
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
 import inspect
 import json
 import logging
 import threading
 import traceback as _traceback
+import weakref
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 from .. import _casyncz as _c
@@ -39,6 +42,7 @@ from ..events import (
 )
 from ..events.constants import ALL_EVENTS, TASK_ERROR, TASK_EXECUTED
 from ..functions import FunctionRegistry
+from ..stores import store_url
 from ..tasks import Task
 from ..triggers import BaseTrigger, make_trigger
 
@@ -50,6 +54,21 @@ STATE_PAUSED = _c.STATE_PAUSED
 
 _UNSET: Any = object()
 _PERSISTENT_KINDS = frozenset({"file", "sqlite", "postgresql", "mariadb", "redis", "mongodb"})
+
+
+# Schedulers still running when the interpreter exits are shut down first (without waiting), so that no
+# libasyncz thread calls into an interpreter that is finalizing.
+_running: "weakref.WeakSet[AsyncIOScheduler]" = weakref.WeakSet()
+
+
+@atexit.register
+def _shutdown_at_exit() -> None:
+    for scheduler in list(_running):
+        if scheduler.running:
+            try:
+                scheduler._shutdown_here(False)
+            except Exception:  # noqa: BLE001  (exiting anyway)
+                logger.exception("shutting %r down at exit failed", scheduler)
 
 
 def _is_coroutine_function(fn: Callable[..., Any]) -> bool:
@@ -134,14 +153,11 @@ class AsyncIOScheduler:
     # ---- stores, executors, functions ---------------------------------------------------------------
 
     def add_store(self, store: Union[str, Mapping[str, Any]], alias: str = "default") -> None:
-        """A store by URL or "memory", or asyncz's {"type": "memory"} / {"url": URL} dict."""
+        """A store by URL or "memory", or asyncz's dict ({"type": "redis", "host": ..., "database": 0},
+        {"type": "sqlalchemy", "database": URL, "tablename": ...}, {"type": "memory"}, {"url": URL})."""
         url: Optional[str]
         if isinstance(store, Mapping):
-            spec = dict(store)
-            kind = spec.pop("type", None)
-            url = spec.pop("url", None)
-            if spec or (kind not in (None, "memory") and url is None):
-                raise NotImplementedError(f"store settings {store!r}: give a URL ({{'url': ...}}) for now")
+            url = store_url(store)
         elif isinstance(store, str):
             url = None if store in ("memory", "memory://") else store
         else:
@@ -207,6 +223,7 @@ class AsyncIOScheduler:
         self._register_stored_functions()
         loop.add_reader(self._fd, self._on_ready)
         loop.call_soon(self._on_ready)
+        _running.add(self)
 
     def _register_stored_functions(self) -> None:
         """Register with libasyncz the allowed functions that tasks already in the stores name."""
@@ -243,12 +260,34 @@ class AsyncIOScheduler:
         if self._fd >= 0 and self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(self._fd)
         self._fd = -1
+        _running.discard(self)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop: run shutdown-trigger tasks once, cancel coroutine runs still going (TASK_ERROR), wait for
-        thread runs when wait is true, close the stores. The scheduler can be started again."""
+        thread runs when wait is true, close the stores. The scheduler can be started again. Called from
+        another thread while the loop runs, the loop's thread does it and this call waits for it."""
         if not self.running:
             raise SchedulerNotRunningError(_c.ESTATE, "the scheduler is not running")
+        loop = self._loop
+        if (loop is not None and loop.is_running() and self._loop_thread is not None
+                and threading.get_ident() != self._loop_thread):
+            done: concurrent.futures.Future = concurrent.futures.Future()
+
+            def on_loop() -> None:
+                try:
+                    if self.running:
+                        self._shutdown_here(wait)
+                    done.set_result(None)
+                except BaseException as exc:  # noqa: BLE001  (handed to the calling thread)
+                    done.set_exception(exc)
+
+            loop.call_soon_threadsafe(on_loop)
+            done.result()
+            return
+        self._shutdown_here(wait)
+
+    def _shutdown_here(self, wait: bool) -> None:
+        """shutdown() on the thread that dispatches (libasyncz's rule for embedded schedulers)."""
         self._stopping = True
         self._cancel_coroutine_runs()
         try:
@@ -257,13 +296,14 @@ class AsyncIOScheduler:
             self._detach()
 
     def _cancel_coroutine_runs(self) -> None:
-        current = asyncio.current_task() if self._loop is not None and self._loop.is_running() else None
+        loop = self._loop
+        current = asyncio.current_task() if loop is not None and loop.is_running() else None
         for task, run in list(self._pending.items()):
             self._pending.pop(task, None)
             if run.live:
                 run.set_error("asyncio.CancelledError: the scheduler shut down during the run")
                 run.complete()
-            if task is not current:
+            if task is not current and loop is not None and not loop.is_closed():
                 task.cancel()
 
     def pause(self) -> None:
