@@ -360,9 +360,8 @@ class AsyncIOScheduler:
             run.set_error(f"arguments are not JSON: {exc}", _c.EPARSE)
             return _c.RUN_DONE
         coroutine = _is_coroutine_function(fn)
-        if self._stopping:
-            return self._run_on_thread(run, fn, args, kwargs, coroutine)
-        if threading.get_ident() != self._loop_thread:  # a libasyncz pool thread
+        if threading.get_ident() != self._loop_thread:
+            # A libasyncz pool thread: the run ends when this returns (a pool takes no pending runs).
             try:
                 result = asyncio.run(fn(*args, **kwargs)) if coroutine else fn(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001  (reported, as asyncz reports every exception)
@@ -370,6 +369,8 @@ class AsyncIOScheduler:
             else:
                 self._report_result(run, run_id, result)
             return _c.RUN_DONE
+        if self._stopping:
+            return self._run_on_thread(run, fn, args, kwargs, coroutine)
         assert self._loop is not None
         if coroutine:
             try:
