@@ -219,3 +219,14 @@ def test_shutdown_from_another_thread_and_shutdown_tasks() -> None:
         assert sorted(ran) == ["async", "sync"]  # shutdown(wait=True) waited for both
 
     run(main)
+
+
+def test_asyncz_call_forms() -> None:
+    s = AsyncIOScheduler()
+    a = s.add_task(fn_or_task=jobs.record, trigger="interval", seconds=5)
+    b = s.add_task(fn=jobs.record, trigger="interval", seconds=5)
+    assert a.fn is jobs.record and b.fn is jobs.record
+    assert a.mistrigger_grace_time == 1  # the default
+    assert s.add_task(jobs.record).mistrigger_grace_time is None  # "now": however late, as in asyncz
+    assert s.add_task(jobs.record, "date").mistrigger_grace_time is None
+    assert s.add_task(jobs.record, "date", run_at="2999-01-01T00:00").mistrigger_grace_time == 1

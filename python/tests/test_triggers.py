@@ -137,3 +137,13 @@ def test_json_round_trip() -> None:
     trigger = CronTrigger.from_crontab("0 9 * * 1-5", timezone="Europe/Berlin")
     again = BaseTrigger.from_json(trigger.to_json())
     assert isinstance(again, CronTrigger) and str(again) == str(trigger)
+
+
+def test_both_get_next_trigger_time_signatures() -> None:
+    trigger = CronTrigger(hour=9, timezone="Europe/Berlin")
+    now = dt.datetime(2026, 3, 27, 12, tzinfo=dt.timezone.utc)
+    expected = dt.datetime(2026, 3, 28, 9, tzinfo=trigger.timezone)
+    assert trigger.get_next_trigger_time(dt.timezone.utc, None, now) == expected  # asyncz 0.17
+    assert trigger.get_next_trigger_time(None, now) == expected  # APScheduler 3
+    assert trigger.get_next_trigger_time(previous_time=None, now=now) == expected
+    assert trigger.get_next_trigger_time(timezone=dt.timezone.utc, previous_time=None, now=now) == expected

@@ -39,11 +39,22 @@ class BaseTrigger:
         self.native = native
         self.timezone = tzinfo_for(native.zone)
 
-    def get_next_trigger_time(
-        self, previous_time: Optional[_dt.datetime], now: Optional[_dt.datetime] = None
-    ) -> Optional[_dt.datetime]:
+    # asyncz gives tasks whose trigger says so an unlimited grace time unless the task sets one.
+    allow_mistrigger_by_default: bool = False
+
+    def get_next_trigger_time(self, *args: Any, **kwargs: Any) -> Optional[_dt.datetime]:
         """The next fire time after previous_time (None: never fired) as seen at now (default: the current
-        time), or None when the trigger is exhausted. asyncz's signature."""
+        time), or None when the trigger is exhausted. Both signatures are taken: asyncz's
+        (timezone, previous_time, now=None), where the trigger's own zone wins as it does in asyncz, and
+        APScheduler 3's (previous_time, now=None)."""
+        if "timezone" in kwargs or (args and isinstance(args[0], _dt.tzinfo)) or len(args) == 3:
+            kwargs.pop("timezone", None)
+            args = args[1:] if args and (isinstance(args[0], _dt.tzinfo) or len(args) == 3) else args
+        return self._next(*args, **kwargs)
+
+    def _next(
+        self, previous_time: Optional[_dt.datetime] = None, now: Optional[_dt.datetime] = None
+    ) -> Optional[_dt.datetime]:
         zone = self.native.zone
         now_usec = to_usec(now, zone) if now is not None else _c.now()
         return from_usec(self.native.next(to_usec(previous_time, zone), now_usec), self.timezone)
@@ -175,6 +186,7 @@ class DateTrigger(BaseTrigger):
         self, run_at: Optional[TimeLike] = None, timezone: Optional[ZoneLike] = None, **options: Any
     ) -> None:
         run_at = run_at if run_at is not None else options.pop("run_date", None)
+        self.allow_mistrigger_by_default = run_at is None  # "now" runs however late, as in asyncz
         common = _common(options, timezone)
         self._set(_c.date(to_usec(run_at, common["timezone"]), **common))
 

@@ -495,7 +495,7 @@ class AsyncIOScheduler:
 
     def add_task(
         self,
-        fn: Any = None,
+        fn_or_task: Any = None,
         trigger: Union[str, BaseTrigger, None] = None,
         args: Optional[Iterable[Any]] = None,
         kwargs: Optional[Mapping[str, Any]] = None,
@@ -508,10 +508,13 @@ class AsyncIOScheduler:
         store: str = "default",
         executor: str = "default",
         replace_existing: bool = False,
+        fn: Any = None,
         **trigger_args: Any,
     ) -> Any:
-        """Add a task calling fn (a callable, or "package.module:function" allowed by the allow-list) on
-        trigger (an object or an alias with trigger_args). Without fn, returns a decorator. Returns the Task."""
+        """Add a task calling fn_or_task (a callable, or "package.module:function" allowed by the allow-list;
+        asyncz's older name `fn=` is taken too) on trigger (an object or an alias with trigger_args).
+        Without a function, returns a decorator. Returns the Task."""
+        fn = fn_or_task if fn_or_task is not None else fn
         if fn is None:
             def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
                 self.add_task(func, trigger, args, kwargs, id, name, mistrigger_grace_time, coalesce,
@@ -532,6 +535,8 @@ class AsyncIOScheduler:
         self._register_native(func)
         trig = make_trigger(trigger, self._zone, trigger_args)
         options: Dict[str, Any] = {}
+        if mistrigger_grace_time is _UNSET and (trig is None or trig.allow_mistrigger_by_default):
+            mistrigger_grace_time = None  # a task for "now" runs however late the loop gets to it
         if mistrigger_grace_time is not _UNSET:
             options["misfire_grace_time"] = _grace_usec(mistrigger_grace_time)
         if coalesce is not _UNSET:
