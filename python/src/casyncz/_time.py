@@ -8,6 +8,7 @@ overlap its first occurrence."""
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from typing import Any, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +38,7 @@ def zone_name(tz: Optional[ZoneLike]) -> Optional[str]:
     raise TypeError(f"cannot tell the name of time zone {tz!r}: give an IANA name or a zoneinfo.ZoneInfo")
 
 
+@functools.lru_cache(maxsize=256)
 def tzinfo_for(name: Optional[str]) -> _dt.tzinfo:
     """A tzinfo for a libasyncz zone name, for the datetimes handed back to Python."""
     if name is None or name == "local":

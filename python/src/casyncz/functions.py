@@ -31,6 +31,13 @@ def reference_of(fn: Callable[..., Any]) -> Optional[str]:
         return None
 
 
+def is_coroutine_function(fn: Callable[..., Any]) -> bool:
+    """inspect.iscoroutinefunction, seeing through functools.partial and callable objects."""
+    while hasattr(fn, "func") and hasattr(fn, "args"):  # functools.partial
+        fn = fn.func  # type: ignore[attr-defined]
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+
 def _lookup(module: str, qualname: str) -> Any:
     obj: Any = importlib.import_module(module)
     for part in qualname.split("."):
@@ -43,6 +50,8 @@ class FunctionRegistry:
 
     def __init__(self, allowed_modules: Iterable[str] = ()) -> None:
         self._by_name: Dict[str, Callable[..., Any]] = {}
+        self._names: Dict[Any, Optional[str]] = {}  # callable -> reference_of(callable), looked up once
+        self._coroutine: Dict[str, bool] = {}  # name -> whether it is a coroutine function
         self._modules = set()
         self._packages = set()
         for name in allowed_modules:
@@ -59,7 +68,17 @@ class FunctionRegistry:
     def name_for(self, fn: Callable[..., Any], persistent: bool) -> str:
         """The name a task stores for fn (registering fn under it). A callable that cannot be imported by
         name gets a name valid in this process only, refused for persistent stores."""
-        ref = reference_of(fn)
+        try:
+            ref = self._names.get(fn)
+            known = fn in self._names
+        except TypeError:  # unhashable callables are looked at every time
+            ref, known = None, False
+        if not known:
+            ref = reference_of(fn)
+            try:
+                self._names[fn] = ref
+            except TypeError:
+                pass
         if ref is None:
             if persistent:
                 raise ValueError(
@@ -68,7 +87,9 @@ class FunctionRegistry:
                 )
             label = getattr(fn, "__qualname__", type(fn).__name__)
             ref = f"{getattr(fn, '__module__', None) or '?'}:{label}@{id(fn):x}"[:255]
-        self._by_name[ref] = fn
+        if self._by_name.get(ref) is not fn:
+            self._by_name[ref] = fn
+            self._coroutine.pop(ref, None)
         return ref
 
     def register(self, fn: Callable[..., Any], name: Optional[str] = None) -> str:
@@ -78,6 +99,7 @@ class FunctionRegistry:
             if name is None:
                 raise ValueError(f"{fn!r} has no importable name: pass name=")
         self._by_name[name] = fn
+        self._coroutine.pop(name, None)
         return name
 
     def resolve_reference(self, ref: str) -> Callable[..., Any]:
@@ -101,6 +123,13 @@ class FunctionRegistry:
 
     def get(self, name: str) -> Optional[Callable[..., Any]]:
         return self._by_name.get(name)
+
+    def is_coroutine(self, name: str, fn: Callable[..., Any]) -> bool:
+        """Whether the function registered as name is a coroutine function (worked out once)."""
+        known = self._coroutine.get(name)
+        if known is None:
+            known = self._coroutine[name] = is_coroutine_function(fn)
+        return known
 
     def scan_allowed(self) -> Iterator[Tuple[str, Callable[..., Any]]]:
         """Import the allowed modules (not the packages' submodules: those are imported when named) and

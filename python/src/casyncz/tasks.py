@@ -35,6 +35,30 @@ class Task:
 
     def __init__(self, scheduler: "AsyncIOScheduler", fields: Dict[str, Any]) -> None:
         self._scheduler = scheduler
+        self._fill(fields)
+
+    @classmethod
+    def _lazy(cls, scheduler: "AsyncIOScheduler", task_id: str, store: str) -> "Task":
+        """A task whose fields are read from the scheduler on first use (what add_task returns, so that
+        adding many tasks does not pay for a snapshot nobody looks at)."""
+        task = cls.__new__(cls)
+        task._scheduler = scheduler
+        task.id = task_id
+        task.store_alias = store
+        return task
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not set yet: the fields of a lazy task.
+        if name.startswith("_") or name not in Task.__annotations__:
+            raise AttributeError(name)
+        fields = self._scheduler._core.get_task(self.id, self.store_alias)
+        if fields is None:
+            raise AttributeError(f"task {self.id!r} is no longer in store {self.store_alias!r}")
+        self._fill(fields)
+        return getattr(self, name)
+
+    def _fill(self, fields: Dict[str, Any]) -> None:
+        scheduler = self._scheduler
         self.id = fields["id"]
         self.name = fields["name"]
         self.fn_reference = fields["func"]

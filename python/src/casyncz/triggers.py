@@ -82,6 +82,8 @@ class BaseTrigger:
 def _common(kwargs: Dict[str, Any], timezone: Optional[ZoneLike]) -> Dict[str, Any]:
     """The options every trigger takes, in libasyncz's units; kwargs are the caller's remaining ones."""
     zone = zone_name(timezone)
+    if not kwargs:
+        return {"timezone": zone}
     start = kwargs.pop("start_at", None) or kwargs.pop("start_date", None)
     end = kwargs.pop("end_at", None) or kwargs.pop("end_date", None)
     jitter = kwargs.pop("jitter", None)

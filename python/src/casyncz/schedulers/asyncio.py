@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
-import inspect
 import json
 import logging
 import threading
@@ -69,12 +68,6 @@ def _shutdown_at_exit() -> None:
                 scheduler._shutdown_here(False)
             except Exception:  # noqa: BLE001  (exiting anyway)
                 logger.exception("shutting %r down at exit failed", scheduler)
-
-
-def _is_coroutine_function(fn: Callable[..., Any]) -> bool:
-    while hasattr(fn, "func") and hasattr(fn, "args"):  # functools.partial
-        fn = fn.func  # type: ignore[attr-defined]
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
 
 
 def _grace_usec(value: Any) -> Optional[int]:
@@ -298,7 +291,7 @@ class AsyncIOScheduler:
     def _cancel_coroutine_runs(self) -> None:
         loop = self._loop
         current = asyncio.current_task() if loop is not None and loop.is_running() else None
-        for task, run in list(self._pending.items()):
+        for task, (run, _run_id) in list(self._pending.items()):
             self._pending.pop(task, None)
             if run.live:
                 run.set_error("asyncio.CancelledError: the scheduler shut down during the run")
@@ -354,12 +347,12 @@ class AsyncIOScheduler:
             run.set_error(f"function {func!r} is not registered or allowed in this process", _c.ENOTFOUND)
             return _c.RUN_DONE
         try:
-            args = json.loads(args_json)
-            kwargs = json.loads(kwargs_json)
+            args = json.loads(args_json) if args_json != "[]" else []
+            kwargs = json.loads(kwargs_json) if kwargs_json != "{}" else {}
         except ValueError as exc:
             run.set_error(f"arguments are not JSON: {exc}", _c.EPARSE)
             return _c.RUN_DONE
-        coroutine = _is_coroutine_function(fn)
+        coroutine = self._functions.is_coroutine(func, fn)
         if threading.get_ident() != self._loop_thread:
             # A libasyncz pool thread: the run ends when this returns (a pool takes no pending runs).
             try:
@@ -374,11 +367,11 @@ class AsyncIOScheduler:
         assert self._loop is not None
         if coroutine:
             try:
-                task = self._loop.create_task(fn(*args, **kwargs), name=f"casyncz:{task_id}")
+                task = self._loop.create_task(fn(*args, **kwargs))
             except BaseException as exc:  # noqa: BLE001
                 self._report_exception(run, run_id, exc)
                 return _c.RUN_DONE
-            self._pending[task] = run
+            self._pending[task] = (run, run_id)
             task.add_done_callback(self._coroutine_done)
             return _c.RUN_PENDING
         self._loop.run_in_executor(None, self._call_and_complete, run, run_id, fn, args, kwargs)
@@ -411,10 +404,9 @@ class AsyncIOScheduler:
         run.complete()
 
     def _coroutine_done(self, task: asyncio.Task) -> None:
-        run = self._pending.pop(task, None)
+        run, run_id = self._pending.pop(task, (None, None))
         if run is None or not run.live:
             return
-        run_id = run.info()[3]
         if task.cancelled():
             run.set_error("asyncio.CancelledError: the run was cancelled")
         elif task.exception() is not None:
@@ -505,8 +497,8 @@ class AsyncIOScheduler:
         coalesce: Any = _UNSET,
         max_instances: Any = _UNSET,
         next_run_time: Any = _UNSET,
-        store: str = "default",
-        executor: str = "default",
+        store: Optional[str] = "default",
+        executor: Optional[str] = "default",
         replace_existing: bool = False,
         fn: Any = None,
         **trigger_args: Any,
@@ -522,6 +514,8 @@ class AsyncIOScheduler:
                 return func
 
             return decorator
+        store = store if store is not None else "default"  # asyncz passes None for the default
+        executor = executor if executor is not None else "default"
         if "misfire_grace_time" in trigger_args:
             mistrigger_grace_time = trigger_args.pop("misfire_grace_time")
         persistent = self._store_kinds.get(store) in _PERSISTENT_KINDS
@@ -551,14 +545,14 @@ class AsyncIOScheduler:
             trig.native if trig is not None else None,
             id=id,
             name=name if name is not None else default_name,
-            args_json=json.dumps(list(args or ())),
-            kwargs_json=json.dumps(dict(kwargs or {})),
+            args_json=json.dumps(list(args)) if args else None,
+            kwargs_json=json.dumps(dict(kwargs)) if kwargs else None,
             executor=executor,
             store=store,
             replace=replace_existing,
             **options,
         )
-        return self.get_task(task_id, store)
+        return Task._lazy(self, task_id, store)
 
     def scheduled_task(self, trigger: Any = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """The decorator form: @scheduler.scheduled_task("interval", seconds=5)."""
