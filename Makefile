@@ -86,17 +86,20 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 
 # The Python package (python/, import casyncz): a virtual environment under $(BUILD), `pip install ./python`
 # as a user would (scikit-build-core builds libasyncz into the extension; its build directory is kept under
-# $(BUILD) so that a second run is incremental), and its pytest suite, uvicorn and Starlette included.
-test-python: deps
+# $(BUILD) so that a second run is incremental), and its pytest suite, uvicorn and Starlette included, with
+# the test servers up for the Redis and PostgreSQL stores.
+test-python: deps servers
 	test -x $(PY_VENV)/bin/python || $(PYTHON) -m venv $(PY_VENV)
 	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest uvicorn starlette
 	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check ./python \
 	  --config-settings=build-dir=$(abspath $(BUILD))/casyncz --config-settings=cmake.define.ASYNCZ_WERROR=ON
-	cd python && $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider tests
+	tests/servers/servers.sh run $(BUILD)/python-servers sh -c \
+	  'cd python && $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider -rs tests'
 
 # The same suite with the extension and libasyncz built with ASan+UBSan (Debug); the interpreter is not
 # instrumented, so the ASan runtime is preloaded (it reaches the processes the tests start too), and leak
-# detection is off (the interpreter keeps memory until exit by design).
+# detection is off (the interpreter keeps memory until exit by design). Without the servers: the tests on
+# them are skipped here (libasyncz's stores are under ASan in test-asan already).
 test-python-asan: deps
 	test -x $(PY_ASAN_VENV)/bin/python || $(PYTHON) -m venv $(PY_ASAN_VENV)
 	$(PY_ASAN_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest uvicorn starlette
@@ -104,7 +107,8 @@ test-python-asan: deps
 	  --config-settings=build-dir=$(abspath $(ASAN_BUILD))/casyncz --config-settings=cmake.build-type=Debug \
 	  --config-settings=cmake.define.ASYNCZ_WERROR=ON --config-settings=cmake.define.ASYNCZ_SANITIZE=ON
 	cd python && LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
-	  UBSAN_OPTIONS=print_stacktrace=1 $(abspath $(PY_ASAN_VENV))/bin/python -m pytest -q -p no:cacheprovider tests
+	  UBSAN_OPTIONS=print_stacktrace=1 $(abspath $(PY_ASAN_VENV))/bin/python -m pytest -q -p no:cacheprovider \
+	  -rs tests
 
 # The stores benchmark runs against the test servers (tests/servers), plus SQLite and file stores in their
 # temporary directory.
