@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any, Dict
 
 import pytest
@@ -30,7 +31,9 @@ def _load(name: str) -> list:
 
 
 def _t(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    # Python 3.10's fromisoformat takes a fraction of 3 or 6 digits only, and no "Z".
+    text = re.sub(r"\.(\d{1,6})", lambda m: "." + m.group(1).ljust(6, "0"), text.replace("Z", "+00:00"))
+    return dt.datetime.fromisoformat(text)
 
 
 def _trigger(kind: str, args: Any, tz: str) -> BaseTrigger:
