@@ -23,6 +23,7 @@ import atexit
 import concurrent.futures
 import json
 import logging
+import sys
 import threading
 import traceback as _traceback
 import weakref
@@ -52,6 +53,8 @@ STATE_RUNNING = _c.STATE_RUNNING
 STATE_PAUSED = _c.STATE_PAUSED
 
 _UNSET: Any = object()
+# Eager tasks (asyncio.Task(..., eager_start=True)) exist from Python 3.12 on.
+_EAGER = sys.version_info >= (3, 12)
 _PERSISTENT_KINDS = frozenset({"file", "sqlite", "postgresql", "mariadb", "redis", "mongodb"})
 
 
@@ -367,7 +370,15 @@ class AsyncIOScheduler:
         assert self._loop is not None
         if coroutine:
             try:
-                task = self._loop.create_task(fn(*args, **kwargs))
+                if _EAGER:
+                    # Python >= 3.12: the task's first step runs now, inside the dispatch; a coroutine that
+                    # never waits is finished when this returns, and its run is done without a loop turn.
+                    task = asyncio.Task(fn(*args, **kwargs), loop=self._loop, eager_start=True)
+                    if task.done():
+                        self._report_task(run, run_id, task)
+                        return _c.RUN_DONE
+                else:
+                    task = self._loop.create_task(fn(*args, **kwargs))
             except BaseException as exc:  # noqa: BLE001
                 self._report_exception(run, run_id, exc)
                 return _c.RUN_DONE
@@ -407,13 +418,17 @@ class AsyncIOScheduler:
         run, run_id = self._pending.pop(task, (None, None))
         if run is None or not run.live:
             return
+        self._report_task(run, run_id, task)
+        run.complete()
+
+    def _report_task(self, run: Any, run_id: str, task: asyncio.Task) -> None:
+        """Report a finished coroutine task's outcome on its run."""
         if task.cancelled():
             run.set_error("asyncio.CancelledError: the run was cancelled")
         elif task.exception() is not None:
             self._report_exception(run, run_id, task.exception())  # type: ignore[arg-type]
         else:
             self._report_result(run, run_id, task.result())
-        run.complete()
 
     def _report_result(self, run: Any, run_id: str, value: Any) -> None:
         if value is not None:
