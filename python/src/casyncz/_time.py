@@ -58,6 +58,10 @@ def to_usec(value: Optional[TimeLike], zone: Optional[str] = None) -> Optional[i
     """An instant from a datetime (aware, or naive in `zone`), a date (midnight in `zone`) or ISO text."""
     if value is None:
         return None
+    if type(value) is _dt.datetime and value.tzinfo is not None:  # the common case, first
+        offset = value.utcoffset()
+        if offset is not None:
+            return (value - EPOCH) // _USEC
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
             return (value - EPOCH) // _USEC
@@ -73,8 +77,13 @@ def from_usec(usec: Optional[int], tz: Optional[_dt.tzinfo] = None) -> Optional[
     """An aware datetime for an instant (in tz, UTC when None)."""
     if usec is None:
         return None
-    value = EPOCH + _dt.timedelta(microseconds=usec)
-    return value.astimezone(tz) if tz is not None else value
+    seconds, micro = divmod(usec, 1_000_000)
+    try:
+        value = _dt.datetime.fromtimestamp(seconds, tz if tz is not None else _dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):  # outside what the platform's time functions take
+        value = EPOCH + _dt.timedelta(seconds=seconds)
+        value = value.astimezone(tz) if tz is not None else value
+    return value.replace(microsecond=micro) if micro else value
 
 
 def seconds_to_usec(value: Any) -> Optional[int]:

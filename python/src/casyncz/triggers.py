@@ -47,9 +47,10 @@ class BaseTrigger:
         time), or None when the trigger is exhausted. Both signatures are taken: asyncz's
         (timezone, previous_time, now=None), where the trigger's own zone wins as it does in asyncz, and
         APScheduler 3's (previous_time, now=None)."""
-        if "timezone" in kwargs or (args and isinstance(args[0], _dt.tzinfo)) or len(args) == 3:
+        if len(args) == 3 or (args and isinstance(args[0], _dt.tzinfo)):
+            args = args[1:]
+        elif kwargs:
             kwargs.pop("timezone", None)
-            args = args[1:] if args and (isinstance(args[0], _dt.tzinfo) or len(args) == 3) else args
         return self._next(*args, **kwargs)
 
     def _next(
