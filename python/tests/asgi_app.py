@@ -1,20 +1,12 @@
-"""ASGI apps for the uvicorn test, each with a scheduler on its lifespan and a task whose effect an HTTP
-request shows:
-
-  asgi_app:starlette_app   Starlette, the scheduler entered in its lifespan (`async with scheduler`)
-  asgi_app:wrapped_app     a plain ASGI app wrapped by scheduler.asgi(handle_lifespan=True)
+"""A plain ASGI app wrapped by scheduler.asgi(handle_lifespan=True), for the uvicorn test (the Starlette app
+it also serves is python/examples/starlette_app.py), with a task whose effect an HTTP request shows.
 
 GET / answers {"ticks": n, "running": bool}. A SCHEDULER_SHUTDOWN listener prints "scheduler shut down"."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any
-
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from casyncz import AsyncIOScheduler
 from casyncz.events import constants as ev
@@ -30,22 +22,6 @@ def _scheduler(counter: dict) -> AsyncIOScheduler:
     scheduler.add_listener(lambda e: print("scheduler shut down", flush=True), ev.SCHEDULER_SHUTDOWN)
     return scheduler
 
-
-starlette_counter = {"ticks": 0}
-starlette_scheduler = _scheduler(starlette_counter)
-
-
-@contextlib.asynccontextmanager
-async def lifespan(app: Any):
-    async with starlette_scheduler:
-        yield
-
-
-async def ticks(request: Any) -> JSONResponse:
-    return JSONResponse({"ticks": starlette_counter["ticks"], "running": starlette_scheduler.running})
-
-
-starlette_app = Starlette(routes=[Route("/", ticks)], lifespan=lifespan)
 
 plain_counter = {"ticks": 0}
 plain_scheduler = _scheduler(plain_counter)

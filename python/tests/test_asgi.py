@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import HERE
+from conftest import HERE, ROOT
 
 pytest.importorskip("uvicorn")
 pytest.importorskip("starlette")
@@ -37,10 +37,11 @@ def _get(url: str, timeout: float = 10.0) -> dict:
             time.sleep(0.05)
 
 
-@pytest.mark.parametrize("app", ["asgi_app:starlette_app", "asgi_app:wrapped_app"])
+@pytest.mark.parametrize("app", ["starlette_app:app", "asgi_app:wrapped_app"])
 def test_uvicorn_lifespan_runs_the_scheduler(app: str) -> None:
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    path = [str(HERE), str(ROOT / "python" / "examples"), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
                                "--lifespan", "on"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               env=env)
