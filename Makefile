@@ -1,7 +1,8 @@
 # Convenience wrapper around CMake. `make demo` builds and runs the asyncz daemon with example tasks on a
 # local SQLite store (examples/run-demo.sh). `make` installs missing Debian build dependencies (as root; otherwise
 # it prints the apt-get command) and builds; `make test` runs the whole suite plainly, then again under
-# AddressSanitizer+UndefinedBehaviorSanitizer, then the fuzzers briefly; `make bench` runs the benchmarks.
+# AddressSanitizer+UndefinedBehaviorSanitizer, then the fuzzers briefly, then the Python package's tests;
+# `make bench` runs the benchmarks.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -10,15 +11,18 @@ TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 15
 CMAKE_FLAGS ?=
+PYTHON     ?= python3
+PY_VENV    ?= $(BUILD)/pyvenv
+PY_ASAN_VENV ?= $(ASAN_BUILD)/pyvenv
 
 # Debian packages needed to build and test: the stores' client libraries and, for the store tests, the
 # database servers themselves (tests/servers). Go builds FerretDB; it is not in this list because CI
 # machines bring a newer Go than Debian's, which must not be installed over it (`make servers` checks).
 DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcmocka-dev libuv1-dev libevent-dev \
 	libinih-dev libssl-dev libhiredis-dev libmongoc-dev libbson-dev libpq-dev libmariadb-dev libsqlite3-dev sqlite3 \
-	redis-server redis-tools postgresql postgresql-client mariadb-server mariadb-client
+	redis-server redis-tools postgresql postgresql-client mariadb-server mariadb-client python3-dev python3-venv
 
-.PHONY: all deps servers build test test-plain test-asan test-tsan fuzz bench install clean demo
+.PHONY: all deps servers build test test-plain test-asan test-tsan test-python test-python-asan fuzz bench install clean demo
 
 all: build
 
@@ -48,7 +52,7 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: test-plain test-asan test-tsan fuzz
+test: test-plain test-asan test-tsan fuzz test-python test-python-asan
 
 # The store tests start real database servers through CTest's `servers` fixture (tests/servers/servers.sh);
 # every suite below gets it, since each runs ctest.
@@ -79,6 +83,32 @@ $(FUZZ_BUILD)/build.ninja:
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The Python package (python/, import casyncz): a virtual environment under $(BUILD), `pip install ./python`
+# as a user would (scikit-build-core builds libasyncz into the extension; its build directory is kept under
+# $(BUILD) so that a second run is incremental), and its pytest suite, uvicorn and Starlette included, with
+# the test servers up for the Redis and PostgreSQL stores.
+test-python: deps servers
+	test -x $(PY_VENV)/bin/python || $(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest uvicorn starlette
+	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check ./python \
+	  --config-settings=build-dir=$(abspath $(BUILD))/casyncz --config-settings=cmake.define.ASYNCZ_WERROR=ON
+	tests/servers/servers.sh run $(BUILD)/python-servers sh -c \
+	  'cd python && $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider -rs tests'
+
+# The same suite with the extension and libasyncz built with ASan+UBSan (Debug); the interpreter is not
+# instrumented, so the ASan runtime is preloaded (it reaches the processes the tests start too), and leak
+# detection is off (the interpreter keeps memory until exit by design). Without the servers: the tests on
+# them are skipped here (libasyncz's stores are under ASan in test-asan already).
+test-python-asan: deps
+	test -x $(PY_ASAN_VENV)/bin/python || $(PYTHON) -m venv $(PY_ASAN_VENV)
+	$(PY_ASAN_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest uvicorn starlette
+	$(PY_ASAN_VENV)/bin/python -m pip install -q --disable-pip-version-check ./python \
+	  --config-settings=build-dir=$(abspath $(ASAN_BUILD))/casyncz --config-settings=cmake.build-type=Debug \
+	  --config-settings=cmake.define.ASYNCZ_WERROR=ON --config-settings=cmake.define.ASYNCZ_SANITIZE=ON
+	cd python && LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1 $(abspath $(PY_ASAN_VENV))/bin/python -m pytest -q -p no:cacheprovider \
+	  -rs tests
 
 # The stores benchmark runs against the test servers (tests/servers), plus SQLite and file stores in their
 # temporary directory.
