@@ -44,11 +44,13 @@ typedef enum asyncz_run_source {
     ASYNCZ_RUN_SOURCE_SCHEDULE = 0, /* its trigger fired */
     ASYNCZ_RUN_SOURCE_REQUEST = 1,  /* a run request (asyncz_task_request_run, `asyncz run`) */
     ASYNCZ_RUN_SOURCE_SHUTDOWN = 2, /* a shutdown-trigger task, run as the scheduler stops */
+    ASYNCZ_RUN_SOURCE_HOOK = 3,     /* a command the application ran for the task (the daemon's failure hook):
+                                       asyncz_scheduler_record_run */
 } asyncz_run_source;
 
 /* The name of an outcome ("running", "succeeded", "failed", "timed_out", "crashed", "missed", "skipped",
- * "lost", "cancelled") or of a source ("schedule", "request", "shutdown"); "unknown" for other values.
- * Static storage. */
+ * "lost", "cancelled") or of a source ("schedule", "request", "shutdown", "hook"); "unknown" for other
+ * values. Static storage. */
 ASYNCZ_API const char *asyncz_run_outcome_name(asyncz_run_outcome outcome);
 ASYNCZ_API const char *asyncz_run_source_name(asyncz_run_source source);
 /* The outcome / source of a name as above (exact, lower case). Errors: ASYNCZ_EINVAL (NULL or unknown). */
@@ -198,6 +200,16 @@ ASYNCZ_API int asyncz_scheduler_list_runs(asyncz_scheduler *s, const char *alias
  * (no such run). */
 ASYNCZ_API int asyncz_scheduler_get_run(asyncz_scheduler *s, const char *alias, const char *run_id,
                                         asyncz_run_record **out);
+
+/* Add a record to the run history of the store under alias: a run the application made itself (the daemon
+ * records its failure hooks this way, source ASYNCZ_RUN_SOURCE_HOOK). rec is borrowed; an empty run_id gets
+ * a fresh one (written back into *rec's copy only: read it from the listing), a NULL scheduler, host and a
+ * pid of 0 the scheduler's. Written at once, under the store's io lock. Errors: ASYNCZ_EINVAL (NULL, no
+ * task id, a malformed run id), ASYNCZ_ENOTFOUND (no such store), ASYNCZ_EUNSUPPORTED (it keeps no
+ * history, or recording is off for it), ASYNCZ_ESTATE (a store that must be opened, and the scheduler has
+ * not started), the store's. Any thread. */
+ASYNCZ_API int asyncz_scheduler_record_run(asyncz_scheduler *s, const char *alias,
+                                           const asyncz_run_record *rec);
 
 /* Turn recording on or off for the store under alias (on by default for every store that keeps history)
  * and, when retention is not NULL, set what it keeps (copied; default: 30 days, 1,000 runs per task, and

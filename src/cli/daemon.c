@@ -589,7 +589,8 @@ static int prepare_commands(daemon_state *d)
     if (!(d->identity = strdup(asyncz_scheduler_identity(d->s))))
         return az_cli_failure("out of memory");
     d->shell = (az_shell_context){.identity = d->identity, .zone = d->cfg->zone};
-    if (az_hooks_new(&d->hooks, d->identity, d->cfg->zone) != 0 || az_hooks_configure(d->hooks, d->cfg) != 0)
+    if (az_hooks_new(&d->hooks, d->s, d->cfg->run_output_max, d->identity, d->cfg->zone) != 0 ||
+        az_hooks_configure(d->hooks, d->cfg) != 0)
         return az_cli_failure("out of memory");
     return 0;
 }

@@ -76,9 +76,11 @@ void az_daemon_exec_stop_final(asyncz_executor *ex);
 
 typedef struct az_hooks az_hooks;
 
-/* New failure hooks (none configured, no thread yet). identity (ASYNCZ_SCHEDULER) and zone (of
+/* New failure hooks (none configured, no thread yet). Each hook's run is recorded in s's run history (its
+ * output, up to output_max bytes; s NULL: none). s, identity (ASYNCZ_SCHEDULER) and zone (of
  * ASYNCZ_SCHEDULED_TIME; NULL: UTC) are borrowed and must outlive h. Errors: ASYNCZ_ENOMEM. */
-int az_hooks_new(az_hooks **out, const char *identity, const asyncz_zone *zone);
+int az_hooks_new(az_hooks **out, asyncz_scheduler *s, size_t output_max, const char *identity,
+                 const asyncz_zone *zone);
 
 /* Take the on_failure settings of cfg (copied; cfg stays the caller's): each config task's own, and
  * [scheduler]'s for every other task. On start and on reload, from the main thread. Errors: ASYNCZ_ENOMEM

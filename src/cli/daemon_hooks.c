@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "hook_record.h"
 #include "hook_rules.h"
 #include "shell_env.h"
 #include "shell_job.h"
@@ -36,7 +37,7 @@ typedef struct hook_of_task {
 
 typedef struct hook_job {
     struct hook_job *next;
-    char *task_id, *task_name, *run_id, *command, *error;
+    char *task_id, *task_name, *run_id, *command, *error, *store;
     asyncz_time_t scheduled;
     uint64_t fencing_token;
     az_run_failure failure;
@@ -45,6 +46,8 @@ typedef struct hook_job {
 } hook_job;
 
 struct az_hooks {
+    asyncz_scheduler *s; /* where hook runs are recorded */
+    size_t output_max;
     const char *identity;
     const asyncz_zone *zone;
     pthread_mutex_t lock;
@@ -96,11 +99,14 @@ static void tasks_free(hook_of_task *t, size_t n)
     free(t);
 }
 
-int az_hooks_new(az_hooks **out, const char *identity, const asyncz_zone *zone)
+int az_hooks_new(az_hooks **out, asyncz_scheduler *s, size_t output_max, const char *identity,
+                 const asyncz_zone *zone)
 {
     az_hooks *h = calloc(1, sizeof *h);
     if (!h)
         return ASYNCZ_ENOMEM;
+    h->s = s;
+    h->output_max = output_max;
     h->identity = identity;
     h->zone = zone;
     pthread_mutex_init(&h->lock, NULL);
@@ -160,6 +166,7 @@ static void job_free(hook_job *j)
     free(j->run_id);
     free(j->command);
     free(j->error);
+    free(j->store);
     free(j);
 }
 
@@ -179,13 +186,14 @@ static hook_job *job_new(const asyncz_event *ev, const az_cfg_hook *hook, const 
                     .run_id = copy_or_null(ev->run_id),
                     .command = strdup(hook->command),
                     .error = strdup(ev->error_message ? ev->error_message : ""),
+                    .store = copy_or_null(ev->alias),
                     .scheduled = ev->scheduled_run_time,
                     .fencing_token = ev->fencing_token,
                     .failure = *f,
                     .suppressed = suppressed,
                     .timeout = hook->timeout};
     if (!j->task_id || !j->command || !j->error || (ev->task_name && !j->task_name) ||
-        (ev->run_id && !j->run_id)) {
+        (ev->run_id && !j->run_id) || (ev->alias && !j->store)) {
         job_free(j);
         return NULL;
     }
@@ -232,8 +240,7 @@ static hook_job *admit(az_hooks *h, const asyncz_event *ev, const az_run_failure
 void az_hooks_on_event(az_hooks *h, const asyncz_event *ev)
 {
     az_run_failure f;
-    if (ev->code != ASYNCZ_EVENT_TASK_ERROR || !ev->task_id ||
-        !az_hook_classify(ev, &f))
+    if (ev->code != ASYNCZ_EVENT_TASK_ERROR || !ev->task_id || !az_hook_classify(ev, &f))
         return;
     pthread_mutex_lock(&h->lock);
     hook_job *j = admit(h, ev, &f);
@@ -319,20 +326,32 @@ static void run_job(az_hooks *h, const hook_job *j)
     char tag[320];
     snprintf(tag, sizeof tag, "%s on_failure", j->task_id);
     int64_t ms = j->timeout / ASYNCZ_USEC_PER_MSEC;
+    az_hook_output out = {.max_bytes = h->output_max};
     az_shell_job_spec spec = {.line = j->command,
                               .envp = az_shell_env_items(&env),
                               .logger = LOGGER,
                               .tag = tag,
                               .timeout_ms = ms > 0 ? ms : 1,
-                              .stop = &h->abort};
-    az_shell_job_result r;
+                              .stop = &h->abort,
+                              .on_line = h->output_max ? az_hook_output_line : NULL,
+                              .line_data = &out};
+    az_shell_job_result r = {0};
+    az_hook_run run = {.task_id = j->task_id,
+                       .task_name = j->task_name,
+                       .store = j->store,
+                       .failed_run_id = j->run_id,
+                       .scheduled = j->scheduled,
+                       .started = asyncz_now()};
     int rc = az_shell_job_run(&spec, &r);
+    run.finished = asyncz_now();
     az_shell_env_free(&env);
     if (rc)
         asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "task %s: cannot start the on_failure hook's /bin/sh: %s",
                    j->task_id, strerror(-rc));
     else
         log_outcome(j, &r);
+    az_hook_record(h->s, &run, rc, &r, &out, LOGGER);
+    az_hook_output_free(&out);
 }
 
 static void *hook_thread(void *arg)

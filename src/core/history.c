@@ -15,7 +15,7 @@ _Static_assert(ASYNCZ_RUN_ID_SIZE == AZ_RUN_ID_SIZE, "the public and internal ru
 
 static const char *const OUTCOME_NAMES[ASYNCZ_RUN_OUTCOME_COUNT] = {
     "running", "succeeded", "failed", "timed_out", "crashed", "missed", "skipped", "lost", "cancelled"};
-static const char *const SOURCE_NAMES[] = {"schedule", "request", "shutdown"};
+static const char *const SOURCE_NAMES[] = {"schedule", "request", "shutdown", "hook"};
 #define N_SOURCES (sizeof SOURCE_NAMES / sizeof SOURCE_NAMES[0])
 
 const char *asyncz_run_outcome_name(asyncz_run_outcome o)

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "asyncz/error.h"
 #include "core/audit.h"
@@ -209,4 +210,39 @@ int asyncz_scheduler_set_audit(asyncz_scheduler *s, const char *alias, bool enab
     if (rc)
         return az_sched_fail(rc, "store \"%s\" keeps no audit trail: recording cannot be turned on", name);
     return 0;
+}
+
+int asyncz_scheduler_record_run(asyncz_scheduler *s, const char *alias, const asyncz_run_record *rec)
+{
+    if (!s || !rec || !rec->task_id || !rec->task_id[0])
+        return az_sched_fail(ASYNCZ_EINVAL, "asyncz_scheduler_record_run: %s",
+                             !s     ? "the scheduler is NULL"
+                             : !rec ? "the record is NULL"
+                                    : "the record has no task id");
+    asyncz_run_record r = *rec;
+    if (!r.run_id[0] && az_run_id_generate(r.run_id) != 0)
+        return az_sched_fail(ASYNCZ_EIO, "no random bytes for a run id");
+    if (!az_run_id_valid(r.run_id))
+        return az_sched_fail(ASYNCZ_EINVAL, "\"%.40s\" is not a run id (a UUIDv7: 36 lower-case characters)",
+                             r.run_id);
+    char host[256] = "";
+    if (!r.host && gethostname(host, sizeof host - 1) == 0)
+        r.host = host;
+    r.scheduler = r.scheduler ? r.scheduler : s->identity;
+    r.pid = r.pid ? r.pid : (int64_t)getpid();
+    int rc = 0;
+    az_store_slot *slot = enter_history(s, alias, false, &rc);
+    if (!slot)
+        return rc;
+    pthread_mutex_lock(&s->lock);
+    bool on = slot->history;
+    pthread_mutex_unlock(&s->lock);
+    r.store_alias = r.store_alias ? r.store_alias : slot->alias;
+    rc = on ? ASYNCZ_STORE_BASE(slot->store)->ops->history_put(slot->store, &r, 1) : ASYNCZ_EUNSUPPORTED;
+    az_slot_leave(slot);
+    if (rc == ASYNCZ_EUNSUPPORTED)
+        return az_sched_fail(rc, "store \"%s\": recording the run history is turned off", slot->alias);
+    return rc ? az_sched_fail(rc, "store \"%s\": recording run %s failed: %s", slot->alias, r.run_id,
+                              asyncz_store_errmsg())
+              : 0;
 }

@@ -119,6 +119,27 @@ grep -qE 'INFO asyncz\.daemon: stopped$' "$DAEMON_LOG" || fail "no 'stopped' lin
 ! pgrep -f '^sleep 97\.25$' >/dev/null || fail "a timed-out hook still runs: $(pgrep -af 'sleep 97')"
 passed=$((passed + 1))
 
+# The hooks' own runs are in the task's run history (source hook): outcome, output, the run they answer;
+# the failed runs are recorded with their exit status, timed-out hooks as timed out, crashes as crashed.
+hist=$("$ASYNCZ" history --store "sqlite:///$TMP/tasks.db" --json --limit 1000) || fail "history: $hist"
+check_py() {
+    python3 -c "import json,sys; d=json.load(sys.stdin)['runs']; $1" <<<"$hist" || fail "$2: $hist"
+}
+check_py 'h=[r for r in d if r["task_id"]=="own" and r["source"]=="hook"]; assert h and h[0]["outcome"]=="succeeded", h' \
+    "a hook run of own"
+check_py 'runs={r["run_id"] for r in d if r["task_id"]=="own" and r["source"]!="hook"}; h=[r for r in d if r["task_id"]=="own" and r["source"]=="hook"]; assert h and all(r["result"]["hook_of"] in runs for r in h), h' \
+    "a hook run names the run it answers"
+check_py 'h=[r for r in d if r["task_id"]=="hang" and r["source"]=="hook"]; assert h and h[0]["outcome"]=="timed_out", h' \
+    "the hanging hook timed out"
+check_py 'f=[r for r in d if r["task_id"]=="fails" and r["source"]=="schedule"]; assert f and all(r["outcome"]=="failed" and r["exit_status"]==3 for r in f), f' \
+    "failed runs with their exit status"
+check_py 'c=[r for r in d if r["task_id"]=="crash" and r["source"]=="schedule"]; assert c and all(r["outcome"]=="crashed" and r["signal"]==11 for r in c), c' \
+    "crashes by their signal"
+own_hook=$(python3 -c "import json,sys; print([r['run_id'] for r in json.load(sys.stdin)['runs'] if r['task_id']=='own' and r['source']=='hook'][0])" <<<"$hist")
+logs=$("$ASYNCZ" logs "$own_hook" --store "sqlite:///$TMP/tasks.db") || fail "logs of a hook: $logs"
+[[ $logs == *"own hook of own: exit status 4"* ]] || fail "the hook's output: $logs"
+passed=$((passed + 1))
+
 # A hook still running when the daemon stops is waited for up to shutdown_timeout, then stopped.
 cat >"$TMP/stop.ini" <<INI
 [scheduler]
