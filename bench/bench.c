@@ -23,6 +23,10 @@ static const suite suites[] = {
      "run history on the memory store: batched writes, upserts, last 50 of a task, failed of a day, "
      "prune",
      bench_history},
+    {"history-stores",
+     "run history of the persistent stores (ASYNCZ_BENCH_STORES URLs): batched writes, last 50 of a task, "
+     "failed of a day, prune calls; ASYNCZ_BENCH_HISTORY_RUNS records (default 100,000)",
+     bench_history_stores},
     {"memstore", "the memory store with 1,000,000 tasks: add, make+add, bytes per task, pop due, lookup",
      bench_memstore},
     {"dispatch", "1,000,000 due no-op tasks through the core: runs/s on the loop executor and a thread pool",

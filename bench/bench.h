@@ -34,6 +34,7 @@ uint64_t bench_now_ns(void);
 
 int bench_triggers(const bench_ctx *ctx);
 int bench_memstore(const bench_ctx *ctx);
+int bench_history_stores(const bench_ctx *ctx);
 int bench_dispatch(const bench_ctx *ctx);
 int bench_latency(const bench_ctx *ctx);
 int bench_stores(const bench_ctx *ctx);

@@ -29,7 +29,7 @@
 /* Tasks remembered for trimming; beyond, a task waits until the list has room again. */
 #define TRIM_TASKS_MAX 4096
 /* Tasks trimmed per prune call (each is one backend call). */
-#define TRIM_TASKS_PER_CALL 16
+#define TRIM_TASKS_PER_CALL 4
 /* Running records marked lost per backend listing. */
 #define MARK_LOST_PAGE 500
 
