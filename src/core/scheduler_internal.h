@@ -111,6 +111,8 @@ typedef struct az_hist_entry {
 #define AZ_HIST_FLUSH_AT (AZ_HIST_BUF_MAX / 2)
 /* Records pruned per store per round at most (bounded work: well under 10 ms on every store). */
 #define AZ_HIST_PRUNE_PER_ROUND 256
+/* After a prune call that left nothing to prune, the next one comes this much later. */
+#define AZ_HIST_PRUNE_IDLE_USEC (30 * ASYNCZ_USEC_PER_SEC)
 
 typedef struct az_hist_buf {
     az_hist_entry *items;

@@ -15,6 +15,8 @@
  * scheduler), and "M <task> <run_time_us> <NAME>\n" for every run time a TASK_MAX_INSTANCES event refused.
  * Each line is one write() to a file opened with O_APPEND, so lines of a killed process are whole or absent.
  *
+ * With ASYNCZ_CLUSTER_HISTORY=off in the environment, the scheduler keeps no run history.
+ *
  *   asyncz-cluster-node history URL
  *       Print the store's run history, one line per record: "H <task> <scheduled_us> <outcome> <scheduler>
  * <run_id>", or the one line "H-NONE" when the store keeps no history (hcheck.awk reads it).
@@ -167,6 +169,10 @@ static int make_scheduler(asyncz_scheduler **out, const char *url, const char *i
         return fail(url, rc, asyncz_store_errmsg());
     if ((rc = asyncz_scheduler_add_store(*out, "default", st)) != 0)
         return fail("add store", rc, asyncz_scheduler_errmsg(*out));
+    const char *history = getenv("ASYNCZ_CLUSTER_HISTORY");
+    if (history && strcmp(history, "off") == 0 &&
+        (rc = asyncz_scheduler_set_history(*out, "default", false, NULL)) != 0)
+        return fail("history off", rc, asyncz_scheduler_errmsg(*out));
     asyncz_executor *ex = NULL;
     if ((rc = asyncz_executor_threadpool_new(&ex, NODE_WORKERS)) != 0 ||
         (rc = asyncz_scheduler_add_executor(*out, "default", ex)) != 0)

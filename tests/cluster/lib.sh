@@ -41,9 +41,14 @@ SETTLE=2
 # stall over 9 s just after the kill, when the killed node's leases lapse and the others claim its tasks).
 # Its nodes heartbeat every 5 s (lost after 15 s) and hold 10 s leases, which a deployment on a slow store
 # would choose too; what is checked stays the same.
+# FerretDB also reads its whole collection for every upsert, and each run's record is written twice (as
+# running, then completed): with the run history on, three nodes at 200 runs/s fell minutes behind. Its nodes
+# keep no history (ASYNCZ_CLUSTER_HISTORY=off); the history of these scenarios is checked on the other five
+# backends, and the MongoDB journal's own tests run on FerretDB in test_store_mongodb.
 if [ "$BACKEND" = mongodb ]; then
     export ASYNCZ_CLUSTER_HEARTBEAT_MS=${ASYNCZ_CLUSTER_HEARTBEAT_MS:-5000}
     export ASYNCZ_CLUSTER_LEASE_MS=${ASYNCZ_CLUSTER_LEASE_MS:-10000}
+    export ASYNCZ_CLUSTER_HISTORY=${ASYNCZ_CLUSTER_HISTORY:-off}
 fi
 
 TMP=$(mktemp -d)
@@ -190,6 +195,10 @@ disrupt() {
 
 # The run history the nodes left in the store, against what they ran (hcheck.awk).
 check_history() {
+    if [ "${ASYNCZ_CLUSTER_HISTORY-}" = off ]; then
+        echo "history: the nodes kept none (ASYNCZ_CLUSTER_HISTORY=off): not checked"
+        return 0
+    fi
     "$NODE" history "$URL" >"$TMP/history" 2>"$TMP/history.err" ||
         { cat "$TMP/history.err" >&2; fail "reading the run history failed"; }
     awk -f "$HCHECK" -v t0="$T0" -v seconds="$OCCURRENCES" -v killed="$KILLED" "$TMP/history" "$TMP"/*.out
