@@ -18,13 +18,13 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-#define AUDIT_DEFAULT_LIMIT 50
 #define ACTION_NAMES "add, update, pause, resume, remove or run"
 /* Characters of the CHANGES column per field before it is cut. */
 #define CHANGE_VALUE_MAX 40
 
 typedef struct audit_args {
-    const char *task, *action, *actor, *since, *until, *limit, *cursor;
+    az_cli_page_args page;
+    const char *action, *actor;
     asyncz_audit_query q;
 } audit_args;
 
@@ -37,15 +37,15 @@ static int on_option(void *ctx, int code, const char *value)
     case OPT_ACTOR:
         return az_cli_set_once(options, &a->actor, code, value);
     case OPT_SINCE:
-        return az_cli_set_once(options, &a->since, code, value);
+        return az_cli_set_once(options, &a->page.since, code, value);
     case OPT_UNTIL:
-        return az_cli_set_once(options, &a->until, code, value);
+        return az_cli_set_once(options, &a->page.until, code, value);
     case OPT_LIMIT:
-        return az_cli_set_once(options, &a->limit, code, value);
+        return az_cli_set_once(options, &a->page.limit, code, value);
     case OPT_CURSOR:
-        return az_cli_set_once(options, &a->cursor, code, value);
+        return az_cli_set_once(options, &a->page.cursor, code, value);
     default:
-        return az_cli_set_positional(&a->task, value);
+        return az_cli_set_positional(&a->page.task, value);
     }
 }
 
@@ -62,32 +62,19 @@ static int check_args(audit_args *a, const asyncz_zone *zone)
 {
     asyncz_audit_query *q = &a->q;
     asyncz_audit_query_init(q);
-    asyncz_time_t now = asyncz_now();
-    q->limit = AUDIT_DEFAULT_LIMIT;
-    int rc = 0;
-    if (a->task && !asyncz_task_id_valid(a->task))
-        rc = az_cli_bad_value("task id", a->task, 0,
-                              "not a valid id (1 to 255 of A-Z a-z 0-9 . _ @ + -, not starting with . or -)");
+    az_cli_page page;
+    int rc = az_cli_page_check(&a->page, zone, "audit", &page);
     if (rc == 0 && a->action)
         rc = az_cli_parse_name_set("--action", a->action, action_bit, "an action (" ACTION_NAMES ")",
                                    &q->actions);
     if (rc == 0 && a->actor)
         rc = az_cli_check_utf8("--actor", a->actor);
-    if (rc == 0 && a->since)
-        rc = az_cli_parse_point("--since", a->since, zone, now, &q->since);
-    if (rc == 0 && a->until)
-        rc = az_cli_parse_point("--until", a->until, zone, now, &q->until);
-    if (rc == 0 && a->since && a->until && q->since >= q->until)
-        rc = az_cli_bad_value("--until", a->until, 0, "must be after --since '%s'", a->since);
-    long limit = 0;
-    if (rc == 0 && a->limit &&
-        (rc = az_cli_parse_long("--limit", a->limit, 1, ASYNCZ_HISTORY_MAX_LIMIT, &limit)) == 0)
-        q->limit = (size_t)limit;
-    if (rc == 0 && a->cursor && strlen(a->cursor) >= ASYNCZ_HISTORY_CURSOR_SIZE)
-        rc = az_cli_bad_value("--cursor", a->cursor, 0, "not a cursor 'asyncz audit' printed");
-    q->task_id = a->task;
+    q->task_id = a->page.task;
     q->actor = a->actor;
-    q->cursor = a->cursor;
+    q->cursor = a->page.cursor;
+    q->since = page.since;
+    q->until = page.until;
+    q->limit = page.limit;
     return rc;
 }
 
@@ -169,13 +156,13 @@ static int add_entry(const asyncz_audit_entry *e, void *userdata)
 
 static bool filtered(const audit_args *a)
 {
-    return a->task || a->action || a->actor || a->since || a->until;
+    return a->page.task || a->action || a->actor || a->page.since || a->page.until;
 }
 
 static int print_text(const audit_args *a, audit_out *o, const char *next, const az_cli_common *common)
 {
     if (az_table_rows(o->table) == 0) {
-        puts(a->cursor ? "no more changes" : filtered(a) ? "no changes match" : "no changes recorded");
+        puts(a->page.cursor ? "no more changes" : filtered(a) ? "no changes match" : "no changes recorded");
         return 0;
     }
     az_table_flexible(o->table, 1);
@@ -199,8 +186,9 @@ static int list(az_cli_store *s, const az_cli_common *common, const asyncz_zone 
         return az_cli_failure("out of memory");
     char next[ASYNCZ_HISTORY_CURSOR_SIZE] = "";
     int rc = o.out_of_memory ? ASYNCZ_ENOMEM : asyncz_store_list_audit(s->st, &a->q, add_entry, &o, next);
-    if (rc == ASYNCZ_EINVAL && a->cursor)
-        rc = az_cli_bad_value("--cursor", a->cursor, 0, "not a cursor 'asyncz audit' printed for this store");
+    if (rc == ASYNCZ_EINVAL && a->page.cursor)
+        rc = az_cli_bad_value("--cursor", a->page.cursor, 0,
+                              "not a cursor 'asyncz audit' printed for this store");
     else if (rc == ASYNCZ_EUNSUPPORTED)
         rc = az_cli_failure("cannot list the changes: the %s store keeps no audit trail",
                             asyncz_store_kind(s->st));

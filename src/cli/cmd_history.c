@@ -18,11 +18,9 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* The page a command shows when --limit is not given. */
-#define HISTORY_DEFAULT_LIMIT 50
-
 typedef struct history_args {
-    const char *task, *outcome, *since, *until, *scheduler, *limit, *cursor;
+    az_cli_page_args page;
+    const char *outcome, *scheduler;
     asyncz_history_query q; /* filled by check_args, the strings borrowed from argv */
 } history_args;
 
@@ -33,17 +31,17 @@ static int on_option(void *ctx, int code, const char *value)
     case OPT_OUTCOME:
         return az_cli_set_once(options, &a->outcome, code, value);
     case OPT_SINCE:
-        return az_cli_set_once(options, &a->since, code, value);
+        return az_cli_set_once(options, &a->page.since, code, value);
     case OPT_UNTIL:
-        return az_cli_set_once(options, &a->until, code, value);
+        return az_cli_set_once(options, &a->page.until, code, value);
     case OPT_SCHEDULER:
         return az_cli_set_once(options, &a->scheduler, code, value);
     case OPT_LIMIT:
-        return az_cli_set_once(options, &a->limit, code, value);
+        return az_cli_set_once(options, &a->page.limit, code, value);
     case OPT_CURSOR:
-        return az_cli_set_once(options, &a->cursor, code, value);
+        return az_cli_set_once(options, &a->page.cursor, code, value);
     default:
-        return az_cli_set_positional(&a->task, value);
+        return az_cli_set_positional(&a->page.task, value);
     }
 }
 
@@ -64,32 +62,19 @@ static int check_args(history_args *a, const asyncz_zone *zone)
 {
     asyncz_history_query *q = &a->q;
     asyncz_history_query_init(q);
-    asyncz_time_t now = asyncz_now();
-    q->limit = HISTORY_DEFAULT_LIMIT;
-    int rc = 0;
-    if (a->task && !asyncz_task_id_valid(a->task))
-        rc = az_cli_bad_value("task id", a->task, 0,
-                              "not a valid id (1 to 255 of A-Z a-z 0-9 . _ @ + -, not starting with . or -)");
+    az_cli_page page;
+    int rc = az_cli_page_check(&a->page, zone, "history", &page);
     if (rc == 0 && a->outcome)
         rc = az_cli_parse_name_set("--outcome", a->outcome, outcome_bit, "an outcome (" OUTCOME_NAMES ")",
                                    &q->outcomes);
-    if (rc == 0 && a->since)
-        rc = az_cli_parse_point("--since", a->since, zone, now, &q->since);
-    if (rc == 0 && a->until)
-        rc = az_cli_parse_point("--until", a->until, zone, now, &q->until);
-    if (rc == 0 && a->since && a->until && q->since >= q->until)
-        rc = az_cli_bad_value("--until", a->until, 0, "must be after --since '%s'", a->since);
     if (rc == 0 && a->scheduler)
         rc = az_cli_check_utf8("--scheduler", a->scheduler);
-    long limit = 0;
-    if (rc == 0 && a->limit &&
-        (rc = az_cli_parse_long("--limit", a->limit, 1, ASYNCZ_HISTORY_MAX_LIMIT, &limit)) == 0)
-        q->limit = (size_t)limit;
-    if (rc == 0 && a->cursor && strlen(a->cursor) >= ASYNCZ_HISTORY_CURSOR_SIZE)
-        rc = az_cli_bad_value("--cursor", a->cursor, 0, "not a cursor 'asyncz history' printed");
-    q->task_id = a->task;
+    q->task_id = a->page.task;
     q->scheduler = a->scheduler;
-    q->cursor = a->cursor;
+    q->cursor = a->page.cursor;
+    q->since = page.since;
+    q->until = page.until;
+    q->limit = page.limit;
     return rc;
 }
 
@@ -140,7 +125,7 @@ static int add_row(const asyncz_run_record *r, void *userdata)
 
 static bool filtered(const history_args *a)
 {
-    return a->task || a->outcome || a->since || a->until || a->scheduler;
+    return a->page.task || a->outcome || a->page.since || a->page.until || a->scheduler;
 }
 
 static int print_json(history_out *h, const char *next)
@@ -154,7 +139,7 @@ static int print_json(history_out *h, const char *next)
 static int print_text(const history_args *a, history_out *h, const char *next, const az_cli_common *common)
 {
     if (az_table_rows(h->table) == 0) {
-        puts(a->cursor ? "no more runs" : filtered(a) ? "no runs match" : "no runs");
+        puts(a->page.cursor ? "no more runs" : filtered(a) ? "no runs match" : "no runs");
         return 0;
     }
     az_table_flexible(h->table, 1); /* the task id, the scheduler and the error are cut to the terminal */
@@ -180,8 +165,8 @@ static int list(az_cli_store *s, const az_cli_common *common, const asyncz_zone 
         return az_cli_failure("out of memory");
     char next[ASYNCZ_HISTORY_CURSOR_SIZE] = "";
     int rc = h.out_of_memory ? ASYNCZ_ENOMEM : asyncz_store_list_runs(s->st, &a->q, add_row, &h, next);
-    if (rc == ASYNCZ_EINVAL && a->cursor)
-        rc = az_cli_bad_value("--cursor", a->cursor, 0,
+    if (rc == ASYNCZ_EINVAL && a->page.cursor)
+        rc = az_cli_bad_value("--cursor", a->page.cursor, 0,
                               "not a cursor 'asyncz history' printed for this store");
     else if (rc)
         rc = az_cli_history_failed(s, rc, "cannot list the runs");

@@ -244,6 +244,26 @@ int az_cli_parse_name_set(const char *option, const char *text, az_cli_name_bit_
 int az_cli_parse_point(const char *option, const char *text, const asyncz_zone *zone, asyncz_time_t now,
                        asyncz_time_t *out);
 
+/* The filters `history` and `audit` share, as given on the command line (borrowed from argv). */
+typedef struct az_cli_page_args {
+    const char *task, *since, *until, *limit, *cursor;
+} az_cli_page_args;
+
+/* What they mean: the time range (ASYNCZ_TIME_NONE: open) and the page size. */
+typedef struct az_cli_page {
+    asyncz_time_t since, until;
+    size_t limit;
+} az_cli_page;
+
+/* Records per page when --limit is not given. */
+#define AZ_CLI_PAGE_LIMIT 50
+
+/* Check a's task id, --since / --until (az_cli_parse_point; until after since), --limit (1 to 10000) and
+ * --cursor (its length: the store checks the rest) into *out; a bad one is a usage error naming the option
+ * (command: "history" or "audit", for the cursor's message). */
+int az_cli_page_check(const az_cli_page_args *a, const asyncz_zone *zone, const char *command,
+                      az_cli_page *out);
+
 /* Report a failed history call like az_cli_store_failed (exit status 1 with the store's message); a store
  * that keeps no history (ASYNCZ_EUNSUPPORTED) is said so by name ("the sqlite store keeps no run history").
  */

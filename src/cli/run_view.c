@@ -332,3 +332,27 @@ int az_cli_parse_point(const char *option, const char *text, const asyncz_zone *
                             "neither a duration back from now (1d, 2h30m, 90s) nor an ISO-8601 time "
                             "(YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM])");
 }
+
+int az_cli_page_check(const az_cli_page_args *a, const asyncz_zone *zone, const char *command,
+                      az_cli_page *out)
+{
+    *out = (az_cli_page){.since = ASYNCZ_TIME_NONE, .until = ASYNCZ_TIME_NONE, .limit = AZ_CLI_PAGE_LIMIT};
+    asyncz_time_t now = asyncz_now();
+    int rc = 0;
+    if (a->task && !asyncz_task_id_valid(a->task))
+        rc = az_cli_bad_value("task id", a->task, 0,
+                              "not a valid id (1 to 255 of A-Z a-z 0-9 . _ @ + -, not starting with . or -)");
+    if (rc == 0 && a->since)
+        rc = az_cli_parse_point("--since", a->since, zone, now, &out->since);
+    if (rc == 0 && a->until)
+        rc = az_cli_parse_point("--until", a->until, zone, now, &out->until);
+    if (rc == 0 && a->since && a->until && out->since >= out->until)
+        rc = az_cli_bad_value("--until", a->until, 0, "must be after --since '%s'", a->since);
+    long limit = 0;
+    if (rc == 0 && a->limit &&
+        (rc = az_cli_parse_long("--limit", a->limit, 1, ASYNCZ_HISTORY_MAX_LIMIT, &limit)) == 0)
+        out->limit = (size_t)limit;
+    if (rc == 0 && a->cursor && strlen(a->cursor) >= ASYNCZ_HISTORY_CURSOR_SIZE)
+        rc = az_cli_bad_value("--cursor", a->cursor, 0, "not a cursor 'asyncz %s' printed", command);
+    return rc;
+}

@@ -11,6 +11,7 @@
 #include "asyncz/error.h"
 #include "asyncz/log.h"
 #include "core/audit.h"
+#include "core/history.h"
 #include "core/task_internal.h"
 #include "util/ids.h"
 #include "util/options.h"
@@ -122,19 +123,13 @@ int az_audit_query_read(const asyncz_audit_query *in, asyncz_audit_query *out, c
                                    ASYNCZ_AUDIT_QUERY_VERSION, why, size) != 0)
         return ASYNCZ_EINVAL;
     az_options_copy(out, in, QUERY_SIZE, ASYNCZ_AUDIT_QUERY_VERSION);
-    if (out->limit == 0)
-        out->limit = ASYNCZ_HISTORY_DEFAULT_LIMIT;
-    if (out->limit > ASYNCZ_HISTORY_MAX_LIMIT) {
-        snprintf(why, size, "the query's limit %zu is over the most a page may hold (%d)", out->limit,
-                 ASYNCZ_HISTORY_MAX_LIMIT);
-        return ASYNCZ_EINVAL;
-    }
     if (out->actions >> N_ACTIONS || (out->actions & 1u)) {
         snprintf(why, size, "the query's actions 0x%x hold bits of no action", (unsigned)out->actions);
         return ASYNCZ_EINVAL;
     }
-    if (!out->cursor)
-        out->cursor = "";
+    int rc = az_page_read(&out->limit, &out->cursor, why, size);
+    if (rc)
+        return rc;
     if (out->cursor[0] && !az_run_id_valid(out->cursor)) {
         snprintf(why, size, "the query's cursor is not one a listing hands out");
         return ASYNCZ_EINVAL;

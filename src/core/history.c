@@ -190,20 +190,25 @@ int az_history_query_read(const asyncz_history_query *in, asyncz_history_query *
                                    ASYNCZ_HISTORY_QUERY_VERSION, why, size) != 0)
         return ASYNCZ_EINVAL;
     az_options_copy(out, in, QUERY_SIZE, ASYNCZ_HISTORY_QUERY_VERSION);
-    if (out->limit == 0)
-        out->limit = ASYNCZ_HISTORY_DEFAULT_LIMIT;
-    if (out->limit > ASYNCZ_HISTORY_MAX_LIMIT) {
-        snprintf(why, size, "the query's limit %zu is over the most a page may hold (%d)", out->limit,
-                 ASYNCZ_HISTORY_MAX_LIMIT);
-        return ASYNCZ_EINVAL;
-    }
     if (out->outcomes >> ASYNCZ_RUN_OUTCOME_COUNT) {
         snprintf(why, size, "the query's outcomes 0x%x hold bits of no outcome", (unsigned)out->outcomes);
         return ASYNCZ_EINVAL;
     }
-    if (!out->cursor)
-        out->cursor = "";
-    if (strlen(out->cursor) >= ASYNCZ_HISTORY_CURSOR_SIZE) {
+    return az_page_read(&out->limit, &out->cursor, why, size);
+}
+
+int az_page_read(size_t *limit, const char **cursor, char *why, size_t size)
+{
+    if (*limit == 0)
+        *limit = ASYNCZ_HISTORY_DEFAULT_LIMIT;
+    if (*limit > ASYNCZ_HISTORY_MAX_LIMIT) {
+        snprintf(why, size, "the query's limit %zu is over the most a page may hold (%d)", *limit,
+                 ASYNCZ_HISTORY_MAX_LIMIT);
+        return ASYNCZ_EINVAL;
+    }
+    if (!*cursor)
+        *cursor = "";
+    if (strlen(*cursor) >= ASYNCZ_HISTORY_CURSOR_SIZE) {
         snprintf(why, size, "the query's cursor is longer than any cursor a listing hands out");
         return ASYNCZ_EINVAL;
     }

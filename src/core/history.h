@@ -12,6 +12,11 @@ bool az_store_has_history(const asyncz_store_ops *ops);
  * Errors: ASYNCZ_EINVAL with why in why (size bytes). */
 int az_history_query_read(const asyncz_history_query *in, asyncz_history_query *out, char *why, size_t size);
 
+/* The page fields every query has: a limit of 0 becomes ASYNCZ_HISTORY_DEFAULT_LIMIT, one over
+ * ASYNCZ_HISTORY_MAX_LIMIT is refused; a NULL cursor becomes "", one longer than any cursor is refused.
+ * Errors: ASYNCZ_EINVAL with why (size bytes). */
+int az_page_read(size_t *limit, const char **cursor, char *why, size_t size);
+
 /* Whether rec matches q's filters (task, outcomes, time range, scheduler; not the cursor or limit). */
 bool az_history_matches(const asyncz_run_record *rec, const asyncz_history_query *q);
 
