@@ -284,6 +284,8 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
             az_hist_finished(r, now);
             s->hist_pending = true;
         }
+        if (atomic_exchange(&r->output_dirty, false))
+            atomic_fetch_sub(&s->output_dirty_runs, 1);
         az_counts_add(&s->running, r->task, -1);
         az_inflight_remove(s, r);
         if (r->at_shutdown) {
@@ -516,7 +518,7 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, az_store_slot
                    asyncz_task_name(t), t->id);
         return;
     }
-    if (slot->heartbeats)
+    if (slot->heartbeats || slot->history) /* heartbeats list them; the round publishes their output */
         az_inflight_add(s, subs->items[subs->n - 1].run);
     if (slot->history)
         az_hist_submitted(slot, subs->items[subs->n - 1].run, az_sched_now(s),
@@ -899,16 +901,19 @@ static void process_manual(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *s
     s->n_manual = 0;
 }
 
-/* The part of a round under the lock: the requested runs, and the stores to visit. NULL (with *n 0) when the
- * scheduler is not running or out of memory. */
+/* The part of a round under the lock: the requested runs, the output of runs in flight (*output_wake: when
+ * to come back for more of it), and the stores to visit. NULL (with *n 0) when the scheduler is not running
+ * or out of memory. */
 static az_store_slot **round_begin(asyncz_scheduler *s, asyncz_time_t now, size_t *n, az_sub_buf *subs,
-                                   az_event_buf *events)
+                                   az_event_buf *events, asyncz_time_t *output_wake)
 {
     *n = 0;
+    *output_wake = ASYNCZ_TIME_NONE;
     pthread_mutex_lock(&s->lock);
     az_store_slot **slots = NULL;
     if (asyncz_scheduler_get_state(s) == ASYNCZ_STATE_RUNNING) {
         process_manual(s, now, subs, events);
+        *output_wake = az_hist_publish_output(s, now);
         slots = az_sched_slots(s, n);
     }
     pthread_mutex_unlock(&s->lock);
@@ -933,12 +938,13 @@ static asyncz_time_t round_store(asyncz_scheduler *s, az_store_slot *slot, async
 asyncz_time_t az_process_round(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
 {
     size_t n;
-    az_store_slot **slots = round_begin(s, now, &n, subs, events);
+    asyncz_time_t output_wake;
+    az_store_slot **slots = round_begin(s, now, &n, subs, events, &output_wake);
     if (!slots)
         return asyncz_scheduler_get_state(s) == ASYNCZ_STATE_RUNNING ? now + STORE_RETRY_USEC
                                                                      : ASYNCZ_TIME_NONE;
     size_t budget = ROUND_BUDGET;
-    asyncz_time_t wake = ASYNCZ_TIME_NONE;
+    asyncz_time_t wake = output_wake;
     for (size_t i = 0; i < n; i++)
         wake = earlier(wake, round_store(s, slots[i], now, &budget, subs, events));
     free(slots);
