@@ -901,19 +901,16 @@ static void process_manual(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *s
     s->n_manual = 0;
 }
 
-/* The part of a round under the lock: the requested runs, the output of runs in flight (*output_wake: when
- * to come back for more of it), and the stores to visit. NULL (with *n 0) when the scheduler is not running
- * or out of memory. */
+/* The part of a round under the lock: the requested runs, and the stores to visit. NULL (with *n 0) when the
+ * scheduler is not running or out of memory. */
 static az_store_slot **round_begin(asyncz_scheduler *s, asyncz_time_t now, size_t *n, az_sub_buf *subs,
-                                   az_event_buf *events, asyncz_time_t *output_wake)
+                                   az_event_buf *events)
 {
     *n = 0;
-    *output_wake = ASYNCZ_TIME_NONE;
     pthread_mutex_lock(&s->lock);
     az_store_slot **slots = NULL;
     if (asyncz_scheduler_get_state(s) == ASYNCZ_STATE_RUNNING) {
         process_manual(s, now, subs, events);
-        *output_wake = az_hist_publish_output(s, now);
         slots = az_sched_slots(s, n);
     }
     pthread_mutex_unlock(&s->lock);
@@ -938,18 +935,27 @@ static asyncz_time_t round_store(asyncz_scheduler *s, az_store_slot *slot, async
 asyncz_time_t az_process_round(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs, az_event_buf *events)
 {
     size_t n;
-    asyncz_time_t output_wake;
-    az_store_slot **slots = round_begin(s, now, &n, subs, events, &output_wake);
+    az_store_slot **slots = round_begin(s, now, &n, subs, events);
     if (!slots)
         return asyncz_scheduler_get_state(s) == ASYNCZ_STATE_RUNNING ? now + STORE_RETRY_USEC
                                                                      : ASYNCZ_TIME_NONE;
     size_t budget = ROUND_BUDGET;
-    asyncz_time_t wake = output_wake;
+    asyncz_time_t wake = ASYNCZ_TIME_NONE;
     for (size_t i = 0; i < n; i++)
         wake = earlier(wake, round_store(s, slots[i], now, &budget, subs, events));
     free(slots);
     az_quarantine_reports_take(s, events);
     return wake;
+}
+
+asyncz_time_t az_round_output(asyncz_scheduler *s, asyncz_time_t now, asyncz_time_t wake)
+{
+    if (atomic_load(&s->output_dirty_runs) == 0)
+        return wake;
+    pthread_mutex_lock(&s->lock);
+    asyncz_time_t more = az_hist_publish_output(s, now);
+    pthread_mutex_unlock(&s->lock);
+    return more == ASYNCZ_TIME_NONE || (wake != ASYNCZ_TIME_NONE && wake < more) ? wake : more;
 }
 
 int asyncz_scheduler_process(asyncz_scheduler *s, asyncz_time_t now, asyncz_time_t *next_wakeup)
@@ -967,6 +973,7 @@ int asyncz_scheduler_process(asyncz_scheduler *s, asyncz_time_t now, asyncz_time
     asyncz_time_t wake = az_process_round(s, now, &subs, &events);
     az_events_deliver(s, &events);
     az_submit_all(s, &subs);
+    wake = az_round_output(s, now, wake);
     az_drain_done(s);
     if (next_wakeup)
         *next_wakeup = wake;

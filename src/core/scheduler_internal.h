@@ -348,6 +348,10 @@ char *az_strdup_opt(const char *s);
  * for its calls, never both the other way round): fills subs and events, returns the next wake-up. */
 asyncz_time_t az_process_round(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs,
                                az_event_buf *events);
+/* After a round's submissions (lock not held): publish the output of runs in flight that grew
+ * (az_hist_publish_output; the round's last az_drain_done writes it), which inline functions of the round
+ * may have written too. Returns wake, or earlier when output waits for its turn. */
+asyncz_time_t az_round_output(asyncz_scheduler *s, asyncz_time_t now, asyncz_time_t wake);
 /* Submit decided runs (lock not held); failures become TASK_ERROR outcomes. */
 void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs);
 /* Make a run of task for the given times and queue it in subs (lock held). The caller has counted the
