@@ -194,3 +194,20 @@ int az_output_add_json(az_output *o, const json_t *lines, bool truncated)
     o->truncated = o->truncated || truncated;
     return 0;
 }
+
+int az_output_from_json(const json_t *lines, bool truncated, size_t max_bytes, az_output **out)
+{
+    *out = NULL;
+    if (!lines || json_array_size(lines) == 0)
+        return 0;
+    az_output *o = az_output_new(max_bytes);
+    if (!o)
+        return ASYNCZ_ENOMEM;
+    int rc = az_output_add_json(o, lines, truncated);
+    if (rc) {
+        az_output_free(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}

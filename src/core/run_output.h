@@ -40,8 +40,10 @@ az_output *az_output_copy(const az_output *o);
  * ASYNCZ_ENOMEM. */
 int az_output_add_json(az_output *o, const json_t *lines, bool truncated);
 
-/* The lines as a JSON array [[time, stream, text], ...] (a new reference; NULL: out of memory); o may be NULL
- * (an empty array). az_output_add_json reads it back. */
+/* The lines as a JSON array [[time, stream, text], ...] (a new reference; NULL: out of memory; o may be NULL:
+ * an empty array), and back: *out a new output (NULL when the array is empty or absent). Errors:
+ * ASYNCZ_EPARSE, ASYNCZ_ENOMEM. */
 json_t *az_output_to_json(const az_output *o);
+int az_output_from_json(const json_t *lines, bool truncated, size_t max_bytes, az_output **out);
 
 #endif
