@@ -317,7 +317,8 @@ static void keep_for_retry(az_store_slot *slot, az_hist_buf *b)
             take = 0;
         }
     }
-    memcpy(r->items + r->n, b->items, take * sizeof *b->items);
+    if (take) /* b->items may be NULL (nothing new this round) */
+        memcpy(r->items + r->n, b->items, take * sizeof *b->items);
     r->n += take;
     r->dropped += b->n - take;
     for (size_t i = take; i < b->n; i++)
