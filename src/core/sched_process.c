@@ -284,7 +284,8 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
             az_hist_finished(r, now);
             s->hist_pending = true;
         }
-        if (atomic_exchange(&r->output_dirty, false))
+        if (atomic_load_explicit(&r->output_dirty, memory_order_relaxed) &&
+            atomic_exchange(&r->output_dirty, false)) /* its output goes with the completion */
             atomic_fetch_sub(&s->output_dirty_runs, 1);
         az_counts_add(&s->running, r->task, -1);
         az_inflight_remove(s, r);
