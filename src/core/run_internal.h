@@ -27,9 +27,8 @@ typedef struct az_run_outcome {
     bool hist_buffered;            /* its RUNNING entry waits in the slot's buffer of generation hist_gen */
     uint32_t hist_gen, hist_index; /* ... at hist_index: the completion then updates it in place */
     int exit_status;               /* ERROR from a worker that exited: its status, else -1 */
-    /* By the run's clock; ASYNCZ_TIME_NONE: not reached. `started` is written before the time's first output
-     * line or under the run's output_lock, so the scheduler may read it under that lock once output exists.
-     */
+    /* By the run's clock; ASYNCZ_TIME_NONE: not reached. `started` is written before the time's first line
+     * or under output_lock: the scheduler reads it under that lock once the time has output. */
     asyncz_time_t started, finished;
     struct az_output *output; /* what it printed (asyncz_run_output); NULL: nothing. Under output_lock */
 } az_run_outcome;

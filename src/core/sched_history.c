@@ -178,7 +178,8 @@ static void publish_run(az_store_slot *slot, asyncz_run *run)
         az_run_outcome *oc = &run->outcomes[i];
         pthread_mutex_lock(&run->output_lock);
         az_output *copy = oc->output ? az_output_copy(oc->output) : NULL;
-        asyncz_time_t started = oc->started; /* written before its first line, or under the lock */
+        /* Written before the time's first line (or under the lock): read only once there is one. */
+        asyncz_time_t started = oc->output ? oc->started : ASYNCZ_TIME_NONE;
         pthread_mutex_unlock(&run->output_lock);
         if (!copy)
             continue;
