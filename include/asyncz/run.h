@@ -95,8 +95,10 @@ ASYNCZ_API int asyncz_run_set_failure(asyncz_run *run, asyncz_run_outcome kind, 
 /* Attach a line of output to the run (text borrowed, copied; a trailing newline is dropped; bytes that are
  * not UTF-8 are kept as U+FFFD). It is kept with the run's record in the run history (asyncz/history.h),
  * the newest asyncz_scheduler_options.run_output_max bytes of it (default 64 KiB; older lines are dropped
- * and the record says so). The daemon attaches what a shell command prints. Call it from the function,
- * on the thread running it, before the run ends. Errors: ASYNCZ_EINVAL (NULL text, a stream that is not
+ * and the record says so). The daemon attaches what a shell command prints. While the run goes on, the
+ * scheduler writes its record again with the output so far (at most once a second), so the lines show
+ * before it ends. Call it from the function, on the thread running it (a pending run's: the thread that
+ * will complete it), before the run ends. Errors: ASYNCZ_EINVAL (NULL text, a stream that is not
  * ASYNCZ_OUTPUT_*), ASYNCZ_ENOMEM. */
 ASYNCZ_API int asyncz_run_output(asyncz_run *run, asyncz_output_stream stream, const char *text);
 

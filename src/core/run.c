@@ -66,6 +66,8 @@ int az_run_new(asyncz_run **out, const az_run_init *init)
     r->fn_fail_kind = -1;
     r->fn_exit_status = -1;
     r->output_max = init->output_max;
+    r->output_published_at = ASYNCZ_TIME_NONE;
+    pthread_mutex_init(&r->output_lock, NULL);
     *out = r;
     return 0;
 }
@@ -94,6 +96,7 @@ void az_run_free(asyncz_run *r)
         free(r->outcomes);
     clear_scratch(r);
     asyncz_task_free(r->task);
+    pthread_mutex_destroy(&r->output_lock);
     free(r);
 }
 
@@ -498,16 +501,94 @@ int az_run_outcome_of(const az_run_outcome *oc)
 
 /* ---- output ------------------------------------------------------------------------------------------ */
 
+/* Output was added to r: a run whose output the scheduler publishes while it runs is marked, and the
+ * scheduler woken, once until its round has copied the output (so at most once per copy, not per line). */
+static void output_grew(asyncz_run *r)
+{
+    if (!r->output_live || atomic_load_explicit(&r->output_dirty, memory_order_relaxed) ||
+        atomic_exchange(&r->output_dirty, true))
+        return;
+    atomic_fetch_add(&r->scheduler->output_dirty_runs, 1);
+    az_loop_wake(r->scheduler);
+}
+
+/* The output of oc, made on first use (output_lock held). NULL: out of memory. */
+static az_output *output_of(asyncz_run *r, az_run_outcome *oc)
+{
+    if (!oc->output)
+        oc->output = az_output_new(r->output_max);
+    return oc->output;
+}
+
 int asyncz_run_output(asyncz_run *r, asyncz_output_stream stream, const char *text)
 {
     if (!r || !text || stream < ASYNCZ_OUTPUT_STDOUT || stream > ASYNCZ_OUTPUT_NOTE)
         return ASYNCZ_EINVAL;
-    if (r->output_max == 0 || r->current >= r->n_times)
+    size_t i = r->current;
+    if (r->output_max == 0 || i >= r->n_times)
         return 0;
-    az_run_outcome *oc = &r->outcomes[r->current];
-    if (!oc->output && !(oc->output = az_output_new(r->output_max)))
+    asyncz_time_t now = asyncz_run_now(r);
+    az_run_outcome *oc = &r->outcomes[i];
+    pthread_mutex_lock(&r->output_lock);
+    az_output *o = output_of(r, oc);
+    int rc = o ? az_output_add(o, now, stream, text, strlen(text)) : ASYNCZ_ENOMEM;
+    if (rc == 0 && r->output_ship && r->output_ship(r, i, oc->started, o, r->output_ship_userdata)) {
+        az_output_free(o);
+        oc->output = NULL;
+    }
+    pthread_mutex_unlock(&r->output_lock);
+    if (rc == 0)
+        output_grew(r);
+    return rc;
+}
+
+/* Add a worker's lines (a JSON array) to oc's output (output_lock held); nothing when r keeps none. */
+static int output_add_json(asyncz_run *r, az_run_outcome *oc, const json_t *lines, bool truncated)
+{
+    if (r->output_max == 0 || json_array_size(lines) == 0)
+        return 0;
+    az_output *o = output_of(r, oc);
+    return o ? az_output_add_json(o, lines, truncated) : ASYNCZ_ENOMEM;
+}
+
+int az_run_output_encode(size_t index, asyncz_time_t started, const az_output *o, char **out, size_t *len)
+{
+    json_t *lines = az_output_to_json(o);
+    json_t *msg =
+        lines ? json_pack("{s:I, s:I, s:o, s:b}", "i", (json_int_t)index, "started", (json_int_t)started,
+                          "output", lines, "output_truncated", (int)(o && o->truncated))
+              : NULL;
+    *out = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    json_decref(msg);
+    if (!*out)
         return ASYNCZ_ENOMEM;
-    return az_output_add(oc->output, asyncz_run_now(r), stream, text, strlen(text));
+    *len = strlen(*out);
+    return 0;
+}
+
+int az_run_output_received(asyncz_run *r, size_t base, const char *msg, size_t len)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(msg, len, 0, &jerr);
+    json_int_t index = -1, started = ASYNCZ_TIME_NONE;
+    int truncated = 0;
+    json_t *lines = NULL;
+    if (!doc ||
+        json_unpack(doc, "{s:I, s?I, s:o, s?b}", "i", &index, "started", &started, "output", &lines,
+                    "output_truncated", &truncated) != 0 ||
+        index < 0 || (size_t)index >= r->n_times - base || !json_is_array(lines)) {
+        json_decref(doc);
+        return ASYNCZ_EPARSE;
+    }
+    az_run_outcome *oc = &r->outcomes[base + (size_t)index];
+    pthread_mutex_lock(&r->output_lock);
+    if (oc->started == ASYNCZ_TIME_NONE)
+        oc->started = (asyncz_time_t)started;
+    int rc = output_add_json(r, oc, lines, truncated);
+    pthread_mutex_unlock(&r->output_lock);
+    json_decref(doc);
+    output_grew(r);
+    return rc;
 }
 
 /* ---- shipping a run to another process ------------------------------------------------------------ */
@@ -608,8 +689,8 @@ static json_t *outcome_json(const az_run_outcome *oc)
 }
 
 /* Run the rebuilt task for each time, inline, collecting the outcomes. */
-static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, json_t *times, char **out,
-                        size_t *out_len)
+static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, json_t *times,
+                        az_output_ship_fn ship, void *ship_userdata, char **out, size_t *out_len)
 {
     asyncz_task_fn fn = NULL;
     void *ud = NULL;
@@ -650,6 +731,8 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
         return rc;
     r->no_pending = true;
     r->task->grace = ASYNCZ_GRACE_UNLIMITED; /* lateness was judged by the scheduler's clock */
+    r->output_ship = ship;
+    r->output_ship_userdata = ship_userdata;
     while (r->current < r->n_times) {
         r->outcomes[r->current].started = asyncz_run_now(r);
         int st = r->fn ? r->fn(r, r->fn_userdata) : ASYNCZ_ENOTFOUND;
@@ -678,6 +761,12 @@ static int invoke_times(asyncz_scheduler *s, asyncz_task *task, json_t *msg, jso
 
 int asyncz_run_invoke_encoded(asyncz_scheduler *s, const char *text, size_t len, char **out, size_t *out_len)
 {
+    return az_run_invoke_streaming(s, text, len, NULL, NULL, out, out_len);
+}
+
+int az_run_invoke_streaming(asyncz_scheduler *s, const char *text, size_t len, az_output_ship_fn ship,
+                            void *ship_userdata, char **out, size_t *out_len)
+{
     if (!s || !text || !out)
         return ASYNCZ_EINVAL;
     json_error_t jerr;
@@ -690,7 +779,7 @@ int asyncz_run_invoke_encoded(asyncz_scheduler *s, const char *text, size_t len,
     asyncz_task *task;
     int rc = task_from_message(msg, &task);
     if (rc == 0) {
-        rc = invoke_times(s, task, msg, times, out, out_len);
+        rc = invoke_times(s, task, msg, times, ship, ship_userdata, out, out_len);
         asyncz_task_free(task);
     }
     json_decref(msg);
@@ -706,13 +795,14 @@ static int apply_outcome(asyncz_run *r, json_t *o)
     json_int_t started = ASYNCZ_TIME_NONE, finished = ASYNCZ_TIME_NONE;
     json_unpack(o, "{s?I, s?I}", "started", &started, "finished", &finished);
     az_run_outcome *oc = &r->outcomes[r->current];
+    /* The lines the worker did not send while the function ran come after those it did. A malformed line
+     * ends them; the outcome is kept. */
+    pthread_mutex_lock(&r->output_lock);
     oc->started = (asyncz_time_t)started;
+    output_add_json(r, oc, json_object_get(o, "output"),
+                    json_is_true(json_object_get(o, "output_truncated")));
+    pthread_mutex_unlock(&r->output_lock);
     oc->finished = (asyncz_time_t)finished;
-    if (r->output_max && !oc->output &&
-        az_output_from_json(json_object_get(o, "output"),
-                            json_is_true(json_object_get(o, "output_truncated")), r->output_max,
-                            &oc->output) != 0)
-        oc->output = NULL; /* a malformed or oversized output is dropped, the outcome kept */
     if (strcmp(status, "executed") == 0) {
         json_t *res = json_object_get(o, "result");
         if (res && !json_is_null(res))

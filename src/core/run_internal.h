@@ -6,6 +6,7 @@
 #define AZ_RUN_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "asyncz/scheduler.h"
 #include "asyncz/sys/executor.h"
@@ -20,18 +21,27 @@ typedef struct az_run_outcome {
     int error_code;
     char *error_message; /* ERROR */
     int signal;
-    char run_id[AZ_RUN_ID_SIZE];     /* the occurrence's own id (UUIDv7), made at submission */
-    uint8_t fail_kind;               /* ERROR: AZ_FAIL_* (how the executor ended it) */
-    uint8_t source;                  /* asyncz_run_source, set when recorded in the run history */
-    bool hist_buffered;              /* its RUNNING entry waits in the slot's buffer of generation hist_gen */
-    uint32_t hist_gen, hist_index;   /* ... at hist_index: the completion then updates it in place */
-    int exit_status;                 /* ERROR from a worker that exited: its status, else -1 */
-    asyncz_time_t started, finished; /* by the run's clock; ASYNCZ_TIME_NONE: not reached */
-    struct az_output *output;        /* what it printed (asyncz_run_output); NULL: nothing */
+    char run_id[AZ_RUN_ID_SIZE];   /* the occurrence's own id (UUIDv7), made at submission */
+    uint8_t fail_kind;             /* ERROR: AZ_FAIL_* (how the executor ended it) */
+    uint8_t source;                /* asyncz_run_source, set when recorded in the run history */
+    bool hist_buffered;            /* its RUNNING entry waits in the slot's buffer of generation hist_gen */
+    uint32_t hist_gen, hist_index; /* ... at hist_index: the completion then updates it in place */
+    int exit_status;               /* ERROR from a worker that exited: its status, else -1 */
+    /* By the run's clock; ASYNCZ_TIME_NONE: not reached. `started` is written before the time's first line
+     * or under output_lock: the scheduler reads it under that lock once the time has output. */
+    asyncz_time_t started, finished;
+    struct az_output *output; /* what it printed (asyncz_run_output); NULL: nothing. Under output_lock */
 } az_run_outcome;
 
 /* How a run failed, as the executor saw it (for the run history's outcome). */
 enum { AZ_FAIL_ERROR = 0, AZ_FAIL_TIMEOUT, AZ_FAIL_CRASH, AZ_FAIL_CANCELLED };
+
+/* A process-pool worker's hook (az_run_invoke_streaming): called by asyncz_run_output, with the run's
+ * output_lock held, after each line is added to the output of time `index` (of the times the worker was
+ * given), which holds the lines not shipped yet. It may send them to the pool (az_run_output_encode) and
+ * return true: that output is then emptied. False keeps the lines, to ship later or with the outcome. */
+typedef bool (*az_output_ship_fn)(asyncz_run *run, size_t index, asyncz_time_t started,
+                                  const struct az_output *pending, void *userdata);
 
 /* Called once when a run has finished (all its times have outcomes) or, for a pending run completed off
  * the loop with times left, when it needs to continue (run->resume is then true). Any thread. */
@@ -81,6 +91,15 @@ struct asyncz_run {
     int fail_exit_status;
     asyncz_time_t submitted_at; /* by the scheduler's clock, when recorded in the run history */
     size_t output_max;          /* output bytes kept per time (asyncz_run_output); 0: none */
+    /* The output of a run in flight is written by the thread that runs it (in a process pool, the monitor
+     * that receives a worker's lines) while the scheduler's round copies it to publish it: outcomes[].output
+     * is guarded by output_lock, taken for an append or a copy and nothing else. */
+    pthread_mutex_t output_lock;
+    bool output_live;         /* set before submission: output growth is announced to the scheduler */
+    atomic_bool output_dirty; /* (output_live) output was added since the scheduler's last copy */
+    asyncz_time_t output_published_at; /* (scheduler's lock) the last copy; ASYNCZ_TIME_NONE: none yet */
+    az_output_ship_fn output_ship;     /* in a worker process: where its lines go as they come; NULL: none */
+    void *output_ship_userdata;
     az_run_outcome one_outcome; /* outcomes points here for the common single-time run (one allocation) */
 };
 
@@ -114,6 +133,21 @@ bool az_run_skip_missed(asyncz_run *run);
 
 /* What the run history records of an outcome (asyncz_run_outcome), from its code and fail kind. */
 int az_run_outcome_of(const az_run_outcome *oc);
+
+/* asyncz_run_invoke_encoded in a worker whose lines go to ship (may be NULL) as the function writes them:
+ * each output the hook takes is not in the outcome message again. */
+int az_run_invoke_streaming(asyncz_scheduler *s, const char *msg, size_t len, az_output_ship_fn ship,
+                            void *ship_userdata, char **out, size_t *out_len);
+
+/* A worker's lines of time `index` as a message for the pool (*out new, free(); *len its length): the lines,
+ * their truncation and the time's start. Errors: ASYNCZ_ENOMEM. */
+int az_run_output_encode(size_t index, asyncz_time_t started, const struct az_output *o, char **out,
+                         size_t *len);
+
+/* In the pool: add the lines of such a message to the output of time base + index of r (base: r->current when
+ * the run was sent), under its output_lock, and tell the scheduler it grew. Errors: ASYNCZ_EPARSE (the lines
+ * before a malformed one stay added), ASYNCZ_ENOMEM. Any thread. */
+int az_run_output_received(asyncz_run *r, size_t base, const char *msg, size_t len);
 
 /* Free a finished run (NULL-safe). */
 void az_run_free(asyncz_run *run);

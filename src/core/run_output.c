@@ -151,14 +151,33 @@ json_t *az_output_to_json(const az_output *o)
     return a;
 }
 
-int az_output_from_json(const json_t *lines, bool truncated, size_t max_bytes, az_output **out)
+az_output *az_output_copy(const az_output *o)
 {
-    *out = NULL;
-    if (!lines || json_array_size(lines) == 0)
-        return 0;
-    az_output *o = az_output_new(max_bytes);
-    if (!o)
-        return ASYNCZ_ENOMEM;
+    az_output *c = o ? az_output_new(o->max_bytes) : NULL;
+    size_t n = o ? o->n - o->head : 0;
+    if (!c || n == 0)
+        return c;
+    if (!(c->lines = malloc(n * sizeof *c->lines))) {
+        az_output_free(c);
+        return NULL;
+    }
+    c->cap = n;
+    for (; c->n < n; c->n++) {
+        const asyncz_output_line *l = &o->lines[o->head + c->n];
+        char *text = strdup(l->text);
+        if (!text) {
+            az_output_free(c);
+            return NULL;
+        }
+        c->lines[c->n] = (asyncz_output_line){l->time, l->stream, text};
+    }
+    c->bytes = o->bytes;
+    c->truncated = o->truncated;
+    return c;
+}
+
+int az_output_add_json(az_output *o, const json_t *lines, bool truncated)
+{
     size_t i;
     json_t *l;
     json_array_foreach(lines, i, l)
@@ -167,16 +186,28 @@ int az_output_from_json(const json_t *lines, bool truncated, size_t max_bytes, a
         int stream;
         const char *text;
         if (json_unpack(l, "[Iis]", &t, &stream, &text) != 0 || stream < ASYNCZ_OUTPUT_STDOUT ||
-            stream > ASYNCZ_OUTPUT_NOTE) {
-            az_output_free(o);
+            stream > ASYNCZ_OUTPUT_NOTE)
             return ASYNCZ_EPARSE;
-        }
-        if (az_output_add(o, t, (asyncz_output_stream)stream, text, strlen(text)) != 0) {
-            az_output_free(o);
+        if (az_output_add(o, t, (asyncz_output_stream)stream, text, strlen(text)) != 0)
             return ASYNCZ_ENOMEM;
-        }
     }
     o->truncated = o->truncated || truncated;
+    return 0;
+}
+
+int az_output_from_json(const json_t *lines, bool truncated, size_t max_bytes, az_output **out)
+{
+    *out = NULL;
+    if (!lines || json_array_size(lines) == 0)
+        return 0;
+    az_output *o = az_output_new(max_bytes);
+    if (!o)
+        return ASYNCZ_ENOMEM;
+    int rc = az_output_add_json(o, lines, truncated);
+    if (rc) {
+        az_output_free(o);
+        return rc;
+    }
     *out = o;
     return 0;
 }

@@ -1,7 +1,9 @@
 /* The output a run keeps (docs/history.md "Run output"): lines with their stream and time, the newest
  * max_bytes of text at most (older lines are dropped, and the drop marked), valid UTF-8 whatever was written.
- * Internal; one per scheduled time of a run that printed something (az_run_outcome.output). Not locked: the
- * thread that runs the run writes it; it moves to the run history when the run is done. */
+ * Internal; one per scheduled time of a run that printed something (az_run_outcome.output). Not locked
+ * itself: a run guards its outputs with its output_lock (run_internal.h) while it is in flight, since the
+ * thread that runs it appends and the scheduler's round copies them (az_output_copy) to publish them; it
+ * moves to the run history when the run is done. */
 #ifndef AZ_CORE_RUN_OUTPUT_H
 #define AZ_CORE_RUN_OUTPUT_H
 
@@ -30,8 +32,17 @@ int az_output_add(az_output *o, asyncz_time_t t, asyncz_output_stream stream, co
 /* The kept lines, oldest first (borrowed while o lives and is not added to). */
 const asyncz_output_line *az_output_lines(const az_output *o, size_t *n);
 
-/* The lines as a JSON array [[time, stream, text], ...] (a new reference; NULL: out of memory), and back:
- * *out a new output (NULL when the array is empty or absent). Errors: ASYNCZ_EPARSE, ASYNCZ_ENOMEM. */
+/* A copy of o (its lines, truncation and bound), or NULL when out of memory. o may be NULL: NULL. */
+az_output *az_output_copy(const az_output *o);
+
+/* Add the lines of a JSON array [[time, stream, text], ...] (az_output_to_json's form) after o's, and mark o
+ * truncated when `truncated`. Errors: ASYNCZ_EPARSE (a malformed line: the lines before it stay added),
+ * ASYNCZ_ENOMEM. */
+int az_output_add_json(az_output *o, const json_t *lines, bool truncated);
+
+/* The lines as a JSON array [[time, stream, text], ...] (a new reference; NULL: out of memory; o may be NULL:
+ * an empty array), and back: *out a new output (NULL when the array is empty or absent). Errors:
+ * ASYNCZ_EPARSE, ASYNCZ_ENOMEM. */
 json_t *az_output_to_json(const az_output *o);
 int az_output_from_json(const json_t *lines, bool truncated, size_t max_bytes, az_output **out);
 

@@ -57,6 +57,27 @@ void az_hist_buf_free(az_hist_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+/* The outcome's entry still in the buffer (not written yet), or NULL. */
+static az_hist_entry *buffered_entry(az_store_slot *slot, const az_run_outcome *oc)
+{
+    az_hist_entry *e = oc->hist_buffered && oc->hist_gen == slot->hist.gen && oc->hist_index < slot->hist.n
+                           ? &slot->hist.items[oc->hist_index]
+                           : NULL;
+    return e && memcmp(e->run_id, oc->run_id, sizeof e->run_id) == 0 ? e : NULL;
+}
+
+/* A new entry for oc at the end of the buffer, remembered as its buffered one, or NULL (dropped). */
+static az_hist_entry *entry_add_for(az_store_slot *slot, asyncz_run *run, az_run_outcome *oc)
+{
+    az_hist_entry *e = entry_add(slot, run->task);
+    if (e) {
+        oc->hist_buffered = true;
+        oc->hist_gen = slot->hist.gen;
+        oc->hist_index = (uint32_t)(slot->hist.n - 1);
+    }
+    return e;
+}
+
 void az_hist_submitted(az_store_slot *slot, asyncz_run *run, asyncz_time_t now, asyncz_run_source source,
                        asyncz_time_t requested)
 {
@@ -64,15 +85,14 @@ void az_hist_submitted(az_store_slot *slot, asyncz_run *run, asyncz_time_t now, 
         return;
     run->owner_data = slot;
     run->submitted_at = now;
+    /* Its output is published while it runs (az_hist_publish_output) when the round can find it. */
+    run->output_live = run->inflight && run->output_max > 0;
     run->scheduler->hist_pending = true; /* written after the round submits it: see az_drain_done */
     for (size_t i = 0; i < run->n_times; i++) {
-        az_hist_entry *e = entry_add(slot, run->task);
+        az_run_outcome *oc = &run->outcomes[i];
+        az_hist_entry *e = entry_add_for(slot, run, oc);
         if (!e)
             continue;
-        az_run_outcome *oc = &run->outcomes[i];
-        oc->hist_buffered = true;
-        oc->hist_gen = slot->hist.gen;
-        oc->hist_index = (uint32_t)(slot->hist.n - 1);
         memcpy(e->run_id, oc->run_id, sizeof e->run_id);
         e->scheduled = oc->scheduled;
         e->submitted = now;
@@ -124,12 +144,7 @@ void az_hist_finished(asyncz_run *run, asyncz_time_t now)
         az_run_outcome *oc = &run->outcomes[i];
         /* Its RUNNING entry not written yet (a run that finished within its round): complete it in place,
          * so the store gets one write. */
-        az_hist_entry *e =
-            oc->hist_buffered && oc->hist_gen == slot->hist.gen && oc->hist_index < slot->hist.n
-                ? &slot->hist.items[oc->hist_index]
-                : NULL;
-        if (e && memcmp(e->run_id, oc->run_id, sizeof e->run_id) != 0)
-            e = NULL;
+        az_hist_entry *e = buffered_entry(slot, oc);
         if (!e && !(e = entry_add(slot, run->task)))
             continue;
         memcpy(e->run_id, oc->run_id, sizeof e->run_id);
@@ -150,6 +165,82 @@ void az_hist_finished(asyncz_run *run, asyncz_time_t now)
         e->output = oc->output; /* the run is done with it */
         oc->output = NULL;
     }
+}
+
+/* ---- live output -------------------------------------------------------------------------------------- */
+
+/* Queue the output so far of each of run's times not done yet that has some: a RUNNING entry with a copy,
+ * or the entry still buffered for the time updated (one write per round, and a completion later in the
+ * round still completes that entry in place). Entries that cannot be added are dropped and counted. */
+static void publish_run(az_store_slot *slot, asyncz_run *run)
+{
+    for (size_t i = atomic_load(&run->current); i < run->n_times; i++) {
+        az_run_outcome *oc = &run->outcomes[i];
+        pthread_mutex_lock(&run->output_lock);
+        az_output *copy = oc->output ? az_output_copy(oc->output) : NULL;
+        /* Written before the time's first line (or under the lock): read only once there is one. */
+        asyncz_time_t started = oc->output ? oc->started : ASYNCZ_TIME_NONE;
+        pthread_mutex_unlock(&run->output_lock);
+        if (!copy)
+            continue;
+        az_hist_entry *e = buffered_entry(slot, oc);
+        if (!e && !(e = entry_add_for(slot, run, oc))) {
+            az_output_free(copy);
+            continue;
+        }
+        memcpy(e->run_id, oc->run_id, sizeof e->run_id);
+        e->scheduled = oc->scheduled;
+        e->submitted = run->submitted_at;
+        e->started = started;
+        e->token = run->token;
+        e->coalesced = run->coalesced;
+        e->outcome = ASYNCZ_RUN_RUNNING;
+        e->source = oc->source;
+        az_output_free(e->output);
+        e->output = copy;
+    }
+}
+
+/* Whether a run's output may be copied now (at most once per AZ_HIST_OUTPUT_EVERY; a clock set back allows
+ * it); else *next becomes no later than when it may. */
+static bool publish_due(const asyncz_run *run, asyncz_time_t now, asyncz_time_t *next)
+{
+    asyncz_time_t at = run->output_published_at;
+    if (at == ASYNCZ_TIME_NONE || now < at || now - at >= AZ_HIST_OUTPUT_EVERY)
+        return true;
+    if (*next == ASYNCZ_TIME_NONE || at + AZ_HIST_OUTPUT_EVERY < *next)
+        *next = at + AZ_HIST_OUTPUT_EVERY;
+    return false;
+}
+
+asyncz_time_t az_hist_publish_output(asyncz_scheduler *s, asyncz_time_t now)
+{
+    unsigned dirty = atomic_load(&s->output_dirty_runs);
+    asyncz_time_t next = ASYNCZ_TIME_NONE;
+    size_t published = 0;
+    for (asyncz_run *r = s->inflight; r && dirty > 0; r = r->inflight_next) {
+        if (!atomic_load(&r->output_dirty))
+            continue;
+        dirty--;
+        az_store_slot *slot = r->owner_data;
+        bool wanted = slot && slot->history;
+        if (wanted && (slot->hist_failing || slot->hist.n >= AZ_HIST_FLUSH_AT || !publish_due(r, now, &next)))
+            continue; /* later: the store writes again, or the time comes */
+        if (wanted && published == AZ_HIST_OUTPUT_RUNS) {
+            next = now; /* the next round takes the rest */
+            break;
+        }
+        /* Cleared before the copy: a line added meanwhile marks the run again. */
+        if (atomic_exchange(&r->output_dirty, false))
+            atomic_fetch_sub(&s->output_dirty_runs, 1);
+        if (!wanted)
+            continue; /* history turned off meanwhile */
+        r->output_published_at = now;
+        publish_run(slot, r);
+        s->hist_pending = true;
+        published++;
+    }
+    return next;
 }
 
 /* ---- writing ------------------------------------------------------------------------------------------ */
@@ -227,7 +318,8 @@ static void keep_for_retry(az_store_slot *slot, az_hist_buf *b)
             take = 0;
         }
     }
-    memcpy(r->items + r->n, b->items, take * sizeof *b->items);
+    if (take) /* b->items may be NULL (nothing new this round) */
+        memcpy(r->items + r->n, b->items, take * sizeof *b->items);
     r->n += take;
     r->dropped += b->n - take;
     for (size_t i = take; i < b->n; i++)
@@ -250,6 +342,7 @@ void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
     memset(&slot->hist, 0, sizeof slot->hist);
     slot->hist.gen = b.gen + 1;
     bool on = slot->history;
+    bool was_failing = slot->hist_failing;
     pthread_mutex_unlock(&s->lock);
     az_hist_buf *r = &slot->hist_retry;
     uint64_t dropped = b.dropped + r->dropped;
@@ -283,10 +376,13 @@ void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
         if (!worth_retrying(rc))
             rc = 0;
     }
-    if (rc) {
+    if (rc)
         keep_for_retry(slot, &b);
+    if (rc || was_failing) {
         pthread_mutex_lock(&s->lock);
-        s->hist_pending = true; /* tried again after the next round */
+        slot->hist_failing = rc != 0;
+        if (rc)
+            s->hist_pending = true; /* tried again after the next round */
         pthread_mutex_unlock(&s->lock);
     }
     az_hist_buf_free(&b);

@@ -122,6 +122,8 @@ bool az_loop_round(asyncz_scheduler *s, bool block)
     asyncz_time_t wake = atomic_load(&s->stop) ? ASYNCZ_TIME_NONE : az_process_round(s, now, &subs, &events);
     az_events_deliver(s, &events);
     az_submit_all(s, &subs);
+    if (!atomic_load(&s->stop))
+        wake = az_round_output(s, now, wake);
     az_drain_done(s);
     pthread_mutex_lock(&s->lock);
     if (!atomic_load(&s->stop))

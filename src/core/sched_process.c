@@ -284,6 +284,9 @@ static void drain_batch(asyncz_scheduler *s, asyncz_run *head)
             az_hist_finished(r, now);
             s->hist_pending = true;
         }
+        if (atomic_load_explicit(&r->output_dirty, memory_order_relaxed) &&
+            atomic_exchange(&r->output_dirty, false)) /* its output goes with the completion */
+            atomic_fetch_sub(&s->output_dirty_runs, 1);
         az_counts_add(&s->running, r->task, -1);
         az_inflight_remove(s, r);
         if (r->at_shutdown) {
@@ -516,7 +519,7 @@ static void submit_due(asyncz_scheduler *s, const asyncz_claim *c, az_store_slot
                    asyncz_task_name(t), t->id);
         return;
     }
-    if (slot->heartbeats)
+    if (slot->heartbeats || slot->history) /* heartbeats list them; the round publishes their output */
         az_inflight_add(s, subs->items[subs->n - 1].run);
     if (slot->history)
         az_hist_submitted(slot, subs->items[subs->n - 1].run, az_sched_now(s),
@@ -946,6 +949,16 @@ asyncz_time_t az_process_round(asyncz_scheduler *s, asyncz_time_t now, az_sub_bu
     return wake;
 }
 
+asyncz_time_t az_round_output(asyncz_scheduler *s, asyncz_time_t now, asyncz_time_t wake)
+{
+    if (atomic_load(&s->output_dirty_runs) == 0)
+        return wake;
+    pthread_mutex_lock(&s->lock);
+    asyncz_time_t more = az_hist_publish_output(s, now);
+    pthread_mutex_unlock(&s->lock);
+    return more == ASYNCZ_TIME_NONE || (wake != ASYNCZ_TIME_NONE && wake < more) ? wake : more;
+}
+
 int asyncz_scheduler_process(asyncz_scheduler *s, asyncz_time_t now, asyncz_time_t *next_wakeup)
 {
     if (!s)
@@ -961,6 +974,7 @@ int asyncz_scheduler_process(asyncz_scheduler *s, asyncz_time_t now, asyncz_time
     asyncz_time_t wake = az_process_round(s, now, &subs, &events);
     az_events_deliver(s, &events);
     az_submit_all(s, &subs);
+    wake = az_round_output(s, now, wake);
     az_drain_done(s);
     if (next_wakeup)
         *next_wakeup = wake;

@@ -152,6 +152,7 @@ typedef struct az_store_slot {
     int audit_set; /* 0: default, 1: on, -1: off (under s->lock) */
     asyncz_history_retention retention;
     az_hist_buf hist;
+    bool hist_failing; /* the last flush could not write: no partial output is queued meanwhile */
 } az_store_slot;
 
 /* Executors are reference counted so a submission made outside the lock cannot race with removal. */
@@ -215,6 +216,7 @@ struct asyncz_scheduler {
     bool hist_pending;       /* (lock) completions were buffered for the run history since the last flush */
     atomic_bool stop;        /* shutdown requested */
     atomic_bool woken;       /* the eventfd has been written and not read yet: further wakes are free */
+    atomic_uint output_dirty_runs; /* runs in flight whose output grew since the round last copied it */
 
     /* ---- guarded by `lock` ---- */
     pthread_mutex_t lock;
@@ -285,6 +287,14 @@ void az_hist_not_run(az_store_slot *slot, asyncz_task *task, asyncz_time_t when,
                      asyncz_run_outcome outcome, uint64_t token, const char *why, char *run_id_out);
 /* A recorded run finished: its times' outcomes. */
 void az_hist_finished(asyncz_run *run, asyncz_time_t now);
+/* The round's part in live output: for runs in flight whose output grew (run->output_dirty), at most
+ * AZ_HIST_OUTPUT_RUNS per round and each at most once per AZ_HIST_OUTPUT_EVERY, buffer a RUNNING entry with a
+ * copy of the output so far (or update the one still buffered), written by the round's flush. Nothing for a
+ * store whose last flush failed or whose buffer is half full. Returns when a round should come back for
+ * output it left (ASYNCZ_TIME_NONE: none). `lock` held. */
+#define AZ_HIST_OUTPUT_RUNS 32
+#define AZ_HIST_OUTPUT_EVERY ASYNCZ_USEC_PER_SEC
+asyncz_time_t az_hist_publish_output(asyncz_scheduler *s, asyncz_time_t now);
 /* Write a slot's buffered entries (one history_put), after what an unreachable store could not take
  * before (slot->hist_retry), which waits again, with the new entries behind it, while the store keeps
  * failing: bounded by AZ_HIST_BUF_MAX, the rest dropped and counted. slot->io held, `lock` not. */
@@ -340,6 +350,10 @@ char *az_strdup_opt(const char *s);
  * for its calls, never both the other way round): fills subs and events, returns the next wake-up. */
 asyncz_time_t az_process_round(asyncz_scheduler *s, asyncz_time_t now, az_sub_buf *subs,
                                az_event_buf *events);
+/* After a round's submissions (lock not held): publish the output of runs in flight that grew
+ * (az_hist_publish_output; the round's last az_drain_done writes it), which inline functions of the round
+ * may have written too. Returns wake, or earlier when output waits for its turn. */
+asyncz_time_t az_round_output(asyncz_scheduler *s, asyncz_time_t now, asyncz_time_t wake);
 /* Submit decided runs (lock not held); failures become TASK_ERROR outcomes. */
 void az_submit_all(asyncz_scheduler *s, az_sub_buf *subs);
 /* Make a run of task for the given times and queue it in subs (lock held). The caller has counted the

@@ -1,8 +1,9 @@
 /* The process pool executor: runs go to worker processes forked by a helper (zygote.c).
  *
  * start() forks the helper, then starts one monitor thread. The monitor owns the workers: it asks the helper
- * for them, sends each idle one the next queued run (a frame on its stream socket), reads the outcome back
- * and finishes the run, kills workers past the timeout, and learns from the helper how each worker ended. A
+ * for them, sends each idle one the next queued run (a frame on its stream socket), adds the output lines the
+ * worker sends while the function runs to the run (output frames), reads the outcome back and finishes the
+ * run, kills workers past the timeout, and learns from the helper how each worker ended. A
  * worker's run is settled only once the helper reports the worker reaped: by then everything it wrote is in
  * its socket, so a run that completed just before its worker died still counts as completed, and a run
  * whose worker died gets the signal that ended it. Submit only queues and wakes the monitor.
@@ -51,6 +52,7 @@ typedef struct slot {
     int fd;      /* -1: none */
     bool closed; /* end of stream or an I/O error: nothing more is read or written */
     asyncz_run *run;
+    size_t base;      /* run->current when it was sent: the worker's time 0 */
     int64_t deadline; /* monotonic ns; 0: none */
     int64_t respawn_at;
     bool timed_out;
@@ -60,8 +62,9 @@ typedef struct slot {
     char *out;
     size_t out_len, out_off;
     /* Incoming frame: header, then body. */
-    uint32_t in_hdr;
-    size_t in_got; /* bytes of header + body received */
+    uint32_t in_hdr; /* the body's length (AZ_FRAME_OUTPUT cleared into in_output) */
+    bool in_output;  /* an output frame, not the outcome */
+    size_t in_got;   /* bytes of header + body received */
     char *in;
 } slot;
 
@@ -156,13 +159,21 @@ static void send_requests(proc_exec *p, int64_t now, bool stopping)
 
 /* ---- worker I/O --------------------------------------------------------------------------------- */
 
+static void slot_reset_in(slot *w)
+{
+    free(w->in);
+    w->in = NULL;
+    w->in_got = 0;
+    w->in_hdr = 0;
+    w->in_output = false;
+}
+
 static void slot_reset_io(slot *w)
 {
     free(w->out);
-    free(w->in);
-    w->out = w->in = NULL;
-    w->out_len = w->out_off = w->in_got = 0;
-    w->in_hdr = 0;
+    w->out = NULL;
+    w->out_len = w->out_off = 0;
+    slot_reset_in(w);
 }
 
 /* A worker that broke the protocol or whose stream failed: stop talking to it and have it killed. Its run
@@ -189,9 +200,26 @@ static void slot_flush(slot *w)
     }
 }
 
+/* Output lines arrived: they go to the run's output at once (the scheduler publishes them while it runs); a
+ * malformed frame loses its lines only. */
+static void slot_output_done(slot *w)
+{
+    if (!w->run) {
+        slot_reset_in(w);
+        slot_abandon(w);
+        return;
+    }
+    az_run_output_received(w->run, w->base, w->in, w->in_hdr);
+    slot_reset_in(w);
+}
+
 /* A whole outcome arrived: finish the run and make the worker idle. */
 static void slot_frame_done(slot *w)
 {
+    if (w->in_output) {
+        slot_output_done(w);
+        return;
+    }
     asyncz_run *run = w->run;
     char *body = w->in;
     size_t len = w->in_hdr;
@@ -226,6 +254,8 @@ static bool slot_read_some(slot *w)
     }
     w->in_got += (size_t)n;
     if (in_header && w->in_got == sizeof w->in_hdr) {
+        w->in_output = (w->in_hdr & AZ_FRAME_OUTPUT) != 0;
+        w->in_hdr &= ~AZ_FRAME_OUTPUT;
         if (w->in_hdr > AZ_FRAME_MAX || !(w->in = malloc(w->in_hdr ? w->in_hdr : 1))) {
             slot_abandon(w);
             return false;
@@ -267,6 +297,7 @@ static void slot_assign(proc_exec *p, slot *w, asyncz_run *run)
     w->out = frame;
     w->out_len = len + sizeof n;
     w->run = run;
+    w->base = run->current;
     w->state = SLOT_BUSY;
     w->deadline = p->timeout_usec > 0 ? mono_ns() + p->timeout_usec * NSEC_PER_USEC : 0;
     slot_flush(w);

@@ -14,11 +14,14 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "asyncz/error.h"
 #include "asyncz/sys/executor.h"
 #include "core/log_internal.h"
+#include "core/run_internal.h"
+#include "core/run_output.h"
 #include "core/scheduler_internal.h"
 #include "exec/zygote.h"
 
@@ -119,7 +122,46 @@ static bool write_all(int fd, const void *buf, size_t len)
     return true;
 }
 
-/* One run: read its frame, invoke it, answer with the outcome's frame. False when the pool is gone. */
+/* The lines a function writes, sent to the pool while it runs (zygote.h, AZ_FRAME_OUTPUT). */
+typedef struct shipper {
+    int fd;
+    int64_t last_ns; /* monotonic, of the last output frame; 0: none this run */
+    bool broken;     /* a send failed: the rest goes with the outcome, which will fail too */
+} shipper;
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* az_output_ship_fn: send the waiting lines when the last frame is old enough or enough of them wait. */
+static bool ship_output(asyncz_run *run, size_t index, asyncz_time_t started, const struct az_output *pending,
+                        void *userdata)
+{
+    (void)run;
+    shipper *sh = userdata;
+    int64_t now = mono_ns();
+    if (sh->broken || (pending->bytes < AZ_OUTPUT_SHIP_BYTES && sh->last_ns != 0 &&
+                       now - sh->last_ns < AZ_OUTPUT_SHIP_NSEC))
+        return false;
+    char *msg = NULL;
+    size_t len = 0;
+    if (az_run_output_encode(index, started, pending, &msg, &len) != 0 || len > AZ_FRAME_MAX) {
+        free(msg);
+        return false;
+    }
+    uint32_t n = (uint32_t)len | AZ_FRAME_OUTPUT;
+    bool ok = write_all(sh->fd, &n, sizeof n) && write_all(sh->fd, msg, len);
+    free(msg);
+    sh->broken = !ok;
+    sh->last_ns = now;
+    return ok;
+}
+
+/* One run: read its frame, invoke it (its lines going out as it writes them), answer with the outcome's
+ * frame. False when the pool is gone. */
 static bool serve_one(asyncz_scheduler *s, int fd)
 {
     uint32_t len;
@@ -132,7 +174,8 @@ static bool serve_one(asyncz_scheduler *s, int fd)
     }
     char *out = NULL;
     size_t out_len = 0;
-    if (asyncz_run_invoke_encoded(s, msg, len, &out, &out_len) != 0 || out_len > AZ_FRAME_MAX)
+    shipper sh = {.fd = fd};
+    if (az_run_invoke_streaming(s, msg, len, ship_output, &sh, &out, &out_len) != 0 || out_len > AZ_FRAME_MAX)
         out_len = 0;
     free(msg);
     /* Functions may print: their output must not wait in this process's buffers until it dies. */

@@ -9,7 +9,10 @@
  * each worker the helper makes an AF_UNIX SOCK_STREAM pair and passes the pool's end with SCM_RIGHTS. On a
  * worker's stream, each message is a frame: a 32-bit length in host order, then that many bytes (a run from
  * asyncz_run_encode one way, an outcome from asyncz_run_invoke_encoded the other; an empty outcome means the
- * worker could not invoke the run). */
+ * worker could not invoke the run). Before the outcome, a worker may send output frames: the length with
+ * AZ_FRAME_OUTPUT set, and the lines the function wrote since the last one (az_run_output_encode), at most
+ * one frame per AZ_OUTPUT_SHIP_NSEC unless AZ_OUTPUT_SHIP_BYTES wait; the lines not sent by then go with the
+ * outcome. */
 #ifndef AZ_ZYGOTE_H
 #define AZ_ZYGOTE_H
 
@@ -21,6 +24,13 @@
 /* The largest frame either side accepts: a run is at most a task document, but an outcome carries one
  * result (up to ASYNCZ_TASK_ARGS_MAX) per scheduled time. */
 #define AZ_FRAME_MAX (16u * 1024 * 1024)
+/* The bit of a worker's frame length that marks an output frame (lengths stay below AZ_FRAME_MAX). */
+#define AZ_FRAME_OUTPUT 0x80000000u
+/* A worker sends the lines a function writes when its last output frame is this old (the first line of a
+ * run at once), or when this many bytes of text wait; otherwise they wait for the next line or the outcome:
+ * a single-threaded worker has nothing to send them by time alone while the function runs. */
+#define AZ_OUTPUT_SHIP_NSEC (200 * 1000 * 1000LL)
+#define AZ_OUTPUT_SHIP_BYTES (16u * 1024)
 
 typedef enum az_zygote_kind {
     AZ_ZYGOTE_SPAWN = 1,    /* pool: fork a worker for `slot` */

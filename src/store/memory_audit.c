@@ -49,7 +49,8 @@ static void make_room(az_mem_audit *a, size_t room)
     drop = drop > a->n ? a->n : drop;
     for (size_t i = 0; i < drop; i++)
         az_audit_entry_clear(&a->entries[i]);
-    memmove(a->entries, a->entries + drop, (a->n - drop) * sizeof *a->entries);
+    if (drop) /* entries is NULL until the first entry */
+        memmove(a->entries, a->entries + drop, (a->n - drop) * sizeof *a->entries);
     a->n -= drop;
 }
 

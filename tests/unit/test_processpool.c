@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "az_exec_test.h"
+#include "exec/zygote.h"
 
 static int fn_mul(asyncz_run *run, void *userdata)
 {
@@ -369,6 +370,73 @@ static void test_worker_output_comes_back(void **state)
     teardown(&f);
 }
 
+/* Writes a line for its time, then waits for a byte on the pipe given as userdata before it ends. */
+static int fn_gated(asyncz_run *run, void *userdata)
+{
+    char line[32];
+    snprintf(line, sizeof line, "waiting %d", (int)(asyncz_run_scheduled_time(run) % 8));
+    asyncz_run_output(run, ASYNCZ_OUTPUT_STDOUT, line);
+    char byte;
+    return read(*(int *)userdata, &byte, 1) == 1 ? ASYNCZ_RUN_DONE : ASYNCZ_EIO;
+}
+
+/* The text of the last line time i of run has in the pool so far ("" when none), read under the run's lock
+ * as the scheduler would. */
+static void pool_line(asyncz_run *run, size_t i, char *buf, size_t size)
+{
+    pthread_mutex_lock(&run->output_lock);
+    size_t n = 0;
+    const asyncz_output_line *lines = az_output_lines(run->outcomes[i].output, &n);
+    snprintf(buf, size, "%s", n ? lines[n - 1].text : "");
+    pthread_mutex_unlock(&run->output_lock);
+}
+
+/* Waits until time i of run has a line in the pool (fails the test after WAIT_SECONDS). */
+static void wait_pool_line(asyncz_run *run, size_t i, const char *want)
+{
+    char got[64] = "";
+    for (int tries = 0; tries < WAIT_SECONDS * 100 && strcmp(got, want) != 0; tries++) {
+        pool_line(run, i, got, sizeof got);
+        if (strcmp(got, want) != 0)
+            sleep_ms(10);
+    }
+    assert_string_equal(got, want);
+}
+
+/* What a function writes reaches the pool while it still runs (it waits for the test to have seen it),
+ * each line with the time it was written for, and the run's outcome then has them once. */
+static void test_worker_output_arrives_while_it_runs(void **state)
+{
+    fixture f;
+    prepare(&f, 1, 0);
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    assert_int_equal(asyncz_scheduler_register(f.s, "gated", fn_gated, &gate[0]), 0);
+    start(&f);
+    asyncz_run *run = make_run(f.s, &f.k, "gated", "g", "[]", 2);
+    char first[32], second[32];
+    snprintf(first, sizeof first, "waiting %d", (int)(run->outcomes[0].scheduled % 8));
+    snprintf(second, sizeof second, "waiting %d", (int)(run->outcomes[1].scheduled % 8));
+    assert_int_equal(f.ops->submit(f.ex, run), 0);
+    wait_pool_line(run, 0, first);
+    /* The worker sends at most one frame per AZ_OUTPUT_SHIP_NSEC: let that pass before the next line. */
+    sleep_ms(AZ_OUTPUT_SHIP_NSEC / 1000000 + 50);
+    assert_int_equal(write(gate[1], "x", 1), 1);
+    wait_pool_line(run, 1, second);
+    assert_int_equal(sink_runs(&f.k), 0); /* still running */
+    assert_int_equal(write(gate[1], "x", 1), 1);
+    assert_true(sink_wait(&f.k, 1));
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(f.k.recs[i].code, ASYNCZ_EVENT_TASK_EXECUTED);
+        assert_int_equal(f.k.recs[i].n_output, 1);
+        assert_true(f.k.recs[i].timed);
+    }
+    assert_string_equal(f.k.recs[1].last_output, second);
+    teardown(&f);
+    close(gate[0]);
+    close(gate[1]);
+}
+
 /* How a function says its failure is to be recorded crosses the worker boundary too. */
 static void test_worker_failure_kind_comes_back(void **state)
 {
@@ -625,6 +693,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_runs_past_grace_are_missed),
     cmocka_unit_test(test_large_messages),
     cmocka_unit_test(test_worker_output_comes_back),
+    cmocka_unit_test(test_worker_output_arrives_while_it_runs),
     cmocka_unit_test(test_worker_failure_kind_comes_back),
     cmocka_unit_test(test_unregistered_and_pending_in_worker),
     cmocka_unit_test(test_many_runs_across_workers),

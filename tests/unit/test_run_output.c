@@ -92,11 +92,45 @@ static void json_round_trip(void **state)
     az_output_free(o);
 }
 
+/* A copy (what the scheduler publishes of a running run) is independent of the output it came from; lines
+ * added from JSON (a worker's) go after the kept ones, within the same bound. */
+static void copy_and_add_json(void **state)
+{
+    (void)state;
+    assert_null(az_output_copy(NULL));
+    az_output *o = az_output_new(8);
+    add(o, "one");
+    add(o, "two");
+    az_output *c = az_output_copy(o);
+    assert_non_null(c);
+    add(o, "three"); /* pushes "one" and "two" out of o */
+    size_t n;
+    const asyncz_output_line *l = az_output_lines(c, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(l[1].text, "two");
+    assert_false(c->truncated);
+    assert_true(o->truncated);
+    json_t *j = json_pack("[[Iis]]", (json_int_t)5, (int)ASYNCZ_OUTPUT_STDOUT, "four");
+    assert_int_equal(az_output_add_json(c, j, false), 0);
+    json_decref(j);
+    l = az_output_lines(c, &n);
+    assert_int_equal(n, 2); /* "two" + "four" fit 8 bytes; "one" went */
+    assert_string_equal(l[0].text, "two");
+    assert_string_equal(l[1].text, "four");
+    assert_true(l[1].time == 5);
+    assert_true(c->truncated);
+    j = json_pack("[]");
+    assert_int_equal(az_output_add_json(c, j, true), 0);
+    assert_true(c->truncated);
+    json_decref(j);
+    az_output_free(c);
+    az_output_free(o);
+}
+
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(keeps_the_newest_bytes),
-    cmocka_unit_test(long_line_keeps_its_end),
-    cmocka_unit_test(text_becomes_utf8),
-    cmocka_unit_test(json_round_trip),
+    cmocka_unit_test(keeps_the_newest_bytes), cmocka_unit_test(long_line_keeps_its_end),
+    cmocka_unit_test(text_becomes_utf8),      cmocka_unit_test(json_round_trip),
+    cmocka_unit_test(copy_and_add_json),
 };
 
 AZ_TEST_MAIN(tests)

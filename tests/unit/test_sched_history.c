@@ -404,6 +404,173 @@ static void output_is_bounded(void **state)
     assert_int_equal(asyncz_scheduler_new(&s, &o), ASYNCZ_EINVAL);
 }
 
+/* The record of the only run of a task (a copy with its output). */
+static asyncz_run_record *run_of(fixture *f, const char *task_id)
+{
+    asyncz_history_query q;
+    asyncz_history_query_init(&q);
+    q.task_id = task_id;
+    runs r = {0};
+    assert_int_equal(asyncz_scheduler_list_runs(f->s, NULL, &q, keep, &r, NULL), 0);
+    assert_int_equal(r.n, 1);
+    asyncz_run_record *got = NULL;
+    assert_int_equal(asyncz_scheduler_get_run(f->s, NULL, r.items[0]->run_id, &got), 0);
+    runs_free(&r);
+    return got;
+}
+
+/* Prints a line, then leaves the run pending (the test completes it). */
+static int fn_live(asyncz_run *run, void *ud)
+{
+    assert_int_equal(asyncz_run_output(run, ASYNCZ_OUTPUT_STDOUT, "starting"), 0);
+    return fn_pending(run, ud);
+}
+
+/* A running run's output is in its record before it ends: the round after a line was written writes the
+ * record again (still running, with the lines so far), at most once a second, and asks to come back for
+ * lines that wait for their turn; the completion overwrites it. A run that prints nothing is not written
+ * again. */
+static void running_output_is_published(void **state)
+{
+    fixture *f = fx_new();
+    assert_int_equal(asyncz_scheduler_register(f->s, "live", fn_live, &f->rec), 0);
+    add(f, task("l", "live", at(T0 + 10 * SEC), ASYNCZ_GRACE_UNLIMITED, 1));
+    add(f, task("p", "pending", at(T0 + 10 * SEC), ASYNCZ_GRACE_UNLIMITED, 1));
+    assert_true(process(f, T0 + 10 * SEC) == ASYNCZ_TIME_NONE); /* the line was published at once */
+    asyncz_run_record *got = run_of(f, "l");
+    assert_int_equal(got->outcome, ASYNCZ_RUN_RUNNING);
+    assert_int_equal(got->n_output, 1);
+    assert_string_equal(got->output[0].text, "starting");
+    assert_true(got->started_at == T0 + 10 * SEC);
+    assert_true(got->finished_at == ASYNCZ_TIME_NONE);
+    asyncz_run_record_free(got);
+    got = run_of(f, "p");
+    assert_int_equal(got->outcome, ASYNCZ_RUN_RUNNING);
+    assert_int_equal(got->n_output, 0);
+    asyncz_run_record_free(got);
+
+    pthread_mutex_lock(&f->rec.lock);
+    assert_int_equal(f->rec.n_pending, 2);
+    asyncz_run *live = f->rec.pending[0], *quiet = f->rec.pending[1];
+    if (strcmp(asyncz_run_task_id(live), "l") != 0) {
+        asyncz_run *x = live;
+        live = quiet;
+        quiet = x;
+    }
+    pthread_mutex_unlock(&f->rec.lock);
+    f->clock.now = T0 + 10 * SEC + SEC / 2;
+    assert_int_equal(asyncz_run_output(live, ASYNCZ_OUTPUT_STDERR, "half way"), 0);
+    /* Half a second after the last write: not yet, but the round says when. */
+    assert_true(process(f, T0 + 10 * SEC + SEC / 2) == T0 + 11 * SEC);
+    got = run_of(f, "l");
+    assert_int_equal(got->n_output, 1);
+    asyncz_run_record_free(got);
+    assert_true(process(f, T0 + 11 * SEC) == ASYNCZ_TIME_NONE);
+    got = run_of(f, "l");
+    assert_int_equal(got->outcome, ASYNCZ_RUN_RUNNING);
+    assert_int_equal(got->n_output, 2);
+    assert_string_equal(got->output[1].text, "half way");
+    assert_int_equal(got->output[1].stream, ASYNCZ_OUTPUT_STDERR);
+    asyncz_run_record_free(got);
+    /* Nothing new: nothing written, no wake-up asked for. */
+    assert_true(process(f, T0 + 13 * SEC) == ASYNCZ_TIME_NONE);
+
+    f->clock.now = T0 + 14 * SEC;
+    assert_int_equal(asyncz_run_output(live, ASYNCZ_OUTPUT_STDOUT, "done"), 0);
+    asyncz_run_complete(live, ASYNCZ_RUN_DONE);
+    asyncz_run_complete(quiet, ASYNCZ_RUN_DONE);
+    assert_true(process(f, T0 + 15 * SEC) == ASYNCZ_TIME_NONE);
+    got = run_of(f, "l");
+    assert_int_equal(got->outcome, ASYNCZ_RUN_SUCCEEDED);
+    assert_int_equal(got->n_output, 3);
+    assert_string_equal(got->output[2].text, "done");
+    assert_true(got->finished_at == T0 + 14 * SEC);
+    asyncz_run_record_free(got);
+    fx_free(f);
+}
+
+/* The same through a thread pool and the scheduler's own loop thread: the function writes a line and waits
+ * until the test has seen it in the store, then writes another and ends. */
+typedef struct gate {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool open;
+} gate;
+
+static int fn_wait_gate(asyncz_run *run, void *ud)
+{
+    gate *g = ud;
+    asyncz_run_output(run, ASYNCZ_OUTPUT_STDOUT, "before");
+    pthread_mutex_lock(&g->lock);
+    while (!g->open)
+        pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+    asyncz_run_output(run, ASYNCZ_OUTPUT_STDOUT, "after");
+    return ASYNCZ_RUN_DONE;
+}
+
+/* The record of the one run in s's default store, once it satisfies want (polled for up to 10 s). */
+static asyncz_run_record *wait_record(asyncz_scheduler *s, bool (*want)(const asyncz_run_record *))
+{
+    for (int i = 0; i < 1000; i++) {
+        runs r = {0};
+        assert_int_equal(asyncz_scheduler_list_runs(s, NULL, NULL, keep, &r, NULL), 0);
+        asyncz_run_record *got = NULL;
+        if (r.n == 1)
+            assert_int_equal(asyncz_scheduler_get_run(s, NULL, r.items[0]->run_id, &got), 0);
+        runs_free(&r);
+        if (got && want(got))
+            return got;
+        asyncz_run_record_free(got);
+        usleep(10 * 1000);
+    }
+    fail_msg("the run record never got there");
+    return NULL;
+}
+
+static bool running_with_a_line(const asyncz_run_record *r)
+{
+    return r->outcome == ASYNCZ_RUN_RUNNING && r->n_output == 1;
+}
+
+static bool ended(const asyncz_run_record *r)
+{
+    return r->outcome != ASYNCZ_RUN_RUNNING;
+}
+
+static void threadpool_output_is_published_while_it_runs(void **state)
+{
+    gate g = {.open = false};
+    pthread_mutex_init(&g.lock, NULL);
+    pthread_cond_init(&g.cond, NULL);
+    asyncz_scheduler *s = NULL;
+    assert_int_equal(asyncz_scheduler_new(&s, NULL), 0);
+    asyncz_executor *pool = NULL;
+    assert_int_equal(asyncz_executor_threadpool_new(&pool, 2), 0);
+    assert_int_equal(asyncz_scheduler_add_executor(s, "default", pool), 0);
+    assert_int_equal(asyncz_scheduler_register(s, "gate", fn_wait_gate, &g), 0);
+    assert_int_equal(asyncz_scheduler_start(s, 0), 0);
+    asyncz_task *t = task("g", "gate", at(asyncz_now()), ASYNCZ_GRACE_UNLIMITED, 1);
+    assert_int_equal(asyncz_scheduler_add_task(s, t, 0), 0);
+    asyncz_task_free(t);
+    asyncz_run_record *got = wait_record(s, running_with_a_line);
+    assert_string_equal(got->output[0].text, "before");
+    asyncz_run_record_free(got);
+    pthread_mutex_lock(&g.lock);
+    g.open = true;
+    pthread_cond_signal(&g.cond);
+    pthread_mutex_unlock(&g.lock);
+    got = wait_record(s, ended);
+    assert_int_equal(got->outcome, ASYNCZ_RUN_SUCCEEDED);
+    assert_int_equal(got->n_output, 2);
+    assert_string_equal(got->output[1].text, "after");
+    asyncz_run_record_free(got);
+    asyncz_scheduler_shutdown(s, true);
+    asyncz_scheduler_free(s);
+    pthread_cond_destroy(&g.cond);
+    pthread_mutex_destroy(&g.lock);
+}
+
 /* A store that cannot take run records for a while (unreachable): they wait, in order, and are written
  * once it can; the runs themselves go on meanwhile. */
 static bool history_down;
@@ -454,6 +621,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(unreachable_store_delays_records),
     cmocka_unit_test(output_goes_with_the_record),
     cmocka_unit_test(output_is_bounded),
+    cmocka_unit_test(running_output_is_published),
+    cmocka_unit_test(threadpool_output_is_published_while_it_runs),
     cmocka_unit_test(task_api_changes_are_audited),
     cmocka_unit_test(succeeded_run_is_recorded_and_completed),
     cmocka_unit_test(failed_run_keeps_its_error),
