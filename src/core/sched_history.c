@@ -411,9 +411,10 @@ void az_hist_prune(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
     if (ASYNCZ_STORE_BASE(st)->ops->history_prune(st, &ret, now, AZ_HIST_PRUNE_PER_ROUND, &pruned) != 0)
         asyncz_log(ASYNCZ_LOG_WARNING, AZ_LOGGER, "store \"%s\": pruning the run history failed: %s",
                    slot->alias, asyncz_store_errmsg());
-    /* More to prune: again next round; else after AZ_HIST_PRUNE_IDLE_USEC (a prune call that finds nothing
+    /* Something pruned (a store may stop short of the maximum: a trim is dearer than pruning by age), maybe
+     * more: again next round; else after AZ_HIST_PRUNE_IDLE_USEC (a prune call that finds nothing
      * still costs the store a query, and a store without indexes for it, FerretDB, a scan). */
-    slot->next_prune = pruned == AZ_HIST_PRUNE_PER_ROUND ? 0 : now + AZ_HIST_PRUNE_IDLE_USEC;
+    slot->next_prune = pruned > 0 ? 0 : now + AZ_HIST_PRUNE_IDLE_USEC;
 }
 
 void az_hist_mark_lost(az_store_slot *slot, const char *identity, asyncz_time_t now)

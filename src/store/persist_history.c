@@ -28,8 +28,11 @@
 #define PUT_CHUNK 1000
 /* Tasks remembered for trimming; beyond, a task waits until the list has room again. */
 #define TRIM_TASKS_MAX 4096
-/* Tasks trimmed per prune call (each is one backend call). */
+/* Tasks trimmed per prune call (each is one backend call), and records removed by trimming per call: a
+ * task's old records are spread over the store (a page each), so a trim costs more per record than pruning
+ * by age (SQLite at 1,000,000 records: 256 trimmed took 11 ms of CPU). */
 #define TRIM_TASKS_PER_CALL 4
+#define TRIM_RECORDS_PER_CALL 64
 /* Running records marked lost per backend listing. */
 #define MARK_LOST_PAGE 500
 
@@ -505,8 +508,12 @@ static int p_history_prune(asyncz_store *st, const asyncz_history_retention *r, 
         rc = ps->b->ops->journal_prune_age(ps->b, (az_journal)j, now - r->max_age_usec, budget, &removed);
         budget -= rc == 0 ? removed : 0;
     }
-    if (rc == 0 && r->max_runs_per_task > 0)
-        rc = trim_tasks(ps, r->max_runs_per_task, &budget);
+    if (rc == 0 && r->max_runs_per_task > 0) {
+        size_t trim_budget = budget < TRIM_RECORDS_PER_CALL ? budget : TRIM_RECORDS_PER_CALL;
+        size_t left = trim_budget;
+        rc = trim_tasks(ps, r->max_runs_per_task, &left);
+        budget -= trim_budget - left;
+    }
     az_persist_unlock(ps);
     *pruned = max - budget;
     return rc;
