@@ -4,6 +4,8 @@
 
 DAEMON_PID=
 DAEMON_LOG=$TMP/daemon.log
+# What the daemon writes to stdout and stderr: its log too, unless the config sends the log to a file.
+DAEMON_OUT=$TMP/daemon.log
 WAIT_SECONDS=${WAIT_SECONDS:-30}
 
 # Kill a daemon left running by a failing test (then its helper and workers follow it).
@@ -13,27 +15,32 @@ trap 'if [[ -n $DAEMON_PID ]]; then kill -KILL "$DAEMON_PID" 2>/dev/null || true
 start_daemon() {
     local config=$1
     shift
-    : >"$DAEMON_LOG"
-    env "$@" "$ASYNCZ" start --config "$config" >>"$DAEMON_LOG" 2>&1 &
+    : >"$DAEMON_OUT"
+    env "$@" "$ASYNCZ" start --config "$config" >>"$DAEMON_OUT" 2>&1 &
     DAEMON_PID=$!
 }
 
 # wait_log PATTERN [COUNT]: wait until at least COUNT (default 1) lines of the log match the extended
 # regular expression PATTERN.
 wait_log() {
-    local pattern=$1 count=${2:-1} i
+    local pattern=$1 count=${2:-1} i status
     for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
-        if [[ $(grep -cE -- "$pattern" "$DAEMON_LOG" || true) -ge $count ]]; then
+        if [[ $(grep -cE -- "$pattern" "$DAEMON_LOG" 2>/dev/null || true) -ge $count ]]; then
             return 0
         fi
         if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-            fail "the daemon exited while waiting for '$pattern'; its log:
-$(cat "$DAEMON_LOG")"
+            wait "$DAEMON_PID" && status=0 || status=$?
+            fail "the daemon exited (status $status) while waiting for '$pattern'; its log:
+$(cat "$DAEMON_LOG" 2>&1)
+its output:
+$(cat "$DAEMON_OUT" 2>&1)"
         fi
         sleep 0.1
     done
     fail "no $count line(s) matching '$pattern' within ${WAIT_SECONDS}s; the log:
-$(cat "$DAEMON_LOG")"
+$(cat "$DAEMON_LOG" 2>&1)
+its output:
+$(cat "$DAEMON_OUT" 2>&1)"
 }
 
 # stop_daemon [SIGNAL]: send SIGNAL (default TERM) and wait for the exit; sets $daemon_rc.
