@@ -6,8 +6,8 @@
  *   fill (runs/s)       history_put in batches of 1,000 up to the size (target >= 20,000 runs/s)
  *   last50_of_task      the 50 newest runs of one task (target <= 5 ms)
  *   failed_last_day     failed runs of the last day, at most 100 (target <= 20 ms)
- *   prune_256_age       one prune call removing 256 records by age (target <= 10 ms: a round's work)
- *   prune_256_per_task  one prune call trimming tasks over max_runs_per_task (target <= 10 ms)
+ *   prune_128_age       one prune call removing 128 records by age (target <= 10 ms: a round's work)
+ *   prune_128_per_task  one prune call trimming tasks over max_runs_per_task (target <= 10 ms)
  *
  * Times are wall-clock medians; the store's namespace is emptied first and left filled. */
 #include <stdio.h>
@@ -23,6 +23,8 @@
 #define BATCH 1000
 #define DAY (86400 * ASYNCZ_USEC_PER_SEC)
 #define SPAN (30 * DAY)
+/* Records per prune call: what a scheduler asks of a store each round (AZ_HIST_PRUNE_PER_ROUND). */
+#define PRUNE_MAX 128
 
 static char task_ids[TASKS][16];
 
@@ -115,7 +117,7 @@ static void time_prune(const bench_ctx *ctx, asyncz_store *st, const char *what,
     for (int k = 0; k < n; k++) {
         size_t pruned = 0;
         uint64_t t = bench_now_ns();
-        if (asyncz_store_prune_runs(st, r, now, 256, &pruned) != 0)
+        if (asyncz_store_prune_runs(st, r, now, PRUNE_MAX, &pruned) != 0)
             fprintf(stderr, "history-stores: %s: %s\n", what, asyncz_store_errmsg());
         samples[k] = (double)(bench_now_ns() - t);
     }
@@ -151,10 +153,10 @@ static int bench_one(const bench_ctx *ctx, const char *url, uint64_t runs)
         q.limit = 100;
         time_listing(ctx, st, "failed_last_day", &q, false);
         asyncz_history_retention by_age = {.max_age_usec = 15 * DAY}; /* half the records are older */
-        time_prune(ctx, st, "prune_256_age", &by_age, now);
+        time_prune(ctx, st, "prune_128_age", &by_age, now);
         /* Trimming covers the tasks this store object wrote: all 1,000, each over 10. */
         asyncz_history_retention by_count = {.max_runs_per_task = 10};
-        time_prune(ctx, st, "prune_256_per_task", &by_count, now);
+        time_prune(ctx, st, "prune_128_per_task", &by_count, now);
     }
     asyncz_store_free(st);
     return failed;

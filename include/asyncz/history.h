@@ -213,7 +213,7 @@ ASYNCZ_API int asyncz_scheduler_record_run(asyncz_scheduler *s, const char *alia
 
 /* Turn recording on or off for the store under alias (on by default for every store that keeps history)
  * and, when retention is not NULL, set what it keeps (copied; default: 30 days, 1,000 runs per task, and
- * for the memory store its own cap). The scheduler prunes a bounded amount every round (at most 256
+ * for the memory store its own cap). The scheduler prunes a bounded amount every round (at most 128
  * records per store). Runs already submitted are recorded as they were
  * decided. A task can be left out on its own: asyncz_task_set_history. Errors: ASYNCZ_EINVAL,
  * ASYNCZ_ENOTFOUND (no such store), ASYNCZ_EUNSUPPORTED (enabled for a store that keeps no history). */

@@ -110,7 +110,7 @@ typedef struct az_hist_entry {
 /* A store's buffer is written before the end of a round once it holds this many entries. */
 #define AZ_HIST_FLUSH_AT (AZ_HIST_BUF_MAX / 2)
 /* Records pruned per store per round at most (bounded work: well under 10 ms on every store). */
-#define AZ_HIST_PRUNE_PER_ROUND 256
+#define AZ_HIST_PRUNE_PER_ROUND 128
 /* After a prune call that left nothing to prune, the next one comes this much later. */
 #define AZ_HIST_PRUNE_IDLE_USEC (30 * ASYNCZ_USEC_PER_SEC)
 

@@ -31,8 +31,8 @@
 /* Tasks trimmed per prune call (each is one backend call), and records removed by trimming per call: a
  * task's old records are spread over the store (a page each), so a trim costs more per record than pruning
  * by age (SQLite at 1,000,000 records: 256 trimmed took 11 ms of CPU). */
-#define TRIM_TASKS_PER_CALL 4
-#define TRIM_RECORDS_PER_CALL 64
+#define TRIM_TASKS_PER_CALL 2
+#define TRIM_RECORDS_PER_CALL 32
 /* Running records marked lost per backend listing. */
 #define MARK_LOST_PAGE 500
 
