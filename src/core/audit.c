@@ -13,6 +13,7 @@
 #include "core/audit.h"
 #include "core/history.h"
 #include "core/task_internal.h"
+#include "util/host.h"
 #include "util/ids.h"
 #include "util/options.h"
 
@@ -237,21 +238,6 @@ static char *diff_of(const asyncz_task *before, const asyncz_task *after)
     return text;
 }
 
-static char host[256];
-static pthread_once_t host_once = PTHREAD_ONCE_INIT;
-
-static void find_host(void)
-{
-    if (gethostname(host, sizeof host - 1) != 0)
-        snprintf(host, sizeof host, "unknown");
-}
-
-static const char *host_name(void)
-{
-    pthread_once(&host_once, find_host);
-    return host;
-}
-
 static void audit_failed(asyncz_store *st, asyncz_audit_action action, const char *task_id, const char *why)
 {
     asyncz_log(ASYNCZ_LOG_WARNING, "asyncz.audit",
@@ -270,7 +256,7 @@ void az_audit_task_change(asyncz_store *st, asyncz_audit_action action, const ch
                             .action = action,
                             .task_id = task_id,
                             .actor = asyncz_actor(),
-                            .host = host_name(),
+                            .host = az_host_name(),
                             .pid = (int64_t)getpid()};
     char *changes = diff_of(before, after);
     if (!changes || az_run_id_generate(e.id) != 0) {

@@ -13,6 +13,7 @@
 #include "core/run_internal.h"
 #include "core/run_output.h"
 #include "core/scheduler_internal.h"
+#include "util/host.h"
 
 /* A new entry at the end of the buffer, or NULL (full or out of memory: counted as dropped). */
 static az_hist_entry *entry_add(az_store_slot *slot, asyncz_task *task)
@@ -282,9 +283,8 @@ static int put_entries(asyncz_scheduler *s, az_store_slot *slot, const az_hist_b
 {
     asyncz_store *st = slot->store;
     const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    writer w = {.alias = slot->alias, .identity = s->identity, .host = host, .pid = (int64_t)getpid()};
+    writer w = {
+        .alias = slot->alias, .identity = s->identity, .host = az_host_name(), .pid = (int64_t)getpid()};
     asyncz_run_record *recs = malloc(b->n * sizeof *recs);
     if (!recs)
         return ASYNCZ_ENOMEM;

@@ -12,6 +12,7 @@
 #include "core/history.h"
 #include "core/scheduler_internal.h"
 #include "util/array.h"
+#include "util/host.h"
 
 /* The slot of alias (NULL: "default") entered (io held), or NULL with the error in *rc. audit: the store
  * must keep an audit trail, else a run history. */
@@ -225,9 +226,7 @@ int asyncz_scheduler_record_run(asyncz_scheduler *s, const char *alias, const as
     if (!az_run_id_valid(r.run_id))
         return az_sched_fail(ASYNCZ_EINVAL, "\"%.40s\" is not a run id (a UUIDv7: 36 lower-case characters)",
                              r.run_id);
-    char host[256] = "";
-    if (!r.host && gethostname(host, sizeof host - 1) == 0)
-        r.host = host;
+    r.host = r.host ? r.host : az_host_name();
     r.scheduler = r.scheduler ? r.scheduler : s->identity;
     r.pid = r.pid ? r.pid : (int64_t)getpid();
     int rc = 0;
