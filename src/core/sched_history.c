@@ -15,36 +15,74 @@
 #include "core/scheduler_internal.h"
 #include "util/host.h"
 
-/* A new entry at the end of the buffer, or NULL (full or out of memory: counted as dropped). */
+/* Append s and its NUL to b's text; *at receives its offset. Errors: ASYNCZ_ENOMEM (also past 4 GiB). */
+static int text_add(az_hist_buf *b, const char *s, uint32_t *at)
+{
+    size_t n = strlen(s) + 1;
+    if (b->text_len + n > UINT32_MAX)
+        return ASYNCZ_ENOMEM;
+    if (b->text_len + n > b->text_cap) {
+        size_t cap = b->text_cap ? b->text_cap : 4096;
+        while (cap < b->text_len + n)
+            cap *= 2;
+        char *text = realloc(b->text, cap);
+        if (!text)
+            return ASYNCZ_ENOMEM;
+        b->text = text;
+        b->text_cap = cap;
+    }
+    memcpy(b->text + b->text_len, s, n);
+    *at = (uint32_t)b->text_len;
+    b->text_len += n;
+    return 0;
+}
+
+/* Room for one more entry in b. Errors: ASYNCZ_ENOMEM. */
+static int items_reserve(az_hist_buf *b)
+{
+    if (b->n < b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap * 2 : 64;
+    az_hist_entry *items = realloc(b->items, cap * sizeof *items);
+    if (!items)
+        return ASYNCZ_ENOMEM;
+    b->items = items;
+    b->cap = cap;
+    return 0;
+}
+
+/* A new entry for a run of the task with this id and name at the end of b, or NULL (out of memory). */
+static az_hist_entry *entry_push(az_hist_buf *b, const char *id, const char *name)
+{
+    size_t text_len = b->text_len;
+    uint32_t id_at, name_at;
+    if (items_reserve(b) != 0 || text_add(b, id, &id_at) != 0 ||
+        text_add(b, name ? name : "", &name_at) != 0) {
+        b->text_len = text_len;
+        return NULL;
+    }
+    az_hist_entry *e = &b->items[b->n++];
+    *e = (az_hist_entry){.id_at = id_at,
+                         .name_at = name_at,
+                         .started = ASYNCZ_TIME_NONE,
+                         .finished = ASYNCZ_TIME_NONE,
+                         .exit_status = -1,
+                         .coalesced = 1};
+    return e;
+}
+
+/* A new entry at the end of the slot's buffer, or NULL (full or out of memory: counted as dropped). */
 static az_hist_entry *entry_add(az_store_slot *slot, asyncz_task *task)
 {
     az_hist_buf *b = &slot->hist;
-    if (b->n == AZ_HIST_BUF_MAX) {
+    az_hist_entry *e = b->n < AZ_HIST_BUF_MAX ? entry_push(b, task->id, asyncz_task_name(task)) : NULL;
+    if (!e)
         b->dropped++;
-        return NULL;
-    }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        az_hist_entry *items = realloc(b->items, cap * sizeof *items);
-        if (!items) {
-            b->dropped++;
-            return NULL;
-        }
-        b->items = items;
-        b->cap = cap;
-    }
-    az_hist_entry *e = &b->items[b->n++];
-    memset(e, 0, sizeof *e);
-    e->task = asyncz_task_ref(task);
-    e->started = e->finished = ASYNCZ_TIME_NONE;
-    e->exit_status = -1;
-    e->coalesced = 1;
     return e;
 }
 
 static void entry_clear(az_hist_entry *e)
 {
-    asyncz_task_free(e->task);
     free(e->error_message);
     free(e->result);
     az_output_free(e->output);
@@ -55,6 +93,7 @@ void az_hist_buf_free(az_hist_buf *b)
     for (size_t i = 0; i < b->n; i++)
         entry_clear(&b->items[i]);
     free(b->items);
+    free(b->text);
     memset(b, 0, sizeof *b);
 }
 
@@ -251,31 +290,57 @@ typedef struct writer {
     int64_t pid;
 } writer;
 
-static void to_record(asyncz_run_record *r, const az_hist_entry *e, const writer *w)
+/* Every field of the record is set here (a run record in full: no asyncz_run_record_init needed). */
+static void to_record(asyncz_run_record *r, const az_hist_buf *b, const az_hist_entry *e, const writer *w)
 {
-    asyncz_run_record_init(r);
+    size_t n_output = 0;
+    const asyncz_output_line *output = e->output ? az_output_lines(e->output, &n_output) : NULL;
+    *r = (asyncz_run_record){
+        .task_id = b->text + e->id_at,
+        .task_name = b->text[e->name_at] ? b->text + e->name_at : NULL,
+        .store_alias = w->alias,
+        .scheduled_time = e->scheduled,
+        .coalesced = e->coalesced,
+        .source = (asyncz_run_source)e->source,
+        .scheduler = w->identity,
+        .host = w->host,
+        .pid = w->pid,
+        .fencing_token = e->token,
+        .submitted_at = e->submitted,
+        .started_at = e->started,
+        .finished_at = e->finished,
+        .outcome = (asyncz_run_outcome)e->outcome,
+        .error_code = e->error_code,
+        .exit_status = e->exit_status,
+        .signal = e->signal,
+        .error_message = e->error_message,
+        .result = e->result,
+        .output = output,
+        .n_output = n_output,
+        .output_truncated = e->output && e->output->truncated,
+    };
     memcpy(r->run_id, e->run_id, sizeof r->run_id);
-    r->task_id = asyncz_task_id(e->task);
-    r->task_name = asyncz_task_name(e->task);
-    r->store_alias = w->alias;
-    r->scheduled_time = e->scheduled;
-    r->coalesced = e->coalesced;
-    r->source = (asyncz_run_source)e->source;
-    r->scheduler = w->identity;
-    r->host = w->host;
-    r->pid = w->pid;
-    r->fencing_token = e->token;
-    r->submitted_at = e->submitted;
-    r->started_at = e->started;
-    r->finished_at = e->finished;
-    r->outcome = (asyncz_run_outcome)e->outcome;
-    r->error_code = e->error_code;
-    r->exit_status = e->exit_status;
-    r->signal = e->signal;
-    r->error_message = e->error_message;
-    r->result = e->result;
-    r->output = az_output_lines(e->output, &r->n_output);
-    r->output_truncated = e->output && e->output->truncated;
+}
+
+/* Whether memory sized for cap items is worth keeping after a flush that used n of them: while flushes use
+ * a good part of it (a scheduler firing bursts keeps its arrays, and their pages, from burst to burst);
+ * after a small flush a burst's memory goes. */
+static bool worth_keeping(size_t n, size_t cap)
+{
+    return cap <= AZ_HIST_KEEP_SMALL || n * 4 >= cap;
+}
+
+/* Room for n records in the slot's record array (io held). Errors: ASYNCZ_ENOMEM. */
+static int reserve_records(az_store_slot *slot, size_t n)
+{
+    if (n <= slot->hist_recs_cap)
+        return 0;
+    free(slot->hist_recs);
+    slot->hist_recs_cap = 0;
+    if (!(slot->hist_recs = malloc(n * sizeof *slot->hist_recs)))
+        return ASYNCZ_ENOMEM;
+    slot->hist_recs_cap = n;
+    return 0;
 }
 
 /* Write the entries of b in one history_put. Returns the store's code (0: written). */
@@ -285,14 +350,36 @@ static int put_entries(asyncz_scheduler *s, az_store_slot *slot, const az_hist_b
     const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
     writer w = {
         .alias = slot->alias, .identity = s->identity, .host = az_host_name(), .pid = (int64_t)getpid()};
-    asyncz_run_record *recs = malloc(b->n * sizeof *recs);
-    if (!recs)
+    if (reserve_records(slot, b->n) != 0)
         return ASYNCZ_ENOMEM;
+    asyncz_run_record *recs = slot->hist_recs;
     for (size_t i = 0; i < b->n; i++)
-        to_record(&recs[i], &b->items[i], &w);
+        to_record(&recs[i], b, &b->items[i], &w);
     int rc = ops->history_put(st, recs, b->n);
-    free(recs);
+    if (!worth_keeping(b->n, slot->hist_recs_cap)) {
+        free(slot->hist_recs);
+        slot->hist_recs = NULL;
+        slot->hist_recs_cap = 0;
+    }
     return rc;
+}
+
+/* Empty b, keeping its array as the slot's spare when worth it (io held; the spare is taken under `lock`,
+ * see az_hist_flush). */
+static void recycle(az_store_slot *slot, az_hist_buf *b)
+{
+    size_t used = b->n;
+    for (size_t i = 0; i < b->n; i++)
+        entry_clear(&b->items[i]);
+    if (!slot->hist_spare.items && b->items && worth_keeping(used, b->cap)) {
+        slot->hist_spare =
+            (az_hist_buf){.items = b->items, .cap = b->cap, .text = b->text, .text_cap = b->text_cap};
+        b->items = NULL;
+        b->text = NULL;
+    }
+    free(b->items);
+    free(b->text);
+    memset(b, 0, sizeof *b);
 }
 
 /* Whether a failed write may succeed later (the store is unreachable, busy...), rather than refusing what
@@ -308,23 +395,23 @@ static void keep_for_retry(az_store_slot *slot, az_hist_buf *b)
 {
     az_hist_buf *r = &slot->hist_retry;
     size_t room = r->n + slot->hist.n < AZ_HIST_BUF_MAX ? AZ_HIST_BUF_MAX - r->n - slot->hist.n : 0;
-    size_t take = b->n < room ? b->n : room;
-    if (take && r->n + take > r->cap) {
-        az_hist_entry *items = realloc(r->items, (r->n + take) * sizeof *items);
-        if (items) {
-            r->items = items;
-            r->cap = r->n + take;
-        } else {
-            take = 0;
-        }
+    size_t i = 0;
+    for (; i < b->n && i < room; i++) {
+        const az_hist_entry *e = &b->items[i];
+        const char *name = b->text + e->name_at;
+        az_hist_entry *moved = entry_push(r, b->text + e->id_at, *name ? name : NULL);
+        if (!moved)
+            break;
+        uint32_t id_at = moved->id_at, name_at = moved->name_at;
+        *moved = *e; /* its strings, output and all */
+        moved->id_at = id_at;
+        moved->name_at = name_at;
     }
-    if (take) /* b->items may be NULL (nothing new this round) */
-        memcpy(r->items + r->n, b->items, take * sizeof *b->items);
-    r->n += take;
-    r->dropped += b->n - take;
-    for (size_t i = take; i < b->n; i++)
+    r->dropped += b->n - i;
+    for (; i < b->n; i++)
         entry_clear(&b->items[i]);
     b->n = 0;
+    b->text_len = 0;
 }
 
 static void log_unwritten(const az_store_slot *slot, size_t n, int rc, bool kept)
@@ -339,8 +426,9 @@ void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
     (void)now;
     pthread_mutex_lock(&s->lock);
     az_hist_buf b = slot->hist;
-    memset(&slot->hist, 0, sizeof slot->hist);
+    slot->hist = slot->hist_spare; /* empty, with the capacity of an earlier flush, or none */
     slot->hist.gen = b.gen + 1;
+    memset(&slot->hist_spare, 0, sizeof slot->hist_spare);
     bool on = slot->history;
     bool was_failing = slot->hist_failing;
     pthread_mutex_unlock(&s->lock);
@@ -352,7 +440,7 @@ void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
                    "store \"%s\": %llu run record(s) not kept: more than %d waited to be written",
                    slot->alias, (unsigned long long)dropped, AZ_HIST_BUF_MAX);
     if (!slot->store || !on) {
-        az_hist_buf_free(&b);
+        recycle(slot, &b);
         az_hist_buf_free(r);
         return;
     }
@@ -385,7 +473,7 @@ void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
             s->hist_pending = true; /* tried again after the next round */
         pthread_mutex_unlock(&s->lock);
     }
-    az_hist_buf_free(&b);
+    recycle(slot, &b);
 }
 
 void az_hist_flush_final(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
@@ -396,6 +484,10 @@ void az_hist_flush_final(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t
                    "store \"%s\": %zu run record(s) not written: the store closes and could not take them",
                    slot->alias, slot->hist_retry.n);
     az_hist_buf_free(&slot->hist_retry);
+    az_hist_buf_free(&slot->hist_spare);
+    free(slot->hist_recs);
+    slot->hist_recs = NULL;
+    slot->hist_recs_cap = 0;
 }
 
 void az_hist_prune(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)

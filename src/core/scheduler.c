@@ -184,6 +184,8 @@ static void store_slot_free(az_store_slot *slot)
     asyncz_store_free(slot->store); /* closes it if open */
     az_hist_buf_free(&slot->hist);
     az_hist_buf_free(&slot->hist_retry);
+    az_hist_buf_free(&slot->hist_spare);
+    free(slot->hist_recs);
     pthread_mutex_destroy(&slot->io);
     free(slot->alias);
     free(slot);

@@ -92,7 +92,7 @@ typedef struct az_unconfirmed {
  * scheduler's `lock`, turned into records and written by the round under the slot's io lock
  * (sched_history.c). */
 typedef struct az_hist_entry {
-    asyncz_task *task; /* a reference: its id and name */
+    uint32_t id_at, name_at; /* the task's id and name: offsets into the buffer's text */
     char run_id[AZ_RUN_ID_SIZE];
     asyncz_time_t scheduled, submitted, started, finished;
     uint64_t token;
@@ -107,6 +107,9 @@ typedef struct az_hist_entry {
  * runs (ROUND_BUDGET), so that a round's RUNNING entries wait until its runs are drained and a run that
  * finished meanwhile is written once, completed. */
 #define AZ_HIST_BUF_MAX 262144
+/* A flush keeps its arrays for the next flushes up to this many entries whatever they use (larger ones while
+ * flushes fill a quarter of them: sched_history.c, worth_keeping). */
+#define AZ_HIST_KEEP_SMALL 1024
 /* A store's buffer is written before the end of a round once it holds this many entries. */
 #define AZ_HIST_FLUSH_AT (AZ_HIST_BUF_MAX / 2)
 /* Records pruned per store per round at most (bounded work: well under 10 ms on every store). */
@@ -117,6 +120,11 @@ typedef struct az_hist_entry {
 typedef struct az_hist_buf {
     az_hist_entry *items;
     size_t n, cap;
+    /* The task ids and names of the entries, copied while the task is at hand (a copy here costs less than
+     * holding a reference to each task until the flush and reading it there, long after it left the
+     * caches), NUL-terminated, side by side. */
+    char *text;
+    size_t text_len, text_cap;
     uint64_t dropped; /* since the last flush */
     uint32_t gen;     /* counts flushes: an index into items is good only within its generation */
 } az_hist_buf;
@@ -142,6 +150,11 @@ typedef struct az_store_slot {
     asyncz_time_t next_prune;     /* when to prune its history next */
     az_hist_buf hist_retry;       /* run records the store refused to take (unreachable): written first at
                                      the next flush; bounded with the buffer by AZ_HIST_BUF_MAX */
+    /* The memory of the last flush, kept for the next ones while they use it (az_hist_flush): the entry
+     * array `hist` takes next (hist_spare.n is 0), and the records handed to the store. */
+    az_hist_buf hist_spare;
+    asyncz_run_record *hist_recs;
+    size_t hist_recs_cap;
 
     /* ---- run history, guarded by the scheduler's `lock` ---- */
     bool history;     /* recording: the store keeps history and it was not turned off */

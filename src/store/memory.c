@@ -37,12 +37,13 @@ typedef struct entry {
     uint32_t pos;      /* heap position, NO_POS when paused; for a free entry the next free one */
 } entry;
 
-/* A heap node carries its key, so that sifting reads the four children from 64 contiguous bytes and looks
- * at entries only to break ties and to record where they moved. */
+/* A heap node carries its key and its tie-breaker, so that sifting reads the four children from 64
+ * contiguous bytes and looks at entries only to record where they moved (many tasks often share a fire
+ * time: the same cron minute, a batch added at once). */
 typedef struct hnode {
     asyncz_time_t key; /* next run time, or lease expiry while claimed */
     uint32_t idx;      /* the entry */
-    uint32_t unused;
+    uint32_t seq;      /* the low 32 bits of the entry's seq: see node_before */
 } hnode;
 
 typedef struct memory_store {
@@ -70,9 +71,13 @@ static memory_store *self_of(asyncz_store *st)
 
 /* ---- the heap ------------------------------------------------------------------------------------ */
 
+/* Key order; among equal keys, the one that got its key first (sequence numbers compared modulo 2^32:
+ * exact while the tied tasks got their keys within 2^31 of each other; past that only the order among
+ * equal keys may differ, never the key order the heap keeps). */
 static bool node_before(const memory_store *m, const hnode *x, const hnode *y)
 {
-    return x->key < y->key || (x->key == y->key && m->entries[x->idx].seq < m->entries[y->idx].seq);
+    (void)m;
+    return x->key < y->key || (x->key == y->key && (int32_t)(x->seq - y->seq) < 0);
 }
 
 static void heap_set(memory_store *m, uint32_t pos, hnode node)
@@ -124,7 +129,7 @@ static void sift_down(memory_store *m, uint32_t pos)
 /* Capacity was reserved by the caller. */
 static void heap_push(memory_store *m, uint32_t idx, asyncz_time_t key)
 {
-    m->heap[m->heap_len] = (hnode){.key = key, .idx = idx};
+    m->heap[m->heap_len] = (hnode){.key = key, .idx = idx, .seq = (uint32_t)m->entries[idx].seq};
     sift_up(m, m->heap_len++);
 }
 

@@ -78,7 +78,7 @@ static int insert_one(az_mem_audit *a, const asyncz_audit_entry *e)
 int az_mem_audit_put(az_mem_audit *a, const asyncz_audit_entry *entries, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!az_run_id_valid(entries[i].id) || !entries[i].task_id || !entries[i].task_id[0])
+        if (!az_run_id_valid_buf(entries[i].id) || !entries[i].task_id || !entries[i].task_id[0])
             return az_store_fail(ASYNCZ_EINVAL, "audit entry \"%.40s\": no valid id or task id",
                                  entries[i].id);
     pthread_mutex_lock(&a->lock);

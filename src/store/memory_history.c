@@ -295,6 +295,7 @@ static size_t enforce_cap(az_mem_history *h, size_t budget)
 typedef struct staged {
     mrec *m;       /* the new content */
     char *task_id; /* a copy for a new task slot, or NULL */
+    uint32_t task; /* its task's slot when it was known at staging (stage_task_ids), else NO_TASK */
 } staged;
 
 static void staged_free(staged *s, size_t n)
@@ -306,6 +307,24 @@ static void staged_free(staged *s, size_t n)
     free(s);
 }
 
+/* Check the batch (every record names a task and has a valid run id; ASYNCZ_EINVAL when not) and count how
+ * many records at its start the cap would drop at once (*skip): when its run ids strictly increase and it
+ * holds more than max_runs records, all but its newest max_runs (the newest max_runs of the store and the
+ * batch together are kept, and the batch alone has that many newer ones). A burst of runs larger than the
+ * cap so costs no copy of what would not be kept. One pass: a large batch is read once. */
+static int check_batch(const asyncz_run_record *recs, size_t n, uint64_t max_runs, size_t *skip)
+{
+    bool increasing = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!az_run_id_valid_buf(recs[i].run_id) || !recs[i].task_id || !*recs[i].task_id)
+            return ASYNCZ_EINVAL;
+        if (i > 0 && increasing && strcmp(recs[i - 1].run_id, recs[i].run_id) >= 0)
+            increasing = false;
+    }
+    *skip = increasing && max_runs && n > max_runs ? n - (size_t)max_runs : 0;
+    return 0;
+}
+
 /* Pack the batch (outside the lock), so that what can fail fails before anything changes. */
 static int stage(const asyncz_run_record *recs, size_t n, staged **out)
 {
@@ -313,14 +332,11 @@ static int stage(const asyncz_run_record *recs, size_t n, staged **out)
     if (!s)
         return ASYNCZ_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        if (!az_run_id_valid(recs[i].run_id) || !recs[i].task_id || !*recs[i].task_id) {
-            staged_free(s, n);
-            return ASYNCZ_EINVAL;
-        }
         if (!(s[i].m = mrec_pack(&recs[i]))) {
             staged_free(s, n);
             return ASYNCZ_ENOMEM;
         }
+        s[i].task = NO_TASK;
     }
     *out = s;
     return 0;
@@ -331,7 +347,8 @@ static int stage(const asyncz_run_record *recs, size_t n, staged **out)
 static int stage_task_ids(const az_mem_history *h, staged *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (task_find(h, s[i].m->rec.task_id) == NO_TASK && !(s[i].task_id = strdup(s[i].m->rec.task_id)))
+        if ((s[i].task = task_find(h, s[i].m->rec.task_id)) == NO_TASK &&
+            !(s[i].task_id = strdup(s[i].m->rec.task_id)))
             return ASYNCZ_ENOMEM;
     return 0;
 }
@@ -382,7 +399,8 @@ static void apply(az_mem_history *h, staged *s)
         mrec_free(m); /* full, and older than everything kept: the cap would drop it at once */
         return;
     }
-    m->task = task_get(h, m->rec.task_id, &s->task_id);
+    /* A slot known at staging stays the task's until the cap drops records, after every apply. */
+    m->task = s->task != NO_TASK ? s->task : task_get(h, m->rec.task_id, &s->task_id);
     if (old) {
         h->recs[i] = m;
         mrec_free(old);
@@ -401,9 +419,17 @@ int az_mem_history_put(az_mem_history *h, const asyncz_run_record *recs, size_t 
 {
     if (n == 0)
         return 0;
-    staged *s;
-    int rc = stage(recs, n, &s);
+    pthread_mutex_lock(&h->lock);
+    uint64_t max_runs = h->ret.max_runs;
+    pthread_mutex_unlock(&h->lock);
+    size_t skip;
+    int rc = check_batch(recs, n, max_runs, &skip);
     if (rc)
+        return rc;
+    recs += skip;
+    n -= skip;
+    staged *s;
+    if ((rc = stage(recs, n, &s)) != 0)
         return rc;
     pthread_mutex_lock(&h->lock);
     rc = reserve(h, n);

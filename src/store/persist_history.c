@@ -238,7 +238,7 @@ static void encoded_free(encoded *en)
 
 static int check_record(const asyncz_run_record *r)
 {
-    if (!az_run_id_valid(r->run_id))
+    if (!az_run_id_valid_buf(r->run_id))
         return az_store_fail(ASYNCZ_EINVAL, "run record: \"%.40s\" is not a run id", r->run_id);
     if (!r->task_id || !r->task_id[0] || strlen(r->task_id) > 255)
         return az_store_fail(ASYNCZ_EINVAL, "run record %s: no task id (or one over 255 bytes)", r->run_id);
@@ -572,7 +572,7 @@ static int p_history_mark_lost(asyncz_store *st, const char *scheduler, asyncz_t
 
 static int encode_audit(persist_store *ps, const asyncz_audit_entry *a, az_jentry *e, unsigned char **data)
 {
-    if (!az_run_id_valid(a->id) || !a->task_id || !a->task_id[0] || strlen(a->task_id) > 255)
+    if (!az_run_id_valid_buf(a->id) || !a->task_id || !a->task_id[0] || strlen(a->task_id) > 255)
         return az_store_fail(ASYNCZ_EINVAL, "audit entry \"%.40s\": no valid id or task id", a->id);
     char *doc = NULL;
     size_t len = 0, data_len = 0;

@@ -42,5 +42,9 @@ int az_run_id_generate(char *out);
 /* Whether text is a run id as az_uuid7_at writes them: 36 characters, lower-case hex, dashes at 8, 13, 18
  * and 23, version 7 and the RFC variant. */
 bool az_run_id_valid(const char *text);
+/* az_run_id_valid for a run id held in an array of AZ_RUN_ID_SIZE bytes (a record's run_id), all of which
+ * may be read whatever they hold: a few vector compares where the CPU has them (stores check every record
+ * of a batch with it). */
+bool az_run_id_valid_buf(const char buf[AZ_RUN_ID_SIZE]);
 
 #endif

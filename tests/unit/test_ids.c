@@ -92,6 +92,30 @@ static void test_run_id_format_and_version_bits(void **state)
     assert_false(az_run_id_valid(NULL));
 }
 
+/* The array form (vector compares) says what the string form says: for a valid id and for every one-byte
+ * change of it (any byte value at any of its 37 positions, the NUL included). */
+static void test_run_id_valid_buf_agrees(void **state)
+{
+    (void)state;
+    char id[AZ_RUN_ID_SIZE];
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(az_run_id_generate(id), 0);
+        assert_true(az_run_id_valid_buf(id));
+        for (int pos = 0; pos < AZ_RUN_ID_SIZE; pos++) {
+            for (int c = 0; c < 256; c++) {
+                char t[AZ_RUN_ID_SIZE];
+                memcpy(t, id, sizeof t);
+                t[pos] = (char)c;
+                if (az_run_id_valid_buf(t) != az_run_id_valid(t))
+                    fail_msg("position %d byte 0x%02x: the two checks differ on %.36s", pos, c, t);
+            }
+        }
+    }
+    char upper[AZ_RUN_ID_SIZE] = "0191A2B3-c4d5-7abc-8def-0123456789ab";
+    assert_false(az_run_id_valid_buf(upper));
+    assert_false(az_run_id_valid_buf(NULL));
+}
+
 /* The 48-bit prefix is the millisecond; within one and across a clock step back the ids keep increasing. */
 static void test_run_id_ms_prefix_is_monotonic(void **state)
 {
@@ -302,6 +326,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_task_id_format),
     cmocka_unit_test(test_run_ids_increase_over_a_million),
     cmocka_unit_test(test_run_id_format_and_version_bits),
+    cmocka_unit_test(test_run_id_valid_buf_agrees),
     cmocka_unit_test(test_run_id_ms_prefix_is_monotonic),
     cmocka_unit_test(test_child_bytes_differ_from_parents),
     cmocka_unit_test(test_random_bytes_across_refills),
