@@ -15,107 +15,175 @@
 #include "core/scheduler_internal.h"
 #include "util/host.h"
 
-/* Append s and its NUL to b's text; *at receives its offset. Errors: ASYNCZ_ENOMEM (also past 4 GiB). */
-static int text_add(az_hist_buf *b, const char *s, uint32_t *at)
+/* A block with room for n bytes in front of b's text: a spare one or a new one. NULL: out of memory. */
+static az_hist_text *text_block(az_hist_buf *b, size_t n)
 {
-    size_t n = strlen(s) + 1;
-    if (b->text_len + n > UINT32_MAX)
-        return ASYNCZ_ENOMEM;
-    if (b->text_len + n > b->text_cap) {
-        size_t cap = b->text_cap ? b->text_cap : 4096;
-        while (cap < b->text_len + n)
-            cap *= 2;
-        char *text = realloc(b->text, cap);
-        if (!text)
-            return ASYNCZ_ENOMEM;
-        b->text = text;
-        b->text_cap = cap;
+    az_hist_text *t = b->text_spare;
+    if (t && t->cap >= n) {
+        b->text_spare = t->next;
+    } else {
+        size_t cap = n > AZ_HIST_TEXT_BLOCK ? n : AZ_HIST_TEXT_BLOCK;
+        if (!(t = malloc(sizeof *t + cap)))
+            return NULL;
+        t->cap = cap;
     }
-    memcpy(b->text + b->text_len, s, n);
-    *at = (uint32_t)b->text_len;
-    b->text_len += n;
-    return 0;
+    t->len = 0;
+    t->next = b->text;
+    b->text = t;
+    return t;
 }
 
-/* Room for one more entry in b. Errors: ASYNCZ_ENOMEM. */
-static int items_reserve(az_hist_buf *b)
+/* A copy of s in b's text, or NULL (out of memory). */
+static const char *text_add(az_hist_buf *b, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    az_hist_text *t = b->text;
+    if ((!t || t->cap - t->len < n) && !(t = text_block(b, n)))
+        return NULL;
+    char *copy = memcpy(t->data + t->len, s, n);
+    t->len += n;
+    return copy;
+}
+
+/* Empty b's text, its blocks kept for the next strings. */
+static void text_reset(az_hist_buf *b)
+{
+    for (az_hist_text *t = b->text, *next; t; t = next) {
+        next = t->next;
+        t->next = b->text_spare;
+        b->text_spare = t;
+    }
+    b->text = NULL;
+}
+
+static void text_free(az_hist_buf *b)
+{
+    text_reset(b);
+    for (az_hist_text *t = b->text_spare, *next; t; t = next) {
+        next = t->next;
+        free(t);
+    }
+    b->text_spare = NULL;
+}
+
+/* Room for one more record in b. Errors: ASYNCZ_ENOMEM. */
+static int recs_reserve(az_hist_buf *b)
 {
     if (b->n < b->cap)
         return 0;
     size_t cap = b->cap ? b->cap * 2 : 64;
-    az_hist_entry *items = realloc(b->items, cap * sizeof *items);
-    if (!items)
-        return ASYNCZ_ENOMEM;
-    b->items = items;
+    asyncz_run_record *recs = realloc(b->recs, cap * sizeof *recs);
+    if (recs)
+        b->recs = recs;
+    az_output **outputs = recs ? realloc(b->outputs, cap * sizeof *outputs) : NULL;
+    if (!outputs)
+        return ASYNCZ_ENOMEM; /* recs may have grown: harmless, cap says what both hold */
+    b->outputs = outputs;
     b->cap = cap;
     return 0;
 }
 
-/* A new entry for a run of the task with this id and name at the end of b, or NULL (out of memory). */
-static az_hist_entry *entry_push(az_hist_buf *b, const char *id, const char *name)
+/* Who writes the records: the same for every record of a slot. */
+typedef struct writer {
+    const char *alias, *identity, *host;
+    int64_t pid;
+} writer;
+
+/* A new record of a run of the task with this id and name at the end of b, nothing known of the run yet;
+ * or NULL (out of memory). */
+static asyncz_run_record *entry_push(az_hist_buf *b, const writer *w, const char *id, const char *name)
 {
-    size_t text_len = b->text_len;
-    uint32_t id_at, name_at;
-    if (items_reserve(b) != 0 || text_add(b, id, &id_at) != 0 ||
-        text_add(b, name ? name : "", &name_at) != 0) {
-        b->text_len = text_len;
-        return NULL;
-    }
-    az_hist_entry *e = &b->items[b->n++];
-    *e = (az_hist_entry){.id_at = id_at,
-                         .name_at = name_at,
-                         .started = ASYNCZ_TIME_NONE,
-                         .finished = ASYNCZ_TIME_NONE,
-                         .exit_status = -1,
-                         .coalesced = 1};
-    return e;
+    const char *id_copy, *name_copy = NULL;
+    if (recs_reserve(b) != 0 || !(id_copy = text_add(b, id)) || (name && !(name_copy = text_add(b, name))))
+        return NULL; /* what text_add took stays until the buffer is reset */
+    b->outputs[b->n] = NULL;
+    asyncz_run_record *r = &b->recs[b->n++];
+    *r = (asyncz_run_record){.task_id = id_copy,
+                             .task_name = name_copy,
+                             .store_alias = w->alias,
+                             .scheduled_time = ASYNCZ_TIME_NONE,
+                             .coalesced = 1,
+                             .scheduler = w->identity,
+                             .host = w->host,
+                             .pid = w->pid,
+                             .submitted_at = ASYNCZ_TIME_NONE,
+                             .started_at = ASYNCZ_TIME_NONE,
+                             .finished_at = ASYNCZ_TIME_NONE,
+                             .outcome = ASYNCZ_RUN_RUNNING,
+                             .exit_status = -1};
+    return r;
 }
 
-/* A new entry at the end of the slot's buffer, or NULL (full or out of memory: counted as dropped). */
-static az_hist_entry *entry_add(az_store_slot *slot, asyncz_task *task)
+static writer slot_writer(az_store_slot *slot)
+{
+    if (slot->hist_pid == 0)
+        slot->hist_pid = (int64_t)getpid();
+    return (writer){
+        .alias = slot->alias, .identity = slot->host.identity, .host = az_host_name(), .pid = slot->hist_pid};
+}
+
+/* A new record at the end of the slot's buffer, or NULL (full or out of memory: counted as dropped). */
+static asyncz_run_record *entry_add(az_store_slot *slot, asyncz_task *task)
 {
     az_hist_buf *b = &slot->hist;
-    az_hist_entry *e = b->n < AZ_HIST_BUF_MAX ? entry_push(b, task->id, asyncz_task_name(task)) : NULL;
-    if (!e)
+    writer w = slot_writer(slot);
+    asyncz_run_record *r =
+        b->n < AZ_HIST_BUF_MAX ? entry_push(b, &w, task->id, asyncz_task_name(task)) : NULL;
+    if (!r)
         b->dropped++;
-    return e;
+    return r;
 }
 
-static void entry_clear(az_hist_entry *e)
+/* Free what record i of b owns. */
+static void entry_clear(az_hist_buf *b, size_t i)
 {
-    free(e->error_message);
-    free(e->result);
-    az_output_free(e->output);
+    free((char *)(uintptr_t)b->recs[i].error_message);
+    free((char *)(uintptr_t)b->recs[i].result);
+    az_output_free(b->outputs[i]);
+}
+
+/* Give record r of b the output o (owned; NULL: none), freeing the one it had. */
+static void entry_set_output(az_hist_buf *b, asyncz_run_record *r, az_output *o)
+{
+    size_t i = (size_t)(r - b->recs);
+    az_output_free(b->outputs[i]);
+    b->outputs[i] = o;
+    b->owning += o != NULL;
+    r->n_output = 0;
+    r->output = o ? az_output_lines(o, &r->n_output) : NULL;
+    r->output_truncated = o && o->truncated;
 }
 
 void az_hist_buf_free(az_hist_buf *b)
 {
     for (size_t i = 0; i < b->n; i++)
-        entry_clear(&b->items[i]);
-    free(b->items);
-    free(b->text);
+        entry_clear(b, i);
+    free(b->recs);
+    free(b->outputs);
+    text_free(b);
     memset(b, 0, sizeof *b);
 }
 
-/* The outcome's entry still in the buffer (not written yet), or NULL. */
-static az_hist_entry *buffered_entry(az_store_slot *slot, const az_run_outcome *oc)
+/* The outcome's record still in the buffer (not written yet), or NULL. */
+static asyncz_run_record *buffered_entry(az_store_slot *slot, const az_run_outcome *oc)
 {
-    az_hist_entry *e = oc->hist_buffered && oc->hist_gen == slot->hist.gen && oc->hist_index < slot->hist.n
-                           ? &slot->hist.items[oc->hist_index]
-                           : NULL;
-    return e && memcmp(e->run_id, oc->run_id, sizeof e->run_id) == 0 ? e : NULL;
+    asyncz_run_record *r =
+        oc->hist_buffered && oc->hist_gen == slot->hist.gen && oc->hist_index < slot->hist.n
+            ? &slot->hist.recs[oc->hist_index]
+            : NULL;
+    return r && memcmp(r->run_id, oc->run_id, sizeof r->run_id) == 0 ? r : NULL;
 }
 
-/* A new entry for oc at the end of the buffer, remembered as its buffered one, or NULL (dropped). */
-static az_hist_entry *entry_add_for(az_store_slot *slot, asyncz_run *run, az_run_outcome *oc)
+/* A new record for oc at the end of the buffer, remembered as its buffered one, or NULL (dropped). */
+static asyncz_run_record *entry_add_for(az_store_slot *slot, asyncz_run *run, az_run_outcome *oc)
 {
-    az_hist_entry *e = entry_add(slot, run->task);
-    if (e) {
+    asyncz_run_record *r = entry_add(slot, run->task);
+    if (r) {
         oc->hist_buffered = true;
         oc->hist_gen = slot->hist.gen;
         oc->hist_index = (uint32_t)(slot->hist.n - 1);
     }
-    return e;
+    return r;
 }
 
 void az_hist_submitted(az_store_slot *slot, asyncz_run *run, asyncz_time_t now, asyncz_run_source source,
@@ -130,19 +198,18 @@ void az_hist_submitted(az_store_slot *slot, asyncz_run *run, asyncz_time_t now, 
     run->scheduler->hist_pending = true; /* written after the round submits it: see az_drain_done */
     for (size_t i = 0; i < run->n_times; i++) {
         az_run_outcome *oc = &run->outcomes[i];
-        az_hist_entry *e = entry_add_for(slot, run, oc);
-        if (!e)
+        asyncz_run_record *r = entry_add_for(slot, run, oc);
+        if (!r)
             continue;
-        memcpy(e->run_id, oc->run_id, sizeof e->run_id);
-        e->scheduled = oc->scheduled;
-        e->submitted = now;
-        e->token = run->token;
-        e->coalesced = run->coalesced;
-        e->outcome = ASYNCZ_RUN_RUNNING;
-        e->source = (uint8_t)(source == ASYNCZ_RUN_SOURCE_SCHEDULE && oc->scheduled == requested
-                                  ? ASYNCZ_RUN_SOURCE_REQUEST
-                                  : source);
-        oc->source = e->source; /* for the completion */
+        memcpy(r->run_id, oc->run_id, sizeof r->run_id);
+        r->scheduled_time = oc->scheduled;
+        r->submitted_at = now;
+        r->fencing_token = run->token;
+        r->coalesced = run->coalesced;
+        r->source = source == ASYNCZ_RUN_SOURCE_SCHEDULE && oc->scheduled == requested
+                        ? ASYNCZ_RUN_SOURCE_REQUEST
+                        : source;
+        oc->source = (uint8_t)r->source; /* for the completion */
     }
 }
 
@@ -151,26 +218,25 @@ void az_hist_not_run(az_store_slot *slot, asyncz_task *task, asyncz_time_t when,
 {
     if (!slot->history || task->no_history)
         return;
-    az_hist_entry *e = entry_add(slot, task);
-    if (!e)
+    asyncz_run_record *r = entry_add(slot, task);
+    if (!r)
         return;
     if (run_id_out && *run_id_out)
-        memcpy(e->run_id, run_id_out, sizeof e->run_id);
-    else if (az_run_id_generate(e->run_id) != 0) {
-        slot->hist.n--;
-        entry_clear(e);
+        memcpy(r->run_id, run_id_out, sizeof r->run_id);
+    else if (az_run_id_generate(r->run_id) != 0) {
+        slot->hist.n--; /* owns nothing yet */
         slot->hist.dropped++;
         return;
     }
     if (run_id_out)
-        memcpy(run_id_out, e->run_id, sizeof e->run_id);
-    e->scheduled = when;
-    e->submitted = e->finished = now;
-    e->token = token;
-    e->outcome = (uint8_t)outcome;
-    e->source =
-        (uint8_t)(when == task->run_requested ? ASYNCZ_RUN_SOURCE_REQUEST : ASYNCZ_RUN_SOURCE_SCHEDULE);
-    e->error_message = why ? strdup(why) : NULL;
+        memcpy(run_id_out, r->run_id, sizeof r->run_id);
+    r->scheduled_time = when;
+    r->submitted_at = r->finished_at = now;
+    r->fencing_token = token;
+    r->outcome = outcome;
+    r->source = when == task->run_requested ? ASYNCZ_RUN_SOURCE_REQUEST : ASYNCZ_RUN_SOURCE_SCHEDULE;
+    r->error_message = why ? strdup(why) : NULL;
+    slot->hist.owning += why != NULL;
     if (slot->sched)
         slot->sched->hist_pending = true;
 }
@@ -184,25 +250,26 @@ void az_hist_finished(asyncz_run *run, asyncz_time_t now)
         az_run_outcome *oc = &run->outcomes[i];
         /* Its RUNNING entry not written yet (a run that finished within its round): complete it in place,
          * so the store gets one write. */
-        az_hist_entry *e = buffered_entry(slot, oc);
-        if (!e && !(e = entry_add(slot, run->task)))
+        asyncz_run_record *r = buffered_entry(slot, oc);
+        if (!r && !(r = entry_add(slot, run->task)))
             continue;
-        memcpy(e->run_id, oc->run_id, sizeof e->run_id);
-        e->scheduled = oc->scheduled;
-        e->submitted = run->submitted_at;
-        e->started = oc->started;
-        e->finished = oc->finished != ASYNCZ_TIME_NONE ? oc->finished : now;
-        e->token = run->token;
-        e->coalesced = run->coalesced;
-        e->outcome = (uint8_t)az_run_outcome_of(oc);
-        e->source = oc->source;
-        e->error_code = oc->error_code;
-        e->exit_status = oc->exit_status;
-        e->signal = oc->signal;
-        e->error_message = oc->error_message ? strdup(oc->error_message) : NULL;
-        e->result = oc->result ? strdup(oc->result) : NULL;
-        az_output_free(e->output);
-        e->output = oc->output; /* the run is done with it */
+        memcpy(r->run_id, oc->run_id, sizeof r->run_id);
+        r->scheduled_time = oc->scheduled;
+        r->submitted_at = run->submitted_at;
+        r->started_at = oc->started;
+        r->finished_at = oc->finished != ASYNCZ_TIME_NONE ? oc->finished : now;
+        r->fencing_token = run->token;
+        r->coalesced = run->coalesced;
+        r->outcome = az_run_outcome_of(oc);
+        r->source = (asyncz_run_source)oc->source;
+        r->error_code = oc->error_code;
+        r->exit_status = oc->exit_status;
+        r->signal = oc->signal;
+        /* A buffered RUNNING record owns no message or result yet. */
+        r->error_message = oc->error_message ? strdup(oc->error_message) : NULL;
+        r->result = oc->result ? strdup(oc->result) : NULL;
+        slot->hist.owning += oc->error_message || oc->result;
+        entry_set_output(&slot->hist, r, oc->output); /* the run is done with it */
         oc->output = NULL;
     }
 }
@@ -223,21 +290,20 @@ static void publish_run(az_store_slot *slot, asyncz_run *run)
         pthread_mutex_unlock(&run->output_lock);
         if (!copy)
             continue;
-        az_hist_entry *e = buffered_entry(slot, oc);
-        if (!e && !(e = entry_add_for(slot, run, oc))) {
+        asyncz_run_record *r = buffered_entry(slot, oc);
+        if (!r && !(r = entry_add_for(slot, run, oc))) {
             az_output_free(copy);
             continue;
         }
-        memcpy(e->run_id, oc->run_id, sizeof e->run_id);
-        e->scheduled = oc->scheduled;
-        e->submitted = run->submitted_at;
-        e->started = started;
-        e->token = run->token;
-        e->coalesced = run->coalesced;
-        e->outcome = ASYNCZ_RUN_RUNNING;
-        e->source = oc->source;
-        az_output_free(e->output);
-        e->output = copy;
+        memcpy(r->run_id, oc->run_id, sizeof r->run_id);
+        r->scheduled_time = oc->scheduled;
+        r->submitted_at = run->submitted_at;
+        r->started_at = started;
+        r->fencing_token = run->token;
+        r->coalesced = run->coalesced;
+        r->outcome = ASYNCZ_RUN_RUNNING;
+        r->source = (asyncz_run_source)oc->source;
+        entry_set_output(&slot->hist, r, copy);
     }
 }
 
@@ -285,100 +351,39 @@ asyncz_time_t az_hist_publish_output(asyncz_scheduler *s, asyncz_time_t now)
 
 /* ---- writing ------------------------------------------------------------------------------------------ */
 
-typedef struct writer {
-    const char *alias, *identity, *host;
-    int64_t pid;
-} writer;
-
-/* Every field of the record is set here (a run record in full: no asyncz_run_record_init needed). */
-static void to_record(asyncz_run_record *r, const az_hist_buf *b, const az_hist_entry *e, const writer *w)
-{
-    size_t n_output = 0;
-    const asyncz_output_line *output = e->output ? az_output_lines(e->output, &n_output) : NULL;
-    *r = (asyncz_run_record){
-        .task_id = b->text + e->id_at,
-        .task_name = b->text[e->name_at] ? b->text + e->name_at : NULL,
-        .store_alias = w->alias,
-        .scheduled_time = e->scheduled,
-        .coalesced = e->coalesced,
-        .source = (asyncz_run_source)e->source,
-        .scheduler = w->identity,
-        .host = w->host,
-        .pid = w->pid,
-        .fencing_token = e->token,
-        .submitted_at = e->submitted,
-        .started_at = e->started,
-        .finished_at = e->finished,
-        .outcome = (asyncz_run_outcome)e->outcome,
-        .error_code = e->error_code,
-        .exit_status = e->exit_status,
-        .signal = e->signal,
-        .error_message = e->error_message,
-        .result = e->result,
-        .output = output,
-        .n_output = n_output,
-        .output_truncated = e->output && e->output->truncated,
-    };
-    memcpy(r->run_id, e->run_id, sizeof r->run_id);
-}
-
-/* Whether memory sized for cap items is worth keeping after a flush that used n of them: while flushes use
- * a good part of it (a scheduler firing bursts keeps its arrays, and their pages, from burst to burst);
+/* Whether arrays sized for cap records are worth keeping after a flush that used n of them: while flushes use
+ * a good part of them (a scheduler firing bursts keeps its arrays, and their pages, from burst to burst);
  * after a small flush a burst's memory goes. */
 static bool worth_keeping(size_t n, size_t cap)
 {
     return cap <= AZ_HIST_KEEP_SMALL || n * 4 >= cap;
 }
 
-/* Room for n records in the slot's record array (io held). Errors: ASYNCZ_ENOMEM. */
-static int reserve_records(az_store_slot *slot, size_t n)
-{
-    if (n <= slot->hist_recs_cap)
-        return 0;
-    free(slot->hist_recs);
-    slot->hist_recs_cap = 0;
-    if (!(slot->hist_recs = malloc(n * sizeof *slot->hist_recs)))
-        return ASYNCZ_ENOMEM;
-    slot->hist_recs_cap = n;
-    return 0;
-}
-
-/* Write the entries of b in one history_put. Returns the store's code (0: written). */
-static int put_entries(asyncz_scheduler *s, az_store_slot *slot, const az_hist_buf *b)
+/* Write the records of b in one history_put. Returns the store's code (0: written). */
+static int put_entries(az_store_slot *slot, const az_hist_buf *b)
 {
     asyncz_store *st = slot->store;
-    const asyncz_store_ops *ops = ASYNCZ_STORE_BASE(st)->ops;
-    writer w = {
-        .alias = slot->alias, .identity = s->identity, .host = az_host_name(), .pid = (int64_t)getpid()};
-    if (reserve_records(slot, b->n) != 0)
-        return ASYNCZ_ENOMEM;
-    asyncz_run_record *recs = slot->hist_recs;
-    for (size_t i = 0; i < b->n; i++)
-        to_record(&recs[i], b, &b->items[i], &w);
-    int rc = ops->history_put(st, recs, b->n);
-    if (!worth_keeping(b->n, slot->hist_recs_cap)) {
-        free(slot->hist_recs);
-        slot->hist_recs = NULL;
-        slot->hist_recs_cap = 0;
-    }
-    return rc;
+    return ASYNCZ_STORE_BASE(st)->ops->history_put(st, b->recs, b->n);
 }
 
-/* Empty b, keeping its array as the slot's spare when worth it (io held; the spare is taken under `lock`,
+/* Empty b, keeping its arrays as the slot's spare when worth it (io held; the spare is taken under `lock`,
  * see az_hist_flush). */
 static void recycle(az_store_slot *slot, az_hist_buf *b)
 {
     size_t used = b->n;
-    for (size_t i = 0; i < b->n; i++)
-        entry_clear(&b->items[i]);
-    if (!slot->hist_spare.items && b->items && worth_keeping(used, b->cap)) {
+    for (size_t i = 0; b->owning && i < b->n; i++) /* most records own nothing: not read again */
+        entry_clear(b, i);
+    if (!slot->hist_spare.recs && b->recs && worth_keeping(used, b->cap)) {
+        text_reset(b);
         slot->hist_spare =
-            (az_hist_buf){.items = b->items, .cap = b->cap, .text = b->text, .text_cap = b->text_cap};
-        b->items = NULL;
-        b->text = NULL;
+            (az_hist_buf){.recs = b->recs, .outputs = b->outputs, .cap = b->cap, .text_spare = b->text_spare};
+        b->recs = NULL;
+        b->outputs = NULL;
+        b->text_spare = NULL;
     }
-    free(b->items);
-    free(b->text);
+    free(b->recs);
+    free(b->outputs);
+    text_free(b);
     memset(b, 0, sizeof *b);
 }
 
@@ -395,23 +400,25 @@ static void keep_for_retry(az_store_slot *slot, az_hist_buf *b)
 {
     az_hist_buf *r = &slot->hist_retry;
     size_t room = r->n + slot->hist.n < AZ_HIST_BUF_MAX ? AZ_HIST_BUF_MAX - r->n - slot->hist.n : 0;
+    const writer w = {0}; /* each record keeps its own writer */
     size_t i = 0;
     for (; i < b->n && i < room; i++) {
-        const az_hist_entry *e = &b->items[i];
-        const char *name = b->text + e->name_at;
-        az_hist_entry *moved = entry_push(r, b->text + e->id_at, *name ? name : NULL);
+        const asyncz_run_record *from = &b->recs[i];
+        asyncz_run_record *moved = entry_push(r, &w, from->task_id, from->task_name);
         if (!moved)
             break;
-        uint32_t id_at = moved->id_at, name_at = moved->name_at;
-        *moved = *e; /* its strings, output and all */
-        moved->id_at = id_at;
-        moved->name_at = name_at;
+        const char *id = moved->task_id, *name = moved->task_name;
+        *moved = *from; /* with its message, result and output, which move along */
+        moved->task_id = id;
+        moved->task_name = name;
+        r->outputs[r->n - 1] = b->outputs[i];
     }
     r->dropped += b->n - i;
+    r->owning += b->owning;
     for (; i < b->n; i++)
-        entry_clear(&b->items[i]);
+        entry_clear(b, i);
     b->n = 0;
-    b->text_len = 0;
+    b->owning = 0;
 }
 
 static void log_unwritten(const az_store_slot *slot, size_t n, int rc, bool kept)
@@ -429,6 +436,7 @@ void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
     slot->hist = slot->hist_spare; /* empty, with the capacity of an earlier flush, or none */
     slot->hist.gen = b.gen + 1;
     memset(&slot->hist_spare, 0, sizeof slot->hist_spare);
+    slot->hist_pid = 0; /* taken again by the next record */
     bool on = slot->history;
     bool was_failing = slot->hist_failing;
     pthread_mutex_unlock(&s->lock);
@@ -448,7 +456,7 @@ void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
      * While the store keeps failing, the new entries wait behind them, and nothing more is logged. */
     int rc = 0;
     if (r->n) {
-        rc = put_entries(s, slot, r);
+        rc = put_entries(slot, r);
         if (rc == 0)
             asyncz_log(ASYNCZ_LOG_INFO, AZ_LOGGER, "store \"%s\": %zu waiting run record(s) written",
                        slot->alias, r->n);
@@ -459,7 +467,7 @@ void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
             rc = 0;
         }
     }
-    if (rc == 0 && b.n && (rc = put_entries(s, slot, &b)) != 0) {
+    if (rc == 0 && b.n && (rc = put_entries(slot, &b)) != 0) {
         log_unwritten(slot, b.n, rc, worth_retrying(rc));
         if (!worth_retrying(rc))
             rc = 0;
@@ -485,9 +493,6 @@ void az_hist_flush_final(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t
                    slot->alias, slot->hist_retry.n);
     az_hist_buf_free(&slot->hist_retry);
     az_hist_buf_free(&slot->hist_spare);
-    free(slot->hist_recs);
-    slot->hist_recs = NULL;
-    slot->hist_recs_cap = 0;
 }
 
 void az_hist_prune(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)

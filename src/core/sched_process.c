@@ -30,34 +30,45 @@
 
 /* ---- instance counts ------------------------------------------------------------------------------ */
 
-static const char *count_id(const void *ctx, uint32_t ref)
+typedef struct count_key {
+    const az_counts *c;
+    const asyncz_task *task;
+} count_key;
+
+/* The entry of ref is the task's: the same object (the common case: a run's task is the one counted when
+ * it was submitted, so its id is not read), or a copy with the same id. */
+static bool count_match(const void *ctx, uint32_t ref)
 {
-    return ((const az_counts *)ctx)->entries[ref - 1].task->id;
+    const count_key *k = ctx;
+    const asyncz_task *t = k->c->entries[ref - 1].task;
+    return t == k->task || strcmp(t->id, k->task->id) == 0;
 }
 
-/* The map slot of id, or the empty one where it would go (the map has a capacity). */
-static size_t count_slot(const az_counts *c, const char *id, uint32_t hash)
+/* The map slot of the task, or the empty one where it would go (the map has a capacity). */
+static size_t count_slot(const az_counts *c, const asyncz_task *task)
 {
-    return az_map_find(&c->by_id, hash, id, count_id, c);
+    count_key k = {c, task};
+    return az_map_find_match(&c->by_id, task->id_hash, count_match, &k);
 }
 
-/* The entry index of id + 1, or 0; *at receives its map slot. */
-static uint32_t count_find(const az_counts *c, const char *id, uint32_t hash, size_t *at)
+/* The entry index of the task + 1, or 0; *at receives its map slot. */
+static uint32_t count_find(const az_counts *c, const asyncz_task *task, size_t *at)
 {
     if (!c->by_id.cap)
         return 0;
-    *at = count_slot(c, id, hash);
+    *at = count_slot(c, task);
     return c->by_id.slots[*at].ref;
 }
 
 /* Add an entry for task, which has none. The entry keeps a reference to the task, whose id is the key: no
  * copy of the id is made. */
-static int counts_insert(az_counts *c, asyncz_task *task, uint32_t hash, int delta)
+static int counts_insert(az_counts *c, asyncz_task *task, int delta)
 {
+    uint32_t hash = task->id_hash;
     if (c->n >= UINT32_MAX - 1 || az_map_reserve(&c->by_id, c->n + 1) != 0 ||
         az_array_reserve((void **)&c->entries, &c->cap, c->n + 1, sizeof *c->entries) != 0)
         return ASYNCZ_ENOMEM;
-    az_map_put_at(&c->by_id, count_slot(c, task->id, hash), hash, (uint32_t)c->n + 1);
+    az_map_put_at(&c->by_id, count_slot(c, task), hash, (uint32_t)c->n + 1);
     c->entries[c->n++] =
         (az_count_entry){.task = asyncz_task_ref(task), .hash = hash, .count = (uint32_t)delta};
     return 0;
@@ -77,25 +88,23 @@ static void counts_remove(az_counts *c, uint32_t ref, size_t at)
 
 bool az_counts_acquire(az_counts *c, asyncz_task *task, uint32_t max)
 {
-    uint32_t hash = az_map_hash(task->id);
     size_t at;
-    uint32_t ref = count_find(c, task->id, hash, &at);
+    uint32_t ref = count_find(c, task, &at);
     if (ref) {
         if (c->entries[ref - 1].count >= max)
             return false;
         c->entries[ref - 1].count++;
         return true;
     }
-    return max > 0 && counts_insert(c, task, hash, 1) == 0;
+    return max > 0 && counts_insert(c, task, 1) == 0;
 }
 
 int az_counts_add(az_counts *c, asyncz_task *task, int delta)
 {
-    uint32_t hash = az_map_hash(task->id);
     size_t at;
-    uint32_t ref = count_find(c, task->id, hash, &at);
+    uint32_t ref = count_find(c, task, &at);
     if (!ref)
-        return delta > 0 ? counts_insert(c, task, hash, delta) : 0;
+        return delta > 0 ? counts_insert(c, task, delta) : 0;
     az_count_entry *e = &c->entries[ref - 1];
     e->count = (uint32_t)((int64_t)e->count + delta);
     if (e->count == 0)
@@ -107,7 +116,7 @@ int az_counts_add(az_counts *c, asyncz_task *task, int delta)
 static az_count_entry *counts_entry(az_counts *c, const asyncz_task *task)
 {
     size_t at;
-    uint32_t ref = count_find(c, task->id, az_map_hash(task->id), &at);
+    uint32_t ref = count_find(c, task, &at);
     return ref ? &c->entries[ref - 1] : NULL;
 }
 

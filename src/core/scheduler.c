@@ -185,7 +185,6 @@ static void store_slot_free(az_store_slot *slot)
     az_hist_buf_free(&slot->hist);
     az_hist_buf_free(&slot->hist_retry);
     az_hist_buf_free(&slot->hist_spare);
-    free(slot->hist_recs);
     pthread_mutex_destroy(&slot->io);
     free(slot->alias);
     free(slot);

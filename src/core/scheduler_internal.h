@@ -88,21 +88,6 @@ typedef struct az_unconfirmed {
  * store delays only the callers of that store (docs/design.md#threads-and-locks). Slots live as long as the
  * scheduler (a removed store's slot is retired, its store closed and freed): a slot pointer taken under
  * `lock` stays valid after it is released. */
-/* One occurrence to record in the run history (asyncz/history.h): buffered per store slot under the
- * scheduler's `lock`, turned into records and written by the round under the slot's io lock
- * (sched_history.c). */
-typedef struct az_hist_entry {
-    uint32_t id_at, name_at; /* the task's id and name: offsets into the buffer's text */
-    char run_id[AZ_RUN_ID_SIZE];
-    asyncz_time_t scheduled, submitted, started, finished;
-    uint64_t token;
-    uint32_t coalesced;
-    uint8_t outcome, source; /* asyncz_run_outcome, asyncz_run_source */
-    int error_code, exit_status, signal;
-    char *error_message, *result; /* owned */
-    struct az_output *output;     /* owned: taken from the run's outcome */
-} az_hist_entry;
-
 /* At most this many entries wait per store; more are dropped, counted and logged. Four rounds' worth of
  * runs (ROUND_BUDGET), so that a round's RUNNING entries wait until its runs are drained and a run that
  * finished meanwhile is written once, completed. */
@@ -110,6 +95,8 @@ typedef struct az_hist_entry {
 /* A flush keeps its arrays for the next flushes up to this many entries whatever they use (larger ones while
  * flushes fill a quarter of them: sched_history.c, worth_keeping). */
 #define AZ_HIST_KEEP_SMALL 1024
+/* The text of a history buffer grows by blocks of this many bytes (a longer string gets its own). */
+#define AZ_HIST_TEXT_BLOCK (64 * 1024 - 64)
 /* A store's buffer is written before the end of a round once it holds this many entries. */
 #define AZ_HIST_FLUSH_AT (AZ_HIST_BUF_MAX / 2)
 /* Records pruned per store per round at most (bounded work: well under 10 ms on every store). */
@@ -117,16 +104,28 @@ typedef struct az_hist_entry {
 /* After a prune call that left nothing to prune, the next one comes this much later. */
 #define AZ_HIST_PRUNE_IDLE_USEC (30 * ASYNCZ_USEC_PER_SEC)
 
+/* A block of the task ids and names of a history buffer's records (sched_history.c). */
+typedef struct az_hist_text {
+    struct az_hist_text *next; /* an older block */
+    size_t len, cap;
+    char data[];
+} az_hist_text;
+
+/* Occurrences to record in the run history (asyncz/history.h), buffered per store slot under the
+ * scheduler's `lock` where they are decided and finished, written by the round under the slot's io lock
+ * (sched_history.c): records as the store takes them, in one array handed to history_put as it is. Each
+ * record's error_message and result are its own (allocated); its task id and name point into the buffer's
+ * text (copied while the task was at hand: cheaper than holding each task until the flush and reading it
+ * there, long after it left the caches); its output lines into outputs[i], which it owns. */
 typedef struct az_hist_buf {
-    az_hist_entry *items;
+    asyncz_run_record *recs;
+    struct az_output **outputs;
     size_t n, cap;
-    /* The task ids and names of the entries, copied while the task is at hand (a copy here costs less than
-     * holding a reference to each task until the flush and reading it there, long after it left the
-     * caches), NUL-terminated, side by side. */
-    char *text;
-    size_t text_len, text_cap;
-    uint64_t dropped; /* since the last flush */
-    uint32_t gen;     /* counts flushes: an index into items is good only within its generation */
+    size_t owning;      /* records given a message, a result or output (0: clearing them frees nothing) */
+    az_hist_text *text; /* the newest block first */
+    az_hist_text *text_spare; /* emptied blocks, taken again before any new one */
+    uint64_t dropped;         /* since the last flush */
+    uint32_t gen;             /* counts flushes: an index into recs is good only within its generation */
 } az_hist_buf;
 
 typedef struct az_store_slot {
@@ -150,11 +149,9 @@ typedef struct az_store_slot {
     asyncz_time_t next_prune;     /* when to prune its history next */
     az_hist_buf hist_retry;       /* run records the store refused to take (unreachable): written first at
                                      the next flush; bounded with the buffer by AZ_HIST_BUF_MAX */
-    /* The memory of the last flush, kept for the next ones while they use it (az_hist_flush): the entry
-     * array `hist` takes next (hist_spare.n is 0), and the records handed to the store. */
+    /* The arrays of the last flush, kept for the next ones while they use them (az_hist_flush): `hist`
+     * takes them next (hist_spare.n is 0). */
     az_hist_buf hist_spare;
-    asyncz_run_record *hist_recs;
-    size_t hist_recs_cap;
 
     /* ---- run history, guarded by the scheduler's `lock` ---- */
     bool history;     /* recording: the store keeps history and it was not turned off */
@@ -165,6 +162,7 @@ typedef struct az_store_slot {
     int audit_set; /* 0: default, 1: on, -1: off (under s->lock) */
     asyncz_history_retention retention;
     az_hist_buf hist;
+    int64_t hist_pid;  /* the process id the records name (taken again at each flush; 0: not yet) */
     bool hist_failing; /* the last flush could not write: no partial output is queued meanwhile */
 } az_store_slot;
 

@@ -6,6 +6,7 @@
 
 #include "asyncz/error.h"
 #include "core/task_internal.h"
+#include "util/map.h"
 #include "util/ids.h"
 
 static const char DEFAULT_ALIAS[] = "default";
@@ -193,7 +194,10 @@ int asyncz_task_set_id(asyncz_task *task, const char *id)
 {
     if (!task || (id && !asyncz_task_id_valid(id)))
         return ASYNCZ_EINVAL;
-    return replace_text(&task->id, id);
+    int rc = replace_text(&task->id, id);
+    if (rc == 0)
+        task->id_hash = id ? az_map_hash(id) : 0;
+    return rc;
 }
 
 int asyncz_task_set_name(asyncz_task *task, const char *name)

@@ -11,8 +11,10 @@
 
 struct asyncz_task {
     atomic_int refs;
-    char *id;   /* NULL until set or generated */
-    char *name; /* NULL: the function name */
+    char *id; /* NULL until set or generated */
+    uint32_t
+        id_hash; /* az_map_hash(id) while id is set: the scheduler's instance counts look tasks up by it */
+    char *name;  /* NULL: the function name */
     char *func;
     asyncz_trigger *trigger; /* owned reference; NULL: run once, now */
     json_t *args;            /* owned; NULL: [] */
@@ -28,13 +30,12 @@ struct asyncz_task {
     asyncz_time_t resume_next; /* with run_requested: the next run time it goes on from (NONE: paused) */
     uint32_t max_instances;
     bool coalesce;
-    bool has_next; /* next_run_time set (explicitly, or by the scheduler) */
+    bool has_next;   /* next_run_time set (explicitly, or by the scheduler) */
     bool no_history; /* its runs are not recorded in the run history (asyncz_task_set_history) */
 };
 
 /* Whether text is 1..max bytes of valid UTF-8 with no control characters (tab allowed when tabs). */
 bool az_text_valid(const char *text, size_t max, bool tabs);
-
 
 /* Set a task's args/kwargs from a parsed JSON value (stolen, also on error). Errors: ASYNCZ_EPARSE (wrong
  * type), ASYNCZ_ETOOBIG, ASYNCZ_ENOMEM. */

@@ -11,6 +11,7 @@
 #ifndef AZ_UTIL_MAP_H
 #define AZ_UTIL_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -46,6 +47,22 @@ static inline size_t az_map_find(const az_map *m, uint32_t hash, const char *key
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
         const az_map_slot *s = &m->slots[i];
         if (s->ref == 0 || (s->hash == hash && strcmp(key_of(ctx, s->ref), key) == 0))
+            return i;
+    }
+}
+
+/* Whether the item ref refers to is the one sought (ctx is what the caller of az_map_find_match passed). */
+typedef bool az_map_match_fn(const void *ctx, uint32_t ref);
+
+/* az_map_find with the owner's own test of a slot whose hash matches: one that can tell its item without
+ * reading the key (the same object), falling back to the keys otherwise. */
+static inline size_t az_map_find_match(const az_map *m, uint32_t hash, az_map_match_fn *match,
+                                       const void *ctx)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        const az_map_slot *s = &m->slots[i];
+        if (s->ref == 0 || (s->hash == hash && match(ctx, s->ref)))
             return i;
     }
 }
