@@ -80,6 +80,7 @@ struct asyncz_run {
     void *owner_data;
     asyncz_run *inflight_prev, *inflight_next; /* the scheduler's list of runs in flight (heartbeats) */
     bool inflight;
+    bool hist_deferred; /* (scheduler's lock) its RUNNING records are not made yet: see az_hist_submitted */
     /* Executor's bookkeeping: an executor that must learn when its runs finish (the loop executor counts
      * pending runs so shutdown can wait for them) puts its own callback in `done` and keeps the owner's
      * here, restoring it before the run finishes. */

@@ -186,6 +186,43 @@ static asyncz_run_record *entry_add_for(az_store_slot *slot, asyncz_run *run, az
     return r;
 }
 
+/* The RUNNING entries of a submitted run, one per time (lock held). */
+static void record_running(az_store_slot *slot, asyncz_run *run)
+{
+    for (size_t i = 0; i < run->n_times; i++) {
+        az_run_outcome *oc = &run->outcomes[i];
+        asyncz_run_record *r = entry_add_for(slot, run, oc);
+        if (!r)
+            continue;
+        memcpy(r->run_id, oc->run_id, sizeof r->run_id);
+        r->scheduled_time = oc->scheduled;
+        r->submitted_at = run->submitted_at;
+        r->fencing_token = run->token;
+        r->coalesced = run->coalesced;
+        r->source = (asyncz_run_source)oc->source;
+    }
+}
+
+/* Make the RUNNING entries of a run that waited for them (lock held). */
+static void undefer(asyncz_run *run)
+{
+    if (!run->hist_deferred)
+        return;
+    run->hist_deferred = false;
+    run->scheduler->hist_deferred--;
+    az_store_slot *slot = run->owner_data;
+    if (slot && slot->history)
+        record_running(slot, run);
+}
+
+/* The runs whose RUNNING entries wait get them (lock held). They were added to the in-flight list after
+ * every run that has its entries, so they are its first ones. */
+static void undefer_all(asyncz_scheduler *s)
+{
+    for (asyncz_run *r = s->inflight; r && s->hist_deferred > 0; r = r->inflight_next)
+        undefer(r);
+}
+
 void az_hist_submitted(az_store_slot *slot, asyncz_run *run, asyncz_time_t now, asyncz_run_source source,
                        asyncz_time_t requested)
 {
@@ -198,19 +235,16 @@ void az_hist_submitted(az_store_slot *slot, asyncz_run *run, asyncz_time_t now, 
     run->scheduler->hist_pending = true; /* written after the round submits it: see az_drain_done */
     for (size_t i = 0; i < run->n_times; i++) {
         az_run_outcome *oc = &run->outcomes[i];
-        asyncz_run_record *r = entry_add_for(slot, run, oc);
-        if (!r)
-            continue;
-        memcpy(r->run_id, oc->run_id, sizeof r->run_id);
-        r->scheduled_time = oc->scheduled;
-        r->submitted_at = now;
-        r->fencing_token = run->token;
-        r->coalesced = run->coalesced;
-        r->source = source == ASYNCZ_RUN_SOURCE_SCHEDULE && oc->scheduled == requested
-                        ? ASYNCZ_RUN_SOURCE_REQUEST
-                        : source;
-        oc->source = (uint8_t)r->source; /* for the completion */
+        oc->source = (uint8_t)(source == ASYNCZ_RUN_SOURCE_SCHEDULE && oc->scheduled == requested
+                                   ? ASYNCZ_RUN_SOURCE_REQUEST
+                                   : source); /* for the entries */
     }
+    if (run->inflight) { /* found again by undefer_all at the next write, unless it finishes first */
+        run->hist_deferred = true;
+        run->scheduler->hist_deferred++;
+        return;
+    }
+    record_running(slot, run);
 }
 
 void az_hist_not_run(az_store_slot *slot, asyncz_task *task, asyncz_time_t when, asyncz_time_t now,
@@ -244,6 +278,10 @@ void az_hist_not_run(az_store_slot *slot, asyncz_task *task, asyncz_time_t when,
 void az_hist_finished(asyncz_run *run, asyncz_time_t now)
 {
     az_store_slot *slot = run->owner_data;
+    if (run->hist_deferred) { /* finished before its RUNNING entries were made: it needs none */
+        run->hist_deferred = false;
+        run->scheduler->hist_deferred--;
+    }
     if (!slot || !slot->history)
         return;
     for (size_t i = 0; i < run->n_times; i++) {
@@ -281,6 +319,7 @@ void az_hist_finished(asyncz_run *run, asyncz_time_t now)
  * round still completes that entry in place). Entries that cannot be added are dropped and counted. */
 static void publish_run(az_store_slot *slot, asyncz_run *run)
 {
+    undefer(run); /* its entries first, so that the output goes into them */
     for (size_t i = atomic_load(&run->current); i < run->n_times; i++) {
         az_run_outcome *oc = &run->outcomes[i];
         pthread_mutex_lock(&run->output_lock);
@@ -432,6 +471,7 @@ void az_hist_flush(asyncz_scheduler *s, az_store_slot *slot, asyncz_time_t now)
 {
     (void)now;
     pthread_mutex_lock(&s->lock);
+    undefer_all(s); /* into their stores' buffers, this one's among them */
     az_hist_buf b = slot->hist;
     slot->hist = slot->hist_spare; /* empty, with the capacity of an earlier flush, or none */
     slot->hist.gen = b.gen + 1;

@@ -245,6 +245,8 @@ struct asyncz_scheduler {
     az_counts running;
     asyncz_run *inflight; /* runs of heartbeat stores not finished yet (list through inflight_next) */
     size_t n_inflight;
+    size_t
+        hist_deferred; /* runs in flight whose RUNNING records wait (run->hist_deferred): the newest ones */
     asyncz_time_t started_at;
     az_listeners *listeners; /* current snapshot (never NULL); delivery takes a reference under the lock */
     uint64_t next_listener_id;
@@ -290,7 +292,9 @@ az_store_slot *az_sched_find_store(asyncz_scheduler *s, const char *alias);
 /* ---- run history (sched_history.c) ----
  * The first three with `lock` held: they only buffer. */
 /* A run was submitted: one RUNNING entry per time (source as given; a time equal to requested is a
- * request). Marks the run as recorded (run->owner_data = slot). */
+ * request). Marks the run as recorded (run->owner_data = slot). A run on the in-flight list gets its
+ * entries when the buffer is next written, if it has not finished by then (a run that finishes first gets
+ * one entry, finished, made once). */
 void az_hist_submitted(az_store_slot *slot, asyncz_run *run, asyncz_time_t now, asyncz_run_source source,
                        asyncz_time_t requested);
 /* An occurrence that does not run (missed, skipped, lost): one entry, finished at now. */
