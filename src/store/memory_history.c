@@ -31,7 +31,8 @@ typedef struct mrec {
 } mrec;
 
 typedef struct task_runs {
-    char *task_id; /* NULL: a free slot (next_free links them) */
+    bool used;     /* false: a free slot (next_free links them) */
+    uint32_t hash; /* az_map_hash of its task id; the id itself is its records' (task_key) */
     uint32_t count;
     bool over; /* on the over list */
     uint32_t next_free;
@@ -127,8 +128,6 @@ void az_mem_history_free(az_mem_history *h)
         return;
     for (size_t i = 0; i < h->n; i++)
         mrec_free(h->recs[i]);
-    for (size_t i = 0; i < h->n_tasks; i++)
-        free(h->tasks[i].task_id);
     free(h->recs);
     free(h->tasks);
     free(h->over);
@@ -161,21 +160,30 @@ static mrec *find_live(const az_mem_history *h, const char *run_id)
     return i < h->n && !h->recs[i]->dead && strcmp(h->recs[i]->rec.run_id, run_id) == 0 ? h->recs[i] : NULL;
 }
 
+/* A task slot has records while it is used: its key is its oldest record's task id (no copy is kept). */
 static const char *task_key(const void *ctx, uint32_t ref)
 {
-    return ((const az_mem_history *)ctx)->tasks[ref - 1].task_id;
+    return ((const az_mem_history *)ctx)->tasks[ref - 1].head->rec.task_id;
+}
+
+static uint32_t task_find_hashed(const az_mem_history *h, const char *task_id, uint32_t hash)
+{
+    if (!h->by_task.cap)
+        return NO_TASK;
+    uint32_t ref = h->by_task.slots[az_map_find(&h->by_task, hash, task_id, task_key, h)].ref;
+    return ref ? ref - 1 : NO_TASK;
 }
 
 static uint32_t task_find(const az_mem_history *h, const char *task_id)
 {
-    uint32_t ref = az_map_get(&h->by_task, task_id, task_key, h);
-    return ref ? ref - 1 : NO_TASK;
+    return task_find_hashed(h, task_id, az_map_hash(task_id));
 }
 
-/* The task's slot, made when missing. Room was reserved (reserve). */
-static uint32_t task_get(az_mem_history *h, const char *task_id, char **spare_id)
+/* The task's slot, made when missing, for the record m (linked to it at once by the caller: a slot's key
+ * is its first record's). Room was reserved (reserve). */
+static uint32_t task_get(az_mem_history *h, const mrec *m, uint32_t hash)
 {
-    uint32_t t = task_find(h, task_id);
+    uint32_t t = task_find_hashed(h, m->rec.task_id, hash);
     if (t != NO_TASK)
         return t;
     if (h->free_task != NO_TASK) {
@@ -184,22 +192,29 @@ static uint32_t task_get(az_mem_history *h, const char *task_id, char **spare_id
     } else {
         t = (uint32_t)h->n_tasks++;
     }
-    h->tasks[t] = (task_runs){.task_id = *spare_id, .next_free = NO_TASK};
-    *spare_id = NULL;
-    uint32_t hash = az_map_hash(task_id);
-    size_t at = az_map_find(&h->by_task, hash, task_id, task_key, h);
+    h->tasks[t] = (task_runs){.used = true, .hash = hash, .next_free = NO_TASK};
+    size_t at = az_map_find(&h->by_task, hash, m->rec.task_id, task_key, h);
     az_map_put_at(&h->by_task, at, hash, t + 1);
     return t;
 }
 
+typedef struct slot_ref {
+    uint32_t ref;
+} slot_ref;
+
+static bool is_ref(const void *ctx, uint32_t ref)
+{
+    return ((const slot_ref *)ctx)->ref == ref;
+}
+
+/* Free slot t, whose last record was just unlinked (found in the map by its reference: it has no key any
+ * more). */
 static void task_release(az_mem_history *h, uint32_t t)
 {
     task_runs *tr = &h->tasks[t];
-    uint32_t hash = az_map_hash(tr->task_id);
-    size_t at = az_map_find(&h->by_task, hash, tr->task_id, task_key, h);
-    az_map_del_at(&h->by_task, at);
-    free(tr->task_id);
-    *tr = (task_runs){.task_id = NULL, .next_free = h->free_task};
+    slot_ref k = {t + 1};
+    az_map_del_at(&h->by_task, az_map_find_match(&h->by_task, tr->hash, is_ref, &k));
+    *tr = (task_runs){.used = false, .next_free = h->free_task};
     h->free_task = t;
 }
 
@@ -294,7 +309,7 @@ static size_t enforce_cap(az_mem_history *h, size_t budget)
 
 typedef struct staged {
     mrec *m;       /* the new content */
-    char *task_id; /* a copy for a new task slot, or NULL */
+    uint32_t hash; /* az_map_hash of its task id */
     uint32_t task; /* its task's slot when it was known at staging (stage_task_ids), else NO_TASK */
 } staged;
 
@@ -302,7 +317,6 @@ static void staged_free(staged *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         mrec_free(s[i].m);
-        free(s[i].task_id);
     }
     free(s);
 }
@@ -336,21 +350,18 @@ static int stage(const asyncz_run_record *recs, size_t n, staged **out)
             staged_free(s, n);
             return ASYNCZ_ENOMEM;
         }
+        s[i].hash = az_map_hash(s[i].m->rec.task_id);
         s[i].task = NO_TASK;
     }
     *out = s;
     return 0;
 }
 
-/* Under the lock: a copy of the task id for each record of a task not yet known (few, once a task has
- * records). Errors: ASYNCZ_ENOMEM. */
-static int stage_task_ids(const az_mem_history *h, staged *s, size_t n)
+/* Under the lock: the slot of each record's task, where it has one already. */
+static void stage_task_ids(const az_mem_history *h, staged *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if ((s[i].task = task_find(h, s[i].m->rec.task_id)) == NO_TASK &&
-            !(s[i].task_id = strdup(s[i].m->rec.task_id)))
-            return ASYNCZ_ENOMEM;
-    return 0;
+        s[i].task = task_find_hashed(h, s[i].m->rec.task_id, s[i].hash);
 }
 
 static int reserve(az_mem_history *h, size_t n)
@@ -400,7 +411,7 @@ static void apply(az_mem_history *h, staged *s)
         return;
     }
     /* A slot known at staging stays the task's until the cap drops records, after every apply. */
-    m->task = s->task != NO_TASK ? s->task : task_get(h, m->rec.task_id, &s->task_id);
+    m->task = s->task != NO_TASK ? s->task : task_get(h, m, s->hash);
     if (old) {
         h->recs[i] = m;
         mrec_free(old);
@@ -434,7 +445,7 @@ int az_mem_history_put(az_mem_history *h, const asyncz_run_record *recs, size_t 
     pthread_mutex_lock(&h->lock);
     rc = reserve(h, n);
     if (rc == 0)
-        rc = stage_task_ids(h, s, n);
+        stage_task_ids(h, s, n);
     for (size_t i = 0; rc == 0 && i < n; i++)
         apply(h, &s[i]);
     if (rc == 0) {
@@ -534,7 +545,7 @@ static size_t prune_over(az_mem_history *h, size_t budget)
     while (h->n_over > 0 && removed < budget) {
         uint32_t t = h->over[h->n_over - 1];
         task_runs *tr = &h->tasks[t];
-        mrec *m = tr->task_id ? tr->head : NULL;
+        mrec *m = tr->used ? tr->head : NULL;
         while (m && tr->count > h->ret.max_runs_per_task && removed < budget) {
             mrec *next = m->tnext;
             if (finished(m)) {
@@ -546,9 +557,9 @@ static size_t prune_over(az_mem_history *h, size_t budget)
             }
             m = next;
         }
-        if (removed == budget && tr->task_id && tr->count > h->ret.max_runs_per_task && m)
+        if (removed == budget && tr->used && tr->count > h->ret.max_runs_per_task && m)
             break; /* more of this task next time */
-        if (tr->task_id)
+        if (tr->used)
             tr->over = false;
         h->n_over--;
     }
@@ -591,7 +602,7 @@ static void set_retention(az_mem_history *h, const asyncz_history_retention *r)
     h->ret = *r;
     h->ret.max_runs = cap;
     for (size_t t = 0; per_task_changed && t < h->n_tasks; t++)
-        if (h->tasks[t].task_id)
+        if (h->tasks[t].used)
             flag_over(h, (uint32_t)t);
 }
 
