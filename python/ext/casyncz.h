@@ -78,6 +78,11 @@ PyObject *casyncz_core_list_tasks(PyObject *self, PyObject *args, PyObject *kwar
 PyObject *casyncz_core_task_op(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *casyncz_core_remove_all_tasks(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *casyncz_core_reschedule_task(PyObject *self, PyObject *args, PyObject *kwargs);
+
+/* The run history and audit methods of the Core type (core_history.c), METH_VARARGS | METH_KEYWORDS. */
+PyObject *casyncz_core_list_runs(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *casyncz_core_get_run(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *casyncz_core_list_audit(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *casyncz_core_update_task(PyObject *self, PyObject *args, PyObject *kwargs);
 
 /* Raise the scheduler's last error (asyncz_scheduler_errmsg) for code. Returns NULL. */

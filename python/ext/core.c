@@ -312,6 +312,13 @@ static PyMethodDef core_methods[] = {
     KW_METHOD("remove_all_tasks", casyncz_core_remove_all_tasks, "remove_all_tasks(store=None)"),
     KW_METHOD("update_task", casyncz_core_update_task, "update_task(id, store=None, **fields)"),
     KW_METHOD("reschedule_task", casyncz_core_reschedule_task, "reschedule_task(id, trigger, store=None)"),
+    KW_METHOD("list_runs", casyncz_core_list_runs,
+              "list_runs(store=None, task_id=None, outcomes=None, since=None, until=None, scheduler=None, "
+              "limit=0, cursor=None, with_output=False) -> ([dict], next cursor or None)"),
+    KW_METHOD("get_run", casyncz_core_get_run, "get_run(run_id, store=None) -> dict or None"),
+    KW_METHOD("list_audit", casyncz_core_list_audit,
+              "list_audit(store=None, task_id=None, actor=None, since=None, until=None, limit=0, cursor=None) "
+              "-> ([dict], next cursor or None)"),
     {NULL, NULL, 0, NULL},
 };
 

@@ -115,6 +115,29 @@ class Core:
                  next_run_time: Optional[int] = ..., replace: bool = ...) -> str: ...
     def get_task(self, id: str, store: Optional[str] = ...) -> Optional[Dict[str, Any]]: ...
     def list_tasks(self, store: Optional[str] = ...) -> List[Dict[str, Any]]: ...
+    def list_runs(
+        self,
+        store: Optional[str] = ...,
+        task_id: Optional[str] = ...,
+        outcomes: Optional[Sequence[str]] = ...,
+        since: Optional[int] = ...,
+        until: Optional[int] = ...,
+        scheduler: Optional[str] = ...,
+        limit: int = ...,
+        cursor: Optional[str] = ...,
+        with_output: bool = ...,
+    ) -> Tuple[List[Dict[str, Any]], Optional[str]]: ...
+    def get_run(self, run_id: str, store: Optional[str] = ...) -> Optional[Dict[str, Any]]: ...
+    def list_audit(
+        self,
+        store: Optional[str] = ...,
+        task_id: Optional[str] = ...,
+        actor: Optional[str] = ...,
+        since: Optional[int] = ...,
+        until: Optional[int] = ...,
+        limit: int = ...,
+        cursor: Optional[str] = ...,
+    ) -> Tuple[List[Dict[str, Any]], Optional[str]]: ...
     def task_op(self, op: str, id: str, store: Optional[str] = ...) -> None: ...
     def remove_all_tasks(self, store: Optional[str] = ...) -> None: ...
     def reschedule_task(self, id: str, trigger: Trigger, store: Optional[str] = ...) -> None: ...

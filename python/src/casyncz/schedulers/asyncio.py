@@ -27,11 +27,12 @@ import sys
 import threading
 import traceback as _traceback
 import weakref
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Union
 
 from .. import _casyncz as _c
 from .._time import ZoneLike, from_usec, seconds_to_usec, to_usec, tzinfo_for, zone_name
 from ..errors import SchedulerAlreadyRunningError, SchedulerNotRunningError, TaskLookupError
+from ..history import AuditEntry, RunRecord, outcome_names
 from ..events import (
     _SUBMISSION,
     _TASK_RUN,
@@ -606,6 +607,90 @@ class AsyncIOScheduler:
 
     def remove_all_tasks(self, store: Optional[str] = None) -> None:
         self._core.remove_all_tasks(store)
+
+    # ---- run history and audit trail -------------------------------------------------------------------
+
+    def _history_store(self, store: Optional[str]) -> str:
+        alias = store if store is not None else "default"
+        if alias not in self._store_kinds:
+            raise LookupError(f"no store named {alias!r} (this scheduler has {', '.join(sorted(self._store_kinds))})")
+        return alias
+
+    def iter_runs(
+        self,
+        task_id: Optional[str] = None,
+        *,
+        outcome: Union[str, Iterable[str], None] = None,
+        since: Any = None,
+        until: Any = None,
+        scheduler: Optional[str] = None,
+        store: Optional[str] = None,
+        with_output: bool = False,
+        page_size: int = 100,
+    ) -> Iterator[RunRecord]:
+        """Every run record of the store (default: "default") that matches, newest first, read a page at a
+        time: of one task, with these outcomes (a name of casyncz.history.OUTCOMES or several), submitted
+        at or after since and before until (datetimes, dates or ISO text), recorded by this scheduler
+        identity. Output lines only when with_output. Every scheduler sharing the store sees every run."""
+        alias = self._history_store(store)
+        cursor: Optional[str] = None
+        query = {
+            "task_id": task_id,
+            "outcomes": outcome_names(outcome),
+            "since": to_usec(since, self._zone),
+            "until": to_usec(until, self._zone),
+            "scheduler": scheduler,
+            "limit": page_size,
+            "with_output": with_output,
+        }
+        while True:
+            page, cursor = self._core.list_runs(alias, cursor=cursor, **query)
+            for fields in page:
+                yield RunRecord(fields, self.timezone)
+            if cursor is None:
+                return
+
+    def get_runs(self, task_id: Optional[str] = None, *, limit: int = 100, **filters: Any) -> List[RunRecord]:
+        """The newest `limit` run records that match (the filters of iter_runs)."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        runs: List[RunRecord] = []
+        for record in self.iter_runs(task_id, page_size=min(limit, 10000), **filters):
+            runs.append(record)
+            if len(runs) == limit:
+                break
+        return runs
+
+    def get_run(self, run_id: str, store: Optional[str] = None) -> Optional[RunRecord]:
+        """One run record with its output, or None when the store has no such run."""
+        fields = self._core.get_run(run_id, self._history_store(store))
+        return RunRecord(fields, self.timezone) if fields is not None else None
+
+    def get_audit(
+        self,
+        task_id: Optional[str] = None,
+        *,
+        actor: Optional[str] = None,
+        since: Any = None,
+        until: Any = None,
+        limit: int = 100,
+        store: Optional[str] = None,
+    ) -> List[AuditEntry]:
+        """The newest `limit` changes made to the tasks of the store (of one task, by one actor, in a time
+        range), each with who made it and what changed."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        alias = self._history_store(store)
+        entries: List[AuditEntry] = []
+        cursor: Optional[str] = None
+        while len(entries) < limit:
+            page, cursor = self._core.list_audit(alias, task_id, actor, to_usec(since, self._zone),
+                                                 to_usec(until, self._zone), min(limit - len(entries), 10000),
+                                                 cursor)
+            entries.extend(AuditEntry(fields, self.timezone) for fields in page)
+            if cursor is None:
+                break
+        return entries
 
     def reschedule_task(
         self, task_id: str, store: Optional[str] = None, trigger: Any = None, **trigger_args: Any
