@@ -72,7 +72,7 @@ extern PyTypeObject *casyncz_core_type;
 int casyncz_core_init(PyObject *module);
 
 /* The task methods of the Core type (core_tasks.c), each a METH_VARARGS | METH_KEYWORDS function. */
-PyObject *casyncz_core_add_task(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *casyncz_core_add_task(PyObject *self, PyObject *args); /* METH_VARARGS */
 PyObject *casyncz_core_get_task(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *casyncz_core_list_tasks(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *casyncz_core_task_op(PyObject *self, PyObject *args, PyObject *kwargs);

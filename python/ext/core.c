@@ -305,7 +305,10 @@ static PyMethodDef core_methods[] = {
     {"pause", core_pause, METH_NOARGS, "Stop processing."},
     {"resume", core_resume, METH_NOARGS, "Process again."},
     {"shutdown", core_shutdown, METH_VARARGS, "shutdown(wait=True)"},
-    KW_METHOD("add_task", casyncz_core_add_task, "Add a task; returns its id."),
+    {"add_task", casyncz_core_add_task, METH_VARARGS,
+     "add_task(func, trigger, id, name, args_json, kwargs_json, executor, store, misfire_grace_time, "
+     "coalesce, "
+     "max_instances, next_run_time, replace) -> id; ... leaves a field out"},
     KW_METHOD("get_task", casyncz_core_get_task, "get_task(id, store=None) -> dict or None"),
     KW_METHOD("list_tasks", casyncz_core_list_tasks, "list_tasks(store=None) -> [dict]"),
     KW_METHOD("task_op", casyncz_core_task_op, "task_op(op, id, store=None): pause, resume, run, remove"),
@@ -316,9 +319,10 @@ static PyMethodDef core_methods[] = {
               "list_runs(store=None, task_id=None, outcomes=None, since=None, until=None, scheduler=None, "
               "limit=0, cursor=None, with_output=False) -> ([dict], next cursor or None)"),
     KW_METHOD("get_run", casyncz_core_get_run, "get_run(run_id, store=None) -> dict or None"),
-    KW_METHOD("list_audit", casyncz_core_list_audit,
-              "list_audit(store=None, task_id=None, actor=None, since=None, until=None, limit=0, cursor=None) "
-              "-> ([dict], next cursor or None)"),
+    KW_METHOD(
+        "list_audit", casyncz_core_list_audit,
+        "list_audit(store=None, task_id=None, actor=None, since=None, until=None, limit=0, cursor=None) "
+        "-> ([dict], next cursor or None)"),
     {NULL, NULL, 0, NULL},
 };
 

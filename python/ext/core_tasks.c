@@ -61,32 +61,29 @@ static int apply_fields(asyncz_task *t, const task_fields *f)
     return 0;
 }
 
-/* add_task(func, trigger=None, *, id, name, args_json, kwargs_json, executor, store, misfire_grace_time,
- * coalesce, max_instances, next_run_time, replace=False) -> the task's id. next_run_time left out: computed
- * from the trigger; None: the task is added paused. */
-PyObject *casyncz_core_add_task(PyObject *self, PyObject *args, PyObject *kwargs)
+/* A field add_task leaves out: Ellipsis (None has meanings of its own: next_run_time None pauses). */
+static PyObject *given(PyObject *obj)
 {
-    static char *kwlist[] = {"func",
-                             "trigger",
-                             "id",
-                             "name",
-                             "args_json",
-                             "kwargs_json",
-                             "executor",
-                             "store",
-                             "misfire_grace_time",
-                             "coalesce",
-                             "max_instances",
-                             "next_run_time",
-                             "replace",
-                             NULL};
+    return obj == Py_Ellipsis ? NULL : obj;
+}
+
+/* add_task(func, trigger, id, name, args_json, kwargs_json, executor, store, misfire_grace_time, coalesce,
+ * max_instances, next_run_time, replace) -> the task's id. Every argument positional (the scheduler's
+ * add_task calls it once per task: no keyword matching); the last five may be ... for "left out":
+ * next_run_time left out is computed from the trigger, None adds the task paused. */
+PyObject *casyncz_core_add_task(PyObject *self, PyObject *args)
+{
     const char *func;
     task_fields f = {0};
     int replace = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|O$zzzzzzOOOOp:add_task", kwlist, &func, &f.trigger,
-                                     &f.id, &f.name, &f.args_json, &f.kwargs_json, &f.executor, &f.store,
-                                     &f.grace, &f.coalesce, &f.max_instances, &f.next_run_time, &replace))
+    if (!PyArg_ParseTuple(args, "sOzzzzzzOOOOp:add_task", &func, &f.trigger, &f.id, &f.name, &f.args_json,
+                          &f.kwargs_json, &f.executor, &f.store, &f.grace, &f.coalesce, &f.max_instances,
+                          &f.next_run_time, &replace))
         return NULL;
+    f.grace = given(f.grace);
+    f.coalesce = given(f.coalesce);
+    f.max_instances = given(f.max_instances);
+    f.next_run_time = given(f.next_run_time);
     asyncz_task *t = NULL;
     int rc = asyncz_task_new(&t, func);
     if (rc != 0)

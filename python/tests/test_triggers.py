@@ -150,3 +150,51 @@ def test_both_get_next_trigger_time_signatures() -> None:
     assert trigger.get_next_trigger_time(None, now) == expected  # APScheduler 3
     assert trigger.get_next_trigger_time(previous_time=None, now=now) == expected
     assert trigger.get_next_trigger_time(timezone=dt.timezone.utc, previous_time=None, now=now) == expected
+
+
+def test_add_task_interval_fast_path_makes_the_same_trigger() -> None:
+    """add_task makes an interval of whole units without a Python trigger object: the same C trigger as
+    IntervalTrigger (start aside: both start an interval from now), and the slow path for the rest."""
+    import json as _json
+
+    from casyncz.triggers import native_trigger
+
+    def without_start(native: object) -> dict:
+        doc = _json.loads(native.to_json())  # type: ignore[attr-defined]
+        doc.pop("start_date")
+        doc.pop("jitter_seed", None)  # drawn for each trigger
+        return doc
+
+    for args in ({"hours": 2, "minutes": 5}, {"weeks": 1, "days": 2, "microseconds": 7}, {"seconds": 1.5},
+                 {"seconds": 0}, {"minutes": 3, "jitter": 2}):
+        fast, late_ok = native_trigger("interval", "Europe/Berlin", dict(args))
+        slow = IntervalTrigger(timezone="Europe/Berlin", **args).native
+        assert without_start(fast) == without_start(slow), args
+        assert late_ok is False
+    with pytest.raises(Exception):
+        native_trigger("interval", "UTC", {"seconds": -5})
+    assert native_trigger(None, "UTC", {}) == (None, True)
+    date_native, date_late_ok = native_trigger("date", "UTC", {})
+    assert date_late_ok is True and date_native.kind == "date"
+
+
+def test_time_conversions_at_their_edges() -> None:
+    """Instants to datetimes and back: microseconds kept (the one-call path below 2**32 s and the exact one
+    past it, before 1970 too), and an aware-looking datetime whose tzinfo has no offset read as naive."""
+    from casyncz._time import from_usec, to_usec
+
+    utc = dt.timezone.utc
+    for usec in (0, 1, 999_999, 1_774_633_803_123_456, 2**32 * 1_000_000 - 1, 2**32 * 1_000_000 + 7,
+                 -1, -1_000_001, 253_402_300_799_999_999):
+        value = from_usec(usec, utc)
+        assert value is not None and to_usec(value) == usec, usec
+
+    class NoOffset(dt.tzinfo):
+        def utcoffset(self, when: Any) -> None:
+            return None
+
+        def dst(self, when: Any) -> None:
+            return None
+
+    odd = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=NoOffset())
+    assert to_usec(odd, "UTC") == to_usec(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc))

@@ -9,7 +9,7 @@ accepted for `start_at`/`end_at`/`run_at`."""
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, ClassVar, Dict, List, Optional, Sequence, Type, Union
+from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from . import _casyncz as _c
 from . import errors as _errors  # noqa: F401  (maps the C error codes to exception classes)
@@ -47,6 +47,11 @@ class BaseTrigger:
         time), or None when the trigger is exhausted. Both signatures are taken: asyncz's
         (timezone, previous_time, now=None), where the trigger's own zone wins as it does in asyncz, and
         APScheduler 3's (previous_time, now=None)."""
+        if len(args) == 3 and not kwargs:  # asyncz's call, in full: the common case
+            previous_time, now = args[1], args[2]
+            zone = self.native.zone
+            now_usec = to_usec(now, zone) if now is not None else _c.now()
+            return from_usec(self.native.next(to_usec(previous_time, zone), now_usec), self.timezone)
         if len(args) == 3 or (args and isinstance(args[0], _dt.tzinfo)):
             args = args[1:]
         elif kwargs:
@@ -245,6 +250,39 @@ def _wrap(native: Any) -> BaseTrigger:
     trigger = _BY_KIND.get(native.kind, BaseTrigger).__new__(_BY_KIND.get(native.kind, BaseTrigger))
     trigger._set(native)
     return trigger
+
+
+# Microseconds per unit of IntervalTrigger's arguments.
+_INTERVAL_UNITS = {
+    "weeks": 604_800_000_000,
+    "days": 86_400_000_000,
+    "hours": 3_600_000_000,
+    "minutes": 60_000_000,
+    "seconds": 1_000_000,
+    "microseconds": 1,
+}
+
+
+def native_trigger(
+    trigger: Union[str, BaseTrigger, None], timezone: Optional[str], trigger_args: Dict[str, Any]
+) -> Tuple[Any, bool]:
+    """What add_task needs of make_trigger: the C trigger (None: no trigger) and whether the task runs
+    however late by default. An interval of whole units in the scheduler's zone, the most common trigger,
+    is made without a Python trigger object (the same C trigger IntervalTrigger would make)."""
+    if trigger == "interval" and trigger_args:
+        usec = 0
+        for key, value in trigger_args.items():
+            unit = _INTERVAL_UNITS.get(key)
+            if unit is None or type(value) is not int:
+                break
+            usec += value * unit
+        else:
+            if usec > 0:  # zero and negative intervals take IntervalTrigger's path (its default, its error)
+                return _c.interval(usec, timezone=timezone), False
+    trig = make_trigger(trigger, timezone, trigger_args)
+    if trig is None:
+        return None, True
+    return trig.native, trig.allow_mistrigger_by_default
 
 
 def make_trigger(

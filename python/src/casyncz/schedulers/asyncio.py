@@ -45,7 +45,7 @@ from ..events.constants import ALL_EVENTS, TASK_ERROR, TASK_EXECUTED
 from ..functions import FunctionRegistry
 from ..stores import store_url
 from ..tasks import Task
-from ..triggers import BaseTrigger, make_trigger
+from ..triggers import BaseTrigger, make_trigger, native_trigger
 
 logger = logging.getLogger("casyncz.scheduler")
 
@@ -72,6 +72,10 @@ def _shutdown_at_exit() -> None:
                 scheduler._shutdown_here(False)
             except Exception:  # noqa: BLE001  (exiting anyway)
                 logger.exception("shutting %r down at exit failed", scheduler)
+
+
+# A field add_task leaves out (the C call takes ... for it).
+_UNSET_FIELD = ...
 
 
 def _grace_usec(value: Any) -> Optional[int]:
@@ -542,31 +546,27 @@ class AsyncIOScheduler:
             func = self._functions.name_for(fn, persistent)
         else:
             raise TypeError("fn must be a callable or a \"package.module:function\" reference")
-        self._register_native(func)
-        trig = make_trigger(trigger, self._zone, trigger_args)
-        options: Dict[str, Any] = {}
-        if mistrigger_grace_time is _UNSET and (trig is None or trig.allow_mistrigger_by_default):
+        if func not in self._registered:
+            self._register_native(func)
+        native, late_ok = native_trigger(trigger, self._zone, trigger_args)
+        if mistrigger_grace_time is _UNSET and late_ok:
             mistrigger_grace_time = None  # a task for "now" runs however late the loop gets to it
-        if mistrigger_grace_time is not _UNSET:
-            options["misfire_grace_time"] = _grace_usec(mistrigger_grace_time)
-        if coalesce is not _UNSET:
-            options["coalesce"] = coalesce
-        if max_instances is not _UNSET:
-            options["max_instances"] = max_instances
-        if next_run_time is not _UNSET:
-            options["next_run_time"] = to_usec(next_run_time, self._zone)
-        default_name = getattr(fn, "__name__", None) if not isinstance(fn, str) else None
+        if name is None and not isinstance(fn, str):
+            name = getattr(fn, "__name__", None)
         task_id = self._core.add_task(
             func,
-            trig.native if trig is not None else None,
-            id=id,
-            name=name if name is not None else default_name,
-            args_json=json.dumps(list(args)) if args else None,
-            kwargs_json=json.dumps(dict(kwargs)) if kwargs else None,
-            executor=executor,
-            store=store,
-            replace=replace_existing,
-            **options,
+            native,
+            id,
+            name,
+            json.dumps(list(args)) if args else None,
+            json.dumps(dict(kwargs)) if kwargs else None,
+            executor,
+            store,
+            _UNSET_FIELD if mistrigger_grace_time is _UNSET else _grace_usec(mistrigger_grace_time),
+            _UNSET_FIELD if coalesce is _UNSET else coalesce,
+            _UNSET_FIELD if max_instances is _UNSET else max_instances,
+            _UNSET_FIELD if next_run_time is _UNSET else to_usec(next_run_time, self._zone),
+            replace_existing,
         )
         return Task._lazy(self, task_id, store)
 
