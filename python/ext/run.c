@@ -42,6 +42,17 @@ static PyObject *run_info(PyObject *self, PyObject *unused)
     return res;
 }
 
+/* call_info() -> (func, run_id, args_json, kwargs_json): what running it needs, and no more (once per run).
+ */
+static PyObject *run_call_info(PyObject *self, PyObject *unused)
+{
+    asyncz_run *run = live(self);
+    if (!run)
+        return NULL;
+    return Py_BuildValue("(ssss)", asyncz_run_func(run), asyncz_run_id(run), asyncz_run_args_json(run),
+                         asyncz_run_kwargs_json(run));
+}
+
 /* set_result(json_text): the result the TASK_EXECUTED event carries. */
 static PyObject *run_set_result(PyObject *self, PyObject *args)
 {
@@ -101,6 +112,7 @@ static void run_dealloc(PyObject *self)
 static PyMethodDef run_methods[] = {
     {"info", run_info, METH_NOARGS,
      "(task_id, name, func, run_id, scheduled_time, args_json, kwargs_json, coalesced)"},
+    {"call_info", run_call_info, METH_NOARGS, "(func, run_id, args_json, kwargs_json)"},
     {"set_result", run_set_result, METH_VARARGS, "Report the run's result as JSON text."},
     {"set_error", run_set_error, METH_VARARGS, "Report a failure (the message is the traceback)."},
     {"complete", run_complete, METH_NOARGS, "Finish a pending run."},

@@ -349,7 +349,7 @@ class AsyncIOScheduler:
     def _run(self, run: Any) -> int:
         """libasyncz's call for one run: on the loop's thread (executor "asyncio", inside dispatch) or on a
         libasyncz pool thread. Returns RUN_PENDING when the run completes later."""
-        task_id, _name, func, run_id, _when, args_json, kwargs_json, _n = run.info()
+        func, run_id, args_json, kwargs_json = run.call_info()
         fn = self._functions.get(func)
         if fn is None:
             run.set_error(f"function {func!r} is not registered or allowed in this process", _c.ENOTFOUND)
