@@ -42,6 +42,13 @@ int casyncz_zone_from_py(PyObject *name, asyncz_zone **out);
  * -1 with TypeError set. */
 int casyncz_str_or_none(PyObject *obj, const char **out);
 
+/* A str for a C string (None for NULL; bytes that are not UTF-8 replaced). New reference, or NULL with an
+ * exception. */
+PyObject *casyncz_text_to_py(const char *s);
+
+/* d[key] = value, value stolen (NULL: its error is already set, and the call fails). Returns 0 or -1. */
+int casyncz_dict_put(PyObject *d, const char *key, PyObject *value);
+
 /* ---- trigger.c ----------------------------------------------------------------------------------- */
 
 typedef struct {

@@ -11,23 +11,6 @@
 
 /* ---- building dicts ----------------------------------------------------------------------------------- */
 
-/* d[key] = value (stolen; NULL: an error already set). Returns 0 or -1. */
-static int put(PyObject *d, const char *key, PyObject *value)
-{
-    if (!value)
-        return -1;
-    int rc = PyDict_SetItemString(d, key, value);
-    Py_DECREF(value);
-    return rc;
-}
-
-static PyObject *str_or_none(const char *s)
-{
-    if (!s)
-        Py_RETURN_NONE;
-    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
-}
-
 static const char *stream_name(asyncz_output_stream stream)
 {
     return stream == ASYNCZ_OUTPUT_STDOUT ? "stdout" : stream == ASYNCZ_OUTPUT_STDERR ? "stderr" : "note";
@@ -39,7 +22,7 @@ static PyObject *output_list(const asyncz_run_record *r)
     PyObject *lines = PyList_New((Py_ssize_t)r->n_output);
     for (size_t i = 0; lines && i < r->n_output; i++) {
         const asyncz_output_line *l = &r->output[i];
-        PyObject *t = casyncz_time_to_py(l->time), *text = str_or_none(l->text ? l->text : "");
+        PyObject *t = casyncz_time_to_py(l->time), *text = casyncz_text_to_py(l->text ? l->text : "");
         PyObject *line = t && text ? Py_BuildValue("(OsO)", t, stream_name(l->stream), text) : NULL;
         Py_XDECREF(t);
         Py_XDECREF(text);
@@ -57,24 +40,29 @@ static PyObject *run_dict(const asyncz_run_record *r)
     PyObject *d = PyDict_New();
     if (!d)
         return NULL;
-    if (put(d, "run_id", str_or_none(r->run_id)) || put(d, "task_id", str_or_none(r->task_id)) ||
-        put(d, "task_name", str_or_none(r->task_name)) || put(d, "store", str_or_none(r->store_alias)) ||
-        put(d, "scheduled_time", casyncz_time_to_py(r->scheduled_time)) ||
-        put(d, "coalesced", PyLong_FromUnsignedLong(r->coalesced)) ||
-        put(d, "source", PyUnicode_FromString(asyncz_run_source_name(r->source))) ||
-        put(d, "scheduler", str_or_none(r->scheduler)) || put(d, "host", str_or_none(r->host)) ||
-        put(d, "pid", PyLong_FromLongLong(r->pid)) ||
-        put(d, "fencing_token", PyLong_FromUnsignedLongLong(r->fencing_token)) ||
-        put(d, "submitted_at", casyncz_time_to_py(r->submitted_at)) ||
-        put(d, "started_at", casyncz_time_to_py(r->started_at)) ||
-        put(d, "finished_at", casyncz_time_to_py(r->finished_at)) ||
-        put(d, "outcome", PyUnicode_FromString(asyncz_run_outcome_name(r->outcome))) ||
-        put(d, "error_code", PyLong_FromLong(r->error_code)) ||
-        put(d, "exit_status", r->exit_status >= 0 ? PyLong_FromLong(r->exit_status) : Py_NewRef(Py_None)) ||
-        put(d, "signal", PyLong_FromLong(r->signal)) ||
-        put(d, "error_message", str_or_none(r->error_message)) || put(d, "result", str_or_none(r->result)) ||
-        put(d, "output", output_list(r)) ||
-        put(d, "output_truncated", PyBool_FromLong(r->output_truncated))) {
+    if (casyncz_dict_put(d, "run_id", casyncz_text_to_py(r->run_id)) ||
+        casyncz_dict_put(d, "task_id", casyncz_text_to_py(r->task_id)) ||
+        casyncz_dict_put(d, "task_name", casyncz_text_to_py(r->task_name)) ||
+        casyncz_dict_put(d, "store", casyncz_text_to_py(r->store_alias)) ||
+        casyncz_dict_put(d, "scheduled_time", casyncz_time_to_py(r->scheduled_time)) ||
+        casyncz_dict_put(d, "coalesced", PyLong_FromUnsignedLong(r->coalesced)) ||
+        casyncz_dict_put(d, "source", PyUnicode_FromString(asyncz_run_source_name(r->source))) ||
+        casyncz_dict_put(d, "scheduler", casyncz_text_to_py(r->scheduler)) ||
+        casyncz_dict_put(d, "host", casyncz_text_to_py(r->host)) ||
+        casyncz_dict_put(d, "pid", PyLong_FromLongLong(r->pid)) ||
+        casyncz_dict_put(d, "fencing_token", PyLong_FromUnsignedLongLong(r->fencing_token)) ||
+        casyncz_dict_put(d, "submitted_at", casyncz_time_to_py(r->submitted_at)) ||
+        casyncz_dict_put(d, "started_at", casyncz_time_to_py(r->started_at)) ||
+        casyncz_dict_put(d, "finished_at", casyncz_time_to_py(r->finished_at)) ||
+        casyncz_dict_put(d, "outcome", PyUnicode_FromString(asyncz_run_outcome_name(r->outcome))) ||
+        casyncz_dict_put(d, "error_code", PyLong_FromLong(r->error_code)) ||
+        casyncz_dict_put(d, "exit_status",
+                         r->exit_status >= 0 ? PyLong_FromLong(r->exit_status) : Py_NewRef(Py_None)) ||
+        casyncz_dict_put(d, "signal", PyLong_FromLong(r->signal)) ||
+        casyncz_dict_put(d, "error_message", casyncz_text_to_py(r->error_message)) ||
+        casyncz_dict_put(d, "result", casyncz_text_to_py(r->result)) ||
+        casyncz_dict_put(d, "output", output_list(r)) ||
+        casyncz_dict_put(d, "output_truncated", PyBool_FromLong(r->output_truncated))) {
         Py_DECREF(d);
         return NULL;
     }
@@ -86,11 +74,14 @@ static PyObject *audit_dict(const asyncz_audit_entry *e)
     PyObject *d = PyDict_New();
     if (!d)
         return NULL;
-    if (put(d, "id", str_or_none(e->id)) || put(d, "at", casyncz_time_to_py(e->at)) ||
-        put(d, "action", PyUnicode_FromString(asyncz_audit_action_name(e->action))) ||
-        put(d, "task_id", str_or_none(e->task_id)) || put(d, "actor", str_or_none(e->actor)) ||
-        put(d, "host", str_or_none(e->host)) || put(d, "pid", PyLong_FromLongLong(e->pid)) ||
-        put(d, "changes", str_or_none(e->changes))) {
+    if (casyncz_dict_put(d, "id", casyncz_text_to_py(e->id)) ||
+        casyncz_dict_put(d, "at", casyncz_time_to_py(e->at)) ||
+        casyncz_dict_put(d, "action", PyUnicode_FromString(asyncz_audit_action_name(e->action))) ||
+        casyncz_dict_put(d, "task_id", casyncz_text_to_py(e->task_id)) ||
+        casyncz_dict_put(d, "actor", casyncz_text_to_py(e->actor)) ||
+        casyncz_dict_put(d, "host", casyncz_text_to_py(e->host)) ||
+        casyncz_dict_put(d, "pid", PyLong_FromLongLong(e->pid)) ||
+        casyncz_dict_put(d, "changes", casyncz_text_to_py(e->changes))) {
         Py_DECREF(d);
         return NULL;
     }

@@ -99,22 +99,6 @@ PyObject *casyncz_core_add_task(PyObject *self, PyObject *args)
     return res;
 }
 
-static int set_item(PyObject *d, const char *key, PyObject *value)
-{
-    if (!value)
-        return -1;
-    int rc = PyDict_SetItemString(d, key, value);
-    Py_DECREF(value);
-    return rc;
-}
-
-static PyObject *str_or_none(const char *s)
-{
-    if (!s)
-        Py_RETURN_NONE;
-    return PyUnicode_FromString(s);
-}
-
 /* A task's fields as a dict (new reference). */
 static PyObject *task_dict(const asyncz_task *t)
 {
@@ -123,18 +107,19 @@ static PyObject *task_dict(const asyncz_task *t)
         return NULL;
     asyncz_trigger *tr = asyncz_task_trigger(t);
     PyObject *trigger = tr ? casyncz_trigger_wrap(tr) : Py_NewRef(Py_None);
-    if (set_item(d, "id", str_or_none(asyncz_task_id(t))) ||
-        set_item(d, "name", str_or_none(asyncz_task_name(t))) ||
-        set_item(d, "func", str_or_none(asyncz_task_func(t))) || set_item(d, "trigger", trigger) ||
-        set_item(d, "args_json", str_or_none(asyncz_task_args_json(t))) ||
-        set_item(d, "kwargs_json", str_or_none(asyncz_task_kwargs_json(t))) ||
-        set_item(d, "executor", str_or_none(asyncz_task_executor(t))) ||
-        set_item(d, "store", str_or_none(asyncz_task_store(t))) ||
-        set_item(d, "misfire_grace_time", PyLong_FromLongLong(asyncz_task_misfire_grace_time(t))) ||
-        set_item(d, "coalesce", PyBool_FromLong(asyncz_task_coalesce(t))) ||
-        set_item(d, "max_instances", PyLong_FromUnsignedLong(asyncz_task_max_instances(t))) ||
-        set_item(d, "next_run_time", casyncz_time_to_py(asyncz_task_next_run_time(t))) ||
-        set_item(d, "paused", PyBool_FromLong(asyncz_task_paused(t)))) {
+    if (casyncz_dict_put(d, "id", casyncz_text_to_py(asyncz_task_id(t))) ||
+        casyncz_dict_put(d, "name", casyncz_text_to_py(asyncz_task_name(t))) ||
+        casyncz_dict_put(d, "func", casyncz_text_to_py(asyncz_task_func(t))) ||
+        casyncz_dict_put(d, "trigger", trigger) ||
+        casyncz_dict_put(d, "args_json", casyncz_text_to_py(asyncz_task_args_json(t))) ||
+        casyncz_dict_put(d, "kwargs_json", casyncz_text_to_py(asyncz_task_kwargs_json(t))) ||
+        casyncz_dict_put(d, "executor", casyncz_text_to_py(asyncz_task_executor(t))) ||
+        casyncz_dict_put(d, "store", casyncz_text_to_py(asyncz_task_store(t))) ||
+        casyncz_dict_put(d, "misfire_grace_time", PyLong_FromLongLong(asyncz_task_misfire_grace_time(t))) ||
+        casyncz_dict_put(d, "coalesce", PyBool_FromLong(asyncz_task_coalesce(t))) ||
+        casyncz_dict_put(d, "max_instances", PyLong_FromUnsignedLong(asyncz_task_max_instances(t))) ||
+        casyncz_dict_put(d, "next_run_time", casyncz_time_to_py(asyncz_task_next_run_time(t))) ||
+        casyncz_dict_put(d, "paused", PyBool_FromLong(asyncz_task_paused(t)))) {
         Py_DECREF(d);
         return NULL;
     }

@@ -2,6 +2,8 @@
  * and the module's creation (the types are made by their own files). */
 #include "casyncz.h"
 
+#include <string.h>
+
 PyObject *casyncz_error_type;
 /* code (int) -> exception class, filled by the Python layer (casyncz/errors.py) through set_error_types. */
 static PyObject *error_types;
@@ -54,6 +56,22 @@ PyObject *casyncz_time_to_py(asyncz_time_t t)
     if (t == ASYNCZ_TIME_NONE)
         Py_RETURN_NONE;
     return PyLong_FromLongLong(t);
+}
+
+PyObject *casyncz_text_to_py(const char *s)
+{
+    if (!s)
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
+}
+
+int casyncz_dict_put(PyObject *d, const char *key, PyObject *value)
+{
+    if (!value)
+        return -1;
+    int rc = PyDict_SetItemString(d, key, value);
+    Py_DECREF(value);
+    return rc;
 }
 
 int casyncz_str_or_none(PyObject *obj, const char **out)

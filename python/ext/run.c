@@ -18,20 +18,14 @@ static asyncz_run *live(PyObject *self)
     return run;
 }
 
-static PyObject *str_or_none(const char *s)
-{
-    if (!s)
-        Py_RETURN_NONE;
-    return PyUnicode_FromString(s);
-}
-
 /* info() -> (task_id, name, func, run_id, scheduled_time, args_json, kwargs_json, coalesced) */
 static PyObject *run_info(PyObject *self, PyObject *unused)
 {
     asyncz_run *run = live(self);
     if (!run)
         return NULL;
-    PyObject *id = str_or_none(asyncz_run_task_id(run)), *name = str_or_none(asyncz_run_task_name(run));
+    PyObject *id = casyncz_text_to_py(asyncz_run_task_id(run)),
+             *name = casyncz_text_to_py(asyncz_run_task_name(run));
     PyObject *res = NULL;
     if (id && name)
         res = Py_BuildValue("(OOssLssI)", id, name, asyncz_run_func(run), asyncz_run_id(run),
