@@ -90,7 +90,7 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 # the test servers up for the Redis and PostgreSQL stores.
 test-python: deps servers
 	test -x $(PY_VENV)/bin/python || $(PYTHON) -m venv $(PY_VENV)
-	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest uvicorn starlette
+	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest uvicorn starlette lilya fastapi
 	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check ./python \
 	  --config-settings=build-dir=$(abspath $(BUILD))/casyncz --config-settings=cmake.define.ASYNCZ_WERROR=ON
 	tests/servers/servers.sh run $(BUILD)/python-servers sh -c \
@@ -102,7 +102,7 @@ test-python: deps servers
 # them are skipped here (libasyncz's stores are under ASan in test-asan already).
 test-python-asan: deps
 	test -x $(PY_ASAN_VENV)/bin/python || $(PYTHON) -m venv $(PY_ASAN_VENV)
-	$(PY_ASAN_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest uvicorn starlette
+	$(PY_ASAN_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest uvicorn starlette lilya fastapi
 	$(PY_ASAN_VENV)/bin/python -m pip install -q --disable-pip-version-check ./python \
 	  --config-settings=build-dir=$(abspath $(ASAN_BUILD))/casyncz --config-settings=cmake.build-type=Debug \
 	  --config-settings=cmake.define.ASYNCZ_WERROR=ON --config-settings=cmake.define.ASYNCZ_SANITIZE=ON

@@ -16,7 +16,6 @@ import pytest
 from conftest import HERE, ROOT
 
 pytest.importorskip("uvicorn")
-pytest.importorskip("starlette")
 
 
 def _free_port() -> int:
@@ -37,8 +36,14 @@ def _get(url: str, timeout: float = 10.0) -> dict:
             time.sleep(0.05)
 
 
-@pytest.mark.parametrize("app", ["starlette_app:app", "asgi_app:wrapped_app"])
-def test_uvicorn_lifespan_runs_the_scheduler(app: str) -> None:
+# Each example app, with the framework it needs (make test-python installs them all).
+APPS = [("starlette_app:app", "starlette"), ("asgi_app:wrapped_app", "starlette"), ("lilya_app:app", "lilya"),
+        ("fastapi_app:app", "fastapi")]
+
+
+@pytest.mark.parametrize("app,framework", APPS)
+def test_uvicorn_lifespan_runs_the_scheduler(app: str, framework: str) -> None:
+    pytest.importorskip(framework)
     port = _free_port()
     path = [str(HERE), str(ROOT / "python" / "examples"), os.environ.get("PYTHONPATH", "")]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
@@ -51,6 +56,8 @@ def test_uvicorn_lifespan_runs_the_scheduler(app: str) -> None:
         time.sleep(0.3)
         second = _get(f"http://127.0.0.1:{port}/")
         assert second["ticks"] > first["ticks"]  # the interval task ran inside the server's loop
+        if "last_run" in second:  # the run history, read in a request
+            assert second["last_run"] in ("succeeded", "running")
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=20)

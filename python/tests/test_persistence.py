@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import uuid
 
 import pytest
 
-from conftest import HERE
+from conftest import HERE, ROOT
 
 
 def _app(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -78,3 +79,29 @@ def test_three_processes_on_one_redis_store_run_each_occurrence_once(tmp_path) -
     names = sorted(name for name, _pid in lines)
     assert names == sorted(f"occ{i}" for i in range(n))  # every occurrence, each exactly once
     assert {pid for _name, pid in lines} <= {str(w.pid) for w in workers}
+
+
+def test_redis_worker_example_runs_each_occurrence_once(tmp_path: pathlib.Path) -> None:
+    """python/examples/redis_worker.py as its docstring says to use it: one process adds the tasks, three
+    workers share the store, each report runs once, and the shared history names the worker of each."""
+    store, out, n = _server_store("redis"), str(tmp_path / "reports.txt"), 30
+    example = ROOT / "python" / "examples" / "redis_worker.py"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(example.parent), os.environ.get("PYTHONPATH", "")]))
+
+    def worker(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(example), *args], capture_output=True, text=True, timeout=60,
+                              env=env, check=True)
+
+    added = worker("add", store, "--out", out, "--count", str(n), "--spacing", "0.05")
+    assert f"added {n} reports" in added.stdout
+    workers = [subprocess.Popen([sys.executable, str(example), "run", store, "--out", out, "--exit-after", str(n)],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+               for _ in range(3)]
+    outputs = [w.communicate(timeout=60)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0], outputs
+    lines = [line.split() for line in open(out).read().splitlines()]
+    assert sorted(name for name, _pid in lines) == sorted(f"report{i}" for i in range(n))  # each once
+    assert {pid for _name, pid in lines} <= {str(w.pid) for w in workers}
+    shown = worker("history", store, "--limit", "100").stdout.splitlines()
+    ours = [line for line in shown if any(f"-{w.pid}" in line for w in workers)]
+    assert len([line for line in ours if " report" in line and "succeeded" in line]) == n, shown
