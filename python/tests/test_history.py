@@ -156,3 +156,27 @@ def test_bad_queries_say_what_is_wrong() -> None:
 
 def test_outcome_names() -> None:
     assert OUTCOMES[0] == "running" and "timed_out" in OUTCOMES and len(OUTCOMES) == 9
+
+
+def test_a_run_that_finished_just_before_shutdown_keeps_its_outcome() -> None:
+    """A coroutine done before shutdown(wait=False) whose done callback has not run yet is recorded as it
+    ended, not as cancelled."""
+
+    async def main() -> None:
+        s = AsyncIOScheduler(timezone="UTC")
+        seen = asyncio.Event()
+
+        async def quick() -> str:
+            seen.set()
+            return "done"
+
+        s.start()
+        s.add_task(quick, "date", id="quick")
+        await seen.wait()  # it ran; its task's done callback comes on the next loop turn
+        s.shutdown(wait=False)
+        s.start(paused=True)  # the memory store's history is the scheduler's: read it after the stop
+        (record,) = s.get_runs("quick")
+        assert record.outcome == "succeeded" and record.result == "done"
+        s.shutdown(wait=False)
+
+    run(main)

@@ -299,10 +299,13 @@ class AsyncIOScheduler:
     def _cancel_coroutine_runs(self) -> None:
         loop = self._loop
         current = asyncio.current_task() if loop is not None and loop.is_running() else None
-        for task, (run, _run_id) in list(self._pending.items()):
+        for task, (run, run_id) in list(self._pending.items()):
             self._pending.pop(task, None)
             if run.live:
-                run.set_error("asyncio.CancelledError: the scheduler shut down during the run")
+                if task.done():  # it finished; only its done callback had not run yet: its own outcome
+                    self._report_task(run, run_id, task)
+                else:
+                    run.set_error("asyncio.CancelledError: the scheduler shut down during the run")
                 run.complete()
             if task is not current and loop is not None and not loop.is_closed():
                 task.cancel()
