@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 from typing import Any, Dict
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import VECTORS
@@ -198,3 +199,25 @@ def test_time_conversions_at_their_edges() -> None:
 
     odd = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=NoOffset())
     assert to_usec(odd, "UTC") == to_usec(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc))
+
+
+def test_next_time_both_signatures_agree() -> None:
+    """asyncz's (timezone, previous, now) call, which has a short path, gives what APScheduler's
+    (previous, now) gives: aware and naive times, a previous fire time, an exhausted trigger."""
+    trigger = CronTrigger(day_of_week="mon-fri", hour="9-17", minute="*/15", timezone="Europe/Berlin")
+    utc = dt.timezone.utc
+    cases = [
+        (None, dt.datetime(2026, 3, 27, 17, 50, tzinfo=utc)),
+        (None, dt.datetime(2026, 3, 27, 17, 50, 30, 123456, tzinfo=utc)),
+        (dt.datetime(2026, 3, 27, 9, 0, tzinfo=utc), dt.datetime(2026, 3, 27, 9, 1, tzinfo=utc)),
+        (None, dt.datetime(2026, 10, 25, 2, 30)),  # naive: wall time in the trigger's zone
+        (None, "2026-03-29T01:59:59+01:00"),
+    ]
+    for previous, now in cases:
+        assert trigger.get_next_trigger_time(utc, previous, now) == trigger.get_next_trigger_time(previous, now)
+    once = DateTrigger(run_at=dt.datetime(2026, 1, 1, tzinfo=utc), timezone="UTC")
+    fired = dt.datetime(2026, 1, 1, tzinfo=utc)
+    assert once.get_next_trigger_time(utc, fired, fired) is None
+    later = trigger.get_next_trigger_time(utc, None, dt.datetime(2026, 3, 27, 17, 50, tzinfo=utc))
+    assert later == dt.datetime(2026, 3, 30, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert str(later.tzinfo) == "Europe/Berlin"
