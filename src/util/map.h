@@ -38,24 +38,13 @@ static inline uint32_t az_map_hash(const char *key)
     return (uint32_t)az_hash_str(key);
 }
 
-/* The slot holding key (hash is az_map_hash(key)), or the empty slot where it would go. The map must have
- * a capacity (az_map_reserve). Inline, so that each owner's key_of is called directly on its hot path. */
-static inline size_t az_map_find(const az_map *m, uint32_t hash, const char *key, az_map_key_fn *key_of,
-                                 const void *ctx)
-{
-    size_t mask = m->cap - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        const az_map_slot *s = &m->slots[i];
-        if (s->ref == 0 || (s->hash == hash && strcmp(key_of(ctx, s->ref), key) == 0))
-            return i;
-    }
-}
-
 /* Whether the item ref refers to is the one sought (ctx is what the caller of az_map_find_match passed). */
 typedef bool az_map_match_fn(const void *ctx, uint32_t ref);
 
-/* az_map_find with the owner's own test of a slot whose hash matches: one that can tell its item without
- * reading the key (the same object), falling back to the keys otherwise. */
+/* The slot holding the item match accepts among those filed under hash, or the empty slot where it would
+ * go. The map must have a capacity (az_map_reserve). match is asked only about slots whose hash matches: an
+ * owner can tell its item there without reading a key (the same object), falling back to the keys. Inline,
+ * so that each owner's match is called directly on its hot path. */
 static inline size_t az_map_find_match(const az_map *m, uint32_t hash, az_map_match_fn *match,
                                        const void *ctx)
 {
@@ -65,6 +54,28 @@ static inline size_t az_map_find_match(const az_map *m, uint32_t hash, az_map_ma
         if (s->ref == 0 || (s->hash == hash && match(ctx, s->ref)))
             return i;
     }
+}
+
+/* A key sought by az_map_find: compared with the keys the owner gives for the slots tried. */
+typedef struct az_map_key {
+    az_map_key_fn *key_of;
+    const void *ctx;
+    const char *key;
+} az_map_key;
+
+static inline bool az_map_key_matches(const void *ctx, uint32_t ref)
+{
+    const az_map_key *k = ctx;
+    return strcmp(k->key_of(k->ctx, ref), k->key) == 0;
+}
+
+/* The slot holding key (hash is az_map_hash(key)), or the empty slot where it would go (az_map_find_match
+ * comparing keys). */
+static inline size_t az_map_find(const az_map *m, uint32_t hash, const char *key, az_map_key_fn *key_of,
+                                 const void *ctx)
+{
+    az_map_key k = {key_of, ctx, key};
+    return az_map_find_match(m, hash, az_map_key_matches, &k);
 }
 
 /* The reference filed under key, or 0 (also for a map with no capacity). */
