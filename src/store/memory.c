@@ -74,9 +74,8 @@ static memory_store *self_of(asyncz_store *st)
 /* Key order; among equal keys, the one that got its key first (sequence numbers compared modulo 2^32:
  * exact while the tied tasks got their keys within 2^31 of each other; past that only the order among
  * equal keys may differ, never the key order the heap keeps). */
-static bool node_before(const memory_store *m, const hnode *x, const hnode *y)
+static bool node_before(const hnode *x, const hnode *y)
 {
-    (void)m;
     return x->key < y->key || (x->key == y->key && (int32_t)(x->seq - y->seq) < 0);
 }
 
@@ -91,7 +90,7 @@ static void sift_up(memory_store *m, uint32_t pos)
     hnode node = m->heap[pos];
     while (pos > 0) {
         uint32_t parent = (pos - 1) / HEAP_ARITY;
-        if (!node_before(m, &node, &m->heap[parent]))
+        if (!node_before(&node, &m->heap[parent]))
             break;
         heap_set(m, pos, m->heap[parent]);
         pos = parent;
@@ -108,7 +107,7 @@ static uint32_t earliest_child(const memory_store *m, uint32_t pos)
     uint32_t best = (uint32_t)first;
     uint64_t end = first + HEAP_ARITY < m->heap_len ? first + HEAP_ARITY : m->heap_len;
     for (uint32_t c = best + 1; c < end; c++)
-        if (node_before(m, &m->heap[c], &m->heap[best]))
+        if (node_before(&m->heap[c], &m->heap[best]))
             best = c;
     return best;
 }
@@ -118,7 +117,7 @@ static void sift_down(memory_store *m, uint32_t pos)
     hnode node = m->heap[pos];
     for (;;) {
         uint32_t child = earliest_child(m, pos);
-        if (child == NO_POS || !node_before(m, &m->heap[child], &node))
+        if (child == NO_POS || !node_before(&m->heap[child], &node))
             break;
         heap_set(m, pos, m->heap[child]);
         pos = child;
@@ -141,7 +140,7 @@ static void heap_remove(memory_store *m, uint32_t idx)
     if (pos == m->heap_len)
         return;
     heap_set(m, pos, last);
-    if (pos > 0 && node_before(m, &last, &m->heap[(pos - 1) / HEAP_ARITY]))
+    if (pos > 0 && node_before(&last, &m->heap[(pos - 1) / HEAP_ARITY]))
         sift_up(m, pos);
     else
         sift_down(m, pos);
@@ -460,7 +459,7 @@ typedef struct frontier {
 
 static bool frontier_before(const memory_store *m, const frontier *f, size_t a, size_t b)
 {
-    return node_before(m, &m->heap[f->pos[a]], &m->heap[f->pos[b]]);
+    return node_before(&m->heap[f->pos[a]], &m->heap[f->pos[b]]);
 }
 
 static int frontier_push(const memory_store *m, frontier *f, uint32_t pos)
