@@ -83,15 +83,9 @@ static int recs_reserve(az_hist_buf *b)
     return 0;
 }
 
-/* Who writes the records: the same for every record of a slot. */
-typedef struct writer {
-    const char *alias, *identity, *host;
-    int64_t pid;
-} writer;
-
-/* A new record of a run of the task with this id and name at the end of b, nothing known of the run yet;
- * or NULL (out of memory). */
-static asyncz_run_record *entry_push(az_hist_buf *b, const writer *w, const char *id, const char *name)
+/* A new record of a run of the task with this id and name at the end of b, nothing known of the run or of
+ * who records it yet; or NULL (out of memory). */
+static asyncz_run_record *entry_push(az_hist_buf *b, const char *id, const char *name)
 {
     const char *id_copy, *name_copy = NULL;
     if (recs_reserve(b) != 0 || !(id_copy = text_add(b, id)) || (name && !(name_copy = text_add(b, name))))
@@ -100,12 +94,8 @@ static asyncz_run_record *entry_push(az_hist_buf *b, const writer *w, const char
     asyncz_run_record *r = &b->recs[b->n++];
     *r = (asyncz_run_record){.task_id = id_copy,
                              .task_name = name_copy,
-                             .store_alias = w->alias,
                              .scheduled_time = ASYNCZ_TIME_NONE,
                              .coalesced = 1,
-                             .scheduler = w->identity,
-                             .host = w->host,
-                             .pid = w->pid,
                              .submitted_at = ASYNCZ_TIME_NONE,
                              .started_at = ASYNCZ_TIME_NONE,
                              .finished_at = ASYNCZ_TIME_NONE,
@@ -114,23 +104,22 @@ static asyncz_run_record *entry_push(az_hist_buf *b, const writer *w, const char
     return r;
 }
 
-static writer slot_writer(az_store_slot *slot)
-{
-    if (slot->hist_pid == 0)
-        slot->hist_pid = (int64_t)getpid();
-    return (writer){
-        .alias = slot->alias, .identity = slot->host.identity, .host = az_host_name(), .pid = slot->hist_pid};
-}
-
-/* A new record at the end of the slot's buffer, or NULL (full or out of memory: counted as dropped). */
+/* A new record at the end of the slot's buffer, naming this scheduler as its writer, or NULL (full or out of
+ * memory: counted as dropped). */
 static asyncz_run_record *entry_add(az_store_slot *slot, asyncz_task *task)
 {
     az_hist_buf *b = &slot->hist;
-    writer w = slot_writer(slot);
-    asyncz_run_record *r =
-        b->n < AZ_HIST_BUF_MAX ? entry_push(b, &w, task->id, asyncz_task_name(task)) : NULL;
-    if (!r)
+    asyncz_run_record *r = b->n < AZ_HIST_BUF_MAX ? entry_push(b, task->id, asyncz_task_name(task)) : NULL;
+    if (!r) {
         b->dropped++;
+        return NULL;
+    }
+    if (slot->hist_pid == 0)
+        slot->hist_pid = (int64_t)getpid();
+    r->store_alias = slot->alias;
+    r->scheduler = slot->host.identity;
+    r->host = az_host_name();
+    r->pid = slot->hist_pid;
     return r;
 }
 
@@ -186,20 +175,24 @@ static asyncz_run_record *entry_add_for(az_store_slot *slot, asyncz_run *run, az
     return r;
 }
 
+/* What every record of the time oc of run says, whatever its state: which occurrence it is. */
+static void set_occurrence(asyncz_run_record *r, const asyncz_run *run, const az_run_outcome *oc)
+{
+    memcpy(r->run_id, oc->run_id, sizeof r->run_id);
+    r->scheduled_time = oc->scheduled;
+    r->submitted_at = run->submitted_at;
+    r->fencing_token = run->token;
+    r->coalesced = run->coalesced;
+    r->source = (asyncz_run_source)oc->source;
+}
+
 /* The RUNNING entries of a submitted run, one per time (lock held). */
 static void record_running(az_store_slot *slot, asyncz_run *run)
 {
     for (size_t i = 0; i < run->n_times; i++) {
-        az_run_outcome *oc = &run->outcomes[i];
-        asyncz_run_record *r = entry_add_for(slot, run, oc);
-        if (!r)
-            continue;
-        memcpy(r->run_id, oc->run_id, sizeof r->run_id);
-        r->scheduled_time = oc->scheduled;
-        r->submitted_at = run->submitted_at;
-        r->fencing_token = run->token;
-        r->coalesced = run->coalesced;
-        r->source = (asyncz_run_source)oc->source;
+        asyncz_run_record *r = entry_add_for(slot, run, &run->outcomes[i]);
+        if (r)
+            set_occurrence(r, run, &run->outcomes[i]);
     }
 }
 
@@ -291,15 +284,10 @@ void az_hist_finished(asyncz_run *run, asyncz_time_t now)
         asyncz_run_record *r = buffered_entry(slot, oc);
         if (!r && !(r = entry_add(slot, run->task)))
             continue;
-        memcpy(r->run_id, oc->run_id, sizeof r->run_id);
-        r->scheduled_time = oc->scheduled;
-        r->submitted_at = run->submitted_at;
+        set_occurrence(r, run, oc);
         r->started_at = oc->started;
         r->finished_at = oc->finished != ASYNCZ_TIME_NONE ? oc->finished : now;
-        r->fencing_token = run->token;
-        r->coalesced = run->coalesced;
         r->outcome = az_run_outcome_of(oc);
-        r->source = (asyncz_run_source)oc->source;
         r->error_code = oc->error_code;
         r->exit_status = oc->exit_status;
         r->signal = oc->signal;
@@ -334,14 +322,9 @@ static void publish_run(az_store_slot *slot, asyncz_run *run)
             az_output_free(copy);
             continue;
         }
-        memcpy(r->run_id, oc->run_id, sizeof r->run_id);
-        r->scheduled_time = oc->scheduled;
-        r->submitted_at = run->submitted_at;
+        set_occurrence(r, run, oc);
         r->started_at = started;
-        r->fencing_token = run->token;
-        r->coalesced = run->coalesced;
         r->outcome = ASYNCZ_RUN_RUNNING;
-        r->source = (asyncz_run_source)oc->source;
         entry_set_output(&slot->hist, r, copy);
     }
 }
@@ -439,15 +422,14 @@ static void keep_for_retry(az_store_slot *slot, az_hist_buf *b)
 {
     az_hist_buf *r = &slot->hist_retry;
     size_t room = r->n + slot->hist.n < AZ_HIST_BUF_MAX ? AZ_HIST_BUF_MAX - r->n - slot->hist.n : 0;
-    const writer w = {0}; /* each record keeps its own writer */
     size_t i = 0;
     for (; i < b->n && i < room; i++) {
         const asyncz_run_record *from = &b->recs[i];
-        asyncz_run_record *moved = entry_push(r, &w, from->task_id, from->task_name);
+        asyncz_run_record *moved = entry_push(r, from->task_id, from->task_name);
         if (!moved)
             break;
         const char *id = moved->task_id, *name = moved->task_name;
-        *moved = *from; /* with its message, result and output, which move along */
+        *moved = *from; /* with its writer, message, result and output, which move along */
         moved->task_id = id;
         moved->task_name = name;
         r->outputs[r->n - 1] = b->outputs[i];
