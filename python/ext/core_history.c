@@ -91,6 +91,21 @@ static PyObject *audit_dict(const asyncz_audit_entry *e)
 /* ---- collecting copies without the GIL ------------------------------------------------------------------
  */
 
+/* Room for one more item of size bytes after n in *items (capacity *cap, doubled when full). Errors:
+ * ASYNCZ_ENOMEM, *items unchanged. */
+static int room_for_one(void **items, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t more = *cap ? *cap * 2 : 16;
+    void *grown = realloc(*items, more * size);
+    if (!grown)
+        return ASYNCZ_ENOMEM;
+    *items = grown;
+    *cap = more;
+    return 0;
+}
+
 typedef struct {
     asyncz_run_record **items;
     size_t n, cap;
@@ -99,15 +114,9 @@ typedef struct {
 static int keep_run(const asyncz_run_record *rec, void *ud)
 {
     run_page *p = ud;
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        asyncz_run_record **items = realloc(p->items, cap * sizeof *items);
-        if (!items)
-            return ASYNCZ_ENOMEM;
-        p->items = items;
-        p->cap = cap;
-    }
-    int rc = asyncz_run_record_copy(&p->items[p->n], rec);
+    int rc = room_for_one((void **)&p->items, &p->cap, p->n, sizeof *p->items);
+    if (rc == 0)
+        rc = asyncz_run_record_copy(&p->items[p->n], rec);
     if (rc == 0)
         p->n++;
     return rc;
@@ -147,14 +156,8 @@ static void kept_audit_free(kept_audit *k)
 static int keep_audit(const asyncz_audit_entry *e, void *ud)
 {
     audit_page *p = ud;
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        kept_audit *items = realloc(p->items, cap * sizeof *items);
-        if (!items)
-            return ASYNCZ_ENOMEM;
-        p->items = items;
-        p->cap = cap;
-    }
+    if (room_for_one((void **)&p->items, &p->cap, p->n, sizeof *p->items) != 0)
+        return ASYNCZ_ENOMEM;
     kept_audit *k = &p->items[p->n];
     *k = (kept_audit){.e = *e,
                       .task_id = dup_or_null(e->task_id),
