@@ -18,7 +18,7 @@ EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 _USEC = _dt.timedelta(microseconds=1)
 # Below 2**32 s (the year 2106) a double's spacing is under half a microsecond, so usec / 1e6 rounds back
 # to the same microsecond in datetime.fromtimestamp (which rounds half to even).
-FLOAT_EXACT_USEC = 2**32 * 1_000_000
+_FLOAT_EXACT_USEC = 2**32 * 1_000_000
 
 TimeLike = Union[_dt.datetime, _dt.date, str]
 ZoneLike = Union[str, _dt.tzinfo]
@@ -81,7 +81,7 @@ def from_usec(usec: Optional[int], tz: Optional[_dt.tzinfo] = None) -> Optional[
     """An aware datetime for an instant (in tz, UTC when None)."""
     if usec is None:
         return None
-    if 0 <= usec < FLOAT_EXACT_USEC:  # one call: a float of seconds still names each microsecond here
+    if 0 <= usec < _FLOAT_EXACT_USEC:  # one call: a float of seconds still names each microsecond here
         return _dt.datetime.fromtimestamp(usec / 1e6, tz if tz is not None else _dt.timezone.utc)
     seconds, micro = divmod(usec, 1_000_000)
     try:

@@ -13,18 +13,7 @@ from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type, U
 
 from . import _casyncz as _c
 from . import errors as _errors  # noqa: F401  (maps the C error codes to exception classes)
-from ._time import (
-    _USEC,
-    EPOCH,
-    FLOAT_EXACT_USEC,
-    TimeLike,
-    ZoneLike,
-    from_usec,
-    seconds_to_usec,
-    to_usec,
-    tzinfo_for,
-    zone_name,
-)
+from ._time import TimeLike, ZoneLike, from_usec, seconds_to_usec, to_usec, tzinfo_for, zone_name
 
 __all__ = [
     "BaseTrigger",
@@ -59,20 +48,8 @@ class BaseTrigger:
         time), or None when the trigger is exhausted. Both signatures are taken: asyncz's
         (timezone, previous_time, now=None), where the trigger's own zone wins as it does in asyncz, and
         APScheduler 3's (previous_time, now=None)."""
-        if len(args) == 3 and not kwargs:  # asyncz's call, in full: the common case, inlined
-            _tz, previous_time, now = args
-            now_usec = None
-            if type(now) is _dt.datetime and now.tzinfo is not None:
-                try:
-                    now_usec = (now - EPOCH) // _USEC
-                except TypeError:  # a tzinfo without an offset: naive after all
-                    pass
-            if now_usec is None:
-                now_usec = to_usec(now, self._zone) if now is not None else _c.now()
-            usec = self.native.next(None if previous_time is None else to_usec(previous_time, self._zone), now_usec)
-            if usec is not None and 0 <= usec < FLOAT_EXACT_USEC:
-                return _dt.datetime.fromtimestamp(usec / 1e6, self.timezone)
-            return from_usec(usec, self.timezone)
+        if len(args) == 3 and not kwargs:  # asyncz's call, in full: the common case
+            return self._next(args[1], args[2])
         if len(args) == 3 or (args and isinstance(args[0], _dt.tzinfo)):
             args = args[1:]
         elif kwargs:
@@ -84,7 +61,8 @@ class BaseTrigger:
     ) -> Optional[_dt.datetime]:
         zone = self._zone
         now_usec = to_usec(now, zone) if now is not None else _c.now()
-        return from_usec(self.native.next(to_usec(previous_time, zone), now_usec), self.timezone)
+        previous = to_usec(previous_time, zone) if previous_time is not None else None
+        return from_usec(self.native.next(previous, now_usec), self.timezone)
 
     def preview(self, count: int = 10, start: Optional[TimeLike] = None) -> List[_dt.datetime]:
         """The next `count` fire times from start (default: now), without side effects."""
