@@ -549,8 +549,7 @@ class AsyncIOScheduler:
             func = self._functions.name_for(fn, persistent)
         else:
             raise TypeError("fn must be a callable or a \"package.module:function\" reference")
-        if func not in self._registered:
-            self._register_native(func)
+        self._register_native(func)
         native, late_ok = native_trigger(trigger, self._zone, trigger_args)
         if mistrigger_grace_time is _UNSET and late_ok:
             mistrigger_grace_time = None  # a task for "now" runs however late the loop gets to it
