@@ -120,9 +120,15 @@ check_cli() { # file line header
   case $inc in
     asyncz.h | asyncz/*) return ;;
     cli/*) return ;;
+    http/*)
+      # the daemon's HTTP server (src/cli/http), part of the tool
+      [ -f "$root/src/cli/$inc" ] ||
+        fail "$file" "$line" "$inc" "src/cli/$inc is not one of the tool's files"
+      ;;
     */*) fail "$file" "$line" "$inc" "the tool (src/cli) includes only public headers (asyncz.h, asyncz/...) and its own" ;;
     *)
-      [ -f "$root/src/cli/$inc" ] ||
+      # a header of the tool: of the file's own directory or of src/cli
+      [ -f "$root/src/cli/$inc" ] || [ -f "$root/$(dirname "$file")/$inc" ] ||
         fail "$file" "$line" "$inc" "the tool (src/cli) includes only public headers (asyncz.h, asyncz/...) and its own; src/cli/$inc is not one of its files"
       ;;
   esac
