@@ -57,7 +57,7 @@ static void test_route_not_found_and_wrong_method(void **state)
     const az_http_route *route = NULL;
     char allow[64];
     assert_int_equal(find("GET", "/api/v1/task", &req, &route, allow), AZ_HTTP_NO_ROUTE);
-    assert_int_equal(find("GET", "/api/v1/tasks/", &req, &route, allow), AZ_HTTP_NO_ROUTE);   /* empty id */
+    assert_int_equal(find("GET", "/api/v1/tasks/", &req, &route, allow), AZ_HTTP_NO_ROUTE);    /* empty id */
     assert_int_equal(find("GET", "/api/v1/tasks/a/b", &req, &route, allow), AZ_HTTP_NO_ROUTE); /* too long */
     assert_int_equal(find("GET", "/", &req, &route, allow), AZ_HTTP_NO_ROUTE);
     assert_int_equal(find("DELETE", "/api/v1/tasks", &req, &route, allow), AZ_HTTP_METHOD_NOT_ALLOWED);
@@ -74,8 +74,8 @@ static void test_request_lookups(void **state)
     az_http_pair query[] = {{"state", "paused"}, {"state", "running"}};
     az_http_pair headers[] = {{"Content-Type", "application/json"}};
     az_http_pair cookies[] = {{"asyncz_session", "abc"}};
-    az_http_request req = {.query = query, .n_query = 2, .headers = headers, .n_headers = 1,
-                           .cookies = cookies, .n_cookies = 1};
+    az_http_request req = {
+        .query = query, .n_query = 2, .headers = headers, .n_headers = 1, .cookies = cookies, .n_cookies = 1};
     assert_string_equal(az_http_query(&req, "state"), "paused");
     assert_null(az_http_query(&req, "State"));
     assert_string_equal(az_http_header(&req, "content-type"), "application/json");
@@ -92,13 +92,13 @@ static void test_error_reply_shape(void **state)
     assert_string_equal(resp.content_type, "application/json");
     json_t *doc = json_loadb(resp.body, resp.body_len, 0, NULL);
     assert_non_null(doc);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "error"), "code")), "not_found");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "error"), "code")),
+                        "not_found");
     assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "error"), "message")),
                         "no task 'x'");
     json_decref(doc);
-    assert_int_equal(az_http_reply_error_with(&resp, 422, "invalid_field", json_pack("{s:s}", "field", "cron"),
-                                              "bad"),
-                     0);
+    assert_int_equal(
+        az_http_reply_error_with(&resp, 422, "invalid_field", json_pack("{s:s}", "field", "cron"), "bad"), 0);
     doc = json_loadb(resp.body, resp.body_len, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "error"), "field")), "cron");
     json_decref(doc);

@@ -23,7 +23,8 @@
 
 #include "asyncz.h"
 
-/* ---- principals and roles -------------------------------------------------------------------------------- */
+/* ---- principals and roles --------------------------------------------------------------------------------
+ */
 
 /* Roles, each allowed what the ones below it are. */
 typedef enum az_http_role {
@@ -52,7 +53,8 @@ typedef struct az_http_principal {
     char session_id[48]; /* AZ_HTTP_VIA_SESSION: the session's id (not the cookie's secret), else "" */
 } az_http_principal;
 
-/* ---- requests ------------------------------------------------------------------------------------------- */
+/* ---- requests -------------------------------------------------------------------------------------------
+ */
 
 /* A name and its value, both NUL-terminated and owned by whoever made the request. */
 typedef struct az_http_pair {
@@ -95,7 +97,8 @@ const char *az_http_cookie(const az_http_request *r, const char *name);
 /* The route's path parameter called name ("id" for "/api/v1/tasks/{id}"), or NULL. */
 const char *az_http_param(const az_http_request *r, const char *name);
 
-/* ---- responses ------------------------------------------------------------------------------------------ */
+/* ---- responses ------------------------------------------------------------------------------------------
+ */
 
 #define AZ_HTTP_MAX_HEADERS 12
 
@@ -105,8 +108,8 @@ const char *az_http_param(const az_http_request *r, const char *name);
 typedef long (*az_http_stream_fn)(void *ctx, char *buf, size_t max);
 
 typedef struct az_http_response {
-    int status;               /* 0: not answered (the server answers 500) */
-    char *body;               /* owned (malloc); NULL: empty */
+    int status; /* 0: not answered (the server answers 500) */
+    char *body; /* owned (malloc); NULL: empty */
     size_t body_len;
     const char *content_type; /* static storage; NULL: none */
     /* Extra headers (Set-Cookie, Location, Cache-Control...), names and values owned (malloc). The server
@@ -141,7 +144,8 @@ int az_http_add_header(az_http_response *resp, const char *name, const char *val
 /* Free what resp owns and leave it empty (not the stream context: the server frees it after streaming). */
 void az_http_response_clear(az_http_response *resp);
 
-/* ---- the application the handlers serve ----------------------------------------------------------------- */
+/* ---- the application the handlers serve -----------------------------------------------------------------
+ */
 
 struct az_config;
 struct az_http_settings;
@@ -150,15 +154,15 @@ typedef struct az_metrics az_metrics;     /* metrics.h */
 typedef struct az_event_hub az_event_hub; /* events.h */
 
 typedef struct az_http_app {
-    asyncz_scheduler *s;                      /* the daemon's, started */
-    const struct az_config *cfg;              /* the config the daemon started with (store URLs: mask them) */
-    const struct az_http_settings *settings;  /* cfg's [http] */
-    az_auth *auth;                            /* tokens, users, sessions, CSRF, login throttling */
-    az_metrics *metrics;                      /* counters fed by the scheduler's events */
-    az_event_hub *events;                     /* the live event stream's subscribers */
-    const asyncz_zone *zone;                  /* the daemon's zone, for times shown in it */
-    asyncz_time_t started;                    /* when the daemon started */
-    const char *identity;                     /* the scheduler's identity */
+    asyncz_scheduler *s;                     /* the daemon's, started */
+    const struct az_config *cfg;             /* the config the daemon started with (store URLs: mask them) */
+    const struct az_http_settings *settings; /* cfg's [http] */
+    az_auth *auth;                           /* tokens, users, sessions, CSRF, login throttling */
+    az_metrics *metrics;                     /* counters fed by the scheduler's events */
+    az_event_hub *events;                    /* the live event stream's subscribers */
+    const asyncz_zone *zone;                 /* the daemon's zone, for times shown in it */
+    asyncz_time_t started;                   /* when the daemon started */
+    const char *identity;                    /* the scheduler's identity */
 } az_http_app;
 
 /* ---- routes -------------------------------------------------------------------------------------------- */

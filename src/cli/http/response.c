@@ -25,7 +25,8 @@ int az_http_role_parse(const char *name, az_http_role *out)
     return -1;
 }
 
-/* ---- requests ------------------------------------------------------------------------------------------- */
+/* ---- requests -------------------------------------------------------------------------------------------
+ */
 
 static const char *find_pair(const az_http_pair *pairs, size_t n, const char *name, bool fold)
 {
@@ -55,7 +56,8 @@ const char *az_http_param(const az_http_request *r, const char *name)
     return find_pair(r->params, r->n_params, name, false);
 }
 
-/* ---- responses ------------------------------------------------------------------------------------------ */
+/* ---- responses ------------------------------------------------------------------------------------------
+ */
 
 static int internal_error(az_http_response *resp)
 {
