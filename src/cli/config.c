@@ -597,6 +597,10 @@ static void interpret(az_config *cfg, az_cfg_ini *ini, az_cfg_errors *errs)
     append(&fingerprint, v.fingerprint ? v.fingerprint : "", "", "", errs);
     read_kind(cfg, ini, "store", &fingerprint, errs);
     read_kind(cfg, ini, "executor", &fingerprint, errs);
+    az_cfg_section *http = section_of(ini, "http");
+    if (http)
+        fingerprint_section(&fingerprint, http, errs);
+    az_cfg_read_http(http, &cfg->http, errs);
     if (cfg->n_stores == 0 && !section_of(ini, "store"))
         add_default_store(cfg, errs);
     add_default_executor(cfg, ini, errs);
@@ -675,6 +679,7 @@ void az_config_free(az_config *cfg)
     free(cfg->log);
     free(cfg->default_store_dir);
     free(cfg->hook.command);
+    az_http_settings_free(&cfg->http);
     for (size_t i = 0; i < cfg->n_plugins; i++)
         free(cfg->plugins[i]);
     free(cfg->plugins);

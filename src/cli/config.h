@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "asyncz.h"
+#include "http/settings.h"
 
 /* ---- errors ------------------------------------------------------------------------------------- */
 
@@ -160,6 +161,7 @@ typedef struct az_config {
     az_cfg_hook hook;        /* [scheduler] on_failure...: the hook of every task without its own */
     az_cfg_history history;  /* [scheduler] history...: every store's default */
     size_t run_output_max;   /* [scheduler] run_output_max: output bytes kept per run */
+    az_http_settings http;   /* [http]: the HTTP API and console (http.enabled: the section is there) */
     /* sections */
     az_cfg_store *stores;
     size_t n_stores;
@@ -230,6 +232,12 @@ int az_cfg_read_history(az_cfg_section *sec, const az_cfg_history *inherit, az_c
                         az_cfg_errors *errs);
 /* Read [scheduler] run_output_max ("64K", "1M", bytes; at most ASYNCZ_RUN_OUTPUT_MAX) into *out when set. */
 int az_cfg_read_output_max(az_cfg_section *sec, size_t *out, az_cfg_errors *errs);
+/* A size as the config writes it: "65536", "64K", "64KiB", "1M", "1MiB" (K = 1024). Bytes, or -1 when it is
+ * not a size (or above 1 TiB). */
+long long az_cfg_parse_size(const char *text);
+/* Read the [http] section (sec may be NULL: no server) into *out (config_http.c). Returns 0, or -1 with
+ * errors recorded (out is then still safe to free). */
+int az_cfg_read_http(az_cfg_section *sec, az_http_settings *out, az_cfg_errors *errs);
 
 /* Report an entry's unknown key: every entry of sec not marked used. */
 void az_cfg_report_unused(const az_cfg_section *sec, az_cfg_errors *errs);

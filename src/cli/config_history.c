@@ -31,8 +31,7 @@ int az_cfg_read_history(az_cfg_section *sec, const az_cfg_history *inherit, az_c
     return rc;
 }
 
-/* "65536", "64K", "64KiB", "1M", "1MiB" (K = 1024): bytes, or -1. */
-static long long parse_size(const char *text)
+long long az_cfg_parse_size(const char *text)
 {
     char *end;
     if (!isdigit((unsigned char)text[0]))
@@ -53,7 +52,7 @@ int az_cfg_read_output_max(az_cfg_section *sec, size_t *out, az_cfg_errors *errs
     az_cfg_entry *e = az_cfg_get(sec, "run_output_max");
     if (!e)
         return 0;
-    long long n = parse_size(e->value);
+    long long n = az_cfg_parse_size(e->value);
     if (n < 0 || n > ASYNCZ_RUN_OUTPUT_MAX) {
         az_cfg_error_add(errs, e->line,
                          "[%s] run_output_max: '%s': %s (bytes, or with K or M: 64K; at most 1M)", sec->label,

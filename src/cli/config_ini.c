@@ -158,7 +158,13 @@ static az_cfg_section *find_section(az_cfg_ini *ini, const char *kind, const cha
 static bool known_kind(const char *kind)
 {
     return strcmp(kind, "scheduler") == 0 || strcmp(kind, "store") == 0 || strcmp(kind, "executor") == 0 ||
-           strcmp(kind, "task") == 0;
+           strcmp(kind, "task") == 0 || strcmp(kind, "http") == 0;
+}
+
+/* [scheduler] and [http] are one of a kind, without a name. */
+static bool single_kind(const char *kind)
+{
+    return strcmp(kind, "scheduler") == 0 || strcmp(kind, "http") == 0;
 }
 
 /* Check a header's kind and name; records the error and returns false when they are wrong. */
@@ -167,15 +173,15 @@ static bool header_valid(reader *r, const char *label, const char *kind, const c
     if (!known_kind(kind)) {
         az_cfg_error_add(r->errs, r->line,
                          "[%s]: unknown section (sections: [scheduler], [store NAME], [executor NAME], "
-                         "[task ID])",
+                         "[task ID], [http])",
                          label);
         return false;
     }
-    if (strcmp(kind, "scheduler") == 0 && *name) {
-        az_cfg_error_add(r->errs, r->line, "[%s]: [scheduler] takes no name", label);
+    if (single_kind(kind) && *name) {
+        az_cfg_error_add(r->errs, r->line, "[%s]: [%s] takes no name", label, kind);
         return false;
     }
-    if (strcmp(kind, "scheduler") != 0 && !*name) {
+    if (!single_kind(kind) && !*name) {
         az_cfg_error_add(r->errs, r->line, "[%s]: a %s section needs a name: [%s NAME]", label, kind, kind);
         return false;
     }
@@ -613,6 +619,10 @@ static const char *known_keys(const char *kind)
         return "url";
     if (strcmp(kind, "executor") == 0)
         return "type, workers";
+    if (strcmp(kind, "http") == 0)
+        return "listen, tls_cert, tls_key, trusted_proxies, base_path, max_connections, "
+               "max_connections_per_client, max_body, timeout, users_file, tokens_file, allow_commands, "
+               "session_idle, session_max, port_file: see docs/http-api.md";
     return "a trigger in the words of asyncz preview, command, timeout, function, args, kwargs, name, store, "
            "executor, paused, misfire_grace_time, coalesce, max_instances, on_failure, on_failure_interval, "
            "on_failure_timeout: see docs/daemon.md";

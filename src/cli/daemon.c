@@ -27,6 +27,7 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "http/service.h"
 
 #define LOGGER "asyncz.daemon"
 /* How often the graceful stop looks at the runs still going. */
@@ -76,6 +77,7 @@ typedef struct daemon_state {
     az_hooks *hooks;        /* on_failure hooks */
     char *identity;         /* the scheduler's identity, as the library makes it */
     az_shell_context shell; /* what commands are told about the daemon (registered with the shell) */
+    az_http_service *http;  /* the API and console, when the config has [http] */
     sigset_t signals;
 } daemon_state;
 
@@ -547,6 +549,7 @@ static void reload(daemon_state *d)
         az_daemon_check_tasks(next, &d->plugins, &errs);
     if (errs.n == 0) {
         apply(d, next);
+        az_http_service_reload(d->http, next);
     } else {
         log_errors(&errs, d->cfg->path);
         asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "reload failed: the tasks stay as they were");
@@ -595,6 +598,20 @@ static int prepare_commands(daemon_state *d)
     return 0;
 }
 
+/* The API and console, when the config asks for them; a server that cannot start stops the daemon (a
+ * port in use, a bad users file): running without the console the config asked for would be a surprise. */
+static int start_http(daemon_state *d)
+{
+    if (!d->cfg->http.enabled)
+        return 0;
+    char why[1024];
+    if (az_http_service_start(&d->http, d->s, d->cfg, d->identity, why, sizeof why) != 0) {
+        asyncz_log(ASYNCZ_LOG_ERROR, LOGGER, "%s:%d: [http]: %s", d->cfg->path, d->cfg->http.line, why);
+        return az_cli_failure("%s:%d: [http]: %s", d->cfg->path, d->cfg->http.line, why);
+    }
+    return 0;
+}
+
 static int run_daemon(daemon_state *d)
 {
     int rc = az_daemon_check_identity(d->cfg);
@@ -613,9 +630,14 @@ static int run_daemon(daemon_state *d)
                    asyncz_version(), d->cfg->path, d->cfg->n_tasks, d->cfg->n_stores, (int)getpid());
         az_daemon_write_tasks(d->s, d->cfg, NULL, &d->written);
         d->last_settings = strdup(d->cfg->settings_fingerprint);
+        rc = start_http(d);
+    }
+    if (rc == 0) {
         asyncz_scheduler_resume(d->s);
         serve(d);
     }
+    /* After the scheduler stopped (no more events), before it is freed (requests use it). */
+    az_http_service_stop(d->http);
     asyncz_scheduler_free(d->s);
     az_hooks_abort(d->hooks); /* nothing left to wait for after stop(); on an error, nothing ran */
     az_hooks_free(d->hooks);

@@ -100,7 +100,7 @@ const char *az_http_param(const az_http_request *r, const char *name);
 /* ---- responses ------------------------------------------------------------------------------------------
  */
 
-#define AZ_HTTP_MAX_HEADERS 12
+#define AZ_HTTP_MAX_HEADERS 24
 
 /* A streamed body (Server-Sent Events): called on the connection's thread until it returns -1. It writes
  * at most max bytes into buf and returns how many; it may block (it should wake at least every 15 s, so
