@@ -821,6 +821,111 @@ static void failure_hook_errors(void **state)
         "max_instances, on_failure, on_failure_interval, on_failure_timeout: see docs/daemon.md)");
 }
 
+/* ---- [http] ------------------------------------------------------------------------------------------- */
+
+static void http_absent_and_defaults(void **state)
+{
+    (void)state;
+    az_cfg_errors errs;
+    az_config *cfg = load(STORE, &errs);
+    assert_non_null(cfg);
+    assert_false(cfg->http.enabled);
+    az_config_free(cfg);
+    cfg = load(STORE "[http]\n", &errs);
+    assert_non_null(cfg);
+    assert_true(cfg->http.enabled);
+    assert_string_equal(cfg->http.host, "127.0.0.1");
+    assert_int_equal(cfg->http.port, 8080);
+    assert_string_equal(cfg->http.base_path, "");
+    assert_int_equal(cfg->http.max_connections, AZ_HTTP_DEFAULT_MAX_CONNECTIONS);
+    assert_int_equal(cfg->http.max_body, AZ_HTTP_DEFAULT_MAX_BODY);
+    assert_int_equal(cfg->http.timeout_sec, AZ_HTTP_DEFAULT_TIMEOUT_SEC);
+    assert_false(cfg->http.allow_commands);
+    assert_null(cfg->http.users_file);
+    az_config_free(cfg);
+}
+
+static void http_every_key(void **state)
+{
+    (void)state;
+    az_cfg_errors errs;
+    az_config *cfg = load(STORE "[http]\n"
+                                "listen = [::1]:9090\n"
+                                "tls_cert = /etc/asyncz/cert.pem\n"
+                                "tls_key = /etc/asyncz/key.pem\n"
+                                "trusted_proxies = 10.0.0.1, 192.168.0.0/16 ::1\n"
+                                "base_path = /asyncz/\n"
+                                "max_connections = 100\n"
+                                "max_connections_per_client = 10\n"
+                                "max_body = 64K\n"
+                                "timeout = 1m\n"
+                                "users_file = /etc/asyncz/users\n"
+                                "tokens_file = /etc/asyncz/tokens\n"
+                                "allow_commands = yes\n"
+                                "session_idle = 30m\n"
+                                "session_max = 8h\n"
+                                "port_file = /run/asyncz/port\n",
+                          &errs);
+    assert_non_null(cfg);
+    const az_http_settings *h = &cfg->http;
+    assert_string_equal(h->host, "::1");
+    assert_int_equal(h->port, 9090);
+    assert_string_equal(h->tls_cert, "/etc/asyncz/cert.pem");
+    assert_int_equal(h->n_trusted_proxies, 3);
+    assert_int_equal(h->trusted_proxies[0].bits, 128);
+    assert_int_equal(h->trusted_proxies[1].bits, 96 + 16);
+    assert_int_equal(h->trusted_proxies[1].addr[12], 192);
+    assert_int_equal(h->trusted_proxies[2].addr[15], 1);
+    assert_string_equal(h->base_path, "/asyncz");
+    assert_int_equal(h->max_connections, 100);
+    assert_int_equal(h->max_per_client, 10);
+    assert_int_equal(h->max_body, 65536);
+    assert_int_equal(h->timeout_sec, 60);
+    assert_true(h->allow_commands);
+    assert_int_equal(h->session_idle_sec, 1800);
+    assert_int_equal(h->session_max_sec, 8 * 3600);
+    assert_string_equal(h->port_file, "/run/asyncz/port");
+    az_config_free(cfg);
+    cfg = load(STORE "[http]\nlisten = 8081\n", &errs);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->http.host, "127.0.0.1");
+    assert_int_equal(cfg->http.port, 8081);
+    az_config_free(cfg);
+}
+
+static void http_bad_values(void **state)
+{
+    (void)state;
+    expect_error(STORE "[http]\nlisten = localhost:80\n", 4,
+                 "[http] listen: 'localhost:80': 'localhost' is not an IP address (a host name is not resolved: "
+                 "write 127.0.0.1, ::1, 0.0.0.0 or ::)");
+    expect_error(STORE "[http]\nlisten = 127.0.0.1:99999\n", 4,
+                 "[http] listen: '127.0.0.1:99999' is not an address and port (127.0.0.1:8080, [::1]:8080, or "
+                 "a port alone for 127.0.0.1)");
+    expect_error(STORE "[http]\ntrusted_proxies = 10.0.0.1, 10.0.0.0/33\n", 4,
+                 "[http] trusted_proxies: '10.0.0.0/33' is not an IP address or network (10.0.0.1, "
+                 "192.168.0.0/16, ::1, fd00::/8)");
+    expect_error(STORE "[http]\nbase_path = asyncz\n", 4,
+                 "[http] base_path: 'asyncz' is not a URL path prefix (like /asyncz: starts with '/', letters, "
+                 "digits and - . _ ~ /, no '..')");
+    expect_error(STORE "[http]\nbase_path = /a/../b\n", 4,
+                 "[http] base_path: '/a/../b' is not a URL path prefix (like /asyncz: starts with '/', letters, "
+                 "digits and - . _ ~ /, no '..')");
+    expect_error(STORE "[http]\nmax_body = 1G\n", 4,
+                 "[http] max_body: '1G': not a size (bytes, or with K or M: 256K; 1 to 64M)");
+    expect_error(STORE "[http]\ntls_cert = /x.pem\n", 3,
+                 "[http]: tls_cert and tls_key go together: tls_key is missing");
+    expect_error(STORE "[http]\nsession_idle = 2d\nsession_max = 1d\n", 3,
+                 "[http]: session_idle (172800s) is longer than session_max (86400s)");
+    expect_error(STORE "[http]\nallow_commands = maybe\n", 4,
+                 "[http] allow_commands: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)");
+    expect_error(STORE "[http main]\n", 3, "[http main]: [http] takes no name");
+    expect_error(STORE "[http]\nport = 80\n", 4,
+                 "[http] port: unknown key (keys here: listen, tls_cert, tls_key, trusted_proxies, base_path, "
+                 "max_connections, max_connections_per_client, max_body, timeout, users_file, tokens_file, "
+                 "allow_commands, session_idle, session_max, port_file: see docs/http-api.md)");
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(failure_hooks),
     cmocka_unit_test(failure_hook_errors),
@@ -862,6 +967,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(errors_alone_per_line),
     cmocka_unit_test(utf8_checker),
     cmocka_unit_test(out_of_memory_anywhere),
+    cmocka_unit_test(http_absent_and_defaults),
+    cmocka_unit_test(http_every_key),
+    cmocka_unit_test(http_bad_values),
 };
 
 AZ_TEST_MAIN(tests)
