@@ -16,11 +16,13 @@ PY_VENV    ?= $(BUILD)/pyvenv
 PY_ASAN_VENV ?= $(ASAN_BUILD)/pyvenv
 
 # Debian packages needed to build and test: the stores' client libraries and, for the store tests, the
-# database servers themselves (tests/servers). Go builds FerretDB; it is not in this list because CI
+# database servers themselves (tests/servers); libmicrohttpd and libcrypt for the daemon's HTTP API and
+# console, wrk to measure it (make bench) and Chromium to test the console in a browser. Go builds FerretDB; it is not in this list because CI
 # machines bring a newer Go than Debian's, which must not be installed over it (`make servers` checks).
 DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcmocka-dev libuv1-dev libevent-dev \
 	libinih-dev libssl-dev libhiredis-dev libmongoc-dev libbson-dev libpq-dev libmariadb-dev libsqlite3-dev sqlite3 \
-	redis-server redis-tools postgresql postgresql-client mariadb-server mariadb-client python3-dev python3-venv
+	redis-server redis-tools postgresql postgresql-client mariadb-server mariadb-client python3-dev python3-venv \
+	libmicrohttpd-dev libcrypt-dev wrk chromium
 
 .PHONY: all deps servers build test test-plain test-asan test-tsan test-python test-python-asan fuzz bench install clean demo
 
