@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # `make demo`: run the asyncz daemon in the foreground on a local SQLite store (./demo-data/tasks.db) with a
-# few example tasks, so that tasks fire within seconds. Ctrl-C stops it cleanly (it waits for a running
-# task, then exits 0). The config is written fresh each time, because the one-shot task's `at` time is an
-# absolute time: 15 seconds after the start.
+# few example tasks, so that tasks fire within seconds, and its web console on http://127.0.0.1:8080/ with a
+# one-time login (user "demo", a new random password each start, printed below). Ctrl-C stops it cleanly
+# (it waits for a running task, then exits 0). The config is written fresh each time, because the one-shot
+# task's `at` time is an absolute time: 15 seconds after the start.
 #
-#   bash examples/run-demo.sh [ASYNCZ_BINARY]      (default build/asyncz; ASYNCZ_DEMO_DIR moves the data)
+#   bash examples/run-demo.sh [ASYNCZ_BINARY]      (default build/asyncz; ASYNCZ_DEMO_DIR moves the data,
+#                                                   ASYNCZ_DEMO_PORT the console, default 8080)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 asyncz=${1:-build/asyncz}
 data=${ASYNCZ_DEMO_DIR:-$PWD/demo-data}
+port=${ASYNCZ_DEMO_PORT:-8080}
 mkdir -p "$data"
+chmod 700 "$data"
+# The console's one login: user demo (admin), a password made now and shown once.
+password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=' | cut -c1-16)
+rm -f "$data/users"
+printf '%s\n' "$password" | "$asyncz" auth user demo --role admin --file "$data/users" >/dev/null
 # A naive local time: the scheduler reads it in its zone (local, as no timezone is configured).
 at=$(date -d '+15 seconds' '+%Y-%m-%dT%H:%M:%S')
 
@@ -48,7 +56,17 @@ command = echo "one-shot: runs once, at $at"
 [task complaint]
 interval = 20s
 command = echo "something looks wrong" >&2; exit 1
+
+; The web console and the JSON API (docs/console.md, docs/http-api.md), on this machine only.
+[http]
+listen = 127.0.0.1:$port
+users_file = $data/users
 INI
 
 echo "asyncz demo: tasks from $data/demo.ini, stored in $data/tasks.db; Ctrl-C stops"
+echo
+echo "  console:  http://127.0.0.1:$port/"
+echo "  login:    demo"
+echo "  password: $password   (new at every start)"
+echo
 exec "$asyncz" start --config "$data/demo.ini"
