@@ -77,7 +77,7 @@ static size_t label_len(const char *s)
 
 static bool same_label(const char *kept, const char *s, size_t n)
 {
-    return memcmp(kept, s, n) == 0 && kept[n] == '\0';
+    return strncmp(kept, s, n) == 0 && kept[n] == '\0'; /* strncmp stops at kept's end */
 }
 
 static uint32_t hash_bytes(const char *s, size_t n, uint32_t seed)
