@@ -707,6 +707,46 @@ static void test_readyz_store_unreachable(void **state)
     rmdir(dir);
 }
 
+/* A record that does not decode is quarantined when the scheduler reads it: the event is counted, and the
+ * quarantine gauge (read through the scrape's own connection) says 1. */
+static void test_quarantined_records(void **state)
+{
+    (void)state;
+    if (!asyncz_store_scheme_supported("file"))
+        skip();
+    char dir[] = "/tmp/az-metrics-q-XXXXXX", url[128], path[192];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/broken.task", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("this is not a task document", fp);
+    fclose(fp);
+    snprintf(url, sizeof url, "file://%s", dir);
+    const char *names[] = {"files"}, *urls[] = {url};
+    app_fixture *f = app_new(names, urls, 1);
+    assert_int_equal(asyncz_scheduler_start(f->s, 0), 0);
+    for (int i = 0; i < 500; i++) { /* the event comes from the loop thread */
+        az_metrics_snapshot snap;
+        assert_int_equal(az_metrics_snapshot_take(f->m, &snap), 0);
+        uint64_t seen = snap.events[__builtin_ctz(ASYNCZ_EVENT_TASK_QUARANTINED)];
+        az_metrics_snapshot_free(&snap);
+        if (seen)
+            break;
+        usleep(10000);
+    }
+    az_metrics_text t = {0};
+    az_metrics_render(f->m, &f->app, &t);
+    assert_false(t.failed);
+    assert_line(t.data, "asyncz_quarantined_records{store=\"files\"} 1");
+    assert_line(t.data, "asyncz_records_quarantined_total{store=\"files\"} 1");
+    assert_line(t.data, "asyncz_events_total{event=\"TASK_QUARANTINED\"} 1");
+    free(t.data);
+    app_free(f);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* Wait until the metrics have seen n runs of task succeed. */
 static void wait_for_runs(az_metrics *m, const char *task, uint64_t n)
 {
@@ -822,6 +862,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_health_on_memory_store),
         cmocka_unit_test(test_readyz_store_unreachable),
+        cmocka_unit_test(test_quarantined_records),
         cmocka_unit_test(test_metrics_handler),
         cmocka_unit_test(test_scrape_cache),
     };

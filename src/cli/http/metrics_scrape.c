@@ -1,8 +1,8 @@
 /* What /metrics reads from the scheduler when it is scraped (metrics.h): the scheduler's state, its tasks by
  * store and state, the overdue ones and each task's period, whether each store answers, and how many
  * records each store keeps in its quarantine. Read at most every ttl (the quarantine: quarantine_ttl, as it
- * needs a connection of its own to each store) and kept as ready text, so that frequent scrapes cost a
- * copy. */
+ * needs a connection of its own to each store, kept from one reading to the next) and kept as ready text,
+ * so that frequent scrapes cost a copy. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,6 +10,13 @@
 
 #include "config.h"
 #include "metrics.h"
+
+/* A connection of the scrape's own to a store of the config, to read its quarantine (the scheduler does not
+ * hand its stores out). Opened at the first reading, kept, dropped when a reading fails. */
+typedef struct quarantine_conn {
+    char *name, *url;
+    asyncz_store *st;
+} quarantine_conn;
 
 struct az_metrics_scrape {
     pthread_mutex_t lock; /* one reading at a time; held while reading the stores */
@@ -20,6 +27,8 @@ struct az_metrics_scrape {
     az_metrics_text quarantine; /* asyncz_quarantined_records */
     asyncz_time_t quarantine_at;
     bool quarantine_read;
+    quarantine_conn conns[AZ_METRICS_MAX_STORES];
+    size_t n_conns;
 };
 
 int az_metrics_scrape_new(az_metrics_scrape **out)
@@ -42,6 +51,11 @@ void az_metrics_scrape_free(az_metrics_scrape *sc)
         return;
     free(sc->text.data);
     free(sc->quarantine.data);
+    for (size_t i = 0; i < sc->n_conns; i++) {
+        asyncz_store_free(sc->conns[i].st);
+        free(sc->conns[i].name);
+        free(sc->conns[i].url);
+    }
     pthread_mutex_destroy(&sc->lock);
     free(sc);
 }
@@ -188,20 +202,55 @@ static int count_one(const asyncz_quarantined *q, void *userdata)
     return 0;
 }
 
-/* How many records the store at url keeps in its quarantine, through a connection of its own (the
- * scheduler does not hand its stores out). Returns 0 or the store's error. */
-static int count_quarantined(const char *url, uint64_t *count)
+/* The kept connection of store name at url (a new one when the url changed), or NULL (out of room or
+ * memory). */
+static quarantine_conn *conn_of(az_metrics_scrape *sc, const char *name, const char *url)
+{
+    for (size_t i = 0; i < sc->n_conns; i++)
+        if (strcmp(sc->conns[i].name, name) == 0) {
+            if (strcmp(sc->conns[i].url, url) != 0) {
+                char *copy = strdup(url);
+                if (!copy)
+                    return NULL;
+                asyncz_store_free(sc->conns[i].st);
+                sc->conns[i].st = NULL;
+                free(sc->conns[i].url);
+                sc->conns[i].url = copy;
+            }
+            return &sc->conns[i];
+        }
+    if (sc->n_conns == AZ_METRICS_MAX_STORES)
+        return NULL;
+    quarantine_conn *c = &sc->conns[sc->n_conns];
+    *c = (quarantine_conn){.name = strdup(name), .url = strdup(url)};
+    if (!c->name || !c->url) {
+        free(c->name);
+        free(c->url);
+        return NULL;
+    }
+    sc->n_conns++;
+    return c;
+}
+
+/* How many records store name (at url) keeps in its quarantine, through the scrape's own connection to it.
+ * Returns 0 or an error (the connection is then dropped, to be made again at the next reading). */
+static int count_quarantined(az_metrics_scrape *sc, const char *name, const char *url, uint64_t *count)
 {
     *count = 0;
     if (strncmp(url, "memory:", 7) == 0)
         return 0; /* keeps no quarantine, and another memory store would not be the daemon's */
-    asyncz_store *st = NULL;
-    int rc = asyncz_store_open(&st, url);
+    quarantine_conn *c = conn_of(sc, name, url);
+    if (!c)
+        return ASYNCZ_ENOMEM;
+    int rc = 0;
+    if (!c->st && (rc = asyncz_store_open(&c->st, url)) == 0)
+        rc = asyncz_store_connect_existing(c->st, NULL, NULL); /* inspecting: moves nothing aside */
     if (rc == 0)
-        rc = asyncz_store_connect_existing(st, NULL, NULL);
-    if (rc == 0)
-        rc = asyncz_store_quarantined(st, count_one, count);
-    asyncz_store_free(st);
+        rc = asyncz_store_quarantined(c->st, count_one, count);
+    if (rc) {
+        asyncz_store_free(c->st);
+        c->st = NULL;
+    }
     return rc;
 }
 
@@ -213,7 +262,7 @@ static void read_quarantine(az_metrics_scrape *sc, az_http_app *app)
                            "Records kept in each store's quarantine (stores that could be read).");
     for (size_t i = 0; app->cfg && i < app->cfg->n_stores; i++) {
         uint64_t count;
-        if (count_quarantined(app->cfg->stores[i].url, &count) == 0)
+        if (count_quarantined(sc, app->cfg->stores[i].name, app->cfg->stores[i].url, &count) == 0)
             store_gauge(t, "asyncz_quarantined_records", app->cfg->stores[i].name, NULL, NULL, count);
     }
 }
