@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <crypt.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -943,6 +944,63 @@ static void test_names_and_secrets(void **state)
     assert_false(az_auth_equal("abc", "abcd"));
 }
 
+/* ---- many threads at once -------------------------------------------------------------------------------
+ */
+
+typedef struct hammer {
+    fx *f;
+    const char *bearer, *cookie;
+    int failures;
+} hammer;
+
+static void *hammer_run(void *arg)
+{
+    hammer *h = arg;
+    for (int i = 0; i < 2000; i++) {
+        az_http_pair headers[] = {{"Authorization", h->bearer}};
+        az_http_pair cookies[] = {{AZ_AUTH_COOKIE, h->cookie}};
+        az_http_request req =
+            i % 2 ? request("GET", headers, 1, NULL, 0) : request("GET", NULL, 0, cookies, 1);
+        az_http_principal p;
+        char why[256];
+        if (az_auth_authenticate(h->f->auth, &req, &p, why, sizeof why) != 0 || p.role == AZ_HTTP_ROLE_NONE)
+            h->failures++;
+        if (i % 500 == 0 &&
+            az_auth_login(h->f->auth, "192.0.2.50", "bob", "nope", &(az_auth_session_info){0},
+                          (char[AZ_AUTH_SECRET_LEN + 1]){0}, &(unsigned){0}) == AZ_AUTH_LOGIN_OK)
+            h->failures++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_requests_and_reloads(void **state)
+{
+    fx *f = *state;
+    write_users(f);
+    char token[64], hash[80], text[256], cookie[64];
+    assert_int_equal(az_auth_token_make(token, hash), 0);
+    snprintf(text, sizeof text, "ci operator %s\n", hash);
+    write_file(f->tokens, text, 0600);
+    f->settings.tokens_file = f->tokens;
+    start(f);
+    assert_int_equal(login(f, "192.0.2.1", "alice", "correct horse", cookie, NULL, NULL), AZ_AUTH_LOGIN_OK);
+    char bearer[96];
+    snprintf(bearer, sizeof bearer, "Bearer %s", token);
+    hammer h[4];
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) {
+        h[i] = (hammer){.f = f, .bearer = bearer, .cookie = cookie};
+        assert_int_equal(pthread_create(&threads[i], NULL, hammer_run, &h[i]), 0);
+    }
+    char why[512];
+    for (int i = 0; i < 20; i++) /* the same files again and again: every request still gets in */
+        assert_int_equal(az_auth_reload(f->auth, &f->settings, why, sizeof why), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(h[i].failures, 0);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -965,6 +1023,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_session_handlers_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_session_anonymous_and_token, setup, teardown),
         cmocka_unit_test(test_names_and_secrets),
+        cmocka_unit_test_setup_teardown(test_concurrent_requests_and_reloads, setup, teardown),
     };
     AZ_TEST_FILTER(tests, argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
