@@ -145,16 +145,10 @@ void az_auth_set_clock(az_auth *a, az_auth_clock_fn fn, void *ctx)
 /* ---- who makes a request ---------------------------------------------------------------------------------
  */
 
+/* The principal of a Bearer token (authorization: the header's value, "Bearer ..."). */
 static int by_token(az_auth *a, const char *authorization, az_http_principal *out, char *why, size_t why_size)
 {
-    const char *p = authorization;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (strncasecmp(p, "Bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t')) {
-        snprintf(why, why_size, "the Authorization header takes 'Bearer TOKEN' (an API token) only");
-        return -1;
-    }
-    p += 6;
+    const char *p = authorization + 6; /* after "Bearer" */
     while (*p == ' ' || *p == '\t')
         p++;
     char token[sizeof AZ_AUTH_TOKEN_PREFIX + AZ_AUTH_SECRET_LEN];
@@ -211,12 +205,23 @@ static size_t find_session(az_auth *a, const az_http_request *req, bool touch, a
     return n;
 }
 
+/* Whether req has an Authorization header of the scheme Bearer (*value: the header). Other schemes are not
+ * this server's (a reverse proxy's Basic authentication passes its header on): they are ignored. */
+static bool bearer_given(const az_http_request *req, const char **value)
+{
+    const char *h = az_http_header(req, "Authorization");
+    while (h && (*h == ' ' || *h == '\t'))
+        h++;
+    *value = h;
+    return h && strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == '\t' || h[6] == '\0');
+}
+
 int az_auth_authenticate(az_auth *a, const az_http_request *req, az_http_principal *out, char *why,
                          size_t why_size)
 {
+    const char *authorization;
     *out = (az_http_principal){.role = AZ_HTTP_ROLE_NONE, .via = AZ_HTTP_VIA_NONE};
-    const char *authorization = az_http_header(req, "Authorization");
-    if (authorization) {
+    if (bearer_given(req, &authorization)) {
         if (by_token(a, authorization, out, why, why_size) == 0)
             return 0;
         *out = (az_http_principal){.role = AZ_HTTP_ROLE_NONE, .via = AZ_HTTP_VIA_NONE};
@@ -299,12 +304,7 @@ static bool check_password(az_auth *a, const char *user, const char *password, c
     *role = u ? u->role : AZ_HTTP_ROLE_NONE;
     bool known = u != NULL;
     pthread_rwlock_unlock(&a->lock);
-    if (!*hash)
-        return false;
-    gate_enter(a);
-    bool match = az_auth_password_matches(password, *hash);
-    gate_leave(a);
-    return known && match;
+    return *hash && az_auth_password_matches(password, *hash) && known;
 }
 
 /* Start the session of a login whose password matched hash, unless the files changed meanwhile. */
@@ -325,15 +325,22 @@ static int start_session(az_auth *a, const char *user, const char *hash, az_http
     return rc;
 }
 
-az_auth_login_status az_auth_login(az_auth *a, const char *client, const char *user, const char *password,
-                                   az_auth_session_info *info, char *cookie, unsigned *retry_after)
+/* How long the client or the name must still wait before trying again (0: not at all). */
+static int64_t throttled_for(az_auth *a, const char *client_key, const char *user)
 {
-    char client_key[80];
-    az_auth_client_key(client, client_key, sizeof client_key);
     int64_t now = az_auth_now(a);
     int64_t wait_client = az_auth_throttle_wait(a->by_client, client_key, now);
     int64_t wait_name = az_auth_throttle_wait(a->by_name, user, now);
-    int64_t wait = wait_client > wait_name ? wait_client : wait_name;
+    return wait_client > wait_name ? wait_client : wait_name;
+}
+
+/* A login, with a place at the gate: the throttle is asked again there, so that of a burst of tries for one
+ * name or from one client no more than MAX_CHECKING are checked beyond the limit. */
+static az_auth_login_status login_at_gate(az_auth *a, const char *client_key, const char *user,
+                                          const char *password, az_auth_session_info *info, char *cookie,
+                                          unsigned *retry_after)
+{
+    int64_t wait = throttled_for(a, client_key, user);
     if (wait > 0) {
         *retry_after = (unsigned)wait;
         return AZ_AUTH_LOGIN_THROTTLED;
@@ -354,7 +361,7 @@ az_auth_login_status az_auth_login(az_auth *a, const char *client, const char *u
     free(hash);
     if (rc < 0)
         return AZ_AUTH_LOGIN_ERROR;
-    now = az_auth_now(a);
+    int64_t now = az_auth_now(a);
     if (rc > 0) {
         az_auth_throttle_fail(a->by_client, client_key, now);
         az_auth_throttle_fail(a->by_name, user, now);
@@ -362,6 +369,22 @@ az_auth_login_status az_auth_login(az_auth *a, const char *client, const char *u
     }
     az_auth_throttle_clear(a->by_name, user);
     return AZ_AUTH_LOGIN_OK;
+}
+
+az_auth_login_status az_auth_login(az_auth *a, const char *client, const char *user, const char *password,
+                                   az_auth_session_info *info, char *cookie, unsigned *retry_after)
+{
+    char client_key[80];
+    az_auth_client_key(client, client_key, sizeof client_key);
+    int64_t wait = throttled_for(a, client_key, user); /* a blocked client does not queue at the gate */
+    if (wait > 0) {
+        *retry_after = (unsigned)wait;
+        return AZ_AUTH_LOGIN_THROTTLED;
+    }
+    gate_enter(a);
+    az_auth_login_status st = login_at_gate(a, client_key, user, password, info, cookie, retry_after);
+    gate_leave(a);
+    return st;
 }
 
 int az_auth_session_get(az_auth *a, const az_http_request *req, az_auth_session_info *info)

@@ -54,7 +54,8 @@ int az_auth_reload(az_auth *a, const az_http_settings *settings, char *why, size
 /* Free a and its sessions. NULL-safe. No other call may be running. */
 void az_auth_free(az_auth *a);
 
-/* Who makes req (borrowed): `Authorization: Bearer TOKEN`, else the cookie asyncz_session. Returns 0 with
+/* Who makes req (borrowed): `Authorization: Bearer TOKEN`, else the cookie asyncz_session (an Authorization
+ * header of another scheme is ignored: it may be a reverse proxy's Basic authentication). Returns 0 with
  * *out set (anonymous when there are no credentials: role AZ_HTTP_ROLE_NONE, via AZ_HTTP_VIA_NONE), or -1
  * when credentials were given and are wrong or expired, with a message for the 401 in why ("the session
  * expired: log in again", "unknown API token"). A session used is kept alive (its idle time starts again).
