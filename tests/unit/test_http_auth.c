@@ -861,14 +861,14 @@ static void test_session_handlers_refusals(void **state)
     assert_post_refused(f, "{\"user\": \"a\", \"user\": \"b\", \"password\": \"x\"}", "application/json", 400,
                         "invalid_json", NULL);
     assert_post_refused(f, "[\"bob\"]", "application/json", 422, "invalid_body", NULL);
-    assert_post_refused(f, "{\"user\": \"bob\"}", "application/json", 422, "missing_field", "password");
-    assert_post_refused(f, "{\"password\": \"x\"}", "application/json", 422, "missing_field", "user");
-    assert_post_refused(f, "{\"user\": 7, \"password\": \"x\"}", "application/json", 422, "invalid_field",
+    assert_post_refused(f, "{\"user\": \"bob\"}", "application/json", 422, "invalid_body", "password");
+    assert_post_refused(f, "{\"password\": \"x\"}", "application/json", 422, "invalid_body", "user");
+    assert_post_refused(f, "{\"user\": 7, \"password\": \"x\"}", "application/json", 422, "invalid_body",
                         "user");
-    assert_post_refused(f, "{\"user\": \"bob\", \"password\": null}", "application/json", 422,
-                        "invalid_field", "password");
+    assert_post_refused(f, "{\"user\": \"bob\", \"password\": null}", "application/json", 422, "invalid_body",
+                        "password");
     assert_post_refused(f, "{\"user\": \"bob\", \"password\": \"x\", \"remember\": true}", "application/json",
-                        422, "unknown_field", "remember");
+                        422, "invalid_body", "remember");
 
     /* wrong password and unknown user: the same answer, word for word */
     az_http_response wrong =

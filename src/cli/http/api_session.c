@@ -100,11 +100,11 @@ static const char *string_field(json_t *body, const char *name, az_http_response
 {
     json_t *v = json_object_get(body, name);
     if (!v)
-        az_http_reply_error_with(resp, 422, "missing_field", json_pack("{s:s}", "field", name),
+        az_http_reply_error_with(resp, 422, "invalid_body", json_pack("{s:s}", "field", name),
                                  "field '%s' is missing: send {\"user\": \"NAME\", \"password\": \"...\"}",
                                  name);
     else if (!json_is_string(v))
-        az_http_reply_error_with(resp, 422, "invalid_field", json_pack("{s:s}", "field", name),
+        az_http_reply_error_with(resp, 422, "invalid_body", json_pack("{s:s}", "field", name),
                                  "field '%s' must be a string", name);
     return v && json_is_string(v) ? json_string_value(v) : NULL;
 }
@@ -139,7 +139,7 @@ static json_t *read_login(const az_http_request *req, az_http_response *resp, co
         json_object_foreach(body, key, value)
         {
             if (strcmp(key, "user") != 0 && strcmp(key, "password") != 0) {
-                az_http_reply_error_with(resp, 422, "unknown_field", json_pack("{s:s}", "field", key),
+                az_http_reply_error_with(resp, 422, "invalid_body", json_pack("{s:s}", "field", key),
                                          "unknown field '%s': a login takes 'user' and 'password'", key);
                 break;
             }

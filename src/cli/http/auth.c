@@ -153,18 +153,16 @@ static int by_token(az_auth *a, const char *authorization, az_http_principal *ou
         p++;
     char token[sizeof AZ_AUTH_TOKEN_PREFIX + AZ_AUTH_SECRET_LEN];
     size_t len = strcspn(p, " \t");
-    if (len != sizeof token - 1 || p[len + strspn(p + len, " \t")] != '\0' ||
-        strncmp(p, AZ_AUTH_TOKEN_PREFIX, strlen(AZ_AUTH_TOKEN_PREFIX)) != 0) {
-        snprintf(why, why_size,
-                 "malformed API token: tokens are 'azt_' and 43 characters (asyncz auth token "
-                 "makes them)");
-        return -1;
+    bool ok = len == sizeof token - 1 && p[len + strspn(p + len, " \t")] == '\0' &&
+              strncmp(p, AZ_AUTH_TOKEN_PREFIX, strlen(AZ_AUTH_TOKEN_PREFIX)) == 0;
+    if (ok) {
+        memcpy(token, p, len);
+        token[len] = '\0';
+        ok = az_auth_secret_well_formed(token + strlen(AZ_AUTH_TOKEN_PREFIX));
     }
-    memcpy(token, p, len);
-    token[len] = '\0';
-    if (!az_auth_secret_well_formed(token + strlen(AZ_AUTH_TOKEN_PREFIX))) {
+    if (!ok) {
         snprintf(why, why_size,
-                 "malformed API token: tokens are 'azt_' and 43 characters (asyncz auth token "
+                 "malformed API token: a token is 'azt_' and 43 characters ('asyncz auth token' "
                  "makes them)");
         return -1;
     }
