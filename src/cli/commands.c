@@ -3,11 +3,13 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "http/auth.h"
 #include "manage.h"
 
 const az_cli_command az_cli_commands[] = {
     /* the daemon */
     {"start", "run the scheduler daemon with the tasks of a config file", az_cli_start, az_cli_start_help},
+    {"auth", "make API tokens and console users for the daemon's HTTP server", az_cli_auth, az_cli_auth_help},
     /* changing the tasks of a store */
     {"add", "add a task to a store", az_cli_add, az_cli_add_help},
     {"update", "change a task's options (--dry-run shows the changes)", az_cli_update, az_cli_update_help},
