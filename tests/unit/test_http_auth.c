@@ -338,8 +338,19 @@ static void test_users_passwords(void **state)
     assert_int_equal(login(f, "192.0.2.5", "alice", "battery staple", NULL, NULL, NULL),
                      AZ_AUTH_LOGIN_FAILED);
     t = seconds_now();
-    assert_int_equal(login(f, "192.0.2.6", "carol", "correct horse", NULL, NULL, NULL), AZ_AUTH_LOGIN_FAILED);
-    double unknown = seconds_now() - t;
+    assert_int_equal(login(f, "192.0.2.8", "bob", "battery staple?", NULL, NULL, NULL), AZ_AUTH_LOGIN_FAILED);
+    double wrong2 = seconds_now() - t;
+    wrong = wrong2 < wrong ? wrong2 : wrong;
+    /* The fastest of three, against the fastest of two: a busy machine slows a sample, never speeds one. */
+    double unknown = 1e9;
+    const char *strangers[] = {"carol", "dave", "erin"};
+    for (int i = 0; i < 3; i++) {
+        t = seconds_now();
+        assert_int_equal(login(f, "192.0.2.6", strangers[i], "correct horse", NULL, NULL, NULL),
+                         AZ_AUTH_LOGIN_FAILED);
+        double took = seconds_now() - t;
+        unknown = took < unknown ? took : unknown;
+    }
     /* an unknown user is checked against a yescrypt decoy: not answered at once */
     if (unknown < wrong / 5)
         fail_msg("an unknown user took %.4f s, a wrong password %.4f s", unknown, wrong);
