@@ -38,7 +38,6 @@ def test_not_json_is_400(api, method, path, body):
 # Well-formed JSON that is wrong: the body is not an object, or a member has the wrong type or a bad value.
 WRONG = {
     ("POST", "/api/v1/tasks"): [
-        [], "a string", None, 5,
         {"id": 5, "interval": "1h", "function": "greet.hello"},
         {"id": "wrong-type-1", "interval": ["1h"], "function": "greet.hello"},
         {"id": "wrong-type-2", "interval": "1h", "function": "greet.hello", "paused": {"yes": True}},
@@ -48,18 +47,17 @@ WRONG = {
         {"id": "no-trigger", "function": "greet.hello"},
         {"id": "no-function", "interval": "1h"},
         {"id": "unknown-function", "interval": "1h", "function": "no.such.function"},
-        {"interval": "1h", "function": "greet.hello"},
     ],
     ("PATCH", "/api/v1/tasks/t-nightly"): [
-        [], "x", {"name": ["a"]}, {"max_instances": 0}, {"cron": "0 61 * * *"}, {"coalesce": {"a": 1}},
+        {"name": ["a"]}, {"max_instances": 0}, {"cron": "0 61 * * *"}, {"coalesce": {"a": 1}},
     ],
     ("POST", "/api/v1/tasks/bulk"): [
-        [], {"action": "pause", "ids": "t-hello"}, {"action": 5, "ids": ["t-hello"]},
+        {"action": "pause", "ids": "t-hello"}, {"action": 5, "ids": ["t-hello"]},
         {"action": "pause", "ids": [1, 2]}, {"action": "pause"}, {"ids": ["t-hello"]},
         {"action": "pause", "ids": ["t-%d" % i for i in range(501)]},
     ],
     ("POST", "/api/v1/preview"): [
-        [], {"interval": "1h", "count": "many"}, {"interval": "1h", "count": [1]}, {"cron": "61 * * * *"},
+        {"interval": "1h", "count": "many"}, {"interval": "1h", "count": [1]}, {"cron": "61 * * * *"},
         {"interval": "1h", "start": "not a time"}, {"interval": "1h", "count": 0}, {"interval": "1h", "timezone": "Mars/Base"},
         {},
     ],
@@ -76,6 +74,15 @@ def test_wrong_types_and_values_are_422(api, method, path, body):
 
 
 # (method, path, body, the key at fault)
+@pytest.mark.parametrize("method,path", BODY_ENDPOINTS, ids=BODY_IDS)
+@pytest.mark.parametrize("body", [[], "a string", None, 5, True], ids=["array", "string", "null", "number", "bool"])
+def test_a_body_that_is_not_an_object_is_422(api, method, path, body):
+    """Well-formed JSON of the wrong type (the contract: 400 is for what does not parse, 422 for what parses
+    and is wrong; the login answers so too)."""
+    r = api.admin.request(method, path, json_body=body)
+    assert r.status == 422, "%s %s with %r: %r" % (method, path, body, r)
+
+
 UNKNOWN = [
     ("POST", "/api/v1/tasks", {"id": "unknown-field", "interval": "1h", "function": "greet.hello", "bogus": 1},
      "bogus"),
@@ -86,6 +93,10 @@ UNKNOWN = [
     ("POST", "/api/v1/tasks/bulk", {"action": "pause", "ids": ["t-hello"], "bogus": 1}, "bogus"),
     ("POST", "/api/v1/preview", {"interval": "1h", "bogus": 1}, "bogus"),
     ("POST", "/api/v1/preview", {"interval": "1h", "function": "greet.hello"}, "function"),
+    # Failure hooks are shell commands set in the config file only.
+    ("POST", "/api/v1/tasks", {"id": "with-hook", "interval": "1h", "function": "greet.hello",
+                               "on_failure": "echo failed"}, "on_failure"),
+    ("PATCH", "/api/v1/tasks/t-nightly", {"on_failure_interval": "1m"}, "on_failure_interval"),
 ]
 
 
@@ -100,7 +111,7 @@ def test_unknown_fields_are_422(api, method, path, body, key):
 def test_nothing_was_created_by_refused_bodies(api):
     ids = {t["id"] for t in api.viewer.get("/api/v1/tasks", query={"limit": 500}).json()["items"]}
     assert not {"wrong-type-1", "wrong-type-2", "wrong-type-3", "wrong-type-4", "no-trigger", "no-function",
-                "unknown-function", "unknown-field", "unknown-field-2"} & ids
+                "unknown-function", "unknown-field", "unknown-field-2", "with-hook"} & ids
     t = api.viewer.get("/api/v1/tasks/t-nightly").json()
     assert t["trigger"].startswith("cron") and t["name"] == "Nightly report", "refused patches changed nothing"
 

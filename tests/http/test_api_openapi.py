@@ -39,11 +39,12 @@ CONTRACT = {
     ("get", "/api/v1/openapi.json"): "none",
     ("get", "/api/v1/session"): "none",
     ("post", "/api/v1/session"): "none",
-    ("delete", "/api/v1/session"): "none",
+    ("delete", "/api/v1/session"): "viewer",
     ("get", "/metrics"): "viewer",
     ("get", "/healthz"): "none",
     ("get", "/readyz"): "none",
     ("get", "/"): "none",
+    ("get", "/console"): "none",
     ("get", "/console/"): "none",
     ("get", "/console/assets/{file}"): "none",
 }
@@ -152,9 +153,10 @@ def test_metrics(api):
 
 
 def test_console_pages(api):
-    r = api.anon.get("/")
-    assert r.status == 302
-    assert r.headers["Location"].endswith("/console/"), r.headers["Location"]
+    for path in ("/", "/console"):
+        r = api.anon.get(path)
+        assert r.status == 302
+        assert r.headers["Location"] == "/console/", r.headers["Location"]
     r = api.anon.get("/console/")
     assert r.status == 200
     assert b"<html" in r.body.lower()
@@ -278,7 +280,7 @@ def test_pause_resume_run(api):
     r = api.operator.post("/api/v1/tasks/%s/resume" % task_id)
     assert r.status == 200 and r.json()["state"] == "scheduled"
     r = api.operator.post("/api/v1/tasks/%s/run" % task_id)
-    assert r.status == 202 and r.json() == {"requested": True}
+    assert r.status == 202 and r.json()["requested"] is True and r.json()["id"] == task_id
     for action in ("pause", "resume", "run"):
         assert api.operator.post("/api/v1/tasks/no-such-task/" + action).status == 404
 
@@ -416,7 +418,8 @@ def test_quarantine(api, daemon):
     assert r.json()["id"] == "q-restorable"
     assert api.viewer.get("/api/v1/tasks/q-restorable").status == 200
 
-    assert api.admin.delete("/api/v1/quarantine/default/q-garbage").status == 204
+    r = api.admin.delete("/api/v1/quarantine/default/q-garbage")
+    assert r.status == 200 and r.json()["dropped"] == 1, r
     remaining = [q["id"] for q in api.viewer.get("/api/v1/quarantine").json()["items"]]
     assert "q-garbage" not in remaining and "q-restorable" not in remaining
     assert api.admin.delete("/api/v1/quarantine/default/q-garbage").status == 404
@@ -428,7 +431,8 @@ def test_quarantine(api, daemon):
 def test_session_login_and_logout(api, daemon, checker):
     r = api.anon.get("/api/v1/session")
     assert r.status == 200
-    assert r.json() == {"authenticated": False, "user": None, "role": None, "csrf_token": None}
+    me = r.json()
+    assert (me["authenticated"], me["user"], me["role"], me["csrf_token"]) == (False, None, None, None), me
 
     r = api.anon.post("/api/v1/session", {"user": "otto", "password": "wrong"})
     assert r.status == 401
@@ -436,6 +440,7 @@ def test_session_login_and_logout(api, daemon, checker):
     session = daemon.login("operator", checker)
     r = session.get("/api/v1/session")
     me = r.json()
+    assert me["via"] == "session" and me["expires"]
     assert me["authenticated"] is True and me["user"] == "otto" and me["role"] == "operator"
     assert me["csrf_token"] == session.csrf
     assert session.get("/api/v1/status").status == 200

@@ -50,8 +50,6 @@ def fixed(method, path, body=None):
 CASES = [
     ("create a function task", new_task(function="greet.hello"), {"operator": 201, "admin": 201}),
     ("create a command task", new_task(command="echo hi"), {"operator": 403, "admin": 201}),
-    ("create a task with an on_failure command", new_task(function="greet.hello", on_failure="echo failed"),
-     {"operator": 403, "admin": 201}),
     ("rename a function task", fn_task_request("PATCH", body={"name": "renamed"}), {"operator": 200, "admin": 200}),
     ("turn a function task into a command", fn_task_request("PATCH", body={"command": "echo x", "function": None}),
      {"operator": 403, "admin": 200}),
