@@ -90,8 +90,13 @@ def test_token_roles(api, name, setup, expected, principal):
     r = send(api.role(principal), method, path, body)
     want = expected_status(principal, expected)
     assert r.status == want, "%s as %s: %r" % (name, principal, r)
-    if want == 401:
-        assert r.headers.get("WWW-Authenticate", "").lower().startswith("bearer"), r.headers
+
+
+def test_401_says_how_to_authenticate(api):
+    """RFC 9110: a 401 carries WWW-Authenticate (here: Bearer)."""
+    for r in (api.anon.get("/api/v1/status"), api.anon.post("/api/v1/tasks/t-hello/pause")):
+        assert r.status == 401
+        assert r.headers.get("WWW-Authenticate", "").lower().startswith("bearer"), dict(r.headers)
 
 
 def test_refused_requests_change_nothing(api):
