@@ -129,6 +129,12 @@ static void test_paths_refused_and_unknown(void **state)
     az_http_response_clear(&r);
     assert_int_equal(handle(f, "GET", "/a\x01", NULL, 0, NULL, &r), 400);
     az_http_response_clear(&r);
+    /* what the server's decoding leaves of %00, and an overlong '.' (%c0%ae) */
+    assert_int_equal(handle(f, "GET", "/console/assets/app.js%00.png", NULL, 0, NULL, &r), 400);
+    az_http_response_clear(&r);
+    assert_int_equal(handle(f, "GET", "/console/\xc0\xae\xc0\xae/x", NULL, 0, NULL, &r), 400);
+    assert_string_equal(error_code(&r), "bad_path");
+    az_http_response_clear(&r);
     assert_int_equal(handle(f, "GET", "/api/v1/nothing", NULL, 0, NULL, &r), 404);
     assert_string_equal(error_code(&r), "not_found");
     az_http_response_clear(&r);
@@ -157,6 +163,7 @@ static void test_authentication_and_roles(void **state)
     az_http_response r;
     assert_int_equal(handle(f, "GET", "/api/v1/events", NULL, 0, NULL, &r), 401);
     assert_string_equal(error_code(&r), "unauthenticated");
+    assert_string_equal(header_of(&r, "WWW-Authenticate"), "Bearer realm=\"asyncz\"");
     az_http_response_clear(&r);
     char bearer[128];
     snprintf(bearer, sizeof bearer, "Bearer %s", f->viewer);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "cli.h"
 #include "events.h"
 #include "server.h"
 #include "settings.h"
@@ -22,7 +23,9 @@
  * resolved, so that no route ever sees one. */
 static bool path_acceptable(const char *path)
 {
-    if (path[0] != '/' || strlen(path) > 2048)
+    /* "%00" is what the server's decoding leaves of an encoded NUL (server.c), which must not cut a name
+     * short. */
+    if (path[0] != '/' || strlen(path) > 2048 || strstr(path, "%00") || az_cli_utf8_invalid(path) >= 0)
         return false;
     for (const char *p = path; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
@@ -129,6 +132,7 @@ static bool authenticate(az_http_app *app, az_http_request *req, const az_http_r
     req->principal = (az_http_principal){0};
     if (route->role == AZ_HTTP_ROLE_NONE)
         return true;
+    az_http_add_header(resp, "WWW-Authenticate", "Bearer realm=\"asyncz\", error=\"invalid_token\"");
     az_http_reply_error(resp, 401, "unauthenticated", "%s", *why ? why : "the credentials were refused");
     return false;
 }
