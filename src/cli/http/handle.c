@@ -74,17 +74,19 @@ static bool role_allows(const az_http_request *req, const az_http_route *route, 
     const az_http_principal *p = &req->principal;
     if (p->role >= route->role)
         return true;
-    if (p->role == AZ_HTTP_ROLE_NONE)
+    if (p->role == AZ_HTTP_ROLE_NONE) {
+        az_http_add_header(resp, "WWW-Authenticate", "Bearer realm=\"asyncz\"");
         az_http_reply_error(
             resp, 401, "unauthenticated",
             "log in to the console, or send an API token: Authorization: Bearer TOKEN (make one "
             "with asyncz auth token NAME --role %s)",
             az_http_role_name(route->role));
-    else
+    } else {
         az_http_reply_error(resp, 403, "forbidden", "%s needs the %s role; %s '%s' has the %s role",
                             route->pattern, az_http_role_name(route->role),
                             p->via == AZ_HTTP_VIA_TOKEN ? "the token" : "user", p->name,
                             az_http_role_name(p->role));
+    }
     return false;
 }
 
