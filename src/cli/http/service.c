@@ -75,6 +75,16 @@ fail:
     return -1;
 }
 
+int az_http_service_check(const az_config *cfg, char *why, size_t why_size)
+{
+    if (!cfg->http.enabled)
+        return 0;
+    az_auth *auth = NULL;
+    int rc = az_auth_new(&auth, &cfg->http, why, why_size);
+    az_auth_free(auth);
+    return rc;
+}
+
 void az_http_service_reload(az_http_service *svc, const az_config *next)
 {
     if (!svc)
