@@ -46,6 +46,12 @@ export function s(tag, attrs, ...children) {
   return el;
 }
 
+// el.append(...children) leaving out null, undefined and false (the DOM's own would write "null").
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;
@@ -204,7 +210,7 @@ export function toast(message, kind = 'info', ms = 5000) {
   close.addEventListener('click', () => el.remove());
   el.appendChild(close);
   box.appendChild(el);
-  while (box.children.length > 5) box.firstChild.remove();
+  while (box.children.length > 3) box.firstChild.remove();
   setTimeout(() => el.remove(), ms);
 }
 

@@ -1,6 +1,6 @@
 // The audit trail: every change to a task, who made it, and each changed field before and after.
 import * as api from './api.js';
-import {h, replace, pageHeader, timeAgo, emptyState, errorBox, debounce} from './dom.js';
+import {h, add, replace, pageHeader, timeAgo, emptyState, errorBox, debounce} from './dom.js';
 import {dataTable, Pager, diffView} from './widgets.js';
 import {hashWith, taskHash} from './shared.js';
 
@@ -15,7 +15,7 @@ export async function render(ctx) {
   const actor = h('input', {type: 'search', id: 'audit-actor', 'data-testid': 'audit-actor-filter',
     placeholder: 'Actor', value: filters.actor, 'aria-label': 'Actor', autocomplete: 'off'});
   const body = h('div');
-  ctx.main.append(pageHeader('Audit trail'), h('div', {class: 'toolbar', role: 'search'}, task, actor), body);
+  add(ctx.main, pageHeader('Audit trail'), h('div', {class: 'toolbar', role: 'search'}, task, actor), body);
   const apply = debounce(() => {
     filters.task = task.value.trim();
     filters.actor = actor.value.trim();

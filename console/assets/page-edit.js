@@ -2,7 +2,7 @@
 // change (before / after); "Apply" makes the change. Only the fields the user changed are sent (an emptied
 // field is sent as null: back to the default).
 import * as api from './api.js';
-import {h, replace, pageHeader, errorBox, toast, jsonText, code} from './dom.js';
+import {h, add, replace, pageHeader, errorBox, toast, jsonText, code} from './dom.js';
 import {diffView} from './widgets.js';
 import {triggerForm} from './trigger-form.js';
 import {taskOptionsForm} from './task-form.js';
@@ -33,15 +33,15 @@ export async function render(ctx) {
     t = await api.get(`tasks/${api.seg(id)}`, {store});
   } catch (e) {
     if (e.status === 401) return;
-    ctx.main.append(pageHeader(`Edit ${id}`), errorBox(e));
+    add(ctx.main, pageHeader(`Edit ${id}`), errorBox(e));
     return;
   }
   if (!ctx.isCurrent()) return;
   const back = taskHash(id, store);
-  ctx.main.append(h('p', {class: 'breadcrumb'}, h('a', {href: '#/tasks'}, 'Tasks'), ' / ',
+  add(ctx.main, h('p', {class: 'breadcrumb'}, h('a', {href: '#/tasks'}, 'Tasks'), ' / ',
     h('a', {href: back}, id), ' / edit'), pageHeader(`Edit ${id}`));
   if (!api.can('operator') || (t.command && !api.can('admin'))) {
-    ctx.main.append(h('div', {class: 'alert alert-info'}, t.command
+    add(ctx.main, h('div', {class: 'alert alert-info'}, t.command
       ? 'This task runs a shell command: only an admin can change it.'
       : 'Your role (viewer) cannot change tasks: ask an operator.'));
     return;
@@ -128,6 +128,6 @@ export async function render(ctx) {
     }
   });
 
-  ctx.main.append(h('div', {class: 'form-layout'}, form,
+  add(ctx.main, h('div', {class: 'form-layout'}, form,
     h('aside', {class: 'form-aside'}, h('section', {class: 'panel'}, h('h2', null, 'Changes'), diffBox), preview.node)));
 }

@@ -2,7 +2,7 @@
 // newest on top, at most MAX_EVENTS kept; Pause holds new events back (counted) until Resume.
 import * as api from './api.js';
 import {apiUrl} from './api.js';
-import {h, replace, pageHeader, timeAbs, outcomeBadge, button, emptyState} from './dom.js';
+import {h, add, replace, pageHeader, timeAbs, outcomeBadge, button, emptyState} from './dom.js';
 import {taskHash, runHash} from './shared.js';
 
 const MAX_EVENTS = 200;
@@ -22,7 +22,7 @@ function eventItem(name, data) {
   if (data.instance_id) details.push(h('span', null, `scheduler ${data.instance_id}`));
   if (data.run_id) details.push(h('a', {href: runHash(data.run_id, store)}, 'run'));
   return h('li', {class: `event event-${KIND[name] || 'muted'}`, 'data-event': name, 'data-testid': 'event-item'},
-    h('span', {class: 'event-time'}, timeAbs(data.time || new Date().toISOString(), {hour: '2-digit', minute: '2-digit', second: '2-digit'})),
+    h('span', {class: 'event-time'}, timeAbs(data.time || new Date().toISOString(), {hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'})),
     h('span', {class: `badge badge-${KIND[name] || 'muted'} event-name`}, name),
     data.task_id ? h('a', {class: 'event-task', href: taskHash(data.task_id, store)}, data.task_id) : h('span', {class: 'event-task muted'}, store || ''),
     h('span', {class: 'event-details'}, details));
@@ -38,7 +38,7 @@ export async function render(ctx) {
     pauseButton.textContent = paused ? 'Resume' : 'Pause';
     pauseButton.setAttribute('aria-pressed', paused ? 'true' : 'false');
     if (!paused) {
-      for (const el of held.splice(0).reverse()) add(el);
+      for (const el of held.splice(0).reverse()) addEvent(el);
     }
     heldNote();
   });
@@ -50,7 +50,7 @@ export async function render(ctx) {
   });
   const heldText = h('p', {class: 'held', 'data-testid': 'events-held', hidden: true});
   const empty = emptyState('No event yet.', 'Events appear here as the scheduler adds, runs and changes tasks. Run a task to see one.');
-  ctx.main.append(pageHeader('Events', status, pauseButton, clearButton), heldText, empty, list);
+  add(ctx.main, pageHeader('Events', status, pauseButton, clearButton), heldText, empty, list);
 
   function showEmpty() {
     empty.hidden = list.children.length > 0;
@@ -59,7 +59,7 @@ export async function render(ctx) {
     heldText.hidden = !paused;
     heldText.textContent = `Paused: ${held.length} new event${held.length === 1 ? '' : 's'} held back${held.length >= MAX_EVENTS ? ' (the oldest dropped)' : ''}.`;
   }
-  function add(el) {
+  function addEvent(el) {
     list.prepend(el);
     while (list.children.length > MAX_EVENTS) list.lastChild.remove();
     showEmpty();
@@ -84,7 +84,7 @@ export async function render(ctx) {
       if (held.length > MAX_EVENTS) held.pop();
       heldNote();
     } else {
-      add(el);
+      addEvent(el);
     }
   };
   for (const n of [...NAMES, 'message']) source.addEventListener(n, onEvent);

@@ -1,11 +1,11 @@
 // The schedulers sharing each store, from their heartbeats: who is alive, since when, last seen.
 import * as api from './api.js';
-import {h, replace, pageHeader, timeAgo, emptyState, errorBox, button} from './dom.js';
+import {h, add, replace, pageHeader, timeAgo, emptyState, errorBox, button} from './dom.js';
 import {dataTable} from './widgets.js';
 
 export async function render(ctx) {
   const body = h('div');
-  ctx.main.append(pageHeader('Instances', button('Refresh', {'data-testid': 'refresh'}, () => load())), body);
+  add(ctx.main, pageHeader('Instances', button('Refresh', {'data-testid': 'refresh'}, () => load())), body);
   async function load() {
     let res;
     try {

@@ -1,7 +1,7 @@
 // A new task: id, store, trigger (with a live preview of its next fire times in the chosen zone, DST gaps and
 // overlaps flagged), what runs (a plugin function, or for an admin a shell command), options.
 import * as api from './api.js';
-import {h, replace, pageHeader, errorBox, toast} from './dom.js';
+import {h, add, replace, pageHeader, errorBox, toast} from './dom.js';
 import {select, labelled} from './widgets.js';
 import {triggerForm} from './trigger-form.js';
 import {taskOptionsForm} from './task-form.js';
@@ -9,9 +9,9 @@ import {previewPanel} from './preview.js';
 import {taskHash, navigate, storeNames} from './shared.js';
 
 export async function render(ctx) {
-  ctx.main.append(pageHeader('New task'));
+  add(ctx.main, pageHeader('New task'));
   if (!api.can('operator')) {
-    ctx.main.append(h('div', {class: 'alert alert-info'}, 'Your role (viewer) cannot create tasks: ask an operator.'));
+    add(ctx.main, h('div', {class: 'alert alert-info'}, 'Your role (viewer) cannot create tasks: ask an operator.'));
     return;
   }
   const stores = await storeNames();
@@ -82,6 +82,6 @@ export async function render(ctx) {
     }
   });
 
-  ctx.main.append(h('div', {class: 'form-layout'}, form, h('aside', {class: 'form-aside'}, preview.node)));
+  add(ctx.main, h('div', {class: 'form-layout'}, form, h('aside', {class: 'form-aside'}, preview.node)));
   id.focus();
 }

@@ -1,7 +1,7 @@
 // The overview: the scheduler's state, task counts, what ran in the last hour and day (failures and late
 // runs stand out), the next runs and the latest failures. Refreshed every 15 s.
 import * as api from './api.js';
-import {h, replace, pageHeader, statCard, timeAgo, outcomeBadge, emptyState, errorBox, stateBadge,
+import {h, add, replace, pageHeader, statCard, timeAgo, outcomeBadge, emptyState, errorBox, stateBadge,
   FAILED_OUTCOMES, button, formatDuration, runDuration} from './dom.js';
 import {dataTable} from './widgets.js';
 import {loadStatus, hashWith, taskHash, runHash, navigate} from './shared.js';
@@ -57,7 +57,7 @@ function failuresTable(runs) {
 export async function render(ctx) {
   const body = h('div', {class: 'overview', 'data-testid': 'overview'});
   const refresh = button('Refresh', {'data-testid': 'refresh', 'aria-label': 'Refresh the overview'}, () => draw());
-  ctx.main.append(pageHeader('Overview', refresh), body);
+  add(ctx.main, pageHeader('Overview', refresh), body);
 
   async function draw() {
     let st, next, failures;

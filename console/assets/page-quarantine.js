@@ -1,12 +1,12 @@
 // Records a store kept aside because they would not decode, open or validate, with the reason; an admin may
 // retry one (put it back, if it now reads) or delete it.
 import * as api from './api.js';
-import {h, replace, pageHeader, timeAgo, emptyState, errorBox, toast, button} from './dom.js';
+import {h, add, replace, pageHeader, timeAgo, emptyState, errorBox, toast, button} from './dom.js';
 import {dataTable, confirmDialog} from './widgets.js';
 
 export async function render(ctx) {
   const body = h('div');
-  ctx.main.append(pageHeader('Quarantine'), body);
+  add(ctx.main, pageHeader('Quarantine'), body);
   const admin = api.can('admin');
 
   async function act(item, action) {

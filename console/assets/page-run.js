@@ -1,7 +1,7 @@
 // One run: its fields and the lines it printed (stream and time). While it is running it is asked again
 // every second, so its output follows live.
 import * as api from './api.js';
-import {h, replace, pageHeader, timeAgo, timeAbs, outcomeBadge, errorBox, fieldList, code, jsonText,
+import {h, add, replace, pageHeader, timeAgo, timeAbs, outcomeBadge, errorBox, fieldList, code, jsonText,
   formatDuration, runDuration} from './dom.js';
 import {taskHash} from './shared.js';
 
@@ -38,7 +38,7 @@ function outputView(r, follow) {
   }
   for (const line of lines) {
     box.append(h('div', {class: `output-line stream-${line.stream}`, 'data-stream': line.stream},
-      h('span', {class: 'output-time'}, timeAbs(line.time, {hour: '2-digit', minute: '2-digit', second: '2-digit'})),
+      h('span', {class: 'output-time'}, timeAbs(line.time, {hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'})),
       h('span', {class: 'output-stream'}, line.stream),
       h('span', {class: 'output-text'}, line.text ?? '')));
   }
@@ -53,7 +53,7 @@ export async function render(ctx) {
   const head = h('div');
   const body = h('div');
   const live = h('span', {class: 'live', 'data-testid': 'run-live', hidden: true}, h('span', {class: 'dot dot-info pulse'}), 'following live');
-  ctx.main.append(h('p', {class: 'breadcrumb'}, h('a', {href: '#/runs'}, 'Run history'), ' / ', runId), head, body);
+  add(ctx.main, h('p', {class: 'breadcrumb'}, h('a', {href: '#/runs'}, 'Run history'), ' / ', runId), head, body);
   let timer = null;
   ctx.onCleanup(() => clearTimeout(timer));
   let wasAtBottom = true;
@@ -75,7 +75,7 @@ export async function render(ctx) {
     replace(head, pageHeader(h('span', {class: 'title-with-badge'}, `Run of ${r.task_id || '?'}`, outcomeBadge(r.outcome)), live));
     replace(body, h('div', {class: 'grid-2 grid-wide-right'},
       h('section', {class: 'panel'}, h('h2', null, 'Run'), fieldList(fields(r), 'run-fields')),
-      h('section', {class: 'panel'}, h('h2', null, 'Output'), outputView(r, wasAtBottom))));
+      h('section', {class: 'panel run-output-panel'}, h('h2', null, 'Output'), outputView(r, wasAtBottom))));
     if (r.outcome === 'running') timer = setTimeout(() => load(false), POLL_MS);
   }
   await load(true);

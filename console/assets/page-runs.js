@@ -1,6 +1,6 @@
 // The run history: filters by task, outcome and time, cursor pagination; a row opens the run.
 import * as api from './api.js';
-import {h, replace, pageHeader, timeAgo, outcomeBadge, emptyState, errorBox, formatDuration, runDuration,
+import {h, add, replace, pageHeader, timeAgo, outcomeBadge, emptyState, errorBox, formatDuration, runDuration,
   shortId, OUTCOMES, FAILED_OUTCOMES, debounce} from './dom.js';
 import {dataTable, Pager, select} from './widgets.js';
 import {hashWith, taskHash, runHash, navigate} from './shared.js';
@@ -24,7 +24,7 @@ export async function render(ctx) {
   if (filters.since && !sinceOptions.some(([v]) => v === filters.since)) sinceOptions.push([filters.since, `Since ${filters.since}`]);
   const since = select({id: 'runs-since', 'data-testid': 'runs-since-filter', 'aria-label': 'Since'}, sinceOptions, filters.since);
   const body = h('div');
-  ctx.main.append(pageHeader('Run history'), h('div', {class: 'toolbar', role: 'search'}, task, outcome, since), body);
+  add(ctx.main, pageHeader('Run history'), h('div', {class: 'toolbar', role: 'search'}, task, outcome, since), body);
 
   function apply() {
     history.replaceState(null, '', hashWith('#/runs', filters));
@@ -67,12 +67,12 @@ export async function render(ctx) {
       {key: 'run_id', label: 'Run', render: (r) => h('a', {href: runHash(r.run_id, r.store_alias), title: r.run_id}, shortId(r.run_id))},
       {key: 'task_id', label: 'Task', render: (r) => h('a', {href: taskHash(r.task_id, r.store_alias)}, r.task_id || '')},
       {key: 'outcome', label: 'Outcome', render: (r) => outcomeBadge(r.outcome)},
-      {key: 'scheduled_time', label: 'Scheduled', render: (r) => timeAgo(r.scheduled_time)},
+      {key: 'scheduled_time', label: 'Scheduled', class: 'hide-phone', render: (r) => timeAgo(r.scheduled_time)},
       {key: 'started_at', label: 'Started', render: (r) => timeAgo(r.started_at)},
       {key: 'duration', label: 'Took', render: (r) => formatDuration(runDuration(r))},
       {key: 'late', label: 'Late', render: (r) => (r.late ? h('span', {class: 'badge badge-warn'}, 'late') : '')},
-      {key: 'source', label: 'Source'},
-      {key: 'scheduler', label: 'Scheduler', render: (r) => r.scheduler || r.host || ''},
+      {key: 'source', label: 'Source', class: 'hide-phone'},
+      {key: 'scheduler', label: 'Scheduler', class: 'hide-phone', render: (r) => r.scheduler || r.host || ''},
     ], items, {testid: 'runs-table', id: 'runs-table', caption: 'Runs', onOpen: (r) => navigate(runHash(r.run_id, r.store_alias)),
       rowAttrs: (r) => ({'data-run-id': r.run_id, 'data-outcome': r.outcome, 'data-testid': 'run-row'})}),
     pager.controls(load, page.total, items.length, 'runs-pager'));

@@ -1,11 +1,11 @@
 // The daemon itself: version, identity, host, zone, uptime, its stores and executors.
-import {h, replace, pageHeader, fieldList, timeAbs, formatDuration, stateBadge, errorBox, code, button} from './dom.js';
+import {h, add, replace, pageHeader, fieldList, timeAbs, formatDuration, stateBadge, errorBox, code, button} from './dom.js';
 import {dataTable} from './widgets.js';
 import {loadStatus} from './shared.js';
 
 export async function render(ctx) {
   const body = h('div');
-  ctx.main.append(pageHeader('Runtime', button('Refresh', {'data-testid': 'refresh'}, () => load())), body);
+  add(ctx.main, pageHeader('Runtime', button('Refresh', {'data-testid': 'refresh'}, () => load())), body);
   async function load() {
     let st;
     try {

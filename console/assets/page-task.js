@@ -1,7 +1,7 @@
 // One task: its fields, its next run times, its recent runs as a table and a chart, and the buttons the
 // user's role allows (pause or resume, run now, edit, remove).
 import * as api from './api.js';
-import {h, replace, pageHeader, timeAgo, timeAbs, outcomeBadge, errorBox, stateBadge, fieldList, code,
+import {h, add, replace, pageHeader, timeAgo, timeAbs, outcomeBadge, errorBox, stateBadge, fieldList, code,
   jsonText, emptyState, formatDuration, runDuration, button, shortId} from './dom.js';
 import {dataTable} from './widgets.js';
 import {runChart} from './charts.js';
@@ -50,12 +50,12 @@ export async function render(ctx) {
     t = await api.get(`tasks/${api.seg(id)}`, {store});
   } catch (e) {
     if (e.status === 401) return;
-    ctx.main.append(pageHeader(id), errorBox(e), h('p', null, h('a', {href: '#/tasks'}, '← All tasks')));
+    add(ctx.main, pageHeader(id), errorBox(e), h('p', null, h('a', {href: '#/tasks'}, '← All tasks')));
     return;
   }
   if (!ctx.isCurrent()) return;
   const taskStore = store || t.store || t.store_alias;
-  const reload = () => navigate(location.hash, true);
+  const reload = () => ctx.isCurrent() && navigate(location.hash, true);
 
   const actions = [];
   if (api.can('operator')) {
@@ -80,7 +80,7 @@ export async function render(ctx) {
   const title = h('span', {class: 'title-with-badge'}, t.name && t.name !== t.id ? `${t.name}` : t.id, stateBadge(t.state));
   const nextList = (t.next_run_times || []).map((x) => (typeof x === 'object' && x !== null ? x.time || x.next_run_time : x));
   const runsBox = h('div', {'data-testid': 'task-runs-box'}, h('p', {class: 'muted'}, 'Loading runs…'));
-  ctx.main.append(
+  add(ctx.main, 
     h('p', {class: 'breadcrumb'}, h('a', {href: '#/tasks'}, 'Tasks'), ' / ', id),
     pageHeader(title, ...actions),
     t.command && api.can('operator') && !api.can('admin')

@@ -1,7 +1,7 @@
 // The tasks: a search box, filters by state and store, sortable columns, cursor pagination, and checkboxes
 // with bulk pause / resume / run now / remove. A row opens the task (click or Enter).
 import * as api from './api.js';
-import {h, replace, pageHeader, timeAgo, outcomeBadge, emptyState, errorBox, stateBadge, toast,
+import {h, add, replace, pageHeader, timeAgo, outcomeBadge, emptyState, errorBox, stateBadge, toast,
   debounce} from './dom.js';
 import {dataTable, Pager, select, confirmDialog} from './widgets.js';
 import {hashWith, taskHash, navigate, storeNames} from './shared.js';
@@ -42,7 +42,7 @@ export async function render(ctx) {
   const body = h('div', {class: 'tasks-body'});
   const newButton = api.can('operator') ? h('a', {class: 'button button-primary', href: '#/new',
     'data-testid': 'new-task-button'}, 'New task') : null;
-  ctx.main.append(pageHeader('Tasks', newButton),
+  add(ctx.main, pageHeader('Tasks', newButton),
     h('div', {class: 'toolbar', role: 'search'}, search, stateSel, storeSel), bulkBar, body);
 
   // Filters live in the address, so Back and a shared link give the same list.
@@ -124,9 +124,9 @@ export async function render(ctx) {
     }
     cols.push(
       {key: 'id', label: 'Id', sort: 'id', render: (t) => h('a', {href: taskHash(t.id, t.store), class: 'task-link'}, t.id)},
-      {key: 'name', label: 'Name', sort: 'name', render: (t) => (t.name && t.name !== t.id ? t.name : h('span', {class: 'muted'}, '–'))},
+      {key: 'name', label: 'Name', sort: 'name', class: 'hide-phone', render: (t) => (t.name && t.name !== t.id ? t.name : h('span', {class: 'muted'}, '–'))},
       {key: 'state', label: 'State', render: (t) => stateBadge(t.state)},
-      {key: 'trigger', label: 'Trigger', class: 'col-wide', render: (t) => h('code', {class: 'trigger'}, t.trigger || '')},
+      {key: 'trigger', label: 'Trigger', class: 'col-wide hide-phone', render: (t) => h('code', {class: 'trigger'}, t.trigger || '')},
       {key: 'next_run_time', label: 'Next run', sort: 'next_run_time', render: (t) => timeAgo(t.next_run_time)},
       {key: 'last_run', label: 'Last run', render: (t) => lastRun(t.last_run)},
     );
@@ -163,7 +163,7 @@ export async function render(ctx) {
           ? 'Create one here, add a [task] section to the daemon\'s config file, or use `asyncz add`.'
           : 'Tasks come from the daemon\'s config file or `asyncz add`.',
         api.can('operator') ? h('a', {class: 'button button-primary', href: '#/new'}, 'New task') : null));
-      if (pager.page > 1) body.append(pager.controls(load, page.total, 0));
+      if (pager.page > 1) add(body, pager.controls(load, page.total, 0));
       updateBulk();
       return;
     }

@@ -1,7 +1,7 @@
 // The timeline: the upcoming runs of the next hours as a picture, a row per task, a tick per fire time,
 // a line at now. The fire times are each task's next run times (GET /api/v1/tasks/{id}).
 import * as api from './api.js';
-import {h, replace, pageHeader, toMillis, emptyState, errorBox} from './dom.js';
+import {h, add, replace, pageHeader, toMillis, emptyState, errorBox} from './dom.js';
 import {select} from './widgets.js';
 import {timelineChart} from './charts.js';
 import {hashWith, taskHash} from './shared.js';
@@ -27,7 +27,7 @@ export async function render(ctx) {
   const hours = WINDOWS.some(([v]) => v === ctx.query.get('hours')) ? ctx.query.get('hours') : '6';
   const win = select({id: 'timeline-window', 'data-testid': 'timeline-window', 'aria-label': 'Window'}, WINDOWS, hours);
   const body = h('div', {class: 'panel timeline-panel'});
-  ctx.main.append(pageHeader('Timeline', win), body);
+  add(ctx.main, pageHeader('Timeline', win), body);
   win.addEventListener('change', () => {
     history.replaceState(null, '', hashWith('#/timeline', {hours: win.value}));
     load();
