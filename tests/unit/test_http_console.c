@@ -54,6 +54,17 @@ static void assert_not_found(az_http_response *resp)
     assert_null(resp->static_body);
 }
 
+/* A 404 for a name refused before any lookup (it says why, without echoing the name). */
+static void assert_refused(az_http_response *resp)
+{
+    assert_not_found(resp);
+    json_t *doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+    const char *message = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
+    assert_non_null(message);
+    assert_non_null(strstr(message, "a file name of its assets is 1 to 128 of"));
+    json_decref(doc);
+}
+
 static void test_index_page(void **state)
 {
     (void)state;
@@ -135,14 +146,22 @@ static void test_path_traversal(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(get(bad[i], NULL, NULL, &resp), AZ_HTTP_MATCHED);
-        assert_not_found(&resp);
+        assert_refused(&resp);
         az_http_response_clear(&resp);
     }
     /* too long a name */
     char path[400] = "/console/assets/";
     memset(path + strlen(path), 'a', 200);
     assert_int_equal(get(path, NULL, NULL, &resp), AZ_HTTP_MATCHED);
+    assert_refused(&resp);
+    az_http_response_clear(&resp);
+    /* a plain name that is simply not there: the 404 names it */
+    assert_int_equal(get("/console/assets/app.js.map", NULL, NULL, &resp), AZ_HTTP_MATCHED);
     assert_not_found(&resp);
+    json_t *doc = json_loadb(resp.body, resp.body_len, 0, NULL);
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(doc, "error"), "message")),
+                           "'assets/app.js.map'"));
+    json_decref(doc);
     az_http_response_clear(&resp);
 }
 

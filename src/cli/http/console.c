@@ -152,7 +152,12 @@ static void handle_asset(az_http_app *app, az_http_request *req, az_http_respons
     (void)app;
     const char *file = az_http_param(req, "file");
     if (!file || !plain_file_name(file)) {
-        not_found(resp, "assets/...");
+        /* the name is not echoed: it may be anything */
+        az_http_reply_error(
+            resp, 404, "not_found",
+            "the console has no such file: a file name of its assets is 1 to %d of A-Z a-z 0-9 . _ - "
+            "not starting with '.' and without '..'",
+            FILE_NAME_MAX);
         return;
     }
     char path[sizeof CONSOLE_ASSETS + FILE_NAME_MAX];
