@@ -97,7 +97,7 @@ static void test_asset(void **state)
     assert_int_equal(resp.body_len, a->len);
     assert_string_equal(resp.content_type, "text/javascript; charset=utf-8");
     assert_string_equal(header(&resp, "ETag"), a->etag);
-    assert_string_equal(header(&resp, "Cache-Control"), "max-age=300");
+    assert_string_equal(header(&resp, "Cache-Control"), "max-age=60");
     az_http_response_clear(&resp);
 
     assert_int_equal(get("/console/assets/app.css", NULL, NULL, &resp), AZ_HTTP_MATCHED);
@@ -181,7 +181,7 @@ static void test_etag_revalidation(void **state)
         assert_null(resp.static_body);
         assert_null(resp.body);
         assert_string_equal(header(&resp, "ETag"), a->etag);
-        assert_string_equal(header(&resp, "Cache-Control"), "max-age=300");
+        assert_string_equal(header(&resp, "Cache-Control"), "max-age=60");
         az_http_response_clear(&resp);
     }
     /* another file's tag, a tag cut short, garbage: the whole file */

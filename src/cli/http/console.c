@@ -3,7 +3,7 @@
  * console. Anyone may fetch them (the page asks GET /api/v1/session and shows its login form when nobody is
  * logged in): they hold no data. Each answer carries its file's ETag, and a request whose If-None-Match
  * names it is answered 304 with no body. The page is revalidated on every load ("no-cache", so a new daemon's
- * console is picked up at once); the assets are kept for a few minutes.
+ * console is picked up at once); the assets are kept for a minute.
  *
  * A file is looked up by its exact name in the embedded table, so no request can reach anything else; a name
  * that is not a plain file name (a '/', "..", a leading '.', a byte outside [A-Za-z0-9._-]) is refused before
@@ -18,7 +18,7 @@
 #define CONSOLE_INDEX "console/index.html"
 #define CONSOLE_ASSETS "console/assets/"
 #define INDEX_CACHE "no-cache"
-#define ASSET_CACHE "max-age=300"
+#define ASSET_CACHE "max-age=60"
 #define FILE_NAME_MAX 128
 
 /* ---- checks ---------------------------------------------------------------------------------------- */
