@@ -172,6 +172,12 @@ export function runDuration(run, now = Date.now()) {
   return (end === null ? now : end) - start;
 }
 
+// How long a run took as text; a running one's time so far with "+" ("12s+").
+export function runDurationText(run) {
+  const d = runDuration(run);
+  return d === null ? '–' : formatDuration(d) + (run.outcome === 'running' ? '+' : '');
+}
+
 // ---- pieces of pages --------------------------------------------------------------------------------
 
 export function pageHeader(title, ...actions) {

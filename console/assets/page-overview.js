@@ -2,7 +2,7 @@
 // runs stand out), the next runs and the latest failures. Refreshed every 15 s.
 import * as api from './api.js';
 import {h, add, replace, pageHeader, statCard, timeAgo, outcomeBadge, emptyState, errorBox, stateBadge,
-  FAILED_OUTCOMES, button, formatDuration, runDuration} from './dom.js';
+  FAILED_OUTCOMES, button, formatDuration, runDurationText} from './dom.js';
 import {dataTable} from './widgets.js';
 import {loadStatus, hashWith, taskHash, runHash, navigate} from './shared.js';
 
@@ -48,7 +48,7 @@ function failuresTable(runs) {
     {key: 'task_id', label: 'Task', render: (r) => h('a', {href: taskHash(r.task_id, r.store_alias)}, r.task_id || '')},
     {key: 'outcome', label: 'Outcome', render: (r) => outcomeBadge(r.outcome)},
     {key: 'finished_at', label: 'When', render: (r) => timeAgo(r.finished_at || r.started_at || r.scheduled_time)},
-    {key: 'duration', label: 'Took', render: (r) => formatDuration(runDuration(r))},
+    {key: 'duration', label: 'Took', render: (r) => runDurationText(r)},
     {key: 'error', label: 'Error', class: 'col-wide', render: (r) => r.error_message || (r.exit_status != null ? `exit ${r.exit_status}` : '')},
   ], runs, {testid: 'recent-failures', onOpen: (r) => navigate(runHash(r.run_id, r.store_alias)),
     rowAttrs: (r) => ({'data-run-id': r.run_id})});

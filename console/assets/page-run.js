@@ -1,7 +1,7 @@
 // One run: its fields and the lines it printed (stream and time). While it is running it is asked again
 // every second, so its output follows live.
 import * as api from './api.js';
-import {h, add, replace, pageHeader, timeAgo, timeAbs, outcomeBadge, errorBox, fieldList, code, jsonText,
+import {h, add, replace, pageHeader, timeAbs, outcomeBadge, errorBox, fieldList, code, jsonText,
   formatDuration, runDuration} from './dom.js';
 import {taskHash} from './shared.js';
 

@@ -1,6 +1,6 @@
 // The run history: filters by task, outcome and time, cursor pagination; a row opens the run.
 import * as api from './api.js';
-import {h, add, replace, pageHeader, timeAgo, outcomeBadge, emptyState, errorBox, formatDuration, runDuration,
+import {h, add, replace, pageHeader, timeAgo, outcomeBadge, emptyState, errorBox, runDurationText,
   shortId, OUTCOMES, FAILED_OUTCOMES, debounce} from './dom.js';
 import {dataTable, Pager, select} from './widgets.js';
 import {hashWith, taskHash, runHash, navigate} from './shared.js';
@@ -69,7 +69,7 @@ export async function render(ctx) {
       {key: 'outcome', label: 'Outcome', render: (r) => outcomeBadge(r.outcome)},
       {key: 'scheduled_time', label: 'Scheduled', class: 'hide-phone', render: (r) => timeAgo(r.scheduled_time)},
       {key: 'started_at', label: 'Started', render: (r) => timeAgo(r.started_at)},
-      {key: 'duration', label: 'Took', render: (r) => formatDuration(runDuration(r))},
+      {key: 'duration', label: 'Took', render: (r) => runDurationText(r)},
       {key: 'late', label: 'Late', render: (r) => (r.late ? h('span', {class: 'badge badge-warn'}, 'late') : '')},
       {key: 'source', label: 'Source', class: 'hide-phone'},
       {key: 'scheduler', label: 'Scheduler', class: 'hide-phone', render: (r) => r.scheduler || r.host || ''},

@@ -2,7 +2,7 @@
 // user's role allows (pause or resume, run now, edit, remove).
 import * as api from './api.js';
 import {h, add, replace, pageHeader, timeAgo, timeAbs, outcomeBadge, errorBox, stateBadge, fieldList, code,
-  jsonText, emptyState, formatDuration, runDuration, button, shortId} from './dom.js';
+  jsonText, emptyState, runDurationText, button, shortId} from './dom.js';
 import {dataTable} from './widgets.js';
 import {runChart} from './charts.js';
 import {hashWith, taskHash, runHash, navigate} from './shared.js';
@@ -35,7 +35,7 @@ function runsTable(runs) {
     {key: 'run_id', label: 'Run', render: (r) => h('a', {href: runHash(r.run_id, r.store_alias), title: r.run_id}, shortId(r.run_id))},
     {key: 'outcome', label: 'Outcome', render: (r) => outcomeBadge(r.outcome)},
     {key: 'scheduled_time', label: 'Scheduled', render: (r) => timeAgo(r.scheduled_time)},
-    {key: 'duration', label: 'Took', render: (r) => formatDuration(runDuration(r))},
+    {key: 'duration', label: 'Took', render: (r) => runDurationText(r)},
     {key: 'source', label: 'Source'},
     {key: 'error_message', label: 'Error', class: 'col-wide', render: (r) => r.error_message || ''},
   ], runs, {testid: 'task-runs', onOpen: (r) => navigate(runHash(r.run_id, r.store_alias)),
