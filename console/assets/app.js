@@ -127,6 +127,8 @@ function runCleanups() {
 // Draw the page of the current hash.
 async function route() {
   const token = ++app.renderToken;
+  // A page chosen from the navigation gets the focus on its title, so a screen reader announces it.
+  const fromNav = Boolean(document.activeElement && document.activeElement.closest('#nav'));
   runCleanups();
   setMenuOpen(false);
   const {parts, query} = parseHash(location.hash);
@@ -174,7 +176,8 @@ async function route() {
   }
   if (token === app.renderToken && !isLogin) {
     const title = document.getElementById('page-title');
-    document.title = title ? `${title.textContent} · asyncz` : 'asyncz console';
+    document.title = title ? `${title.dataset.title || title.textContent} · asyncz` : 'asyncz console';
+    if (title && fromNav) title.focus({preventScroll: true});
   }
 }
 
@@ -232,6 +235,11 @@ async function start() {
   setNavigate(navigate);
   onStatus(drawIdentity);
   document.getElementById('logout-button').addEventListener('click', doLogout);
+  // "Skip to content" must not change the hash (that is the router's)
+  document.getElementById('skip-link').addEventListener('click', (e) => {
+    e.preventDefault();
+    document.getElementById('main').focus();
+  });
   document.getElementById('menu-button').addEventListener('click', () =>
     setMenuOpen(!document.getElementById('app').classList.contains('nav-open')));
   document.getElementById('nav').addEventListener('click', (e) => {

@@ -182,7 +182,8 @@ export function runDurationText(run) {
 
 export function pageHeader(title, ...actions) {
   return h('div', {class: 'page-header'},
-    h('h1', {id: 'page-title', tabindex: '-1'}, title),
+    h('h1', {id: 'page-title', tabindex: '-1',
+      'data-title': typeof title === 'string' ? title : title.firstChild && title.firstChild.textContent}, title),
     actions.length ? h('div', {class: 'page-actions'}, actions) : null);
 }
 
