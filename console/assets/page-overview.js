@@ -8,22 +8,27 @@ import {loadStatus, hashWith, taskHash, runHash, navigate} from './shared.js';
 
 const REFRESH_MS = 15000;
 
-function sum(obj, keys) {
-  if (!obj) return undefined;
-  return keys.reduce((n, k) => n + (Number(obj[k]) || 0), 0);
+// The failures of a period: per-outcome counts summed when the status has them ({failed, timed_out, crashed,
+// lost}), else its "failed", which then counts them all already (as `asyncz status` does).
+function failedCount(r) {
+  const perOutcome = FAILED_OUTCOMES.slice(1).some((k) => k in r);
+  return perOutcome ? FAILED_OUTCOMES.reduce((n, k) => n + (Number(r[k]) || 0), 0) : Number(r.failed) || 0;
 }
 
 function periodCards(label, runs, since) {
   const r = runs || {};
-  const failed = sum(r, FAILED_OUTCOMES);
+  const failed = failedCount(r);
   const runsLink = (outcome) => hashWith('#/runs', {since, outcome});
   return h('section', {class: 'panel', 'aria-label': label, 'data-testid': `runs-${since}`},
     h('h2', null, label),
+    runs === null ? h('p', {class: 'muted'}, 'The stores keep no run history.') : null,
     h('div', {class: 'stats'},
-      statCard('succeeded', r.succeeded ?? 0, 'ok', `stat-${since}-succeeded`, runsLink('succeeded')),
-      statCard('failed', failed ?? 0, failed ? 'bad' : null, `stat-${since}-failed`,
-        runsLink(FAILED_OUTCOMES.join(','))),
-      statCard('missed', r.missed ?? 0, r.missed ? 'warn' : null, `stat-${since}-missed`, runsLink('missed')),
+      r.succeeded !== undefined
+        ? statCard('succeeded', r.succeeded, 'ok', `stat-${since}-succeeded`, runsLink('succeeded'))
+        : statCard('runs', r.runs ?? 0, null, `stat-${since}-runs`, runsLink('')),
+      statCard('failed', failed, failed ? 'bad' : null, `stat-${since}-failed`, runsLink(FAILED_OUTCOMES.join(','))),
+      r.missed !== undefined
+        ? statCard('missed', r.missed, r.missed ? 'warn' : null, `stat-${since}-missed`, runsLink('missed')) : null,
       statCard('late', r.late ?? 0, r.late ? 'warn' : null, `stat-${since}-late`)));
 }
 
