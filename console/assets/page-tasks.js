@@ -30,6 +30,10 @@ export async function render(ctx) {
   const storeSel = select({id: 'task-store', 'data-testid': 'task-store-filter', 'aria-label': 'Store'},
     [['', 'Any store'], ...stores.map((n) => [n, n])], filters.store);
   if (stores.length < 2 && !filters.store) storeSel.hidden = true;
+  // the column headers sort on a wide screen; on a phone they are hidden, and this does
+  const sortSel = select({id: 'task-sort', 'data-testid': 'task-sort', 'aria-label': 'Sort by', class: 'show-phone'},
+    [['id', 'Sort: id'], ['-id', 'Sort: id, descending'], ['name', 'Sort: name'], ['-name', 'Sort: name, descending'],
+      ['next_run_time', 'Sort: next run'], ['-next_run_time', 'Sort: next run, latest first']], filters.sort);
 
   const bulkButtons = BULK.map(([action, label]) => h('button', {
     type: 'button', class: `button${action === 'remove' ? ' button-danger' : ''}`, id: `bulk-${action}`,
@@ -43,7 +47,7 @@ export async function render(ctx) {
   const newButton = api.can('operator') ? h('a', {class: 'button button-primary', href: '#/new',
     'data-testid': 'new-task-button'}, 'New task') : null;
   add(ctx.main, pageHeader('Tasks', newButton),
-    h('div', {class: 'toolbar', role: 'search'}, search, stateSel, storeSel), bulkBar, body);
+    h('div', {class: 'toolbar', role: 'search'}, search, stateSel, storeSel, sortSel), bulkBar, body);
 
   // Filters live in the address, so Back and a shared link give the same list.
   function applyFilters() {
@@ -59,6 +63,10 @@ export async function render(ctx) {
   }, 250));
   stateSel.addEventListener('change', () => {
     filters.state = stateSel.value;
+    applyFilters();
+  });
+  sortSel.addEventListener('change', () => {
+    filters.sort = sortSel.value;
     applyFilters();
   });
   storeSel.addEventListener('change', () => {

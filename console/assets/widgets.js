@@ -11,7 +11,7 @@ export function dataTable(columns, items, opts = {}) {
   const head = h('tr', null, columns.map((c) => headerCell(c, opts)));
   const rows = items.map((item) => {
     const attrs = opts.rowAttrs ? opts.rowAttrs(item) : {};
-    const tr = h('tr', attrs, columns.map((c) => h('td', {class: c.class, 'data-col': c.key},
+    const tr = h('tr', attrs, columns.map((c) => h('td', {class: c.class, 'data-col': c.key, 'data-label': c.label},
       c.render ? c.render(item) : valueText(item[c.key]))));
     if (opts.onOpen) {
       tr.tabIndex = 0;
