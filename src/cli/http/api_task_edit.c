@@ -113,10 +113,11 @@ static int build(az_http_app *app, edit *e, az_http_response *resp)
     e->has_built = rc == 0;
     if (rc == 0 && e->built.not_scheduled) /* an `at` already past: the config skips it, the API refuses it */
         az_cfg_error_add(&errs, e->built.not_scheduled_line, "%s", e->built.not_scheduled);
-    if (errs.n)
+    size_t n = errs.n;
+    if (n)
         az_api_reply_cfg_errors(resp, &e->s, &errs);
     az_cfg_errors_free(&errs);
-    return errs.n ? -1 : 0;
+    return n ? -1 : 0;
 }
 
 /* The built task's store and executor must be the config's. Returns 0 or -1 (answered). */
