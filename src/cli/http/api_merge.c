@@ -121,13 +121,15 @@ static int advance(az_http_app *app, listing *l, const az_api_merge *m, az_http_
 {
     for (size_t i = 0; i < l->n; i++) {
         source *s = &l->src[i];
-        if (s->done || s->taken == 0)
+        if (s->done)
             continue;
-        if (s->taken == json_array_size(s->items)) {
+        if (s->taken == json_array_size(s->items)) { /* all of them (or it had none) */
             memcpy(s->cursor, s->next, sizeof s->cursor);
             s->done = !s->cursor[0];
             continue;
         }
+        if (s->taken == 0)
+            continue;
         json_t *again = json_array();
         char next[ASYNCZ_HISTORY_CURSOR_SIZE] = "";
         int rc = again ? m->page(app, s->name, s->cursor, s->taken, m->ctx, again, next) : ASYNCZ_ENOMEM;
