@@ -28,14 +28,14 @@ typedef struct az_fx {
     char location[256], etag[128];
 } az_fx;
 
-static int az_fx_ok(asyncz_run *run, void *userdata)
+static inline int az_fx_ok(asyncz_run *run, void *userdata)
 {
     (void)userdata;
     asyncz_run_output(run, ASYNCZ_OUTPUT_STDOUT, "hello from the test");
     return ASYNCZ_RUN_DONE;
 }
 
-static int az_fx_fail(asyncz_run *run, void *userdata)
+static inline int az_fx_fail(asyncz_run *run, void *userdata)
 {
     (void)userdata;
     asyncz_run_set_error(run, ASYNCZ_EINVAL, "it failed on purpose");
@@ -52,7 +52,7 @@ static const char az_fx_config[] = "[scheduler]\n"
                                    "type = threadpool\n"
                                    "workers = 2\n";
 
-static az_fx *az_fx_new(void)
+static inline az_fx *az_fx_new(void)
 {
     az_fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
@@ -93,7 +93,7 @@ static az_fx *az_fx_new(void)
     return f;
 }
 
-static void az_fx_free(az_fx *f)
+static inline void az_fx_free(az_fx *f)
 {
     az_http_api_close();
     asyncz_scheduler_free(f->s);
@@ -105,7 +105,7 @@ static void az_fx_free(az_fx *f)
 }
 
 /* Decode %XX in place (a malformed escape is left as it is), as the server decodes query values. */
-static void az_fx_unescape(char *s)
+static inline void az_fx_unescape(char *s)
 {
     char *o = s;
     for (char *p = s; *p; p++) {
@@ -125,7 +125,7 @@ static void az_fx_unescape(char *s)
  * path with an optional query string ("/api/v1/tasks?limit=5": no percent-encoding). With a body, the
  * request says Content-Type: application/json unless header (NAME and VALUE, or NULL) names another one.
  * Returns the answer's JSON (a new reference, NULL when it has none) and its status in *status. */
-static json_t *az_fx_call_with(az_fx *f, az_http_role role, const char *method, const char *target,
+static inline json_t *az_fx_call_with(az_fx *f, az_http_role role, const char *method, const char *target,
                                const char *body, const az_http_pair *header, int *status)
 {
     char path[1024], query_text[1024] = "";
@@ -203,14 +203,14 @@ static json_t *az_fx_call_with(az_fx *f, az_http_role role, const char *method, 
     return doc;
 }
 
-static json_t *az_fx_call(az_fx *f, az_http_role role, const char *method, const char *target,
+static inline json_t *az_fx_call(az_fx *f, az_http_role role, const char *method, const char *target,
                           const char *body, int *status)
 {
     return az_fx_call_with(f, role, method, target, body, NULL, status);
 }
 
 /* The call must answer `want`; returns its JSON. On another status, fails showing the answer. */
-static json_t *az_fx_expect(az_fx *f, az_http_role role, const char *method, const char *target,
+static inline json_t *az_fx_expect(az_fx *f, az_http_role role, const char *method, const char *target,
                             const char *body, int want)
 {
     int status = 0;
@@ -228,7 +228,7 @@ static json_t *az_fx_expect(az_fx *f, az_http_role role, const char *method, con
 }
 
 /* The error object of an error answer (borrowed from doc). */
-static json_t *az_fx_error(json_t *doc)
+static inline json_t *az_fx_error(json_t *doc)
 {
     json_t *e = json_object_get(doc, "error");
     assert_non_null(e);
@@ -237,7 +237,7 @@ static json_t *az_fx_error(json_t *doc)
     return e;
 }
 
-static const char *az_fx_str(const json_t *o, const char *key)
+static inline const char *az_fx_str(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
     if (!s)
@@ -246,7 +246,7 @@ static const char *az_fx_str(const json_t *o, const char *key)
 }
 
 /* Sleep ms milliseconds. */
-static void az_fx_sleep_ms(long ms)
+static inline void az_fx_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);

@@ -9,6 +9,7 @@
 
 #include "api_common.h"
 #include "api_handlers.h"
+#include "api_snapshot.h"
 
 /* The most records a listing shows (each store's quarantine is read whole by the store). */
 #define LIST_MAX 1000
@@ -161,6 +162,7 @@ void az_api_quarantine_retry(az_http_app *app, az_http_request *req, az_http_res
     az_api_actor_begin(req);
     int rc = asyncz_store_quarantine_restore(t.st, t.id, t.at, replace, &task);
     az_api_actor_end();
+    az_api_changed(app);
     const char *why = asyncz_store_errmsg();
     if (rc == ASYNCZ_ENOTFOUND)
         not_found(&t, resp, app);

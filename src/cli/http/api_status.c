@@ -1,9 +1,10 @@
 /* GET /api/v1/status: the daemon at a glance (version, identity, host, uptime, state, zone), its stores
  * and executors from the config, its tasks by state and the runs of the last hour and day by outcome.
  *
- * Counting tasks and runs reads every task and up to RUNS_CAP runs per store: the counts are kept for
- * COUNTS_TTL and shared by the requests in between (a console polls this page; the rest of the answer is
- * cheap), so that the status stays fast however many tasks there are. */
+ * Counting tasks and runs reads every task (from the shared snapshot, api_snapshot.h) and up to RUNS_CAP
+ * runs per store: the counts are kept for COUNTS_TTL and shared by the requests in between (a console polls
+ * this page; the rest of the answer is cheap), so that the status stays fast however many tasks there are.
+ * A change made through the API shows in the next count (az_api_status_forget). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "api_common.h"
 #include "api_handlers.h"
+#include "api_snapshot.h"
 
 /* How long counted tasks and runs are shown before they are counted again. */
 #define COUNTS_TTL (2 * ASYNCZ_USEC_PER_SEC)
@@ -51,24 +53,22 @@ static void note_error(counts *c, const char *fmt, const char *store, const char
 
 static void count_tasks(az_http_app *app, counts *c)
 {
-    asyncz_task_list *l = NULL;
+    az_api_snapshot *snap = NULL;
     c->next_run = ASYNCZ_TIME_NONE;
-    if (asyncz_scheduler_list_tasks(app->s, &l, NULL) != 0) {
+    if (az_api_snapshot_get(app, &snap) != 0) {
         note_error(c, "%s%s", "cannot list the tasks: ", asyncz_scheduler_errmsg(app->s));
         return;
     }
-    for (size_t i = 0; i < asyncz_task_list_count(l); i++) {
-        const asyncz_task *t = asyncz_task_list_at(l, i);
-        unsigned state = asyncz_task_state(t);
+    for (size_t i = 0; i < snap->n; i++) {
+        unsigned state = asyncz_task_state(snap->by[AZ_API_BY_NEXT][i].task);
         c->scheduled += state == ASYNCZ_TASK_STATE_SCHEDULED;
         c->paused += state == ASYNCZ_TASK_STATE_PAUSED;
         c->shutdown += state == ASYNCZ_TASK_STATE_SHUTDOWN;
-        asyncz_time_t next = asyncz_task_next_run_time(t);
-        if (next != ASYNCZ_TIME_NONE && (c->next_run == ASYNCZ_TIME_NONE || next < c->next_run))
-            c->next_run = next;
     }
-    c->tasks = asyncz_task_list_count(l);
-    asyncz_task_list_free(l);
+    c->tasks = snap->n;
+    if (snap->n) /* the order of next run times puts the soonest first */
+        c->next_run = snap->by[AZ_API_BY_NEXT][0].key.next;
+    az_api_snapshot_release(snap);
 }
 
 typedef struct run_ctx {
@@ -113,6 +113,13 @@ static void count_runs(az_http_app *app, counts *c, asyncz_time_t now)
         c->history = true;
         c->truncated = c->truncated || next[0];
     }
+}
+
+void az_api_status_forget(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    cache.app = NULL;
+    pthread_mutex_unlock(&cache_lock);
 }
 
 /* The counts, from the cache while they are fresh. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api_common.h"
+#include "api_snapshot.h"
 
 const az_cfg_store *az_api_store(const az_http_app *app, const char *name)
 {
@@ -118,6 +119,8 @@ int az_api_store_conn(const az_cfg_store *cs, asyncz_store **out, char *why, siz
 
 void az_http_api_close(void)
 {
+    az_api_snapshot_clear();
+    az_api_status_forget();
     pthread_mutex_lock(&conns_lock);
     for (size_t i = 0; i < n_conns; i++) {
         asyncz_store_free(conns[i]->st);

@@ -13,6 +13,7 @@
 #include "api_common.h"
 #include "api_handlers.h"
 #include "api_section.h"
+#include "api_snapshot.h"
 
 /* What the body of a create or an update asks for. */
 typedef struct edit {
@@ -273,6 +274,7 @@ void az_api_task_create(az_http_app *app, az_http_request *req, az_http_response
         if (rc)
             refused(app, rc, e.built.task, resp);
         az_api_actor_end();
+        az_api_changed(app);
     }
     if (rc == 0)
         answer_task(app, id, asyncz_task_store(e.built.task), 201, resp, req);
@@ -506,6 +508,7 @@ void az_api_task_update(az_http_app *app, az_http_request *req, az_http_response
         az_api_actor_begin(req);
         rc = asyncz_scheduler_update_task(app->s, t);
         az_api_actor_end();
+        az_api_changed(app);
         if (rc)
             refused(app, rc, t, resp);
     }

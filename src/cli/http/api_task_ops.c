@@ -6,6 +6,7 @@
 
 #include "api_common.h"
 #include "api_handlers.h"
+#include "api_snapshot.h"
 
 /* The most ids one bulk request names. */
 #define BULK_MAX AZ_API_PAGE_MAX
@@ -33,6 +34,7 @@ static int act_on(az_http_app *app, const az_http_request *req, action act, cons
              : act == ACT_REMOVE ? asyncz_scheduler_remove_task(app->s, id, found_store)
                                  : asyncz_scheduler_run_task(app->s, id, found_store);
     az_api_actor_end();
+    az_api_changed(app);
     if (rc == ASYNCZ_ESTATE && act == ACT_RUN)
         return az_http_reply_error(resp, 409, "conflict",
                                    "cannot run task '%s' now: the scheduler is not running", id),

@@ -1,38 +1,27 @@
 /* GET /api/v1/tasks (filtered, sorted, a page at a time, each with its last run) and GET /api/v1/tasks/{id}
  * (the whole task, its next run times and its last run).
  *
- * The listing reads the tasks of the stores through the scheduler, keeps those the filters match, sorts
- * them and cuts a page after the cursor's position: the cursor holds the sort and the sort key, id and
- * store of the page's last task, so that a task added or removed between two pages shifts nothing (each
- * task that stays is listed exactly once). */
+ * The listing takes the tasks of the stores from a snapshot (api_snapshot.h: read once, sorted each way,
+ * shared by requests), keeps those the filters match and cuts a page after the cursor's position in the
+ * order asked for: the cursor holds the sort and the sort key, id and store of the page's last task, so
+ * that a task added or removed between two pages shifts nothing (each task that stays is listed exactly
+ * once). */
 #define _GNU_SOURCE /* qsort_r, strcasestr */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_common.h"
 #include "api_handlers.h"
+#include "api_snapshot.h"
 
 /* How many next run times a task's page shows. */
 #define NEXT_RUNS 5
 
-typedef enum sort_key { SORT_NEXT, SORT_ID, SORT_NAME } sort_key;
-
 typedef struct sort_spec {
-    sort_key key;
+    az_api_order order;
     bool desc;
     const char *text; /* as given ("-name"), for the cursor */
 } sort_spec;
-
-/* What a task sorts by. */
-typedef struct task_key {
-    const char *id, *name, *store;
-    asyncz_time_t next; /* ASYNCZ_TIME_NONE sorts after every time */
-} task_key;
-
-typedef struct row {
-    task_key key;
-    const asyncz_task *task;
-} row;
 
 /* ---- the query --------------------------------------------------------------------------------------- */
 
@@ -47,18 +36,18 @@ typedef struct list_query {
 static int parse_sort(const az_http_request *req, az_http_response *resp, sort_spec *out)
 {
     const char *text = az_http_query(req, "sort");
-    *out = (sort_spec){SORT_NEXT, false, "next_run_time"};
+    *out = (sort_spec){AZ_API_BY_NEXT, false, "next_run_time"};
     if (!text)
         return 0;
     out->text = text;
     out->desc = text[0] == '-';
     const char *name = text + out->desc;
     if (strcmp(name, "next_run_time") == 0)
-        out->key = SORT_NEXT;
+        out->order = AZ_API_BY_NEXT;
     else if (strcmp(name, "id") == 0)
-        out->key = SORT_ID;
+        out->order = AZ_API_BY_ID;
     else if (strcmp(name, "name") == 0)
-        out->key = SORT_NAME;
+        out->order = AZ_API_BY_NAME;
     else
         return az_api_bad_param(resp, "sort",
                                 "'%.40s': sort by id, name or next_run_time, with a leading - for descending",
@@ -100,98 +89,41 @@ static int parse_query(az_http_app *app, const az_http_request *req, az_http_res
     return 0;
 }
 
-/* ---- sorting and the cursor ---------------------------------------------------------------------------- */
-
-static int cmp_next(asyncz_time_t a, asyncz_time_t b)
-{
-    if (a == b)
-        return 0;
-    if (a == ASYNCZ_TIME_NONE)
-        return 1;
-    if (b == ASYNCZ_TIME_NONE)
-        return -1;
-    return a < b ? -1 : 1;
-}
-
-static int cmp_keys(const task_key *a, const task_key *b, const sort_spec *s)
-{
-    int c = 0;
-    if (s->key == SORT_NEXT)
-        c = cmp_next(a->next, b->next);
-    else if (s->key == SORT_NAME)
-        c = strcmp(a->name, b->name);
-    if (c == 0)
-        c = strcmp(a->id, b->id);
-    if (c == 0)
-        c = strcmp(a->store, b->store);
-    return s->desc ? -c : c;
-}
-
-static int cmp_rows(const void *a, const void *b, void *spec)
-{
-    return cmp_keys(&((const row *)a)->key, &((const row *)b)->key, spec);
-}
+/* ---- the cursor ---------------------------------------------------------------------------------------- */
 
 /* The key the cursor holds; false when it is not one this listing made. */
-static bool cursor_key(const json_t *cursor, const sort_spec *s, task_key *out)
+static bool cursor_key(const json_t *cursor, const sort_spec *s, az_api_task_key *out)
 {
     json_t *v = json_object_get(cursor, "v");
-    *out = (task_key){.id = json_string_value(json_object_get(cursor, "id")),
-                      .store = json_string_value(json_object_get(cursor, "st")),
-                      .name = "",
-                      .next = ASYNCZ_TIME_NONE};
+    *out = (az_api_task_key){.id = json_string_value(json_object_get(cursor, "id")),
+                             .store = json_string_value(json_object_get(cursor, "st")),
+                             .name = "",
+                             .next = ASYNCZ_TIME_NONE};
     if (!out->id || !out->store)
         return false;
-    if (s->key == SORT_NAME)
+    if (s->order == AZ_API_BY_NAME)
         return (out->name = json_string_value(v)) != NULL;
-    if (s->key == SORT_NEXT && json_is_integer(v))
+    if (s->order == AZ_API_BY_NEXT && json_is_integer(v))
         out->next = json_integer_value(v);
-    return s->key != SORT_NEXT || json_is_integer(v) || json_is_null(v);
+    return s->order != AZ_API_BY_NEXT || json_is_integer(v) || json_is_null(v);
 }
 
-static char *make_cursor(const row *last, const sort_spec *s)
+static char *make_cursor(const az_api_task_key *last, const sort_spec *s)
 {
-    json_t *v = s->key == SORT_NAME                                         ? json_string(last->key.name)
-                : s->key == SORT_NEXT && last->key.next != ASYNCZ_TIME_NONE ? json_integer(last->key.next)
-                                                                            : json_null();
+    json_t *v = s->order == AZ_API_BY_NAME                                     ? json_string(last->name)
+                : s->order == AZ_API_BY_NEXT && last->next != ASYNCZ_TIME_NONE ? json_integer(last->next)
+                                                                               : json_null();
     return az_api_cursor_make(json_pack("{s:s, s:s, s:o, s:s, s:s}", "k", "tasks", "o", s->text, "v", v, "id",
-                                        last->key.id, "st", last->key.store));
+                                        last->id, "st", last->store));
 }
 
-/* ---- filtering --------------------------------------------------------------------------------------- */
-
-static bool matches(const list_query *q, const asyncz_task *t)
-{
-    if (!(asyncz_task_state(t) & q->states))
-        return false;
-    return !q->q || !*q->q || strcasestr(asyncz_task_id(t), q->q) || strcasestr(asyncz_task_name(t), q->q);
-}
-
-/* The tasks q keeps, as rows (into *rows, *n; borrowing from l). Returns 0 or -1 (out of memory). */
-static int filter(const list_query *q, const asyncz_task_list *l, row **rows, size_t *n)
-{
-    size_t count = asyncz_task_list_count(l);
-    *rows = malloc((count ? count : 1) * sizeof **rows);
-    *n = 0;
-    if (!*rows)
-        return -1;
-    for (size_t i = 0; i < count; i++) {
-        const asyncz_task *t = asyncz_task_list_at(l, i);
-        if (matches(q, t))
-            (*rows)[(*n)++] = (row){
-                {asyncz_task_id(t), asyncz_task_name(t), asyncz_task_store(t), asyncz_task_next_run_time(t)},
-                t};
-    }
-    return 0;
-}
-
-/* The index of the first row after the cursor's key (rows sorted). */
-static size_t after(const row *rows, size_t n, const task_key *k, const sort_spec *s)
+/* The number of rows (sorted ascending) at or before key. */
+static size_t upto(const az_api_row *rows, size_t n, const az_api_task_key *k, az_api_order order)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cmp_keys(&rows[mid].key, k, s) <= 0)
+        if (az_api_key_cmp(&rows[mid].key, k, order) <= 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -199,12 +131,62 @@ static size_t after(const row *rows, size_t n, const task_key *k, const sort_spe
     return lo;
 }
 
+/* ---- filtering --------------------------------------------------------------------------------------- */
+
+static bool matches(const list_query *q, const az_api_row *r)
+{
+    if (q->store && strcmp(r->key.store, q->store) != 0)
+        return false;
+    if (q->states != ASYNCZ_TASK_STATE_ALL && !(asyncz_task_state(r->task) & q->states))
+        return false;
+    return !q->q || !*q->q || strcasestr(r->key.id, q->q) || strcasestr(r->key.name, q->q);
+}
+
+/* The page: the rows q keeps after the cursor's position in q's order, at most q->limit (into page, *n);
+ * *total: how many rows q keeps in all; *more: whether some come after the page. */
+typedef struct page {
+    const az_api_row **rows;
+    size_t n, total;
+    bool more;
+} page;
+
+static int select_page(const list_query *q, const az_api_snapshot *snap, const az_api_task_key *after,
+                       page *p)
+{
+    const az_api_row *rows = snap->by[q->sort.order];
+    size_t n = snap->n, split = 0;
+    *p = (page){.rows = malloc((q->limit ? q->limit : 1) * sizeof *p->rows)};
+    if (!p->rows)
+        return -1;
+    if (after) /* ascending: rows [split, n) come after the cursor; descending: rows [0, split - 1] */
+        split = upto(rows, n, after, q->sort.order);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = q->sort.desc ? n - 1 - k : k;
+        const az_api_row *r = &rows[i];
+        if (!matches(q, r))
+            continue;
+        p->total++;
+        bool past = !after ||
+                    (q->sort.desc ? i + 1 < split ||
+                                        (i + 1 == split && az_api_key_cmp(&r->key, after, q->sort.order) < 0)
+                                  : i >= split);
+        if (!past)
+            continue;
+        if (p->n < q->limit)
+            p->rows[p->n++] = r;
+        else
+            p->more = true;
+    }
+    return 0;
+}
+
 /* ---- last runs --------------------------------------------------------------------------------------- */
 
 /* The last run of each of the page's tasks (last[i] for page[i]; NULL when none or unknown), one call per
  * store. A store that cannot say leaves its tasks' last runs null: the page is still worth showing. */
-static void last_runs(az_http_app *app, const row *page, size_t n, asyncz_run_record **last)
+static void last_runs(az_http_app *app, const page *p, asyncz_run_record **last)
 {
+    size_t n = p->n;
     const char **ids = malloc((n ? n : 1) * sizeof *ids);
     size_t *where = malloc((n ? n : 1) * sizeof *where);
     asyncz_run_record **found = calloc(n ? n : 1, sizeof *found);
@@ -212,9 +194,9 @@ static void last_runs(az_http_app *app, const row *page, size_t n, asyncz_run_re
         const char *store = app->cfg->stores[s].name;
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
-            if (strcmp(page[i].key.store, store) == 0) {
+            if (strcmp(p->rows[i]->key.store, store) == 0) {
                 where[k] = i;
-                ids[k++] = page[i].key.id;
+                ids[k++] = p->rows[i]->key.id;
             }
         az_api_runs_ctx ctx = {app, store};
         if (k == 0 || az_cli_last_runs_with(az_api_list_runs, &ctx, ids, k, found) != 0)
@@ -229,14 +211,14 @@ static void last_runs(az_http_app *app, const row *page, size_t n, asyncz_run_re
 
 /* ---- the listing ------------------------------------------------------------------------------------- */
 
-static json_t *page_items(az_http_app *app, const row *page, size_t n)
+static json_t *page_items(az_http_app *app, const page *p)
 {
-    asyncz_run_record **last = calloc(n ? n : 1, sizeof *last);
+    asyncz_run_record **last = calloc(p->n ? p->n : 1, sizeof *last);
     json_t *items = last ? json_array() : NULL;
     if (items)
-        last_runs(app, page, n, last);
-    for (size_t i = 0; items && i < n; i++) {
-        json_t *o = az_api_task_json(app, page[i].task, false);
+        last_runs(app, p, last);
+    for (size_t i = 0; items && i < p->n; i++) {
+        json_t *o = az_api_task_json(app, p->rows[i]->task, false);
         json_t *lr = az_api_last_run_json(app, last[i]);
         if (!o || !lr || json_object_set_new(o, "last_run", lr) || json_array_append_new(items, o)) {
             json_decref(o);
@@ -244,57 +226,53 @@ static json_t *page_items(az_http_app *app, const row *page, size_t n)
             items = NULL;
         }
     }
-    for (size_t i = 0; last && i < n; i++)
+    for (size_t i = 0; last && i < p->n; i++)
         asyncz_run_record_free(last[i]);
     free(last);
     return items;
 }
 
-/* Answer the page of rows (sorted) that q's cursor and limit select. */
-static int answer_page(az_http_app *app, const list_query *q, row *rows, size_t n, az_http_response *resp)
+/* Answer the page of the snapshot that q selects. */
+static void answer_page(az_http_app *app, const list_query *q, const az_api_snapshot *snap,
+                        az_http_response *resp)
 {
-    size_t from = 0;
-    if (q->cursor) {
-        task_key k;
-        if (!cursor_key(q->cursor, &q->sort, &k))
-            return az_api_bad_cursor(resp, "tasks");
-        from = after(rows, n, &k, &q->sort);
+    az_api_task_key after;
+    if (q->cursor && !cursor_key(q->cursor, &q->sort, &after)) {
+        az_api_bad_cursor(resp, "tasks");
+        return;
     }
-    size_t count = n - from < q->limit ? n - from : q->limit;
-    json_t *items = page_items(app, rows + from, count);
-    char *next = items && from + count < n ? make_cursor(&rows[from + count - 1], &q->sort) : NULL;
-    if (!items || (from + count < n && !next)) {
+    page p;
+    json_t *items = NULL;
+    char *next = NULL;
+    if (select_page(q, snap, q->cursor ? &after : NULL, &p) == 0) {
+        items = page_items(app, &p);
+        next = items && p.more ? make_cursor(&p.rows[p.n - 1]->key, &q->sort) : NULL;
+    }
+    if (!items || (p.more && !next)) {
         json_decref(items);
-        free(next);
-        return az_http_reply_error(resp, 500, "internal", "out of memory");
+        az_http_reply_error(resp, 500, "internal", "out of memory");
+    } else {
+        az_http_reply_json(resp, 200,
+                           json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor",
+                                     next ? json_string(next) : json_null(), "total", (json_int_t)p.total));
     }
-    json_t *doc = json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor",
-                            next ? json_string(next) : json_null(), "total", (json_int_t)n);
     free(next);
-    return az_http_reply_json(resp, 200, doc);
+    free(p.rows);
 }
 
 void az_api_tasks_list(az_http_app *app, az_http_request *req, az_http_response *resp)
 {
     list_query q;
-    if (parse_query(app, req, resp, &q)) {
-        json_decref(q.cursor);
-        return;
+    if (parse_query(app, req, resp, &q) == 0) {
+        az_api_snapshot *snap = NULL;
+        int rc = az_api_snapshot_get(app, &snap);
+        if (rc)
+            az_api_fail(resp, rc, asyncz_scheduler_errmsg(app->s), "cannot list the tasks");
+        else
+            answer_page(app, &q, snap, resp);
+        if (snap)
+            az_api_snapshot_release(snap);
     }
-    asyncz_task_list *l = NULL;
-    int rc = asyncz_scheduler_list_tasks(app->s, &l, q.store);
-    row *rows = NULL;
-    size_t n = 0;
-    if (rc)
-        az_api_fail(resp, rc, asyncz_scheduler_errmsg(app->s), "cannot list the tasks");
-    else if (filter(&q, l, &rows, &n) != 0)
-        az_http_reply_error(resp, 500, "internal", "out of memory");
-    else {
-        qsort_r(rows, n, sizeof *rows, cmp_rows, &q.sort);
-        answer_page(app, &q, rows, n, resp);
-    }
-    free(rows);
-    asyncz_task_list_free(l);
     json_decref(q.cursor);
 }
 
