@@ -3,6 +3,8 @@
  * bulk, the audit trail's actor, pages of tasks, and the OpenAPI document. */
 #include "http_api_fixture.h"
 
+#include <pthread.h>
+
 #define O AZ_HTTP_ROLE_OPERATOR
 #define V AZ_HTTP_ROLE_VIEWER
 #define A AZ_HTTP_ROLE_ADMIN
@@ -573,6 +575,61 @@ static void test_pages_of_tasks(void **state)
     json_decref(doc);
 }
 
+/* ---- many requests at once ------------------------------------------------------------------------------
+ */
+
+typedef struct worker {
+    az_fx *f;
+    int n;
+    pthread_t thread;
+    int wrong; /* answers that were not what the request called for */
+} worker;
+
+/* Valid and invalid tasks and previews, each invalid one with its own message: the config reader's
+ * messages and its option parser's state are the calling thread's own. */
+static void *hammer(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < 20; i++) {
+        char body[256], want[64];
+        int status;
+        snprintf(body, sizeof body, "{\"id\": \"w%d-%d\", \"function\": \"ok\", \"cron\": \"0 %d * * *\"}",
+                 w->n, i, i % 2 ? 60 + w->n : w->n);
+        json_t *doc = az_fx_call(w->f, O, "POST", "/api/v1/tasks", body, &status);
+        snprintf(want, sizeof want, "'0 %d * * *'", 60 + w->n);
+        const char *message = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
+        if (i % 2 ? status != 422 || !message || !strstr(message, want) : status != 201)
+            w->wrong++;
+        json_decref(doc);
+        snprintf(body, sizeof body, "{\"interval\": \"%ds\", \"count\": %d}", w->n + 1, w->n + 1);
+        doc = az_fx_call(w->f, V, "POST", "/api/v1/preview", body, &status);
+        if (status != 200 || json_array_size(json_object_get(doc, "times")) != (size_t)w->n + 1)
+            w->wrong++;
+        json_decref(doc);
+        doc = az_fx_call(w->f, V, "GET", "/api/v1/tasks?limit=5", NULL, &status);
+        w->wrong += status != 200;
+        json_decref(doc);
+    }
+    return NULL;
+}
+
+static void test_requests_on_many_threads(void **state)
+{
+    az_fx *f = *state;
+    worker w[6];
+    for (int i = 0; i < 6; i++) {
+        w[i] = (worker){.f = f, .n = i};
+        assert_int_equal(pthread_create(&w[i].thread, NULL, hammer, &w[i]), 0);
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(w[i].thread, NULL);
+        assert_int_equal(w[i].wrong, 0);
+    }
+    json_t *doc = az_fx_expect(f, V, "GET", "/api/v1/tasks", NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(doc, "total")), 60);
+    json_decref(doc);
+}
+
 /* ---- the OpenAPI document ------------------------------------------------------------------------------ */
 
 static void test_openapi(void **state)
@@ -632,6 +689,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_id_in_two_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pages_of_tasks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_requests_on_many_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openapi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_routes_and_roles, setup, teardown),
     };
