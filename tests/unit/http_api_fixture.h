@@ -42,10 +42,11 @@ static inline int az_fx_fail(asyncz_run *run, void *userdata)
     return ASYNCZ_EINVAL;
 }
 
+/* The fixture's config; %s: its directory (absolute: sqlite:////abs/path has four slashes). */
 static const char az_fx_config[] = "[scheduler]\n"
                                    "timezone = UTC\n"
                                    "[store default]\n"
-                                   "url = sqlite://%s/tasks.db\n"
+                                   "url = sqlite:///%s/tasks.db\n"
                                    "[store mem]\n"
                                    "url = memory://\n"
                                    "[executor default]\n"
@@ -126,7 +127,7 @@ static inline void az_fx_unescape(char *s)
  * request says Content-Type: application/json unless header (NAME and VALUE, or NULL) names another one.
  * Returns the answer's JSON (a new reference, NULL when it has none) and its status in *status. */
 static inline json_t *az_fx_call_with(az_fx *f, az_http_role role, const char *method, const char *target,
-                               const char *body, const az_http_pair *header, int *status)
+                                      const char *body, const az_http_pair *header, int *status)
 {
     char path[1024], query_text[1024] = "";
     snprintf(path, sizeof path, "%s", target);
@@ -204,14 +205,14 @@ static inline json_t *az_fx_call_with(az_fx *f, az_http_role role, const char *m
 }
 
 static inline json_t *az_fx_call(az_fx *f, az_http_role role, const char *method, const char *target,
-                          const char *body, int *status)
+                                 const char *body, int *status)
 {
     return az_fx_call_with(f, role, method, target, body, NULL, status);
 }
 
 /* The call must answer `want`; returns its JSON. On another status, fails showing the answer. */
 static inline json_t *az_fx_expect(az_fx *f, az_http_role role, const char *method, const char *target,
-                            const char *body, int want)
+                                   const char *body, int want)
 {
     int status = 0;
     json_t *doc = az_fx_call(f, role, method, target, body, &status);
