@@ -240,16 +240,16 @@ static void test_instances(void **state)
     json_t *doc = az_fx_expect(f, V, "GET", "/api/v1/instances", NULL, 200);
     json_t *items = json_object_get(doc, "items");
     assert_int_equal(json_array_size(json_object_get(doc, "errors")), 0);
-    bool self_in_mem = false;
+    assert_int_equal(json_array_size(items), 2); /* this daemon, in each store */
     for (size_t i = 0; i < json_array_size(items); i++) {
         json_t *it = json_array_get(items, i);
+        assert_string_equal(az_fx_str(it, "store"), i ? "mem" : "default");
         assert_string_equal(az_fx_str(it, "identity"), asyncz_scheduler_identity(f->s));
         assert_true(json_is_true(json_object_get(it, "alive")));
-        assert_true(json_is_integer(json_object_get(it, "pid")));
-        self_in_mem = self_in_mem || (strcmp(az_fx_str(it, "store"), "mem") == 0 &&
-                                      json_is_true(json_object_get(it, "self")));
+        assert_true(json_is_true(json_object_get(it, "self")));
+        assert_int_equal(json_integer_value(json_object_get(it, "pid")), getpid());
+        assert_true(json_is_string(json_object_get(it, "started")));
     }
-    assert_true(self_in_mem);
     json_decref(doc);
     doc = az_fx_expect(f, V, "GET", "/api/v1/instances?store=mem", NULL, 200);
     assert_int_equal(json_array_size(json_object_get(doc, "items")), 1);

@@ -1,7 +1,8 @@
 /* GET /api/v1/instances: every scheduler sharing each store of the config, from the heartbeats the store
- * keeps (asyncz_store_instances, through the API's own connection to the store). A memory store is this
- * daemon's alone: it lists this scheduler. A store that cannot be read is named in "errors"; the others
- * are still listed. */
+ * keeps (asyncz_store_instances, through the API's own connection to the store). This daemon is listed
+ * for every store, also one without heartbeats (a memory store, which is its alone, or a SQLite store):
+ * then with no last heartbeat. A store that cannot be read is named in "errors"; the others are still
+ * listed. */
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@ typedef struct list_ctx {
     const char *store;
     json_t *items;
     asyncz_time_t now;
+    bool self_seen; /* the store listed this daemon */
 } list_ctx;
 
 static json_t *running_json(const asyncz_instance *inst, const asyncz_zone *zone)
@@ -34,13 +36,15 @@ static int add_instance(const asyncz_instance *inst, void *userdata)
 {
     list_ctx *c = userdata;
     const char *self = asyncz_scheduler_identity(c->app->s);
+    bool is_self = self && strcmp(self, inst->id) == 0;
+    c->self_seen = c->self_seen || is_self;
+    bool alive = inst->expires_at == ASYNCZ_TIME_NONE || inst->expires_at >= c->now;
     json_t *running = running_json(inst, c->app->zone);
     json_t *o = running ? json_pack("{s:s, s:o, s:o, s:I, s:o, s:b, s:b, s:o}", "store", c->store, "identity",
                                     az_cli_json_text(inst->id), "host", az_cli_json_text(inst->hostname),
                                     "pid", (json_int_t)inst->pid, "version",
-                                    az_cli_json_text(inst->version ? inst->version : ""), "alive",
-                                    inst->expires_at >= c->now, "self", self && strcmp(self, inst->id) == 0,
-                                    "running", running)
+                                    az_cli_json_text(inst->version ? inst->version : ""), "alive", alive,
+                                    "self", is_self, "running", running)
                         : NULL;
     if (!o || az_cli_json_set_time(o, "started", inst->started_at, c->app->zone) ||
         az_cli_json_set_time(o, "last_heartbeat", inst->heartbeat_at, c->app->zone) ||
@@ -52,7 +56,7 @@ static int add_instance(const asyncz_instance *inst, void *userdata)
     return 0;
 }
 
-/* This daemon as the one scheduler of a memory store. */
+/* This daemon, in a store that lists no heartbeat of it. */
 static int add_self(list_ctx *c)
 {
     char host[256] = "";
@@ -63,7 +67,7 @@ static int add_self(list_ctx *c)
                             .version = asyncz_version(),
                             .started_at = c->app->started,
                             .heartbeat_at = ASYNCZ_TIME_NONE,
-                            .expires_at = ASYNCZ_TIME_MAX};
+                            .expires_at = ASYNCZ_TIME_NONE};
     return add_instance(&self, c);
 }
 
@@ -78,15 +82,17 @@ void az_api_instances(az_http_app *app, az_http_request *req, az_http_response *
         const az_cfg_store *cs = &app->cfg->stores[i];
         if (only && strcmp(only, cs->name) != 0)
             continue;
-        list_ctx c = {app, cs->name, items, asyncz_now()};
+        list_ctx c = {app, cs->name, items, asyncz_now(), false};
         asyncz_store *st = NULL;
         char why[512];
         rc = az_api_store_conn(cs, &st, why, sizeof why);
         if (rc == ASYNCZ_EUNSUPPORTED)
-            rc = add_self(&c);
+            rc = 0;
         else if (rc == 0 && (rc = asyncz_store_instances(st, add_instance, &c)) != 0)
             snprintf(why, sizeof why, "%s",
                      asyncz_store_errmsg()[0] ? asyncz_store_errmsg() : asyncz_strerror(rc));
+        if (rc == 0 && !c.self_seen)
+            rc = add_self(&c);
         if (rc && rc != ASYNCZ_ENOMEM)
             json_array_append_new(
                 errors, json_pack("{s:s, s:o}", "store", cs->name, "message", az_cli_json_text(why)));
