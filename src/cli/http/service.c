@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_common.h"
 #include "auth.h"
 #include "config.h"
 #include "events.h"
@@ -107,6 +108,7 @@ void az_http_service_stop(az_http_service *svc)
         return;
     az_event_hub_close(svc->app.events);
     az_http_server_stop(svc->server);
+    az_http_api_close(); /* the API's own store connections (instances, quarantine) and caches */
     if (svc->listening)
         asyncz_scheduler_remove_listener(svc->app.s, svc->listener);
     az_event_hub_free(svc->app.events);
