@@ -43,9 +43,11 @@ json_t *az_api_body(const az_http_request *req, az_http_response *resp)
         return NULL;
     }
     if (!json_is_object(doc)) {
+        /* well-formed JSON of the wrong type: 422, as for a member of the wrong type */
+        az_http_reply_error(resp, 422, "invalid_body",
+                            "the body must be a JSON object ({\"key\": value, ...}), not %s",
+                            json_is_array(doc) ? "an array" : "a single value");
         json_decref(doc);
-        az_http_reply_error(resp, 400, "invalid_json",
-                            "the body must be a JSON object ({\"key\": value, ...})");
         return NULL;
     }
     return doc;

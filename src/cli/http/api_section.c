@@ -222,9 +222,10 @@ static json_t *error_json(const az_api_section *s, const az_cfg_error *e)
     char *text = NULL;
     if (field && asprintf(&text, "field '%s': %s", field, msg) < 0)
         text = NULL;
-    json_t *o = json_pack("{s:o, s:s}", "field", field ? json_string(field) : json_null(), "message",
-                          text ? text : msg);
+    json_t *o = json_pack("{s:s}", "message", text ? text : msg);
     free(text);
+    if (o && field) /* an error about the task as a whole (no trigger) names no field */
+        json_object_set_new(o, "field", json_string(field));
     return o;
 }
 
@@ -240,7 +241,10 @@ int az_api_reply_cfg_errors(az_http_response *resp, const az_api_section *s, con
                             "%s", errs->n ? errs->items[0].message : "the task is not valid");
         return -1;
     }
-    json_t *extra = json_pack("{s:O, s:o}", "field", json_object_get(first, "field"), "errors", list);
+    json_t *extra = json_pack("{s:o}", "errors", list);
+    json_t *field = json_object_get(first, "field");
+    if (extra && field)
+        json_object_set(extra, "field", field);
     az_http_reply_error_with(resp, errs->failure ? 500 : 422, errs->failure ? "internal" : "invalid_task",
                              extra, "%s", json_string_value(json_object_get(first, "message")));
     return -1;
