@@ -120,12 +120,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char *line_save = NULL;
     char *first = strtok_r(text, "\n", &line_save);
-    char *method = first ? strtok_r(first, " ", &(char *){NULL}) : NULL;
-    char *target = method ? method + strlen(method) + 1 : NULL;
-    if (!method || !target || target > first + strlen(first) + 1 || *target != '/') {
+    char *space = first ? strchr(first, ' ') : NULL;
+    if (!space || space == first || space[1] != '/') {
         free(text);
         return 0;
     }
+    *space = '\0';
+    char *method = first, *target = space + 1;
     char *q = strchr(target, '?');
     az_http_pair query[MAX_PAIRS], headers[MAX_PAIRS], cookies[1];
     size_t n_query = 0, n_headers = 0;
