@@ -59,8 +59,8 @@ static const char az_fx_config[] = "[scheduler]\n"
 static inline az_fx *az_fx_new(void)
 {
     az_fx *f = calloc(1, sizeof *f);
-    f->owner = pthread_self();
     assert_non_null(f);
+    f->owner = pthread_self();
     snprintf(f->dir, sizeof f->dir, "/tmp/az-http-api-XXXXXX");
     assert_non_null(mkdtemp(f->dir)); /* mode 0700: the SQLite store refuses a directory others can write */
     char *text = NULL;
