@@ -73,6 +73,11 @@ interval = 10m
 function = greet.hello
 args = ["tick"]
 
+[task c-slow]
+name = Takes two seconds
+interval = 1h
+command = echo started; sleep 2; echo finished
+
 [task c-minutely]
 name = Every minute
 cron = * * * * *

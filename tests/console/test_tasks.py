@@ -99,6 +99,59 @@ def test_pause_resume_and_run_a_task_then_see_its_output(console, admin_api):
     expect(page.locator("dd[data-field=scheduler]")).to_have_text(run["scheduler"])
 
 
+def test_a_running_run_is_followed_live(console, admin_api):
+    page = console.page
+    console.login("viewer", "#/runs")
+    r = admin_api.post("/api/v1/tasks/c-slow/run", {})
+    assert r.status == 202, r
+
+    def running():
+        items = admin_api.get("/api/v1/runs", query={"task": "c-slow", "outcome": "running"}).json()["items"]
+        return items[0] if items else None
+
+    run = wait_for("c-slow running", running)
+    console.route("#/runs/" + run["run_id"])
+    expect(console.testid("run-live")).to_be_visible()
+    expect(page.locator("dd[data-field=outcome]")).to_contain_text("running")
+    lines = page.locator("#run-output .output-line")
+    expect(lines.filter(has_text="started")).to_have_count(1)
+    # the page asks again every second: the last line and the outcome arrive without a reload
+    expect(lines.filter(has_text="finished")).to_have_count(1)
+    expect(page.locator("dd[data-field=outcome]")).to_contain_text("succeeded")
+    expect(console.testid("run-live")).to_be_hidden()
+
+
+def test_bulk_pause_resume_run_and_remove(console, admin_api):
+    page = console.page
+    for task_id in ("bulk-1", "bulk-2"):
+        r = admin_api.post("/api/v1/tasks", {"id": task_id, "interval": "1h", "function": "greet.hello"})
+        assert r.status == 201, r
+    console.login("operator", "#/tasks?q=bulk-")
+    rows = page.locator(ROWS)
+    eventually("the two bulk tasks", lambda: ids_of(rows), ["bulk-1", "bulk-2"])
+    expect(page.locator("#bulk-pause")).to_be_disabled()
+    console.testid("select-all").check()
+    expect(console.testid("bulk-count")).to_have_text("2 selected")
+    page.locator("#bulk-pause").click()
+    expect(console.testid("toast-ok").filter(has_text="Paused 2 tasks")).to_be_visible()
+    eventually("states after the bulk pause", lambda: rows.evaluate_all("els => els.map(e => e.dataset.state)"),
+               ["paused", "paused"])
+    assert {get_task(admin_api, i)["state"] for i in ("bulk-1", "bulk-2")} == {"paused"}
+
+    page.locator('input[data-select="bulk-2"]').check()
+    page.locator("#bulk-resume").click()
+    eventually("states after resuming bulk-2", lambda: rows.evaluate_all("els => els.map(e => e.dataset.state)"),
+               ["paused", "scheduled"])
+
+    console.testid("select-all").check()
+    page.locator("#bulk-remove").click()
+    expect(console.testid("confirm-dialog")).to_contain_text("Remove 2 tasks?")
+    console.testid("confirm-ok").click()
+    expect(console.testid("toast-ok").filter(has_text="Removed 2 tasks")).to_be_visible()
+    expect(console.testid("clear-filters")).to_be_visible()
+    assert task_ids(admin_api, q="bulk-") == []
+
+
 def test_screenshots_of_a_task_and_runs_with_output(console, admin_api):
     """c-echo printed on stdout and stderr (the session's fixture ran it)."""
     page = console.page
