@@ -85,6 +85,14 @@ command = echo minutely
 """ % {"marker": MARKER}
 
 
+class PrefixedClient(hf.Client):
+    """The API suite's client for a daemon serving under [http] base_path: every path gets the prefix."""
+
+    def request(self, method, path, **kw):
+        prefix = (self.daemon.http.get("base_path") or "").rstrip("/")
+        return super().request(method, prefix + path, **kw)
+
+
 class ConsoleDaemon(hf.Daemon):
     """The API suite's daemon with the console's tasks, and optionally a given store, identity and tasks."""
 
@@ -95,6 +103,10 @@ class ConsoleDaemon(hf.Daemon):
         self.identity = identity
         if store_url:
             self.store_url = store_url
+
+    def client(self, role=None, checker=None):
+        """A client with the token of role (None: anonymous), paths under the daemon's base_path."""
+        return PrefixedClient(self, token=self.tokens[role] if role else None, checker=checker)
 
     def write_config(self):
         super().write_config()
@@ -150,7 +162,8 @@ class Console:
 
     @property
     def base(self):
-        return "http://127.0.0.1:%d/console/" % self.daemon.port
+        prefix = (self.daemon.http.get("base_path") or "").rstrip("/")
+        return "http://127.0.0.1:%d%s/console/" % (self.daemon.port, prefix)
 
     def goto(self, route=""):
         self.page.goto(self.base + route)
@@ -160,14 +173,18 @@ class Console:
         self.page.evaluate("h => { location.hash = h; }", hash_route)
 
     def login(self, role="admin", route=""):
-        """Open the console (at route) and log in as the user of role; waits for the page asked for."""
-        user, password = USERS[role]
+        """Open the console (at route) and log in as the user of role; waits until logged in."""
         self.goto(route)
+        self.login_form(role)
+        self.page.locator("#user-box").wait_for(state="visible")
+        return self
+
+    def login_form(self, role):
+        """Fill in the login form shown now with the user of role and submit it."""
+        user, password = USERS[role]
         self.page.locator("#login-user").fill(user)
         self.page.locator("#login-password").fill(password)
         self.page.locator("#login-submit").click()
-        self.page.locator("#user-box").wait_for(state="visible")
-        return self
 
     def testid(self, name):
         return self.page.get_by_test_id(name)

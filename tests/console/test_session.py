@@ -110,9 +110,7 @@ def test_an_idle_session_expires(start_daemon, open_console):
     expect(console.testid("login-message")).to_contain_text("session expired")
     console.shot("login-expired")
     # logging in again leads back to the overview
-    page.locator("#login-user").fill(USERS["operator"][0])
-    page.locator("#login-password").fill(USERS["operator"][1])
-    page.locator("#login-submit").click()
+    console.login_form("operator")
     expect(page.locator("body")).to_have_attribute("data-page", "overview")
 
 
@@ -142,3 +140,66 @@ def test_a_viewer_sees_no_pause_button_and_is_refused_a_pause(console, admin_api
     r = console.api("POST", "tasks/t-hello/pause", {}, csrf=True)
     assert r["status"] == 403 and r["body"]["error"]["code"] == "forbidden", r
     assert get_task(admin_api, "t-hello")["state"] == "scheduled"
+
+
+def test_login_leads_only_to_a_page_of_the_console(console):
+    page = console.page
+    # the page asked for before logging in is where the login leads
+    console.goto("#/runs?outcome=failed")
+    expect(page.locator("#login-user")).to_be_visible()
+    console.login_form("viewer")
+    expect(page.locator("body")).to_have_attribute("data-page", "runs")
+    assert page.url.endswith("#/runs?outcome=failed"), page.url
+    page.locator("#logout-button").click()
+    expect(page.locator("#login-user")).to_be_visible()
+    # anything else given as next leads to the overview
+    for bad in ("https%3A%2F%2Fevil.example%2F", "%2F%2Fevil.example", "javascript%3Aalert(1)"):
+        console.goto("#/login?next=" + bad)
+        console.login_form("viewer")
+        expect(page.locator("body")).to_have_attribute("data-page", "overview")
+        assert page.url == console.base + "#/overview", page.url
+        page.locator("#logout-button").click()
+        expect(page.locator("#login-user")).to_be_visible()
+
+
+def test_failed_logins_are_throttled(start_daemon, open_console):
+    throttled = start_daemon("throttled")
+    console = open_console(throttled)
+    page = console.page
+    console.goto()
+    message = console.testid("login-error")
+    for attempt in range(1, 8):
+        page.locator("#login-user").fill("vera")
+        page.locator("#login-password").fill("wrong-%d" % attempt)
+        page.locator("#login-submit").click()
+        expect(page.locator("#login-submit")).to_be_enabled()
+        expect(message).to_be_visible()
+        if "try again" in message.inner_text():
+            break
+    expect(message).to_contain_text(re.compile(r"try again in \d+ ?s"))
+    assert attempt <= 6, "throttled only after %d failed logins" % attempt
+    # even the right password waits now
+    page.locator("#login-password").fill(USERS["viewer"][1])
+    page.locator("#login-submit").click()
+    expect(message).to_contain_text("try again")
+    expect(page.locator("#user-box")).to_be_hidden()
+
+
+def test_the_console_under_a_prefix(start_daemon, open_console):
+    prefixed = start_daemon("prefixed", http={"base_path": "/ops/asyncz"})
+    console = open_console(prefixed)
+    page = console.page
+    console.login("operator", "#/tasks")
+    assert page.url.startswith("http://127.0.0.1:%d/ops/asyncz/console/" % prefixed.port), page.url
+    expect(page.locator("#tasks-table tbody tr[data-task-id=c-echo]")).to_be_visible()
+    cookie = [c for c in console.context.cookies() if c["name"] == "asyncz_session"]
+    assert cookie and cookie[0]["path"] == "/ops/asyncz/" and cookie[0]["httpOnly"], cookie
+    assert cookie[0]["sameSite"] == "Strict", cookie
+    console.route("#/tasks/c-echo")
+    page.locator("#task-run").click()
+    expect(console.testid("toast-ok").filter(has_text="Run of c-echo requested")).to_be_visible()
+    # the run's events reach the events page through the prefix
+    console.route("#/events")
+    expect(console.testid("events-status")).to_have_text("live")
+    console.route("#/runs?task=c-echo")
+    expect(page.locator("#runs-table tbody tr[data-outcome=succeeded]")).to_have_count(1)

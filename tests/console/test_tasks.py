@@ -167,6 +167,17 @@ def test_screenshots_of_a_task_and_runs_with_output(console, admin_api):
     expect(failed.first).to_contain_text("c-fail")
     console.shot("runs")
 
+    # the outcome and time filters, kept in the address
+    console.testid("runs-outcome-filter").select_option(label="Any failure")
+    expect(page.locator("#runs-table tbody tr").first).to_have_attribute("data-outcome", "failed")
+    failures = admin_api.get("/api/v1/runs", query={"outcome": "failed,timed_out,crashed,lost"}).json()["items"]
+    eventually("the failed runs", lambda: page.locator("#runs-table tbody tr").evaluate_all(
+        "els => els.map(e => e.dataset.runId)"), [r["run_id"] for r in failures])
+    assert "outcome=failed%2Ctimed_out%2Ccrashed%2Clost" in page.url or "outcome=failed,timed_out" in page.url, page.url
+    console.testid("runs-since-filter").select_option("1h")
+    assert "since=1h" in page.url
+    expect(page.locator("#runs-table tbody tr[data-outcome=failed]").first).to_contain_text("c-fail")
+
     run = finished_runs(admin_api, "c-echo")[-1]
     console.route("#/runs/" + run["run_id"])
     lines = page.locator("#run-output .output-line")
