@@ -74,9 +74,9 @@ function = greet.hello
 args = ["tick"]
 
 [task c-slow]
-name = Takes two seconds
+name = Takes three seconds
 interval = 1h
-command = echo started; sleep 2; echo finished
+command = echo started; sleep 3; echo finished
 
 [task c-minutely]
 name = Every minute
@@ -249,14 +249,16 @@ def wait_seconds(seconds):
 
 
 def eventually(what, fn, expected, seconds=EXPECT_MS / 1000):
-    """Poll fn() (a value read from the page) until it equals expected; fail showing both after seconds."""
+    """Poll fn() (a value read from the page) until it equals expected (a value, or a function asked again
+    each time: what the API answers now); fail showing both after seconds."""
     deadline = time.monotonic() + seconds
     while True:
         got = fn()
-        if got == expected:
+        want = expected() if callable(expected) else expected
+        if got == want:
             return got
         if time.monotonic() > deadline:
-            pytest.fail("%s: expected %r, the page shows %r" % (what, expected, got))
+            pytest.fail("%s: expected %r, the page shows %r" % (what, want, got))
         time.sleep(0.1)
 
 
