@@ -116,8 +116,6 @@ class ConsoleDaemon(hf.Daemon):
         self.config.write_text(text + self.extra_tasks)
 
 
-
-
 def finished_runs(client, task_id):
     r = client.get("/api/v1/runs", query={"task": task_id}, check=False)
     assert r.status == 200, r
@@ -134,11 +132,7 @@ def run_and_wait(client, task_id, seconds=20):
                     seconds=seconds)
 
 
-
-
 # ---- the browser ---------------------------------------------------------------------------------------
-
-
 
 
 class Console:
@@ -231,8 +225,6 @@ def screenshot_dir():
     path = given if given.is_absolute() else REPO / given
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
 
 
 def ids_of(locator):
