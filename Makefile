@@ -2,7 +2,8 @@
 # local SQLite store (examples/run-demo.sh). `make` installs missing Debian build dependencies (as root; otherwise
 # it prints the apt-get command) and builds; `make test` runs the whole suite plainly, then again under
 # AddressSanitizer+UndefinedBehaviorSanitizer, then the fuzzers briefly, then the Python package's tests and
-# the daemon's HTTP API (tests/http); `make bench` runs the benchmarks.
+# the daemon's HTTP API (tests/http) and its web console in a browser (tests/console); `make bench` runs the
+# benchmarks.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -24,7 +25,7 @@ DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcm
 	redis-server redis-tools postgresql postgresql-client mariadb-server mariadb-client python3-dev python3-venv \
 	libmicrohttpd-dev libcrypt-dev wrk chromium
 
-.PHONY: all deps servers build test test-plain test-asan test-tsan test-python test-http test-python-asan fuzz bench install clean demo
+.PHONY: all deps servers build test test-plain test-asan test-tsan test-python test-http test-console test-python-asan fuzz bench install clean demo
 
 all: build
 
@@ -54,7 +55,7 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: test-plain test-asan test-tsan fuzz test-python test-http test-python-asan
+test: test-plain test-asan test-tsan fuzz test-python test-http test-console test-python-asan
 
 # The store tests start real database servers through CTest's `servers` fixture (tests/servers/servers.sh);
 # every suite below gets it, since each runs ctest.
@@ -105,6 +106,16 @@ test-http: build
 	test -x $(PY_VENV)/bin/python || $(PYTHON) -m venv $(PY_VENV)
 	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest jsonschema openapi-spec-validator
 	ASYNCZ_BIN=$(abspath $(BUILD))/asyncz $(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider -rs tests/http
+
+# The web console in a real browser (tests/console): pytest and Playwright for Python drive Debian's Chromium
+# (/usr/bin/chromium, from DEBIAN_DEPS; Playwright's own browser download is never used) against daemons
+# started from $(BUILD). Screenshots of every page go to $(BUILD)/console-screenshots (docs/console/ keeps a
+# curated copy).
+test-console: build
+	test -x $(PY_VENV)/bin/python || $(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest playwright
+	ASYNCZ_BIN=$(abspath $(BUILD))/asyncz ASYNCZ_SCREENSHOTS=$(abspath $(BUILD))/console-screenshots \
+	  $(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider -rs tests/console
 
 # The same suite with the extension and libasyncz built with ASan+UBSan (Debug); the interpreter is not
 # instrumented, so the ASan runtime is preloaded (it reaches the processes the tests start too), and leak

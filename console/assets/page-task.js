@@ -88,6 +88,10 @@ export async function render(ctx) {
     h('div', {class: 'grid-2 grid-wide-left'},
       h('section', {class: 'panel', 'aria-label': 'Fields'}, h('h2', null, 'Fields'), fieldList(taskFields(t), 'task-fields')),
       h('section', {class: 'panel', 'aria-label': 'Next runs'}, h('h2', null, 'Next runs'),
+        // the API lists a paused task's next trigger times too: they happen only once it is resumed
+        t.state === 'paused' && nextList.length
+          ? h('p', {class: 'muted', 'data-testid': 'task-paused-note'}, 'Paused: none of these runs happens until the task is resumed.')
+          : null,
         nextList.length
           ? h('ol', {class: 'time-list', 'data-testid': 'task-next-runs'}, nextList.map((x) => h('li', null, timeAbs(x, {
             weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
