@@ -15,11 +15,10 @@
  *                                  how long after its time each event reached each client; the figure is
  *                                  the p99 over events of the time until the last client had it (<= 100 ms)
  *
- * The lateness daemon: 10,000 tasks every second (greet.nap 0 of the example plugin, a function that
- * returns at once, on a thread pool), phases spread over the second, for 20 s idle and then 20 s while a
- * paced client of this suite sends 5,000 GET /api/v1/status a second; lateness is started_at -
- * scheduled_time of the run records the daemon wrote (read after it stopped).
- *   lateness_idle, lateness_api_5000rps   p99 (target with the load: <= 2 ms)
+ * The lateness daemons (bench_http_late.c): 10,000 tasks every second, 20 s idle and then 20 s while a
+ * paced client of this suite sends 5,000 GET /api/v1/status a second, on a SQLite store and on memory://.
+ *   lateness_sqlite_idle, lateness_sqlite_api_5000rps, lateness_memory_idle, lateness_memory_api_5000rps
+ *                                  p99 lateness (target with the load: <= 2 ms)
  *
  * Each wrk measurement lasts ASYNCZ_BENCH_HTTP_SECONDS (default 5) and is repeated --repeats times; a figure
  * is the median. After each case a line says the target and whether it was met. */
@@ -41,22 +40,8 @@
 #define N_TASKS 100000
 #define N_RUN_TASKS 1000
 #define N_TICKS 10
-#define N_LATE_TASKS 10000
 #define N_STREAMS 100
-#define LOAD_RATE 5000.0
-#define LOAD_THREADS 8
 #define PAGE_QUERY "limit=50"
-
-typedef struct suite_env {
-    const bench_ctx *ctx;
-    char dir[64];
-    char tool[PATH_MAX];
-    char tokens[128];
-    char token[256];
-    int seconds;      /* one wrk measurement */
-    int late_seconds; /* one lateness window */
-    size_t runs;      /* records in the API daemon's history */
-} suite_env;
 
 static long env_number(const char *name, long def, long lo, long hi)
 {
@@ -71,8 +56,7 @@ static long env_number(const char *name, long def, long lo, long hi)
     return n;
 }
 
-static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void progress(const char *fmt, ...)
+void bh_progress(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -82,26 +66,31 @@ static void progress(const char *fmt, ...)
     va_end(ap);
 }
 
-static void sleep_s(double s)
+void bh_sleep(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
 
-/* ---- reporting
- * ---------------------------------------------------------------------------------------------- */
+/* ---- reporting ----------------------------------------------------------------------------------------- */
 
-/* The line after a case: its figure against the target. */
-static void target_line(const bench_ctx *ctx, const char *case_name, const char *figure, double value,
-                        const char *target, bool met)
+void bh_target_verdict(const bench_ctx *ctx, const char *case_name, const char *figure, double value,
+                       const char *target, const char *verdict)
 {
     if (ctx->json)
-        printf("{\"suite\":\"http\",\"case\":\"%s\",\"target\":\"%s\",\"value\":%.1f,\"met\":%s}\n",
-               case_name, target, value, met ? "true" : "false");
+        printf("{\"suite\":\"http\",\"case\":\"%s\",\"target\":\"%s\",\"value\":%.1f,\"verdict\":\"%s\","
+               "\"met\":%s}\n",
+               case_name, target, value, verdict, strcmp(verdict, "met") == 0 ? "true" : "false");
     else
-        printf("%-10s %-32s %s; target %s: %s\n", "http", case_name, figure, target, met ? "met" : "NOT MET");
+        printf("%-10s %-32s %s; target %s: %s\n", "http", case_name, figure, target, verdict);
     fflush(stdout);
+}
+
+void bh_target_line(const bench_ctx *ctx, const char *case_name, const char *figure, double value,
+                    const char *target, bool met)
+{
+    bh_target_verdict(ctx, case_name, figure, value, target, met ? "met" : "NOT MET");
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -119,15 +108,14 @@ static double median(const double *v, int n)
     return copy[n / 2];
 }
 
-/* ---- wrk cases --------------------------------------------------------------------------------------------
- */
+/* ---- wrk cases ----------------------------------------------------------------------------------------- */
 
 typedef enum wrk_kind { THROUGHPUT, LATENCY } wrk_kind;
 
 /* Measure url with wrk ctx->repeats times: throughput with 2 threads and 32 connections, or latency with one
  * connection (requests one after another: what one user waits). Reports the median; *median_out receives
  * the median requests/s (THROUGHPUT) or p99 in µs (LATENCY). */
-static int wrk_case(const suite_env *e, const char *case_name, unsigned port, const char *path, wrk_kind kind,
+static int wrk_case(const bh_suite *e, const char *case_name, unsigned port, const char *path, wrk_kind kind,
                     double *median_out)
 {
     const bench_ctx *ctx = e->ctx;
@@ -174,7 +162,7 @@ static int wrk_case(const suite_env *e, const char *case_name, unsigned port, co
     return 0;
 }
 
-static int throughput_case(const suite_env *e, const char *case_name, unsigned port, const char *path,
+static int throughput_case(const bh_suite *e, const char *case_name, unsigned port, const char *path,
                            double target)
 {
     if (!bench_selected(e->ctx, case_name))
@@ -186,12 +174,12 @@ static int throughput_case(const suite_env *e, const char *case_name, unsigned p
         char fig[96], tgt[64];
         snprintf(fig, sizeof fig, "%.0f requests/s", rps);
         snprintf(tgt, sizeof tgt, ">= %.0f requests/s", target);
-        target_line(e->ctx, case_name, fig, rps, tgt, rps >= target);
+        bh_target_line(e->ctx, case_name, fig, rps, tgt, rps >= target);
     }
     return 0;
 }
 
-static int latency_case(const suite_env *e, const char *case_name, unsigned port, const char *path,
+static int latency_case(const bh_suite *e, const char *case_name, unsigned port, const char *path,
                         double target_ms)
 {
     if (!bench_selected(e->ctx, case_name))
@@ -202,12 +190,11 @@ static int latency_case(const suite_env *e, const char *case_name, unsigned port
     char fig[96], tgt[64];
     snprintf(fig, sizeof fig, "p99 %.2f ms", p99_us / 1e3);
     snprintf(tgt, sizeof tgt, "p99 <= %.0f ms", target_ms);
-    target_line(e->ctx, case_name, fig, p99_us / 1e3, tgt, p99_us <= target_ms * 1e3);
+    bh_target_line(e->ctx, case_name, fig, p99_us / 1e3, tgt, p99_us <= target_ms * 1e3);
     return 0;
 }
 
-/* ---- the tasks listing's cursor
- * ------------------------------------------------------------------------------ */
+/* ---- the tasks listing's cursor ------------------------------------------------------------------------ */
 
 /* The "next_cursor" string of a page, copied into out; -1 when null or missing. */
 static int next_cursor(const char *body, char *out, size_t size)
@@ -229,7 +216,7 @@ static int next_cursor(const char *body, char *out, size_t size)
 }
 
 /* The cursor after the first `skip` tasks of the default listing, walked 500 at a time. */
-static int middle_cursor(const suite_env *e, unsigned port, size_t skip, char *cursor, size_t size)
+static int middle_cursor(const bh_suite *e, unsigned port, size_t skip, char *cursor, size_t size)
 {
     bh_conn c;
     if (bh_connect(&c, port) != 0)
@@ -253,8 +240,7 @@ static int middle_cursor(const suite_env *e, unsigned port, size_t skip, char *c
     return rc;
 }
 
-/* ---- the event streams
- * ------------------------------------------------------------------------------------- */
+/* ---- the event streams --------------------------------------------------------------------------------- */
 
 static int cmp_delivery(const void *a, const void *b)
 {
@@ -264,7 +250,7 @@ static int cmp_delivery(const void *a, const void *b)
     return (x->delay_us > y->delay_us) - (x->delay_us < y->delay_us);
 }
 
-static int events_case(const suite_env *e, unsigned port)
+static int events_case(const bh_suite *e, unsigned port)
 {
     const char *case_name = "events_100_clients";
     if (!bench_selected(e->ctx, case_name))
@@ -272,9 +258,9 @@ static int events_case(const suite_env *e, unsigned port)
     bh_streams *s;
     if (bh_streams_open(&s, port, e->token, N_STREAMS) != 0)
         return -1;
-    sleep_s(1);
+    bh_sleep(1);
     bh_streams_record(s);
-    sleep_s(e->late_seconds);
+    bh_sleep(e->late_seconds);
     bh_delivery *d = NULL;
     size_t n = 0;
     int early = 0;
@@ -325,7 +311,7 @@ static int events_case(const suite_env *e, unsigned port)
     char fig[128];
     snprintf(fig, sizeof fig, "all %d clients had an event within p99 %.1f ms (max %.1f ms)", N_STREAMS,
              p99_last / 1e3, (double)last[n_events - 1] / 1e3);
-    target_line(e->ctx, case_name, fig, p99_last / 1e3, "p99 <= 100 ms", p99_last <= 100e3 && early == 0);
+    bh_target_line(e->ctx, case_name, fig, p99_last / 1e3, "p99 <= 100 ms", p99_last <= 100e3 && early == 0);
     free(all);
     free(last);
     return 0;
@@ -341,7 +327,7 @@ static bool any_selected(const bench_ctx *ctx, const char *const *names)
     return false;
 }
 
-static int write_config(const char *path, const char *body)
+int bh_write_file(const char *path, const char *body)
 {
     FILE *f = fopen(path, "w");
     if (!f || fputs(body, f) < 0 || fclose(f) != 0) {
@@ -351,7 +337,7 @@ static int write_config(const char *path, const char *body)
     return 0;
 }
 
-static int http_section(char *buf, size_t size, const suite_env *e, const char *name)
+int bh_http_section(char *buf, size_t size, const bh_suite *e, const char *name)
 {
     int n = snprintf(buf, size,
                      "[http]\nlisten = 127.0.0.1:0\nport_file = %s/%s.port\ntokens_file = %s\n"
@@ -360,14 +346,14 @@ static int http_section(char *buf, size_t size, const suite_env *e, const char *
     return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-static int api_cases(const suite_env *e, unsigned port)
+static int api_cases(const bh_suite *e, unsigned port)
 {
     char path[4096], cursor[2048], enc[2048];
     int rc = throughput_case(e, "healthz_rps", port, "/healthz", 0);
     rc = rc ? rc : throughput_case(e, "status_rps", port, "/api/v1/status", 10000);
     rc = rc ? rc : latency_case(e, "tasks_first_page", port, "/api/v1/tasks?" PAGE_QUERY, 20);
     if (rc == 0 && bench_selected(e->ctx, "tasks_middle_page")) {
-        progress("paging to the middle of the tasks for a cursor");
+        bh_progress("paging to the middle of the tasks for a cursor");
         rc = middle_cursor(e, port, N_TASKS / 2, cursor, sizeof cursor);
         rc = rc ? rc : bh_url_encode(cursor, enc, sizeof enc);
         snprintf(path, sizeof path, "/api/v1/tasks?" PAGE_QUERY "&cursor=%s", enc);
@@ -385,7 +371,7 @@ static int api_cases(const suite_env *e, unsigned port)
     return rc;
 }
 
-static int api_daemon(const suite_env *e)
+static int api_daemon(const bh_suite *e)
 {
     static const char *const cases[] = {
         "healthz_rps", "status_rps",     "tasks_first_page", "tasks_middle_page",  "tasks_sort_next_run_time",
@@ -398,18 +384,18 @@ static int api_daemon(const suite_env *e)
     snprintf(config, sizeof config, "%s/api.ini", e->dir);
     snprintf(port_file, sizeof port_file, "%s/api.port", e->dir);
     snprintf(log, sizeof log, "%s/api.log", e->dir);
-    progress("filling %s with %d tasks and %zu run records", url, N_TASKS, e->runs);
+    bh_progress("filling %s with %d tasks and %zu run records", url, N_TASKS, e->runs);
     uint64_t t0 = bench_now_ns();
     if (bh_fill_tasks(url, N_TASKS) != 0 || bh_fill_runs(url, e->runs, N_RUN_TASKS) != 0 ||
         bh_fill_ticks(url, "tick", N_TICKS, "asyncz.shell", "[\"true\"]", ASYNCZ_USEC_PER_SEC,
                       asyncz_now() + ASYNCZ_USEC_PER_SEC) != 0)
         return -1;
-    progress("filled in %.1f s; starting the daemon", (double)(bench_now_ns() - t0) / 1e9);
-    if (http_section(http, sizeof http, e, "api") != 0)
+    bh_progress("filled in %.1f s; starting the daemon", (double)(bench_now_ns() - t0) / 1e9);
+    if (bh_http_section(http, sizeof http, e, "api") != 0)
         return -1;
     snprintf(body, sizeof body, "[store default]\nurl = %s\n\n%s", url, http);
     bh_daemon d;
-    if (write_config(config, body) != 0 || bh_daemon_start(&d, e->tool, config, port_file, log) != 0)
+    if (bh_write_file(config, body) != 0 || bh_daemon_start(&d, e->tool, config, port_file, log) != 0)
         return -1;
     int rc = api_cases(e, d.port);
     int status = bh_daemon_stop(&d);
@@ -421,112 +407,14 @@ static int api_daemon(const suite_env *e)
     return rc;
 }
 
-/* ---- the lateness daemon ------------------------------------------------------------------------------- */
-
-static void lateness_report(const suite_env *e, const char *case_name, int64_t *v, size_t n, const char *load,
-                            bool judged)
-{
-    bh_sort(v, n);
-    double p50 = (double)bh_percentile(v, n, 0.5), p99 = (double)bh_percentile(v, n, 0.99);
-    double max = n ? (double)v[n - 1] : 0, sample = p99 * 1e3;
-    char extra[320];
-    snprintf(extra, sizeof extra,
-             ",\"unit\":\"ns p99 lateness\",\"p50_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f,\"runs\":%zu,"
-             "\"tasks\":%d,\"seconds\":%d%s",
-             p50, p99, max, n, N_LATE_TASKS, e->late_seconds, load);
-    bench_report(e->ctx, "http", case_name, &sample, 1, n, extra);
-    char fig[128];
-    snprintf(fig, sizeof fig, "lateness p50 %.0f us, p99 %.2f ms, max %.1f ms over %zu runs", p50, p99 / 1e3,
-             max / 1e3, n);
-    if (judged)
-        target_line(e->ctx, case_name, fig, p99 / 1e3, "p99 <= 2 ms",
-                    p99 <= 2000 && n >= (size_t)N_LATE_TASKS * (size_t)e->late_seconds * 9 / 10);
-    else
-        target_line(e->ctx, case_name, fig, p99 / 1e3, "none (for comparison)", true);
-}
-
-static int lateness_daemon(const suite_env *e)
-{
-    static const char *const cases[] = {"lateness_idle", "lateness_api_5000rps", NULL};
-    if (!any_selected(e->ctx, cases))
-        return 0;
-    char plugin[PATH_MAX];
-    if (bh_plugin_path(plugin, sizeof plugin) != 0) {
-        fprintf(stderr,
-                "asyncz-bench http: the lateness cases need the example plugin %s (built with the examples; "
-                "or set ASYNCZ_BENCH_PLUGIN): skipped\n",
-                plugin);
-        return 0;
-    }
-    char db[256], url[300], config[256], port_file[256], log[256], body[PATH_MAX + 2048], http[1024];
-    snprintf(db, sizeof db, "%s/late.db", e->dir);
-    snprintf(url, sizeof url, "sqlite:///%s", db);
-    snprintf(config, sizeof config, "%s/late.ini", e->dir);
-    snprintf(port_file, sizeof port_file, "%s/late.port", e->dir);
-    snprintf(log, sizeof log, "%s/late.log", e->dir);
-    progress("filling %s with %d tasks every second", url, N_LATE_TASKS);
-    if (bh_fill_ticks(url, "tick", N_LATE_TASKS, "greet.nap", "[0]", ASYNCZ_USEC_PER_SEC,
-                      asyncz_now() + 2 * ASYNCZ_USEC_PER_SEC) != 0 ||
-        http_section(http, sizeof http, e, "late") != 0)
-        return -1;
-    snprintf(body, sizeof body,
-             "[scheduler]\nplugins = %s\n\n[executor default]\ntype = threadpool\n\n[store default]\nurl = "
-             "%s\n\n%s",
-             plugin, url, http);
-    bh_daemon d;
-    if (write_config(config, body) != 0 || bh_daemon_start(&d, e->tool, config, port_file, log) != 0)
-        return -1;
-    asyncz_time_t idle_from = asyncz_now() + 3 * ASYNCZ_USEC_PER_SEC;
-    asyncz_time_t idle_to = idle_from + e->late_seconds * ASYNCZ_USEC_PER_SEC;
-    progress("lateness: %d s idle, then %d s with %.0f requests/s", e->late_seconds, e->late_seconds,
-             LOAD_RATE);
-    sleep_s(3 + e->late_seconds);
-    bh_load *load = NULL;
-    int rc = bh_load_start(&load, d.port, "/api/v1/status", e->token, LOAD_RATE, LOAD_THREADS);
-    asyncz_time_t load_from = asyncz_now() + ASYNCZ_USEC_PER_SEC;
-    asyncz_time_t load_to = load_from + e->late_seconds * ASYNCZ_USEC_PER_SEC;
-    double achieved = 0;
-    uint64_t failed = 0;
-    if (rc == 0) {
-        sleep_s(1 + e->late_seconds);
-        bh_load_stop(load, &achieved, &failed);
-    }
-    int status = bh_daemon_stop(&d);
-    if (status != 0) {
-        fprintf(stderr, "asyncz-bench http: the lateness daemon exited with status %d; its log:\n", status);
-        bh_daemon_log_tail(&d);
-    }
-    int64_t *idle = NULL, *busy = NULL;
-    size_t n_idle = 0, n_busy = 0;
-    if (rc == 0 && (bh_read_lateness(url, "tick-", idle_from, idle_to, &idle, &n_idle) != 0 ||
-                    bh_read_lateness(url, "tick-", load_from, load_to, &busy, &n_busy) != 0))
-        rc = -1;
-    if (rc == 0 && bench_selected(e->ctx, "lateness_idle"))
-        lateness_report(e, "lateness_idle", idle, n_idle, "", false);
-    if (rc == 0 && bench_selected(e->ctx, "lateness_api_5000rps")) {
-        char load_extra[96];
-        snprintf(load_extra, sizeof load_extra, ",\"api_requests_per_sec\":%.0f,\"api_failed\":%llu",
-                 achieved, (unsigned long long)failed);
-        lateness_report(e, "lateness_api_5000rps", busy, n_busy, load_extra, true);
-        if (achieved < LOAD_RATE * 0.98 || failed)
-            fprintf(stderr,
-                    "asyncz-bench http: the API answered %.0f requests/s (%llu failed) of the %.0f sent\n",
-                    achieved, (unsigned long long)failed, LOAD_RATE);
-    }
-    free(idle);
-    free(busy);
-    unlink(db);
-    return rc;
-}
-
-/* ---- the suite
- * ----------------------------------------------------------------------------------------------- */
+/* ---- the suite ----------------------------------------------------------------------------------------- */
 
 static void remove_dir(const char *dir)
 {
-    static const char *const files[] = {"tokens",      "api.ini",  "api.port",  "api.log",  "api.db-wal",
-                                        "api.db-shm",  "late.ini", "late.port", "late.log", "late.db-wal",
-                                        "late.db-shm", "api.db",   "late.db",   NULL};
+    static const char *const files[] = {
+        "tokens",   "api.ini",      "api.port",      "api.log",      "api.db-wal",  "api.db-shm",
+        "late.ini", "late.port",    "late.log",      "late.db-wal",  "late.db-shm", "api.db",
+        "late.db",  "late-mem.ini", "late-mem.port", "late-mem.log", NULL};
     char path[PATH_MAX];
     for (const char *const *f = files; *f; f++) {
         snprintf(path, sizeof path, "%s/%s", dir, *f);
@@ -538,7 +426,7 @@ static void remove_dir(const char *dir)
 
 int bench_http(const bench_ctx *ctx)
 {
-    suite_env e = {.ctx = ctx};
+    bh_suite e = {.ctx = ctx};
     snprintf(e.dir, sizeof e.dir, "/tmp/asyncz-bench-http-XXXXXX");
     if (!mkdtemp(e.dir)) /* mode 0700: the store refuses a directory others may write */
         return 1;
@@ -549,7 +437,8 @@ int bench_http(const bench_ctx *ctx)
     snprintf(e.tokens, sizeof e.tokens, "%s/tokens", e.dir);
     int rc = bh_make_token(e.tool, e.tokens, "bench", e.token, sizeof e.token);
     rc = rc ? rc : api_daemon(&e);
-    rc = rc ? rc : lateness_daemon(&e);
+    rc = rc ? rc : bh_lateness(&e, false);
+    rc = rc ? rc : bh_lateness(&e, true);
     remove_dir(e.dir);
     return rc ? 1 : 0;
 }

@@ -10,6 +10,53 @@
 #include <sys/types.h>
 
 #include "asyncz.h"
+#include "bench.h"
+
+/* ---- the suite's shared state and helpers (bench_http.c) -------------------------------------------------
+ */
+
+/* What every case of the suite needs; filled once by bench_http, read-only afterwards. */
+typedef struct bh_suite {
+    const bench_ctx *ctx;
+    char dir[64];     /* the private temporary directory (mode 0700) */
+    char tool[4096];  /* the asyncz tool */
+    char tokens[128]; /* the [http] tokens_file */
+    char token[256];  /* a viewer token in it */
+    int seconds;      /* one wrk measurement (ASYNCZ_BENCH_HTTP_SECONDS) */
+    int late_seconds; /* one lateness window, and the event streams' (ASYNCZ_BENCH_HTTP_LATENESS_SECONDS) */
+    size_t runs;      /* records in the API daemon's history (ASYNCZ_BENCH_HTTP_RUNS) */
+} bh_suite;
+
+/* A line on stderr saying what the suite does now (filling a store takes a minute). */
+void bh_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Sleep s seconds of the real clock. */
+void bh_sleep(double s);
+
+/* The line after a case: its figure (text, and value in the target's unit) against the target, and whether
+ * it was met; one JSON object with --json. */
+void bh_target_line(const bench_ctx *ctx, const char *case_name, const char *figure, double value,
+                    const char *target, bool met);
+
+/* bh_target_line with a verdict of its own ("met", "NOT MET", "undecided: ..."), for figures known only to
+ * a range. */
+void bh_target_verdict(const bench_ctx *ctx, const char *case_name, const char *figure, double value,
+                       const char *target, const char *verdict);
+
+/* Write body (borrowed) to path. Returns 0 or -1 (message on stderr). */
+int bh_write_file(const char *path, const char *body);
+
+/* The [http] section of a daemon named `name` (port file DIR/NAME.port, the suite's tokens file, room for
+ * many connections from 127.0.0.1) into buf. Returns 0 or -1 (too long). */
+int bh_http_section(char *buf, size_t size, const bh_suite *e, const char *name);
+
+/* ---- lateness (bench_http_late.c)
+ * ---------------------------------------------------------------------------- */
+
+/* The lateness cases on a SQLite store (memory false: lateness from the run history) or memory:// (from the
+ * /metrics lateness histogram): a daemon with 10,000 tasks a second, idle, then under 5,000 requests/s.
+ * Returns 0, or -1 (a failure, reported on stderr). */
+int bh_lateness(const bh_suite *e, bool memory);
 
 /* ---- the client (bench_http_client.c) --------------------------------------------------------------------
  */

@@ -22,8 +22,7 @@
 #define MAX_LOAD_THREADS 64
 #define BACKLOG_NS 100000000ull /* a paced thread further behind than this gives up the backlog */
 
-/* ---- a connection ----------------------------------------------------------------------------------------
- */
+/* ---- a connection -------------------------------------------------------------------------------------- */
 
 int bh_connect(bh_conn *c, unsigned port)
 {
@@ -289,8 +288,7 @@ int bh_url_encode(const char *text, char *out, size_t size)
     return 0;
 }
 
-/* ---- percentiles
- * -------------------------------------------------------------------------------------------- */
+/* ---- percentiles --------------------------------------------------------------------------------------- */
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -311,8 +309,7 @@ int64_t bh_percentile(const int64_t *v, size_t n, double q)
     return v[i < n ? i : n - 1];
 }
 
-/* ---- the paced load
- * ----------------------------------------------------------------------------------------- */
+/* ---- the paced load ------------------------------------------------------------------------------------ */
 
 typedef struct load_thread {
     struct bh_load *load;
@@ -418,8 +415,7 @@ void bh_load_stop(bh_load *l, double *achieved_rate, uint64_t *failed)
     free(l);
 }
 
-/* ---- event-stream readers --------------------------------------------------------------------------------
- */
+/* ---- event-stream readers ------------------------------------------------------------------------------ */
 
 #define MAX_DELIVERIES 65536 /* per stream */
 

@@ -46,8 +46,7 @@ static int add_all(asyncz_store *st, size_t n, int (*make)(size_t i, void *ud, a
     return rc;
 }
 
-/* ---- tasks that do not fire ------------------------------------------------------------------------------
- */
+/* ---- tasks that do not fire ---------------------------------------------------------------------------- */
 
 typedef struct idle_ctx {
     asyncz_time_t first;
@@ -87,8 +86,7 @@ int bh_fill_tasks(const char *url, size_t n)
     return rc ? -1 : 0;
 }
 
-/* ---- tasks that fire --------------------------------------------------------------------------------------
- */
+/* ---- tasks that fire ----------------------------------------------------------------------------------- */
 
 typedef struct tick_ctx {
     const char *prefix, *func, *args;
@@ -133,8 +131,7 @@ int bh_fill_ticks(const char *url, const char *prefix, size_t n, const char *fun
     return rc ? -1 : 0;
 }
 
-/* ---- run history -----------------------------------------------------------------------------------------
- */
+/* ---- run history --------------------------------------------------------------------------------------- */
 
 /* Record i of n, submitted over the 29 days before now in id order. */
 static void make_run(asyncz_run_record *r, char (*ids)[24], size_t i, size_t n, size_t tasks,
@@ -186,8 +183,7 @@ int bh_fill_runs(const char *url, size_t n, size_t tasks)
     return rc ? -1 : 0;
 }
 
-/* ---- lateness
- * ---------------------------------------------------------------------------------------------- */
+/* ---- lateness ------------------------------------------------------------------------------------------ */
 
 typedef struct late_ctx {
     const char *prefix;

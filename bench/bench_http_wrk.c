@@ -81,10 +81,12 @@ int bh_wrk(const char *url, const char *token, int threads, int connections, int
     snprintf(c, sizeof c, "%d", connections);
     snprintf(d, sizeof d, "%ds", seconds);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
-    char *argv[] = {(char *)wrk, "-t", t, "-c", c, "-d", d, "--latency", "-H", auth, (char *)url, NULL};
+    /* --timeout: a slow answer is measured, not counted as an error (wrk's default gives up after 2 s) */
+    char *argv[] = {(char *)wrk, "-t",        t,     "-c", c,    "-d",        d,
+                    "--latency", "--timeout", "30s", "-H", auth, (char *)url, NULL};
     if (!token) {
-        argv[8] = (char *)url;
-        argv[9] = NULL;
+        argv[10] = (char *)url;
+        argv[11] = NULL;
     }
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
