@@ -1,8 +1,8 @@
 # Convenience wrapper around CMake. `make demo` builds and runs the asyncz daemon with example tasks on a
 # local SQLite store (examples/run-demo.sh). `make` installs missing Debian build dependencies (as root; otherwise
 # it prints the apt-get command) and builds; `make test` runs the whole suite plainly, then again under
-# AddressSanitizer+UndefinedBehaviorSanitizer, then the fuzzers briefly, then the Python package's tests;
-# `make bench` runs the benchmarks.
+# AddressSanitizer+UndefinedBehaviorSanitizer, then the fuzzers briefly, then the Python package's tests and
+# the daemon's HTTP API (tests/http); `make bench` runs the benchmarks.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -24,7 +24,7 @@ DEBIAN_DEPS = cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libcm
 	redis-server redis-tools postgresql postgresql-client mariadb-server mariadb-client python3-dev python3-venv \
 	libmicrohttpd-dev libcrypt-dev wrk chromium
 
-.PHONY: all deps servers build test test-plain test-asan test-tsan test-python test-python-asan fuzz bench install clean demo
+.PHONY: all deps servers build test test-plain test-asan test-tsan test-python test-http test-python-asan fuzz bench install clean demo
 
 all: build
 
@@ -54,7 +54,7 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: test-plain test-asan test-tsan fuzz test-python test-python-asan
+test: test-plain test-asan test-tsan fuzz test-python test-http test-python-asan
 
 # The store tests start real database servers through CTest's `servers` fixture (tests/servers/servers.sh);
 # every suite below gets it, since each runs ctest.
@@ -97,6 +97,14 @@ test-python: deps servers
 	  --config-settings=build-dir=$(abspath $(BUILD))/casyncz --config-settings=cmake.define.ASYNCZ_WERROR=ON
 	tests/servers/servers.sh run $(BUILD)/python-servers sh -c \
 	  'cd python && $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider -rs tests'
+
+# The daemon's HTTP API (tests/http): pytest against `asyncz start` from $(BUILD), in the same virtual
+# environment, with jsonschema and openapi-spec-validator to check every answer against
+# src/cli/http/openapi.json. HTTP itself is the standard library's (http.client, socket).
+test-http: build
+	test -x $(PY_VENV)/bin/python || $(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check pytest jsonschema openapi-spec-validator
+	ASYNCZ_BIN=$(abspath $(BUILD))/asyncz $(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider -rs tests/http
 
 # The same suite with the extension and libasyncz built with ASan+UBSan (Debug); the interpreter is not
 # instrumented, so the ASan runtime is preloaded (it reaches the processes the tests start too), and leak

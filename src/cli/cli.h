@@ -97,7 +97,8 @@ typedef struct az_cli_message {
 
 /* Divert az_cli_bad_value, az_cli_usage_error and az_cli_failure into *into (cleared; the first message
  * is kept) instead of stderr; NULL prints to stderr again. For callers that report in their own words:
- * the daemon's config file names file:line:key and reuses the preview's parsers. Main thread only. */
+ * the daemon's config file names file:line:key and reuses the preview's parsers. Per thread: it diverts
+ * the messages of the calling thread only. */
 void az_cli_divert_messages(az_cli_message *into);
 
 /* Record a message while diverted (ignored otherwise). */
@@ -238,7 +239,8 @@ typedef struct az_preview_plan {
     asyncz_trigger_options opts; /* opts.timezone borrows zone */
 } az_preview_plan;
 
-/* Parse argv (argv[0] = "preview") into *args. */
+/* Parse argv (argv[0] = "preview") into *args. Any thread: calls are serialised (getopt_long's state is
+ * global); the values in *args point into argv. */
 int az_cli_preview_parse_args(int argc, char **argv, az_preview_args *args);
 
 /* Record one trigger word (code in AZ_OPT_CRON..AZ_OPT_OR) with its value into *args; options is the

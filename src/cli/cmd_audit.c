@@ -120,26 +120,12 @@ static void changes_text(char *buf, size_t size, const asyncz_audit_entry *e, co
     }
 }
 
-static json_t *entry_json(const asyncz_audit_entry *e, const asyncz_zone *zone, json_t *changes)
-{
-    json_t *o =
-        json_pack("{s:s, s:s, s:s, s:s, s:I, s:O}", "id", e->id, "task_id", e->task_id ? e->task_id : "",
-                  "action", asyncz_audit_action_name(e->action), "actor", e->actor ? e->actor : "", "pid",
-                  (json_int_t)e->pid, "changes", changes ? changes : json_object());
-    if (o && (json_object_set_new(o, "host", e->host ? json_string(e->host) : json_null()) != 0 ||
-              az_cli_json_set_time(o, "at", e->at, zone) != 0)) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
 static int add_entry(const asyncz_audit_entry *e, void *userdata)
 {
     audit_out *o = userdata;
     json_t *changes = json_loads(e->changes ? e->changes : "{}", 0, NULL);
     if (o->entries) {
-        if (json_array_append_new(o->entries, entry_json(e, o->zone, changes)) != 0)
+        if (json_array_append_new(o->entries, az_cli_audit_json(e, o->zone, changes)) != 0)
             o->out_of_memory = true;
     } else {
         char at[ASYNCZ_TIME_FORMAT_SIZE], what[AZ_CLI_TEXT_SIZE];

@@ -26,21 +26,9 @@ static int on_option(void *ctx, int code, const char *value)
     return az_cli_set_positional(&a->id, value);
 }
 
-/* The runs ahead: a scheduled task's stored next run time and the fire times after it; a paused task's
- * fire times as a resume now would give them; none for a shutdown task. */
 static int next_runs(const asyncz_task *t, size_t count, asyncz_time_t *out, size_t *n)
 {
-    asyncz_trigger *trig = asyncz_task_trigger(t);
-    asyncz_time_t next = asyncz_task_next_run_time(t);
-    *n = 0;
-    if (!trig || count == 0)
-        return 0;
-    int rc = next == ASYNCZ_TIME_NONE ? asyncz_trigger_next(trig, ASYNCZ_TIME_NONE, asyncz_now(), &next) : 0;
-    while (rc == 0 && next != ASYNCZ_TIME_NONE && *n < count) {
-        out[(*n)++] = next;
-        if (*n < count)
-            rc = asyncz_trigger_next(trig, next, next, &next);
-    }
+    int rc = az_cli_task_next_runs(t, count, asyncz_now(), out, n);
     return rc ? az_cli_failure("cannot compute the next run times: %s", asyncz_strerror(rc)) : 0;
 }
 

@@ -584,6 +584,27 @@ static void read_tasks(az_config *cfg, az_cfg_ini *ini, const az_cfg_defaults *d
             read_task(cfg, ini, &ini->sections[i], d, errs);
 }
 
+/* Keep [scheduler]'s task defaults for tasks made later (az_config_task_defaults). */
+static void keep_task_defaults(az_config *cfg, const az_cfg_defaults *d, az_cfg_errors *errs)
+{
+    cfg->task_grace = d->misfire_grace_time;
+    cfg->task_coalesce = d->coalesce;
+    cfg->task_max_instances = d->max_instances;
+    cfg->task_executor = copy_text(d->executor, errs);
+    cfg->task_store = copy_text(d->store, errs);
+}
+
+void az_config_task_defaults(const az_config *cfg, az_cfg_defaults *out)
+{
+    *out = (az_cfg_defaults){.zone = cfg->zone,
+                             .misfire_grace_time = cfg->task_grace,
+                             .coalesce = cfg->task_coalesce,
+                             .max_instances = cfg->task_max_instances,
+                             .executor = cfg->task_executor ? cfg->task_executor : "default",
+                             .store = cfg->task_store ? cfg->task_store : "default",
+                             .hook = &cfg->hook};
+}
+
 static void interpret(az_config *cfg, az_cfg_ini *ini, az_cfg_errors *errs)
 {
     sched_values v = {.d = {.misfire_grace_time = ASYNCZ_TASK_DEFAULT_GRACE,
@@ -605,6 +626,7 @@ static void interpret(az_config *cfg, az_cfg_ini *ini, az_cfg_errors *errs)
         add_default_store(cfg, errs);
     add_default_executor(cfg, ini, errs);
     cfg->settings_fingerprint = fingerprint;
+    keep_task_defaults(cfg, &v.d, errs);
     /* With a bad timezone the tasks are still checked (in UTC), so that every error shows at once. */
     asyncz_zone *fallback = NULL;
     if (!cfg->zone && asyncz_zone_get(&fallback, "UTC") == 0)
@@ -695,5 +717,7 @@ void az_config_free(az_config *cfg)
         az_cfg_task_clear(&cfg->tasks[i]);
     free(cfg->tasks);
     free(cfg->settings_fingerprint);
+    free(cfg->task_executor);
+    free(cfg->task_store);
     free(cfg);
 }

@@ -171,6 +171,12 @@ typedef struct az_config {
     size_t n_tasks;
     /* Everything but the tasks, to tell on reload whether a restart is needed for it. */
     char *settings_fingerprint;
+    /* [scheduler]'s task defaults, kept for tasks made after loading (the HTTP API builds them with
+     * az_cfg_task_build): see az_config_task_defaults. */
+    int64_t task_grace;
+    bool task_coalesce;
+    uint32_t task_max_instances;
+    char *task_executor, *task_store; /* owned */
 } az_config;
 
 /* Defaults of [scheduler]. */
@@ -204,8 +210,20 @@ typedef struct az_cfg_defaults {
     const az_cfg_hook *hook; /* borrowed */
 } az_cfg_defaults;
 
+/* The defaults cfg's [scheduler] gives a task (what a [task] section of the file inherits), into *out: its
+ * pointers borrow from cfg, which must outlive their use. Any thread (cfg is read only). */
+void az_config_task_defaults(const az_config *cfg, az_cfg_defaults *out);
+
 /* Build the task of a [task ID] section into *out. Returns 0, or -1 with errors recorded. */
 int az_cfg_task_build(az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_task *out, az_cfg_errors *errs);
+
+/* Build the trigger of sec's trigger keys (cron, interval, the field keys, timezone, combine...: the words of
+ * `asyncz preview`) into *out (a new reference), in zone unless sec has a timezone (zone borrowed).
+ * Relative triggers (interval, calendar-interval) count from `from`, or from the whole second of now when
+ * from is ASYNCZ_TIME_NONE. Marks the trigger keys used; other entries are left alone. Returns 0, or -1
+ * with errors recorded ("[label] cron: '...': column 3: ..." at the entry's line). Any thread. */
+int az_cfg_trigger_build(az_cfg_section *sec, asyncz_zone *zone, asyncz_time_t from, asyncz_trigger **out,
+                         az_cfg_errors *errs);
 
 /* Mark a section's task (not paused) whose first run would be counted as missed at once, a past `at =`
  * beyond misfire_grace_time (az_cli_first_run_missed): out->not_scheduled says why, at the `at` line, and

@@ -176,9 +176,10 @@ static int trigger_arguments(az_cfg_section *sec, trigger_argv *a, az_cfg_errors
     return 0;
 }
 
-/* The preview's plan for a task: its zone (or the default), now as the start of relative triggers,
- * start/end dates and jitter. */
-static int make_plan(const az_preview_args *args, asyncz_zone *fallback, az_preview_plan *p)
+/* The preview's plan for a task: its zone (or the default), from (ASYNCZ_TIME_NONE: now) as the start of
+ * relative triggers, start/end dates and jitter. */
+static int make_plan(const az_preview_args *args, asyncz_zone *fallback, asyncz_time_t from,
+                     az_preview_plan *p)
 {
     memset(p, 0, sizeof *p);
     asyncz_trigger_options_init(&p->opts);
@@ -192,8 +193,12 @@ static int make_plan(const az_preview_args *args, asyncz_zone *fallback, az_prev
     p->opts.timezone = p->zone;
     /* Relative triggers (interval, calendar interval) count from the whole second the config was read, so
      * that their fire times are whole seconds too. */
-    p->from = asyncz_now();
-    p->from -= p->from % ASYNCZ_USEC_PER_SEC;
+    if (from == ASYNCZ_TIME_NONE) {
+        p->from = asyncz_now();
+        p->from -= p->from % ASYNCZ_USEC_PER_SEC;
+    } else {
+        p->from = from;
+    }
     if (args->start_date)
         rc = az_cli_parse_time("--start-date", args->start_date, p->zone, &p->opts.start_date);
     if (rc == 0 && args->end_date)
@@ -209,7 +214,8 @@ static int make_plan(const az_preview_args *args, asyncz_zone *fallback, az_prev
     return rc;
 }
 
-static int build_trigger(az_cfg_section *sec, asyncz_zone *zone, asyncz_trigger **out, az_cfg_errors *errs)
+int az_cfg_trigger_build(az_cfg_section *sec, asyncz_zone *zone, asyncz_time_t from, asyncz_trigger **out,
+                         az_cfg_errors *errs)
 {
     trigger_argv a;
     if (trigger_arguments(sec, &a, errs))
@@ -220,7 +226,7 @@ static int build_trigger(az_cfg_section *sec, asyncz_zone *zone, asyncz_trigger 
     az_preview_plan plan = {0};
     int rc = az_cli_preview_parse_args(a.argc, a.argv, &args);
     if (rc == 0)
-        rc = make_plan(&args, zone, &plan);
+        rc = make_plan(&args, zone, from, &plan);
     if (rc == 0)
         rc = az_cli_build_trigger(&args, &plan, out);
     az_cli_divert_messages(NULL);
@@ -479,7 +485,7 @@ int az_cfg_task_build(az_cfg_section *sec, const az_cfg_defaults *d, az_cfg_task
     report_preview_only(sec, errs);
     check_id(sec, errs);
     asyncz_trigger *trigger = NULL;
-    int rc = build_trigger(sec, d->zone, &trigger, errs);
+    int rc = az_cfg_trigger_build(sec, d->zone, ASYNCZ_TIME_NONE, &trigger, errs);
     az_cfg_read_hook(sec, d->hook, &out->hook, errs);
     if (what_runs(sec, out, errs) == 0) {
         asyncz_task_set_id(out->task, sec->name);

@@ -46,7 +46,8 @@ const char az_cli_start_help[] =
     "Options:\n"
     "  --config FILE  the config file (required)\n"
     "  --check        check the config (syntax, values, triggers, plugins and their functions, the log\n"
-    "                 destination) and exit 0 if it is good, 2 if not, without touching any store\n"
+    "                 destination, the [http] users and tokens files) and exit 0 if it is good, 2 if not,\n"
+    "                 without touching any store\n"
     "  --json         with --check: one JSON document on stdout; without: log as JSON lines\n"
     "  -h, --help     show this help\n"
     "\n"
@@ -678,9 +679,12 @@ int az_cli_start(int argc, char **argv)
     az_runs_init(&d.runs);
     az_cfg_errors errs = {0};
     char why[512];
-    if (load_checked(a.config, &d.cfg, &d.plugins, &errs) == 0 && a.check &&
-        az_daemon_log_check(d.cfg->log, why, sizeof why) != 0)
-        az_cfg_error_add(&errs, d.cfg->log_line, "[scheduler] log: '%s': %s", d.cfg->log, why);
+    if (load_checked(a.config, &d.cfg, &d.plugins, &errs) == 0 && a.check) {
+        if (az_daemon_log_check(d.cfg->log, why, sizeof why) != 0)
+            az_cfg_error_add(&errs, d.cfg->log_line, "[scheduler] log: '%s': %s", d.cfg->log, why);
+        if (az_http_service_check(d.cfg, why, sizeof why) != 0)
+            az_cfg_error_add(&errs, d.cfg->http.line, "[http]: %s", why);
+    }
     if (!(a.check && a.json))
         print_errors(&errs, a.config);
     if (a.check || errs.n) {

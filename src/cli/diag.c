@@ -9,9 +9,10 @@
 /* The name of the running command; set once by main before anything can fail. */
 static const char *current_command;
 
-/* Where messages go instead of stderr while diverted (az_cli_divert_messages); NULL: stderr. Only the
- * tool's main thread reports errors, so this needs no lock. */
-static az_cli_message *diverted;
+/* Where messages go instead of stderr while diverted (az_cli_divert_messages); NULL: stderr. Per thread:
+ * the daemon's HTTP handlers build tasks with the config reader on their connection threads, each
+ * diverting its own messages. */
+static _Thread_local az_cli_message *diverted;
 
 void az_cli_divert_messages(az_cli_message *into)
 {

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "asyncz/audit.h"
 #include "asyncz/history.h"
 #include "cli.h"
 #include "table.h"
@@ -168,6 +169,13 @@ void az_cli_task_trigger_text(const asyncz_task *t, char *buf, size_t size);
 /* The trigger kind for --trigger filters: "cron", "interval", "calendar", "date", "and", "or", "shutdown". */
 const char *az_cli_task_trigger_kind(const asyncz_task *t);
 
+/* The runs ahead, at most count into out (*n of them): a scheduled task's stored next run time and the fire
+ * times after it; a paused task's fire times as a resume at `now` would give them; none for a task without
+ * a trigger or a shutdown task. Returns 0 or the trigger's error (ASYNCZ_ESEARCH...; the times found before
+ * it are in out). Any thread. */
+int az_cli_task_next_runs(const asyncz_task *t, size_t count, asyncz_time_t now, asyncz_time_t *out,
+                          size_t *n);
+
 /* A time in zone as ISO-8601, or "-" for ASYNCZ_TIME_NONE. */
 void az_cli_time_text(char *buf, size_t size, asyncz_time_t t, const asyncz_zone *zone);
 
@@ -228,6 +236,11 @@ bool az_cli_run_late(const asyncz_run_record *r);
  * [{time, time_us, stream, text}] when with_output. NULL when out of memory. */
 json_t *az_cli_run_json(const asyncz_run_record *r, const asyncz_zone *zone, bool with_output);
 
+/* An audit entry as `asyncz audit --json` lists it: {id, task_id, action, actor, pid, changes, host, at,
+ * at_us}. changes (borrowed; NULL: e->changes parsed here) is the entry's changes as JSON. NULL when out of
+ * memory. */
+json_t *az_cli_audit_json(const asyncz_audit_entry *e, const asyncz_zone *zone, json_t *changes);
+
 /* One output line as {time, time_us, stream, text}; NULL when out of memory. */
 json_t *az_cli_output_line_json(const asyncz_output_line *line, const asyncz_zone *zone);
 
@@ -274,6 +287,15 @@ int az_cli_history_failed(const az_cli_store *s, int rc, const char *what);
  * only when they did not reach back to its oldest run, one query per task they left without a run. Returns 0,
  * ASYNCZ_EUNSUPPORTED (the store keeps no history: every last[i] NULL), or the store's error. */
 int az_cli_last_runs(asyncz_store *st, const char *const *ids, size_t n, asyncz_run_record **last);
+
+/* How az_cli_last_runs_with lists runs: asyncz_store_list_runs's arguments, on a store named by ctx. */
+typedef int (*az_cli_runs_fn)(void *ctx, const asyncz_history_query *q, asyncz_run_record_fn fn,
+                              void *userdata, char *next_cursor);
+
+/* az_cli_last_runs over runs listed by list(ctx, ...): a store a scheduler owns (the HTTP API lists through
+ * asyncz_scheduler_list_runs). Same results and errors. Any thread. */
+int az_cli_last_runs_with(az_cli_runs_fn list, void *ctx, const char *const *ids, size_t n,
+                          asyncz_run_record **last);
 
 /* ---- output (json_out.c) ------------------------------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /* The preview command's command line, read with getopt_long: both "--opt VALUE" and "--opt=VALUE" work.
  * This file only collects the values; preview.c and trigger_opts.c make sense of them. */
 #include <getopt.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "cli.h"
@@ -164,9 +165,8 @@ static int unknown_option(char **argv)
     return az_cli_usage_error("unknown or ambiguous option '%s'", argv[optind - 1]);
 }
 
-int az_cli_preview_parse_args(int argc, char **argv, az_preview_args *args)
+static int parse_locked(int argc, char **argv, az_preview_args *args)
 {
-    memset(args, 0, sizeof *args);
     opterr = 0; /* the messages below name the command and point to --help */
     optind = 1;
     int code;
@@ -184,4 +184,17 @@ int az_cli_preview_parse_args(int argc, char **argv, az_preview_args *args)
     if (optind < argc)
         return az_cli_usage_error("unexpected argument '%s'", argv[optind]);
     return 0;
+}
+
+/* getopt_long keeps its state in globals (optind, optarg and its own): the daemon's HTTP handlers read
+ * trigger keys through this parser on their connection threads (az_cfg_task_build), one at a time. */
+static pthread_mutex_t getopt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int az_cli_preview_parse_args(int argc, char **argv, az_preview_args *args)
+{
+    memset(args, 0, sizeof *args);
+    pthread_mutex_lock(&getopt_lock);
+    int rc = parse_locked(argc, argv, args);
+    pthread_mutex_unlock(&getopt_lock);
+    return rc;
 }

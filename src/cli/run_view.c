@@ -1,5 +1,6 @@
 /* How the tool shows run records (asyncz/history.h): durations, lateness and ages as short texts, the
  * style of an outcome, a record as a JSON object, and the newest run of each listed task. */
+#define _GNU_SOURCE /* qsort_r */
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,6 +183,26 @@ int az_cli_history_failed(const az_cli_store *s, int rc, const char *what)
     return az_cli_store_failed(rc, what, NULL);
 }
 
+/* ---- audit entries ------------------------------------------------------------------------------------ */
+
+json_t *az_cli_audit_json(const asyncz_audit_entry *e, const asyncz_zone *zone, json_t *changes)
+{
+    json_t *parsed = changes ? NULL : json_loads(e->changes ? e->changes : "{}", 0, NULL);
+    if (!changes)
+        changes = parsed;
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "id", e->id, "task_id", e->task_id ? e->task_id : "",
+                  "action", asyncz_audit_action_name(e->action), "actor", e->actor ? e->actor : "", "pid",
+                  (json_int_t)e->pid, "changes", changes ? json_incref(changes) : json_object());
+    json_decref(parsed);
+    if (o && (json_object_set_new(o, "host", e->host ? json_string(e->host) : json_null()) != 0 ||
+              az_cli_json_set_time(o, "at", e->at, zone) != 0)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* ---- the newest run of each task ---------------------------------------------------------------------- */
 
 /* The listing's most runs at once: the newest of the store, enough to hold the last run of every task on
@@ -200,11 +221,11 @@ typedef struct last_match {
     size_t found;
 } last_match;
 
-static const char *const *sort_ids; /* qsort has no context argument; the tool is single-threaded here */
-
-static int by_id(const void *a, const void *b)
+/* qsort_r's comparison: the ids of two indexes (ctx: the ids), so that threads can list at once. */
+static int by_id(const void *a, const void *b, void *ctx)
 {
-    return strcmp(sort_ids[*(const size_t *)a], sort_ids[*(const size_t *)b]);
+    const char *const *ids = ctx;
+    return strcmp(ids[*(const size_t *)a], ids[*(const size_t *)b]);
 }
 
 /* The index of task id in m->ids, or -1. */
@@ -241,7 +262,8 @@ static int take_one(const asyncz_run_record *rec, void *userdata)
 }
 
 /* One query per task still without a run: its newest, if any. */
-static int each_task_newest(asyncz_store *st, const char *const *ids, size_t n, asyncz_run_record **last)
+static int each_task_newest(az_cli_runs_fn list, void *ctx, const char *const *ids, size_t n,
+                            asyncz_run_record **last)
 {
     asyncz_history_query q;
     asyncz_history_query_init(&q);
@@ -251,12 +273,24 @@ static int each_task_newest(asyncz_store *st, const char *const *ids, size_t n, 
         if (last[i])
             continue;
         q.task_id = ids[i];
-        rc = asyncz_store_list_runs(st, &q, take_one, &last[i], NULL);
+        rc = list(ctx, &q, take_one, &last[i], NULL);
     }
     return rc;
 }
 
+static int list_store_runs(void *ctx, const asyncz_history_query *q, asyncz_run_record_fn fn, void *userdata,
+                           char *next_cursor)
+{
+    return asyncz_store_list_runs(ctx, q, fn, userdata, next_cursor);
+}
+
 int az_cli_last_runs(asyncz_store *st, const char *const *ids, size_t n, asyncz_run_record **last)
+{
+    return az_cli_last_runs_with(list_store_runs, st, ids, n, last);
+}
+
+int az_cli_last_runs_with(az_cli_runs_fn list, void *ctx, const char *const *ids, size_t n,
+                          asyncz_run_record **last)
 {
     memset(last, 0, n * sizeof *last);
     if (n == 0)
@@ -266,8 +300,7 @@ int az_cli_last_runs(asyncz_store *st, const char *const *ids, size_t n, asyncz_
         return ASYNCZ_ENOMEM;
     for (size_t i = 0; i < n; i++)
         m.order[i] = i;
-    sort_ids = ids;
-    qsort(m.order, n, sizeof *m.order, by_id);
+    qsort_r(m.order, n, sizeof *m.order, by_id, (void *)ids);
     asyncz_history_query q;
     asyncz_history_query_init(&q);
     size_t page = n * LAST_RUNS_PER_TASK;
@@ -280,12 +313,12 @@ int az_cli_last_runs(asyncz_store *st, const char *const *ids, size_t n, asyncz_
          pages++) {
         q.cursor = next;
         char cursor[ASYNCZ_HISTORY_CURSOR_SIZE];
-        rc = asyncz_store_list_runs(st, &q, take_newest, &m, cursor);
+        rc = list(ctx, &q, take_newest, &m, cursor);
         memcpy(next, cursor, sizeof next);
     }
     /* Pages that reached the oldest run saw every run: the tasks they did not meet never ran. */
     if (rc == 0 && next[0] && m.found < n)
-        rc = each_task_newest(st, ids, n, last);
+        rc = each_task_newest(list, ctx, ids, n, last);
     free(m.order);
     if (rc) {
         for (size_t i = 0; i < n; i++) {

@@ -95,6 +95,23 @@ static const char *trigger_zone_name(const asyncz_task *t)
     return trig && asyncz_trigger_zone(trig) ? asyncz_zone_name(asyncz_trigger_zone(trig)) : "local";
 }
 
+int az_cli_task_next_runs(const asyncz_task *t, size_t count, asyncz_time_t now, asyncz_time_t *out,
+                          size_t *n)
+{
+    asyncz_trigger *trig = asyncz_task_trigger(t);
+    asyncz_time_t next = asyncz_task_next_run_time(t);
+    *n = 0;
+    if (!trig || count == 0)
+        return 0;
+    int rc = next == ASYNCZ_TIME_NONE ? asyncz_trigger_next(trig, ASYNCZ_TIME_NONE, now, &next) : 0;
+    while (rc == 0 && next != ASYNCZ_TIME_NONE && *n < count) {
+        out[(*n)++] = next;
+        if (*n < count)
+            rc = asyncz_trigger_next(trig, next, next, &next);
+    }
+    return rc;
+}
+
 /* ---- fields ------------------------------------------------------------------------------------------ */
 
 static void set_field(az_cli_field *f, const char *name, const char *value)

@@ -144,7 +144,7 @@ interval = 5s
 function = reports.weekly
 $STORE"
 
-bad bad_section 'asyncz start: $CFG:1: [job a]: unknown section (sections: [scheduler], [store NAME], [executor NAME], [task ID])
+bad bad_section 'asyncz start: $CFG:1: [job a]: unknown section (sections: [scheduler], [store NAME], [executor NAME], [task ID], [http])
 asyncz start: $CFG:4: expected '"'key = value'"' or a '"'[section]'"' header' "[job a]
 $STORE
 not an entry"

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "cli.h"
 #include "events.h"
 #include "server.h"
 #include "settings.h"
@@ -22,7 +23,9 @@
  * resolved, so that no route ever sees one. */
 static bool path_acceptable(const char *path)
 {
-    if (path[0] != '/' || strlen(path) > 2048)
+    /* "%00" is what the server's decoding leaves of an encoded NUL (server.c), which must not cut a name
+     * short. */
+    if (path[0] != '/' || strlen(path) > 2048 || strstr(path, "%00") || az_cli_utf8_invalid(path) >= 0)
         return false;
     for (const char *p = path; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
@@ -71,17 +74,19 @@ static bool role_allows(const az_http_request *req, const az_http_route *route, 
     const az_http_principal *p = &req->principal;
     if (p->role >= route->role)
         return true;
-    if (p->role == AZ_HTTP_ROLE_NONE)
+    if (p->role == AZ_HTTP_ROLE_NONE) {
+        az_http_add_header(resp, "WWW-Authenticate", "Bearer realm=\"asyncz\"");
         az_http_reply_error(
             resp, 401, "unauthenticated",
             "log in to the console, or send an API token: Authorization: Bearer TOKEN (make one "
             "with asyncz auth token NAME --role %s)",
             az_http_role_name(route->role));
-    else
+    } else {
         az_http_reply_error(resp, 403, "forbidden", "%s needs the %s role; %s '%s' has the %s role",
                             route->pattern, az_http_role_name(route->role),
                             p->via == AZ_HTTP_VIA_TOKEN ? "the token" : "user", p->name,
                             az_http_role_name(p->role));
+    }
     return false;
 }
 
@@ -129,6 +134,7 @@ static bool authenticate(az_http_app *app, az_http_request *req, const az_http_r
     req->principal = (az_http_principal){0};
     if (route->role == AZ_HTTP_ROLE_NONE)
         return true;
+    az_http_add_header(resp, "WWW-Authenticate", "Bearer realm=\"asyncz\", error=\"invalid_token\"");
     az_http_reply_error(resp, 401, "unauthenticated", "%s", *why ? why : "the credentials were refused");
     return false;
 }

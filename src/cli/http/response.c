@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli.h"
 #include "http.h"
 
 static const char *const role_names[] = {"none", "viewer", "operator", "admin"};
@@ -88,7 +89,9 @@ static int reply_error_v(az_http_response *resp, int status, const char *code, j
         json_decref(extra);
         return internal_error(resp);
     }
-    json_t *error = json_pack("{s:s, s:s}", "code", code, "message", message);
+    /* The message may quote what the client sent (a path, a value): az_cli_json_text escapes what is not
+     * UTF-8 instead of failing. */
+    json_t *error = json_pack("{s:s, s:o}", "code", code, "message", az_cli_json_text(message));
     free(message);
     if (error && extra)
         json_object_update_missing(error, extra);

@@ -345,9 +345,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &pd->started);
         const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (length && strtoull(length, NULL, 10) > srv->app->settings->max_body)
-            pd->too_large = true;
         *req_cls = pd;
+        if (length && strtoull(length, NULL, 10) > srv->app->settings->max_body) {
+            pd->too_large = true; /* answered now, on the headers: the body is not read */
+            return serve(srv, c, url, method, pd);
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -356,6 +358,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     return serve(srv, c, url, method, pd);
+}
+
+/* libmicrohttpd's decoding of %XX in the path and the query, but for %00: a decoded NUL would end the
+ * string early ("app.js%00.png" would name app.js), so it stays as written and handle.c refuses the path. */
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls, (void)c;
+    char *out = s;
+    for (const char *in = s; *in;) {
+        int hi = in[0] == '%' ? hex_value(in[1]) : -1, lo = hi >= 0 ? hex_value(in[2]) : -1;
+        if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
@@ -470,7 +499,8 @@ static int start_daemon(az_http_server *srv, char *why, size_t why_size)
         (unsigned)st->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)st->max_per_client,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)st->timeout_sec, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
+        MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!srv->mhd) {
         int err = errno;
         snprintf(why, why_size, "cannot listen on %s%s%s:%u%s%s", strchr(st->host, ':') ? "[" : "", st->host,

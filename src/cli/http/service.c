@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_common.h"
 #include "auth.h"
 #include "config.h"
 #include "events.h"
@@ -75,6 +76,16 @@ fail:
     return -1;
 }
 
+int az_http_service_check(const az_config *cfg, char *why, size_t why_size)
+{
+    if (!cfg->http.enabled)
+        return 0;
+    az_auth *auth = NULL;
+    int rc = az_auth_new(&auth, &cfg->http, why, why_size);
+    az_auth_free(auth);
+    return rc;
+}
+
 void az_http_service_reload(az_http_service *svc, const az_config *next)
 {
     if (!svc)
@@ -97,6 +108,7 @@ void az_http_service_stop(az_http_service *svc)
         return;
     az_event_hub_close(svc->app.events);
     az_http_server_stop(svc->server);
+    az_http_api_close(); /* the API's own store connections (instances, quarantine) and caches */
     if (svc->listening)
         asyncz_scheduler_remove_listener(svc->app.s, svc->listener);
     az_event_hub_free(svc->app.events);

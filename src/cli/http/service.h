@@ -16,6 +16,10 @@ typedef struct az_http_service az_http_service;
 int az_http_service_start(az_http_service **out, asyncz_scheduler *s, const struct az_config *cfg,
                           const char *identity, char *why, size_t why_size);
 
+/* `asyncz start --check`: whether cfg's [http] users and tokens files can be read and are good (nothing
+ * listens). Returns 0, or -1 with why ("/etc/asyncz/users:3: ..."). */
+int az_http_service_check(const struct az_config *cfg, char *why, size_t why_size);
+
 /* SIGHUP: read the users and tokens files named by next's [http] again (the rest of [http] needs a
  * restart). A bad file is logged and the old ones kept. Main thread. */
 void az_http_service_reload(az_http_service *svc, const struct az_config *next);
