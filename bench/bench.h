@@ -42,5 +42,6 @@ int bench_cli(const bench_ctx *ctx);
 int bench_ids(const bench_ctx *ctx);
 int bench_history(const bench_ctx *ctx);
 int bench_dispatch_history(const bench_ctx *ctx);
+int bench_http(const bench_ctx *ctx);
 
 #endif

@@ -163,6 +163,46 @@ static void test_lagging_stream_is_told(void **state)
     az_event_hub_free(hub);
 }
 
+/* The hub formats an event when a stream first sends it, after the listener returned: what it keeps must be
+ * its own copy of the event, not the scheduler's strings or run times. */
+static void test_published_event_is_copied(void **state)
+{
+    (void)state;
+    az_event_hub *hub;
+    assert_int_equal(az_event_hub_new(&hub), 0);
+    az_http_response resp = open_stream(hub, NULL);
+    char msg[2048];
+    assert_true(read_message(&resp, msg, sizeof msg)); /* retry */
+    char task[16] = "nightly", store[16] = "default", error[32] = "exit status 3";
+    asyncz_time_t run_times[2] = {1796692240000000, 1796692241000000};
+    asyncz_event ev = run_event(ASYNCZ_EVENT_TASK_SUBMITTED, task);
+    ev.alias = store;
+    ev.run_times = run_times;
+    ev.n_run_times = 2;
+    ev.coalesced = 2;
+    az_event_hub_publish(hub, &ev, NULL);
+    ev = run_event(ASYNCZ_EVENT_TASK_ERROR, task);
+    ev.alias = store;
+    ev.error_message = error;
+    az_event_hub_publish(hub, &ev, NULL);
+    memset(task, 'x', sizeof task - 1); /* the scheduler's buffers change once the listener returned */
+    memset(store, 'y', sizeof store - 1);
+    memset(error, 'z', sizeof error - 1);
+    run_times[0] = run_times[1] = 0;
+    assert_true(read_message(&resp, msg, sizeof msg));
+    assert_non_null(strstr(msg, "event: TASK_SUBMITTED\n"));
+    assert_non_null(strstr(msg, "\"task_id\":\"nightly\""));
+    assert_non_null(strstr(msg, "\"store\":\"default\""));
+    assert_non_null(strstr(msg, "\"scheduled_run_time_us\":1796692240000000"));
+    assert_non_null(strstr(msg, "\"coalesced\":2"));
+    assert_true(read_message(&resp, msg, sizeof msg));
+    assert_non_null(strstr(msg, "\"error\":\"exit status 3\""));
+    assert_non_null(strstr(msg, "\"exit_status\":3"));
+    assert_null(strstr(msg, "xxx"));
+    close_stream(&resp);
+    az_event_hub_free(hub);
+}
+
 static void *close_later(void *arg)
 {
     usleep(100 * 1000);
@@ -196,6 +236,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stream_sends_events_in_order),
         cmocka_unit_test(test_stream_resumes_after_last_event_id),
         cmocka_unit_test(test_lagging_stream_is_told),
+        cmocka_unit_test(test_published_event_is_copied),
         cmocka_unit_test(test_close_ends_waiting_streams),
     };
     AZ_TEST_FILTER(tests, argc, argv);

@@ -1,8 +1,10 @@
-/* The live event stream (events.h): a ring of formatted events and the subscribers' streams.
+/* The live event stream (events.h): a ring of the last events and the subscribers' streams.
  *
  * Locking: one mutex guards the ring, the sequence number and the closed flag; a condition variable wakes
- * the streams waiting for the next event. A stream copies its next message out under the lock and writes
- * it to the connection without it.
+ * the streams waiting for the next event. Publishing (on the scheduler's thread, for every event) only
+ * copies the event's members into the ring; the first stream that sends an event formats it, under the
+ * lock, and the others copy that text. A stream copies its next message out under the lock and writes it
+ * to the connection without it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,14 +17,32 @@
 #include "events.h"
 #include "manage.h"
 
+/* An event as published: the members az_event_json reads, copied (the event's strings are the scheduler's
+ * for the listener's call only), and its message once a stream has needed it. */
+typedef struct held {
+    asyncz_event ev;         /* its strings point into text, run_times at first_run */
+    asyncz_time_t first_run; /* run_times[0]: the only one az_event_json reads */
+    const asyncz_zone *zone; /* borrowed: the daemon's, which outlives the hub */
+    char *msg;               /* "id: N\nevent: ...\n\n"; NULL until a stream sends it */
+    char text[];
+} held;
+
 struct az_event_hub {
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    char *ring[AZ_EVENT_HUB_KEEP]; /* message of sequence number n at n % KEEP, "id: n\nevent: ...\n\n" */
-    uint64_t next;                 /* the next message's sequence number (the first is 1) */
+    held *ring[AZ_EVENT_HUB_KEEP]; /* event of sequence number n at n % KEEP */
+    uint64_t next;                 /* the next event's sequence number (the first is 1) */
     uint64_t dropped;
     bool closed;
 };
+
+static void held_free(held *h)
+{
+    if (h) {
+        free(h->msg);
+        free(h);
+    }
+}
 
 int az_event_hub_new(az_event_hub **out)
 {
@@ -55,7 +75,7 @@ void az_event_hub_free(az_event_hub *hub)
     if (!hub)
         return;
     for (size_t i = 0; i < AZ_EVENT_HUB_KEEP; i++)
-        free(hub->ring[i]);
+        held_free(hub->ring[i]);
     pthread_cond_destroy(&hub->changed);
     pthread_mutex_destroy(&hub->lock);
     free(hub);
@@ -89,6 +109,7 @@ static int set_text(json_t *obj, const char *key, const char *value)
     return value ? json_object_set_new(obj, key, az_cli_json_text(value)) : 0;
 }
 
+/* A member read here must be copied by hold() too: the ring keeps only those. */
 json_t *az_event_json(const asyncz_event *ev, const asyncz_zone *zone)
 {
     json_t *o = json_object();
@@ -136,22 +157,71 @@ static char *format_message(uint64_t seq, const asyncz_event *ev, const asyncz_z
     return msg;
 }
 
+static size_t size_of(const char *text)
+{
+    return text ? strlen(text) + 1 : 0;
+}
+
+/* Copy text to *at (advancing it); NULL stays NULL. */
+static const char *put(char **at, const char *text)
+{
+    if (!text)
+        return NULL;
+    size_t n = strlen(text) + 1;
+    char *copy = memcpy(*at, text, n);
+    *at += n;
+    return copy;
+}
+
+/* A copy of what az_event_json reads of ev, in one allocation; NULL when out of memory. */
+static held *hold(const asyncz_event *ev, const asyncz_zone *zone)
+{
+    size_t n = size_of(ev->alias) + size_of(ev->task_id) + size_of(ev->task_name) + size_of(ev->run_id) +
+               size_of(ev->error_message) + size_of(ev->instance_id);
+    held *h = malloc(sizeof *h + n);
+    if (!h)
+        return NULL;
+    char *at = h->text;
+    bool runs = ev->run_times && ev->n_run_times > 0;
+    h->ev = (asyncz_event){.code = ev->code,
+                           .time = ev->time,
+                           .scheduled_run_time = ev->scheduled_run_time,
+                           .run_times = &h->first_run,
+                           .n_run_times = runs ? 1 : 0,
+                           .coalesced = ev->coalesced,
+                           .error_code = ev->error_code,
+                           .signal = ev->signal,
+                           .fencing_token = ev->fencing_token,
+                           .outcome = ev->outcome,
+                           .exit_status = ev->exit_status};
+    h->ev.alias = put(&at, ev->alias);
+    h->ev.task_id = put(&at, ev->task_id);
+    h->ev.task_name = put(&at, ev->task_name);
+    h->ev.run_id = put(&at, ev->run_id);
+    h->ev.error_message = put(&at, ev->error_message);
+    h->ev.instance_id = put(&at, ev->instance_id);
+    h->first_run = runs ? ev->run_times[0] : ASYNCZ_TIME_NONE;
+    h->zone = zone;
+    h->msg = NULL;
+    return h;
+}
+
 void az_event_hub_publish(az_event_hub *hub, const asyncz_event *ev, const asyncz_zone *zone)
 {
-    /* Formatting under the lock keeps sequence numbers dense and in the order of the ring; it takes a few
-     * µs, and nothing else waits on this lock for long. */
+    /* Formatting waits for a stream that wants the event: a daemon with no stream open spends a copy per
+     * event on its scheduler's thread, not a JSON document (a few µs each, at thousands of runs a second). */
+    held *h = hold(ev, zone);
     pthread_mutex_lock(&hub->lock);
-    if (!hub->closed) {
+    if (hub->closed) {
+        held_free(h);
+    } else if (!h) {
+        hub->dropped++;
+    } else {
         uint64_t seq = hub->next;
-        char *msg = format_message(seq, ev, zone);
-        if (msg) {
-            free(hub->ring[seq % AZ_EVENT_HUB_KEEP]);
-            hub->ring[seq % AZ_EVENT_HUB_KEEP] = msg;
-            hub->next = seq + 1;
-            pthread_cond_broadcast(&hub->changed);
-        } else {
-            hub->dropped++;
-        }
+        held_free(hub->ring[seq % AZ_EVENT_HUB_KEEP]);
+        hub->ring[seq % AZ_EVENT_HUB_KEEP] = h;
+        hub->next = seq + 1;
+        pthread_cond_broadcast(&hub->changed);
     }
     pthread_mutex_unlock(&hub->lock);
 }
@@ -198,7 +268,10 @@ static bool next_message(stream *st)
                 msg = NULL;
             st->want = oldest;
         } else {
-            msg = strdup(hub->ring[st->want % AZ_EVENT_HUB_KEEP]);
+            held *h = hub->ring[st->want % AZ_EVENT_HUB_KEEP];
+            if (!h->msg && !(h->msg = format_message(st->want, &h->ev, h->zone)))
+                hub->dropped++; /* out of memory: this stream goes on without it */
+            msg = h->msg ? strdup(h->msg) : NULL;
             st->want++;
         }
     } else if (open) {

@@ -1,5 +1,6 @@
 /* The live event stream (GET /api/v1/events, Server-Sent Events): the scheduler's events, each formatted as
- * JSON once when it happens, kept in a ring of the last AZ_EVENT_HUB_KEEP, and sent to every subscriber.
+ * JSON once (by the first subscriber that sends it), kept in a ring of the last AZ_EVENT_HUB_KEEP, and sent
+ * to every subscriber.
  *
  * Publishing never waits for a subscriber: a subscriber that falls behind by more than the ring loses the
  * events it missed and is told so (an `event: lagged` message with how many). Each message has an id, so
@@ -23,8 +24,10 @@ void az_event_hub_close(az_event_hub *hub);
 /* Free the hub (NULL-safe); after the server stopped, when no stream uses it any more. */
 void az_event_hub_free(az_event_hub *hub);
 
-/* Format ev (borrowed) and hand it to the subscribers. A scheduler listener's body: any thread, never
- * blocks beyond the hub's short lock. Out of memory drops the event (counted in az_event_hub_dropped). */
+/* Copy ev (borrowed) into the ring for the subscribers; it is formatted when the first one sends it, with
+ * zone (borrowed: it must outlive the hub; NULL: UTC). A scheduler listener's body: any thread, never
+ * blocks beyond the hub's short lock. Out of memory drops the event (counted in az_event_hub_dropped, as is
+ * an event that cannot be formatted for lack of memory). */
 void az_event_hub_publish(az_event_hub *hub, const asyncz_event *ev, const asyncz_zone *zone);
 
 /* How many events were published, and how many were dropped (out of memory). */
