@@ -148,6 +148,7 @@ bench: build servers
 	$(BUILD)/asyncz-bench dispatch
 	$(BUILD)/asyncz-bench latency
 	$(BUILD)/asyncz-bench cli
+	$(BUILD)/asyncz-bench http
 	tests/servers/servers.sh run $(BUILD)/bench-servers sh -c \
 	  'mkdir -m 700 "$$ASYNCZ_TEST_SERVERS_DIR/bench-files" "$$ASYNCZ_TEST_SERVERS_DIR/bench-history-files" && \
 	   ASYNCZ_BENCH_STORES="$(BENCH_STORES)" $(BUILD)/asyncz-bench stores && \
